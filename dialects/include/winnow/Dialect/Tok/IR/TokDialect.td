@@ -1,0 +1,53 @@
+//===- TokDialect.td - The tok dialect record ---------------*- tablegen -*-===//
+//
+// The dialect record alone; ops, attributes and enums live in topic files.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef WINNOW_DIALECT_TOK_IR_TOKDIALECT_TD
+#define WINNOW_DIALECT_TOK_IR_TOKDIALECT_TD
+
+include "mlir/IR/OpBase.td"
+
+def Tok_Dialect : Dialect {
+  let name = "tok";
+  let cppNamespace = "::winnow::tok";
+  let summary = "Token-level dataflow: pruning, merging, chunking, verification";
+  let description = [{
+    The `tok` dialect expresses the token-level dataflow of LLM and VLM
+    inference as graph ops on tensors with value semantics.
+
+    Rules every op follows:
+
+    * **Ragged token sets** are a padded tensor of static capacity plus a
+      per-batch `count` tensor (`tensor<Bxi32>`) that stays where the data
+      lives. Nothing downstream reads past the count. Padding is `-1` for
+      indices, token ids and position ids, `0` for features, `false` for
+      masks.
+    * **Ragged inputs** are right-padded with per-row `lengths`
+      (`tensor<Bxi32>`); a length is clamped to `[0, N]`. Padding is never a
+      candidate, never kept.
+    * **Order**: larger score first, ties to the lower index, `-0.0 == +0.0`;
+      NaN follows a `nan_policy` attribute (default `as_neg_inf`); kept
+      index lists come out ascending.
+    * **Precision**: scores and softmax statistics are fp32; activations keep
+      their element type.
+    * **Positions** travel with tokens: they are gathered, never recomputed.
+
+    Every operand of a `tok` op is statically shaped in this version: the
+    static extents are what let the verifier prove that padded outputs are
+    large enough, and what lets a GPU lowering size its grid without reading
+    a count back to the host.
+  }];
+  let useDefaultAttributePrinterParser = 1;
+  let usePropertiesForAttributes = 1;
+  let extraClassDeclaration = [{
+    /// Registers the attributes; defined next to their storage classes.
+    void registerAttributes();
+  }];
+}
+
+class Tok_Op<string mnemonic, list<Trait> traits = []>
+    : Op<Tok_Dialect, mnemonic, traits>;
+
+#endif // WINNOW_DIALECT_TOK_IR_TOKDIALECT_TD

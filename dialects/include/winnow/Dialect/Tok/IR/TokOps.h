@@ -1,0 +1,27 @@
+//===- TokOps.h - Ops and attributes of the tok dialect ---------*- C++ -*-===//
+
+#ifndef WINNOW_DIALECT_TOK_IR_TOKOPS_H
+#define WINNOW_DIALECT_TOK_IR_TOKOPS_H
+
+#include "mlir/Bytecode/BytecodeOpInterface.h"
+#include "mlir/IR/BuiltinTypes.h"
+#include "mlir/IR/OpDefinition.h"
+#include "mlir/IR/OpImplementation.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+#include "winnow/Dialect/Tok/IR/TokDialect.h"
+
+#include "winnow/Dialect/Tok/IR/TokEnums.h.inc"
+
+#define GET_ATTRDEF_CLASSES
+#include "winnow/Dialect/Tok/IR/TokAttrs.h.inc"
+
+namespace winnow::tok {
+/// The value of a float attribute parameter as an IEEE double, whatever
+/// semantics it was built with.
+double toDouble(llvm::APFloat value);
+} // namespace winnow::tok
+
+#define GET_OP_CLASSES
+#include "winnow/Dialect/Tok/IR/TokOps.h.inc"
+
+#endif // WINNOW_DIALECT_TOK_IR_TOKOPS_H

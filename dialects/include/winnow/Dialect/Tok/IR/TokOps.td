@@ -1,0 +1,14 @@
+//===- TokOps.td - All ops of the tok dialect ---------------*- tablegen -*-===//
+//
+// One include per op family; each family lives in its own file.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef WINNOW_DIALECT_TOK_IR_TOKOPS_TD
+#define WINNOW_DIALECT_TOK_IR_TOKOPS_TD
+
+include "winnow/Dialect/Tok/IR/TokDialect.td"
+include "winnow/Dialect/Tok/IR/TokAttrs.td"
+include "winnow/Dialect/Tok/IR/PruneOps.td"
+
+#endif // WINNOW_DIALECT_TOK_IR_TOKOPS_TD

@@ -1,0 +1,51 @@
+//===- CpuCodegen.h - LLVM-dialect module to a CPU shared object -*- C++ -*-===//
+
+#ifndef WINNOW_TARGET_CPUCODEGEN_H
+#define WINNOW_TARGET_CPUCODEGEN_H
+
+#include "mlir/IR/BuiltinOps.h"
+#include "llvm/ADT/ArrayRef.h"
+#include "llvm/IR/Module.h"
+
+#include <memory>
+#include <string>
+
+namespace winnow {
+
+struct CpuTargetOptions {
+  /// LLVM target triple; empty means the host's.
+  std::string triple;
+  /// CPU name for LLVM ("x86-64" is portable; "native" is this machine's).
+  std::string cpu = "x86-64-v2";
+  /// Optimisation level of the LLVM pipeline (0-3).
+  unsigned optLevel = 3;
+  /// The linker used to turn the object into a shared object.
+  std::string linker;
+};
+
+/// Translates an LLVM-dialect module to LLVM IR, adds the packed entry
+/// `void __winnow_entry_<name>(void **args)` for each function in
+/// `entryNames`, and optimises it for the target. Diagnostics go to the
+/// module's context.
+mlir::FailureOr<std::unique_ptr<llvm::Module>>
+translateForCpu(mlir::ModuleOp module, llvm::LLVMContext &llvmContext,
+                llvm::ArrayRef<std::string> entryNames,
+                const CpuTargetOptions &options);
+
+/// Emits a relocatable object file for `llvmModule`.
+mlir::FailureOr<std::string> emitObject(mlir::Location loc,
+                                        llvm::Module &llvmModule,
+                                        const CpuTargetOptions &options);
+
+/// Links an object into a position-independent shared object with the
+/// configured linker and returns its bytes. Errors are reported at `loc`.
+mlir::FailureOr<std::string> linkSharedObject(mlir::Location loc,
+                                              llvm::StringRef object,
+                                              const CpuTargetOptions &options);
+
+/// The triple `options` resolves to (the host's when unset).
+std::string resolveTriple(const CpuTargetOptions &options);
+
+} // namespace winnow
+
+#endif // WINNOW_TARGET_CPUCODEGEN_H

@@ -1,0 +1,52 @@
+//===- Manifest.h - Entry-point signatures of a compiled module -*- C++ -*-===//
+//
+// What the artifact's manifest says about each entry point, read from the
+// tok-level IR before lowering (when tensors still carry their meaning).
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef WINNOW_TARGET_MANIFEST_H
+#define WINNOW_TARGET_MANIFEST_H
+
+#include "mlir/IR/BuiltinOps.h"
+#include "llvm/ADT/SmallVector.h"
+
+#include <string>
+
+namespace winnow {
+
+/// Element types that may cross an entry-point boundary (mirrors the
+/// artifact schema's DType).
+enum class ElementType { f32, f16, bf16, f64, i1, i8, i16, i32, i64 };
+
+struct TensorSignature {
+  std::string name;
+  ElementType elementType;
+  llvm::SmallVector<int64_t> shape;
+  /// For a ragged result: the index of the result holding its `[B] i32`
+  /// count; -1 otherwise.
+  int32_t countResult = -1;
+  /// The padded axis of a ragged result (its batch axis is the one before).
+  int32_t raggedAxis = 1;
+};
+
+struct FunctionSignature {
+  std::string name;
+  llvm::SmallVector<TensorSignature> inputs;
+  llvm::SmallVector<TensorSignature> results;
+};
+
+/// Reads the signature of every public function of `module`. Fails, with a
+/// diagnostic at the offending function, on anything the runtime cannot
+/// pass: non-tensor or dynamically shaped arguments, unsupported element
+/// types, or a module without any entry point.
+mlir::FailureOr<llvm::SmallVector<FunctionSignature, 1>>
+collectEntryPoints(mlir::ModuleOp module);
+
+/// Removes the `tok.name` argument and result attributes once the manifest
+/// has recorded them; later phases have no use for them.
+void stripEntryPointNames(mlir::ModuleOp module);
+
+} // namespace winnow
+
+#endif // WINNOW_TARGET_MANIFEST_H

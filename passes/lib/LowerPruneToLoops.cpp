@@ -1,0 +1,555 @@
+//===- LowerPruneToLoops.cpp - CPU loops for the pruning ops --------------===//
+//
+// Each lowering reads its inputs once and writes its outputs once per batch
+// row; scratch lives on the stack. The shapes of the loops are the ones the
+// GPU kernels use (radix select, row gathers), so both targets share one
+// exact semantics.
+//
+//===----------------------------------------------------------------------===//
+
+#include "LoweringUtils.h"
+#include "PruneLowerings.h"
+
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "winnow/Dialect/Tok/IR/TokOps.h"
+
+using namespace mlir;
+
+namespace winnow {
+namespace {
+
+//===----------------------------------------------------------------------===//
+// Order-preserving keys
+//===----------------------------------------------------------------------===//
+
+/// Maps an f32 score to a u32 (held in i32) whose unsigned order is the
+/// ranking order: NaN is replaced according to the policy and -0.0 by +0.0
+/// first, so equal scores get equal keys and ties fall to the index.
+Value orderKey(ImplicitLocOpBuilder &b, Value score, tok::NanPolicy policy) {
+  LoopEmitter e(b);
+  Type i32 = b.getI32Type();
+  Value bits = arith::BitcastOp::create(b, i32, score);
+  uint32_t nanBits = policy == tok::NanPolicy::as_pos_inf ? 0x7f800000u
+                                                          : 0xff800000u;
+  Value isNan = arith::CmpFOp::create(b, arith::CmpFPredicate::UNO, score,
+                                      score);
+  bits = arith::SelectOp::create(b, isNan, e.i32(static_cast<int32_t>(nanBits)),
+                                 bits);
+  Value isZero = arith::CmpFOp::create(b, arith::CmpFPredicate::OEQ, score,
+                                       e.f32(0.0));
+  bits = arith::SelectOp::create(b, isZero, e.i32(0), bits);
+  // Negative floats: flip every bit; positive: flip the sign bit.
+  Value negative = arith::CmpIOp::create(b, arith::CmpIPredicate::slt, bits,
+                                         e.i32(0));
+  Value flip = arith::SelectOp::create(
+      b, negative, e.i32(-1), e.i32(static_cast<int32_t>(0x80000000u)));
+  return arith::XOrIOp::create(b, bits, flip);
+}
+
+/// The order key of a compile-time constant score.
+uint32_t orderKey(float score, tok::NanPolicy policy) {
+  uint32_t bits;
+  if (std::isnan(score))
+    bits = policy == tok::NanPolicy::as_pos_inf ? 0x7f800000u : 0xff800000u;
+  else if (score == 0.0f)
+    bits = 0;
+  else
+    std::memcpy(&bits, &score, sizeof(bits));
+  return bits ^ ((bits & 0x80000000u) ? 0xffffffffu : 0x80000000u);
+}
+
+//===----------------------------------------------------------------------===//
+// tok.select
+//===----------------------------------------------------------------------===//
+
+/// Number of digit passes and bits per pass of the radix select.
+constexpr int kRadixBits = 8;
+constexpr int kRadixBins = 1 << kRadixBits;
+constexpr int kRadixPasses = 32 / kRadixBits;
+
+class SelectLowering {
+public:
+  SelectLowering(tok::SelectOp op, ImplicitLocOpBuilder &b)
+      : op(op), b(b), e(b) {}
+
+  void lower() {
+    auto scoresType = op.getScores().getType();
+    batch = scoresType.getDimSize(0);
+    tokens = scoresType.getDimSize(1);
+    capacity = op.getIndices().getType().getDimSize(1);
+    policy = op.getNanPolicy();
+
+    scores = e.toBuffer(op.getScores());
+    if (op.getLengths())
+      lengths = e.toBuffer(op.getLengths());
+    if (op.getProtect())
+      protect = e.toBuffer(op.getProtect());
+    indices = e.allocFor(op.getIndices().getType());
+    counts = e.allocFor(op.getCount().getType());
+    if (!isa<tok::ThresholdAttr>(op.getBudget()))
+      histogram = memref::AllocaOp::create(
+          b, MemRefType::get({kRadixBins}, b.getI32Type()));
+
+    auto [start, end] = op.getSpanBounds();
+    spanStart = e.index(start);
+    spanEnd = e.index(end);
+    e.forLoop(e.index(0), e.index(batch), [&](Value row) { lowerRow(row); });
+
+    Value idxTensor = e.toTensor(indices, op.getIndices().getType());
+    Value countTensor = e.toTensor(counts, op.getCount().getType());
+    op.getIndices().replaceAllUsesWith(idxTensor);
+    op.getCount().replaceAllUsesWith(countTensor);
+  }
+
+private:
+  /// Whether token `i` of row `row` is a candidate, given `i < len`.
+  Value isCandidate(Value row, Value i) {
+    Value inSpan = arith::AndIOp::create(
+        b, arith::CmpIOp::create(b, arith::CmpIPredicate::sge, i, spanStart),
+        arith::CmpIOp::create(b, arith::CmpIPredicate::slt, i, spanEnd));
+    if (!protect)
+      return inSpan;
+    Value isProtected = memref::LoadOp::create(b, protect, ValueRange{row, i});
+    Value notProtected = arith::XOrIOp::create(
+        b, isProtected, arith::ConstantIntOp::create(b, b.getI1Type(), 1));
+    return arith::AndIOp::create(b, inSpan, notProtected);
+  }
+
+  Value keyAt(Value row, Value i) {
+    Value score = memref::LoadOp::create(b, scores, ValueRange{row, i});
+    return orderKey(b, score, policy);
+  }
+
+  Value toI32(Value index) {
+    return arith::IndexCastOp::create(b, b.getI32Type(), index);
+  }
+
+  /// K_b for a top-k or keep-ratio budget, as an i32 in [0, numCandidates].
+  Value budgetCount(Value numCandidates) {
+    Value zero = e.i32(0);
+    if (auto topK = dyn_cast<tok::TopKAttr>(op.getBudget())) {
+      int64_t k = std::clamp<int64_t>(topK.getK(), 0, tokens);
+      return arith::MinSIOp::create(b, e.i32(k), numCandidates);
+    }
+    auto ratio = cast<tok::KeepRatioAttr>(op.getBudget());
+    llvm::APFloat value(tok::toDouble(ratio.getRatio()));
+    Value n = arith::SIToFPOp::create(b, b.getF64Type(), numCandidates);
+    Value product = arith::MulFOp::create(
+        b, n, arith::ConstantFloatOp::create(b, b.getF64Type(), value));
+    Value rounded;
+    switch (ratio.getRounding()) {
+    case tok::Rounding::floor:
+      rounded = math::FloorOp::create(b, product);
+      break;
+    case tok::Rounding::ceil:
+      rounded = math::CeilOp::create(b, product);
+      break;
+    case tok::Rounding::half_even:
+      rounded = math::RoundEvenOp::create(b, product);
+      break;
+    case tok::Rounding::half_away:
+      rounded = math::RoundOp::create(b, product);
+      break;
+    }
+    Value count = arith::FPToSIOp::create(b, b.getI32Type(), rounded);
+    return arith::MinSIOp::create(
+        b, arith::MaxSIOp::create(b, count, zero), numCandidates);
+  }
+
+  /// Finds the K-th largest key among the candidates of `row`, and how many
+  /// candidates with exactly that key are kept (the lowest-indexed ones).
+  /// Requires k > 0. Returns {threshold key, ties to take}.
+  std::pair<Value, Value> radixSelect(Value row, Value len, Value k) {
+    Value prefix = e.i32(0), mask = e.i32(0), remaining = k;
+    Value candEnd = arith::MinSIOp::create(b, spanEnd, len);
+    for (int pass = 0; pass < kRadixPasses; ++pass) {
+      int shift = 32 - kRadixBits * (pass + 1);
+      e.forLoop(e.index(0), e.index(kRadixBins), [&](Value bin) {
+        memref::StoreOp::create(b, e.i32(0), histogram, ValueRange{bin});
+      });
+      e.forLoop(spanStart, candEnd, [&](Value i) {
+        Value key = keyAt(row, i);
+        Value matches = arith::CmpIOp::create(
+            b, arith::CmpIPredicate::eq, arith::AndIOp::create(b, key, mask),
+            prefix);
+        Value counted = arith::AndIOp::create(b, matches, isCandidate(row, i));
+        e.ifThen(counted, [&] {
+          Value digit = arith::AndIOp::create(
+              b, arith::ShRUIOp::create(b, key, e.i32(shift)),
+              e.i32(kRadixBins - 1));
+          Value bin = arith::IndexCastOp::create(b, b.getIndexType(), digit);
+          Value old = memref::LoadOp::create(b, histogram, ValueRange{bin});
+          memref::StoreOp::create(b, arith::AddIOp::create(b, old, e.i32(1)),
+                                  histogram, ValueRange{bin});
+        });
+      });
+      // Walk the bins from the largest digit down; the bin where the running
+      // count reaches `remaining` holds the K-th key.
+      Value falseV = arith::ConstantIntOp::create(b, b.getI1Type(), 0);
+      ValueRange walked = e.forLoop(
+          e.index(0), e.index(kRadixBins),
+          ValueRange{falseV, e.i32(0), e.i32(0), e.i32(0)},
+          [&](Value step, ValueRange state) -> SmallVector<Value> {
+            Value found = state[0], digit = state[1], before = state[2],
+                  running = state[3];
+            Value bin = arith::SubIOp::create(b, e.index(kRadixBins - 1), step);
+            Value count = memref::LoadOp::create(b, histogram, ValueRange{bin});
+            Value next = arith::AddIOp::create(b, running, count);
+            Value reaches = arith::CmpIOp::create(b, arith::CmpIPredicate::sge,
+                                                  next, remaining);
+            Value notFound = arith::XOrIOp::create(
+                b, found, arith::ConstantIntOp::create(b, b.getI1Type(), 1));
+            Value hit = arith::AndIOp::create(b, reaches, notFound);
+            Value binI32 = arith::IndexCastOp::create(b, b.getI32Type(), bin);
+            return {arith::OrIOp::create(b, found, hit),
+                    arith::SelectOp::create(b, hit, binI32, digit),
+                    arith::SelectOp::create(b, hit, running, before), next};
+          });
+      Value digit = walked[1], before = walked[2];
+      prefix = arith::OrIOp::create(
+          b, prefix, arith::ShLIOp::create(b, digit, e.i32(shift)));
+      mask = arith::OrIOp::create(
+          b, mask,
+          e.i32(static_cast<int32_t>(uint32_t(kRadixBins - 1) << shift)));
+      remaining = arith::SubIOp::create(b, remaining, before);
+    }
+    return {prefix, remaining};
+  }
+
+  void lowerRow(Value row) {
+    Value len = lengths ? e.loadClampedCount(lengths, row, e.index(tokens))
+                        : e.index(tokens);
+
+    // Threshold key and the number of ties at it to keep. Keys compare as
+    // unsigned: a candidate is kept when key > threshold, or key == threshold
+    // and fewer than `ties` equal keys were kept before it.
+    Value threshold, ties;
+    bool inclusive = false;
+    if (auto t = dyn_cast<tok::ThresholdAttr>(op.getBudget())) {
+      float tau = static_cast<float>(tok::toDouble(t.getTau()));
+      threshold = e.i32(static_cast<int32_t>(orderKey(tau, policy)));
+      inclusive = t.getComparison() == tok::Comparison::ge;
+      ties = e.i32(0);
+    } else {
+      Value candEnd = arith::MinSIOp::create(b, spanEnd, len);
+      Value numCandidates = e.forLoop(
+          spanStart, candEnd, ValueRange{e.i32(0)},
+          [&](Value i, ValueRange state) -> SmallVector<Value> {
+            Value isCand = arith::ExtUIOp::create(b, b.getI32Type(),
+                                                  isCandidate(row, i));
+            return {arith::AddIOp::create(b, state[0], isCand)};
+          })[0];
+      Value k = budgetCount(numCandidates);
+      Value positive =
+          arith::CmpIOp::create(b, arith::CmpIPredicate::sgt, k, e.i32(0));
+      // k == 0 keeps no candidate: threshold = max key, no ties taken.
+      auto ifOp = scf::IfOp::create(
+          b, TypeRange{b.getI32Type(), b.getI32Type()}, positive,
+          /*withElseRegion=*/true);
+      {
+        OpBuilder::InsertionGuard guard(b);
+        b.setInsertionPointToStart(ifOp.thenBlock());
+        auto [key, take] = radixSelect(row, len, k);
+        scf::YieldOp::create(b, ValueRange{key, take});
+        b.setInsertionPointToStart(ifOp.elseBlock());
+        scf::YieldOp::create(b, ValueRange{e.i32(-1), e.i32(0)});
+      }
+      threshold = ifOp.getResult(0);
+      ties = ifOp.getResult(1);
+    }
+
+    // Emit kept indices in ascending order.
+    ValueRange emitted = e.forLoop(
+        e.index(0), len, ValueRange{e.index(0), e.i32(0)},
+        [&](Value i, ValueRange state) -> SmallVector<Value> {
+          Value slot = state[0], tiesTaken = state[1];
+          Value key = keyAt(row, i);
+          Value above = arith::CmpIOp::create(
+              b, inclusive ? arith::CmpIPredicate::uge
+                           : arith::CmpIPredicate::ugt,
+              key, threshold);
+          Value atThreshold =
+              arith::CmpIOp::create(b, arith::CmpIPredicate::eq, key, threshold);
+          Value tieRoom = arith::CmpIOp::create(b, arith::CmpIPredicate::slt,
+                                                tiesTaken, ties);
+          Value tieKept = arith::AndIOp::create(b, atThreshold, tieRoom);
+          Value cand = isCandidate(row, i);
+          Value notCand = arith::XOrIOp::create(
+              b, cand, arith::ConstantIntOp::create(b, b.getI1Type(), 1));
+          Value candKept = arith::AndIOp::create(
+              b, cand, arith::OrIOp::create(b, above, tieKept));
+          // `above` already covers ties under an inclusive threshold.
+          Value tieUsed = arith::AndIOp::create(
+              b, cand,
+              arith::AndIOp::create(
+                  b, tieKept,
+                  arith::XOrIOp::create(
+                      b, above,
+                      arith::ConstantIntOp::create(b, b.getI1Type(), 1))));
+          Value kept = arith::OrIOp::create(b, notCand, candKept);
+          e.ifThen(kept, [&] {
+            memref::StoreOp::create(b, toI32(i), indices, ValueRange{row, slot});
+          });
+          Value nextSlot = arith::AddIOp::create(
+              b, slot, arith::IndexCastOp::create(
+                           b, b.getIndexType(),
+                           arith::ExtUIOp::create(b, b.getI64Type(), kept)));
+          Value nextTies = arith::AddIOp::create(
+              b, tiesTaken, arith::ExtUIOp::create(b, b.getI32Type(), tieUsed));
+          return {nextSlot, nextTies};
+        });
+    Value count = emitted[0];
+    e.forLoop(count, e.index(capacity), [&](Value j) {
+      memref::StoreOp::create(b, e.i32(-1), indices, ValueRange{row, j});
+    });
+    memref::StoreOp::create(b, toI32(count), counts, ValueRange{row});
+  }
+
+  tok::SelectOp op;
+  ImplicitLocOpBuilder &b;
+  LoopEmitter e;
+  int64_t batch = 0, tokens = 0, capacity = 0;
+  tok::NanPolicy policy = tok::NanPolicy::as_neg_inf;
+  Value scores, lengths, protect, indices, counts, histogram;
+  Value spanStart, spanEnd;
+};
+
+//===----------------------------------------------------------------------===//
+// tok.attn_score
+//===----------------------------------------------------------------------===//
+
+void lowerAttnScore(tok::AttnScoreOp op, ImplicitLocOpBuilder &b) {
+  LoopEmitter e(b);
+  auto qType = op.getQueries().getType();
+  auto kType = op.getKeys().getType();
+  int64_t batch = qType.getDimSize(0), heads = qType.getDimSize(1);
+  int64_t rows = qType.getDimSize(2), headDim = qType.getDimSize(3);
+  int64_t kvHeads = kType.getDimSize(1), tokens = kType.getDimSize(2);
+  int64_t groupSize = heads / kvHeads;
+  bool isMean = op.getReduction() == tok::ScoreReduction::mean;
+  float norm = isMean ? 1.0f / static_cast<float>(heads * rows) : 1.0f;
+  float scale = op.getEffectiveScale();
+
+  Value queries = e.toBuffer(op.getQueries());
+  Value keys = e.toBuffer(op.getKeys());
+  Value lengths = op.getLengths() ? e.toBuffer(op.getLengths()) : Value();
+  Value lse = op.getLse() ? e.toBuffer(op.getLse()) : Value();
+  Value positions =
+      op.getQueryPositions() ? e.toBuffer(op.getQueryPositions()) : Value();
+  Value scores = e.allocFor(op.getScores().getType());
+  // One row of logits (then probabilities) for the current (b, h, q).
+  Value logits =
+      memref::AllocaOp::create(b, MemRefType::get({tokens}, b.getF32Type()));
+
+  // Reassociation lets LLVM vectorise the dot products and reductions; the
+  // order is still fixed by the compiled code, so results are reproducible.
+  auto fastmath = arith::FastMathFlagsAttr::get(
+      b.getContext(),
+      arith::FastMathFlags::reassoc | arith::FastMathFlags::contract);
+  Type f32 = b.getF32Type();
+  auto extend = [&](Value v) -> Value {
+    return v.getType() == f32 ? v : arith::ExtFOp::create(b, f32, v);
+  };
+
+  e.forLoop(e.index(0), e.index(batch), [&](Value bi) {
+    Value len = lengths ? e.loadClampedCount(lengths, bi, e.index(tokens))
+                        : e.index(tokens);
+    e.forLoop(e.index(0), e.index(tokens), [&](Value j) {
+      memref::StoreOp::create(b, e.f32(0.0), scores, ValueRange{bi, j});
+    });
+    e.forLoop(e.index(0), e.index(heads), [&](Value h) {
+      Value kvHead = arith::DivUIOp::create(b, h, e.index(groupSize));
+      e.forLoop(e.index(0), e.index(rows), [&](Value q) {
+        Value limit = len;
+        if (positions) {
+          Value pos = memref::LoadOp::create(b, positions, ValueRange{bi, q});
+          Value posIndex = arith::IndexCastOp::create(b, b.getIndexType(), pos);
+          Value seen = arith::AddIOp::create(b, posIndex, e.index(1));
+          limit = e.clampIndex(seen, e.index(0), len);
+        }
+        // Scaled logits of the valid keys, and their running maximum.
+        Value maxLogit = e.forLoop(
+            e.index(0), limit, ValueRange{e.f32(-INFINITY)},
+            [&](Value j, ValueRange state) -> SmallVector<Value> {
+              Value dot = e.forLoop(
+                  e.index(0), e.index(headDim), ValueRange{e.f32(0.0)},
+                  [&](Value d, ValueRange acc) -> SmallVector<Value> {
+                    Value qv = extend(memref::LoadOp::create(
+                        b, queries, ValueRange{bi, h, q, d}));
+                    Value kv = extend(memref::LoadOp::create(
+                        b, keys, ValueRange{bi, kvHead, j, d}));
+                    Value prod = arith::MulFOp::create(b, qv, kv, fastmath);
+                    return {arith::AddFOp::create(b, acc[0], prod, fastmath)};
+                  })[0];
+              Value logit = arith::MulFOp::create(b, dot, e.f32(scale));
+              memref::StoreOp::create(b, logit, logits, ValueRange{j});
+              return {arith::MaximumFOp::create(b, state[0], logit)};
+            })[0];
+        if (lse) {
+          Value rowLse = memref::LoadOp::create(b, lse, ValueRange{bi, h, q});
+          e.forLoop(e.index(0), limit, [&](Value j) {
+            Value logit = memref::LoadOp::create(b, logits, ValueRange{j});
+            Value p = math::ExpOp::create(
+                b, arith::SubFOp::create(b, logit, rowLse));
+            Value old = memref::LoadOp::create(b, scores, ValueRange{bi, j});
+            Value add = arith::MulFOp::create(b, p, e.f32(norm));
+            memref::StoreOp::create(b, arith::AddFOp::create(b, old, add),
+                                    scores, ValueRange{bi, j});
+          });
+          return;
+        }
+        Value sum = e.forLoop(
+            e.index(0), limit, ValueRange{e.f32(0.0)},
+            [&](Value j, ValueRange acc) -> SmallVector<Value> {
+              Value logit = memref::LoadOp::create(b, logits, ValueRange{j});
+              Value p = math::ExpOp::create(
+                  b, arith::SubFOp::create(b, logit, maxLogit));
+              memref::StoreOp::create(b, p, logits, ValueRange{j});
+              return {arith::AddFOp::create(b, acc[0], p, fastmath)};
+            })[0];
+        // sum >= 1 whenever a key is valid (the max contributes exp(0)).
+        Value weight = arith::DivFOp::create(b, e.f32(norm), sum);
+        e.forLoop(e.index(0), limit, [&](Value j) {
+          Value p = memref::LoadOp::create(b, logits, ValueRange{j});
+          Value old = memref::LoadOp::create(b, scores, ValueRange{bi, j});
+          Value add = arith::MulFOp::create(b, p, weight);
+          memref::StoreOp::create(b, arith::AddFOp::create(b, old, add),
+                                  scores, ValueRange{bi, j});
+        });
+      });
+    });
+  });
+  op.getScores().replaceAllUsesWith(
+      e.toTensor(scores, op.getScores().getType()));
+}
+
+//===----------------------------------------------------------------------===//
+// tok.compact
+//===----------------------------------------------------------------------===//
+
+/// The padding element of a gathered tensor: -1 for ids, 0 otherwise.
+Value paddingValue(ImplicitLocOpBuilder &b, Type elementType) {
+  if (auto intType = dyn_cast<IntegerType>(elementType)) {
+    int64_t value = intType.getWidth() == 1 ? 0 : -1;
+    return arith::ConstantIntOp::create(b, intType, value);
+  }
+  return arith::ConstantOp::create(b, b.getZeroAttr(elementType));
+}
+
+/// A 1-D view of a contiguous buffer, so gathers can address rows linearly.
+Value flatten(ImplicitLocOpBuilder &b, Value buffer) {
+  auto type = cast<MemRefType>(buffer.getType());
+  SmallVector<ReassociationIndices> all(1);
+  for (int64_t d = 0; d < type.getRank(); ++d)
+    all[0].push_back(d);
+  return memref::CollapseShapeOp::create(b, buffer, all);
+}
+
+void lowerCompact(tok::CompactOp op, ImplicitLocOpBuilder &b) {
+  LoopEmitter e(b);
+  auto idxType = op.getIndices().getType();
+  int64_t batch = idxType.getDimSize(0), capacity = idxType.getDimSize(1);
+  int64_t tokens = op.getOldToNew().getType().getDimSize(1);
+
+  Value indices = e.toBuffer(op.getIndices());
+  Value counts = e.toBuffer(op.getCount());
+
+  // old_to_new: -1 everywhere, then the slot of every kept in-range index.
+  Value map = e.allocFor(op.getOldToNew().getType());
+  e.forLoop(e.index(0), e.index(batch), [&](Value bi) {
+    e.forLoop(e.index(0), e.index(tokens), [&](Value i) {
+      memref::StoreOp::create(b, e.i32(-1), map, ValueRange{bi, i});
+    });
+    Value n = e.loadClampedCount(counts, bi, e.index(capacity));
+    e.forLoop(e.index(0), n, [&](Value j) {
+      Value idx = memref::LoadOp::create(b, indices, ValueRange{bi, j});
+      Value inRange = arith::AndIOp::create(
+          b, arith::CmpIOp::create(b, arith::CmpIPredicate::sge, idx, e.i32(0)),
+          arith::CmpIOp::create(b, arith::CmpIPredicate::slt, idx,
+                                e.i32(tokens)));
+      e.ifThen(inRange, [&] {
+        Value i = arith::IndexCastOp::create(b, b.getIndexType(), idx);
+        memref::StoreOp::create(
+            b, arith::IndexCastOp::create(b, b.getI32Type(), j), map,
+            ValueRange{bi, i});
+      });
+    });
+  });
+
+  SmallVector<Value> results;
+  for (auto [s, source] : llvm::enumerate(op.getSources())) {
+    auto srcType = cast<RankedTensorType>(source.getType());
+    Type resultType = op.getGathered()[s].getType();
+    int64_t axis = op.getTokenAxis(s);
+    int64_t outer = 1, inner = 1;
+    for (int64_t d = 0; d + 1 < axis; ++d)
+      outer *= srcType.getDimSize(d);
+    for (int64_t d = axis + 1; d < srcType.getRank(); ++d)
+      inner *= srcType.getDimSize(d);
+
+    Value src = flatten(b, e.toBuffer(source));
+    Value outBuffer = e.allocFor(resultType);
+    Value out = flatten(b, outBuffer);
+    Value pad = paddingValue(b, srcType.getElementType());
+    Value innerSize = e.index(inner);
+
+    e.forLoop(e.index(0), e.index(outer), [&](Value o) {
+      e.forLoop(e.index(0), e.index(batch), [&](Value bi) {
+        Value n = e.loadClampedCount(counts, bi, e.index(capacity));
+        Value plane = arith::AddIOp::create(
+            b, arith::MulIOp::create(b, o, e.index(batch)), bi);
+        Value srcPlane = arith::MulIOp::create(b, plane, e.index(tokens));
+        Value outPlane = arith::MulIOp::create(b, plane, e.index(capacity));
+        e.forLoop(e.index(0), e.index(capacity), [&](Value j) {
+          Value idx = memref::LoadOp::create(b, indices, ValueRange{bi, j});
+          Value valid = arith::AndIOp::create(
+              b, arith::CmpIOp::create(b, arith::CmpIPredicate::slt, j, n),
+              arith::AndIOp::create(
+                  b,
+                  arith::CmpIOp::create(b, arith::CmpIPredicate::sge, idx,
+                                        e.i32(0)),
+                  arith::CmpIOp::create(b, arith::CmpIPredicate::slt, idx,
+                                        e.i32(tokens))));
+          Value outBase = arith::MulIOp::create(
+              b, arith::AddIOp::create(b, outPlane, j), innerSize);
+          auto ifOp = scf::IfOp::create(b, valid, /*withElseRegion=*/true);
+          OpBuilder::InsertionGuard guard(b);
+          b.setInsertionPoint(ifOp.thenBlock()->getTerminator());
+          Value i = arith::IndexCastOp::create(b, b.getIndexType(), idx);
+          Value srcBase = arith::MulIOp::create(
+              b, arith::AddIOp::create(b, srcPlane, i), innerSize);
+          e.forLoop(e.index(0), innerSize, [&](Value x) {
+            Value v = memref::LoadOp::create(
+                b, src, ValueRange{arith::AddIOp::create(b, srcBase, x)});
+            memref::StoreOp::create(
+                b, v, out, ValueRange{arith::AddIOp::create(b, outBase, x)});
+          });
+          b.setInsertionPoint(ifOp.elseBlock()->getTerminator());
+          e.forLoop(e.index(0), innerSize, [&](Value x) {
+            memref::StoreOp::create(
+                b, pad, out, ValueRange{arith::AddIOp::create(b, outBase, x)});
+          });
+        });
+      });
+    });
+    results.push_back(e.toTensor(outBuffer, resultType));
+  }
+  for (auto [gathered, replacement] : llvm::zip(op.getGathered(), results))
+    gathered.replaceAllUsesWith(replacement);
+  op.getOldToNew().replaceAllUsesWith(
+      e.toTensor(map, op.getOldToNew().getType()));
+}
+
+} // namespace
+
+void lowerPruneOp(Operation *op) {
+  ImplicitLocOpBuilder b(op->getLoc(), op);
+  if (auto select = dyn_cast<tok::SelectOp>(op))
+    SelectLowering(select, b).lower();
+  else if (auto score = dyn_cast<tok::AttnScoreOp>(op))
+    lowerAttnScore(score, b);
+  else if (auto compact = dyn_cast<tok::CompactOp>(op))
+    lowerCompact(compact, b);
+}
+
+} // namespace winnow

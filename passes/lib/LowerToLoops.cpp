@@ -1,0 +1,42 @@
+//===- LowerToLoops.cpp - The tok-lower-to-loops pass ---------------------===//
+
+#include "PruneLowerings.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "winnow/Dialect/Tok/IR/TokOps.h"
+#include "winnow/Passes/Passes.h"
+
+namespace winnow {
+#define GEN_PASS_DEF_TOKLOWERTOLOOPS
+#include "winnow/Passes/Passes.h.inc"
+} // namespace winnow
+
+using namespace mlir;
+
+namespace winnow {
+namespace {
+struct TokLowerToLoopsPass
+    : impl::TokLowerToLoopsBase<TokLowerToLoopsPass> {
+  void runOnOperation() override {
+    SmallVector<Operation *> toLower;
+    getOperation()->walk([&](Operation *op) {
+      if (isa<tok::TokDialect>(op->getDialect()))
+        toLower.push_back(op);
+    });
+    for (Operation *op : toLower) {
+      if (!isa<tok::AttnScoreOp, tok::SelectOp, tok::CompactOp>(op)) {
+        op->emitOpError() << "has no CPU lowering";
+        return signalPassFailure();
+      }
+      lowerPruneOp(op);
+      op->erase();
+    }
+  }
+};
+} // namespace
+} // namespace winnow

@@ -1,0 +1,84 @@
+//===- LoweringUtils.cpp - Small builders shared by the loop lowerings ----===//
+
+#include "LoweringUtils.h"
+
+using namespace mlir;
+
+namespace winnow {
+
+Value LoopEmitter::index(int64_t value) {
+  return arith::ConstantIndexOp::create(b, value);
+}
+
+Value LoopEmitter::i32(int64_t value) {
+  return arith::ConstantIntOp::create(b, b.getI32Type(), value);
+}
+
+Value LoopEmitter::f32(double value) {
+  return arith::ConstantFloatOp::create(b, b.getF32Type(),
+                                        llvm::APFloat(static_cast<float>(value)));
+}
+
+void LoopEmitter::forLoop(Value lb, Value ub,
+                          llvm::function_ref<void(Value)> body) {
+  auto loop = scf::ForOp::create(b, lb, ub, index(1));
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPoint(loop.getBody()->getTerminator());
+  body(loop.getInductionVar());
+}
+
+ValueRange LoopEmitter::forLoop(
+    Value lb, Value ub, ValueRange init,
+    llvm::function_ref<SmallVector<Value>(Value, ValueRange)> body) {
+  auto loop = scf::ForOp::create(
+      b, lb, ub, index(1), init,
+      [&](OpBuilder &nested, Location loc, Value iv, ValueRange state) {
+        ImplicitLocOpBuilder inner(loc, nested);
+        // Route the body through the caller's builder so helpers keep working.
+        OpBuilder::InsertionGuard guard(b);
+        b.setInsertionPoint(nested.getInsertionBlock(),
+                            nested.getInsertionPoint());
+        SmallVector<Value> next = body(iv, state);
+        scf::YieldOp::create(b, next);
+      });
+  return loop.getResults();
+}
+
+void LoopEmitter::ifThen(Value cond, llvm::function_ref<void()> body) {
+  auto ifOp = scf::IfOp::create(b, cond, /*withElseRegion=*/false);
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPoint(ifOp.thenBlock()->getTerminator());
+  body();
+}
+
+Value LoopEmitter::toBuffer(Value tensor) {
+  auto type = cast<RankedTensorType>(tensor.getType());
+  auto memrefType = MemRefType::get(type.getShape(), type.getElementType());
+  return bufferization::ToBufferOp::create(b, memrefType, tensor,
+                                           /*read_only=*/true);
+}
+
+Value LoopEmitter::allocFor(Type tensorType) {
+  auto type = cast<RankedTensorType>(tensorType);
+  return memref::AllocOp::create(
+      b, MemRefType::get(type.getShape(), type.getElementType()),
+      b.getI64IntegerAttr(64));
+}
+
+Value LoopEmitter::toTensor(Value buffer, Type tensorType) {
+  return bufferization::ToTensorOp::create(b, tensorType, buffer,
+                                           /*restrict=*/true,
+                                           /*writable=*/true);
+}
+
+Value LoopEmitter::clampIndex(Value value, Value lo, Value hi) {
+  return arith::MinSIOp::create(b, arith::MaxSIOp::create(b, value, lo), hi);
+}
+
+Value LoopEmitter::loadClampedCount(Value buffer, Value batch, Value hi) {
+  Value raw = memref::LoadOp::create(b, buffer, ValueRange{batch});
+  Value asIndex = arith::IndexCastOp::create(b, b.getIndexType(), raw);
+  return clampIndex(asIndex, index(0), hi);
+}
+
+} // namespace winnow

@@ -1,0 +1,63 @@
+//===- LoweringUtils.h - Small builders shared by the loop lowerings -------===//
+//
+// Private to passes/lib: helpers that keep the per-op lowerings readable.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef WINNOW_PASSES_LIB_LOWERINGUTILS_H
+#define WINNOW_PASSES_LIB_LOWERINGUTILS_H
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/IR/ImplicitLocOpBuilder.h"
+
+#include <functional>
+
+namespace winnow {
+
+/// Builds index/integer/float constants and loops with one builder.
+class LoopEmitter {
+public:
+  explicit LoopEmitter(mlir::ImplicitLocOpBuilder &b) : b(b) {}
+
+  mlir::ImplicitLocOpBuilder &builder() { return b; }
+
+  mlir::Value index(int64_t value);
+  mlir::Value i32(int64_t value);
+  mlir::Value f32(double value);
+
+  /// `for (i = lb; i < ub; ++i) body(i)`.
+  void forLoop(mlir::Value lb, mlir::Value ub,
+               llvm::function_ref<void(mlir::Value)> body);
+  /// `for (i = lb; i < ub; ++i) state = body(i, state)`; returns the state.
+  mlir::ValueRange
+  forLoop(mlir::Value lb, mlir::Value ub, mlir::ValueRange init,
+          llvm::function_ref<llvm::SmallVector<mlir::Value>(
+              mlir::Value, mlir::ValueRange)>
+              body);
+  /// `if (cond) body()`.
+  void ifThen(mlir::Value cond, llvm::function_ref<void()> body);
+
+  /// A read-only buffer view of a tensor operand.
+  mlir::Value toBuffer(mlir::Value tensor);
+  /// A fresh buffer for a result tensor of type `type`.
+  mlir::Value allocFor(mlir::Type tensorType);
+  /// The tensor a lowered op returns: the buffer it wrote, handed to
+  /// bufferization as restrict + writable (nothing else aliases it).
+  mlir::Value toTensor(mlir::Value buffer, mlir::Type tensorType);
+
+  /// `clamp(value, lo, hi)` on index values.
+  mlir::Value clampIndex(mlir::Value value, mlir::Value lo, mlir::Value hi);
+  /// An i32 loaded from a `[B]` buffer, as an index clamped to [0, hi].
+  mlir::Value loadClampedCount(mlir::Value buffer, mlir::Value batch,
+                               mlir::Value hi);
+
+private:
+  mlir::ImplicitLocOpBuilder &b;
+};
+
+} // namespace winnow
+
+#endif // WINNOW_PASSES_LIB_LOWERINGUTILS_H

@@ -1,0 +1,68 @@
+//===- Pipelines.cpp - Named lowering pipelines ---------------------------===//
+//
+// The pipelines are spelled as textual pass pipelines: the same string a
+// user can pass to winnow-opt to reproduce any stage by hand.
+//
+//===----------------------------------------------------------------------===//
+
+#include "winnow/Passes/Pipelines.h"
+
+#include "mlir/Pass/PassRegistry.h"
+#include "llvm/Support/ErrorHandling.h"
+
+using namespace mlir;
+
+namespace winnow {
+namespace {
+constexpr const char *kTokCleanup = "canonicalize,cse";
+
+constexpr const char *kCpuLoops =
+    "tok-lower-to-loops,"
+    "one-shot-bufferize{bufferize-function-boundaries=true "
+    "function-boundary-type-conversion=identity-layout-map},"
+    "buffer-results-to-out-params{hoist-static-allocs=true "
+    "modify-public-functions=true},"
+    "canonicalize,"
+    "func.func(buffer-loop-hoisting),"
+    "buffer-deallocation-pipeline,"
+    "canonicalize,cse";
+
+constexpr const char *kCpuToLLVM =
+    "tok-mark-entry-points,"
+    "convert-scf-to-cf,"
+    "expand-strided-metadata,"
+    "lower-affine,"
+    "finalize-memref-to-llvm,"
+    "convert-math-to-llvm,"
+    "convert-arith-to-llvm,"
+    "convert-index-to-llvm,"
+    "convert-func-to-llvm,"
+    "convert-cf-to-llvm,"
+    "reconcile-unrealized-casts";
+
+void addPipeline(OpPassManager &pm, const char *pipeline) {
+  if (failed(parsePassPipeline(pipeline, pm)))
+    llvm::report_fatal_error(llvm::Twine("malformed built-in pipeline: ") +
+                             pipeline);
+}
+} // namespace
+
+void buildTokCleanupPipeline(OpPassManager &pm) { addPipeline(pm, kTokCleanup); }
+void buildCpuLoopsPipeline(OpPassManager &pm) { addPipeline(pm, kCpuLoops); }
+void buildCpuToLLVMPipeline(OpPassManager &pm) { addPipeline(pm, kCpuToLLVM); }
+
+void registerWinnowPipelines() {
+  PassPipelineRegistration<>("winnow-tok-cleanup",
+                             "Canonicalise and CSE tok IR",
+                             buildTokCleanupPipeline);
+  PassPipelineRegistration<>(
+      "winnow-cpu-to-loops",
+      "Lower tok on tensors to loops on memrefs with out-parameter results",
+      buildCpuLoopsPipeline);
+  PassPipelineRegistration<>(
+      "winnow-cpu-to-llvm",
+      "Lower CPU loops to the LLVM dialect with C-interface entry points",
+      buildCpuToLLVMPipeline);
+}
+
+} // namespace winnow

@@ -1,0 +1,81 @@
+//===- ArtifactWriter.cpp - Serialise a .wnn artifact ---------------------===//
+
+#include "winnow/Target/ArtifactWriter.h"
+
+#include "winnow/artifact/winnow_artifact_generated.h"
+
+namespace winnow {
+namespace {
+namespace fb = winnow::artifact;
+
+fb::DType toSchema(ElementType type) {
+  switch (type) {
+  case ElementType::f32:
+    return fb::DType_f32;
+  case ElementType::f16:
+    return fb::DType_f16;
+  case ElementType::bf16:
+    return fb::DType_bf16;
+  case ElementType::f64:
+    return fb::DType_f64;
+  case ElementType::i1:
+    return fb::DType_i1;
+  case ElementType::i8:
+    return fb::DType_i8;
+  case ElementType::i16:
+    return fb::DType_i16;
+  case ElementType::i32:
+    return fb::DType_i32;
+  case ElementType::i64:
+    return fb::DType_i64;
+  }
+  llvm_unreachable("unknown element type");
+}
+
+flatbuffers::Offset<flatbuffers::Vector<flatbuffers::Offset<fb::TensorSpec>>>
+writeTensors(flatbuffers::FlatBufferBuilder &builder,
+             llvm::ArrayRef<TensorSignature> tensors) {
+  std::vector<flatbuffers::Offset<fb::TensorSpec>> specs;
+  for (const TensorSignature &tensor : tensors) {
+    std::vector<int64_t> shape(tensor.shape.begin(), tensor.shape.end());
+    specs.push_back(fb::CreateTensorSpecDirect(builder, tensor.name.c_str(),
+                                               toSchema(tensor.elementType),
+                                               &shape, tensor.countResult,
+                                               tensor.raggedAxis));
+  }
+  return builder.CreateVector(specs);
+}
+} // namespace
+
+std::string serializeArtifact(const ArtifactContents &contents) {
+  flatbuffers::FlatBufferBuilder builder(1 << 16);
+  std::vector<flatbuffers::Offset<fb::Function>> functions;
+  for (const FunctionSignature &function : contents.functions) {
+    auto inputs = writeTensors(builder, function.inputs);
+    auto results = writeTensors(builder, function.results);
+    functions.push_back(fb::CreateFunction(
+        builder, builder.CreateString(function.name), inputs, results));
+  }
+  std::vector<flatbuffers::Offset<fb::Target>> targets;
+  for (const CpuBinaryBlob &cpu : contents.cpuBinaries) {
+    // 16-byte alignment keeps the embedded ELF image cheap to map.
+    builder.ForceVectorAlignment(cpu.sharedObject.size(), sizeof(uint8_t), 16);
+    auto bytes = builder.CreateVector(
+        reinterpret_cast<const uint8_t *>(cpu.sharedObject.data()),
+        cpu.sharedObject.size());
+    auto binary = fb::CreateCpuBinary(builder, builder.CreateString(cpu.triple),
+                                      builder.CreateString(cpu.cpu), bytes);
+    targets.push_back(fb::CreateTarget(builder, fb::TargetBinary_CpuBinary,
+                                       binary.Union()));
+  }
+  auto artifact = fb::CreateArtifact(
+      builder, /*format_major=*/1, /*format_minor=*/0,
+      builder.CreateString(contents.producer),
+      builder.CreateString(contents.sourceName),
+      builder.CreateVector(functions), builder.CreateVector(targets));
+  fb::FinishArtifactBuffer(builder, artifact);
+  return std::string(reinterpret_cast<const char *>(builder.GetBufferPointer()),
+                     builder.GetSize());
+}
+
+} // namespace winnow

@@ -1,0 +1,276 @@
+//===- CpuCodegen.cpp - LLVM-dialect module to a CPU shared object --------===//
+//
+// LLVM does the code generation in-process; only the final link into a
+// shared object runs the configured lld, because Debian ships no lld library
+// that can be linked into an MLIR-dylib tool without mixing static LLVM.
+//
+//===----------------------------------------------------------------------===//
+
+#include "winnow/Target/CpuCodegen.h"
+
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Export.h"
+#include "llvm/IR/IRBuilder.h"
+#include "llvm/IR/LegacyPassManager.h"
+#include "llvm/IR/Verifier.h"
+#include "llvm/MC/TargetRegistry.h"
+#include "llvm/Passes/PassBuilder.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Program.h"
+#include "llvm/Support/TargetSelect.h"
+#include "llvm/Target/TargetMachine.h"
+#include "llvm/TargetParser/Host.h"
+
+using namespace mlir;
+
+namespace winnow {
+namespace {
+
+/// The prefix of the packed entry symbol the runtime looks up.
+constexpr llvm::StringLiteral kEntryPrefix = "__winnow_entry_";
+/// The prefix of the C-interface wrapper convert-func-to-llvm emits.
+constexpr llvm::StringLiteral kCInterfacePrefix = "_mlir_ciface_";
+
+/// Removes a temporary file when it goes out of scope.
+struct TempFile {
+  llvm::SmallString<128> path;
+  ~TempFile() {
+    if (!path.empty())
+      llvm::sys::fs::remove(path);
+  }
+};
+
+LogicalResult makeTemp(Location loc, StringRef suffix, TempFile &file) {
+  if (std::error_code ec = llvm::sys::fs::createTemporaryFile(
+          "winnow", suffix, file.path))
+    return emitError(loc)
+           << "cannot create a temporary file: " << ec.message();
+  return success();
+}
+
+std::string resolveCpu(const CpuTargetOptions &options) {
+  if (options.cpu == "native" || options.cpu == "host")
+    return llvm::sys::getHostCPUName().str();
+  return options.cpu;
+}
+
+std::string resolveFeatures(const CpuTargetOptions &options) {
+  if (options.cpu != "native" && options.cpu != "host")
+    return "";
+  std::string features;
+  for (const auto &feature : llvm::sys::getHostCPUFeatures()) {
+    if (!features.empty())
+      features += ",";
+    features += (feature.second ? "+" : "-") + feature.first().str();
+  }
+  return features;
+}
+
+FailureOr<std::unique_ptr<llvm::TargetMachine>>
+createTargetMachine(Location loc, const CpuTargetOptions &options) {
+  llvm::InitializeNativeTarget();
+  llvm::InitializeNativeTargetAsmPrinter();
+  llvm::Triple triple(resolveTriple(options));
+  std::string error;
+  const llvm::Target *target = llvm::TargetRegistry::lookupTarget(triple, error);
+  if (!target)
+    return emitError(loc)
+           << "unsupported CPU target triple '" << triple.str()
+           << "': " << error;
+  std::optional<llvm::CodeGenOptLevel> level =
+      llvm::CodeGenOpt::getLevel(static_cast<int>(options.optLevel));
+  std::unique_ptr<llvm::TargetMachine> machine(target->createTargetMachine(
+      triple, resolveCpu(options), resolveFeatures(options),
+      llvm::TargetOptions(), llvm::Reloc::PIC_, std::nullopt,
+      level.value_or(llvm::CodeGenOptLevel::Default)));
+  if (!machine)
+    return emitError(loc)
+           << "cannot create a target machine for '" << triple.str()
+           << "' with CPU '" << options.cpu << "'";
+  return machine;
+}
+
+/// Adds `void __winnow_entry_<name>(void **args)`, which unpacks the
+/// descriptor pointers and calls the C-interface wrapper: one symbol shape
+/// for every function, so the runtime needs no per-arity trampolines.
+LogicalResult addPackedEntry(Location loc, llvm::Module &module,
+                             StringRef name) {
+  llvm::Function *wrapped =
+      module.getFunction((kCInterfacePrefix + name).str());
+  if (!wrapped)
+    return emitError(loc)
+           << "no C interface was generated for entry point '" << name << "'";
+  if (!wrapped->getReturnType()->isVoidTy())
+    return emitError(loc)
+           << "entry point '" << name
+           << "' still returns a value after results became out-parameters";
+  llvm::LLVMContext &ctx = module.getContext();
+  auto *ptrType = llvm::PointerType::getUnqual(ctx);
+  auto *type =
+      llvm::FunctionType::get(llvm::Type::getVoidTy(ctx), {ptrType}, false);
+  auto *entry = llvm::Function::Create(type, llvm::GlobalValue::ExternalLinkage,
+                                       (kEntryPrefix + name).str(), module);
+  llvm::IRBuilder<> builder(llvm::BasicBlock::Create(ctx, "entry", entry));
+  llvm::SmallVector<llvm::Value *> args;
+  for (unsigned i = 0; i < wrapped->arg_size(); ++i) {
+    llvm::Value *slot = builder.CreateConstInBoundsGEP1_64(
+        ptrType, entry->getArg(0), i);
+    args.push_back(builder.CreateLoad(ptrType, slot));
+  }
+  builder.CreateCall(wrapped, args);
+  builder.CreateRetVoid();
+  return success();
+}
+
+} // namespace
+
+std::string resolveTriple(const CpuTargetOptions &options) {
+  return options.triple.empty() ? llvm::sys::getDefaultTargetTriple()
+                                : options.triple;
+}
+
+FailureOr<std::unique_ptr<llvm::Module>>
+translateForCpu(ModuleOp module, llvm::LLVMContext &llvmContext,
+                llvm::ArrayRef<std::string> entryNames,
+                const CpuTargetOptions &options) {
+  MLIRContext *context = module.getContext();
+  Location loc = module.getLoc();
+  DialectRegistry registry;
+  registerBuiltinDialectTranslation(registry);
+  registerLLVMDialectTranslation(registry);
+  context->appendDialectRegistry(registry);
+
+  std::unique_ptr<llvm::Module> llvmModule =
+      translateModuleToLLVMIR(module, llvmContext, "winnow");
+  if (!llvmModule)
+    return emitError(module.getLoc()) << "translation to LLVM IR failed";
+  for (const std::string &name : entryNames)
+    if (failed(addPackedEntry(loc, *llvmModule, name)))
+      return failure();
+
+  FailureOr<std::unique_ptr<llvm::TargetMachine>> machine =
+      createTargetMachine(loc, options);
+  if (failed(machine))
+    return failure();
+  llvmModule->setTargetTriple((*machine)->getTargetTriple());
+  llvmModule->setDataLayout((*machine)->createDataLayout());
+
+  std::string verifierMessage;
+  llvm::raw_string_ostream verifierStream(verifierMessage);
+  if (llvm::verifyModule(*llvmModule, &verifierStream))
+    return emitError(module.getLoc())
+           << "generated LLVM IR is invalid: " << verifierMessage;
+
+  llvm::LoopAnalysisManager lam;
+  llvm::FunctionAnalysisManager fam;
+  llvm::CGSCCAnalysisManager cgam;
+  llvm::ModuleAnalysisManager mam;
+  llvm::PipelineTuningOptions tuning;
+  tuning.LoopVectorization = options.optLevel >= 2;
+  tuning.SLPVectorization = options.optLevel >= 2;
+  llvm::PassBuilder passBuilder(machine->get(), tuning);
+  passBuilder.registerModuleAnalyses(mam);
+  passBuilder.registerCGSCCAnalyses(cgam);
+  passBuilder.registerFunctionAnalyses(fam);
+  passBuilder.registerLoopAnalyses(lam);
+  passBuilder.crossRegisterProxies(lam, fam, cgam, mam);
+  llvm::OptimizationLevel level = llvm::OptimizationLevel::O3;
+  switch (options.optLevel) {
+  case 0:
+    level = llvm::OptimizationLevel::O0;
+    break;
+  case 1:
+    level = llvm::OptimizationLevel::O1;
+    break;
+  case 2:
+    level = llvm::OptimizationLevel::O2;
+    break;
+  default:
+    break;
+  }
+  llvm::ModulePassManager passes =
+      level == llvm::OptimizationLevel::O0
+          ? passBuilder.buildO0DefaultPipeline(level)
+          : passBuilder.buildPerModuleDefaultPipeline(level);
+  passes.run(*llvmModule, mam);
+  return llvmModule;
+}
+
+FailureOr<std::string> emitObject(Location loc, llvm::Module &llvmModule,
+                                  const CpuTargetOptions &options) {
+  FailureOr<std::unique_ptr<llvm::TargetMachine>> machine =
+      createTargetMachine(loc, options);
+  if (failed(machine))
+    return failure();
+  llvm::SmallString<0> object;
+  llvm::raw_svector_ostream stream(object);
+  llvm::legacy::PassManager codegen;
+  if ((*machine)->addPassesToEmitFile(codegen, stream, nullptr,
+                                      llvm::CodeGenFileType::ObjectFile))
+    return emitError(loc)
+           << "the target cannot emit object files";
+  codegen.run(llvmModule);
+  return std::string(object.str());
+}
+
+FailureOr<std::string> linkSharedObject(Location loc, llvm::StringRef object,
+                                        const CpuTargetOptions &options) {
+  if (options.linker.empty())
+    return emitError(loc) << "no linker configured for the CPU target "
+                             "(pass --linker=<path to ld.lld>)";
+  TempFile objectFile, sharedFile, logFile;
+  if (failed(makeTemp(loc, "o", objectFile)) ||
+      failed(makeTemp(loc, "so", sharedFile)) ||
+      failed(makeTemp(loc, "log", logFile)))
+    return failure();
+  {
+    std::error_code ec;
+    llvm::raw_fd_ostream out(objectFile.path, ec);
+    if (ec)
+      return emitError(loc) << "cannot write '" << objectFile.path
+                            << "': " << ec.message();
+    out << object;
+  }
+  // libc and libm become DT_NEEDED entries and `-z defs` rejects any symbol
+  // they do not define, so a missing symbol fails here, not at load time.
+  llvm::Triple triple(resolveTriple(options));
+  std::string multiarch = (triple.getArchName() + "-linux-gnu").str();
+  llvm::SmallVector<std::string> args = {
+      options.linker,        "-shared",
+      "-z",                  "defs",
+      "-z",                  "noexecstack",
+      "--hash-style=gnu",    "-o",
+      sharedFile.path.str().str(), objectFile.path.str().str(),
+      "-L/lib/" + multiarch, "-L/usr/lib/" + multiarch,
+      "-L/lib64",            "-L/usr/lib64",
+      "--no-as-needed",      "-l:libm.so.6",
+      "-l:libc.so.6"};
+  llvm::SmallVector<llvm::StringRef> argRefs(args.begin(), args.end());
+  std::optional<llvm::StringRef> redirects[] = {std::nullopt, logFile.path.str(),
+                                                logFile.path.str()};
+  std::string execError;
+  int rc = llvm::sys::ExecuteAndWait(options.linker, argRefs, std::nullopt,
+                                     redirects, /*SecondsToWait=*/120,
+                                     /*MemoryLimit=*/0, &execError);
+  if (rc != 0) {
+    auto log = llvm::MemoryBuffer::getFile(logFile.path);
+    InFlightDiagnostic diag = emitError(loc)
+                              << "linking the CPU shared object with '"
+                              << options.linker << "' failed";
+    if (!execError.empty())
+      diag << ": " << execError;
+    if (log && !(*log)->getBuffer().empty())
+      diag << "\n" << (*log)->getBuffer().rtrim();
+    return failure();
+  }
+  auto shared = llvm::MemoryBuffer::getFile(sharedFile.path);
+  if (!shared)
+    return emitError(loc) << "cannot read the linked shared object: "
+                          << shared.getError().message();
+  return (*shared)->getBuffer().str();
+}
+
+} // namespace winnow

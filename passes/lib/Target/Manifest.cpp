@@ -1,0 +1,139 @@
+//===- Manifest.cpp - Entry-point signatures of a compiled module ---------===//
+
+#include "winnow/Target/Manifest.h"
+
+#include "winnow/Dialect/Tok/IR/TokOps.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/BuiltinTypes.h"
+
+using namespace mlir;
+
+namespace winnow {
+namespace {
+
+/// The argument/result attribute that names a tensor in the manifest.
+constexpr llvm::StringLiteral kNameAttr = "tok.name";
+
+std::optional<ElementType> toElementType(Type type) {
+  if (type.isF32())
+    return ElementType::f32;
+  if (type.isF16())
+    return ElementType::f16;
+  if (type.isBF16())
+    return ElementType::bf16;
+  if (type.isF64())
+    return ElementType::f64;
+  if (type.isSignlessInteger(1))
+    return ElementType::i1;
+  if (type.isSignlessInteger(8))
+    return ElementType::i8;
+  if (type.isSignlessInteger(16))
+    return ElementType::i16;
+  if (type.isSignlessInteger(32))
+    return ElementType::i32;
+  if (type.isSignlessInteger(64))
+    return ElementType::i64;
+  return std::nullopt;
+}
+
+FailureOr<TensorSignature> toSignature(func::FuncOp func, Type type,
+                                       StringAttr name, StringRef role,
+                                       unsigned index) {
+  auto tensor = dyn_cast<RankedTensorType>(type);
+  if (!tensor)
+    return func.emitError() << "entry point " << role << " " << index
+                            << " must be a ranked tensor, got " << type;
+  if (!tensor.hasStaticShape())
+    return func.emitError()
+           << "entry point " << role << " " << index
+           << " must be statically shaped (dynamic extents at entry points "
+              "are not supported yet), got "
+           << type;
+  std::optional<ElementType> elementType =
+      toElementType(tensor.getElementType());
+  if (!elementType)
+    return func.emitError() << "entry point " << role << " " << index
+                            << " has unsupported element type "
+                            << tensor.getElementType();
+  TensorSignature signature;
+  signature.name =
+      name ? name.str() : (role == "argument" ? "arg" : "result") +
+                              std::to_string(index);
+  signature.elementType = *elementType;
+  signature.shape.assign(tensor.getShape().begin(), tensor.getShape().end());
+  return signature;
+}
+
+/// The `[B] i32` count that says how many entries of `value` are valid, and
+/// the axis it bounds, when `value` is a ragged tensor produced by a tok op.
+std::pair<Value, int64_t> raggedCountOf(Value value) {
+  Operation *def = value.getDefiningOp();
+  if (auto select = dyn_cast_or_null<tok::SelectOp>(def))
+    if (value == select.getIndices())
+      return {select.getCount(), 1};
+  if (auto compact = dyn_cast_or_null<tok::CompactOp>(def))
+    for (auto [i, gathered] : llvm::enumerate(compact.getGathered()))
+      if (value == gathered)
+        return {compact.getCount(), compact.getTokenAxis(i)};
+  return {Value(), 1};
+}
+
+} // namespace
+
+FailureOr<SmallVector<FunctionSignature, 1>> collectEntryPoints(ModuleOp module) {
+  SmallVector<FunctionSignature, 1> functions;
+  for (auto func : module.getOps<func::FuncOp>()) {
+    if (!func.isPublic() || func.isExternal())
+      continue;
+    FunctionSignature signature;
+    signature.name = func.getSymName().str();
+    FunctionType type = func.getFunctionType();
+    for (auto [i, input] : llvm::enumerate(type.getInputs())) {
+      auto name = func.getArgAttrOfType<StringAttr>(i, kNameAttr);
+      FailureOr<TensorSignature> arg =
+          toSignature(func, input, name, "argument", i);
+      if (failed(arg))
+        return failure();
+      signature.inputs.push_back(*arg);
+    }
+    for (auto [i, result] : llvm::enumerate(type.getResults())) {
+      auto name = func.getResultAttrOfType<StringAttr>(i, kNameAttr);
+      FailureOr<TensorSignature> res =
+          toSignature(func, result, name, "result", i);
+      if (failed(res))
+        return failure();
+      signature.results.push_back(*res);
+    }
+    // Ragged results name the returned count that bounds them.
+    auto returnOp = cast<func::ReturnOp>(func.getBody().back().getTerminator());
+    for (auto [i, value] : llvm::enumerate(returnOp.getOperands())) {
+      auto [count, axis] = raggedCountOf(value);
+      if (!count)
+        continue;
+      auto it = llvm::find(returnOp.getOperands(), count);
+      if (it == returnOp.getOperands().end())
+        continue;
+      signature.results[i].countResult =
+          static_cast<int32_t>(it - returnOp.getOperands().begin());
+      signature.results[i].raggedAxis = static_cast<int32_t>(axis);
+    }
+    functions.push_back(std::move(signature));
+  }
+  if (functions.empty())
+    return module.emitError()
+           << "module has no entry point: expected at least one public "
+              "func.func with a body";
+  return functions;
+}
+
+void stripEntryPointNames(ModuleOp module) {
+  for (auto func : module.getOps<func::FuncOp>()) {
+    for (unsigned i = 0; i < func.getNumArguments(); ++i)
+      func.removeArgAttr(i, kNameAttr);
+    for (unsigned i = 0; i < func.getNumResults(); ++i)
+      func.removeResultAttr(i, StringAttr::get(module.getContext(), kNameAttr));
+  }
+}
+
+} // namespace winnow

@@ -1,0 +1,279 @@
+/*
+ * winnow_runtime.h - the public C API of the Winnow runtime (loads .wnn
+ * artifacts, checks calls against their manifest, runs them on a device).
+ *
+ * This is the only public header of libwinnow_runtime. It is C99 and C++
+ * compatible and has no dependency beyond the C standard headers.
+ *
+ * Conventions
+ * -----------
+ * Status: every function that can fail returns a `winnow_status`. NULL means
+ *   success (compare with WINNOW_OK); anything else is an error object owned
+ *   by the caller, who must pass it to winnow_status_free() exactly once. The
+ *   only functions that do not return a status are the status accessors, the
+ *   retain/release functions and the pure dtype lookups, none of which can
+ *   fail. No function lets a C++ exception escape; an allocation failure is
+ *   reported as WINNOW_STATUS_OUT_OF_MEMORY.
+ *
+ * Ownership: objects (module, device, executable) are reference counted.
+ *   A *_create / *_load function returns an object with one reference that the
+ *   caller owns; *_retain adds one, *_release drops one and destroys the
+ *   object when none are left. Releasing NULL is a no-op. An executable keeps
+ *   its module and device alive. Strings and arrays returned by introspection
+ *   functions are owned by the module and stay valid while the module lives.
+ *   Out-parameters are written only on success.
+ *
+ * Thread-safety: a module is immutable once loaded and may be shared and
+ *   queried from any number of threads. Devices and executables may be used
+ *   concurrently too: winnow_call() keeps no per-call state in the executable,
+ *   so concurrent calls are safe as long as their output buffers are
+ *   distinct. Reference counts are atomic. A status object belongs to the
+ *   thread that received it until freed. The library has no global mutable
+ *   state.
+ *
+ * Code execution: loading a module (winnow_module_load_*) only reads and
+ *   verifies the manifest; no compiled code is mapped or run until a module is
+ *   bound to a device with winnow_executable_create().
+ */
+#ifndef WINNOW_RUNTIME_WINNOW_RUNTIME_H
+#define WINNOW_RUNTIME_WINNOW_RUNTIME_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#if defined(_WIN32)
+#define WINNOW_API
+#else
+#define WINNOW_API __attribute__((visibility("default")))
+#endif
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Version of the .wnn container format this runtime reads (major must match,
+ * any minor is accepted). */
+#define WINNOW_ARTIFACT_FORMAT_MAJOR 1
+
+/*===----------------------------------------------------------------------===*
+ * Status
+ *===----------------------------------------------------------------------===*/
+
+/* The type has a _t suffix because winnow_status_code() is the accessor. */
+typedef enum winnow_status_code_e {
+  WINNOW_STATUS_OK = 0,
+  /* The caller passed something wrong (bad argument, call that does not match
+   * the function signature, malformed manifest rule). */
+  WINNOW_STATUS_INVALID_ARGUMENT = 1,
+  /* A named entity (file, function, symbol) does not exist. */
+  WINNOW_STATUS_NOT_FOUND = 2,
+  /* The object is not in a state that allows the operation (e.g. no target in
+   * the artifact for this device or host). */
+  WINNOW_STATUS_FAILED_PRECONDITION = 3,
+  /* An index is past the end of a list. */
+  WINNOW_STATUS_OUT_OF_RANGE = 4,
+  /* A resource (device, system facility) cannot be used right now. */
+  WINNOW_STATUS_UNAVAILABLE = 5,
+  /* The feature exists in the API but not in this build / format version. */
+  WINNOW_STATUS_UNIMPLEMENTED = 6,
+  /* The data is truncated or corrupt. */
+  WINNOW_STATUS_DATA_LOSS = 7,
+  WINNOW_STATUS_OUT_OF_MEMORY = 8,
+  /* A bug in the runtime or an unexpected system failure. */
+  WINNOW_STATUS_INTERNAL = 9,
+  /* Keeps the enum int-sized and makes any int a valid value in C++. */
+  WINNOW_STATUS_CODE_MAX_ENUM = 0x7fffffff,
+} winnow_status_code_t;
+
+typedef struct winnow_status_s *winnow_status;
+
+#define WINNOW_OK ((winnow_status)0)
+
+/* Returns WINNOW_STATUS_OK for a NULL status. */
+WINNOW_API winnow_status_code_t winnow_status_code(winnow_status status);
+/* The error message (lowercase, no trailing period); "" for a NULL status.
+ * Valid until the status is freed. */
+WINNOW_API const char *winnow_status_message(winnow_status status);
+/* Frees an error status; NULL is a no-op. */
+WINNOW_API void winnow_status_free(winnow_status status);
+/* "OK", "INVALID_ARGUMENT", ...; "UNKNOWN" for values outside the enum. */
+WINNOW_API const char *winnow_status_code_name(winnow_status_code_t code);
+
+/*===----------------------------------------------------------------------===*
+ * Element types
+ *===----------------------------------------------------------------------===*/
+
+/* Values match the artifact schema's DType enum. */
+typedef enum winnow_dtype_e {
+  WINNOW_DTYPE_F32 = 0,
+  WINNOW_DTYPE_F16 = 1,
+  WINNOW_DTYPE_BF16 = 2,
+  WINNOW_DTYPE_F64 = 3,
+  WINNOW_DTYPE_I1 = 4, /* one byte per element holding 0 or 1 */
+  WINNOW_DTYPE_I8 = 5,
+  WINNOW_DTYPE_I16 = 6,
+  WINNOW_DTYPE_I32 = 7,
+  WINNOW_DTYPE_I64 = 8,
+  /* Keeps the enum int-sized; the runtime rejects out-of-range values
+   * coming from C without undefined behaviour. */
+  WINNOW_DTYPE_MAX_ENUM = 0x7fffffff,
+} winnow_dtype;
+
+/* "f32", "bf16", "i1", ...; NULL for values outside the enum. */
+WINNOW_API const char *winnow_dtype_name(winnow_dtype dtype);
+/* Bytes per element in host memory; 0 for values outside the enum. */
+WINNOW_API size_t winnow_dtype_element_size(winnow_dtype dtype);
+/* Parses a dtype name as printed by winnow_dtype_name(). */
+WINNOW_API winnow_status winnow_dtype_from_name(const char *name,
+                                                winnow_dtype *out_dtype);
+
+/*===----------------------------------------------------------------------===*
+ * Module: a loaded, verified artifact
+ *===----------------------------------------------------------------------===*/
+
+typedef struct winnow_module_s winnow_module;
+
+/* Reads and verifies a .wnn file. Does not execute or map any code. */
+WINNOW_API winnow_status winnow_module_load_file(const char *path,
+                                                 winnow_module **out_module);
+/* Same, from memory; the bytes are copied, so `data` may be freed after. */
+WINNOW_API winnow_status winnow_module_load_memory(const void *data,
+                                                   size_t size,
+                                                   winnow_module **out_module);
+WINNOW_API void winnow_module_retain(winnow_module *module);
+WINNOW_API void winnow_module_release(winnow_module *module);
+
+typedef struct winnow_module_info_s {
+  uint32_t format_major;
+  uint32_t format_minor;
+  const char *producer;    /* "" when absent */
+  const char *source_name; /* "" when absent */
+  size_t num_functions;
+  size_t num_targets;
+} winnow_module_info;
+
+WINNOW_API winnow_status winnow_module_get_info(const winnow_module *module,
+                                                winnow_module_info *out_info);
+
+typedef enum winnow_target_kind_e {
+  /* A target kind added by a newer format minor; listed but never bound. */
+  WINNOW_TARGET_KIND_UNKNOWN = 0,
+  WINNOW_TARGET_KIND_CPU = 1,
+  WINNOW_TARGET_KIND_MAX_ENUM = 0x7fffffff,
+} winnow_target_kind;
+
+typedef struct winnow_target_info_s {
+  winnow_target_kind kind;
+  const char *triple;  /* CPU: LLVM target triple; "" otherwise */
+  const char *cpu;     /* CPU: LLVM CPU name; "" when absent */
+  size_t binary_size;  /* bytes of native code */
+} winnow_target_info;
+
+WINNOW_API winnow_status winnow_module_get_target(
+    const winnow_module *module, size_t target_index,
+    winnow_target_info *out_info);
+
+typedef struct winnow_function_info_s {
+  const char *name;
+  size_t num_inputs;
+  size_t num_results;
+} winnow_function_info;
+
+WINNOW_API winnow_status winnow_module_get_function(
+    const winnow_module *module, size_t function_index,
+    winnow_function_info *out_info);
+/* NOT_FOUND (listing the available names) when there is no such function. */
+WINNOW_API winnow_status winnow_module_find_function(
+    const winnow_module *module, const char *name, size_t *out_function_index);
+
+/* Signature of one input or result. */
+typedef struct winnow_tensor_spec_s {
+  const char *name;
+  winnow_dtype dtype;
+  size_t rank;
+  const int64_t *shape; /* `rank` extents, all >= 0; NULL when rank is 0 */
+  /* For a ragged result (padded along axis 1): index among the results of
+   * its `[B] i32` count tensor; -1 when not ragged (always -1 for inputs). */
+  int32_t count_result;
+} winnow_tensor_spec;
+
+WINNOW_API winnow_status winnow_module_get_input(const winnow_module *module,
+                                                 size_t function_index,
+                                                 size_t input_index,
+                                                 winnow_tensor_spec *out_spec);
+WINNOW_API winnow_status winnow_module_get_result(
+    const winnow_module *module, size_t function_index, size_t result_index,
+    winnow_tensor_spec *out_spec);
+
+/*===----------------------------------------------------------------------===*
+ * Device
+ *===----------------------------------------------------------------------===*/
+
+typedef struct winnow_device_s winnow_device;
+
+/* `name` is "cpu". "cuda" and "cuda:N" are recognised but return
+ * UNIMPLEMENTED in this build; anything else is INVALID_ARGUMENT. */
+WINNOW_API winnow_status winnow_device_create(const char *name,
+                                              winnow_device **out_device);
+WINNOW_API void winnow_device_retain(winnow_device *device);
+WINNOW_API void winnow_device_release(winnow_device *device);
+/* The canonical device name ("cpu"); owned by the device. */
+WINNOW_API winnow_status winnow_device_get_name(const winnow_device *device,
+                                                const char **out_name);
+
+/*===----------------------------------------------------------------------===*
+ * Executable: a module bound to a device
+ *===----------------------------------------------------------------------===*/
+
+typedef struct winnow_executable_s winnow_executable;
+
+/* Picks the artifact's target for `device` (and the host CPU), loads its
+ * native code and resolves every entry point. Fails with FAILED_PRECONDITION
+ * when the artifact has no usable target for the device. */
+WINNOW_API winnow_status winnow_executable_create(
+    winnow_module *module, winnow_device *device,
+    winnow_executable **out_executable);
+WINNOW_API void winnow_executable_retain(winnow_executable *executable);
+WINNOW_API void winnow_executable_release(winnow_executable *executable);
+/* The module the executable was created from (not retained). */
+WINNOW_API winnow_status winnow_executable_get_module(
+    const winnow_executable *executable, const winnow_module **out_module);
+/* Index of the artifact target that was bound. */
+WINNOW_API winnow_status winnow_executable_get_target_index(
+    const winnow_executable *executable, size_t *out_target_index);
+
+/*===----------------------------------------------------------------------===*
+ * Calls
+ *===----------------------------------------------------------------------===*/
+
+/* A dense, row-major (C order) tensor in host memory. `data` is read for
+ * inputs and written for outputs; `byte_size` must equal the product of the
+ * extents times winnow_dtype_element_size(dtype). */
+typedef struct winnow_tensor_s {
+  winnow_dtype dtype;
+  size_t rank;
+  const int64_t *shape; /* may be NULL when rank is 0 */
+  void *data;           /* may be NULL when byte_size is 0 */
+  size_t byte_size;
+} winnow_tensor;
+
+/* Calls a function with caller-allocated outputs, one per result in order.
+ * Every tensor is checked against the manifest before any memory is read or
+ * written: counts, dtype, rank, each extent, byte_size, non-NULL data, i1
+ * inputs holding only 0/1, and outputs overlapping neither the inputs nor
+ * each other. Inputs are never written. On error the outputs are untouched. */
+WINNOW_API winnow_status winnow_call(winnow_executable *executable,
+                                     const char *function_name,
+                                     const winnow_tensor *inputs,
+                                     size_t num_inputs, winnow_tensor *outputs,
+                                     size_t num_outputs);
+WINNOW_API winnow_status winnow_call_by_index(
+    winnow_executable *executable, size_t function_index,
+    const winnow_tensor *inputs, size_t num_inputs, winnow_tensor *outputs,
+    size_t num_outputs);
+
+#ifdef __cplusplus
+} /* extern "C" */
+#endif
+
+#endif /* WINNOW_RUNTIME_WINNOW_RUNTIME_H */

@@ -1,0 +1,140 @@
+//===- Executable.cpp - Binding a module to a device (target pick, dlopen) ===//
+//
+// Binding is the only place native code is mapped: pick the first CPU target
+// that runs on this host, check its ELF header, dlopen it from a memfd and
+// resolve every entry point, so a broken artifact fails here rather than at
+// its first call.
+//
+//===----------------------------------------------------------------------===//
+
+#include "CpuLoader.h"
+#include "Executable.h"
+#include "Status.h"
+
+#include <dlfcn.h>
+#include <memory>
+
+namespace winnow::runtime {
+namespace {
+
+constexpr const char *kEntryPrefix = "__winnow_entry_";
+
+std::string describeTarget(const TargetSpec &target, size_t index) {
+  std::string text = "target " + std::to_string(index);
+  if (target.kind != WINNOW_TARGET_KIND_CPU)
+    return text + " (unknown kind " + std::to_string(target.unionType) + ")";
+  text += " (cpu " + target.triple;
+  if (!target.cpu.empty())
+    text += ", " + target.cpu;
+  return text + ")";
+}
+
+winnow_status selectCpuTarget(const winnow_module &module, size_t &index) {
+  std::string reasons;
+  for (size_t i = 0; i < module.targets.size(); ++i) {
+    const TargetSpec &target = module.targets[i];
+    if (target.kind != WINNOW_TARGET_KIND_CPU)
+      continue;
+    std::string reason;
+    if (isCpuTargetRunnable(target, reason)) {
+      index = i;
+      return WINNOW_OK;
+    }
+    reasons += "; " + describeTarget(target, i) + ": " + reason;
+  }
+  if (reasons.empty())
+    return makeStatus(WINNOW_STATUS_FAILED_PRECONDITION,
+                      "the artifact has no CPU target (it has " +
+                          std::to_string(module.targets.size()) +
+                          " targets), so it cannot run on device 'cpu'");
+  return makeStatus(WINNOW_STATUS_FAILED_PRECONDITION,
+                    std::string("no CPU target of the artifact runs on this "
+                                "host (") +
+                        hostArchitecture() + ")" + reasons);
+}
+
+} // namespace
+} // namespace winnow::runtime
+
+using namespace winnow::runtime;
+
+winnow_executable_s::~winnow_executable_s() {
+  if (libraryHandle)
+    ::dlclose(libraryHandle);
+  winnow_module_release(module);
+  winnow_device_release(device);
+}
+
+extern "C" {
+
+winnow_status winnow_executable_create(winnow_module *module,
+                                       winnow_device *device,
+                                       winnow_executable **out_executable) {
+  return guardApi([&]() -> winnow_status {
+    WINNOW_CHECK_ARG(module);
+    WINNOW_CHECK_ARG(device);
+    WINNOW_CHECK_ARG(out_executable);
+    auto executable = std::make_unique<winnow_executable_s>();
+    winnow_module_retain(module);
+    executable->module = module;
+    winnow_device_retain(device);
+    executable->device = device;
+
+    // Only CPU devices exist so far; a CUDA device will choose its own kind.
+    WINNOW_RETURN_IF_ERROR(selectCpuTarget(*module, executable->targetIndex));
+    const TargetSpec &target = module->targets[executable->targetIndex];
+    std::string what =
+        "the shared object of " + describeTarget(target, executable->targetIndex);
+    WINNOW_RETURN_IF_ERROR(
+        checkElfSharedObject(target.binary, target.binarySize, what));
+    WINNOW_RETURN_IF_ERROR(dlopenFromMemory(target.binary, target.binarySize,
+                                            what, executable->libraryHandle));
+
+    executable->entries.reserve(module->functions.size());
+    for (const FunctionSpec &function : module->functions) {
+      std::string symbol = kEntryPrefix + function.name;
+      ::dlerror(); // Clear any stale error before the lookup.
+      void *address = ::dlsym(executable->libraryHandle, symbol.c_str());
+      if (!address)
+        return makeStatus(WINNOW_STATUS_NOT_FOUND,
+                          what + " does not export '" + symbol +
+                              "' for function '" + function.name + "'");
+      executable->entries.push_back(reinterpret_cast<CpuEntryFn>(address));
+    }
+    *out_executable = executable.release();
+    return WINNOW_OK;
+  });
+}
+
+void winnow_executable_retain(winnow_executable *executable) {
+  if (executable)
+    executable->refs.retain();
+}
+
+void winnow_executable_release(winnow_executable *executable) {
+  if (executable && executable->refs.release())
+    delete executable;
+}
+
+winnow_status winnow_executable_get_module(const winnow_executable *executable,
+                                           const winnow_module **out_module) {
+  return guardApi([&]() -> winnow_status {
+    WINNOW_CHECK_ARG(executable);
+    WINNOW_CHECK_ARG(out_module);
+    *out_module = executable->module;
+    return WINNOW_OK;
+  });
+}
+
+winnow_status
+winnow_executable_get_target_index(const winnow_executable *executable,
+                                   size_t *out_target_index) {
+  return guardApi([&]() -> winnow_status {
+    WINNOW_CHECK_ARG(executable);
+    WINNOW_CHECK_ARG(out_target_index);
+    *out_target_index = executable->targetIndex;
+    return WINNOW_OK;
+  });
+}
+
+} // extern "C"

@@ -1,0 +1,70 @@
+//===- Module.h - In-memory form of a verified .wnn artifact -------------===//
+//
+// The reader verifies the FlatBuffer once and copies the manifest into plain
+// C++ structures, so introspection and call checking never touch unverified
+// bytes again. Native code stays in the owned buffer and is only referenced.
+//
+//===----------------------------------------------------------------------===//
+#ifndef WINNOW_RUNTIME_SRC_MODULE_H
+#define WINNOW_RUNTIME_SRC_MODULE_H
+
+#include "RefCounted.h"
+#include "winnow/runtime/winnow_runtime.h"
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace winnow::runtime {
+
+struct TensorSpec {
+  std::string name;
+  winnow_dtype dtype;
+  std::vector<int64_t> shape;
+  int32_t countResult = -1;
+};
+
+struct FunctionSpec {
+  std::string name;
+  std::vector<TensorSpec> inputs;
+  std::vector<TensorSpec> results;
+};
+
+struct TargetSpec {
+  winnow_target_kind kind = WINNOW_TARGET_KIND_UNKNOWN;
+  /// The raw union tag, kept to name unknown kinds in messages.
+  uint8_t unionType = 0;
+  std::string triple;
+  std::string cpu;
+  /// Points into the module's owned buffer.
+  const uint8_t *binary = nullptr;
+  size_t binarySize = 0;
+};
+
+/// Parses and validates an artifact. On success `out` holds the manifest and
+/// pointers into `bytes`, which the caller must keep alive and unchanged.
+winnow_status parseArtifact(const uint8_t *bytes, size_t size,
+                            uint32_t &formatMajor, uint32_t &formatMinor,
+                            std::string &producer, std::string &sourceName,
+                            std::vector<FunctionSpec> &functions,
+                            std::vector<TargetSpec> &targets);
+
+/// Returns NOT_FOUND naming the available functions when `name` is unknown.
+winnow_status findFunction(const winnow_module_s &module, const char *name,
+                           size_t &index);
+
+} // namespace winnow::runtime
+
+struct winnow_module_s {
+  winnow::runtime::RefCount refs;
+  std::vector<uint8_t> bytes;
+  uint32_t formatMajor = 0;
+  uint32_t formatMinor = 0;
+  std::string producer;
+  std::string sourceName;
+  std::vector<winnow::runtime::FunctionSpec> functions;
+  std::vector<winnow::runtime::TargetSpec> targets;
+};
+
+#endif // WINNOW_RUNTIME_SRC_MODULE_H

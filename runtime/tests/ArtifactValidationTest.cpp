@@ -1,0 +1,321 @@
+//===- ArtifactValidationTest.cpp - Loading, verifying, introspecting ----===//
+
+#include "TestUtil.h"
+
+#include <cstring>
+#include <random>
+
+namespace {
+
+using namespace winnow::testing;
+
+// A placeholder binary is enough: loading never looks inside it.
+const std::vector<uint8_t> kFakeSo = {0x7f, 'E', 'L', 'F'};
+
+winnow_status load(const std::vector<uint8_t> &bytes, ModulePtr &module) {
+  winnow_module *raw = nullptr;
+  winnow_status status =
+      winnow_module_load_memory(bytes.data(), bytes.size(), &raw);
+  module.reset(raw);
+  return status;
+}
+
+winnow_status load(const ArtifactDef &def) {
+  ModulePtr module;
+  return load(buildArtifact(def), module);
+}
+
+TEST(ArtifactValidation, GoodArtifactIntrospection) {
+  ModulePtr module;
+  ASSERT_WINNOW_OK(load(buildArtifact(testEntriesArtifact(kFakeSo)), module));
+
+  winnow_module_info info;
+  ASSERT_WINNOW_OK(winnow_module_get_info(module.get(), &info));
+  EXPECT_EQ(info.format_major, 1u);
+  EXPECT_EQ(info.format_minor, 0u);
+  EXPECT_STREQ(info.producer, "winnow-tests");
+  EXPECT_STREQ(info.source_name, "test_entries.mlir");
+  EXPECT_EQ(info.num_functions, 6u);
+  EXPECT_EQ(info.num_targets, 1u);
+
+  winnow_target_info target;
+  ASSERT_WINNOW_OK(winnow_module_get_target(module.get(), 0, &target));
+  EXPECT_EQ(target.kind, WINNOW_TARGET_KIND_CPU);
+  EXPECT_EQ(target.triple, hostTriple());
+  EXPECT_STREQ(target.cpu, "x86-64");
+  EXPECT_EQ(target.binary_size, kFakeSo.size());
+  EXPECT_WINNOW_ERROR(winnow_module_get_target(module.get(), 1, &target),
+                      WINNOW_STATUS_OUT_OF_RANGE, "target index 1");
+
+  size_t index = 0;
+  ASSERT_WINNOW_OK(winnow_module_find_function(module.get(), "ragged", &index));
+  EXPECT_EQ(index, 1u);
+  EXPECT_WINNOW_ERROR(
+      winnow_module_find_function(module.get(), "nope", &index),
+      WINNOW_STATUS_NOT_FOUND,
+      "function 'nope' not found in the module (available: add_one, ragged");
+
+  winnow_function_info fn;
+  ASSERT_WINNOW_OK(winnow_module_get_function(module.get(), 1, &fn));
+  EXPECT_STREQ(fn.name, "ragged");
+  EXPECT_EQ(fn.num_inputs, 2u);
+  EXPECT_EQ(fn.num_results, 2u);
+
+  winnow_tensor_spec spec;
+  ASSERT_WINNOW_OK(winnow_module_get_input(module.get(), 1, 0, &spec));
+  EXPECT_STREQ(spec.name, "scores");
+  EXPECT_EQ(spec.dtype, WINNOW_DTYPE_F32);
+  ASSERT_EQ(spec.rank, 2u);
+  EXPECT_EQ(spec.shape[0], 2);
+  EXPECT_EQ(spec.shape[1], 4);
+  EXPECT_EQ(spec.count_result, -1);
+  ASSERT_WINNOW_OK(winnow_module_get_result(module.get(), 1, 0, &spec));
+  EXPECT_STREQ(spec.name, "indices");
+  EXPECT_EQ(spec.count_result, 1);
+  ASSERT_WINNOW_OK(winnow_module_get_input(module.get(), 4, 0, &spec));
+  EXPECT_EQ(spec.rank, 0u);
+  EXPECT_EQ(spec.shape, nullptr);
+  EXPECT_WINNOW_ERROR(winnow_module_get_result(module.get(), 1, 2, &spec),
+                      WINNOW_STATUS_OUT_OF_RANGE,
+                      "result index 2 is out of range (function 'ragged' has "
+                      "2 results)");
+  EXPECT_WINNOW_ERROR(winnow_module_get_function(module.get(), 6, &fn),
+                      WINNOW_STATUS_OUT_OF_RANGE, "function index 6");
+}
+
+TEST(ArtifactValidation, LoadMemoryCopies) {
+  std::vector<uint8_t> bytes = buildArtifact(addOneArtifact(kFakeSo));
+  ModulePtr module;
+  ASSERT_WINNOW_OK(load(bytes, module));
+  std::fill(bytes.begin(), bytes.end(), 0);
+  winnow_function_info fn;
+  ASSERT_WINNOW_OK(winnow_module_get_function(module.get(), 0, &fn));
+  EXPECT_STREQ(fn.name, "add_one");
+}
+
+TEST(ArtifactValidation, RetainRelease) {
+  ModulePtr module;
+  ASSERT_WINNOW_OK(load(buildArtifact(addOneArtifact(kFakeSo)), module));
+  winnow_module_retain(module.get());
+  winnow_module_release(module.get());
+  winnow_module_info info;
+  EXPECT_WINNOW_OK(winnow_module_get_info(module.get(), &info));
+  winnow_module_release(nullptr);
+}
+
+TEST(ArtifactValidation, WrongIdentifier) {
+  std::vector<uint8_t> bytes = buildArtifact(addOneArtifact(kFakeSo));
+  std::memcpy(bytes.data() + 4, "NOPE", 4);
+  ModulePtr module;
+  EXPECT_WINNOW_ERROR(load(bytes, module), WINNOW_STATUS_INVALID_ARGUMENT,
+                      "not a Winnow artifact: file identifier is 'NOPE', "
+                      "expected 'WNNW'");
+  bytes[5] = 0x01;
+  EXPECT_WINNOW_ERROR(load(bytes, module), WINNOW_STATUS_INVALID_ARGUMENT,
+                      "'N\\x01PE'");
+}
+
+TEST(ArtifactValidation, EmptyAndTiny) {
+  ModulePtr module;
+  EXPECT_WINNOW_ERROR(load(std::vector<uint8_t>{}, module),
+                      WINNOW_STATUS_DATA_LOSS, "too small (0 bytes)");
+  EXPECT_WINNOW_ERROR(load(std::vector<uint8_t>{1, 2, 3}, module),
+                      WINNOW_STATUS_DATA_LOSS, "too small (3 bytes)");
+}
+
+TEST(ArtifactValidation, TruncatedAtManyLengths) {
+  std::vector<uint8_t> bytes = buildArtifact(testEntriesArtifact(kFakeSo));
+  // A FlatBuffer does not record its length, and the builder pads its end to
+  // the buffer's alignment (at most 8), so dropping only that padding leaves
+  // a complete artifact. Every shorter prefix loses referenced data.
+  constexpr size_t kMaxTailPadding = 7;
+  for (size_t length = 0; length < bytes.size(); ++length) {
+    std::vector<uint8_t> prefix(bytes.begin(), bytes.begin() + length);
+    ModulePtr module;
+    StatusResult status(load(prefix, module));
+    if (length + kMaxTailPadding >= bytes.size() && status.ok())
+      continue;
+    EXPECT_FALSE(status.ok()) << "length " << length;
+    EXPECT_EQ(status.code(), WINNOW_STATUS_DATA_LOSS)
+        << "length " << length << ": " << status.message();
+  }
+}
+
+TEST(ArtifactValidation, RandomBitFlipsDoNotCrash) {
+  std::vector<uint8_t> original = buildArtifact(testEntriesArtifact(kFakeSo));
+  std::mt19937 rng(1234);
+  std::uniform_int_distribution<size_t> position(0, original.size() * 8 - 1);
+  int accepted = 0;
+  for (int trial = 0; trial < 20000; ++trial) {
+    std::vector<uint8_t> bytes = original;
+    int flips = 1 + trial % 4;
+    for (int f = 0; f < flips; ++f) {
+      size_t bit = position(rng);
+      bytes[bit / 8] ^= static_cast<uint8_t>(1u << (bit % 8));
+    }
+    ModulePtr module;
+    StatusResult status(load(bytes, module));
+    if (!status.ok()) {
+      EXPECT_FALSE(status.message().empty());
+      continue;
+    }
+    // Whatever was accepted must be fully introspectable.
+    ++accepted;
+    winnow_module_info info;
+    ASSERT_WINNOW_OK(winnow_module_get_info(module.get(), &info));
+    for (size_t f = 0; f < info.num_functions; ++f) {
+      winnow_function_info fn;
+      ASSERT_WINNOW_OK(winnow_module_get_function(module.get(), f, &fn));
+      for (size_t i = 0; i < fn.num_results; ++i) {
+        winnow_tensor_spec spec;
+        ASSERT_WINNOW_OK(winnow_module_get_result(module.get(), f, i, &spec));
+        EXPECT_NE(winnow_dtype_name(spec.dtype), nullptr);
+        for (size_t d = 0; d < spec.rank; ++d)
+          EXPECT_GE(spec.shape[d], 0);
+      }
+    }
+  }
+  // Flips in string bytes and the binary blob keep the file valid.
+  EXPECT_GT(accepted, 0);
+}
+
+TEST(ArtifactValidation, UnsupportedFormatMajor) {
+  ArtifactDef def = addOneArtifact(kFakeSo);
+  def.formatMajor = 2;
+  EXPECT_WINNOW_ERROR(load(def), WINNOW_STATUS_UNIMPLEMENTED,
+                      "unsupported artifact format version 2 (this runtime "
+                      "reads format 1.x)");
+  def.formatMajor = 0;
+  EXPECT_WINNOW_ERROR(load(def), WINNOW_STATUS_UNIMPLEMENTED,
+                      "format version 0");
+}
+
+TEST(ArtifactValidation, NewerMinorIsAccepted) {
+  ArtifactDef def = addOneArtifact(kFakeSo);
+  def.formatMinor = 7;
+  ModulePtr module;
+  ASSERT_WINNOW_OK(load(buildArtifact(def), module));
+  winnow_module_info info;
+  ASSERT_WINNOW_OK(winnow_module_get_info(module.get(), &info));
+  EXPECT_EQ(info.format_minor, 7u);
+}
+
+TEST(ArtifactValidation, NegativeExtent) {
+  ArtifactDef def = addOneArtifact(kFakeSo);
+  def.functions[0].inputs[0].shape = {2, -3};
+  EXPECT_WINNOW_ERROR(load(def), WINNOW_STATUS_INVALID_ARGUMENT,
+                      "invalid artifact: function 'add_one' input 0 'x': "
+                      "negative extent -3 in dimension 1");
+}
+
+TEST(ArtifactValidation, OverflowingShape) {
+  ArtifactDef def = addOneArtifact(kFakeSo);
+  def.functions[0].results[0].shape = {INT64_MAX / 2, 4};
+  EXPECT_WINNOW_ERROR(load(def), WINNOW_STATUS_INVALID_ARGUMENT,
+                      "overflows the address space");
+}
+
+TEST(ArtifactValidation, MissingNamesAndShapes) {
+  ArtifactDef def = addOneArtifact(kFakeSo);
+  def.functions[0].omitName = true;
+  EXPECT_WINNOW_ERROR(load(def), WINNOW_STATUS_INVALID_ARGUMENT,
+                      "function 0: missing name");
+  def = addOneArtifact(kFakeSo);
+  def.functions[0].results[0].omitName = true;
+  EXPECT_WINNOW_ERROR(load(def), WINNOW_STATUS_INVALID_ARGUMENT,
+                      "function 'add_one' result 0: missing name");
+  def = addOneArtifact(kFakeSo);
+  def.functions[0].inputs[0].omitShape = true;
+  EXPECT_WINNOW_ERROR(load(def), WINNOW_STATUS_INVALID_ARGUMENT,
+                      "function 'add_one' input 0 'x': missing shape");
+}
+
+TEST(ArtifactValidation, UnknownDType) {
+  ArtifactDef def = addOneArtifact(kFakeSo);
+  def.functions[0].inputs[0].rawDType = 9;
+  EXPECT_WINNOW_ERROR(load(def), WINNOW_STATUS_INVALID_ARGUMENT,
+                      "unknown dtype value 9");
+}
+
+TEST(ArtifactValidation, DuplicateFunction) {
+  ArtifactDef def = addOneArtifact(kFakeSo);
+  def.functions.push_back(def.functions[0]);
+  EXPECT_WINNOW_ERROR(load(def), WINNOW_STATUS_INVALID_ARGUMENT,
+                      "duplicate function name 'add_one'");
+}
+
+TEST(ArtifactValidation, BadCountResult) {
+  auto ragged = [] {
+    ArtifactDef def = testEntriesArtifact(kFakeSo);
+    def.functions = {def.functions[1]};
+    return def;
+  };
+  ArtifactDef def = ragged();
+  def.functions[0].results[0].countResult = 2;
+  EXPECT_WINNOW_ERROR(load(def), WINNOW_STATUS_INVALID_ARGUMENT,
+                      "function 'ragged' result 0 'indices': count_result 2 "
+                      "is out of range (the function has 2 results)");
+  def.functions[0].results[0].countResult = -2;
+  EXPECT_WINNOW_ERROR(load(def), WINNOW_STATUS_INVALID_ARGUMENT,
+                      "count_result -2 is out of range");
+  def.functions[0].results[0].countResult = 0;
+  EXPECT_WINNOW_ERROR(load(def), WINNOW_STATUS_INVALID_ARGUMENT,
+                      "points at the result itself");
+
+  def = ragged();
+  def.functions[0].results[1].dtype = WINNOW_DTYPE_I64;
+  EXPECT_WINNOW_ERROR(load(def), WINNOW_STATUS_INVALID_ARGUMENT,
+                      "count_result 1 must point at a 2xi32 result, but "
+                      "'count' is 2xi64");
+  def = ragged();
+  def.functions[0].results[1].shape = {3};
+  EXPECT_WINNOW_ERROR(load(def), WINNOW_STATUS_INVALID_ARGUMENT,
+                      "must point at a 2xi32 result, but 'count' is 3xi32");
+  def = ragged();
+  def.functions[0].results[0].shape = {2};
+  EXPECT_WINNOW_ERROR(load(def), WINNOW_STATUS_INVALID_ARGUMENT,
+                      "a ragged result needs rank >= 2");
+  def = ragged();
+  def.functions[0].inputs[0].countResult = 1;
+  EXPECT_WINNOW_ERROR(load(def), WINNOW_STATUS_INVALID_ARGUMENT,
+                      "input 0 'scores': count_result 1 is only allowed on "
+                      "results");
+}
+
+TEST(ArtifactValidation, BadTargets) {
+  ArtifactDef def = addOneArtifact(kFakeSo);
+  def.targets[0].omitBinary = true;
+  EXPECT_WINNOW_ERROR(load(def), WINNOW_STATUS_INVALID_ARGUMENT,
+                      "target 0 has no binary");
+  def = addOneArtifact(kFakeSo);
+  def.targets[0].triple = "";
+  EXPECT_WINNOW_ERROR(load(def), WINNOW_STATUS_INVALID_ARGUMENT,
+                      "target 0 (cpu): missing target triple");
+  def = addOneArtifact({});
+  EXPECT_WINNOW_ERROR(load(def), WINNOW_STATUS_INVALID_ARGUMENT,
+                      "target 0 (cpu): missing shared object");
+}
+
+TEST(ArtifactValidation, LoadFileErrors) {
+  winnow_module *module = nullptr;
+  EXPECT_WINNOW_ERROR(
+      winnow_module_load_file("/nonexistent/dir/x.wnn", &module),
+      WINNOW_STATUS_NOT_FOUND,
+      "cannot open artifact '/nonexistent/dir/x.wnn': No such file");
+  EXPECT_WINNOW_ERROR(winnow_module_load_file("/", &module),
+                      WINNOW_STATUS_INVALID_ARGUMENT, "Is a directory");
+  EXPECT_EQ(module, nullptr);
+}
+
+TEST(ArtifactValidation, LoadFileNamesThePathInErrors) {
+  std::string path = ::testing::TempDir() + "/bad_identifier.wnn";
+  std::vector<uint8_t> bytes = buildArtifact(addOneArtifact(kFakeSo));
+  std::memcpy(bytes.data() + 4, "ABCD", 4);
+  ASSERT_TRUE(writeFileBytes(path, bytes));
+  winnow_module *module = nullptr;
+  EXPECT_WINNOW_ERROR(winnow_module_load_file(path.c_str(), &module),
+                      WINNOW_STATUS_INVALID_ARGUMENT,
+                      path + ": not a Winnow artifact");
+}
+
+} // namespace

@@ -1,0 +1,38 @@
+//===- MakeTestArtifacts.cpp - Write the .wnn files the winnow-run tests use ===//
+//
+// Usage: winnow-make-test-artifacts TEST_ENTRIES.so OUTPUT_DIR
+
+#include "TestArtifacts.h"
+
+#include <cstdio>
+#include <filesystem>
+
+using namespace winnow::testing;
+
+int main(int argc, char **argv) {
+  if (argc != 3) {
+    std::fprintf(stderr, "usage: %s TEST_ENTRIES.so OUTPUT_DIR\n", argv[0]);
+    return 1;
+  }
+  std::vector<uint8_t> so = readFileBytes(argv[1]);
+  std::string dir = argv[2];
+  std::error_code error;
+  std::filesystem::create_directories(dir, error);
+  ArtifactDef wrongArch = addOneArtifact(so);
+  wrongArch.targets[0].triple = foreignTriple();
+  ArtifactDef notElf = addOneArtifact({'n', 'o', 't', ' ', 'e', 'l', 'f'});
+  std::vector<uint8_t> truncated = buildArtifact(addOneArtifact(so));
+  truncated.resize(truncated.size() / 2);
+  bool ok = writeFileBytes(dir + "/test_entries.wnn",
+                           buildArtifact(testEntriesArtifact(so))) &&
+            writeFileBytes(dir + "/add_one.wnn",
+                           buildArtifact(addOneArtifact(so))) &&
+            writeFileBytes(dir + "/wrong_arch.wnn", buildArtifact(wrongArch)) &&
+            writeFileBytes(dir + "/not_elf.wnn", buildArtifact(notElf)) &&
+            writeFileBytes(dir + "/truncated.wnn", truncated);
+  if (!ok) {
+    std::fprintf(stderr, "cannot write test artifacts to '%s'\n", dir.c_str());
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,141 @@
+//===- TestArtifacts.cpp - Build .wnn artifacts in tests -----------------===//
+
+#include "TestArtifacts.h"
+#include "winnow/artifact/winnow_artifact_generated.h"
+
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <iterator>
+
+namespace winnow::testing {
+
+namespace fb = winnow::artifact;
+
+namespace {
+
+flatbuffers::Offset<fb::TensorSpec> buildSpec(flatbuffers::FlatBufferBuilder &b,
+                                              const TensorDef &def) {
+  auto name = def.omitName ? 0 : b.CreateString(def.name);
+  auto shape = def.omitShape ? 0 : b.CreateVector(def.shape);
+  fb::TensorSpecBuilder spec(b);
+  if (!def.omitName)
+    spec.add_name(name);
+  if (!def.omitShape)
+    spec.add_shape(shape);
+  spec.add_dtype(static_cast<fb::DType>(
+      def.rawDType ? *def.rawDType : static_cast<uint8_t>(def.dtype)));
+  spec.add_count_result(def.countResult);
+  return spec.Finish();
+}
+
+std::vector<flatbuffers::Offset<fb::TensorSpec>>
+buildSpecs(flatbuffers::FlatBufferBuilder &b, const std::vector<TensorDef> &defs) {
+  std::vector<flatbuffers::Offset<fb::TensorSpec>> specs;
+  for (const TensorDef &def : defs)
+    specs.push_back(buildSpec(b, def));
+  return specs;
+}
+
+} // namespace
+
+std::vector<uint8_t> buildArtifact(const ArtifactDef &def) {
+  flatbuffers::FlatBufferBuilder b;
+  // format_major defaults to 1 and would otherwise be elided; tests read the
+  // bytes as written, defaults included.
+  b.ForceDefaults(true);
+  std::vector<flatbuffers::Offset<fb::Function>> functions;
+  for (const FunctionDef &fn : def.functions) {
+    auto inputs = b.CreateVector(buildSpecs(b, fn.inputs));
+    auto results = b.CreateVector(buildSpecs(b, fn.results));
+    auto name = fn.omitName ? 0 : b.CreateString(fn.name);
+    functions.push_back(fb::CreateFunction(b, name, inputs, results));
+  }
+  std::vector<flatbuffers::Offset<fb::Target>> targets;
+  for (const TargetDef &target : def.targets) {
+    if (target.omitBinary) {
+      targets.push_back(fb::CreateTarget(b));
+      continue;
+    }
+    auto cpu = fb::CreateCpuBinaryDirect(b, target.triple.c_str(),
+                                         target.cpu.c_str(),
+                                         &target.sharedObject);
+    targets.push_back(fb::CreateTarget(b, fb::TargetBinary_CpuBinary,
+                                       cpu.Union()));
+  }
+  auto root = fb::CreateArtifactDirect(b, def.formatMajor, def.formatMinor,
+                                       def.producer.c_str(),
+                                       def.sourceName.c_str(), &functions,
+                                       &targets);
+  fb::FinishArtifactBuffer(b, root);
+  return std::vector<uint8_t>(b.GetBufferPointer(),
+                              b.GetBufferPointer() + b.GetSize());
+}
+
+ArtifactDef testEntriesArtifact(std::vector<uint8_t> sharedObject) {
+  ArtifactDef def;
+  def.functions = {
+      {"add_one",
+       {{"x", WINNOW_DTYPE_F32, {2, 3}}},
+       {{"y", WINNOW_DTYPE_F32, {2, 3}}}},
+      {"ragged",
+       {{"scores", WINNOW_DTYPE_F32, {2, 4}}, {"keep", WINNOW_DTYPE_I32, {2}}},
+       {{"indices", WINNOW_DTYPE_I32, {2, 4}, 1},
+        {"count", WINNOW_DTYPE_I32, {2}}}},
+      {"copy_bf16",
+       {{"x", WINNOW_DTYPE_BF16, {4}}},
+       {{"y", WINNOW_DTYPE_BF16, {4}}}},
+      {"logical_not",
+       {{"m", WINNOW_DTYPE_I1, {3}}},
+       {{"r", WINNOW_DTYPE_I1, {3}}}},
+      {"double_scalar",
+       {{"x", WINNOW_DTYPE_I32, {}}},
+       {{"y", WINNOW_DTYPE_I32, {}}}},
+      {"describe",
+       {{"x", WINNOW_DTYPE_F32, {2, 3, 4}}},
+       {{"d", WINNOW_DTYPE_I64, {8}}}},
+  };
+  def.targets = {{hostTriple(), "x86-64", std::move(sharedObject)}};
+  return def;
+}
+
+ArtifactDef addOneArtifact(std::vector<uint8_t> sharedObject) {
+  ArtifactDef def = testEntriesArtifact(std::move(sharedObject));
+  def.functions.resize(1);
+  return def;
+}
+
+std::string hostTriple() {
+#if defined(__aarch64__)
+  return "aarch64-unknown-linux-gnu";
+#else
+  return "x86_64-unknown-linux-gnu";
+#endif
+}
+
+std::string foreignTriple() {
+#if defined(__aarch64__)
+  return "x86_64-unknown-linux-gnu";
+#else
+  return "aarch64-unknown-linux-gnu";
+#endif
+}
+
+std::vector<uint8_t> readFileBytes(const std::string &path) {
+  std::ifstream file(path, std::ios::binary);
+  if (!file) {
+    std::fprintf(stderr, "test setup: cannot read '%s'\n", path.c_str());
+    std::abort();
+  }
+  return std::vector<uint8_t>((std::istreambuf_iterator<char>(file)),
+                              std::istreambuf_iterator<char>());
+}
+
+bool writeFileBytes(const std::string &path, const std::vector<uint8_t> &bytes) {
+  std::ofstream file(path, std::ios::binary | std::ios::trunc);
+  file.write(reinterpret_cast<const char *>(bytes.data()),
+             static_cast<std::streamsize>(bytes.size()));
+  return static_cast<bool>(file);
+}
+
+} // namespace winnow::testing

@@ -1,0 +1,74 @@
+//===- TestArtifacts.h - Build .wnn artifacts in tests -------------------===//
+//
+// Plays the compiler's part for runtime tests: describes an artifact in plain
+// structs and serialises it with the FlatBuffers builder, including the
+// deliberately broken variants the validation tests need.
+//
+//===----------------------------------------------------------------------===//
+#ifndef WINNOW_RUNTIME_TESTS_TESTARTIFACTS_H
+#define WINNOW_RUNTIME_TESTS_TESTARTIFACTS_H
+
+#include "winnow/runtime/winnow_runtime.h"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace winnow::testing {
+
+struct TensorDef {
+  std::string name;
+  winnow_dtype dtype = WINNOW_DTYPE_F32;
+  std::vector<int64_t> shape;
+  int32_t countResult = -1;
+  bool omitName = false;
+  bool omitShape = false;
+  /// Written instead of `dtype` to test out-of-range enum values.
+  std::optional<uint8_t> rawDType;
+};
+
+struct FunctionDef {
+  std::string name;
+  std::vector<TensorDef> inputs;
+  std::vector<TensorDef> results;
+  bool omitName = false;
+};
+
+struct TargetDef {
+  std::string triple;
+  std::string cpu;
+  std::vector<uint8_t> sharedObject;
+  bool omitBinary = false;
+};
+
+struct ArtifactDef {
+  uint32_t formatMajor = 1;
+  uint32_t formatMinor = 0;
+  std::string producer = "winnow-tests";
+  std::string sourceName = "test_entries.mlir";
+  std::vector<FunctionDef> functions;
+  std::vector<TargetDef> targets;
+};
+
+std::vector<uint8_t> buildArtifact(const ArtifactDef &def);
+
+/// The functions implemented by TestEntries.c, with one CPU target for the
+/// host holding `sharedObject`.
+ArtifactDef testEntriesArtifact(std::vector<uint8_t> sharedObject);
+
+/// Only the add_one function of testEntriesArtifact.
+ArtifactDef addOneArtifact(std::vector<uint8_t> sharedObject);
+
+/// "x86_64-unknown-linux-gnu" or "aarch64-unknown-linux-gnu".
+std::string hostTriple();
+/// A triple for the architecture that is not the host's.
+std::string foreignTriple();
+
+/// Reads a whole file; aborts the test program if it cannot.
+std::vector<uint8_t> readFileBytes(const std::string &path);
+bool writeFileBytes(const std::string &path, const std::vector<uint8_t> &bytes);
+
+} // namespace winnow::testing
+
+#endif // WINNOW_RUNTIME_TESTS_TESTARTIFACTS_H

@@ -1,0 +1,113 @@
+/* TestEntries.c - a hand-written stand-in for compiled CPU code, used to
+ * test the runtime's loader and calling convention without the compiler.
+ * Each function follows the artifact ABI: void __winnow_entry_<name>(void **)
+ * with one MLIR strided memref descriptor per input, then per result. */
+#include <stdint.h>
+
+typedef struct {
+  void *allocated;
+  void *aligned;
+  int64_t offset;
+} Memref0;
+
+typedef struct {
+  void *allocated;
+  void *aligned;
+  int64_t offset;
+  int64_t sizes[1];
+  int64_t strides[1];
+} Memref1;
+
+typedef struct {
+  void *allocated;
+  void *aligned;
+  int64_t offset;
+  int64_t sizes[2];
+  int64_t strides[2];
+} Memref2;
+
+typedef struct {
+  void *allocated;
+  void *aligned;
+  int64_t offset;
+  int64_t sizes[3];
+  int64_t strides[3];
+} Memref3;
+
+/* add_one(x: 2x3xf32) -> (y: 2x3xf32) */
+void __winnow_entry_add_one(void **args) {
+  const Memref2 *x = (const Memref2 *)args[0];
+  const Memref2 *y = (const Memref2 *)args[1];
+  const float *in = (const float *)x->aligned + x->offset;
+  float *out = (float *)y->aligned + y->offset;
+  for (int64_t i = 0; i < x->sizes[0]; ++i)
+    for (int64_t j = 0; j < x->sizes[1]; ++j)
+      out[i * y->strides[0] + j * y->strides[1]] =
+          in[i * x->strides[0] + j * x->strides[1]] + 1.0f;
+}
+
+/* ragged(scores: BxNxf32, keep: Bxi32) -> (indices: BxNxi32 [count: result
+ * 1], count: Bxi32): keeps the first min(max(keep,0), N) row indices of each
+ * batch, pads with -1. */
+void __winnow_entry_ragged(void **args) {
+  const Memref2 *scores = (const Memref2 *)args[0];
+  const Memref1 *keep = (const Memref1 *)args[1];
+  const Memref2 *indices = (const Memref2 *)args[2];
+  const Memref1 *count = (const Memref1 *)args[3];
+  const int32_t *keepData = (const int32_t *)keep->aligned + keep->offset;
+  int32_t *out = (int32_t *)indices->aligned + indices->offset;
+  int32_t *counts = (int32_t *)count->aligned + count->offset;
+  int64_t n = scores->sizes[1];
+  for (int64_t b = 0; b < scores->sizes[0]; ++b) {
+    int64_t k = keepData[b * keep->strides[0]];
+    if (k < 0)
+      k = 0;
+    if (k > n)
+      k = n;
+    for (int64_t i = 0; i < n; ++i)
+      out[b * indices->strides[0] + i * indices->strides[1]] =
+          i < k ? (int32_t)i : -1;
+    counts[b * count->strides[0]] = (int32_t)k;
+  }
+}
+
+/* copy_bf16(x: 4xbf16) -> (y: 4xbf16) */
+void __winnow_entry_copy_bf16(void **args) {
+  const Memref1 *x = (const Memref1 *)args[0];
+  const Memref1 *y = (const Memref1 *)args[1];
+  const uint16_t *in = (const uint16_t *)x->aligned + x->offset;
+  uint16_t *out = (uint16_t *)y->aligned + y->offset;
+  for (int64_t i = 0; i < x->sizes[0]; ++i)
+    out[i * y->strides[0]] = in[i * x->strides[0]];
+}
+
+/* logical_not(m: 3xi1) -> (r: 3xi1) */
+void __winnow_entry_logical_not(void **args) {
+  const Memref1 *m = (const Memref1 *)args[0];
+  const Memref1 *r = (const Memref1 *)args[1];
+  const uint8_t *in = (const uint8_t *)m->aligned + m->offset;
+  uint8_t *out = (uint8_t *)r->aligned + r->offset;
+  for (int64_t i = 0; i < m->sizes[0]; ++i)
+    out[i * r->strides[0]] = (uint8_t)!in[i * m->strides[0]];
+}
+
+/* double_scalar(x: i32) -> (y: i32) */
+void __winnow_entry_double_scalar(void **args) {
+  const Memref0 *x = (const Memref0 *)args[0];
+  const Memref0 *y = (const Memref0 *)args[1];
+  ((int32_t *)y->aligned)[y->offset] = 2 * ((const int32_t *)x->aligned)[x->offset];
+}
+
+/* describe(x: 2x3x4xf32) -> (d: 8xi64): reports the input descriptor as
+ * [allocated == aligned, offset, sizes..., strides...]. */
+void __winnow_entry_describe(void **args) {
+  const Memref3 *x = (const Memref3 *)args[0];
+  const Memref1 *d = (const Memref1 *)args[1];
+  int64_t *out = (int64_t *)d->aligned + d->offset;
+  out[0] = x->allocated == x->aligned;
+  out[1] = x->offset;
+  for (int i = 0; i < 3; ++i) {
+    out[2 + i] = x->sizes[i];
+    out[5 + i] = x->strides[i];
+  }
+}

@@ -1,0 +1,112 @@
+// RUN: winnow-opt %s --split-input-file --tok-lower-to-loops --cse | FileCheck %s
+
+// The select becomes: one pass counting candidates, four radix passes over a
+// 256-bin histogram on the stack, one ascending emission pass, a padding loop.
+// CHECK-LABEL: func.func @select_top_k
+// CHECK-SAME: (%[[S:.*]]: tensor<2x8xf32>, %[[L:.*]]: tensor<2xi32>)
+// CHECK-DAG: %[[SB:.*]] = bufferization.to_buffer %[[S]] read_only : tensor<2x8xf32> to memref<2x8xf32>
+// CHECK-DAG: %[[LB:.*]] = bufferization.to_buffer %[[L]] read_only : tensor<2xi32> to memref<2xi32>
+// CHECK-DAG: %[[IDX:.*]] = memref.alloc() {alignment = 64 : i64} : memref<2x3xi32>
+// CHECK-DAG: %[[CNT:.*]] = memref.alloc() {alignment = 64 : i64} : memref<2xi32>
+// CHECK-DAG: %[[HIST:.*]] = memref.alloca() : memref<256xi32>
+// CHECK: scf.for %[[B:.*]] =
+// CHECK: memref.load %[[LB]][%[[B]]]
+// CHECK: scf.if
+// CHECK-COUNT-4: memref.store %{{.*}}, %[[HIST]]
+// CHECK: memref.store %{{.*}}, %[[IDX]][%[[B]], %{{.*}}] : memref<2x3xi32>
+// CHECK: memref.store %{{.*}}, %[[CNT]][%[[B]]] : memref<2xi32>
+// CHECK-DAG: %[[IT:.*]] = bufferization.to_tensor %[[IDX]] restrict writable : memref<2x3xi32> to tensor<2x3xi32>
+// CHECK-DAG: %[[CT:.*]] = bufferization.to_tensor %[[CNT]] restrict writable : memref<2xi32> to tensor<2xi32>
+// CHECK: return %[[IT]], %[[CT]]
+// CHECK-NOT: tok.
+func.func @select_top_k(%s: tensor<2x8xf32>, %len: tensor<2xi32>) -> (tensor<2x3xi32>, tensor<2xi32>) {
+  %i, %n = tok.select #tok.top_k<3> of %s lengths %len : (tensor<2x8xf32>, tensor<2xi32>) -> (tensor<2x3xi32>, tensor<2xi32>)
+  return %i, %n : tensor<2x3xi32>, tensor<2xi32>
+}
+
+// -----
+
+// A threshold needs no histogram: one comparison against a constant key.
+// CHECK-LABEL: func.func @select_threshold
+// CHECK-NOT: memref.alloca
+// CHECK: arith.cmpi uge
+// CHECK-NOT: tok.
+func.func @select_threshold(%s: tensor<1x8xf32>) -> (tensor<1x8xi32>, tensor<1xi32>) {
+  %i, %n = tok.select #tok.threshold<0.5, ge> of %s : (tensor<1x8xf32>) -> (tensor<1x8xi32>, tensor<1xi32>)
+  return %i, %n : tensor<1x8xi32>, tensor<1xi32>
+}
+
+// -----
+
+// keep_ratio rounds in f64 with the attribute's mode.
+// CHECK-LABEL: func.func @select_keep_ratio
+// CHECK: arith.sitofp %{{.*}} : i32 to f64
+// CHECK: arith.mulf %{{.*}}, %{{.*}} : f64
+// CHECK: math.roundeven %{{.*}} : f64
+// CHECK: arith.fptosi
+func.func @select_keep_ratio(%s: tensor<1x8xf32>) -> (tensor<1x4xi32>, tensor<1xi32>) {
+  %i, %n = tok.select #tok.keep_ratio<0.5, half_even> of %s : (tensor<1x8xf32>) -> (tensor<1x4xi32>, tensor<1xi32>)
+  return %i, %n : tensor<1x4xi32>, tensor<1xi32>
+}
+
+// -----
+
+// attn_score: a stack row of logits, fp32 dot products that may be
+// reassociated, exp, and an accumulation into the score row.
+// CHECK-LABEL: func.func @attn_score
+// CHECK-DAG: %[[OUT:.*]] = memref.alloc() {alignment = 64 : i64} : memref<2x16xf32>
+// CHECK-DAG: %[[ROW:.*]] = memref.alloca() : memref<16xf32>
+// CHECK: arith.extf %{{.*}} : bf16 to f32
+// CHECK: arith.mulf %{{.*}}, %{{.*}} fastmath<reassoc,contract> : f32
+// CHECK: memref.store %{{.*}}, %[[ROW]]
+// CHECK: math.exp
+// CHECK: memref.store %{{.*}}, %[[OUT]]
+// CHECK: bufferization.to_tensor %[[OUT]] restrict writable
+func.func @attn_score(%q: tensor<2x4x1x8xbf16>, %k: tensor<2x2x16x8xbf16>, %len: tensor<2xi32>) -> tensor<2x16xf32> {
+  %s = tok.attn_score %q, %k lengths %len : (tensor<2x4x1x8xbf16>, tensor<2x2x16x8xbf16>, tensor<2xi32>) -> tensor<2x16xf32>
+  return %s : tensor<2x16xf32>
+}
+
+// -----
+
+// With the FlashAttention lse there is no max/sum pass: p = exp(s - lse).
+// CHECK-LABEL: func.func @attn_score_lse
+// CHECK-SAME: %[[LSE:[a-z0-9]+]]: tensor<1x2x1xf32>
+// CHECK: %[[LSEB:.*]] = bufferization.to_buffer %[[LSE]] read_only
+// CHECK: memref.load %[[LSEB]]
+// CHECK: arith.subf
+// CHECK-NEXT: math.exp
+// CHECK-NOT: arith.divf
+func.func @attn_score_lse(%q: tensor<1x2x1x4xf32>, %k: tensor<1x2x8x4xf32>, %lse: tensor<1x2x1xf32>) -> tensor<1x8xf32> {
+  %s = tok.attn_score %q, %k lse %lse : (tensor<1x2x1x4xf32>, tensor<1x2x8x4xf32>, tensor<1x2x1xf32>) -> tensor<1x8xf32>
+  return %s : tensor<1x8xf32>
+}
+
+// -----
+
+// compact: the map is filled with -1 then written for kept rows; each source
+// is gathered row by row through a flat view, padding with -1 (ids) or 0.
+// CHECK-LABEL: func.func @compact
+// CHECK: %[[MAP:.*]] = memref.alloc() {alignment = 64 : i64} : memref<2x8xi32>
+// CHECK: memref.store %{{.*}}, %[[MAP]]
+// CHECK: %[[H:.*]] = memref.alloc() {alignment = 64 : i64} : memref<2x3x4xf16>
+// CHECK: memref.collapse_shape %[[H]] {{\[\[}}0, 1, 2]] : memref<2x3x4xf16> into memref<24xf16>
+// CHECK: %[[ZERO:.*]] = arith.constant 0.000000e+00 : f16
+// CHECK: scf.if
+// CHECK: } else {
+// CHECK: memref.store %[[ZERO]]
+// CHECK: bufferization.to_tensor %[[H]] restrict writable
+// CHECK: %[[P:.*]] = memref.alloc() {alignment = 64 : i64} : memref<3x2x3xi32>
+// CHECK: memref.collapse_shape %[[P]] {{\[\[}}0, 1, 2]] : memref<3x2x3xi32> into memref<18xi32>
+// CHECK: %[[NEG1:.*]] = arith.constant -1 : i32
+// CHECK: scf.if
+// CHECK: } else {
+// CHECK: memref.store %[[NEG1]]
+// CHECK: bufferization.to_tensor %[[P]] restrict writable
+// CHECK: bufferization.to_tensor %[[MAP]] restrict writable
+func.func @compact(%i: tensor<2x3xi32>, %n: tensor<2xi32>, %h: tensor<2x8x4xf16>, %pos: tensor<3x2x8xi32>)
+    -> (tensor<2x3x4xf16>, tensor<3x2x3xi32>, tensor<2x8xi32>) {
+  %g:2, %map = tok.compact %i, %n gather(%h, %pos) {token_axes = array<i64: 1, 2>}
+      : (tensor<2x3xi32>, tensor<2xi32>, tensor<2x8x4xf16>, tensor<3x2x8xi32>) -> (tensor<2x3x4xf16>, tensor<3x2x3xi32>, tensor<2x8xi32>)
+  return %g#0, %g#1, %map : tensor<2x3x4xf16>, tensor<3x2x3xi32>, tensor<2x8xi32>
+}

@@ -1,0 +1,31 @@
+# lit configuration for Winnow's regression tests.
+import os
+
+import lit.formats
+from lit.llvm import llvm_config
+from lit.llvm.subst import ToolSubst
+
+config.name = "WINNOW"
+config.test_format = lit.formats.ShTest(not llvm_config.use_lit_shell)
+config.suffixes = [".mlir", ".test"]
+config.excludes = ["Inputs", "CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py"]
+config.test_source_root = os.path.dirname(__file__)
+config.test_exec_root = os.path.join(config.winnow_obj_root, "test")
+
+# Captured names must not leak across CHECK-LABEL blocks.
+config.environment["FILECHECK_OPTS"] = "--enable-var-scope"
+
+llvm_config.use_default_substitutions()
+llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
+
+tools = [
+    "winnow-opt",
+    "winnow-compile",
+    "winnow-run",
+    ToolSubst("%oracle-python", config.python_oracle, unresolved="fatal"),
+]
+llvm_config.add_tool_substitutions(tools, [config.winnow_tools_dir,
+                                           config.llvm_tools_dir])
+config.substitutions.append(("%winnow_src_root", config.winnow_src_root))
+config.substitutions.append(("%examples", os.path.join(config.winnow_src_root,
+                                                      "examples")))

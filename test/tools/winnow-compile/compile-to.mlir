@@ -1,0 +1,34 @@
+// Every phase of the driver can be stopped at and inspected.
+// RUN: winnow-compile %s --compile-to=tok | FileCheck %s --check-prefix=TOK
+// RUN: winnow-compile %s --compile-to=loops | FileCheck %s --check-prefix=LOOPS
+// RUN: winnow-compile %s --emit=llvm | FileCheck %s --check-prefix=LLVM
+// RUN: winnow-compile %s --compile-to=llvm-ir | FileCheck %s --check-prefix=IR
+// RUN: winnow-compile %s --compile-to=object -o %t.o
+// RUN: llvm-nm %t.o | FileCheck %s --check-prefix=OBJ
+// RUN: winnow-compile %s -o %t.wnn
+// RUN: winnow-run %t.wnn --list | FileCheck %s --check-prefix=LIST
+
+// TOK-LABEL: func.func @prune
+// TOK: tok.select #tok.top_k<2>
+
+// LOOPS-LABEL: func.func @prune
+// LOOPS-SAME: memref<1x2xi32>, %{{.*}}: memref<1xi32>)
+// LOOPS-NOT: tok.
+
+// LLVM: llvm.func @_mlir_ciface_prune
+
+// The packed entry loads one descriptor pointer per argument and result.
+// IR-LABEL: define void @__winnow_entry_prune(ptr
+// IR-COUNT-3: load ptr, ptr
+// IR: ret void
+
+// OBJ: T __winnow_entry_prune
+// OBJ: T _mlir_ciface_prune
+
+// LIST: func @prune(scores: 1x8xf32) -> (kept: 1x2xi32 [count: result 1], count: 1xi32)
+
+func.func @prune(%s: tensor<1x8xf32> {tok.name = "scores"})
+    -> (tensor<1x2xi32> {tok.name = "kept"}, tensor<1xi32> {tok.name = "count"}) {
+  %i, %n = tok.select #tok.top_k<2> of %s : (tensor<1x8xf32>) -> (tensor<1x2xi32>, tensor<1xi32>)
+  return %i, %n : tensor<1x2xi32>, tensor<1xi32>
+}

@@ -1,0 +1,55 @@
+// Driver-level errors carry the source location and exit non-zero.
+// RUN: split-file %s %t
+// RUN: not winnow-compile %t/dynamic.mlir -o %t/x.wnn 2>&1 | FileCheck %s --check-prefix=DYNAMIC
+// RUN: not winnow-compile %t/no-entry.mlir -o %t/x.wnn 2>&1 | FileCheck %s --check-prefix=NOENTRY
+// RUN: not winnow-compile %t/element.mlir -o %t/x.wnn 2>&1 | FileCheck %s --check-prefix=ELEMENT
+// RUN: not winnow-compile %t/scalar.mlir -o %t/x.wnn 2>&1 | FileCheck %s --check-prefix=SCALAR
+// RUN: not winnow-compile %t/syntax.mlir -o %t/x.wnn 2>&1 | FileCheck %s --check-prefix=SYNTAX
+// RUN: not winnow-compile %t/verifier.mlir -o %t/x.wnn 2>&1 | FileCheck %s --check-prefix=VERIFIER
+// RUN: not winnow-compile %t/missing-file.mlir -o %t/x.wnn 2>&1 | FileCheck %s --check-prefix=MISSING
+// RUN: not winnow-compile %t/no-entry.mlir --target=tpu 2>&1 | FileCheck %s --check-prefix=TARGET
+// RUN: not winnow-compile %t/no-entry.mlir --target=cpu,cuda 2>&1 | FileCheck %s --check-prefix=CUDA
+// RUN: not winnow-compile %t/element.mlir --linker=/nonexistent/ld.lld -o %t/x.wnn 2>&1 | FileCheck %s --check-prefix=ELEMENT
+// RUN: not ls %t/x.wnn
+
+// DYNAMIC: dynamic.mlir:1:1: error: entry point argument 0 must be statically shaped (dynamic extents at entry points are not supported yet), got 'tensor<?x8xf32>'
+// NOENTRY: error: module has no entry point: expected at least one public func.func with a body
+// ELEMENT: element.mlir:1:1: error: entry point argument 0 has unsupported element type 'complex<f32>'
+// SCALAR: scalar.mlir:1:1: error: entry point argument 0 must be a ranked tensor, got 'f32'
+// SYNTAX: syntax.mlir:2:22: error: expected attribute value
+// VERIFIER: verifier.mlir:2:12: error: 'tok.select' op expected an index capacity of at least 3
+// MISSING: error: cannot open input file '{{.*}}missing-file.mlir'
+// TARGET: error: unknown target 'tpu'; expected cpu
+// CUDA: error: target 'cuda' is not available in this build yet
+
+//--- dynamic.mlir
+func.func @f(%s: tensor<?x8xf32>) -> tensor<?x8xf32> {
+  return %s : tensor<?x8xf32>
+}
+
+//--- no-entry.mlir
+func.func private @helper(%s: tensor<8xf32>) -> tensor<8xf32> {
+  return %s : tensor<8xf32>
+}
+
+//--- element.mlir
+func.func @f(%s: tensor<8xcomplex<f32>>) -> tensor<8xcomplex<f32>> {
+  return %s : tensor<8xcomplex<f32>>
+}
+
+//--- scalar.mlir
+func.func @f(%s: f32) -> f32 {
+  return %s : f32
+}
+
+//--- syntax.mlir
+func.func @f(%s: tensor<1x8xf32>) -> tensor<1x2xi32> {
+  %i, %n = tok.select of %s : (tensor<1x8xf32>) -> (tensor<1x2xi32>, tensor<1xi32>)
+  return %i : tensor<1x2xi32>
+}
+
+//--- verifier.mlir
+func.func @f(%s: tensor<1x8xf32>) -> tensor<1x2xi32> {
+  %i, %n = tok.select #tok.top_k<3> of %s : (tensor<1x8xf32>) -> (tensor<1x2xi32>, tensor<1xi32>)
+  return %i : tensor<1x2xi32>
+}

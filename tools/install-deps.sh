@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Installs every Debian package Winnow needs to build and test. Idempotent: a
+# package already present is left alone, so the second run is a no-op.
+set -euo pipefail
+
+packages=(
+  # Compiler toolchain: MLIR/LLVM 22 (libMLIR.so, mlir-tblgen, lit, FileCheck),
+  # lld to link CPU artifacts, clang for the C++ build.
+  llvm-22-dev libmlir-22-dev mlir-22-tools llvm-22-tools clang-22 lld-22
+  cmake ninja-build
+  # Artifact container (schema compiler + headers).
+  flatbuffers-compiler libflatbuffers-dev
+  # Runtime unit tests.
+  libgtest-dev
+  # winnow-run command line.
+  libcli11-dev
+  # Oracles for the execution tests (Debian's /usr/bin/python3 sees these).
+  python3-numpy python3-torch
+)
+
+missing=()
+for pkg in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed'; then
+    missing+=("$pkg")
+  fi
+done
+
+if ((${#missing[@]} == 0)); then
+  echo "install-deps: all ${#packages[@]} packages present"
+  exit 0
+fi
+
+echo "install-deps: installing ${missing[*]}"
+SUDO=""
+if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"

@@ -1,0 +1,200 @@
+//===- Printing.cpp - winnow-run's signature and result printing ---------===//
+//
+// The summary format is part of the tool's interface (tests compare it and
+// --help documents it): checksums are sums as double printed with %.6e, and
+// for ragged results they cover only the valid rows, so padding never
+// changes them.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Printing.h"
+
+#include <algorithm>
+#include <charconv>
+#include <cstring>
+#include <cstdio>
+#include <ostream>
+
+namespace winnow::run {
+
+namespace {
+
+constexpr int64_t kMaxSummaryValues = 64;
+constexpr int64_t kMaxRaggedValuesPerBatch = 16;
+
+std::string formatSum(double sum) {
+  char buffer[64];
+  std::snprintf(buffer, sizeof(buffer), "%.6e", sum);
+  return buffer;
+}
+
+/// Integers exactly; floats as the shortest text that round-trips their own
+/// precision (f16/bf16 via float).
+std::string formatValue(const HostTensor &tensor, int64_t i) {
+  double value = tensor.valueAsDouble(i);
+  if (isIntegerDType(tensor.dtype)) {
+    if (tensor.dtype == WINNOW_DTYPE_I64) {
+      int64_t exact;
+      std::memcpy(&exact, tensor.data.data() + 8 * i, sizeof(exact));
+      return std::to_string(exact);
+    }
+    return std::to_string(static_cast<int64_t>(value));
+  }
+  char buffer[64];
+  std::to_chars_result result =
+      tensor.dtype == WINNOW_DTYPE_F64
+          ? std::to_chars(buffer, buffer + sizeof(buffer), value)
+          : std::to_chars(buffer, buffer + sizeof(buffer),
+                          static_cast<float>(value));
+  return std::string(buffer, result.ptr);
+}
+
+std::string formatValues(const HostTensor &tensor, int64_t begin, int64_t end) {
+  std::string text = "[";
+  for (int64_t i = begin; i < end; ++i)
+    text += (i == begin ? "" : ", ") + formatValue(tensor, i);
+  return text + "]";
+}
+
+/// NumPy-like nested brackets, one innermost row per line.
+void printNested(std::ostream &out, const HostTensor &tensor, size_t dim,
+                 int64_t offset, int indent) {
+  if (tensor.shape.empty()) {
+    out << formatValue(tensor, 0);
+    return;
+  }
+  int64_t extent = tensor.shape[dim];
+  int64_t stride = 1;
+  for (size_t d = dim + 1; d < tensor.shape.size(); ++d)
+    stride *= tensor.shape[d];
+  out << '[';
+  for (int64_t i = 0; i < extent; ++i) {
+    if (dim + 1 == tensor.shape.size()) {
+      out << (i ? ", " : "") << formatValue(tensor, offset + i);
+      continue;
+    }
+    if (i) {
+      out << ',' << std::string(tensor.shape.size() - dim - 1, '\n')
+          << std::string(indent + 1, ' ');
+    }
+    printNested(out, tensor, dim + 1, offset + i * stride, indent + 1);
+  }
+  out << ']';
+}
+
+void printRagged(std::ostream &out, const std::string &name,
+                 const HostTensor &tensor, const HostTensor &counts) {
+  int64_t batches = tensor.shape[0];
+  int64_t rows = tensor.shape[1];
+  int64_t rowElements = 1;
+  for (size_t d = 2; d < tensor.shape.size(); ++d)
+    rowElements *= tensor.shape[d];
+  std::string countText;
+  double sum = 0;
+  std::vector<int64_t> valid(batches);
+  for (int64_t b = 0; b < batches; ++b) {
+    int64_t count = static_cast<int64_t>(counts.valueAsDouble(b));
+    valid[b] = std::clamp<int64_t>(count, 0, rows);
+    countText += (b ? ", " : "") + std::to_string(count);
+    if (valid[b] != count)
+      countText += '!';
+    int64_t base = b * rows * rowElements;
+    for (int64_t i = 0; i < valid[b] * rowElements; ++i)
+      sum += tensor.valueAsDouble(base + i);
+  }
+  out << name << ": " << formatType(tensor.dtype, tensor.shape) << " counts=["
+      << countText << "] valid_sum=" << formatSum(sum) << '\n';
+  if (!isIntegerDType(tensor.dtype))
+    return;
+  for (int64_t b = 0; b < batches; ++b) {
+    int64_t base = b * rows * rowElements;
+    int64_t total = valid[b] * rowElements;
+    int64_t shown = std::min(total, kMaxRaggedValuesPerBatch);
+    std::string values = formatValues(tensor, base, base + shown);
+    if (shown < total)
+      values.insert(values.size() - 1, ", ...");
+    out << "  batch " << b << ": " << values << '\n';
+  }
+}
+
+} // namespace
+
+bool formatSignature(const winnow_module *module, size_t functionIndex,
+                     std::string &text, std::string &error) {
+  auto check = [&](winnow_status status) {
+    if (status == WINNOW_OK)
+      return true;
+    error = winnow_status_message(status);
+    winnow_status_free(status);
+    return false;
+  };
+  winnow_function_info info;
+  if (!check(winnow_module_get_function(module, functionIndex, &info)))
+    return false;
+  auto formatSpec = [](const winnow_tensor_spec &spec,
+                       const winnow_module *module, size_t functionIndex) {
+    std::string text = std::string(spec.name) + ": " +
+                       formatType(spec.dtype, std::vector<int64_t>(
+                                                  spec.shape, spec.shape + spec.rank));
+    if (spec.count_result >= 0) {
+      winnow_tensor_spec count;
+      winnow_status status = winnow_module_get_result(
+          module, functionIndex, static_cast<size_t>(spec.count_result), &count);
+      std::string countName = status == WINNOW_OK ? count.name : "?";
+      winnow_status_free(status);
+      text += " [" + countName + ": result " +
+              std::to_string(spec.count_result) + "]";
+    }
+    return text;
+  };
+  text = "func @" + std::string(info.name) + "(";
+  for (size_t i = 0; i < info.num_inputs; ++i) {
+    winnow_tensor_spec spec;
+    if (!check(winnow_module_get_input(module, functionIndex, i, &spec)))
+      return false;
+    text += (i ? ", " : "") + formatSpec(spec, module, functionIndex);
+  }
+  text += ") -> (";
+  for (size_t i = 0; i < info.num_results; ++i) {
+    winnow_tensor_spec spec;
+    if (!check(winnow_module_get_result(module, functionIndex, i, &spec)))
+      return false;
+    text += (i ? ", " : "") + formatSpec(spec, module, functionIndex);
+  }
+  text += ")";
+  return true;
+}
+
+void printResult(std::ostream &out, const std::string &name,
+                 const HostTensor &tensor, const HostTensor *counts,
+                 PrintMode mode) {
+  switch (mode) {
+  case PrintMode::None:
+    return;
+  case PrintMode::Full:
+    out << name << ": " << formatType(tensor.dtype, tensor.shape);
+    if (counts)
+      out << " counts=" << formatValues(*counts, 0, counts->elementCount());
+    out << " =\n";
+    printNested(out, tensor, 0, 0, 0);
+    out << '\n';
+    return;
+  case PrintMode::Summary:
+    if (counts) {
+      printRagged(out, name, tensor, *counts);
+      return;
+    }
+    double sum = 0;
+    int64_t count = tensor.elementCount();
+    for (int64_t i = 0; i < count; ++i)
+      sum += tensor.valueAsDouble(i);
+    out << name << ": " << formatType(tensor.dtype, tensor.shape)
+        << " sum=" << formatSum(sum);
+    if (isIntegerDType(tensor.dtype) && count <= kMaxSummaryValues)
+      out << " values=" << formatValues(tensor, 0, count);
+    out << '\n';
+    return;
+  }
+}
+
+} // namespace winnow::run

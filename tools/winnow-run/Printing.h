@@ -1,0 +1,25 @@
+//===- Printing.h - winnow-run's signature and result printing -----------===//
+#ifndef WINNOW_TOOLS_WINNOW_RUN_PRINTING_H
+#define WINNOW_TOOLS_WINNOW_RUN_PRINTING_H
+
+#include "HostTensor.h"
+#include "RunTool.h"
+
+#include <iosfwd>
+
+namespace winnow::run {
+
+/// "func @f(x: 2x3xf32) -> (i: 2x4xi32 [count: result 1], c: 2xi32)".
+/// Returns false (with the runtime's message) if the module cannot answer.
+bool formatSignature(const winnow_module *module, size_t functionIndex,
+                     std::string &text, std::string &error);
+
+/// Prints one result as --help documents. `counts` is the count tensor of a
+/// ragged result, else null.
+void printResult(std::ostream &out, const std::string &name,
+                 const HostTensor &tensor, const HostTensor *counts,
+                 PrintMode mode);
+
+} // namespace winnow::run
+
+#endif // WINNOW_TOOLS_WINNOW_RUN_PRINTING_H
