@@ -542,7 +542,7 @@ void lowerCompact(tok::CompactOp op, ImplicitLocOpBuilder &b) {
 
 } // namespace
 
-void lowerPruneOp(Operation *op) {
+bool lowerPruneOp(Operation *op) {
   ImplicitLocOpBuilder b(op->getLoc(), op);
   if (auto select = dyn_cast<tok::SelectOp>(op))
     SelectLowering(select, b).lower();
@@ -550,6 +550,9 @@ void lowerPruneOp(Operation *op) {
     lowerAttnScore(score, b);
   else if (auto compact = dyn_cast<tok::CompactOp>(op))
     lowerCompact(compact, b);
+  else
+    return false;
+  return true;
 }
 
 } // namespace winnow

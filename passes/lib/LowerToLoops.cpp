@@ -1,5 +1,6 @@
 //===- LowerToLoops.cpp - The tok-lower-to-loops pass ---------------------===//
 
+#include "ChunkLowerings.h"
 #include "PruneLowerings.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -29,11 +30,10 @@ struct TokLowerToLoopsPass
         toLower.push_back(op);
     });
     for (Operation *op : toLower) {
-      if (!isa<tok::AttnScoreOp, tok::SelectOp, tok::CompactOp>(op)) {
+      if (!lowerPruneOp(op) && !lowerChunkOp(op)) {
         op->emitOpError() << "has no CPU lowering";
         return signalPassFailure();
       }
-      lowerPruneOp(op);
       op->erase();
     }
   }

@@ -27,8 +27,13 @@ constexpr const char *kCpuLoops =
     "buffer-deallocation-pipeline,"
     "canonicalize,cse";
 
+// bf16 <-> f32 conversions are expanded to integer ops (round to nearest
+// even) because no runtime library on the target provides __truncsfbf2;
+// f16 conversions call libgcc's __extendhfsf2 / __truncsfhf2 unless the CPU
+// has F16C.
 constexpr const char *kCpuToLLVM =
     "tok-mark-entry-points,"
+    "arith-expand{include-bf16=true},"
     "convert-scf-to-cf,"
     "expand-strided-metadata,"
     "lower-affine,"

@@ -6,9 +6,10 @@
 #include "mlir/IR/Operation.h"
 
 namespace winnow {
-/// Replaces a tok.attn_score / tok.select / tok.compact op's results with
-/// loops over buffers; the op itself is left for the caller to erase.
-void lowerPruneOp(mlir::Operation *op);
+/// Replaces the results of a pruning op (tok.attn_score / tok.select /
+/// tok.compact) with loops over buffers and returns true; returns false for
+/// any other op. The op is left for the caller to erase.
+bool lowerPruneOp(mlir::Operation *op);
 } // namespace winnow
 
 #endif // WINNOW_PASSES_LIB_PRUNELOWERINGS_H

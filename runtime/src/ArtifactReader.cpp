@@ -76,27 +76,27 @@ winnow_status readTensorSpec(const fb::TensorSpec *spec,
                      std::to_string(d));
   }
   if (!denseByteSize(out.shape.data(), out.shape.size(), out.dtype))
-    return invalid(named + ": tensor size " + formatTensorType(out.shape, out.dtype) +
+    return invalid(named + ": tensor size " +
+                   formatTensorType(out.shape, out.dtype) +
                    " overflows the address space");
   out.countResult = spec->count_result();
   if (!isResult && out.countResult != -1)
-    return invalid(named + ": count_result " +
-                   std::to_string(out.countResult) +
+    return invalid(named + ": count_result " + std::to_string(out.countResult) +
                    " is only allowed on results (expected -1)");
   return WINNOW_OK;
 }
 
-winnow_status
-readTensorSpecs(const flatbuffers::Vector<flatbuffers::Offset<fb::TensorSpec>> *specs,
-                const std::string &functionWhere, bool isResult,
-                std::vector<TensorSpec> &out) {
+winnow_status readTensorSpecs(
+    const flatbuffers::Vector<flatbuffers::Offset<fb::TensorSpec>> *specs,
+    const std::string &functionWhere, bool isResult,
+    std::vector<TensorSpec> &out) {
   // An absent vector is what a builder writes for "no arguments".
   if (!specs)
     return WINNOW_OK;
   out.resize(specs->size());
   for (flatbuffers::uoffset_t i = 0; i < specs->size(); ++i) {
-    std::string where = functionWhere + (isResult ? " result " : " input ") +
-                        std::to_string(i);
+    std::string where =
+        functionWhere + (isResult ? " result " : " input ") + std::to_string(i);
     WINNOW_RETURN_IF_ERROR(
         readTensorSpec(specs->Get(i), where, isResult, out[i]));
   }
@@ -120,8 +120,9 @@ winnow_status checkCountResults(const FunctionSpec &function) {
     if (static_cast<size_t>(result.countResult) == i)
       return invalid(where + " points at the result itself");
     if (result.shape.size() < 2)
-      return invalid(where + ": a ragged result needs rank >= 2 (batch, "
-                             "rows, ...), got " +
+      return invalid(where +
+                     ": a ragged result needs rank >= 2 (batch, "
+                     "rows, ...), got " +
                      formatTensorType(result.shape, result.dtype));
     const TensorSpec &count = results[result.countResult];
     std::vector<int64_t> expected = {result.shape[0]};
@@ -190,18 +191,18 @@ winnow_status parseArtifact(const uint8_t *bytes, size_t size,
     if (!rootOffset)
       return corrupt("root table offset points outside the file");
     // Generated tables inherit Table privately, so verify through Table.
-    auto *root = reinterpret_cast<const flatbuffers::Table *>(bytes + rootOffset);
+    auto *root =
+        reinterpret_cast<const flatbuffers::Table *>(bytes + rootOffset);
     if (!root->VerifyTableStart(shallow) ||
         !root->VerifyField<uint32_t>(shallow, fb::Artifact::VT_FORMAT_MAJOR, 4))
       return corrupt("root table is truncated or malformed");
     uint32_t major = root->GetField<uint32_t>(fb::Artifact::VT_FORMAT_MAJOR, 1);
     if (major != WINNOW_ARTIFACT_FORMAT_MAJOR)
-      return makeStatus(WINNOW_STATUS_UNIMPLEMENTED,
-                        "unsupported artifact format version " +
-                            std::to_string(major) +
-                            " (this runtime reads format " +
-                            std::to_string(WINNOW_ARTIFACT_FORMAT_MAJOR) +
-                            ".x)");
+      return makeStatus(
+          WINNOW_STATUS_UNIMPLEMENTED,
+          "unsupported artifact format version " + std::to_string(major) +
+              " (this runtime reads format " +
+              std::to_string(WINNOW_ARTIFACT_FORMAT_MAJOR) + ".x)");
   }
 
   flatbuffers::Verifier verifier(bytes, size);

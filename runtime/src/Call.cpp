@@ -90,12 +90,12 @@ winnow_status winnow_call_by_index(winnow_executable *executable,
   return guardApi([&]() -> winnow_status {
     WINNOW_CHECK_ARG(executable);
     if (function_index >= executable->module->functions.size())
-      return makeStatus(WINNOW_STATUS_OUT_OF_RANGE,
-                        "function index " + std::to_string(function_index) +
-                            " is out of range (the module has " +
-                            std::to_string(
-                                executable->module->functions.size()) +
-                            " functions)");
+      return makeStatus(
+          WINNOW_STATUS_OUT_OF_RANGE,
+          "function index " + std::to_string(function_index) +
+              " is out of range (the module has " +
+              std::to_string(executable->module->functions.size()) +
+              " functions)");
     return invoke(executable, function_index, inputs, num_inputs, outputs,
                   num_outputs);
   });

@@ -71,12 +71,11 @@ bool hostSupportsCpu(const std::string &cpu, std::string &missing) {
   if (cpu == "x86-64-v3")
     return v3;
   if (cpu == "x86-64-v4")
-    return v3 &&
-           check({{"avx512f", __builtin_cpu_supports("avx512f") != 0},
-                  {"avx512bw", __builtin_cpu_supports("avx512bw") != 0},
-                  {"avx512cd", __builtin_cpu_supports("avx512cd") != 0},
-                  {"avx512dq", __builtin_cpu_supports("avx512dq") != 0},
-                  {"avx512vl", __builtin_cpu_supports("avx512vl") != 0}});
+    return v3 && check({{"avx512f", __builtin_cpu_supports("avx512f") != 0},
+                        {"avx512bw", __builtin_cpu_supports("avx512bw") != 0},
+                        {"avx512cd", __builtin_cpu_supports("avx512cd") != 0},
+                        {"avx512dq", __builtin_cpu_supports("avx512dq") != 0},
+                        {"avx512vl", __builtin_cpu_supports("avx512vl") != 0}});
   return true;
 }
 #else
@@ -100,8 +99,8 @@ bool isCpuTargetRunnable(const TargetSpec &target, std::string &reason) {
   }
   std::string missing;
   if (!hostSupportsCpu(target.cpu, missing)) {
-    reason = "built for CPU '" + target.cpu + "', but this host lacks " +
-             missing;
+    reason =
+        "built for CPU '" + target.cpu + "', but this host lacks " + missing;
     return false;
   }
   return true;

@@ -16,10 +16,10 @@ struct DTypeEntry {
 };
 // Indexed by enum value; the values are fixed by the artifact schema.
 constexpr DTypeEntry kDTypes[] = {
-    {WINNOW_DTYPE_F32, "f32", 4}, {WINNOW_DTYPE_F16, "f16", 2},
+    {WINNOW_DTYPE_F32, "f32", 4},   {WINNOW_DTYPE_F16, "f16", 2},
     {WINNOW_DTYPE_BF16, "bf16", 2}, {WINNOW_DTYPE_F64, "f64", 8},
-    {WINNOW_DTYPE_I1, "i1", 1},   {WINNOW_DTYPE_I8, "i8", 1},
-    {WINNOW_DTYPE_I16, "i16", 2}, {WINNOW_DTYPE_I32, "i32", 4},
+    {WINNOW_DTYPE_I1, "i1", 1},     {WINNOW_DTYPE_I8, "i8", 1},
+    {WINNOW_DTYPE_I16, "i16", 2},   {WINNOW_DTYPE_I32, "i32", 4},
     {WINNOW_DTYPE_I64, "i64", 8},
 };
 constexpr int kNumDTypes = sizeof(kDTypes) / sizeof(kDTypes[0]);

@@ -7,8 +7,8 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "CpuLoader.h"
 #include "Executable.h"
+#include "CpuLoader.h"
 #include "Status.h"
 
 #include <dlfcn.h>
@@ -83,8 +83,8 @@ winnow_status winnow_executable_create(winnow_module *module,
     // Only CPU devices exist so far; a CUDA device will choose its own kind.
     WINNOW_RETURN_IF_ERROR(selectCpuTarget(*module, executable->targetIndex));
     const TargetSpec &target = module->targets[executable->targetIndex];
-    std::string what =
-        "the shared object of " + describeTarget(target, executable->targetIndex);
+    std::string what = "the shared object of " +
+                       describeTarget(target, executable->targetIndex);
     WINNOW_RETURN_IF_ERROR(
         checkElfSharedObject(target.binary, target.binarySize, what));
     WINNOW_RETURN_IF_ERROR(dlopenFromMemory(target.binary, target.binarySize,

@@ -17,17 +17,17 @@ winnow_status loadFromBytes(std::vector<uint8_t> bytes,
                             winnow_module **outModule) {
   auto module = std::make_unique<winnow_module_s>();
   module->bytes = std::move(bytes);
-  WINNOW_RETURN_IF_ERROR(parseArtifact(
-      module->bytes.data(), module->bytes.size(), module->formatMajor,
-      module->formatMinor, module->producer, module->sourceName,
-      module->functions, module->targets));
+  WINNOW_RETURN_IF_ERROR(
+      parseArtifact(module->bytes.data(), module->bytes.size(),
+                    module->formatMajor, module->formatMinor, module->producer,
+                    module->sourceName, module->functions, module->targets));
   *outModule = module.release();
   return WINNOW_OK;
 }
 
 winnow_status fileError(const char *action, const char *path, int error) {
   winnow_status_code_t code =
-      error == ENOENT ? WINNOW_STATUS_NOT_FOUND
+      error == ENOENT   ? WINNOW_STATUS_NOT_FOUND
       : error == ENOMEM ? WINNOW_STATUS_OUT_OF_MEMORY
       : error == EACCES || error == EISDIR || error == ENOTDIR
           ? WINNOW_STATUS_INVALID_ARGUMENT
@@ -99,9 +99,9 @@ winnow_status getSpec(const winnow_module *module, size_t functionIndex,
   if (index >= specs.size())
     return makeStatus(WINNOW_STATUS_OUT_OF_RANGE,
                       std::string(isResult ? "result" : "input") + " index " +
-                          std::to_string(index) + " is out of range (function '" +
-                          function.name + "' has " +
-                          std::to_string(specs.size()) +
+                          std::to_string(index) +
+                          " is out of range (function '" + function.name +
+                          "' has " + std::to_string(specs.size()) +
                           (isResult ? " results)" : " inputs)"));
   fillSpec(specs[index], outSpec);
   return WINNOW_OK;
@@ -143,9 +143,9 @@ winnow_status winnow_module_load_file(const char *path,
     if (status == WINNOW_OK || status == outOfMemoryStatus())
       return status;
     // Say which file was bad; the reader does not know the path.
-    winnow_status withPath = makeStatus(
-        winnow_status_code(status),
-        std::string(path) + ": " + winnow_status_message(status));
+    winnow_status withPath =
+        makeStatus(winnow_status_code(status),
+                   std::string(path) + ": " + winnow_status_message(status));
     winnow_status_free(status);
     return withPath;
   });
@@ -158,8 +158,7 @@ winnow_status winnow_module_load_memory(const void *data, size_t size,
       WINNOW_CHECK_ARG(data);
     WINNOW_CHECK_ARG(out_module);
     const auto *begin = static_cast<const uint8_t *>(data);
-    return loadFromBytes(std::vector<uint8_t>(begin, begin + size),
-                         out_module);
+    return loadFromBytes(std::vector<uint8_t>(begin, begin + size), out_module);
   });
 }
 

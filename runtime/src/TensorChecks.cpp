@@ -43,11 +43,12 @@ winnow_status checkTensor(const std::string &label, const TensorSpec &spec,
     return fail("shape is null but rank is " + std::to_string(tensor.rank));
   for (size_t d = 0; d < tensor.rank; ++d) {
     if (tensor.shape[d] != spec.shape[d])
-      return fail("expected shape " + expectedType + ", got " +
-                  formatTensorType(std::vector<int64_t>(
-                                       tensor.shape, tensor.shape + tensor.rank),
-                                   tensor.dtype) +
-                  " (dimension " + std::to_string(d) + " differs)");
+      return fail(
+          "expected shape " + expectedType + ", got " +
+          formatTensorType(
+              std::vector<int64_t>(tensor.shape, tensor.shape + tensor.rank),
+              tensor.dtype) +
+          " (dimension " + std::to_string(d) + " differs)");
   }
   // The manifest was checked for overflow when the module was loaded.
   uint64_t expectedBytes =

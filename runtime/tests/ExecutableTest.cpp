@@ -155,7 +155,8 @@ TEST(Executable, RaggedBf16BoolScalarAndDescriptor) {
   winnow_tensor outputs[] = {
       tensor(WINNOW_DTYPE_I32, s24, indices, sizeof(indices)),
       tensor(WINNOW_DTYPE_I32, s2, count, sizeof(count))};
-  ASSERT_WINNOW_OK(winnow_call(executable.get(), "ragged", inputs, 2, outputs, 2));
+  ASSERT_WINNOW_OK(
+      winnow_call(executable.get(), "ragged", inputs, 2, outputs, 2));
   EXPECT_EQ(count[0], 3);
   EXPECT_EQ(count[1], 4);
   const int32_t expected[8] = {0, 1, 2, -1, 0, 1, 2, 3};
@@ -167,7 +168,8 @@ TEST(Executable, RaggedBf16BoolScalarAndDescriptor) {
   std::vector<int64_t> s4 = {4};
   winnow_tensor bin = tensor(WINNOW_DTYPE_BF16, s4, bx, sizeof(bx));
   winnow_tensor bout = tensor(WINNOW_DTYPE_BF16, s4, by, sizeof(by));
-  ASSERT_WINNOW_OK(winnow_call(executable.get(), "copy_bf16", &bin, 1, &bout, 1));
+  ASSERT_WINNOW_OK(
+      winnow_call(executable.get(), "copy_bf16", &bin, 1, &bout, 1));
   EXPECT_EQ(std::memcmp(bx, by, sizeof(bx)), 0);
 
   // logical_not
@@ -195,7 +197,8 @@ TEST(Executable, RaggedBf16BoolScalarAndDescriptor) {
   std::vector<int64_t> s234 = {2, 3, 4}, s8 = {8};
   winnow_tensor din = tensor(WINNOW_DTYPE_F32, s234, dx, sizeof(dx));
   winnow_tensor dout = tensor(WINNOW_DTYPE_I64, s8, d, sizeof(d));
-  ASSERT_WINNOW_OK(winnow_call(executable.get(), "describe", &din, 1, &dout, 1));
+  ASSERT_WINNOW_OK(
+      winnow_call(executable.get(), "describe", &din, 1, &dout, 1));
   const int64_t expectedDescriptor[8] = {1, 0, 2, 3, 4, 12, 4, 1};
   for (int i = 0; i < 8; ++i)
     EXPECT_EQ(d[i], expectedDescriptor[i]) << i;
@@ -203,7 +206,8 @@ TEST(Executable, RaggedBf16BoolScalarAndDescriptor) {
 
 TEST(Executable, ConcurrentCalls) {
   ExecutablePtr executable;
-  ASSERT_WINNOW_OK(bindDef(addOneArtifact(testEntriesSharedObject()), executable));
+  ASSERT_WINNOW_OK(
+      bindDef(addOneArtifact(testEntriesSharedObject()), executable));
   std::vector<std::thread> threads;
   std::vector<int> failures(4, 0);
   for (int t = 0; t < 4; ++t) {
@@ -233,10 +237,12 @@ TEST(Executable, WrongArchitecture) {
   ArtifactDef def = addOneArtifact(testEntriesSharedObject());
   def.targets[0].triple = foreignTriple();
   ExecutablePtr executable;
-  EXPECT_WINNOW_ERROR(bindDef(def, executable), WINNOW_STATUS_FAILED_PRECONDITION,
+  EXPECT_WINNOW_ERROR(bindDef(def, executable),
+                      WINNOW_STATUS_FAILED_PRECONDITION,
                       "no CPU target of the artifact runs on this host");
-  EXPECT_WINNOW_ERROR(bindDef(def, executable), WINNOW_STATUS_FAILED_PRECONDITION,
-                      "target 0 (cpu " + foreignTriple() + ", x86-64): built for");
+  EXPECT_WINNOW_ERROR(
+      bindDef(def, executable), WINNOW_STATUS_FAILED_PRECONDITION,
+      "target 0 (cpu " + foreignTriple() + ", x86-64): built for");
   EXPECT_EQ(executable, nullptr);
 }
 
@@ -247,7 +253,8 @@ TEST(Executable, PicksTheTargetForTheHost) {
   ExecutablePtr executable;
   ASSERT_WINNOW_OK(bindDef(def, executable));
   size_t index = 0;
-  ASSERT_WINNOW_OK(winnow_executable_get_target_index(executable.get(), &index));
+  ASSERT_WINNOW_OK(
+      winnow_executable_get_target_index(executable.get(), &index));
   EXPECT_EQ(index, 1u);
 }
 
@@ -255,7 +262,8 @@ TEST(Executable, NoTargets) {
   ArtifactDef def = addOneArtifact({});
   def.targets.clear();
   ExecutablePtr executable;
-  EXPECT_WINNOW_ERROR(bindDef(def, executable), WINNOW_STATUS_FAILED_PRECONDITION,
+  EXPECT_WINNOW_ERROR(bindDef(def, executable),
+                      WINNOW_STATUS_FAILED_PRECONDITION,
                       "the artifact has no CPU target (it has 0 targets), so "
                       "it cannot run on device 'cpu'");
 }

@@ -1,4 +1,5 @@
-//===- MakeTestArtifacts.cpp - Write the .wnn files the winnow-run tests use ===//
+//===- MakeTestArtifacts.cpp - Write the .wnn files the winnow-run tests use
+//===//
 //
 // Usage: winnow-make-test-artifacts TEST_ENTRIES.so OUTPUT_DIR
 
@@ -23,13 +24,13 @@ int main(int argc, char **argv) {
   ArtifactDef notElf = addOneArtifact({'n', 'o', 't', ' ', 'e', 'l', 'f'});
   std::vector<uint8_t> truncated = buildArtifact(addOneArtifact(so));
   truncated.resize(truncated.size() / 2);
-  bool ok = writeFileBytes(dir + "/test_entries.wnn",
-                           buildArtifact(testEntriesArtifact(so))) &&
-            writeFileBytes(dir + "/add_one.wnn",
-                           buildArtifact(addOneArtifact(so))) &&
-            writeFileBytes(dir + "/wrong_arch.wnn", buildArtifact(wrongArch)) &&
-            writeFileBytes(dir + "/not_elf.wnn", buildArtifact(notElf)) &&
-            writeFileBytes(dir + "/truncated.wnn", truncated);
+  bool ok =
+      writeFileBytes(dir + "/test_entries.wnn",
+                     buildArtifact(testEntriesArtifact(so))) &&
+      writeFileBytes(dir + "/add_one.wnn", buildArtifact(addOneArtifact(so))) &&
+      writeFileBytes(dir + "/wrong_arch.wnn", buildArtifact(wrongArch)) &&
+      writeFileBytes(dir + "/not_elf.wnn", buildArtifact(notElf)) &&
+      writeFileBytes(dir + "/truncated.wnn", truncated);
   if (!ok) {
     std::fprintf(stderr, "cannot write test artifacts to '%s'\n", dir.c_str());
     return 1;

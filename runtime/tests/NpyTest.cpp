@@ -1,7 +1,7 @@
 //===- NpyTest.cpp - .npy reading/writing and f16/bf16 conversion --------===//
 
-#include "winnow/support/Float16.h"
 #include "winnow/support/Npy.h"
+#include "winnow/support/Float16.h"
 
 #include <gtest/gtest.h>
 
@@ -15,8 +15,8 @@ using namespace winnow::support;
 
 std::vector<uint8_t> makeNpy(const std::string &header, size_t dataBytes,
                              int major = 1) {
-  std::vector<uint8_t> bytes = {0x93, 'N', 'U', 'M', 'P', 'Y',
-                                static_cast<uint8_t>(major), 0};
+  std::vector<uint8_t> bytes = {
+      0x93, 'N', 'U', 'M', 'P', 'Y', static_cast<uint8_t>(major), 0};
   size_t length = header.size();
   int lengthBytes = major == 1 ? 2 : 4;
   for (int i = 0; i < lengthBytes; ++i)
@@ -43,7 +43,8 @@ TEST(Npy, RoundTripEveryDescr) {
     std::vector<uint8_t> data(6 * itemSize);
     for (size_t i = 0; i < data.size(); ++i)
       data[i] = static_cast<uint8_t>(i * 7 + 1);
-    std::vector<uint8_t> file = serializeNpy(descr, shape, data.data(), data.size());
+    std::vector<uint8_t> file =
+        serializeNpy(descr, shape, data.data(), data.size());
     // Data starts 64-byte aligned, like NumPy's own files.
     EXPECT_EQ((file.size() - data.size()) % 64, 0u) << descr;
     NpyArray array;
@@ -89,23 +90,28 @@ TEST(Npy, ParsesNumpyWrittenHeadersAndVersions) {
   }
   // Key order, double quotes, '=' byte order, no trailing comma, 1-byte '<'.
   std::vector<uint8_t> bytes = makeNpy(
-      "{\"shape\": (1, 2), \"fortran_order\": False, \"descr\": \"=i8\"}\n", 16);
+      "{\"shape\": (1, 2), \"fortran_order\": False, \"descr\": \"=i8\"}\n",
+      16);
   NpyArray array;
   std::string error;
   ASSERT_TRUE(parseNpy(bytes.data(), bytes.size(), array, error)) << error;
   EXPECT_EQ(array.descr, "<i8");
-  bytes = makeNpy("{'descr': '<b1', 'fortran_order': False, 'shape': (3,), }", 3);
+  bytes =
+      makeNpy("{'descr': '<b1', 'fortran_order': False, 'shape': (3,), }", 3);
   ASSERT_TRUE(parseNpy(bytes.data(), bytes.size(), array, error)) << error;
   EXPECT_EQ(array.descr, "|b1");
 }
 
 TEST(Npy, Malformed) {
   EXPECT_NE(parseError({1, 2, 3}).find("not a .npy file"), std::string::npos);
-  std::string good = "{'descr': '<f4', 'fortran_order': False, 'shape': (2,), }";
-  EXPECT_NE(parseError(makeNpy(good, 8, 4)).find("unsupported .npy format version 4.0"),
+  std::string good =
+      "{'descr': '<f4', 'fortran_order': False, 'shape': (2,), }";
+  EXPECT_NE(parseError(makeNpy(good, 8, 4))
+                .find("unsupported .npy format version 4.0"),
             std::string::npos);
-  EXPECT_NE(parseError(makeNpy(good, 7)).find("truncated data: shape (2,) of <f4 "
-                                              "needs 8 bytes, file has 7"),
+  EXPECT_NE(parseError(makeNpy(good, 7))
+                .find("truncated data: shape (2,) of <f4 "
+                      "needs 8 bytes, file has 7"),
             std::string::npos);
   EXPECT_NE(parseError(makeNpy(good, 9)).find("1 trailing bytes"),
             std::string::npos);
@@ -176,8 +182,9 @@ TEST(Float16, BFloat16RoundsToNearestEven) {
   EXPECT_EQ(floatToBFloat16(1.0f + std::ldexp(1.0f, -8)), 0x3f80);
   // 1 + 3 * 2^-8 is halfway with an odd low bit: rounds up.
   EXPECT_EQ(floatToBFloat16(1.0f + 3 * std::ldexp(1.0f, -8)), 0x3f82);
-  EXPECT_EQ(floatToBFloat16(1.0f + std::ldexp(1.0f, -8) + std::ldexp(1.0f, -20)),
-            0x3f81);
+  EXPECT_EQ(
+      floatToBFloat16(1.0f + std::ldexp(1.0f, -8) + std::ldexp(1.0f, -20)),
+      0x3f81);
   EXPECT_EQ(floatToBFloat16(std::numeric_limits<float>::infinity()), 0x7f80);
   EXPECT_EQ(floatToBFloat16(std::numeric_limits<float>::max()), 0x7f80);
   uint16_t nan = floatToBFloat16(std::numeric_limits<float>::quiet_NaN());
@@ -197,8 +204,8 @@ TEST(Float16, HalfRoundsToNearestEven) {
   EXPECT_EQ(floatToHalf(std::ldexp(1.0f, -25)), 0x0000); // tie to even: zero
   EXPECT_EQ(floatToHalf(std::ldexp(3.0f, -25)), 0x0002); // 1.5 units: to even
   EXPECT_EQ(floatToHalf(std::ldexp(1.0f, -14)), 0x0400); // smallest normal
-  EXPECT_TRUE(std::isnan(halfToFloat(
-      floatToHalf(std::numeric_limits<float>::quiet_NaN()))));
+  EXPECT_TRUE(std::isnan(
+      halfToFloat(floatToHalf(std::numeric_limits<float>::quiet_NaN()))));
   EXPECT_EQ(halfToFloat(0x0001), std::ldexp(1.0f, -24));
   EXPECT_EQ(halfToFloat(0x7c00), std::numeric_limits<float>::infinity());
   EXPECT_EQ(halfToFloat(0xc000), -2.0f);

@@ -25,7 +25,8 @@ TEST(Status, ErrorCarriesCodeAndMessage) {
 
 TEST(Status, NullArgumentsAreReported) {
   EXPECT_WINNOW_ERROR(winnow_dtype_from_name(nullptr, nullptr),
-                      WINNOW_STATUS_INVALID_ARGUMENT, "argument 'name' is null");
+                      WINNOW_STATUS_INVALID_ARGUMENT,
+                      "argument 'name' is null");
   EXPECT_WINNOW_ERROR(winnow_module_load_file("x.wnn", nullptr),
                       WINNOW_STATUS_INVALID_ARGUMENT,
                       "argument 'out_module' is null");
@@ -46,10 +47,10 @@ TEST(DType, NamesAndSizesRoundTrip) {
     const char *name;
     size_t size;
   } cases[] = {
-      {WINNOW_DTYPE_F32, "f32", 4}, {WINNOW_DTYPE_F16, "f16", 2},
+      {WINNOW_DTYPE_F32, "f32", 4},   {WINNOW_DTYPE_F16, "f16", 2},
       {WINNOW_DTYPE_BF16, "bf16", 2}, {WINNOW_DTYPE_F64, "f64", 8},
-      {WINNOW_DTYPE_I1, "i1", 1},   {WINNOW_DTYPE_I8, "i8", 1},
-      {WINNOW_DTYPE_I16, "i16", 2}, {WINNOW_DTYPE_I32, "i32", 4},
+      {WINNOW_DTYPE_I1, "i1", 1},     {WINNOW_DTYPE_I8, "i8", 1},
+      {WINNOW_DTYPE_I16, "i16", 2},   {WINNOW_DTYPE_I32, "i32", 4},
       {WINNOW_DTYPE_I64, "i64", 8},
   };
   for (const auto &c : cases) {

@@ -30,7 +30,8 @@ flatbuffers::Offset<fb::TensorSpec> buildSpec(flatbuffers::FlatBufferBuilder &b,
 }
 
 std::vector<flatbuffers::Offset<fb::TensorSpec>>
-buildSpecs(flatbuffers::FlatBufferBuilder &b, const std::vector<TensorDef> &defs) {
+buildSpecs(flatbuffers::FlatBufferBuilder &b,
+           const std::vector<TensorDef> &defs) {
   std::vector<flatbuffers::Offset<fb::TensorSpec>> specs;
   for (const TensorDef &def : defs)
     specs.push_back(buildSpec(b, def));
@@ -57,16 +58,14 @@ std::vector<uint8_t> buildArtifact(const ArtifactDef &def) {
       targets.push_back(fb::CreateTarget(b));
       continue;
     }
-    auto cpu = fb::CreateCpuBinaryDirect(b, target.triple.c_str(),
-                                         target.cpu.c_str(),
-                                         &target.sharedObject);
-    targets.push_back(fb::CreateTarget(b, fb::TargetBinary_CpuBinary,
-                                       cpu.Union()));
+    auto cpu = fb::CreateCpuBinaryDirect(
+        b, target.triple.c_str(), target.cpu.c_str(), &target.sharedObject);
+    targets.push_back(
+        fb::CreateTarget(b, fb::TargetBinary_CpuBinary, cpu.Union()));
   }
-  auto root = fb::CreateArtifactDirect(b, def.formatMajor, def.formatMinor,
-                                       def.producer.c_str(),
-                                       def.sourceName.c_str(), &functions,
-                                       &targets);
+  auto root = fb::CreateArtifactDirect(
+      b, def.formatMajor, def.formatMinor, def.producer.c_str(),
+      def.sourceName.c_str(), &functions, &targets);
   fb::FinishArtifactBuffer(b, root);
   return std::vector<uint8_t>(b.GetBufferPointer(),
                               b.GetBufferPointer() + b.GetSize());
@@ -131,7 +130,8 @@ std::vector<uint8_t> readFileBytes(const std::string &path) {
                               std::istreambuf_iterator<char>());
 }
 
-bool writeFileBytes(const std::string &path, const std::vector<uint8_t> &bytes) {
+bool writeFileBytes(const std::string &path,
+                    const std::vector<uint8_t> &bytes) {
   std::ofstream file(path, std::ios::binary | std::ios::trunc);
   file.write(reinterpret_cast<const char *>(bytes.data()),
              static_cast<std::streamsize>(bytes.size()));

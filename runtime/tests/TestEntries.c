@@ -95,7 +95,8 @@ void __winnow_entry_logical_not(void **args) {
 void __winnow_entry_double_scalar(void **args) {
   const Memref0 *x = (const Memref0 *)args[0];
   const Memref0 *y = (const Memref0 *)args[1];
-  ((int32_t *)y->aligned)[y->offset] = 2 * ((const int32_t *)x->aligned)[x->offset];
+  ((int32_t *)y->aligned)[y->offset] =
+      2 * ((const int32_t *)x->aligned)[x->offset];
 }
 
 /* describe(x: 2x3x4xf32) -> (d: 8xi64): reports the input descriptor as

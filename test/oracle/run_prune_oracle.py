@@ -707,6 +707,10 @@ def build_corpus(rng, n_random):
         [("hidden", (3, 20, 8), "f16"), ("pos", (3, 20), "i32")], None,
         protect=True, span=(4, 16)))
     pl.append(make_pipeline(
+        "pipeline", "pl_bf16_gqa_span_protect", 3, 8, 2, 1, 20, 16, "bf16", ("top_k", 3),
+        [("hidden", (3, 20, 8), "bf16"), ("pos", (3, 20), "i32")], None,
+        protect=True, span=(4, 16)))
+    pl.append(make_pipeline(
         "pipeline", "pl_bf16_lse_threshold", 3, 4, 1, 1, 16, 8, "bf16", ("threshold", 1.0 / 16, "gt"),
         [("hidden", (3, 16, 8), "bf16"), ("mask", (3, 16), "i1")], None, lse=True))
     pl.append(make_pipeline(

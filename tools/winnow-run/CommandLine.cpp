@@ -19,7 +19,8 @@ constexpr const char *kDescription =
     "Runs a function of a compiled Winnow artifact (.wnn) on host tensors.";
 
 // Documented here so that --help is the reference for the output format.
-constexpr const char *kFooter = R"(INPUTS (one --input per function input, in order):
+constexpr const char *kFooter =
+    R"(INPUTS (one --input per function input, in order):
   --input=@path.npy            a NumPy .npy file (C order, little-endian).
                                A bf16 input takes <u2 (raw bf16 bits) or <f4
                                (converted, round to nearest even); an f16

@@ -87,8 +87,7 @@ bool storeInlineValue(const std::string &text, winnow_dtype dtype,
                                : (1LL << (bits - 1)) - 1;
     long long min = -max - 1;
     if (errno == ERANGE || value < min || value > max) {
-      error = "value " + text + " does not fit in " +
-              winnow_dtype_name(dtype);
+      error = "value " + text + " does not fit in " + winnow_dtype_name(dtype);
       return false;
     }
     switch (dtype) {
@@ -134,13 +133,16 @@ bool parseInlineInput(const std::string &text, const std::string &what,
                       HostTensor &out, std::string &error) {
   size_t equals = text.find('=');
   if (equals == std::string::npos) {
-    error = what + ": expected '@file.npy' or 'SHAPExDTYPE=values' (e.g. "
-                   "'2x3xf32=1,2,3,4,5,6'), got '" + text + "'";
+    error = what +
+            ": expected '@file.npy' or 'SHAPExDTYPE=values' (e.g. "
+            "'2x3xf32=1,2,3,4,5,6'), got '" +
+            text + "'";
     return false;
   }
   std::vector<std::string> typeParts = split(text.substr(0, equals), 'x');
   winnow_dtype dtype;
-  winnow_status status = winnow_dtype_from_name(typeParts.back().c_str(), &dtype);
+  winnow_status status =
+      winnow_dtype_from_name(typeParts.back().c_str(), &dtype);
   if (status != WINNOW_OK) {
     error = what + ": " + winnow_status_message(status) + " in '" +
             text.substr(0, equals) + "'";
@@ -207,8 +209,9 @@ bool parseNpyInput(const std::string &path, const winnow_tensor_spec &spec,
   }
   const char *wanted = winnow_dtype_name(spec.dtype);
   out.shape = array.shape;
-  bool narrowFromF32 = array.descr == "<f4" && (spec.dtype == WINNOW_DTYPE_BF16 ||
-                                                spec.dtype == WINNOW_DTYPE_F16);
+  bool narrowFromF32 =
+      array.descr == "<f4" &&
+      (spec.dtype == WINNOW_DTYPE_BF16 || spec.dtype == WINNOW_DTYPE_F16);
   if (narrowFromF32) {
     // NumPy has no bf16, and f32 files are the common currency: convert,
     // rounding to nearest even like the compiler's own casts.
@@ -217,16 +220,17 @@ bool parseNpyInput(const std::string &path, const winnow_tensor_spec &spec,
     out.data.resize(static_cast<size_t>(count) * 2);
     for (int64_t i = 0; i < count; ++i) {
       float value = load<float>(array.data.data() + 4 * i);
-      store<uint16_t>(out.data.data() + 2 * i,
-                      spec.dtype == WINNOW_DTYPE_BF16 ? floatToBFloat16(value)
-                                                      : floatToHalf(value));
+      store<uint16_t>(out.data.data() + 2 * i, spec.dtype == WINNOW_DTYPE_BF16
+                                                   ? floatToBFloat16(value)
+                                                   : floatToHalf(value));
     }
     return true;
   }
   if (array.descr == kBFloat16BitsDescr) {
     if (spec.dtype != WINNOW_DTYPE_BF16) {
-      error = what + ": npy dtype '<u2' is only accepted as raw bf16 bits "
-                     "for a bf16 input, but this input is " +
+      error = what +
+              ": npy dtype '<u2' is only accepted as raw bf16 bits "
+              "for a bf16 input, but this input is " +
               std::string(wanted);
       return false;
     }

@@ -29,7 +29,8 @@ bool isIntegerDType(winnow_dtype dtype);
 std::string formatType(winnow_dtype dtype, const std::vector<int64_t> &shape);
 
 /// Makes a zero-filled tensor of the given type.
-HostTensor makeZeroTensor(winnow_dtype dtype, const std::vector<int64_t> &shape);
+HostTensor makeZeroTensor(winnow_dtype dtype,
+                          const std::vector<int64_t> &shape);
 
 /// Parses one --input value for an input whose manifest type is `spec`:
 /// "@path.npy" (converted to bf16/f16 from f32 where the spec asks for it) or

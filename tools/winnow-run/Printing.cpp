@@ -11,8 +11,8 @@
 
 #include <algorithm>
 #include <charconv>
-#include <cstring>
 #include <cstdio>
+#include <cstring>
 #include <ostream>
 
 namespace winnow::run {
@@ -133,13 +133,15 @@ bool formatSignature(const winnow_module *module, size_t functionIndex,
     return false;
   auto formatSpec = [](const winnow_tensor_spec &spec,
                        const winnow_module *module, size_t functionIndex) {
-    std::string text = std::string(spec.name) + ": " +
-                       formatType(spec.dtype, std::vector<int64_t>(
-                                                  spec.shape, spec.shape + spec.rank));
+    std::string text =
+        std::string(spec.name) + ": " +
+        formatType(spec.dtype,
+                   std::vector<int64_t>(spec.shape, spec.shape + spec.rank));
     if (spec.count_result >= 0) {
       winnow_tensor_spec count;
       winnow_status status = winnow_module_get_result(
-          module, functionIndex, static_cast<size_t>(spec.count_result), &count);
+          module, functionIndex, static_cast<size_t>(spec.count_result),
+          &count);
       std::string countName = status == WINNOW_OK ? count.name : "?";
       winnow_status_free(status);
       text += " [" + countName + ": result " +

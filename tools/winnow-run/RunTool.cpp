@@ -7,9 +7,9 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "RunTool.h"
 #include "HostTensor.h"
 #include "Printing.h"
-#include "RunTool.h"
 
 #include <algorithm>
 #include <filesystem>
@@ -216,9 +216,9 @@ bool run(const Options &options, std::ostream &out, std::string &error) {
     return false;
   std::unique_ptr<winnow_device, DeviceDeleter> device(rawDevice);
   winnow_executable *rawExecutable = nullptr;
-  if (!succeeded(winnow_executable_create(module.get(), device.get(),
-                                          &rawExecutable),
-                 error))
+  if (!succeeded(
+          winnow_executable_create(module.get(), device.get(), &rawExecutable),
+          error))
     return false;
   std::unique_ptr<winnow_executable, ExecutableDeleter> executable(
       rawExecutable);

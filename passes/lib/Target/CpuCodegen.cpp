@@ -234,8 +234,9 @@ FailureOr<std::string> linkSharedObject(Location loc, llvm::StringRef object,
                             << "': " << ec.message();
     out << object;
   }
-  // libc and libm become DT_NEEDED entries and `-z defs` rejects any symbol
-  // they do not define, so a missing symbol fails here, not at load time.
+  // libc, libm and libgcc_s (f16 conversions on CPUs without F16C) become
+  // DT_NEEDED entries and `-z defs` rejects any symbol they do not define,
+  // so a missing symbol fails here, not at load time.
   llvm::Triple triple(resolveTriple(options));
   std::string multiarch = (triple.getArchName() + "-linux-gnu").str();
   llvm::SmallVector<std::string> args = {
@@ -246,8 +247,8 @@ FailureOr<std::string> linkSharedObject(Location loc, llvm::StringRef object,
       sharedFile.path.str().str(), objectFile.path.str().str(),
       "-L/lib/" + multiarch, "-L/usr/lib/" + multiarch,
       "-L/lib64",            "-L/usr/lib64",
-      "--no-as-needed",      "-l:libm.so.6",
-      "-l:libc.so.6"};
+      "--as-needed",         "-l:libm.so.6",
+      "-l:libgcc_s.so.1",    "-l:libc.so.6"};
   llvm::SmallVector<llvm::StringRef> argRefs(args.begin(), args.end());
   std::optional<llvm::StringRef> redirects[] = {std::nullopt, logFile.path.str(),
                                                 logFile.path.str()};

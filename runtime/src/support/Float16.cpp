@@ -1,4 +1,5 @@
-//===- Float16.cpp - f32 <-> f16 / bf16 conversions (round to nearest even) ===//
+//===- Float16.cpp - f32 <-> f16 / bf16 conversions (round to nearest even)
+//===//
 
 #include "winnow/support/Float16.h"
 

@@ -183,7 +183,8 @@ bool normalizeDescr(std::string &descr, std::string &error) {
   if (singleByte) {
     descr = "|" + type;
   } else if (order == '>') {
-    error = "big-endian dtype '" + descr + "' is not supported (convert with "
+    error = "big-endian dtype '" + descr +
+            "' is not supported (convert with "
             "arr.astype(arr.dtype.newbyteorder('<')))";
     return false;
   } else if (order == '=' || order == '<') {
@@ -210,8 +211,7 @@ std::string formatShapeTuple(const std::vector<int64_t> &shape) {
   return text + ")";
 }
 
-void appendLittleEndian(std::vector<uint8_t> &out, uint64_t value,
-                        int bytes) {
+void appendLittleEndian(std::vector<uint8_t> &out, uint64_t value, int bytes) {
   for (int i = 0; i < bytes; ++i)
     out.push_back(static_cast<uint8_t>(value >> (8 * i)));
 }
@@ -294,9 +294,8 @@ bool parseNpy(const uint8_t *bytes, size_t size, NpyArray &out,
   size_t itemSize = npyItemSize(array.descr);
   uint64_t expected = itemSize;
   for (int64_t extent : array.shape) {
-    if (extent != 0 &&
-        expected > std::numeric_limits<uint64_t>::max() /
-                       static_cast<uint64_t>(extent)) {
+    if (extent != 0 && expected > std::numeric_limits<uint64_t>::max() /
+                                      static_cast<uint64_t>(extent)) {
       error = "shape " + formatShapeTuple(array.shape) + " is too large";
       return false;
     }
@@ -342,16 +341,16 @@ bool readNpyFile(const std::string &path, NpyArray &out, std::string &error) {
 std::vector<uint8_t> serializeNpy(const std::string &descr,
                                   const std::vector<int64_t> &shape,
                                   const void *data, size_t byteSize) {
-  std::string header = "{'descr': '" + descr +
-                       "', 'fortran_order': False, 'shape': " +
-                       formatShapeTuple(shape) + ", }";
+  std::string header =
+      "{'descr': '" + descr +
+      "', 'fortran_order': False, 'shape': " + formatShapeTuple(shape) + ", }";
   int major = 1;
   size_t lengthBytes = 2;
   // Pad with spaces and end with '\n' so magic + header is 64-byte aligned.
   auto padTo = [&](size_t prefix) {
     size_t unpadded = prefix + header.size() + 1;
-    size_t padding = (kHeaderAlignment - unpadded % kHeaderAlignment) %
-                     kHeaderAlignment;
+    size_t padding =
+        (kHeaderAlignment - unpadded % kHeaderAlignment) % kHeaderAlignment;
     return header + std::string(padding, ' ') + "\n";
   };
   std::string padded = padTo(kMagicSize + 2 + lengthBytes);

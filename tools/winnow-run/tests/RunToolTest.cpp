@@ -68,21 +68,23 @@ std::string *RunTool::dir = nullptr;
 
 TEST_F(RunTool, ListPrintsSignatures) {
   ASSERT_EQ(run({path("entries.wnn"), "--list"}), 0) << err;
-  EXPECT_EQ(out, "format: 1.0\n"
-                 "producer: winnow-tests\n"
-                 "source: test_entries.mlir\n"
-                 "targets:\n"
-                 "  [0] cpu " + hostTriple() + " (cpu x86-64), " +
-                     std::to_string(readFileBytes(WINNOW_TEST_ENTRIES_SO).size()) +
-                     " bytes\n"
-                 "functions:\n"
-                 "  func @add_one(x: 2x3xf32) -> (y: 2x3xf32)\n"
-                 "  func @ragged(scores: 2x4xf32, keep: 2xi32) -> (indices: "
-                 "2x4xi32 [count: result 1], count: 2xi32)\n"
-                 "  func @copy_bf16(x: 4xbf16) -> (y: 4xbf16)\n"
-                 "  func @logical_not(m: 3xi1) -> (r: 3xi1)\n"
-                 "  func @double_scalar(x: i32) -> (y: i32)\n"
-                 "  func @describe(x: 2x3x4xf32) -> (d: 8xi64)\n");
+  EXPECT_EQ(out,
+            "format: 1.0\n"
+            "producer: winnow-tests\n"
+            "source: test_entries.mlir\n"
+            "targets:\n"
+            "  [0] cpu " +
+                hostTriple() + " (cpu x86-64), " +
+                std::to_string(readFileBytes(WINNOW_TEST_ENTRIES_SO).size()) +
+                " bytes\n"
+                "functions:\n"
+                "  func @add_one(x: 2x3xf32) -> (y: 2x3xf32)\n"
+                "  func @ragged(scores: 2x4xf32, keep: 2xi32) -> (indices: "
+                "2x4xi32 [count: result 1], count: 2xi32)\n"
+                "  func @copy_bf16(x: 4xbf16) -> (y: 4xbf16)\n"
+                "  func @logical_not(m: 3xi1) -> (r: 3xi1)\n"
+                "  func @double_scalar(x: i32) -> (y: i32)\n"
+                "  func @describe(x: 2x3x4xf32) -> (d: 8xi64)\n");
   EXPECT_EQ(err, "");
 }
 
@@ -95,16 +97,16 @@ TEST_F(RunTool, InlineInputAndSummary) {
 TEST_F(RunTool, SplatAndScalar) {
   ASSERT_EQ(run({path("add_one.wnn"), "--input=2x3xf32=0.5"}), 0) << err;
   EXPECT_EQ(out, "y: 2x3xf32 sum=9.000000e+00\n");
-  ASSERT_EQ(run({path("entries.wnn"), "--function=double_scalar",
-                 "--input=i32=-21"}),
-            0)
+  ASSERT_EQ(
+      run({path("entries.wnn"), "--function=double_scalar", "--input=i32=-21"}),
+      0)
       << err;
   EXPECT_EQ(out, "y: i32 sum=-4.200000e+01 values=[-42]\n");
 }
 
 TEST_F(RunTool, RaggedSummaryCoversOnlyValidRows) {
-  ASSERT_EQ(run({path("entries.wnn"), "--function=ragged",
-                 "--input=2x4xf32=0", "--input=2xi32=3,9"}),
+  ASSERT_EQ(run({path("entries.wnn"), "--function=ragged", "--input=2x4xf32=0",
+                 "--input=2xi32=3,9"}),
             0)
       << err;
   // Batch 0 keeps 0,1,2 (sum 3), batch 1 keeps 0..3 (sum 6); the -1 padding
@@ -238,7 +240,8 @@ TEST_F(RunTool, InputErrors) {
   EXPECT_NE(err.find("function 'add_one' input 0 'x': cannot open"),
             std::string::npos)
       << err;
-  EXPECT_EQ(run({path("add_one.wnn"), "--input=2x3xf32=1", "--input=i32=1"}), 1);
+  EXPECT_EQ(run({path("add_one.wnn"), "--input=2x3xf32=1", "--input=i32=1"}),
+            1);
   EXPECT_NE(err.find("takes 1 inputs (x: 2x3xf32), but 2 --input flags"),
             std::string::npos)
       << err;

@@ -2,6 +2,8 @@
 
 #include "winnow/Dialect/Tok/IR/TokOps.h"
 
+#include "VerifyUtils.h"
+
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinTypes.h"
 #include "mlir/IR/Diagnostics.h"
@@ -12,28 +14,6 @@
 using namespace mlir;
 using namespace winnow::tok;
 
-namespace {
-/// Formats a shape as `4x576` for diagnostics.
-std::string shapeString(ArrayRef<int64_t> shape) {
-  std::string result;
-  llvm::raw_string_ostream os(result);
-  llvm::interleave(shape, os, "x");
-  return result;
-}
-
-/// Checks that an optional per-batch `[B] i32` operand has the batch extent.
-LogicalResult verifyPerBatch(Operation *op, Value value, StringRef name,
-                             int64_t batch) {
-  if (!value)
-    return success();
-  auto type = cast<RankedTensorType>(value.getType());
-  if (type.getRank() != 1 || type.getDimSize(0) != batch)
-    return op->emitOpError() << "expected " << name << " of shape " << batch
-                             << "xi32, got " << shapeString(type.getShape())
-                             << "xi32";
-  return success();
-}
-} // namespace
 
 //===----------------------------------------------------------------------===//
 // AttnScoreOp

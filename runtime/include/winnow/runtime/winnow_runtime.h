@@ -164,14 +164,14 @@ typedef enum winnow_target_kind_e {
 
 typedef struct winnow_target_info_s {
   winnow_target_kind kind;
-  const char *triple;  /* CPU: LLVM target triple; "" otherwise */
-  const char *cpu;     /* CPU: LLVM CPU name; "" when absent */
-  size_t binary_size;  /* bytes of native code */
+  const char *triple; /* CPU: LLVM target triple; "" otherwise */
+  const char *cpu;    /* CPU: LLVM CPU name; "" when absent */
+  size_t binary_size; /* bytes of native code */
 } winnow_target_info;
 
-WINNOW_API winnow_status winnow_module_get_target(
-    const winnow_module *module, size_t target_index,
-    winnow_target_info *out_info);
+WINNOW_API winnow_status winnow_module_get_target(const winnow_module *module,
+                                                  size_t target_index,
+                                                  winnow_target_info *out_info);
 
 typedef struct winnow_function_info_s {
   const char *name;
@@ -179,9 +179,9 @@ typedef struct winnow_function_info_s {
   size_t num_results;
 } winnow_function_info;
 
-WINNOW_API winnow_status winnow_module_get_function(
-    const winnow_module *module, size_t function_index,
-    winnow_function_info *out_info);
+WINNOW_API winnow_status
+winnow_module_get_function(const winnow_module *module, size_t function_index,
+                           winnow_function_info *out_info);
 /* NOT_FOUND (listing the available names) when there is no such function. */
 WINNOW_API winnow_status winnow_module_find_function(
     const winnow_module *module, const char *name, size_t *out_function_index);
@@ -201,9 +201,10 @@ WINNOW_API winnow_status winnow_module_get_input(const winnow_module *module,
                                                  size_t function_index,
                                                  size_t input_index,
                                                  winnow_tensor_spec *out_spec);
-WINNOW_API winnow_status winnow_module_get_result(
-    const winnow_module *module, size_t function_index, size_t result_index,
-    winnow_tensor_spec *out_spec);
+WINNOW_API winnow_status winnow_module_get_result(const winnow_module *module,
+                                                  size_t function_index,
+                                                  size_t result_index,
+                                                  winnow_tensor_spec *out_spec);
 
 /*===----------------------------------------------------------------------===*
  * Device
@@ -230,9 +231,9 @@ typedef struct winnow_executable_s winnow_executable;
 /* Picks the artifact's target for `device` (and the host CPU), loads its
  * native code and resolves every entry point. Fails with FAILED_PRECONDITION
  * when the artifact has no usable target for the device. */
-WINNOW_API winnow_status winnow_executable_create(
-    winnow_module *module, winnow_device *device,
-    winnow_executable **out_executable);
+WINNOW_API winnow_status
+winnow_executable_create(winnow_module *module, winnow_device *device,
+                         winnow_executable **out_executable);
 WINNOW_API void winnow_executable_retain(winnow_executable *executable);
 WINNOW_API void winnow_executable_release(winnow_executable *executable);
 /* The module the executable was created from (not retained). */
@@ -267,10 +268,12 @@ WINNOW_API winnow_status winnow_call(winnow_executable *executable,
                                      const winnow_tensor *inputs,
                                      size_t num_inputs, winnow_tensor *outputs,
                                      size_t num_outputs);
-WINNOW_API winnow_status winnow_call_by_index(
-    winnow_executable *executable, size_t function_index,
-    const winnow_tensor *inputs, size_t num_inputs, winnow_tensor *outputs,
-    size_t num_outputs);
+WINNOW_API winnow_status winnow_call_by_index(winnow_executable *executable,
+                                              size_t function_index,
+                                              const winnow_tensor *inputs,
+                                              size_t num_inputs,
+                                              winnow_tensor *outputs,
+                                              size_t num_outputs);
 
 #ifdef __cplusplus
 } /* extern "C" */

@@ -52,6 +52,19 @@ def Tok_ScoreReduction : I32EnumAttr<"ScoreReduction",
 def Tok_ScoreReductionAttr
     : EnumAttr<Tok_Dialect, Tok_ScoreReduction, "score_reduction">;
 
+def Tok_SegmentReduction : I32EnumAttr<"SegmentReduction",
+    "how the tokens of one segment are pooled", [
+    I32EnumAttrCase<"first", 0>,
+    I32EnumAttrCase<"mean", 1>,
+    I32EnumAttrCase<"max", 2>,
+    I32EnumAttrCase<"sum", 3>,
+  ]> {
+  let cppNamespace = "::winnow::tok";
+  let genSpecializedAttr = 0;
+}
+def Tok_SegmentReductionAttr
+    : EnumAttr<Tok_Dialect, Tok_SegmentReduction, "segment_reduction">;
+
 //===----------------------------------------------------------------------===//
 // Selection budgets: how many candidates `tok.select` keeps.
 //===----------------------------------------------------------------------===//

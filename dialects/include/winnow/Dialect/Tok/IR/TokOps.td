@@ -10,5 +10,6 @@
 include "winnow/Dialect/Tok/IR/TokDialect.td"
 include "winnow/Dialect/Tok/IR/TokAttrs.td"
 include "winnow/Dialect/Tok/IR/PruneOps.td"
+include "winnow/Dialect/Tok/IR/ChunkOps.td"
 
 #endif // WINNOW_DIALECT_TOK_IR_TOKOPS_TD

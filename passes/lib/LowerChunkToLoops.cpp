@@ -1,0 +1,369 @@
+//===- LowerChunkToLoops.cpp - CPU loops for the chunking ops -------------===//
+//
+// One loop nest per batch row; every op reads its inputs once and writes its
+// outputs once. Segment starts follow the family's rule: position 0 of a
+// non-empty row, then every boundary below the row's length.
+//
+//===----------------------------------------------------------------------===//
+
+#include "ChunkLowerings.h"
+#include "LoweringUtils.h"
+
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "winnow/Dialect/Tok/IR/TokOps.h"
+
+using namespace mlir;
+
+namespace winnow {
+namespace {
+
+Type f32Type(ImplicitLocOpBuilder &b) { return b.getF32Type(); }
+
+/// Widens an activation to f32 (no-op for f32).
+Value toF32(ImplicitLocOpBuilder &b, Value v) {
+  return v.getType().isF32() ? v : arith::ExtFOp::create(b, b.getF32Type(), v);
+}
+
+/// Rounds an f32 to `type` (no-op for f32).
+Value fromF32(ImplicitLocOpBuilder &b, Value v, Type type) {
+  return type.isF32() ? v : arith::TruncFOp::create(b, type, v);
+}
+
+/// Whether token `t` starts a segment: t == 0, or a boundary (t < len is the
+/// caller's to guarantee).
+Value startsSegment(ImplicitLocOpBuilder &b, LoopEmitter &e, Value boundaries,
+                    Value row, Value t) {
+  Value isFirst =
+      arith::CmpIOp::create(b, arith::CmpIPredicate::eq, t, e.index(0));
+  Value isBoundary = memref::LoadOp::create(b, boundaries, ValueRange{row, t});
+  return arith::OrIOp::create(b, isFirst, isBoundary);
+}
+
+Value rowLength(LoopEmitter &e, Value lengths, Value row, int64_t tokens) {
+  return lengths ? e.loadClampedCount(lengths, row, e.index(tokens))
+                 : e.index(tokens);
+}
+
+//===----------------------------------------------------------------------===//
+// tok.boundary
+//===----------------------------------------------------------------------===//
+
+void lowerBoundary(tok::BoundaryOp op, ImplicitLocOpBuilder &b) {
+  LoopEmitter e(b);
+  auto type = op.getQueries().getType();
+  int64_t batch = type.getDimSize(0), tokens = type.getDimSize(1);
+  int64_t features = type.getDimSize(2);
+  Value queries = e.toBuffer(op.getQueries());
+  Value keys = e.toBuffer(op.getKeys());
+  Value lengths = op.getLengths() ? e.toBuffer(op.getLengths()) : Value();
+  Value probs = e.allocFor(op.getProbs().getType());
+  Value bounds = e.allocFor(op.getBoundaries().getType());
+  auto fastmath = arith::FastMathFlagsAttr::get(
+      b.getContext(),
+      arith::FastMathFlags::reassoc | arith::FastMathFlags::contract);
+
+  e.forLoop(e.index(0), e.index(batch), [&](Value row) {
+    Value len = rowLength(e, lengths, row, tokens);
+    e.forLoop(e.index(0), e.index(tokens), [&](Value t) {
+      Value valid = arith::CmpIOp::create(b, arith::CmpIPredicate::slt, t, len);
+      Value isFirst =
+          arith::CmpIOp::create(b, arith::CmpIPredicate::eq, t, e.index(0));
+      // Padding: p = 0; first token: p = 1; else the routing formula.
+      auto ifValid = scf::IfOp::create(b, f32Type(b), valid, true);
+      {
+        OpBuilder::InsertionGuard guard(b);
+        b.setInsertionPointToStart(ifValid.thenBlock());
+        auto ifFirst = scf::IfOp::create(b, f32Type(b), isFirst, true);
+        b.setInsertionPointToStart(ifFirst.thenBlock());
+        scf::YieldOp::create(b, e.f32(1.0));
+        b.setInsertionPointToStart(ifFirst.elseBlock());
+        Value prev = arith::SubIOp::create(b, t, e.index(1));
+        ValueRange sums = e.forLoop(
+            e.index(0), e.index(features),
+            ValueRange{e.f32(0.0), e.f32(0.0), e.f32(0.0)},
+            [&](Value d, ValueRange acc) -> SmallVector<Value> {
+              Value q = toF32(b, memref::LoadOp::create(b, queries,
+                                                        ValueRange{row, prev, d}));
+              Value k = toF32(
+                  b, memref::LoadOp::create(b, keys, ValueRange{row, t, d}));
+              auto fma = [&](Value x, Value y, Value into) -> Value {
+                return arith::AddFOp::create(
+                    b, into, arith::MulFOp::create(b, x, y, fastmath),
+                    fastmath);
+              };
+              return {fma(q, k, acc[0]), fma(q, q, acc[1]), fma(k, k, acc[2])};
+            });
+        // F.normalize semantics: x / max(||x||, 1e-12).
+        auto norm = [&](Value squared) -> Value {
+          return arith::MaximumFOp::create(
+              b, math::SqrtOp::create(b, squared), e.f32(1e-12));
+        };
+        Value cosine = arith::DivFOp::create(
+            b, sums[0], arith::MulFOp::create(b, norm(sums[1]), norm(sums[2])));
+        Value p = arith::MulFOp::create(
+            b, arith::SubFOp::create(b, e.f32(1.0), cosine), e.f32(0.5));
+        p = arith::MinimumFOp::create(
+            b, arith::MaximumFOp::create(b, p, e.f32(0.0)), e.f32(1.0));
+        scf::YieldOp::create(b, p);
+        b.setInsertionPointAfter(ifFirst);
+        scf::YieldOp::create(b, ifFirst.getResult(0));
+        b.setInsertionPointToStart(ifValid.elseBlock());
+        scf::YieldOp::create(b, e.f32(0.0));
+      }
+      Value p = ifValid.getResult(0);
+      Value isBoundary = arith::AndIOp::create(
+          b, valid,
+          arith::CmpFOp::create(b, arith::CmpFPredicate::OGT, p, e.f32(0.5)));
+      memref::StoreOp::create(b, p, probs, ValueRange{row, t});
+      memref::StoreOp::create(b, isBoundary, bounds, ValueRange{row, t});
+    });
+  });
+  op.getProbs().replaceAllUsesWith(e.toTensor(probs, op.getProbs().getType()));
+  op.getBoundaries().replaceAllUsesWith(
+      e.toTensor(bounds, op.getBoundaries().getType()));
+}
+
+//===----------------------------------------------------------------------===//
+// tok.segment_reduce
+//===----------------------------------------------------------------------===//
+
+void lowerSegmentReduce(tok::SegmentReduceOp op, ImplicitLocOpBuilder &b) {
+  LoopEmitter e(b);
+  auto inType = op.getInput().getType();
+  int64_t batch = inType.getDimSize(0), tokens = inType.getDimSize(1);
+  int64_t features = inType.getDimSize(2);
+  int64_t capacity = op.getOutput().getType().getDimSize(1);
+  Type element = inType.getElementType();
+  tok::SegmentReduction kind = op.getReduction();
+
+  Value input = e.toBuffer(op.getInput());
+  Value boundaries = e.toBuffer(op.getBoundaries());
+  Value lengths = op.getLengths() ? e.toBuffer(op.getLengths()) : Value();
+  Value output = e.allocFor(op.getOutput().getType());
+  Value counts = e.allocFor(op.getCount().getType());
+  // fp32 accumulator of the open segment (unused by `first`).
+  Value acc = memref::AllocaOp::create(
+      b, MemRefType::get({features}, b.getF32Type()));
+
+  // Closes segment `slot` of `row` holding `size` tokens: writes the pooled
+  // accumulator (mean divides once, in fp32).
+  auto closeSegment = [&](Value row, Value slot, Value size) {
+    if (kind == tok::SegmentReduction::first)
+      return;
+    Value scale = e.f32(1.0);
+    if (kind == tok::SegmentReduction::mean)
+      scale = arith::DivFOp::create(
+          b, e.f32(1.0),
+          arith::UIToFPOp::create(
+              b, b.getF32Type(),
+              arith::IndexCastOp::create(b, b.getI64Type(), size)));
+    e.forLoop(e.index(0), e.index(features), [&](Value d) {
+      Value v = memref::LoadOp::create(b, acc, ValueRange{d});
+      if (kind == tok::SegmentReduction::mean)
+        v = arith::MulFOp::create(b, v, scale);
+      memref::StoreOp::create(b, fromF32(b, v, element), output,
+                              ValueRange{row, slot, d});
+    });
+  };
+
+  e.forLoop(e.index(0), e.index(batch), [&](Value row) {
+    Value len = rowLength(e, lengths, row, tokens);
+    // State: number of segments opened so far, tokens in the open one.
+    ValueRange state = e.forLoop(
+        e.index(0), len, ValueRange{e.index(0), e.index(0)},
+        [&](Value t, ValueRange s) -> SmallVector<Value> {
+          Value opened = s[0], size = s[1];
+          Value starts = startsSegment(b, e, boundaries, row, t);
+          auto ifStart =
+              scf::IfOp::create(b, TypeRange{b.getIndexType(), b.getIndexType()},
+                                starts, true);
+          {
+            OpBuilder::InsertionGuard guard(b);
+            b.setInsertionPointToStart(ifStart.thenBlock());
+            // Close the previous segment (if any), then open a new one.
+            Value hasOpen = arith::CmpIOp::create(b, arith::CmpIPredicate::sgt,
+                                                  opened, e.index(0));
+            e.ifThen(hasOpen, [&] {
+              closeSegment(row, arith::SubIOp::create(b, opened, e.index(1)),
+                           size);
+            });
+            Value slot = opened;
+            e.forLoop(e.index(0), e.index(features), [&](Value d) {
+              Value v = memref::LoadOp::create(b, input, ValueRange{row, t, d});
+              if (kind == tok::SegmentReduction::first)
+                memref::StoreOp::create(b, v, output, ValueRange{row, slot, d});
+              else
+                memref::StoreOp::create(b, toF32(b, v), acc, ValueRange{d});
+            });
+            scf::YieldOp::create(
+                b, ValueRange{arith::AddIOp::create(b, opened, e.index(1)),
+                              e.index(1)});
+            b.setInsertionPointToStart(ifStart.elseBlock());
+            if (kind != tok::SegmentReduction::first) {
+              e.forLoop(e.index(0), e.index(features), [&](Value d) {
+                Value v = toF32(
+                    b, memref::LoadOp::create(b, input, ValueRange{row, t, d}));
+                Value old = memref::LoadOp::create(b, acc, ValueRange{d});
+                Value next =
+                    kind == tok::SegmentReduction::max
+                        ? Value(arith::MaximumFOp::create(b, old, v))
+                        : Value(arith::AddFOp::create(b, old, v));
+                memref::StoreOp::create(b, next, acc, ValueRange{d});
+              });
+            }
+            scf::YieldOp::create(
+                b, ValueRange{opened, arith::AddIOp::create(b, size, e.index(1))});
+          }
+          return {ifStart.getResult(0), ifStart.getResult(1)};
+        });
+    Value opened = state[0], size = state[1];
+    Value hasOpen =
+        arith::CmpIOp::create(b, arith::CmpIPredicate::sgt, opened, e.index(0));
+    e.ifThen(hasOpen, [&] {
+      closeSegment(row, arith::SubIOp::create(b, opened, e.index(1)), size);
+    });
+    Value zero = arith::ConstantOp::create(b, b.getZeroAttr(element));
+    e.forLoop(opened, e.index(capacity), [&](Value slot) {
+      e.forLoop(e.index(0), e.index(features), [&](Value d) {
+        memref::StoreOp::create(b, zero, output, ValueRange{row, slot, d});
+      });
+    });
+    memref::StoreOp::create(
+        b, arith::IndexCastOp::create(b, b.getI32Type(), opened), counts,
+        ValueRange{row});
+  });
+  op.getOutput().replaceAllUsesWith(
+      e.toTensor(output, op.getOutput().getType()));
+  op.getCount().replaceAllUsesWith(e.toTensor(counts, op.getCount().getType()));
+}
+
+//===----------------------------------------------------------------------===//
+// tok.ema_scan
+//===----------------------------------------------------------------------===//
+
+void lowerEmaScan(tok::EmaScanOp op, ImplicitLocOpBuilder &b) {
+  LoopEmitter e(b);
+  auto type = op.getInput().getType();
+  int64_t batch = type.getDimSize(0), chunks = type.getDimSize(1);
+  int64_t features = type.getDimSize(2);
+  double epsilon = op.getEpsilon().convertToDouble();
+  Value input = e.toBuffer(op.getInput());
+  Value gates = e.toBuffer(op.getGates());
+  Value counts = e.toBuffer(op.getCount());
+  Value output = e.allocFor(op.getOutput().getType());
+
+  e.forLoop(e.index(0), e.index(batch), [&](Value row) {
+    Value n = e.loadClampedCount(counts, row, e.index(chunks));
+    e.forLoop(e.index(0), e.index(chunks), [&](Value j) {
+      Value live = arith::CmpIOp::create(b, arith::CmpIPredicate::slt, j, n);
+      auto ifLive = scf::IfOp::create(b, live, true);
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPoint(ifLive.thenBlock()->getTerminator());
+      Value gate = memref::LoadOp::create(b, gates, ValueRange{row, j});
+      // clamp(g, eps, 1 - eps), NaN-propagating.
+      gate = arith::MinimumFOp::create(
+          b, arith::MaximumFOp::create(b, gate, e.f32(epsilon)),
+          e.f32(1.0 - epsilon));
+      Value keep = arith::SubFOp::create(b, e.f32(1.0), gate);
+      Value isFirst =
+          arith::CmpIOp::create(b, arith::CmpIPredicate::eq, j, e.index(0));
+      Value prevIndex = arith::SelectOp::create(
+          b, isFirst, e.index(0), arith::SubIOp::create(b, j, e.index(1)));
+      e.forLoop(e.index(0), e.index(features), [&](Value d) {
+        Value z = toF32(b, memref::LoadOp::create(b, input, ValueRange{row, j, d}));
+        Value prev = memref::LoadOp::create(b, output, ValueRange{row, prevIndex, d});
+        prev = arith::SelectOp::create(b, isFirst, e.f32(0.0), prev);
+        Value next = arith::AddFOp::create(b, arith::MulFOp::create(b, gate, z),
+                                           arith::MulFOp::create(b, keep, prev));
+        memref::StoreOp::create(b, next, output, ValueRange{row, j, d});
+      });
+      b.setInsertionPoint(ifLive.elseBlock()->getTerminator());
+      e.forLoop(e.index(0), e.index(features), [&](Value d) {
+        memref::StoreOp::create(b, e.f32(0.0), output, ValueRange{row, j, d});
+      });
+    });
+  });
+  op.getOutput().replaceAllUsesWith(
+      e.toTensor(output, op.getOutput().getType()));
+}
+
+//===----------------------------------------------------------------------===//
+// tok.expand
+//===----------------------------------------------------------------------===//
+
+void lowerExpand(tok::ExpandOp op, ImplicitLocOpBuilder &b) {
+  LoopEmitter e(b);
+  auto inType = op.getInput().getType();
+  auto outType = op.getOutput().getType();
+  int64_t batch = inType.getDimSize(0), chunks = inType.getDimSize(1);
+  int64_t features = inType.getDimSize(2), tokens = outType.getDimSize(1);
+  Type outElement = outType.getElementType();
+  Value input = e.toBuffer(op.getInput());
+  Value boundaries = e.toBuffer(op.getBoundaries());
+  Value lengths = op.getLengths() ? e.toBuffer(op.getLengths()) : Value();
+  Value residual = op.getResidual() ? e.toBuffer(op.getResidual()) : Value();
+  Value output = e.allocFor(outType);
+  Value zero = arith::ConstantOp::create(b, b.getZeroAttr(outElement));
+
+  e.forLoop(e.index(0), e.index(batch), [&](Value row) {
+    Value len = rowLength(e, lengths, row, tokens);
+    // State: the segment index of the previous token, as c(t-1) + 1.
+    e.forLoop(e.index(0), e.index(tokens), ValueRange{e.index(0)},
+              [&](Value t, ValueRange s) -> SmallVector<Value> {
+                Value valid =
+                    arith::CmpIOp::create(b, arith::CmpIPredicate::slt, t, len);
+                Value starts = arith::AndIOp::create(
+                    b, valid, startsSegment(b, e, boundaries, row, t));
+                Value opened = arith::AddIOp::create(
+                    b, s[0],
+                    arith::IndexCastOp::create(
+                        b, b.getIndexType(),
+                        arith::ExtUIOp::create(b, b.getI64Type(), starts)));
+                Value segment = arith::SubIOp::create(b, opened, e.index(1));
+                Value inRange = arith::AndIOp::create(
+                    b, valid,
+                    arith::CmpIOp::create(b, arith::CmpIPredicate::slt, segment,
+                                          e.index(chunks)));
+                auto ifIn = scf::IfOp::create(b, inRange, true);
+                OpBuilder::InsertionGuard guard(b);
+                b.setInsertionPoint(ifIn.thenBlock()->getTerminator());
+                e.forLoop(e.index(0), e.index(features), [&](Value d) {
+                  Value v = memref::LoadOp::create(b, input,
+                                                   ValueRange{row, segment, d});
+                  if (residual) {
+                    Value r = memref::LoadOp::create(b, residual,
+                                                     ValueRange{row, t, d});
+                    v = fromF32(b,
+                                arith::AddFOp::create(b, toF32(b, v), toF32(b, r)),
+                                outElement);
+                  }
+                  memref::StoreOp::create(b, v, output, ValueRange{row, t, d});
+                });
+                b.setInsertionPoint(ifIn.elseBlock()->getTerminator());
+                e.forLoop(e.index(0), e.index(features), [&](Value d) {
+                  memref::StoreOp::create(b, zero, output, ValueRange{row, t, d});
+                });
+                return {opened};
+              });
+  });
+  op.getOutput().replaceAllUsesWith(e.toTensor(output, outType));
+}
+
+} // namespace
+
+bool lowerChunkOp(Operation *op) {
+  ImplicitLocOpBuilder b(op->getLoc(), op);
+  if (auto boundary = dyn_cast<tok::BoundaryOp>(op))
+    lowerBoundary(boundary, b);
+  else if (auto reduce = dyn_cast<tok::SegmentReduceOp>(op))
+    lowerSegmentReduce(reduce, b);
+  else if (auto scan = dyn_cast<tok::EmaScanOp>(op))
+    lowerEmaScan(scan, b);
+  else if (auto expand = dyn_cast<tok::ExpandOp>(op))
+    lowerExpand(expand, b);
+  else
+    return false;
+  return true;
+}
+
+} // namespace winnow
