@@ -66,7 +66,9 @@ winnow_status readTensorSpec(const fb::TensorSpec *spec,
   // 8-byte element misaligned by a damaged offset would be an unaligned load.
   // (The module's buffer is heap-allocated, so address alignment equals
   // offset alignment.)
-  if (reinterpret_cast<uintptr_t>(spec->shape()->data()) % alignof(int64_t))
+  // An empty vector has no element to load, and builders do not pad it.
+  if (spec->shape()->size() != 0 &&
+      reinterpret_cast<uintptr_t>(spec->shape()->data()) % alignof(int64_t))
     return corrupt(named + ": misaligned shape vector");
   out.shape.assign(spec->shape()->begin(), spec->shape()->end());
   for (size_t d = 0; d < out.shape.size(); ++d) {
@@ -80,6 +82,7 @@ winnow_status readTensorSpec(const fb::TensorSpec *spec,
                    formatTensorType(out.shape, out.dtype) +
                    " overflows the address space");
   out.countResult = spec->count_result();
+  out.raggedAxis = spec->ragged_axis();
   if (!isResult && out.countResult != -1)
     return invalid(named + ": count_result " + std::to_string(out.countResult) +
                    " is only allowed on results (expected -1)");
@@ -103,7 +106,8 @@ winnow_status readTensorSpecs(
   return WINNOW_OK;
 }
 
-/// A ragged result must name a `[B] i32` result whose B is its own axis 0.
+/// A ragged result must name a `[B] i32` result whose B is the extent of the
+/// axis before its ragged axis.
 winnow_status checkCountResults(const FunctionSpec &function) {
   const std::vector<TensorSpec> &results = function.results;
   for (size_t i = 0; i < results.size(); ++i) {
@@ -124,8 +128,13 @@ winnow_status checkCountResults(const FunctionSpec &function) {
                      ": a ragged result needs rank >= 2 (batch, "
                      "rows, ...), got " +
                      formatTensorType(result.shape, result.dtype));
+    int64_t axis = result.raggedAxis;
+    if (axis < 1 || static_cast<size_t>(axis) >= result.shape.size())
+      return invalid(where + ": ragged_axis " + std::to_string(axis) +
+                     " must be in [1, " + std::to_string(result.shape.size()) +
+                     ") for " + formatTensorType(result.shape, result.dtype));
     const TensorSpec &count = results[result.countResult];
-    std::vector<int64_t> expected = {result.shape[0]};
+    std::vector<int64_t> expected = {result.shape[axis - 1]};
     if (count.dtype != WINNOW_DTYPE_I32 || count.shape != expected)
       return invalid(where + " must point at a " +
                      formatTensorType(expected, WINNOW_DTYPE_I32) +

@@ -85,6 +85,7 @@ void fillSpec(const TensorSpec &spec, winnow_tensor_spec *out) {
   out->rank = spec.shape.size();
   out->shape = spec.shape.empty() ? nullptr : spec.shape.data();
   out->count_result = spec.countResult;
+  out->ragged_axis = spec.raggedAxis;
 }
 
 winnow_status getSpec(const winnow_module *module, size_t functionIndex,

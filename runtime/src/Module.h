@@ -23,6 +23,8 @@ struct TensorSpec {
   winnow_dtype dtype;
   std::vector<int64_t> shape;
   int32_t countResult = -1;
+  /// The padded axis of a ragged result; its batch axis is the one before.
+  int32_t raggedAxis = 1;
 };
 
 struct FunctionSpec {

@@ -72,6 +72,7 @@ TEST(ArtifactValidation, GoodArtifactIntrospection) {
   ASSERT_WINNOW_OK(winnow_module_get_result(module.get(), 1, 0, &spec));
   EXPECT_STREQ(spec.name, "indices");
   EXPECT_EQ(spec.count_result, 1);
+  EXPECT_EQ(spec.ragged_axis, 1);
   ASSERT_WINNOW_OK(winnow_module_get_input(module.get(), 4, 0, &spec));
   EXPECT_EQ(spec.rank, 0u);
   EXPECT_EQ(spec.shape, nullptr);
@@ -275,6 +276,14 @@ TEST(ArtifactValidation, BadCountResult) {
   def.functions[0].results[0].shape = {2};
   EXPECT_WINNOW_ERROR(load(def), WINNOW_STATUS_INVALID_ARGUMENT,
                       "a ragged result needs rank >= 2");
+  def = ragged();
+  def.functions[0].results[0].raggedAxis = 2;
+  EXPECT_WINNOW_ERROR(load(def), WINNOW_STATUS_INVALID_ARGUMENT,
+                      "ragged_axis 2 must be in [1, 2)");
+  def = ragged();
+  def.functions[0].results[0].raggedAxis = 0;
+  EXPECT_WINNOW_ERROR(load(def), WINNOW_STATUS_INVALID_ARGUMENT,
+                      "ragged_axis 0 must be in [1, 2)");
   def = ragged();
   def.functions[0].inputs[0].countResult = 1;
   EXPECT_WINNOW_ERROR(load(def), WINNOW_STATUS_INVALID_ARGUMENT,

@@ -26,6 +26,7 @@ flatbuffers::Offset<fb::TensorSpec> buildSpec(flatbuffers::FlatBufferBuilder &b,
   spec.add_dtype(static_cast<fb::DType>(
       def.rawDType ? *def.rawDType : static_cast<uint8_t>(def.dtype)));
   spec.add_count_result(def.countResult);
+  spec.add_ragged_axis(def.raggedAxis);
   return spec.Finish();
 }
 

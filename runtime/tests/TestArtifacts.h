@@ -22,6 +22,7 @@ struct TensorDef {
   winnow_dtype dtype = WINNOW_DTYPE_F32;
   std::vector<int64_t> shape;
   int32_t countResult = -1;
+  int32_t raggedAxis = 1;
   bool omitName = false;
   bool omitShape = false;
   /// Written instead of `dtype` to test out-of-range enum values.

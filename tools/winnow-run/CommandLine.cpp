@@ -42,12 +42,14 @@ PRINTING (--print, on stdout):
   summary (default)  one line per result:
       <name>: <type> sum=<%.6e>[ values=[...]]
     values lists integer/i1 tensors with at most 64 elements. For a ragged
-    result (padded along axis 1, with a [B] i32 count result):
+    result (padded along its ragged axis, usually 1, with a [B] i32 count
+    result; B is the extent of the axis before the ragged one):
       <name>: <type> counts=[c0, c1, ...] valid_sum=<%.6e>
     where valid_sum covers only rows < count[b] of each batch b (bf16/f16
     converted to float, summed as double); integer ragged results add one
     line per batch with up to the first 16 valid values:
         batch <b>: [v0, v1, ...]
+    (prefixed with [o] for each leading plane, e.g. the 3 M-RoPE rows).
     Counts outside [0, rows] are clamped and flagged with '!'.
   full     every value, nested brackets in C order like NumPy.
   none     nothing.

@@ -83,14 +83,19 @@ void printNested(std::ostream &out, const HostTensor &tensor, size_t dim,
 }
 
 void printRagged(std::ostream &out, const std::string &name,
-                 const HostTensor &tensor, const HostTensor &counts) {
-  int64_t batches = tensor.shape[0];
-  int64_t rows = tensor.shape[1];
-  int64_t rowElements = 1;
-  for (size_t d = 2; d < tensor.shape.size(); ++d)
+                 const HostTensor &tensor, const HostTensor &counts,
+                 int32_t raggedAxis) {
+  // [outer..., B, rows, inner...]: the axes before the batch axis (M-RoPE's
+  // 3 rows) are outer planes, the ones after the ragged axis one row.
+  size_t axis = static_cast<size_t>(raggedAxis);
+  int64_t outer = 1, rowElements = 1;
+  for (size_t d = 0; d + 1 < axis; ++d)
+    outer *= tensor.shape[d];
+  for (size_t d = axis + 1; d < tensor.shape.size(); ++d)
     rowElements *= tensor.shape[d];
+  int64_t batches = tensor.shape[axis - 1];
+  int64_t rows = tensor.shape[axis];
   std::string countText;
-  double sum = 0;
   std::vector<int64_t> valid(batches);
   for (int64_t b = 0; b < batches; ++b) {
     int64_t count = static_cast<int64_t>(counts.valueAsDouble(b));
@@ -98,22 +103,32 @@ void printRagged(std::ostream &out, const std::string &name,
     countText += (b ? ", " : "") + std::to_string(count);
     if (valid[b] != count)
       countText += '!';
-    int64_t base = b * rows * rowElements;
-    for (int64_t i = 0; i < valid[b] * rowElements; ++i)
-      sum += tensor.valueAsDouble(base + i);
   }
+  auto rowBase = [&](int64_t o, int64_t b) {
+    return (o * batches + b) * rows * rowElements;
+  };
+  double sum = 0;
+  for (int64_t o = 0; o < outer; ++o)
+    for (int64_t b = 0; b < batches; ++b)
+      for (int64_t i = 0; i < valid[b] * rowElements; ++i)
+        sum += tensor.valueAsDouble(rowBase(o, b) + i);
   out << name << ": " << formatType(tensor.dtype, tensor.shape) << " counts=["
       << countText << "] valid_sum=" << formatSum(sum) << '\n';
   if (!isIntegerDType(tensor.dtype))
     return;
-  for (int64_t b = 0; b < batches; ++b) {
-    int64_t base = b * rows * rowElements;
-    int64_t total = valid[b] * rowElements;
-    int64_t shown = std::min(total, kMaxRaggedValuesPerBatch);
-    std::string values = formatValues(tensor, base, base + shown);
-    if (shown < total)
-      values.insert(values.size() - 1, ", ...");
-    out << "  batch " << b << ": " << values << '\n';
+  for (int64_t o = 0; o < outer; ++o) {
+    for (int64_t b = 0; b < batches; ++b) {
+      int64_t base = rowBase(o, b);
+      int64_t total = valid[b] * rowElements;
+      int64_t shown = std::min(total, kMaxRaggedValuesPerBatch);
+      std::string values = formatValues(tensor, base, base + shown);
+      if (shown < total)
+        values.insert(values.size() - 1, ", ...");
+      out << "  ";
+      if (outer > 1)
+        out << "[" << o << "] ";
+      out << "batch " << b << ": " << values << '\n';
+    }
   }
 }
 
@@ -145,7 +160,10 @@ bool formatSignature(const winnow_module *module, size_t functionIndex,
       std::string countName = status == WINNOW_OK ? count.name : "?";
       winnow_status_free(status);
       text += " [" + countName + ": result " +
-              std::to_string(spec.count_result) + "]";
+              std::to_string(spec.count_result);
+      if (spec.ragged_axis != 1)
+        text += ", axis " + std::to_string(spec.ragged_axis);
+      text += "]";
     }
     return text;
   };
@@ -169,7 +187,7 @@ bool formatSignature(const winnow_module *module, size_t functionIndex,
 
 void printResult(std::ostream &out, const std::string &name,
                  const HostTensor &tensor, const HostTensor *counts,
-                 PrintMode mode) {
+                 int32_t raggedAxis, PrintMode mode) {
   switch (mode) {
   case PrintMode::None:
     return;
@@ -183,7 +201,7 @@ void printResult(std::ostream &out, const std::string &name,
     return;
   case PrintMode::Summary:
     if (counts) {
-      printRagged(out, name, tensor, *counts);
+      printRagged(out, name, tensor, *counts, raggedAxis);
       return;
     }
     double sum = 0;

@@ -15,10 +15,10 @@ bool formatSignature(const winnow_module *module, size_t functionIndex,
                      std::string &text, std::string &error);
 
 /// Prints one result as --help documents. `counts` is the count tensor of a
-/// ragged result, else null.
+/// ragged result (padded along `raggedAxis`), else null.
 void printResult(std::ostream &out, const std::string &name,
                  const HostTensor &tensor, const HostTensor *counts,
-                 PrintMode mode);
+                 int32_t raggedAxis, PrintMode mode);
 
 } // namespace winnow::run
 

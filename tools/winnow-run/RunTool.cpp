@@ -241,7 +241,8 @@ bool run(const Options &options, std::ostream &out, std::string &error) {
     int32_t countResult = resultSpecs[i].count_result;
     const HostTensor *counts =
         countResult >= 0 ? &results[static_cast<size_t>(countResult)] : nullptr;
-    printResult(out, resultSpecs[i].name, results[i], counts, options.print);
+    printResult(out, resultSpecs[i].name, results[i], counts,
+                resultSpecs[i].ragged_axis, options.print);
   }
   for (size_t i = 0; i < outputPaths.size(); ++i)
     if (!writeResult(outputPaths[i], results[i], options.rawBf16, error))

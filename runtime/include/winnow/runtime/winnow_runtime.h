@@ -192,9 +192,13 @@ typedef struct winnow_tensor_spec_s {
   winnow_dtype dtype;
   size_t rank;
   const int64_t *shape; /* `rank` extents, all >= 0; NULL when rank is 0 */
-  /* For a ragged result (padded along axis 1): index among the results of
-   * its `[B] i32` count tensor; -1 when not ragged (always -1 for inputs). */
+  /* For a ragged result (padded along `ragged_axis`): index among the
+   * results of its `[B] i32` count tensor, where B is the extent of the axis
+   * just before `ragged_axis`; -1 when not ragged (always -1 for inputs). */
   int32_t count_result;
+  /* The padded axis of a ragged result (1 for `[B, C, ...]`, 2 for M-RoPE
+   * `[3, B, C]` positions); 1 when not ragged. */
+  int32_t ragged_axis;
 } winnow_tensor_spec;
 
 WINNOW_API winnow_status winnow_module_get_input(const winnow_module *module,

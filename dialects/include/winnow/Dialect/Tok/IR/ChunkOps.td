@@ -19,7 +19,7 @@ include "winnow/Dialect/Tok/IR/TokAttrs.td"
 include "mlir/Interfaces/SideEffectInterfaces.td"
 include "mlir/IR/CommonTypeConstraints.td"
 
-def Tok_ChunkActivation : StaticShapeTensorOf<[F16, BF16, F32]>;
+
 
 //===----------------------------------------------------------------------===//
 // tok.boundary

@@ -18,6 +18,7 @@ def Tok_StaticTensor : StaticShapeTensorOf<[AnyType]>;
 def Tok_I32Tensor : StaticShapeTensorOf<[I32]>;
 def Tok_F32Tensor : StaticShapeTensorOf<[F32]>;
 def Tok_BoolTensor : StaticShapeTensorOf<[I1]>;
+def Tok_ChunkActivation : StaticShapeTensorOf<[F16, BF16, F32]>;
 
 //===----------------------------------------------------------------------===//
 // tok.attn_score

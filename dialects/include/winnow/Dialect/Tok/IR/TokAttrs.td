@@ -65,6 +65,17 @@ def Tok_SegmentReduction : I32EnumAttr<"SegmentReduction",
 def Tok_SegmentReductionAttr
     : EnumAttr<Tok_Dialect, Tok_SegmentReduction, "segment_reduction">;
 
+def Tok_VerifyMode : I32EnumAttr<"VerifyMode",
+    "how speculative draft tokens are verified", [
+    I32EnumAttrCase<"greedy", 0>,
+    I32EnumAttrCase<"rejection", 1>,
+    I32EnumAttrCase<"typical", 2>,
+  ]> {
+  let cppNamespace = "::winnow::tok";
+  let genSpecializedAttr = 0;
+}
+def Tok_VerifyModeAttr : EnumAttr<Tok_Dialect, Tok_VerifyMode, "verify_mode">;
+
 //===----------------------------------------------------------------------===//
 // Selection budgets: how many candidates `tok.select` keeps.
 //===----------------------------------------------------------------------===//

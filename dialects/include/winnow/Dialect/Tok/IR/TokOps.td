@@ -11,5 +11,6 @@ include "winnow/Dialect/Tok/IR/TokDialect.td"
 include "winnow/Dialect/Tok/IR/TokAttrs.td"
 include "winnow/Dialect/Tok/IR/PruneOps.td"
 include "winnow/Dialect/Tok/IR/ChunkOps.td"
+include "winnow/Dialect/Tok/IR/VerifyOps.td"
 
 #endif // WINNOW_DIALECT_TOK_IR_TOKOPS_TD

@@ -1,0 +1,106 @@
+//===- VerifyOps.td - Speculative verification ---------------*- tablegen -*-===//
+//
+// The speculative-verification family (ops-reference §4, §8): accept a
+// prefix of draft tokens against the target model's logits, then emit the
+// correction or bonus token.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef WINNOW_DIALECT_TOK_IR_VERIFYOPS_TD
+#define WINNOW_DIALECT_TOK_IR_VERIFYOPS_TD
+
+include "winnow/Dialect/Tok/IR/TokAttrs.td"
+include "mlir/Interfaces/SideEffectInterfaces.td"
+include "mlir/IR/CommonTypeConstraints.td"
+
+def Tok_I64Tensor : StaticShapeTensorOf<[I64]>;
+
+def Tok_SpecVerifyOp : Tok_Op<"spec_verify",
+    [Pure, AttrSizedOperandSegments]> {
+  let summary = "chain speculative verification: greedy, rejection, typical";
+  let description = [{
+    Verifies a chain of `K_b` draft tokens per request against the target
+    model and emits the accepted prefix plus one more token (the correction
+    at the first rejection, or the bonus token when every draft passes).
+
+    Operands:
+    * `logits : [B, K+1, V]` (f16, bf16 or f32): target logits; row `i` of
+      request `b` verifies draft `i`, and row `num_draft[b]` is the bonus
+      row (rows after it are never read);
+    * `drafts : [B, K] i32`, `num_draft : [B] i32` (clamped to `[0, K]`);
+    * `draft_probs : [B, K, V] f32` (rejection mode only; without it drafts
+      are one-hot, as from n-gram, Medusa or EAGLE top-k drafters);
+    * `temperature : [B] f32` (default 1); `is_greedy : [B] i1`;
+    * noise, either explicit `uniforms : [B, K] f32` and
+      `exponentials : [B, V] f32`, or `seed : [B] i64` and
+      `offset : [B] i64` for the built-in Philox generator (below).
+
+    Results: `tokens : [B, K+1] i32` padded with `-1`, `num_accepted` and
+    `num_emitted` (`= num_accepted + 1`), both `[B] i32`.
+
+    Per request, with `p_i = softmax(logits[b, i] / T_b)` in fp32 and
+    `race(w) = argmax_v w_v / E[b, v]` (the exponential race; first index on
+    ties; NaN never wins; one `E[b]` per request serves the correction, the
+    all-zero fallback and the bonus token, at most one of which is used):
+    * a request is **greedy** when `mode = greedy`, `is_greedy[b]`, or
+      `T_b` is not positive; it emits `argmax_v logits[b, i, v]` (ties to the
+      lowest id) at each row up to and including the first row whose argmax
+      differs from the draft, plus the bonus argmax if all match. Greedy
+      requests ignore `draft_probs`, `uniforms` and `exponentials`.
+    * **rejection** (lossless): draft `x` passes iff `0 <= x < V`,
+      `q(x) > 0`, `p(x) > 0` and `p(x) / q(x) >= u[b, i]` in fp32 (with
+      one-hot drafts `q(x) = 1`). At the first failure it emits
+      `race(max(p - q, 0))` (one-hot: `p` with `p(x)` masked to 0); if that
+      residual is identically 0 it emits `race(p)` instead. After `K_b`
+      passes it emits the bonus `race(p_{K_b})`.
+    * **typical** (Medusa): draft `x` passes iff `0 <= x < V` and
+      `p(x) > min(epsilon, alpha * exp(-H(p)))`, strictly, with
+      `H(p) = -sum_v p_v log(p_v + 1e-5)`; defaults `epsilon = 0.09`
+      (`posterior_threshold`), `alpha = 0.3` (`posterior_alpha`). The token
+      after the accepted prefix is `race(p)` of that row. Uniforms are not
+      used.
+
+    Philox noise (identical on every target): with Philox4x32-10,
+    `key = (lo32(seed[b]), hi32(seed[b]))` and counter
+    `(n, stream, lo32(offset[b]), hi32(offset[b]))`, let `w` be the first
+    output word. Then `u[b, i] = (w >> 8) * 2^-24` with `n = i`,
+    `stream = 0`, and `E[b, v] = -log(((w >> 8) + 0.5) * 2^-24)` with
+    `n = v`, `stream = 1`.
+
+    ```mlir
+    %tok, %acc, %emit = tok.spec_verify %logits, %drafts, %nd
+        draft_probs %q temperature %t seed %seed offset %off
+        {mode = #tok<verify_mode rejection>}
+        : (tensor<64x5x128256xbf16>, tensor<64x4xi32>, tensor<64xi32>,
+           tensor<64x4x128256xf32>, tensor<64xf32>, tensor<64xi64>,
+           tensor<64xi64>)
+        -> (tensor<64x5xi32>, tensor<64xi32>, tensor<64xi32>)
+    ```
+  }];
+  let arguments = (ins
+    Tok_ChunkActivation:$logits, Tok_I32Tensor:$drafts,
+    Tok_I32Tensor:$num_draft,
+    Optional<Tok_F32Tensor>:$draft_probs,
+    Optional<Tok_F32Tensor>:$temperature,
+    Optional<Tok_BoolTensor>:$is_greedy,
+    Optional<Tok_F32Tensor>:$uniforms,
+    Optional<Tok_F32Tensor>:$exponentials,
+    Optional<Tok_I64Tensor>:$seed,
+    Optional<Tok_I64Tensor>:$offset,
+    DefaultValuedAttr<Tok_VerifyModeAttr,
+                      "::winnow::tok::VerifyMode::rejection">:$mode,
+    DefaultValuedAttr<F64Attr, "0.09">:$typical_epsilon,
+    DefaultValuedAttr<F64Attr, "0.3">:$typical_alpha);
+  let results = (outs Tok_I32Tensor:$tokens, Tok_I32Tensor:$num_accepted,
+                      Tok_I32Tensor:$num_emitted);
+  let assemblyFormat = [{
+    $logits `,` $drafts `,` $num_draft
+    (`draft_probs` $draft_probs^)? (`temperature` $temperature^)?
+    (`is_greedy` $is_greedy^)? (`uniforms` $uniforms^)?
+    (`exponentials` $exponentials^)? (`seed` $seed^)? (`offset` $offset^)?
+    attr-dict `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
+#endif // WINNOW_DIALECT_TOK_IR_VERIFYOPS_TD

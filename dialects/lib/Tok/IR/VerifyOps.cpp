@@ -1,0 +1,70 @@
+//===- VerifyOps.cpp - Verifier of the speculative-verification ops ------===//
+
+#include "winnow/Dialect/Tok/IR/TokOps.h"
+
+#include "VerifyUtils.h"
+
+using namespace mlir;
+using namespace winnow::tok;
+
+LogicalResult SpecVerifyOp::verify() {
+  auto logits = getLogits().getType();
+  if (logits.getRank() != 3)
+    return emitOpError() << "expected logits of rank 3 [B, K+1, V], got rank "
+                         << logits.getRank();
+  int64_t batch = logits.getDimSize(0), rows = logits.getDimSize(1);
+  int64_t vocab = logits.getDimSize(2), drafts = rows - 1;
+  if (rows < 1 || vocab < 1)
+    return emitOpError() << "expected at least one logits row and one token";
+  if (failed(verifyShape(*this, getDrafts(), "drafts", {batch, drafts})) ||
+      failed(verifyPerBatch(*this, getNumDraft(), "num_draft", batch)) ||
+      failed(verifyShape(*this, getTokens(), "tokens", {batch, rows})) ||
+      failed(verifyPerBatch(*this, getNumAccepted(), "num_accepted", batch)) ||
+      failed(verifyPerBatch(*this, getNumEmitted(), "num_emitted", batch)))
+    return failure();
+  if (Value q = getDraftProbs())
+    if (failed(verifyShape(*this, q, "draft_probs", {batch, drafts, vocab})))
+      return failure();
+  if (failed(verifyPerBatch(*this, getTemperature(), "temperature", batch)) ||
+      failed(verifyPerBatch(*this, getIsGreedy(), "is_greedy", batch)) ||
+      failed(verifyPerBatch(*this, getSeed(), "seed", batch)) ||
+      failed(verifyPerBatch(*this, getOffset(), "offset", batch)))
+    return failure();
+  if (Value u = getUniforms())
+    if (failed(verifyShape(*this, u, "uniforms", {batch, drafts})))
+      return failure();
+  if (Value e = getExponentials())
+    if (failed(verifyShape(*this, e, "exponentials", {batch, vocab})))
+      return failure();
+
+  bool philox = getSeed() || getOffset();
+  if (philox && !(getSeed() && getOffset()))
+    return emitOpError() << "expected both seed and offset for Philox noise";
+  bool explicitNoise = getUniforms() || getExponentials();
+  if (philox && explicitNoise)
+    return emitOpError()
+           << "expected either explicit noise or seed/offset, not both";
+  VerifyMode mode = getMode();
+  if (mode == VerifyMode::greedy && (philox || explicitNoise))
+    return emitOpError() << "greedy verification takes no noise operands";
+  if (mode == VerifyMode::rejection && !philox &&
+      !(getUniforms() && getExponentials()))
+    return emitOpError() << "rejection verification needs uniforms and "
+                            "exponentials, or seed and offset";
+  if (mode == VerifyMode::typical) {
+    if (getUniforms())
+      return emitOpError() << "typical acceptance takes no uniforms";
+    if (!philox && !getExponentials())
+      return emitOpError() << "typical acceptance needs exponentials, or seed "
+                              "and offset";
+  }
+  if (getDraftProbs() && mode != VerifyMode::rejection)
+    return emitOpError() << "draft_probs are only used by rejection sampling";
+  double epsilon = getTypicalEpsilon().convertToDouble();
+  double alpha = getTypicalAlpha().convertToDouble();
+  if (!(epsilon > 0.0) || !(alpha > 0.0))
+    return emitOpError() << "expected positive typical_epsilon and "
+                            "typical_alpha, got "
+                         << epsilon << " and " << alpha;
+  return success();
+}
