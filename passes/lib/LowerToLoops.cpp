@@ -2,6 +2,7 @@
 
 #include "ChunkLowerings.h"
 #include "PruneLowerings.h"
+#include "VerifyLowerings.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
@@ -30,7 +31,7 @@ struct TokLowerToLoopsPass
         toLower.push_back(op);
     });
     for (Operation *op : toLower) {
-      if (!lowerPruneOp(op) && !lowerChunkOp(op)) {
+      if (!lowerPruneOp(op) && !lowerChunkOp(op) && !lowerVerifyOp(op)) {
         op->emitOpError() << "has no CPU lowering";
         return signalPassFailure();
       }

@@ -1,0 +1,360 @@
+//===- LowerVerifyToLoops.cpp - CPU loops for speculative verification ----===//
+//
+// One loop nest per request. Each verified row is streamed over the vocabulary
+// a fixed number of times (max, sum of exponentials, and, only when needed,
+// the entropy or an exponential race); no probability row is ever stored.
+//
+//===----------------------------------------------------------------------===//
+
+#include "LoweringUtils.h"
+#include "Philox.h"
+#include "VerifyLowerings.h"
+
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "winnow/Dialect/Tok/IR/TokOps.h"
+
+using namespace mlir;
+
+namespace winnow {
+namespace {
+
+/// The Philox stream of each kind of noise (the counter's second word).
+constexpr uint32_t kUniformStream = 0;
+constexpr uint32_t kExponentialStream = 1;
+/// Medusa's offset inside the entropy's log.
+constexpr float kEntropyOffset = 1e-5f;
+
+class SpecVerifyLowering {
+public:
+  SpecVerifyLowering(tok::SpecVerifyOp op, ImplicitLocOpBuilder &b)
+      : op(op), b(b), e(b) {}
+
+  void lower() {
+    auto type = op.getLogits().getType();
+    batch = type.getDimSize(0);
+    rows = type.getDimSize(1);
+    vocab = type.getDimSize(2);
+    mode = op.getMode();
+    logits = e.toBuffer(op.getLogits());
+    drafts = e.toBuffer(op.getDrafts());
+    numDraft = e.toBuffer(op.getNumDraft());
+    if (op.getDraftProbs())
+      draftProbs = e.toBuffer(op.getDraftProbs());
+    if (op.getTemperature())
+      temperature = e.toBuffer(op.getTemperature());
+    if (op.getIsGreedy())
+      isGreedy = e.toBuffer(op.getIsGreedy());
+    if (op.getUniforms())
+      uniforms = e.toBuffer(op.getUniforms());
+    if (op.getExponentials())
+      exponentials = e.toBuffer(op.getExponentials());
+    if (op.getSeed()) {
+      seed = e.toBuffer(op.getSeed());
+      offset = e.toBuffer(op.getOffset());
+    }
+    tokens = e.allocFor(op.getTokens().getType());
+    accepted = e.allocFor(op.getNumAccepted().getType());
+    emitted = e.allocFor(op.getNumEmitted().getType());
+
+    e.forLoop(e.index(0), e.index(batch), [&](Value row) { lowerRequest(row); });
+
+    op.getTokens().replaceAllUsesWith(
+        e.toTensor(tokens, op.getTokens().getType()));
+    op.getNumAccepted().replaceAllUsesWith(
+        e.toTensor(accepted, op.getNumAccepted().getType()));
+    op.getNumEmitted().replaceAllUsesWith(
+        e.toTensor(emitted, op.getNumEmitted().getType()));
+  }
+
+private:
+  Value f32(double v) { return e.f32(v); }
+  Value i1(bool v) { return arith::ConstantIntOp::create(b, b.getI1Type(), v); }
+  Value notV(Value v) { return arith::XOrIOp::create(b, v, i1(true)); }
+  Value cmpf(arith::CmpFPredicate p, Value x, Value y) {
+    return arith::CmpFOp::create(b, p, x, y);
+  }
+  Value cmpi(arith::CmpIPredicate p, Value x, Value y) {
+    return arith::CmpIOp::create(b, p, x, y);
+  }
+
+  /// Logit `v` of row `i` of the current request, widened to f32.
+  Value logitAt(Value i, Value v) {
+    Value raw = memref::LoadOp::create(b, logits, ValueRange{req, i, v});
+    return raw.getType().isF32() ? raw
+                                 : arith::ExtFOp::create(b, b.getF32Type(), raw);
+  }
+
+  /// Philox word for (n, stream) of the current request.
+  Value philoxWord(Value n, uint32_t stream) {
+    Value n32 = arith::IndexCastOp::create(b, b.getI32Type(), n);
+    Value streamWord = arith::ConstantIntOp::create(
+        b, b.getI32Type(), static_cast<int32_t>(stream));
+    return emitPhiloxFirstWord(b, {n32, streamWord, offsetWords[0], offsetWords[1]},
+                               seedWords);
+  }
+
+  Value uniformAt(Value i) {
+    if (uniforms)
+      return memref::LoadOp::create(b, uniforms, ValueRange{req, i});
+    return emitUniformFromWord(b, philoxWord(i, kUniformStream));
+  }
+
+  Value exponentialAt(Value v) {
+    if (exponentials)
+      return memref::LoadOp::create(b, exponentials, ValueRange{req, v});
+    return emitExponentialFromWord(b, philoxWord(v, kExponentialStream));
+  }
+
+  /// First index of the largest `value(v)` over the vocabulary; NaN never
+  /// wins, and a row with nothing larger than -inf gives 0.
+  Value argmaxOver(llvm::function_ref<Value(Value)> value) {
+    ValueRange best = e.forLoop(
+        e.index(0), e.index(vocab), ValueRange{f32(-INFINITY), e.index(0)},
+        [&](Value v, ValueRange s) -> SmallVector<Value> {
+          Value x = value(v);
+          Value better = cmpf(arith::CmpFPredicate::OGT, x, s[0]);
+          return {arith::SelectOp::create(b, better, x, s[0]),
+                  arith::SelectOp::create(b, better, v, s[1])};
+        });
+    return best[1];
+  }
+
+  /// log-sum-exp of `logits[row] / T` (two streaming passes).
+  Value rowLse(Value i) {
+    Value maxScaled = e.forLoop(
+        e.index(0), e.index(vocab), ValueRange{f32(-INFINITY)},
+        [&](Value v, ValueRange s) -> SmallVector<Value> {
+          Value x = arith::MulFOp::create(b, logitAt(i, v), invTemp);
+          return {arith::MaximumFOp::create(b, s[0], x)};
+        })[0];
+    Value sum = e.forLoop(
+        e.index(0), e.index(vocab), ValueRange{f32(0.0)},
+        [&](Value v, ValueRange s) -> SmallVector<Value> {
+          Value x = arith::MulFOp::create(b, logitAt(i, v), invTemp);
+          Value p = math::ExpOp::create(b, arith::SubFOp::create(b, x, maxScaled));
+          return {arith::AddFOp::create(b, s[0], p)};
+        })[0];
+    return arith::AddFOp::create(b, maxScaled, math::LogOp::create(b, sum));
+  }
+
+  /// p_v of row `i`, given its log-sum-exp.
+  Value probAt(Value i, Value v, Value lse) {
+    Value x = arith::MulFOp::create(b, logitAt(i, v), invTemp);
+    return math::ExpOp::create(b, arith::SubFOp::create(b, x, lse));
+  }
+
+  Value raceOverProbs(Value i, Value lse) {
+    return argmaxOver([&](Value v) {
+      return arith::DivFOp::create(b, probAt(i, v, lse), exponentialAt(v));
+    });
+  }
+
+  /// The correction token after rejecting `draft` at row `i`: the race over
+  /// the residual, or over p when the residual is identically zero.
+  Value recoveredToken(Value i, Value lse, Value draftIndex, Value validDraft) {
+    auto residualAt = [&](Value v) -> Value {
+      Value p = probAt(i, v, lse);
+      if (draftProbs) {
+        Value q = memref::LoadOp::create(b, draftProbs, ValueRange{req, i, v});
+        return arith::MaximumFOp::create(b, arith::SubFOp::create(b, p, q),
+                                         f32(0.0));
+      }
+      // One-hot draft: p with the draft's entry masked (never mutated).
+      Value isDraft = arith::AndIOp::create(
+          b, validDraft, cmpi(arith::CmpIPredicate::eq, v, draftIndex));
+      return arith::SelectOp::create(b, isDraft, f32(0.0), p);
+    };
+    Value anyPositive = e.forLoop(
+        e.index(0), e.index(vocab), ValueRange{i1(false)},
+        [&](Value v, ValueRange s) -> SmallVector<Value> {
+          Value positive =
+              cmpf(arith::CmpFPredicate::OGT, residualAt(v), f32(0.0));
+          return {arith::OrIOp::create(b, s[0], positive)};
+        })[0];
+    auto ifOp = scf::IfOp::create(b, b.getIndexType(), anyPositive, true);
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(ifOp.thenBlock());
+    scf::YieldOp::create(b, argmaxOver([&](Value v) {
+                           return arith::DivFOp::create(b, residualAt(v),
+                                                        exponentialAt(v));
+                         }));
+    b.setInsertionPointToStart(ifOp.elseBlock());
+    scf::YieldOp::create(b, raceOverProbs(i, lse));
+    return ifOp.getResult(0);
+  }
+
+  /// Whether the typical-acceptance test passes for probability `px`.
+  Value typicalAccepts(Value i, Value lse, Value px) {
+    Value entropy = e.forLoop(
+        e.index(0), e.index(vocab), ValueRange{f32(0.0)},
+        [&](Value v, ValueRange s) -> SmallVector<Value> {
+          Value p = probAt(i, v, lse);
+          Value term = arith::MulFOp::create(
+              b, p,
+              math::LogOp::create(b, arith::AddFOp::create(b, p,
+                                                           f32(kEntropyOffset))));
+          return {arith::SubFOp::create(b, s[0], term)};
+        })[0];
+    double epsilon = op.getTypicalEpsilon().convertToDouble();
+    double alpha = op.getTypicalAlpha().convertToDouble();
+    Value threshold = arith::MinimumFOp::create(
+        b, f32(epsilon),
+        arith::MulFOp::create(
+            b, f32(alpha), math::ExpOp::create(b, arith::NegFOp::create(b, entropy))));
+    return cmpf(arith::CmpFPredicate::OGT, px, threshold);
+  }
+
+  /// Verifies row `i`: stores the emitted token at slot `i` and returns
+  /// whether the draft was accepted.
+  Value verifyRow(Value i) {
+    Value draft = memref::LoadOp::create(b, drafts, ValueRange{req, i});
+    Value validDraft = arith::AndIOp::create(
+        b, cmpi(arith::CmpIPredicate::sge, draft, e.i32(0)),
+        cmpi(arith::CmpIPredicate::slt, draft, e.i32(vocab)));
+    Value draftIndex = arith::IndexCastOp::create(
+        b, b.getIndexType(),
+        arith::SelectOp::create(b, validDraft, draft, e.i32(0)));
+
+    auto ifGreedy = scf::IfOp::create(b, b.getI1Type(), greedy, true);
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(ifGreedy.thenBlock());
+    {
+      Value best = argmaxOver([&](Value v) { return logitAt(i, v); });
+      Value bestI32 = arith::IndexCastOp::create(b, b.getI32Type(), best);
+      memref::StoreOp::create(b, bestI32, tokens, ValueRange{req, i});
+      scf::YieldOp::create(b, cmpi(arith::CmpIPredicate::eq, bestI32, draft));
+    }
+    b.setInsertionPointToStart(ifGreedy.elseBlock());
+    if (mode == tok::VerifyMode::greedy) {
+      scf::YieldOp::create(b, i1(false)); // unreachable: greedy is all-greedy
+    } else {
+      Value lse = rowLse(i);
+      Value px = arith::SelectOp::create(b, validDraft,
+                                         probAt(i, draftIndex, lse), f32(0.0));
+      Value accept;
+      if (mode == tok::VerifyMode::rejection) {
+        Value qx = draftProbs ? Value(memref::LoadOp::create(
+                                    b, draftProbs, ValueRange{req, i, draftIndex}))
+                              : f32(1.0);
+        qx = arith::SelectOp::create(b, validDraft, qx, f32(0.0));
+        Value ratio = arith::DivFOp::create(b, px, qx);
+        accept = arith::AndIOp::create(
+            b,
+            arith::AndIOp::create(b, cmpf(arith::CmpFPredicate::OGT, qx, f32(0.0)),
+                                  cmpf(arith::CmpFPredicate::OGT, px, f32(0.0))),
+            cmpf(arith::CmpFPredicate::OGE, ratio, uniformAt(i)));
+      } else {
+        accept = arith::AndIOp::create(b, validDraft,
+                                       typicalAccepts(i, lse, px));
+      }
+      auto ifAccept = scf::IfOp::create(b, accept, true);
+      b.setInsertionPoint(ifAccept.thenBlock()->getTerminator());
+      memref::StoreOp::create(b, draft, tokens, ValueRange{req, i});
+      b.setInsertionPoint(ifAccept.elseBlock()->getTerminator());
+      Value token = mode == tok::VerifyMode::rejection
+                        ? recoveredToken(i, lse, draftIndex, validDraft)
+                        : raceOverProbs(i, lse);
+      memref::StoreOp::create(
+          b, arith::IndexCastOp::create(b, b.getI32Type(), token), tokens,
+          ValueRange{req, i});
+      b.setInsertionPointAfter(ifAccept);
+      scf::YieldOp::create(b, accept);
+    }
+    return ifGreedy.getResult(0);
+  }
+
+  /// The bonus token when every draft passed: argmax (greedy) or race(p).
+  void emitBonus(Value i) {
+    auto ifGreedy = scf::IfOp::create(b, b.getIndexType(), greedy, true);
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(ifGreedy.thenBlock());
+    scf::YieldOp::create(b, argmaxOver([&](Value v) { return logitAt(i, v); }));
+    b.setInsertionPointToStart(ifGreedy.elseBlock());
+    if (mode == tok::VerifyMode::greedy)
+      scf::YieldOp::create(b, e.index(0)); // unreachable
+    else
+      scf::YieldOp::create(b, raceOverProbs(i, rowLse(i)));
+    b.setInsertionPointAfter(ifGreedy);
+    memref::StoreOp::create(
+        b, arith::IndexCastOp::create(b, b.getI32Type(), ifGreedy.getResult(0)),
+        tokens, ValueRange{req, i});
+  }
+
+  void lowerRequest(Value row) {
+    req = row;
+    int64_t maxDrafts = rows - 1;
+    Value k = e.loadClampedCount(numDraft, req, e.index(maxDrafts));
+    Value temp = temperature
+                     ? Value(memref::LoadOp::create(b, temperature, ValueRange{req}))
+                     : f32(1.0);
+    invTemp = arith::DivFOp::create(b, f32(1.0), temp);
+    // Greedy when asked to, or when the temperature is not positive (NaN too).
+    greedy = notV(cmpf(arith::CmpFPredicate::OGT, temp, f32(0.0)));
+    if (mode == tok::VerifyMode::greedy)
+      greedy = i1(true);
+    if (isGreedy)
+      greedy = arith::OrIOp::create(
+          b, greedy, memref::LoadOp::create(b, isGreedy, ValueRange{req}));
+    if (seed) {
+      seedWords = splitI64(b, memref::LoadOp::create(b, seed, ValueRange{req}));
+      offsetWords =
+          splitI64(b, memref::LoadOp::create(b, offset, ValueRange{req}));
+    }
+
+    // State: drafts accepted so far, and whether a draft was rejected.
+    ValueRange state = e.forLoop(
+        e.index(0), k, ValueRange{e.index(0), i1(false)},
+        [&](Value i, ValueRange s) -> SmallVector<Value> {
+          auto ifLive = scf::IfOp::create(
+              b, TypeRange{b.getIndexType(), b.getI1Type()}, notV(s[1]), true);
+          OpBuilder::InsertionGuard guard(b);
+          b.setInsertionPointToStart(ifLive.thenBlock());
+          Value accept = verifyRow(i);
+          Value next = arith::AddIOp::create(
+              b, s[0],
+              arith::IndexCastOp::create(
+                  b, b.getIndexType(),
+                  arith::ExtUIOp::create(b, b.getI64Type(), accept)));
+          scf::YieldOp::create(b, ValueRange{next, notV(accept)});
+          b.setInsertionPointToStart(ifLive.elseBlock());
+          scf::YieldOp::create(b, ValueRange{s[0], s[1]});
+          return {ifLive.getResult(0), ifLive.getResult(1)};
+        });
+    Value numAccepted = state[0], rejected = state[1];
+    e.ifThen(notV(rejected), [&] { emitBonus(k); });
+    Value numEmitted = arith::AddIOp::create(b, numAccepted, e.index(1));
+    e.forLoop(numEmitted, e.index(rows), [&](Value j) {
+      memref::StoreOp::create(b, e.i32(-1), tokens, ValueRange{req, j});
+    });
+    memref::StoreOp::create(
+        b, arith::IndexCastOp::create(b, b.getI32Type(), numAccepted), accepted,
+        ValueRange{req});
+    memref::StoreOp::create(
+        b, arith::IndexCastOp::create(b, b.getI32Type(), numEmitted), emitted,
+        ValueRange{req});
+  }
+
+  tok::SpecVerifyOp op;
+  ImplicitLocOpBuilder &b;
+  LoopEmitter e;
+  int64_t batch = 0, rows = 0, vocab = 0;
+  tok::VerifyMode mode = tok::VerifyMode::rejection;
+  Value logits, drafts, numDraft, draftProbs, temperature, isGreedy, uniforms,
+      exponentials, seed, offset, tokens, accepted, emitted;
+  // Per-request values, valid while lowering one request.
+  Value req, invTemp, greedy;
+  std::array<Value, 2> seedWords, offsetWords;
+};
+
+} // namespace
+
+bool lowerVerifyOp(Operation *op) {
+  auto verify = dyn_cast<tok::SpecVerifyOp>(op);
+  if (!verify)
+    return false;
+  ImplicitLocOpBuilder b(op->getLoc(), op);
+  SpecVerifyLowering(verify, b).lower();
+  return true;
+}
+
+} // namespace winnow
