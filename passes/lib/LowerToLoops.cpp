@@ -1,6 +1,7 @@
 //===- LowerToLoops.cpp - The tok-lower-to-loops pass ---------------------===//
 
 #include "ChunkLowerings.h"
+#include "MergeLowerings.h"
 #include "PruneLowerings.h"
 #include "VerifyLowerings.h"
 
@@ -31,7 +32,8 @@ struct TokLowerToLoopsPass
         toLower.push_back(op);
     });
     for (Operation *op : toLower) {
-      if (!lowerPruneOp(op) && !lowerChunkOp(op) && !lowerVerifyOp(op)) {
+      if (!lowerPruneOp(op) && !lowerChunkOp(op) && !lowerVerifyOp(op) &&
+          !lowerMergeOp(op)) {
         op->emitOpError() << "has no CPU lowering";
         return signalPassFailure();
       }

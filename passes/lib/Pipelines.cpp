@@ -16,13 +16,17 @@ namespace winnow {
 namespace {
 constexpr const char *kTokCleanup = "canonicalize,cse";
 
+// Elementwise arith/math on tensors around the tok ops (a log-size bias, a
+// residual scale) go through linalg so they bufferize and become loops too.
 constexpr const char *kCpuLoops =
+    "func.func(convert-elementwise-to-linalg),"
     "tok-lower-to-loops,"
     "one-shot-bufferize{bufferize-function-boundaries=true "
     "function-boundary-type-conversion=identity-layout-map},"
     "buffer-results-to-out-params{hoist-static-allocs=true "
     "modify-public-functions=true},"
     "canonicalize,"
+    "func.func(convert-linalg-to-loops),"
     "func.func(buffer-loop-hoisting),"
     "buffer-deallocation-pipeline,"
     "canonicalize,cse";

@@ -24,6 +24,9 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Index/IR/IndexDialect.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Linalg/Passes.h"
+#include "mlir/Dialect/Linalg/Transforms/BufferizableOpInterfaceImpl.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/MemRef/Transforms/AllocationOpInterfaceImpl.h"
@@ -43,7 +46,9 @@ void winnow::registerWinnowDialects(DialectRegistry &registry) {
                   math::MathDialect, tensor::TensorDialect, scf::SCFDialect,
                   memref::MemRefDialect, bufferization::BufferizationDialect,
                   cf::ControlFlowDialect, affine::AffineDialect,
-                  index::IndexDialect, LLVM::LLVMDialect>();
+                  index::IndexDialect, linalg::LinalgDialect,
+                  LLVM::LLVMDialect>();
+  linalg::registerBufferizableOpInterfaceExternalModels(registry);
   arith::registerBufferizableOpInterfaceExternalModels(registry);
   arith::registerBufferDeallocationOpInterfaceExternalModels(registry);
   arith::registerBufferViewFlowOpInterfaceExternalModels(registry);
@@ -66,6 +71,7 @@ void winnow::registerWinnowPasses() {
   mlir::registerConversionPasses();
   mlir::affine::registerAffinePasses();
   mlir::arith::registerArithPasses();
+  mlir::registerLinalgPasses();
   mlir::bufferization::registerBufferizationPasses();
   mlir::bufferization::registerBufferizationPipelines();
   mlir::memref::registerMemRefPasses();

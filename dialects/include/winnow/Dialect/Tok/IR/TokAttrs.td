@@ -76,6 +76,19 @@ def Tok_VerifyMode : I32EnumAttr<"VerifyMode",
 }
 def Tok_VerifyModeAttr : EnumAttr<Tok_Dialect, Tok_VerifyMode, "verify_mode">;
 
+def Tok_MergeReduction : I32EnumAttr<"MergeReduction",
+    "how the tokens merged into one output row are combined", [
+    I32EnumAttrCase<"sum", 0>,
+    I32EnumAttrCase<"mean", 1>,
+    I32EnumAttrCase<"weighted_mean", 2>,
+    I32EnumAttrCase<"amax", 3>,
+  ]> {
+  let cppNamespace = "::winnow::tok";
+  let genSpecializedAttr = 0;
+}
+def Tok_MergeReductionAttr
+    : EnumAttr<Tok_Dialect, Tok_MergeReduction, "merge_reduction">;
+
 //===----------------------------------------------------------------------===//
 // Selection budgets: how many candidates `tok.select` keeps.
 //===----------------------------------------------------------------------===//

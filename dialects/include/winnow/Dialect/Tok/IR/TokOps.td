@@ -12,5 +12,6 @@ include "winnow/Dialect/Tok/IR/TokAttrs.td"
 include "winnow/Dialect/Tok/IR/PruneOps.td"
 include "winnow/Dialect/Tok/IR/ChunkOps.td"
 include "winnow/Dialect/Tok/IR/VerifyOps.td"
+include "winnow/Dialect/Tok/IR/MergeOps.td"
 
 #endif // WINNOW_DIALECT_TOK_IR_TOKOPS_TD

@@ -1,0 +1,389 @@
+//===- LowerMergeToLoops.cpp - CPU loops for the merging ops --------------===//
+//
+// bipartite_plan keeps a running (max, argmax) per A token, so the A x B
+// similarity matrix is never stored; scatter_merge accumulates each output
+// row in fp32 in ascending token order (deterministic, no atomics).
+//
+//===----------------------------------------------------------------------===//
+
+#include "LoweringUtils.h"
+#include "MergeLowerings.h"
+
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "winnow/Dialect/Tok/IR/TokOps.h"
+
+using namespace mlir;
+
+namespace winnow {
+namespace {
+
+Value widen(ImplicitLocOpBuilder &b, Value v) {
+  return v.getType().isF32() ? v : arith::ExtFOp::create(b, b.getF32Type(), v);
+}
+
+/// Order-preserving i32 key of an f32 (see the select lowering): NaN ranks
+/// with -inf, -0.0 with +0.0, unsigned order = numeric order.
+Value orderKeyNegInf(ImplicitLocOpBuilder &b, LoopEmitter &e, Value x) {
+  Value bits = arith::BitcastOp::create(b, b.getI32Type(), x);
+  Value isNan = arith::CmpFOp::create(b, arith::CmpFPredicate::UNO, x, x);
+  bits = arith::SelectOp::create(b, isNan,
+                                 e.i32(static_cast<int32_t>(0xff800000u)), bits);
+  Value isZero =
+      arith::CmpFOp::create(b, arith::CmpFPredicate::OEQ, x, e.f32(0.0));
+  bits = arith::SelectOp::create(b, isZero, e.i32(0), bits);
+  Value negative =
+      arith::CmpIOp::create(b, arith::CmpIPredicate::slt, bits, e.i32(0));
+  Value flip = arith::SelectOp::create(
+      b, negative, e.i32(-1), e.i32(static_cast<int32_t>(0x80000000u)));
+  return arith::XOrIOp::create(b, bits, flip);
+}
+
+//===----------------------------------------------------------------------===//
+// tok.bipartite_plan
+//===----------------------------------------------------------------------===//
+
+void lowerBipartitePlan(tok::BipartitePlanOp op, ImplicitLocOpBuilder &b) {
+  LoopEmitter e(b);
+  auto type = op.getMetric().getType();
+  int64_t batch = type.getDimSize(0), tokens = type.getDimSize(1);
+  int64_t features = type.getDimSize(2);
+  int64_t numA = (tokens + 1) / 2, numB = tokens / 2;
+  bool classToken = op.getClassToken(), distillToken = op.getDistillToken();
+  std::optional<double> threshold;
+  if (op.getThreshold())
+    threshold = op.getThreshold()->convertToDouble();
+  int64_t effectiveR = op.getEffectiveR();
+
+  Value metric = e.toBuffer(op.getMetric());
+  Value parent = e.allocFor(op.getParent().getType());
+  Value counts = e.allocFor(op.getCount().getType());
+  Type f32 = b.getF32Type(), i32 = b.getI32Type();
+
+  // A fixed r that rounds to nothing is the identity: no similarity work.
+  if (!threshold && effectiveR == 0) {
+    e.forLoop(e.index(0), e.index(batch), [&](Value row) {
+      e.forLoop(e.index(0), e.index(tokens), [&](Value i) {
+        memref::StoreOp::create(
+            b, arith::IndexCastOp::create(b, i32, i), parent, ValueRange{row, i});
+      });
+      memref::StoreOp::create(b, e.i32(tokens), counts, ValueRange{row});
+    });
+    op.getParent().replaceAllUsesWith(e.toTensor(parent, op.getParent().getType()));
+    op.getCount().replaceAllUsesWith(e.toTensor(counts, op.getCount().getType()));
+    return;
+  }
+
+  // Per-row scratch: inverse norms of every token, best key and destination
+  // of every A token, and each A token's rank.
+  Value invNorm = memref::AllocaOp::create(b, MemRefType::get({tokens}, f32));
+  Value bestKey = memref::AllocaOp::create(b, MemRefType::get({numA}, i32));
+  Value bestDst = memref::AllocaOp::create(b, MemRefType::get({numA}, i32));
+  Value rank = memref::AllocaOp::create(b, MemRefType::get({numA}, i32));
+  auto fastmath = arith::FastMathFlagsAttr::get(
+      b.getContext(),
+      arith::FastMathFlags::reassoc | arith::FastMathFlags::contract);
+  int64_t firstDst = distillToken ? 1 : 0;
+
+  e.forLoop(e.index(0), e.index(batch), [&](Value row) {
+    // 1 / max(||m_i||, 1e-12): a zero row has similarity 0 to everything.
+    e.forLoop(e.index(0), e.index(tokens), [&](Value i) {
+      Value sq = e.forLoop(e.index(0), e.index(features), ValueRange{e.f32(0.0)},
+                           [&](Value d, ValueRange acc) -> SmallVector<Value> {
+                             Value x = widen(b, memref::LoadOp::create(
+                                                    b, metric, ValueRange{row, i, d}));
+                             return {arith::AddFOp::create(
+                                 b, acc[0], arith::MulFOp::create(b, x, x, fastmath),
+                                 fastmath)};
+                           })[0];
+      Value norm = arith::MaximumFOp::create(b, math::SqrtOp::create(b, sq),
+                                             e.f32(1e-12));
+      memref::StoreOp::create(b, arith::DivFOp::create(b, e.f32(1.0), norm),
+                              invNorm, ValueRange{i});
+    });
+    // Running (max, argmax) of S[a, :] over the eligible B tokens.
+    e.forLoop(e.index(0), e.index(numA), [&](Value a) {
+      Value tokA = arith::MulIOp::create(b, a, e.index(2));
+      ValueRange best = e.forLoop(
+          e.index(firstDst), e.index(numB),
+          ValueRange{e.f32(-INFINITY), e.index(firstDst)},
+          [&](Value bi, ValueRange s) -> SmallVector<Value> {
+            Value tokB = arith::AddIOp::create(
+                b, arith::MulIOp::create(b, bi, e.index(2)), e.index(1));
+            Value dot = e.forLoop(
+                e.index(0), e.index(features), ValueRange{e.f32(0.0)},
+                [&](Value d, ValueRange acc) -> SmallVector<Value> {
+                  Value x = widen(b, memref::LoadOp::create(
+                                         b, metric, ValueRange{row, tokA, d}));
+                  Value y = widen(b, memref::LoadOp::create(
+                                         b, metric, ValueRange{row, tokB, d}));
+                  return {arith::AddFOp::create(
+                      b, acc[0], arith::MulFOp::create(b, x, y, fastmath),
+                      fastmath)};
+                })[0];
+            Value sim = arith::MulFOp::create(
+                b, dot,
+                arith::MulFOp::create(
+                    b, memref::LoadOp::create(b, invNorm, ValueRange{tokA}),
+                    memref::LoadOp::create(b, invNorm, ValueRange{tokB})));
+            Value better =
+                arith::CmpFOp::create(b, arith::CmpFPredicate::OGT, sim, s[0]);
+            return {arith::SelectOp::create(b, better, sim, s[0]),
+                    arith::SelectOp::create(b, better, bi, s[1])};
+          });
+      Value score = best[0];
+      if (classToken) {
+        Value isClass =
+            arith::CmpIOp::create(b, arith::CmpIPredicate::eq, a, e.index(0));
+        score = arith::SelectOp::create(b, isClass, e.f32(-INFINITY), score);
+      }
+      memref::StoreOp::create(b, orderKeyNegInf(b, e, score), bestKey,
+                              ValueRange{a});
+      memref::StoreOp::create(b, arith::IndexCastOp::create(b, i32, best[1]),
+                              bestDst, ValueRange{a});
+    });
+    // rank[a] = #{a' : key(a') > key(a), or equal and a' < a}.
+    e.forLoop(e.index(0), e.index(numA), [&](Value a) {
+      Value key = memref::LoadOp::create(b, bestKey, ValueRange{a});
+      Value r = e.forLoop(
+          e.index(0), e.index(numA), ValueRange{e.i32(0)},
+          [&](Value other, ValueRange s) -> SmallVector<Value> {
+            Value otherKey = memref::LoadOp::create(b, bestKey, ValueRange{other});
+            Value before = arith::OrIOp::create(
+                b,
+                arith::CmpIOp::create(b, arith::CmpIPredicate::ugt, otherKey, key),
+                arith::AndIOp::create(
+                    b,
+                    arith::CmpIOp::create(b, arith::CmpIPredicate::eq, otherKey,
+                                          key),
+                    arith::CmpIOp::create(b, arith::CmpIPredicate::slt, other, a)));
+            return {arith::AddIOp::create(b, s[0],
+                                          arith::ExtUIOp::create(b, i32, before))};
+          })[0];
+      memref::StoreOp::create(b, r, rank, ValueRange{a});
+    });
+    // Sources are a prefix of the rank order: the first r', or every best
+    // above the threshold.
+    Value numSources;
+    if (threshold) {
+      uint32_t tauKey;
+      float tau = static_cast<float>(*threshold);
+      uint32_t bits;
+      std::memcpy(&bits, &tau, sizeof(bits));
+      if (tau == 0.0f)
+        bits = 0;
+      tauKey = bits ^ ((bits & 0x80000000u) ? 0xffffffffu : 0x80000000u);
+      numSources = e.forLoop(
+          e.index(0), e.index(numA), ValueRange{e.i32(0)},
+          [&](Value a, ValueRange s) -> SmallVector<Value> {
+            Value key = memref::LoadOp::create(b, bestKey, ValueRange{a});
+            Value above = arith::CmpIOp::create(
+                b, arith::CmpIPredicate::ugt, key,
+                e.i32(static_cast<int32_t>(tauKey)));
+            return {arith::AddIOp::create(b, s[0],
+                                          arith::ExtUIOp::create(b, i32, above))};
+          })[0];
+    } else {
+      numSources = e.i32(effectiveR);
+    }
+    Value numUnmerged = arith::SubIOp::create(b, e.i32(numA), numSources);
+    // Output slots: unmerged A first (rank order, or index order with a
+    // class token), then every B token in order.
+    e.forLoop(e.index(0), e.index(numA), ValueRange{e.i32(0)},
+              [&](Value a, ValueRange s) -> SmallVector<Value> {
+                Value tokA = arith::MulIOp::create(b, a, e.index(2));
+                Value r = memref::LoadOp::create(b, rank, ValueRange{a});
+                Value isSource = arith::CmpIOp::create(
+                    b, arith::CmpIPredicate::slt, r, numSources);
+                Value unmergedSlot =
+                    classToken ? s[0] : arith::SubIOp::create(b, r, numSources);
+                Value dst = memref::LoadOp::create(b, bestDst, ValueRange{a});
+                Value mergedSlot = arith::AddIOp::create(b, numUnmerged, dst);
+                memref::StoreOp::create(
+                    b, arith::SelectOp::create(b, isSource, mergedSlot, unmergedSlot),
+                    parent, ValueRange{row, tokA});
+                Value stays = arith::ExtUIOp::create(
+                    b, i32,
+                    arith::XOrIOp::create(
+                        b, isSource,
+                        arith::ConstantIntOp::create(b, b.getI1Type(), 1)));
+                return {arith::AddIOp::create(b, s[0], stays)};
+              });
+    e.forLoop(e.index(0), e.index(numB), [&](Value bi) {
+      Value tokB = arith::AddIOp::create(
+          b, arith::MulIOp::create(b, bi, e.index(2)), e.index(1));
+      memref::StoreOp::create(
+          b,
+          arith::AddIOp::create(b, numUnmerged,
+                                arith::IndexCastOp::create(b, i32, bi)),
+          parent, ValueRange{row, tokB});
+    });
+    memref::StoreOp::create(b, arith::AddIOp::create(b, numUnmerged, e.i32(numB)),
+                            counts, ValueRange{row});
+  });
+  op.getParent().replaceAllUsesWith(e.toTensor(parent, op.getParent().getType()));
+  op.getCount().replaceAllUsesWith(e.toTensor(counts, op.getCount().getType()));
+}
+
+//===----------------------------------------------------------------------===//
+// tok.scatter_merge
+//===----------------------------------------------------------------------===//
+
+void lowerScatterMerge(tok::ScatterMergeOp op, ImplicitLocOpBuilder &b) {
+  LoopEmitter e(b);
+  auto parentType = op.getParent().getType();
+  int64_t batch = parentType.getDimSize(0), tokens = parentType.getDimSize(1);
+  auto sizesType = op.getMergedSizes().getType();
+  int64_t capacity = sizesType.getDimSize(1);
+  tok::MergeReduction kind = op.getReduction();
+  Type f32 = b.getF32Type(), i32 = b.getI32Type();
+
+  Value parent = e.toBuffer(op.getParent());
+  Value counts = e.toBuffer(op.getCount());
+  Value sizes = op.getSizes() ? e.toBuffer(op.getSizes()) : Value();
+  Value mergedSizes = e.allocFor(sizesType);
+  // Per-row bookkeeping shared by every source: members and their weight
+  // sum, and the last member (copied unchanged when it is the only one).
+  Value weightSum = memref::AllocaOp::create(b, MemRefType::get({capacity}, f32));
+  Value memberCount = memref::AllocaOp::create(b, MemRefType::get({capacity}, i32));
+  Value lastMember = memref::AllocaOp::create(b, MemRefType::get({capacity}, i32));
+
+  struct SourceBuffers {
+    Value in, out, outBase, acc;
+    int64_t inner;
+    Type element;
+  };
+  SmallVector<SourceBuffers> buffers;
+  for (auto [source, merged] : llvm::zip(op.getSources(), op.getMerged())) {
+    auto type = cast<RankedTensorType>(source.getType());
+    int64_t inner = 1;
+    for (int64_t d = 2; d < type.getRank(); ++d)
+      inner *= type.getDimSize(d);
+    auto flat = [&](Value buffer, int64_t rows) {
+      auto memrefType = cast<MemRefType>(buffer.getType());
+      SmallVector<ReassociationIndices> groups = {{0}, {1}, {}};
+      for (int64_t d = 2; d < memrefType.getRank(); ++d)
+        groups[2].push_back(d);
+      if (groups[2].empty()) // [B, N] sources: add a unit row.
+        return Value(memref::ExpandShapeOp::create(
+            b, MemRefType::get({batch, rows, 1}, memrefType.getElementType()),
+            buffer, SmallVector<ReassociationIndices>{{0}, {1, 2}}));
+      return Value(memref::CollapseShapeOp::create(b, buffer, groups));
+    };
+    // Sources are viewed as [B, rows, inner] so one loop nest serves all.
+    Value outBuffer = e.allocFor(merged.getType());
+    buffers.push_back(
+        {flat(e.toBuffer(source), tokens), flat(outBuffer, capacity), outBuffer,
+         memref::AllocaOp::create(b, MemRefType::get({capacity, inner}, f32)),
+         inner, type.getElementType()});
+  }
+
+  e.forLoop(e.index(0), e.index(batch), [&](Value row) {
+    Value n = e.loadClampedCount(counts, row, e.index(capacity));
+    Value init = kind == tok::MergeReduction::amax ? e.f32(-INFINITY) : e.f32(0.0);
+    e.forLoop(e.index(0), e.index(capacity), [&](Value j) {
+      memref::StoreOp::create(b, e.f32(0.0), weightSum, ValueRange{j});
+      memref::StoreOp::create(b, e.i32(0), memberCount, ValueRange{j});
+      memref::StoreOp::create(b, e.i32(0), lastMember, ValueRange{j});
+      for (SourceBuffers &s : buffers)
+        e.forLoop(e.index(0), e.index(s.inner), [&](Value x) {
+          memref::StoreOp::create(b, init, s.acc, ValueRange{j, x});
+        });
+    });
+    // Accumulate in ascending token order.
+    e.forLoop(e.index(0), e.index(tokens), [&](Value i) {
+      Value target = memref::LoadOp::create(b, parent, ValueRange{row, i});
+      Value inRange = arith::AndIOp::create(
+          b, arith::CmpIOp::create(b, arith::CmpIPredicate::sge, target, e.i32(0)),
+          arith::CmpIOp::create(b, arith::CmpIPredicate::slt, target,
+                                arith::IndexCastOp::create(b, i32, n)));
+      e.ifThen(inRange, [&] {
+        Value j = arith::IndexCastOp::create(b, b.getIndexType(), target);
+        Value w = sizes ? Value(memref::LoadOp::create(b, sizes, ValueRange{row, i}))
+                        : e.f32(1.0);
+        memref::StoreOp::create(
+            b,
+            arith::AddFOp::create(
+                b, memref::LoadOp::create(b, weightSum, ValueRange{j}), w),
+            weightSum, ValueRange{j});
+        memref::StoreOp::create(
+            b,
+            arith::AddIOp::create(
+                b, memref::LoadOp::create(b, memberCount, ValueRange{j}),
+                e.i32(1)),
+            memberCount, ValueRange{j});
+        memref::StoreOp::create(b, arith::IndexCastOp::create(b, i32, i),
+                                lastMember, ValueRange{j});
+        for (SourceBuffers &s : buffers)
+          e.forLoop(e.index(0), e.index(s.inner), [&](Value x) {
+            Value v = widen(b, memref::LoadOp::create(b, s.in, ValueRange{row, i, x}));
+            Value old = memref::LoadOp::create(b, s.acc, ValueRange{j, x});
+            Value next;
+            if (kind == tok::MergeReduction::amax)
+              next = arith::MaximumFOp::create(b, old, v);
+            else if (kind == tok::MergeReduction::weighted_mean)
+              next = arith::AddFOp::create(b, old, arith::MulFOp::create(b, w, v));
+            else
+              next = arith::AddFOp::create(b, old, v);
+            memref::StoreOp::create(b, next, s.acc, ValueRange{j, x});
+          });
+      });
+    });
+    // Finish each output row.
+    e.forLoop(e.index(0), e.index(capacity), [&](Value j) {
+      Value live = arith::CmpIOp::create(b, arith::CmpIPredicate::slt, j, n);
+      Value members = memref::LoadOp::create(b, memberCount, ValueRange{j});
+      Value wsum = memref::LoadOp::create(b, weightSum, ValueRange{j});
+      Value single = arith::CmpIOp::create(b, arith::CmpIPredicate::eq, members,
+                                           e.i32(1));
+      Value empty = arith::CmpIOp::create(b, arith::CmpIPredicate::eq, members,
+                                          e.i32(0));
+      memref::StoreOp::create(
+          b, arith::SelectOp::create(b, live, wsum, e.f32(0.0)), mergedSizes,
+          ValueRange{row, j});
+      Value divisor = e.f32(1.0);
+      if (kind == tok::MergeReduction::mean)
+        divisor = arith::UIToFPOp::create(b, f32, members);
+      else if (kind == tok::MergeReduction::weighted_mean)
+        divisor = wsum;
+      Value zeroDivisor =
+          arith::CmpFOp::create(b, arith::CmpFPredicate::OEQ, divisor, e.f32(0.0));
+      Value last = arith::IndexCastOp::create(
+          b, b.getIndexType(), memref::LoadOp::create(b, lastMember, ValueRange{j}));
+      for (SourceBuffers &s : buffers) {
+        Value zero = arith::ConstantOp::create(b, b.getZeroAttr(s.element));
+        e.forLoop(e.index(0), e.index(s.inner), [&](Value x) {
+          Value acc = memref::LoadOp::create(b, s.acc, ValueRange{j, x});
+          Value reduced = arith::DivFOp::create(b, acc, divisor);
+          if (s.element != f32)
+            reduced = arith::TruncFOp::create(b, s.element, reduced);
+          reduced = arith::SelectOp::create(
+              b, arith::OrIOp::create(b, empty, zeroDivisor), zero, reduced);
+          // A single member is copied bit-exactly.
+          Value copy = memref::LoadOp::create(b, s.in, ValueRange{row, last, x});
+          Value value = arith::SelectOp::create(b, single, copy, reduced);
+          memref::StoreOp::create(b, arith::SelectOp::create(b, live, value, zero),
+                                  s.out, ValueRange{row, j, x});
+        });
+      }
+    });
+  });
+
+  for (auto [merged, s] : llvm::zip(op.getMerged(), buffers))
+    merged.replaceAllUsesWith(e.toTensor(s.outBase, merged.getType()));
+  op.getMergedSizes().replaceAllUsesWith(e.toTensor(mergedSizes, sizesType));
+}
+
+} // namespace
+
+bool lowerMergeOp(Operation *op) {
+  ImplicitLocOpBuilder b(op->getLoc(), op);
+  if (auto plan = dyn_cast<tok::BipartitePlanOp>(op))
+    lowerBipartitePlan(plan, b);
+  else if (auto merge = dyn_cast<tok::ScatterMergeOp>(op))
+    lowerScatterMerge(merge, b);
+  else
+    return false;
+  return true;
+}
+
+} // namespace winnow

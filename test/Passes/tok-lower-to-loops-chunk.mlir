@@ -1,0 +1,218 @@
+// RUN: winnow-opt %s --split-input-file --tok-lower-to-loops --cse | FileCheck %s
+
+// tok.boundary: one pass per row over [0, L): p and the mask are both
+// written for every position; one fused fp32 loop accumulates <q[t-1], k[t]>,
+// ||q[t-1]||^2 and ||k[t]||^2; the norms are floored at 1e-12, the result is
+// clamped, and the mask is p > 0.5 restricted to valid positions.
+// CHECK-LABEL: func.func @boundary
+// CHECK-SAME: (%[[Q:.*]]: tensor<2x8x4xbf16>, %[[K:.*]]: tensor<2x8x4xbf16>, %[[L:.*]]: tensor<2xi32>)
+// CHECK-DAG: %[[QB:.*]] = bufferization.to_buffer %[[Q]] read_only : tensor<2x8x4xbf16> to memref<2x8x4xbf16>
+// CHECK-DAG: %[[KB:.*]] = bufferization.to_buffer %[[K]] read_only : tensor<2x8x4xbf16> to memref<2x8x4xbf16>
+// CHECK-DAG: %[[LB:.*]] = bufferization.to_buffer %[[L]] read_only : tensor<2xi32> to memref<2xi32>
+// CHECK-DAG: %[[P:.*]] = memref.alloc() {alignment = 64 : i64} : memref<2x8xf32>
+// CHECK-DAG: %[[M:.*]] = memref.alloc() {alignment = 64 : i64} : memref<2x8xi1>
+// CHECK: scf.for %[[B:.*]] =
+// CHECK: memref.load %[[LB]][%[[B]]]
+// CHECK: arith.maxsi
+// CHECK: arith.minsi
+// CHECK: scf.for %[[T:.*]] =
+// CHECK: %[[PREV:.*]] = arith.subi %[[T]]
+// CHECK: scf.for {{.*}} iter_args({{.*}}) -> (f32, f32, f32)
+// CHECK-DAG: memref.load %[[QB]][%[[B]], %[[PREV]], %{{.*}}] : memref<2x8x4xbf16>
+// CHECK-DAG: memref.load %[[KB]][%[[B]], %[[T]], %{{.*}}] : memref<2x8x4xbf16>
+// CHECK: arith.extf %{{.*}} : bf16 to f32
+// CHECK: math.sqrt
+// CHECK: arith.constant 9.99999996E-13 : f32
+// CHECK: arith.maximumf
+// CHECK: arith.minimumf
+// CHECK: arith.cmpf ogt, %{{.*}}, %{{.*}} : f32
+// CHECK: memref.store %{{.*}}, %[[P]][%[[B]], %[[T]]] : memref<2x8xf32>
+// CHECK: memref.store %{{.*}}, %[[M]][%[[B]], %[[T]]] : memref<2x8xi1>
+// CHECK-DAG: %[[PT:.*]] = bufferization.to_tensor %[[P]] restrict writable : memref<2x8xf32> to tensor<2x8xf32>
+// CHECK-DAG: %[[MT:.*]] = bufferization.to_tensor %[[M]] restrict writable : memref<2x8xi1> to tensor<2x8xi1>
+// CHECK: return %[[PT]], %[[MT]]
+// CHECK-NOT: tok.
+func.func @boundary(%q: tensor<2x8x4xbf16>, %k: tensor<2x8x4xbf16>, %len: tensor<2xi32>) -> (tensor<2x8xf32>, tensor<2x8xi1>) {
+  %p, %b = tok.boundary %q, %k lengths %len : (tensor<2x8x4xbf16>, tensor<2x8x4xbf16>, tensor<2xi32>) -> (tensor<2x8xf32>, tensor<2x8xi1>)
+  return %p, %b : tensor<2x8xf32>, tensor<2x8xi1>
+}
+
+// -----
+
+// segment_reduce first: a segment start copies its row straight into the
+// next output row (no fp32 round trip, no scratch accumulator); rows past
+// the count are zero-filled, and the count is stored per row.
+// CHECK-LABEL: func.func @segment_first
+// CHECK-SAME: (%[[X:.*]]: tensor<2x8x4xf16>, %[[BND:.*]]: tensor<2x8xi1>, %[[L:.*]]: tensor<2xi32>)
+// CHECK-DAG: %[[XB:.*]] = bufferization.to_buffer %[[X]] read_only
+// CHECK-DAG: %[[BB:.*]] = bufferization.to_buffer %[[BND]] read_only
+// CHECK-DAG: %[[OUT:.*]] = memref.alloc() {alignment = 64 : i64} : memref<2x8x4xf16>
+// CHECK-DAG: %[[CNT:.*]] = memref.alloc() {alignment = 64 : i64} : memref<2xi32>
+// CHECK-NOT: memref.alloca
+// CHECK: scf.for %[[B:.*]] =
+// CHECK: %[[SEG:.*]]:2 = scf.for %[[T:.*]] = %{{.*}} to %{{.*}} step %{{.*}} iter_args(
+// CHECK: memref.load %[[BB]][%[[B]], %[[T]]] : memref<2x8xi1>
+// CHECK: arith.ori
+// CHECK: scf.if
+// CHECK: %[[V:.*]] = memref.load %[[XB]][%[[B]], %[[T]], %{{.*}}] : memref<2x8x4xf16>
+// CHECK-NEXT: memref.store %[[V]], %[[OUT]][%[[B]], %{{.*}}, %{{.*}}] : memref<2x8x4xf16>
+// CHECK: %[[ZERO:.*]] = arith.constant 0.000000e+00 : f16
+// CHECK: scf.for %{{.*}} = %[[SEG]]#0 to
+// CHECK: memref.store %[[ZERO]], %[[OUT]]
+// CHECK: %[[N:.*]] = arith.index_cast %[[SEG]]#0 : index to i32
+// CHECK: memref.store %[[N]], %[[CNT]][%[[B]]] : memref<2xi32>
+// CHECK-NOT: arith.extf
+// CHECK: bufferization.to_tensor %[[OUT]] restrict writable
+// CHECK: bufferization.to_tensor %[[CNT]] restrict writable
+// CHECK-NOT: tok.
+func.func @segment_first(%x: tensor<2x8x4xf16>, %b: tensor<2x8xi1>, %len: tensor<2xi32>) -> (tensor<2x8x4xf16>, tensor<2xi32>) {
+  %o, %n = tok.segment_reduce %x, %b lengths %len : (tensor<2x8x4xf16>, tensor<2x8xi1>, tensor<2xi32>) -> (tensor<2x8x4xf16>, tensor<2xi32>)
+  return %o, %n : tensor<2x8x4xf16>, tensor<2xi32>
+}
+
+// -----
+
+// segment_reduce mean (bf16): an fp32 row accumulator on the stack, filled
+// at a segment start and summed into otherwise; a finished segment is
+// scaled by its token count and rounded once to bf16.
+// CHECK-LABEL: func.func @segment_mean
+// CHECK-DAG: %[[OUT:.*]] = memref.alloc() {alignment = 64 : i64} : memref<2x10x4xbf16>
+// CHECK-DAG: %[[CNT:.*]] = memref.alloc() {alignment = 64 : i64} : memref<2xi32>
+// CHECK-DAG: %[[ACC:.*]] = memref.alloca() : memref<4xf32>
+// CHECK: scf.for
+// CHECK: scf.if
+// CHECK: arith.uitofp %{{.*}} : i64 to f32
+// CHECK: memref.load %[[ACC]]
+// CHECK: %[[R:.*]] = arith.truncf %{{.*}} : f32 to bf16
+// CHECK: memref.store %[[R]], %[[OUT]]
+// CHECK: arith.extf %{{.*}} : bf16 to f32
+// CHECK: memref.store %{{.*}}, %[[ACC]]
+// CHECK: } else {
+// CHECK: arith.extf %{{.*}} : bf16 to f32
+// CHECK: arith.addf
+// CHECK: memref.store %{{.*}}, %[[ACC]]
+// CHECK: memref.store %{{.*}}, %[[CNT]]
+// CHECK: bufferization.to_tensor %[[OUT]] restrict writable : memref<2x10x4xbf16> to tensor<2x10x4xbf16>
+// CHECK-NOT: tok.
+func.func @segment_mean(%x: tensor<2x8x4xbf16>, %b: tensor<2x8xi1>, %len: tensor<2xi32>) -> (tensor<2x10x4xbf16>, tensor<2xi32>) {
+  %o, %n = tok.segment_reduce %x, %b lengths %len {reduction = #tok<segment_reduction mean>}
+      : (tensor<2x8x4xbf16>, tensor<2x8xi1>, tensor<2xi32>) -> (tensor<2x10x4xbf16>, tensor<2xi32>)
+  return %o, %n : tensor<2x10x4xbf16>, tensor<2xi32>
+}
+
+// -----
+
+// max: NaN-propagating arith.maximumf; sum: arith.addf and no scaling. No
+// lengths: the token loop runs to the static L.
+// CHECK-LABEL: func.func @segment_max_sum
+// CHECK: %[[MAXACC:.*]] = memref.alloca() : memref<3xf32>
+// CHECK: scf.for %{{.*}} = %{{.*}} to %c8
+// CHECK: arith.maximumf %{{.*}}, %{{.*}} : f32
+// CHECK: memref.store %{{.*}}, %[[MAXACC]]
+// CHECK: %[[SUMACC:.*]] = memref.alloca() : memref<3xf32>
+// CHECK-NOT: arith.maximumf
+// CHECK-NOT: arith.uitofp
+// CHECK: arith.addf %{{.*}}, %{{.*}} : f32
+// CHECK: memref.store %{{.*}}, %[[SUMACC]]
+// CHECK-NOT: tok.
+func.func @segment_max_sum(%x: tensor<1x8x3xf32>, %b: tensor<1x8xi1>) -> (tensor<1x8x3xf32>, tensor<1x8x3xf32>) {
+  %m, %nm = tok.segment_reduce %x, %b {reduction = #tok<segment_reduction max>}
+      : (tensor<1x8x3xf32>, tensor<1x8xi1>) -> (tensor<1x8x3xf32>, tensor<1xi32>)
+  %s, %ns = tok.segment_reduce %x, %b {reduction = #tok<segment_reduction sum>}
+      : (tensor<1x8x3xf32>, tensor<1x8xi1>) -> (tensor<1x8x3xf32>, tensor<1xi32>)
+  return %m, %s : tensor<1x8x3xf32>, tensor<1x8x3xf32>
+}
+
+// -----
+
+// ema_scan: an f32 [B, C, D] result, written for every chunk (zbar below the
+// clamped count, 0 after); the gate is clamped to [eps, 1 - eps] (here
+// eps = 0.25) and zbar_{j-1} is read back from the result itself.
+// CHECK-LABEL: func.func @ema_scan
+// CHECK-SAME: (%[[Z:.*]]: tensor<2x8x4xbf16>, %[[G:.*]]: tensor<2x8xf32>, %[[N:.*]]: tensor<2xi32>)
+// CHECK-DAG: %[[ZB:.*]] = bufferization.to_buffer %[[Z]] read_only
+// CHECK-DAG: %[[GB:.*]] = bufferization.to_buffer %[[G]] read_only
+// CHECK-DAG: %[[NB:.*]] = bufferization.to_buffer %[[N]] read_only
+// CHECK-DAG: %[[OUT:.*]] = memref.alloc() {alignment = 64 : i64} : memref<2x8x4xf32>
+// CHECK: scf.for %[[B:.*]] =
+// CHECK: memref.load %[[NB]][%[[B]]]
+// CHECK: arith.maxsi
+// CHECK: arith.minsi
+// CHECK: scf.for %[[J:.*]] =
+// CHECK: scf.if
+// CHECK: memref.load %[[GB]][%[[B]], %[[J]]] : memref<2x8xf32>
+// CHECK: arith.constant 2.500000e-01 : f32
+// CHECK: arith.maximumf
+// CHECK: arith.constant 7.500000e-01 : f32
+// CHECK: arith.minimumf
+// CHECK: arith.subf
+// CHECK: scf.for
+// CHECK: memref.load %[[ZB]][%[[B]], %[[J]], %{{.*}}] : memref<2x8x4xbf16>
+// CHECK: arith.extf %{{.*}} : bf16 to f32
+// CHECK: memref.load %[[OUT]][%[[B]], %{{.*}}, %{{.*}}] : memref<2x8x4xf32>
+// CHECK: arith.mulf
+// CHECK: arith.mulf
+// CHECK: arith.addf
+// CHECK: memref.store %{{.*}}, %[[OUT]][%[[B]], %[[J]], %{{.*}}] : memref<2x8x4xf32>
+// CHECK: } else {
+// CHECK: memref.store %{{.*}}, %[[OUT]][%[[B]], %[[J]], %{{.*}}] : memref<2x8x4xf32>
+// CHECK: %[[T:.*]] = bufferization.to_tensor %[[OUT]] restrict writable : memref<2x8x4xf32> to tensor<2x8x4xf32>
+// CHECK: return %[[T]]
+// CHECK-NOT: tok.
+func.func @ema_scan(%z: tensor<2x8x4xbf16>, %g: tensor<2x8xf32>, %n: tensor<2xi32>) -> tensor<2x8x4xf32> {
+  %o = tok.ema_scan %z, %g, %n {epsilon = 0.25 : f64} : (tensor<2x8x4xbf16>, tensor<2x8xf32>, tensor<2xi32>) -> tensor<2x8x4xf32>
+  return %o : tensor<2x8x4xf32>
+}
+
+// -----
+
+// expand with residual: one pass over the tokens with a running segment
+// index; a token inside the row whose segment is below C gets
+// input[c(t)] + residual[t] formed in f32 and rounded once to bf16, every
+// other token 0. The [B, L, D] result is the only buffer written.
+// CHECK-LABEL: func.func @expand_residual
+// CHECK-SAME: (%[[Z:.*]]: tensor<2x5x4xf32>, %[[BND:.*]]: tensor<2x8xi1>, %[[L:.*]]: tensor<2xi32>, %[[H:.*]]: tensor<2x8x4xbf16>)
+// CHECK-DAG: %[[ZB:.*]] = bufferization.to_buffer %[[Z]] read_only
+// CHECK-DAG: %[[HB:.*]] = bufferization.to_buffer %[[H]] read_only
+// CHECK-DAG: %[[OUT:.*]] = memref.alloc() {alignment = 64 : i64} : memref<2x8x4xbf16>
+// CHECK-DAG: %[[ZERO:.*]] = arith.constant 0.000000e+00 : bf16
+// CHECK-NOT: memref.alloc
+// CHECK: scf.for %[[B:.*]] =
+// CHECK: scf.for %[[T:.*]] = {{.*}} iter_args(
+// CHECK: %[[C5:.*]] = arith.constant 5 : index
+// CHECK: arith.cmpi slt, %[[SEG:.*]], %[[C5]] : index
+// CHECK: scf.if
+// CHECK-DAG: memref.load %[[ZB]][%[[B]], %[[SEG]], %{{.*}}] : memref<2x5x4xf32>
+// CHECK-DAG: memref.load %[[HB]][%[[B]], %[[T]], %{{.*}}] : memref<2x8x4xbf16>
+// CHECK: arith.extf %{{.*}} : bf16 to f32
+// CHECK: arith.addf %{{.*}}, %{{.*}} : f32
+// CHECK: %[[R:.*]] = arith.truncf %{{.*}} : f32 to bf16
+// CHECK: memref.store %[[R]], %[[OUT]][%[[B]], %[[T]], %{{.*}}] : memref<2x8x4xbf16>
+// CHECK: } else {
+// CHECK: memref.store %[[ZERO]], %[[OUT]][%[[B]], %[[T]], %{{.*}}] : memref<2x8x4xbf16>
+// CHECK: bufferization.to_tensor %[[OUT]] restrict writable : memref<2x8x4xbf16> to tensor<2x8x4xbf16>
+// CHECK-NOT: tok.
+func.func @expand_residual(%z: tensor<2x5x4xf32>, %b: tensor<2x8xi1>, %len: tensor<2xi32>, %h: tensor<2x8x4xbf16>) -> tensor<2x8x4xbf16> {
+  %o = tok.expand %z, %b lengths %len residual %h
+      : (tensor<2x5x4xf32>, tensor<2x8xi1>, tensor<2xi32>, tensor<2x8x4xbf16>) -> tensor<2x8x4xbf16>
+  return %o : tensor<2x8x4xbf16>
+}
+
+// -----
+
+// expand without residual: a plain copy of the segment's row (no
+// arithmetic on the values).
+// CHECK-LABEL: func.func @expand_copy
+// CHECK-DAG: %[[ZB:.*]] = bufferization.to_buffer %{{.*}} read_only : tensor<2x12x4xf16> to memref<2x12x4xf16>
+// CHECK-DAG: %[[OUT:.*]] = memref.alloc() {alignment = 64 : i64} : memref<2x8x4xf16>
+// CHECK: scf.if
+// CHECK: %[[V:.*]] = memref.load %[[ZB]]
+// CHECK-NEXT: memref.store %[[V]], %[[OUT]]
+// CHECK-NOT: arith.addf
+// CHECK-NOT: arith.truncf
+// CHECK: bufferization.to_tensor %[[OUT]] restrict writable
+// CHECK-NOT: tok.
+func.func @expand_copy(%z: tensor<2x12x4xf16>, %b: tensor<2x8xi1>) -> tensor<2x8x4xf16> {
+  %o = tok.expand %z, %b : (tensor<2x12x4xf16>, tensor<2x8xi1>) -> tensor<2x8x4xf16>
+  return %o : tensor<2x8x4xf16>
+}
