@@ -8,6 +8,7 @@
 
 #include "LoweringUtils.h"
 #include "MergeLowerings.h"
+#include "RadixSelect.h"
 
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "winnow/Dialect/Tok/IR/TokOps.h"
@@ -19,23 +20,6 @@ namespace {
 
 Value widen(ImplicitLocOpBuilder &b, Value v) {
   return v.getType().isF32() ? v : arith::ExtFOp::create(b, b.getF32Type(), v);
-}
-
-/// Order-preserving i32 key of an f32 (see the select lowering): NaN ranks
-/// with -inf, -0.0 with +0.0, unsigned order = numeric order.
-Value orderKeyNegInf(ImplicitLocOpBuilder &b, LoopEmitter &e, Value x) {
-  Value bits = arith::BitcastOp::create(b, b.getI32Type(), x);
-  Value isNan = arith::CmpFOp::create(b, arith::CmpFPredicate::UNO, x, x);
-  bits = arith::SelectOp::create(b, isNan,
-                                 e.i32(static_cast<int32_t>(0xff800000u)), bits);
-  Value isZero =
-      arith::CmpFOp::create(b, arith::CmpFPredicate::OEQ, x, e.f32(0.0));
-  bits = arith::SelectOp::create(b, isZero, e.i32(0), bits);
-  Value negative =
-      arith::CmpIOp::create(b, arith::CmpIPredicate::slt, bits, e.i32(0));
-  Value flip = arith::SelectOp::create(
-      b, negative, e.i32(-1), e.i32(static_cast<int32_t>(0x80000000u)));
-  return arith::XOrIOp::create(b, bits, flip);
 }
 
 //===----------------------------------------------------------------------===//
@@ -136,7 +120,7 @@ void lowerBipartitePlan(tok::BipartitePlanOp op, ImplicitLocOpBuilder &b) {
             arith::CmpIOp::create(b, arith::CmpIPredicate::eq, a, e.index(0));
         score = arith::SelectOp::create(b, isClass, e.f32(-INFINITY), score);
       }
-      memref::StoreOp::create(b, orderKeyNegInf(b, e, score), bestKey,
+      memref::StoreOp::create(b, emitOrderKey(b, score, tok::NanPolicy::as_neg_inf), bestKey,
                               ValueRange{a});
       memref::StoreOp::create(b, arith::IndexCastOp::create(b, i32, best[1]),
                               bestDst, ValueRange{a});
@@ -165,13 +149,8 @@ void lowerBipartitePlan(tok::BipartitePlanOp op, ImplicitLocOpBuilder &b) {
     // above the threshold.
     Value numSources;
     if (threshold) {
-      uint32_t tauKey;
-      float tau = static_cast<float>(*threshold);
-      uint32_t bits;
-      std::memcpy(&bits, &tau, sizeof(bits));
-      if (tau == 0.0f)
-        bits = 0;
-      tauKey = bits ^ ((bits & 0x80000000u) ? 0xffffffffu : 0x80000000u);
+      uint32_t tauKey = orderKey(static_cast<float>(*threshold),
+                                 tok::NanPolicy::as_neg_inf);
       numSources = e.forLoop(
           e.index(0), e.index(numA), ValueRange{e.i32(0)},
           [&](Value a, ValueRange s) -> SmallVector<Value> {

@@ -9,6 +9,7 @@
 
 #include "LoweringUtils.h"
 #include "PruneLowerings.h"
+#include "RadixSelect.h"
 
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "winnow/Dialect/Tok/IR/TokOps.h"
@@ -19,53 +20,8 @@ namespace winnow {
 namespace {
 
 //===----------------------------------------------------------------------===//
-// Order-preserving keys
-//===----------------------------------------------------------------------===//
-
-/// Maps an f32 score to a u32 (held in i32) whose unsigned order is the
-/// ranking order: NaN is replaced according to the policy and -0.0 by +0.0
-/// first, so equal scores get equal keys and ties fall to the index.
-Value orderKey(ImplicitLocOpBuilder &b, Value score, tok::NanPolicy policy) {
-  LoopEmitter e(b);
-  Type i32 = b.getI32Type();
-  Value bits = arith::BitcastOp::create(b, i32, score);
-  uint32_t nanBits = policy == tok::NanPolicy::as_pos_inf ? 0x7f800000u
-                                                          : 0xff800000u;
-  Value isNan = arith::CmpFOp::create(b, arith::CmpFPredicate::UNO, score,
-                                      score);
-  bits = arith::SelectOp::create(b, isNan, e.i32(static_cast<int32_t>(nanBits)),
-                                 bits);
-  Value isZero = arith::CmpFOp::create(b, arith::CmpFPredicate::OEQ, score,
-                                       e.f32(0.0));
-  bits = arith::SelectOp::create(b, isZero, e.i32(0), bits);
-  // Negative floats: flip every bit; positive: flip the sign bit.
-  Value negative = arith::CmpIOp::create(b, arith::CmpIPredicate::slt, bits,
-                                         e.i32(0));
-  Value flip = arith::SelectOp::create(
-      b, negative, e.i32(-1), e.i32(static_cast<int32_t>(0x80000000u)));
-  return arith::XOrIOp::create(b, bits, flip);
-}
-
-/// The order key of a compile-time constant score.
-uint32_t orderKey(float score, tok::NanPolicy policy) {
-  uint32_t bits;
-  if (std::isnan(score))
-    bits = policy == tok::NanPolicy::as_pos_inf ? 0x7f800000u : 0xff800000u;
-  else if (score == 0.0f)
-    bits = 0;
-  else
-    std::memcpy(&bits, &score, sizeof(bits));
-  return bits ^ ((bits & 0x80000000u) ? 0xffffffffu : 0x80000000u);
-}
-
-//===----------------------------------------------------------------------===//
 // tok.select
 //===----------------------------------------------------------------------===//
-
-/// Number of digit passes and bits per pass of the radix select.
-constexpr int kRadixBits = 8;
-constexpr int kRadixBins = 1 << kRadixBits;
-constexpr int kRadixPasses = 32 / kRadixBits;
 
 class SelectLowering {
 public:
@@ -87,8 +43,7 @@ public:
     indices = e.allocFor(op.getIndices().getType());
     counts = e.allocFor(op.getCount().getType());
     if (!isa<tok::ThresholdAttr>(op.getBudget()))
-      histogram = memref::AllocaOp::create(
-          b, MemRefType::get({kRadixBins}, b.getI32Type()));
+      histogram = allocRadixHistogram(b);
 
     auto [start, end] = op.getSpanBounds();
     spanStart = e.index(start);
@@ -117,7 +72,7 @@ private:
 
   Value keyAt(Value row, Value i) {
     Value score = memref::LoadOp::create(b, scores, ValueRange{row, i});
-    return orderKey(b, score, policy);
+    return emitOrderKey(b, score, policy);
   }
 
   Value toI32(Value index) {
@@ -156,66 +111,6 @@ private:
         b, arith::MaxSIOp::create(b, count, zero), numCandidates);
   }
 
-  /// Finds the K-th largest key among the candidates of `row`, and how many
-  /// candidates with exactly that key are kept (the lowest-indexed ones).
-  /// Requires k > 0. Returns {threshold key, ties to take}.
-  std::pair<Value, Value> radixSelect(Value row, Value len, Value k) {
-    Value prefix = e.i32(0), mask = e.i32(0), remaining = k;
-    Value candEnd = arith::MinSIOp::create(b, spanEnd, len);
-    for (int pass = 0; pass < kRadixPasses; ++pass) {
-      int shift = 32 - kRadixBits * (pass + 1);
-      e.forLoop(e.index(0), e.index(kRadixBins), [&](Value bin) {
-        memref::StoreOp::create(b, e.i32(0), histogram, ValueRange{bin});
-      });
-      e.forLoop(spanStart, candEnd, [&](Value i) {
-        Value key = keyAt(row, i);
-        Value matches = arith::CmpIOp::create(
-            b, arith::CmpIPredicate::eq, arith::AndIOp::create(b, key, mask),
-            prefix);
-        Value counted = arith::AndIOp::create(b, matches, isCandidate(row, i));
-        e.ifThen(counted, [&] {
-          Value digit = arith::AndIOp::create(
-              b, arith::ShRUIOp::create(b, key, e.i32(shift)),
-              e.i32(kRadixBins - 1));
-          Value bin = arith::IndexCastOp::create(b, b.getIndexType(), digit);
-          Value old = memref::LoadOp::create(b, histogram, ValueRange{bin});
-          memref::StoreOp::create(b, arith::AddIOp::create(b, old, e.i32(1)),
-                                  histogram, ValueRange{bin});
-        });
-      });
-      // Walk the bins from the largest digit down; the bin where the running
-      // count reaches `remaining` holds the K-th key.
-      Value falseV = arith::ConstantIntOp::create(b, b.getI1Type(), 0);
-      ValueRange walked = e.forLoop(
-          e.index(0), e.index(kRadixBins),
-          ValueRange{falseV, e.i32(0), e.i32(0), e.i32(0)},
-          [&](Value step, ValueRange state) -> SmallVector<Value> {
-            Value found = state[0], digit = state[1], before = state[2],
-                  running = state[3];
-            Value bin = arith::SubIOp::create(b, e.index(kRadixBins - 1), step);
-            Value count = memref::LoadOp::create(b, histogram, ValueRange{bin});
-            Value next = arith::AddIOp::create(b, running, count);
-            Value reaches = arith::CmpIOp::create(b, arith::CmpIPredicate::sge,
-                                                  next, remaining);
-            Value notFound = arith::XOrIOp::create(
-                b, found, arith::ConstantIntOp::create(b, b.getI1Type(), 1));
-            Value hit = arith::AndIOp::create(b, reaches, notFound);
-            Value binI32 = arith::IndexCastOp::create(b, b.getI32Type(), bin);
-            return {arith::OrIOp::create(b, found, hit),
-                    arith::SelectOp::create(b, hit, binI32, digit),
-                    arith::SelectOp::create(b, hit, running, before), next};
-          });
-      Value digit = walked[1], before = walked[2];
-      prefix = arith::OrIOp::create(
-          b, prefix, arith::ShLIOp::create(b, digit, e.i32(shift)));
-      mask = arith::OrIOp::create(
-          b, mask,
-          e.i32(static_cast<int32_t>(uint32_t(kRadixBins - 1) << shift)));
-      remaining = arith::SubIOp::create(b, remaining, before);
-    }
-    return {prefix, remaining};
-  }
-
   void lowerRow(Value row) {
     Value len = lengths ? e.loadClampedCount(lengths, row, e.index(tokens))
                         : e.index(tokens);
@@ -249,7 +144,11 @@ private:
       {
         OpBuilder::InsertionGuard guard(b);
         b.setInsertionPointToStart(ifOp.thenBlock());
-        auto [key, take] = radixSelect(row, len, k);
+        Value candEnd = arith::MinSIOp::create(b, spanEnd, len);
+        auto [key, take] = emitRadixSelect(
+            e, histogram, spanStart, candEnd, k,
+            [&](Value i) { return keyAt(row, i); },
+            [&](Value i) { return isCandidate(row, i); });
         scf::YieldOp::create(b, ValueRange{key, take});
         b.setInsertionPointToStart(ifOp.elseBlock());
         scf::YieldOp::create(b, ValueRange{e.i32(-1), e.i32(0)});

@@ -1,6 +1,7 @@
 //===- LowerToLoops.cpp - The tok-lower-to-loops pass ---------------------===//
 
 #include "ChunkLowerings.h"
+#include "KvLowerings.h"
 #include "MergeLowerings.h"
 #include "PruneLowerings.h"
 #include "VerifyLowerings.h"
@@ -23,6 +24,10 @@ using namespace mlir;
 
 namespace winnow {
 namespace {
+/// One entry per op family; each returns false for ops it does not own.
+constexpr bool (*kFamilyLowerings[])(Operation *) = {
+    lowerPruneOp, lowerChunkOp, lowerVerifyOp, lowerMergeOp, lowerKvOp};
+
 struct TokLowerToLoopsPass
     : impl::TokLowerToLoopsBase<TokLowerToLoopsPass> {
   void runOnOperation() override {
@@ -32,8 +37,8 @@ struct TokLowerToLoopsPass
         toLower.push_back(op);
     });
     for (Operation *op : toLower) {
-      if (!lowerPruneOp(op) && !lowerChunkOp(op) && !lowerVerifyOp(op) &&
-          !lowerMergeOp(op)) {
+      if (llvm::none_of(kFamilyLowerings,
+                        [&](auto lowering) { return lowering(op); })) {
         op->emitOpError() << "has no CPU lowering";
         return signalPassFailure();
       }

@@ -89,6 +89,17 @@ def Tok_MergeReduction : I32EnumAttr<"MergeReduction",
 def Tok_MergeReductionAttr
     : EnumAttr<Tok_Dialect, Tok_MergeReduction, "merge_reduction">;
 
+def Tok_PositionMode : I32EnumAttr<"PositionMode",
+    "which position a kept cache entry is given", [
+    I32EnumAttrCase<"original", 0>,
+    I32EnumAttrCase<"reindexed", 1>,
+  ]> {
+  let cppNamespace = "::winnow::tok";
+  let genSpecializedAttr = 0;
+}
+def Tok_PositionModeAttr
+    : EnumAttr<Tok_Dialect, Tok_PositionMode, "position_mode">;
+
 //===----------------------------------------------------------------------===//
 // Selection budgets: how many candidates `tok.select` keeps.
 //===----------------------------------------------------------------------===//

@@ -13,5 +13,7 @@ include "winnow/Dialect/Tok/IR/PruneOps.td"
 include "winnow/Dialect/Tok/IR/ChunkOps.td"
 include "winnow/Dialect/Tok/IR/VerifyOps.td"
 include "winnow/Dialect/Tok/IR/MergeOps.td"
+include "winnow/Dialect/Tok/IR/KvOps.td"
+include "winnow/Dialect/Tok/IR/DiversityOps.td"
 
 #endif // WINNOW_DIALECT_TOK_IR_TOKOPS_TD

@@ -1,0 +1,98 @@
+//===- KvOps.cpp - Verifiers of the KV-cache ops --------------------------===//
+
+#include "winnow/Dialect/Tok/IR/TokOps.h"
+
+#include "VerifyUtils.h"
+
+using namespace mlir;
+using namespace winnow::tok;
+
+LogicalResult KvSelectOp::verify() {
+  auto lengths = getLengths().getType();
+  if (lengths.getRank() != 1)
+    return emitOpError() << "expected lengths of rank 1 [B], got rank "
+                         << lengths.getRank();
+  int64_t batch = lengths.getDimSize(0);
+  auto slots = getSlots().getType();
+  if (slots.getRank() != 3 || slots.getDimSize(0) != batch)
+    return emitOpError() << "expected slots of shape " << batch
+                         << "xHxCxi32, got " << shapeString(slots.getShape())
+                         << "xi32";
+  int64_t heads = slots.getDimSize(1), capacity = slots.getDimSize(2);
+  if (failed(verifyShape(*this, getCount(), "count", {batch, heads})))
+    return failure();
+  if (getSinks() < 0 || getWindow() < 0 || getHeavy() < 0)
+    return emitOpError() << "expected non-negative sinks, window and heavy, got "
+                         << getSinks() << ", " << getWindow() << " and "
+                         << getHeavy();
+  std::optional<int64_t> tokens;
+  if (Value scores = getScores()) {
+    auto type = cast<RankedTensorType>(scores.getType());
+    if (type.getRank() != 3 || type.getDimSize(0) != batch ||
+        type.getDimSize(1) != heads)
+      return emitOpError() << "expected scores of shape " << batch << "x"
+                           << heads << "xTxf32, got "
+                           << shapeString(type.getShape()) << "xf32";
+    tokens = type.getDimSize(2);
+  } else if (getHeavy() != 0) {
+    return emitOpError() << "heavy hitters need scores";
+  }
+  if (Value separators = getSeparators()) {
+    auto type = cast<RankedTensorType>(separators.getType());
+    if (type.getRank() != 2 || type.getDimSize(0) != batch ||
+        (tokens && type.getDimSize(1) != *tokens))
+      return emitOpError() << "expected separators of shape " << batch << "x"
+                           << (tokens ? std::to_string(*tokens) : "T")
+                           << "xi1, got " << shapeString(type.getShape())
+                           << "xi1";
+    tokens = type.getDimSize(1);
+  }
+  if (!tokens)
+    return emitOpError()
+           << "expected scores or separators to give the cache length T";
+  int64_t needed = getSeparators()
+                       ? *tokens
+                       : std::min<int64_t>(*tokens, getSinks() + getWindow() +
+                                                        getHeavy());
+  if (capacity < needed)
+    return emitOpError() << "expected a slot capacity of at least " << needed
+                         << " (the most slots this selection can keep), got "
+                         << capacity;
+  return success();
+}
+
+LogicalResult KvGatherOp::verify() {
+  auto slots = getSlots().getType();
+  if (slots.getRank() != 3)
+    return emitOpError() << "expected slots of rank 3 [B, H, C], got rank "
+                         << slots.getRank();
+  int64_t batch = slots.getDimSize(0), heads = slots.getDimSize(1);
+  int64_t capacity = slots.getDimSize(2);
+  if (failed(verifyShape(*this, getCount(), "count", {batch, heads})) ||
+      failed(verifyShape(*this, getPositions(), "positions",
+                         {batch, heads, capacity})))
+    return failure();
+  if (getGathered().size() != getCaches().size())
+    return emitOpError() << "expected one gathered result per cache ("
+                         << getCaches().size() << "), got "
+                         << getGathered().size();
+  for (auto [i, cache, gathered] :
+       llvm::enumerate(getCaches(), getGathered())) {
+    auto in = cast<RankedTensorType>(cache.getType());
+    if (in.getRank() < 3 || in.getDimSize(0) != batch ||
+        in.getDimSize(1) != heads)
+      return emitOpError() << "expected cache " << i << " of shape " << batch
+                           << "x" << heads << "xTx..., got "
+                           << shapeString(in.getShape());
+    SmallVector<int64_t> expected(in.getShape());
+    expected[2] = capacity;
+    auto out = cast<RankedTensorType>(gathered.getType());
+    if (out.getShape() != ArrayRef<int64_t>(expected) ||
+        out.getElementType() != in.getElementType())
+      return emitOpError() << "expected gathered result " << i << " of type "
+                           << RankedTensorType::get(expected,
+                                                    in.getElementType())
+                           << ", got " << out;
+  }
+  return success();
+}

@@ -1,0 +1,383 @@
+//===- LowerKvToLoops.cpp - CPU loops for KV selection and diversity ------===//
+//
+// kv_select: per (batch, head), the forced slots (sinks, window, separators)
+// and an exact radix-select top-k of the heavy hitters, emitted ascending.
+// kv_gather: one row copy per kept slot and cache. k_center: farthest-point
+// sampling with one running minimum distance per token.
+//
+//===----------------------------------------------------------------------===//
+
+#include "KvLowerings.h"
+#include "LoweringUtils.h"
+#include "RadixSelect.h"
+
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "winnow/Dialect/Tok/IR/TokOps.h"
+
+using namespace mlir;
+
+namespace winnow {
+namespace {
+
+Value notI1(ImplicitLocOpBuilder &b, Value v) {
+  return arith::XOrIOp::create(b, v,
+                               arith::ConstantIntOp::create(b, b.getI1Type(), 1));
+}
+
+//===----------------------------------------------------------------------===//
+// tok.kv_select
+//===----------------------------------------------------------------------===//
+
+void lowerKvSelect(tok::KvSelectOp op, ImplicitLocOpBuilder &b) {
+  LoopEmitter e(b);
+  auto slotsType = op.getSlots().getType();
+  int64_t batch = slotsType.getDimSize(0), heads = slotsType.getDimSize(1);
+  int64_t capacity = slotsType.getDimSize(2);
+  int64_t tokens =
+      op.getScores()
+          ? cast<RankedTensorType>(op.getScores().getType()).getDimSize(2)
+          : cast<RankedTensorType>(op.getSeparators().getType()).getDimSize(1);
+  int64_t heavy = op.getHeavy();
+
+  Value lengths = e.toBuffer(op.getLengths());
+  Value scores = op.getScores() ? e.toBuffer(op.getScores()) : Value();
+  Value separators = op.getSeparators() ? e.toBuffer(op.getSeparators()) : Value();
+  Value slots = e.allocFor(slotsType);
+  Value counts = e.allocFor(op.getCount().getType());
+  Value histogram = heavy > 0 ? allocRadixHistogram(b) : Value();
+
+  e.forLoop(e.index(0), e.index(batch), [&](Value row) {
+    Value len = e.loadClampedCount(lengths, row, e.index(tokens));
+    Value sinkEnd = arith::MinSIOp::create(b, e.index(op.getSinks()), len);
+    Value windowStart = arith::MaxSIOp::create(
+        b, arith::SubIOp::create(b, len, e.index(op.getWindow())), e.index(0));
+    // Slots kept whatever the scores say (t < len is the caller's).
+    auto forced = [&](Value t) -> Value {
+      Value keep = arith::OrIOp::create(
+          b, arith::CmpIOp::create(b, arith::CmpIPredicate::slt, t, sinkEnd),
+          arith::CmpIOp::create(b, arith::CmpIPredicate::sge, t, windowStart));
+      if (separators)
+        keep = arith::OrIOp::create(
+            b, keep, memref::LoadOp::create(b, separators, ValueRange{row, t}));
+      return keep;
+    };
+    e.forLoop(e.index(0), e.index(heads), [&](Value h) {
+      auto keyAt = [&](Value t) -> Value {
+        return emitOrderKey(
+            b, memref::LoadOp::create(b, scores, ValueRange{row, h, t}),
+            tok::NanPolicy::as_neg_inf);
+      };
+      // Threshold key and ties of the heavy hitters among unforced slots.
+      Value threshold = e.i32(-1), ties = e.i32(0);
+      if (heavy > 0) {
+        Value candidates = e.forLoop(
+            e.index(0), len, ValueRange{e.i32(0)},
+            [&](Value t, ValueRange s) -> SmallVector<Value> {
+              return {arith::AddIOp::create(
+                  b, s[0],
+                  arith::ExtUIOp::create(b, b.getI32Type(), notI1(b, forced(t))))};
+            })[0];
+        Value k = arith::MinSIOp::create(b, e.i32(heavy), candidates);
+        Value positive =
+            arith::CmpIOp::create(b, arith::CmpIPredicate::sgt, k, e.i32(0));
+        auto ifOp = scf::IfOp::create(
+            b, TypeRange{b.getI32Type(), b.getI32Type()}, positive, true);
+        OpBuilder::InsertionGuard guard(b);
+        b.setInsertionPointToStart(ifOp.thenBlock());
+        auto [key, take] = emitRadixSelect(
+            e, histogram, e.index(0), len, k, keyAt,
+            [&](Value t) { return notI1(b, forced(t)); });
+        scf::YieldOp::create(b, ValueRange{key, take});
+        b.setInsertionPointToStart(ifOp.elseBlock());
+        scf::YieldOp::create(b, ValueRange{e.i32(-1), e.i32(0)});
+        b.setInsertionPointAfter(ifOp);
+        threshold = ifOp.getResult(0);
+        ties = ifOp.getResult(1);
+      }
+      ValueRange emitted = e.forLoop(
+          e.index(0), len, ValueRange{e.index(0), e.i32(0)},
+          [&](Value t, ValueRange s) -> SmallVector<Value> {
+            Value keep = forced(t);
+            Value tieUsed = arith::ConstantIntOp::create(b, b.getI1Type(), 0);
+            if (heavy > 0) {
+              Value key = keyAt(t);
+              Value above = arith::CmpIOp::create(b, arith::CmpIPredicate::ugt,
+                                                  key, threshold);
+              Value tie = arith::AndIOp::create(
+                  b,
+                  arith::CmpIOp::create(b, arith::CmpIPredicate::eq, key,
+                                        threshold),
+                  arith::CmpIOp::create(b, arith::CmpIPredicate::slt, s[1], ties));
+              Value candidate = notI1(b, keep);
+              tieUsed = arith::AndIOp::create(b, candidate, tie);
+              keep = arith::OrIOp::create(
+                  b, keep,
+                  arith::AndIOp::create(b, candidate,
+                                        arith::OrIOp::create(b, above, tie)));
+            }
+            e.ifThen(keep, [&] {
+              memref::StoreOp::create(
+                  b, arith::IndexCastOp::create(b, b.getI32Type(), t), slots,
+                  ValueRange{row, h, s[0]});
+            });
+            Value nextSlot = arith::AddIOp::create(
+                b, s[0],
+                arith::IndexCastOp::create(
+                    b, b.getIndexType(),
+                    arith::ExtUIOp::create(b, b.getI64Type(), keep)));
+            return {nextSlot,
+                    arith::AddIOp::create(
+                        b, s[1], arith::ExtUIOp::create(b, b.getI32Type(), tieUsed))};
+          });
+      e.forLoop(emitted[0], e.index(capacity), [&](Value j) {
+        memref::StoreOp::create(b, e.i32(-1), slots, ValueRange{row, h, j});
+      });
+      memref::StoreOp::create(
+          b, arith::IndexCastOp::create(b, b.getI32Type(), emitted[0]), counts,
+          ValueRange{row, h});
+    });
+  });
+  op.getSlots().replaceAllUsesWith(e.toTensor(slots, slotsType));
+  op.getCount().replaceAllUsesWith(e.toTensor(counts, op.getCount().getType()));
+}
+
+//===----------------------------------------------------------------------===//
+// tok.kv_gather
+//===----------------------------------------------------------------------===//
+
+void lowerKvGather(tok::KvGatherOp op, ImplicitLocOpBuilder &b) {
+  LoopEmitter e(b);
+  auto slotsType = op.getSlots().getType();
+  int64_t batch = slotsType.getDimSize(0), heads = slotsType.getDimSize(1);
+  int64_t capacity = slotsType.getDimSize(2);
+  bool reindexed = op.getPositionMode() == tok::PositionMode::reindexed;
+  Value slots = e.toBuffer(op.getSlots());
+  Value counts = e.toBuffer(op.getCount());
+  Value positions = e.allocFor(op.getPositions().getType());
+
+  // [B, H, T, ...] viewed as [B, H, T, inner].
+  auto view = [&](Value buffer) -> Value {
+    auto type = cast<MemRefType>(buffer.getType());
+    SmallVector<ReassociationIndices> groups = {{0}, {1}, {2}, {}};
+    for (int64_t d = 3; d < type.getRank(); ++d)
+      groups[3].push_back(d);
+    if (groups[3].empty())
+      return memref::ExpandShapeOp::create(
+          b,
+          MemRefType::get({type.getDimSize(0), type.getDimSize(1),
+                           type.getDimSize(2), 1},
+                          type.getElementType()),
+          buffer, SmallVector<ReassociationIndices>{{0}, {1}, {2, 3}});
+    return memref::CollapseShapeOp::create(b, buffer, groups);
+  };
+  struct Gather {
+    Value in, out, outBase;
+    int64_t tokens, inner;
+    Type element;
+  };
+  SmallVector<Gather> gathers;
+  for (auto [cache, gathered] : llvm::zip(op.getCaches(), op.getGathered())) {
+    auto type = cast<RankedTensorType>(cache.getType());
+    int64_t inner = 1;
+    for (int64_t d = 3; d < type.getRank(); ++d)
+      inner *= type.getDimSize(d);
+    Value outBase = e.allocFor(gathered.getType());
+    gathers.push_back({view(e.toBuffer(cache)), view(outBase), outBase,
+                       type.getDimSize(2), inner, type.getElementType()});
+  }
+
+  e.forLoop(e.index(0), e.index(batch), [&](Value row) {
+    e.forLoop(e.index(0), e.index(heads), [&](Value h) {
+      Value raw = memref::LoadOp::create(b, counts, ValueRange{row, h});
+      Value n = e.clampIndex(arith::IndexCastOp::create(b, b.getIndexType(), raw),
+                             e.index(0), e.index(capacity));
+      e.forLoop(e.index(0), e.index(capacity), [&](Value j) {
+        Value slot = memref::LoadOp::create(b, slots, ValueRange{row, h, j});
+        Value live = arith::CmpIOp::create(b, arith::CmpIPredicate::slt, j, n);
+        Value inRange = arith::CmpIOp::create(b, arith::CmpIPredicate::sge, slot,
+                                              e.i32(0));
+        for (Gather &g : gathers) {
+          Value ok = arith::AndIOp::create(
+              b, arith::AndIOp::create(b, live, inRange),
+              arith::CmpIOp::create(b, arith::CmpIPredicate::slt, slot,
+                                    e.i32(g.tokens)));
+          Value zero = arith::ConstantOp::create(b, b.getZeroAttr(g.element));
+          auto ifOk = scf::IfOp::create(b, ok, /*withElseRegion=*/true);
+          OpBuilder::InsertionGuard guard(b);
+          b.setInsertionPoint(ifOk.thenBlock()->getTerminator());
+          Value t = arith::IndexCastOp::create(b, b.getIndexType(), slot);
+          e.forLoop(e.index(0), e.index(g.inner), [&](Value x) {
+            Value v = memref::LoadOp::create(b, g.in, ValueRange{row, h, t, x});
+            memref::StoreOp::create(b, v, g.out, ValueRange{row, h, j, x});
+          });
+          b.setInsertionPoint(ifOk.elseBlock()->getTerminator());
+          e.forLoop(e.index(0), e.index(g.inner), [&](Value x) {
+            memref::StoreOp::create(b, zero, g.out, ValueRange{row, h, j, x});
+          });
+        }
+        // Positions are judged against the first cache's length (all caches
+        // of one call share T in practice; a slot past it is padding).
+        int64_t tokens = gathers.empty() ? INT32_MAX : gathers.front().tokens;
+        Value ok = arith::AndIOp::create(
+            b, arith::AndIOp::create(b, live, inRange),
+            arith::CmpIOp::create(b, arith::CmpIPredicate::slt, slot,
+                                  e.i32(tokens)));
+        Value position =
+            reindexed ? Value(arith::IndexCastOp::create(b, b.getI32Type(), j))
+                      : slot;
+        memref::StoreOp::create(b, arith::SelectOp::create(b, ok, position,
+                                                           e.i32(-1)),
+                                positions, ValueRange{row, h, j});
+      });
+    });
+  });
+  for (auto [gathered, g] : llvm::zip(op.getGathered(), gathers))
+    gathered.replaceAllUsesWith(e.toTensor(g.outBase, gathered.getType()));
+  op.getPositions().replaceAllUsesWith(
+      e.toTensor(positions, op.getPositions().getType()));
+}
+
+//===----------------------------------------------------------------------===//
+// tok.k_center
+//===----------------------------------------------------------------------===//
+
+void lowerKCenter(tok::KCenterOp op, ImplicitLocOpBuilder &b) {
+  LoopEmitter e(b);
+  auto type = op.getInput().getType();
+  int64_t batch = type.getDimSize(0), tokens = type.getDimSize(1);
+  int64_t features = type.getDimSize(2);
+  int64_t capacity = op.getIndices().getType().getDimSize(1);
+  int64_t k = std::clamp<int64_t>(op.getK(), 0, tokens);
+  Type f32 = b.getF32Type();
+  Value input = e.toBuffer(op.getInput());
+  Value lengths = op.getLengths() ? e.toBuffer(op.getLengths()) : Value();
+  Value first = op.getFirst() ? e.toBuffer(op.getFirst()) : Value();
+  Value indices = e.allocFor(op.getIndices().getType());
+  Value counts = e.allocFor(op.getCount().getType());
+  Value invNorm = memref::AllocaOp::create(b, MemRefType::get({tokens}, f32));
+  Value minDist = memref::AllocaOp::create(b, MemRefType::get({tokens}, f32));
+  Value chosen =
+      memref::AllocaOp::create(b, MemRefType::get({tokens}, b.getI1Type()));
+  auto fastmath = arith::FastMathFlagsAttr::get(
+      b.getContext(),
+      arith::FastMathFlags::reassoc | arith::FastMathFlags::contract);
+  auto load = [&](Value row, Value i, Value d) -> Value {
+    Value v = memref::LoadOp::create(b, input, ValueRange{row, i, d});
+    return v.getType().isF32() ? v : arith::ExtFOp::create(b, f32, v);
+  };
+  auto dot = [&](Value row, Value i, Value j) -> Value {
+    return e.forLoop(e.index(0), e.index(features), ValueRange{e.f32(0.0)},
+                     [&](Value d, ValueRange acc) -> SmallVector<Value> {
+                       Value p = arith::MulFOp::create(b, load(row, i, d),
+                                                       load(row, j, d), fastmath);
+                       return {arith::AddFOp::create(b, acc[0], p, fastmath)};
+                     })[0];
+  };
+
+  e.forLoop(e.index(0), e.index(batch), [&](Value row) {
+    Value len = lengths ? e.loadClampedCount(lengths, row, e.index(tokens))
+                        : e.index(tokens);
+    Value target = arith::MinSIOp::create(b, e.index(k), len);
+    e.forLoop(e.index(0), e.index(tokens), [&](Value i) {
+      Value norm = arith::MaximumFOp::create(
+          b, math::SqrtOp::create(b, dot(row, i, i)), e.f32(1e-12));
+      memref::StoreOp::create(b, arith::DivFOp::create(b, e.f32(1.0), norm),
+                              invNorm, ValueRange{i});
+      memref::StoreOp::create(b, e.f32(INFINITY), minDist, ValueRange{i});
+      memref::StoreOp::create(
+          b, arith::ConstantIntOp::create(b, b.getI1Type(), 0), chosen,
+          ValueRange{i});
+    });
+    // Adds `s` to the set and folds its distances into the running minimum.
+    auto choose = [&](Value s) {
+      memref::StoreOp::create(
+          b, arith::ConstantIntOp::create(b, b.getI1Type(), 1), chosen,
+          ValueRange{s});
+      e.forLoop(e.index(0), len, [&](Value j) {
+        Value cosine = arith::MulFOp::create(
+            b, dot(row, j, s),
+            arith::MulFOp::create(
+                b, memref::LoadOp::create(b, invNorm, ValueRange{j}),
+                memref::LoadOp::create(b, invNorm, ValueRange{s})));
+        Value dist = arith::SubFOp::create(b, e.f32(1.0), cosine);
+        Value old = memref::LoadOp::create(b, minDist, ValueRange{j});
+        memref::StoreOp::create(b, arith::MinimumFOp::create(b, old, dist),
+                                minDist, ValueRange{j});
+      });
+    };
+    Value nonEmpty =
+        arith::CmpIOp::create(b, arith::CmpIPredicate::sgt, target, e.index(0));
+    e.ifThen(nonEmpty, [&] {
+      Value seed = first ? e.clampIndex(
+                               arith::IndexCastOp::create(
+                                   b, b.getIndexType(),
+                                   memref::LoadOp::create(b, first, ValueRange{row})),
+                               e.index(0),
+                               arith::SubIOp::create(b, len, e.index(1)))
+                         : e.index(0);
+      choose(seed);
+      e.forLoop(e.index(1), target, [&](Value) {
+        // First unchosen token with the largest running distance; NaN ranks
+        // below every number, so the first unchosen token is the fallback.
+        ValueRange best = e.forLoop(
+            e.index(0), len, ValueRange{e.f32(-INFINITY), e.index(-1)},
+            [&](Value j, ValueRange s) -> SmallVector<Value> {
+              Value d = memref::LoadOp::create(b, minDist, ValueRange{j});
+              Value isNan =
+                  arith::CmpFOp::create(b, arith::CmpFPredicate::UNO, d, d);
+              d = arith::SelectOp::create(b, isNan, e.f32(-INFINITY), d);
+              Value free = notI1(b, memref::LoadOp::create(b, chosen, ValueRange{j}));
+              Value none = arith::CmpIOp::create(b, arith::CmpIPredicate::slt,
+                                                 s[1], e.index(0));
+              Value better =
+                  arith::CmpFOp::create(b, arith::CmpFPredicate::OGT, d, s[0]);
+              Value take = arith::AndIOp::create(
+                  b, free, arith::OrIOp::create(b, none, better));
+              return {arith::SelectOp::create(b, take, d, s[0]),
+                      arith::SelectOp::create(b, take, j, s[1])};
+            });
+        choose(best[1]);
+      });
+    });
+    Value count = e.forLoop(
+        e.index(0), len, ValueRange{e.index(0)},
+        [&](Value j, ValueRange s) -> SmallVector<Value> {
+          Value isChosen = memref::LoadOp::create(b, chosen, ValueRange{j});
+          e.ifThen(isChosen, [&] {
+            memref::StoreOp::create(
+                b, arith::IndexCastOp::create(b, b.getI32Type(), j), indices,
+                ValueRange{row, s[0]});
+          });
+          return {arith::AddIOp::create(
+              b, s[0],
+              arith::IndexCastOp::create(
+                  b, b.getIndexType(),
+                  arith::ExtUIOp::create(b, b.getI64Type(), isChosen)))};
+        })[0];
+    e.forLoop(count, e.index(capacity), [&](Value j) {
+      memref::StoreOp::create(b, e.i32(-1), indices, ValueRange{row, j});
+    });
+    memref::StoreOp::create(b, arith::IndexCastOp::create(b, b.getI32Type(), count),
+                            counts, ValueRange{row});
+  });
+  op.getIndices().replaceAllUsesWith(
+      e.toTensor(indices, op.getIndices().getType()));
+  op.getCount().replaceAllUsesWith(e.toTensor(counts, op.getCount().getType()));
+}
+
+} // namespace
+
+bool lowerKvOp(Operation *op) {
+  ImplicitLocOpBuilder b(op->getLoc(), op);
+  if (auto select = dyn_cast<tok::KvSelectOp>(op))
+    lowerKvSelect(select, b);
+  else if (auto gather = dyn_cast<tok::KvGatherOp>(op))
+    lowerKvGather(gather, b);
+  else if (auto kCenter = dyn_cast<tok::KCenterOp>(op))
+    lowerKCenter(kCenter, b);
+  else
+    return false;
+  return true;
+}
+
+} // namespace winnow

@@ -1,0 +1,44 @@
+//===- RadixSelect.h - Exact top-k thresholds by radix select -------------===//
+//
+// The selection algorithm every top-k in Winnow shares (tok.select, the
+// heavy hitters of tok.kv_select): scores become order-preserving 32-bit
+// keys, four 8-bit digit passes over a 256-bin histogram find the K-th
+// largest key, and an ascending pass keeps keys above it plus the first
+// `ties` keys equal to it — larger first, ties to the lower index, O(N).
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef WINNOW_PASSES_LIB_RADIXSELECT_H
+#define WINNOW_PASSES_LIB_RADIXSELECT_H
+
+#include "LoweringUtils.h"
+
+#include "winnow/Dialect/Tok/IR/TokOps.h"
+
+namespace winnow {
+
+/// Number of bins of the radix-select histogram.
+constexpr int kRadixBins = 256;
+
+/// The i32 key of an f32 score whose unsigned order is the ranking order:
+/// NaN becomes -inf or +inf per `policy`, -0.0 becomes +0.0.
+mlir::Value emitOrderKey(mlir::ImplicitLocOpBuilder &b, mlir::Value score,
+                         tok::NanPolicy policy);
+
+/// The same key for a compile-time score.
+uint32_t orderKey(float score, tok::NanPolicy policy);
+
+/// A `memref<256xi32>` histogram on the stack, allocated once per op.
+mlir::Value allocRadixHistogram(mlir::ImplicitLocOpBuilder &b);
+
+/// Finds the K-th largest key among the candidates in [lb, ub) (`k` > 0, an
+/// i32). Returns {that key, how many candidates equal to it are kept}.
+std::pair<mlir::Value, mlir::Value>
+emitRadixSelect(LoopEmitter &e, mlir::Value histogram, mlir::Value lb,
+                mlir::Value ub, mlir::Value k,
+                llvm::function_ref<mlir::Value(mlir::Value)> keyAt,
+                llvm::function_ref<mlir::Value(mlir::Value)> isCandidate);
+
+} // namespace winnow
+
+#endif // WINNOW_PASSES_LIB_RADIXSELECT_H
