@@ -36,8 +36,10 @@ void lowerKvSelect(tok::KvSelectOp op, ImplicitLocOpBuilder &b) {
   int64_t tokens =
       op.getScores()
           ? cast<RankedTensorType>(op.getScores().getType()).getDimSize(2)
-          : cast<RankedTensorType>(op.getSeparators().getType()).getDimSize(1);
-  int64_t heavy = op.getHeavy();
+      : op.getSeparators()
+          ? cast<RankedTensorType>(op.getSeparators().getType()).getDimSize(1)
+          : op.getCacheSizeAttr().getInt();
+  int64_t heavy = std::min(op.getHeavyAttr().getInt(), tokens);
 
   Value lengths = e.toBuffer(op.getLengths());
   Value scores = op.getScores() ? e.toBuffer(op.getScores()) : Value();
@@ -48,9 +50,12 @@ void lowerKvSelect(tok::KvSelectOp op, ImplicitLocOpBuilder &b) {
 
   e.forLoop(e.index(0), e.index(batch), [&](Value row) {
     Value len = e.loadClampedCount(lengths, row, e.index(tokens));
-    Value sinkEnd = arith::MinSIOp::create(b, e.index(op.getSinks()), len);
+    // Clamped to T first, so huge attributes cannot overflow the index math.
+    int64_t sinks = std::min(op.getSinksAttr().getInt(), tokens);
+    int64_t window = std::min(op.getWindowAttr().getInt(), tokens);
+    Value sinkEnd = arith::MinSIOp::create(b, e.index(sinks), len);
     Value windowStart = arith::MaxSIOp::create(
-        b, arith::SubIOp::create(b, len, e.index(op.getWindow())), e.index(0));
+        b, arith::SubIOp::create(b, len, e.index(window)), e.index(0));
     // Slots kept whatever the scores say (t < len is the caller's).
     auto forced = [&](Value t) -> Value {
       Value keep = arith::OrIOp::create(

@@ -114,14 +114,15 @@ void lowerBipartitePlan(tok::BipartitePlanOp op, ImplicitLocOpBuilder &b) {
             return {arith::SelectOp::create(b, better, sim, s[0]),
                     arith::SelectOp::create(b, better, bi, s[1])};
           });
-      Value score = best[0];
+      Value key = emitOrderKey(b, best[0], tok::NanPolicy::as_neg_inf);
       if (classToken) {
+        // Key 0 is below every float's key (-inf and NaN included), so the
+        // class token always ranks last and is never a source.
         Value isClass =
             arith::CmpIOp::create(b, arith::CmpIPredicate::eq, a, e.index(0));
-        score = arith::SelectOp::create(b, isClass, e.f32(-INFINITY), score);
+        key = arith::SelectOp::create(b, isClass, e.i32(0), key);
       }
-      memref::StoreOp::create(b, emitOrderKey(b, score, tok::NanPolicy::as_neg_inf), bestKey,
-                              ValueRange{a});
+      memref::StoreOp::create(b, key, bestKey, ValueRange{a});
       memref::StoreOp::create(b, arith::IndexCastOp::create(b, i32, best[1]),
                               bestDst, ValueRange{a});
     });
@@ -250,9 +251,10 @@ void lowerScatterMerge(tok::ScatterMergeOp op, ImplicitLocOpBuilder &b) {
     };
     // Sources are viewed as [B, rows, inner] so one loop nest serves all.
     Value outBuffer = e.allocFor(merged.getType());
+    // The fp32 accumulator is C x inner: on the heap, as it can be large.
     buffers.push_back(
         {flat(e.toBuffer(source), tokens), flat(outBuffer, capacity), outBuffer,
-         memref::AllocaOp::create(b, MemRefType::get({capacity, inner}, f32)),
+         memref::AllocOp::create(b, MemRefType::get({capacity, inner}, f32)),
          inner, type.getElementType()});
   }
 

@@ -24,10 +24,134 @@ constexpr uint32_t kExponentialStream = 1;
 /// Medusa's offset inside the entropy's log.
 constexpr float kEntropyOffset = 1e-5f;
 
-class SpecVerifyLowering {
+/// Streaming operations over one vocabulary row of `logits` for the current
+/// request (`req`): row statistics, argmax, probabilities and the
+/// exponential race. Shared by the chain and tree verifiers.
+class VocabRowOps {
+protected:
+  VocabRowOps(ImplicitLocOpBuilder &b) : b(b), e(b) {}
+
+  Value f32(double v) { return e.f32(v); }
+  Value i1(bool v) { return arith::ConstantIntOp::create(b, b.getI1Type(), v); }
+  Value notV(Value v) { return arith::XOrIOp::create(b, v, i1(true)); }
+  Value cmpf(arith::CmpFPredicate p, Value x, Value y) {
+    return arith::CmpFOp::create(b, p, x, y);
+  }
+  Value cmpi(arith::CmpIPredicate p, Value x, Value y) {
+    return arith::CmpIOp::create(b, p, x, y);
+  }
+
+  /// Logit `v` of row `i` of the current request, widened to f32.
+  Value logitAt(Value i, Value v) {
+    Value raw = memref::LoadOp::create(b, logits, ValueRange{req, i, v});
+    return raw.getType().isF32() ? raw
+                                 : arith::ExtFOp::create(b, b.getF32Type(), raw);
+  }
+
+  /// Loads the per-request seed and offset words when Philox is in use.
+  void loadPhiloxKey() {
+    if (!seed)
+      return;
+    seedWords = splitI64(b, memref::LoadOp::create(b, seed, ValueRange{req}));
+    offsetWords = splitI64(b, memref::LoadOp::create(b, offset, ValueRange{req}));
+  }
+
+  /// Philox word for (n, stream) of the current request.
+  Value philoxWord(Value n, uint32_t stream) {
+    Value n32 = arith::IndexCastOp::create(b, b.getI32Type(), n);
+    Value streamWord = arith::ConstantIntOp::create(
+        b, b.getI32Type(), static_cast<int32_t>(stream));
+    return emitPhiloxFirstWord(b, {n32, streamWord, offsetWords[0], offsetWords[1]},
+                               seedWords);
+  }
+
+  Value exponentialAt(Value v) {
+    if (exponentials)
+      return memref::LoadOp::create(b, exponentials, ValueRange{req, v});
+    return emitExponentialFromWord(b, philoxWord(v, kExponentialStream));
+  }
+
+  /// First index of the largest `value(v)` over the vocabulary; NaN never
+  /// wins, and a row with nothing larger than -inf gives 0.
+  Value argmaxOver(llvm::function_ref<Value(Value)> value) {
+    ValueRange best = e.forLoop(
+        e.index(0), e.index(vocab), ValueRange{f32(-INFINITY), e.index(0)},
+        [&](Value v, ValueRange s) -> SmallVector<Value> {
+          Value x = value(v);
+          Value better = cmpf(arith::CmpFPredicate::OGT, x, s[0]);
+          return {arith::SelectOp::create(b, better, x, s[0]),
+                  arith::SelectOp::create(b, better, v, s[1])};
+        });
+    return best[1];
+  }
+
+  Value rowArgmax(Value i) {
+    return argmaxOver([&](Value v) { return logitAt(i, v); });
+  }
+
+  /// log-sum-exp of `logits[row] / T` (two streaming passes).
+  Value rowLse(Value i) {
+    Value maxScaled = e.forLoop(
+        e.index(0), e.index(vocab), ValueRange{f32(-INFINITY)},
+        [&](Value v, ValueRange s) -> SmallVector<Value> {
+          Value x = arith::DivFOp::create(b, logitAt(i, v), temp);
+          return {arith::MaximumFOp::create(b, s[0], x)};
+        })[0];
+    Value sum = e.forLoop(
+        e.index(0), e.index(vocab), ValueRange{f32(0.0)},
+        [&](Value v, ValueRange s) -> SmallVector<Value> {
+          Value x = arith::DivFOp::create(b, logitAt(i, v), temp);
+          Value p = math::ExpOp::create(b, arith::SubFOp::create(b, x, maxScaled));
+          return {arith::AddFOp::create(b, s[0], p)};
+        })[0];
+    return arith::AddFOp::create(b, maxScaled, math::LogOp::create(b, sum));
+  }
+
+  /// p_v of row `i`, given its log-sum-exp.
+  Value probAt(Value i, Value v, Value lse) {
+    Value x = arith::DivFOp::create(b, logitAt(i, v), temp);
+    return math::ExpOp::create(b, arith::SubFOp::create(b, x, lse));
+  }
+
+  Value raceOverProbs(Value i, Value lse) {
+    return argmaxOver([&](Value v) {
+      return arith::DivFOp::create(b, probAt(i, v, lse), exponentialAt(v));
+    });
+  }
+
+  /// Medusa's acceptance threshold of row `i`:
+  /// min(epsilon, alpha * exp(-H(p))), H(p) = -sum p log(p + 1e-5).
+  Value typicalThreshold(Value i, Value lse, double epsilon, double alpha) {
+    Value entropy = e.forLoop(
+        e.index(0), e.index(vocab), ValueRange{f32(0.0)},
+        [&](Value v, ValueRange s) -> SmallVector<Value> {
+          Value p = probAt(i, v, lse);
+          Value term = arith::MulFOp::create(
+              b, p,
+              math::LogOp::create(b, arith::AddFOp::create(b, p,
+                                                           f32(kEntropyOffset))));
+          return {arith::SubFOp::create(b, s[0], term)};
+        })[0];
+    return arith::MinimumFOp::create(
+        b, f32(epsilon),
+        arith::MulFOp::create(
+            b, f32(alpha),
+            math::ExpOp::create(b, arith::NegFOp::create(b, entropy))));
+  }
+
+  ImplicitLocOpBuilder &b;
+  LoopEmitter e;
+  int64_t vocab = 0;
+  Value logits, exponentials, seed, offset;
+  // Per-request values, valid while lowering one request.
+  Value req, temp;
+  std::array<Value, 2> seedWords, offsetWords;
+};
+
+class SpecVerifyLowering : VocabRowOps {
 public:
   SpecVerifyLowering(tok::SpecVerifyOp op, ImplicitLocOpBuilder &b)
-      : op(op), b(b), e(b) {}
+      : VocabRowOps(b), op(op) {}
 
   void lower() {
     auto type = op.getLogits().getType();
@@ -67,86 +191,10 @@ public:
   }
 
 private:
-  Value f32(double v) { return e.f32(v); }
-  Value i1(bool v) { return arith::ConstantIntOp::create(b, b.getI1Type(), v); }
-  Value notV(Value v) { return arith::XOrIOp::create(b, v, i1(true)); }
-  Value cmpf(arith::CmpFPredicate p, Value x, Value y) {
-    return arith::CmpFOp::create(b, p, x, y);
-  }
-  Value cmpi(arith::CmpIPredicate p, Value x, Value y) {
-    return arith::CmpIOp::create(b, p, x, y);
-  }
-
-  /// Logit `v` of row `i` of the current request, widened to f32.
-  Value logitAt(Value i, Value v) {
-    Value raw = memref::LoadOp::create(b, logits, ValueRange{req, i, v});
-    return raw.getType().isF32() ? raw
-                                 : arith::ExtFOp::create(b, b.getF32Type(), raw);
-  }
-
-  /// Philox word for (n, stream) of the current request.
-  Value philoxWord(Value n, uint32_t stream) {
-    Value n32 = arith::IndexCastOp::create(b, b.getI32Type(), n);
-    Value streamWord = arith::ConstantIntOp::create(
-        b, b.getI32Type(), static_cast<int32_t>(stream));
-    return emitPhiloxFirstWord(b, {n32, streamWord, offsetWords[0], offsetWords[1]},
-                               seedWords);
-  }
-
   Value uniformAt(Value i) {
     if (uniforms)
       return memref::LoadOp::create(b, uniforms, ValueRange{req, i});
     return emitUniformFromWord(b, philoxWord(i, kUniformStream));
-  }
-
-  Value exponentialAt(Value v) {
-    if (exponentials)
-      return memref::LoadOp::create(b, exponentials, ValueRange{req, v});
-    return emitExponentialFromWord(b, philoxWord(v, kExponentialStream));
-  }
-
-  /// First index of the largest `value(v)` over the vocabulary; NaN never
-  /// wins, and a row with nothing larger than -inf gives 0.
-  Value argmaxOver(llvm::function_ref<Value(Value)> value) {
-    ValueRange best = e.forLoop(
-        e.index(0), e.index(vocab), ValueRange{f32(-INFINITY), e.index(0)},
-        [&](Value v, ValueRange s) -> SmallVector<Value> {
-          Value x = value(v);
-          Value better = cmpf(arith::CmpFPredicate::OGT, x, s[0]);
-          return {arith::SelectOp::create(b, better, x, s[0]),
-                  arith::SelectOp::create(b, better, v, s[1])};
-        });
-    return best[1];
-  }
-
-  /// log-sum-exp of `logits[row] / T` (two streaming passes).
-  Value rowLse(Value i) {
-    Value maxScaled = e.forLoop(
-        e.index(0), e.index(vocab), ValueRange{f32(-INFINITY)},
-        [&](Value v, ValueRange s) -> SmallVector<Value> {
-          Value x = arith::MulFOp::create(b, logitAt(i, v), invTemp);
-          return {arith::MaximumFOp::create(b, s[0], x)};
-        })[0];
-    Value sum = e.forLoop(
-        e.index(0), e.index(vocab), ValueRange{f32(0.0)},
-        [&](Value v, ValueRange s) -> SmallVector<Value> {
-          Value x = arith::MulFOp::create(b, logitAt(i, v), invTemp);
-          Value p = math::ExpOp::create(b, arith::SubFOp::create(b, x, maxScaled));
-          return {arith::AddFOp::create(b, s[0], p)};
-        })[0];
-    return arith::AddFOp::create(b, maxScaled, math::LogOp::create(b, sum));
-  }
-
-  /// p_v of row `i`, given its log-sum-exp.
-  Value probAt(Value i, Value v, Value lse) {
-    Value x = arith::MulFOp::create(b, logitAt(i, v), invTemp);
-    return math::ExpOp::create(b, arith::SubFOp::create(b, x, lse));
-  }
-
-  Value raceOverProbs(Value i, Value lse) {
-    return argmaxOver([&](Value v) {
-      return arith::DivFOp::create(b, probAt(i, v, lse), exponentialAt(v));
-    });
   }
 
   /// The correction token after rejecting `draft` at row `i`: the race over
@@ -185,22 +233,9 @@ private:
 
   /// Whether the typical-acceptance test passes for probability `px`.
   Value typicalAccepts(Value i, Value lse, Value px) {
-    Value entropy = e.forLoop(
-        e.index(0), e.index(vocab), ValueRange{f32(0.0)},
-        [&](Value v, ValueRange s) -> SmallVector<Value> {
-          Value p = probAt(i, v, lse);
-          Value term = arith::MulFOp::create(
-              b, p,
-              math::LogOp::create(b, arith::AddFOp::create(b, p,
-                                                           f32(kEntropyOffset))));
-          return {arith::SubFOp::create(b, s[0], term)};
-        })[0];
-    double epsilon = op.getTypicalEpsilon().convertToDouble();
-    double alpha = op.getTypicalAlpha().convertToDouble();
-    Value threshold = arith::MinimumFOp::create(
-        b, f32(epsilon),
-        arith::MulFOp::create(
-            b, f32(alpha), math::ExpOp::create(b, arith::NegFOp::create(b, entropy))));
+    Value threshold =
+        typicalThreshold(i, lse, op.getTypicalEpsilon().convertToDouble(),
+                         op.getTypicalAlpha().convertToDouble());
     return cmpf(arith::CmpFPredicate::OGT, px, threshold);
   }
 
@@ -219,7 +254,7 @@ private:
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(ifGreedy.thenBlock());
     {
-      Value best = argmaxOver([&](Value v) { return logitAt(i, v); });
+      Value best = rowArgmax(i);
       Value bestI32 = arith::IndexCastOp::create(b, b.getI32Type(), best);
       memref::StoreOp::create(b, bestI32, tokens, ValueRange{req, i});
       scf::YieldOp::create(b, cmpi(arith::CmpIPredicate::eq, bestI32, draft));
@@ -268,7 +303,7 @@ private:
     auto ifGreedy = scf::IfOp::create(b, b.getIndexType(), greedy, true);
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(ifGreedy.thenBlock());
-    scf::YieldOp::create(b, argmaxOver([&](Value v) { return logitAt(i, v); }));
+    scf::YieldOp::create(b, rowArgmax(i));
     b.setInsertionPointToStart(ifGreedy.elseBlock());
     if (mode == tok::VerifyMode::greedy)
       scf::YieldOp::create(b, e.index(0)); // unreachable
@@ -284,10 +319,9 @@ private:
     req = row;
     int64_t maxDrafts = rows - 1;
     Value k = e.loadClampedCount(numDraft, req, e.index(maxDrafts));
-    Value temp = temperature
-                     ? Value(memref::LoadOp::create(b, temperature, ValueRange{req}))
-                     : f32(1.0);
-    invTemp = arith::DivFOp::create(b, f32(1.0), temp);
+    temp = temperature
+               ? Value(memref::LoadOp::create(b, temperature, ValueRange{req}))
+               : f32(1.0);
     // Greedy when asked to, or when the temperature is not positive (NaN too).
     greedy = notV(cmpf(arith::CmpFPredicate::OGT, temp, f32(0.0)));
     if (mode == tok::VerifyMode::greedy)
@@ -295,11 +329,7 @@ private:
     if (isGreedy)
       greedy = arith::OrIOp::create(
           b, greedy, memref::LoadOp::create(b, isGreedy, ValueRange{req}));
-    if (seed) {
-      seedWords = splitI64(b, memref::LoadOp::create(b, seed, ValueRange{req}));
-      offsetWords =
-          splitI64(b, memref::LoadOp::create(b, offset, ValueRange{req}));
-    }
+    loadPhiloxKey();
 
     // State: drafts accepted so far, and whether a draft was rejected.
     ValueRange state = e.forLoop(
@@ -335,15 +365,11 @@ private:
   }
 
   tok::SpecVerifyOp op;
-  ImplicitLocOpBuilder &b;
-  LoopEmitter e;
-  int64_t batch = 0, rows = 0, vocab = 0;
+  int64_t batch = 0, rows = 0;
   tok::VerifyMode mode = tok::VerifyMode::rejection;
-  Value logits, drafts, numDraft, draftProbs, temperature, isGreedy, uniforms,
-      exponentials, seed, offset, tokens, accepted, emitted;
-  // Per-request values, valid while lowering one request.
-  Value req, invTemp, greedy;
-  std::array<Value, 2> seedWords, offsetWords;
+  Value drafts, numDraft, draftProbs, temperature, isGreedy, uniforms, tokens,
+      accepted, emitted;
+  Value greedy; // per request
 };
 
 } // namespace

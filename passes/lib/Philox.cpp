@@ -63,17 +63,18 @@ Value emitUniformFromWord(ImplicitLocOpBuilder &b, Value w) {
 }
 
 Value emitExponentialFromWord(ImplicitLocOpBuilder &b, Value w) {
+  // In f64, where (top24 + 0.5) * 2^-24 is exact and strictly below 1; in
+  // f32 the top value would round to 1 and give E = -0.0.
+  FloatType f64 = b.getF64Type();
   Value top24 = arith::ShRUIOp::create(b, w, constI32(b, 8));
-  Value asFloat = arith::UIToFPOp::create(b, b.getF32Type(), top24);
-  // (top24 + 0.5) * 2^-24 is in (0, 1): the log is finite and negative.
+  Value asDouble = arith::UIToFPOp::create(b, f64, top24);
   Value open = arith::MulFOp::create(
       b,
-      arith::AddFOp::create(b, asFloat,
-                            arith::ConstantFloatOp::create(
-                                b, b.getF32Type(), llvm::APFloat(0.5f))),
-      arith::ConstantFloatOp::create(b, b.getF32Type(),
-                                     llvm::APFloat(0x1.0p-24f)));
-  return arith::NegFOp::create(b, math::LogOp::create(b, open));
+      arith::AddFOp::create(
+          b, asDouble, arith::ConstantFloatOp::create(b, f64, llvm::APFloat(0.5))),
+      arith::ConstantFloatOp::create(b, f64, llvm::APFloat(0x1.0p-24)));
+  Value exponential = arith::NegFOp::create(b, math::LogOp::create(b, open));
+  return arith::TruncFOp::create(b, b.getF32Type(), exponential);
 }
 
 std::array<Value, 2> splitI64(ImplicitLocOpBuilder &b, Value value) {

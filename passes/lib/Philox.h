@@ -24,7 +24,8 @@ mlir::Value emitPhiloxFirstWord(mlir::ImplicitLocOpBuilder &b,
 /// `(w >> 8) * 2^-24`: a uniform f32 in [0, 1) from a Philox word.
 mlir::Value emitUniformFromWord(mlir::ImplicitLocOpBuilder &b, mlir::Value w);
 
-/// `-log(((w >> 8) + 0.5) * 2^-24)`: a standard exponential f32 (> 0).
+/// `-log(((w >> 8) + 0.5) * 2^-24)` evaluated in f64 and rounded to f32: a
+/// standard exponential (> 0).
 mlir::Value emitExponentialFromWord(mlir::ImplicitLocOpBuilder &b,
                                     mlir::Value w);
 

@@ -8,7 +8,7 @@ plain loop-over-rows code that visibly matches the written semantics, in
 float64 (similarities, merged values) or Python integers (plans).
 
   bipartite_plan(metric, r=None, threshold=None, class_token, distill_token,
-                 exact=False)
+                 exact=False)   (exact: one flag, or one per batch row)
       -> (parent [B, N] int32, count [B] int32, info: one dict per batch row)
   scatter_merge(parent, count, sources, sizes, reduction, capacity)
       -> (merged [per source, [B, C, ...] float64], bounds [per source, [B, C]],
@@ -19,13 +19,15 @@ float64 (similarities, merged values) or Python integers (plans).
 Pinned readings used here (see the report that came with this file):
   * NaN similarities never win: they act as -inf in the argmax and in the
     rank, so an A row whose similarities are all NaN has best = -inf and
-    dst = 0 (the first column), and ranks with the -inf rows by index.
+    dst = the first candidate column (B[0], or B[1] with distill_token), and
+    ranks with the -inf rows by index.
   * class_token: A[0] is never a source, even when other A rows tie with it
     at -inf (NaN rows); the sources are the first r' of the rank without A[0].
-  * distill_token with only masked (-inf) columns left for a source (N = 3:
-    B = {token 1}) contradicts "B[0] is never a destination"; such rows are
-    reported as a spec conflict and not compared.
-  * threshold mode with no source is the identity (r' = 0), like r <= 0.
+  * distill_token with N = 3 (B = {token 1}, the distillation token) leaves
+    no eligible destination: the plan is the identity, whatever r is.
+  * `r' <= 0 is the identity` concerns a fixed r (r' is its clamped value);
+    in threshold mode a row without a source still comes out as A[unmerged]
+    (rank order, or index order with class_token) then B.
 
 Near-ties: Winnow computes similarities in fp32, so two candidates whose
 float64 similarities differ by less than `sim_tol(Cm)` may come out in
@@ -58,7 +60,11 @@ def sim_tol(cm):
     return 1e-6 + (cm + 4) * U32
 
 
-def effective_r(N, r, n_protected):
+def effective_r(N, r, n_protected, distill_token=False):
+    """r' = min(r, (N - protected) // 2), and 0 without an eligible
+    destination (every B token is the distillation token)."""
+    if N // 2 - int(bool(distill_token)) <= 0:
+        return 0
     return max(0, min(int(r), (N - n_protected) // 2))
 
 
@@ -90,7 +96,7 @@ def _plan_row(m, r, threshold, class_token, distill_token, exact):
         return identity
     n_prot = int(class_token) + int(distill_token)
     if threshold is None:
-        r_eff = effective_r(N, r, n_prot)
+        r_eff = effective_r(N, r, n_prot, distill_token)
         if r_eff <= 0:
             return identity
     A = list(range(0, N, 2))
@@ -114,7 +120,7 @@ def _plan_row(m, r, threshold, class_token, distill_token, exact):
             if masked or np.isnan(s) or ka == "nan" or kb == "nan":
                 S[a, b], K[a][b] = NEG_INF, "-inf"   # NaN never wins: as -inf
             elif ka is None or kb is None:
-                S[a, b], K[a][b] = 0.0, "zero"
+                S[a, b], K[a][b] = 0.0, ("exact", 0.0) if exact else "zero"
             else:
                 S[a, b] = s
                 K[a][b] = ("exact", s) if exact else tuple(sorted((ka, kb)))
@@ -124,13 +130,14 @@ def _plan_row(m, r, threshold, class_token, distill_token, exact):
 
     # best / dst: the first maximal column.
     best, dst, bkey = [], [], []
+    cols = list(range(1 if distill_token else 0, Nb))  # B[0] is never a destination
     for a in range(Na):
         row = S[a]
-        mx = float(np.max(row)) if Nb else NEG_INF
-        d = int(np.argmax(row == mx)) if Nb else 0
-        key = K[a][d] if Nb else "-inf"
+        mx = max((row[b] for b in cols), default=NEG_INF)
+        d = next((b for b in cols if row[b] == mx), 0)  # the first maximal column
+        key = K[a][d] if cols else "-inf"
         if mx != NEG_INF:
-            near = [b for b in range(Nb) if row[b] >= mx - tol]
+            near = [b for b in cols if row[b] >= mx - tol]
             if any(not same(K[a][b], key) for b in near):
                 key = ("amb", a)
                 info["why"].append("dst of A[%d] (token %d) within %.1e" % (a, A[a], tol))
@@ -151,9 +158,9 @@ def _plan_row(m, r, threshold, class_token, distill_token, exact):
                 info["ambiguous"] = True
                 info["why"].append("best of A[%d] = %.9g within %.1e of the threshold" % (
                     a, best[a], tol))
-        if not sources:
-            info["r_eff"] = 0
-            return identity
+        # No source in threshold mode is not the identity: r' (and its
+        # identity rule) belongs to a fixed r; the output is still
+        # A[unmerged] (rank order, or index order with class_token) then B.
     src_set = set(sources)
     unmerged = [a for a in rank if a not in src_set]
     if class_token:
@@ -168,11 +175,11 @@ def _plan_row(m, r, threshold, class_token, distill_token, exact):
         if a in amb_dst:
             info["ambiguous"] = True
             info["why"].append("dst of source A[%d] (token %d) within %.1e" % (a, A[a], tol))
-        if distill_token and dst[a] == 0 and best[a] == NEG_INF:
+        if not cols:
             info["ambiguous"] = True
             info["conflict"] = True
-            info["why"].append("spec conflict: source token %d has only masked (-inf/NaN) "
-                               "destinations, distill_token forbids B[0]" % A[a])
+            info["why"].append("spec conflict: r' = %d but the only B token is the "
+                               "distillation token, which is never a destination" % len(sources))
     for i in range(Na):
         for j in range(i + 1, Na):
             a1, a2 = rank[i], rank[j]
@@ -211,8 +218,10 @@ def bipartite_plan(metric, r=None, threshold=None, class_token=False, distill_to
     parent = np.zeros((B, N), np.int32)
     count = np.zeros((B,), np.int32)
     infos = []
+    ex = list(exact) if isinstance(exact, (list, tuple, np.ndarray)) else [exact] * B
     for b in range(B):
-        p, c, info = _plan_row(metric[b], r, threshold, class_token, distill_token, exact)
+        p, c, info = _plan_row(metric[b], r, threshold, class_token, distill_token,
+                               bool(ex[b % len(ex)]))
         parent[b] = p
         count[b] = c
         infos.append(info)
@@ -223,7 +232,8 @@ def plan_capacity(N, r=None, threshold=None, class_token=False, distill_token=Fa
     """N - r' for a fixed r, N for a threshold (the op's getMaxOutputRows)."""
     if threshold is not None:
         return N
-    return N - effective_r(N, r, int(class_token) + int(distill_token))
+    return N - effective_r(N, r, int(class_token) + int(distill_token),
+                           distill_token)
 
 
 # ---------------------------------------------------------------------------
@@ -349,8 +359,10 @@ def _self_test():
     assert p[0].tolist() == [1, 1, 0, 2] and n[0] == 3, p
     p, n, _ = bipartite_plan(m, threshold=0.5)
     assert p[0].tolist() == [0, 0, 1, 1] and n[0] == 2, p
-    p, n, _ = bipartite_plan(m, threshold=2.0)        # no source: identity
-    assert p[0].tolist() == [0, 1, 2, 3] and n[0] == 4
+    p, n, _ = bipartite_plan(m, threshold=2.0)        # no source: A (rank order), then B
+    assert p[0].tolist() == [0, 2, 1, 3] and n[0] == 4, p
+    p, n, _ = bipartite_plan(m, threshold=2.0, class_token=True)  # A by index, then B
+    assert p[0].tolist() == [0, 2, 1, 3] and n[0] == 4, p
     for r in (0, -3):
         p, n, _ = bipartite_plan(m, r=r)
         assert p[0].tolist() == [0, 1, 2, 3] and n[0] == 4

@@ -42,7 +42,6 @@ import time
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import run_prune_oracle as rpo  # noqa: E402
 import run_verify_oracle as rvo  # noqa: E402
 
 B, K, V = 100000, 2, 7

@@ -24,8 +24,8 @@ func.func @plan_neither_r_nor_threshold(%m: tensor<2x8x4xf32>) {
 
 func.func @plan_both_r_and_threshold(%m: tensor<2x8x4xf32>) {
   // expected-error @+1 {{'tok.bipartite_plan' op expected exactly one of 'r' and 'threshold'}}
-  tok.bipartite_plan %m {r = 1, threshold = 0.5
-      : f64} : (tensor<2x8x4xf32>) -> (tensor<2x8xi32>, tensor<2xi32>)
+  tok.bipartite_plan %m {r = 1, threshold = 0.5 : f64}
+      : (tensor<2x8x4xf32>) -> (tensor<2x8xi32>, tensor<2xi32>)
   return
 }
 
@@ -34,8 +34,8 @@ func.func @plan_both_r_and_threshold(%m: tensor<2x8x4xf32>) {
 func.func @plan_threshold_nan(%m: tensor<2x8x4xf32>) {
   // 0x7FF8000000000000 is a quiet NaN.
   // expected-error @+1 {{'tok.bipartite_plan' op expected a threshold that is not NaN}}
-  tok.bipartite_plan %m {threshold = 0x7FF8000000000000
-      : f64} : (tensor<2x8x4xf32>) -> (tensor<2x8xi32>, tensor<2xi32>)
+  tok.bipartite_plan %m {threshold = 0x7FF8000000000000 : f64}
+      : (tensor<2x8x4xf32>) -> (tensor<2x8xi32>, tensor<2xi32>)
   return
 }
 
@@ -125,8 +125,8 @@ func.func @plan_count_f32(%m: tensor<2x8x4xf32>) {
 
 func.func @plan_r_i32(%m: tensor<2x8x4xf32>) {
   // expected-error @+1 {{'tok.bipartite_plan' op attribute 'r' failed to satisfy constraint: 64-bit signless integer attribute}}
-  tok.bipartite_plan %m {r = 1
-      : i32} : (tensor<2x8x4xf32>) -> (tensor<2x8xi32>, tensor<2xi32>)
+  tok.bipartite_plan %m {r = 1 : i32}
+      : (tensor<2x8x4xf32>) -> (tensor<2x8xi32>, tensor<2xi32>)
   return
 }
 
@@ -134,8 +134,8 @@ func.func @plan_r_i32(%m: tensor<2x8x4xf32>) {
 
 func.func @plan_threshold_f32(%m: tensor<2x8x4xf32>) {
   // expected-error @+1 {{'tok.bipartite_plan' op attribute 'threshold' failed to satisfy constraint: 64-bit float attribute}}
-  tok.bipartite_plan %m {threshold = 0.5
-      : f32} : (tensor<2x8x4xf32>) -> (tensor<2x8xi32>, tensor<2xi32>)
+  tok.bipartite_plan %m {threshold = 0.5 : f32}
+      : (tensor<2x8x4xf32>) -> (tensor<2x8xi32>, tensor<2xi32>)
   return
 }
 
@@ -143,8 +143,8 @@ func.func @plan_threshold_f32(%m: tensor<2x8x4xf32>) {
 
 func.func @plan_class_token_not_unit(%m: tensor<2x8x4xf32>) {
   // expected-error @+1 {{'tok.bipartite_plan' op attribute 'class_token' failed to satisfy constraint: unit attribute}}
-  tok.bipartite_plan %m {r = 1, class_token = 1
-      : i64} : (tensor<2x8x4xf32>) -> (tensor<2x8xi32>, tensor<2xi32>)
+  tok.bipartite_plan %m {r = 1, class_token = 1 : i64}
+      : (tensor<2x8x4xf32>) -> (tensor<2x8xi32>, tensor<2xi32>)
   return
 }
 
@@ -362,7 +362,8 @@ func.func @merge_reduction_wrong_enum(%p: tensor<2x8xi32>, %n: tensor<2xi32>, %x
 
 func.func @merge_reduction_unknown(%p: tensor<2x8xi32>, %n: tensor<2xi32>, %x: tensor<2x8x3xf32>) {
   // Not a merge_reduction keyword (a parse error).
-  // expected-error @+1 {{expected ::winnow::tok::MergeReduction to be one of: sum, mean, weighted_mean, amax}}
+  // expected-error @+2 {{expected ::winnow::tok::MergeReduction to be one of: sum, mean, weighted_mean, amax}}
+  // expected-error @+1 {{failed to parse Tok_MergeReductionAttr parameter 'value'}}
   tok.scatter_merge %p, %n gather(%x) {reduction = #tok<merge_reduction median>}
       : (tensor<2x8xi32>, tensor<2xi32>, tensor<2x8x3xf32>) -> (tensor<2x5x3xf32>, tensor<2x5xf32>)
   return

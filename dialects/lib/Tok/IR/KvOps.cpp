@@ -21,10 +21,12 @@ LogicalResult KvSelectOp::verify() {
   int64_t heads = slots.getDimSize(1), capacity = slots.getDimSize(2);
   if (failed(verifyShape(*this, getCount(), "count", {batch, heads})))
     return failure();
-  if (getSinks() < 0 || getWindow() < 0 || getHeavy() < 0)
+  // The accessors return the attributes as unsigned: read them signed.
+  int64_t sinks = getSinksAttr().getInt(), window = getWindowAttr().getInt();
+  int64_t heavy = getHeavyAttr().getInt();
+  if (sinks < 0 || window < 0 || heavy < 0)
     return emitOpError() << "expected non-negative sinks, window and heavy, got "
-                         << getSinks() << ", " << getWindow() << " and "
-                         << getHeavy();
+                         << sinks << ", " << window << " and " << heavy;
   std::optional<int64_t> tokens;
   if (Value scores = getScores()) {
     auto type = cast<RankedTensorType>(scores.getType());
@@ -34,7 +36,7 @@ LogicalResult KvSelectOp::verify() {
                            << heads << "xTxf32, got "
                            << shapeString(type.getShape()) << "xf32";
     tokens = type.getDimSize(2);
-  } else if (getHeavy() != 0) {
+  } else if (heavy != 0) {
     return emitOpError() << "heavy hitters need scores";
   }
   if (Value separators = getSeparators()) {
@@ -47,13 +49,24 @@ LogicalResult KvSelectOp::verify() {
                            << "xi1";
     tokens = type.getDimSize(1);
   }
+  if (auto size = getCacheSizeAttr()) {
+    if (tokens && *tokens != size.getInt())
+      return emitOpError() << "expected cache_size " << size.getInt()
+                           << " to match the scores/separators length "
+                           << *tokens;
+    if (size.getInt() < 0)
+      return emitOpError() << "expected a non-negative cache_size, got "
+                           << size.getInt();
+    tokens = size.getInt();
+  }
   if (!tokens)
-    return emitOpError()
-           << "expected scores or separators to give the cache length T";
-  int64_t needed = getSeparators()
-                       ? *tokens
-                       : std::min<int64_t>(*tokens, getSinks() + getWindow() +
-                                                        getHeavy());
+    return emitOpError() << "expected scores, separators or cache_size to "
+                            "give the cache length T";
+  // Saturating: each term is at most T once clamped.
+  int64_t kept = std::min(*tokens, sinks) + std::min(*tokens, window) +
+                 std::min(*tokens, heavy);
+  int64_t needed =
+      getSeparators() ? *tokens : std::min<int64_t>(*tokens, kept);
   if (capacity < needed)
     return emitOpError() << "expected a slot capacity of at least " << needed
                          << " (the most slots this selection can keep), got "

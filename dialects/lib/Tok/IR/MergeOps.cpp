@@ -17,6 +17,11 @@ int64_t BipartitePlanOp::getNumProtected() {
 
 int64_t BipartitePlanOp::getEffectiveR() {
   int64_t tokens = getMetric().getType().getDimSize(1);
+  // Without an eligible destination (N = 3 with a distillation token) no
+  // token can merge.
+  int64_t destinations = tokens / 2 - (getDistillToken() ? 1 : 0);
+  if (destinations <= 0)
+    return 0;
   int64_t r = getR() ? static_cast<int64_t>(*getR()) : 0;
   return std::max<int64_t>(0,
                            std::min(r, (tokens - getNumProtected()) / 2));

@@ -68,3 +68,64 @@ LogicalResult SpecVerifyOp::verify() {
                          << epsilon << " and " << alpha;
   return success();
 }
+
+LogicalResult TreeVerifyOp::verify() {
+  auto logits = getLogits().getType();
+  if (logits.getRank() != 3)
+    return emitOpError() << "expected logits of rank 3 [B, T, V], got rank "
+                         << logits.getRank();
+  int64_t batch = logits.getDimSize(0), nodes = logits.getDimSize(1);
+  int64_t vocab = logits.getDimSize(2);
+  if (nodes < 1 || vocab < 1)
+    return emitOpError() << "expected at least one tree node and one token";
+  if (failed(verifyShape(*this, getTreeTokens(), "tree_tokens",
+                         {batch, nodes})) ||
+      failed(verifyShape(*this, getParents(), "parents", {batch, nodes})) ||
+      failed(verifyPerBatch(*this, getNumNodes(), "num_nodes", batch)) ||
+      failed(verifyPerBatch(*this, getTemperature(), "temperature", batch)) ||
+      failed(verifyPerBatch(*this, getSeed(), "seed", batch)) ||
+      failed(verifyPerBatch(*this, getOffset(), "offset", batch)) ||
+      failed(verifyPerBatch(*this, getNumAccepted(), "num_accepted", batch)) ||
+      failed(verifyPerBatch(*this, getNumEmitted(), "num_emitted", batch)))
+    return failure();
+  if (Value e = getExponentials())
+    if (failed(verifyShape(*this, e, "exponentials", {batch, vocab})))
+      return failure();
+  auto tokens = getTokens().getType();
+  if (tokens.getRank() != 2 || tokens.getDimSize(0) != batch ||
+      tokens.getDimSize(1) < nodes)
+    return emitOpError() << "expected tokens of shape " << batch
+                         << "xCxi32 with C >= " << nodes << ", got "
+                         << shapeString(tokens.getShape()) << "xi32";
+  if (failed(verifyShape(*this, getAcceptNodes(), "accept_nodes",
+                         tokens.getShape())))
+    return failure();
+  bool philox = getSeed() || getOffset();
+  if (philox && !(getSeed() && getOffset()))
+    return emitOpError() << "expected both seed and offset for Philox noise";
+  if (philox && getExponentials())
+    return emitOpError()
+           << "expected either explicit noise or seed/offset, not both";
+  switch (getMode()) {
+  case VerifyMode::greedy:
+    if (philox || getExponentials() || getTemperature())
+      return emitOpError()
+             << "greedy tree verification takes no noise or temperature";
+    break;
+  case VerifyMode::typical:
+    if (!philox && !getExponentials())
+      return emitOpError() << "typical acceptance needs exponentials, or seed "
+                              "and offset";
+    break;
+  case VerifyMode::rejection:
+    return emitOpError() << "rejection sampling over trees is not supported; "
+                            "use greedy or typical";
+  }
+  double epsilon = getTypicalEpsilon().convertToDouble();
+  double alpha = getTypicalAlpha().convertToDouble();
+  if (!(epsilon > 0.0) || !(alpha > 0.0))
+    return emitOpError() << "expected positive typical_epsilon and "
+                            "typical_alpha, got "
+                         << epsilon << " and " << alpha;
+  return success();
+}

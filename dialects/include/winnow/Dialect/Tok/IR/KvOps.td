@@ -25,16 +25,19 @@ def Tok_KvSelectOp : Tok_Op<"kv_select", [Pure, AttrSizedOperandSegments]> {
     sinks   = { t < min(sinks, len_b) }                         StreamingLLM
     window  = { max(len_b - window, 0) <= t < len_b }          StreamingLLM
     seps    = { t < len_b : separators[b, t] }                  SepLLM
-    heavy   = the `heavy` best of the other valid slots by
-              scores[b, h, t], larger first, ties to the lower
-              slot, NaN ranked with -inf                        H2O
+    heavy   = the `heavy` best of the valid slots that are not
+              sinks, window or separators, by scores[b, h, t],
+              larger first, ties to the lower slot, NaN ranked
+              with -inf                                         H2O
     kept    = sinks U window U seps U heavy, ascending
     ```
     Results: `slots : [B, H, C] i32` padded with `-1` and
     `count : [B, H] i32`. Without `scores`, every head keeps the same slots
     (`heavy` must then be 0). Each head ranks its own accumulated attention,
     and batch rows never mix (H2O's reference sums over the batch).
-    A cache no longer than `sinks + window` keeps everything.
+    A cache no longer than `sinks + window` keeps everything. `T` comes
+    from `scores` or `separators`, or from `cache_size` when neither is
+    given (plain StreamingLLM); `H` comes from the result type.
 
     The capacity `C` must hold `min(T, sinks + window + heavy)`, or `T`
     with separators.
@@ -51,7 +54,8 @@ def Tok_KvSelectOp : Tok_Op<"kv_select", [Pure, AttrSizedOperandSegments]> {
                        Optional<Tok_BoolTensor>:$separators,
                        DefaultValuedAttr<I64Attr, "0">:$sinks,
                        DefaultValuedAttr<I64Attr, "0">:$window,
-                       DefaultValuedAttr<I64Attr, "0">:$heavy);
+                       DefaultValuedAttr<I64Attr, "0">:$heavy,
+                       OptionalAttr<I64Attr>:$cache_size);
   let results = (outs Tok_I32Tensor:$slots, Tok_I32Tensor:$count);
   let assemblyFormat = [{
     $lengths (`scores` $scores^)? (`separators` $separators^)? attr-dict
@@ -78,6 +82,8 @@ def Tok_KvGatherOp : Tok_Op<"kv_gather", [Pure]> {
                                            pre-RoPE keys by cache slot)
                        = -1               past the count or for a bad slot
     ```
+    A slot is bad when it is negative or `>= T`; with no cache operand there
+    is no `T`, and every non-negative slot is kept as its own position.
     The cache is never modified: DyCoke-style selection is a per-step view.
 
     ```mlir

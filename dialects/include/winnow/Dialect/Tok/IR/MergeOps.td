@@ -44,8 +44,13 @@ def Tok_BipartitePlanOp : Tok_Op<"bipartite_plan", [Pure]> {
     parent  = its own output row for unmerged A and for B; the output row
               of B[dst[a]] for a source a
     ```
-    `r' <= 0` (and `N <= 1`) is the identity: `parent[i] = i`,
-    `count = N`, original order. `count = N - r'` with a fixed `r`.
+    `r' <= 0` is the identity: `parent[i] = i`, `count = N`, original
+    order; so are `N <= 1` and a distillation token that leaves no eligible
+    destination (`N = 3`). `count = N - r'` with a fixed `r`. A threshold
+    that selects no source still reorders (unmerged A, then B). The class
+    token ranks below every other A token, NaN rows included, so it is
+    never chosen. A row whose similarities are all NaN has `best = -inf`
+    and `dst` = the first eligible B token.
 
     The capacity of merged tensors downstream is `N - r'` for a fixed `r`
     and `N` for a threshold; the plan itself is `[B, N]`.

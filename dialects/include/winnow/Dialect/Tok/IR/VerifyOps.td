@@ -64,8 +64,9 @@ def Tok_SpecVerifyOp : Tok_Op<"spec_verify",
     `key = (lo32(seed[b]), hi32(seed[b]))` and counter
     `(n, stream, lo32(offset[b]), hi32(offset[b]))`, let `w` be the first
     output word. Then `u[b, i] = (w >> 8) * 2^-24` with `n = i`,
-    `stream = 0`, and `E[b, v] = -log(((w >> 8) + 0.5) * 2^-24)` with
-    `n = v`, `stream = 1`.
+    `stream = 0`, and `E[b, v] = -log(((w >> 8) + 0.5) * 2^-24)`, evaluated
+    in f64 and rounded to f32 (so it is always > 0), with `n = v`,
+    `stream = 1`.
 
     ```mlir
     %tok, %acc, %emit = tok.spec_verify %logits, %drafts, %nd
@@ -98,6 +99,77 @@ def Tok_SpecVerifyOp : Tok_Op<"spec_verify",
     (`draft_probs` $draft_probs^)? (`temperature` $temperature^)?
     (`is_greedy` $is_greedy^)? (`uniforms` $uniforms^)?
     (`exponentials` $exponentials^)? (`seed` $seed^)? (`offset` $offset^)?
+    attr-dict `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
+def Tok_TreeVerifyOp : Tok_Op<"tree_verify",
+    [Pure, AttrSizedOperandSegments]> {
+  let summary = "token-tree verification (Medusa, EAGLE, Token Recycling)";
+  let description = [{
+    Verifies a tree of draft tokens per request in one pass over the target
+    logits of its nodes and returns the longest accepted root-to-leaf
+    prefix, the next token, and the tree nodes to keep in the KV cache.
+
+    Operands: `logits : [B, T, V]` (row `i` is the target distribution after
+    node `i`), `tree_tokens : [B, T] i32` (node 0 is the root, the last
+    committed token), `parents : [B, T] i32`, `num_nodes : [B] i32`
+    (clamped to `[1, T]`; nodes past it are padding and never read); for
+    `typical` mode, noise as in `tok.spec_verify` (`exponentials : [B, V]`
+    or `seed`/`offset`) and an optional `temperature : [B] f32`.
+
+    Semantics (ops-reference §4.3, §8 "Tree"):
+    ```
+    node i >= 1 is in the tree iff 0 <= parents[i] < i and its parent is
+    match(i)  = greedy : tree_tokens[i] == argmax_v logits[parent(i), v]
+                typical: tree_tokens[i] passes the Medusa test of
+                         p = softmax(logits[parent(i)] / T)   (spec_verify)
+                (a token of -1, or outside [0, V), never matches)
+    ok(0) = true,  ok(i) = ok(parent(i)) and match(i)
+    every leaf (a tree node without children) scores the number of ok
+    nodes on its path below the root
+    best  = the highest-scoring leaf; ties: (typical) the larger sum of
+            log p over the accepted prefix, then the lower leaf index
+    ```
+    Results (capacity `C >= T`, padded with `-1`):
+    * `tokens : [B, C] i32`: the accepted tokens below the root, then the
+      next token: `argmax` (greedy) or the exponential race over `p`
+      (typical) of the last accepted node's row;
+    * `accept_nodes : [B, C] i32`: the root and the accepted nodes, in
+      depth order: the KV slots to compact (`prefix_len + node`);
+    * `num_accepted : [B] i32` (the best score) and `num_emitted`
+      (`num_accepted + 1`).
+
+    This is path semantics, as Medusa's and EAGLE's `evaluate_posterior`,
+    not a first-matching-child walk: the two differ when a node has
+    duplicate children.
+
+    ```mlir
+    %tok, %nodes, %acc, %emit = tok.tree_verify %logits, %tree, %parents, %n
+        {mode = #tok<verify_mode greedy>}
+        : (tensor<4x64x32000xbf16>, tensor<4x64xi32>, tensor<4x64xi32>,
+           tensor<4xi32>)
+        -> (tensor<4x64xi32>, tensor<4x64xi32>, tensor<4xi32>, tensor<4xi32>)
+    ```
+  }];
+  let arguments = (ins
+    Tok_ChunkActivation:$logits, Tok_I32Tensor:$tree_tokens,
+    Tok_I32Tensor:$parents, Tok_I32Tensor:$num_nodes,
+    Optional<Tok_F32Tensor>:$temperature,
+    Optional<Tok_F32Tensor>:$exponentials,
+    Optional<Tok_I64Tensor>:$seed,
+    Optional<Tok_I64Tensor>:$offset,
+    DefaultValuedAttr<Tok_VerifyModeAttr,
+                      "::winnow::tok::VerifyMode::greedy">:$mode,
+    DefaultValuedAttr<F64Attr, "0.09">:$typical_epsilon,
+    DefaultValuedAttr<F64Attr, "0.3">:$typical_alpha);
+  let results = (outs Tok_I32Tensor:$tokens, Tok_I32Tensor:$accept_nodes,
+                      Tok_I32Tensor:$num_accepted, Tok_I32Tensor:$num_emitted);
+  let assemblyFormat = [{
+    $logits `,` $tree_tokens `,` $parents `,` $num_nodes
+    (`temperature` $temperature^)? (`exponentials` $exponentials^)?
+    (`seed` $seed^)? (`offset` $offset^)?
     attr-dict `:` functional-type(operands, results)
   }];
   let hasVerifier = 1;

@@ -1,0 +1,178 @@
+// RUN: winnow-opt %s --split-input-file --tok-lower-to-loops --cse | FileCheck %s
+
+// tok.kv_select with heavy hitters: per (batch row, head) the threshold of
+// the `heavy` best candidates is found by a radix select over the
+// order-preserving bits of the fp32 scores (NaN mapped to -inf's bits, -0.0
+// to +0.0) with one 256-bin histogram on the stack (4 passes of 8 bits);
+// one final pass writes the kept slots (sinks, window, or above the
+// threshold / at it with the lowest slots), pads with -1 and stores the
+// count. Only the 256-bin histogram is allocated as scratch.
+// CHECK-LABEL: func.func @select_heavy
+// CHECK-SAME: (%[[L:.*]]: tensor<2xi32>, %[[S:.*]]: tensor<2x3x16xf32>)
+// CHECK-DAG: %[[LB:.*]] = bufferization.to_buffer %[[L]] read_only : tensor<2xi32> to memref<2xi32>
+// CHECK-DAG: %[[SB:.*]] = bufferization.to_buffer %[[S]] read_only : tensor<2x3x16xf32> to memref<2x3x16xf32>
+// CHECK-DAG: %[[SLOTS:.*]] = memref.alloc() {alignment = 64 : i64} : memref<2x3x7xi32>
+// CHECK-DAG: %[[CNT:.*]] = memref.alloc() {alignment = 64 : i64} : memref<2x3xi32>
+// CHECK-DAG: %[[HIST:.*]] = memref.alloca() : memref<256xi32>
+// CHECK-NOT: memref.alloc
+// CHECK: scf.for %[[B:.*]] =
+// CHECK: memref.load %[[LB]][%[[B]]] : memref<2xi32>
+// CHECK: arith.maxsi
+// CHECK: arith.minsi
+// CHECK: scf.for %[[H:.*]] =
+// CHECK: memref.store %{{.*}}, %[[HIST]][%{{.*}}] : memref<256xi32>
+// CHECK: memref.load %[[SB]][%[[B]], %[[H]], %{{.*}}] : memref<2x3x16xf32>
+// CHECK: arith.bitcast %{{.*}} : f32 to i32
+// CHECK: arith.cmpf uno
+// CHECK: arith.constant -8388608 : i32
+// CHECK: arith.constant 24 : i32
+// CHECK: memref.load %[[HIST]]
+// CHECK: memref.store %{{.*}}, %[[HIST]]
+// CHECK: arith.constant 16 : i32
+// CHECK: arith.constant 8 : i32
+// CHECK: memref.store %{{.*}}, %[[SLOTS]][%[[B]], %[[H]], %{{.*}}] : memref<2x3x7xi32>
+// CHECK: arith.constant -1 : i32
+// CHECK: memref.store %{{.*}}, %[[SLOTS]][%[[B]], %[[H]], %{{.*}}] : memref<2x3x7xi32>
+// CHECK: memref.store %{{.*}}, %[[CNT]][%[[B]], %[[H]]] : memref<2x3xi32>
+// CHECK: bufferization.to_tensor %[[SLOTS]] restrict writable
+// CHECK: bufferization.to_tensor %[[CNT]] restrict writable
+// CHECK-NOT: tok.
+func.func @select_heavy(%len: tensor<2xi32>, %s: tensor<2x3x16xf32>) -> (tensor<2x3x7xi32>, tensor<2x3xi32>) {
+  %sl, %n = tok.kv_select %len scores %s {sinks = 1, window = 2, heavy = 4}
+      : (tensor<2xi32>, tensor<2x3x16xf32>) -> (tensor<2x3x7xi32>, tensor<2x3xi32>)
+  return %sl, %n : tensor<2x3x7xi32>, tensor<2x3xi32>
+}
+
+// -----
+
+// Without scores (SepLLM: separators, sinks, window) there is no histogram
+// and no scratch: one pass per (row, head) ORs sinks, window and the
+// separator bit of valid slots, then pads with -1.
+// CHECK-LABEL: func.func @select_separators
+// CHECK-SAME: (%[[L:.*]]: tensor<2xi32>, %[[SEP:.*]]: tensor<2x16xi1>)
+// CHECK-DAG: %[[SB:.*]] = bufferization.to_buffer %[[SEP]] read_only : tensor<2x16xi1> to memref<2x16xi1>
+// CHECK-DAG: %[[SLOTS:.*]] = memref.alloc() {alignment = 64 : i64} : memref<2x3x16xi32>
+// CHECK-DAG: %[[CNT:.*]] = memref.alloc() {alignment = 64 : i64} : memref<2x3xi32>
+// CHECK-NOT: memref.alloca
+// CHECK-NOT: 256
+// CHECK: scf.for %[[B:.*]] =
+// CHECK: scf.for %[[H:.*]] =
+// CHECK: scf.for %[[T:.*]] = {{.*}} iter_args(
+// CHECK: memref.load %[[SB]][%[[B]], %[[T]]] : memref<2x16xi1>
+// CHECK: arith.ori
+// CHECK: scf.if
+// CHECK: memref.store %{{.*}}, %[[SLOTS]][%[[B]], %[[H]], %{{.*}}] : memref<2x3x16xi32>
+// CHECK: memref.store %{{.*}}, %[[SLOTS]][%[[B]], %[[H]], %{{.*}}] : memref<2x3x16xi32>
+// CHECK: memref.store %{{.*}}, %[[CNT]][%[[B]], %[[H]]] : memref<2x3xi32>
+// CHECK-NOT: memref<256xi32>
+// CHECK-NOT: tok.
+func.func @select_separators(%len: tensor<2xi32>, %sep: tensor<2x16xi1>) -> (tensor<2x3x16xi32>, tensor<2x3xi32>) {
+  %sl, %n = tok.kv_select %len separators %sep {sinks = 1, window = 2}
+      : (tensor<2xi32>, tensor<2x16xi1>) -> (tensor<2x3x16xi32>, tensor<2x3xi32>)
+  return %sl, %n : tensor<2x3x16xi32>, tensor<2x3xi32>
+}
+
+// -----
+
+// Scores without heavy hitters (StreamingLLM): the scores are never read
+// and no histogram is built.
+// CHECK-LABEL: func.func @select_streaming
+// CHECK-NOT: memref.alloca
+// CHECK-NOT: memref<2x4x32xf32>
+// CHECK: memref.store %{{.*}} : memref<2x4x6xi32>
+// CHECK-NOT: tok.
+func.func @select_streaming(%len: tensor<2xi32>, %s: tensor<2x4x32xf32>) -> (tensor<2x4x6xi32>, tensor<2x4xi32>) {
+  %sl, %n = tok.kv_select %len scores %s {sinks = 2, window = 4}
+      : (tensor<2xi32>, tensor<2x4x32xf32>) -> (tensor<2x4x6xi32>, tensor<2x4xi32>)
+  return %sl, %n : tensor<2x4x6xi32>, tensor<2x4xi32>
+}
+
+// -----
+
+// tok.kv_gather copies rows: per (row, head, j) a slot is used when j is
+// below the clamped count and 0 <= slot < T; its trailing row is copied
+// element by element without conversion (bf16 stays bf16), otherwise the
+// row is zero-filled; positions are j (reindexed) or -1.
+// CHECK-LABEL: func.func @gather
+// CHECK-SAME: (%[[SL:.*]]: tensor<2x3x5xi32>, %[[N:.*]]: tensor<2x3xi32>, %[[K:.*]]: tensor<2x3x10x4xbf16>, %[[A:.*]]: tensor<2x3x10xf32>)
+// CHECK-DAG: %[[SLB:.*]] = bufferization.to_buffer %[[SL]] read_only
+// CHECK-DAG: %[[NB:.*]] = bufferization.to_buffer %[[N]] read_only
+// CHECK-DAG: %[[POS:.*]] = memref.alloc() {alignment = 64 : i64} : memref<2x3x5xi32>
+// CHECK-DAG: %[[KOUT:.*]] = memref.alloc() {alignment = 64 : i64} : memref<2x3x5x4xbf16>
+// CHECK-DAG: %[[AOUT:.*]] = memref.alloc() {alignment = 64 : i64} : memref<2x3x5xf32>
+// CHECK-NOT: memref.alloca
+// CHECK: scf.for %[[B:.*]] =
+// CHECK: scf.for %[[H:.*]] =
+// CHECK: memref.load %[[NB]][%[[B]], %[[H]]] : memref<2x3xi32>
+// CHECK: arith.maxsi
+// CHECK: arith.minsi
+// CHECK: scf.for %[[J:.*]] =
+// CHECK: %[[SLOT:.*]] = memref.load %[[SLB]][%[[B]], %[[H]], %[[J]]] : memref<2x3x5xi32>
+// CHECK: arith.cmpi sge, %[[SLOT]]
+// CHECK: arith.cmpi slt, %[[SLOT]]
+// CHECK: scf.if
+// CHECK: %[[V:.*]] = memref.load %{{.*}}[%[[B]], %[[H]], %{{.*}}, %{{.*}}] : memref<2x3x10x4xbf16>
+// CHECK-NEXT: memref.store %[[V]], %{{.*}}[%[[B]], %[[H]], %[[J]], %{{.*}}] : memref<2x3x5x4xbf16>
+// CHECK: } else {
+// CHECK: memref.store %{{.*}} : memref<2x3x5x4xbf16>
+// CHECK: %[[W:.*]] = memref.load %{{.*}} : memref<2x3x10x1xf32>
+// CHECK-NEXT: memref.store %[[W]], %{{.*}}[%[[B]], %[[H]], %[[J]], %{{.*}}] : memref<2x3x5x1xf32>
+// CHECK: arith.select %{{.*}}, %{{.*}}, %{{.*}} : i32
+// CHECK: memref.store %{{.*}}, %[[POS]][%[[B]], %[[H]], %[[J]]] : memref<2x3x5xi32>
+// CHECK-NOT: arith.extf
+// CHECK-NOT: arith.truncf
+// CHECK: bufferization.to_tensor %[[KOUT]] restrict writable
+// CHECK: bufferization.to_tensor %[[AOUT]] restrict writable
+// CHECK: bufferization.to_tensor %[[POS]] restrict writable
+// CHECK-NOT: tok.
+func.func @gather(%sl: tensor<2x3x5xi32>, %n: tensor<2x3xi32>, %k: tensor<2x3x10x4xbf16>, %a: tensor<2x3x10xf32>)
+    -> (tensor<2x3x5x4xbf16>, tensor<2x3x5xf32>, tensor<2x3x5xi32>) {
+  %k2, %a2, %p = tok.kv_gather %sl, %n gather(%k, %a) {position_mode = #tok<position_mode reindexed>}
+      : (tensor<2x3x5xi32>, tensor<2x3xi32>, tensor<2x3x10x4xbf16>, tensor<2x3x10xf32>)
+      -> (tensor<2x3x5x4xbf16>, tensor<2x3x5xf32>, tensor<2x3x5xi32>)
+  return %k2, %a2, %p : tensor<2x3x5x4xbf16>, tensor<2x3x5xf32>, tensor<2x3x5xi32>
+}
+
+// -----
+
+// tok.k_center keeps O(N) scratch only: inverse norms (floored at 1e-12)
+// and running minimum distances in fp32, and a chosen mask, each of N
+// entries; distances are recomputed against the newest center (never an
+// N x N matrix); the running minimum propagates NaN (minimumf), the argmax
+// ranks NaN as -inf; the chosen mask is compacted into ascending indices.
+// CHECK-LABEL: func.func @k_center
+// CHECK-SAME: (%[[X:.*]]: tensor<2x576x64xbf16>, %[[L:.*]]: tensor<2xi32>, %[[F:.*]]: tensor<2xi32>)
+// CHECK-DAG: %[[XB:.*]] = bufferization.to_buffer %[[X]] read_only
+// CHECK-DAG: %[[IDX:.*]] = memref.alloc() {alignment = 64 : i64} : memref<2x8xi32>
+// CHECK-DAG: %[[CNT:.*]] = memref.alloc() {alignment = 64 : i64} : memref<2xi32>
+// CHECK-DAG: %[[INV:.*]] = memref.alloca() : memref<576xf32>
+// CHECK-DAG: %[[MIN:.*]] = memref.alloca() : memref<576xf32>
+// CHECK-DAG: %[[CHOSEN:.*]] = memref.alloca() : memref<576xi1>
+// CHECK-NOT: 576x576
+// CHECK-NOT: memref.alloc
+// CHECK: scf.for %[[B:.*]] =
+// CHECK: arith.extf %{{.*}} : bf16 to f32
+// CHECK: math.sqrt
+// CHECK: arith.constant 9.99999996E-13 : f32
+// CHECK: arith.maximumf
+// CHECK: memref.store %{{.*}}, %[[INV]]
+// CHECK: arith.constant 0x7F800000 : f32
+// CHECK: memref.store %{{.*}}, %[[MIN]]
+// CHECK: memref.load %{{.*}} : memref<2xi32>
+// CHECK: memref.store %{{.*}}, %[[CHOSEN]]
+// CHECK: arith.minimumf
+// CHECK: arith.constant 0xFF800000 : f32
+// CHECK: arith.cmpf uno
+// CHECK: arith.cmpf ogt
+// CHECK: memref.store %{{.*}}, %[[CHOSEN]]
+// CHECK: arith.minimumf
+// CHECK: memref.store %{{.*}}, %[[IDX]][%[[B]], %{{.*}}] : memref<2x8xi32>
+// CHECK: memref.store %{{.*}}, %[[IDX]][%[[B]], %{{.*}}] : memref<2x8xi32>
+// CHECK: memref.store %{{.*}}, %[[CNT]][%[[B]]] : memref<2xi32>
+// CHECK-NOT: 576x576
+// CHECK-NOT: tok.
+func.func @k_center(%x: tensor<2x576x64xbf16>, %len: tensor<2xi32>, %f: tensor<2xi32>) -> (tensor<2x8xi32>, tensor<2xi32>) {
+  %i, %n = tok.k_center %x lengths %len first %f {k = 8}
+      : (tensor<2x576x64xbf16>, tensor<2xi32>, tensor<2xi32>) -> (tensor<2x8xi32>, tensor<2xi32>)
+  return %i, %n : tensor<2x8xi32>, tensor<2xi32>
+}

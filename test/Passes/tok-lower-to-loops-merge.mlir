@@ -1,0 +1,224 @@
+// RUN: winnow-opt %s --split-input-file --tok-lower-to-loops --cse | FileCheck %s
+// RUN: winnow-opt %s --split-input-file --tok-lower-to-loops --cse | FileCheck %s --check-prefix=NOSIM
+
+// The merging family lowered to loops (MergeOps.td).
+//
+// tok.bipartite_plan never stores the similarity matrix: besides its two
+// results it allocates only O(N) scratch (rank 1), and every A token keeps a
+// running (max, argmax) over the B tokens in loop-carried values. No scratch
+// buffer of rank 2 or more is allocated by any plan below (the Na x Nb matrix
+// of N = 9 would be 5x4; of N = 197, 99x98).
+// NOSIM-NOT: memref<{{([0-9]+x)?}}5x4xf32>
+// NOSIM-NOT: memref<{{([0-9]+x)?}}99x98xf32>
+// NOSIM-NOT: memref.alloca() : memref<{{[0-9]+}}x{{[0-9]+}}xi32>
+// NOSIM-NOT: tok.
+
+// CHECK-LABEL: func.func @plan
+// CHECK-SAME: (%[[M:.*]]: tensor<2x9x4xbf16>)
+// CHECK-DAG: %[[MB:.*]] = bufferization.to_buffer %[[M]] read_only : tensor<2x9x4xbf16> to memref<2x9x4xbf16>
+// CHECK-DAG: %[[P:.*]] = memref.alloc() {alignment = 64 : i64} : memref<2x9xi32>
+// CHECK-DAG: %[[N:.*]] = memref.alloc() {alignment = 64 : i64} : memref<2xi32>
+// CHECK-DAG: memref.alloca() : memref<9xf32>
+// CHECK-DAG: memref.alloca() : memref<5xi32>
+// CHECK-NOT: memref.alloca() : memref<{{[0-9]+}}x{{[0-9]}}
+// CHECK: scf.for %[[B:.*]] =
+// One fp32 norm per token, floored at 1e-12.
+// CHECK: memref.load %[[MB]][%[[B]], %{{.*}}, %{{.*}}] : memref<2x9x4xbf16>
+// CHECK: arith.extf %{{.*}} : bf16 to f32
+// CHECK: math.sqrt %{{.*}} : f32
+// CHECK: arith.constant 9.99999996E-13 : f32
+// CHECK: arith.maximumf
+// The running (max, argmax) of an A token over the B tokens, from -inf;
+// NaN never wins (ordered >).
+// CHECK: arith.constant 0xFF800000 : f32
+// CHECK: scf.for {{.*}} iter_args({{.*}}) -> (f32, index)
+// CHECK: scf.for {{.*}} iter_args({{.*}}) -> (f32)
+// CHECK: arith.mulf {{.*}} : f32
+// CHECK: arith.cmpf ogt, %{{.*}}, %{{.*}} : f32
+// CHECK: arith.select
+// CHECK: memref.store %{{.*}}, %[[P]][%[[B]], %{{.*}}] : memref<2x9xi32>
+// CHECK: memref.store %{{.*}}, %[[N]][%[[B]]] : memref<2xi32>
+// CHECK-DAG: bufferization.to_tensor %[[P]] restrict writable : memref<2x9xi32> to tensor<2x9xi32>
+// CHECK-DAG: bufferization.to_tensor %[[N]] restrict writable : memref<2xi32> to tensor<2xi32>
+// CHECK-NOT: tok.
+func.func @plan(%m: tensor<2x9x4xbf16>) -> (tensor<2x9xi32>, tensor<2xi32>) {
+  %p, %n = tok.bipartite_plan %m {r = 3, class_token} : (tensor<2x9x4xbf16>) -> (tensor<2x9xi32>, tensor<2xi32>)
+  return %p, %n : tensor<2x9xi32>, tensor<2xi32>
+}
+
+// -----
+
+// ViT-B shapes: still only rank-1 scratch (Na = 99, Nb = 98 never meet in
+// one buffer).
+// CHECK-LABEL: func.func @plan_vit
+// CHECK-DAG: memref.alloc() {alignment = 64 : i64} : memref<4x197xi32>
+// CHECK-DAG: memref.alloca() : memref<197xf32>
+// CHECK-DAG: memref.alloca() : memref<99xi32>
+// CHECK-NOT: memref.alloca() : memref<{{[0-9]+}}x{{[0-9]}}
+// CHECK: scf.for {{.*}} iter_args({{.*}}) -> (f32, index)
+// CHECK-NOT: tok.
+func.func @plan_vit(%m: tensor<4x197x64xf16>) -> (tensor<4x197xi32>, tensor<4xi32>) {
+  %p, %n = tok.bipartite_plan %m {r = 16, class_token} : (tensor<4x197x64xf16>) -> (tensor<4x197xi32>, tensor<4xi32>)
+  return %p, %n : tensor<4x197xi32>, tensor<4xi32>
+}
+
+// -----
+
+// r' = 0 (r = 0, r < 0, or r clamped to (N - protected) / 2 = 0) is the
+// identity: parent[i] = i and count = N, with no similarity loop, no norm,
+// no scratch, and the metric never read.
+// CHECK-LABEL: func.func @plan_identity
+// CHECK-NOT: math.sqrt
+// CHECK-NOT: memref.alloca
+// CHECK-NOT: arith.cmpf
+// CHECK-NOT: bufferization.to_buffer
+// CHECK: %[[P:.*]] = memref.alloc() {alignment = 64 : i64} : memref<2x9xi32>
+// CHECK: scf.for %[[B:.*]] =
+// CHECK: scf.for %[[I:.*]] =
+// CHECK: %[[V:.*]] = arith.index_cast %[[I]] : index to i32
+// CHECK: memref.store %[[V]], %[[P]][%[[B]], %[[I]]] : memref<2x9xi32>
+// CHECK: arith.constant 9 : i32
+// CHECK-NOT: math.sqrt
+// CHECK-NOT: memref.alloca
+// CHECK-NOT: arith.cmpf
+// CHECK-NOT: -> (f32, index)
+// CHECK: return
+// CHECK-NOT: tok.
+func.func @plan_identity(%m: tensor<2x9x4xf32>) -> (tensor<2x9xi32>, tensor<2xi32>) {
+  %p, %n = tok.bipartite_plan %m {r = 0} : (tensor<2x9x4xf32>) -> (tensor<2x9xi32>, tensor<2xi32>)
+  return %p, %n : tensor<2x9xi32>, tensor<2xi32>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @plan_identity_negative_r
+// CHECK-NOT: math.sqrt
+// CHECK-NOT: memref.alloca
+// CHECK-NOT: -> (f32, index)
+// CHECK: return
+func.func @plan_identity_negative_r(%m: tensor<2x9x4xf32>) -> (tensor<2x9xi32>, tensor<2xi32>) {
+  %p, %n = tok.bipartite_plan %m {r = -4, distill_token} : (tensor<2x9x4xf32>) -> (tensor<2x9xi32>, tensor<2xi32>)
+  return %p, %n : tensor<2x9xi32>, tensor<2xi32>
+}
+
+// -----
+
+// N = 2 with class_token: r' = min(5, (2 - 1) / 2) = 0.
+// CHECK-LABEL: func.func @plan_identity_clamped
+// CHECK-NOT: math.sqrt
+// CHECK-NOT: memref.alloca
+// CHECK-NOT: -> (f32, index)
+// CHECK: arith.constant 2 : i32
+// CHECK: return
+func.func @plan_identity_clamped(%m: tensor<3x2x8xbf16>) -> (tensor<3x2xi32>, tensor<3xi32>) {
+  %p, %n = tok.bipartite_plan %m {r = 5, class_token} : (tensor<3x2x8xbf16>) -> (tensor<3x2xi32>, tensor<3xi32>)
+  return %p, %n : tensor<3x2xi32>, tensor<3xi32>
+}
+
+// -----
+
+// A threshold (data-dependent count): the same O(N) scratch; f16 metric read
+// through fp32; with distill_token the argmax starts at B[1].
+// CHECK-LABEL: func.func @plan_threshold
+// CHECK-DAG: %[[P:.*]] = memref.alloc() {alignment = 64 : i64} : memref<2x9xi32>
+// CHECK-DAG: %[[N:.*]] = memref.alloc() {alignment = 64 : i64} : memref<2xi32>
+// CHECK-DAG: memref.alloca() : memref<9xf32>
+// CHECK-NOT: memref.alloca() : memref<{{[0-9]+}}x{{[0-9]}}
+// CHECK: arith.extf %{{.*}} : f16 to f32
+// CHECK: math.sqrt
+// CHECK: scf.for %{{.*}} = %c1 to %{{.*}} step %{{.*}} iter_args(%{{.*}} = %{{.*}}, %{{.*}} = %c1) -> (f32, index)
+// CHECK: arith.cmpf ogt
+// CHECK: memref.store %{{.*}}, %[[P]]
+// CHECK: memref.store %{{.*}}, %[[N]]
+// CHECK-NOT: tok.
+func.func @plan_threshold(%m: tensor<2x9x4xf16>) -> (tensor<2x9xi32>, tensor<2xi32>) {
+  %p, %n = tok.bipartite_plan %m {threshold = 0.5 : f64, distill_token} : (tensor<2x9x4xf16>) -> (tensor<2x9xi32>, tensor<2xi32>)
+  return %p, %n : tensor<2x9xi32>, tensor<2xi32>
+}
+
+// -----
+
+// scatter_merge weighted_mean (bf16, sizes): per batch row the count is
+// clamped to [0, C]; members with 0 <= parent < n_b add w * x into an fp32
+// [C, D] scratch and w into an fp32 [C] scratch in ascending token order;
+// each output row is divided by its weight sum, rounded once to bf16, and
+// written (single-member rows copy the input row); merged sizes are written.
+// CHECK-LABEL: func.func @merge_weighted
+// CHECK-SAME: (%[[PA:.*]]: tensor<2x9xi32>, %[[CNT:.*]]: tensor<2xi32>, %[[X:.*]]: tensor<2x9x3xbf16>, %[[S:.*]]: tensor<2x9xf32>)
+// CHECK-DAG: %[[PB:.*]] = bufferization.to_buffer %[[PA]] read_only : tensor<2x9xi32> to memref<2x9xi32>
+// CHECK-DAG: %[[CB:.*]] = bufferization.to_buffer %[[CNT]] read_only : tensor<2xi32> to memref<2xi32>
+// CHECK-DAG: %[[SB:.*]] = bufferization.to_buffer %[[S]] read_only : tensor<2x9xf32> to memref<2x9xf32>
+// CHECK-DAG: %[[MS:.*]] = memref.alloc() {alignment = 64 : i64} : memref<2x6xf32>
+// CHECK-DAG: %[[OUT:.*]] = memref.alloc() {alignment = 64 : i64} : memref<2x6x3xbf16>
+// CHECK-DAG: %[[ACC:.*]] = memref.alloc() : memref<6x3xf32>
+// CHECK-DAG: %[[WS:.*]] = memref.alloca() : memref<6xf32>
+// CHECK: scf.for %[[B:.*]] =
+// CHECK: memref.load %[[CB]][%[[B]]] : memref<2xi32>
+// CHECK: arith.maxsi
+// CHECK: arith.minsi
+// CHECK: scf.for %[[I:.*]] =
+// CHECK: memref.load %[[PB]][%[[B]], %[[I]]] : memref<2x9xi32>
+// CHECK: arith.cmpi sge
+// CHECK: arith.cmpi slt
+// CHECK: scf.if
+// CHECK: memref.load %[[SB]][%[[B]], %[[I]]] : memref<2x9xf32>
+// CHECK: arith.addf
+// CHECK: memref.store %{{.*}}, %[[WS]]
+// CHECK: arith.extf %{{.*}} : bf16 to f32
+// CHECK: arith.mulf
+// CHECK: arith.addf
+// CHECK: memref.store %{{.*}}, %[[ACC]]{{.*}} : memref<6x3xf32>
+// CHECK: memref.store %{{.*}}, %[[MS]][%[[B]], %{{.*}}] : memref<2x6xf32>
+// CHECK: memref.load %[[ACC]]
+// CHECK: arith.divf
+// CHECK: arith.truncf %{{.*}} : f32 to bf16
+// CHECK: memref.store %{{.*}}, %{{.*}}[%[[B]], %{{.*}}, %{{.*}}] : memref<2x6x3xbf16>
+// CHECK-DAG: bufferization.to_tensor %[[OUT]] restrict writable
+// CHECK-DAG: bufferization.to_tensor %[[MS]] restrict writable
+// CHECK-NOT: tok.
+func.func @merge_weighted(%p: tensor<2x9xi32>, %n: tensor<2xi32>, %x: tensor<2x9x3xbf16>, %s: tensor<2x9xf32>)
+    -> (tensor<2x6x3xbf16>, tensor<2x6xf32>) {
+  %x2, %s2 = tok.scatter_merge %p, %n gather(%x) sizes %s
+      : (tensor<2x9xi32>, tensor<2xi32>, tensor<2x9x3xbf16>, tensor<2x9xf32>) -> (tensor<2x6x3xbf16>, tensor<2x6xf32>)
+  return %x2, %s2 : tensor<2x6x3xbf16>, tensor<2x6xf32>
+}
+
+// -----
+
+// amax of a rank-2 f16 source: an fp32 scratch combined with the
+// NaN-propagating maximumf, rounded to f16 and written.
+// CHECK-LABEL: func.func @merge_amax
+// CHECK-DAG: %[[OUT:.*]] = memref.alloc() {alignment = 64 : i64} : memref<2x6xf16>
+// CHECK-DAG: %[[MS:.*]] = memref.alloc() {alignment = 64 : i64} : memref<2x6xf32>
+// CHECK: scf.if
+// CHECK: arith.extf %{{.*}} : f16 to f32
+// CHECK: arith.maximumf %{{.*}}, %{{.*}} : f32
+// CHECK: memref.store %{{.*}}, %[[MS]]
+// CHECK: arith.truncf %{{.*}} : f32 to f16
+// CHECK: memref.store
+// CHECK: bufferization.to_tensor %[[OUT]]
+// CHECK-NOT: tok.
+func.func @merge_amax(%p: tensor<2x9xi32>, %n: tensor<2xi32>, %x: tensor<2x9xf16>) -> (tensor<2x6xf16>, tensor<2x6xf32>) {
+  %x2, %s2 = tok.scatter_merge %p, %n gather(%x) {reduction = #tok<merge_reduction amax>}
+      : (tensor<2x9xi32>, tensor<2xi32>, tensor<2x9xf16>) -> (tensor<2x6xf16>, tensor<2x6xf32>)
+  return %x2, %s2 : tensor<2x6xf16>, tensor<2x6xf32>
+}
+
+// -----
+
+// A bundle of two sources (rank 3 f32 and rank 4 bf16) and sum: one fp32
+// scratch per source, both outputs written, no tok op left.
+// CHECK-LABEL: func.func @merge_bundle
+// CHECK-DAG: memref.alloc() {alignment = 64 : i64} : memref<1x4x2xf32>
+// CHECK-DAG: memref.alloc() {alignment = 64 : i64} : memref<1x4x2x3xbf16>
+// CHECK-DAG: memref.alloc() {alignment = 64 : i64} : memref<1x4xf32>
+// CHECK: arith.addf
+// CHECK: arith.truncf %{{.*}} : f32 to bf16
+// CHECK-NOT: tok.
+func.func @merge_bundle(%p: tensor<1x5xi32>, %n: tensor<1xi32>, %x: tensor<1x5x2xf32>, %h: tensor<1x5x2x3xbf16>)
+    -> (tensor<1x4x2xf32>, tensor<1x4x2x3xbf16>, tensor<1x4xf32>) {
+  %x2, %h2, %s2 = tok.scatter_merge %p, %n gather(%x, %h) {reduction = #tok<merge_reduction sum>}
+      : (tensor<1x5xi32>, tensor<1xi32>, tensor<1x5x2xf32>, tensor<1x5x2x3xbf16>)
+      -> (tensor<1x4x2xf32>, tensor<1x4x2x3xbf16>, tensor<1x4xf32>)
+  return %x2, %h2, %s2 : tensor<1x4x2xf32>, tensor<1x4x2x3xbf16>, tensor<1x4xf32>
+}

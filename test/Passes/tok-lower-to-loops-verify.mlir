@@ -1,0 +1,204 @@
+// RUN: winnow-opt %s --split-input-file --tok-lower-to-loops --cse | FileCheck %s
+// RUN: winnow-opt %s --split-input-file --tok-lower-to-loops --cse | FileCheck %s --check-prefix=ALLOC
+
+// Structure of the tok.spec_verify lowering, per mode: no tok op is left;
+// the three results are the only heap buffers ([B, K+1] tokens, [B] counts),
+// written per request and returned; nothing of size V is ever allocated (no
+// probability row: ~2 streaming passes over the logits instead); the Philox
+// generator (multipliers 0xD2511F53 = 3528531795, 0xCD9E8D57 = 3449720151)
+// appears only with seed/offset. V = 1000 makes any V-sized buffer visible.
+
+// ALLOC-LABEL: func.func @greedy
+// ALLOC: memref.alloc() {alignment = 64 : i64} : memref<2x4xi32>
+// ALLOC: memref.alloc() {alignment = 64 : i64} : memref<2xi32>
+// ALLOC: memref.alloc() {alignment = 64 : i64} : memref<2xi32>
+// ALLOC-NOT: memref.alloc
+// ALLOC-NOT: 3528531795
+// ALLOC-NOT: math.exp
+
+// Greedy: argmax of the raw logits per row (no softmax, no exp, no noise),
+// a store per emitted row, -1 padding, the two counts.
+// CHECK-LABEL: func.func @greedy
+// CHECK-SAME: (%[[L:.*]]: tensor<2x4x1000xbf16>, %[[D:.*]]: tensor<2x3xi32>, %[[N:.*]]: tensor<2xi32>)
+// CHECK-NOT: math.exp
+// CHECK-NOT: 3528531795
+// CHECK-DAG: %[[LB:.*]] = bufferization.to_buffer %[[L]] read_only : tensor<2x4x1000xbf16> to memref<2x4x1000xbf16>
+// CHECK-DAG: %[[DB:.*]] = bufferization.to_buffer %[[D]] read_only : tensor<2x3xi32> to memref<2x3xi32>
+// CHECK-DAG: %[[NB:.*]] = bufferization.to_buffer %[[N]] read_only : tensor<2xi32> to memref<2xi32>
+// CHECK-DAG: %[[TOK:.*]] = memref.alloc() {alignment = 64 : i64} : memref<2x4xi32>
+// CHECK-DAG: %[[ACC:.*]] = memref.alloc() {alignment = 64 : i64} : memref<2xi32>
+// CHECK-DAG: %[[EMIT:.*]] = memref.alloc() {alignment = 64 : i64} : memref<2xi32>
+// CHECK: scf.for %[[B:.*]] =
+// CHECK: memref.load %[[NB]][%[[B]]]
+// CHECK: arith.maxsi
+// CHECK: arith.minsi
+// CHECK: memref.load %[[DB]][%[[B]], %{{.*}}]
+// CHECK: memref.load %[[LB]][%[[B]], %{{.*}}, %{{.*}}] : memref<2x4x1000xbf16>
+// CHECK: arith.extf %{{.*}} : bf16 to f32
+// CHECK: arith.cmpf ogt
+// CHECK: memref.store %{{.*}}, %[[TOK]][%[[B]], %{{.*}}] : memref<2x4xi32>
+// CHECK: memref.store %{{.*}}, %[[TOK]][%[[B]], %{{.*}}] : memref<2x4xi32>
+// CHECK: memref.store %c-1_i32, %[[TOK]][%[[B]], %{{.*}}] : memref<2x4xi32>
+// CHECK: memref.store %{{.*}}, %[[ACC]][%[[B]]] : memref<2xi32>
+// CHECK: memref.store %{{.*}}, %[[EMIT]][%[[B]]] : memref<2xi32>
+// CHECK-NOT: math.exp
+// CHECK-DAG: %[[TT:.*]] = bufferization.to_tensor %[[TOK]] restrict writable : memref<2x4xi32> to tensor<2x4xi32>
+// CHECK-DAG: %[[AT:.*]] = bufferization.to_tensor %[[ACC]] restrict writable : memref<2xi32> to tensor<2xi32>
+// CHECK-DAG: %[[ET:.*]] = bufferization.to_tensor %[[EMIT]] restrict writable : memref<2xi32> to tensor<2xi32>
+// CHECK: return %[[TT]], %[[AT]], %[[ET]]
+// CHECK-NOT: tok.
+func.func @greedy(%l: tensor<2x4x1000xbf16>, %d: tensor<2x3xi32>, %n: tensor<2xi32>)
+    -> (tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>) {
+  %t, %a, %e = tok.spec_verify %l, %d, %n {mode = #tok<verify_mode greedy>}
+      : (tensor<2x4x1000xbf16>, tensor<2x3xi32>, tensor<2xi32>) -> (tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>)
+  return %t, %a, %e : tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>
+}
+
+// -----
+
+// ALLOC-LABEL: func.func @rejection_explicit
+// ALLOC: memref.alloc() {alignment = 64 : i64} : memref<2x4xi32>
+// ALLOC: memref.alloc() {alignment = 64 : i64} : memref<2xi32>
+// ALLOC: memref.alloc() {alignment = 64 : i64} : memref<2xi32>
+// ALLOC-NOT: memref.alloc
+// ALLOC-NOT: 3528531795
+
+// Rejection with draft_probs and explicit noise: row statistics (max, then
+// sum of exp) streamed from the logits, p(x) / q(x) >= u (oge) against the
+// given uniform, the residual max(p - q, 0) re-streamed and raced against the
+// given exponentials. No Philox.
+// CHECK-LABEL: func.func @rejection_explicit
+// CHECK-SAME: (%[[L:.*]]: tensor<2x4x1000xf32>, %[[D:.*]]: tensor<2x3xi32>, %[[N:.*]]: tensor<2xi32>, %[[Q:.*]]: tensor<2x3x1000xf32>, %[[U:.*]]: tensor<2x3xf32>, %[[E:.*]]: tensor<2x1000xf32>)
+// CHECK-NOT: 3528531795
+// CHECK-DAG: %[[QB:.*]] = bufferization.to_buffer %[[Q]] read_only
+// CHECK-DAG: %[[UB:.*]] = bufferization.to_buffer %[[U]] read_only
+// CHECK-DAG: %[[EB:.*]] = bufferization.to_buffer %[[E]] read_only
+// CHECK-DAG: %[[TOK:.*]] = memref.alloc() {alignment = 64 : i64} : memref<2x4xi32>
+// CHECK: scf.for %[[B:.*]] =
+// CHECK: arith.maximumf
+// CHECK: math.exp
+// CHECK: math.log
+// CHECK: memref.load %[[QB]]
+// CHECK: arith.divf
+// CHECK: memref.load %[[UB]][%[[B]], %{{.*}}] : memref<2x3xf32>
+// CHECK: arith.cmpf oge
+// CHECK: memref.store %{{.*}}, %[[TOK]]
+// CHECK: memref.load %[[QB]]
+// CHECK: arith.subf
+// CHECK: arith.maximumf
+// CHECK: memref.load %[[EB]][%[[B]], %{{.*}}] : memref<2x1000xf32>
+// CHECK: arith.divf
+// CHECK: arith.cmpf ogt
+// CHECK: memref.store %{{.*}}, %[[TOK]]
+// CHECK: return
+// CHECK-NOT: 3528531795
+// CHECK-NOT: tok.
+func.func @rejection_explicit(%l: tensor<2x4x1000xf32>, %d: tensor<2x3xi32>, %n: tensor<2xi32>,
+    %q: tensor<2x3x1000xf32>, %u: tensor<2x3xf32>, %x: tensor<2x1000xf32>)
+    -> (tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>) {
+  %t, %a, %e = tok.spec_verify %l, %d, %n draft_probs %q uniforms %u exponentials %x
+      : (tensor<2x4x1000xf32>, tensor<2x3xi32>, tensor<2xi32>, tensor<2x3x1000xf32>, tensor<2x3xf32>,
+         tensor<2x1000xf32>) -> (tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>)
+  return %t, %a, %e : tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>
+}
+
+// -----
+
+// ALLOC-LABEL: func.func @rejection_philox
+// ALLOC: memref.alloc() {alignment = 64 : i64} : memref<3x5xi32>
+// ALLOC: memref.alloc() {alignment = 64 : i64} : memref<3xi32>
+// ALLOC: memref.alloc() {alignment = 64 : i64} : memref<3xi32>
+// ALLOC-NOT: memref.alloc
+
+// Rejection with one-hot drafts, temperature, is_greedy and Philox noise:
+// key = (lo32, hi32) of seed[b], counter words from offset[b]; ten rounds
+// of the two 32x32->64 multiplies with the Weyl key bumps (0x9E3779B9 and
+// 0xBB67AE85 as i32); u = (w >> 8) * 2^-24.
+// CHECK-LABEL: func.func @rejection_philox
+// CHECK-SAME: %[[T:[a-z0-9]+]]: tensor<3xf32>, %[[G:[a-z0-9]+]]: tensor<3xi1>, %[[S:[a-z0-9]+]]: tensor<3xi64>, %[[O:[a-z0-9]+]]: tensor<3xi64>
+// CHECK-DAG: %[[TB:.*]] = bufferization.to_buffer %[[T]] read_only
+// CHECK-DAG: %[[GB:.*]] = bufferization.to_buffer %[[G]] read_only
+// CHECK-DAG: %[[SB:.*]] = bufferization.to_buffer %[[S]] read_only
+// CHECK-DAG: %[[OB:.*]] = bufferization.to_buffer %[[O]] read_only
+// CHECK: scf.for %[[B:.*]] =
+// CHECK-DAG: memref.load %[[TB]][%[[B]]]
+// CHECK-DAG: memref.load %[[GB]][%[[B]]]
+// CHECK-DAG: memref.load %[[SB]][%[[B]]] : memref<3xi64>
+// CHECK-DAG: memref.load %[[OB]][%[[B]]] : memref<3xi64>
+// CHECK-DAG: arith.shrui %{{.*}}, %c32_i64 : i64
+// CHECK-COUNT-10: arith.muli %{{.*}}, %c3528531795_i64 : i64
+// CHECK: arith.shrui %{{.*}}, %c8_i32 : i32
+// CHECK: arith.uitofp
+// CHECK: arith.constant 5.96046448E-8 : f32
+// CHECK: arith.cmpf oge
+// CHECK: arith.constant 3449720151 : i64
+// CHECK: return
+// CHECK-NOT: tok.
+func.func @rejection_philox(%l: tensor<3x5x1000xf16>, %d: tensor<3x4xi32>, %n: tensor<3xi32>,
+    %t: tensor<3xf32>, %g: tensor<3xi1>, %s: tensor<3xi64>, %o: tensor<3xi64>)
+    -> (tensor<3x5xi32>, tensor<3xi32>, tensor<3xi32>) {
+  %tok, %a, %e = tok.spec_verify %l, %d, %n temperature %t is_greedy %g seed %s offset %o
+      : (tensor<3x5x1000xf16>, tensor<3x4xi32>, tensor<3xi32>, tensor<3xf32>, tensor<3xi1>,
+         tensor<3xi64>, tensor<3xi64>) -> (tensor<3x5xi32>, tensor<3xi32>, tensor<3xi32>)
+  return %tok, %a, %e : tensor<3x5xi32>, tensor<3xi32>, tensor<3xi32>
+}
+
+// -----
+
+// ALLOC-LABEL: func.func @typical
+// ALLOC: memref.alloc() {alignment = 64 : i64} : memref<2x4xi32>
+// ALLOC: memref.alloc() {alignment = 64 : i64} : memref<2xi32>
+// ALLOC: memref.alloc() {alignment = 64 : i64} : memref<2xi32>
+// ALLOC-NOT: memref.alloc
+
+// Typical: entropy with log(p + 1e-5) streamed over the row, the threshold
+// min(epsilon, alpha * exp(-H)) with the custom attributes, the strict
+// p(x) > threshold, and no uniform (the only noise is the exponential race,
+// here from Philox).
+// CHECK-LABEL: func.func @typical
+// CHECK: scf.for
+// CHECK: arith.constant 9.99999974E-6 : f32
+// CHECK: math.log
+// CHECK-DAG: arith.constant 2.000000e-01 : f32
+// CHECK-DAG: arith.constant 5.000000e-01 : f32
+// CHECK: arith.negf
+// CHECK-NEXT: math.exp
+// CHECK-NEXT: arith.mulf
+// CHECK-NEXT: arith.minimumf
+// CHECK-NEXT: arith.cmpf ogt
+// CHECK-NOT: arith.cmpf oge
+// CHECK: arith.muli %{{.*}}, %c3528531795_i64 : i64
+// CHECK: return
+// CHECK-NOT: tok.
+func.func @typical(%l: tensor<2x4x1000xf16>, %d: tensor<2x3xi32>, %n: tensor<2xi32>, %s: tensor<2xi64>,
+    %o: tensor<2xi64>) -> (tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>) {
+  %t, %a, %e = tok.spec_verify %l, %d, %n seed %s offset %o
+      {mode = #tok<verify_mode typical>, typical_epsilon = 0.2, typical_alpha = 0.5}
+      : (tensor<2x4x1000xf16>, tensor<2x3xi32>, tensor<2xi32>, tensor<2xi64>, tensor<2xi64>)
+      -> (tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>)
+  return %t, %a, %e : tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>
+}
+
+// -----
+
+// ALLOC-LABEL: func.func @typical_explicit
+// ALLOC: memref.alloc() {alignment = 64 : i64} : memref<1x3xi32>
+// ALLOC: memref.alloc() {alignment = 64 : i64} : memref<1xi32>
+// ALLOC: memref.alloc() {alignment = 64 : i64} : memref<1xi32>
+// ALLOC-NOT: memref.alloc
+// ALLOC-NOT: 3528531795
+
+// Typical with explicit exponentials: no Philox at all.
+// CHECK-LABEL: func.func @typical_explicit
+// CHECK-NOT: 3528531795
+// CHECK: arith.constant 9.99999974E-6 : f32
+// CHECK: return
+// CHECK-NOT: 3528531795
+// CHECK-NOT: tok.
+func.func @typical_explicit(%l: tensor<1x3x1000xbf16>, %d: tensor<1x2xi32>, %n: tensor<1xi32>,
+    %x: tensor<1x1000xf32>) -> (tensor<1x3xi32>, tensor<1xi32>, tensor<1xi32>) {
+  %t, %a, %e = tok.spec_verify %l, %d, %n exponentials %x {mode = #tok<verify_mode typical>}
+      : (tensor<1x3x1000xbf16>, tensor<1x2xi32>, tensor<1xi32>, tensor<1x1000xf32>)
+      -> (tensor<1x3xi32>, tensor<1xi32>, tensor<1xi32>)
+  return %t, %a, %e : tensor<1x3xi32>, tensor<1xi32>, tensor<1xi32>
+}
