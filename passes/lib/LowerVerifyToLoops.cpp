@@ -372,14 +372,227 @@ private:
   Value greedy; // per request
 };
 
+class TreeVerifyLowering : VocabRowOps {
+public:
+  TreeVerifyLowering(tok::TreeVerifyOp op, ImplicitLocOpBuilder &b)
+      : VocabRowOps(b), op(op) {}
+
+  void lower() {
+    auto type = op.getLogits().getType();
+    int64_t batch = type.getDimSize(0);
+    nodes = type.getDimSize(1);
+    vocab = type.getDimSize(2);
+    typical = op.getMode() == tok::VerifyMode::typical;
+    capacity = op.getTokens().getType().getDimSize(1);
+    logits = e.toBuffer(op.getLogits());
+    treeTokens = e.toBuffer(op.getTreeTokens());
+    parents = e.toBuffer(op.getParents());
+    numNodes = e.toBuffer(op.getNumNodes());
+    if (op.getTemperature())
+      temperature = e.toBuffer(op.getTemperature());
+    if (op.getExponentials())
+      exponentials = e.toBuffer(op.getExponentials());
+    if (op.getSeed()) {
+      seed = e.toBuffer(op.getSeed());
+      offset = e.toBuffer(op.getOffset());
+    }
+    tokens = e.allocFor(op.getTokens().getType());
+    acceptNodes = e.allocFor(op.getAcceptNodes().getType());
+    accepted = e.allocFor(op.getNumAccepted().getType());
+    emitted = e.allocFor(op.getNumEmitted().getType());
+    // Per-node scratch (T entries each): membership, children, ok, depth,
+    // the path's accepted prefix and its end node, the summed log p, and
+    // the row statistics each child's test needs.
+    auto scratch = [&](Type t) {
+      return memref::AllocaOp::create(b, MemRefType::get({nodes}, t));
+    };
+    Type i1 = b.getI1Type(), i32 = b.getI32Type(), f32 = b.getF32Type();
+    inTree = scratch(i1);
+    hasChild = scratch(i1);
+    okNode = scratch(i1);
+    depth = scratch(i32);
+    prefix = scratch(i32);
+    endNode = scratch(i32);
+    logSum = scratch(f32);
+    rowBest = scratch(i32);
+    rowLseBuf = scratch(f32);
+    rowThreshold = scratch(f32);
+
+    e.forLoop(e.index(0), e.index(batch), [&](Value row) { lowerRequest(row); });
+
+    op.getTokens().replaceAllUsesWith(e.toTensor(tokens, op.getTokens().getType()));
+    op.getAcceptNodes().replaceAllUsesWith(
+        e.toTensor(acceptNodes, op.getAcceptNodes().getType()));
+    op.getNumAccepted().replaceAllUsesWith(
+        e.toTensor(accepted, op.getNumAccepted().getType()));
+    op.getNumEmitted().replaceAllUsesWith(
+        e.toTensor(emitted, op.getNumEmitted().getType()));
+  }
+
+private:
+  Value load(Value buffer, Value i) {
+    return memref::LoadOp::create(b, buffer, ValueRange{i});
+  }
+  void store(Value v, Value buffer, Value i) {
+    memref::StoreOp::create(b, v, buffer, ValueRange{i});
+  }
+  Value asIndex(Value v) {
+    return arith::IndexCastOp::create(b, b.getIndexType(), v);
+  }
+  Value asI32(Value v) { return arith::IndexCastOp::create(b, b.getI32Type(), v); }
+
+  /// Statistics of node `i`'s row that its children's tests read.
+  void computeRowStats(Value i) {
+    if (!typical) {
+      store(asI32(rowArgmax(i)), rowBest, i);
+      return;
+    }
+    Value lse = rowLse(i);
+    store(lse, rowLseBuf, i);
+    store(typicalThreshold(i, lse, op.getTypicalEpsilon().convertToDouble(),
+                           op.getTypicalAlpha().convertToDouble()),
+          rowThreshold, i);
+  }
+
+  void lowerRequest(Value row) {
+    req = row;
+    temp = temperature
+               ? Value(memref::LoadOp::create(b, temperature, ValueRange{req}))
+               : f32(1.0);
+    loadPhiloxKey();
+    Value n = e.clampIndex(
+        asIndex(memref::LoadOp::create(b, numNodes, ValueRange{req})), e.index(1),
+        e.index(nodes));
+
+    // The root.
+    Value zero = e.index(0);
+    store(i1(true), inTree, zero);
+    store(i1(true), okNode, zero);
+    store(e.i32(0), depth, zero);
+    store(e.i32(0), prefix, zero);
+    store(e.i32(0), endNode, zero);
+    store(f32(0.0), logSum, zero);
+    e.forLoop(e.index(0), e.index(nodes), [&](Value i) { store(i1(false), hasChild, i); });
+    computeRowStats(zero);
+
+    // Nodes in index order: a parent always precedes its children.
+    e.forLoop(e.index(1), n, [&](Value i) {
+      Value parent = memref::LoadOp::create(b, parents, ValueRange{req, i});
+      Value parentOk = arith::AndIOp::create(
+          b, cmpi(arith::CmpIPredicate::sge, parent, e.i32(0)),
+          cmpi(arith::CmpIPredicate::slt, parent, asI32(i)));
+      Value p = asIndex(arith::SelectOp::create(b, parentOk, parent, e.i32(0)));
+      Value member = arith::AndIOp::create(b, parentOk, load(inTree, p));
+      store(member, inTree, i);
+      auto ifMember = scf::IfOp::create(b, member, false);
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPoint(ifMember.thenBlock()->getTerminator());
+      store(i1(true), hasChild, p);
+      Value d = arith::AddIOp::create(b, load(depth, p), e.i32(1));
+      store(d, depth, i);
+      Value token = memref::LoadOp::create(b, treeTokens, ValueRange{req, i});
+      Value validToken = arith::AndIOp::create(
+          b, cmpi(arith::CmpIPredicate::sge, token, e.i32(0)),
+          cmpi(arith::CmpIPredicate::slt, token, e.i32(vocab)));
+      Value match, logP = f32(0.0);
+      if (!typical) {
+        match = arith::AndIOp::create(
+            b, validToken, cmpi(arith::CmpIPredicate::eq, token, load(rowBest, p)));
+      } else {
+        Value tokenIndex =
+            asIndex(arith::SelectOp::create(b, validToken, token, e.i32(0)));
+        Value px = probAt(p, tokenIndex, load(rowLseBuf, p));
+        match = arith::AndIOp::create(
+            b, validToken,
+            cmpf(arith::CmpFPredicate::OGT, px, load(rowThreshold, p)));
+        logP = math::LogOp::create(b, px);
+      }
+      Value ok = arith::AndIOp::create(b, load(okNode, p), match);
+      store(ok, okNode, i);
+      store(arith::SelectOp::create(b, ok, d, load(prefix, p)), prefix, i);
+      store(arith::SelectOp::create(b, ok, asI32(i), load(endNode, p)), endNode, i);
+      store(arith::SelectOp::create(b, ok, arith::AddFOp::create(b, load(logSum, p), logP),
+                                    load(logSum, p)),
+            logSum, i);
+      computeRowStats(i);
+    });
+
+    // The best leaf: longest accepted prefix, then (typical) the larger
+    // log-probability sum, then the lower index.
+    ValueRange best = e.forLoop(
+        e.index(0), n, ValueRange{e.i32(-1), f32(-INFINITY), e.index(0)},
+        [&](Value i, ValueRange s) -> SmallVector<Value> {
+          Value leaf = arith::AndIOp::create(b, load(inTree, i),
+                                             notV(load(hasChild, i)));
+          Value score = load(prefix, i);
+          Value sum = load(logSum, i);
+          Value longer = cmpi(arith::CmpIPredicate::sgt, score, s[0]);
+          Value better = longer;
+          if (typical)
+            better = arith::OrIOp::create(
+                b, longer,
+                arith::AndIOp::create(b, cmpi(arith::CmpIPredicate::eq, score, s[0]),
+                                      cmpf(arith::CmpFPredicate::OGT, sum, s[1])));
+          Value take = arith::AndIOp::create(b, leaf, better);
+          return {arith::SelectOp::create(b, take, score, s[0]),
+                  arith::SelectOp::create(b, take, sum, s[1]),
+                  arith::SelectOp::create(b, take, i, s[2])};
+        });
+    Value leaf = best[2];
+    Value score = asIndex(load(prefix, leaf));
+    Value last = asIndex(load(endNode, leaf));
+
+    // Walk from the last accepted node up to the root, filling depth slots.
+    e.forLoop(e.index(0), arith::AddIOp::create(b, score, e.index(1)),
+              ValueRange{last}, [&](Value step, ValueRange s) -> SmallVector<Value> {
+                Value d = arith::SubIOp::create(b, score, step);
+                Value node = s[0];
+                memref::StoreOp::create(b, asI32(node), acceptNodes,
+                                        ValueRange{req, d});
+                Value below =
+                    cmpi(arith::CmpIPredicate::sgt, d, e.index(0));
+                e.ifThen(below, [&] {
+                  memref::StoreOp::create(
+                      b, memref::LoadOp::create(b, treeTokens, ValueRange{req, node}),
+                      tokens, ValueRange{req, arith::SubIOp::create(b, d, e.index(1))});
+                });
+                Value parent = memref::LoadOp::create(b, parents, ValueRange{req, node});
+                Value up = asIndex(arith::SelectOp::create(
+                    b, below, parent, e.i32(0)));
+                return {up};
+              });
+    // The next token, from the last accepted node's row.
+    Value next = typical ? raceOverProbs(last, load(rowLseBuf, last))
+                         : asIndex(load(rowBest, last));
+    memref::StoreOp::create(b, asI32(next), tokens, ValueRange{req, score});
+    Value numEmitted = arith::AddIOp::create(b, score, e.index(1));
+    e.forLoop(numEmitted, e.index(capacity), [&](Value j) {
+      memref::StoreOp::create(b, e.i32(-1), tokens, ValueRange{req, j});
+      memref::StoreOp::create(b, e.i32(-1), acceptNodes, ValueRange{req, j});
+    });
+    memref::StoreOp::create(b, asI32(score), accepted, ValueRange{req});
+    memref::StoreOp::create(b, asI32(numEmitted), emitted, ValueRange{req});
+  }
+
+  tok::TreeVerifyOp op;
+  int64_t nodes = 0, capacity = 0;
+  bool typical = false;
+  Value treeTokens, parents, numNodes, temperature, tokens, acceptNodes,
+      accepted, emitted;
+  Value inTree, hasChild, okNode, depth, prefix, endNode, logSum, rowBest,
+      rowLseBuf, rowThreshold;
+};
+
 } // namespace
 
 bool lowerVerifyOp(Operation *op) {
-  auto verify = dyn_cast<tok::SpecVerifyOp>(op);
-  if (!verify)
-    return false;
   ImplicitLocOpBuilder b(op->getLoc(), op);
-  SpecVerifyLowering(verify, b).lower();
+  if (auto verify = dyn_cast<tok::SpecVerifyOp>(op))
+    SpecVerifyLowering(verify, b).lower();
+  else if (auto tree = dyn_cast<tok::TreeVerifyOp>(op))
+    TreeVerifyLowering(tree, b).lower();
+  else
+    return false;
   return true;
 }
 

@@ -6,8 +6,8 @@
 #include "mlir/IR/Operation.h"
 
 namespace winnow {
-/// Replaces the results of a tok.spec_verify op with loops over buffers and
-/// returns true; returns false for any other op.
+/// Replaces the results of a tok.spec_verify / tok.tree_verify op with loops
+/// over buffers and returns true; returns false for any other op.
 bool lowerVerifyOp(mlir::Operation *op);
 } // namespace winnow
 
