@@ -1,6 +1,7 @@
 //===- LowerToLoops.cpp - The tok-lower-to-loops pass ---------------------===//
 
 #include "ChunkLowerings.h"
+#include "ClusterLowerings.h"
 #include "KvLowerings.h"
 #include "MergeLowerings.h"
 #include "PruneLowerings.h"
@@ -26,7 +27,8 @@ namespace winnow {
 namespace {
 /// One entry per op family; each returns false for ops it does not own.
 constexpr bool (*kFamilyLowerings[])(Operation *) = {
-    lowerPruneOp, lowerChunkOp, lowerVerifyOp, lowerMergeOp, lowerKvOp};
+    lowerPruneOp, lowerChunkOp, lowerVerifyOp, lowerMergeOp, lowerKvOp,
+    lowerClusterOp};
 
 struct TokLowerToLoopsPass
     : impl::TokLowerToLoopsBase<TokLowerToLoopsPass> {

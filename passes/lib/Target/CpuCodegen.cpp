@@ -125,6 +125,20 @@ LogicalResult addPackedEntry(Location loc, llvm::Module &module,
   return success();
 }
 
+/// Gives every definition but the packed entries internal linkage. Without
+/// this, an entry point named like a C library function (`cos`, `select`)
+/// would be preempted by the library's symbol when the shared object is
+/// loaded; it also lets LLVM inline the C-interface wrappers.
+void internalizeAllButEntries(llvm::Module &module) {
+  for (llvm::Function &function : module.functions())
+    if (!function.isDeclaration() &&
+        !function.getName().starts_with(kEntryPrefix))
+      function.setLinkage(llvm::GlobalValue::InternalLinkage);
+  for (llvm::GlobalVariable &global : module.globals())
+    if (!global.isDeclaration())
+      global.setLinkage(llvm::GlobalValue::InternalLinkage);
+}
+
 } // namespace
 
 std::string resolveTriple(const CpuTargetOptions &options) {
@@ -150,6 +164,7 @@ translateForCpu(ModuleOp module, llvm::LLVMContext &llvmContext,
   for (const std::string &name : entryNames)
     if (failed(addPackedEntry(loc, *llvmModule, name)))
       return failure();
+  internalizeAllButEntries(*llvmModule);
 
   FailureOr<std::unique_ptr<llvm::TargetMachine>> machine =
       createTargetMachine(loc, options);

@@ -1,0 +1,343 @@
+"""Independent NumPy reference for Winnow's tok.tree_verify.
+
+Written from the op description in
+dialects/include/winnow/Dialect/Tok/IR/VerifyOps.td (tok.tree_verify, and
+tok.spec_verify above it for the typical test, the temperature and the
+exponential race with explicit or Philox noise) and from ops-reference
+§4.2, §4.3, §4.4 and §8 ("Typical acceptance", "Tree"). It does not follow
+the compiler's lowering: it is plain per-request code over an explicit
+tree, and it reuses verify_oracle.py (Philox4x32-10 checked against the
+Random123 known answers, the exponential noise, the typical threshold, the
+fp32-vs-float64 uncertainty bands and the race with exact-tie detection).
+
+  tree_structure(parents_row, T, num_nodes) -> Tree
+  tree_verify(logits, tree_tokens, parents, num_nodes, ...) -> TreeResult
+  well_formed(inputs, outputs, V) -> list of problems (any request)
+  self_test() -> hand-computed expectations
+
+Semantics, per request b (n = clamp(num_nodes[b], 1, T)):
+  * node 0 is the root (its parent entry is never read); node 1 <= i < n is
+    in the tree iff 0 <= parents[i] < i and parents[i] is in the tree;
+    nodes >= n are padding: never in the tree, their rows are never read,
+    and they are nobody's children;
+  * match(i): greedy: tree_tokens[i] == argmax logits[parent] (ties to the
+    lowest id); typical: 0 <= x < V and p(x) > min(eps, alpha exp(-H(p)))
+    with p = softmax(logits[parent] / T_b); -1 and ids >= V never match;
+  * ok(0) = true, ok(i) = ok(parent) and match(i); the leaves are the tree
+    nodes without tree children; a leaf scores the number of ok nodes on
+    its path below the root (= the depth of its deepest ok node);
+  * best = the highest-scoring leaf; ties: (typical) the larger sum of
+    log p over the accepted prefix, then the lower leaf index;
+  * tokens = the accepted tokens below the root, then argmax (greedy) or
+    race(p) (typical) of the last accepted node's row; accept_nodes = the
+    root and the accepted nodes in depth order; both -1 padded to C;
+    num_accepted = the best score, num_emitted = num_accepted + 1.
+
+Floating point (typical mode): p is evaluated in float64 from logits / T
+rounded to fp32 (verify_oracle.scaled_logits). A decision inside the
+uncertainty band -- a typical test at a node whose parent is accepted, the
+log-probability tie-break between different prefixes, the race for the next
+token -- makes the request ambiguous (TreeResult.ambiguous, with a reason);
+the caller skips it. Greedy mode is exact (argmax of the given values), as
+are exact ties: duplicate siblings (same parent row, same token) have
+bitwise-equal log-probabilities, so the lower leaf index decides. A NaN in
+a row that is read makes the request ambiguous (unspecified); a temperature
+<= 0 in typical mode is unspecified for tok.tree_verify (tok.spec_verify
+makes such a request greedy) and is reported as ambiguous too.
+
+Needs only NumPy; run with Debian's /usr/bin/python3.
+"""
+
+import math
+import os
+import sys
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import verify_oracle as vo  # noqa: E402
+
+Ambiguous = vo.Ambiguous
+TEMPERATURE_UNSPECIFIED = "temperature <= 0 (unspecified for tok.tree_verify)"
+
+
+class Tree:
+    """The tree of one request: n (clamped node count), in_tree [T] bool,
+    parent [T] (-1 for the root and nodes out of the tree), children lists,
+    leaves (ascending), depth [T]."""
+
+    def __init__(self, parents_row, T, num_nodes):
+        n = min(max(int(num_nodes), 1), T)
+        self.n = n
+        self.in_tree = [False] * T
+        self.parent = [-1] * T
+        self.depth = [0] * T
+        self.children = [[] for _ in range(T)]
+        self.in_tree[0] = True
+        for i in range(1, n):
+            p = int(parents_row[i])
+            if 0 <= p < i and self.in_tree[p]:
+                self.in_tree[i] = True
+                self.parent[i] = p
+                self.depth[i] = self.depth[p] + 1
+                self.children[p].append(i)
+        self.leaves = [i for i in range(n) if self.in_tree[i] and not self.children[i]]
+
+    def path(self, i):
+        out = []
+        while i != -1:
+            out.append(i)
+            i = self.parent[i]
+        return out[::-1]
+
+
+def tree_structure(parents_row, T, num_nodes):
+    return Tree(parents_row, T, num_nodes)
+
+
+class TreeResult:
+    def __init__(self, B, C):
+        self.tokens = np.full((B, C), -1, dtype=np.int32)
+        self.accept_nodes = np.full((B, C), -1, dtype=np.int32)
+        self.num_accepted = np.zeros(B, dtype=np.int32)
+        self.num_emitted = np.zeros(B, dtype=np.int32)
+        self.ambiguous = np.zeros(B, dtype=bool)
+        self.reasons = {}
+        self.trees = [None] * B
+        self.best_leaf = np.full(B, -1, dtype=np.int32)
+
+
+def _row_key(row):
+    """Bitwise identity of a logits row (equal rows give equal results)."""
+    return np.ascontiguousarray(np.asarray(row, np.float32)).tobytes()
+
+
+def tree_verify(logits, tree_tokens, parents, num_nodes, capacity=None,
+                temperature=None, exponentials=None, seed=None, offset=None,
+                mode="greedy", typical_epsilon=0.09, typical_alpha=0.3):
+    """Reference tok.tree_verify. logits [B, T, V] as float32 values (bf16 /
+    f16 already widened); the rest as in the op. Returns a TreeResult."""
+    logits = np.asarray(logits, np.float32)
+    B, T, V = logits.shape
+    C = T if capacity is None else int(capacity)
+    assert C >= T
+    toks = np.asarray(tree_tokens, np.int64).reshape(B, T)
+    pars = np.asarray(parents, np.int64).reshape(B, T)
+    nn = np.asarray(num_nodes, np.int64).reshape(B)
+    res = TreeResult(B, C)
+    if mode == "typical":
+        if seed is not None:
+            E, E_rel, E_keys = vo.philox_exponentials(seed, offset, V)
+        else:
+            E = np.asarray(exponentials, np.float32).astype(np.float64)
+            E_rel = np.zeros_like(E)
+            E_keys = np.ascontiguousarray(np.asarray(exponentials, np.float32)).view(np.uint32)
+    else:
+        assert mode == "greedy", mode
+    for b in range(B):
+        tree = Tree(pars[b], T, nn[b])
+        res.trees[b] = tree
+        try:
+            if mode == "greedy":
+                path, nxt, leaf = _greedy(logits[b], toks[b], tree)
+            else:
+                Tb = 1.0 if temperature is None else float(np.float32(temperature[b]))
+                if not (Tb > 0):
+                    raise Ambiguous(TEMPERATURE_UNSPECIFIED)
+                path, nxt, leaf = _typical(logits[b], toks[b], tree, Tb, E[b], E_rel[b],
+                                           E_keys[b], typical_epsilon, typical_alpha)
+        except Ambiguous as e:
+            res.ambiguous[b] = True
+            res.reasons[b] = str(e)
+            continue
+        a = len(path) - 1
+        res.accept_nodes[b, :a + 1] = path
+        res.tokens[b, :a] = [int(toks[b, i]) for i in path[1:]]
+        res.tokens[b, a] = nxt
+        res.num_accepted[b] = a
+        res.num_emitted[b] = a + 1
+        res.best_leaf[b] = leaf
+    return res
+
+
+def _scores(tree, ok):
+    """last_ok[i]: the deepest ok node on the root..i path; acc[i]: its depth."""
+    T = len(ok)
+    last_ok = [0] * T
+    for i in range(1, tree.n):
+        if tree.in_tree[i]:
+            last_ok[i] = i if ok[i] else last_ok[tree.parent[i]]
+    return last_ok
+
+
+def _greedy(lg, toks, tree):
+    cache = {}
+
+    def am(r):
+        if r not in cache:
+            cache[r] = vo._argmax_first(lg[r])  # raises Ambiguous on NaN
+        return cache[r]
+
+    T, V = lg.shape
+    ok = [False] * T
+    ok[0] = True
+    for i in range(1, tree.n):
+        if tree.in_tree[i] and ok[tree.parent[i]]:
+            x = int(toks[i])
+            ok[i] = 0 <= x < V and x == am(tree.parent[i])
+    last_ok = _scores(tree, ok)
+    # Highest score, then the lower leaf index (leaves are ascending).
+    best = max(tree.leaves, key=lambda L: (tree.depth[last_ok[L]], -L))
+    node = last_ok[best]
+    return tree.path(node), am(node), best
+
+
+def _typical(lg, toks, tree, Tb, E, E_rel, E_keys, eps, alpha):
+    T, V = lg.shape
+    rows = {}
+
+    def row(r):
+        if r not in rows:
+            z, p, tol = vo._row_probs(lg[r], Tb)  # raises Ambiguous on NaN
+            thr, H = vo.typical_threshold(p, eps, alpha)
+            m = float(np.max(z))
+            lse = m + math.log(float(np.sum(np.exp(z - m))))
+            rows[r] = (z, p, tol, thr, H, lse)
+        return rows[r]
+
+    ok = [False] * T
+    ok[0] = True
+    logp = [0.0] * T
+    err = [0.0] * T
+    for i in range(1, tree.n):
+        if not (tree.in_tree[i] and ok[tree.parent[i]]):
+            continue
+        x = int(toks[i])
+        if not (0 <= x < V):
+            continue
+        z, p, tol, thr, H, lse = row(tree.parent[i])
+        px = float(p[x])
+        band = (tol * (2.0 + abs(H)) + 2.0 ** -22) * max(px, thr)
+        if abs(px - thr) <= band:
+            raise Ambiguous("node %d: p(x) = %.9g within tolerance of the typical threshold %.9g"
+                            % (i, px, thr))
+        ok[i] = px > thr
+        if ok[i]:
+            logp[i] = float(z[x]) - lse
+            err[i] = tol + 2.0 ** -21 * (abs(float(z[x])) + abs(lse) + abs(logp[i]) + 1.0)
+    last_ok = _scores(tree, ok)
+    # Cumulative log-probability, its uncertainty and the identity of the
+    # computation (parent row bits, token) along each accepted prefix.
+    lsum, lerr, key = [0.0] * T, [0.0] * T, [()] * T
+    for i in range(1, tree.n):
+        if tree.in_tree[i] and ok[i]:
+            p_ = tree.parent[i]
+            lsum[i] = lsum[p_] + logp[i]
+            lerr[i] = lerr[p_] + err[i]
+            key[i] = key[p_] + ((_row_key(lg[p_]), int(toks[i])),)
+    top = max(tree.depth[last_ok[L]] for L in tree.leaves)
+    cands = [L for L in tree.leaves if tree.depth[last_ok[L]] == top]
+    best = max(cands, key=lambda L: (lsum[last_ok[L]], -L))
+    bn = last_ok[best]
+    for L in cands:
+        n2 = last_ok[L]
+        if n2 == bn or key[n2] == key[bn]:
+            continue  # identical computation: bitwise-equal sums, leaf index decides
+        band = 2.0 * (lerr[n2] + lerr[bn]) + 2.0 ** -20 * (abs(lsum[n2]) + abs(lsum[bn]))
+        if abs(lsum[n2] - lsum[bn]) <= band:
+            raise Ambiguous("leaves %d and %d: log-probability sums %.9g and %.9g within "
+                            "tolerance" % (best, L, lsum[bn], lsum[n2]))
+    z, p, tol, _, _, _ = row(bn)
+    nxt = vo._race_p(z, p, tol, E, E_rel, E_keys)
+    return tree.path(bn), nxt, best
+
+
+def well_formed(tree_tokens, parents, num_nodes, V, tokens, accept_nodes, num_accepted,
+                num_emitted):
+    """Problems with the outputs of each request (ambiguous ones included):
+    counts, accept_nodes a root-to-node chain of tree nodes starting at 0,
+    tokens = their tree tokens then one id in [0, V), -1 padding."""
+    toks = np.asarray(tree_tokens, np.int64)
+    B, T = toks.shape
+    bad = []
+    for b in range(B):
+        tree = Tree(parents[b], T, num_nodes[b])
+        a, e = int(num_accepted[b]), int(num_emitted[b])
+        C = tokens.shape[1]
+        if e != a + 1 or not (0 <= a < tree.n) or e > C:
+            bad.append("request %d: num_accepted %d, num_emitted %d, n %d" % (b, a, e, tree.n))
+            continue
+        nodes = [int(x) for x in accept_nodes[b, :a + 1]]
+        chain_ok = nodes[0] == 0 and all(
+            0 < nodes[k] < tree.n and tree.in_tree[nodes[k]] and tree.parent[nodes[k]] == nodes[k - 1]
+            for k in range(1, a + 1))
+        if not chain_ok:
+            bad.append("request %d: accept_nodes %s is not a root path of the tree" % (b, nodes))
+            continue
+        want = [int(toks[b, i]) for i in nodes[1:]]
+        if [int(x) for x in tokens[b, :a]] != want:
+            bad.append("request %d: accepted tokens %s != tree tokens %s" % (
+                b, tokens[b, :a].tolist(), want))
+        if not (0 <= int(tokens[b, a]) < V):
+            bad.append("request %d: next token %d outside [0, %d)" % (b, tokens[b, a], V))
+        if (tokens[b, e:] != -1).any() or (accept_nodes[b, a + 1:] != -1).any():
+            bad.append("request %d: padding is not -1: tokens %s, accept_nodes %s" % (
+                b, tokens[b, e:].tolist(), accept_nodes[b, a + 1:].tolist()))
+    return bad
+
+
+def self_test():
+    """Hand-computed expectations (ops-reference §8 "Tree"); raises
+    AssertionError on a mismatch."""
+    V = 4
+
+    def rows(argmaxes):
+        lg = np.zeros((len(argmaxes), V), np.float32)
+        for i, a in enumerate(argmaxes):
+            lg[i, a] = 1.0
+        return lg
+
+    def run(argmaxes, toks, pars, n, **kw):
+        r = tree_verify(rows(argmaxes)[None], [toks], [pars], [n], **kw)
+        assert not r.ambiguous[0], r.reasons
+        return (r.tokens[0].tolist(), r.accept_nodes[0].tolist(), int(r.num_accepted[0]),
+                int(r.num_emitted[0]))
+
+    # Duplicate children: path semantics picks node 2's longer path (a
+    # first-matching-child walk would stop below node 1: tokens [2, 1]).
+    got = run([2, 1, 3, 0, 0], [7, 2, 2, 0, 3], [-1, 0, 0, 1, 2], 5)
+    assert got == ([2, 3, 0, -1, -1], [0, 2, 4, -1, -1], 2, 3), got
+    # Equal scores: the lower *leaf* index wins (leaf 2, not node 1 whose
+    # leaf is 3).
+    got = run([2, 1, 3, 0], [7, 2, 2, 0], [-1, 0, 0, 1], 4)
+    assert got == ([2, 3, -1, -1], [0, 2, -1, -1], 1, 2), got
+    # Root only; num_nodes 0 and -3 clamp to 1; > T clamps to T.
+    for n in (1, 0, -3):
+        got = run([2, 1, 3], [7, 2, 1], [-1, 0, 1], n)
+        assert got == ([2, -1, -1], [0, -1, -1], 0, 1), got
+    got = run([2, 1, 3], [7, 2, 1], [-1, 0, 1], 9)
+    assert got == ([2, 1, 3], [0, 1, 2], 2, 3), got
+    # Bad parents: self, forward, < -1, -1; a child of an out-of-tree node.
+    got = run([2, 1, 3, 0, 0], [7, 2, 2, 2, 3], [-1, 1, 4, -1, 2], 5)
+    assert got == ([2, -1, -1, -1, -1], [0, -1, -1, -1, -1], 0, 1), got
+    got = run([2, 1, 3, 0], [7, 2, -1, 1], [-1, 0, 1, 2], 4)
+    assert got == ([2, 1, -1, -1], [0, 1, -1, -1], 1, 2), got
+    # Typical: equal lengths, the larger log-probability sum wins over the
+    # lower leaf index.
+    lg = np.full((5, 6), -30.0, np.float32)
+    lg[0, 1], lg[0, 2] = math.log(0.55), math.log(0.45)
+    lg[1, 3] = lg[1, 4] = 0.0  # node 1 row: p(3) = 1/2
+    lg[2, 3] = 0.0             # node 2 row: p(3) = 1
+    r = tree_verify(lg[None], [[5, 1, 2, 3, 3]], [[-1, 0, 0, 1, 2]], [5], mode="typical",
+                    exponentials=np.ones((1, 6), np.float32))
+    assert not r.ambiguous[0], r.reasons
+    # via 1: log .55 + log .5 = -1.29; via 2: log .45 + log 1 = -0.80.
+    assert r.accept_nodes[0].tolist() == [0, 2, 4, -1, -1], r.accept_nodes
+    assert r.tokens[0].tolist() == [2, 3, 0, -1, -1], r.tokens
+    return True
+
+
+if __name__ == "__main__":
+    vo.philox_self_check()
+    self_test()
+    print("tree_oracle self-test: PASS")
