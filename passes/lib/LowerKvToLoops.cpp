@@ -370,6 +370,187 @@ void lowerKCenter(tok::KCenterOp op, ImplicitLocOpBuilder &b) {
   op.getCount().replaceAllUsesWith(e.toTensor(counts, op.getCount().getType()));
 }
 
+//===----------------------------------------------------------------------===//
+// tok.dart_select
+//===----------------------------------------------------------------------===//
+
+/// Token marks of the DART sweep.
+enum DartMark : int32_t { kFree = 0, kImagePivot = 1, kTextPivot = 2, kTaken = 3 };
+
+void lowerDartSelect(tok::DartSelectOp op, ImplicitLocOpBuilder &b) {
+  LoopEmitter e(b);
+  auto keysType = op.getKeys().getType();
+  auto hiddenType = op.getHidden().getType();
+  int64_t batch = keysType.getDimSize(0), tokens = keysType.getDimSize(1);
+  int64_t keyDim = keysType.getDimSize(2), hiddenDim = hiddenType.getDimSize(2);
+  int64_t capacity = op.getIndices().getType().getDimSize(1);
+  int64_t imagePivots = op.getImagePivotsAttr().getInt();
+  int64_t textPivots = op.getTextPivotsAttr().getInt();
+  int64_t perPivot = std::min(op.getPerPivot(), tokens);
+  Type f32 = b.getF32Type(), i32 = b.getI32Type();
+  Value keys = e.toBuffer(op.getKeys());
+  Value hidden = e.toBuffer(op.getHidden());
+  Value lengths = op.getLengths() ? e.toBuffer(op.getLengths()) : Value();
+  Value indices = e.allocFor(op.getIndices().getType());
+  Value counts = e.allocFor(op.getCount().getType());
+  Value l1 = memref::AllocaOp::create(b, MemRefType::get({tokens}, f32));
+  Value invNorm = memref::AllocaOp::create(b, MemRefType::get({tokens}, f32));
+  Value sim = memref::AllocaOp::create(b, MemRefType::get({tokens}, f32));
+  Value mark = memref::AllocaOp::create(b, MemRefType::get({tokens}, i32));
+  auto fastmath = arith::FastMathFlagsAttr::get(
+      b.getContext(),
+      arith::FastMathFlags::reassoc | arith::FastMathFlags::contract);
+  auto widen = [&](Value v) -> Value {
+    return v.getType().isF32() ? v : arith::ExtFOp::create(b, f32, v);
+  };
+  auto sumOver = [&](int64_t n, llvm::function_ref<Value(Value)> term) {
+    return e.forLoop(e.index(0), e.index(n), ValueRange{e.f32(0.0)},
+                     [&](Value d, ValueRange acc) -> SmallVector<Value> {
+                       return {arith::AddFOp::create(b, acc[0], term(d), fastmath)};
+                     })[0];
+  };
+  auto markIs = [&](Value t, DartMark m) -> Value {
+    return arith::CmpIOp::create(b, arith::CmpIPredicate::eq,
+                                 memref::LoadOp::create(b, mark, ValueRange{t}),
+                                 e.i32(m));
+  };
+  auto setMark = [&](Value t, DartMark m) {
+    memref::StoreOp::create(b, e.i32(m), mark, ValueRange{t});
+  };
+  // The first index with the best `value` among `eligible` tokens of
+  // [lb, ub): `better(x, best)` compares; -1 when none is eligible.
+  auto pick = [&](Value lb, Value ub, llvm::function_ref<Value(Value)> eligible,
+                  llvm::function_ref<Value(Value)> value,
+                  llvm::function_ref<Value(Value, Value)> better) -> Value {
+    return e.forLoop(lb, ub, ValueRange{e.f32(0.0), e.index(-1)},
+                     [&](Value t, ValueRange s) -> SmallVector<Value> {
+                       Value x = value(t);
+                       Value none = arith::CmpIOp::create(
+                           b, arith::CmpIPredicate::slt, s[1], e.index(0));
+                       Value take = arith::AndIOp::create(
+                           b, eligible(t),
+                           arith::OrIOp::create(b, none, better(x, s[0])));
+                       return {arith::SelectOp::create(b, take, x, s[0]),
+                               arith::SelectOp::create(b, take, t, s[1])};
+                     })[1];
+  };
+  auto greater = [&](Value x, Value best) -> Value {
+    return arith::CmpFOp::create(b, arith::CmpFPredicate::OGT, x, best);
+  };
+  auto less = [&](Value x, Value best) -> Value {
+    return arith::CmpFOp::create(b, arith::CmpFPredicate::OLT, x, best);
+  };
+  auto nanTo = [&](Value x, double v) -> Value {
+    Value isNan = arith::CmpFOp::create(b, arith::CmpFPredicate::UNO, x, x);
+    return arith::SelectOp::create(b, isNan, e.f32(v), x);
+  };
+
+  ArrayRef<int64_t> span = op.getSpan();
+  e.forLoop(e.index(0), e.index(batch), [&](Value row) {
+    Value len = lengths ? e.loadClampedCount(lengths, row, e.index(tokens))
+                        : e.index(tokens);
+    Value spanStart = arith::MinSIOp::create(b, e.index(span[0]), len);
+    Value spanEnd = arith::MinSIOp::create(b, e.index(span[1]), len);
+    auto inSpan = [&](Value t) -> Value {
+      return arith::AndIOp::create(
+          b, arith::CmpIOp::create(b, arith::CmpIPredicate::sge, t, spanStart),
+          arith::CmpIOp::create(b, arith::CmpIPredicate::slt, t, spanEnd));
+    };
+    auto notI1 = [&](Value v) -> Value {
+      return arith::XOrIOp::create(b, v, arith::ConstantIntOp::create(b, b.getI1Type(), 1));
+    };
+    e.forLoop(e.index(0), len, [&](Value t) {
+      setMark(t, kFree);
+      memref::StoreOp::create(
+          b,
+          sumOver(keyDim, [&](Value d) -> Value {
+            return math::AbsFOp::create(
+                b, widen(memref::LoadOp::create(b, keys, ValueRange{row, t, d})));
+          }),
+          l1, ValueRange{t});
+      Value sq = sumOver(hiddenDim, [&](Value d) -> Value {
+        Value x = widen(memref::LoadOp::create(b, hidden, ValueRange{row, t, d}));
+        return arith::MulFOp::create(b, x, x, fastmath);
+      });
+      Value norm = arith::MaximumFOp::create(b, math::SqrtOp::create(b, sq),
+                                             e.f32(1e-12));
+      memref::StoreOp::create(b, arith::DivFOp::create(b, e.f32(1.0), norm),
+                              invNorm, ValueRange{t});
+    });
+    // Pivots: the largest key L1 norms (NaN ranks lowest), image then text.
+    auto choosePivots = [&](int64_t count, bool image, DartMark m) {
+      e.forLoop(e.index(0), e.index(count), [&](Value) {
+        Value best = pick(
+            e.index(0), len,
+            [&](Value t) {
+              Value region = image ? inSpan(t) : notI1(inSpan(t));
+              return arith::AndIOp::create(b, region, markIs(t, kFree));
+            },
+            [&](Value t) {
+              return nanTo(memref::LoadOp::create(b, l1, ValueRange{t}), -INFINITY);
+            },
+            greater);
+        e.ifThen(arith::CmpIOp::create(b, arith::CmpIPredicate::sge, best, e.index(0)),
+                 [&] { setMark(best, m); });
+      });
+    };
+    choosePivots(imagePivots, /*image=*/true, kImagePivot);
+    choosePivots(textPivots, /*image=*/false, kTextPivot);
+    // One pivot's sweep: take the `perPivot` least similar pool tokens.
+    auto sweep = [&](Value pivot) {
+      e.forLoop(spanStart, spanEnd, [&](Value j) {
+        Value dot = sumOver(hiddenDim, [&](Value d) -> Value {
+          Value x = widen(memref::LoadOp::create(b, hidden, ValueRange{row, j, d}));
+          Value y = widen(memref::LoadOp::create(b, hidden, ValueRange{row, pivot, d}));
+          return arith::MulFOp::create(b, x, y, fastmath);
+        });
+        Value cosine = arith::MulFOp::create(
+            b, dot,
+            arith::MulFOp::create(b, memref::LoadOp::create(b, invNorm, ValueRange{j}),
+                                  memref::LoadOp::create(b, invNorm, ValueRange{pivot})));
+        memref::StoreOp::create(b, nanTo(cosine, INFINITY), sim, ValueRange{j});
+      });
+      e.forLoop(e.index(0), e.index(perPivot), [&](Value) {
+        Value least = pick(
+            spanStart, spanEnd, [&](Value t) { return markIs(t, kFree); },
+            [&](Value t) { return memref::LoadOp::create(b, sim, ValueRange{t}); },
+            less);
+        e.ifThen(arith::CmpIOp::create(b, arith::CmpIPredicate::sge, least, e.index(0)),
+                 [&] { setMark(least, kTaken); });
+      });
+    };
+    e.forLoop(spanStart, spanEnd, [&](Value t) {
+      e.ifThen(markIs(t, kImagePivot), [&] { sweep(t); });
+    });
+    e.forLoop(e.index(0), len, [&](Value t) {
+      e.ifThen(markIs(t, kTextPivot), [&] { sweep(t); });
+    });
+    // Text passes through; image tokens are kept when pivots or taken.
+    Value count = e.forLoop(
+        e.index(0), len, ValueRange{e.index(0)},
+        [&](Value t, ValueRange s) -> SmallVector<Value> {
+          Value kept = arith::OrIOp::create(
+              b, notI1(inSpan(t)),
+              arith::OrIOp::create(b, markIs(t, kImagePivot), markIs(t, kTaken)));
+          e.ifThen(kept, [&] {
+            memref::StoreOp::create(b, arith::IndexCastOp::create(b, i32, t), indices,
+                                    ValueRange{row, s[0]});
+          });
+          return {arith::AddIOp::create(
+              b, s[0],
+              arith::IndexCastOp::create(
+                  b, b.getIndexType(), arith::ExtUIOp::create(b, b.getI64Type(), kept)))};
+        })[0];
+    e.forLoop(count, e.index(capacity), [&](Value j) {
+      memref::StoreOp::create(b, e.i32(-1), indices, ValueRange{row, j});
+    });
+    memref::StoreOp::create(b, arith::IndexCastOp::create(b, i32, count), counts,
+                            ValueRange{row});
+  });
+  op.getIndices().replaceAllUsesWith(e.toTensor(indices, op.getIndices().getType()));
+  op.getCount().replaceAllUsesWith(e.toTensor(counts, op.getCount().getType()));
+}
+
 } // namespace
 
 bool lowerKvOp(Operation *op) {
@@ -380,6 +561,8 @@ bool lowerKvOp(Operation *op) {
     lowerKvGather(gather, b);
   else if (auto kCenter = dyn_cast<tok::KCenterOp>(op))
     lowerKCenter(kCenter, b);
+  else if (auto dart = dyn_cast<tok::DartSelectOp>(op))
+    lowerDartSelect(dart, b);
   else
     return false;
   return true;

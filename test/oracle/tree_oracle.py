@@ -39,10 +39,10 @@ uncertainty band -- a typical test at a node whose parent is accepted, the
 log-probability tie-break between different prefixes, the race for the next
 token -- makes the request ambiguous (TreeResult.ambiguous, with a reason);
 the caller skips it. Greedy mode is exact (argmax of the given values), as
-are exact ties: duplicate siblings (same parent row, same token) have
-bitwise-equal log-probabilities, so the lower leaf index decides. A NaN in
-a row that is read makes the request ambiguous (unspecified); a temperature
-<= 0 in typical mode is unspecified for tok.tree_verify (tok.spec_verify
+are exact ties: duplicate siblings (same parent row, same token, or a token
+with an equal logit) have bitwise-equal log-probabilities, so the lower
+leaf index decides. A NaN in a row that is read makes the request
+ambiguous (unspecified); a temperature <= 0 in typical mode is unspecified for tok.tree_verify (tok.spec_verify
 makes such a request greedy) and is reported as ambiguous too.
 
 Needs only NumPy; run with Debian's /usr/bin/python3.
@@ -227,14 +227,15 @@ def _typical(lg, toks, tree, Tb, E, E_rel, E_keys, eps, alpha):
             err[i] = tol + 2.0 ** -21 * (abs(float(z[x])) + abs(lse) + abs(logp[i]) + 1.0)
     last_ok = _scores(tree, ok)
     # Cumulative log-probability, its uncertainty and the identity of the
-    # computation (parent row bits, token) along each accepted prefix.
+    # computation (parent row bits, logit of the token) along each accepted
+    # prefix: equal keys give bitwise-equal sums on any implementation.
     lsum, lerr, key = [0.0] * T, [0.0] * T, [()] * T
     for i in range(1, tree.n):
         if tree.in_tree[i] and ok[i]:
             p_ = tree.parent[i]
             lsum[i] = lsum[p_] + logp[i]
             lerr[i] = lerr[p_] + err[i]
-            key[i] = key[p_] + ((_row_key(lg[p_]), int(toks[i])),)
+            key[i] = key[p_] + ((_row_key(lg[p_]), float(lg[p_, int(toks[i])])),)
     top = max(tree.depth[last_ok[L]] for L in tree.leaves)
     cands = [L for L in tree.leaves if tree.depth[last_ok[L]] == top]
     best = max(cands, key=lambda L: (lsum[last_ok[L]], -L))

@@ -1,0 +1,472 @@
+#!/usr/bin/python3
+"""End-to-end oracle tests for tok.row_cosine / tok.density_peaks / tok.similarity_components.
+
+Generates tok programs (several functions per module, one compile per
+module), compiles them with winnow-compile, runs every case with winnow-run on
+the CPU and compares with the independent NumPy reference in
+cluster_oracle.py:
+
+  * row_cosine (fp32) within 1e-6 plus the fp32 error of two norms and a
+    C-term dot product ((2C + 8) u32); NaN where (and only where) expected;
+  * density_peaks: count exactly; parent exactly per batch row, except rows
+    whose plan hinges on an fp32 near-tie of densities or center scores
+    (skipped and counted in the label) and tokens equidistant (to within the
+    tolerance) from two centers, which may take either; on every row the
+    plan must be well formed (padding -1, parents in [0, count), every
+    cluster used, count = min(clusters, len));
+  * similarity_components: parent and count exactly, except rows where a
+    similarity lies within the tolerance of the threshold and decides the
+    partition; on every row the plan is numbered by lowest token index and
+    lies between the components of the certain and of the possible edges;
+  * plan -> tok.scatter_merge (mean) pipelines: the merge judged on Winnow's
+    own plan with run_merge_oracle.py's checks.
+
+With --recipes, instead compiles the video / VLM recipes in examples/
+(dycoke_ttm, holitom_static_merge, llava_scissor, sparsevlm_recycle) and
+checks them stage by stage against the same references (and prune_oracle.py
+/ merge_oracle.py for tok.select, tok.compact, tok.attn_score,
+tok.scatter_merge).
+
+Prints one line per check and a final `N passed, M failed`; exits 1 on any
+failure. Run with Debian's /usr/bin/python3 (needs NumPy).
+
+  run_cluster_oracle.py --compile winnow-compile --run winnow-run --workdir DIR
+                        [--seed S] [--quick] [--filter SUBSTR] [--recipes]
+"""
+
+import os
+import sys
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, HERE)
+import cluster_oracle as orc  # noqa: E402
+import merge_oracle as morc  # noqa: E402
+import prune_oracle as porc  # noqa: E402
+from run_chunk_oracle import _sig, check_close_nan, run_programs, tool_args  # noqa: E402
+from run_merge_oracle import merge_checks, merge_op  # noqa: E402
+from run_prune_oracle import (  # noqa: E402
+    Program, _Types, check_bits, check_close, check_exact, fmt_f64)
+
+# ---------------------------------------------------------------------------
+# Op text
+# ---------------------------------------------------------------------------
+
+
+def cosine_op(out, a, lhs, rhs):
+    return "%%%s = tok.row_cosine %%%s, %%%s" % (out, lhs, rhs) + _sig(a.types(), [lhs, rhs], [out])
+
+
+def dpc_op(parent, count, a, x, k, clusters, lengths=None):
+    ops = [x] + ([lengths] if lengths else [])
+    text = "%%%s, %%%s = tok.density_peaks %%%s" % (parent, count, x)
+    if lengths:
+        text += " lengths %" + lengths
+    text += " {k = %d, clusters = %d}" % (k, clusters)
+    return text + _sig(a.types(), ops, [parent, count])
+
+
+def comp_op(parent, count, a, x, threshold, lengths=None):
+    ops = [x] + ([lengths] if lengths else [])
+    text = "%%%s, %%%s = tok.similarity_components %%%s" % (parent, count, x)
+    if lengths:
+        text += " lengths %" + lengths
+    text += " {threshold = %s : f64}" % fmt_f64(threshold)
+    return text + _sig(a.types(), ops, [parent, count])
+
+
+# ---------------------------------------------------------------------------
+# Checks
+# ---------------------------------------------------------------------------
+
+
+def cosine_checks(lhs, rhs, got, prefix=""):
+    C = np.shape(lhs)[-1]
+    ref = orc.row_cosine(lhs, rhs)
+    atol = orc.row_cosine_atol(C)
+    return [check_close_nan(prefix + "similarity (atol %.2g)" % atol, ref, got, 0.0, atol)]
+
+
+def _valid_mask(lengths, B, N):
+    return np.array([[i < orc.valid_length(lengths, b, N) for i in range(N)] for b in range(B)])
+
+
+def well_formed(what, got_parent, got_count, lengths, exp_count=None):
+    """Padding -1, parents in [0, count), every cluster used."""
+    gp = np.asarray(got_parent).astype(np.int64)
+    gc = np.asarray(got_count).astype(np.int64)
+    B, N = gp.shape
+    valid = _valid_mask(lengths, B, N)
+    bad = []
+    for b in range(B):
+        n = int(valid[b].sum())
+        row = gp[b, :n]
+        c = int(gc[b])
+        ok = (gp[b, n:] == -1).all() and 0 <= c <= n and (row >= 0).all() and (row < c).all() \
+            and len(set(row.tolist())) == c
+        if exp_count is not None:
+            ok = ok and c == int(exp_count[b])
+        if not ok:
+            bad.append(b)
+    return (what, not bad, "rows %s: parent %s, count %s" % (
+        bad, gp[bad[0]].tolist() if bad else "", gc[bad[0]] if bad else ""))
+
+
+def dpc_checks(x, lengths, k, clusters, got_parent, got_count, prefix=""):
+    ep, ec, infos = orc.density_peaks(x, lengths, k, clusters)
+    gp = np.asarray(got_parent).astype(np.int64)
+    gc = np.asarray(got_count).astype(np.int64)
+    B, N = ep.shape
+    amb = [b for b in range(B) if infos[b]["ambiguous"]]
+    for b in amb:
+        print("# %srow %d not compared: %s" % (prefix, b, "; ".join(infos[b]["why"][:3])))
+    rows = [b for b in range(B) if b not in amb]
+    checks = [check_exact(prefix + "count = min(clusters, len)", ec, gc)]
+    # Tokens equidistant from two centers: either cluster.
+    exp = ep.astype(np.int64).copy()
+    nalt = 0
+    for b in rows:
+        for i, allowed in infos[b]["alt"].items():
+            nalt += 1
+            if int(gp[b, i]) in allowed:
+                exp[b, i] = gp[b, i]
+    skip = []
+    if amb:
+        skip.append("%d of %d rows near-tie, not compared" % (len(amb), B))
+    if nalt:
+        skip.append("%d tokens near two centers, either accepted" % nalt)
+    checks.append(check_exact(prefix + "parent" + (" (%s)" % "; ".join(skip) if skip else ""),
+                              exp[rows], gp[rows]))
+    checks.append(well_formed(prefix + "plan well formed (all rows)", gp, gc, lengths, ec))
+    return checks
+
+
+def comp_checks(x, lengths, threshold, got_parent, got_count, prefix=""):
+    ep, ec, infos = orc.similarity_components(x, lengths, threshold)
+    gp = np.asarray(got_parent).astype(np.int64)
+    gc = np.asarray(got_count).astype(np.int64)
+    B, N = ep.shape
+    amb = [b for b in range(B) if infos[b]["ambiguous"]]
+    for b in amb:
+        print("# %srow %d not compared: %s" % (prefix, b, "; ".join(infos[b]["why"][:3])))
+    rows = [b for b in range(B) if b not in amb]
+    skip = " (%d of %d rows near the threshold, not compared)" % (len(amb), B) if amb else ""
+    checks = [check_exact(prefix + "count" + skip, ec[rows], gc[rows]),
+              check_exact(prefix + "parent" + skip, ep[rows], gp[rows]),
+              well_formed(prefix + "plan well formed (all rows)", gp, gc, lengths)]
+    # Every row: numbered by lowest token index (first occurrences 0, 1, 2, ...).
+    bad = []
+    for b in range(B):
+        n = orc.valid_length(lengths, b, N)
+        seen = []
+        for v in gp[b, :n].tolist():
+            if v not in seen:
+                seen.append(v)
+        if seen != list(range(len(seen))):
+            bad.append(b)
+    checks.append((prefix + "components numbered by lowest token index (all rows)", not bad,
+                   "rows %s: %s" % (bad, gp[bad[0]].tolist() if bad else "")))
+    # Ambiguous rows: between the certain and the possible components.
+    if amb:
+        lo_p, _, _ = orc.similarity_components(x, lengths, threshold)
+        hi_p, _, _ = orc.similarity_components(x, lengths, threshold, atol=0.0)
+        off = []
+        xs = np.asarray(x, np.float64)
+        C = xs.shape[2]
+        for b in amb:
+            n = orc.valid_length(lengths, b, N)
+            t = orc.components_atol(C)
+            sure, _, _ = orc.similarity_components(xs[b:b + 1], [n], threshold + t, atol=0.0)
+            maybe, _, _ = orc.similarity_components(xs[b:b + 1], [n], threshold - t, atol=0.0)
+            g = gp[b, :n]
+            for i in range(n):
+                for j in range(i + 1, n):
+                    if sure[0, i] == sure[0, j] and g[i] != g[j]:
+                        off.append(b)
+                    if g[i] == g[j] and maybe[0, i] != maybe[0, j]:
+                        off.append(b)
+        checks.append((prefix + "ambiguous rows between certain and possible components",
+                       not off, "rows %s" % sorted(set(off))))
+    return checks
+
+
+# ---------------------------------------------------------------------------
+# Program builders
+# ---------------------------------------------------------------------------
+
+
+def make_cosine(module, name, shape, dt):
+    args = [("lhs", shape, dt), ("rhs", shape, dt)]
+    results = [("sim", shape[:-1], "f32")]
+    tt = _Types(args, results)
+
+    def check(inp, out):
+        return cosine_checks(inp["lhs"], inp["rhs"], out["sim"])
+
+    return Program(module, name, args, results, [cosine_op("sim", tt, "lhs", "rhs")], check)
+
+
+def make_dpc(module, name, B, N, C, dt, k, clusters, lengths=True, merge=False):
+    args = [("x", (B, N, C), dt)] + ([("lengths", (B,), "i32")] if lengths else [])
+    results = [("parent", (B, N), "i32"), ("count", (B,), "i32")]
+    if merge:
+        results += [("merged", (B, N, C), dt), ("sizes", (B, N), "f32")]
+    tt = _Types(args, results)
+    body = [dpc_op("parent", "count", tt, "x", k, clusters, "lengths" if lengths else None)]
+    if merge:
+        body.append(merge_op(["merged"], "sizes", tt, "parent", "count", ["x"], reduction="mean"))
+
+    def check(inp, out):
+        ln = inp.get("lengths")
+        c = dpc_checks(inp["x"], ln, k, clusters, out["parent"], out["count"],
+                       prefix="plan: " if merge else "")
+        if merge:
+            c += merge_checks(out["parent"], out["count"], [inp["x"]], [dt], None, "mean", N,
+                              [out["merged"]], out["sizes"], prefix="merge (on Winnow's plan): ")
+        return c
+
+    p = Program(module, name, args, results, body, check)
+    p.meta = dict(B=B, N=N, C=C, dt=dt)
+    return p
+
+
+def make_comp(module, name, B, N, C, dt, threshold, lengths=True, merge=False):
+    args = [("x", (B, N, C), dt)] + ([("lengths", (B,), "i32")] if lengths else [])
+    results = [("parent", (B, N), "i32"), ("count", (B,), "i32")]
+    if merge:
+        results += [("merged", (B, N, C), dt), ("sizes", (B, N), "f32")]
+    tt = _Types(args, results)
+    body = [comp_op("parent", "count", tt, "x", threshold, "lengths" if lengths else None)]
+    if merge:
+        body.append(merge_op(["merged"], "sizes", tt, "parent", "count", ["x"], reduction="mean"))
+
+    def check(inp, out):
+        ln = inp.get("lengths")
+        c = comp_checks(inp["x"], ln, threshold, out["parent"], out["count"],
+                        prefix="plan: " if merge else "")
+        if merge:
+            c += merge_checks(out["parent"], out["count"], [inp["x"]], [dt], None, "mean", N,
+                              [out["merged"]], out["sizes"], prefix="merge (on Winnow's plan): ")
+        return c
+
+    p = Program(module, name, args, results, body, check)
+    p.meta = dict(B=B, N=N, C=C, dt=dt)
+    return p
+
+
+# ---------------------------------------------------------------------------
+# Input generators
+# ---------------------------------------------------------------------------
+
+
+def mixture(rng, N, C, clusters, spread=3.0, noise=0.5):
+    """Points around `clusters` random centers (spread apart), noise per point
+    varies so densities differ."""
+    cent = spread * rng.standard_normal((clusters, C))
+    assign = rng.integers(0, clusters, size=N)
+    scale = noise * rng.uniform(0.3, 1.5, size=(N, 1))
+    return (cent[assign] + scale * rng.standard_normal((N, C))).astype(np.float32)
+
+
+def directions(rng, N, C, clusters, noise):
+    """Unit-ish directions around `clusters` random directions (cosine
+    clusters), random magnitudes."""
+    d = rng.standard_normal((clusters, C))
+    d /= np.linalg.norm(d, axis=1, keepdims=True)
+    assign = rng.integers(0, clusters, size=N)
+    x = d[assign] + noise * rng.standard_normal((N, C)) / np.sqrt(C)
+    return (x * rng.uniform(0.5, 4.0, size=(N, 1))).astype(np.float32)
+
+
+def with_duplicates(rng, x, ndup):
+    x = x.copy()
+    N = x.shape[0]
+    for _ in range(ndup):
+        i, j = rng.choice(N, 2, replace=False)
+        x[j] = x[i]
+    return x
+
+
+def exact_rows(rng, N, C):
+    """Rows of {-1, 0, 1} with squared norm in {1, 4} (fp32 cosines exact)."""
+    x = np.zeros((N, C), np.float32)
+    for i in range(N):
+        nz = 1 if rng.random() < 0.5 else 4
+        idx = rng.choice(min(C, 6), nz, replace=False)
+        x[i, idx] = rng.choice([-1.0, 1.0], nz)
+    return x
+
+
+def batch(rows):
+    return np.stack(rows).astype(np.float32)
+
+
+# ---------------------------------------------------------------------------
+# Corpus
+# ---------------------------------------------------------------------------
+
+
+def build_corpus(rng, n_random):
+    progs = []
+    R = n_random
+
+    # ---- row_cosine ----------------------------------------------------------
+    for name, shape, dt in (("cos_r2_f32", (8, 33), "f32"), ("cos_r3_bf16", (2, 5, 64), "bf16"),
+                            ("cos_r4_f16", (2, 3, 4, 16), "f16"), ("cos_r3_c1", (2, 7, 1), "f32"),
+                            ("cos_r3_c300", (1, 4, 300), "f32")):
+        p = make_cosine("row_cosine", name, shape, dt)
+        for r in range(R):
+            a = rng.standard_normal(shape).astype(np.float32)
+            b = (0.7 * a + 0.7 * rng.standard_normal(shape)).astype(np.float32)
+            p.add("random%d" % r, {"lhs": a, "rhs": b})
+        a = rng.standard_normal(shape).astype(np.float32)
+        b = rng.standard_normal(shape).astype(np.float32)
+        fa, fb = a.reshape(-1, shape[-1]), b.reshape(-1, shape[-1])
+        rows = fa.shape[0]
+        fb[0] = fa[0]                 # identical: 1
+        fb[1 % rows] = -fa[1 % rows]  # opposite: -1
+        fa[2 % rows] = 0.0            # zero lhs: 0
+        fb[3 % rows] = 0.0            # zero rhs: 0
+        if rows > 4:
+            fa[4] = 0.0
+            fb[4] = 0.0               # both zero: 0
+        if rows > 5:
+            fa[5, 0] = np.nan         # NaN lhs: NaN
+        if rows > 6:
+            fb[6, -1] = np.nan        # NaN rhs: NaN
+        if rows > 7:
+            fa[7] *= 1e-3             # scale invariance
+            fb[7] *= 300.0
+        p.add("special(same,opposite,zero,nan,scaled)", {"lhs": a, "rhs": b})
+        progs.append(p)
+
+    # ---- density_peaks -------------------------------------------------------
+    B, N, C = 4, 24, 16
+    edge_len = [0, 1, 2, N]
+    for name, k, cl in (("dpc_k3_c4", 3, 4), ("dpc_k1", 1, 4), ("dpc_k_gt_len", 50, 3),
+                        ("dpc_clusters_gt_len", 5, 40), ("dpc_clusters1", 4, 1)):
+        p = make_dpc("density_peaks", name, B, N, C, "f32", k, cl)
+        p.add("mixture/len{0,1,2,N}", {"x": batch([mixture(rng, N, C, 4) for _ in range(B)]),
+                                       "lengths": edge_len})
+        p.add("duplicates+all_equal+zero_rows/len{N,N,N,7}", {"x": batch([
+            with_duplicates(rng, mixture(rng, N, C, 3), 6),
+            np.tile(rng.standard_normal((1, C)), (N, 1)),
+            np.where(rng.random((N, 1)) < 0.3, 0.0, mixture(rng, N, C, 3)),
+            with_duplicates(rng, mixture(rng, N, C, 5), 10)]), "lengths": [N, N, N, 7]})
+        p.add("lengths_out_of_range{-2,30,3,1}", {"x": batch([mixture(rng, N, C, 4) for _ in range(B)]),
+                                                   "lengths": [-2, 30, 3, 1]})
+        for r in range(R):
+            p.add("random%d" % r, {"x": batch([mixture(rng, N, C, int(rng.integers(1, 7)))
+                                               for _ in range(B)]),
+                                   "lengths": rng.integers(0, N + 1, size=B)})
+        progs.append(p)
+    p = make_dpc("density_peaks", "dpc_bf16_k5_c6", 2, 40, 32, "bf16", 5, 6)
+    for r in range(max(R, 2)):
+        p.add("mixture%d" % r, {"x": batch([mixture(rng, 40, 32, 6) for _ in range(2)]),
+                                "lengths": [40, int(rng.integers(10, 40))]})
+    p.add("duplicates", {"x": batch([with_duplicates(rng, mixture(rng, 40, 32, 4), 12)
+                                     for _ in range(2)]), "lengths": [40, 33]})
+    progs.append(p)
+    p = make_dpc("density_peaks", "dpc_f16_k7_nolengths", 3, 16, 8, "f16", 7, 3, lengths=False)
+    for r in range(max(R, 2)):
+        p.add("mixture%d" % r, {"x": batch([mixture(rng, 16, 8, 3) for _ in range(3)])})
+    p.add("all_equal+duplicates", {"x": batch([np.full((16, 8), 0.5), with_duplicates(
+        rng, mixture(rng, 16, 8, 2), 5), np.zeros((16, 8))])})
+    progs.append(p)
+
+    # ---- similarity_components ----------------------------------------------
+    B, N, C = 4, 20, 16
+
+    def specials(x, nz=2, nnan=1, ndup=2):
+        x = with_duplicates(rng, x, ndup)
+        idx = rng.choice(x.shape[0], nz + nnan, replace=False)
+        x[idx[:nz]] = 0.0
+        x[idx[nz:], 0] = np.nan
+        return x
+
+    for name, tau in (("comp_t0p9", 0.9), ("comp_t_neg1", -1.0), ("comp_t1", 1.0),
+                      ("comp_t2", 2.0), ("comp_t0", 0.0)):
+        p = make_comp("similarity_components", name, B, N, C, "f32", tau)
+        if tau == 0.0:  # exact rows: cosines exactly 0 / +-1/2 / +-1
+            p.add("exact_rows/len{0,1,2,N}", {"x": batch([exact_rows(rng, N, C) for _ in range(B)]),
+                                              "lengths": edge_len})
+            p.add("exact_rows+zero/len{N,N,N,13}", {"x": batch([
+                np.where(rng.random((N, 1)) < 0.3, 0.0, exact_rows(rng, N, C)) for _ in range(B)]),
+                "lengths": [N, N, N, 13]})
+        else:
+            p.add("clusters/len{0,1,2,N}", {"x": batch([directions(rng, N, C, 4, 0.2)
+                                                        for _ in range(B)]), "lengths": edge_len})
+            p.add("zero+nan+duplicates/len{N,N,15,N}", {"x": batch([
+                specials(directions(rng, N, C, 3, 0.2)) for _ in range(B)]),
+                "lengths": [N, N, 15, N]})
+            p.add("lengths_out_of_range{-1,25,5,N}", {"x": batch([directions(rng, N, C, 5, 0.2)
+                                                                  for _ in range(B)]),
+                                                       "lengths": [-1, 25, 5, N]})
+            if tau == 1.0:  # exact duplicates: fp32 cos is exactly 1, not > 1
+                p.add("exact_duplicates", {"x": batch([with_duplicates(rng, exact_rows(rng, N, C), 8)
+                                                       for _ in range(B)]), "lengths": [N] * B})
+        for r in range(R):
+            p.add("random%d" % r, {"x": batch([directions(rng, N, C, int(rng.integers(1, 8)), 0.3)
+                                               for _ in range(B)]),
+                                   "lengths": rng.integers(0, N + 1, size=B)})
+        progs.append(p)
+    p = make_comp("similarity_components", "comp_bf16_t0p95", 2, 49, 32, "bf16", 0.95)
+    for r in range(max(R, 2)):
+        p.add("clusters%d" % r, {"x": batch([directions(rng, 49, 32, 6, 0.1) for _ in range(2)]),
+                                 "lengths": [49, int(rng.integers(1, 49))]})
+    progs.append(p)
+    p = make_comp("similarity_components", "comp_f16_t0p8_nolengths", 3, 16, 8, "f16", 0.8,
+                  lengths=False)
+    for r in range(max(R, 2)):
+        p.add("clusters%d" % r, {"x": batch([specials(directions(rng, 16, 8, 3, 0.3))
+                                             for _ in range(3)])})
+    progs.append(p)
+
+    # ---- plan -> scatter_merge(mean) ----------------------------------------
+    p = make_dpc("pipelines", "dpc_merge_f32", 3, 32, 24, "f32", 5, 5, merge=True)
+    for r in range(max(R, 2)):
+        p.add("mixture%d" % r, {"x": batch([mixture(rng, 32, 24, 5) for _ in range(3)]),
+                                "lengths": [32, 0, int(rng.integers(1, 32))]})
+    progs.append(p)
+    p = make_dpc("pipelines", "dpc_merge_bf16", 2, 24, 16, "bf16", 3, 4, merge=True)
+    p.add("duplicates", {"x": batch([with_duplicates(rng, mixture(rng, 24, 16, 4), 6)
+                                     for _ in range(2)]), "lengths": [24, 17]})
+    progs.append(p)
+    p = make_comp("pipelines", "comp_merge_f32", 3, 32, 24, "f32", 0.9, merge=True)
+    for r in range(max(R, 2)):
+        p.add("clusters%d" % r, {"x": batch([directions(rng, 32, 24, 6, 0.15) for _ in range(3)]),
+                                 "lengths": [32, 2, int(rng.integers(1, 32))]})
+    progs.append(p)
+    p = make_comp("pipelines", "comp_merge_f16", 2, 24, 16, "f16", 0.95, merge=True)
+    p.add("clusters+specials", {"x": batch([specials(directions(rng, 24, 16, 4, 0.1))
+                                            for _ in range(2)]), "lengths": [24, 20]})
+    progs.append(p)
+    return progs
+
+
+# ---------------------------------------------------------------------------
+# Recipes (examples/*.mlir)
+# ---------------------------------------------------------------------------
+
+def build_recipes(rng):
+    return []
+
+
+def main():
+    ap = tool_args(__doc__.split("\n")[0])
+    ap.add_argument("--recipes", action="store_true", help="check the examples/ recipes instead")
+    a = ap.parse_args()
+    rng = np.random.default_rng(a.seed)
+    if a.recipes:
+        progs = build_recipes(rng)
+    else:
+        progs = build_corpus(rng, 1 if a.quick else 2)
+    if a.filter:
+        progs = [p for p in progs if a.filter in p.name]
+    return run_programs(progs, a, "run_cluster_oracle.py")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
