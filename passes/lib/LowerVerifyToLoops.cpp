@@ -383,6 +383,7 @@ public:
     nodes = type.getDimSize(1);
     vocab = type.getDimSize(2);
     typical = op.getMode() == tok::VerifyMode::typical;
+    sampling = op.getMode() == tok::VerifyMode::rejection;
     capacity = op.getTokens().getType().getDimSize(1);
     logits = e.toBuffer(op.getLogits());
     treeTokens = e.toBuffer(op.getTreeTokens());
@@ -392,6 +393,8 @@ public:
       temperature = e.toBuffer(op.getTemperature());
     if (op.getExponentials())
       exponentials = e.toBuffer(op.getExponentials());
+    if (op.getUniforms())
+      uniforms = e.toBuffer(op.getUniforms());
     if (op.getSeed()) {
       seed = e.toBuffer(op.getSeed());
       offset = e.toBuffer(op.getOffset());
@@ -418,7 +421,12 @@ public:
     rowLseBuf = scratch(f32);
     rowThreshold = scratch(f32);
 
-    e.forLoop(e.index(0), e.index(batch), [&](Value row) { lowerRequest(row); });
+    e.forLoop(e.index(0), e.index(batch), [&](Value row) {
+      if (sampling)
+        lowerSamplingRequest(row);
+      else
+        lowerRequest(row);
+    });
 
     op.getTokens().replaceAllUsesWith(e.toTensor(tokens, op.getTokens().getType()));
     op.getAcceptNodes().replaceAllUsesWith(
@@ -574,9 +582,148 @@ private:
     memref::StoreOp::create(b, asI32(numEmitted), emitted, ValueRange{req});
   }
 
+  /// Whether node `c` (< n) is a child of `node`: an in-range parent chain
+  /// ending at the root is not needed here, as the walk only reaches nodes
+  /// from the root.
+  Value isChildOf(Value c, Value node) {
+    Value parent = memref::LoadOp::create(b, parents, ValueRange{req, c});
+    return cmpi(arith::CmpIPredicate::eq, parent, asI32(node));
+  }
+
+  Value tokenOf(Value c) {
+    return memref::LoadOp::create(b, treeTokens, ValueRange{req, c});
+  }
+
+  Value validToken(Value token) {
+    return arith::AndIOp::create(b, cmpi(arith::CmpIPredicate::sge, token, e.i32(0)),
+                                 cmpi(arith::CmpIPredicate::slt, token, e.i32(vocab)));
+  }
+
+  /// Whether a child of `node` before `c` (index order) has `token`.
+  Value repeatsEarlierSibling(Value node, Value c, Value token) {
+    return e.forLoop(e.index(1), c, ValueRange{i1(false)},
+                     [&](Value s, ValueRange acc) -> SmallVector<Value> {
+                       Value same = arith::AndIOp::create(
+                           b, isChildOf(s, node),
+                           cmpi(arith::CmpIPredicate::eq, tokenOf(s), token));
+                       return {arith::OrIOp::create(b, acc[0], same)};
+                     })[0];
+  }
+
+  Value uniformOfNode(Value c) {
+    if (uniforms)
+      return memref::LoadOp::create(b, uniforms, ValueRange{req, c});
+    return emitUniformFromWord(b, philoxWord(c, kUniformStream));
+  }
+
+  /// The SpecInfer / EAGLE sampling walk for one request (one-hot children).
+  void lowerSamplingRequest(Value row) {
+    req = row;
+    temp = temperature
+               ? Value(memref::LoadOp::create(b, temperature, ValueRange{req}))
+               : f32(1.0);
+    loadPhiloxKey();
+    Value n = e.clampIndex(
+        asIndex(memref::LoadOp::create(b, numNodes, ValueRange{req})), e.index(1),
+        e.index(nodes));
+    memref::StoreOp::create(b, e.i32(0), acceptNodes, ValueRange{req, e.index(0)});
+    // State: current node, accepted count, finished. Each step descends one
+    // level, so `nodes` steps always suffice.
+    ValueRange walk = e.forLoop(
+        e.index(0), e.index(nodes), ValueRange{e.index(0), e.index(0), i1(false)},
+        [&](Value, ValueRange s) -> SmallVector<Value> {
+          auto ifLive = scf::IfOp::create(
+              b, TypeRange{b.getIndexType(), b.getIndexType(), b.getI1Type()},
+              notV(s[2]), true);
+          OpBuilder::InsertionGuard guard(b);
+          b.setInsertionPointToStart(ifLive.thenBlock());
+          Value node = s[0], count = s[1];
+          Value lse = rowLse(node);
+          // Try the children in index order: (chosen child or -1, Z).
+          ValueRange tried = e.forLoop(
+              arith::AddIOp::create(b, node, e.index(1)), n,
+              ValueRange{e.index(-1), f32(1.0)},
+              [&](Value c, ValueRange t) -> SmallVector<Value> {
+                Value token = tokenOf(c);
+                Value usable = arith::AndIOp::create(
+                    b,
+                    arith::AndIOp::create(b, cmpi(arith::CmpIPredicate::slt, t[0],
+                                                  e.index(0)),
+                                          isChildOf(c, node)),
+                    validToken(token));
+                auto ifTry = scf::IfOp::create(
+                    b, TypeRange{b.getIndexType(), b.getF32Type()}, usable, true);
+                OpBuilder::InsertionGuard inner(b);
+                b.setInsertionPointToStart(ifTry.thenBlock());
+                Value repeated = repeatsEarlierSibling(node, c, token);
+                Value px = probAt(node, asIndex(token), lse);
+                Value pass = arith::AndIOp::create(
+                    b, notV(repeated),
+                    arith::AndIOp::create(
+                        b, cmpf(arith::CmpFPredicate::OGT, px, f32(0.0)),
+                        cmpf(arith::CmpFPredicate::OGE, px,
+                             arith::MulFOp::create(b, uniformOfNode(c), t[1]))));
+                Value rejectedMass =
+                    arith::SelectOp::create(b, repeated, f32(0.0), px);
+                scf::YieldOp::create(
+                    b, ValueRange{arith::SelectOp::create(b, pass, c, t[0]),
+                                  arith::SelectOp::create(
+                                      b, pass, t[1],
+                                      arith::SubFOp::create(b, t[1], rejectedMass))});
+                b.setInsertionPointToStart(ifTry.elseBlock());
+                scf::YieldOp::create(b, ValueRange{t[0], t[1]});
+                return {ifTry.getResult(0), ifTry.getResult(1)};
+              });
+          Value chosen = tried[0];
+          Value descended = cmpi(arith::CmpIPredicate::sge, chosen, e.index(0));
+          auto ifDown = scf::IfOp::create(
+              b, TypeRange{b.getIndexType(), b.getIndexType(), b.getI1Type()},
+              descended, true);
+          b.setInsertionPointToStart(ifDown.thenBlock());
+          {
+            Value next = arith::AddIOp::create(b, count, e.index(1));
+            memref::StoreOp::create(b, tokenOf(chosen), tokens, ValueRange{req, count});
+            memref::StoreOp::create(b, asI32(chosen), acceptNodes, ValueRange{req, next});
+            scf::YieldOp::create(b, ValueRange{chosen, next, i1(false)});
+          }
+          b.setInsertionPointToStart(ifDown.elseBlock());
+          {
+            // No child passed: sample from p with every child token masked.
+            Value sample = argmaxOver([&](Value v) -> Value {
+              Value masked = e.forLoop(
+                  arith::AddIOp::create(b, node, e.index(1)), n, ValueRange{i1(false)},
+                  [&](Value c, ValueRange m) -> SmallVector<Value> {
+                    Value hit = arith::AndIOp::create(
+                        b, isChildOf(c, node),
+                        cmpi(arith::CmpIPredicate::eq, tokenOf(c), asI32(v)));
+                    return {arith::OrIOp::create(b, m[0], hit)};
+                  })[0];
+              Value p = arith::SelectOp::create(b, masked, f32(0.0), probAt(node, v, lse));
+              return arith::DivFOp::create(b, p, exponentialAt(v));
+            });
+            memref::StoreOp::create(b, asI32(sample), tokens, ValueRange{req, count});
+            scf::YieldOp::create(b, ValueRange{node, count, i1(true)});
+          }
+          b.setInsertionPointAfter(ifDown);
+          scf::YieldOp::create(b, ifDown.getResults());
+          b.setInsertionPointToStart(ifLive.elseBlock());
+          scf::YieldOp::create(b, ValueRange{s[0], s[1], s[2]});
+          return {ifLive.getResult(0), ifLive.getResult(1), ifLive.getResult(2)};
+        });
+    Value count = walk[1];
+    Value numEmitted = arith::AddIOp::create(b, count, e.index(1));
+    e.forLoop(numEmitted, e.index(capacity), [&](Value j) {
+      memref::StoreOp::create(b, e.i32(-1), tokens, ValueRange{req, j});
+      memref::StoreOp::create(b, e.i32(-1), acceptNodes, ValueRange{req, j});
+    });
+    memref::StoreOp::create(b, asI32(count), accepted, ValueRange{req});
+    memref::StoreOp::create(b, asI32(numEmitted), emitted, ValueRange{req});
+  }
+
   tok::TreeVerifyOp op;
   int64_t nodes = 0, capacity = 0;
-  bool typical = false;
+  bool typical = false, sampling = false;
+  Value uniforms;
   Value treeTokens, parents, numNodes, temperature, tokens, acceptNodes,
       accepted, emitted;
   Value inTree, hasChild, okNode, depth, prefix, endNode, logSum, rowBest,

@@ -120,7 +120,12 @@ def density_peaks(x, lengths=None, k=5, clusters=8, rtol=None):
             nearest = sorted(range(n), key=lambda j: (D[i, j], j))[:kk]
             mean[i] = np.mean(D[i, nearest] ** 2)
         rho = np.exp(-mean)
-        tol = rtol if rtol is not None else dpc_rtol(C, k, float(mean.max()))
+        # Relative error of rho_i ~ m_i * fp32 error of the distances; of a
+        # score, that plus the distance's own; of a distance, the distance's.
+        def tol(i, j, base=1.0):
+            if rtol is not None:
+                return rtol
+            return dpc_rtol(C, k, max(base, float(mean[i]), float(mean[j])))
         dorder = sorted(range(n), key=lambda i: (-rho[i], i))
         rank = np.empty(n, np.int64)
         rank[dorder] = np.arange(n)
@@ -131,7 +136,7 @@ def density_peaks(x, lengths=None, k=5, clusters=8, rtol=None):
         # Density near-ties that change the plan when swapped.
         for a in range(n - 1):
             i, j = dorder[a], dorder[a + 1]
-            if _near(rho[i], rho[j], tol):
+            if _near(rho[i], rho[j], tol(i, j, 0.0)):
                 r2 = rank.copy()
                 r2[i], r2[j] = rank[j], rank[i]
                 p2, c2, _, _, _ = _dpc_plan(D, rho, r2, clusters)
@@ -142,7 +147,7 @@ def density_peaks(x, lengths=None, k=5, clusters=8, rtol=None):
         # Score near-ties that decide which / in which order centers are.
         for a in range(min(m + 1, n) - 1):
             i, j = sorder[a], sorder[a + 1]
-            if _near(score[i], score[j], tol):
+            if _near(score[i], score[j], tol(i, j)):
                 info["ambiguous"] = True
                 info["why"].append("center score near-tie of tokens %d, %d (%.9g vs %.9g)"
                                    % (i, j, score[i], score[j]))
@@ -152,7 +157,7 @@ def density_peaks(x, lengths=None, k=5, clusters=8, rtol=None):
                 continue
             d = np.array([D[i, c] for c in centers])
             best = d[p[i]]
-            alts = {c for c in range(m) if c != p[i] and (_near(d[c], best, tol))}
+            alts = {c for c in range(m) if c != p[i] and _near(d[c], best, tol(i, i))}
             if alts:
                 info["alt"][i] = alts | {int(p[i])}
     return parent, count, infos
@@ -229,9 +234,9 @@ def similarity_components(x, lengths=None, threshold=0.95, atol=None):
         count[b] = nlo
         if nlo != nhi or not np.array_equal(lo, hi):
             info["ambiguous"] = True
-            close = np.argwhere(maybe & ~sure)
+            close = np.argwhere(np.triu(maybe & ~sure, 1))
             info["why"].append("%d similarities within %.2g of the threshold, e.g. (%d, %d): %.9g"
-                               % (len(close) // 2, tol, close[0][0], close[0][1],
+                               % (len(close), tol, close[0][0], close[0][1],
                                   S[close[0][0], close[0][1]]))
     return parent, count, infos
 

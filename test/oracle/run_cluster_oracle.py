@@ -48,7 +48,7 @@ import prune_oracle as porc  # noqa: E402
 from run_chunk_oracle import _sig, check_close_nan, run_programs, tool_args  # noqa: E402
 from run_merge_oracle import merge_checks, merge_op  # noqa: E402
 from run_prune_oracle import (  # noqa: E402
-    Program, _Types, check_bits, check_close, check_exact, fmt_f64)
+    Program, _Types, as_values, check_bits, check_close, check_exact, fmt_f64)
 
 # ---------------------------------------------------------------------------
 # Op text
@@ -450,8 +450,204 @@ def build_corpus(rng, n_random):
 # Recipes (examples/*.mlir)
 # ---------------------------------------------------------------------------
 
+EXAMPLES = os.path.join(ROOT, "examples")
+
+
+def recipe_program(module, name, args, results, check):
+    p = Program(module, name, args, results, None, check)
+    p.source = os.path.join(EXAMPLES, module + ".mlir")
+    return p
+
+
+def _vals(raw, dt):
+    return np.asarray(as_values(raw, dt), np.float32)
+
+
+def video(rng, F, T, C, static_frac=0.0, tau_gap=None):
+    """Frames of a video: position p is base[p] plus per-frame noise whose
+    level varies by position (so temporal similarities spread over (-1, 1));
+    a fraction of positions is static (small noise)."""
+    base = rng.standard_normal((T, C))
+    level = rng.uniform(0.05, 2.5, size=T)
+    static = rng.random(T) < static_frac
+    level[static] = rng.uniform(0.02, 0.2, size=int(static.sum()))
+    x = base[None] + level[None, :, None] * rng.standard_normal((F, T, C))
+    return x.astype(np.float32)
+
+
+def dycoke_program():
+    T, C, K = 196, 256, 58
+    args = [("frames", (4, T, C), "bf16")]
+    results = [("anchor_frames", (2, T, C), "bf16"), ("similarity", (2, T), "f32"),
+               ("kept_indices", (2, K), "i32"), ("kept_count", (2,), "i32"),
+               ("kept_tokens", (2, K, C), "bf16")]
+
+    def check(inp, out):
+        f = inp["frames"]
+        c = [check_bits("anchor frames 0, 2 [bit-exact]", f[0::2], out["anchor_frames"], "bf16")]
+        c += cosine_checks(f[0::2], f[1::2], out["similarity"], prefix="row_cosine: ")
+        sim = np.asarray(out["similarity"], np.float32)
+        ei, en = porc.select(-sim, ("top_k", K), K)
+        c.append(check_exact("select: 58 least similar, ascending (on Winnow's similarity)",
+                             ei, out["kept_indices"]))
+        c.append(check_exact("select: count", en, out["kept_count"]))
+        (ek,), _ = porc.compact(out["kept_indices"], out["kept_count"], [f[1::2]])
+        c.append(check_bits("compact frames 1, 3", ek, out["kept_tokens"], "bf16"))
+        # Independent of Winnow's similarity: the float64 ranking, where the
+        # 58th and 59th least similar positions are not within tolerance.
+        ref = orc.row_cosine(f[0::2], f[1::2])
+        tol = orc.row_cosine_atol(C)
+        rows = [b for b in range(2) if np.diff(np.sort(ref[b])[K - 1:K + 1])[0] > 2 * tol]
+        oi, _ = porc.select(-ref[rows], ("top_k", K), K)
+        c.append(check_exact("kept positions = float64 ranking (%d of 2 rows clear of ties)"
+                             % len(rows), oi, np.asarray(out["kept_indices"])[rows]))
+        print("# dycoke_ttm: kept %s of 196 positions in frames 1, 3; first kept %s" % (
+            [int(v) for v in out["kept_count"]], np.asarray(out["kept_indices"])[:, :4].tolist()))
+        return c
+
+    return recipe_program("dycoke_ttm", "dycoke_ttm", args, results, check)
+
+
+def holitom_program():
+    F, T, C, TAU = 8, 196, 256, 0.8
+    R = T + F * T
+    args = [("frames", (F, T, C), "bf16")]
+    results = [("similarity", (F - 1, T), "f32"), ("static", (T,), "i1"),
+               ("parent", (1, F * T), "i32"), ("merged", (1, R, C), "bf16"),
+               ("sizes", (1, R), "f32"), ("tokens", (1, R, C), "bf16"), ("count", (1,), "i32")]
+
+    def check(inp, out):
+        f = inp["frames"]
+        c = cosine_checks(f[:-1], f[1:], out["similarity"], prefix="row_cosine: ")
+        sim = np.asarray(out["similarity"], np.float32)
+        with np.errstate(invalid="ignore"):
+            est = (sim > np.float32(TAU)).all(axis=0)
+        gst = np.asarray(out["static"]).astype(bool)
+        c.append(check_exact("static = all(sim > 0.8) (on Winnow's similarity)", est, gst))
+        ref = orc.row_cosine(f[:-1], f[1:]).min(axis=0)
+        clear = np.abs(ref - TAU) > 2 * orc.row_cosine_atol(C)
+        c.append(check_exact("static = float64 reference (%d of %d positions clear of tau)"
+                             % (int(clear.sum()), T), (ref > TAU)[clear], gst[clear]))
+        t, p = np.meshgrid(np.arange(F), np.arange(T), indexing="ij")
+        ep = np.where(gst[None, :], p, T + t * T + p).reshape(1, F * T)
+        c.append(check_exact("parent = static ? p : T + t*T + p", ep, out["parent"]))
+        x2 = f.reshape(1, F * T, C)
+        c += merge_checks(out["parent"], np.array([R]), [x2], ["bf16"], None, "mean", R,
+                          [out["merged"]], out["sizes"], prefix="merge (on Winnow's plan): ")
+        sz = np.asarray(out["sizes"], np.float32)
+        ei, en = porc.select(sz, ("threshold", 0.5, "gt"), R)
+        c.append(check_exact("select used rows: count", en, out["count"]))
+        mv = _vals(out["merged"], "bf16")
+        (et,), _ = porc.compact(ei, en, [mv])
+        c.append(check_bits("compact used rows", et, out["tokens"], "bf16"))
+        ns = int(gst.sum())
+        c.append(check_exact("count = #static + F * #dynamic", ns + F * (T - ns), int(out["count"][0])))
+        print("# holitom_static_merge: %d static positions of %d; %d tokens of %d" % (
+            ns, T, int(out["count"][0]), F * T))
+        return c
+
+    return recipe_program("holitom_static_merge", "holitom_static_merge", args, results, check)
+
+
+def scissor_program():
+    F, T, C, TAU = 8, 196, 256, 0.95
+    args = [("frames", (F, T, C), "bf16")]
+    results = [("component", (F, T), "i32"), ("count", (F,), "i32"),
+               ("merged", (F, T, C), "bf16"), ("sizes", (F, T), "f32")]
+
+    def check(inp, out):
+        c = comp_checks(inp["frames"], None, TAU, out["component"], out["count"],
+                        prefix="components: ")
+        c += merge_checks(out["component"], out["count"], [inp["frames"]], ["bf16"], None,
+                          "mean", T, [out["merged"]], out["sizes"],
+                          prefix="merge (on Winnow's plan): ")
+        print("# llava_scissor: components per frame %s of %d" % (
+            [int(v) for v in out["count"]], T))
+        return c
+
+    return recipe_program("llava_scissor", "llava_scissor", args, results, check)
+
+
+def scissor_frames(rng, F, T, C):
+    """Frames whose patches repeat a few dozen "contents" (cos > 0.95 within
+    a content) plus unique patches; the number of contents differs per frame."""
+    x = np.zeros((F, T, C))
+    for f in range(F):
+        nc = 10 + 6 * f
+        d = rng.standard_normal((nc, C))
+        d /= np.linalg.norm(d, axis=1, keepdims=True)
+        a = rng.integers(0, nc, size=T)
+        x[f] = d[a] + 0.05 * rng.standard_normal((T, C)) / np.sqrt(C)
+        uniq = rng.random(T) < 0.2
+        x[f, uniq] = rng.standard_normal((int(uniq.sum()), C))
+        x[f] *= rng.uniform(0.5, 3.0, size=(T, 1))
+    return x.astype(np.float32)
+
+
+def sparsevlm_program():
+    H, R, d, N, C, KEEP, DROP, M = 8, 8, 64, 576, 256, 192, 384, 32
+    args = [("rater_queries", (1, H, R, d), "bf16"), ("visual_keys", (1, H, N, d), "bf16"),
+            ("hidden", (1, N, C), "bf16")]
+    results = [("relevance", (1, N), "f32"), ("kept_indices", (1, KEEP), "i32"),
+               ("kept_count", (1,), "i32"), ("pruned_indices", (1, DROP), "i32"),
+               ("pruned_count", (1,), "i32"), ("cluster", (1, DROP), "i32"),
+               ("clusters", (1,), "i32"), ("recycled", (1, M, C), "bf16"),
+               ("cluster_sizes", (1, M), "f32"), ("tokens", (1, KEEP + M, C), "bf16")]
+
+    def check(inp, out):
+        ref = porc.attn_score(inp["rater_queries"], inp["visual_keys"])
+        c = [check_close("attn_score relevance (mean over heads and raters)", ref,
+                         out["relevance"])]
+        s = np.asarray(out["relevance"], np.float32)
+        ki, kn = porc.select(s, ("top_k", KEEP), KEEP)
+        c.append(check_exact("select keep 192 (on Winnow's relevance)", ki, out["kept_indices"]))
+        c.append(check_exact("keep count", kn, out["kept_count"]))
+        di, dn = porc.select(-s, ("top_k", DROP), DROP)
+        c.append(check_exact("select pruned 384 = top-k of -relevance", di, out["pruned_indices"]))
+        c.append(check_exact("pruned count", dn, out["pruned_count"]))
+        both = sorted(np.asarray(out["kept_indices"])[0].tolist()
+                      + np.asarray(out["pruned_indices"])[0].tolist())
+        c.append(check_exact("kept and pruned partition the 576 tokens", list(range(N)), both))
+        h = inp["hidden"]
+        (ek,), _ = porc.compact(out["kept_indices"], out["kept_count"], [h])
+        (ep,), _ = porc.compact(out["pruned_indices"], out["pruned_count"], [h])
+        c += dpc_checks(ep, out["pruned_count"], 5, M, out["cluster"], out["clusters"],
+                        prefix="density_peaks (on the pruned tokens): ")
+        c += merge_checks(out["cluster"], out["clusters"], [ep], ["bf16"], None, "mean", M,
+                          [out["recycled"]], out["cluster_sizes"],
+                          prefix="recycle merge (on Winnow's plan): ")
+        et = np.concatenate([ek, _vals(out["recycled"], "bf16")], axis=1)
+        c.append(check_bits("tokens = concat(kept, recycled)", et, out["tokens"], "bf16"))
+        print("# sparsevlm_recycle: kept %d, pruned %d -> %d recycled clusters, sizes %s" % (
+            int(out["kept_count"][0]), int(out["pruned_count"][0]), int(out["clusters"][0]),
+            sorted(int(v) for v in np.asarray(out["cluster_sizes"])[0])[::-1][:8]))
+        return c
+
+    return recipe_program("sparsevlm_recycle", "sparsevlm_recycle", args, results, check)
+
+
+def sparsevlm_inputs(rng):
+    H, R, d, N, C = 8, 8, 64, 576, 256
+    q = rng.standard_normal((1, H, R, d)).astype(np.float32)
+    k = (1.5 * rng.standard_normal((1, H, N, d))).astype(np.float32)
+    # Hidden states: 40 "objects" of different tightness plus background.
+    cent = 2.0 * rng.standard_normal((40, C))
+    a = rng.integers(0, 40, size=N)
+    tight = rng.uniform(0.2, 1.5, size=40)
+    h = cent[a] + tight[a][:, None] * rng.standard_normal((N, C))
+    return {"rater_queries": q, "visual_keys": k, "hidden": h[None].astype(np.float32)}
+
+
 def build_recipes(rng):
-    return []
+    d = dycoke_program()
+    d.add("video_window/motion_levels", {"frames": video(rng, 4, 196, 256)})
+    h = holitom_program()
+    h.add("video_segment/30%_static", {"frames": video(rng, 8, 196, 256, static_frac=0.3)})
+    s = scissor_program()
+    s.add("frames/contents{10..52}+20%_unique", {"frames": scissor_frames(rng, 8, 196, 256)})
+    v = sparsevlm_program()
+    v.add("llava15_576/objects40", sparsevlm_inputs(rng))
+    return [d, h, s, v]
 
 
 def main():

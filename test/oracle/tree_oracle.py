@@ -127,7 +127,12 @@ def tree_verify(logits, tree_tokens, parents, num_nodes, capacity=None,
     res = TreeResult(B, C)
     if mode == "typical":
         if seed is not None:
-            E, E_rel, E_keys = vo.philox_exponentials(seed, offset, V)
+            # The op pins E: evaluated in f64, then rounded to f32 (so the
+            # band of vo.philox_exponentials, which allows an fp32 log, is
+            # not needed): E as the program sees it, within one f32 ulp.
+            E, _, E_keys = vo.philox_exponentials(seed, offset, V)
+            E = E.astype(np.float32).astype(np.float64)
+            E_rel = np.full_like(E, 2.0 ** -23)
         else:
             E = np.asarray(exponentials, np.float32).astype(np.float64)
             E_rel = np.zeros_like(E)

@@ -91,6 +91,9 @@ LogicalResult TreeVerifyOp::verify() {
   if (Value e = getExponentials())
     if (failed(verifyShape(*this, e, "exponentials", {batch, vocab})))
       return failure();
+  if (Value u = getUniforms())
+    if (failed(verifyShape(*this, u, "uniforms", {batch, nodes})))
+      return failure();
   auto tokens = getTokens().getType();
   if (tokens.getRank() != 2 || tokens.getDimSize(0) != batch ||
       tokens.getDimSize(1) < nodes)
@@ -118,9 +121,16 @@ LogicalResult TreeVerifyOp::verify() {
                               "and offset";
     break;
   case VerifyMode::rejection:
-    return emitOpError() << "rejection sampling over trees is not supported; "
-                            "use greedy or typical";
+    if (!philox && !(getUniforms() && getExponentials()))
+      return emitOpError() << "rejection verification needs uniforms and "
+                              "exponentials, or seed and offset";
+    break;
   }
+  if (getUniforms() && getMode() != VerifyMode::rejection)
+    return emitOpError() << "uniforms are only used by rejection sampling";
+  if (philox && getUniforms())
+    return emitOpError()
+           << "expected either explicit noise or seed/offset, not both";
   double epsilon = getTypicalEpsilon().convertToDouble();
   double alpha = getTypicalAlpha().convertToDouble();
   if (!(epsilon > 0.0) || !(alpha > 0.0))

@@ -116,8 +116,10 @@ def Tok_TreeVerifyOp : Tok_Op<"tree_verify",
     node `i`), `tree_tokens : [B, T] i32` (node 0 is the root, the last
     committed token), `parents : [B, T] i32`, `num_nodes : [B] i32`
     (clamped to `[1, T]`; nodes past it are padding and never read); for
-    `typical` mode, noise as in `tok.spec_verify` (`exponentials : [B, V]`
-    or `seed`/`offset`) and an optional `temperature : [B] f32`.
+    `typical` and `rejection` modes, noise as in `tok.spec_verify`
+    (`exponentials : [B, V]`, plus `uniforms : [B, T]` for rejection,
+    indexed by child node; or `seed`/`offset`, the uniform of child node
+    `i` being Philox counter `n = i`) and an optional `temperature : [B] f32`.
 
     Semantics (ops-reference §4.3, §8 "Tree"):
     ```
@@ -145,6 +147,18 @@ def Tok_TreeVerifyOp : Tok_Op<"tree_verify",
     not a first-matching-child walk: the two differ when a node has
     duplicate children.
 
+    `rejection` is the lossless sampling walk of SpecInfer / EAGLE for
+    deterministic (one-hot) children: starting at the root with
+    `r = p_root`, the children of the current node are tried in index
+    order; child `c` with token `x` passes iff `r(x) > 0` and
+    `r(x) >= u[c] * Z`, where `Z = 1 - (p mass of the node's children
+    already rejected)` normalises `r`. A passing child becomes the current
+    node (`r` = its row's `p`); a failing child's token is removed from `r`
+    (masked, never mutated), and a repeated token is skipped. When no child
+    passes (a leaf included), the walk emits `race(r)` and stops. The
+    emitted tokens are the walked nodes' tokens then that sample; the
+    accepted nodes are the walked nodes.
+
     ```mlir
     %tok, %nodes, %acc, %emit = tok.tree_verify %logits, %tree, %parents, %n
         {mode = #tok<verify_mode greedy>}
@@ -157,6 +171,7 @@ def Tok_TreeVerifyOp : Tok_Op<"tree_verify",
     Tok_ChunkActivation:$logits, Tok_I32Tensor:$tree_tokens,
     Tok_I32Tensor:$parents, Tok_I32Tensor:$num_nodes,
     Optional<Tok_F32Tensor>:$temperature,
+    Optional<Tok_F32Tensor>:$uniforms,
     Optional<Tok_F32Tensor>:$exponentials,
     Optional<Tok_I64Tensor>:$seed,
     Optional<Tok_I64Tensor>:$offset,
@@ -168,7 +183,8 @@ def Tok_TreeVerifyOp : Tok_Op<"tree_verify",
                       Tok_I32Tensor:$num_accepted, Tok_I32Tensor:$num_emitted);
   let assemblyFormat = [{
     $logits `,` $tree_tokens `,` $parents `,` $num_nodes
-    (`temperature` $temperature^)? (`exponentials` $exponentials^)?
+    (`temperature` $temperature^)? (`uniforms` $uniforms^)?
+    (`exponentials` $exponentials^)?
     (`seed` $seed^)? (`offset` $offset^)?
     attr-dict `:` functional-type(operands, results)
   }];

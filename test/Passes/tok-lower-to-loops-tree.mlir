@@ -1,0 +1,155 @@
+// RUN: winnow-opt %s --split-input-file --tok-lower-to-loops --cse | FileCheck %s
+// RUN: winnow-opt %s --split-input-file --tok-lower-to-loops --cse | FileCheck %s --check-prefix=ALLOC
+
+// Structure of the tok.tree_verify lowering, per mode: no tok op is left;
+// the four results are the only heap buffers ([B, C] tokens and
+// accept_nodes, [B] counts), written per request and returned; the only
+// scratch is O(T) per request (1-D stack buffers of the T node states: no
+// T x T and no T x V buffer, nothing of size V: V = 1000 makes any
+// V-sized buffer visible, T is 5, 6 and 4 and distinct from B and C); the
+// Philox generator (multiplier 0xD2511F53 = 3528531795) appears only with
+// seed/offset. The scratch pattern below rejects any alloca whose first
+// extent is not T, and any 2-D alloca.
+
+// ALLOC-LABEL: func.func @greedy
+// ALLOC-COUNT-2: memref.alloc() {alignment = 64 : i64} : memref<2x7xi32>
+// ALLOC-COUNT-2: memref.alloc() {alignment = 64 : i64} : memref<2xi32>
+// ALLOC-NOT: memref.alloc()
+// ALLOC-NOT: memref.alloca() : memref<{{([0-46-9]|5[0-9]|5x[0-9])}}
+// ALLOC-NOT: memref.alloc()
+// ALLOC-NOT: 3528531795
+// ALLOC-NOT: math.exp
+// ALLOC: return
+
+// Greedy: argmax of the raw logits of a node's row (bf16 widened, strict
+// ogt: the first maximum wins), num_nodes clamped to [1, T], the parent
+// test 0 <= parent < i, no softmax and no noise; -1 padding of both
+// [B, C] results; the two counts.
+// CHECK-LABEL: func.func @greedy
+// CHECK-SAME: (%[[L:.*]]: tensor<2x5x1000xbf16>, %[[TT:.*]]: tensor<2x5xi32>, %[[P:.*]]: tensor<2x5xi32>, %[[N:.*]]: tensor<2xi32>)
+// CHECK-NOT: math.exp
+// CHECK-NOT: math.log
+// CHECK-NOT: 3528531795
+// CHECK-DAG: %[[LB:.*]] = bufferization.to_buffer %[[L]] read_only : tensor<2x5x1000xbf16> to memref<2x5x1000xbf16>
+// CHECK-DAG: %[[TB:.*]] = bufferization.to_buffer %[[TT]] read_only : tensor<2x5xi32> to memref<2x5xi32>
+// CHECK-DAG: %[[PB:.*]] = bufferization.to_buffer %[[P]] read_only : tensor<2x5xi32> to memref<2x5xi32>
+// CHECK-DAG: %[[NB:.*]] = bufferization.to_buffer %[[N]] read_only : tensor<2xi32> to memref<2xi32>
+// CHECK-DAG: %[[TOK:.*]] = memref.alloc() {alignment = 64 : i64} : memref<2x7xi32>
+// CHECK-DAG: %[[NODES:.*]] = memref.alloc() {alignment = 64 : i64} : memref<2x7xi32>
+// CHECK-DAG: %[[ACC:.*]] = memref.alloc() {alignment = 64 : i64} : memref<2xi32>
+// CHECK-DAG: %[[EMIT:.*]] = memref.alloc() {alignment = 64 : i64} : memref<2xi32>
+// CHECK: scf.for %[[B:.*]] =
+// CHECK: memref.load %[[NB]][%[[B]]]
+// CHECK: arith.maxsi
+// CHECK: arith.minsi
+// CHECK: memref.load %[[LB]][%[[B]], %{{.*}}, %{{.*}}] : memref<2x5x1000xbf16>
+// CHECK: arith.extf %{{.*}} : bf16 to f32
+// CHECK: arith.cmpf ogt
+// CHECK: memref.load %[[PB]][%[[B]], %{{.*}}] : memref<2x5xi32>
+// CHECK: arith.cmpi sge
+// CHECK: arith.cmpi slt
+// CHECK: memref.load %[[TB]][%[[B]], %{{.*}}] : memref<2x5xi32>
+// CHECK: memref.store %{{.*}}, %[[NODES]][%[[B]], %{{.*}}] : memref<2x7xi32>
+// CHECK: memref.store %{{.*}}, %[[TOK]][%[[B]], %{{.*}}] : memref<2x7xi32>
+// CHECK: memref.store %c-1_i32, %[[TOK]][%[[B]], %{{.*}}] : memref<2x7xi32>
+// CHECK: memref.store %c-1_i32, %[[NODES]][%[[B]], %{{.*}}] : memref<2x7xi32>
+// CHECK: memref.store %{{.*}}, %[[ACC]][%[[B]]] : memref<2xi32>
+// CHECK: memref.store %{{.*}}, %[[EMIT]][%[[B]]] : memref<2xi32>
+// CHECK-NOT: math.exp
+// CHECK-DAG: %[[R0:.*]] = bufferization.to_tensor %[[TOK]] restrict writable : memref<2x7xi32> to tensor<2x7xi32>
+// CHECK-DAG: %[[R1:.*]] = bufferization.to_tensor %[[NODES]] restrict writable : memref<2x7xi32> to tensor<2x7xi32>
+// CHECK-DAG: %[[R2:.*]] = bufferization.to_tensor %[[ACC]] restrict writable : memref<2xi32> to tensor<2xi32>
+// CHECK-DAG: %[[R3:.*]] = bufferization.to_tensor %[[EMIT]] restrict writable : memref<2xi32> to tensor<2xi32>
+// CHECK: return %[[R0]], %[[R1]], %[[R2]], %[[R3]]
+// CHECK-NOT: tok.
+func.func @greedy(%l: tensor<2x5x1000xbf16>, %t: tensor<2x5xi32>, %p: tensor<2x5xi32>, %n: tensor<2xi32>)
+    -> (tensor<2x7xi32>, tensor<2x7xi32>, tensor<2xi32>, tensor<2xi32>) {
+  %tok, %nodes, %a, %e = tok.tree_verify %l, %t, %p, %n
+      : (tensor<2x5x1000xbf16>, tensor<2x5xi32>, tensor<2x5xi32>, tensor<2xi32>)
+      -> (tensor<2x7xi32>, tensor<2x7xi32>, tensor<2xi32>, tensor<2xi32>)
+  return %tok, %nodes, %a, %e : tensor<2x7xi32>, tensor<2x7xi32>, tensor<2xi32>, tensor<2xi32>
+}
+
+// -----
+
+// ALLOC-LABEL: func.func @typical_philox
+// ALLOC-COUNT-2: memref.alloc() {alignment = 64 : i64} : memref<3x9xi32>
+// ALLOC-COUNT-2: memref.alloc() {alignment = 64 : i64} : memref<3xi32>
+// ALLOC-NOT: memref.alloc()
+// ALLOC-NOT: memref.alloca() : memref<{{([0-57-9]|6[0-9]|6x[0-9])}}
+// ALLOC-NOT: memref.alloc()
+// ALLOC: return
+
+// Typical with temperature and Philox: logits / T, the row statistics
+// streamed (max, sum of exp, log), the entropy with log(p + 1e-5), the
+// threshold min(epsilon, alpha * exp(-H)) with the custom attributes, the
+// strict p(x) > threshold, log p for the tie-break; Philox
+// (seed/offset loaded per request) for the exponential race.
+// CHECK-LABEL: func.func @typical_philox
+// CHECK-SAME: %[[TP:[a-z0-9]+]]: tensor<3xf32>, %[[S:[a-z0-9]+]]: tensor<3xi64>, %[[O:[a-z0-9]+]]: tensor<3xi64>)
+// CHECK-DAG: %[[TPB:.*]] = bufferization.to_buffer %[[TP]] read_only
+// CHECK-DAG: %[[SB:.*]] = bufferization.to_buffer %[[S]] read_only
+// CHECK-DAG: %[[OB:.*]] = bufferization.to_buffer %[[O]] read_only
+// CHECK: scf.for %[[B:.*]] =
+// CHECK-DAG: memref.load %[[TPB]][%[[B]]] : memref<3xf32>
+// CHECK-DAG: memref.load %[[SB]][%[[B]]] : memref<3xi64>
+// CHECK-DAG: memref.load %[[OB]][%[[B]]] : memref<3xi64>
+// CHECK: arith.extf %{{.*}} : f16 to f32
+// CHECK: arith.divf
+// CHECK: math.exp
+// CHECK: math.log
+// CHECK: arith.constant 9.99999974E-6 : f32
+// CHECK: math.log
+// CHECK-DAG: arith.constant 2.000000e-01 : f32
+// CHECK-DAG: arith.constant 5.000000e-01 : f32
+// CHECK: math.exp
+// CHECK: arith.minimumf
+// CHECK: arith.cmpf ogt
+// CHECK-NOT: arith.cmpf oge
+// CHECK: math.log
+// CHECK: arith.muli %{{.*}}, %c3528531795_i64 : i64
+// CHECK: return
+// CHECK-NOT: tok.
+func.func @typical_philox(%l: tensor<3x6x1000xf16>, %t: tensor<3x6xi32>, %p: tensor<3x6xi32>,
+    %n: tensor<3xi32>, %temp: tensor<3xf32>, %s: tensor<3xi64>, %o: tensor<3xi64>)
+    -> (tensor<3x9xi32>, tensor<3x9xi32>, tensor<3xi32>, tensor<3xi32>) {
+  %tok, %nodes, %a, %e = tok.tree_verify %l, %t, %p, %n temperature %temp seed %s offset %o
+      {mode = #tok<verify_mode typical>, typical_epsilon = 0.2, typical_alpha = 0.5}
+      : (tensor<3x6x1000xf16>, tensor<3x6xi32>, tensor<3x6xi32>, tensor<3xi32>, tensor<3xf32>,
+         tensor<3xi64>, tensor<3xi64>) -> (tensor<3x9xi32>, tensor<3x9xi32>, tensor<3xi32>, tensor<3xi32>)
+  return %tok, %nodes, %a, %e : tensor<3x9xi32>, tensor<3x9xi32>, tensor<3xi32>, tensor<3xi32>
+}
+
+// -----
+
+// ALLOC-LABEL: func.func @typical_explicit
+// ALLOC-COUNT-2: memref.alloc() {alignment = 64 : i64} : memref<1x4xi32>
+// ALLOC-COUNT-2: memref.alloc() {alignment = 64 : i64} : memref<1xi32>
+// ALLOC-NOT: memref.alloc()
+// ALLOC-NOT: memref.alloca() : memref<{{([0-35-9]|4[0-9]|4x[0-9])}}
+// ALLOC-NOT: memref.alloc()
+// ALLOC-NOT: 3528531795
+// ALLOC: return
+
+// Typical with explicit exponentials: the race divides by E[b, v] read
+// from the operand; no Philox at all.
+// CHECK-LABEL: func.func @typical_explicit
+// CHECK-SAME: %[[X:[a-z0-9]+]]: tensor<1x1000xf32>)
+// CHECK-NOT: 3528531795
+// CHECK: %[[XB:.*]] = bufferization.to_buffer %[[X]] read_only
+// CHECK: arith.constant 9.99999974E-6 : f32
+// CHECK: arith.cmpf ogt
+// CHECK: memref.load %[[XB]][%{{.*}}, %{{.*}}] : memref<1x1000xf32>
+// CHECK: arith.divf
+// CHECK: return
+// CHECK-NOT: 3528531795
+// CHECK-NOT: tok.
+func.func @typical_explicit(%l: tensor<1x4x1000xbf16>, %t: tensor<1x4xi32>, %p: tensor<1x4xi32>,
+    %n: tensor<1xi32>, %x: tensor<1x1000xf32>)
+    -> (tensor<1x4xi32>, tensor<1x4xi32>, tensor<1xi32>, tensor<1xi32>) {
+  %tok, %nodes, %a, %e = tok.tree_verify %l, %t, %p, %n exponentials %x
+      {mode = #tok<verify_mode typical>}
+      : (tensor<1x4x1000xbf16>, tensor<1x4xi32>, tensor<1x4xi32>, tensor<1xi32>, tensor<1x1000xf32>)
+      -> (tensor<1x4xi32>, tensor<1x4xi32>, tensor<1xi32>, tensor<1xi32>)
+  return %tok, %nodes, %a, %e : tensor<1x4xi32>, tensor<1x4xi32>, tensor<1xi32>, tensor<1xi32>
+}
