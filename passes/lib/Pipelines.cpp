@@ -26,9 +26,10 @@ constexpr const char *kCpuLoops =
     "buffer-results-to-out-params{hoist-static-allocs=true "
     "modify-public-functions=true},"
     "canonicalize,"
-    "func.func(convert-linalg-to-loops),"
     "func.func(buffer-loop-hoisting),"
     "buffer-deallocation-pipeline,"
+    "tok-expand-strided-copies,"
+    "func.func(convert-linalg-to-loops),"
     "canonicalize,cse";
 
 // bf16 <-> f32 conversions are expanded to integer ops (round to nearest

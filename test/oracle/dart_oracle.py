@@ -29,11 +29,14 @@ per-row Python in float64 that visibly follows the written rule.
       similarities that are exactly 0 because every product term is 0 (zero
       rows, a zero pivot, disjoint supports), both NaN -- follow the
       lower-index rule and must match exactly.
-  dart_verify(...) -> (ok, detail, exact_rows, skipped_rows): the count is
-      always exact (it does not depend on which tokens win a tie); the index
-      list is compared exactly on every row without a near-tie, and on the
-      others only structurally (ascending, unique, valid, all text tokens,
-      -1 padding).
+  dart_verify(...) -> (ok, detail, exact_rows, resolved_rows, skipped_rows):
+      the count is always exact (it does not depend on which tokens win a
+      tie); the index list is compared exactly on every row without a
+      near-tie. A row with near-ties is replayed with every near-tie resolved
+      towards Winnow's kept set (any resolution is acceptable there); if the
+      replay reproduces Winnow's list exactly the row is "resolved", otherwise
+      it is checked only structurally (ascending, unique, valid, all text
+      tokens, -1 padding) and counted as skipped.
 
 Values are logical (bf16/f16 inputs already decoded to float32 values).
 Needs only NumPy; run with Debian's /usr/bin/python3.
@@ -81,15 +84,27 @@ def _rank_desc(v):
     return math.inf if math.isnan(v) else -v
 
 
-def _pick_pivots(cands, keys_b, k, rtol):
+def _resolve(order, k, near, guide):
+    """Near-tie resolution guided by Winnow's kept set: `order` is the strict
+    ranking, the first k are taken; `near` the (taken, not taken) pairs that
+    are near-tied. The tokens of those pairs form a band whose taken slots go
+    to band members in `guide` first (in ranking order), then to the others."""
+    band = sorted({i for i, _ in near} | {j for _, j in near}, key=order.index)
+    slots = sum(1 for t in band if order.index(t) < k)
+    pick = [t for t in band if t in guide][:slots]
+    pick += [t for t in band if t not in guide][:slots - len(pick)]
+    keep = set(pick) | {t for t in order[:k] if t not in set(band)}
+    return [t for t in order if t in keep]
+
+
+def _pick_pivots(cands, keys_b, k, rtol, guide=None):
     """The k candidates of largest L1 norm; (picked list, ambiguity or None)."""
     if k <= 0 or not cands:
         return [], None
     l1 = {t: _l1(keys_b[t]) for t in cands}
     order = sorted(cands, key=lambda t: (_rank_desc(l1[t]), t))
     picked, rest = order[:k], order[k:]
-    if not rest:
-        return picked, None
+    near = []
     for i in picked:
         for j in rest:
             a, b = l1[i], l1[j]
@@ -98,8 +113,14 @@ def _pick_pivots(cands, keys_b, k, rtol):
             if abs(a - b) <= rtol * max(abs(a), abs(b)):
                 if np.array_equal(np.abs(keys_b[i]), np.abs(keys_b[j])):
                     continue  # deliberate tie: identical |key| rows
-                return picked, "pivot L1 near-tie %d:%.9g vs %d:%.9g" % (i, a, j, b)
-    return picked, None
+                near.append((i, j))
+    if not near:
+        return picked, None
+    why = "pivot L1 near-tie %d:%.9g vs %d:%.9g" % (near[0][0], l1[near[0][0]], near[0][1],
+                                                    l1[near[0][1]])
+    if guide is not None:
+        picked = _resolve(order, k, near, guide)
+    return picked, why
 
 
 def _normalised(x):
@@ -120,15 +141,14 @@ def _structural_zero(x, p):
         return not np.isnan(x).any() and not np.isnan(p).any() and not np.any(x * p)
 
 
-def _sweep(pivot, pool, hidden_b, M, tol):
+def _sweep(pivot, pool, hidden_b, M, tol, guide=None):
     """The M pool tokens least similar to `pivot`; (taken, ambiguity or None)."""
     p = np.asarray(hidden_b[pivot], np.float64)
     pn = _normalised(p)
     sims = {t: _sim(_normalised(hidden_b[t]), pn) for t in pool}
     order = sorted(pool, key=lambda t: (math.inf if math.isnan(sims[t]) else sims[t], t))
     taken, rest = order[:M], order[M:]
-    if not rest or not taken:
-        return taken, None
+    near = []
     for i in taken:
         for j in rest:
             a, b = sims[i], sims[j]
@@ -141,24 +161,30 @@ def _sweep(pivot, pool, hidden_b, M, tol):
                     continue  # identical hidden rows: identical fp32 similarity
                 if _structural_zero(xi, p) and _structural_zero(xj, p):
                     continue  # both exactly 0 in any precision
-                return taken, "pivot %d: similarity near-tie %d:%.9g vs %d:%.9g" % (
-                    pivot, i, a, j, b)
-    return taken, None
+                near.append((i, j))
+    if not near:
+        return taken, None
+    i, j = near[0]
+    why = "pivot %d: similarity near-tie %d:%.9g vs %d:%.9g" % (pivot, i, sims[i], j, sims[j])
+    if guide is not None:
+        taken = _resolve(order, M, near, guide)
+    return taken, why
 
 
 def dart_row(keys_b, hidden_b, n, span, image_pivots, text_pivots, keep,
-             sim_tol=SIM_TIE_TOL, l1_rtol=L1_TIE_RTOL):
-    """(kept ascending list, [ambiguity reasons]) of one batch row."""
+             sim_tol=SIM_TIE_TOL, l1_rtol=L1_TIE_RTOL, guide=None):
+    """(kept ascending list, [ambiguity reasons]) of one batch row. With
+    `guide` (a set of token indices), every near-tie is resolved towards it."""
     L = keys_b.shape[0]
     start, end = span
     image = [t for t in range(start, min(end, n))]
     text = [t for t in range(n) if not (start <= t < end)]
     assert n <= L
     reasons = []
-    ipiv, why = _pick_pivots(image, keys_b, image_pivots, l1_rtol)
+    ipiv, why = _pick_pivots(image, keys_b, image_pivots, l1_rtol, guide)
     if why:
         reasons.append("image " + why)
-    tpiv, why = _pick_pivots(text, keys_b, text_pivots, l1_rtol)
+    tpiv, why = _pick_pivots(text, keys_b, text_pivots, l1_rtol, guide)
     if why:
         reasons.append("text " + why)
     M = per_pivot(image_pivots, text_pivots, keep)
@@ -167,7 +193,7 @@ def dart_row(keys_b, hidden_b, n, span, image_pivots, text_pivots, keep,
     for pv in sorted(ipiv) + sorted(tpiv):
         if not pool:
             break  # an empty pool ends the sweep early
-        got, why = _sweep(pv, pool, hidden_b, M, sim_tol)
+        got, why = _sweep(pv, pool, hidden_b, M, sim_tol, guide)
         if why:
             reasons.append(why)
         taken += got
@@ -201,7 +227,8 @@ def dart_select(keys, hidden, lengths, span, image_pivots, text_pivots, keep,
 
 def dart_verify(keys, hidden, lengths, span, image_pivots, text_pivots, keep,
                 got_idx, got_cnt, sim_tol=SIM_TIE_TOL, l1_rtol=L1_TIE_RTOL):
-    """(ok, detail, exact_rows, skipped_rows) -- see the module docstring."""
+    """(ok, detail, exact_rows, resolved_rows, skipped_rows) -- see the module
+    docstring."""
     got_idx = np.asarray(got_idx).astype(np.int64)
     got_cnt = np.asarray(got_cnt).astype(np.int64)
     B, C = got_idx.shape
@@ -209,8 +236,8 @@ def dart_verify(keys, hidden, lengths, span, image_pivots, text_pivots, keep,
     exp_idx, exp_cnt, reasons = dart_select(keys, hidden, lengths, span, image_pivots,
                                             text_pivots, keep, C, sim_tol, l1_rtol, True)
     if not np.array_equal(exp_cnt, got_cnt):
-        return False, "count: expected %s, got %s" % (exp_cnt.tolist(), got_cnt.tolist()), 0, 0
-    exact = skipped = 0
+        return False, "count: expected %s, got %s" % (exp_cnt.tolist(), got_cnt.tolist()), 0, 0, 0
+    exact = skipped = resolved = 0
     for b in range(B):
         c = int(exp_cnt[b])
         row = got_idx[b]
@@ -219,23 +246,30 @@ def dart_verify(keys, hidden, lengths, span, image_pivots, text_pivots, keep,
                 bad = int(np.argmax(row != exp_idx[b]))
                 return False, ("batch %d: first difference at %d\n      expected %s\n"
                                "      got      %s") % (b, bad, exp_idx[b].tolist()[:48],
-                                                      row.tolist()[:48]), exact, skipped
+                                                      row.tolist()[:48]), exact, resolved, skipped
             exact += 1
             continue
-        skipped += 1
         n = valid_length(lengths, b, L)
+        kb = np.asarray(keys, np.float64)[b]
+        hb = np.asarray(hidden, np.float64)[b]
+        guided, _ = dart_row(kb, hb, n, span, image_pivots, text_pivots, keep, sim_tol,
+                             l1_rtol, set(row[:c].tolist()))
+        if row[:c].tolist() == guided and np.all(row[c:] == -1):
+            resolved += 1  # every near-tie resolved one way, the rest exact
+            continue
+        skipped += 1
         got = row[:c].tolist()
         text = [t for t in range(n) if not (span[0] <= t < span[1])]
         if np.any(row[c:] != -1):
             return False, "batch %d: padding past count is not -1: %s" % (b, row.tolist()[:48]), \
-                exact, skipped
+                exact, resolved, skipped
         if got != sorted(set(got)) or any(not (0 <= g < n) for g in got):
             return False, "batch %d: indices not ascending/unique/valid: %s" % (b, got[:48]), \
-                exact, skipped
+                exact, resolved, skipped
         if not set(text) <= set(got):
             return False, "batch %d: text tokens missing: %s" % (
-                b, sorted(set(text) - set(got))[:20]), exact, skipped
-    return True, "", exact, skipped
+                b, sorted(set(text) - set(got))[:20]), exact, resolved, skipped
+    return True, "", exact, resolved, skipped
 
 
 # ---------------------------------------------------------------------------
@@ -289,9 +323,10 @@ def _self_test():
     i, c = dart_select(k4, h4, None, (1, 4), 1, 0, 1, 4)
     assert i[0].tolist() == [0, 1, 3, -1], i
     for got, want in (([0, 1, 3, -1], True), ([0, 1, 2, -1], True), ([1, 2, 3, -1], False)):
-        ok, _, ex, sk = dart_verify(k4, h4, None, (1, 4), 1, 0, 1, [got], [3])
-        assert ok == want and sk == 1 and ex == 0, (got, ok, ex, sk)
-    ok, _, ex, sk = dart_verify(k4, h4, None, (1, 4), 1, 0, 1, [[0, 1, 2, -1]], [3], sim_tol=0)
+        ok, _, ex, rs, sk = dart_verify(k4, h4, None, (1, 4), 1, 0, 1, [got], [3])
+        assert ok == want and rs + sk == 1 and ex == 0, (got, ok, ex, rs, sk)
+        assert rs == want, (got, rs)  # the guided replay reproduces both answers
+    ok, _, ex, rs, sk = dart_verify(k4, h4, None, (1, 4), 1, 0, 1, [[0, 1, 2, -1]], [3], sim_tol=0)
     assert not ok
 
 

@@ -9,8 +9,10 @@ the CPU and compares with the independent NumPy reference in dart_oracle.py:
   * indices exactly (ascending, -1 padded) on every batch row where the
     float64 oracle sees no near-tie on a selection boundary (pivot L1 norms
     within a relative 1e-6, similarities within 1e-6; 1e-5 for widths over
-    256); rows with a near-tie are checked structurally (ascending, unique,
-    valid, every text token kept, -1 padding) and counted as "near-tie rows".
+    256); a row with near-ties is replayed with each near-tie resolved the
+    way Winnow chose and must then match exactly ("near-tie rows exact after
+    resolution"); failing that it is checked structurally (ascending, unique,
+    valid, every text token kept, -1 padding) and reported as such.
     Deliberate exact ties (duplicate key rows, duplicate hidden rows, zero
     rows, a zero pivot, NaN) must follow the lower-index rule exactly;
   * a pipeline dart_select -> tok.compact (hidden bf16 + position ids) checks
@@ -71,13 +73,14 @@ def dart_checks(keys, hidden, lengths, attrs, got_idx, got_cnt, prefix=""):
     C = np.asarray(got_idx).shape[1]
     _, ec = orc.dart_select(keys, hidden, lengths, attrs["span"], attrs["ip"], attrs["tp"],
                             attrs["keep"], C, sim_tol, l1_rtol)
-    ok, detail, exact, skipped = orc.dart_verify(
+    ok, detail, exact, resolved, skipped = orc.dart_verify(
         keys, hidden, lengths, attrs["span"], attrs["ip"], attrs["tp"], attrs["keep"],
         got_idx, got_cnt, sim_tol, l1_rtol)
     label = prefix + "indices"
     if ok:
-        label += " [%d rows exact%s]" % (
-            exact, "" if not skipped else ", %d near-tie rows checked structurally" % skipped)
+        label += " [%d rows exact%s%s]" % (
+            exact, "" if not resolved else ", %d near-tie rows exact after resolution" % resolved,
+            "" if not skipped else ", %d near-tie rows checked structurally" % skipped)
     return [check_exact(prefix + "count", ec, got_cnt), (label, ok, detail)]
 
 

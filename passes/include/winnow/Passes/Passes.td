@@ -46,6 +46,27 @@ def TokLowerToLoops : Pass<"tok-lower-to-loops", "::mlir::ModuleOp"> {
   ];
 }
 
+def TokExpandStridedCopies
+    : Pass<"tok-expand-strided-copies", "::mlir::ModuleOp"> {
+  let summary = "Turn memref.copy between strided buffers into linalg.copy";
+  let description = [{
+    `finalize-memref-to-llvm` lowers a `memref.copy` between contiguous
+    buffers to `llvm.memcpy`, but any other copy (a strided
+    `tensor.extract_slice`, a partial inner slice) to a call to
+    `memrefCopy` from MLIR's C runner utilities, which Winnow's artifacts do
+    not link. This pass rewrites exactly those copies to `linalg.copy`, which
+    `convert-linalg-to-loops` then turns into a loop nest; contiguous copies
+    keep their memcpy.
+
+    ```mlir
+    memref.copy %a, %b : memref<2x8xf32, strided<[32, 1]>> to memref<2x8xf32>
+    // becomes
+    linalg.copy ins(%a : memref<2x8xf32, strided<[32, 1]>>) outs(%b : memref<2x8xf32>)
+    ```
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect"];
+}
+
 def TokMarkEntryPoints : Pass<"tok-mark-entry-points", "::mlir::ModuleOp"> {
   let summary = "Mark public functions as artifact entry points";
   let description = [{
