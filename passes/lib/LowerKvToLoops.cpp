@@ -384,8 +384,9 @@ void lowerDartSelect(tok::DartSelectOp op, ImplicitLocOpBuilder &b) {
   int64_t batch = keysType.getDimSize(0), tokens = keysType.getDimSize(1);
   int64_t keyDim = keysType.getDimSize(2), hiddenDim = hiddenType.getDimSize(2);
   int64_t capacity = op.getIndices().getType().getDimSize(1);
-  int64_t imagePivots = op.getImagePivotsAttr().getInt();
-  int64_t textPivots = op.getTextPivotsAttr().getInt();
+  // More pivots than tokens pick every token: clamp the loop bounds.
+  int64_t imagePivots = std::min(op.getImagePivotsAttr().getInt(), tokens);
+  int64_t textPivots = std::min(op.getTextPivotsAttr().getInt(), tokens);
   int64_t perPivot = std::min(op.getPerPivot(), tokens);
   Type f32 = b.getF32Type(), i32 = b.getI32Type();
   Value keys = e.toBuffer(op.getKeys());

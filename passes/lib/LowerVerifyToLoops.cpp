@@ -409,23 +409,38 @@ public:
     auto scratch = [&](Type t) {
       return memref::AllocaOp::create(b, MemRefType::get({nodes}, t));
     };
-    Type i1 = b.getI1Type(), i32 = b.getI32Type(), f32 = b.getF32Type();
-    inTree = scratch(i1);
-    hasChild = scratch(i1);
-    okNode = scratch(i1);
-    depth = scratch(i32);
-    prefix = scratch(i32);
-    endNode = scratch(i32);
-    logSum = scratch(f32);
-    rowBest = scratch(i32);
-    rowLseBuf = scratch(f32);
-    rowThreshold = scratch(f32);
+    Type boolType = b.getI1Type(), intType = b.getI32Type();
+    Type floatType = b.getF32Type();
+    inTree = scratch(boolType);
+    hasChild = scratch(boolType);
+    okNode = scratch(boolType);
+    depth = scratch(intType);
+    prefix = scratch(intType);
+    endNode = scratch(intType);
+    logSum = scratch(floatType);
+    rowBest = scratch(intType);
+    rowLseBuf = scratch(floatType);
+    rowThreshold = scratch(floatType);
 
     e.forLoop(e.index(0), e.index(batch), [&](Value row) {
-      if (sampling)
-        lowerSamplingRequest(row);
-      else
+      req = row;
+      temp = temperature
+                 ? Value(memref::LoadOp::create(b, temperature, ValueRange{req}))
+                 : f32(1.0);
+      // A temperature that is not positive (NaN too) makes the request
+      // greedy, as in tok.spec_verify.
+      greedyReq = notV(cmpf(arith::CmpFPredicate::OGT, temp, f32(0.0)));
+      if (!sampling) {
         lowerRequest(row);
+        return;
+      }
+      auto ifGreedy = scf::IfOp::create(b, greedyReq, /*withElseRegion=*/true);
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPoint(ifGreedy.thenBlock()->getTerminator());
+      greedyReq = i1(true);
+      lowerRequest(row);
+      b.setInsertionPoint(ifGreedy.elseBlock()->getTerminator());
+      lowerSamplingRequest(row);
     });
 
     op.getTokens().replaceAllUsesWith(e.toTensor(tokens, op.getTokens().getType()));
@@ -455,6 +470,11 @@ private:
       store(asI32(rowArgmax(i)), rowBest, i);
       return;
     }
+    auto ifGreedy = scf::IfOp::create(b, greedyReq, /*withElseRegion=*/true);
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPoint(ifGreedy.thenBlock()->getTerminator());
+    store(asI32(rowArgmax(i)), rowBest, i);
+    b.setInsertionPoint(ifGreedy.elseBlock()->getTerminator());
     Value lse = rowLse(i);
     store(lse, rowLseBuf, i);
     store(typicalThreshold(i, lse, op.getTypicalEpsilon().convertToDouble(),
@@ -463,10 +483,6 @@ private:
   }
 
   void lowerRequest(Value row) {
-    req = row;
-    temp = temperature
-               ? Value(memref::LoadOp::create(b, temperature, ValueRange{req}))
-               : f32(1.0);
     loadPhiloxKey();
     Value n = e.clampIndex(
         asIndex(memref::LoadOp::create(b, numNodes, ValueRange{req})), e.index(1),
@@ -503,17 +519,29 @@ private:
           b, cmpi(arith::CmpIPredicate::sge, token, e.i32(0)),
           cmpi(arith::CmpIPredicate::slt, token, e.i32(vocab)));
       Value match, logP = f32(0.0);
-      if (!typical) {
-        match = arith::AndIOp::create(
+      auto greedyMatch = [&]() -> Value {
+        return arith::AndIOp::create(
             b, validToken, cmpi(arith::CmpIPredicate::eq, token, load(rowBest, p)));
+      };
+      if (!typical) {
+        match = greedyMatch();
       } else {
+        auto ifGreedy = scf::IfOp::create(
+            b, TypeRange{b.getI1Type(), b.getF32Type()}, greedyReq, true);
+        OpBuilder::InsertionGuard inner(b);
+        b.setInsertionPointToStart(ifGreedy.thenBlock());
+        scf::YieldOp::create(b, ValueRange{greedyMatch(), f32(0.0)});
+        b.setInsertionPointToStart(ifGreedy.elseBlock());
         Value tokenIndex =
             asIndex(arith::SelectOp::create(b, validToken, token, e.i32(0)));
         Value px = probAt(p, tokenIndex, load(rowLseBuf, p));
-        match = arith::AndIOp::create(
+        Value passes = arith::AndIOp::create(
             b, validToken,
             cmpf(arith::CmpFPredicate::OGT, px, load(rowThreshold, p)));
-        logP = math::LogOp::create(b, px);
+        scf::YieldOp::create(b, ValueRange{passes, math::LogOp::create(b, px)});
+        b.setInsertionPointAfter(ifGreedy);
+        match = ifGreedy.getResult(0);
+        logP = ifGreedy.getResult(1);
       }
       Value ok = arith::AndIOp::create(b, load(okNode, p), match);
       store(ok, okNode, i);
@@ -570,8 +598,17 @@ private:
                 return {up};
               });
     // The next token, from the last accepted node's row.
-    Value next = typical ? raceOverProbs(last, load(rowLseBuf, last))
-                         : asIndex(load(rowBest, last));
+    Value next = asIndex(load(rowBest, last));
+    if (typical) {
+      auto ifGreedy = scf::IfOp::create(b, b.getIndexType(), greedyReq, true);
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(ifGreedy.thenBlock());
+      scf::YieldOp::create(b, asIndex(load(rowBest, last)));
+      b.setInsertionPointToStart(ifGreedy.elseBlock());
+      scf::YieldOp::create(b, raceOverProbs(last, load(rowLseBuf, last)));
+      b.setInsertionPointAfter(ifGreedy);
+      next = ifGreedy.getResult(0);
+    }
     memref::StoreOp::create(b, asI32(next), tokens, ValueRange{req, score});
     Value numEmitted = arith::AddIOp::create(b, score, e.index(1));
     e.forLoop(numEmitted, e.index(capacity), [&](Value j) {
@@ -618,10 +655,6 @@ private:
 
   /// The SpecInfer / EAGLE sampling walk for one request (one-hot children).
   void lowerSamplingRequest(Value row) {
-    req = row;
-    temp = temperature
-               ? Value(memref::LoadOp::create(b, temperature, ValueRange{req}))
-               : f32(1.0);
     loadPhiloxKey();
     Value n = e.clampIndex(
         asIndex(memref::LoadOp::create(b, numNodes, ValueRange{req})), e.index(1),
@@ -724,6 +757,7 @@ private:
   int64_t nodes = 0, capacity = 0;
   bool typical = false, sampling = false;
   Value uniforms;
+  Value greedyReq; // per request
   Value treeTokens, parents, numNodes, temperature, tokens, acceptNodes,
       accepted, emitted;
   Value inTree, hasChild, okNode, depth, prefix, endNode, logSum, rowBest,

@@ -112,9 +112,6 @@ class TreeProgram(Program):
     decoded inputs), so that cases can carry options: exact, expect,
     path_vs_first, info."""
 
-    def add(self, case, inputs, **opts):
-        super().add(case, inputs, **opts)
-
     def find_case(self, decoded):
         for case, inputs, opts in self.cases:
             if all(np.array_equal(decode(inputs[n], dt), decoded[n],
@@ -480,16 +477,13 @@ def greedy_hand_cases(rng, p):
     lg = rows_with_argmax(rng, T, V)
     add(build_request(rng, T, V, lg, [(0, "m"), (1, -1), (2, "m"), (1, "x")],
                       root_parent=5), [0, 1])
-    cases = []
     for k in range(0, len(rq), 4):
         part = rq[k:k + 4]
         inp = batch(rng, m, [x[0] for x in part])
         expect = {b: (nodes, int(np.argmax(inp["logits"][b, last])))
                   for b, (_, nodes, last) in enumerate(part)}
-        cases.append(inp)
         p.add("hand%d" % (k // 4), inp, exact=True, expect=expect,
               path_vs_first=(k == 0))
-    return cases
 
 
 def typical_hand_cases(rng, p):
@@ -542,7 +536,6 @@ def typical_hand_cases(rng, p):
     chain = [(i - 1, (5 * (i - 1) + 2) % V) for i in range(1, T)]
     chain[2] = (2, (5 * 2 + 3) % V)
     rq.append((build_request(rng, T, V, lg, chain), [0, 1, 2]))
-    cases = []
     for k in range(0, len(rq), 4):
         part = rq[k:k + 4]
         inp = batch(rng, m, [x[0] for x in part], temps=[1.0] * 4)
@@ -699,7 +692,7 @@ def recipe_tree_inputs(rng, B, T, V, sizes_list, typical, num_nodes):
 
 def list_check(a, art, func, want):
     rc, listing, lerr = run_cmd([a.run, art, "--list"])
-    return ("%s: tok.name signature in winnow-run --list" % func,
+    return ("tok.name signature of @%s in winnow-run --list" % func,
             rc == 0 and all(w in listing for w in want), shorten(listing + lerr))
 
 

@@ -230,17 +230,58 @@ func.func @typical_temperature_only(%l: tensor<2x4x5xf32>, %t: tensor<2x4xi32>, 
 
 // -----
 
-func.func @rejection_mode(%l: tensor<2x4x5xf32>, %t: tensor<2x4xi32>, %p: tensor<2x4xi32>, %n: tensor<2xi32>, %s: tensor<2xi64>, %o: tensor<2xi64>) -> (tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>) {
-  // expected-error @+1 {{rejection sampling over trees is not supported; use greedy or typical}}
-  %r0, %r1, %r2, %r3 = tok.tree_verify %l, %t, %p, %n seed %s offset %o {mode = #tok<verify_mode rejection>} : (tensor<2x4x5xf32>, tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi64>, tensor<2xi64>) -> (tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>)
+func.func @rejection_no_noise(%l: tensor<2x4x5xf32>, %t: tensor<2x4xi32>, %p: tensor<2x4xi32>, %n: tensor<2xi32>) -> (tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>) {
+  // expected-error @+1 {{rejection verification needs uniforms and exponentials, or seed and offset}}
+  %r0, %r1, %r2, %r3 = tok.tree_verify %l, %t, %p, %n {mode = #tok<verify_mode rejection>} : (tensor<2x4x5xf32>, tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>) -> (tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>)
   return %r0, %r1, %r2, %r3 : tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>
 }
 
 // -----
 
-func.func @rejection_mode_explicit(%l: tensor<2x4x5xf32>, %t: tensor<2x4xi32>, %p: tensor<2x4xi32>, %n: tensor<2xi32>, %x: tensor<2x5xf32>) -> (tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>) {
-  // expected-error @+1 {{rejection sampling over trees is not supported; use greedy or typical}}
+func.func @rejection_exponentials_only(%l: tensor<2x4x5xf32>, %t: tensor<2x4xi32>, %p: tensor<2x4xi32>, %n: tensor<2xi32>, %x: tensor<2x5xf32>) -> (tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>) {
+  // expected-error @+1 {{rejection verification needs uniforms and exponentials, or seed and offset}}
   %r0, %r1, %r2, %r3 = tok.tree_verify %l, %t, %p, %n exponentials %x {mode = #tok<verify_mode rejection>} : (tensor<2x4x5xf32>, tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2x5xf32>) -> (tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>)
+  return %r0, %r1, %r2, %r3 : tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>
+}
+
+// -----
+
+func.func @rejection_uniforms_only(%l: tensor<2x4x5xf32>, %t: tensor<2x4xi32>, %p: tensor<2x4xi32>, %n: tensor<2xi32>, %u: tensor<2x4xf32>) -> (tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>) {
+  // expected-error @+1 {{rejection verification needs uniforms and exponentials, or seed and offset}}
+  %r0, %r1, %r2, %r3 = tok.tree_verify %l, %t, %p, %n uniforms %u {mode = #tok<verify_mode rejection>} : (tensor<2x4x5xf32>, tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2x4xf32>) -> (tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>)
+  return %r0, %r1, %r2, %r3 : tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>
+}
+
+// -----
+
+// uniforms are indexed by child node: [B, T]
+func.func @uniforms_shape(%l: tensor<2x4x5xf32>, %t: tensor<2x4xi32>, %p: tensor<2x4xi32>, %n: tensor<2xi32>, %u: tensor<2x5xf32>, %x: tensor<2x5xf32>) -> (tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>) {
+  // expected-error @+1 {{expected uniforms of shape 2x4xf32, got 2x5xf32}}
+  %r0, %r1, %r2, %r3 = tok.tree_verify %l, %t, %p, %n uniforms %u exponentials %x {mode = #tok<verify_mode rejection>} : (tensor<2x4x5xf32>, tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2x5xf32>, tensor<2x5xf32>) -> (tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>)
+  return %r0, %r1, %r2, %r3 : tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>
+}
+
+// -----
+
+func.func @typical_uniforms(%l: tensor<2x4x5xf32>, %t: tensor<2x4xi32>, %p: tensor<2x4xi32>, %n: tensor<2xi32>, %u: tensor<2x4xf32>, %x: tensor<2x5xf32>) -> (tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>) {
+  // expected-error @+1 {{uniforms are only used by rejection sampling}}
+  %r0, %r1, %r2, %r3 = tok.tree_verify %l, %t, %p, %n uniforms %u exponentials %x {mode = #tok<verify_mode typical>} : (tensor<2x4x5xf32>, tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2x4xf32>, tensor<2x5xf32>) -> (tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>)
+  return %r0, %r1, %r2, %r3 : tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>
+}
+
+// -----
+
+func.func @greedy_uniforms(%l: tensor<2x4x5xf32>, %t: tensor<2x4xi32>, %p: tensor<2x4xi32>, %n: tensor<2xi32>, %u: tensor<2x4xf32>) -> (tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>) {
+  // expected-error @+1 {{uniforms are only used by rejection sampling}}
+  %r0, %r1, %r2, %r3 = tok.tree_verify %l, %t, %p, %n uniforms %u : (tensor<2x4x5xf32>, tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2x4xf32>) -> (tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>)
+  return %r0, %r1, %r2, %r3 : tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>
+}
+
+// -----
+
+func.func @philox_and_uniforms(%l: tensor<2x4x5xf32>, %t: tensor<2x4xi32>, %p: tensor<2x4xi32>, %n: tensor<2xi32>, %u: tensor<2x4xf32>, %s: tensor<2xi64>, %o: tensor<2xi64>) -> (tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>) {
+  // expected-error @+1 {{expected either explicit noise or seed/offset, not both}}
+  %r0, %r1, %r2, %r3 = tok.tree_verify %l, %t, %p, %n uniforms %u seed %s offset %o {mode = #tok<verify_mode rejection>} : (tensor<2x4x5xf32>, tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2x4xf32>, tensor<2xi64>, tensor<2xi64>) -> (tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>)
   return %r0, %r1, %r2, %r3 : tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>
 }
 
@@ -346,6 +387,14 @@ func.func @f16_temperature(%l: tensor<2x4x5xf32>, %t: tensor<2x4xi32>, %p: tenso
 func.func @bf16_exponentials(%l: tensor<2x4x5xf32>, %t: tensor<2x4xi32>, %p: tensor<2x4xi32>, %n: tensor<2xi32>, %x: tensor<2x5xbf16>) -> (tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>) {
   // expected-error @+1 {{operand #4 must be statically shaped tensor of 32-bit float values, but got 'tensor<2x5xbf16>'}}
   %r0, %r1, %r2, %r3 = tok.tree_verify %l, %t, %p, %n exponentials %x {mode = #tok<verify_mode typical>} : (tensor<2x4x5xf32>, tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2x5xbf16>) -> (tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>)
+  return %r0, %r1, %r2, %r3 : tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>
+}
+
+// -----
+
+func.func @f64_uniforms(%l: tensor<2x4x5xf32>, %t: tensor<2x4xi32>, %p: tensor<2x4xi32>, %n: tensor<2xi32>, %u: tensor<2x4xf64>, %x: tensor<2x5xf32>) -> (tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>) {
+  // expected-error @+1 {{operand #4 must be statically shaped tensor of 32-bit float values, but got 'tensor<2x4xf64>'}}
+  %r0, %r1, %r2, %r3 = tok.tree_verify %l, %t, %p, %n uniforms %u exponentials %x {mode = #tok<verify_mode rejection>} : (tensor<2x4x5xf32>, tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2x4xf64>, tensor<2x5xf32>) -> (tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>)
   return %r0, %r1, %r2, %r3 : tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>
 }
 

@@ -3,7 +3,7 @@
 // RUN: winnow-opt %s --mlir-print-op-generic | FileCheck %s --check-prefix=GENERIC
 
 // Round trip of tok.tree_verify: every optional operand (temperature,
-// exponentials, seed/offset), every attribute, the generic form, the
+// uniforms, exponentials, seed/offset), every mode and attribute, the generic form, the
 // elision of default attributes, and capacity C > T.
 
 // The default mode (greedy) is elided; no noise.
@@ -16,7 +16,7 @@
 // GENERIC-LABEL: sym_name = "greedy_minimal"
 // GENERIC: "tok.tree_verify"
 // GENERIC-SAME: mode = #tok<verify_mode greedy>
-// GENERIC-SAME: operandSegmentSizes = array<i32: 1, 1, 1, 1, 0, 0, 0, 0>
+// GENERIC-SAME: operandSegmentSizes = array<i32: 1, 1, 1, 1, 0, 0, 0, 0, 0>
 // GENERIC-SAME: typical_alpha = 3.000000e-01 : f64
 // GENERIC-SAME: typical_epsilon = 0.089999999999999996 : f64
 func.func @greedy_minimal(%l: tensor<2x5x7xf32>, %t: tensor<2x5xi32>, %p: tensor<2x5xi32>, %n: tensor<2xi32>)
@@ -56,8 +56,8 @@ func.func @greedy_explicit_mode(%l: tensor<4x64x32000xbf16>, %t: tensor<4x64xi32
 // CHECK: tok.tree_verify %[[L]], %[[TT]], %[[P]], %[[N]] exponentials %[[X]] {mode = #tok<verify_mode typical>} :
 // CHECK: return
 // GENERIC-LABEL: sym_name = "typical_explicit"
-// GENERIC: operandSegmentSizes = array<i32: 1, 1, 1, 1, 1, 1, 0, 0>
-// GENERIC: operandSegmentSizes = array<i32: 1, 1, 1, 1, 0, 1, 0, 0>
+// GENERIC: operandSegmentSizes = array<i32: 1, 1, 1, 1, 1, 0, 1, 0, 0>
+// GENERIC: operandSegmentSizes = array<i32: 1, 1, 1, 1, 0, 0, 1, 0, 0>
 func.func @typical_explicit(%l: tensor<2x6x9xf16>, %t: tensor<2x6xi32>, %p: tensor<2x6xi32>, %n: tensor<2xi32>,
     %tp: tensor<2xf32>, %x: tensor<2x9xf32>) -> (tensor<2x7xi32>, tensor<2x6xi32>) {
   %tok, %nodes, %a, %e = tok.tree_verify %l, %t, %p, %n temperature %tp exponentials %x
@@ -80,8 +80,8 @@ func.func @typical_explicit(%l: tensor<2x6x9xf16>, %t: tensor<2x6xi32>, %p: tens
 // CHECK-NOT: typical_
 // CHECK: return
 // GENERIC-LABEL: sym_name = "typical_philox"
-// GENERIC: operandSegmentSizes = array<i32: 1, 1, 1, 1, 1, 0, 1, 1>
-// GENERIC: operandSegmentSizes = array<i32: 1, 1, 1, 1, 0, 0, 1, 1>
+// GENERIC: operandSegmentSizes = array<i32: 1, 1, 1, 1, 1, 0, 0, 1, 1>
+// GENERIC: operandSegmentSizes = array<i32: 1, 1, 1, 1, 0, 0, 0, 1, 1>
 func.func @typical_philox(%l: tensor<3x4x11xbf16>, %t: tensor<3x4xi32>, %p: tensor<3x4xi32>, %n: tensor<3xi32>,
     %tp: tensor<3xf32>, %s: tensor<3xi64>, %o: tensor<3xi64>) -> (tensor<3x4xi32>, tensor<3x4xi32>) {
   %tok, %nodes, %a, %e = tok.tree_verify %l, %t, %p, %n temperature %tp seed %s offset %o
@@ -95,6 +95,30 @@ func.func @typical_philox(%l: tensor<3x4x11xbf16>, %t: tensor<3x4xi32>, %p: tens
   return %tok, %tok1 : tensor<3x4xi32>, tensor<3x4xi32>
 }
 
+// Rejection (the lossless sampling walk): explicit uniforms [B, T] and
+// exponentials [B, V], or Philox; with temperature.
+// CHECK-LABEL: func.func @rejection
+// CHECK-SAME: (%[[L:.*]]: tensor<2x6x9xf32>, %[[TT:.*]]: tensor<2x6xi32>, %[[P:.*]]: tensor<2x6xi32>, %[[N:.*]]: tensor<2xi32>, %[[TP:.*]]: tensor<2xf32>, %[[U:.*]]: tensor<2x6xf32>, %[[X:.*]]: tensor<2x9xf32>, %[[S:.*]]: tensor<2xi64>, %[[O:.*]]: tensor<2xi64>)
+// CHECK: tok.tree_verify %[[L]], %[[TT]], %[[P]], %[[N]] temperature %[[TP]] uniforms %[[U]] exponentials %[[X]] {mode = #tok<verify_mode rejection>} :
+// CHECK-SAME: (tensor<2x6x9xf32>, tensor<2x6xi32>, tensor<2x6xi32>, tensor<2xi32>, tensor<2xf32>, tensor<2x6xf32>, tensor<2x9xf32>) -> (tensor<2x6xi32>, tensor<2x6xi32>, tensor<2xi32>, tensor<2xi32>)
+// CHECK: tok.tree_verify %[[L]], %[[TT]], %[[P]], %[[N]] seed %[[S]] offset %[[O]] {mode = #tok<verify_mode rejection>} :
+// CHECK: return
+// GENERIC-LABEL: sym_name = "rejection"
+// GENERIC: mode = #tok<verify_mode rejection>, operandSegmentSizes = array<i32: 1, 1, 1, 1, 1, 1, 1, 0, 0>
+// GENERIC: mode = #tok<verify_mode rejection>, operandSegmentSizes = array<i32: 1, 1, 1, 1, 0, 0, 0, 1, 1>
+func.func @rejection(%l: tensor<2x6x9xf32>, %t: tensor<2x6xi32>, %p: tensor<2x6xi32>, %n: tensor<2xi32>,
+    %tp: tensor<2xf32>, %u: tensor<2x6xf32>, %x: tensor<2x9xf32>, %s: tensor<2xi64>, %o: tensor<2xi64>)
+    -> (tensor<2x6xi32>, tensor<2x6xi32>) {
+  %tok, %nodes, %a, %e = tok.tree_verify %l, %t, %p, %n temperature %tp uniforms %u exponentials %x
+      {mode = #tok<verify_mode rejection>}
+      : (tensor<2x6x9xf32>, tensor<2x6xi32>, tensor<2x6xi32>, tensor<2xi32>, tensor<2xf32>, tensor<2x6xf32>, tensor<2x9xf32>)
+      -> (tensor<2x6xi32>, tensor<2x6xi32>, tensor<2xi32>, tensor<2xi32>)
+  %tok1, %nodes1, %a1, %e1 = tok.tree_verify %l, %t, %p, %n seed %s offset %o {mode = #tok<verify_mode rejection>}
+      : (tensor<2x6x9xf32>, tensor<2x6xi32>, tensor<2x6xi32>, tensor<2xi32>, tensor<2xi64>, tensor<2xi64>)
+      -> (tensor<2x6xi32>, tensor<2x6xi32>, tensor<2xi32>, tensor<2xi32>)
+  return %tok, %tok1 : tensor<2x6xi32>, tensor<2x6xi32>
+}
+
 // The generic form parses and prints back in the custom form.
 // CHECK-LABEL: func.func @from_generic
 // CHECK-SAME: (%[[L:.*]]: tensor<2x3x6xf32>, %[[TT:.*]]: tensor<2x3xi32>, %[[P:.*]]: tensor<2x3xi32>, %[[N:.*]]: tensor<2xi32>, %[[TP:.*]]: tensor<2xf32>, %[[S:.*]]: tensor<2xi64>, %[[O:.*]]: tensor<2xi64>)
@@ -104,7 +128,7 @@ func.func @from_generic(%l: tensor<2x3x6xf32>, %t: tensor<2x3xi32>, %p: tensor<2
     %tp: tensor<2xf32>, %s: tensor<2xi64>, %o: tensor<2xi64>)
     -> (tensor<2x3xi32>, tensor<2x3xi32>, tensor<2xi32>, tensor<2xi32>) {
   %r:4 = "tok.tree_verify"(%l, %t, %p, %n, %tp, %s, %o) <{mode = #tok<verify_mode typical>,
-      operandSegmentSizes = array<i32: 1, 1, 1, 1, 1, 0, 1, 1>, typical_epsilon = 0.1 : f64}>
+      operandSegmentSizes = array<i32: 1, 1, 1, 1, 1, 0, 0, 1, 1>, typical_epsilon = 0.1 : f64}>
       : (tensor<2x3x6xf32>, tensor<2x3xi32>, tensor<2x3xi32>, tensor<2xi32>, tensor<2xf32>, tensor<2xi64>, tensor<2xi64>)
       -> (tensor<2x3xi32>, tensor<2x3xi32>, tensor<2xi32>, tensor<2xi32>)
   return %r#0, %r#1, %r#2, %r#3 : tensor<2x3xi32>, tensor<2x3xi32>, tensor<2xi32>, tensor<2xi32>

@@ -10,6 +10,7 @@
 #include <cstring>
 #include <filesystem>
 #include <sstream>
+#include <unistd.h>
 
 namespace {
 
@@ -19,7 +20,10 @@ using winnow::support::NpyArray;
 class RunTool : public ::testing::Test {
 protected:
   static void SetUpTestSuite() {
-    dir = new std::string(::testing::TempDir() + "/winnow_run_tool_test");
+    // One directory per process: ctest runs each test in its own process,
+    // in parallel, and they must not rewrite each other's artifacts.
+    dir = new std::string(::testing::TempDir() + "/winnow_run_tool_test." +
+                          std::to_string(::getpid()));
     std::filesystem::create_directories(*dir);
     std::vector<uint8_t> so = readFileBytes(WINNOW_TEST_ENTRIES_SO);
     ASSERT_TRUE(writeFileBytes(path("entries.wnn"),
@@ -27,7 +31,11 @@ protected:
     ASSERT_TRUE(
         writeFileBytes(path("add_one.wnn"), buildArtifact(addOneArtifact(so))));
   }
-  static void TearDownTestSuite() { delete dir; }
+  static void TearDownTestSuite() {
+    std::error_code ignored;
+    std::filesystem::remove_all(*dir, ignored);
+    delete dir;
+  }
 
   static std::string path(const std::string &name) { return *dir + "/" + name; }
 

@@ -4,6 +4,8 @@
 
 #include "VerifyUtils.h"
 
+#include <limits>
+
 using namespace mlir;
 using namespace winnow::tok;
 
@@ -29,8 +31,17 @@ LogicalResult KCenterOp::verify() {
   return success();
 }
 
+/// a + b for non-negative attribute values, saturating instead of
+/// overflowing.
+static int64_t saturatingAdd(int64_t a, int64_t b) {
+  return a > std::numeric_limits<int64_t>::max() - b
+             ? std::numeric_limits<int64_t>::max()
+             : a + b;
+}
+
 int64_t DartSelectOp::getPerPivot() {
-  int64_t pivots = getImagePivotsAttr().getInt() + getTextPivotsAttr().getInt();
+  int64_t pivots = saturatingAdd(getImagePivotsAttr().getInt(),
+                                 getTextPivotsAttr().getInt());
   return pivots > 0 ? getKeepAttr().getInt() / pivots : 0;
 }
 
@@ -38,7 +49,7 @@ int64_t DartSelectOp::getMaxKeptCount() {
   int64_t tokens = getKeys().getType().getDimSize(1);
   int64_t spanSize = getSpan()[1] - getSpan()[0];
   int64_t imagePivots = getImagePivotsAttr().getInt();
-  int64_t pivots = imagePivots + getTextPivotsAttr().getInt();
+  int64_t pivots = saturatingAdd(imagePivots, getTextPivotsAttr().getInt());
   // Saturating: every term is bounded by the span before it is summed.
   int64_t taken = std::min(spanSize, getPerPivot()) * std::min(pivots, spanSize);
   int64_t image = std::min(spanSize, std::min(imagePivots, spanSize) + taken);
@@ -69,7 +80,7 @@ LogicalResult DartSelectOp::verify() {
     return emitOpError() << "expected non-negative image_pivots, text_pivots "
                             "and keep, got "
                          << imagePivots << ", " << textPivots << " and " << keep;
-  if (imagePivots + textPivots == 0)
+  if (imagePivots == 0 && textPivots == 0)
     return emitOpError() << "expected at least one pivot";
   auto indices = getIndices().getType();
   if (indices.getRank() != 2 || indices.getDimSize(0) != batch)

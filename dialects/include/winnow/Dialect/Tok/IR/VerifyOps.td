@@ -120,10 +120,13 @@ def Tok_TreeVerifyOp : Tok_Op<"tree_verify",
     (`exponentials : [B, V]`, plus `uniforms : [B, T]` for rejection,
     indexed by child node; or `seed`/`offset`, the uniform of child node
     `i` being Philox counter `n = i`) and an optional `temperature : [B] f32`.
+    A request whose temperature is not positive (or NaN) is verified
+    greedily in every mode, as in `tok.spec_verify`.
 
     Semantics (ops-reference §4.3, §8 "Tree"):
     ```
     node i >= 1 is in the tree iff 0 <= parents[i] < i and its parent is
+              in the tree
     match(i)  = greedy : tree_tokens[i] == argmax_v logits[parent(i), v]
                 typical: tree_tokens[i] passes the Medusa test of
                          p = softmax(logits[parent(i)] / T)   (spec_verify)
