@@ -89,6 +89,10 @@ std::optional<int> parseCommandLine(int argc, const char *const *argv,
       ->check(CLI::IsMember({"summary", "full", "none"}));
   app.add_flag("--raw-bf16", options.rawBf16,
                "Write bf16 results as raw <u2 bits instead of <f4");
+  app.add_option("--bench", options.bench,
+                 "After the first call, time N more calls in-process and print "
+                 "'bench: N calls, median U us, min U us, mean U us' on stdout")
+      ->check(CLI::Range(0, 1000000));
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp &) {

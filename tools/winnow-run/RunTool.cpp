@@ -12,6 +12,8 @@
 #include "Printing.h"
 
 #include <algorithm>
+#include <chrono>
+#include <cstdio>
 #include <filesystem>
 #include <memory>
 #include <ostream>
@@ -231,11 +233,37 @@ bool run(const Options &options, std::ostream &out, std::string &error) {
     inputViews.push_back(tensor.view());
   for (HostTensor &tensor : results)
     resultViews.push_back(tensor.view());
-  if (!succeeded(winnow_call_by_index(executable.get(), functionIndex,
-                                      inputViews.data(), inputViews.size(),
-                                      resultViews.data(), resultViews.size()),
-                 error))
+  auto call = [&] {
+    return succeeded(winnow_call_by_index(executable.get(), functionIndex,
+                                          inputViews.data(), inputViews.size(),
+                                          resultViews.data(),
+                                          resultViews.size()),
+                     error);
+  };
+  if (!call())
     return false;
+  if (options.bench > 0) {
+    // The first call above warmed caches and page tables; time the rest.
+    std::vector<double> micros;
+    for (int i = 0; i < options.bench; ++i) {
+      auto start = std::chrono::steady_clock::now();
+      if (!call())
+        return false;
+      auto stop = std::chrono::steady_clock::now();
+      micros.push_back(
+          std::chrono::duration<double, std::micro>(stop - start).count());
+    }
+    std::vector<double> sorted = micros;
+    std::sort(sorted.begin(), sorted.end());
+    double mean = 0;
+    for (double m : micros)
+      mean += m / static_cast<double>(micros.size());
+    char line[160];
+    std::snprintf(line, sizeof(line),
+                  "bench: %d calls, median %.2f us, min %.2f us, mean %.2f us\n",
+                  options.bench, sorted[sorted.size() / 2], sorted.front(), mean);
+    out << line;
+  }
 
   for (size_t i = 0; i < results.size(); ++i) {
     int32_t countResult = resultSpecs[i].count_result;

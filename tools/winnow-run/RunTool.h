@@ -26,6 +26,9 @@ struct Options {
   std::string outputDir;
   PrintMode print = PrintMode::Summary;
   bool rawBf16 = false;
+  /// When > 0: time that many further calls after the first and print the
+  /// per-call statistics (a benchmark, not a test).
+  int bench = 0;
 };
 
 /// Parses argv. Returns the exit code when the tool should stop right away
