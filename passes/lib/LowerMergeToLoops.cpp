@@ -31,7 +31,9 @@ void lowerBipartitePlan(tok::BipartitePlanOp op, ImplicitLocOpBuilder &b) {
   auto type = op.getMetric().getType();
   int64_t batch = type.getDimSize(0), tokens = type.getDimSize(1);
   int64_t features = type.getDimSize(2);
-  int64_t numA = (tokens + 1) / 2, numB = tokens / 2;
+  // B = every `stride`-th token (stride - 1, 2 stride - 1, ...), A = the rest.
+  int64_t stride = op.getStrideAttr().getInt();
+  int64_t numB = tokens / stride, numA = tokens - numB;
   bool classToken = op.getClassToken(), distillToken = op.getDistillToken();
   std::optional<double> threshold;
   if (op.getThreshold())
@@ -67,6 +69,17 @@ void lowerBipartitePlan(tok::BipartitePlanOp op, ImplicitLocOpBuilder &b) {
       b.getContext(),
       arith::FastMathFlags::reassoc | arith::FastMathFlags::contract);
   int64_t firstDst = distillToken ? 1 : 0;
+  // The token of the a-th A token and of the b-th B token.
+  auto tokenOfA = [&](Value a) -> Value {
+    Value group = arith::DivUIOp::create(b, a, e.index(stride - 1));
+    Value within = arith::RemUIOp::create(b, a, e.index(stride - 1));
+    return arith::AddIOp::create(
+        b, arith::MulIOp::create(b, group, e.index(stride)), within);
+  };
+  auto tokenOfB = [&](Value bi) -> Value {
+    return arith::AddIOp::create(b, arith::MulIOp::create(b, bi, e.index(stride)),
+                                 e.index(stride - 1));
+  };
 
   e.forLoop(e.index(0), e.index(batch), [&](Value row) {
     // 1 / max(||m_i||, 1e-12): a zero row has similarity 0 to everything.
@@ -86,13 +99,12 @@ void lowerBipartitePlan(tok::BipartitePlanOp op, ImplicitLocOpBuilder &b) {
     });
     // Running (max, argmax) of S[a, :] over the eligible B tokens.
     e.forLoop(e.index(0), e.index(numA), [&](Value a) {
-      Value tokA = arith::MulIOp::create(b, a, e.index(2));
+      Value tokA = tokenOfA(a);
       ValueRange best = e.forLoop(
           e.index(firstDst), e.index(numB),
           ValueRange{e.f32(-INFINITY), e.index(firstDst)},
           [&](Value bi, ValueRange s) -> SmallVector<Value> {
-            Value tokB = arith::AddIOp::create(
-                b, arith::MulIOp::create(b, bi, e.index(2)), e.index(1));
+            Value tokB = tokenOfB(bi);
             Value dot = e.forLoop(
                 e.index(0), e.index(features), ValueRange{e.f32(0.0)},
                 [&](Value d, ValueRange acc) -> SmallVector<Value> {
@@ -170,7 +182,7 @@ void lowerBipartitePlan(tok::BipartitePlanOp op, ImplicitLocOpBuilder &b) {
     // class token), then every B token in order.
     e.forLoop(e.index(0), e.index(numA), ValueRange{e.i32(0)},
               [&](Value a, ValueRange s) -> SmallVector<Value> {
-                Value tokA = arith::MulIOp::create(b, a, e.index(2));
+                Value tokA = tokenOfA(a);
                 Value r = memref::LoadOp::create(b, rank, ValueRange{a});
                 Value isSource = arith::CmpIOp::create(
                     b, arith::CmpIPredicate::slt, r, numSources);
@@ -189,8 +201,7 @@ void lowerBipartitePlan(tok::BipartitePlanOp op, ImplicitLocOpBuilder &b) {
                 return {arith::AddIOp::create(b, s[0], stays)};
               });
     e.forLoop(e.index(0), e.index(numB), [&](Value bi) {
-      Value tokB = arith::AddIOp::create(
-          b, arith::MulIOp::create(b, bi, e.index(2)), e.index(1));
+      Value tokB = tokenOfB(bi);
       memref::StoreOp::create(
           b,
           arith::AddIOp::create(b, numUnmerged,

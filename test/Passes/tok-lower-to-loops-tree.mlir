@@ -1,7 +1,8 @@
 // RUN: winnow-opt %s --split-input-file --tok-lower-to-loops --cse | FileCheck %s
 // RUN: winnow-opt %s --split-input-file --tok-lower-to-loops --cse | FileCheck %s --check-prefix=ALLOC
 
-// Structure of the tok.tree_verify lowering, per mode: no tok op is left;
+// Structure of the tok.tree_verify lowering, per mode (greedy, typical,
+// rejection): no tok op is left;
 // the four results are the only heap buffers ([B, C] tokens and
 // accept_nodes, [B] counts), written per request and returned; the only
 // scratch is O(T) per request (1-D stack buffers of the T node states: no
@@ -152,4 +153,119 @@ func.func @typical_explicit(%l: tensor<1x4x1000xbf16>, %t: tensor<1x4xi32>, %p: 
       : (tensor<1x4x1000xbf16>, tensor<1x4xi32>, tensor<1x4xi32>, tensor<1xi32>, tensor<1x1000xf32>)
       -> (tensor<1x4xi32>, tensor<1x4xi32>, tensor<1xi32>, tensor<1xi32>)
   return %tok, %nodes, %a, %e : tensor<1x4xi32>, tensor<1x4xi32>, tensor<1xi32>, tensor<1xi32>
+}
+
+// -----
+
+// ALLOC-LABEL: func.func @rejection_philox
+// ALLOC-COUNT-2: memref.alloc() {alignment = 64 : i64} : memref<3x9xi32>
+// ALLOC-COUNT-2: memref.alloc() {alignment = 64 : i64} : memref<3xi32>
+// ALLOC-NOT: memref.alloc()
+// ALLOC-NOT: memref.alloca() : memref<{{([0-57-9]|6[0-9]|6x[0-9])}}
+// ALLOC-NOT: memref.alloc()
+// ALLOC: return
+
+// Rejection (the sampling walk) with temperature and Philox: a request
+// whose temperature is not positive (or NaN: `not ogt`) takes the greedy
+// branch, which has no exp and no Philox; otherwise seed/offset are loaded
+// per request, the walked row's statistics are streamed (max, sum of exp,
+// log), each child's p(x) = exp(z - lse) is tested strictly positive and
+// against u * Z (oge), with the uniform from Philox (multiplier
+// 0xD2511F53) keyed by the child node: (w >> 8) * 2^-24 in f32; Z loses
+// the rejected masses (subf); when no child passes, the race divides the
+// masked p by E = -log(((w >> 8) + 0.5) * 2^-24) evaluated in f64 and
+// rounded to f32 (strict ogt: the first index wins ties).
+// CHECK-LABEL: func.func @rejection_philox
+// CHECK-SAME: %[[TP:[a-z0-9]+]]: tensor<3xf32>, %[[S:[a-z0-9]+]]: tensor<3xi64>, %[[O:[a-z0-9]+]]: tensor<3xi64>)
+// CHECK-DAG: %[[TPB:.*]] = bufferization.to_buffer %[[TP]] read_only
+// CHECK-DAG: %[[SB:.*]] = bufferization.to_buffer %[[S]] read_only
+// CHECK-DAG: %[[OB:.*]] = bufferization.to_buffer %[[O]] read_only
+// CHECK: scf.for %[[B:.*]] =
+// CHECK: %[[TV:.*]] = memref.load %[[TPB]][%[[B]]] : memref<3xf32>
+// CHECK: %[[POS:.*]] = arith.cmpf ogt, %[[TV]], %{{.*}} : f32
+// CHECK: %[[NPOS:.*]] = arith.xori %[[POS]], %{{.*}} : i1
+// CHECK: scf.if %[[NPOS]] {
+// CHECK-NOT: math.exp
+// CHECK-NOT: 3528531795
+// CHECK: arith.cmpf ogt
+// CHECK-NOT: math.exp
+// CHECK-NOT: 3528531795
+// CHECK: } else {
+// CHECK-DAG: memref.load %[[SB]][%[[B]]] : memref<3xi64>
+// CHECK-DAG: memref.load %[[OB]][%[[B]]] : memref<3xi64>
+// CHECK: arith.extf %{{.*}} : bf16 to f32
+// CHECK: arith.divf %{{.*}}, %[[TV]] : f32
+// CHECK: math.exp
+// CHECK: math.log
+// CHECK: %[[PX:.*]] = math.exp
+// CHECK: %[[GT0:.*]] = arith.cmpf ogt, %[[PX]], %{{.*}} : f32
+// CHECK: arith.muli %{{.*}}, %c3528531795_i64 : i64
+// CHECK: %[[W:.*]] = arith.shrui %{{.*}}, %c8_i32 : i32
+// CHECK: %[[WF:.*]] = arith.uitofp %[[W]] : i32 to f32
+// CHECK: %[[U:.*]] = arith.mulf %[[WF]], %{{.*}} : f32
+// CHECK: %[[UZ:.*]] = arith.mulf %[[U]], %{{.*}} : f32
+// CHECK: arith.cmpf oge, %[[PX]], %[[UZ]] : f32
+// CHECK: arith.subf
+// CHECK: arith.muli %{{.*}}, %c3528531795_i64 : i64
+// CHECK: arith.uitofp %{{.*}} : i32 to f64
+// CHECK: math.log %{{.*}} : f64
+// CHECK: arith.truncf %{{.*}} : f64 to f32
+// CHECK: arith.divf
+// CHECK: arith.cmpf ogt
+// CHECK-NOT: arith.cmpf oge
+// CHECK: return
+// CHECK-NOT: tok.
+func.func @rejection_philox(%l: tensor<3x6x1000xbf16>, %t: tensor<3x6xi32>, %p: tensor<3x6xi32>,
+    %n: tensor<3xi32>, %temp: tensor<3xf32>, %s: tensor<3xi64>, %o: tensor<3xi64>)
+    -> (tensor<3x9xi32>, tensor<3x9xi32>, tensor<3xi32>, tensor<3xi32>) {
+  %tok, %nodes, %a, %e = tok.tree_verify %l, %t, %p, %n temperature %temp seed %s offset %o
+      {mode = #tok<verify_mode rejection>}
+      : (tensor<3x6x1000xbf16>, tensor<3x6xi32>, tensor<3x6xi32>, tensor<3xi32>, tensor<3xf32>,
+         tensor<3xi64>, tensor<3xi64>) -> (tensor<3x9xi32>, tensor<3x9xi32>, tensor<3xi32>, tensor<3xi32>)
+  return %tok, %nodes, %a, %e : tensor<3x9xi32>, tensor<3x9xi32>, tensor<3xi32>, tensor<3xi32>
+}
+
+// -----
+
+// ALLOC-LABEL: func.func @rejection_explicit
+// ALLOC-COUNT-2: memref.alloc() {alignment = 64 : i64} : memref<2x7xi32>
+// ALLOC-COUNT-2: memref.alloc() {alignment = 64 : i64} : memref<2xi32>
+// ALLOC-NOT: memref.alloc()
+// ALLOC-NOT: memref.alloca() : memref<{{([0-46-9]|5[0-9]|5x[0-9])}}
+// ALLOC-NOT: memref.alloc()
+// ALLOC-NOT: 3528531795
+// ALLOC: return
+
+// Rejection with explicit noise: the uniform of child node i is
+// uniforms[b, i] ([B, T], indexed by the child, not by depth), the race
+// divides by exponentials[b, v]; no Philox at all.
+// CHECK-LABEL: func.func @rejection_explicit
+// CHECK-SAME: %[[U:[a-z0-9]+]]: tensor<2x5xf32>, %[[X:[a-z0-9]+]]: tensor<2x1000xf32>)
+// CHECK-NOT: 3528531795
+// CHECK-DAG: %[[XB:.*]] = bufferization.to_buffer %[[X]] read_only
+// CHECK-DAG: %[[UB:.*]] = bufferization.to_buffer %[[U]] read_only
+// CHECK: scf.for %[[B:.*]] =
+// CHECK: math.exp
+// CHECK: math.log
+// CHECK: scf.for %[[C:[a-z0-9]+]] = {{.*}} iter_args
+// CHECK: %[[PX:.*]] = math.exp
+// CHECK: arith.cmpf ogt, %[[PX]], %{{.*}} : f32
+// CHECK: %[[UC:.*]] = memref.load %[[UB]][%[[B]], %[[C]]] : memref<2x5xf32>
+// CHECK: %[[UZ:.*]] = arith.mulf %[[UC]], %{{.*}} : f32
+// CHECK: arith.cmpf oge, %[[PX]], %[[UZ]] : f32
+// CHECK: arith.subf
+// CHECK: %[[E:.*]] = memref.load %[[XB]][%[[B]], %{{.*}}] : memref<2x1000xf32>
+// CHECK: arith.divf %{{.*}}, %[[E]] : f32
+// CHECK: arith.cmpf ogt
+// CHECK: return
+// CHECK-NOT: 3528531795
+// CHECK-NOT: tok.
+func.func @rejection_explicit(%l: tensor<2x5x1000xf32>, %t: tensor<2x5xi32>, %p: tensor<2x5xi32>,
+    %n: tensor<2xi32>, %u: tensor<2x5xf32>, %x: tensor<2x1000xf32>)
+    -> (tensor<2x7xi32>, tensor<2x7xi32>, tensor<2xi32>, tensor<2xi32>) {
+  %tok, %nodes, %a, %e = tok.tree_verify %l, %t, %p, %n uniforms %u exponentials %x
+      {mode = #tok<verify_mode rejection>}
+      : (tensor<2x5x1000xf32>, tensor<2x5xi32>, tensor<2x5xi32>, tensor<2xi32>, tensor<2x5xf32>, tensor<2x1000xf32>)
+      -> (tensor<2x7xi32>, tensor<2x7xi32>, tensor<2xi32>, tensor<2xi32>)
+  return %tok, %nodes, %a, %e : tensor<2x7xi32>, tensor<2x7xi32>, tensor<2xi32>, tensor<2xi32>
 }

@@ -1,8 +1,8 @@
 #!/usr/bin/python3
-"""End-to-end oracle tests for tok.tree_verify (greedy and typical trees).
+"""End-to-end oracle tests for tok.tree_verify (greedy, typical and rejection).
 
 Generates tok programs (several functions per module, one compile per
-module: 2 compiles), compiles them with winnow-compile, runs every case with
+module: 3 compiles), compiles them with winnow-compile, runs every case with
 winnow-run on the CPU (the shared runner run_chunk_oracle.run_programs) and
 compares tokens, accept_nodes, num_accepted and num_emitted **exactly** with
 the independent NumPy reference in tree_oracle.py (which reuses
@@ -11,7 +11,8 @@ the typical threshold, the uncertainty bands and the exponential race).
 
 A typical request whose acceptance test (at a node whose parent is
 accepted), log-probability tie-break or race lies within the oracle's
-fp32-vs-float64 band is ambiguous: it is skipped and counted; cases marked
+fp32-vs-float64 band, or a rejection request whose test r(x) >= u Z or
+final race does, is ambiguous: it is skipped and counted; cases marked
 exact must have none (greedy is always exact). Every request, ambiguous or
 not, must be well formed (tree_oracle.well_formed). Hand-built requests also
 carry hand-computed expectations, checked against both the compiler and the
@@ -27,9 +28,19 @@ node), padding nodes whose parents point into the tree, equal-length best
 paths (lower leaf index; typical: larger log-probability sum first), greedy
 argmax ties, f16 / bf16 / f32 logits, explicit and Philox exponentials,
 temperature, custom epsilon / alpha, vocabularies that are not powers of
-two, capacity C > T, batches with a different tree per request. Typical
-requests with a temperature <= 0 (unspecified for tok.tree_verify) are
-reported as INFO lines only.
+two, capacity C > T, batches with a different tree per request; requests
+with a temperature <= 0 or NaN (verified greedily, path semantics) mixed
+with sampling requests in typical and rejection batches.
+
+Rejection mode (the lossless sampling walk): chains, wide trees, repeated
+child tokens (skipped, not retried, even with u = 0), -1 / >= V / int32
+extreme tokens, children whose p(x) = 0 exactly (u = 0 still fails), the
+renormalisation Z by the rejected siblings' mass, a leaf reached (sample
+from the full row), every child rejected (sample with the children's
+tokens masked), one-hot rows with u = 1, explicit noise and Philox (the
+uniform of child node i is counter n = i), identical requests with the same
+seed/offset giving identical results, explicit noise equal to the Philox
+stream giving the Philox program's answers.
 
 Prints one line per check and a final `N passed, M failed`; exits 1 on any
 failure. Run with Debian's /usr/bin/python3 (needs NumPy).
@@ -79,7 +90,7 @@ rco.encode, rco.decode_input = encode, decode
 class Stats:
     ambiguous = 0
     requests = 0
-    info = 0
+    greedy_by_temperature = 0
 
 
 # ---------------------------------------------------------------------------
@@ -135,6 +146,9 @@ def make_tree(module, name, B, T, V, C, dt, mode, temp=False, noise=None, eps=No
         args.append(("temperature", (B,), "f32"))
         operands.append(("temperature", "temperature"))
     if noise == "explicit":
+        if mode == "rejection":
+            args.append(("uniforms", (B, T), "f32"))
+            operands.append(("uniforms", "uniforms"))
         args.append(("exponentials", (B, V), "f32"))
         operands.append(("exponentials", "exponentials"))
     elif noise == "philox":
@@ -164,7 +178,7 @@ def oracle_for(inp, meta):
         inp["logits"], inp["tree_tokens"], inp["parents"], inp["num_nodes"], meta["C"],
         inp.get("temperature"), inp.get("exponentials"), inp.get("seed"), inp.get("offset"),
         meta["mode"], 0.09 if meta["eps"] is None else meta["eps"],
-        0.3 if meta["alpha"] is None else meta["alpha"])
+        0.3 if meta["alpha"] is None else meta["alpha"], inp.get("uniforms"))
 
 
 def first_match_walk(inp, b, meta):
@@ -191,19 +205,36 @@ def tree_checks(inp, out, meta, opts):
     nodes = np.asarray(out["accept_nodes"]).astype(np.int32)
     acc = np.asarray(out["num_accepted"]).astype(np.int32)
     emi = np.asarray(out["num_emitted"]).astype(np.int32)
-    info = {b for b, why in r.reasons.items() if why == to.TEMPERATURE_UNSPECIFIED}
     keep = ~r.ambiguous
-    nskip = int(r.ambiguous.sum()) - len(info)
+    nskip = int(r.ambiguous.sum())
     Stats.ambiguous += nskip
-    Stats.requests += B - len(info)
+    Stats.requests += B
+    Stats.greedy_by_temperature += int(r.greedy.sum())
     tag = "" if nskip == 0 else " [%d/%d ambiguous requests skipped]" % (nskip, B)
     for b in sorted(r.reasons)[:3]:
-        if b not in info:
-            print("#   ambiguous request %d: %s" % (b, r.reasons[b]))
+        print("#   ambiguous request %d: %s" % (b, r.reasons[b]))
     checks = []
     if opts.get("exact") and nskip:
         checks.append(("no ambiguous request in an exact case", False, "; ".join(
-            "request %d: %s" % (b, r.reasons[b]) for b in sorted(r.reasons) if b not in info)))
+            "request %d: %s" % (b, r.reasons[b]) for b in sorted(r.reasons))))
+    if opts.get("greedy_by_temperature") is not None:
+        want = sorted(opts["greedy_by_temperature"])
+        got_g = sorted(int(b) for b in np.nonzero(r.greedy)[0])
+        checks.append(("oracle verifies requests %s greedily (temperature <= 0 or NaN)" % want,
+                       got_g == want, "oracle: %s" % got_g))
+        g = to.tree_verify(inp["logits"][want], inp["tree_tokens"][want], inp["parents"][want],
+                           inp["num_nodes"][want], meta["C"])
+        checks.append(check_exact("temperature <= 0 / NaN requests = greedy-mode verification "
+                                  "(accept_nodes, tokens)",
+                                  np.concatenate([g.accept_nodes, g.tokens], 1),
+                                  np.concatenate([nodes[want], tok[want]], 1)))
+    for b1, b2 in opts.get("same", []):
+        checks.append(("requests %d and %d (identical inputs, same seed/offset) give identical "
+                       "results" % (b1, b2),
+                       nodes[b1].tolist() == nodes[b2].tolist() and
+                       tok[b1].tolist() == tok[b2].tolist() and acc[b1] == acc[b2],
+                       "%s %s vs %s %s" % (nodes[b1].tolist(), tok[b1].tolist(),
+                                           nodes[b2].tolist(), tok[b2].tolist())))
     checks.append(check_exact("num_accepted" + tag, r.num_accepted[keep], acc[keep]))
     checks.append(check_exact("num_emitted" + tag, r.num_emitted[keep], emi[keep]))
     checks.append(check_exact("accept_nodes" + tag, r.accept_nodes[keep], nodes[keep]))
@@ -231,15 +262,6 @@ def tree_checks(inp, out, meta, opts):
                   (None, r.accept_nodes[b, :r.num_accepted[b] + 1].tolist())]
         checks.append(("path semantics differs from a first-matching-child walk in %d "
                        "request(s)" % len(differ), bool(differ), "the case does not discriminate"))
-    for b in sorted(info):
-        Stats.info += 1
-        g = to.tree_verify(inp["logits"][b:b + 1], inp["tree_tokens"][b:b + 1],
-                           inp["parents"][b:b + 1], inp["num_nodes"][b:b + 1], meta["C"])
-        print("# INFO request %d, temperature %g (unspecified): got accept_nodes %s tokens %s; "
-              "a greedy request would give %s %s" % (
-                  b, float(inp["temperature"][b]), nodes[b, :acc[b] + 1].tolist(),
-                  tok[b, :emi[b]].tolist(), g.accept_nodes[0, :g.num_accepted[0] + 1].tolist(),
-                  g.tokens[0, :g.num_emitted[0]].tolist()))
     return checks
 
 
@@ -323,6 +345,17 @@ def random_request(rng, meta, n=None, temp=1.0):
             lg[r, rng.integers(0, V, size=6)] += rng.uniform(3, 9, size=6).astype(F32)
     if rng.random() < 0.25:  # ties
         lg = np.round(lg).astype(F32)
+    if mode == "rejection":
+        for r in range(T):
+            c = rng.random()
+            if c < 0.3:  # tokens with p = 0 exactly
+                lg[r, rng.integers(0, V, size=max(1, V // 3))] = -np.inf
+            elif c < 0.4:  # one-hot row
+                k = rng.integers(0, V)
+                lg[r, :] = -np.inf
+                lg[r, k] = rng.standard_normal()
+            if c > 0.6:  # peaked: deeper accepted paths
+                lg[r, rng.integers(0, V)] += rng.uniform(3, 8)
     lg = rounded(lg, dt)
     pars = random_parents(rng, T)
     toks = np.zeros(T, np.int64)
@@ -342,6 +375,21 @@ def random_request(rng, meta, n=None, temp=1.0):
                 tied = np.nonzero(row == row.max())[0]
                 toks[i] = tied[-1]
             elif c < 0.95:
+                toks[i] = rng.integers(0, V)
+            else:
+                toks[i] = rng.choice([-1, V, V + 3, I32_MAX, I32_MIN])
+        elif mode == "rejection":
+            p = vo.softmax64(vo.scaled_logits(row, temp if temp > 0 else 1.0))
+            zero = np.nonzero(p == 0)[0]
+            if c < 0.35:
+                toks[i] = rng.choice(V, p=p / p.sum())
+            elif c < 0.5:
+                toks[i] = am
+            elif c < 0.62 and sibs:
+                toks[i] = toks[sibs[int(rng.integers(0, len(sibs)))]]
+            elif c < 0.72 and zero.size:
+                toks[i] = rng.choice(zero)
+            elif c < 0.9:
                 toks[i] = rng.integers(0, V)
             else:
                 toks[i] = rng.choice([-1, V, V + 3, I32_MAX, I32_MIN])
@@ -389,6 +437,8 @@ def batch(rng, meta, reqs, temps=None):
     if meta["temp"]:
         inp["temperature"] = np.array(temps, F32)
     if meta["noise"] == "explicit":
+        if meta["mode"] == "rejection":
+            inp["uniforms"] = rng.random((B, meta["T"])).astype(F32)
         inp["exponentials"] = np.maximum(rng.exponential(size=(B, meta["V"])), 1e-30).astype(F32)
     elif meta["noise"] == "philox":
         inp["seed"] = rng.integers(-2 ** 63, 2 ** 63 - 1, size=B, dtype=np.int64)
@@ -615,8 +665,8 @@ def build_corpus(rng, R):
     typical_hand_cases(rng, p)
     for r in range(R):
         p.add("random%d" % r, batch(rng, p.meta, []))
-    inp = batch(rng, p.meta, [], temps=[1.0, 0.0, -1.0, 0.5])
-    p.add("temperature_nonpositive(info)", inp)
+    inp = batch(rng, p.meta, [], temps=[float("nan"), 0.0, -1.0, 0.5])
+    p.add("temperature_nonpositive_or_nan_greedy", inp, greedy_by_temperature=[0, 1, 2])
     progs.append(p)
 
     p = make_tree("tree_typical", "t_bf16_philox_temp_V1000", 3, 12, 1000, 12, "bf16",
@@ -636,7 +686,158 @@ def build_corpus(rng, R):
     for r in range(R + 1):
         p.add("random%d" % r, batch(rng, p.meta, []))
     progs.append(p)
+
+    # ---- rejection (the sampling walk) -------------------------------------
+    pe = make_tree("tree_rejection", "r_f32_explicit_temp_C12", 4, 10, 11, 12, "f32",
+                   "rejection", temp=True, noise="explicit")
+    rejection_hand_cases(rng, pe)
+    for r in range(R):
+        pe.add("random%d" % r, batch(rng, pe.meta, []))
+    inp = batch(rng, pe.meta, [], temps=[0.0, 1.0, float("nan"), -2.0])
+    pe.add("temperature_nonpositive_or_nan_greedy", inp, greedy_by_temperature=[0, 2, 3])
+    pp = make_tree("tree_rejection", "r_f32_philox_temp_C12", 4, 10, 11, 12, "f32",
+                   "rejection", temp=True, noise="philox")
+    explicit_vs_philox(rng, pe, pp)
+    for r in range(R):
+        pp.add("random%d" % r, batch(rng, pp.meta, []))
+    # Identical requests with the same seed/offset: identical results.
+    inp = batch(rng, pp.meta, [], temps=[1.0, 1.0, 0.7, 0.7])
+    for k in ("logits", "tree_tokens", "parents", "num_nodes", "temperature", "seed", "offset"):
+        inp[k][1] = inp[k][0]
+        inp[k][3] = inp[k][2]
+    pp.add("same_seed_offset_twice", inp, same=[(0, 1), (2, 3)])
+    inp = batch(rng, pp.meta, [], temps=[-1.0, 1.3, 0.0, float("nan")])
+    pp.add("temperature_nonpositive_or_nan_greedy", inp, greedy_by_temperature=[0, 2, 3])
+    progs += [pe, pp]
+
+    p = make_tree("tree_rejection", "r_bf16_philox_temp_V1000", 3, 12, 1000, 12, "bf16",
+                  "rejection", temp=True, noise="philox")
+    for r in range(R + 1):
+        p.add("random%d" % r, batch(rng, p.meta, []))
+    progs.append(p)
+
+    p = make_tree("tree_rejection", "r_f16_explicit_V7_C9", 5, 7, 7, 9, "f16", "rejection",
+                  noise="explicit")
+    for r in range(R + 1):
+        p.add("random%d" % r, batch(rng, p.meta, []))
+    progs.append(p)
     return progs
+
+
+def sparse_row(V, spec):
+    """Logits log(p) for p = {token: probability}, -inf (p = 0) elsewhere."""
+    row = np.full(V, -np.inf, F32)
+    for t, q in spec.items():
+        row[t] = np.log(q)
+    return row
+
+
+def rejection_hand_cases(rng, p):
+    """Hand-built rejection requests (explicit uniforms, indexed by child
+    node) with hand-computed answers. Every sample is from a row with a
+    single token of mass left, so the answers do not depend on E."""
+    m = p.meta
+    T, V = m["T"], m["V"]
+    assert T == 10 and V == 11 and m["B"] == 4
+    rnd = lambda: (rng.standard_normal((T, V)) * 1.5).astype(F32)  # noqa: E731
+    U = {}
+
+    def req(name, lg, spec, u, n=None, **kw):
+        r = build_request(rng, T, V, lg, spec, n=n, **kw)
+        U[name] = np.array(list(u) + [0.5] * (T - len(u)), F32)
+        return r
+
+    # R0. Wide root p = {3: .5, 5: .3, 7: .2}: node 1 (3, u .9) fails, Z =
+    # .5; node 2 repeats 3 and is skipped although u = 0 and it has a
+    # child; -1, V and INT32_MAX never pass; node 5 (5, u .7): .3 < .35
+    # fails, Z = .2; node 6 (7, u .99): .2 >= .198 passes (not without the
+    # renormalisation). Node 6 is a leaf: its one-hot row (9) is sampled.
+    lg = rnd()
+    lg[0] = sparse_row(V, {3: .5, 5: .3, 7: .2})
+    lg[6] = sparse_row(V, {9: 1.0})
+    R0 = lambda: req("R0", lg, [(0, 3), (0, 3), (0, -1), (0, V), (0, 5), (0, 7),  # noqa: E731
+                                (2, "m"), (0, I32_MAX)],
+                     [0, .9, 0, 0, 0, .7, .99, 0, 0])
+    # R1. Chain 0-1-2 accepted (.8 >= .5, .6 >= .5); node 3 (8 in row 2,
+    # p .3, u .5) fails; node 5 repeats 8 (skipped); row 2 with 8 masked
+    # leaves 10.
+    lg1 = rnd()
+    lg1[0] = sparse_row(V, {1: .8, 2: .2})
+    lg1[1] = sparse_row(V, {4: .6, 6: .4})
+    lg1[2] = sparse_row(V, {8: .3, 10: .7})
+    R1 = req("R1", lg1, [(0, 1), (1, 4), (2, 8), (3, "m"), (2, 8)], [0, .5, .5, .5, 0, 0])
+    # R2. Every child rejected: p = {2: .4, 4: .4, 6: .2}; node 1 (2, u
+    # .95) fails, Z = .6; node 2 (4, u .95): .4 < .57 fails; nodes 3 and 4
+    # carry tokens with p = 0 and u = 0 (r(x) > 0 fails); node 5 is a child
+    # of a rejected node. The sample avoids 2 and 4: 6.
+    lg2 = rnd()
+    lg2[0] = sparse_row(V, {2: .4, 4: .4, 6: .2})
+    R2 = req("R2", lg2, [(0, 2), (0, 4), (0, 1), (0, 9), (1, "m")], [0, .95, .95, 0, 0, 0])
+    # R3. One-hot chain to the last node with u = 1 (p(x) = 1 >= 1 * 1);
+    # the leaf's one-hot row is sampled: (3 * 9 + 1) % 11 = 6.
+    lg3 = np.stack([sparse_row(V, {(3 * r + 1) % V: 1.0}) for r in range(T)])
+    R3 = req("R3", lg3, [(i - 1, (3 * (i - 1) + 1) % V) for i in range(1, T)], [1.0] * T)
+    # R4. Root only (num_nodes 0 clamps to 1): the root's one-hot row (5).
+    lg4 = rnd()
+    lg4[0] = sparse_row(V, {5: 1.0})
+    R4 = req("R4", lg4, [(i - 1, "m") for i in range(1, T)], [0.0] * T, n=0)
+    # R5. The second sibling passes only thanks to Z: p = {1: .6, 2: .3,
+    # 3: .1}; node 1 (1, u .7) fails, Z = .4; node 2 (2, u .7): .3 >= .28;
+    # node 3 (5 in row 2 = {5: .5, 6: .5}, u .4) passes; node 4 is a child
+    # of the rejected node 1 (u 0); leaf 3's one-hot row gives 7.
+    lg5 = rnd()
+    lg5[0] = sparse_row(V, {1: .6, 2: .3, 3: .1})
+    lg5[2] = sparse_row(V, {5: .5, 6: .5})
+    lg5[3] = sparse_row(V, {7: 1.0})
+    R5 = req("R5", lg5, [(0, 1), (0, 2), (2, 5), (1, "m")], [0, .7, .7, .4, 0])
+    # R6. Temperature 0.5 sharpens {1: .6, 2: .4} to {1: .692, 2: .308}:
+    # node 1 (2, u .35) fails (it would pass at T = 1): the sample is 1.
+    lg6 = rnd()
+    lg6[0] = sparse_row(V, {1: .6, 2: .4})
+    R6 = req("R6", lg6, [(0, 2), (1, "m")], [0, .35, 0])
+    batches = [
+        ([R0(), R1, R2, R3], [1.0] * 4,
+         [([0, 6], 9), ([0, 1, 2], 10), ([0], 6), (list(range(T)), 6)], None),
+        ([R4, R5, R6, R0()], [1.0, 1.0, 0.5, 0.0],
+         [([0], 5), ([0, 2, 3], 7), ([0], 1), ([0, 2, 7], "argmax7")], [3]),
+        ([R0(), R0(), R1, R3], [-1.0, float("nan"), 1.0, 1.0],
+         [([0, 2, 7], "argmax7"), ([0, 2, 7], "argmax7"), ([0, 1, 2], 10),
+          (list(range(T)), 6)], [0, 1]),
+    ]
+    names = [["R0", "R1", "R2", "R3"], ["R4", "R5", "R6", "R0"], ["R0", "R0", "R1", "R3"]]
+    for k, (reqs, temps, want, greedy) in enumerate(batches):
+        inp = batch(rng, m, reqs, temps=temps)
+        expect = {}
+        for b, (nodes, nxt) in enumerate(want):
+            inp["uniforms"][b] = U[names[k][b]]
+            if nxt == "argmax7":  # greedy (T <= 0): path 0-2-7, next argmax row 7
+                nxt = int(np.argmax(inp["logits"][b, 7]))
+            expect[b] = (nodes, nxt)
+        opts = dict(exact=True, expect=expect)
+        if greedy is not None:
+            opts["greedy_by_temperature"] = greedy
+        p.add("hand%d" % k, inp, **opts)
+
+
+def explicit_vs_philox(rng, pe, pp):
+    """The same random batch through the explicit program, with uniforms
+    and exponentials taken from the Philox stream of (seed, offset), and
+    through the Philox program: the oracle's Philox answers are expected of
+    both (so both programs agree)."""
+    T, V = pp.meta["T"], pp.meta["V"]
+    for _ in range(50):
+        inp = batch(rng, pp.meta, [], temps=[1.0, 0.8, 1.2, 1.0])
+        r = oracle_for(inp, pp.meta)
+        if not r.ambiguous.any():
+            break
+    expect = {b: (r.accept_nodes[b, :r.num_accepted[b] + 1].tolist(),
+                  int(r.tokens[b, r.num_accepted[b]])) for b in range(pp.meta["B"])}
+    pp.add("philox_stream", inp, exact=True, expect=expect)
+    ex = {k: inp[k] for k in ("logits", "tree_tokens", "parents", "num_nodes", "temperature")}
+    ex["uniforms"] = vo.philox_uniforms(inp["seed"], inp["offset"], T)
+    E, _, _ = vo.philox_exponentials(inp["seed"], inp["offset"], V)
+    ex["exponentials"] = E.astype(F32)
+    pe.add("explicit_noise_equal_to_the_philox_stream", ex, exact=True, expect=expect)
 
 
 # ---------------------------------------------------------------------------
@@ -842,8 +1043,9 @@ def main():
 
         def write(self, text):
             if re.match(r"^[0-9]+ passed, [0-9]+ failed", text):
-                out.write("# %d/%d requests ambiguous (skipped); %d INFO request(s)\n" % (
-                    Stats.ambiguous, Stats.requests, Stats.info))
+                out.write("# %d/%d requests ambiguous (skipped); %d verified greedily "
+                          "(temperature <= 0 or NaN)\n" % (
+                              Stats.ambiguous, Stats.requests, Stats.greedy_by_temperature))
             return out.write(text)
 
         def flush(self):

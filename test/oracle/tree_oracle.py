@@ -42,8 +42,27 @@ the caller skips it. Greedy mode is exact (argmax of the given values), as
 are exact ties: duplicate siblings (same parent row, same token, or a token
 with an equal logit) have bitwise-equal log-probabilities, so the lower
 leaf index decides. A NaN in a row that is read makes the request
-ambiguous (unspecified); a temperature <= 0 in typical mode is unspecified for tok.tree_verify (tok.spec_verify
-makes such a request greedy) and is reported as ambiguous too.
+ambiguous (unspecified).
+
+Temperature: in typical and rejection modes a request whose temperature is
+not positive (or NaN) is verified greedily (path semantics, exactly as in
+greedy mode; its noise is not used), as in tok.spec_verify.
+
+Rejection mode (the lossless SpecInfer / EAGLE walk for one-hot children):
+  node = root, r = p_node = softmax(logits[node] / T); the children of node
+  are tried in index order with the uniform u[c] of child node c (explicit
+  uniforms [B, T], or Philox n = c, stream 0); Z = 1 - (p mass of the
+  node's children already rejected); child c with token x passes iff
+  0 <= x < V, x not yet rejected here (a repeated token is skipped), and
+  r(x) > 0 and r(x) >= u[c] * Z. A passing child becomes the current node
+  (r = its row's p); a failing child's token is masked out of r. When no
+  child passes (a leaf included) the walk emits race(r) and stops. tokens =
+  the walked nodes' tokens then that sample; accept_nodes = the walked
+  nodes. Each test r(x) >= u Z has an fp32-vs-float64 band (p's tolerance,
+  and Z's, an fp32 sum of rejected masses); a one-hot row (a single finite
+  logit) is exact: p = 1 at its token and 0 elsewhere, so Z = 1. A residual
+  r that may be identically zero (every token with p > 0 rejected) is
+  ambiguous (rounding), as is a p(x) that may underflow to 0.
 
 Needs only NumPy; run with Debian's /usr/bin/python3.
 """
@@ -58,7 +77,6 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import verify_oracle as vo  # noqa: E402
 
 Ambiguous = vo.Ambiguous
-TEMPERATURE_UNSPECIFIED = "temperature <= 0 (unspecified for tok.tree_verify)"
 
 
 class Tree:
@@ -105,6 +123,7 @@ class TreeResult:
         self.reasons = {}
         self.trees = [None] * B
         self.best_leaf = np.full(B, -1, dtype=np.int32)
+        self.greedy = np.zeros(B, dtype=bool)
 
 
 def _row_key(row):
@@ -114,9 +133,11 @@ def _row_key(row):
 
 def tree_verify(logits, tree_tokens, parents, num_nodes, capacity=None,
                 temperature=None, exponentials=None, seed=None, offset=None,
-                mode="greedy", typical_epsilon=0.09, typical_alpha=0.3):
+                mode="greedy", typical_epsilon=0.09, typical_alpha=0.3, uniforms=None):
     """Reference tok.tree_verify. logits [B, T, V] as float32 values (bf16 /
-    f16 already widened); the rest as in the op. Returns a TreeResult."""
+    f16 already widened); the rest as in the op (uniforms [B, T]: rejection
+    mode with explicit noise). Returns a TreeResult (best_leaf: the walk's
+    last node in rejection mode; greedy: requests verified greedily)."""
     logits = np.asarray(logits, np.float32)
     B, T, V = logits.shape
     C = T if capacity is None else int(capacity)
@@ -125,7 +146,11 @@ def tree_verify(logits, tree_tokens, parents, num_nodes, capacity=None,
     pars = np.asarray(parents, np.int64).reshape(B, T)
     nn = np.asarray(num_nodes, np.int64).reshape(B)
     res = TreeResult(B, C)
-    if mode == "typical":
+    U = None
+    if mode in ("typical", "rejection"):
+        if mode == "rejection":
+            U = (vo.philox_uniforms(seed, offset, T) if seed is not None
+                 else np.asarray(uniforms, np.float32).reshape(B, T))
         if seed is not None:
             # The op pins E: evaluated in f64, then rounded to f32 (so the
             # band of vo.philox_exponentials, which allows an fp32 log, is
@@ -148,9 +173,15 @@ def tree_verify(logits, tree_tokens, parents, num_nodes, capacity=None,
             else:
                 Tb = 1.0 if temperature is None else float(np.float32(temperature[b]))
                 if not (Tb > 0):
-                    raise Ambiguous(TEMPERATURE_UNSPECIFIED)
-                path, nxt, leaf = _typical(logits[b], toks[b], tree, Tb, E[b], E_rel[b],
-                                           E_keys[b], typical_epsilon, typical_alpha)
+                    # Not positive (or NaN): verified greedily, noise unused.
+                    res.greedy[b] = True
+                    path, nxt, leaf = _greedy(logits[b], toks[b], tree)
+                elif mode == "typical":
+                    path, nxt, leaf = _typical(logits[b], toks[b], tree, Tb, E[b], E_rel[b],
+                                               E_keys[b], typical_epsilon, typical_alpha)
+                else:
+                    path, nxt, leaf = _rejection(logits[b], toks[b], tree, Tb, U[b], E[b],
+                                                 E_rel[b], E_keys[b])
         except Ambiguous as e:
             res.ambiguous[b] = True
             res.reasons[b] = str(e)
@@ -258,6 +289,62 @@ def _typical(lg, toks, tree, Tb, E, E_rel, E_keys, eps, alpha):
     return tree.path(bn), nxt, best
 
 
+def _rejection(lg, toks, tree, Tb, u, E, E_rel, E_keys):
+    """The sampling walk; returns (walked nodes, sample, last node)."""
+    T, V = lg.shape
+    node, walked = 0, [0]
+    while True:
+        z, p, tol = vo._row_probs(lg[node], Tb)  # raises Ambiguous on NaN
+        one_hot = int(np.count_nonzero(np.isfinite(z))) == 1
+        masked = []      # tokens of rejected children (distinct)
+        mass = 0.0       # their p mass
+        nxt = None
+        for c in tree.children[node]:
+            x = int(toks[c])
+            if not (0 <= x < V) or x in masked:
+                continue  # never passes; a repeated token is skipped
+            px, p_zero, p_maybe_zero = vo._p_of(p, z, x, tol)
+            uc = float(u[c])
+            if p_zero:
+                passed = False  # r(x) > 0 fails exactly
+            elif one_hot:
+                passed = 1.0 >= uc  # p(x) = 1 and Z = 1 exactly
+            else:
+                Z = 1.0 - mass
+                rhs = uc * Z
+                band = ((tol + 2.0 ** -21) * max(px, rhs) + (tol + 2.0 ** -22) * mass * uc
+                        + 2.0 ** -24 * uc)
+                if abs(px - rhs) <= band:
+                    raise Ambiguous("node %d (child of %d): p(x) = %.9g within tolerance of "
+                                    "u Z = %.9g * %.9g" % (c, node, px, uc, Z))
+                passed = px >= rhs
+                if passed and p_maybe_zero:
+                    raise Ambiguous("node %d: p(x) = %.3g may underflow to 0" % (c, px))
+            if passed:
+                nxt = c
+                break
+            masked.append(x)
+            if not p_zero:
+                mass += px
+        if nxt is None:
+            break
+        node = nxt
+        walked.append(node)
+    # race(r): p with the rejected tokens masked to 0.
+    w = p.copy()
+    err = p * tol
+    w_lo, w_hi = np.maximum(w - err, 0.0), w + err
+    for x in masked:
+        w[x] = w_lo[x] = w_hi[x] = 0.0
+    mk = np.zeros(V, bool)
+    mk[masked] = True
+    keys = list(zip(vo._zbits(z).tolist(), mk.tolist(), E_keys.tolist()))
+    if not (w_lo > 0).any():
+        raise Ambiguous("node %d: every child rejected and the residual may be identically "
+                        "zero" % node)
+    return walked, vo.race(w, w_lo, w_hi, E, E_rel, keys), node
+
+
 def well_formed(tree_tokens, parents, num_nodes, V, tokens, accept_nodes, num_accepted,
                 num_emitted):
     """Problems with the outputs of each request (ambiguous ones included):
@@ -340,6 +427,49 @@ def self_test():
     # via 1: log .55 + log .5 = -1.29; via 2: log .45 + log 1 = -0.80.
     assert r.accept_nodes[0].tolist() == [0, 2, 4, -1, -1], r.accept_nodes
     assert r.tokens[0].tolist() == [2, 3, 0, -1, -1], r.tokens
+    # Rejection walk at the root p = {3: .5, 5: .3, 7: .2}: node 1 (3, u .9)
+    # fails, Z = .5; node 2 repeats 3 (skipped, although u = 0 and it has a
+    # matching child); -1 and V never pass; node 5 (5, u .7): .3 < .35
+    # fails, Z = .2; node 6 (7, u .99): .2 >= .198 passes (without the
+    # renormalisation by Z it would fail). Node 6 is a leaf: its one-hot
+    # row (9) is sampled.
+    V = 11
+    lg = np.zeros((8, V), np.float32)
+    lg[0] = -np.inf
+    lg[0, [3, 5, 7]] = np.log([0.5, 0.3, 0.2])
+    lg[6] = -np.inf
+    lg[6, 9] = 0.0
+    toks = [[4, 3, 3, -1, V, 5, 7, 0]]
+    pars = [[-1, 0, 0, 0, 0, 0, 0, 2]]
+    u = np.array([[0.0, 0.9, 0.0, 0.0, 0.0, 0.7, 0.99, 0.0]], np.float32)
+    ones = np.ones((1, V), np.float32)
+    r = tree_verify(lg[None], toks, pars, [8], mode="rejection", uniforms=u, exponentials=ones)
+    assert not r.ambiguous[0], r.reasons
+    assert r.accept_nodes[0].tolist() == [0, 6] + [-1] * 6, r.accept_nodes
+    assert r.tokens[0].tolist() == [7, 9] + [-1] * 6, r.tokens
+    # Every child rejected: p = {3: .45, 5: .3, 7: .2, 2: .05}; node 1
+    # fails (.45 < .9), Z = .55; node 5 fails (.3 < .385), Z = .25; node 6
+    # fails (.2 < 1 * .25): the sample avoids 3, 5 and 7, leaving 2.
+    u2 = u.copy()
+    u2[0, 6] = 1.0
+    lg2 = lg.copy()
+    lg2[0, 3] = np.log(0.45)
+    lg2[0, 2] = np.log(0.05)
+    r = tree_verify(lg2[None], toks, pars, [8], mode="rejection", uniforms=u2, exponentials=ones)
+    assert not r.ambiguous[0], r.reasons
+    assert r.accept_nodes[0].tolist() == [0] + [-1] * 7, r.accept_nodes
+    assert r.tokens[0].tolist() == [2] + [-1] * 7, r.tokens
+    # Temperature <= 0 or NaN: greedy path semantics (argmax 3: nodes 1 and
+    # 2; node 2's child 0 matches the argmax of the zero row 2).
+    for t in (0.0, -1.0, float("nan")):
+        r = tree_verify(lg[None], toks, pars, [8], mode="rejection", uniforms=u,
+                        exponentials=ones, temperature=[t])
+        assert not r.ambiguous[0] and r.greedy[0], r.reasons
+        assert r.accept_nodes[0].tolist() == [0, 2, 7] + [-1] * 5, r.accept_nodes
+        assert r.tokens[0].tolist() == [3, 0, 0] + [-1] * 5, r.tokens
+        r = tree_verify(lg[None], toks, pars, [8], mode="typical", exponentials=ones,
+                        temperature=[t])
+        assert r.accept_nodes[0].tolist() == [0, 2, 7] + [-1] * 5, r.accept_nodes
     return True
 
 

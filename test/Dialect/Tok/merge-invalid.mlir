@@ -368,3 +368,19 @@ func.func @merge_reduction_unknown(%p: tensor<2x8xi32>, %n: tensor<2xi32>, %x: t
       : (tensor<2x8xi32>, tensor<2xi32>, tensor<2x8x3xf32>) -> (tensor<2x5x3xf32>, tensor<2x5xf32>)
   return
 }
+
+// -----
+
+func.func @plan_stride_one(%m: tensor<1x6x4xf32>) -> tensor<1x6xi32> {
+  // expected-error @+1 {{expected a stride of at least 2, got 1}}
+  %p, %n = tok.bipartite_plan %m {r = 1, stride = 1} : (tensor<1x6x4xf32>) -> (tensor<1x6xi32>, tensor<1xi32>)
+  return %p : tensor<1x6xi32>
+}
+
+// -----
+
+func.func @plan_distill_stride(%m: tensor<1x6x4xf32>) -> tensor<1x6xi32> {
+  // expected-error @+1 {{distill_token needs stride 2 (token 1 is a destination only in the alternating split)}}
+  %p, %n = tok.bipartite_plan %m {r = 1, stride = 3, distill_token} : (tensor<1x6x4xf32>) -> (tensor<1x6xi32>, tensor<1xi32>)
+  return %p : tensor<1x6xi32>
+}

@@ -13,7 +13,7 @@
 // CHECK: %[[P:parent[_0-9]*]], %[[N:count[_0-9]*]] = tok.bipartite_plan %[[M]] {r = 16 : i64} : (tensor<4x197x64xf16>) -> (tensor<4x197xi32>, tensor<4xi32>)
 // CHECK: return %[[P]], %[[N]]
 // GENERIC-LABEL: sym_name = "plan_fixed_r"
-// GENERIC: "tok.bipartite_plan"(%{{.*}}) <{r = 16 : i64}> : (tensor<4x197x64xf16>) -> (tensor<4x197xi32>, tensor<4xi32>)
+// GENERIC: "tok.bipartite_plan"(%{{.*}}) <{r = 16 : i64, stride = 2 : i64}> : (tensor<4x197x64xf16>) -> (tensor<4x197xi32>, tensor<4xi32>)
 func.func @plan_fixed_r(%m: tensor<4x197x64xf16>) -> (tensor<4x197xi32>, tensor<4xi32>) {
   %p, %n = tok.bipartite_plan %m {r = 16} : (tensor<4x197x64xf16>) -> (tensor<4x197xi32>, tensor<4xi32>)
   return %p, %n : tensor<4x197xi32>, tensor<4xi32>
@@ -27,10 +27,10 @@ func.func @plan_fixed_r(%m: tensor<4x197x64xf16>) -> (tensor<4x197xi32>, tensor<
 // CHECK: %[[P3:parent[_0-9]*]], %[[N3:count[_0-9]*]] = tok.bipartite_plan %[[M]] {r = -5 : i64}
 // CHECK: return %[[P0]], %[[P1]], %[[P2]], %[[P3]], %[[N3]]
 // GENERIC-LABEL: sym_name = "plan_flags"
-// GENERIC: <{class_token, r = 2 : i64}>
-// GENERIC: <{distill_token, r = 3 : i64}>
-// GENERIC: <{class_token, distill_token, r = 0 : i64}>
-// GENERIC: <{r = -5 : i64}>
+// GENERIC: <{class_token, r = 2 : i64, stride = 2 : i64}>
+// GENERIC: <{distill_token, r = 3 : i64, stride = 2 : i64}>
+// GENERIC: <{class_token, distill_token, r = 0 : i64, stride = 2 : i64}>
+// GENERIC: <{r = -5 : i64, stride = 2 : i64}>
 func.func @plan_flags(%m: tensor<2x7x4xbf16>)
     -> (tensor<2x7xi32>, tensor<2x7xi32>, tensor<2x7xi32>, tensor<2x7xi32>, tensor<2xi32>) {
   %p0, %n0 = tok.bipartite_plan %m {r = 2, class_token} : (tensor<2x7x4xbf16>) -> (tensor<2x7xi32>, tensor<2xi32>)
@@ -50,7 +50,7 @@ func.func @plan_flags(%m: tensor<2x7x4xbf16>)
 // CHECK: tok.bipartite_plan %[[M2]] {distill_token, threshold = 0x7FF0000000000000 : f64} : (tensor<1x2x2xf32>) -> (tensor<1x2xi32>, tensor<1xi32>)
 // CHECK: return %[[P]], %[[N]]
 // GENERIC-LABEL: sym_name = "plan_threshold"
-// GENERIC: "tok.bipartite_plan"(%{{.*}}) <{threshold = 8.500000e-01 : f64}>
+// GENERIC: "tok.bipartite_plan"(%{{.*}}) <{stride = 2 : i64, threshold = 8.500000e-01 : f64}>
 func.func @plan_threshold(%m: tensor<3x8x16xf32>, %m1: tensor<1x1x2xf32>, %m2: tensor<1x2x2xf32>) -> (tensor<3x8xi32>, tensor<3xi32>) {
   %p, %n = tok.bipartite_plan %m {threshold = 0.85 : f64} : (tensor<3x8x16xf32>) -> (tensor<3x8xi32>, tensor<3xi32>)
   %pa, %na = tok.bipartite_plan %m {threshold = -1.0 : f64, class_token} : (tensor<3x8x16xf32>) -> (tensor<3x8xi32>, tensor<3xi32>)

@@ -287,6 +287,64 @@ func.func @philox_and_uniforms(%l: tensor<2x4x5xf32>, %t: tensor<2x4xi32>, %p: t
 
 // -----
 
+// uniforms of rank 1 (one per request) are not per child node
+func.func @uniforms_rank1(%l: tensor<2x4x5xf32>, %t: tensor<2x4xi32>, %p: tensor<2x4xi32>, %n: tensor<2xi32>, %u: tensor<2xf32>, %x: tensor<2x5xf32>) -> (tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>) {
+  // expected-error @+1 {{expected uniforms of shape 2x4xf32, got 2xf32}}
+  %r0, %r1, %r2, %r3 = tok.tree_verify %l, %t, %p, %n uniforms %u exponentials %x {mode = #tok<verify_mode rejection>} : (tensor<2x4x5xf32>, tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xf32>, tensor<2x5xf32>) -> (tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>)
+  return %r0, %r1, %r2, %r3 : tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>
+}
+
+// -----
+
+func.func @uniforms_batch(%l: tensor<2x4x5xf32>, %t: tensor<2x4xi32>, %p: tensor<2x4xi32>, %n: tensor<2xi32>, %u: tensor<3x4xf32>, %x: tensor<2x5xf32>) -> (tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>) {
+  // expected-error @+1 {{expected uniforms of shape 2x4xf32, got 3x4xf32}}
+  %r0, %r1, %r2, %r3 = tok.tree_verify %l, %t, %p, %n uniforms %u exponentials %x {mode = #tok<verify_mode rejection>} : (tensor<2x4x5xf32>, tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<3x4xf32>, tensor<2x5xf32>) -> (tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>)
+  return %r0, %r1, %r2, %r3 : tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>
+}
+
+// -----
+
+// uniforms sized by the capacity C (> T) rather than by the nodes
+func.func @uniforms_capacity(%l: tensor<2x4x5xf32>, %t: tensor<2x4xi32>, %p: tensor<2x4xi32>, %n: tensor<2xi32>, %u: tensor<2x6xf32>, %x: tensor<2x5xf32>) -> (tensor<2x6xi32>, tensor<2x6xi32>, tensor<2xi32>, tensor<2xi32>) {
+  // expected-error @+1 {{expected uniforms of shape 2x4xf32, got 2x6xf32}}
+  %r0, %r1, %r2, %r3 = tok.tree_verify %l, %t, %p, %n uniforms %u exponentials %x {mode = #tok<verify_mode rejection>} : (tensor<2x4x5xf32>, tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2x6xf32>, tensor<2x5xf32>) -> (tensor<2x6xi32>, tensor<2x6xi32>, tensor<2xi32>, tensor<2xi32>)
+  return %r0, %r1, %r2, %r3 : tensor<2x6xi32>, tensor<2x6xi32>, tensor<2xi32>, tensor<2xi32>
+}
+
+// -----
+
+func.func @rejection_philox_and_exponentials(%l: tensor<2x4x5xf32>, %t: tensor<2x4xi32>, %p: tensor<2x4xi32>, %n: tensor<2xi32>, %x: tensor<2x5xf32>, %s: tensor<2xi64>, %o: tensor<2xi64>) -> (tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>) {
+  // expected-error @+1 {{expected either explicit noise or seed/offset, not both}}
+  %r0, %r1, %r2, %r3 = tok.tree_verify %l, %t, %p, %n exponentials %x seed %s offset %o {mode = #tok<verify_mode rejection>} : (tensor<2x4x5xf32>, tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2x5xf32>, tensor<2xi64>, tensor<2xi64>) -> (tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>)
+  return %r0, %r1, %r2, %r3 : tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>
+}
+
+// -----
+
+func.func @rejection_all_noise(%l: tensor<2x4x5xf32>, %t: tensor<2x4xi32>, %p: tensor<2x4xi32>, %n: tensor<2xi32>, %u: tensor<2x4xf32>, %x: tensor<2x5xf32>, %s: tensor<2xi64>, %o: tensor<2xi64>) -> (tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>) {
+  // expected-error @+1 {{expected either explicit noise or seed/offset, not both}}
+  %r0, %r1, %r2, %r3 = tok.tree_verify %l, %t, %p, %n uniforms %u exponentials %x seed %s offset %o {mode = #tok<verify_mode rejection>} : (tensor<2x4x5xf32>, tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2x4xf32>, tensor<2x5xf32>, tensor<2xi64>, tensor<2xi64>) -> (tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>)
+  return %r0, %r1, %r2, %r3 : tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>
+}
+
+// -----
+
+func.func @rejection_seed_only(%l: tensor<2x4x5xf32>, %t: tensor<2x4xi32>, %p: tensor<2x4xi32>, %n: tensor<2xi32>, %s: tensor<2xi64>) -> (tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>) {
+  // expected-error @+1 {{expected both seed and offset for Philox noise}}
+  %r0, %r1, %r2, %r3 = tok.tree_verify %l, %t, %p, %n seed %s {mode = #tok<verify_mode rejection>} : (tensor<2x4x5xf32>, tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi64>) -> (tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>)
+  return %r0, %r1, %r2, %r3 : tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>
+}
+
+// -----
+
+func.func @rejection_uniforms_temperature_no_exponentials(%l: tensor<2x4x5xf32>, %t: tensor<2x4xi32>, %p: tensor<2x4xi32>, %n: tensor<2xi32>, %tp: tensor<2xf32>, %u: tensor<2x4xf32>) -> (tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>) {
+  // expected-error @+1 {{rejection verification needs uniforms and exponentials, or seed and offset}}
+  %r0, %r1, %r2, %r3 = tok.tree_verify %l, %t, %p, %n temperature %tp uniforms %u {mode = #tok<verify_mode rejection>} : (tensor<2x4x5xf32>, tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xf32>, tensor<2x4xf32>) -> (tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>)
+  return %r0, %r1, %r2, %r3 : tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>
+}
+
+// -----
+
 func.func @zero_epsilon(%l: tensor<2x4x5xf32>, %t: tensor<2x4xi32>, %p: tensor<2x4xi32>, %n: tensor<2xi32>, %x: tensor<2x5xf32>) -> (tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>) {
   // expected-error @+1 {{expected positive typical_epsilon and typical_alpha, got 0.000000e+00 and 3.000000e-01}}
   %r0, %r1, %r2, %r3 = tok.tree_verify %l, %t, %p, %n exponentials %x {mode = #tok<verify_mode typical>, typical_epsilon = 0.0 : f64} : (tensor<2x4x5xf32>, tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2x5xf32>) -> (tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>)

@@ -119,6 +119,40 @@ func.func @rejection(%l: tensor<2x6x9xf32>, %t: tensor<2x6xi32>, %p: tensor<2x6x
   return %tok, %tok1 : tensor<2x6xi32>, tensor<2x6xi32>
 }
 
+// Rejection variants: explicit noise without temperature on bf16 logits
+// with capacity C > T; Philox with temperature on f16 logits; the generic
+// form with uniforms (segment 5) parses back into the custom form.
+// CHECK-LABEL: func.func @rejection_variants
+// CHECK-SAME: (%[[L:.*]]: tensor<3x4x10xbf16>, %[[TT:.*]]: tensor<3x4xi32>, %[[P:.*]]: tensor<3x4xi32>, %[[N:.*]]: tensor<3xi32>, %[[U:.*]]: tensor<3x4xf32>, %[[X:.*]]: tensor<3x10xf32>, %[[LH:.*]]: tensor<3x4x10xf16>, %[[TP:.*]]: tensor<3xf32>, %[[S:.*]]: tensor<3xi64>, %[[O:.*]]: tensor<3xi64>)
+// CHECK: tok.tree_verify %[[L]], %[[TT]], %[[P]], %[[N]] uniforms %[[U]] exponentials %[[X]] {mode = #tok<verify_mode rejection>} :
+// CHECK-SAME: (tensor<3x4x10xbf16>, tensor<3x4xi32>, tensor<3x4xi32>, tensor<3xi32>, tensor<3x4xf32>, tensor<3x10xf32>) -> (tensor<3x6xi32>, tensor<3x6xi32>, tensor<3xi32>, tensor<3xi32>)
+// CHECK: tok.tree_verify %[[LH]], %[[TT]], %[[P]], %[[N]] temperature %[[TP]] seed %[[S]] offset %[[O]] {mode = #tok<verify_mode rejection>} :
+// CHECK-SAME: (tensor<3x4x10xf16>, tensor<3x4xi32>, tensor<3x4xi32>, tensor<3xi32>, tensor<3xf32>, tensor<3xi64>, tensor<3xi64>) -> (tensor<3x4xi32>, tensor<3x4xi32>, tensor<3xi32>, tensor<3xi32>)
+// CHECK: tok.tree_verify %[[L]], %[[TT]], %[[P]], %[[N]] temperature %[[TP]] uniforms %[[U]] exponentials %[[X]] {mode = #tok<verify_mode rejection>} :
+// CHECK-NOT: typical_
+// CHECK: return
+// GENERIC-LABEL: sym_name = "rejection_variants"
+// GENERIC: operandSegmentSizes = array<i32: 1, 1, 1, 1, 0, 1, 1, 0, 0>
+// GENERIC: operandSegmentSizes = array<i32: 1, 1, 1, 1, 1, 0, 0, 1, 1>
+// GENERIC: operandSegmentSizes = array<i32: 1, 1, 1, 1, 1, 1, 1, 0, 0>
+func.func @rejection_variants(%l: tensor<3x4x10xbf16>, %t: tensor<3x4xi32>, %p: tensor<3x4xi32>, %n: tensor<3xi32>,
+    %u: tensor<3x4xf32>, %x: tensor<3x10xf32>, %lh: tensor<3x4x10xf16>, %tp: tensor<3xf32>, %s: tensor<3xi64>,
+    %o: tensor<3xi64>) -> (tensor<3x6xi32>, tensor<3x4xi32>, tensor<3x4xi32>) {
+  %tok, %nodes, %a, %e = tok.tree_verify %l, %t, %p, %n uniforms %u exponentials %x
+      {mode = #tok<verify_mode rejection>, typical_epsilon = 0.09 : f64}
+      : (tensor<3x4x10xbf16>, tensor<3x4xi32>, tensor<3x4xi32>, tensor<3xi32>, tensor<3x4xf32>, tensor<3x10xf32>)
+      -> (tensor<3x6xi32>, tensor<3x6xi32>, tensor<3xi32>, tensor<3xi32>)
+  %tok1, %nodes1, %a1, %e1 = tok.tree_verify %lh, %t, %p, %n temperature %tp seed %s offset %o
+      {mode = #tok<verify_mode rejection>}
+      : (tensor<3x4x10xf16>, tensor<3x4xi32>, tensor<3x4xi32>, tensor<3xi32>, tensor<3xf32>, tensor<3xi64>, tensor<3xi64>)
+      -> (tensor<3x4xi32>, tensor<3x4xi32>, tensor<3xi32>, tensor<3xi32>)
+  %r:4 = "tok.tree_verify"(%l, %t, %p, %n, %tp, %u, %x) <{mode = #tok<verify_mode rejection>,
+      operandSegmentSizes = array<i32: 1, 1, 1, 1, 1, 1, 1, 0, 0>}>
+      : (tensor<3x4x10xbf16>, tensor<3x4xi32>, tensor<3x4xi32>, tensor<3xi32>, tensor<3xf32>, tensor<3x4xf32>, tensor<3x10xf32>)
+      -> (tensor<3x4xi32>, tensor<3x4xi32>, tensor<3xi32>, tensor<3xi32>)
+  return %tok, %tok1, %r#0 : tensor<3x6xi32>, tensor<3x4xi32>, tensor<3x4xi32>
+}
+
 // The generic form parses and prints back in the custom form.
 // CHECK-LABEL: func.func @from_generic
 // CHECK-SAME: (%[[L:.*]]: tensor<2x3x6xf32>, %[[TT:.*]]: tensor<2x3xi32>, %[[P:.*]]: tensor<2x3xi32>, %[[N:.*]]: tensor<2xi32>, %[[TP:.*]]: tensor<2xf32>, %[[S:.*]]: tensor<2xi64>, %[[O:.*]]: tensor<2xi64>)

@@ -17,14 +17,18 @@ int64_t BipartitePlanOp::getNumProtected() {
 
 int64_t BipartitePlanOp::getEffectiveR() {
   int64_t tokens = getMetric().getType().getDimSize(1);
+  int64_t stride = getStrideAttr().getInt();
+  if (stride < 2)
+    return 0;
   // Without an eligible destination (N = 3 with a distillation token) no
   // token can merge.
-  int64_t destinations = tokens / 2 - (getDistillToken() ? 1 : 0);
+  int64_t destinations = tokens / stride - (getDistillToken() ? 1 : 0);
   if (destinations <= 0)
     return 0;
-  int64_t r = getR() ? static_cast<int64_t>(*getR()) : 0;
-  return std::max<int64_t>(0,
-                           std::min(r, (tokens - getNumProtected()) / 2));
+  int64_t r = getR() ? getRAttr().getInt() : 0;
+  int64_t limit = stride == 2 ? (tokens - getNumProtected()) / 2
+                              : (tokens - tokens / stride) - getNumProtected();
+  return std::max<int64_t>(0, std::min(r, limit));
 }
 
 int64_t BipartitePlanOp::getMaxOutputRows() {
@@ -42,6 +46,12 @@ LogicalResult BipartitePlanOp::verify() {
     return emitOpError() << "expected exactly one of 'r' and 'threshold'";
   if (getThreshold() && std::isnan(getThreshold()->convertToDouble()))
     return emitOpError() << "expected a threshold that is not NaN";
+  int64_t stride = getStrideAttr().getInt();
+  if (stride < 2)
+    return emitOpError() << "expected a stride of at least 2, got " << stride;
+  if (getDistillToken() && stride != 2)
+    return emitOpError() << "distill_token needs stride 2 (token 1 is a "
+                            "destination only in the alternating split)";
   if (getDistillToken() && tokens < 2)
     return emitOpError() << "expected at least 2 tokens with distill_token";
   if (getClassToken() && tokens < 1)

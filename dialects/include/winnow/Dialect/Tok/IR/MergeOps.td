@@ -31,12 +31,16 @@ def Tok_BipartitePlanOp : Tok_Op<"bipartite_plan", [Pure]> {
     ```
     m_i     = metric_i / max(||metric_i||_2, 1e-12)   (fp32; a zero row has
                                                        similarity 0 to all)
-    A       = tokens 0, 2, 4, ...   (ceil(N/2)),  B = tokens 1, 3, 5, ...
+    B       = every `stride`-th token: stride-1, 2 stride-1, ...  (N / stride)
+    A       = the other tokens, in order; stride 2 (the default) is ToMe's
+              alternating split (A = 0, 2, 4, ...; B = 1, 3, 5, ...), a
+              larger stride its k-th split (`kth_bipartite_soft_matching`)
     S[a, b] = <m_A[a], m_B[b]>;   class_token: A[0] is never a source;
               distill_token: B[0] (token 1) is never a destination
     best[a], dst[a] = max_b S[a, b], the first maximal b (NaN never wins)
     rank    = A sorted by best descending, ties to the lower index
-    sources = the first r' of rank, r' = min(r, (N - #protected) / 2)
+    sources = the first r' of rank, r' = min(r, (N - #protected) / 2) for
+              stride 2, r' = min(r, |A| - #protected) for a larger stride
               (threshold: every a with best[a] > threshold, a data-
               dependent count, as DyMU)
     output  = A[unmerged] then B:  unmerged A tokens come in rank order, or
@@ -63,6 +67,7 @@ def Tok_BipartitePlanOp : Tok_Op<"bipartite_plan", [Pure]> {
   let arguments = (ins Tok_ChunkActivation:$metric,
                        OptionalAttr<I64Attr>:$r,
                        OptionalAttr<F64Attr>:$threshold,
+                       DefaultValuedAttr<I64Attr, "2">:$stride,
                        UnitAttr:$class_token, UnitAttr:$distill_token);
   let results = (outs Tok_I32Tensor:$parent, Tok_I32Tensor:$count);
   let assemblyFormat = [{
