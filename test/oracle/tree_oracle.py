@@ -312,8 +312,10 @@ def _rejection(lg, toks, tree, Tb, u, E, E_rel, E_keys):
             else:
                 Z = 1.0 - mass
                 rhs = uc * Z
+                # p(x)'s error, and Z's: the rejected masses' errors plus
+                # one rounding per subtraction (at most T of them).
                 band = ((tol + 2.0 ** -21) * max(px, rhs) + (tol + 2.0 ** -22) * mass * uc
-                        + 2.0 ** -24 * uc)
+                        + (T + 1) * 2.0 ** -24 * uc)
                 if abs(px - rhs) <= band:
                     raise Ambiguous("node %d (child of %d): p(x) = %.9g within tolerance of "
                                     "u Z = %.9g * %.9g" % (c, node, px, uc, Z))
