@@ -134,7 +134,16 @@ func.func @bench(%m: tensor<{B}x{N}x{C}xf32>, %x: tensor<{B}x{N}x{D}xf32>)
         return torch.cat([unm, xb], dim=1)
 
     def check(outs, rr):
-        return np.allclose(outs[0], rr.numpy(), rtol=1e-5, atol=1e-5)
+        # Two unmerged A tokens whose best similarities tie to fp32 rounding
+        # may come out in either order (the reference's argsort is unstable
+        # too): compare each image's rows as a set.
+        got, want = outs[0], rr.numpy()
+        for b in range(B):
+            g = got[b][np.lexsort(got[b].T[::-1])]
+            w = want[b][np.lexsort(want[b].T[::-1])]
+            if not np.allclose(g, w, rtol=1e-5, atol=1e-5):
+                return False
+        return True
 
     byt = B * N * C * 4 + B * N * D * 4 + B * out_n * D * 4
     return mlir, [metric, x], ref, check, byt
@@ -165,9 +174,18 @@ func.func @bench(%z: tensor<{B}x{L}x{D}xf32>, %p: tensor<{B}x{L}xf32>, %n: tenso
         return acc.gather(1, idx.unsqueeze(-1).expand(-1, -1, D))
 
     def check(outs, rr):
-        # The log-space reference loses precision over long scans; compare
-        # loosely (the oracle tests check the exact recurrence).
-        return np.allclose(outs, rr.numpy(), rtol=1e-2, atol=1e-2)
+        # The timed log-space scan (anchors.py's) over- and underflows on
+        # long chunk sequences, so agreement is checked against the exact
+        # sequential recurrence in float64 instead.
+        exact = np.zeros((B, M, D))
+        for bi in range(B):
+            prev = np.zeros(D)
+            for j in range(int(counts[bi])):
+                prev = p[bi, j] * z[bi, j].astype(np.float64) + (1 - p[bi, j]) * prev
+                exact[bi, j] = prev
+        idx = np.maximum(np.cumsum(b, axis=1) - 1, 0)
+        want = np.take_along_axis(exact, idx[..., None], axis=1)
+        return np.allclose(outs, want, rtol=1e-4, atol=1e-5)
 
     byt = B * M * D * 4 * 2 + B * L * D * 4 + B * L
     return mlir, [z, p, counts, b], ref, check, byt
