@@ -32,6 +32,16 @@ def median_us(fn, iters, warm=2):
     return statistics.median(ts)
 
 
+def cpu_model():
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
 def copy_bandwidth(iters):
     """Read+write bytes/s of a large torch copy (the roofline's bandwidth)."""
     src = torch.empty(64 << 20, dtype=torch.uint8)
@@ -337,8 +347,7 @@ def main():
     records = [run_case(n, p, f, args, args.workdir, bandwidth) for n, p, f in all_cases(args.quick)]
     speedups = [r["speedup_vs_eager"] for r in records]
     summary = dict(date=datetime.date.today().isoformat(), machine=platform.machine(),
-                   cpu=open("/proc/cpuinfo").read().split("model name")[1].split("\n")[0].strip(": ")
-                   if os.path.exists("/proc/cpuinfo") else platform.processor(),
+                   cpu=cpu_model(),
                    cores=os.cpu_count(), torch=torch.__version__, torch_threads=args.threads,
                    winnow_threads=1, winnow_cpu=args.cpu, copy_bandwidth_gbs=bandwidth / 1e9,
                    median_speedup_vs_eager=statistics.median(speedups), cases=records)
