@@ -7,6 +7,37 @@
 using namespace mlir;
 using namespace winnow::tok;
 
+namespace {
+/// Noise and constant rules shared by the verification ops: Philox needs
+/// seed and offset together and excludes explicit noise; rejection needs
+/// uniforms and exponentials (or Philox), typical needs exponentials (or
+/// Philox); the typical constants are positive. Mode-specific rules (what
+/// greedy rejects) stay with each op.
+LogicalResult verifyNoise(Operation *op, VerifyMode mode, Value seed,
+                          Value offset, Value uniforms, Value exponentials,
+                          llvm::APFloat epsilonAttr, llvm::APFloat alphaAttr) {
+  bool philox = seed || offset;
+  if (philox && !(seed && offset))
+    return op->emitOpError() << "expected both seed and offset for Philox noise";
+  if (philox && (uniforms || exponentials))
+    return op->emitOpError()
+           << "expected either explicit noise or seed/offset, not both";
+  if (mode == VerifyMode::rejection && !philox && !(uniforms && exponentials))
+    return op->emitOpError() << "rejection verification needs uniforms and "
+                                "exponentials, or seed and offset";
+  if (mode == VerifyMode::typical && !philox && !exponentials)
+    return op->emitOpError() << "typical acceptance needs exponentials, or "
+                                "seed and offset";
+  double epsilon = epsilonAttr.convertToDouble();
+  double alpha = alphaAttr.convertToDouble();
+  if (!(epsilon > 0.0) || !(alpha > 0.0))
+    return op->emitOpError() << "expected positive typical_epsilon and "
+                                "typical_alpha, got "
+                             << epsilon << " and " << alpha;
+  return success();
+}
+} // namespace
+
 LogicalResult SpecVerifyOp::verify() {
   auto logits = getLogits().getType();
   if (logits.getRank() != 3)
@@ -37,35 +68,18 @@ LogicalResult SpecVerifyOp::verify() {
     if (failed(verifyShape(*this, e, "exponentials", {batch, vocab})))
       return failure();
 
-  bool philox = getSeed() || getOffset();
-  if (philox && !(getSeed() && getOffset()))
-    return emitOpError() << "expected both seed and offset for Philox noise";
-  bool explicitNoise = getUniforms() || getExponentials();
-  if (philox && explicitNoise)
-    return emitOpError()
-           << "expected either explicit noise or seed/offset, not both";
   VerifyMode mode = getMode();
-  if (mode == VerifyMode::greedy && (philox || explicitNoise))
+  bool noise = getSeed() || getOffset() || getUniforms() || getExponentials();
+  if (mode == VerifyMode::greedy && noise)
     return emitOpError() << "greedy verification takes no noise operands";
-  if (mode == VerifyMode::rejection && !philox &&
-      !(getUniforms() && getExponentials()))
-    return emitOpError() << "rejection verification needs uniforms and "
-                            "exponentials, or seed and offset";
-  if (mode == VerifyMode::typical) {
-    if (getUniforms())
-      return emitOpError() << "typical acceptance takes no uniforms";
-    if (!philox && !getExponentials())
-      return emitOpError() << "typical acceptance needs exponentials, or seed "
-                              "and offset";
-  }
+  if (mode == VerifyMode::typical && getUniforms())
+    return emitOpError() << "typical acceptance takes no uniforms";
   if (getDraftProbs() && mode != VerifyMode::rejection)
     return emitOpError() << "draft_probs are only used by rejection sampling";
-  double epsilon = getTypicalEpsilon().convertToDouble();
-  double alpha = getTypicalAlpha().convertToDouble();
-  if (!(epsilon > 0.0) || !(alpha > 0.0))
-    return emitOpError() << "expected positive typical_epsilon and "
-                            "typical_alpha, got "
-                         << epsilon << " and " << alpha;
+  if (failed(verifyNoise(*this, mode, getSeed(), getOffset(), getUniforms(),
+                         getExponentials(), getTypicalEpsilon(),
+                         getTypicalAlpha())))
+    return failure();
   return success();
 }
 
@@ -103,39 +117,15 @@ LogicalResult TreeVerifyOp::verify() {
   if (failed(verifyShape(*this, getAcceptNodes(), "accept_nodes",
                          tokens.getShape())))
     return failure();
-  bool philox = getSeed() || getOffset();
-  if (philox && !(getSeed() && getOffset()))
-    return emitOpError() << "expected both seed and offset for Philox noise";
-  if (philox && getExponentials())
-    return emitOpError()
-           << "expected either explicit noise or seed/offset, not both";
-  switch (getMode()) {
-  case VerifyMode::greedy:
-    if (philox || getExponentials() || getTemperature())
-      return emitOpError()
-             << "greedy tree verification takes no noise or temperature";
-    break;
-  case VerifyMode::typical:
-    if (!philox && !getExponentials())
-      return emitOpError() << "typical acceptance needs exponentials, or seed "
-                              "and offset";
-    break;
-  case VerifyMode::rejection:
-    if (!philox && !(getUniforms() && getExponentials()))
-      return emitOpError() << "rejection verification needs uniforms and "
-                              "exponentials, or seed and offset";
-    break;
-  }
   if (getUniforms() && getMode() != VerifyMode::rejection)
     return emitOpError() << "uniforms are only used by rejection sampling";
-  if (philox && getUniforms())
+  bool noise = getSeed() || getOffset() || getExponentials();
+  if (getMode() == VerifyMode::greedy && (noise || getTemperature()))
     return emitOpError()
-           << "expected either explicit noise or seed/offset, not both";
-  double epsilon = getTypicalEpsilon().convertToDouble();
-  double alpha = getTypicalAlpha().convertToDouble();
-  if (!(epsilon > 0.0) || !(alpha > 0.0))
-    return emitOpError() << "expected positive typical_epsilon and "
-                            "typical_alpha, got "
-                         << epsilon << " and " << alpha;
+           << "greedy tree verification takes no noise or temperature";
+  if (failed(verifyNoise(*this, getMode(), getSeed(), getOffset(),
+                         getUniforms(), getExponentials(), getTypicalEpsilon(),
+                         getTypicalAlpha())))
+    return failure();
   return success();
 }
