@@ -19,16 +19,6 @@ namespace {
 
 Type f32Type(ImplicitLocOpBuilder &b) { return b.getF32Type(); }
 
-/// Widens an activation to f32 (no-op for f32).
-Value toF32(ImplicitLocOpBuilder &b, Value v) {
-  return v.getType().isF32() ? v : arith::ExtFOp::create(b, b.getF32Type(), v);
-}
-
-/// Rounds an f32 to `type` (no-op for f32).
-Value fromF32(ImplicitLocOpBuilder &b, Value v, Type type) {
-  return type.isF32() ? v : arith::TruncFOp::create(b, type, v);
-}
-
 /// Whether token `t` starts a segment: t == 0, or a boundary (t < len is the
 /// caller's to guarantee).
 Value startsSegment(ImplicitLocOpBuilder &b, LoopEmitter &e, Value boundaries,
@@ -37,11 +27,6 @@ Value startsSegment(ImplicitLocOpBuilder &b, LoopEmitter &e, Value boundaries,
       arith::CmpIOp::create(b, arith::CmpIPredicate::eq, t, e.index(0));
   Value isBoundary = memref::LoadOp::create(b, boundaries, ValueRange{row, t});
   return arith::OrIOp::create(b, isFirst, isBoundary);
-}
-
-Value rowLength(LoopEmitter &e, Value lengths, Value row, int64_t tokens) {
-  return lengths ? e.loadClampedCount(lengths, row, e.index(tokens))
-                 : e.index(tokens);
 }
 
 //===----------------------------------------------------------------------===//
@@ -58,12 +43,10 @@ void lowerBoundary(tok::BoundaryOp op, ImplicitLocOpBuilder &b) {
   Value lengths = op.getLengths() ? e.toBuffer(op.getLengths()) : Value();
   Value probs = e.allocFor(op.getProbs().getType());
   Value bounds = e.allocFor(op.getBoundaries().getType());
-  auto fastmath = arith::FastMathFlagsAttr::get(
-      b.getContext(),
-      arith::FastMathFlags::reassoc | arith::FastMathFlags::contract);
+  auto fastmath = reassocFastMath(b.getContext());
 
   e.forLoop(e.index(0), e.index(batch), [&](Value row) {
-    Value len = rowLength(e, lengths, row, tokens);
+    Value len = e.rowLength(lengths, row, tokens);
     e.forLoop(e.index(0), e.index(tokens), [&](Value t) {
       Value valid = arith::CmpIOp::create(b, arith::CmpIPredicate::slt, t, len);
       Value isFirst =
@@ -82,10 +65,9 @@ void lowerBoundary(tok::BoundaryOp op, ImplicitLocOpBuilder &b) {
             e.index(0), e.index(features),
             ValueRange{e.f32(0.0), e.f32(0.0), e.f32(0.0)},
             [&](Value d, ValueRange acc) -> SmallVector<Value> {
-              Value q = toF32(b, memref::LoadOp::create(b, queries,
+              Value q = e.widenToF32(memref::LoadOp::create(b, queries,
                                                         ValueRange{row, prev, d}));
-              Value k = toF32(
-                  b, memref::LoadOp::create(b, keys, ValueRange{row, t, d}));
+              Value k = e.widenToF32(memref::LoadOp::create(b, keys, ValueRange{row, t, d}));
               auto fma = [&](Value x, Value y, Value into) -> Value {
                 return arith::AddFOp::create(
                     b, into, arith::MulFOp::create(b, x, y, fastmath),
@@ -161,13 +143,13 @@ void lowerSegmentReduce(tok::SegmentReduceOp op, ImplicitLocOpBuilder &b) {
       Value v = memref::LoadOp::create(b, acc, ValueRange{d});
       if (kind == tok::SegmentReduction::mean)
         v = arith::MulFOp::create(b, v, scale);
-      memref::StoreOp::create(b, fromF32(b, v, element), output,
+      memref::StoreOp::create(b, e.narrowFromF32(v, element), output,
                               ValueRange{row, slot, d});
     });
   };
 
   e.forLoop(e.index(0), e.index(batch), [&](Value row) {
-    Value len = rowLength(e, lengths, row, tokens);
+    Value len = e.rowLength(lengths, row, tokens);
     // State: number of segments opened so far, tokens in the open one.
     ValueRange state = e.forLoop(
         e.index(0), len, ValueRange{e.index(0), e.index(0)},
@@ -193,7 +175,7 @@ void lowerSegmentReduce(tok::SegmentReduceOp op, ImplicitLocOpBuilder &b) {
               if (kind == tok::SegmentReduction::first)
                 memref::StoreOp::create(b, v, output, ValueRange{row, slot, d});
               else
-                memref::StoreOp::create(b, toF32(b, v), acc, ValueRange{d});
+                memref::StoreOp::create(b, e.widenToF32(v), acc, ValueRange{d});
             });
             scf::YieldOp::create(
                 b, ValueRange{arith::AddIOp::create(b, opened, e.index(1)),
@@ -201,8 +183,7 @@ void lowerSegmentReduce(tok::SegmentReduceOp op, ImplicitLocOpBuilder &b) {
             b.setInsertionPointToStart(ifStart.elseBlock());
             if (kind != tok::SegmentReduction::first) {
               e.forLoop(e.index(0), e.index(features), [&](Value d) {
-                Value v = toF32(
-                    b, memref::LoadOp::create(b, input, ValueRange{row, t, d}));
+                Value v = e.widenToF32(memref::LoadOp::create(b, input, ValueRange{row, t, d}));
                 Value old = memref::LoadOp::create(b, acc, ValueRange{d});
                 Value next =
                     kind == tok::SegmentReduction::max
@@ -270,7 +251,7 @@ void lowerEmaScan(tok::EmaScanOp op, ImplicitLocOpBuilder &b) {
       Value prevIndex = arith::SelectOp::create(
           b, isFirst, e.index(0), arith::SubIOp::create(b, j, e.index(1)));
       e.forLoop(e.index(0), e.index(features), [&](Value d) {
-        Value z = toF32(b, memref::LoadOp::create(b, input, ValueRange{row, j, d}));
+        Value z = e.widenToF32(memref::LoadOp::create(b, input, ValueRange{row, j, d}));
         Value prev = memref::LoadOp::create(b, output, ValueRange{row, prevIndex, d});
         prev = arith::SelectOp::create(b, isFirst, e.f32(0.0), prev);
         Value next = arith::AddFOp::create(b, arith::MulFOp::create(b, gate, z),
@@ -306,7 +287,7 @@ void lowerExpand(tok::ExpandOp op, ImplicitLocOpBuilder &b) {
   Value zero = arith::ConstantOp::create(b, b.getZeroAttr(outElement));
 
   e.forLoop(e.index(0), e.index(batch), [&](Value row) {
-    Value len = rowLength(e, lengths, row, tokens);
+    Value len = e.rowLength(lengths, row, tokens);
     // State: the segment index of the previous token, as c(t-1) + 1.
     e.forLoop(e.index(0), e.index(tokens), ValueRange{e.index(0)},
               [&](Value t, ValueRange s) -> SmallVector<Value> {
@@ -333,8 +314,7 @@ void lowerExpand(tok::ExpandOp op, ImplicitLocOpBuilder &b) {
                   if (residual) {
                     Value r = memref::LoadOp::create(b, residual,
                                                      ValueRange{row, t, d});
-                    v = fromF32(b,
-                                arith::AddFOp::create(b, toF32(b, v), toF32(b, r)),
+                    v = e.narrowFromF32(arith::AddFOp::create(b, e.widenToF32(v), e.widenToF32(r)),
                                 outElement);
                   }
                   memref::StoreOp::create(b, v, output, ValueRange{row, t, d});

@@ -37,14 +37,10 @@ public:
   PairwiseRows(ImplicitLocOpBuilder &b, LoopEmitter &e, Value input,
                int64_t features)
       : b(b), e(e), input(input), features(features),
-        fastmath(arith::FastMathFlagsAttr::get(
-            b.getContext(),
-            arith::FastMathFlags::reassoc | arith::FastMathFlags::contract)) {}
+        fastmath(reassocFastMath(b.getContext())) {}
 
   Value load(Value row, Value i, Value d) {
-    Value v = memref::LoadOp::create(b, input, ValueRange{row, i, d});
-    return v.getType().isF32() ? v
-                               : arith::ExtFOp::create(b, b.getF32Type(), v);
+    return e.widenToF32(memref::LoadOp::create(b, input, ValueRange{row, i, d}));
   }
 
   /// sum_d f(x_i[d], x_j[d]) in fp32 (reassociable, so it vectorises).
@@ -92,11 +88,6 @@ private:
   arith::FastMathFlagsAttr fastmath;
 };
 
-Value rowLength(LoopEmitter &e, Value lengths, Value row, int64_t tokens) {
-  return lengths ? e.loadClampedCount(lengths, row, e.index(tokens))
-                 : e.index(tokens);
-}
-
 //===----------------------------------------------------------------------===//
 // tok.row_cosine
 //===----------------------------------------------------------------------===//
@@ -112,20 +103,15 @@ void lowerRowCosine(tok::RowCosineOp op, ImplicitLocOpBuilder &b) {
   Value rhs = viewAs(b, e.toBuffer(op.getRhs()), {1, rows, features});
   Value outBuffer = e.allocFor(op.getSimilarity().getType());
   Value out = viewAs(b, outBuffer, {rows});
-  auto fastmath = arith::FastMathFlagsAttr::get(
-      b.getContext(),
-      arith::FastMathFlags::reassoc | arith::FastMathFlags::contract);
-  auto widen = [&](Value v) -> Value {
-    return v.getType().isF32() ? v : arith::ExtFOp::create(b, b.getF32Type(), v);
-  };
+  auto fastmath = reassocFastMath(b.getContext());
   Value zero = e.index(0);
   e.forLoop(e.index(0), e.index(rows), [&](Value r) {
     ValueRange sums = e.forLoop(
         e.index(0), e.index(features),
         ValueRange{e.f32(0.0), e.f32(0.0), e.f32(0.0)},
         [&](Value d, ValueRange acc) -> SmallVector<Value> {
-          Value x = widen(memref::LoadOp::create(b, lhs, ValueRange{zero, r, d}));
-          Value y = widen(memref::LoadOp::create(b, rhs, ValueRange{zero, r, d}));
+          Value x = e.widenToF32(memref::LoadOp::create(b, lhs, ValueRange{zero, r, d}));
+          Value y = e.widenToF32(memref::LoadOp::create(b, rhs, ValueRange{zero, r, d}));
           auto fma = [&](Value p, Value q, Value into) -> Value {
             return arith::AddFOp::create(
                 b, into, arith::MulFOp::create(b, p, q, fastmath), fastmath);
@@ -169,7 +155,7 @@ void lowerDensityPeaks(tok::DensityPeaksOp op, ImplicitLocOpBuilder &b) {
   PairwiseRows pairs(b, e, input, features);
 
   e.forLoop(e.index(0), e.index(batch), [&](Value row) {
-    Value len = rowLength(e, lengths, row, tokens);
+    Value len = e.rowLength(lengths, row, tokens);
     Value kk = arith::MinSIOp::create(b, e.index(k), len);
     Value numClusters = arith::MinSIOp::create(b, e.index(clusters), len);
     // Density: the mean of the k smallest scaled squared distances (self
@@ -354,7 +340,7 @@ void lowerSimilarityComponents(tok::SimilarityComponentsOp op,
   PairwiseRows pairs(b, e, input, features);
 
   e.forLoop(e.index(0), e.index(batch), [&](Value row) {
-    Value len = rowLength(e, lengths, row, tokens);
+    Value len = e.rowLength(lengths, row, tokens);
     pairs.fillInverseNorms(row, len, invNorm);
     e.forLoop(e.index(0), len, [&](Value i) {
       memref::StoreOp::create(b, arith::IndexCastOp::create(b, i32, i), forest,

@@ -19,11 +19,6 @@ using namespace mlir;
 namespace winnow {
 namespace {
 
-Value notI1(ImplicitLocOpBuilder &b, Value v) {
-  return arith::XOrIOp::create(b, v,
-                               arith::ConstantIntOp::create(b, b.getI1Type(), 1));
-}
-
 //===----------------------------------------------------------------------===//
 // tok.kv_select
 //===----------------------------------------------------------------------===//
@@ -80,7 +75,7 @@ void lowerKvSelect(tok::KvSelectOp op, ImplicitLocOpBuilder &b) {
             [&](Value t, ValueRange s) -> SmallVector<Value> {
               return {arith::AddIOp::create(
                   b, s[0],
-                  arith::ExtUIOp::create(b, b.getI32Type(), notI1(b, forced(t))))};
+                  arith::ExtUIOp::create(b, b.getI32Type(), e.notI1(forced(t))))};
             })[0];
         Value k = arith::MinSIOp::create(b, e.i32(heavy), candidates);
         Value positive =
@@ -91,7 +86,7 @@ void lowerKvSelect(tok::KvSelectOp op, ImplicitLocOpBuilder &b) {
         b.setInsertionPointToStart(ifOp.thenBlock());
         auto [key, take] = emitRadixSelect(
             e, histogram, e.index(0), len, k, keyAt,
-            [&](Value t) { return notI1(b, forced(t)); });
+            [&](Value t) { return e.notI1(forced(t)); });
         scf::YieldOp::create(b, ValueRange{key, take});
         b.setInsertionPointToStart(ifOp.elseBlock());
         scf::YieldOp::create(b, ValueRange{e.i32(-1), e.i32(0)});
@@ -113,7 +108,7 @@ void lowerKvSelect(tok::KvSelectOp op, ImplicitLocOpBuilder &b) {
                   arith::CmpIOp::create(b, arith::CmpIPredicate::eq, key,
                                         threshold),
                   arith::CmpIOp::create(b, arith::CmpIPredicate::slt, s[1], ties));
-              Value candidate = notI1(b, keep);
+              Value candidate = e.notI1(keep);
               tieUsed = arith::AndIOp::create(b, candidate, tie);
               keep = arith::OrIOp::create(
                   b, keep,
@@ -263,12 +258,9 @@ void lowerKCenter(tok::KCenterOp op, ImplicitLocOpBuilder &b) {
   Value minDist = memref::AllocaOp::create(b, MemRefType::get({tokens}, f32));
   Value chosen =
       memref::AllocaOp::create(b, MemRefType::get({tokens}, b.getI1Type()));
-  auto fastmath = arith::FastMathFlagsAttr::get(
-      b.getContext(),
-      arith::FastMathFlags::reassoc | arith::FastMathFlags::contract);
+  auto fastmath = reassocFastMath(b.getContext());
   auto load = [&](Value row, Value i, Value d) -> Value {
-    Value v = memref::LoadOp::create(b, input, ValueRange{row, i, d});
-    return v.getType().isF32() ? v : arith::ExtFOp::create(b, f32, v);
+    return e.widenToF32(memref::LoadOp::create(b, input, ValueRange{row, i, d}));
   };
   auto dot = [&](Value row, Value i, Value j) -> Value {
     return e.forLoop(e.index(0), e.index(features), ValueRange{e.f32(0.0)},
@@ -280,8 +272,7 @@ void lowerKCenter(tok::KCenterOp op, ImplicitLocOpBuilder &b) {
   };
 
   e.forLoop(e.index(0), e.index(batch), [&](Value row) {
-    Value len = lengths ? e.loadClampedCount(lengths, row, e.index(tokens))
-                        : e.index(tokens);
+    Value len = e.rowLength(lengths, row, tokens);
     Value target = arith::MinSIOp::create(b, e.index(k), len);
     e.forLoop(e.index(0), e.index(tokens), [&](Value i) {
       Value norm = arith::MaximumFOp::create(
@@ -331,7 +322,7 @@ void lowerKCenter(tok::KCenterOp op, ImplicitLocOpBuilder &b) {
               Value isNan =
                   arith::CmpFOp::create(b, arith::CmpFPredicate::UNO, d, d);
               d = arith::SelectOp::create(b, isNan, e.f32(-INFINITY), d);
-              Value free = notI1(b, memref::LoadOp::create(b, chosen, ValueRange{j}));
+              Value free = e.notI1(memref::LoadOp::create(b, chosen, ValueRange{j}));
               Value none = arith::CmpIOp::create(b, arith::CmpIPredicate::slt,
                                                  s[1], e.index(0));
               Value better =
@@ -398,12 +389,7 @@ void lowerDartSelect(tok::DartSelectOp op, ImplicitLocOpBuilder &b) {
   Value invNorm = memref::AllocaOp::create(b, MemRefType::get({tokens}, f32));
   Value sim = memref::AllocaOp::create(b, MemRefType::get({tokens}, f32));
   Value mark = memref::AllocaOp::create(b, MemRefType::get({tokens}, i32));
-  auto fastmath = arith::FastMathFlagsAttr::get(
-      b.getContext(),
-      arith::FastMathFlags::reassoc | arith::FastMathFlags::contract);
-  auto widen = [&](Value v) -> Value {
-    return v.getType().isF32() ? v : arith::ExtFOp::create(b, f32, v);
-  };
+  auto fastmath = reassocFastMath(b.getContext());
   auto sumOver = [&](int64_t n, llvm::function_ref<Value(Value)> term) {
     return e.forLoop(e.index(0), e.index(n), ValueRange{e.f32(0.0)},
                      [&](Value d, ValueRange acc) -> SmallVector<Value> {
@@ -448,8 +434,7 @@ void lowerDartSelect(tok::DartSelectOp op, ImplicitLocOpBuilder &b) {
 
   ArrayRef<int64_t> span = op.getSpan();
   e.forLoop(e.index(0), e.index(batch), [&](Value row) {
-    Value len = lengths ? e.loadClampedCount(lengths, row, e.index(tokens))
-                        : e.index(tokens);
+    Value len = e.rowLength(lengths, row, tokens);
     Value spanStart = arith::MinSIOp::create(b, e.index(span[0]), len);
     Value spanEnd = arith::MinSIOp::create(b, e.index(span[1]), len);
     auto inSpan = [&](Value t) -> Value {
@@ -457,20 +442,17 @@ void lowerDartSelect(tok::DartSelectOp op, ImplicitLocOpBuilder &b) {
           b, arith::CmpIOp::create(b, arith::CmpIPredicate::sge, t, spanStart),
           arith::CmpIOp::create(b, arith::CmpIPredicate::slt, t, spanEnd));
     };
-    auto notI1 = [&](Value v) -> Value {
-      return arith::XOrIOp::create(b, v, arith::ConstantIntOp::create(b, b.getI1Type(), 1));
-    };
     e.forLoop(e.index(0), len, [&](Value t) {
       setMark(t, kFree);
       memref::StoreOp::create(
           b,
           sumOver(keyDim, [&](Value d) -> Value {
             return math::AbsFOp::create(
-                b, widen(memref::LoadOp::create(b, keys, ValueRange{row, t, d})));
+                b, e.widenToF32(memref::LoadOp::create(b, keys, ValueRange{row, t, d})));
           }),
           l1, ValueRange{t});
       Value sq = sumOver(hiddenDim, [&](Value d) -> Value {
-        Value x = widen(memref::LoadOp::create(b, hidden, ValueRange{row, t, d}));
+        Value x = e.widenToF32(memref::LoadOp::create(b, hidden, ValueRange{row, t, d}));
         return arith::MulFOp::create(b, x, x, fastmath);
       });
       Value norm = arith::MaximumFOp::create(b, math::SqrtOp::create(b, sq),
@@ -484,7 +466,7 @@ void lowerDartSelect(tok::DartSelectOp op, ImplicitLocOpBuilder &b) {
         Value best = pick(
             e.index(0), len,
             [&](Value t) {
-              Value region = image ? inSpan(t) : notI1(inSpan(t));
+              Value region = image ? inSpan(t) : e.notI1(inSpan(t));
               return arith::AndIOp::create(b, region, markIs(t, kFree));
             },
             [&](Value t) {
@@ -501,8 +483,8 @@ void lowerDartSelect(tok::DartSelectOp op, ImplicitLocOpBuilder &b) {
     auto sweep = [&](Value pivot) {
       e.forLoop(spanStart, spanEnd, [&](Value j) {
         Value dot = sumOver(hiddenDim, [&](Value d) -> Value {
-          Value x = widen(memref::LoadOp::create(b, hidden, ValueRange{row, j, d}));
-          Value y = widen(memref::LoadOp::create(b, hidden, ValueRange{row, pivot, d}));
+          Value x = e.widenToF32(memref::LoadOp::create(b, hidden, ValueRange{row, j, d}));
+          Value y = e.widenToF32(memref::LoadOp::create(b, hidden, ValueRange{row, pivot, d}));
           return arith::MulFOp::create(b, x, y, fastmath);
         });
         Value cosine = arith::MulFOp::create(
@@ -531,7 +513,7 @@ void lowerDartSelect(tok::DartSelectOp op, ImplicitLocOpBuilder &b) {
         e.index(0), len, ValueRange{e.index(0)},
         [&](Value t, ValueRange s) -> SmallVector<Value> {
           Value kept = arith::OrIOp::create(
-              b, notI1(inSpan(t)),
+              b, e.notI1(inSpan(t)),
               arith::OrIOp::create(b, markIs(t, kImagePivot), markIs(t, kTaken)));
           e.ifThen(kept, [&] {
             memref::StoreOp::create(b, arith::IndexCastOp::create(b, i32, t), indices,

@@ -18,10 +18,6 @@ using namespace mlir;
 namespace winnow {
 namespace {
 
-Value widen(ImplicitLocOpBuilder &b, Value v) {
-  return v.getType().isF32() ? v : arith::ExtFOp::create(b, b.getF32Type(), v);
-}
-
 //===----------------------------------------------------------------------===//
 // tok.bipartite_plan
 //===----------------------------------------------------------------------===//
@@ -65,9 +61,7 @@ void lowerBipartitePlan(tok::BipartitePlanOp op, ImplicitLocOpBuilder &b) {
   Value bestKey = memref::AllocaOp::create(b, MemRefType::get({numA}, i32));
   Value bestDst = memref::AllocaOp::create(b, MemRefType::get({numA}, i32));
   Value rank = memref::AllocaOp::create(b, MemRefType::get({numA}, i32));
-  auto fastmath = arith::FastMathFlagsAttr::get(
-      b.getContext(),
-      arith::FastMathFlags::reassoc | arith::FastMathFlags::contract);
+  auto fastmath = reassocFastMath(b.getContext());
   int64_t firstDst = distillToken ? 1 : 0;
   // The token of the a-th A token and of the b-th B token.
   auto tokenOfA = [&](Value a) -> Value {
@@ -86,7 +80,7 @@ void lowerBipartitePlan(tok::BipartitePlanOp op, ImplicitLocOpBuilder &b) {
     e.forLoop(e.index(0), e.index(tokens), [&](Value i) {
       Value sq = e.forLoop(e.index(0), e.index(features), ValueRange{e.f32(0.0)},
                            [&](Value d, ValueRange acc) -> SmallVector<Value> {
-                             Value x = widen(b, memref::LoadOp::create(
+                             Value x = e.widenToF32(memref::LoadOp::create(
                                                     b, metric, ValueRange{row, i, d}));
                              return {arith::AddFOp::create(
                                  b, acc[0], arith::MulFOp::create(b, x, x, fastmath),
@@ -108,9 +102,9 @@ void lowerBipartitePlan(tok::BipartitePlanOp op, ImplicitLocOpBuilder &b) {
             Value dot = e.forLoop(
                 e.index(0), e.index(features), ValueRange{e.f32(0.0)},
                 [&](Value d, ValueRange acc) -> SmallVector<Value> {
-                  Value x = widen(b, memref::LoadOp::create(
+                  Value x = e.widenToF32(memref::LoadOp::create(
                                          b, metric, ValueRange{row, tokA, d}));
-                  Value y = widen(b, memref::LoadOp::create(
+                  Value y = e.widenToF32(memref::LoadOp::create(
                                          b, metric, ValueRange{row, tokB, d}));
                   return {arith::AddFOp::create(
                       b, acc[0], arith::MulFOp::create(b, x, y, fastmath),
@@ -307,7 +301,7 @@ void lowerScatterMerge(tok::ScatterMergeOp op, ImplicitLocOpBuilder &b) {
                                 lastMember, ValueRange{j});
         for (SourceBuffers &s : buffers)
           e.forLoop(e.index(0), e.index(s.inner), [&](Value x) {
-            Value v = widen(b, memref::LoadOp::create(b, s.in, ValueRange{row, i, x}));
+            Value v = e.widenToF32(memref::LoadOp::create(b, s.in, ValueRange{row, i, x}));
             Value old = memref::LoadOp::create(b, s.acc, ValueRange{j, x});
             Value next;
             if (kind == tok::MergeReduction::amax)
@@ -346,8 +340,7 @@ void lowerScatterMerge(tok::ScatterMergeOp op, ImplicitLocOpBuilder &b) {
         e.forLoop(e.index(0), e.index(s.inner), [&](Value x) {
           Value acc = memref::LoadOp::create(b, s.acc, ValueRange{j, x});
           Value reduced = arith::DivFOp::create(b, acc, divisor);
-          if (s.element != f32)
-            reduced = arith::TruncFOp::create(b, s.element, reduced);
+          reduced = e.narrowFromF32(reduced, s.element);
           reduced = arith::SelectOp::create(
               b, arith::OrIOp::create(b, empty, zeroDivisor), zero, reduced);
           // A single member is copied bit-exactly.

@@ -112,8 +112,7 @@ private:
   }
 
   void lowerRow(Value row) {
-    Value len = lengths ? e.loadClampedCount(lengths, row, e.index(tokens))
-                        : e.index(tokens);
+    Value len = e.rowLength(lengths, row, tokens);
 
     // Threshold key and the number of ties at it to keep. Keys compare as
     // unsigned: a candidate is kept when key > threshold, or key == threshold
@@ -242,17 +241,10 @@ void lowerAttnScore(tok::AttnScoreOp op, ImplicitLocOpBuilder &b) {
 
   // Reassociation lets LLVM vectorise the dot products and reductions; the
   // order is still fixed by the compiled code, so results are reproducible.
-  auto fastmath = arith::FastMathFlagsAttr::get(
-      b.getContext(),
-      arith::FastMathFlags::reassoc | arith::FastMathFlags::contract);
-  Type f32 = b.getF32Type();
-  auto extend = [&](Value v) -> Value {
-    return v.getType() == f32 ? v : arith::ExtFOp::create(b, f32, v);
-  };
+  auto fastmath = reassocFastMath(b.getContext());
 
   e.forLoop(e.index(0), e.index(batch), [&](Value bi) {
-    Value len = lengths ? e.loadClampedCount(lengths, bi, e.index(tokens))
-                        : e.index(tokens);
+    Value len = e.rowLength(lengths, bi, tokens);
     e.forLoop(e.index(0), e.index(tokens), [&](Value j) {
       memref::StoreOp::create(b, e.f32(0.0), scores, ValueRange{bi, j});
     });
@@ -273,9 +265,9 @@ void lowerAttnScore(tok::AttnScoreOp op, ImplicitLocOpBuilder &b) {
               Value dot = e.forLoop(
                   e.index(0), e.index(headDim), ValueRange{e.f32(0.0)},
                   [&](Value d, ValueRange acc) -> SmallVector<Value> {
-                    Value qv = extend(memref::LoadOp::create(
+                    Value qv = e.widenToF32(memref::LoadOp::create(
                         b, queries, ValueRange{bi, h, q, d}));
-                    Value kv = extend(memref::LoadOp::create(
+                    Value kv = e.widenToF32(memref::LoadOp::create(
                         b, keys, ValueRange{bi, kvHead, j, d}));
                     Value prod = arith::MulFOp::create(b, qv, kv, fastmath);
                     return {arith::AddFOp::create(b, acc[0], prod, fastmath)};

@@ -33,7 +33,7 @@ protected:
 
   Value f32(double v) { return e.f32(v); }
   Value i1(bool v) { return arith::ConstantIntOp::create(b, b.getI1Type(), v); }
-  Value notV(Value v) { return arith::XOrIOp::create(b, v, i1(true)); }
+  Value notV(Value v) { return e.notI1(v); }
   Value cmpf(arith::CmpFPredicate p, Value x, Value y) {
     return arith::CmpFOp::create(b, p, x, y);
   }
@@ -43,9 +43,7 @@ protected:
 
   /// Logit `v` of row `i` of the current request, widened to f32.
   Value logitAt(Value i, Value v) {
-    Value raw = memref::LoadOp::create(b, logits, ValueRange{req, i, v});
-    return raw.getType().isF32() ? raw
-                                 : arith::ExtFOp::create(b, b.getF32Type(), raw);
+    return e.widenToF32(memref::LoadOp::create(b, logits, ValueRange{req, i, v}));
   }
 
   /// Loads the per-request seed and offset words when Philox is in use.

@@ -81,4 +81,29 @@ Value LoopEmitter::loadClampedCount(Value buffer, Value batch, Value hi) {
   return clampIndex(asIndex, index(0), hi);
 }
 
+Value LoopEmitter::rowLength(Value lengths, Value row, int64_t tokens) {
+  return lengths ? loadClampedCount(lengths, row, index(tokens))
+                 : index(tokens);
+}
+
+Value LoopEmitter::widenToF32(Value value) {
+  return value.getType().isF32()
+             ? value
+             : arith::ExtFOp::create(b, b.getF32Type(), value);
+}
+
+Value LoopEmitter::narrowFromF32(Value value, Type type) {
+  return type.isF32() ? value : arith::TruncFOp::create(b, type, value);
+}
+
+Value LoopEmitter::notI1(Value value) {
+  return arith::XOrIOp::create(
+      b, value, arith::ConstantIntOp::create(b, b.getI1Type(), 1));
+}
+
+arith::FastMathFlagsAttr reassocFastMath(MLIRContext *context) {
+  return arith::FastMathFlagsAttr::get(
+      context, arith::FastMathFlags::reassoc | arith::FastMathFlags::contract);
+}
+
 } // namespace winnow

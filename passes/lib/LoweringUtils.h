@@ -53,10 +53,24 @@ public:
   /// An i32 loaded from a `[B]` buffer, as an index clamped to [0, hi].
   mlir::Value loadClampedCount(mlir::Value buffer, mlir::Value batch,
                                mlir::Value hi);
+  /// The valid length of `row`: clamp(lengths[row], 0, tokens), or `tokens`
+  /// when the op has no lengths operand (`lengths` is null).
+  mlir::Value rowLength(mlir::Value lengths, mlir::Value row, int64_t tokens);
+
+  /// Widens a float to f32 (no-op for f32): every score accumulates in fp32.
+  mlir::Value widenToF32(mlir::Value value);
+  /// Rounds an f32 to `type` once (no-op for f32).
+  mlir::Value narrowFromF32(mlir::Value value, mlir::Type type);
+  /// `!value` for an i1.
+  mlir::Value notI1(mlir::Value value);
 
 private:
   mlir::ImplicitLocOpBuilder &b;
 };
+
+/// reassoc + contract: lets LLVM vectorise fp32 dot products and reductions;
+/// the order is still fixed by the compiled code, so results reproduce.
+mlir::arith::FastMathFlagsAttr reassocFastMath(mlir::MLIRContext *context);
 
 } // namespace winnow
 
