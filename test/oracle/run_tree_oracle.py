@@ -63,28 +63,12 @@ import prune_oracle as porc  # noqa: E402
 import run_chunk_oracle as rco  # noqa: E402
 import tree_oracle as to  # noqa: E402
 import verify_oracle as vo  # noqa: E402
+from run_prune_oracle import decode_input as decode, encode  # noqa: E402
 from run_prune_oracle import Program, _Types, check_exact, fmt_f64, run_cmd, shorten  # noqa: E402
 
 F32 = np.float32
 I32_MIN, I32_MAX = -2 ** 31, 2 ** 31 - 1
 
-# The shared runner encodes f32/bf16/f16/i32/i1; seed and offset are i64.
-_encode, _decode = rco.encode, rco.decode_input
-
-
-def encode(values, dt, bf16_as_f32=False):
-    if dt == "i64":
-        return np.asarray(values, dtype=np.int64)
-    return _encode(values, dt, bf16_as_f32)
-
-
-def decode(values, dt):
-    if dt == "i64":
-        return np.asarray(values, dtype=np.int64)
-    return _decode(values, dt)
-
-
-rco.encode, rco.decode_input = encode, decode
 
 
 class Stats:

@@ -50,16 +50,7 @@ NEG_INF = -np.inf
 # ---------------------------------------------------------------------------
 
 
-def encode(values, dt):
-    if dt == "i64":
-        return np.asarray(values, dtype=np.int64)
-    return rpo.encode(values, dt)
-
-
-def decode(values, dt):
-    if dt == "i64":
-        return np.asarray(values, dtype=np.int64)
-    return rpo.decode_input(values, dt)
+encode, decode = rpo.encode, rpo.decode_input
 
 
 def fmt_f64(x):

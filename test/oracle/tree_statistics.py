@@ -78,9 +78,7 @@ END = V  # the "no second token" cell
 
 
 def probs(row, temp):
-    z = (np.asarray(row, np.float32) / np.float32(temp)).astype(np.float64)
-    e = np.exp(z - z.max())
-    return e / e.sum()
+    return vs.target_probs(np.asarray(row), temp)
 
 
 def joint_law(rows_for_second):
@@ -96,17 +94,7 @@ def joint_law(rows_for_second):
     return P
 
 
-def gof_cells(counts, P):
-    """Pearson chi-square of observed cell counts against the law P (cells
-    with probability 0 excluded; they must be empty)."""
-    counts = np.asarray(counts, np.float64).ravel()
-    P = np.asarray(P, np.float64).ravel()
-    n = counts.sum()
-    live = P > 0
-    expected = n * P[live] / P[live].sum()
-    stat = float(np.sum((counts[live] - expected) ** 2 / expected))
-    df = int(live.sum()) - 1
-    return stat, df, vs.chi2_sf(stat, df), int(counts[~live].sum()), float(expected.min())
+gof_cells = vs.gof_cells
 
 
 def main():

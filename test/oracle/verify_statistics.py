@@ -113,16 +113,26 @@ def chi2_sf_reference(stat, df):
         return None, None
 
 
-def chi2_test(tokens, probs):
-    """Pearson chi-square of observed first tokens against probs (cells
-    with probability 0 excluded; they must be empty)."""
-    counts = np.bincount(np.asarray(tokens, np.int64), minlength=V)[:V]
-    n = int(len(tokens))
-    live = probs > 0
-    expected = n * probs[live]
+def gof_cells(counts, P):
+    """Pearson chi-square of observed cell counts against the law P (cells
+    with probability 0 excluded; they must be empty). Returns the statistic,
+    the degrees of freedom, the p-value, the count in empty cells and the
+    smallest expected count."""
+    counts = np.asarray(counts, np.float64).ravel()
+    P = np.asarray(P, np.float64).ravel()
+    n = counts.sum()
+    live = P > 0
+    expected = n * P[live] / P[live].sum()
     stat = float(np.sum((counts[live] - expected) ** 2 / expected))
     df = int(live.sum()) - 1
-    return stat, df, chi2_sf(stat, df), counts, int(counts[~live].sum())
+    return stat, df, chi2_sf(stat, df), int(counts[~live].sum()), float(expected.min())
+
+
+def chi2_test(tokens, probs):
+    """gof_cells of the observed first tokens against probs."""
+    counts = np.bincount(np.asarray(tokens, np.int64), minlength=V)[:V]
+    stat, df, pvalue, stray, _ = gof_cells(counts, probs)
+    return stat, df, pvalue, counts, stray
 
 
 # ---------------------------------------------------------------------------
