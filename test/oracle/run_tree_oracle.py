@@ -63,7 +63,7 @@ import prune_oracle as porc  # noqa: E402
 import run_chunk_oracle as rco  # noqa: E402
 import tree_oracle as to  # noqa: E402
 import verify_oracle as vo  # noqa: E402
-from run_prune_oracle import decode_input as decode, encode  # noqa: E402
+from run_prune_oracle import decode_input as decode  # noqa: E402
 from run_prune_oracle import Program, _Types, check_exact, fmt_f64, run_cmd, shorten  # noqa: E402
 
 F32 = np.float32
