@@ -10,6 +10,8 @@ packages=(
   cmake ninja-build
   # Artifact container (schema compiler + headers).
   flatbuffers-compiler libflatbuffers-dev
+  # DLPack tensor interop in the runtime (header-only).
+  libdlpack-dev
   # Runtime unit tests.
   libgtest-dev
   # winnow-run command line.

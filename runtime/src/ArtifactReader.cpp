@@ -147,12 +147,89 @@ winnow_status checkCountResults(const FunctionSpec &function) {
   return WINNOW_OK;
 }
 
+/// "sm_80", "sm_90a", "sm_100f": what cubin/PTX architectures look like.
+bool isSmArchitecture(const std::string &arch) {
+  if (arch.size() < 5 || arch.compare(0, 3, "sm_") != 0)
+    return false;
+  size_t digits = 3;
+  while (digits < arch.size() && arch[digits] >= '0' && arch[digits] <= '9')
+    ++digits;
+  if (digits < 5)
+    return false;
+  return digits == arch.size() ||
+         (digits + 1 == arch.size() &&
+          (arch[digits] == 'a' || arch[digits] == 'f'));
+}
+
+winnow_status readStrings(
+    const flatbuffers::Vector<flatbuffers::Offset<flatbuffers::String>> *list,
+    const std::string &where, const char *what,
+    std::vector<std::string> &out) {
+  if (!list)
+    return WINNOW_OK;
+  for (flatbuffers::uoffset_t i = 0; i < list->size(); ++i) {
+    const flatbuffers::String *text = list->Get(i);
+    if (!text || text->size() == 0)
+      return invalid(where + ": " + what + " " + std::to_string(i) +
+                     " is empty");
+    out.push_back(text->str());
+  }
+  return WINNOW_OK;
+}
+
+winnow_status readCudaTarget(const fb::CudaBinary *cuda,
+                             const std::string &where, TargetSpec &out) {
+  if (!cuda)
+    return corrupt(where + ": CUDA binary table is missing");
+  out.kind = WINNOW_TARGET_KIND_CUDA;
+  std::string named = where + " (cuda)";
+  if (!cuda->triple() || cuda->triple()->size() == 0)
+    return invalid(named + ": missing host target triple");
+  out.triple = cuda->triple()->str();
+  if (cuda->cpu())
+    out.cpu = cuda->cpu()->str();
+  if (!cuda->host_shared_object() || cuda->host_shared_object()->size() == 0)
+    return invalid(named + ": missing host shared object");
+  out.binary = cuda->host_shared_object()->data();
+  out.binarySize = cuda->host_shared_object()->size();
+  // 0 is what an absent field reads as; a different non-zero version is a
+  // valid artifact for another runtime and is refused when binding, so that
+  // the artifact's other targets stay usable.
+  out.cudaAbiVersion = cuda->abi_version();
+  if (out.cudaAbiVersion == 0)
+    return invalid(named + ": missing CUDA host ABI version");
+  WINNOW_RETURN_IF_ERROR(readStrings(cuda->cubin_architectures(), named,
+                                     "cubin architecture",
+                                     out.cubinArchitectures));
+  for (const std::string &arch : out.cubinArchitectures)
+    if (!isSmArchitecture(arch))
+      return invalid(named + ": cubin architecture '" + arch +
+                     "' is not of the form sm_<major><minor>");
+  if (cuda->ptx_architecture())
+    out.ptxArchitecture = cuda->ptx_architecture()->str();
+  if (!out.ptxArchitecture.empty() && !isSmArchitecture(out.ptxArchitecture))
+    return invalid(named + ": PTX architecture '" + out.ptxArchitecture +
+                   "' is not of the form sm_<major><minor>");
+  if (out.cubinArchitectures.empty() && out.ptxArchitecture.empty())
+    return invalid(named + ": no device code (neither cubin architectures "
+                           "nor a PTX architecture)");
+  WINNOW_RETURN_IF_ERROR(
+      readStrings(cuda->kernels(), named, "kernel name", out.kernels));
+  for (const std::string &arch : out.cubinArchitectures)
+    out.cubinArchitecturePointers.push_back(arch.c_str());
+  for (const std::string &kernel : out.kernels)
+    out.kernelPointers.push_back(kernel.c_str());
+  return WINNOW_OK;
+}
+
 winnow_status readTarget(const fb::Target *target, size_t index,
                          TargetSpec &out) {
   std::string where = "target " + std::to_string(index);
   out.unionType = static_cast<uint8_t>(target->binary_type());
   if (target->binary_type() == fb::TargetBinary_NONE)
     return invalid(where + " has no binary");
+  if (target->binary_type() == fb::TargetBinary_CudaBinary)
+    return readCudaTarget(target->binary_as_CudaBinary(), where, out);
   if (target->binary_type() != fb::TargetBinary_CpuBinary) {
     // A union member added by a newer minor version: list it, never bind it.
     out.kind = WINNOW_TARGET_KIND_UNKNOWN;

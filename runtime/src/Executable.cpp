@@ -3,7 +3,7 @@
 // Binding is the only place native code is mapped: pick the first CPU target
 // that runs on this host, check its ELF header, dlopen it from a memfd and
 // resolve every entry point, so a broken artifact fails here rather than at
-// its first call.
+// its first call. CUDA devices bind in cuda/CudaExecutable.cpp.
 //
 //===----------------------------------------------------------------------===//
 
@@ -18,16 +18,6 @@ namespace winnow::runtime {
 namespace {
 
 constexpr const char *kEntryPrefix = "__winnow_entry_";
-
-std::string describeTarget(const TargetSpec &target, size_t index) {
-  std::string text = "target " + std::to_string(index);
-  if (target.kind != WINNOW_TARGET_KIND_CPU)
-    return text + " (unknown kind " + std::to_string(target.unionType) + ")";
-  text += " (cpu " + target.triple;
-  if (!target.cpu.empty())
-    text += ", " + target.cpu;
-  return text + ")";
-}
 
 winnow_status selectCpuTarget(const winnow_module &module, size_t &index) {
   std::string reasons;
@@ -54,11 +44,30 @@ winnow_status selectCpuTarget(const winnow_module &module, size_t &index) {
 }
 
 } // namespace
+
+winnow_status resolveEntryPoints(winnow_executable_s &executable,
+                                 const std::string &what) {
+  executable.entries.reserve(executable.module->functions.size());
+  for (const FunctionSpec &function : executable.module->functions) {
+    std::string symbol = kEntryPrefix + function.name;
+    ::dlerror(); // Clear any stale error before the lookup.
+    void *address = ::dlsym(executable.libraryHandle, symbol.c_str());
+    if (!address)
+      return makeStatus(WINNOW_STATUS_NOT_FOUND,
+                        what + " does not export '" + symbol +
+                            "' for function '" + function.name + "'");
+    executable.entries.push_back(reinterpret_cast<CpuEntryFn>(address));
+  }
+  return WINNOW_OK;
+}
+
 } // namespace winnow::runtime
 
 using namespace winnow::runtime;
 
 winnow_executable_s::~winnow_executable_s() {
+  // The kernels are unloaded through the host code, so before dlclose.
+  destroyCudaExecutable(cuda);
   if (libraryHandle)
     ::dlclose(libraryHandle);
   winnow_module_release(module);
@@ -80,7 +89,11 @@ winnow_status winnow_executable_create(winnow_module *module,
     winnow_device_retain(device);
     executable->device = device;
 
-    // Only CPU devices exist so far; a CUDA device will choose its own kind.
+    if (device->kind == DeviceKind::Cuda) {
+      WINNOW_RETURN_IF_ERROR(bindCudaExecutable(*executable));
+      *out_executable = executable.release();
+      return WINNOW_OK;
+    }
     WINNOW_RETURN_IF_ERROR(selectCpuTarget(*module, executable->targetIndex));
     const TargetSpec &target = module->targets[executable->targetIndex];
     std::string what = "the shared object of " +
@@ -90,17 +103,7 @@ winnow_status winnow_executable_create(winnow_module *module,
     WINNOW_RETURN_IF_ERROR(dlopenFromMemory(target.binary, target.binarySize,
                                             what, executable->libraryHandle));
 
-    executable->entries.reserve(module->functions.size());
-    for (const FunctionSpec &function : module->functions) {
-      std::string symbol = kEntryPrefix + function.name;
-      ::dlerror(); // Clear any stale error before the lookup.
-      void *address = ::dlsym(executable->libraryHandle, symbol.c_str());
-      if (!address)
-        return makeStatus(WINNOW_STATUS_NOT_FOUND,
-                          what + " does not export '" + symbol +
-                              "' for function '" + function.name + "'");
-      executable->entries.push_back(reinterpret_cast<CpuEntryFn>(address));
-    }
+    WINNOW_RETURN_IF_ERROR(resolveEntryPoints(*executable, what));
     *out_executable = executable.release();
     return WINNOW_OK;
   });

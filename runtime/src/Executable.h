@@ -6,11 +6,19 @@
 #include "Module.h"
 #include "RefCounted.h"
 
+#include <string>
 #include <vector>
+
+struct winnow_executable_s;
 
 namespace winnow::runtime {
 /// `void __winnow_entry_<name>(void **args)`, see the artifact schema.
 using CpuEntryFn = void (*)(void **);
+
+/// Resolves `__winnow_entry_<name>` for every function of the module from
+/// executable.libraryHandle; NOT_FOUND naming `what` when one is missing.
+winnow_status resolveEntryPoints(winnow_executable_s &executable,
+                                 const std::string &what);
 } // namespace winnow::runtime
 
 struct winnow_executable_s {
@@ -21,6 +29,8 @@ struct winnow_executable_s {
   void *libraryHandle = nullptr;
   /// One entry point per module function, same order.
   std::vector<winnow::runtime::CpuEntryFn> entries;
+  /// Owned; set when bound to a CUDA device.
+  winnow::runtime::CudaExecutable *cuda = nullptr;
 
   ~winnow_executable_s();
 };

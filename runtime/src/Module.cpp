@@ -110,6 +110,25 @@ winnow_status getSpec(const winnow_module *module, size_t functionIndex,
 
 } // namespace
 
+std::string describeTarget(const TargetSpec &target, size_t index) {
+  std::string text = "target " + std::to_string(index);
+  if (target.kind == WINNOW_TARGET_KIND_UNKNOWN)
+    return text + " (unknown kind " + std::to_string(target.unionType) + ")";
+  if (target.kind == WINNOW_TARGET_KIND_CPU) {
+    text += " (cpu " + target.triple;
+    if (!target.cpu.empty())
+      text += ", " + target.cpu;
+    return text + ")";
+  }
+  text += " (cuda " + target.triple + ",";
+  for (const std::string &arch : target.cubinArchitectures)
+    text += " " + arch;
+  if (!target.ptxArchitecture.empty())
+    text += (target.cubinArchitectures.empty() ? " ptx " : " + ptx ") +
+            target.ptxArchitecture;
+  return text + ")";
+}
+
 winnow_status findFunction(const winnow_module_s &module, const char *name,
                            size_t &index) {
   for (size_t i = 0; i < module.functions.size(); ++i) {
@@ -205,6 +224,16 @@ winnow_status winnow_module_get_target(const winnow_module *module,
     out_info->triple = target.triple.c_str();
     out_info->cpu = target.cpu.c_str();
     out_info->binary_size = target.binarySize;
+    out_info->cuda_abi_version = target.cudaAbiVersion;
+    out_info->num_cubin_architectures = target.cubinArchitectures.size();
+    out_info->cubin_architectures =
+        target.cubinArchitectures.empty()
+            ? nullptr
+            : target.cubinArchitecturePointers.data();
+    out_info->ptx_architecture = target.ptxArchitecture.c_str();
+    out_info->num_kernels = target.kernels.size();
+    out_info->kernels =
+        target.kernels.empty() ? nullptr : target.kernelPointers.data();
     return WINNOW_OK;
   });
 }

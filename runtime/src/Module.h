@@ -39,10 +39,23 @@ struct TargetSpec {
   uint8_t unionType = 0;
   std::string triple;
   std::string cpu;
-  /// Points into the module's owned buffer.
+  /// Points into the module's owned buffer (CUDA: the host shared object).
   const uint8_t *binary = nullptr;
   size_t binarySize = 0;
+
+  // CUDA targets only.
+  uint32_t cudaAbiVersion = 0;
+  std::vector<std::string> cubinArchitectures;
+  std::string ptxArchitecture;
+  std::vector<std::string> kernels;
+  /// c_str() views of the two lists above, for winnow_target_info.
+  std::vector<const char *> cubinArchitecturePointers;
+  std::vector<const char *> kernelPointers;
 };
+
+/// "target 1 (cuda x86_64-unknown-linux-gnu, sm_80 sm_90 + ptx sm_90)", for
+/// messages.
+std::string describeTarget(const TargetSpec &target, size_t index);
 
 /// Parses and validates an artifact. On success `out` holds the manifest and
 /// pointers into `bytes`, which the caller must keep alive and unchanged.

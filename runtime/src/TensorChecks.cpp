@@ -93,15 +93,24 @@ std::string namesOf(const std::vector<TensorSpec> &specs) {
   return names;
 }
 
+winnow_status checkNumber(const FunctionSpec &function, bool isOutput,
+                          size_t count) {
+  const std::vector<TensorSpec> &specs =
+      isOutput ? function.results : function.inputs;
+  if (count != specs.size())
+    return makeStatus(WINNOW_STATUS_INVALID_ARGUMENT,
+                      "function '" + function.name + "' expects " +
+                          std::to_string(specs.size()) + " " +
+                          (isOutput ? "outputs" : "inputs") + " (" +
+                          namesOf(specs) + "), got " + std::to_string(count));
+  return WINNOW_OK;
+}
+
 winnow_status checkCount(const FunctionSpec &function, bool isOutput,
                          const std::vector<TensorSpec> &specs,
                          const winnow_tensor *tensors, size_t count) {
   const char *noun = isOutput ? "outputs" : "inputs";
-  if (count != specs.size())
-    return makeStatus(WINNOW_STATUS_INVALID_ARGUMENT,
-                      "function '" + function.name + "' expects " +
-                          std::to_string(specs.size()) + " " + noun + " (" +
-                          namesOf(specs) + "), got " + std::to_string(count));
+  WINNOW_RETURN_IF_ERROR(checkNumber(function, isOutput, count));
   if (count > 0 && !tensors)
     return makeStatus(WINNOW_STATUS_INVALID_ARGUMENT,
                       "function '" + function.name + "': " + noun +
@@ -112,10 +121,16 @@ winnow_status checkCount(const FunctionSpec &function, bool isOutput,
 
 } // namespace
 
+winnow_status checkArgumentCounts(const FunctionSpec &function,
+                                  size_t numInputs, size_t numOutputs) {
+  WINNOW_RETURN_IF_ERROR(checkNumber(function, false, numInputs));
+  return checkNumber(function, true, numOutputs);
+}
+
 winnow_status checkCallArguments(const FunctionSpec &function,
                                  const winnow_tensor *inputs, size_t numInputs,
                                  const winnow_tensor *outputs,
-                                 size_t numOutputs) {
+                                 size_t numOutputs, TensorMemory memory) {
   WINNOW_RETURN_IF_ERROR(
       checkCount(function, false, function.inputs, inputs, numInputs));
   WINNOW_RETURN_IF_ERROR(
@@ -123,7 +138,8 @@ winnow_status checkCallArguments(const FunctionSpec &function,
   for (size_t i = 0; i < numInputs; ++i) {
     std::string label = argumentLabel(function, false, i, function.inputs[i]);
     WINNOW_RETURN_IF_ERROR(checkTensor(label, function.inputs[i], inputs[i]));
-    if (inputs[i].dtype == WINNOW_DTYPE_I1)
+    // Device memory cannot be read without a copy and a synchronisation.
+    if (inputs[i].dtype == WINNOW_DTYPE_I1 && memory == TensorMemory::Host)
       WINNOW_RETURN_IF_ERROR(checkBoolValues(label, inputs[i]));
   }
   for (size_t i = 0; i < numOutputs; ++i) {

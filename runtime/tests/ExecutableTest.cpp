@@ -53,20 +53,80 @@ TEST(Device, CpuAndCuda) {
   EXPECT_STREQ(name, "cpu");
   winnow_device_release(device);
 
+  winnow_device_info info;
+  ASSERT_WINNOW_OK(winnow_device_get_info(device, &info));
+  EXPECT_EQ(info.kind, WINNOW_DEVICE_KIND_CPU);
+  EXPECT_STREQ(info.name, "cpu");
+  EXPECT_EQ(info.ordinal, -1);
+  winnow_device_release(device);
+
   device = nullptr;
-  EXPECT_WINNOW_ERROR(winnow_device_create("cuda", &device),
-                      WINNOW_STATUS_UNIMPLEMENTED,
-                      "CUDA devices are not supported by this runtime build "
-                      "yet");
-  EXPECT_WINNOW_ERROR(winnow_device_create("cuda:1", &device),
-                      WINNOW_STATUS_UNIMPLEMENTED, "'cuda:1'");
+  EXPECT_WINNOW_ERROR(winnow_device_create("tpu", &device),
+                      WINNOW_STATUS_INVALID_ARGUMENT, "unknown device 'tpu'");
+  EXPECT_WINNOW_ERROR(winnow_device_create("cuda:1234567890", &device),
+                      WINNOW_STATUS_INVALID_ARGUMENT, "unknown device");
   EXPECT_WINNOW_ERROR(winnow_device_create("cuda:x", &device),
                       WINNOW_STATUS_INVALID_ARGUMENT,
                       "unknown device 'cuda:x' (expected 'cpu', 'cuda' or "
                       "'cuda:N')");
-  EXPECT_WINNOW_ERROR(winnow_device_create("tpu", &device),
-                      WINNOW_STATUS_INVALID_ARGUMENT, "unknown device 'tpu'");
   EXPECT_EQ(device, nullptr);
+}
+
+TEST(Device, CudaWithoutDriver) {
+  ::setenv("WINNOW_CUDA_DRIVER", "/nonexistent/libcuda.so.1", 1);
+  winnow_device *device = nullptr;
+#ifdef WINNOW_RUNTIME_HAS_CUDA
+  EXPECT_WINNOW_ERROR(winnow_device_create("cuda", &device),
+                      WINNOW_STATUS_UNAVAILABLE,
+                      "no CUDA driver: /nonexistent/libcuda.so.1 could not be "
+                      "loaded (/nonexistent/libcuda.so.1: cannot open shared "
+                      "object file");
+  EXPECT_WINNOW_ERROR(winnow_device_create("cuda:1", &device),
+                      WINNOW_STATUS_UNAVAILABLE, "no CUDA driver");
+#else
+  EXPECT_WINNOW_ERROR(winnow_device_create("cuda", &device),
+                      WINNOW_STATUS_UNIMPLEMENTED,
+                      "CUDA devices are not supported by this runtime build");
+#endif
+  EXPECT_EQ(device, nullptr);
+  ::unsetenv("WINNOW_CUDA_DRIVER");
+}
+
+TEST(Device, CpuMemoryAndEvents) {
+  DevicePtr device = createCpu();
+  void *data = nullptr;
+  ASSERT_WINNOW_OK(winnow_device_allocate(device.get(), 100, &data));
+  ASSERT_NE(data, nullptr);
+  EXPECT_EQ(reinterpret_cast<uintptr_t>(data) % 64, 0u);
+  const char text[] = "hello";
+  ASSERT_WINNOW_OK(winnow_device_copy(device.get(), data, text, sizeof(text)));
+  EXPECT_STREQ(static_cast<char *>(data), "hello");
+  ASSERT_WINNOW_OK(winnow_device_free(device.get(), data));
+  ASSERT_WINNOW_OK(winnow_device_allocate(device.get(), 0, &data));
+  EXPECT_EQ(data, nullptr);
+  winnow_event *event = nullptr;
+  EXPECT_WINNOW_ERROR(winnow_event_create(device.get(), &event),
+                      WINNOW_STATUS_FAILED_PRECONDITION,
+                      "events exist on CUDA devices only (device 'cpu')");
+}
+
+TEST(Executable, DeviceCallOnCpu) {
+  ExecutablePtr executable;
+  ASSERT_WINNOW_OK(
+      bindDef(addOneArtifact(testEntriesSharedObject()), executable));
+  std::vector<int64_t> shape = {2, 3};
+  float x[6] = {1, 2, 3, 4, 5, 6}, y[6] = {};
+  winnow_tensor input = tensor(WINNOW_DTYPE_F32, shape, x, sizeof(x));
+  winnow_tensor output = tensor(WINNOW_DTYPE_F32, shape, y, sizeof(y));
+  ASSERT_WINNOW_OK(winnow_call_device(executable.get(), "add_one", &input, 1,
+                                      &output, 1, nullptr));
+  EXPECT_FLOAT_EQ(y[5], 7.0f);
+  int stream = 0;
+  EXPECT_WINNOW_ERROR(winnow_call_device_by_index(executable.get(), 0, &input,
+                                                  1, &output, 1, &stream),
+                      WINNOW_STATUS_INVALID_ARGUMENT,
+                      "a stream was passed, but the executable runs on device "
+                      "'cpu', which has no streams (pass NULL)");
 }
 
 TEST(Executable, AddOneEndToEnd) {

@@ -59,6 +59,20 @@ std::vector<uint8_t> buildArtifact(const ArtifactDef &def) {
       targets.push_back(fb::CreateTarget(b));
       continue;
     }
+    if (target.kind == TargetKind::Cuda) {
+      std::vector<flatbuffers::Offset<flatbuffers::String>> archs, kernels;
+      for (const std::string &arch : target.cubinArchitectures)
+        archs.push_back(b.CreateString(arch));
+      for (const std::string &kernel : target.kernels)
+        kernels.push_back(b.CreateString(kernel));
+      auto cuda = fb::CreateCudaBinaryDirect(
+          b, target.triple.c_str(), target.cpu.c_str(), &target.sharedObject,
+          target.cudaAbiVersion, &archs, target.ptxArchitecture.c_str(),
+          &kernels);
+      targets.push_back(
+          fb::CreateTarget(b, fb::TargetBinary_CudaBinary, cuda.Union()));
+      continue;
+    }
     auto cpu = fb::CreateCpuBinaryDirect(
         b, target.triple.c_str(), target.cpu.c_str(), &target.sharedObject);
     targets.push_back(
@@ -102,6 +116,31 @@ ArtifactDef testEntriesArtifact(std::vector<uint8_t> sharedObject) {
 ArtifactDef addOneArtifact(std::vector<uint8_t> sharedObject) {
   ArtifactDef def = testEntriesArtifact(std::move(sharedObject));
   def.functions.resize(1);
+  return def;
+}
+
+ArtifactDef cudaTestArtifact(std::vector<uint8_t> hostObject) {
+  ArtifactDef def;
+  def.formatMinor = 1;
+  def.functions = {
+      {"add_one",
+       {{"x", WINNOW_DTYPE_F32, {2, 3}}},
+       {{"y", WINNOW_DTYPE_F32, {2, 3}}}},
+      {"add_two_big_smem",
+       {{"x", WINNOW_DTYPE_F32, {4}}},
+       {{"y", WINNOW_DTYPE_F32, {4}}}},
+      {"fault", {{"x", WINNOW_DTYPE_F32, {4}}}, {{"y", WINNOW_DTYPE_F32, {4}}}},
+      {"missing_kernel",
+       {{"x", WINNOW_DTYPE_F32, {4}}},
+       {{"y", WINNOW_DTYPE_F32, {4}}}},
+      {"fill", {{"x", WINNOW_DTYPE_I32, {4}}}, {{"y", WINNOW_DTYPE_I32, {4}}}},
+  };
+  TargetDef target;
+  target.kind = TargetKind::Cuda;
+  target.triple = hostTriple();
+  target.cpu = "x86-64";
+  target.sharedObject = std::move(hostObject);
+  def.targets = {std::move(target)};
   return def;
 }
 

@@ -36,11 +36,20 @@ struct FunctionDef {
   bool omitName = false;
 };
 
+enum class TargetKind { Cpu, Cuda };
+
 struct TargetDef {
   std::string triple;
   std::string cpu;
+  /// CUDA: the host shared object.
   std::vector<uint8_t> sharedObject;
   bool omitBinary = false;
+  TargetKind kind = TargetKind::Cpu;
+  // CUDA only.
+  uint32_t cudaAbiVersion = 1;
+  std::vector<std::string> cubinArchitectures = {"sm_80", "sm_90"};
+  std::string ptxArchitecture = "sm_90";
+  std::vector<std::string> kernels = {"add_kernel", "fault_kernel"};
 };
 
 struct ArtifactDef {
@@ -60,6 +69,10 @@ ArtifactDef testEntriesArtifact(std::vector<uint8_t> sharedObject);
 
 /// Only the add_one function of testEntriesArtifact.
 ArtifactDef addOneArtifact(std::vector<uint8_t> sharedObject);
+
+/// The functions of cuda/TestCudaHost.c, with one CUDA target holding
+/// `hostObject`.
+ArtifactDef cudaTestArtifact(std::vector<uint8_t> hostObject);
 
 /// "x86_64-unknown-linux-gnu" or "aarch64-unknown-linux-gnu".
 std::string hostTriple();

@@ -25,7 +25,12 @@
  *   - mgpuMemAlloc / mgpuMemFree are stream-ordered (cuMemAllocAsync).
  *   - After the first driver error of a call every later mgpu* call of that
  *     call does nothing (allocation returns NULL), and the call returns the
- *     first error as a status naming the driver call and its message.
+ *     first error as a status naming the driver call and its message. The
+ *     releases (mgpuMemFree, mgpuEventDestroy, mgpuModuleUnload) still run,
+ *     so a failed call leaks no device memory.
+ *   - mgpuEventSynchronize does not block either (all work of a call is on
+ *     its one stream); mgpuSetDefaultDevice is ignored (the runtime binds
+ *     the device); mgpuMemAlloc with host_shared set is an error.
  *
  * This header is plain C and declares no functions: the compiler includes
  * it for the slot numbers only.

@@ -159,14 +159,24 @@ typedef enum winnow_target_kind_e {
   /* A target kind added by a newer format minor; listed but never bound. */
   WINNOW_TARGET_KIND_UNKNOWN = 0,
   WINNOW_TARGET_KIND_CPU = 1,
+  /* NVIDIA GPUs: host code plus an embedded fatbin (format 1.1). */
+  WINNOW_TARGET_KIND_CUDA = 2,
   WINNOW_TARGET_KIND_MAX_ENUM = 0x7fffffff,
 } winnow_target_kind;
 
 typedef struct winnow_target_info_s {
   winnow_target_kind kind;
-  const char *triple; /* CPU: LLVM target triple; "" otherwise */
-  const char *cpu;    /* CPU: LLVM CPU name; "" when absent */
-  size_t binary_size; /* bytes of native code */
+  const char *triple; /* CPU and CUDA (host code): LLVM triple; "" otherwise */
+  const char *cpu;    /* LLVM CPU name of the (host) code; "" when absent */
+  size_t binary_size; /* bytes of the (host) shared object */
+  /* The fields below were appended for CUDA targets; they are 0, "" or NULL
+   * for other kinds. */
+  uint32_t cuda_abi_version; /* WINNOW_CUDA_HOST_ABI_VERSION of the host code */
+  size_t num_cubin_architectures;
+  const char *const *cubin_architectures; /* "sm_80", "sm_90", ... */
+  const char *ptx_architecture; /* "sm_90" when PTX is embedded, else "" */
+  size_t num_kernels;
+  const char *const *kernels; /* every kernel the host code launches */
 } winnow_target_info;
 
 WINNOW_API winnow_status winnow_module_get_target(const winnow_module *module,
@@ -216,15 +226,68 @@ WINNOW_API winnow_status winnow_module_get_result(const winnow_module *module,
 
 typedef struct winnow_device_s winnow_device;
 
-/* `name` is "cpu". "cuda" and "cuda:N" are recognised but return
- * UNIMPLEMENTED in this build; anything else is INVALID_ARGUMENT. */
+/* `name` is "cpu", "cuda" (ordinal 0) or "cuda:N"; anything else is
+ * INVALID_ARGUMENT. A CUDA device loads the driver with
+ * dlopen("libcuda.so.1") (the environment variable WINNOW_CUDA_DRIVER names
+ * another library) and retains the GPU's primary context. Errors:
+ * UNAVAILABLE when the driver cannot be loaded ("no CUDA driver: ...") or
+ * cuInit fails (e.g. no GPU), NOT_FOUND for an ordinal past the last GPU,
+ * FAILED_PRECONDITION when the GPU lacks stream-ordered allocation, and
+ * UNIMPLEMENTED when the runtime was built without CUDA support. */
 WINNOW_API winnow_status winnow_device_create(const char *name,
                                               winnow_device **out_device);
 WINNOW_API void winnow_device_retain(winnow_device *device);
 WINNOW_API void winnow_device_release(winnow_device *device);
-/* The canonical device name ("cpu"); owned by the device. */
+/* The canonical device name ("cpu", "cuda:0"); owned by the device. */
 WINNOW_API winnow_status winnow_device_get_name(const winnow_device *device,
                                                 const char **out_name);
+
+typedef enum winnow_device_kind_e {
+  WINNOW_DEVICE_KIND_CPU = 1,
+  WINNOW_DEVICE_KIND_CUDA = 2,
+  WINNOW_DEVICE_KIND_MAX_ENUM = 0x7fffffff,
+} winnow_device_kind;
+
+typedef struct winnow_device_info_s {
+  winnow_device_kind kind;
+  const char *name;        /* canonical name, as winnow_device_get_name */
+  const char *description; /* CUDA: cuDeviceGetName; CPU: "host CPU" */
+  int32_t ordinal;         /* CUDA device ordinal; -1 for the CPU */
+  int32_t compute_capability_major; /* CUDA only; 0 for the CPU */
+  int32_t compute_capability_minor;
+  uint64_t total_memory_bytes; /* CUDA: global memory; 0 for the CPU */
+} winnow_device_info;
+
+/* Strings are owned by the device. */
+WINNOW_API winnow_status winnow_device_get_info(const winnow_device *device,
+                                                winnow_device_info *out_info);
+
+/* Device memory for winnow_call_device, for callers without their own
+ * allocator (tools, C programs). All three are synchronous. On a CUDA device
+ * they use cuMemAlloc / cuMemFree / cuMemcpy (the copy direction follows
+ * from unified addressing, so `dst` and `src` may each be host or device
+ * memory); on the CPU they are 64-byte aligned host allocations and memcpy.
+ * A zero-byte allocation returns NULL; freeing NULL is a no-op. */
+WINNOW_API winnow_status winnow_device_allocate(winnow_device *device,
+                                                size_t byte_size,
+                                                void **out_data);
+WINNOW_API winnow_status winnow_device_free(winnow_device *device, void *data);
+WINNOW_API winnow_status winnow_device_copy(winnow_device *device, void *dst,
+                                            const void *src, size_t byte_size);
+
+/* GPU timing events (CUDA devices only; FAILED_PRECONDITION on the CPU).
+ * `stream` is a CUstream; NULL is the legacy default stream. */
+typedef struct winnow_event_s winnow_event;
+WINNOW_API winnow_status winnow_event_create(winnow_device *device,
+                                             winnow_event **out_event);
+/* Destroys the event; NULL is a no-op. */
+WINNOW_API void winnow_event_destroy(winnow_event *event);
+WINNOW_API winnow_status winnow_event_record(winnow_event *event,
+                                             void *stream);
+/* Waits for `end`, then gives the GPU time between the two records. */
+WINNOW_API winnow_status winnow_event_elapsed_ms(winnow_event *start,
+                                                 winnow_event *end,
+                                                 float *out_milliseconds);
 
 /*===----------------------------------------------------------------------===*
  * Executable: a module bound to a device
@@ -234,7 +297,9 @@ typedef struct winnow_executable_s winnow_executable;
 
 /* Picks the artifact's target for `device` (and the host CPU), loads its
  * native code and resolves every entry point. Fails with FAILED_PRECONDITION
- * when the artifact has no usable target for the device. */
+ * when the artifact has no usable target for the device. On a CUDA device it
+ * also loads the kernels (cuModuleLoadData, or the PTX JIT); a load error,
+ * with the JIT log, is returned as a status. */
 WINNOW_API winnow_status
 winnow_executable_create(winnow_module *module, winnow_device *device,
                          winnow_executable **out_executable);
@@ -251,7 +316,8 @@ WINNOW_API winnow_status winnow_executable_get_target_index(
  * Calls
  *===----------------------------------------------------------------------===*/
 
-/* A dense, row-major (C order) tensor in host memory. `data` is read for
+/* A dense, row-major (C order) tensor: in host memory for winnow_call, in
+ * the executable's device memory for winnow_call_device. `data` is read for
  * inputs and written for outputs; `byte_size` must equal the product of the
  * extents times winnow_dtype_element_size(dtype). */
 typedef struct winnow_tensor_s {
@@ -266,7 +332,11 @@ typedef struct winnow_tensor_s {
  * Every tensor is checked against the manifest before any memory is read or
  * written: counts, dtype, rank, each extent, byte_size, non-NULL data, i1
  * inputs holding only 0/1, and outputs overlapping neither the inputs nor
- * each other. Inputs are never written. On error the outputs are untouched. */
+ * each other. Inputs are never written. On error the outputs are untouched.
+ * On a CUDA executable the tensors stay in host memory: the runtime copies
+ * the inputs to stream-ordered device buffers, runs the function on the
+ * executable's own stream, copies the results back and waits for the stream
+ * before writing the outputs. */
 WINNOW_API winnow_status winnow_call(winnow_executable *executable,
                                      const char *function_name,
                                      const winnow_tensor *inputs,
@@ -278,6 +348,32 @@ WINNOW_API winnow_status winnow_call_by_index(winnow_executable *executable,
                                               size_t num_inputs,
                                               winnow_tensor *outputs,
                                               size_t num_outputs);
+
+/* Calls a function on tensors already in the executable's device memory
+ * (CUDA: device pointers; CPU: host memory), without copies. The checks are
+ * those of winnow_call except the i1 value check, which would read device
+ * memory.
+ *
+ * On a CUDA executable the call is stream-ordered on `stream` (a CUstream
+ * cast to void *; NULL is the legacy default stream, as in CUDA): every
+ * allocation, copy and kernel is enqueued on it and the function returns
+ * without waiting, so the outputs are ready when the stream reaches this
+ * point. Nothing synchronises the host and nothing is read back, so the call
+ * can be captured in a CUDA graph (cuStreamBeginCapture on `stream`;
+ * scratch memory then becomes graph memory nodes). Errors the driver reports
+ * while enqueuing are returned; a fault while the kernels run shows up at
+ * the caller's next synchronisation, and the outputs are then unspecified.
+ * On a CPU executable `stream` must be NULL and the call is synchronous. */
+WINNOW_API winnow_status winnow_call_device(winnow_executable *executable,
+                                            const char *function_name,
+                                            const winnow_tensor *inputs,
+                                            size_t num_inputs,
+                                            winnow_tensor *outputs,
+                                            size_t num_outputs, void *stream);
+WINNOW_API winnow_status winnow_call_device_by_index(
+    winnow_executable *executable, size_t function_index,
+    const winnow_tensor *inputs, size_t num_inputs, winnow_tensor *outputs,
+    size_t num_outputs, void *stream);
 
 #ifdef __cplusplus
 } /* extern "C" */

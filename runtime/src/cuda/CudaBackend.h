@@ -1,0 +1,64 @@
+//===- CudaBackend.h - What the core runtime asks of the CUDA backend ----===//
+//
+// The only CUDA interface the rest of the runtime sees. It does not include
+// cuda.h, so the core builds without the CUDA toolkit: then
+// CudaUnavailable.cpp implements these functions and every CUDA device
+// request is UNIMPLEMENTED.
+//
+//===----------------------------------------------------------------------===//
+#ifndef WINNOW_RUNTIME_SRC_CUDA_CUDABACKEND_H
+#define WINNOW_RUNTIME_SRC_CUDA_CUDABACKEND_H
+
+#include "winnow/runtime/winnow_runtime.h"
+
+#include <cstddef>
+
+struct winnow_executable_s;
+
+namespace winnow::runtime {
+
+class CudaDevice;
+class CudaExecutable;
+class CudaEvent;
+
+// Devices (cuda/CudaDevice.cpp).
+winnow_status createCudaDevice(int ordinal, CudaDevice *&out);
+void destroyCudaDevice(CudaDevice *device);
+void getCudaDeviceInfo(const CudaDevice &device, winnow_device_info &info);
+winnow_status cudaAllocate(CudaDevice &device, size_t bytes, void **out);
+winnow_status cudaFree(CudaDevice &device, void *data);
+winnow_status cudaCopy(CudaDevice &device, void *dst, const void *src,
+                       size_t bytes);
+
+// Events (cuda/CudaDevice.cpp).
+winnow_status createCudaEvent(CudaDevice &device, CudaEvent *&out);
+void destroyCudaEvent(CudaEvent *event);
+winnow_status recordCudaEvent(CudaEvent &event, void *stream);
+winnow_status cudaElapsedMilliseconds(CudaEvent &start, CudaEvent &end,
+                                      float &milliseconds);
+
+// Executables (cuda/CudaExecutable.cpp): picks the CUDA target, loads the
+// host code, fills its mgpu* table and loads the kernels; sets
+// executable.cuda, targetIndex, libraryHandle and entries.
+winnow_status bindCudaExecutable(winnow_executable_s &executable);
+/// Unloads the kernels; must run before the host code is dlclosed.
+void destroyCudaExecutable(CudaExecutable *executable);
+
+// Calls (cuda/CudaCall.cpp). Arguments are already checked.
+winnow_status callCudaWithHostTensors(winnow_executable_s &executable,
+                                      size_t functionIndex,
+                                      const winnow_tensor *inputs,
+                                      size_t numInputs, winnow_tensor *outputs,
+                                      size_t numOutputs);
+winnow_status callCudaWithDeviceTensors(winnow_executable_s &executable,
+                                        size_t functionIndex,
+                                        const winnow_tensor *inputs,
+                                        size_t numInputs,
+                                        winnow_tensor *outputs,
+                                        size_t numOutputs, void *stream);
+/// The CUDA ordinal of an executable's device (for DLPack device checks).
+int cudaDeviceOrdinal(const CudaDevice &device);
+
+} // namespace winnow::runtime
+
+#endif // WINNOW_RUNTIME_SRC_CUDA_CUDABACKEND_H

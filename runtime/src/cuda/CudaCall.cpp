@@ -1,0 +1,162 @@
+//===- CudaCall.cpp - Running a CUDA entry point on host or device tensors ===//
+//
+// Device tensors: the entry runs on the caller's stream with the caller's
+// pointers; nothing waits, nothing is copied, so the call is stream-ordered
+// and capturable in a CUDA graph.
+//
+// Host tensors: stream-ordered device buffers on the executable's stream,
+// inputs copied in, the entry, results copied into host staging buffers,
+// buffers freed, one synchronisation; the caller's outputs are written only
+// after all of that succeeded, so they are untouched on any error.
+//
+//===----------------------------------------------------------------------===//
+
+#include "EntryArguments.h"
+#include "Executable.h"
+#include "Status.h"
+#include "cuda/CudaHostAbi.h"
+
+#include <cstring>
+
+namespace winnow::runtime {
+namespace {
+
+/// "function 'f' on device 'cuda:0': <message>", same code.
+winnow_status inFunction(winnow_status status,
+                         const winnow_executable_s &executable,
+                         size_t functionIndex, const std::string &step = "") {
+  if (status == WINNOW_OK || status == outOfMemoryStatus())
+    return status;
+  std::string prefix =
+      "function '" + executable.module->functions[functionIndex].name +
+      "' on device '" + executable.device->name + "': ";
+  if (!step.empty())
+    prefix += step + ": ";
+  winnow_status annotated = makeStatus(winnow_status_code(status),
+                                       prefix + winnow_status_message(status));
+  winnow_status_free(status);
+  return annotated;
+}
+
+/// Runs the entry with the call published to the mgpu* functions; returns
+/// the first driver error the host code hit.
+winnow_status runEntry(winnow_executable_s &executable, size_t functionIndex,
+                       CUstream stream, const winnow_tensor *inputs,
+                       size_t numInputs, const winnow_tensor *outputs,
+                       size_t numOutputs) {
+  EntryArguments args(inputs, numInputs, outputs, numOutputs);
+  ScopedHostCall call(*executable.cuda, stream);
+  executable.entries[functionIndex](args.data());
+  return call.takeError();
+}
+
+std::string argumentName(const FunctionSpec &function, size_t index) {
+  size_t numInputs = function.inputs.size();
+  if (index < numInputs)
+    return "input " + std::to_string(index) + " '" +
+           function.inputs[index].name + "'";
+  return "output " + std::to_string(index - numInputs) + " '" +
+         function.results[index - numInputs].name + "'";
+}
+
+} // namespace
+
+winnow_status callCudaWithDeviceTensors(winnow_executable_s &executable,
+                                        size_t functionIndex,
+                                        const winnow_tensor *inputs,
+                                        size_t numInputs,
+                                        winnow_tensor *outputs,
+                                        size_t numOutputs, void *stream) {
+  ScopedContext scope(executable.cuda->device);
+  WINNOW_RETURN_IF_ERROR(scope.push());
+  return inFunction(runEntry(executable, functionIndex,
+                             static_cast<CUstream>(stream), inputs, numInputs,
+                             outputs, numOutputs),
+                    executable, functionIndex);
+}
+
+winnow_status callCudaWithHostTensors(winnow_executable_s &executable,
+                                      size_t functionIndex,
+                                      const winnow_tensor *inputs,
+                                      size_t numInputs, winnow_tensor *outputs,
+                                      size_t numOutputs) {
+  CudaExecutable &cuda = *executable.cuda;
+  const CudaDriver &cu = *cuda.device.driver;
+  const FunctionSpec &function = executable.module->functions[functionIndex];
+  CUstream stream = cuda.stream;
+
+  // Host memory first: an allocation failure here has touched nothing.
+  std::vector<winnow_tensor> onDevice(inputs, inputs + numInputs);
+  onDevice.insert(onDevice.end(), outputs, outputs + numOutputs);
+  std::vector<std::vector<uint8_t>> staging(numOutputs);
+  for (size_t i = 0; i < numOutputs; ++i)
+    staging[i].resize(outputs[i].byte_size);
+
+  ScopedContext scope(cuda.device);
+  WINNOW_RETURN_IF_ERROR(scope.push());
+
+  winnow_status error = WINNOW_OK;
+  std::vector<CUdeviceptr> buffers(onDevice.size(), 0);
+  for (size_t i = 0; i < onDevice.size() && !error; ++i) {
+    if (onDevice[i].byte_size == 0) {
+      onDevice[i].data = nullptr;
+      continue;
+    }
+    error = inFunction(
+        cu.check(cu.memAllocAsync(&buffers[i], onDevice[i].byte_size, stream),
+                 "cuMemAllocAsync"),
+        executable, functionIndex,
+        "allocating " + std::to_string(onDevice[i].byte_size) +
+            " bytes for " + argumentName(function, i));
+    onDevice[i].data = reinterpret_cast<void *>(buffers[i]);
+  }
+  for (size_t i = 0; i < numInputs && !error; ++i) {
+    if (inputs[i].byte_size == 0)
+      continue;
+    error = inFunction(cu.check(cu.memcpyHtoDAsync(buffers[i], inputs[i].data,
+                                                   inputs[i].byte_size, stream),
+                                "cuMemcpyHtoDAsync"),
+                       executable, functionIndex,
+                       "copying " + argumentName(function, i) +
+                           " to the device");
+  }
+  if (!error)
+    error = inFunction(runEntry(executable, functionIndex, stream,
+                                onDevice.data(), numInputs,
+                                onDevice.data() + numInputs, numOutputs),
+                       executable, functionIndex);
+  for (size_t i = 0; i < numOutputs && !error; ++i) {
+    if (outputs[i].byte_size == 0)
+      continue;
+    error = inFunction(
+        cu.check(cu.memcpyDtoHAsync(staging[i].data(), buffers[numInputs + i],
+                                    outputs[i].byte_size, stream),
+                 "cuMemcpyDtoHAsync"),
+        executable, functionIndex,
+        "copying " + argumentName(function, numInputs + i) + " to the host");
+  }
+  // Always release and wait, also after an error, so nothing is left in
+  // flight on the executable's stream; keep the first error.
+  auto keepFirst = [&](winnow_status status) {
+    if (error == WINNOW_OK)
+      error = status;
+    else
+      winnow_status_free(status);
+  };
+  for (CUdeviceptr buffer : buffers)
+    if (buffer)
+      keepFirst(inFunction(cu.check(cu.memFreeAsync(buffer, stream),
+                                    "cuMemFreeAsync"),
+                           executable, functionIndex));
+  keepFirst(inFunction(
+      cu.check(cu.streamSynchronize(stream), "cuStreamSynchronize"),
+      executable, functionIndex));
+  if (error)
+    return error;
+  for (size_t i = 0; i < numOutputs; ++i)
+    if (outputs[i].byte_size)
+      std::memcpy(outputs[i].data, staging[i].data(), outputs[i].byte_size);
+  return WINNOW_OK;
+}
+
+} // namespace winnow::runtime

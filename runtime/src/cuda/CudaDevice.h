@@ -1,0 +1,54 @@
+//===- CudaDevice.h - A GPU, its primary context, and events -------------===//
+#ifndef WINNOW_RUNTIME_SRC_CUDA_CUDADEVICE_H
+#define WINNOW_RUNTIME_SRC_CUDA_CUDADEVICE_H
+
+#include "cuda/CudaBackend.h"
+#include "cuda/CudaDriver.h"
+
+#include <memory>
+#include <string>
+
+namespace winnow::runtime {
+
+/// One GPU with its retained primary context (the context the CUDA runtime,
+/// and so PyTorch and CuPy, use: device pointers from them are valid here).
+class CudaDevice {
+public:
+  CudaDevice(std::shared_ptr<const CudaDriver> driver, int ordinal)
+      : driver(std::move(driver)), ordinal(ordinal) {}
+  ~CudaDevice();
+
+  std::shared_ptr<const CudaDriver> driver;
+  int ordinal;
+  CUdevice device = 0;
+  CUcontext context = nullptr; // retained primary context
+  std::string description;     // cuDeviceGetName
+  int computeMajor = 0;
+  int computeMinor = 0;
+  uint64_t totalMemory = 0;
+};
+
+/// Makes the device's context current on this thread for a scope, so that
+/// driver calls work whatever the caller had current, and restores the
+/// caller's context afterwards.
+class ScopedContext {
+public:
+  explicit ScopedContext(const CudaDevice &device) : device(device) {}
+  ~ScopedContext();
+  winnow_status push();
+
+private:
+  const CudaDevice &device;
+  bool pushed = false;
+};
+
+class CudaEvent {
+public:
+  explicit CudaEvent(CudaDevice &device) : device(device) {}
+  CudaDevice &device;
+  CUevent event = nullptr;
+};
+
+} // namespace winnow::runtime
+
+#endif // WINNOW_RUNTIME_SRC_CUDA_CUDADEVICE_H

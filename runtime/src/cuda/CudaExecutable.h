@@ -1,0 +1,42 @@
+//===- CudaExecutable.h - Host code bound to a GPU, and its kernels ------===//
+#ifndef WINNOW_RUNTIME_SRC_CUDA_CUDAEXECUTABLE_H
+#define WINNOW_RUNTIME_SRC_CUDA_CUDAEXECUTABLE_H
+
+#include "cuda/CudaDevice.h"
+
+#include <map>
+#include <mutex>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace winnow::runtime {
+
+/// What a CUDA executable adds to winnow_executable_s: the stream its
+/// host-tensor calls run on, and the modules and functions the host code
+/// loaded through the mgpu* table.
+class CudaExecutable {
+public:
+  explicit CudaExecutable(CudaDevice &device) : device(device) {}
+  ~CudaExecutable();
+
+  CudaDevice &device; // kept alive by the executable's device reference
+  /// Used by winnow_call (host tensors); device-tensor calls use the
+  /// caller's stream.
+  CUstream stream = nullptr;
+  void (*unloadKernels)() = nullptr;
+  bool kernelsLoaded = false;
+
+  // Module and function registry, filled from mgpu* calls. Concurrent calls
+  // share it, hence the mutex (held for lookups only, never across a driver
+  // call that waits).
+  std::mutex mutex;
+  std::vector<CUmodule> modules;
+  std::map<std::pair<CUmodule, std::string>, CUfunction> functions;
+  /// The CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES already set.
+  std::map<CUfunction, int32_t> dynamicSharedLimits;
+};
+
+} // namespace winnow::runtime
+
+#endif // WINNOW_RUNTIME_SRC_CUDA_CUDAEXECUTABLE_H

@@ -1,0 +1,49 @@
+//===- CudaHostAbi.h - The runtime's side of cuda_host_abi.h -------------===//
+//
+// The mgpu* functions the generated host code calls through its table. They
+// cannot take a context argument, so the runtime publishes the current call
+// (driver, stream, executable, first error) in a thread-local for the
+// duration of each entry-point call and of the kernel load/unload.
+//
+//===----------------------------------------------------------------------===//
+#ifndef WINNOW_RUNTIME_SRC_CUDA_CUDAHOSTABI_H
+#define WINNOW_RUNTIME_SRC_CUDA_CUDAHOSTABI_H
+
+#include "cuda/CudaExecutable.h"
+
+namespace winnow::runtime {
+
+/// Publishes one call to the mgpu* functions of this thread. Nested scopes
+/// restore the outer one. The first error of the call is kept; every mgpu*
+/// call after it does nothing.
+class ScopedHostCall {
+public:
+  ScopedHostCall(CudaExecutable &executable, CUstream stream);
+  ~ScopedHostCall();
+  ScopedHostCall(const ScopedHostCall &) = delete;
+  ScopedHostCall &operator=(const ScopedHostCall &) = delete;
+
+  /// Hands the first error (or WINNOW_OK) to the caller.
+  winnow_status takeError();
+  bool failed() const { return hasFailed; }
+
+  /// Keeps `status` if it is the call's first error, else frees it.
+  void fail(winnow_status status);
+
+  CudaExecutable &executable;
+  const CudaDriver &driver;
+  CUstream stream;
+
+private:
+  winnow_status firstError = WINNOW_OK;
+  bool hasFailed = false;
+  ScopedHostCall *outer;
+};
+
+/// Writes the runtime's mgpu* implementations into a host object's
+/// __winnow_cuda_table (WINNOW_CUDA_SLOT_COUNT entries).
+void fillCudaHostTable(void **table);
+
+} // namespace winnow::runtime
+
+#endif // WINNOW_RUNTIME_SRC_CUDA_CUDAHOSTABI_H

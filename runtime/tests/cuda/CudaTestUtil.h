@@ -1,0 +1,64 @@
+//===- CudaTestUtil.h - Fixture for tests on the fake CUDA driver --------===//
+#ifndef WINNOW_RUNTIME_TESTS_CUDA_CUDATESTUTIL_H
+#define WINNOW_RUNTIME_TESTS_CUDA_CUDATESTUTIL_H
+
+#include "FakeCuda.h"
+#include "TestUtil.h"
+
+#include <cuda.h>
+
+#include <cstdlib>
+
+namespace winnow::testing {
+
+/// Points the runtime at the fake driver (which this test program also
+/// links, so both see the same state) and resets the fake's counters.
+class CudaTest : public ::testing::Test {
+protected:
+  void SetUp() override {
+    ::setenv("WINNOW_CUDA_DRIVER", WINNOW_FAKE_CUDA_DRIVER, 1);
+    fakeCudaReset();
+  }
+  void TearDown() override { fakeCudaReset(); }
+
+  static std::vector<uint8_t> hostObject(const char *path = WINNOW_TEST_CUDA_HOST) {
+    return readFileBytes(path);
+  }
+
+  static DevicePtr createCuda(const char *name = "cuda") {
+    winnow_device *device = nullptr;
+    StatusResult status(winnow_device_create(name, &device));
+    EXPECT_TRUE(status.ok()) << status.message();
+    return DevicePtr(device);
+  }
+
+  static winnow_status bindOn(winnow_device *device, const ArtifactDef &def,
+                              ExecutablePtr &out) {
+    std::vector<uint8_t> bytes = buildArtifact(def);
+    winnow_module *raw = nullptr;
+    StatusResult loaded(
+        winnow_module_load_memory(bytes.data(), bytes.size(), &raw));
+    EXPECT_TRUE(loaded.ok()) << loaded.message();
+    ModulePtr module(raw);
+    winnow_executable *executable = nullptr;
+    winnow_status status =
+        winnow_executable_create(module.get(), device, &executable);
+    out.reset(executable);
+    return status;
+  }
+
+  static winnow_status bind(const ArtifactDef &def, ExecutablePtr &out) {
+    DevicePtr device = createCuda();
+    return bindOn(device.get(), def, out);
+  }
+
+  static winnow_tensor tensor(winnow_dtype dtype,
+                              const std::vector<int64_t> &shape, void *data,
+                              size_t byteSize) {
+    return winnow_tensor{dtype, shape.size(), shape.data(), data, byteSize};
+  }
+};
+
+} // namespace winnow::testing
+
+#endif // WINNOW_RUNTIME_TESTS_CUDA_CUDATESTUTIL_H
