@@ -45,7 +45,7 @@ void lowerBoundary(tok::BoundaryOp op, ImplicitLocOpBuilder &b) {
   Value bounds = e.allocFor(op.getBoundaries().getType());
   auto fastmath = reassocFastMath(b.getContext());
 
-  e.forLoop(e.index(0), e.index(batch), [&](Value row) {
+  e.parallelFor(batch, [&](Value row) {
     Value len = e.rowLength(lengths, row, tokens);
     e.forLoop(e.index(0), e.index(tokens), [&](Value t) {
       Value valid = arith::CmpIOp::create(b, arith::CmpIPredicate::slt, t, len);
@@ -148,7 +148,7 @@ void lowerSegmentReduce(tok::SegmentReduceOp op, ImplicitLocOpBuilder &b) {
     });
   };
 
-  e.forLoop(e.index(0), e.index(batch), [&](Value row) {
+  e.parallelFor(batch, [&](Value row) {
     Value len = e.rowLength(lengths, row, tokens);
     // State: number of segments opened so far, tokens in the open one.
     ValueRange state = e.forLoop(
@@ -233,7 +233,7 @@ void lowerEmaScan(tok::EmaScanOp op, ImplicitLocOpBuilder &b) {
   Value counts = e.toBuffer(op.getCount());
   Value output = e.allocFor(op.getOutput().getType());
 
-  e.forLoop(e.index(0), e.index(batch), [&](Value row) {
+  e.parallelFor(batch, [&](Value row) {
     Value n = e.loadClampedCount(counts, row, e.index(chunks));
     e.forLoop(e.index(0), e.index(chunks), [&](Value j) {
       Value live = arith::CmpIOp::create(b, arith::CmpIPredicate::slt, j, n);
@@ -286,7 +286,7 @@ void lowerExpand(tok::ExpandOp op, ImplicitLocOpBuilder &b) {
   Value output = e.allocFor(outType);
   Value zero = arith::ConstantOp::create(b, b.getZeroAttr(outElement));
 
-  e.forLoop(e.index(0), e.index(batch), [&](Value row) {
+  e.parallelFor(batch, [&](Value row) {
     Value len = e.rowLength(lengths, row, tokens);
     // State: the segment index of the previous token, as c(t-1) + 1.
     e.forLoop(e.index(0), e.index(tokens), ValueRange{e.index(0)},

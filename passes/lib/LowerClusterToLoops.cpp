@@ -154,7 +154,7 @@ void lowerDensityPeaks(tok::DensityPeaksOp op, ImplicitLocOpBuilder &b) {
   Value nearest = memref::AllocaOp::create(b, MemRefType::get({std::max<int64_t>(k, 1)}, f32));
   PairwiseRows pairs(b, e, input, features);
 
-  e.forLoop(e.index(0), e.index(batch), [&](Value row) {
+  e.parallelFor(batch, [&](Value row) {
     Value len = e.rowLength(lengths, row, tokens);
     Value kk = arith::MinSIOp::create(b, e.index(k), len);
     Value numClusters = arith::MinSIOp::create(b, e.index(clusters), len);
@@ -339,7 +339,7 @@ void lowerSimilarityComponents(tok::SimilarityComponentsOp op,
   Value invNorm = memref::AllocaOp::create(b, MemRefType::get({tokens}, b.getF32Type()));
   PairwiseRows pairs(b, e, input, features);
 
-  e.forLoop(e.index(0), e.index(batch), [&](Value row) {
+  e.parallelFor(batch, [&](Value row) {
     Value len = e.rowLength(lengths, row, tokens);
     pairs.fillInverseNorms(row, len, invNorm);
     e.forLoop(e.index(0), len, [&](Value i) {

@@ -43,7 +43,7 @@ void lowerKvSelect(tok::KvSelectOp op, ImplicitLocOpBuilder &b) {
   Value counts = e.allocFor(op.getCount().getType());
   Value histogram = heavy > 0 ? allocRadixHistogram(b) : Value();
 
-  e.forLoop(e.index(0), e.index(batch), [&](Value row) {
+  e.parallelFor(batch, [&](Value row) {
     Value len = e.loadClampedCount(lengths, row, e.index(tokens));
     // Clamped to T first, so huge attributes cannot overflow the index math.
     int64_t sinks = std::min(op.getSinksAttr().getInt(), tokens);
@@ -186,7 +186,7 @@ void lowerKvGather(tok::KvGatherOp op, ImplicitLocOpBuilder &b) {
                        type.getDimSize(2), inner, type.getElementType()});
   }
 
-  e.forLoop(e.index(0), e.index(batch), [&](Value row) {
+  e.parallelFor(batch, [&](Value row) {
     e.forLoop(e.index(0), e.index(heads), [&](Value h) {
       Value raw = memref::LoadOp::create(b, counts, ValueRange{row, h});
       Value n = e.clampIndex(arith::IndexCastOp::create(b, b.getIndexType(), raw),
@@ -271,7 +271,7 @@ void lowerKCenter(tok::KCenterOp op, ImplicitLocOpBuilder &b) {
                      })[0];
   };
 
-  e.forLoop(e.index(0), e.index(batch), [&](Value row) {
+  e.parallelFor(batch, [&](Value row) {
     Value len = e.rowLength(lengths, row, tokens);
     Value target = arith::MinSIOp::create(b, e.index(k), len);
     e.forLoop(e.index(0), e.index(tokens), [&](Value i) {
@@ -433,7 +433,7 @@ void lowerDartSelect(tok::DartSelectOp op, ImplicitLocOpBuilder &b) {
   };
 
   ArrayRef<int64_t> span = op.getSpan();
-  e.forLoop(e.index(0), e.index(batch), [&](Value row) {
+  e.parallelFor(batch, [&](Value row) {
     Value len = e.rowLength(lengths, row, tokens);
     Value spanStart = arith::MinSIOp::create(b, e.index(span[0]), len);
     Value spanEnd = arith::MinSIOp::create(b, e.index(span[1]), len);

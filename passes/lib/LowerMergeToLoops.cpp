@@ -43,7 +43,7 @@ void lowerBipartitePlan(tok::BipartitePlanOp op, ImplicitLocOpBuilder &b) {
 
   // A fixed r that rounds to nothing is the identity: no similarity work.
   if (!threshold && effectiveR == 0) {
-    e.forLoop(e.index(0), e.index(batch), [&](Value row) {
+    e.parallelFor(batch, [&](Value row) {
       e.forLoop(e.index(0), e.index(tokens), [&](Value i) {
         memref::StoreOp::create(
             b, arith::IndexCastOp::create(b, i32, i), parent, ValueRange{row, i});
@@ -75,7 +75,7 @@ void lowerBipartitePlan(tok::BipartitePlanOp op, ImplicitLocOpBuilder &b) {
                                  e.index(stride - 1));
   };
 
-  e.forLoop(e.index(0), e.index(batch), [&](Value row) {
+  e.parallelFor(batch, [&](Value row) {
     // 1 / max(||m_i||, 1e-12): a zero row has similarity 0 to everything.
     e.forLoop(e.index(0), e.index(tokens), [&](Value i) {
       Value sq = e.forLoop(e.index(0), e.index(features), ValueRange{e.f32(0.0)},
@@ -263,7 +263,7 @@ void lowerScatterMerge(tok::ScatterMergeOp op, ImplicitLocOpBuilder &b) {
          inner, type.getElementType()});
   }
 
-  e.forLoop(e.index(0), e.index(batch), [&](Value row) {
+  e.parallelFor(batch, [&](Value row) {
     Value n = e.loadClampedCount(counts, row, e.index(capacity));
     Value init = kind == tok::MergeReduction::amax ? e.f32(-INFINITY) : e.f32(0.0);
     e.forLoop(e.index(0), e.index(capacity), [&](Value j) {

@@ -48,7 +48,7 @@ public:
     auto [start, end] = op.getSpanBounds();
     spanStart = e.index(start);
     spanEnd = e.index(end);
-    e.forLoop(e.index(0), e.index(batch), [&](Value row) { lowerRow(row); });
+    e.parallelFor(batch, [&](Value row) { lowerRow(row); });
 
     Value idxTensor = e.toTensor(indices, op.getIndices().getType());
     Value countTensor = e.toTensor(counts, op.getCount().getType());
@@ -243,7 +243,7 @@ void lowerAttnScore(tok::AttnScoreOp op, ImplicitLocOpBuilder &b) {
   // order is still fixed by the compiled code, so results are reproducible.
   auto fastmath = reassocFastMath(b.getContext());
 
-  e.forLoop(e.index(0), e.index(batch), [&](Value bi) {
+  e.parallelFor(batch, [&](Value bi) {
     Value len = e.rowLength(lengths, bi, tokens);
     e.forLoop(e.index(0), e.index(tokens), [&](Value j) {
       memref::StoreOp::create(b, e.f32(0.0), scores, ValueRange{bi, j});
@@ -347,7 +347,7 @@ void lowerCompact(tok::CompactOp op, ImplicitLocOpBuilder &b) {
 
   // old_to_new: -1 everywhere, then the slot of every kept in-range index.
   Value map = e.allocFor(op.getOldToNew().getType());
-  e.forLoop(e.index(0), e.index(batch), [&](Value bi) {
+  e.parallelFor(batch, [&](Value bi) {
     e.forLoop(e.index(0), e.index(tokens), [&](Value i) {
       memref::StoreOp::create(b, e.i32(-1), map, ValueRange{bi, i});
     });
@@ -384,44 +384,46 @@ void lowerCompact(tok::CompactOp op, ImplicitLocOpBuilder &b) {
     Value pad = paddingValue(b, srcType.getElementType());
     Value innerSize = e.index(inner);
 
-    e.forLoop(e.index(0), e.index(outer), [&](Value o) {
-      e.forLoop(e.index(0), e.index(batch), [&](Value bi) {
-        Value n = e.loadClampedCount(counts, bi, e.index(capacity));
-        Value plane = arith::AddIOp::create(
-            b, arith::MulIOp::create(b, o, e.index(batch)), bi);
-        Value srcPlane = arith::MulIOp::create(b, plane, e.index(tokens));
-        Value outPlane = arith::MulIOp::create(b, plane, e.index(capacity));
-        e.forLoop(e.index(0), e.index(capacity), [&](Value j) {
-          Value idx = memref::LoadOp::create(b, indices, ValueRange{bi, j});
-          Value valid = arith::AndIOp::create(
-              b, arith::CmpIOp::create(b, arith::CmpIPredicate::slt, j, n),
-              arith::AndIOp::create(
-                  b,
-                  arith::CmpIOp::create(b, arith::CmpIPredicate::sge, idx,
-                                        e.i32(0)),
-                  arith::CmpIOp::create(b, arith::CmpIPredicate::slt, idx,
-                                        e.i32(tokens))));
-          Value outBase = arith::MulIOp::create(
-              b, arith::AddIOp::create(b, outPlane, j), innerSize);
-          auto ifOp = scf::IfOp::create(b, valid, /*withElseRegion=*/true);
-          OpBuilder::InsertionGuard guard(b);
-          b.setInsertionPoint(ifOp.thenBlock()->getTerminator());
-          Value i = arith::IndexCastOp::create(b, b.getIndexType(), idx);
-          Value srcBase = arith::MulIOp::create(
-              b, arith::AddIOp::create(b, srcPlane, i), innerSize);
-          e.forLoop(e.index(0), innerSize, [&](Value x) {
-            Value v = memref::LoadOp::create(
-                b, src, ValueRange{arith::AddIOp::create(b, srcBase, x)});
-            memref::StoreOp::create(
-                b, v, out, ValueRange{arith::AddIOp::create(b, outBase, x)});
-          });
-          b.setInsertionPoint(ifOp.elseBlock()->getTerminator());
-          e.forLoop(e.index(0), innerSize, [&](Value x) {
-            memref::StoreOp::create(
-                b, pad, out, ValueRange{arith::AddIOp::create(b, outBase, x)});
-          });
-        });
-      });
+    // One iteration per output element, the element axis innermost: on the
+    // GPU consecutive threads touch consecutive addresses of one row.
+    e.parallelFor({outer, batch, capacity, inner}, [&](ValueRange iv) {
+      Value o = iv[0], bi = iv[1], j = iv[2], x = iv[3];
+      Value n = e.loadClampedCount(counts, bi, e.index(capacity));
+      Value plane = arith::AddIOp::create(
+          b, arith::MulIOp::create(b, o, e.index(batch)), bi);
+      Value srcPlane = arith::MulIOp::create(b, plane, e.index(tokens));
+      Value outPlane = arith::MulIOp::create(b, plane, e.index(capacity));
+      Value idx = memref::LoadOp::create(b, indices, ValueRange{bi, j});
+      Value valid = arith::AndIOp::create(
+          b, arith::CmpIOp::create(b, arith::CmpIPredicate::slt, j, n),
+          arith::AndIOp::create(
+              b,
+              arith::CmpIOp::create(b, arith::CmpIPredicate::sge, idx,
+                                    e.i32(0)),
+              arith::CmpIOp::create(b, arith::CmpIPredicate::slt, idx,
+                                    e.i32(tokens))));
+      auto ifOp = scf::IfOp::create(b, TypeRange{pad.getType()}, valid,
+                                    /*withElseRegion=*/true);
+      {
+        OpBuilder::InsertionGuard guard(b);
+        b.setInsertionPointToStart(ifOp.thenBlock());
+        Value i = arith::IndexCastOp::create(b, b.getIndexType(), idx);
+        Value srcAt = arith::AddIOp::create(
+            b,
+            arith::MulIOp::create(b, arith::AddIOp::create(b, srcPlane, i),
+                                  innerSize),
+            x);
+        scf::YieldOp::create(
+            b, ValueRange{memref::LoadOp::create(b, src, ValueRange{srcAt})});
+        b.setInsertionPointToStart(ifOp.elseBlock());
+        scf::YieldOp::create(b, ValueRange{pad});
+      }
+      Value outAt = arith::AddIOp::create(
+          b,
+          arith::MulIOp::create(b, arith::AddIOp::create(b, outPlane, j),
+                                innerSize),
+          x);
+      memref::StoreOp::create(b, ifOp.getResult(0), out, ValueRange{outAt});
     });
     results.push_back(e.toTensor(outBuffer, resultType));
   }

@@ -178,7 +178,7 @@ public:
     accepted = e.allocFor(op.getNumAccepted().getType());
     emitted = e.allocFor(op.getNumEmitted().getType());
 
-    e.forLoop(e.index(0), e.index(batch), [&](Value row) { lowerRequest(row); });
+    e.parallelFor(batch, [&](Value row) { lowerRequest(row); });
 
     op.getTokens().replaceAllUsesWith(
         e.toTensor(tokens, op.getTokens().getType()));
@@ -420,7 +420,7 @@ public:
     rowLseBuf = scratch(floatType);
     rowThreshold = scratch(floatType);
 
-    e.forLoop(e.index(0), e.index(batch), [&](Value row) {
+    e.parallelFor(batch, [&](Value row) {
       req = row;
       temp = temperature
                  ? Value(memref::LoadOp::create(b, temperature, ValueRange{req}))

@@ -44,6 +44,26 @@ ValueRange LoopEmitter::forLoop(
   return loop.getResults();
 }
 
+void LoopEmitter::parallelFor(int64_t extent,
+                              llvm::function_ref<void(Value)> body) {
+  parallelFor(llvm::ArrayRef<int64_t>{extent},
+              [&](ValueRange ivs) { body(ivs.front()); });
+}
+
+void LoopEmitter::parallelFor(llvm::ArrayRef<int64_t> extents,
+                              llvm::function_ref<void(ValueRange)> body) {
+  SmallVector<Value> lbs, ubs, steps;
+  for (int64_t extent : extents) {
+    lbs.push_back(index(0));
+    ubs.push_back(index(extent));
+    steps.push_back(index(1));
+  }
+  auto loop = scf::ParallelOp::create(b, lbs, ubs, steps);
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPoint(loop.getBody()->getTerminator());
+  body(loop.getInductionVars());
+}
+
 void LoopEmitter::ifThen(Value cond, llvm::function_ref<void()> body) {
   auto ifOp = scf::IfOp::create(b, cond, /*withElseRegion=*/false);
   OpBuilder::InsertionGuard guard(b);

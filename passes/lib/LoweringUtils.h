@@ -37,6 +37,15 @@ public:
           llvm::function_ref<llvm::SmallVector<mlir::Value>(
               mlir::Value, mlir::ValueRange)>
               body);
+  /// `for (i = 0; i < extent; ++i) body(i)` with iterations that are
+  /// independent: an `scf.parallel`. The CPU runs it as a loop; the GPU
+  /// offload maps its iterations onto threads. The body may use scratch
+  /// allocas created before the loop: each iteration must write scratch before
+  /// reading it (the GPU gives every iteration a private copy).
+  void parallelFor(int64_t extent, llvm::function_ref<void(mlir::Value)> body);
+  /// The same over a row-major nest of independent dimensions.
+  void parallelFor(llvm::ArrayRef<int64_t> extents,
+                   llvm::function_ref<void(mlir::ValueRange)> body);
   /// `if (cond) body()`.
   void ifThen(mlir::Value cond, llvm::function_ref<void()> body);
 

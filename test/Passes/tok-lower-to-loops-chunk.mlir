@@ -11,7 +11,7 @@
 // CHECK-DAG: %[[LB:.*]] = bufferization.to_buffer %[[L]] read_only : tensor<2xi32> to memref<2xi32>
 // CHECK-DAG: %[[P:.*]] = memref.alloc() {alignment = 64 : i64} : memref<2x8xf32>
 // CHECK-DAG: %[[M:.*]] = memref.alloc() {alignment = 64 : i64} : memref<2x8xi1>
-// CHECK: scf.for %[[B:.*]] =
+// CHECK: scf.parallel (%[[B:.*]]) =
 // CHECK: memref.load %[[LB]][%[[B]]]
 // CHECK: arith.maxsi
 // CHECK: arith.minsi
@@ -49,7 +49,7 @@ func.func @boundary(%q: tensor<2x8x4xbf16>, %k: tensor<2x8x4xbf16>, %len: tensor
 // CHECK-DAG: %[[OUT:.*]] = memref.alloc() {alignment = 64 : i64} : memref<2x8x4xf16>
 // CHECK-DAG: %[[CNT:.*]] = memref.alloc() {alignment = 64 : i64} : memref<2xi32>
 // CHECK-NOT: memref.alloca
-// CHECK: scf.for %[[B:.*]] =
+// CHECK: scf.parallel (%[[B:.*]]) =
 // CHECK: %[[SEG:.*]]:2 = scf.for %[[T:.*]] = %{{.*}} to %{{.*}} step %{{.*}} iter_args(
 // CHECK: memref.load %[[BB]][%[[B]], %[[T]]] : memref<2x8xi1>
 // CHECK: arith.ori
@@ -134,7 +134,7 @@ func.func @segment_max_sum(%x: tensor<1x8x3xf32>, %b: tensor<1x8xi1>) -> (tensor
 // CHECK-DAG: %[[GB:.*]] = bufferization.to_buffer %[[G]] read_only
 // CHECK-DAG: %[[NB:.*]] = bufferization.to_buffer %[[N]] read_only
 // CHECK-DAG: %[[OUT:.*]] = memref.alloc() {alignment = 64 : i64} : memref<2x8x4xf32>
-// CHECK: scf.for %[[B:.*]] =
+// CHECK: scf.parallel (%[[B:.*]]) =
 // CHECK: memref.load %[[NB]][%[[B]]]
 // CHECK: arith.maxsi
 // CHECK: arith.minsi
@@ -177,7 +177,7 @@ func.func @ema_scan(%z: tensor<2x8x4xbf16>, %g: tensor<2x8xf32>, %n: tensor<2xi3
 // CHECK-DAG: %[[OUT:.*]] = memref.alloc() {alignment = 64 : i64} : memref<2x8x4xbf16>
 // CHECK-DAG: %[[ZERO:.*]] = arith.constant 0.000000e+00 : bf16
 // CHECK-NOT: memref.alloc
-// CHECK: scf.for %[[B:.*]] =
+// CHECK: scf.parallel (%[[B:.*]]) =
 // CHECK: scf.for %[[T:.*]] = {{.*}} iter_args(
 // CHECK: %[[C5:.*]] = arith.constant 5 : index
 // CHECK: arith.cmpi slt, %[[SEG:.*]], %[[C5]] : index

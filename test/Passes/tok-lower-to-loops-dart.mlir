@@ -23,7 +23,7 @@
 // CHECK-NOT: 700x700
 // CHECK-NOT: 576x576
 // CHECK-NOT: memref.alloc
-// CHECK: scf.for %[[B:.*]] =
+// CHECK: scf.parallel (%[[B:.*]]) =
 // CHECK: memref.load %{{.*}}[%[[B]]] : memref<2xi32>
 // CHECK: arith.constant 35 : index
 // CHECK: arith.constant 611 : index

@@ -15,7 +15,7 @@
 // CHECK-DAG: %[[CNT:.*]] = memref.alloc() {alignment = 64 : i64} : memref<2x3xi32>
 // CHECK-DAG: %[[HIST:.*]] = memref.alloca() : memref<256xi32>
 // CHECK-NOT: memref.alloc
-// CHECK: scf.for %[[B:.*]] =
+// CHECK: scf.parallel (%[[B:.*]]) =
 // CHECK: memref.load %[[LB]][%[[B]]] : memref<2xi32>
 // CHECK: arith.maxsi
 // CHECK: arith.minsi
@@ -55,7 +55,7 @@ func.func @select_heavy(%len: tensor<2xi32>, %s: tensor<2x3x16xf32>) -> (tensor<
 // CHECK-DAG: %[[CNT:.*]] = memref.alloc() {alignment = 64 : i64} : memref<2x3xi32>
 // CHECK-NOT: memref.alloca
 // CHECK-NOT: 256
-// CHECK: scf.for %[[B:.*]] =
+// CHECK: scf.parallel (%[[B:.*]]) =
 // CHECK: scf.for %[[H:.*]] =
 // CHECK: scf.for %[[T:.*]] = {{.*}} iter_args(
 // CHECK: memref.load %[[SB]][%[[B]], %[[T]]] : memref<2x16xi1>
@@ -101,7 +101,7 @@ func.func @select_streaming(%len: tensor<2xi32>, %s: tensor<2x4x32xf32>) -> (ten
 // CHECK-DAG: %[[KOUT:.*]] = memref.alloc() {alignment = 64 : i64} : memref<2x3x5x4xbf16>
 // CHECK-DAG: %[[AOUT:.*]] = memref.alloc() {alignment = 64 : i64} : memref<2x3x5xf32>
 // CHECK-NOT: memref.alloca
-// CHECK: scf.for %[[B:.*]] =
+// CHECK: scf.parallel (%[[B:.*]]) =
 // CHECK: scf.for %[[H:.*]] =
 // CHECK: memref.load %[[NB]][%[[B]], %[[H]]] : memref<2x3xi32>
 // CHECK: arith.maxsi
@@ -150,7 +150,7 @@ func.func @gather(%sl: tensor<2x3x5xi32>, %n: tensor<2x3xi32>, %k: tensor<2x3x10
 // CHECK-DAG: %[[CHOSEN:.*]] = memref.alloca() : memref<576xi1>
 // CHECK-NOT: 576x576
 // CHECK-NOT: memref.alloc
-// CHECK: scf.for %[[B:.*]] =
+// CHECK: scf.parallel (%[[B:.*]]) =
 // CHECK: arith.extf %{{.*}} : bf16 to f32
 // CHECK: math.sqrt
 // CHECK: arith.constant 9.99999996E-13 : f32

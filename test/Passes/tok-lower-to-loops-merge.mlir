@@ -21,7 +21,7 @@
 // CHECK-DAG: memref.alloca() : memref<9xf32>
 // CHECK-DAG: memref.alloca() : memref<5xi32>
 // CHECK-NOT: memref.alloca() : memref<{{[0-9]+}}x{{[0-9]}}
-// CHECK: scf.for %[[B:.*]] =
+// CHECK: scf.parallel (%[[B:.*]]) =
 // One fp32 norm per token, floored at 1e-12.
 // CHECK: memref.load %[[MB]][%[[B]], %{{.*}}, %{{.*}}] : memref<2x9x4xbf16>
 // CHECK: arith.extf %{{.*}} : bf16 to f32
@@ -73,7 +73,7 @@ func.func @plan_vit(%m: tensor<4x197x64xf16>) -> (tensor<4x197xi32>, tensor<4xi3
 // CHECK-NOT: arith.cmpf
 // CHECK-NOT: bufferization.to_buffer
 // CHECK: %[[P:.*]] = memref.alloc() {alignment = 64 : i64} : memref<2x9xi32>
-// CHECK: scf.for %[[B:.*]] =
+// CHECK: scf.parallel (%[[B:.*]]) =
 // CHECK: scf.for %[[I:.*]] =
 // CHECK: %[[V:.*]] = arith.index_cast %[[I]] : index to i32
 // CHECK: memref.store %[[V]], %[[P]][%[[B]], %[[I]]] : memref<2x9xi32>
@@ -152,7 +152,7 @@ func.func @plan_threshold(%m: tensor<2x9x4xf16>) -> (tensor<2x9xi32>, tensor<2xi
 // CHECK-DAG: %[[OUT:.*]] = memref.alloc() {alignment = 64 : i64} : memref<2x6x3xbf16>
 // CHECK-DAG: %[[ACC:.*]] = memref.alloc() : memref<6x3xf32>
 // CHECK-DAG: %[[WS:.*]] = memref.alloca() : memref<6xf32>
-// CHECK: scf.for %[[B:.*]] =
+// CHECK: scf.parallel (%[[B:.*]]) =
 // CHECK: memref.load %[[CB]][%[[B]]] : memref<2xi32>
 // CHECK: arith.maxsi
 // CHECK: arith.minsi

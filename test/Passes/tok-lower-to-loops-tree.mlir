@@ -39,7 +39,7 @@
 // CHECK-DAG: %[[NODES:.*]] = memref.alloc() {alignment = 64 : i64} : memref<2x7xi32>
 // CHECK-DAG: %[[ACC:.*]] = memref.alloc() {alignment = 64 : i64} : memref<2xi32>
 // CHECK-DAG: %[[EMIT:.*]] = memref.alloc() {alignment = 64 : i64} : memref<2xi32>
-// CHECK: scf.for %[[B:.*]] =
+// CHECK: scf.parallel (%[[B:.*]]) =
 // CHECK: memref.load %[[NB]][%[[B]]]
 // CHECK: arith.maxsi
 // CHECK: arith.minsi
@@ -91,7 +91,7 @@ func.func @greedy(%l: tensor<2x5x1000xbf16>, %t: tensor<2x5xi32>, %p: tensor<2x5
 // CHECK-DAG: %[[TPB:.*]] = bufferization.to_buffer %[[TP]] read_only
 // CHECK-DAG: %[[SB:.*]] = bufferization.to_buffer %[[S]] read_only
 // CHECK-DAG: %[[OB:.*]] = bufferization.to_buffer %[[O]] read_only
-// CHECK: scf.for %[[B:.*]] =
+// CHECK: scf.parallel (%[[B:.*]]) =
 // CHECK-DAG: memref.load %[[TPB]][%[[B]]] : memref<3xf32>
 // CHECK-DAG: memref.load %[[SB]][%[[B]]] : memref<3xi64>
 // CHECK-DAG: memref.load %[[OB]][%[[B]]] : memref<3xi64>
@@ -180,7 +180,7 @@ func.func @typical_explicit(%l: tensor<1x4x1000xbf16>, %t: tensor<1x4xi32>, %p: 
 // CHECK-DAG: %[[TPB:.*]] = bufferization.to_buffer %[[TP]] read_only
 // CHECK-DAG: %[[SB:.*]] = bufferization.to_buffer %[[S]] read_only
 // CHECK-DAG: %[[OB:.*]] = bufferization.to_buffer %[[O]] read_only
-// CHECK: scf.for %[[B:.*]] =
+// CHECK: scf.parallel (%[[B:.*]]) =
 // CHECK: %[[TV:.*]] = memref.load %[[TPB]][%[[B]]] : memref<3xf32>
 // CHECK: %[[POS:.*]] = arith.cmpf ogt, %[[TV]], %{{.*}} : f32
 // CHECK: %[[NPOS:.*]] = arith.xori %[[POS]], %{{.*}} : i1
@@ -244,7 +244,7 @@ func.func @rejection_philox(%l: tensor<3x6x1000xbf16>, %t: tensor<3x6xi32>, %p: 
 // CHECK-NOT: 3528531795
 // CHECK-DAG: %[[XB:.*]] = bufferization.to_buffer %[[X]] read_only
 // CHECK-DAG: %[[UB:.*]] = bufferization.to_buffer %[[U]] read_only
-// CHECK: scf.for %[[B:.*]] =
+// CHECK: scf.parallel (%[[B:.*]]) =
 // CHECK: math.exp
 // CHECK: math.log
 // CHECK: scf.for %[[C:[a-z0-9]+]] = {{.*}} iter_args

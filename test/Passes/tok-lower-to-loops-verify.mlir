@@ -28,7 +28,7 @@
 // CHECK-DAG: %[[TOK:.*]] = memref.alloc() {alignment = 64 : i64} : memref<2x4xi32>
 // CHECK-DAG: %[[ACC:.*]] = memref.alloc() {alignment = 64 : i64} : memref<2xi32>
 // CHECK-DAG: %[[EMIT:.*]] = memref.alloc() {alignment = 64 : i64} : memref<2xi32>
-// CHECK: scf.for %[[B:.*]] =
+// CHECK: scf.parallel (%[[B:.*]]) =
 // CHECK: memref.load %[[NB]][%[[B]]]
 // CHECK: arith.maxsi
 // CHECK: arith.minsi
@@ -74,7 +74,7 @@ func.func @greedy(%l: tensor<2x4x1000xbf16>, %d: tensor<2x3xi32>, %n: tensor<2xi
 // CHECK-DAG: %[[UB:.*]] = bufferization.to_buffer %[[U]] read_only
 // CHECK-DAG: %[[EB:.*]] = bufferization.to_buffer %[[E]] read_only
 // CHECK-DAG: %[[TOK:.*]] = memref.alloc() {alignment = 64 : i64} : memref<2x4xi32>
-// CHECK: scf.for %[[B:.*]] =
+// CHECK: scf.parallel (%[[B:.*]]) =
 // CHECK: arith.maximumf
 // CHECK: math.exp
 // CHECK: math.log
@@ -120,7 +120,7 @@ func.func @rejection_explicit(%l: tensor<2x4x1000xf32>, %d: tensor<2x3xi32>, %n:
 // CHECK-DAG: %[[GB:.*]] = bufferization.to_buffer %[[G]] read_only
 // CHECK-DAG: %[[SB:.*]] = bufferization.to_buffer %[[S]] read_only
 // CHECK-DAG: %[[OB:.*]] = bufferization.to_buffer %[[O]] read_only
-// CHECK: scf.for %[[B:.*]] =
+// CHECK: scf.parallel (%[[B:.*]]) =
 // CHECK-DAG: memref.load %[[TB]][%[[B]]]
 // CHECK-DAG: memref.load %[[GB]][%[[B]]]
 // CHECK-DAG: memref.load %[[SB]][%[[B]]] : memref<3xi64>

@@ -9,7 +9,7 @@
 // CHECK-DAG: %[[IDX:.*]] = memref.alloc() {alignment = 64 : i64} : memref<2x3xi32>
 // CHECK-DAG: %[[CNT:.*]] = memref.alloc() {alignment = 64 : i64} : memref<2xi32>
 // CHECK-DAG: %[[HIST:.*]] = memref.alloca() : memref<256xi32>
-// CHECK: scf.for %[[B:.*]] =
+// CHECK: scf.parallel (%[[B:.*]]) =
 // CHECK: memref.load %[[LB]][%[[B]]]
 // CHECK: scf.if
 // CHECK-COUNT-4: memref.store %{{.*}}, %[[HIST]]
@@ -85,23 +85,28 @@ func.func @attn_score_lse(%q: tensor<1x2x1x4xf32>, %k: tensor<1x2x8x4xf32>, %lse
 // -----
 
 // compact: the map is filled with -1 then written for kept rows; each source
-// is gathered row by row through a flat view, padding with -1 (ids) or 0.
+// is gathered through a flat view by one parallel loop over every output
+// element (element axis innermost), padding with -1 (ids) or 0.
 // CHECK-LABEL: func.func @compact
 // CHECK: %[[MAP:.*]] = memref.alloc() {alignment = 64 : i64} : memref<2x8xi32>
 // CHECK: memref.store %{{.*}}, %[[MAP]]
 // CHECK: %[[H:.*]] = memref.alloc() {alignment = 64 : i64} : memref<2x3x4xf16>
 // CHECK: memref.collapse_shape %[[H]] {{\[\[}}0, 1, 2]] : memref<2x3x4xf16> into memref<24xf16>
 // CHECK: %[[ZERO:.*]] = arith.constant 0.000000e+00 : f16
-// CHECK: scf.if
+// CHECK: scf.parallel (%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}) =
+// CHECK: %[[H_ELT:.*]] = scf.if %{{.*}} -> (f16) {
 // CHECK: } else {
-// CHECK: memref.store %[[ZERO]]
+// CHECK: scf.yield %[[ZERO]] : f16
+// CHECK: memref.store %[[H_ELT]]
 // CHECK: bufferization.to_tensor %[[H]] restrict writable
 // CHECK: %[[P:.*]] = memref.alloc() {alignment = 64 : i64} : memref<3x2x3xi32>
 // CHECK: memref.collapse_shape %[[P]] {{\[\[}}0, 1, 2]] : memref<3x2x3xi32> into memref<18xi32>
 // CHECK: %[[NEG1:.*]] = arith.constant -1 : i32
-// CHECK: scf.if
+// CHECK: scf.parallel (%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}) =
+// CHECK: %[[P_ELT:.*]] = scf.if %{{.*}} -> (i32) {
 // CHECK: } else {
-// CHECK: memref.store %[[NEG1]]
+// CHECK: scf.yield %[[NEG1]] : i32
+// CHECK: memref.store %[[P_ELT]]
 // CHECK: bufferization.to_tensor %[[P]] restrict writable
 // CHECK: bufferization.to_tensor %[[MAP]] restrict writable
 func.func @compact(%i: tensor<2x3xi32>, %n: tensor<2xi32>, %h: tensor<2x8x4xf16>, %pos: tensor<3x2x8xi32>)

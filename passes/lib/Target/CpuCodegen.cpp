@@ -13,6 +13,8 @@
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Export.h"
 #include "llvm/IR/IRBuilder.h"
+#include "llvm/IR/InstIterator.h"
+#include "llvm/Transforms/Utils/ModuleUtils.h"
 #include "llvm/IR/LegacyPassManager.h"
 #include "llvm/IR/Verifier.h"
 #include "llvm/MC/TargetRegistry.h"
@@ -139,6 +141,42 @@ void internalizeAllButEntries(llvm::Module &module) {
       global.setLinkage(llvm::GlobalValue::InternalLinkage);
 }
 
+/// Defines `__truncsfbf2` (f32 → bf16, round to nearest even, NaN stays a
+/// quiet NaN) in the module. Targets without native bf16 legalise bf16
+/// values that the optimiser merges across branches (a phi of two loads)
+/// by promoting them to f32 and calling this libcall, which the libgcc of
+/// Debian 12 does not provide. Hidden: it is neither exported nor preempted.
+void defineBf16Truncation(llvm::Module &module) {
+  llvm::LLVMContext &ctx = module.getContext();
+  if (module.getFunction("__truncsfbf2"))
+    return;
+  bool usesBf16 = llvm::any_of(module.functions(), [](llvm::Function &f) {
+    return llvm::any_of(llvm::instructions(f), [](llvm::Instruction &inst) {
+      return inst.getType()->isBFloatTy();
+    });
+  });
+  if (!usesBf16)
+    return;
+  auto *type = llvm::FunctionType::get(llvm::Type::getBFloatTy(ctx),
+                                       {llvm::Type::getFloatTy(ctx)}, false);
+  auto *function = llvm::Function::Create(
+      type, llvm::GlobalValue::ExternalLinkage, "__truncsfbf2", module);
+  function->setVisibility(llvm::GlobalValue::HiddenVisibility);
+  llvm::IRBuilder<> b(llvm::BasicBlock::Create(ctx, "entry", function));
+  llvm::Type *i32 = b.getInt32Ty();
+  llvm::Value *bits = b.CreateBitCast(function->getArg(0), i32);
+  llvm::Value *magnitude = b.CreateAnd(bits, 0x7fffffff);
+  llvm::Value *isNaN = b.CreateICmpUGT(magnitude, b.getInt32(0x7f800000));
+  llvm::Value *lsb = b.CreateAnd(b.CreateLShr(bits, 16), 1);
+  llvm::Value *rounded =
+      b.CreateLShr(b.CreateAdd(bits, b.CreateAdd(lsb, b.getInt32(0x7fff))), 16);
+  llvm::Value *quietNaN = b.CreateOr(b.CreateLShr(bits, 16), 0x40);
+  llvm::Value *result = b.CreateSelect(isNaN, quietNaN, rounded);
+  b.CreateRet(b.CreateBitCast(b.CreateTrunc(result, b.getInt16Ty()),
+                              llvm::Type::getBFloatTy(ctx)));
+  llvm::appendToCompilerUsed(module, {function});
+}
+
 } // namespace
 
 std::string resolveTriple(const CpuTargetOptions &options) {
@@ -165,6 +203,7 @@ translateForCpu(ModuleOp module, llvm::LLVMContext &llvmContext,
     if (failed(addPackedEntry(loc, *llvmModule, name)))
       return failure();
   internalizeAllButEntries(*llvmModule);
+  defineBf16Truncation(*llvmModule);
 
   FailureOr<std::unique_ptr<llvm::TargetMachine>> machine =
       createTargetMachine(loc, options);

@@ -77,4 +77,37 @@ def TokMarkEntryPoints : Pass<"tok-mark-entry-points", "::mlir::ModuleOp"> {
   }];
 }
 
+def TokOffloadToGpu : Pass<"tok-offload-to-gpu", "::mlir::ModuleOp"> {
+  let summary = "Map bufferized loop code onto GPU launches";
+  let description = [{
+    Runs after the loop lowering and bufferization, on functions whose
+    arguments and results are device buffers. Every top-level `scf.parallel`
+    becomes a `gpu.launch` over a 1-D grid with one thread per iteration
+    (iterations delinearised innermost-fastest, so consecutive threads walk
+    the innermost dimension and their accesses coalesce); the rest of the
+    memory-touching code between them becomes single-thread launches;
+    `memref.alloc`/`dealloc` become `gpu.alloc`/`dealloc`; constant globals
+    are copied to device memory; top-level `memref.copy` becomes a parallel
+    copy loop. Top-level allocas are per-iteration scratch (the loop
+    lowerings' rule): each launch gets private copies.
+
+    ```mlir
+    scf.parallel (%b, %j) = (%c0, %c0) to (%c4, %c144) step (%c1, %c1) {...}
+    // becomes
+    gpu.launch blocks(%bx, %by, %bz) in (%gx = %c3, ...) threads(%tx, ...) in (%sx = %c256, ...) {
+      %linear = bx * 256 + tx
+      scf.if %linear < 576 { %b = linear / 144, %j = linear % 144, ... }
+    }
+    ```
+  }];
+  let options = [
+    Option<"blockSize", "block-size", "int64_t", /*default=*/"256",
+           "Threads per block of the launches made from parallel loops">,
+  ];
+  let dependentDialects = [
+    "::mlir::gpu::GPUDialect", "::mlir::arith::ArithDialect",
+    "::mlir::scf::SCFDialect", "::mlir::memref::MemRefDialect"
+  ];
+}
+
 #endif // WINNOW_PASSES_PASSES_TD
