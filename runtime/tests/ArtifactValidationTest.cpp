@@ -328,3 +328,83 @@ TEST(ArtifactValidation, LoadFileNamesThePathInErrors) {
 }
 
 } // namespace
+
+namespace {
+
+using namespace winnow::testing;
+
+ArtifactDef cudaDef() { return cudaTestArtifact(kFakeSo); }
+
+TEST(ArtifactValidation, CudaTargetIntrospection) {
+  ArtifactDef def = cudaDef();
+  ModulePtr module;
+  ASSERT_WINNOW_OK(load(buildArtifact(def), module));
+  winnow_module_info info;
+  ASSERT_WINNOW_OK(winnow_module_get_info(module.get(), &info));
+  EXPECT_EQ(info.format_minor, 1u);
+  winnow_target_info target;
+  ASSERT_WINNOW_OK(winnow_module_get_target(module.get(), 0, &target));
+  EXPECT_EQ(target.kind, WINNOW_TARGET_KIND_CUDA);
+  EXPECT_EQ(target.triple, hostTriple());
+  EXPECT_STREQ(target.cpu, "x86-64");
+  EXPECT_EQ(target.binary_size, kFakeSo.size());
+  EXPECT_EQ(target.cuda_abi_version, 1u);
+  ASSERT_EQ(target.num_cubin_architectures, 2u);
+  EXPECT_STREQ(target.cubin_architectures[0], "sm_80");
+  EXPECT_STREQ(target.cubin_architectures[1], "sm_90");
+  EXPECT_STREQ(target.ptx_architecture, "sm_90");
+  ASSERT_EQ(target.num_kernels, 2u);
+  EXPECT_STREQ(target.kernels[0], "add_kernel");
+
+  // A CPU target reports no CUDA fields.
+  ASSERT_WINNOW_OK(load(buildArtifact(addOneArtifact(kFakeSo)), module));
+  ASSERT_WINNOW_OK(winnow_module_get_target(module.get(), 0, &target));
+  EXPECT_EQ(target.cuda_abi_version, 0u);
+  EXPECT_EQ(target.num_kernels, 0u);
+  EXPECT_EQ(target.kernels, nullptr);
+  EXPECT_STREQ(target.ptx_architecture, "");
+}
+
+TEST(ArtifactValidation, BadCudaTargets) {
+  ArtifactDef def = cudaDef();
+  def.targets[0].triple = "";
+  EXPECT_WINNOW_ERROR(load(def), WINNOW_STATUS_INVALID_ARGUMENT,
+                      "target 0 (cuda): missing host target triple");
+  def = cudaTestArtifact({});
+  EXPECT_WINNOW_ERROR(load(def), WINNOW_STATUS_INVALID_ARGUMENT,
+                      "target 0 (cuda): missing host shared object");
+  def = cudaDef();
+  def.targets[0].cudaAbiVersion = 0;
+  EXPECT_WINNOW_ERROR(load(def), WINNOW_STATUS_INVALID_ARGUMENT,
+                      "target 0 (cuda): missing CUDA host ABI version");
+  def = cudaDef();
+  def.targets[0].cubinArchitectures = {"sm_80", ""};
+  EXPECT_WINNOW_ERROR(load(def), WINNOW_STATUS_INVALID_ARGUMENT,
+                      "target 0 (cuda): cubin architecture 1 is empty");
+  def.targets[0].cubinArchitectures = {"compute_80"};
+  EXPECT_WINNOW_ERROR(load(def), WINNOW_STATUS_INVALID_ARGUMENT,
+                      "cubin architecture 'compute_80' is not of the form "
+                      "sm_<major><minor>");
+  def = cudaDef();
+  def.targets[0].ptxArchitecture = "sm_9";
+  EXPECT_WINNOW_ERROR(load(def), WINNOW_STATUS_INVALID_ARGUMENT,
+                      "PTX architecture 'sm_9' is not of the form");
+  def = cudaDef();
+  def.targets[0].cubinArchitectures = {};
+  def.targets[0].ptxArchitecture = "";
+  EXPECT_WINNOW_ERROR(load(def), WINNOW_STATUS_INVALID_ARGUMENT,
+                      "target 0 (cuda): no device code");
+  def = cudaDef();
+  def.targets[0].kernels = {"k", ""};
+  EXPECT_WINNOW_ERROR(load(def), WINNOW_STATUS_INVALID_ARGUMENT,
+                      "target 0 (cuda): kernel name 1 is empty");
+  // A different, non-zero ABI version loads (the CPU targets of the artifact
+  // stay usable); binding refuses it.
+  def = cudaDef();
+  def.targets[0].cudaAbiVersion = 2;
+  EXPECT_WINNOW_OK(load(def));
+  def.targets[0].cubinArchitectures = {"sm_90a", "sm_100f"};
+  EXPECT_WINNOW_OK(load(def));
+}
+
+} // namespace

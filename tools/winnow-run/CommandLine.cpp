@@ -16,7 +16,8 @@ namespace winnow::run {
 namespace {
 
 constexpr const char *kDescription =
-    "Runs a function of a compiled Winnow artifact (.wnn) on host tensors.";
+    "Runs a function of a compiled Winnow artifact (.wnn) on host tensors, "
+    "on the CPU or a CUDA GPU.";
 
 // Documented here so that --help is the reference for the output format.
 constexpr const char *kFooter =
@@ -72,7 +73,9 @@ std::optional<int> parseCommandLine(int argc, const char *const *argv,
                "function signature, then exit (runs no code)");
   app.add_option("--function", options.function,
                  "Function to call (may be omitted if there is only one)");
-  app.add_option("--device", options.device, "Device to run on")
+  app.add_option("--device", options.device,
+                 "Device to run on: cpu, cuda or cuda:N (inputs and outputs "
+                 "stay host .npy files; the runtime copies them)")
       ->default_val("cpu");
   app.add_option("--input", options.inputs,
                  "Input tensor (@file.npy or SHAPExDTYPE=values); repeat "
@@ -91,7 +94,10 @@ std::optional<int> parseCommandLine(int argc, const char *const *argv,
                "Write bf16 results as raw <u2 bits instead of <f4");
   app.add_option("--bench", options.bench,
                  "After the first call, time N more calls in-process and print "
-                 "'bench: N calls, median U us, min U us, mean U us' on stdout")
+                 "'bench: N calls, median U us, min U us, mean U us' on stdout. "
+                 "On a CUDA device: GPU time from CUDA events around each "
+                 "call on device tensors (no host copies), after a warm-up "
+                 "call")
       ->check(CLI::Range(0, 1000000));
   try {
     app.parse(argc, argv);

@@ -298,3 +298,70 @@ TEST_F(RunTool, HelpDocumentsTheOutputFormat) {
 }
 
 } // namespace
+
+#ifdef WINNOW_FAKE_CUDA_DRIVER
+namespace {
+
+// --device=cuda on the runtime's fake CUDA driver (runtime/tests/cuda).
+class RunToolCuda : public RunTool {
+protected:
+  void SetUp() override {
+    ::setenv("WINNOW_CUDA_DRIVER", WINNOW_FAKE_CUDA_DRIVER, 1);
+    ASSERT_TRUE(writeFileBytes(
+        path("cuda.wnn"),
+        buildArtifact(cudaTestArtifact(readFileBytes(WINNOW_TEST_CUDA_HOST)))));
+  }
+  void TearDown() override { ::unsetenv("WINNOW_CUDA_DRIVER"); }
+};
+
+TEST_F(RunToolCuda, ListShowsTheCudaTarget) {
+  ASSERT_EQ(run({path("cuda.wnn"), "--list"}), 0) << err;
+  EXPECT_NE(out.find("format: 1.1\n"), std::string::npos) << out;
+  EXPECT_NE(out.find("  [0] cuda sm_80 sm_90 + ptx sm_90, host " +
+                     hostTriple() + " (cpu x86-64), host ABI 1, "),
+            std::string::npos)
+      << out;
+  EXPECT_NE(out.find("      kernels: add_kernel, fault_kernel\n"),
+            std::string::npos)
+      << out;
+}
+
+TEST_F(RunToolCuda, RunsOnTheDevice) {
+  ASSERT_EQ(run({path("cuda.wnn"), "--device=cuda", "--function=add_one",
+                 "--input=2x3xf32=1,2,3,4,5,6"}),
+            0)
+      << err;
+  EXPECT_EQ(out, "y: 2x3xf32 sum=2.700000e+01\n");
+  ASSERT_EQ(run({path("cuda.wnn"), "--device=cuda:0", "--function=fault",
+                 "--input=4xf32=0"}),
+            1);
+  EXPECT_EQ(err, "winnow-run: error: function 'fault' on device 'cuda:0': "
+                 "mgpuLaunchKernel: cuLaunchKernel failed: "
+                 "CUDA_ERROR_LAUNCH_FAILED (unspecified launch failure)\n");
+}
+
+TEST_F(RunToolCuda, BenchUsesCudaEvents) {
+  ASSERT_EQ(run({path("cuda.wnn"), "--device=cuda", "--function=add_one",
+                 "--input=2x3xf32=1", "--bench=3", "--print=none"}),
+            0)
+      << err;
+  EXPECT_EQ(out.rfind("bench: 3 calls, median ", 0), 0u) << out;
+  EXPECT_NE(out.find(" (CUDA events on cuda:0, device tensors)\n"),
+            std::string::npos)
+      << out;
+}
+
+TEST_F(RunToolCuda, NoDriver) {
+  ::setenv("WINNOW_CUDA_DRIVER", "/nonexistent/libcuda.so.1", 1);
+  ASSERT_EQ(run({path("cuda.wnn"), "--device=cuda", "--function=add_one",
+                 "--input=2x3xf32=1"}),
+            1);
+  EXPECT_EQ(err.rfind("winnow-run: error: no CUDA driver: "
+                      "/nonexistent/libcuda.so.1 could not be loaded (",
+                      0),
+            0u)
+      << err;
+}
+
+} // namespace
+#endif
