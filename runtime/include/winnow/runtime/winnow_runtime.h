@@ -29,7 +29,8 @@
  *   so concurrent calls are safe as long as their output buffers are
  *   distinct. Reference counts are atomic. A status object belongs to the
  *   thread that received it until freed. The library has no global mutable
- *   state.
+ *   state (a CUDA call is published to the generated host code through a
+ *   thread-local pointer that lives only for the call).
  *
  * Code execution: loading a module (winnow_module_load_*) only reads and
  *   verifies the manifest; no compiled code is mapped or run until a module is
