@@ -29,3 +29,8 @@ llvm_config.add_tool_substitutions(tools, [config.winnow_tools_dir,
 config.substitutions.append(("%winnow_src_root", config.winnow_src_root))
 config.substitutions.append(("%examples", os.path.join(config.winnow_src_root,
                                                       "examples")))
+
+# cubins need ptxas/fatbinary (and math kernels libdevice) from a CUDA
+# toolkit; PTX needs nothing. Tests of cubins say `REQUIRES: cuda-toolkit`.
+if config.cuda_toolkit:
+    config.available_features.add("cuda-toolkit")

@@ -51,52 +51,95 @@ public:
     if (failed(moveConstantsToDevice(body)))
       return failure();
 
-    SmallVector<Operation *> run; // memory-touching host code, in order
-    llvm::SetVector<Operation *> inRun;
-    auto flush = [&]() -> LogicalResult {
-      if (run.empty())
-        return success();
-      LogicalResult result = emitSerialLaunch(run);
-      run.clear();
-      inRun.clear();
-      return result;
-    };
-
-    for (Operation &op : llvm::make_early_inc_range(body)) {
-      if (op.hasTrait<OpTrait::IsTerminator>()) {
-        if (failed(flush()))
-          return failure();
+    // Classify the top-level ops. Device ops touch memory (or compute from
+    // what device ops produced) and must run inside a launch.
+    SmallVector<Operation *> ops;
+    llvm::DenseMap<Operation *, unsigned> position;
+    llvm::DenseSet<Operation *> device;
+    for (Operation &op : body.without_terminator()) {
+      position[&op] = ops.size();
+      ops.push_back(&op);
+      if (auto alloca = dyn_cast<memref::AllocaOp>(op)) {
+        scratch.push_back(alloca);
         continue;
       }
-      bool dependsOnRun = llvm::any_of(op.getOperands(), [&](Value v) {
-        Operation *def = v.getDefiningOp();
-        return def && inRun.contains(def);
+      bool usesDevice = llvm::any_of(op.getOperands(), [&](Value v) {
+        return v.getDefiningOp() && device.contains(v.getDefiningOp());
       });
-      if (isa<memref::AllocaOp>(op) && !dependsOnRun) {
-        scratch.push_back(cast<memref::AllocaOp>(op));
-        continue;
-      }
-      if (staysOnHost(&op) && !dependsOnRun)
-        continue;
-      if (isa<scf::ParallelOp, memref::AllocOp, memref::DeallocOp>(op)) {
-        if (dependsOnRun)
+      if (isa<memref::AllocOp, memref::DeallocOp, gpu::AllocOp,
+              gpu::DeallocOp, gpu::MemcpyOp>(op)) {
+        if (usesDevice)
           return op.emitOpError("uses a value computed by device code");
-        if (failed(flush()))
-          return failure();
-        if (auto loop = dyn_cast<scf::ParallelOp>(op)) {
-          if (failed(emitParallelLaunch(loop)))
-            return failure();
-        } else if (auto alloc = dyn_cast<memref::AllocOp>(op)) {
-          toDeviceAlloc(alloc);
-        } else {
-          toDeviceDealloc(cast<memref::DeallocOp>(op));
-        }
         continue;
       }
-      run.push_back(&op);
-      inRun.insert(&op);
+      if (!staysOnHost(&op) || usesDevice)
+        device.insert(&op);
+    }
+    // A launch boundary may fall before op i only when no value a device op
+    // defined before i is used at or after i (values cannot leave a kernel).
+    SmallVector<unsigned> lastUse(ops.size(), 0);
+    for (Operation *op : ops) {
+      if (!device.contains(op))
+        continue;
+      unsigned last = position[op];
+      for (Operation *user : op->getUsers()) {
+        Operation *top = body.findAncestorOpInBlock(*user);
+        if (top && position.count(top))
+          last = std::max(last, position[top]);
+        else if (top && top->hasTrait<OpTrait::IsTerminator>())
+          return op->emitOpError("produces a value the function returns; "
+                                 "device results must be written to buffers");
+      }
+      lastUse[position[op]] = last;
     }
 
+    // Segments of ops between allowed boundaries; each segment's device ops
+    // become one launch (a lone scf.parallel gets the parallel mapping).
+    SmallVector<Operation *> segment;
+    auto flush = [&]() -> LogicalResult {
+      SmallVector<Operation *> work;
+      SmallVector<Operation *> deallocs;
+      for (Operation *op : segment) {
+        if (device.contains(op))
+          work.push_back(op);
+        else if (isa<memref::DeallocOp, gpu::DeallocOp>(op))
+          deallocs.push_back(op);
+      }
+      segment.clear();
+      if (work.empty())
+        return success();
+      // Buffers freed inside the segment are freed after its launch.
+      for (Operation *dealloc : deallocs)
+        dealloc->moveAfter(work.back());
+      if (work.size() == 1)
+        if (auto loop = dyn_cast<scf::ParallelOp>(work.front()))
+          return emitParallelLaunch(loop);
+      return emitSerialLaunch(work);
+    };
+    unsigned reach = 0; // furthest use of a device value defined so far
+    for (auto [i, op] : llvm::enumerate(ops)) {
+      bool boundary = reach < i;
+      // A parallel loop is worth its own launch: cut around it if allowed.
+      if (boundary && (isa<scf::ParallelOp>(op) ||
+                       llvm::any_of(segment, [](Operation *o) {
+                         return isa<scf::ParallelOp>(o);
+                       }))) {
+        if (failed(flush()))
+          return failure();
+      }
+      segment.push_back(op);
+      if (device.contains(op))
+        reach = std::max<unsigned>(reach, lastUse[i]);
+    }
+    if (failed(flush()))
+      return failure();
+
+    for (Operation &op : llvm::make_early_inc_range(body)) {
+      if (auto alloc = dyn_cast<memref::AllocOp>(op))
+        toDeviceAlloc(alloc);
+      else if (auto dealloc = dyn_cast<memref::DeallocOp>(op))
+        toDeviceDealloc(dealloc);
+    }
     for (memref::AllocaOp alloca : scratch) {
       if (!alloca->use_empty())
         return alloca.emitOpError(
@@ -122,7 +165,7 @@ private:
       SmallVector<Value> lbs, ubs, steps;
       for (int64_t d = 0; d < type.getRank(); ++d) {
         lbs.push_back(arith::ConstantIndexOp::create(b, 0));
-        ubs.push_back(memref::DimOp::create(b, copy.getSource(), d));
+        ubs.push_back(b.createOrFold<memref::DimOp>(copy.getSource(), d));
         steps.push_back(arith::ConstantIndexOp::create(b, 1));
       }
       auto loop = scf::ParallelOp::create(b, lbs, ubs, steps);
@@ -148,6 +191,7 @@ private:
       return failure();
     for (auto get : llvm::make_early_inc_range(body.getOps<memref::GetGlobalOp>())) {
       ImplicitLocOpBuilder b(get.getLoc(), get);
+      b.setInsertionPointAfter(get);
       auto type = cast<MemRefType>(get.getType());
       auto alloc = gpu::AllocOp::create(b, type, /*asyncToken=*/Type(),
                                         ValueRange{}, ValueRange{}, ValueRange{});
@@ -198,19 +242,20 @@ private:
     if (loop.getNumReductions() != 0)
       return loop.emitOpError("with reductions cannot be offloaded yet");
     ImplicitLocOpBuilder b(loop.getLoc(), loop);
+    // Folded as built, so static iteration counts stay visible constants.
     auto ceilDiv = [&](Value x, Value y) {
-      return arith::CeilDivUIOp::create(b, x, y).getResult();
+      return b.createOrFold<arith::CeilDivUIOp>(x, y);
     };
     SmallVector<Value> extents;
+    Value zero = arith::ConstantIndexOp::create(b, 0);
     Value total = arith::ConstantIndexOp::create(b, 1);
     for (auto [lb, ub, step] : llvm::zip(loop.getLowerBound(),
                                          loop.getUpperBound(),
                                          loop.getStep())) {
-      Value span = arith::MaxSIOp::create(
-          b, arith::SubIOp::create(b, ub, lb),
-          arith::ConstantIndexOp::create(b, 0));
+      Value span = b.createOrFold<arith::MaxSIOp>(
+          b.createOrFold<arith::SubIOp>(ub, lb), zero);
       extents.push_back(ceilDiv(span, step));
-      total = arith::MulIOp::create(b, total, extents.back());
+      total = b.createOrFold<arith::MulIOp>(total, extents.back());
     }
     // A static iteration count smaller than a block gets a smaller block
     // (rounded to a warp); an empty loop still launches one idle thread.
@@ -219,7 +264,7 @@ private:
       threads = std::clamp<int64_t>((*known + 31) / 32 * 32, 32, blockSize);
     Value blockDim = arith::ConstantIndexOp::create(b, threads);
     Value one = arith::ConstantIndexOp::create(b, 1);
-    Value grid = arith::MaxUIOp::create(b, ceilDiv(total, blockDim), one);
+    Value grid = b.createOrFold<arith::MaxUIOp>(ceilDiv(total, blockDim), one);
     auto launch = gpu::LaunchOp::create(b, grid, one, one, blockDim, one, one);
 
     OpBuilder inner = OpBuilder::atBlockBegin(&launch.getBody().front());
@@ -293,7 +338,7 @@ struct TokOffloadToGpuPass
     if (blockSize < 32 || blockSize > 1024 || blockSize % 32 != 0) {
       module.emitError("tok-offload-to-gpu: block-size must be a multiple of "
                        "32 in [32, 1024], got ")
-          << blockSize;
+          << static_cast<int64_t>(blockSize);
       return signalPassFailure();
     }
     for (auto func : module.getOps<func::FuncOp>()) {

@@ -18,19 +18,55 @@ constexpr const char *kTokCleanup = "canonicalize,cse";
 
 // Elementwise arith/math on tensors around the tok ops (a log-size bias, a
 // residual scale) go through linalg so they bufferize and become loops too.
-constexpr const char *kCpuLoops =
-    "func.func(convert-elementwise-to-linalg),"
-    "tok-lower-to-loops,"
-    "one-shot-bufferize{bufferize-function-boundaries=true "
-    "function-boundary-type-conversion=identity-layout-map},"
-    "buffer-results-to-out-params{hoist-static-allocs=true "
-    "modify-public-functions=true},"
-    "canonicalize,"
-    "func.func(buffer-loop-hoisting),"
-    "buffer-deallocation-pipeline,"
-    "tok-expand-strided-copies,"
-    "func.func(convert-linalg-to-loops),"
+#define WINNOW_LOOPS_PIPELINE(LINALG_TO_LOOPS)                                  \
+  "func.func(convert-elementwise-to-linalg),"                                  \
+  "tok-lower-to-loops,"                                                        \
+  "one-shot-bufferize{bufferize-function-boundaries=true "                     \
+  "function-boundary-type-conversion=identity-layout-map},"                    \
+  "buffer-results-to-out-params{hoist-static-allocs=true "                     \
+  "modify-public-functions=true},"                                             \
+  "canonicalize,"                                                              \
+  "func.func(buffer-loop-hoisting),"                                           \
+  "buffer-deallocation-pipeline,"                                              \
+  "tok-expand-strided-copies,"                                                 \
+  "func.func(" LINALG_TO_LOOPS "),"                                            \
+  "canonicalize,cse"
+
+constexpr const char *kCpuLoops = WINNOW_LOOPS_PIPELINE("convert-linalg-to-loops");
+// The GPU maps parallel loops onto threads, so elementwise code stays
+// parallel.
+constexpr const char *kCudaLoops =
+    WINNOW_LOOPS_PIPELINE("convert-linalg-to-parallel-loops");
+
+// One stream per call: gpu-async-region chains every allocation, copy and
+// launch with async tokens, so nothing waits on the host in between.
+constexpr const char *kCudaToGpu = "tok-offload-to-gpu,"
+                                   "gpu-kernel-outlining,"
+                                   "func.func(gpu-async-region),"
+                                   "canonicalize,cse";
+
+// Upstream's gpu-lower-to-nvvm-pipeline order: everything that is not a GPU
+// op reaches the LLVM dialect before convert-gpu-to-nvvm (which expects
+// LLVM-typed control flow in kernels), then the host's gpu ops.
+constexpr const char *kCudaToNvvm =
+    "arith-expand{include-bf16=true},"
+    "convert-scf-to-cf,"
+    "tok-mark-entry-points,"
+    "convert-func-to-llvm,"
+    "expand-strided-metadata,"
+    "lower-affine,"
+    "convert-arith-to-llvm,"
+    "convert-index-to-llvm,"
+    "convert-cf-to-llvm,"
+    "canonicalize,cse,"
+    "gpu.module(convert-gpu-to-nvvm,canonicalize,cse,"
+    "reconcile-unrealized-casts),"
+    "finalize-memref-to-llvm,"
+    "convert-math-to-llvm,"
+    "gpu-to-llvm,"
+    "reconcile-unrealized-casts,"
     "canonicalize,cse";
+
 
 // bf16 <-> f32 conversions are expanded to integer ops (round to nearest
 // even) because no runtime library on the target provides __truncsfbf2;
@@ -60,6 +96,26 @@ void addPipeline(OpPassManager &pm, const char *pipeline) {
 void buildTokCleanupPipeline(OpPassManager &pm) { addPipeline(pm, kTokCleanup); }
 void buildCpuLoopsPipeline(OpPassManager &pm) { addPipeline(pm, kCpuLoops); }
 void buildCpuToLLVMPipeline(OpPassManager &pm) { addPipeline(pm, kCpuToLLVM); }
+void buildCudaLoopsPipeline(OpPassManager &pm) { addPipeline(pm, kCudaLoops); }
+void buildCudaToGpuPipeline(OpPassManager &pm) { addPipeline(pm, kCudaToGpu); }
+
+void buildCudaToNvvmPipeline(OpPassManager &pm,
+                             const CudaPipelineOptions &options) {
+  std::string attach;
+  for (const std::string &arch : options.architectures)
+    attach += "nvvm-attach-target{chip=" + arch + " features=" +
+              options.ptxFeatures + " O=" + std::to_string(options.optLevel) +
+              "},";
+  addPipeline(pm, (attach + kCudaToNvvm).c_str());
+}
+
+void buildCudaSerializePipeline(OpPassManager &pm,
+                                const CudaPipelineOptions &options) {
+  std::string serialize = "gpu-module-to-binary{format=isa";
+  if (!options.toolkitPath.empty())
+    serialize += " toolkit=" + options.toolkitPath;
+  addPipeline(pm, (serialize + "}").c_str());
+}
 
 void registerWinnowPipelines() {
   PassPipelineRegistration<>("winnow-tok-cleanup",
@@ -73,6 +129,20 @@ void registerWinnowPipelines() {
       "winnow-cpu-to-llvm",
       "Lower CPU loops to the LLVM dialect with C-interface entry points",
       buildCpuToLLVMPipeline);
+  PassPipelineRegistration<>(
+      "winnow-cuda-to-loops",
+      "Lower tok on tensors to (parallel) loops on device memrefs",
+      buildCudaLoopsPipeline);
+  PassPipelineRegistration<>(
+      "winnow-cuda-to-gpu",
+      "Map device loop code onto outlined GPU kernels and async launches",
+      buildCudaToGpuPipeline);
+  PassPipelineRegistration<>(
+      "winnow-cuda-to-nvvm",
+      "Lower kernels to NVVM for sm_80 and sm_90 and the host code to LLVM",
+      [](OpPassManager &pm) {
+        buildCudaToNvvmPipeline(pm, CudaPipelineOptions());
+      });
 }
 
 } // namespace winnow

@@ -2,6 +2,8 @@
 
 #include "winnow/Target/ArtifactWriter.h"
 
+#include "winnow/runtime/cuda_host_abi.h"
+
 #include "winnow/artifact/winnow_artifact_generated.h"
 
 namespace winnow {
@@ -68,8 +70,23 @@ std::string serializeArtifact(const ArtifactContents &contents) {
     targets.push_back(fb::CreateTarget(builder, fb::TargetBinary_CpuBinary,
                                        binary.Union()));
   }
+  for (const CudaBinaryBlob &cuda : contents.cudaBinaries) {
+    builder.ForceVectorAlignment(cuda.hostSharedObject.size(), sizeof(uint8_t),
+                                 16);
+    auto bytes = builder.CreateVector(
+        reinterpret_cast<const uint8_t *>(cuda.hostSharedObject.data()),
+        cuda.hostSharedObject.size());
+    auto binary = fb::CreateCudaBinary(
+        builder, builder.CreateString(cuda.triple),
+        builder.CreateString(cuda.cpu), bytes, WINNOW_CUDA_HOST_ABI_VERSION,
+        builder.CreateVectorOfStrings(cuda.cubinArchitectures),
+        builder.CreateString(cuda.ptxArchitecture),
+        builder.CreateVectorOfStrings(cuda.kernels));
+    targets.push_back(fb::CreateTarget(builder, fb::TargetBinary_CudaBinary,
+                                       binary.Union()));
+  }
   auto artifact = fb::CreateArtifact(
-      builder, /*format_major=*/1, /*format_minor=*/0,
+      builder, /*format_major=*/1, /*format_minor=*/1,
       builder.CreateString(contents.producer),
       builder.CreateString(contents.sourceName),
       builder.CreateVector(functions), builder.CreateVector(targets));

@@ -8,6 +8,8 @@
 
 #include "winnow/Target/CpuCodegen.h"
 
+#include "ToolRunner.h"
+
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
@@ -35,23 +37,6 @@ namespace {
 constexpr llvm::StringLiteral kEntryPrefix = "__winnow_entry_";
 /// The prefix of the C-interface wrapper convert-func-to-llvm emits.
 constexpr llvm::StringLiteral kCInterfacePrefix = "_mlir_ciface_";
-
-/// Removes a temporary file when it goes out of scope.
-struct TempFile {
-  llvm::SmallString<128> path;
-  ~TempFile() {
-    if (!path.empty())
-      llvm::sys::fs::remove(path);
-  }
-};
-
-LogicalResult makeTemp(Location loc, StringRef suffix, TempFile &file) {
-  if (std::error_code ec = llvm::sys::fs::createTemporaryFile(
-          "winnow", suffix, file.path))
-    return emitError(loc)
-           << "cannot create a temporary file: " << ec.message();
-  return success();
-}
 
 std::string resolveCpu(const CpuTargetOptions &options) {
   if (options.cpu == "native" || options.cpu == "host")
@@ -127,17 +112,23 @@ LogicalResult addPackedEntry(Location loc, llvm::Module &module,
   return success();
 }
 
+/// The symbols an artifact's shared object exports: the packed entries and,
+/// for the cuda target, the host ABI (`__winnow_cuda_*`).
+bool isExported(const llvm::GlobalValue &value) {
+  return value.getName().starts_with(kEntryPrefix) ||
+         value.getName().starts_with("__winnow_cuda_");
+}
+
 /// Gives every definition but the packed entries internal linkage. Without
 /// this, an entry point named like a C library function (`cos`, `select`)
 /// would be preempted by the library's symbol when the shared object is
 /// loaded; it also lets LLVM inline the C-interface wrappers.
 void internalizeAllButEntries(llvm::Module &module) {
   for (llvm::Function &function : module.functions())
-    if (!function.isDeclaration() &&
-        !function.getName().starts_with(kEntryPrefix))
+    if (!function.isDeclaration() && !isExported(function))
       function.setLinkage(llvm::GlobalValue::InternalLinkage);
   for (llvm::GlobalVariable &global : module.globals())
-    if (!global.isDeclaration())
+    if (!global.isDeclaration() && !isExported(global))
       global.setLinkage(llvm::GlobalValue::InternalLinkage);
 }
 
@@ -187,7 +178,8 @@ std::string resolveTriple(const CpuTargetOptions &options) {
 FailureOr<std::unique_ptr<llvm::Module>>
 translateForCpu(ModuleOp module, llvm::LLVMContext &llvmContext,
                 llvm::ArrayRef<std::string> entryNames,
-                const CpuTargetOptions &options) {
+                const CpuTargetOptions &options,
+                llvm::function_ref<LogicalResult(llvm::Module &)> prepare) {
   MLIRContext *context = module.getContext();
   Location loc = module.getLoc();
   DialectRegistry registry;
@@ -202,6 +194,8 @@ translateForCpu(ModuleOp module, llvm::LLVMContext &llvmContext,
   for (const std::string &name : entryNames)
     if (failed(addPackedEntry(loc, *llvmModule, name)))
       return failure();
+  if (prepare && failed(prepare(*llvmModule)))
+    return failure();
   internalizeAllButEntries(*llvmModule);
   defineBf16Truncation(*llvmModule);
 
@@ -275,19 +269,11 @@ FailureOr<std::string> linkSharedObject(Location loc, llvm::StringRef object,
   if (options.linker.empty())
     return emitError(loc) << "no linker configured for the CPU target "
                              "(pass --linker=<path to ld.lld>)";
-  TempFile objectFile, sharedFile, logFile;
+  TempFile objectFile, sharedFile;
   if (failed(makeTemp(loc, "o", objectFile)) ||
       failed(makeTemp(loc, "so", sharedFile)) ||
-      failed(makeTemp(loc, "log", logFile)))
+      failed(writeFile(loc, objectFile.path, object)))
     return failure();
-  {
-    std::error_code ec;
-    llvm::raw_fd_ostream out(objectFile.path, ec);
-    if (ec)
-      return emitError(loc) << "cannot write '" << objectFile.path
-                            << "': " << ec.message();
-    out << object;
-  }
   // libc, libm and libgcc_s (f16 conversions on CPUs without F16C) become
   // DT_NEEDED entries and `-z defs` rejects any symbol they do not define,
   // so a missing symbol fails here, not at load time.
@@ -303,29 +289,9 @@ FailureOr<std::string> linkSharedObject(Location loc, llvm::StringRef object,
       "-L/lib64",            "-L/usr/lib64",
       "--as-needed",         "-l:libm.so.6",
       "-l:libgcc_s.so.1",    "-l:libc.so.6"};
-  llvm::SmallVector<llvm::StringRef> argRefs(args.begin(), args.end());
-  std::optional<llvm::StringRef> redirects[] = {std::nullopt, logFile.path.str(),
-                                                logFile.path.str()};
-  std::string execError;
-  int rc = llvm::sys::ExecuteAndWait(options.linker, argRefs, std::nullopt,
-                                     redirects, /*SecondsToWait=*/120,
-                                     /*MemoryLimit=*/0, &execError);
-  if (rc != 0) {
-    auto log = llvm::MemoryBuffer::getFile(logFile.path);
-    InFlightDiagnostic diag = emitError(loc)
-                              << "linking the CPU shared object with '"
-                              << options.linker << "' failed";
-    if (!execError.empty())
-      diag << ": " << execError;
-    if (log && !(*log)->getBuffer().empty())
-      diag << "\n" << (*log)->getBuffer().rtrim();
+  if (failed(runTool(loc, "linking the CPU shared object", args)))
     return failure();
-  }
-  auto shared = llvm::MemoryBuffer::getFile(sharedFile.path);
-  if (!shared)
-    return emitError(loc) << "cannot read the linked shared object: "
-                          << shared.getError().message();
-  return (*shared)->getBuffer().str();
+  return readFile(loc, sharedFile.path);
 }
 
 } // namespace winnow

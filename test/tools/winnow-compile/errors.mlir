@@ -8,7 +8,13 @@
 // RUN: not winnow-compile %t/verifier.mlir -o %t/x.wnn 2>&1 | FileCheck %s --check-prefix=VERIFIER
 // RUN: not winnow-compile %t/missing-file.mlir -o %t/x.wnn 2>&1 | FileCheck %s --check-prefix=MISSING
 // RUN: not winnow-compile %t/no-entry.mlir --target=tpu 2>&1 | FileCheck %s --check-prefix=TARGET
-// RUN: not winnow-compile %t/no-entry.mlir --target=cpu,cuda 2>&1 | FileCheck %s --check-prefix=CUDA
+// RUN: not winnow-compile %t/valid.mlir --target=cuda --cuda-toolkit= -o %t/x.wnn 2>&1 | FileCheck %s --check-prefix=NOTOOLKIT
+// RUN: not winnow-compile %t/valid.mlir --target=cuda --cuda-toolkit=/nonexistent -o %t/x.wnn 2>&1 | FileCheck %s --check-prefix=BADTOOLKIT
+// RUN: not winnow-compile %t/valid.mlir --target=cuda --cuda-cubin=none --cuda-ptx=none -o %t/x.wnn 2>&1 | FileCheck %s --check-prefix=NOARCH
+// RUN: not winnow-compile %t/valid.mlir --target=cuda --cuda-cubin=gfx90a 2>&1 | FileCheck %s --check-prefix=BADARCH
+// RUN: not winnow-compile %t/valid.mlir --target=cpu,cuda --compile-to=loops 2>&1 | FileCheck %s --check-prefix=TWOTARGETS
+// RUN: not winnow-compile %t/valid.mlir --compile-to=ptx 2>&1 | FileCheck %s --check-prefix=CUDAPHASE
+// RUN: not winnow-compile %t/valid.mlir --target=cuda --compile-to=llvm 2>&1 | FileCheck %s --check-prefix=CPUPHASE
 // RUN: not winnow-compile %t/element.mlir --linker=/nonexistent/ld.lld -o %t/x.wnn 2>&1 | FileCheck %s --check-prefix=ELEMENT
 // RUN: not ls %t/x.wnn
 
@@ -19,8 +25,14 @@
 // SYNTAX: syntax.mlir:2:22: error: expected attribute value
 // VERIFIER: verifier.mlir:2:12: error: 'tok.select' op expected an index capacity of at least 3
 // MISSING: error: cannot open input file '{{.*}}missing-file.mlir'
-// TARGET: error: unknown target 'tpu'; expected cpu
-// CUDA: error: target 'cuda' is not available in this build yet
+// TARGET: error: unknown target 'tpu'; expected cpu or cuda
+// NOTOOLKIT: error: cubins for sm_80, sm_90 need the CUDA toolkit (ptxas, fatbinary), and none was found: pass --cuda-toolkit=<dir>, or --cuda-cubin=none to embed PTX only
+// BADTOOLKIT: error: the CUDA toolkit at '/nonexistent' has no executable '/nonexistent/bin/ptxas'
+// NOARCH: error: the cuda target needs a cubin or PTX architecture (--cuda-cubin / --cuda-ptx)
+// BADARCH: error: 'gfx90a' is not a CUDA architecture (expected sm_NN)
+// TWOTARGETS: error: --compile-to shows one target's code; pass --target=cpu or --target=cuda
+// CUDAPHASE: error: this --compile-to phase exists for --target=cuda only
+// CPUPHASE: error: --compile-to=llvm is a cpu phase; the cuda target stops at gpu, nvvm, ptx, llvm-ir or object
 
 //--- dynamic.mlir
 func.func @f(%s: tensor<?x8xf32>) -> tensor<?x8xf32> {
@@ -52,4 +64,10 @@ func.func @f(%s: tensor<1x8xf32>) -> tensor<1x2xi32> {
 func.func @f(%s: tensor<1x8xf32>) -> tensor<1x2xi32> {
   %i, %n = tok.select #tok.top_k<3> of %s : (tensor<1x8xf32>) -> (tensor<1x2xi32>, tensor<1xi32>)
   return %i : tensor<1x2xi32>
+}
+
+//--- valid.mlir
+func.func @prune(%s: tensor<1x8xf32>) -> (tensor<1x2xi32>, tensor<1xi32>) {
+  %i, %n = tok.select #tok.top_k<2> of %s : (tensor<1x8xf32>) -> (tensor<1x2xi32>, tensor<1xi32>)
+  return %i, %n : tensor<1x2xi32>, tensor<1xi32>
 }

@@ -13,8 +13,10 @@
 #include "winnow/Passes/Registration.h"
 #include "winnow/Target/ArtifactWriter.h"
 #include "winnow/Target/CpuCodegen.h"
+#include "winnow/Target/CudaCodegen.h"
 #include "winnow/Target/Manifest.h"
 
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/IR/AsmState.h"
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/MLIRContext.h"
@@ -23,6 +25,7 @@
 #include "llvm/Config/llvm-config.h"
 #include "llvm/IR/LLVMContext.h"
 #include "llvm/Support/CommandLine.h"
+#include "llvm/Support/FileSystem.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/ToolOutputFile.h"
@@ -32,7 +35,7 @@ using namespace mlir;
 namespace winnow {
 namespace {
 
-enum class Phase { tok, loops, llvm, llvmIR, object, artifact };
+enum class Phase { tok, loops, gpu, nvvm, ptx, llvm, llvmIR, object, artifact };
 
 struct DriverOptions {
   llvm::cl::opt<std::string> input{llvm::cl::Positional,
@@ -43,7 +46,9 @@ struct DriverOptions {
                           "stdout for IR)"),
       llvm::cl::value_desc("path")};
   llvm::cl::list<std::string> targets{
-      "target", llvm::cl::desc("Targets to compile for (default: cpu)"),
+      "target",
+      llvm::cl::desc("Targets to compile for: cpu, cuda, or both as cpu,cuda "
+                     "(default: cpu)"),
       llvm::cl::CommaSeparated};
   llvm::cl::opt<Phase> compileTo{
       "compile-to", llvm::cl::desc("Stop after this phase and write its output"),
@@ -52,9 +57,17 @@ struct DriverOptions {
           clEnumValN(Phase::tok, "tok", "verified, canonicalised tok IR"),
           clEnumValN(Phase::loops, "loops",
                      "loops on memrefs, results as out-parameters"),
-          clEnumValN(Phase::llvm, "llvm", "the LLVM dialect"),
-          clEnumValN(Phase::llvmIR, "llvm-ir", "optimised LLVM IR"),
-          clEnumValN(Phase::object, "object", "a relocatable object file"),
+          clEnumValN(Phase::gpu, "gpu",
+                     "cuda: outlined gpu kernels and async host launches"),
+          clEnumValN(Phase::nvvm, "nvvm",
+                     "cuda: kernels in NVVM, host code in the LLVM dialect"),
+          clEnumValN(Phase::ptx, "ptx",
+                     "cuda: the PTX of every kernel module and architecture"),
+          clEnumValN(Phase::llvm, "llvm", "cpu: the LLVM dialect"),
+          clEnumValN(Phase::llvmIR, "llvm-ir",
+                     "optimised LLVM IR (for cuda: the host code)"),
+          clEnumValN(Phase::object, "object",
+                     "a relocatable object file (for cuda: the host code)"),
           clEnumValN(Phase::artifact, "artifact", "a .wnn artifact"))};
   llvm::cl::alias emit{"emit", llvm::cl::desc("Alias for --compile-to"),
                        llvm::cl::aliasopt(compileTo)};
@@ -68,6 +81,26 @@ struct DriverOptions {
   llvm::cl::opt<std::string> linker{
       "linker", llvm::cl::desc("ld.lld used to link the CPU shared object"),
       llvm::cl::init(WINNOW_DEFAULT_LINKER)};
+  llvm::cl::list<std::string> cudaCubin{
+      "cuda-cubin",
+      llvm::cl::desc("SM architectures to embed cubins for (default: "
+                     "sm_80,sm_90; 'none' for PTX only)"),
+      llvm::cl::CommaSeparated};
+  llvm::cl::opt<std::string> cudaPtx{
+      "cuda-ptx",
+      llvm::cl::desc("Architecture whose PTX is embedded for the driver to "
+                     "JIT on newer GPUs (default: sm_90; 'none')"),
+      llvm::cl::init("sm_90")};
+  llvm::cl::opt<std::string> cudaToolkit{
+      "cuda-toolkit",
+      llvm::cl::desc("CUDA toolkit root with bin/ptxas, bin/fatbinary and "
+                     "nvvm/libdevice (default: found at configure time)"),
+      llvm::cl::init(WINNOW_DEFAULT_CUDA_TOOLKIT)};
+  llvm::cl::opt<std::string> dumpKernels{
+      "dump-kernels",
+      llvm::cl::desc("cuda: write each kernel module's NVVM IR and PTX to "
+                     "this directory"),
+      llvm::cl::value_desc("dir")};
 };
 
 /// Reports an error that belongs to no source location.
@@ -112,16 +145,197 @@ std::string printModule(ModuleOp module) {
   return text;
 }
 
+/// A phase's printed output when the driver stops early.
+using StopOutput = std::optional<std::string>;
+
+bool isCudaOnlyPhase(Phase phase) {
+  return phase == Phase::gpu || phase == Phase::nvvm || phase == Phase::ptx;
+}
+
+/// Host code generation shared by both targets: LLVM IR, object, .so.
+FailureOr<std::string> buildHostObject(ModuleOp module, const DriverOptions &options,
+                                       llvm::Module &llvmModule,
+                                       const CpuTargetOptions &cpuOptions,
+                                       StopOutput &stop) {
+  if (options.compileTo == Phase::llvmIR) {
+    std::string text;
+    llvm::raw_string_ostream os(text);
+    llvmModule.print(os, nullptr);
+    stop = text;
+    return std::string();
+  }
+  FailureOr<std::string> object =
+      emitObject(module.getLoc(), llvmModule, cpuOptions);
+  if (failed(object))
+    return failure();
+  if (options.compileTo == Phase::object) {
+    stop = *object;
+    return std::string();
+  }
+  return linkSharedObject(module.getLoc(), *object, cpuOptions);
+}
+
+CpuTargetOptions hostOptions(const DriverOptions &options) {
+  CpuTargetOptions cpuOptions;
+  cpuOptions.cpu = options.cpu;
+  cpuOptions.optLevel = options.optLevel;
+  cpuOptions.linker = options.linker;
+  return cpuOptions;
+}
+
+LogicalResult compileCpu(ModuleOp module, const DriverOptions &options,
+                         ArrayRef<std::string> names,
+                         ArtifactContents &contents, StopOutput &stop) {
+  if (failed(runPipeline(module, buildCpuLoopsPipeline)))
+    return failure();
+  if (options.compileTo == Phase::loops)
+    return stop = printModule(module), success();
+  if (failed(runPipeline(module, buildCpuToLLVMPipeline)))
+    return failure();
+  if (options.compileTo == Phase::llvm)
+    return stop = printModule(module), success();
+
+  CpuTargetOptions cpuOptions = hostOptions(options);
+  llvm::LLVMContext llvmContext;
+  FailureOr<std::unique_ptr<llvm::Module>> llvmModule =
+      translateForCpu(module, llvmContext, names, cpuOptions);
+  if (failed(llvmModule))
+    return failure();
+  FailureOr<std::string> shared =
+      buildHostObject(module, options, **llvmModule, cpuOptions, stop);
+  if (failed(shared))
+    return failure();
+  if (stop)
+    return success();
+  contents.cpuBinaries.push_back(
+      {resolveTriple(cpuOptions), options.cpu, std::move(*shared)});
+  return success();
+}
+
+FailureOr<CudaTargetOptions> cudaOptions(const DriverOptions &options) {
+  CudaTargetOptions cuda;
+  if (!options.cudaCubin.empty()) {
+    cuda.cubinArchitectures.clear();
+    for (const std::string &arch : options.cudaCubin)
+      if (arch != "none")
+        cuda.cubinArchitectures.push_back(arch);
+  }
+  cuda.ptxArchitecture =
+      options.cudaPtx == "none" ? std::string() : options.cudaPtx.getValue();
+  for (const std::string &arch : cuda.ptxTargets()) {
+    if (!StringRef(arch).starts_with("sm_")) {
+      (void)driverError("'" + arch +
+                        "' is not a CUDA architecture (expected sm_NN)");
+      return failure();
+    }
+  }
+  cuda.toolkitPath = options.cudaToolkit;
+  cuda.dumpKernelsDirectory = options.dumpKernels;
+  cuda.host = hostOptions(options);
+  return cuda;
+}
+
+LogicalResult dumpKernelModules(ModuleOp module, StringRef directory) {
+  if (directory.empty())
+    return success();
+  if (std::error_code ec = llvm::sys::fs::create_directories(directory))
+    return driverError("cannot create '" + directory + "': " + ec.message());
+  for (auto kernels : module.getOps<gpu::GPUModuleOp>()) {
+    llvm::SmallString<256> path(directory);
+    llvm::sys::path::append(path, kernels.getName() + ".nvvm.mlir");
+    std::string text;
+    llvm::raw_string_ostream os(text);
+    kernels.print(os);
+    if (failed(writeOutput(path, text)))
+      return failure();
+  }
+  return success();
+}
+
+LogicalResult compileCuda(ModuleOp module, const DriverOptions &options,
+                          ArrayRef<std::string> names,
+                          ArtifactContents &contents, StopOutput &stop) {
+  FailureOr<CudaTargetOptions> cuda = cudaOptions(options);
+  if (failed(cuda))
+    return failure();
+  CudaPipelineOptions pipeline;
+  pipeline.architectures = cuda->ptxTargets();
+  pipeline.optLevel = options.optLevel;
+  pipeline.toolkitPath = cuda->toolkitPath;
+  if (pipeline.architectures.empty())
+    return driverError("the cuda target needs a cubin or PTX architecture "
+                       "(--cuda-cubin / --cuda-ptx)");
+
+  if (failed(runPipeline(module, buildCudaLoopsPipeline)))
+    return failure();
+  if (options.compileTo == Phase::loops)
+    return stop = printModule(module), success();
+  if (failed(runPipeline(module, buildCudaToGpuPipeline)))
+    return failure();
+  if (options.compileTo == Phase::gpu)
+    return stop = printModule(module), success();
+  if (failed(runPipeline(module, [&](OpPassManager &pm) {
+        buildCudaToNvvmPipeline(pm, pipeline);
+      })))
+    return failure();
+  if (failed(dumpKernelModules(module, cuda->dumpKernelsDirectory)))
+    return failure();
+  if (options.compileTo == Phase::nvvm)
+    return stop = printModule(module), success();
+  if (failed(runPipeline(module, [&](OpPassManager &pm) {
+        buildCudaSerializePipeline(pm, pipeline);
+      })))
+    return failure();
+  if (options.compileTo == Phase::ptx) {
+    std::string text;
+    for (const PtxObject &object : collectPtx(module))
+      text += "// ===== kernel module " + object.module + ", " +
+              object.architecture + " =====\n" + object.ptx + "\n";
+    stop = text;
+    return success();
+  }
+
+  CudaKernelInfo info;
+  if (failed(bundleKernels(module, *cuda, info)))
+    return failure();
+  llvm::LLVMContext llvmContext;
+  FailureOr<std::unique_ptr<llvm::Module>> llvmModule =
+      translateCudaHost(module, llvmContext, names, *cuda);
+  if (failed(llvmModule))
+    return failure();
+  FailureOr<std::string> shared =
+      buildHostObject(module, options, **llvmModule, cuda->host, stop);
+  if (failed(shared))
+    return failure();
+  if (stop)
+    return success();
+  contents.cudaBinaries.push_back({resolveTriple(cuda->host), options.cpu,
+                                   std::move(*shared), info.cubinArchitectures,
+                                   info.ptxArchitecture, info.kernels});
+  return success();
+}
+
 LogicalResult compile(const DriverOptions &options, MLIRContext &context,
                       llvm::SourceMgr &sourceMgr) {
+  SmallVector<std::string> targets;
   for (const std::string &target : options.targets) {
-    if (target == "cpu")
-      continue;
-    if (target == "cuda")
-      return driverError("target 'cuda' is not available in this build yet; "
-                         "use --target=cpu");
-    return driverError("unknown target '" + target + "'; expected cpu");
+    if (target != "cpu" && target != "cuda")
+      return driverError("unknown target '" + target +
+                         "'; expected cpu or cuda");
+    if (!llvm::is_contained(targets, target))
+      targets.push_back(target);
   }
+  if (targets.empty())
+    targets.push_back("cpu");
+  Phase phase = options.compileTo;
+  if (phase != Phase::tok && phase != Phase::artifact && targets.size() > 1)
+    return driverError("--compile-to shows one target's code; pass "
+                       "--target=cpu or --target=cuda");
+  if (isCudaOnlyPhase(phase) && targets.front() != "cuda")
+    return driverError("this --compile-to phase exists for --target=cuda only");
+  if (phase == Phase::llvm && targets.front() == "cuda")
+    return driverError("--compile-to=llvm is a cpu phase; the cuda target "
+                       "stops at gpu, nvvm, ptx, llvm-ir or object");
   std::string outputPath =
       options.output.empty() ? defaultOutput(options) : options.output.getValue();
 
@@ -131,7 +345,7 @@ LogicalResult compile(const DriverOptions &options, MLIRContext &context,
     return failure();
   if (failed(runPipeline(*module, buildTokCleanupPipeline)))
     return failure();
-  if (options.compileTo == Phase::tok)
+  if (phase == Phase::tok)
     return writeOutput(outputPath, printModule(*module));
 
   // The manifest describes tensors, so it is read before bufferization.
@@ -140,53 +354,27 @@ LogicalResult compile(const DriverOptions &options, MLIRContext &context,
   if (failed(entryPoints))
     return failure();
   stripEntryPointNames(*module);
-
-  if (failed(runPipeline(*module, buildCpuLoopsPipeline)))
-    return failure();
-  if (options.compileTo == Phase::loops)
-    return writeOutput(outputPath, printModule(*module));
-
-  if (failed(runPipeline(*module, buildCpuToLLVMPipeline)))
-    return failure();
-  if (options.compileTo == Phase::llvm)
-    return writeOutput(outputPath, printModule(*module));
-
-  CpuTargetOptions cpuOptions;
-  cpuOptions.cpu = options.cpu;
-  cpuOptions.optLevel = options.optLevel;
-  cpuOptions.linker = options.linker;
   SmallVector<std::string> names;
   for (const FunctionSignature &signature : *entryPoints)
     names.push_back(signature.name);
-  llvm::LLVMContext llvmContext;
-  FailureOr<std::unique_ptr<llvm::Module>> llvmModule =
-      translateForCpu(*module, llvmContext, names, cpuOptions);
-  if (failed(llvmModule))
-    return failure();
-  if (options.compileTo == Phase::llvmIR) {
-    std::string text;
-    llvm::raw_string_ostream os(text);
-    (*llvmModule)->print(os, nullptr);
-    return writeOutput(outputPath, text);
-  }
-
-  FailureOr<std::string> object = emitObject(module->getLoc(), **llvmModule, cpuOptions);
-  if (failed(object))
-    return failure();
-  if (options.compileTo == Phase::object)
-    return writeOutput(outputPath, *object);
-
-  FailureOr<std::string> shared =
-      linkSharedObject(module->getLoc(), *object, cpuOptions);
-  if (failed(shared))
-    return failure();
 
   ArtifactContents contents;
+  for (const std::string &target : targets) {
+    // Each target lowers its own copy of the tok program.
+    OwningOpRef<ModuleOp> copy = cast<ModuleOp>((*module)->clone());
+    StopOutput stop;
+    LogicalResult result =
+        target == "cpu" ? compileCpu(*copy, options, names, contents, stop)
+                        : compileCuda(*copy, options, names, contents, stop);
+    if (failed(result))
+      return failure();
+    if (stop)
+      return writeOutput(outputPath, *stop);
+  }
+
   contents.producer = "winnow-compile (LLVM/MLIR " LLVM_VERSION_STRING ")";
   contents.sourceName = llvm::sys::path::filename(options.input).str();
   contents.functions = std::move(*entryPoints);
-  contents.cpuBinaries.push_back(
-      {resolveTriple(cpuOptions), options.cpu, std::move(*shared)});
   return writeOutput(outputPath, serializeArtifact(contents));
 }
 

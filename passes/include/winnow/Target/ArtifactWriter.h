@@ -6,6 +6,7 @@
 #include "winnow/Target/Manifest.h"
 
 #include <string>
+#include <vector>
 
 namespace winnow {
 
@@ -15,11 +16,22 @@ struct CpuBinaryBlob {
   std::string sharedObject;
 };
 
+struct CudaBinaryBlob {
+  /// Host triple and CPU of the host code.
+  std::string triple;
+  std::string cpu;
+  std::string hostSharedObject;
+  std::vector<std::string> cubinArchitectures;
+  std::string ptxArchitecture;
+  std::vector<std::string> kernels;
+};
+
 struct ArtifactContents {
   std::string producer;
   std::string sourceName;
   llvm::SmallVector<FunctionSignature, 1> functions;
   llvm::SmallVector<CpuBinaryBlob> cpuBinaries;
+  llvm::SmallVector<CudaBinaryBlob> cudaBinaries;
 };
 
 /// Serialises `contents` as a FlatBuffers `winnow.artifact.Artifact`

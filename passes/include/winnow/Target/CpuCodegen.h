@@ -25,12 +25,16 @@ struct CpuTargetOptions {
 
 /// Translates an LLVM-dialect module to LLVM IR, adds the packed entry
 /// `void __winnow_entry_<name>(void **args)` for each function in
-/// `entryNames`, and optimises it for the target. Diagnostics go to the
+/// `entryNames`, and optimises it for the target. `prepare`, when given,
+/// edits the translated module before everything but the entries and the
+/// `__winnow_cuda_*` host ABI becomes internal. Diagnostics go to the
 /// module's context.
 mlir::FailureOr<std::unique_ptr<llvm::Module>>
 translateForCpu(mlir::ModuleOp module, llvm::LLVMContext &llvmContext,
                 llvm::ArrayRef<std::string> entryNames,
-                const CpuTargetOptions &options);
+                const CpuTargetOptions &options,
+                llvm::function_ref<mlir::LogicalResult(llvm::Module &)>
+                    prepare = nullptr);
 
 /// Emits a relocatable object file for `llvmModule`.
 mlir::FailureOr<std::string> emitObject(mlir::Location loc,

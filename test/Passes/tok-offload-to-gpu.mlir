@@ -1,0 +1,124 @@
+// RUN: winnow-opt %s --split-input-file --tok-offload-to-gpu --canonicalize | FileCheck %s
+// RUN: not winnow-opt %s --split-input-file --pass-pipeline="builtin.module(tok-offload-to-gpu{block-size=48})" 2>&1 | FileCheck %s --check-prefix=BLOCK
+
+// BLOCK: error: tok-offload-to-gpu: block-size must be a multiple of 32 in [32, 1024], got 48
+
+// A parallel nest becomes a 1-D grid, one thread per iteration, delinearised
+// innermost-fastest; scratch allocas become private to the launch.
+// CHECK-LABEL: func.func @rows
+// CHECK-DAG: %[[C100:.*]] = arith.constant 100 : index
+// CHECK-DAG: %[[C400:.*]] = arith.constant 400 : index
+// CHECK-DAG: %[[C256:.*]] = arith.constant 256 : index
+// CHECK-DAG: %[[C2:.*]] = arith.constant 2 : index
+// CHECK: gpu.launch blocks(%[[BX:.*]], %{{.*}}, %{{.*}}) in (%{{.*}} = %[[C2]], {{.*}}) threads(%[[TX:.*]], %{{.*}}, %{{.*}}) in (%[[BDIM:.*]] = %[[C256]],
+// CHECK-NEXT: %[[SCRATCH:.*]] = memref.alloca() : memref<16xf32>
+// CHECK-NEXT: %[[BASE:.*]] = arith.muli %[[BX]], %[[BDIM]]
+// CHECK-NEXT: %[[LINEAR:.*]] = arith.addi %[[BASE]], %[[TX]]
+// CHECK-NEXT: %[[IN:.*]] = arith.cmpi ult, %[[LINEAR]], %[[C400]]
+// CHECK-NEXT: scf.if %[[IN]] {
+// CHECK-NEXT: %[[I:.*]] = arith.remui %[[LINEAR]], %[[C100]]
+// CHECK-NEXT: %[[B:.*]] = arith.divui %[[LINEAR]], %[[C100]]
+// CHECK-NEXT: %[[V:.*]] = memref.load %{{.*}}[%[[B]], %[[I]]]
+// CHECK-NEXT: memref.store %[[V]], %[[SCRATCH]]
+// CHECK: gpu.terminator
+// CHECK-NOT: memref.alloca
+// CHECK: return
+func.func @rows(%in: memref<4x100xf32>, %out: memref<4x100xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c4 = arith.constant 4 : index
+  %c100 = arith.constant 100 : index
+  %scratch = memref.alloca() : memref<16xf32>
+  scf.parallel (%b, %i) = (%c0, %c0) to (%c4, %c100) step (%c1, %c1) {
+    %v = memref.load %in[%b, %i] : memref<4x100xf32>
+    memref.store %v, %scratch[%c0] : memref<16xf32>
+    %w = memref.load %scratch[%c0] : memref<16xf32>
+    memref.store %w, %out[%b, %i] : memref<4x100xf32>
+    scf.reduce
+  }
+  return
+}
+
+// -----
+
+// Sequential code gets a single-thread launch; a small static loop a warp-
+// sized block; memref.copy a parallel copy; buffers move to device memory
+// and are freed after their last launch.
+// CHECK-LABEL: func.func @serial_then_parallel
+// CHECK-DAG: %[[C1:.*]] = arith.constant 1 : index
+// CHECK-DAG: %[[C32:.*]] = arith.constant 32 : index
+// CHECK: %[[TMP:.*]] = gpu.alloc () : memref<8xi32>
+// CHECK: gpu.launch {{.*}} in (%{{.*}} = %[[C1]], %{{.*}} = %[[C1]], %{{.*}} = %[[C1]]) threads({{.*}}) in (%{{.*}} = %[[C1]], %{{.*}} = %[[C1]], %{{.*}} = %[[C1]])
+// CHECK-NEXT: memref.load
+// CHECK-NEXT: memref.store
+// CHECK-NEXT: gpu.terminator
+// CHECK: gpu.launch {{.*}} threads({{.*}}) in (%{{.*}} = %[[C32]],
+// CHECK: memref.store %{{.*}}, %[[TMP]]
+// CHECK: gpu.launch {{.*}} threads({{.*}}) in (%{{.*}} = %[[C32]],
+// CHECK: memref.load %[[TMP]]
+// CHECK: gpu.dealloc %[[TMP]]
+// CHECK-NEXT: return
+func.func @serial_then_parallel(%in: memref<8xi32>, %out: memref<8xi32>, %n: memref<1xi32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c8 = arith.constant 8 : index
+  %tmp = memref.alloc() : memref<8xi32>
+  %first = memref.load %in[%c0] : memref<8xi32>
+  memref.store %first, %n[%c0] : memref<1xi32>
+  scf.parallel (%i) = (%c0) to (%c8) step (%c1) {
+    %v = memref.load %in[%i] : memref<8xi32>
+    memref.store %v, %tmp[%i] : memref<8xi32>
+    scf.reduce
+  }
+  memref.copy %tmp, %out : memref<8xi32> to memref<8xi32>
+  memref.dealloc %tmp : memref<8xi32>
+  return
+}
+
+// -----
+
+// A loop bound read from device memory cannot leave a kernel: the read and
+// the loop share one launch.
+// CHECK-LABEL: func.func @flow_into_parallel
+// CHECK: gpu.launch
+// CHECK-NEXT: %[[RAW:.*]] = memref.load
+// CHECK-NEXT: %[[N:.*]] = arith.index_cast %[[RAW]]
+// CHECK-NEXT: scf.parallel (%{{.*}}) = (%{{.*}}) to (%[[N]])
+// CHECK: gpu.terminator
+// CHECK-NOT: gpu.launch
+func.func @flow_into_parallel(%in: memref<8xi32>, %out: memref<8xi32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %raw = memref.load %in[%c0] : memref<8xi32>
+  %bound = arith.index_cast %raw : i32 to index
+  scf.parallel (%i) = (%c0) to (%bound) step (%c1) {
+    %v = memref.load %in[%i] : memref<8xi32>
+    memref.store %v, %out[%i] : memref<8xi32>
+    scf.reduce
+  }
+  return
+}
+
+// -----
+
+// Constant tensors live in host memory: copied to a device buffer first.
+// CHECK-LABEL: func.func @constant
+// CHECK: %[[HOST:.*]] = memref.get_global @table
+// CHECK-NEXT: %[[DEV:.*]] = gpu.alloc () : memref<4xf32>
+// CHECK-NEXT: gpu.memcpy %[[DEV]], %[[HOST]]
+// CHECK: gpu.launch
+// CHECK: memref.load %[[DEV]]
+// CHECK: gpu.dealloc %[[DEV]]
+memref.global "private" constant @table : memref<4xf32> = dense<[1.0, 2.0, 3.0, 4.0]>
+func.func @constant(%out: memref<4xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c4 = arith.constant 4 : index
+  %g = memref.get_global @table : memref<4xf32>
+  scf.parallel (%i) = (%c0) to (%c4) step (%c1) {
+    %v = memref.load %g[%i] : memref<4xf32>
+    memref.store %v, %out[%i] : memref<4xf32>
+    scf.reduce
+  }
+  return
+}

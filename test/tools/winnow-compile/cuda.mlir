@@ -1,0 +1,71 @@
+// The cuda target: outlined kernels chained on one stream, PTX for each
+// architecture with no unresolved externals, and host code that reaches the
+// driver only through the runtime's table.
+// RUN: winnow-compile %s --target=cuda --compile-to=gpu | FileCheck %s --check-prefix=GPU
+// RUN: winnow-compile %s --target=cuda --compile-to=nvvm | FileCheck %s --check-prefix=NVVM
+// RUN: winnow-compile %s --target=cuda --compile-to=ptx | FileCheck %s --check-prefix=PTX
+// RUN: winnow-compile %s --target=cuda --cuda-cubin=none --compile-to=llvm-ir | FileCheck %s --check-prefix=HOST
+// RUN: winnow-compile %s --target=cuda --cuda-cubin=none --compile-to=object -o %t.o
+// RUN: llvm-nm --defined-only --extern-only %t.o | FileCheck %s --check-prefix=SYMS
+// RUN: llvm-nm --undefined-only %t.o | count 0
+// RUN: rm -rf %t.dump && winnow-compile %s --target=cuda --cuda-cubin=none --dump-kernels=%t.dump -o %t.wnn
+// RUN: ls %t.dump | FileCheck %s --check-prefix=DUMP
+// RUN: winnow-run %t.wnn --list | FileCheck %s --check-prefix=LIST
+
+// GPU-LABEL: func.func @prune
+// GPU: %[[T0:.*]] = gpu.wait async
+// GPU: %[[T1:.*]] = gpu.launch_func async [%[[T0]]] @prune_kernel::@prune_kernel blocks in (%{{.*}}, %{{.*}}, %{{.*}}) threads in (%c32,
+// GPU: %[[T2:.*]] = gpu.launch_func async [%[[T1]]] @prune_kernel_0::@prune_kernel blocks in (%c4,
+// GPU: gpu.wait [%[[T2]]]
+// GPU: gpu.module @prune_kernel
+// GPU: gpu.func @prune_kernel({{.*}}) kernel
+// GPU: gpu.module @prune_kernel_0
+
+// NVVM: gpu.module @prune_kernel [#nvvm.target<O = 3, chip = "sm_80", features = "+ptx80">, #nvvm.target<O = 3, chip = "sm_90", features = "+ptx80">]
+// NVVM: llvm.func @prune_kernel({{.*}}) attributes {gpu.kernel
+// NVVM: nvvm.read.ptx.sreg.tid.x
+
+// PTX-NOT: .extern
+// PTX: kernel module prune_kernel, sm_80
+// PTX: .target sm_80
+// PTX: .entry prune_kernel(
+// PTX: kernel module prune_kernel, sm_90
+// PTX: .target sm_90
+// PTX: kernel module prune_kernel_0, sm_80
+// The gather moves bf16 elements as 16-bit loads and stores.
+// PTX: ld.global.{{[bu]}}16
+// PTX: st.global.{{[bu]}}16
+// PTX-NOT: .extern
+
+// HOST-NOT: llvm.global_ctors
+// HOST-DAG: @__winnow_cuda_table = {{.*}}global [19 x ptr] zeroinitializer
+// HOST-DAG: @__winnow_cuda_abi_version = {{.*}}constant i32 1
+// HOST-DAG: @prune_kernel_binary = internal constant {{.*}} align 16
+// HOST-DAG: define void @__winnow_entry_prune(ptr
+// HOST-DAG: define void @__winnow_cuda_load()
+// HOST-DAG: define void @__winnow_cuda_unload()
+// No host readback: nothing in the call copies memory or waits on an event.
+// HOST-NOT: mgpuMemcpy
+// HOST-NOT: mgpuEventSynchronize
+// HOST-NOT: llvm.global_ctors
+
+// SYMS: R __winnow_cuda_abi_version
+// SYMS-NEXT: T __winnow_cuda_load
+// SYMS-NEXT: B __winnow_cuda_table
+// SYMS-NEXT: T __winnow_cuda_unload
+// SYMS-NEXT: T __winnow_entry_prune
+// SYMS-NOT: {{.}}
+
+// DUMP: prune_kernel.nvvm.mlir
+// DUMP: prune_kernel.sm_90.ptx
+// DUMP: prune_kernel_0.nvvm.mlir
+// DUMP: prune_kernel_0.sm_90.ptx
+
+// LIST: [0] cuda ptx sm_90, host {{.*}} host ABI 1
+// LIST: kernels: prune_kernel::prune_kernel, prune_kernel_0::prune_kernel
+
+func.func @prune(%s: tensor<2x64xf32>, %h: tensor<2x64x32xbf16>) -> (tensor<2x16xi32>, tensor<2xi32>, tensor<2x16x32xbf16>) {
+  %i, %n = tok.select #tok.top_k<16> of %s : (tensor<2x64xf32>) -> (tensor<2x16xi32>, tensor<2xi32>)
+  %g, %m = tok.compact %i, %n gather(%h) : (tensor<2x16xi32>, tensor<2xi32>, tensor<2x64x32xbf16>) -> (tensor<2x16x32xbf16>, tensor<2x64xi32>)
+  return %i, %n, %g : tensor<2x16xi32>, tensor<2xi32>, tensor<2x16x32xbf16>
+}
