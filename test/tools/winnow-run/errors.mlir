@@ -7,7 +7,7 @@
 // RUN: not winnow-run %t.wnn --input=1x6xi32=3,1,4,1,5,9 --input=1xi32=6 2>&1 | FileCheck %s --check-prefix=DTYPE
 // RUN: not winnow-run %t.wnn --input=1x5xf32=3,1,4,1,5 --input=1xi32=6 2>&1 | FileCheck %s --check-prefix=SHAPE
 // RUN: not winnow-run %t.wnn --function=nope --input=1x6xf32=3,1,4,1,5,9 --input=1xi32=6 2>&1 | FileCheck %s --check-prefix=FUNC
-// RUN: not winnow-run %t.wnn --device=cuda --input=1x6xf32=3,1,4,1,5,9 --input=1xi32=6 2>&1 | FileCheck %s --check-prefix=CUDA
+// RUN: env WINNOW_CUDA_DRIVER=/nonexistent/libcuda.so.1 not winnow-run %t.wnn --device=cuda --input=1x6xf32=3,1,4,1,5,9 --input=1xi32=6 2>&1 | FileCheck %s --check-prefix=CUDA
 // RUN: head -c 100 %t.wnn > %t.truncated.wnn
 // RUN: not winnow-run %t.truncated.wnn --list 2>&1 | FileCheck %s --check-prefix=TRUNCATED
 // RUN: not winnow-run %t.missing.wnn --list 2>&1 | FileCheck %s --check-prefix=NOFILE
@@ -22,7 +22,7 @@
 // DTYPE: winnow-run: error: function 'prune' input 0 'scores': expected dtype f32, got i32
 // SHAPE: winnow-run: error: function 'prune' input 0 'scores': expected shape 1x6xf32, got 1x5xf32 (dimension 1 differs)
 // FUNC: winnow-run: error: function 'nope' not found in the module (available: prune)
-// CUDA: winnow-run: error: CUDA devices are not supported by this runtime build yet (requested device 'cuda')
+// CUDA: winnow-run: error: no CUDA driver: libcuda.so.1 could not be loaded (/nonexistent/libcuda.so.1: cannot open shared object file: No such file or directory)
 // TRUNCATED: winnow-run: error: {{.*}}truncated.wnn: corrupt artifact: FlatBuffers verification failed (the file is truncated or damaged)
 // NOFILE: winnow-run: error: cannot open artifact '{{.*}}missing.wnn': No such file or directory
 // NOTWNN: winnow-run: error: {{.*}}notanartifact.wnn: not a Winnow artifact: file identifier is '{{.*}}', expected 'WNNW'
