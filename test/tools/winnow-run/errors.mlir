@@ -22,7 +22,7 @@
 // DTYPE: winnow-run: error: function 'prune' input 0 'scores': expected dtype f32, got i32
 // SHAPE: winnow-run: error: function 'prune' input 0 'scores': expected shape 1x6xf32, got 1x5xf32 (dimension 1 differs)
 // FUNC: winnow-run: error: function 'nope' not found in the module (available: prune)
-// CUDA: winnow-run: error: no CUDA driver: libcuda.so.1 could not be loaded (/nonexistent/libcuda.so.1: cannot open shared object file: No such file or directory)
+// CUDA: winnow-run: error: no CUDA driver: /nonexistent/libcuda.so.1 could not be loaded (/nonexistent/libcuda.so.1: cannot open shared object file: No such file or directory)
 // TRUNCATED: winnow-run: error: {{.*}}truncated.wnn: corrupt artifact: FlatBuffers verification failed (the file is truncated or damaged)
 // NOFILE: winnow-run: error: cannot open artifact '{{.*}}missing.wnn': No such file or directory
 // NOTWNN: winnow-run: error: {{.*}}notanartifact.wnn: not a Winnow artifact: file identifier is '{{.*}}', expected 'WNNW'
