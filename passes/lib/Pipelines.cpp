@@ -97,6 +97,10 @@ void buildTokCleanupPipeline(OpPassManager &pm) { addPipeline(pm, kTokCleanup); 
 void buildCpuLoopsPipeline(OpPassManager &pm) { addPipeline(pm, kCpuLoops); }
 void buildCpuToLLVMPipeline(OpPassManager &pm) { addPipeline(pm, kCpuToLLVM); }
 void buildCudaLoopsPipeline(OpPassManager &pm) { addPipeline(pm, kCudaLoops); }
+void buildCudaEmulationLoopsPipeline(OpPassManager &pm) {
+  addPipeline(pm, kCudaLoops);
+  addPipeline(pm, "tok-offload-to-gpu,tok-emulate-gpu-launches,canonicalize,cse");
+}
 void buildCudaToGpuPipeline(OpPassManager &pm) { addPipeline(pm, kCudaToGpu); }
 
 void buildCudaToNvvmPipeline(OpPassManager &pm,

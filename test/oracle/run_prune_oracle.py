@@ -809,7 +809,7 @@ def run_programs(progs, a, generator):
             src_path = source
         if os.path.exists(art_path):
             os.remove(art_path)
-        cmd = [a.compile, src_path, "-o", art_path]
+        cmd = [a.compile, src_path, "-o", art_path] + a.compile_flag
         if a.verbose:
             print("+ " + " ".join(cmd))
         ts = time.time()
@@ -902,6 +902,9 @@ def tool_args(description):
     ap.add_argument("--quick", action="store_true", help="fewer random cases")
     ap.add_argument("--filter", default="", help="only programs whose name contains this")
     ap.add_argument("--verbose", action="store_true", help="echo commands")
+    ap.add_argument("--compile-flag", action="append", default=[],
+                    help="extra winnow-compile flag (repeatable), e.g. "
+                         "--emulate-cuda-on-cpu to check the GPU mapping")
     return ap
 
 

@@ -648,7 +648,7 @@ class Runner:
         if os.path.exists(art_path):
             os.remove(art_path)
         ts = time.time()
-        rc, _, err = rpo.run_cmd([self.a.compile, src_path, "-o", art_path], timeout=300)
+        rc, _, err = rpo.run_cmd([self.a.compile, src_path, "-o", art_path] + self.a.compile_flag, timeout=300)
         dt = time.time() - ts
         self.compile_time += dt
         self.n_compiles += 1
@@ -848,6 +848,8 @@ def main():
     ap.add_argument("--filter", default="", help="only programs whose name contains this")
     ap.add_argument("--recipes", default=None,
                     help="check the spec_verify recipes in this examples/ directory")
+    ap.add_argument("--compile-flag", action="append", default=[],
+                    help="extra winnow-compile flag (repeatable)")
     a = ap.parse_args()
     for tool in (a.compile, a.run):
         if shutil.which(tool) is None and not os.path.exists(tool):

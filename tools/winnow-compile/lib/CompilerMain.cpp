@@ -96,6 +96,12 @@ struct DriverOptions {
       llvm::cl::desc("CUDA toolkit root with bin/ptxas, bin/fatbinary and "
                      "nvvm/libdevice (default: found at configure time)"),
       llvm::cl::init(WINNOW_DEFAULT_CUDA_TOOLKIT)};
+  llvm::cl::opt<bool> emulateCuda{
+      "emulate-cuda-on-cpu", llvm::cl::Hidden,
+      llvm::cl::desc("cpu: build the loops through the cuda target's GPU "
+                     "mapping and run its launches as CPU loops (tests the "
+                     "mapping without a GPU)"),
+      llvm::cl::init(false)};
   llvm::cl::opt<std::string> dumpKernels{
       "dump-kernels",
       llvm::cl::desc("cuda: write each kernel module's NVVM IR and PTX to "
@@ -186,7 +192,9 @@ CpuTargetOptions hostOptions(const DriverOptions &options) {
 LogicalResult compileCpu(ModuleOp module, const DriverOptions &options,
                          ArrayRef<std::string> names,
                          ArtifactContents &contents, StopOutput &stop) {
-  if (failed(runPipeline(module, buildCpuLoopsPipeline)))
+  if (failed(runPipeline(module, options.emulateCuda
+                                     ? buildCudaEmulationLoopsPipeline
+                                     : buildCpuLoopsPipeline)))
     return failure();
   if (options.compileTo == Phase::loops)
     return stop = printModule(module), success();

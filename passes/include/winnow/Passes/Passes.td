@@ -110,4 +110,24 @@ def TokOffloadToGpu : Pass<"tok-offload-to-gpu", "::mlir::ModuleOp"> {
   ];
 }
 
+def TokEmulateGpuLaunches
+    : Pass<"tok-emulate-gpu-launches", "::mlir::ModuleOp"> {
+  let summary = "Run gpu.launch bodies as CPU parallel loops (testing aid)";
+  let description = [{
+    Rewrites every `gpu.launch` into an `scf.parallel` over its grid and
+    block (the body inlined in a `memref.alloca_scope`, block and thread ids
+    replaced by the induction variables), and `gpu.alloc`/`dealloc`/`memcpy`
+    into their memref forms. Applied after `tok-offload-to-gpu`, the CPU
+    executes exactly the iteration spaces, launch grouping and scratch
+    privatisation chosen for the GPU, so the NumPy oracle tests check the GPU
+    mapping on machines without a GPU (`winnow-compile
+    --emulate-cuda-on-cpu`). Launches that synchronise threads (barriers,
+    shuffles) are rejected.
+  }];
+  let dependentDialects = [
+    "::mlir::scf::SCFDialect", "::mlir::memref::MemRefDialect",
+    "::mlir::arith::ArithDialect"
+  ];
+}
+
 #endif // WINNOW_PASSES_PASSES_TD

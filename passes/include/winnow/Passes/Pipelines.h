@@ -22,6 +22,11 @@ void buildCpuToLLVMPipeline(mlir::OpPassManager &pm);
 /// elementwise linalg becomes parallel loops too.
 void buildCudaLoopsPipeline(mlir::OpPassManager &pm);
 
+/// The cuda target's loops mapped by tok-offload-to-gpu, then run on the
+/// CPU by tok-emulate-gpu-launches: continues with buildCpuToLLVMPipeline.
+/// Lets the CPU oracle tests check the GPU mapping without a GPU.
+void buildCudaEmulationLoopsPipeline(mlir::OpPassManager &pm);
+
 /// Loops on device memrefs -> outlined gpu kernels and host code whose
 /// allocations and launches are chained asynchronously on one stream.
 void buildCudaToGpuPipeline(mlir::OpPassManager &pm);

@@ -1,0 +1,119 @@
+//===- EmulateGpuLaunches.cpp - The tok-emulate-gpu-launches pass ---------===//
+//
+// Runs the GPU mapping on the CPU: every gpu.launch becomes a parallel loop
+// over its blocks and threads with the body inlined, device allocations and
+// copies become memref ones. The CPU then executes exactly the iteration
+// space, scratch privatisation and launch grouping tok-offload-to-gpu chose,
+// so the oracle tests check that mapping on a machine without a GPU.
+// Only valid for launches without barriers or shuffles (all of
+// tok-offload-to-gpu's).
+//
+//===----------------------------------------------------------------------===//
+
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/IR/IRMapping.h"
+#include "mlir/IR/ImplicitLocOpBuilder.h"
+#include "winnow/Passes/Passes.h"
+
+namespace winnow {
+#define GEN_PASS_DEF_TOKEMULATEGPULAUNCHES
+#include "winnow/Passes/Passes.h.inc"
+} // namespace winnow
+
+using namespace mlir;
+
+namespace winnow {
+namespace {
+
+LogicalResult emulateLaunch(gpu::LaunchOp launch) {
+  Region &body = launch.getBody();
+  if (!body.hasOneBlock() || !launch.getWorkgroupAttributions().empty() ||
+      !launch.getPrivateAttributions().empty() || launch.getAsyncToken())
+    return launch.emitOpError("cannot be emulated: expected a synchronous "
+                              "single-block launch without attributions");
+  WalkResult collective = body.walk([](Operation *op) {
+    return isa<gpu::BarrierOp, gpu::ShuffleOp>(op) ? WalkResult::interrupt()
+                                                   : WalkResult::advance();
+  });
+  if (collective.wasInterrupted())
+    return launch.emitOpError("cannot be emulated: it synchronises threads");
+
+  ImplicitLocOpBuilder b(launch.getLoc(), launch);
+  Value zero = arith::ConstantIndexOp::create(b, 0);
+  Value one = arith::ConstantIndexOp::create(b, 1);
+  gpu::KernelDim3 grid = launch.getGridSizeOperandValues();
+  gpu::KernelDim3 block = launch.getBlockSizeOperandValues();
+  SmallVector<Value> upper = {grid.x, grid.y, grid.z, block.x, block.y, block.z};
+  auto loop = scf::ParallelOp::create(b, SmallVector<Value>(6, zero), upper,
+                                      SmallVector<Value>(6, one));
+  b.setInsertionPoint(loop.getBody()->getTerminator());
+  // Each thread's scratch is released when its iteration ends.
+  auto scope = memref::AllocaScopeOp::create(b, TypeRange{});
+  Block *scopeBody = new Block();
+  scope.getBodyRegion().push_back(scopeBody);
+  OpBuilder inner = OpBuilder::atBlockBegin(scopeBody);
+
+  IRMapping mapping;
+  SmallVector<Value> ivs(loop.getInductionVars());
+  gpu::KernelDim3 blockIds = launch.getBlockIds();
+  gpu::KernelDim3 threadIds = launch.getThreadIds();
+  gpu::KernelDim3 gridArgs = launch.getGridSize();
+  gpu::KernelDim3 blockArgs = launch.getBlockSize();
+  mapping.map(blockIds.x, ivs[0]);
+  mapping.map(blockIds.y, ivs[1]);
+  mapping.map(blockIds.z, ivs[2]);
+  mapping.map(threadIds.x, ivs[3]);
+  mapping.map(threadIds.y, ivs[4]);
+  mapping.map(threadIds.z, ivs[5]);
+  mapping.map(gridArgs.x, grid.x);
+  mapping.map(gridArgs.y, grid.y);
+  mapping.map(gridArgs.z, grid.z);
+  mapping.map(blockArgs.x, block.x);
+  mapping.map(blockArgs.y, block.y);
+  mapping.map(blockArgs.z, block.z);
+  for (Operation &op : body.front().without_terminator())
+    inner.clone(op, mapping);
+  memref::AllocaScopeReturnOp::create(inner, launch.getLoc());
+  launch.erase();
+  return success();
+}
+
+struct TokEmulateGpuLaunchesPass
+    : impl::TokEmulateGpuLaunchesBase<TokEmulateGpuLaunchesPass> {
+  void runOnOperation() override {
+    SmallVector<Operation *> ops;
+    getOperation()->walk([&](Operation *op) {
+      if (isa<gpu::LaunchOp, gpu::AllocOp, gpu::DeallocOp, gpu::MemcpyOp>(op))
+        ops.push_back(op);
+    });
+    for (Operation *op : ops) {
+      OpBuilder b(op);
+      if (auto launch = dyn_cast<gpu::LaunchOp>(op)) {
+        if (failed(emulateLaunch(launch)))
+          return signalPassFailure();
+      } else if (auto alloc = dyn_cast<gpu::AllocOp>(op)) {
+        if (alloc.getAsyncToken())
+          return (void)(alloc.emitOpError("async allocation cannot be "
+                                          "emulated"),
+                        signalPassFailure());
+        auto host = memref::AllocOp::create(
+            b, alloc.getLoc(), alloc.getType(), alloc.getDynamicSizes(),
+            alloc.getSymbolOperands());
+        alloc.getMemref().replaceAllUsesWith(host.getResult());
+        alloc.erase();
+      } else if (auto dealloc = dyn_cast<gpu::DeallocOp>(op)) {
+        memref::DeallocOp::create(b, dealloc.getLoc(), dealloc.getMemref());
+        dealloc.erase();
+      } else if (auto copy = dyn_cast<gpu::MemcpyOp>(op)) {
+        memref::CopyOp::create(b, copy.getLoc(), copy.getSrc(), copy.getDst());
+        copy.erase();
+      }
+    }
+    getOperation()->removeAttr(gpu::GPUDialect::getContainerModuleAttrName());
+  }
+};
+
+} // namespace
+} // namespace winnow
