@@ -36,7 +36,8 @@ constexpr const char *kCpuLoops = WINNOW_LOOPS_PIPELINE("convert-linalg-to-loops
 // The GPU maps parallel loops onto threads, so elementwise code stays
 // parallel.
 constexpr const char *kCudaLoops =
-    WINNOW_LOOPS_PIPELINE("convert-linalg-to-parallel-loops");
+    WINNOW_LOOPS_PIPELINE("convert-linalg-to-parallel-loops")
+    ",func.func(scf-parallel-loop-fusion),canonicalize,cse";
 
 // One stream per call: gpu-async-region chains every allocation, copy and
 // launch with async tokens, so nothing waits on the host in between.

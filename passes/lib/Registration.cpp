@@ -41,6 +41,7 @@
 #include "mlir/Dialect/MemRef/Transforms/BufferViewFlowOpInterfaceImpl.h"
 #include "mlir/Dialect/MemRef/Transforms/Passes.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/SCF/Transforms/Passes.h"
 #include "mlir/Dialect/SCF/Transforms/BufferDeallocationOpInterfaceImpl.h"
 #include "mlir/Dialect/SCF/Transforms/BufferizableOpInterfaceImpl.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
@@ -92,4 +93,5 @@ void winnow::registerWinnowPasses() {
   mlir::bufferization::registerBufferizationPipelines();
   mlir::memref::registerMemRefPasses();
   mlir::registerGPUPasses();
+  mlir::registerSCFPasses();
 }
