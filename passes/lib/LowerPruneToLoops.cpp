@@ -25,8 +25,8 @@ namespace {
 
 class SelectLowering {
 public:
-  SelectLowering(tok::SelectOp op, ImplicitLocOpBuilder &b)
-      : op(op), b(b), e(b) {}
+  SelectLowering(tok::SelectOp op, ImplicitLocOpBuilder &b, bool parallel)
+      : op(op), b(b), e(b), parallel(parallel) {}
 
   void lower() {
     auto scoresType = op.getScores().getType();
@@ -42,13 +42,16 @@ public:
       protect = e.toBuffer(op.getProtect());
     indices = e.allocFor(op.getIndices().getType());
     counts = e.allocFor(op.getCount().getType());
-    if (!isa<tok::ThresholdAttr>(op.getBudget()))
-      histogram = allocRadixHistogram(b);
-
     auto [start, end] = op.getSpanBounds();
     spanStart = e.index(start);
     spanEnd = e.index(end);
-    e.parallelFor(batch, [&](Value row) { lowerRow(row); });
+    if (parallel) {
+      lowerTokenParallel();
+    } else {
+      if (!isa<tok::ThresholdAttr>(op.getBudget()))
+        histogram = allocRadixHistogram(b);
+      e.parallelFor(batch, [&](Value row) { lowerRow(row); });
+    }
 
     Value idxTensor = e.toTensor(indices, op.getIndices().getType());
     Value countTensor = e.toTensor(counts, op.getCount().getType());
@@ -203,9 +206,122 @@ private:
     memref::StoreOp::create(b, toI32(count), counts, ValueRange{row});
   }
 
+  /// Whether token `i` (< tokens) of `row` is kept; `len` is the row length.
+  /// A candidate is kept when it ranks among the budget's K (fewer than K
+  /// candidates have a greater key, or an equal key at a lower index) or
+  /// passes the threshold; every other valid token is kept.
+  Value isKept(Value row, Value i, Value len) {
+    Value valid = arith::CmpIOp::create(b, arith::CmpIPredicate::slt, i, len);
+    Value cand = isCandidate(row, i);
+    auto ifValid =
+        scf::IfOp::create(b, TypeRange{b.getI1Type()}, valid, /*withElse=*/true);
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(ifValid.thenBlock());
+    Value key = keyAt(row, i);
+    Value candKept;
+    if (auto t = dyn_cast<tok::ThresholdAttr>(op.getBudget())) {
+      float tau = static_cast<float>(tok::toDouble(t.getTau()));
+      Value threshold = e.i32(static_cast<int32_t>(orderKey(tau, policy)));
+      candKept = arith::CmpIOp::create(
+          b,
+          t.getComparison() == tok::Comparison::ge ? arith::CmpIPredicate::uge
+                                                   : arith::CmpIPredicate::ugt,
+          key, threshold);
+    } else {
+      Value candEnd = arith::MinSIOp::create(b, spanEnd, len);
+      // One pass over the row: the candidates, and those ranked before i.
+      ValueRange counts = e.forLoop(
+          spanStart, candEnd, ValueRange{e.i32(0), e.i32(0)},
+          [&](Value j, ValueRange state) -> SmallVector<Value> {
+            Value other = keyAt(row, j);
+            Value greater =
+                arith::CmpIOp::create(b, arith::CmpIPredicate::ugt, other, key);
+            Value tieBefore = arith::AndIOp::create(
+                b, arith::CmpIOp::create(b, arith::CmpIPredicate::eq, other, key),
+                arith::CmpIOp::create(b, arith::CmpIPredicate::slt, j, i));
+            Value isCand = isCandidate(row, j);
+            Value before = arith::AndIOp::create(
+                b, isCand, arith::OrIOp::create(b, greater, tieBefore));
+            return {arith::AddIOp::create(
+                        b, state[0],
+                        arith::ExtUIOp::create(b, b.getI32Type(), isCand)),
+                    arith::AddIOp::create(
+                        b, state[1],
+                        arith::ExtUIOp::create(b, b.getI32Type(), before))};
+          });
+      Value k = budgetCount(counts[0]);
+      candKept =
+          arith::CmpIOp::create(b, arith::CmpIPredicate::slt, counts[1], k);
+    }
+    Value kept = arith::OrIOp::create(b, e.notI1(cand),
+                                      arith::AndIOp::create(b, cand, candKept));
+    scf::YieldOp::create(b, ValueRange{kept});
+    b.setInsertionPointToStart(ifValid.elseBlock());
+    scf::YieldOp::create(
+        b, ValueRange{arith::ConstantIntOp::create(b, b.getI1Type(), 0)});
+    return ifValid.getResult(0);
+  }
+
+  /// tok.select as two token-parallel loops (for the GPU): a kept flag per
+  /// token, then each kept index placed by counting the kept tokens before
+  /// it; the count and the padding per output slot. O(N) work per token, no
+  /// per-row sequential pass.
+  void lowerTokenParallel() {
+    Value flags = memref::AllocOp::create(
+        b, MemRefType::get({batch, tokens}, b.getI8Type()));
+    e.parallelFor({batch, tokens}, [&](ValueRange iv) {
+      Value row = iv[0], i = iv[1];
+      Value kept = isKept(row, i, e.rowLength(lengths, row, tokens));
+      memref::StoreOp::create(
+          b, arith::ExtUIOp::create(b, b.getI8Type(), kept), flags,
+          ValueRange{row, i});
+    });
+    auto keptBefore = [&](Value row, Value end) {
+      return e.forLoop(
+          e.index(0), end, ValueRange{e.index(0)},
+          [&](Value j, ValueRange state) -> SmallVector<Value> {
+            Value flag = memref::LoadOp::create(b, flags, ValueRange{row, j});
+            return {arith::AddIOp::create(
+                b, state[0],
+                arith::IndexCastOp::create(
+                    b, b.getIndexType(),
+                    arith::ExtUIOp::create(b, b.getI64Type(), flag)))};
+          })[0];
+    };
+    e.parallelFor({batch, tokens}, [&](ValueRange iv) {
+      Value row = iv[0], i = iv[1];
+      Value flag = memref::LoadOp::create(b, flags, ValueRange{row, i});
+      Value kept = arith::CmpIOp::create(b, arith::CmpIPredicate::ne, flag,
+                                         arith::ConstantIntOp::create(
+                                             b, b.getI8Type(), 0));
+      e.ifThen(kept, [&] {
+        Value slot = keptBefore(row, i);
+        Value fits = arith::CmpIOp::create(b, arith::CmpIPredicate::slt, slot,
+                                           e.index(capacity));
+        e.ifThen(fits, [&] {
+          memref::StoreOp::create(b, toI32(i), indices, ValueRange{row, slot});
+        });
+      });
+    });
+    e.parallelFor({batch, capacity}, [&](ValueRange iv) {
+      Value row = iv[0], slot = iv[1];
+      Value count = keptBefore(row, e.index(tokens));
+      e.ifThen(arith::CmpIOp::create(b, arith::CmpIPredicate::sge, slot, count),
+               [&] {
+                 memref::StoreOp::create(b, e.i32(-1), indices,
+                                         ValueRange{row, slot});
+               });
+    });
+    e.parallelFor(batch, [&](Value row) {
+      memref::StoreOp::create(b, toI32(keptBefore(row, e.index(tokens))),
+                              counts, ValueRange{row});
+    });
+  }
+
   tok::SelectOp op;
   ImplicitLocOpBuilder &b;
   LoopEmitter e;
+  bool parallel = false;
   int64_t batch = 0, tokens = 0, capacity = 0;
   tok::NanPolicy policy = tok::NanPolicy::as_neg_inf;
   Value scores, lengths, protect, indices, counts, histogram;
@@ -235,80 +351,110 @@ void lowerAttnScore(tok::AttnScoreOp op, ImplicitLocOpBuilder &b) {
   Value positions =
       op.getQueryPositions() ? e.toBuffer(op.getQueryPositions()) : Value();
   Value scores = e.allocFor(op.getScores().getType());
-  // One row of logits (then probabilities) for the current (b, h, q).
-  Value logits =
-      memref::AllocaOp::create(b, MemRefType::get({tokens}, b.getF32Type()));
 
   // Reassociation lets LLVM vectorise the dot products and reductions; the
   // order is still fixed by the compiled code, so results are reproducible.
   auto fastmath = reassocFastMath(b.getContext());
 
-  e.parallelFor(batch, [&](Value bi) {
-    Value len = e.rowLength(lengths, bi, tokens);
-    e.forLoop(e.index(0), e.index(tokens), [&](Value j) {
-      memref::StoreOp::create(b, e.f32(0.0), scores, ValueRange{bi, j});
-    });
-    e.forLoop(e.index(0), e.index(heads), [&](Value h) {
-      Value kvHead = arith::DivUIOp::create(b, h, e.index(groupSize));
-      e.forLoop(e.index(0), e.index(rows), [&](Value q) {
-        Value limit = len;
-        if (positions) {
-          Value pos = memref::LoadOp::create(b, positions, ValueRange{bi, q});
-          Value posIndex = arith::IndexCastOp::create(b, b.getIndexType(), pos);
-          Value seen = arith::AddIOp::create(b, posIndex, e.index(1));
-          limit = e.clampIndex(seen, e.index(0), len);
-        }
-        // Scaled logits of the valid keys, and their running maximum.
-        Value maxLogit = e.forLoop(
-            e.index(0), limit, ValueRange{e.f32(-INFINITY)},
-            [&](Value j, ValueRange state) -> SmallVector<Value> {
-              Value dot = e.forLoop(
-                  e.index(0), e.index(headDim), ValueRange{e.f32(0.0)},
-                  [&](Value d, ValueRange acc) -> SmallVector<Value> {
-                    Value qv = e.widenToF32(memref::LoadOp::create(
-                        b, queries, ValueRange{bi, h, q, d}));
-                    Value kv = e.widenToF32(memref::LoadOp::create(
-                        b, keys, ValueRange{bi, kvHead, j, d}));
-                    Value prod = arith::MulFOp::create(b, qv, kv, fastmath);
-                    return {arith::AddFOp::create(b, acc[0], prod, fastmath)};
-                  })[0];
-              Value logit = arith::MulFOp::create(b, dot, e.f32(scale));
-              memref::StoreOp::create(b, logit, logits, ValueRange{j});
-              return {arith::MaximumFOp::create(b, state[0], logit)};
-            })[0];
-        if (lse) {
-          Value rowLse = memref::LoadOp::create(b, lse, ValueRange{bi, h, q});
-          e.forLoop(e.index(0), limit, [&](Value j) {
-            Value logit = memref::LoadOp::create(b, logits, ValueRange{j});
+  // The scaled logit of key j for query row (b, h, q).
+  auto logitAt = [&](Value bi, Value h, Value q, Value j) {
+    Value kvHead = arith::DivUIOp::create(b, h, e.index(groupSize));
+    Value dot = e.forLoop(
+        e.index(0), e.index(headDim), ValueRange{e.f32(0.0)},
+        [&](Value d, ValueRange acc) -> SmallVector<Value> {
+          Value qv = e.widenToF32(
+              memref::LoadOp::create(b, queries, ValueRange{bi, h, q, d}));
+          Value kv = e.widenToF32(
+              memref::LoadOp::create(b, keys, ValueRange{bi, kvHead, j, d}));
+          Value prod = arith::MulFOp::create(b, qv, kv, fastmath);
+          return {arith::AddFOp::create(b, acc[0], prod, fastmath)};
+        })[0];
+    return arith::MulFOp::create(b, dot, e.f32(scale)).getResult();
+  };
+  // How many keys query row (b, q) sees: the row length, or up to its
+  // position when query positions are given (causal).
+  auto keyLimit = [&](Value bi, Value q, Value len) {
+    if (!positions)
+      return len;
+    Value pos = memref::LoadOp::create(b, positions, ValueRange{bi, q});
+    Value posIndex = arith::IndexCastOp::create(b, b.getIndexType(), pos);
+    Value seen = arith::AddIOp::create(b, posIndex, e.index(1));
+    return e.clampIndex(seen, e.index(0), len);
+  };
+
+  // Phase 1, one iteration per query row: the softmax statistics (max
+  // logit, sum of exponentials) over its valid keys. With a given LSE the
+  // softmax needs none.
+  Value stats;
+  if (!lse) {
+    stats = memref::AllocOp::create(
+        b, MemRefType::get({batch, heads, rows, 2}, b.getF32Type()));
+    e.parallelFor({batch, heads, rows}, [&](ValueRange iv) {
+      Value bi = iv[0], h = iv[1], q = iv[2];
+      Value limit = keyLimit(bi, q, e.rowLength(lengths, bi, tokens));
+      Value maxLogit = e.forLoop(
+          e.index(0), limit, ValueRange{e.f32(-INFINITY)},
+          [&](Value j, ValueRange state) -> SmallVector<Value> {
+            return {arith::MaximumFOp::create(b, state[0],
+                                              logitAt(bi, h, q, j))};
+          })[0];
+      Value sum = e.forLoop(
+          e.index(0), limit, ValueRange{e.f32(0.0)},
+          [&](Value j, ValueRange acc) -> SmallVector<Value> {
             Value p = math::ExpOp::create(
-                b, arith::SubFOp::create(b, logit, rowLse));
-            Value old = memref::LoadOp::create(b, scores, ValueRange{bi, j});
-            Value add = arith::MulFOp::create(b, p, e.f32(norm));
-            memref::StoreOp::create(b, arith::AddFOp::create(b, old, add),
-                                    scores, ValueRange{bi, j});
-          });
-          return;
-        }
-        Value sum = e.forLoop(
-            e.index(0), limit, ValueRange{e.f32(0.0)},
-            [&](Value j, ValueRange acc) -> SmallVector<Value> {
-              Value logit = memref::LoadOp::create(b, logits, ValueRange{j});
-              Value p = math::ExpOp::create(
-                  b, arith::SubFOp::create(b, logit, maxLogit));
-              memref::StoreOp::create(b, p, logits, ValueRange{j});
-              return {arith::AddFOp::create(b, acc[0], p, fastmath)};
-            })[0];
-        // sum >= 1 whenever a key is valid (the max contributes exp(0)).
-        Value weight = arith::DivFOp::create(b, e.f32(norm), sum);
-        e.forLoop(e.index(0), limit, [&](Value j) {
-          Value p = memref::LoadOp::create(b, logits, ValueRange{j});
-          Value old = memref::LoadOp::create(b, scores, ValueRange{bi, j});
-          Value add = arith::MulFOp::create(b, p, weight);
-          memref::StoreOp::create(b, arith::AddFOp::create(b, old, add),
-                                  scores, ValueRange{bi, j});
-        });
-      });
+                b, arith::SubFOp::create(b, logitAt(bi, h, q, j), maxLogit));
+            return {arith::AddFOp::create(b, acc[0], p, fastmath)};
+          })[0];
+      memref::StoreOp::create(b, maxLogit, stats,
+                              ValueRange{bi, h, q, e.index(0)});
+      memref::StoreOp::create(b, sum, stats, ValueRange{bi, h, q, e.index(1)});
     });
+  }
+
+  // Phase 2, one iteration per key: its probability summed over the query
+  // rows in (head, row) order. No probability row is ever stored.
+  e.parallelFor({batch, tokens}, [&](ValueRange iv) {
+    Value bi = iv[0], j = iv[1];
+    Value len = e.rowLength(lengths, bi, tokens);
+    Value total = e.forLoop(
+        e.index(0), e.index(heads), ValueRange{e.f32(0.0)},
+        [&](Value h, ValueRange outer) -> SmallVector<Value> {
+          return {e.forLoop(
+              e.index(0), e.index(rows), ValueRange{outer[0]},
+              [&](Value q, ValueRange acc) -> SmallVector<Value> {
+                Value valid = arith::CmpIOp::create(
+                    b, arith::CmpIPredicate::slt, j, keyLimit(bi, q, len));
+                auto ifValid = scf::IfOp::create(b, TypeRange{b.getF32Type()},
+                                                 valid, /*withElse=*/true);
+                OpBuilder::InsertionGuard guard(b);
+                b.setInsertionPointToStart(ifValid.thenBlock());
+                Value logit = logitAt(bi, h, q, j);
+                Value add;
+                if (lse) {
+                  Value rowLse =
+                      memref::LoadOp::create(b, lse, ValueRange{bi, h, q});
+                  Value p = math::ExpOp::create(
+                      b, arith::SubFOp::create(b, logit, rowLse));
+                  add = arith::MulFOp::create(b, p, e.f32(norm));
+                } else {
+                  Value maxLogit = memref::LoadOp::create(
+                      b, stats, ValueRange{bi, h, q, e.index(0)});
+                  Value sum = memref::LoadOp::create(
+                      b, stats, ValueRange{bi, h, q, e.index(1)});
+                  Value p = math::ExpOp::create(
+                      b, arith::SubFOp::create(b, logit, maxLogit));
+                  // sum >= 1 whenever a key is valid (the max gives exp(0)).
+                  Value weight = arith::DivFOp::create(b, e.f32(norm), sum);
+                  add = arith::MulFOp::create(b, p, weight);
+                }
+                scf::YieldOp::create(
+                    b, ValueRange{arith::AddFOp::create(b, acc[0], add)});
+                b.setInsertionPointToStart(ifValid.elseBlock());
+                scf::YieldOp::create(b, ValueRange{acc[0]});
+                return {ifValid.getResult(0)};
+              })[0]};
+        })[0];
+    memref::StoreOp::create(b, total, scores, ValueRange{bi, j});
   });
   op.getScores().replaceAllUsesWith(
       e.toTensor(scores, op.getScores().getType()));
@@ -435,10 +581,10 @@ void lowerCompact(tok::CompactOp op, ImplicitLocOpBuilder &b) {
 
 } // namespace
 
-bool lowerPruneOp(Operation *op) {
+bool lowerPruneOp(Operation *op, const LoweringOptions &options) {
   ImplicitLocOpBuilder b(op->getLoc(), op);
   if (auto select = dyn_cast<tok::SelectOp>(op))
-    SelectLowering(select, b).lower();
+    SelectLowering(select, b, options.parallelSelect).lower();
   else if (auto score = dyn_cast<tok::AttnScoreOp>(op))
     lowerAttnScore(score, b);
   else if (auto compact = dyn_cast<tok::CompactOp>(op))

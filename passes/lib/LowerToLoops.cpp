@@ -27,19 +27,22 @@ namespace winnow {
 namespace {
 /// One entry per op family; each returns false for ops it does not own.
 constexpr bool (*kFamilyLowerings[])(Operation *) = {
-    lowerPruneOp, lowerChunkOp, lowerVerifyOp, lowerMergeOp, lowerKvOp,
-    lowerClusterOp};
+    lowerChunkOp, lowerVerifyOp, lowerMergeOp, lowerKvOp, lowerClusterOp};
 
 struct TokLowerToLoopsPass
     : impl::TokLowerToLoopsBase<TokLowerToLoopsPass> {
+  using Base::Base;
   void runOnOperation() override {
+    LoweringOptions options;
+    options.parallelSelect = parallelSelect;
     SmallVector<Operation *> toLower;
     getOperation()->walk([&](Operation *op) {
       if (isa<tok::TokDialect>(op->getDialect()))
         toLower.push_back(op);
     });
     for (Operation *op : toLower) {
-      if (llvm::none_of(kFamilyLowerings,
+      if (!lowerPruneOp(op, options) &&
+          llvm::none_of(kFamilyLowerings,
                         [&](auto lowering) { return lowering(op); })) {
         op->emitOpError() << "has no CPU lowering";
         return signalPassFailure();

@@ -17,6 +17,14 @@
 
 namespace winnow {
 
+/// Choices tok-lower-to-loops makes per target.
+struct LoweringOptions {
+  /// tok.select as parallel loops over tokens (a rank per candidate, O(N)
+  /// per token) instead of one radix select per row: the form the GPU
+  /// mapping spreads over B x N threads. Same results.
+  bool parallelSelect = false;
+};
+
 /// Builds index/integer/float constants and loops with one builder.
 class LoopEmitter {
 public:

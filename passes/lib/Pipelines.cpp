@@ -18,9 +18,9 @@ constexpr const char *kTokCleanup = "canonicalize,cse";
 
 // Elementwise arith/math on tensors around the tok ops (a log-size bias, a
 // residual scale) go through linalg so they bufferize and become loops too.
-#define WINNOW_LOOPS_PIPELINE(LINALG_TO_LOOPS)                                  \
+#define WINNOW_LOOPS_PIPELINE(TOK_TO_LOOPS, LINALG_TO_LOOPS)                    \
   "func.func(convert-elementwise-to-linalg),"                                  \
-  "tok-lower-to-loops,"                                                        \
+  TOK_TO_LOOPS ","                                                             \
   "one-shot-bufferize{bufferize-function-boundaries=true "                     \
   "function-boundary-type-conversion=identity-layout-map},"                    \
   "buffer-results-to-out-params{hoist-static-allocs=true "                     \
@@ -32,11 +32,13 @@ constexpr const char *kTokCleanup = "canonicalize,cse";
   "func.func(" LINALG_TO_LOOPS "),"                                            \
   "canonicalize,cse"
 
-constexpr const char *kCpuLoops = WINNOW_LOOPS_PIPELINE("convert-linalg-to-loops");
+constexpr const char *kCpuLoops =
+    WINNOW_LOOPS_PIPELINE("tok-lower-to-loops", "convert-linalg-to-loops");
 // The GPU maps parallel loops onto threads, so elementwise code stays
-// parallel.
+// parallel and tok.select is spread over tokens.
 constexpr const char *kCudaLoops =
-    WINNOW_LOOPS_PIPELINE("convert-linalg-to-parallel-loops")
+    WINNOW_LOOPS_PIPELINE("tok-lower-to-loops{parallel-select=true}",
+                          "convert-linalg-to-parallel-loops")
     ",func.func(scf-parallel-loop-fusion),canonicalize,cse";
 
 // One stream per call: gpu-async-region chains every allocation, copy and

@@ -1,4 +1,26 @@
 // RUN: winnow-opt %s --split-input-file --tok-lower-to-loops --cse | FileCheck %s
+// RUN: winnow-opt %s --split-input-file --pass-pipeline="builtin.module(tok-lower-to-loops{parallel-select=true},cse)" | FileCheck %s --check-prefix=PSEL
+
+// parallel-select (the cuda target): a kept flag per token from its rank
+// among the candidates (keys compared unsigned, ties by lower index), then
+// each kept index placed by counting the kept flags before it; padding and
+// counts in their own parallel loops; no radix histogram.
+// PSEL-LABEL: func.func @select_top_k
+// PSEL-NOT: memref<256xi32>
+// PSEL: %[[FLAGS:.*]] = memref.alloc() : memref<2x8xi8>
+// PSEL: scf.parallel (%{{.*}}, %[[I:[a-z0-9]+]]) =
+// PSEL: scf.for %[[J:[a-z0-9]+]] =
+// PSEL: arith.cmpi ugt
+// PSEL: arith.cmpi slt, %[[J]], %[[I]]
+// PSEL: memref.store %{{.*}}, %[[FLAGS]]
+// PSEL: scf.parallel
+// PSEL: memref.load %[[FLAGS]]
+// PSEL: scf.parallel
+// PSEL: arith.constant -1 : i32
+// PSEL: scf.parallel
+// PSEL-LABEL: func.func @select_threshold
+// PSEL-NOT: scf.for
+// PSEL: arith.cmpi uge
 
 // The select becomes: one pass counting candidates, four radix passes over a
 // 256-bin histogram on the stack, one ascending emission pass, a padding loop.
@@ -51,16 +73,26 @@ func.func @select_keep_ratio(%s: tensor<1x8xf32>) -> (tensor<1x4xi32>, tensor<1x
 
 // -----
 
-// attn_score: a stack row of logits, fp32 dot products that may be
-// reassociated, exp, and an accumulation into the score row.
+// attn_score in two parallel phases: softmax statistics (max, sum of
+// exponentials) per query row into a [B, H, Q, 2] buffer, then one iteration
+// per key summing its probabilities; fp32 dot products that may be
+// reassociated; no probability row is stored.
 // CHECK-LABEL: func.func @attn_score
 // CHECK-DAG: %[[OUT:.*]] = memref.alloc() {alignment = 64 : i64} : memref<2x16xf32>
-// CHECK-DAG: %[[ROW:.*]] = memref.alloca() : memref<16xf32>
+// CHECK-DAG: %[[STATS:.*]] = memref.alloc() : memref<2x4x1x2xf32>
+// CHECK: scf.parallel (%{{.*}}, %{{.*}}, %{{.*}}) =
 // CHECK: arith.extf %{{.*}} : bf16 to f32
 // CHECK: arith.mulf %{{.*}}, %{{.*}} fastmath<reassoc,contract> : f32
-// CHECK: memref.store %{{.*}}, %[[ROW]]
+// CHECK: arith.maximumf
 // CHECK: math.exp
+// CHECK: memref.store %{{.*}}, %[[STATS]]
+// CHECK: scf.parallel (%{{.*}}, %{{.*}}) =
+// CHECK: scf.if %{{.*}} -> (f32)
+// CHECK: memref.load %[[STATS]]
+// CHECK: math.exp
+// CHECK: arith.divf
 // CHECK: memref.store %{{.*}}, %[[OUT]]
+// CHECK-NOT: memref.alloca
 // CHECK: bufferization.to_tensor %[[OUT]] restrict writable
 func.func @attn_score(%q: tensor<2x4x1x8xbf16>, %k: tensor<2x2x16x8xbf16>, %len: tensor<2xi32>) -> tensor<2x16xf32> {
   %s = tok.attn_score %q, %k lengths %len : (tensor<2x4x1x8xbf16>, tensor<2x2x16x8xbf16>, tensor<2xi32>) -> tensor<2x16xf32>

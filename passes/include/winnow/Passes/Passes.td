@@ -15,13 +15,18 @@ def TokLowerToLoops : Pass<"tok-lower-to-loops", "::mlir::ModuleOp"> {
     row whose memory traffic is one read of its inputs and one write of its
     outputs:
 
-    * `tok.attn_score`: per (b, h, q) one dot product per valid key
-      (fp32, reassociable so LLVM vectorises it), a max and a sum pass over a
-      row buffer on the stack, then an accumulation into the score row;
+    * `tok.attn_score`: two parallel phases: per (b, h, q) the softmax
+      statistics (max logit, sum of exponentials; fp32 dot products,
+      reassociable so LLVM vectorises them), then per (b, key) the sum of its
+      probabilities over the query rows; no probability row is stored;
     * `tok.select`: a count of the candidates, an exact radix select of the
       K-th largest order-preserving key (4 passes of 8 bits with a 256-bin
       histogram on the stack), then one ascending pass that emits the kept
-      indices, taking ties at the K-th key by ascending index;
+      indices, taking ties at the K-th key by ascending index; with
+      `parallel-select` (the cuda target) instead one parallel loop over
+      tokens computes each candidate's rank (keys greater, or equal at a
+      lower index) and a second places each kept index by counting the kept
+      tokens before it — the same result, spread over B x N threads;
     * `tok.compact`: one row copy per kept token and source, padding rows
       past the count, and the old-to-new map.
 
@@ -35,10 +40,18 @@ def TokLowerToLoops : Pass<"tok-lower-to-loops", "::mlir::ModuleOp"> {
     %sm = bufferization.to_buffer %s read_only : tensor<1x4xf32> to memref<1x4xf32>
     %im = memref.alloc() : memref<1x2xi32>
     %nm = memref.alloc() : memref<1xi32>
-    scf.for %b = %c0 to %c1 step %c1 { ... }
+    scf.parallel (%b) = (%c0) to (%c1) step (%c1) { ... }
     %idx = bufferization.to_tensor %im restrict writable : memref<1x2xi32> to tensor<1x2xi32>
     ```
+
+    Batch rows (and element copies) are `scf.parallel` loops whose
+    iterations are independent; allocas created before such a loop are
+    per-iteration scratch (see `tok-offload-to-gpu`).
   }];
+  let options = [
+    Option<"parallelSelect", "parallel-select", "bool", /*default=*/"false",
+           "Lower tok.select to token-parallel rank loops (for GPUs)">,
+  ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect", "::mlir::bufferization::BufferizationDialect",
     "::mlir::math::MathDialect", "::mlir::memref::MemRefDialect",
