@@ -17,7 +17,8 @@ def median_or_none(values):
 def summarize(records, eager_keys):
     """Medians of the speedups over the cases whose outputs agreed and were timed."""
     timed = [r for r in records if r.get("winnow_us") is not None]
-    summary = dict(cases=len(records), agreed=sum(1 for r in records if r.get("outputs_agree")),
+    summary = dict(cases=len(records), skipped=sum(1 for r in records if r.get("skipped")),
+                   agreed=sum(1 for r in records if r.get("outputs_agree")),
                    timed=len(timed),
                    within_roofline_target=sum(1 for r in timed if r["within_roofline_target"]))
     for key in eager_keys:
@@ -34,6 +35,12 @@ def fmt(value, spec="%.1f", none="–"):
 
 def shape_text(params):
     return ", ".join("%s=%s" % (k, ("%.3g" % v) if isinstance(v, float) else v) for k, v in params.items())
+
+
+def agreement_text(record):
+    if record.get("skipped"):
+        return "skipped: " + record["skipped"]
+    return "yes" if record.get("outputs_agree") else "**NO: %s**" % record.get("check_message", "")
 
 
 def markdown(report):
@@ -63,7 +70,7 @@ def markdown(report):
         row += [fmt(r.get("speedup_vs_" + key), "%.2fx") for key, _ in eager_cols]
         row += [fmt(r.get("speedup_vs_torch_compile"), "%.2fx"),
                 {True: "yes", False: "no", None: "–"}[r.get("within_roofline_target")],
-                "yes" if r.get("outputs_agree") else "**NO: %s**" % r.get("check_message", "")]
+                agreement_text(r)]
         lines.append("| " + " | ".join(row) + " |")
     lines.append("")
     lines.append("Summary over the %d cases whose outputs agreed and were timed (of %d):" % (summary["timed"], summary["cases"]))

@@ -18,6 +18,8 @@ packages=(
   libcli11-dev
   # Oracles for the execution tests (Debian's /usr/bin/python3 sees these).
   python3-numpy python3-torch
+  # Roofline plots of the benchmark harness (bench/bench.py; optional there).
+  python3-matplotlib
 )
 
 missing=()
