@@ -323,6 +323,9 @@ def run_case(ctx, case):
         if not ok:
             print("%-34s OUTPUTS DIFFER: %s (not timed)" % (case["name"], message), flush=True)
             return record
+        if ctx["check_only"]:
+            print("%-34s agree (%.1f s)" % (case["name"], time.perf_counter() - start), flush=True)
+            return record
         # 3. Timing, only after the check passed.
         calls = winnow_iterations(estimate_us, ctx["iters"], ctx["winnow_budget_s"])
         bench = ctx["parse_bench"](run_winnow(ctx, case, ctx["device"], paths, ["--bench=%d" % calls],
@@ -393,7 +396,7 @@ def build_context(args, bundle_manifest):
                workdir=args.workdir or tempfile.gettempdir(), case_timeout_s=args.case_timeout_s,
                winnow_budget_s=args.winnow_budget_s, parse_bench=measure.parse_winnow_bench,
                winnow_threads=args.winnow_threads, compile_budget_s=args.compile_budget_s,
-               compile_skip=args.compile_skip, compile_spent_s=0.0)
+               compile_skip=args.compile_skip, compile_spent_s=0.0, check_only=args.check_only)
     ctx["eager_settings"] = eager_settings(device, args.winnow_threads)
     has_compile = hasattr(torch, "compile")
     ctx["torch_compile"] = args.torch_compile == "on" or (args.torch_compile == "auto" and has_compile and device == "cuda")
@@ -539,6 +542,8 @@ def parse_args(argv):
     r.add_argument("--case-timeout-s", type=float, default=180.0, help="timeout of one winnow-run process")
     r.add_argument("--time-budget-s", type=float, default=0,
                    help="skip the remaining cases once this many seconds have passed (0: no limit)")
+    r.add_argument("--check-only", action="store_true",
+                   help="generate, run and check every case, time nothing (a quick correctness pass)")
     r.add_argument("--note", action="append", default=[], help="a line to add to the report's notes (repeatable)")
     r.add_argument("--workdir", help="where generated inputs go (removed after each case)")
     return ap.parse_args(argv)

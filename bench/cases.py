@@ -258,11 +258,13 @@ class TomeMerge:
         values = bf16_bits_to_f32(x["x"]).astype(np.float64)
         if not np.all(w["count"] == out_rows):
             return result(False, "count differs")
+        tolerated = 0
         for b in range(B):
             want, near = TomeMerge.reference_plan(metric[b], r)
             differ = w["parent"][b] != want
             if np.any(differ & ~near):
                 return result(False, "plan differs at image %d (not a near tie)" % b)
+            tolerated += int(differ.sum())
             parent = w["parent"][b]
             sums = np.zeros((out_rows, values.shape[-1]))
             np.add.at(sums, parent, values[b])
@@ -273,7 +275,7 @@ class TomeMerge:
                 return result(False, "sizes differ at image %d" % b)
             if not np.allclose(got, mean, rtol=2 ** -8, atol=1e-6):
                 return result(False, "merged rows differ at image %d" % b)
-        return result(True)
+        return result(True, "ok" if not tolerated else "ok (%d tokens placed differently at near ties)" % tolerated)
 
     def roofline_bytes(p):
         B, N, D, C, r = p["B"], p["N"], p["D"], p["C"], p["r"]
