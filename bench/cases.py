@@ -429,7 +429,7 @@ class HNetDechunk:
         seg = np.cumsum(x["boundaries"], axis=1) - 1
         want = gather_rows(ema, np.maximum(seg, 0)) + bf16_bits_to_f32(x["residual"])
         got = bf16_bits_to_f32(w["out"])
-        return result(np.allclose(got, want, rtol=2 ** -8, atol=2 ** -7), "out differs")
+        return first_failure([(np.allclose(got, want, rtol=2 ** -8, atol=2 ** -7), "out")])
 
     def roofline_bytes(p):
         B, L, D = p["B"], p["L"], p["D"]
