@@ -222,7 +222,8 @@ void lowerSegmentReduce(tok::SegmentReduceOp op, ImplicitLocOpBuilder &b) {
 // tok.ema_scan
 //===----------------------------------------------------------------------===//
 
-void lowerEmaScan(tok::EmaScanOp op, ImplicitLocOpBuilder &b) {
+void lowerEmaScan(tok::EmaScanOp op, ImplicitLocOpBuilder &b,
+                  bool perFeature) {
   LoopEmitter e(b);
   auto type = op.getInput().getType();
   int64_t batch = type.getDimSize(0), chunks = type.getDimSize(1);
@@ -233,37 +234,61 @@ void lowerEmaScan(tok::EmaScanOp op, ImplicitLocOpBuilder &b) {
   Value counts = e.toBuffer(op.getCount());
   Value output = e.allocFor(op.getOutput().getType());
 
-  e.parallelFor(batch, [&](Value row) {
-    Value n = e.loadClampedCount(counts, row, e.index(chunks));
-    e.forLoop(e.index(0), e.index(chunks), [&](Value j) {
-      Value live = arith::CmpIOp::create(b, arith::CmpIPredicate::slt, j, n);
-      auto ifLive = scf::IfOp::create(b, live, true);
-      OpBuilder::InsertionGuard guard(b);
-      b.setInsertionPoint(ifLive.thenBlock()->getTerminator());
-      Value gate = memref::LoadOp::create(b, gates, ValueRange{row, j});
-      // clamp(g, eps, 1 - eps), NaN-propagating.
-      gate = arith::MinimumFOp::create(
-          b, arith::MaximumFOp::create(b, gate, e.f32(epsilon)),
-          e.f32(1.0 - epsilon));
-      Value keep = arith::SubFOp::create(b, e.f32(1.0), gate);
-      Value isFirst =
-          arith::CmpIOp::create(b, arith::CmpIPredicate::eq, j, e.index(0));
-      Value prevIndex = arith::SelectOp::create(
-          b, isFirst, e.index(0), arith::SubIOp::create(b, j, e.index(1)));
-      e.forLoop(e.index(0), e.index(features), [&](Value d) {
-        Value z = e.widenToF32(memref::LoadOp::create(b, input, ValueRange{row, j, d}));
-        Value prev = memref::LoadOp::create(b, output, ValueRange{row, prevIndex, d});
-        prev = arith::SelectOp::create(b, isFirst, e.f32(0.0), prev);
-        Value next = arith::AddFOp::create(b, arith::MulFOp::create(b, gate, z),
-                                           arith::MulFOp::create(b, keep, prev));
-        memref::StoreOp::create(b, next, output, ValueRange{row, j, d});
-      });
-      b.setInsertionPoint(ifLive.elseBlock()->getTerminator());
-      e.forLoop(e.index(0), e.index(features), [&](Value d) {
-        memref::StoreOp::create(b, e.f32(0.0), output, ValueRange{row, j, d});
+  // The gate of chunk j, clamp(g, eps, 1 - eps) (NaN-propagating).
+  auto clampedGate = [&](Value row, Value j) {
+    Value gate = memref::LoadOp::create(b, gates, ValueRange{row, j});
+    return arith::MinimumFOp::create(
+               b, arith::MaximumFOp::create(b, gate, e.f32(epsilon)),
+               e.f32(1.0 - epsilon))
+        .getResult();
+  };
+  // out[j] = g_j z_j + (1 - g_j) out[j-1], out[-1] = 0; zero past the count.
+  auto step = [&](Value row, Value j, Value d, Value gate, Value n) {
+    Value live = arith::CmpIOp::create(b, arith::CmpIPredicate::slt, j, n);
+    auto ifLive = scf::IfOp::create(b, TypeRange{b.getF32Type()}, live, true);
+    {
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(ifLive.thenBlock());
+    Value keep = arith::SubFOp::create(b, e.f32(1.0), gate);
+    Value isFirst =
+        arith::CmpIOp::create(b, arith::CmpIPredicate::eq, j, e.index(0));
+    Value prevIndex = arith::SelectOp::create(
+        b, isFirst, e.index(0), arith::SubIOp::create(b, j, e.index(1)));
+    Value z = e.widenToF32(
+        memref::LoadOp::create(b, input, ValueRange{row, j, d}));
+    Value prev =
+        memref::LoadOp::create(b, output, ValueRange{row, prevIndex, d});
+    prev = arith::SelectOp::create(b, isFirst, e.f32(0.0), prev);
+    Value next = arith::AddFOp::create(b, arith::MulFOp::create(b, gate, z),
+                                       arith::MulFOp::create(b, keep, prev));
+    scf::YieldOp::create(b, ValueRange{next});
+    b.setInsertionPointToStart(ifLive.elseBlock());
+    scf::YieldOp::create(b, ValueRange{e.f32(0.0)});
+    }
+    memref::StoreOp::create(b, ifLive.getResult(0), output,
+                            ValueRange{row, j, d});
+  };
+
+  if (perFeature) {
+    // One sequential scan per (row, feature): consecutive threads take
+    // consecutive features, so every step's loads and stores coalesce.
+    e.parallelFor({batch, features}, [&](ValueRange iv) {
+      Value row = iv[0], d = iv[1];
+      Value n = e.loadClampedCount(counts, row, e.index(chunks));
+      e.forLoop(e.index(0), e.index(chunks), [&](Value j) {
+        step(row, j, d, clampedGate(row, j), n);
       });
     });
-  });
+  } else {
+    e.parallelFor(batch, [&](Value row) {
+      Value n = e.loadClampedCount(counts, row, e.index(chunks));
+      e.forLoop(e.index(0), e.index(chunks), [&](Value j) {
+        Value gate = clampedGate(row, j);
+        e.forLoop(e.index(0), e.index(features),
+                  [&](Value d) { step(row, j, d, gate, n); });
+      });
+    });
+  }
   op.getOutput().replaceAllUsesWith(
       e.toTensor(output, op.getOutput().getType()));
 }
@@ -272,7 +297,7 @@ void lowerEmaScan(tok::EmaScanOp op, ImplicitLocOpBuilder &b) {
 // tok.expand
 //===----------------------------------------------------------------------===//
 
-void lowerExpand(tok::ExpandOp op, ImplicitLocOpBuilder &b) {
+void lowerExpand(tok::ExpandOp op, ImplicitLocOpBuilder &b, bool perElement) {
   LoopEmitter e(b);
   auto inType = op.getInput().getType();
   auto outType = op.getOutput().getType();
@@ -286,61 +311,108 @@ void lowerExpand(tok::ExpandOp op, ImplicitLocOpBuilder &b) {
   Value output = e.allocFor(outType);
   Value zero = arith::ConstantOp::create(b, b.getZeroAttr(outElement));
 
-  e.parallelFor(batch, [&](Value row) {
-    Value len = e.rowLength(lengths, row, tokens);
-    // State: the segment index of the previous token, as c(t-1) + 1.
-    e.forLoop(e.index(0), e.index(tokens), ValueRange{e.index(0)},
-              [&](Value t, ValueRange s) -> SmallVector<Value> {
-                Value valid =
-                    arith::CmpIOp::create(b, arith::CmpIPredicate::slt, t, len);
-                Value starts = arith::AndIOp::create(
-                    b, valid, startsSegment(b, e, boundaries, row, t));
-                Value opened = arith::AddIOp::create(
-                    b, s[0],
-                    arith::IndexCastOp::create(
-                        b, b.getIndexType(),
-                        arith::ExtUIOp::create(b, b.getI64Type(), starts)));
-                Value segment = arith::SubIOp::create(b, opened, e.index(1));
-                Value inRange = arith::AndIOp::create(
-                    b, valid,
-                    arith::CmpIOp::create(b, arith::CmpIPredicate::slt, segment,
-                                          e.index(chunks)));
-                auto ifIn = scf::IfOp::create(b, inRange, true);
-                OpBuilder::InsertionGuard guard(b);
-                b.setInsertionPoint(ifIn.thenBlock()->getTerminator());
-                e.forLoop(e.index(0), e.index(features), [&](Value d) {
-                  Value v = memref::LoadOp::create(b, input,
-                                                   ValueRange{row, segment, d});
-                  if (residual) {
-                    Value r = memref::LoadOp::create(b, residual,
-                                                     ValueRange{row, t, d});
-                    v = e.narrowFromF32(arith::AddFOp::create(b, e.widenToF32(v), e.widenToF32(r)),
-                                outElement);
-                  }
-                  memref::StoreOp::create(b, v, output, ValueRange{row, t, d});
-                });
-                b.setInsertionPoint(ifIn.elseBlock()->getTerminator());
-                e.forLoop(e.index(0), e.index(features), [&](Value d) {
-                  memref::StoreOp::create(b, zero, output, ValueRange{row, t, d});
-                });
-                return {opened};
-              });
-  });
+  // Writes output row t from segment `segment` (zero when `inRange` fails).
+  auto writeRow = [&](Value row, Value t, Value segment, Value inRange,
+                      llvm::function_ref<void(llvm::function_ref<void(Value)>)>
+                          overFeatures) {
+    auto ifIn = scf::IfOp::create(b, inRange, true);
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPoint(ifIn.thenBlock()->getTerminator());
+    overFeatures([&](Value d) {
+      Value v = memref::LoadOp::create(b, input, ValueRange{row, segment, d});
+      if (residual) {
+        Value r = memref::LoadOp::create(b, residual, ValueRange{row, t, d});
+        v = e.narrowFromF32(
+            arith::AddFOp::create(b, e.widenToF32(v), e.widenToF32(r)),
+            outElement);
+      }
+      memref::StoreOp::create(b, v, output, ValueRange{row, t, d});
+    });
+    b.setInsertionPoint(ifIn.elseBlock()->getTerminator());
+    overFeatures([&](Value d) {
+      memref::StoreOp::create(b, zero, output, ValueRange{row, t, d});
+    });
+  };
+  auto isValid = [&](Value t, Value len) {
+    return arith::CmpIOp::create(b, arith::CmpIPredicate::slt, t, len);
+  };
+  auto segmentInRange = [&](Value valid, Value segment) {
+    return arith::AndIOp::create(
+        b, valid,
+        arith::CmpIOp::create(b, arith::CmpIPredicate::slt, segment,
+                              e.index(chunks)));
+  };
+
+  if (perElement) {
+    // Each token's segment is the number of segment starts up to it (one
+    // O(t) count per token into a [B, L] buffer), then one iteration per
+    // output element, features innermost (coalesced).
+    Value segments = memref::AllocOp::create(
+        b, MemRefType::get({batch, tokens}, b.getIndexType()));
+    e.parallelFor({batch, tokens}, [&](ValueRange iv) {
+      Value row = iv[0], t = iv[1];
+      Value len = e.rowLength(lengths, row, tokens);
+      Value opened = e.forLoop(
+          e.index(0), arith::AddIOp::create(b, t, e.index(1)),
+          ValueRange{e.index(0)},
+          [&](Value u, ValueRange s) -> SmallVector<Value> {
+            Value starts = arith::AndIOp::create(
+                b, isValid(u, len), startsSegment(b, e, boundaries, row, u));
+            return {arith::AddIOp::create(
+                b, s[0],
+                arith::IndexCastOp::create(
+                    b, b.getIndexType(),
+                    arith::ExtUIOp::create(b, b.getI64Type(), starts)))};
+          })[0];
+      memref::StoreOp::create(b, arith::SubIOp::create(b, opened, e.index(1)),
+                              segments, ValueRange{row, t});
+    });
+    e.parallelFor({batch, tokens, features}, [&](ValueRange iv) {
+      Value row = iv[0], t = iv[1], d = iv[2];
+      Value len = e.rowLength(lengths, row, tokens);
+      Value segment = memref::LoadOp::create(b, segments, ValueRange{row, t});
+      writeRow(row, t, segment, segmentInRange(isValid(t, len), segment),
+               [&](llvm::function_ref<void(Value)> body) { body(d); });
+    });
+  } else {
+    e.parallelFor(batch, [&](Value row) {
+      Value len = e.rowLength(lengths, row, tokens);
+      // State: the segment index of the previous token, as c(t-1) + 1.
+      e.forLoop(
+          e.index(0), e.index(tokens), ValueRange{e.index(0)},
+          [&](Value t, ValueRange s) -> SmallVector<Value> {
+            Value valid = isValid(t, len);
+            Value starts = arith::AndIOp::create(
+                b, valid, startsSegment(b, e, boundaries, row, t));
+            Value opened = arith::AddIOp::create(
+                b, s[0],
+                arith::IndexCastOp::create(
+                    b, b.getIndexType(),
+                    arith::ExtUIOp::create(b, b.getI64Type(), starts)));
+            Value segment = arith::SubIOp::create(b, opened, e.index(1));
+            writeRow(row, t, segment, segmentInRange(valid, segment),
+                     [&](llvm::function_ref<void(Value)> body) {
+                       e.forLoop(e.index(0), e.index(features), body);
+                     });
+            return {opened};
+          });
+    });
+  }
   op.getOutput().replaceAllUsesWith(e.toTensor(output, outType));
 }
 
 } // namespace
 
-bool lowerChunkOp(Operation *op) {
+bool lowerChunkOp(Operation *op, const LoweringOptions &options) {
   ImplicitLocOpBuilder b(op->getLoc(), op);
   if (auto boundary = dyn_cast<tok::BoundaryOp>(op))
     lowerBoundary(boundary, b);
   else if (auto reduce = dyn_cast<tok::SegmentReduceOp>(op))
     lowerSegmentReduce(reduce, b);
   else if (auto scan = dyn_cast<tok::EmaScanOp>(op))
-    lowerEmaScan(scan, b);
+    lowerEmaScan(scan, b, options.intraRowParallel);
   else if (auto expand = dyn_cast<tok::ExpandOp>(op))
-    lowerExpand(expand, b);
+    lowerExpand(expand, b, options.intraRowParallel);
   else
     return false;
   return true;

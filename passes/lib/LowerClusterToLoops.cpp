@@ -390,7 +390,7 @@ void lowerSimilarityComponents(tok::SimilarityComponentsOp op,
 
 } // namespace
 
-bool lowerClusterOp(Operation *op) {
+bool lowerClusterOp(Operation *op, const LoweringOptions &options) {
   ImplicitLocOpBuilder b(op->getLoc(), op);
   if (auto cosine = dyn_cast<tok::RowCosineOp>(op))
     lowerRowCosine(cosine, b);

@@ -145,7 +145,8 @@ void lowerKvSelect(tok::KvSelectOp op, ImplicitLocOpBuilder &b) {
 // tok.kv_gather
 //===----------------------------------------------------------------------===//
 
-void lowerKvGather(tok::KvGatherOp op, ImplicitLocOpBuilder &b) {
+void lowerKvGather(tok::KvGatherOp op, ImplicitLocOpBuilder &b,
+                   bool intraRowParallel) {
   LoopEmitter e(b);
   auto slotsType = op.getSlots().getType();
   int64_t batch = slotsType.getDimSize(0), heads = slotsType.getDimSize(1);
@@ -186,51 +187,94 @@ void lowerKvGather(tok::KvGatherOp op, ImplicitLocOpBuilder &b) {
                        type.getDimSize(2), inner, type.getElementType()});
   }
 
-  e.parallelFor(batch, [&](Value row) {
-    e.forLoop(e.index(0), e.index(heads), [&](Value h) {
-      Value raw = memref::LoadOp::create(b, counts, ValueRange{row, h});
-      Value n = e.clampIndex(arith::IndexCastOp::create(b, b.getIndexType(), raw),
-                             e.index(0), e.index(capacity));
-      e.forLoop(e.index(0), e.index(capacity), [&](Value j) {
+  // The live count of (row, head), clamped to [0, capacity].
+  auto liveCount = [&](Value row, Value h) {
+    Value raw = memref::LoadOp::create(b, counts, ValueRange{row, h});
+    return e.clampIndex(arith::IndexCastOp::create(b, b.getIndexType(), raw),
+                        e.index(0), e.index(capacity));
+  };
+  // Whether output slot j of (row, head) gathers cache row `slot` of a cache
+  // with `tokens` rows: live, and the slot inside the cache.
+  auto gathersRow = [&](Value j, Value n, Value slot, int64_t tokens) {
+    Value live = arith::CmpIOp::create(b, arith::CmpIPredicate::slt, j, n);
+    Value inRange =
+        arith::CmpIOp::create(b, arith::CmpIPredicate::sge, slot, e.i32(0));
+    return arith::AndIOp::create(
+        b, arith::AndIOp::create(b, live, inRange),
+        arith::CmpIOp::create(b, arith::CmpIPredicate::slt, slot,
+                              e.i32(tokens)));
+  };
+  // Positions are judged against the first cache's length (all caches of
+  // one call share T in practice; a slot past it is padding).
+  int64_t positionTokens = gathers.empty() ? INT32_MAX : gathers.front().tokens;
+  auto storePosition = [&](Value row, Value h, Value j, Value n, Value slot) {
+    Value ok = gathersRow(j, n, slot, positionTokens);
+    Value position =
+        reindexed ? Value(arith::IndexCastOp::create(b, b.getI32Type(), j))
+                  : slot;
+    memref::StoreOp::create(b, arith::SelectOp::create(b, ok, position,
+                                                       e.i32(-1)),
+                            positions, ValueRange{row, h, j});
+  };
+
+  if (intraRowParallel) {
+    // One iteration per output element, the element axis innermost, so
+    // consecutive threads copy consecutive elements of one cache row.
+    for (Gather &g : gathers) {
+      e.parallelFor({batch, heads, capacity, g.inner}, [&](ValueRange iv) {
+        Value row = iv[0], h = iv[1], j = iv[2], x = iv[3];
         Value slot = memref::LoadOp::create(b, slots, ValueRange{row, h, j});
-        Value live = arith::CmpIOp::create(b, arith::CmpIPredicate::slt, j, n);
-        Value inRange = arith::CmpIOp::create(b, arith::CmpIPredicate::sge, slot,
-                                              e.i32(0));
-        for (Gather &g : gathers) {
-          Value ok = arith::AndIOp::create(
-              b, arith::AndIOp::create(b, live, inRange),
-              arith::CmpIOp::create(b, arith::CmpIPredicate::slt, slot,
-                                    e.i32(g.tokens)));
-          Value zero = arith::ConstantOp::create(b, b.getZeroAttr(g.element));
-          auto ifOk = scf::IfOp::create(b, ok, /*withElseRegion=*/true);
+        Value ok = gathersRow(j, liveCount(row, h), slot, g.tokens);
+        auto ifOk = scf::IfOp::create(b, TypeRange{g.element}, ok, true);
+        {
           OpBuilder::InsertionGuard guard(b);
-          b.setInsertionPoint(ifOk.thenBlock()->getTerminator());
+          b.setInsertionPointToStart(ifOk.thenBlock());
           Value t = arith::IndexCastOp::create(b, b.getIndexType(), slot);
-          e.forLoop(e.index(0), e.index(g.inner), [&](Value x) {
-            Value v = memref::LoadOp::create(b, g.in, ValueRange{row, h, t, x});
-            memref::StoreOp::create(b, v, g.out, ValueRange{row, h, j, x});
-          });
-          b.setInsertionPoint(ifOk.elseBlock()->getTerminator());
-          e.forLoop(e.index(0), e.index(g.inner), [&](Value x) {
-            memref::StoreOp::create(b, zero, g.out, ValueRange{row, h, j, x});
-          });
+          scf::YieldOp::create(
+              b, ValueRange{memref::LoadOp::create(b, g.in,
+                                                   ValueRange{row, h, t, x})});
+          b.setInsertionPointToStart(ifOk.elseBlock());
+          scf::YieldOp::create(
+              b, ValueRange{arith::ConstantOp::create(
+                     b, b.getZeroAttr(g.element))});
         }
-        // Positions are judged against the first cache's length (all caches
-        // of one call share T in practice; a slot past it is padding).
-        int64_t tokens = gathers.empty() ? INT32_MAX : gathers.front().tokens;
-        Value ok = arith::AndIOp::create(
-            b, arith::AndIOp::create(b, live, inRange),
-            arith::CmpIOp::create(b, arith::CmpIPredicate::slt, slot,
-                                  e.i32(tokens)));
-        Value position =
-            reindexed ? Value(arith::IndexCastOp::create(b, b.getI32Type(), j))
-                      : slot;
-        memref::StoreOp::create(b, arith::SelectOp::create(b, ok, position,
-                                                           e.i32(-1)),
-                                positions, ValueRange{row, h, j});
+        memref::StoreOp::create(b, ifOk.getResult(0), g.out,
+                                ValueRange{row, h, j, x});
+      });
+    }
+    e.parallelFor({batch, heads, capacity}, [&](ValueRange iv) {
+      Value row = iv[0], h = iv[1], j = iv[2];
+      Value slot = memref::LoadOp::create(b, slots, ValueRange{row, h, j});
+      storePosition(row, h, j, liveCount(row, h), slot);
+    });
+  } else {
+    e.parallelFor(batch, [&](Value row) {
+      e.forLoop(e.index(0), e.index(heads), [&](Value h) {
+        Value n = liveCount(row, h);
+        e.forLoop(e.index(0), e.index(capacity), [&](Value j) {
+          Value slot = memref::LoadOp::create(b, slots, ValueRange{row, h, j});
+          for (Gather &g : gathers) {
+            Value ok = gathersRow(j, n, slot, g.tokens);
+            Value zero = arith::ConstantOp::create(b, b.getZeroAttr(g.element));
+            auto ifOk = scf::IfOp::create(b, ok, /*withElseRegion=*/true);
+            OpBuilder::InsertionGuard guard(b);
+            b.setInsertionPoint(ifOk.thenBlock()->getTerminator());
+            Value t = arith::IndexCastOp::create(b, b.getIndexType(), slot);
+            e.forLoop(e.index(0), e.index(g.inner), [&](Value x) {
+              Value v =
+                  memref::LoadOp::create(b, g.in, ValueRange{row, h, t, x});
+              memref::StoreOp::create(b, v, g.out, ValueRange{row, h, j, x});
+            });
+            b.setInsertionPoint(ifOk.elseBlock()->getTerminator());
+            e.forLoop(e.index(0), e.index(g.inner), [&](Value x) {
+              memref::StoreOp::create(b, zero, g.out, ValueRange{row, h, j, x});
+            });
+          }
+          storePosition(row, h, j, n, slot);
+        });
       });
     });
-  });
+  }
   for (auto [gathered, g] : llvm::zip(op.getGathered(), gathers))
     gathered.replaceAllUsesWith(e.toTensor(g.outBase, gathered.getType()));
   op.getPositions().replaceAllUsesWith(
@@ -536,12 +580,12 @@ void lowerDartSelect(tok::DartSelectOp op, ImplicitLocOpBuilder &b) {
 
 } // namespace
 
-bool lowerKvOp(Operation *op) {
+bool lowerKvOp(Operation *op, const LoweringOptions &options) {
   ImplicitLocOpBuilder b(op->getLoc(), op);
   if (auto select = dyn_cast<tok::KvSelectOp>(op))
     lowerKvSelect(select, b);
   else if (auto gather = dyn_cast<tok::KvGatherOp>(op))
-    lowerKvGather(gather, b);
+    lowerKvGather(gather, b, options.intraRowParallel);
   else if (auto kCenter = dyn_cast<tok::KCenterOp>(op))
     lowerKCenter(kCenter, b);
   else if (auto dart = dyn_cast<tok::DartSelectOp>(op))

@@ -360,7 +360,7 @@ void lowerScatterMerge(tok::ScatterMergeOp op, ImplicitLocOpBuilder &b) {
 
 } // namespace
 
-bool lowerMergeOp(Operation *op) {
+bool lowerMergeOp(Operation *op, const LoweringOptions &options) {
   ImplicitLocOpBuilder b(op->getLoc(), op);
   if (auto plan = dyn_cast<tok::BipartitePlanOp>(op))
     lowerBipartitePlan(plan, b);

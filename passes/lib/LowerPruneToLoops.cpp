@@ -482,7 +482,8 @@ Value flatten(ImplicitLocOpBuilder &b, Value buffer) {
   return memref::CollapseShapeOp::create(b, buffer, all);
 }
 
-void lowerCompact(tok::CompactOp op, ImplicitLocOpBuilder &b) {
+void lowerCompact(tok::CompactOp op, ImplicitLocOpBuilder &b,
+                  bool perElement) {
   LoopEmitter e(b);
   auto idxType = op.getIndices().getType();
   int64_t batch = idxType.getDimSize(0), capacity = idxType.getDimSize(1);
@@ -530,47 +531,88 @@ void lowerCompact(tok::CompactOp op, ImplicitLocOpBuilder &b) {
     Value pad = paddingValue(b, srcType.getElementType());
     Value innerSize = e.index(inner);
 
-    // One iteration per output element, the element axis innermost: on the
-    // GPU consecutive threads touch consecutive addresses of one row.
-    e.parallelFor({outer, batch, capacity, inner}, [&](ValueRange iv) {
-      Value o = iv[0], bi = iv[1], j = iv[2], x = iv[3];
-      Value n = e.loadClampedCount(counts, bi, e.index(capacity));
-      Value plane = arith::AddIOp::create(
-          b, arith::MulIOp::create(b, o, e.index(batch)), bi);
-      Value srcPlane = arith::MulIOp::create(b, plane, e.index(tokens));
-      Value outPlane = arith::MulIOp::create(b, plane, e.index(capacity));
-      Value idx = memref::LoadOp::create(b, indices, ValueRange{bi, j});
-      Value valid = arith::AndIOp::create(
-          b, arith::CmpIOp::create(b, arith::CmpIPredicate::slt, j, n),
-          arith::AndIOp::create(
+    if (perElement) {
+      // One iteration per output element, the element axis innermost: on the
+      // GPU consecutive threads touch consecutive addresses of one row.
+      e.parallelFor({outer, batch, capacity, inner}, [&](ValueRange iv) {
+        Value o = iv[0], bi = iv[1], j = iv[2], x = iv[3];
+        Value n = e.loadClampedCount(counts, bi, e.index(capacity));
+        Value plane = arith::AddIOp::create(
+            b, arith::MulIOp::create(b, o, e.index(batch)), bi);
+        Value srcPlane = arith::MulIOp::create(b, plane, e.index(tokens));
+        Value outPlane = arith::MulIOp::create(b, plane, e.index(capacity));
+        Value idx = memref::LoadOp::create(b, indices, ValueRange{bi, j});
+        Value valid = arith::AndIOp::create(
+            b, arith::CmpIOp::create(b, arith::CmpIPredicate::slt, j, n),
+            arith::AndIOp::create(
+                b,
+                arith::CmpIOp::create(b, arith::CmpIPredicate::sge, idx,
+                                      e.i32(0)),
+                arith::CmpIOp::create(b, arith::CmpIPredicate::slt, idx,
+                                      e.i32(tokens))));
+        auto ifOp = scf::IfOp::create(b, TypeRange{pad.getType()}, valid,
+                                      /*withElseRegion=*/true);
+        {
+          OpBuilder::InsertionGuard guard(b);
+          b.setInsertionPointToStart(ifOp.thenBlock());
+          Value i = arith::IndexCastOp::create(b, b.getIndexType(), idx);
+          Value srcAt = arith::AddIOp::create(
               b,
-              arith::CmpIOp::create(b, arith::CmpIPredicate::sge, idx,
-                                    e.i32(0)),
-              arith::CmpIOp::create(b, arith::CmpIPredicate::slt, idx,
-                                    e.i32(tokens))));
-      auto ifOp = scf::IfOp::create(b, TypeRange{pad.getType()}, valid,
-                                    /*withElseRegion=*/true);
-      {
-        OpBuilder::InsertionGuard guard(b);
-        b.setInsertionPointToStart(ifOp.thenBlock());
-        Value i = arith::IndexCastOp::create(b, b.getIndexType(), idx);
-        Value srcAt = arith::AddIOp::create(
+              arith::MulIOp::create(b, arith::AddIOp::create(b, srcPlane, i),
+                                    innerSize),
+              x);
+          scf::YieldOp::create(
+              b, ValueRange{memref::LoadOp::create(b, src, ValueRange{srcAt})});
+          b.setInsertionPointToStart(ifOp.elseBlock());
+          scf::YieldOp::create(b, ValueRange{pad});
+        }
+        Value outAt = arith::AddIOp::create(
             b,
-            arith::MulIOp::create(b, arith::AddIOp::create(b, srcPlane, i),
+            arith::MulIOp::create(b, arith::AddIOp::create(b, outPlane, j),
                                   innerSize),
             x);
-        scf::YieldOp::create(
-            b, ValueRange{memref::LoadOp::create(b, src, ValueRange{srcAt})});
-        b.setInsertionPointToStart(ifOp.elseBlock());
-        scf::YieldOp::create(b, ValueRange{pad});
-      }
-      Value outAt = arith::AddIOp::create(
-          b,
-          arith::MulIOp::create(b, arith::AddIOp::create(b, outPlane, j),
-                                innerSize),
-          x);
-      memref::StoreOp::create(b, ifOp.getResult(0), out, ValueRange{outAt});
-    });
+        memref::StoreOp::create(b, ifOp.getResult(0), out, ValueRange{outAt});
+      });
+    } else {
+      // One iteration per output row; its elements copied by an inner loop
+      // (the index and count are read once per row).
+      e.parallelFor({outer, batch, capacity}, [&](ValueRange iv) {
+        Value o = iv[0], bi = iv[1], j = iv[2];
+        Value n = e.loadClampedCount(counts, bi, e.index(capacity));
+        Value plane = arith::AddIOp::create(
+            b, arith::MulIOp::create(b, o, e.index(batch)), bi);
+        Value srcPlane = arith::MulIOp::create(b, plane, e.index(tokens));
+        Value outPlane = arith::MulIOp::create(b, plane, e.index(capacity));
+        Value idx = memref::LoadOp::create(b, indices, ValueRange{bi, j});
+        Value valid = arith::AndIOp::create(
+            b, arith::CmpIOp::create(b, arith::CmpIPredicate::slt, j, n),
+            arith::AndIOp::create(
+                b,
+                arith::CmpIOp::create(b, arith::CmpIPredicate::sge, idx,
+                                      e.i32(0)),
+                arith::CmpIOp::create(b, arith::CmpIPredicate::slt, idx,
+                                      e.i32(tokens))));
+        Value outBase = arith::MulIOp::create(
+            b, arith::AddIOp::create(b, outPlane, j), innerSize);
+        auto ifOp = scf::IfOp::create(b, valid, /*withElseRegion=*/true);
+        OpBuilder::InsertionGuard guard(b);
+        b.setInsertionPoint(ifOp.thenBlock()->getTerminator());
+        Value i = arith::IndexCastOp::create(b, b.getIndexType(), idx);
+        Value srcBase = arith::MulIOp::create(
+            b, arith::AddIOp::create(b, srcPlane, i), innerSize);
+        e.forLoop(e.index(0), innerSize, [&](Value x) {
+          Value v = memref::LoadOp::create(
+              b, src, ValueRange{arith::AddIOp::create(b, srcBase, x)});
+          memref::StoreOp::create(
+              b, v, out, ValueRange{arith::AddIOp::create(b, outBase, x)});
+        });
+        b.setInsertionPoint(ifOp.elseBlock()->getTerminator());
+        e.forLoop(e.index(0), innerSize, [&](Value x) {
+          memref::StoreOp::create(
+              b, pad, out, ValueRange{arith::AddIOp::create(b, outBase, x)});
+        });
+      });
+    }
     results.push_back(e.toTensor(outBuffer, resultType));
   }
   for (auto [gathered, replacement] : llvm::zip(op.getGathered(), results))
@@ -584,11 +626,11 @@ void lowerCompact(tok::CompactOp op, ImplicitLocOpBuilder &b) {
 bool lowerPruneOp(Operation *op, const LoweringOptions &options) {
   ImplicitLocOpBuilder b(op->getLoc(), op);
   if (auto select = dyn_cast<tok::SelectOp>(op))
-    SelectLowering(select, b, options.parallelSelect).lower();
+    SelectLowering(select, b, options.intraRowParallel).lower();
   else if (auto score = dyn_cast<tok::AttnScoreOp>(op))
     lowerAttnScore(score, b);
   else if (auto compact = dyn_cast<tok::CompactOp>(op))
-    lowerCompact(compact, b);
+    lowerCompact(compact, b, options.intraRowParallel);
   else
     return false;
   return true;

@@ -26,24 +26,25 @@ using namespace mlir;
 namespace winnow {
 namespace {
 /// One entry per op family; each returns false for ops it does not own.
-constexpr bool (*kFamilyLowerings[])(Operation *) = {
-    lowerChunkOp, lowerVerifyOp, lowerMergeOp, lowerKvOp, lowerClusterOp};
+constexpr bool (*kFamilyLowerings[])(Operation *, const LoweringOptions &) = {
+    lowerPruneOp, lowerChunkOp, lowerVerifyOp, lowerMergeOp, lowerKvOp,
+    lowerClusterOp};
 
 struct TokLowerToLoopsPass
     : impl::TokLowerToLoopsBase<TokLowerToLoopsPass> {
   using Base::Base;
   void runOnOperation() override {
     LoweringOptions options;
-    options.parallelSelect = parallelSelect;
+    options.intraRowParallel = intraRowParallel;
     SmallVector<Operation *> toLower;
     getOperation()->walk([&](Operation *op) {
       if (isa<tok::TokDialect>(op->getDialect()))
         toLower.push_back(op);
     });
     for (Operation *op : toLower) {
-      if (!lowerPruneOp(op, options) &&
-          llvm::none_of(kFamilyLowerings,
-                        [&](auto lowering) { return lowering(op); })) {
+      if (llvm::none_of(kFamilyLowerings, [&](auto lowering) {
+            return lowering(op, options);
+          })) {
         op->emitOpError() << "has no CPU lowering";
         return signalPassFailure();
       }

@@ -764,7 +764,7 @@ private:
 
 } // namespace
 
-bool lowerVerifyOp(Operation *op) {
+bool lowerVerifyOp(Operation *op, const LoweringOptions &options) {
   ImplicitLocOpBuilder b(op->getLoc(), op);
   if (auto verify = dyn_cast<tok::SpecVerifyOp>(op))
     SpecVerifyLowering(verify, b).lower();

@@ -19,10 +19,12 @@ namespace winnow {
 
 /// Choices tok-lower-to-loops makes per target.
 struct LoweringOptions {
-  /// tok.select as parallel loops over tokens (a rank per candidate, O(N)
-  /// per token) instead of one radix select per row: the form the GPU
-  /// mapping spreads over B x N threads. Same results.
-  bool parallelSelect = false;
+  /// Expose the parallelism inside a row for targets with many threads
+  /// (GPUs): loops over tokens or features instead of one sequential nest
+  /// per batch row (tok.select by rank, ema_scan per feature, expand and
+  /// kv_gather per element). Results are identical; on a CPU the per-row
+  /// forms are faster.
+  bool intraRowParallel = false;
 };
 
 /// Builds index/integer/float constants and loops with one builder.

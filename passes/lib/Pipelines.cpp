@@ -37,7 +37,7 @@ constexpr const char *kCpuLoops =
 // The GPU maps parallel loops onto threads, so elementwise code stays
 // parallel and tok.select is spread over tokens.
 constexpr const char *kCudaLoops =
-    WINNOW_LOOPS_PIPELINE("tok-lower-to-loops{parallel-select=true}",
+    WINNOW_LOOPS_PIPELINE("tok-lower-to-loops{intra-row-parallel=true}",
                           "convert-linalg-to-parallel-loops")
     ",func.func(scf-parallel-loop-fusion),canonicalize,cse";
 

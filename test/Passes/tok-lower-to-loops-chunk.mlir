@@ -1,4 +1,19 @@
 // RUN: winnow-opt %s --split-input-file --tok-lower-to-loops --cse | FileCheck %s
+// RUN: winnow-opt %s --split-input-file --pass-pipeline="builtin.module(tok-lower-to-loops{intra-row-parallel=true},cse)" | FileCheck %s --check-prefix=PAR
+
+// intra-row-parallel (the cuda target): ema_scan scans per (row, feature);
+// expand counts each token's segment into a [B, L] buffer, then copies one
+// element per iteration (features innermost).
+// PAR-LABEL: func.func @ema_scan
+// PAR: scf.parallel (%{{.*}}, %[[D:[a-z0-9]+]]) =
+// PAR: scf.for %[[J:[a-z0-9]+]] =
+// PAR: memref.store %{{.*}}, %{{.*}}[%{{.*}}, %[[J]], %[[D]]] : memref<2x8x4xf32>
+// PAR-LABEL: func.func @expand_residual
+// PAR: %[[SEG:.*]] = memref.alloc() : memref<{{[0-9]+}}x{{[0-9]+}}xindex>
+// PAR: scf.parallel (%{{.*}}, %{{.*}}) =
+// PAR: memref.store %{{.*}}, %[[SEG]]
+// PAR: scf.parallel (%{{.*}}, %{{.*}}, %{{.*}}) =
+// PAR: memref.load %[[SEG]]
 
 // tok.boundary: one pass per row over [0, L): p and the mask are both
 // written for every position; one fused fp32 loop accumulates <q[t-1], k[t]>,
@@ -138,24 +153,21 @@ func.func @segment_max_sum(%x: tensor<1x8x3xf32>, %b: tensor<1x8xi1>) -> (tensor
 // CHECK: memref.load %[[NB]][%[[B]]]
 // CHECK: arith.maxsi
 // CHECK: arith.minsi
-// CHECK: scf.for %[[J:.*]] =
-// CHECK: scf.if
+// CHECK: scf.for %[[J:[a-z0-9]+]] =
 // CHECK: memref.load %[[GB]][%[[B]], %[[J]]] : memref<2x8xf32>
-// CHECK: arith.constant 2.500000e-01 : f32
 // CHECK: arith.maximumf
-// CHECK: arith.constant 7.500000e-01 : f32
 // CHECK: arith.minimumf
+// CHECK: scf.for %[[D:[a-z0-9]+]] =
+// CHECK: %[[V:.*]] = scf.if %{{.*}} -> (f32) {
 // CHECK: arith.subf
-// CHECK: scf.for
-// CHECK: memref.load %[[ZB]][%[[B]], %[[J]], %{{.*}}] : memref<2x8x4xbf16>
+// CHECK: memref.load %[[ZB]][%[[B]], %[[J]], %[[D]]] : memref<2x8x4xbf16>
 // CHECK: arith.extf %{{.*}} : bf16 to f32
-// CHECK: memref.load %[[OUT]][%[[B]], %{{.*}}, %{{.*}}] : memref<2x8x4xf32>
+// CHECK: memref.load %[[OUT]][%[[B]], %{{.*}}, %[[D]]] : memref<2x8x4xf32>
 // CHECK: arith.mulf
 // CHECK: arith.mulf
 // CHECK: arith.addf
-// CHECK: memref.store %{{.*}}, %[[OUT]][%[[B]], %[[J]], %{{.*}}] : memref<2x8x4xf32>
 // CHECK: } else {
-// CHECK: memref.store %{{.*}}, %[[OUT]][%[[B]], %[[J]], %{{.*}}] : memref<2x8x4xf32>
+// CHECK: memref.store %[[V]], %[[OUT]][%[[B]], %[[J]], %[[D]]] : memref<2x8x4xf32>
 // CHECK: %[[T:.*]] = bufferization.to_tensor %[[OUT]] restrict writable : memref<2x8x4xf32> to tensor<2x8x4xf32>
 // CHECK: return %[[T]]
 // CHECK-NOT: tok.

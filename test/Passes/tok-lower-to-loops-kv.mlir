@@ -1,4 +1,14 @@
 // RUN: winnow-opt %s --split-input-file --tok-lower-to-loops --cse | FileCheck %s
+// RUN: winnow-opt %s --split-input-file --pass-pipeline="builtin.module(tok-lower-to-loops{intra-row-parallel=true},cse)" | FileCheck %s --check-prefix=PAR
+
+// intra-row-parallel (the cuda target): kv_gather copies one element per
+// iteration of a [B, H, C, inner] parallel loop per cache, then writes the
+// positions per (row, head, slot).
+// PAR-LABEL: func.func @gather
+// PAR: scf.parallel (%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}) =
+// PAR: scf.if %{{.*}} -> (
+// PAR: scf.parallel (%{{.*}}, %{{.*}}, %{{.*}}) =
+// PAR: arith.select
 
 // tok.kv_select with heavy hitters: per (batch row, head) the threshold of
 // the `heavy` best candidates is found by a radix select over the

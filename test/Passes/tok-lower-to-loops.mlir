@@ -1,7 +1,7 @@
 // RUN: winnow-opt %s --split-input-file --tok-lower-to-loops --cse | FileCheck %s
-// RUN: winnow-opt %s --split-input-file --pass-pipeline="builtin.module(tok-lower-to-loops{parallel-select=true},cse)" | FileCheck %s --check-prefix=PSEL
+// RUN: winnow-opt %s --split-input-file --pass-pipeline="builtin.module(tok-lower-to-loops{intra-row-parallel=true},cse)" | FileCheck %s --check-prefix=PSEL
 
-// parallel-select (the cuda target): a kept flag per token from its rank
+// intra-row-parallel (the cuda target): a kept flag per token from its rank
 // among the candidates (keys compared unsigned, ties by lower index), then
 // each kept index placed by counting the kept flags before it; padding and
 // counts in their own parallel loops; no radix histogram.
@@ -117,28 +117,33 @@ func.func @attn_score_lse(%q: tensor<1x2x1x4xf32>, %k: tensor<1x2x8x4xf32>, %lse
 // -----
 
 // compact: the map is filled with -1 then written for kept rows; each source
-// is gathered through a flat view by one parallel loop over every output
-// element (element axis innermost), padding with -1 (ids) or 0.
+// is gathered through a flat view by one parallel loop over output rows (an
+// inner loop copies the elements), padding with -1 (ids) or 0. With
+// intra-row-parallel (PSEL) the parallel loop covers every output element,
+// the element axis innermost.
+// PSEL-LABEL: func.func @compact
+// PSEL: scf.parallel (%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}) =
+// PSEL: scf.if %{{.*}} -> (f16) {
+// PSEL: scf.parallel (%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}) =
+// PSEL: scf.if %{{.*}} -> (i32) {
 // CHECK-LABEL: func.func @compact
 // CHECK: %[[MAP:.*]] = memref.alloc() {alignment = 64 : i64} : memref<2x8xi32>
 // CHECK: memref.store %{{.*}}, %[[MAP]]
 // CHECK: %[[H:.*]] = memref.alloc() {alignment = 64 : i64} : memref<2x3x4xf16>
 // CHECK: memref.collapse_shape %[[H]] {{\[\[}}0, 1, 2]] : memref<2x3x4xf16> into memref<24xf16>
 // CHECK: %[[ZERO:.*]] = arith.constant 0.000000e+00 : f16
-// CHECK: scf.parallel (%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}) =
-// CHECK: %[[H_ELT:.*]] = scf.if %{{.*}} -> (f16) {
+// CHECK: scf.parallel (%{{.*}}, %{{.*}}, %{{.*}}) =
+// CHECK: scf.if
 // CHECK: } else {
-// CHECK: scf.yield %[[ZERO]] : f16
-// CHECK: memref.store %[[H_ELT]]
+// CHECK: memref.store %[[ZERO]]
 // CHECK: bufferization.to_tensor %[[H]] restrict writable
 // CHECK: %[[P:.*]] = memref.alloc() {alignment = 64 : i64} : memref<3x2x3xi32>
 // CHECK: memref.collapse_shape %[[P]] {{\[\[}}0, 1, 2]] : memref<3x2x3xi32> into memref<18xi32>
 // CHECK: %[[NEG1:.*]] = arith.constant -1 : i32
-// CHECK: scf.parallel (%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}) =
-// CHECK: %[[P_ELT:.*]] = scf.if %{{.*}} -> (i32) {
+// CHECK: scf.parallel (%{{.*}}, %{{.*}}, %{{.*}}) =
+// CHECK: scf.if
 // CHECK: } else {
-// CHECK: scf.yield %[[NEG1]] : i32
-// CHECK: memref.store %[[P_ELT]]
+// CHECK: memref.store %[[NEG1]]
 // CHECK: bufferization.to_tensor %[[P]] restrict writable
 // CHECK: bufferization.to_tensor %[[MAP]] restrict writable
 func.func @compact(%i: tensor<2x3xi32>, %n: tensor<2xi32>, %h: tensor<2x8x4xf16>, %pos: tensor<3x2x8xi32>)

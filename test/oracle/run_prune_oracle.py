@@ -809,7 +809,7 @@ def run_programs(progs, a, generator):
             src_path = source
         if os.path.exists(art_path):
             os.remove(art_path)
-        cmd = [a.compile, src_path, "-o", art_path] + a.compile_flag
+        cmd = [a.compile, src_path, "-o", art_path] + getattr(a, "compile_flag", [])
         if a.verbose:
             print("+ " + " ".join(cmd))
         ts = time.time()

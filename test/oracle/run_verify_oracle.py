@@ -648,7 +648,7 @@ class Runner:
         if os.path.exists(art_path):
             os.remove(art_path)
         ts = time.time()
-        rc, _, err = rpo.run_cmd([self.a.compile, src_path, "-o", art_path] + self.a.compile_flag, timeout=300)
+        rc, _, err = rpo.run_cmd([self.a.compile, src_path, "-o", art_path] + getattr(self.a, "compile_flag", []), timeout=300)
         dt = time.time() - ts
         self.compile_time += dt
         self.n_compiles += 1

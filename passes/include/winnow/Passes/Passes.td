@@ -23,7 +23,8 @@ def TokLowerToLoops : Pass<"tok-lower-to-loops", "::mlir::ModuleOp"> {
       K-th largest order-preserving key (4 passes of 8 bits with a 256-bin
       histogram on the stack), then one ascending pass that emits the kept
       indices, taking ties at the K-th key by ascending index; with
-      `parallel-select` (the cuda target) instead one parallel loop over
+      `intra-row-parallel` (the cuda target: also `ema_scan` per (row,
+      feature), `expand` and `kv_gather` per output element) instead one parallel loop over
       tokens computes each candidate's rank (keys greater, or equal at a
       lower index) and a second places each kept index by counting the kept
       tokens before it — the same result, spread over B x N threads;
@@ -49,8 +50,9 @@ def TokLowerToLoops : Pass<"tok-lower-to-loops", "::mlir::ModuleOp"> {
     per-iteration scratch (see `tok-offload-to-gpu`).
   }];
   let options = [
-    Option<"parallelSelect", "parallel-select", "bool", /*default=*/"false",
-           "Lower tok.select to token-parallel rank loops (for GPUs)">,
+    Option<"intraRowParallel", "intra-row-parallel", "bool", /*default=*/"false",
+           "Loops over tokens/features inside rows (for GPUs): tok.select "
+           "by rank, ema_scan per feature, expand and kv_gather per element">,
   ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect", "::mlir::bufferization::BufferizationDialect",
