@@ -12,11 +12,19 @@
 // RUN: ls %t.dump | FileCheck %s --check-prefix=DUMP
 // RUN: winnow-run %t.wnn --list | FileCheck %s --check-prefix=LIST
 
+// The select runs token-parallel (a kept-flag buffer allocated on the
+// stream, rank, placement, padding, counts), then the element-parallel
+// gather; every launch waits on the previous one's token, nothing on the host.
 // GPU-LABEL: func.func @prune
 // GPU: %[[T0:.*]] = gpu.wait async
-// GPU: %[[T1:.*]] = gpu.launch_func async [%[[T0]]] @prune_kernel::@prune_kernel blocks in (%{{.*}}, %{{.*}}, %{{.*}}) threads in (%c32,
-// GPU: %[[T2:.*]] = gpu.launch_func async [%[[T1]]] @prune_kernel_0::@prune_kernel blocks in (%c4,
-// GPU: gpu.wait [%[[T2]]]
+// GPU: %[[FLAGS:.*]], %[[TA:.*]] = gpu.alloc async [%[[T0]]] () : memref<2x64xi8>
+// GPU: %[[T1:.*]] = gpu.launch_func async [%[[TA]]] @prune_kernel::@prune_kernel blocks in (%c1, %c1, %c1) threads in (%c128,
+// GPU: %[[T2:.*]] = gpu.launch_func async [%[[T1]]] @prune_kernel_0::@prune_kernel
+// GPU: %[[T3:.*]] = gpu.launch_func async [%[[T2]]] @prune_kernel_1::@prune_kernel
+// GPU: %[[T4:.*]] = gpu.launch_func async [%[[T3]]] @prune_kernel_2::@prune_kernel
+// GPU: %[[T5:.*]] = gpu.launch_func async [%[[T4]]] @prune_kernel_3::@prune_kernel blocks in (%c4, %c1, %c1) threads in (%c256,
+// GPU: %[[T6:.*]] = gpu.dealloc async [%[[T5]]] %[[FLAGS]]
+// GPU: gpu.wait [%[[T6]]]
 // GPU: gpu.module @prune_kernel
 // GPU: gpu.func @prune_kernel({{.*}}) kernel
 // GPU: gpu.module @prune_kernel_0
@@ -62,7 +70,7 @@
 // DUMP: prune_kernel_0.sm_90.ptx
 
 // LIST: [0] cuda ptx sm_90, host {{.*}} host ABI 1
-// LIST: kernels: prune_kernel::prune_kernel, prune_kernel_0::prune_kernel
+// LIST: kernels: prune_kernel::prune_kernel, prune_kernel_0::prune_kernel, prune_kernel_1::prune_kernel, prune_kernel_2::prune_kernel, prune_kernel_3::prune_kernel
 
 func.func @prune(%s: tensor<2x64xf32>, %h: tensor<2x64x32xbf16>) -> (tensor<2x16xi32>, tensor<2xi32>, tensor<2x16x32xbf16>) {
   %i, %n = tok.select #tok.top_k<16> of %s : (tensor<2x64xf32>) -> (tensor<2x16xi32>, tensor<2xi32>)
