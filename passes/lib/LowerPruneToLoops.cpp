@@ -473,6 +473,12 @@ Value paddingValue(ImplicitLocOpBuilder &b, Type elementType) {
   return arith::ConstantOp::create(b, b.getZeroAttr(elementType));
 }
 
+/// One output row of tok.compact: whether it gathers (live and in range),
+/// the source index, and the flat row offsets of its source and output planes.
+struct OutputRow {
+  Value valid, index, srcPlane, outPlane;
+};
+
 /// A 1-D view of a contiguous buffer, so gathers can address rows linearly.
 Value flatten(ImplicitLocOpBuilder &b, Value buffer) {
   auto type = cast<MemRefType>(buffer.getType());
@@ -530,26 +536,34 @@ void lowerCompact(tok::CompactOp op, ImplicitLocOpBuilder &b,
     Value out = flatten(b, outBuffer);
     Value pad = paddingValue(b, srcType.getElementType());
     Value innerSize = e.index(inner);
+    // Output row j of (outer o, batch row bi): whether it gathers source row
+    // `idx` (live and in range), and the flat row offsets of both planes.
+    auto outputRow = [&](Value o, Value bi, Value j) {
+      Value n = e.loadClampedCount(counts, bi, e.index(capacity));
+      Value plane = arith::AddIOp::create(
+          b, arith::MulIOp::create(b, o, e.index(batch)), bi);
+      Value srcPlane = arith::MulIOp::create(b, plane, e.index(tokens));
+      Value outPlane = arith::MulIOp::create(b, plane, e.index(capacity));
+      Value idx = memref::LoadOp::create(b, indices, ValueRange{bi, j});
+      Value valid = arith::AndIOp::create(
+          b, arith::CmpIOp::create(b, arith::CmpIPredicate::slt, j, n),
+          arith::AndIOp::create(
+              b,
+              arith::CmpIOp::create(b, arith::CmpIPredicate::sge, idx,
+                                    e.i32(0)),
+              arith::CmpIOp::create(b, arith::CmpIPredicate::slt, idx,
+                                    e.i32(tokens))));
+      return OutputRow{valid, idx, srcPlane, outPlane};
+    };
 
     if (perElement) {
       // One iteration per output element, the element axis innermost: on the
       // GPU consecutive threads touch consecutive addresses of one row.
       e.parallelFor({outer, batch, capacity, inner}, [&](ValueRange iv) {
-        Value o = iv[0], bi = iv[1], j = iv[2], x = iv[3];
-        Value n = e.loadClampedCount(counts, bi, e.index(capacity));
-        Value plane = arith::AddIOp::create(
-            b, arith::MulIOp::create(b, o, e.index(batch)), bi);
-        Value srcPlane = arith::MulIOp::create(b, plane, e.index(tokens));
-        Value outPlane = arith::MulIOp::create(b, plane, e.index(capacity));
-        Value idx = memref::LoadOp::create(b, indices, ValueRange{bi, j});
-        Value valid = arith::AndIOp::create(
-            b, arith::CmpIOp::create(b, arith::CmpIPredicate::slt, j, n),
-            arith::AndIOp::create(
-                b,
-                arith::CmpIOp::create(b, arith::CmpIPredicate::sge, idx,
-                                      e.i32(0)),
-                arith::CmpIOp::create(b, arith::CmpIPredicate::slt, idx,
-                                      e.i32(tokens))));
+        Value j = iv[2], x = iv[3];
+        OutputRow row = outputRow(iv[0], iv[1], j);
+        Value valid = row.valid, idx = row.index, srcPlane = row.srcPlane,
+              outPlane = row.outPlane;
         auto ifOp = scf::IfOp::create(b, TypeRange{pad.getType()}, valid,
                                       /*withElseRegion=*/true);
         {
@@ -577,21 +591,10 @@ void lowerCompact(tok::CompactOp op, ImplicitLocOpBuilder &b,
       // One iteration per output row; its elements copied by an inner loop
       // (the index and count are read once per row).
       e.parallelFor({outer, batch, capacity}, [&](ValueRange iv) {
-        Value o = iv[0], bi = iv[1], j = iv[2];
-        Value n = e.loadClampedCount(counts, bi, e.index(capacity));
-        Value plane = arith::AddIOp::create(
-            b, arith::MulIOp::create(b, o, e.index(batch)), bi);
-        Value srcPlane = arith::MulIOp::create(b, plane, e.index(tokens));
-        Value outPlane = arith::MulIOp::create(b, plane, e.index(capacity));
-        Value idx = memref::LoadOp::create(b, indices, ValueRange{bi, j});
-        Value valid = arith::AndIOp::create(
-            b, arith::CmpIOp::create(b, arith::CmpIPredicate::slt, j, n),
-            arith::AndIOp::create(
-                b,
-                arith::CmpIOp::create(b, arith::CmpIPredicate::sge, idx,
-                                      e.i32(0)),
-                arith::CmpIOp::create(b, arith::CmpIPredicate::slt, idx,
-                                      e.i32(tokens))));
+        Value j = iv[2];
+        OutputRow row = outputRow(iv[0], iv[1], j);
+        Value valid = row.valid, idx = row.index, srcPlane = row.srcPlane,
+              outPlane = row.outPlane;
         Value outBase = arith::MulIOp::create(
             b, arith::AddIOp::create(b, outPlane, j), innerSize);
         auto ifOp = scf::IfOp::create(b, valid, /*withElseRegion=*/true);

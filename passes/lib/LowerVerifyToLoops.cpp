@@ -3,6 +3,9 @@
 // One loop nest per request. Each verified row is streamed over the vocabulary
 // a fixed number of times (max, sum of exponentials, and, only when needed,
 // the entropy or an exponential race); no probability row is ever stored.
+// In the intra-row-parallel (GPU) form, tok.spec_verify first computes those
+// row statistics for every row with split-vocabulary kernels, and each
+// request then reads them.
 //
 //===----------------------------------------------------------------------===//
 
@@ -30,6 +33,7 @@ constexpr float kEntropyOffset = 1e-5f;
 class VocabRowOps {
 protected:
   VocabRowOps(ImplicitLocOpBuilder &b) : b(b), e(b) {}
+  virtual ~VocabRowOps() = default;
 
   Value f32(double v) { return e.f32(v); }
   Value i1(bool v) { return arith::ConstantIntOp::create(b, b.getI1Type(), v); }
@@ -84,11 +88,15 @@ protected:
   }
 
   Value rowArgmax(Value i) {
+    if (argmaxTable)
+      return memref::LoadOp::create(b, argmaxTable, ValueRange{req, i});
     return argmaxOver([&](Value v) { return logitAt(i, v); });
   }
 
   /// log-sum-exp of `logits[row] / T` (two streaming passes).
   Value rowLse(Value i) {
+    if (lseTable)
+      return memref::LoadOp::create(b, lseTable, ValueRange{req, i});
     Value maxScaled = e.forLoop(
         e.index(0), e.index(vocab), ValueRange{f32(-INFINITY)},
         [&](Value v, ValueRange s) -> SmallVector<Value> {
@@ -112,6 +120,8 @@ protected:
   }
 
   Value raceOverProbs(Value i, Value lse) {
+    if (raceTable)
+      return memref::LoadOp::create(b, raceTable, ValueRange{req, i});
     return argmaxOver([&](Value v) {
       return arith::DivFOp::create(b, probAt(i, v, lse), exponentialAt(v));
     });
@@ -120,7 +130,19 @@ protected:
   /// Medusa's acceptance threshold of row `i`:
   /// min(epsilon, alpha * exp(-H(p))), H(p) = -sum p log(p + 1e-5).
   Value typicalThreshold(Value i, Value lse, double epsilon, double alpha) {
-    Value entropy = e.forLoop(
+    Value entropy = entropyTable
+        ? Value(memref::LoadOp::create(b, entropyTable, ValueRange{req, i}))
+        : entropyOf(i, lse);
+    return arith::MinimumFOp::create(
+        b, f32(epsilon),
+        arith::MulFOp::create(
+            b, f32(alpha),
+            math::ExpOp::create(b, arith::NegFOp::create(b, entropy))));
+  }
+
+  /// H(p) = -sum p log(p + 1e-5) of row `i`, one streaming pass.
+  Value entropyOf(Value i, Value lse) {
+    return e.forLoop(
         e.index(0), e.index(vocab), ValueRange{f32(0.0)},
         [&](Value v, ValueRange s) -> SmallVector<Value> {
           Value p = probAt(i, v, lse);
@@ -130,17 +152,141 @@ protected:
                                                            f32(kEntropyOffset))));
           return {arith::SubFOp::create(b, s[0], term)};
         })[0];
-    return arith::MinimumFOp::create(
-        b, f32(epsilon),
-        arith::MulFOp::create(
-            b, f32(alpha),
-            math::ExpOp::create(b, arith::NegFOp::create(b, entropy))));
   }
+
+  /// The negated entropy term of p_v (summed into H(p)).
+  Value entropyTerm(Value i, Value v, Value lse) {
+    Value p = probAt(i, v, lse);
+    return arith::NegFOp::create(
+        b, arith::MulFOp::create(
+               b, p,
+               math::LogOp::create(
+                   b, arith::AddFOp::create(b, p, f32(kEntropyOffset)))));
+  }
+
+  //===--------------------------------------------------------------------===//
+  // Split-vocabulary row tables (intra-row-parallel, the GPU form)
+  //===--------------------------------------------------------------------===//
+
+  /// Lanes per vocabulary row: lane c reads v = c, c + L, c + 2L, ..., so
+  /// neighbouring threads read neighbouring logits (coalesced).
+  static constexpr int64_t kLanes = 256;
+
+  int64_t lanes() const { return std::min<int64_t>(kLanes, vocab); }
+
+  /// For every (request, row): the first index of the largest `value` (NaN
+  /// never wins; 0 when nothing beats -inf) and that value. Lane partials
+  /// in parallel, then an ordered combine per row: identical to the
+  /// sequential scan.
+  std::pair<Value, Value>
+  tableArgmax(int64_t batch, int64_t rows,
+              llvm::function_ref<Value(Value, Value)> value) {
+    int64_t L = lanes();
+    Type f32Type = b.getF32Type(), indexType = b.getIndexType();
+    Value bestValue = memref::AllocOp::create(
+        b, MemRefType::get({batch, rows, L}, f32Type));
+    Value bestIndex = memref::AllocOp::create(
+        b, MemRefType::get({batch, rows, L}, indexType));
+    e.parallelFor({batch, rows, L}, [&](ValueRange iv) {
+      req = iv[0];
+      Value i = iv[1], lane = iv[2];
+      enterRequest();
+      auto loop = scf::ForOp::create(b, lane, e.index(vocab), e.index(L),
+                                     ValueRange{f32(-INFINITY), e.index(vocab)});
+      {
+        OpBuilder::InsertionGuard guard(b);
+        b.setInsertionPointToStart(loop.getBody());
+        Value v = loop.getInductionVar();
+        Value x = value(i, v);
+        Value better = cmpf(arith::CmpFPredicate::OGT, x, loop.getRegionIterArgs()[0]);
+        scf::YieldOp::create(
+            b, ValueRange{arith::SelectOp::create(b, better, x,
+                                                  loop.getRegionIterArgs()[0]),
+                          arith::SelectOp::create(b, better, v,
+                                                  loop.getRegionIterArgs()[1])});
+      }
+      memref::StoreOp::create(b, loop.getResult(0), bestValue, iv);
+      memref::StoreOp::create(b, loop.getResult(1), bestIndex, iv);
+    });
+    Value argmax = memref::AllocOp::create(
+        b, MemRefType::get({batch, rows}, indexType));
+    Value max = memref::AllocOp::create(
+        b, MemRefType::get({batch, rows}, f32Type));
+    e.parallelFor({batch, rows}, [&](ValueRange iv) {
+      Value r = iv[0], i = iv[1];
+      ValueRange best = e.forLoop(
+          e.index(0), e.index(L), ValueRange{f32(-INFINITY), e.index(0)},
+          [&](Value lane, ValueRange s) -> SmallVector<Value> {
+            Value x = memref::LoadOp::create(b, bestValue, ValueRange{r, i, lane});
+            Value v = memref::LoadOp::create(b, bestIndex, ValueRange{r, i, lane});
+            // A larger value, or the same (finite-or-+inf) value earlier.
+            Value tie = arith::AndIOp::create(
+                b, cmpf(arith::CmpFPredicate::OEQ, x, s[0]),
+                arith::AndIOp::create(
+                    b, cmpf(arith::CmpFPredicate::OGT, x, f32(-INFINITY)),
+                    cmpi(arith::CmpIPredicate::ult, v, s[1])));
+            Value take = arith::OrIOp::create(
+                b, cmpf(arith::CmpFPredicate::OGT, x, s[0]), tie);
+            return {arith::SelectOp::create(b, take, x, s[0]),
+                    arith::SelectOp::create(b, take, v, s[1])};
+          });
+      memref::StoreOp::create(b, best[1], argmax, iv);
+      memref::StoreOp::create(b, best[0], max, iv);
+    });
+    return {argmax, max};
+  }
+
+  /// For every (request, row): sum over the vocabulary of `term`, as lane
+  /// partials combined in lane order (a fixed order, so results reproduce;
+  /// not the sequential order of the per-row form).
+  Value tableSum(int64_t batch, int64_t rows,
+                 llvm::function_ref<Value(Value, Value)> term) {
+    int64_t L = lanes();
+    Value partial = memref::AllocOp::create(
+        b, MemRefType::get({batch, rows, L}, b.getF32Type()));
+    e.parallelFor({batch, rows, L}, [&](ValueRange iv) {
+      req = iv[0];
+      Value i = iv[1], lane = iv[2];
+      enterRequest();
+      auto loop = scf::ForOp::create(b, lane, e.index(vocab), e.index(L),
+                                     ValueRange{f32(0.0)});
+      {
+        OpBuilder::InsertionGuard guard(b);
+        b.setInsertionPointToStart(loop.getBody());
+        scf::YieldOp::create(
+            b, ValueRange{arith::AddFOp::create(
+                   b, loop.getRegionIterArgs()[0],
+                   term(i, loop.getInductionVar()))});
+      }
+      memref::StoreOp::create(b, loop.getResult(0), partial, iv);
+    });
+    Value sum = memref::AllocOp::create(
+        b, MemRefType::get({batch, rows}, b.getF32Type()));
+    e.parallelFor({batch, rows}, [&](ValueRange iv) {
+      Value total = e.forLoop(
+          e.index(0), e.index(L), ValueRange{f32(0.0)},
+          [&](Value lane, ValueRange s) -> SmallVector<Value> {
+            return {arith::AddFOp::create(
+                b, s[0],
+                memref::LoadOp::create(b, partial,
+                                       ValueRange{iv[0], iv[1], lane}))};
+          })[0];
+      memref::StoreOp::create(b, total, sum, iv);
+    });
+    return sum;
+  }
+
+  /// Loads the per-request values (temperature, Philox key) the table
+  /// kernels need for `req`.
+  virtual void enterRequest() {}
 
   ImplicitLocOpBuilder &b;
   LoopEmitter e;
   int64_t vocab = 0;
   Value logits, exponentials, seed, offset;
+  // Row tables computed up front by split-vocabulary kernels (GPU form);
+  // null when each row is streamed by its request.
+  Value argmaxTable, lseTable, entropyTable, raceTable;
   // Per-request values, valid while lowering one request.
   Value req, temp;
   std::array<Value, 2> seedWords, offsetWords;
@@ -148,8 +294,9 @@ protected:
 
 class SpecVerifyLowering : VocabRowOps {
 public:
-  SpecVerifyLowering(tok::SpecVerifyOp op, ImplicitLocOpBuilder &b)
-      : VocabRowOps(b), op(op) {}
+  SpecVerifyLowering(tok::SpecVerifyOp op, ImplicitLocOpBuilder &b,
+                     bool splitVocab)
+      : VocabRowOps(b), op(op), splitVocab(splitVocab) {}
 
   void lower() {
     auto type = op.getLogits().getType();
@@ -178,6 +325,8 @@ public:
     accepted = e.allocFor(op.getNumAccepted().getType());
     emitted = e.allocFor(op.getNumEmitted().getType());
 
+    if (splitVocab)
+      buildRowTables();
     e.parallelFor(batch, [&](Value row) { lowerRequest(row); });
 
     op.getTokens().replaceAllUsesWith(
@@ -189,6 +338,56 @@ public:
   }
 
 private:
+  void enterRequest() override {
+    temp = temperature
+               ? Value(memref::LoadOp::create(b, temperature, ValueRange{req}))
+               : f32(1.0);
+    loadPhiloxKey();
+  }
+
+  /// Every row statistic the requests read, computed up front by
+  /// split-vocabulary kernels: B x rows x 256 threads stream the logits once
+  /// per statistic instead of one thread per request streaming its rows.
+  void buildRowTables() {
+    argmaxTable = tableArgmax(batch, rows, [&](Value i, Value v) {
+                    return logitAt(i, v);
+                  }).first;
+    if (mode == tok::VerifyMode::greedy)
+      return;
+    auto scaled = [&](Value i, Value v) {
+      return arith::DivFOp::create(b, logitAt(i, v), temp).getResult();
+    };
+    Value maxScaled = tableArgmax(batch, rows, scaled).second;
+    Value sums = tableSum(batch, rows, [&](Value i, Value v) {
+      Value m = memref::LoadOp::create(b, maxScaled, ValueRange{req, i});
+      return math::ExpOp::create(b, arith::SubFOp::create(b, scaled(i, v), m))
+          .getResult();
+    });
+    lseTable = memref::AllocOp::create(
+        b, MemRefType::get({batch, rows}, b.getF32Type()));
+    e.parallelFor({batch, rows}, [&](ValueRange iv) {
+      Value m = memref::LoadOp::create(b, maxScaled, iv);
+      Value sum = memref::LoadOp::create(b, sums, iv);
+      memref::StoreOp::create(
+          b, arith::AddFOp::create(b, m, math::LogOp::create(b, sum)),
+          lseTable, iv);
+    });
+    // The tables above are read through lseTable from here on.
+    auto lseOf = [&](Value i) {
+      return memref::LoadOp::create(b, lseTable, ValueRange{req, i})
+          .getResult();
+    };
+    if (mode == tok::VerifyMode::typical)
+      entropyTable = tableSum(batch, rows, [&](Value i, Value v) {
+        return entropyTerm(i, v, lseOf(i));
+      });
+    raceTable = tableArgmax(batch, rows, [&](Value i, Value v) {
+                  return arith::DivFOp::create(b, probAt(i, v, lseOf(i)),
+                                               exponentialAt(v))
+                      .getResult();
+                }).first;
+  }
+
   Value uniformAt(Value i) {
     if (uniforms)
       return memref::LoadOp::create(b, uniforms, ValueRange{req, i});
@@ -363,6 +562,7 @@ private:
   }
 
   tok::SpecVerifyOp op;
+  bool splitVocab = false;
   int64_t batch = 0, rows = 0;
   tok::VerifyMode mode = tok::VerifyMode::rejection;
   Value drafts, numDraft, draftProbs, temperature, isGreedy, uniforms, tokens,
@@ -767,7 +967,7 @@ private:
 bool lowerVerifyOp(Operation *op, const LoweringOptions &options) {
   ImplicitLocOpBuilder b(op->getLoc(), op);
   if (auto verify = dyn_cast<tok::SpecVerifyOp>(op))
-    SpecVerifyLowering(verify, b).lower();
+    SpecVerifyLowering(verify, b, options.intraRowParallel).lower();
   else if (auto tree = dyn_cast<tok::TreeVerifyOp>(op))
     TreeVerifyLowering(tree, b).lower();
   else

@@ -1,5 +1,26 @@
 // RUN: winnow-opt %s --split-input-file --tok-lower-to-loops --cse | FileCheck %s
 // RUN: winnow-opt %s --split-input-file --tok-lower-to-loops --cse | FileCheck %s --check-prefix=ALLOC
+// RUN: winnow-opt %s --split-input-file --pass-pipeline="builtin.module(tok-lower-to-loops{intra-row-parallel=true},cse)" | FileCheck %s --check-prefix=PAR
+
+// intra-row-parallel (the cuda target): the row statistics come from
+// split-vocabulary tables computed before the per-request loop: lane partials
+// over [B, rows, 256] (lane c reads v = c, c + 256, ...), combined per row in
+// lane order; greedy needs only the argmax table.
+// PAR-LABEL: func.func @greedy
+// PAR: memref.alloc() : memref<2x4x256xf32>
+// PAR: memref.alloc() : memref<2x4x256xindex>
+// PAR: scf.parallel (%{{.*}}, %{{.*}}, %[[LANE:[a-z0-9]+]]) =
+// PAR: scf.for %{{.*}} = %[[LANE]] to %c1000 step %c256
+// PAR: %[[ARGMAX:.*]] = memref.alloc() : memref<2x4xindex>
+// PAR: scf.parallel (%{{.*}}, %{{.*}}) =
+// PAR: arith.cmpi ult
+// PAR: memref.store %{{.*}}, %[[ARGMAX]]
+// PAR-NOT: math.exp
+// PAR: scf.parallel (%{{.*}}) =
+// PAR: memref.load %[[ARGMAX]]
+// PAR-LABEL: func.func @typical
+// PAR-COUNT-4: scf.parallel (%{{.*}}, %{{.*}}, %{{.*}}) =
+// PAR: math.log
 
 // Structure of the tok.spec_verify lowering, per mode: no tok op is left;
 // the three results are the only heap buffers ([B, K+1] tokens, [B] counts),
