@@ -45,9 +45,11 @@ void lowerBoundary(tok::BoundaryOp op, ImplicitLocOpBuilder &b) {
   Value bounds = e.allocFor(op.getBoundaries().getType());
   auto fastmath = reassocFastMath(b.getContext());
 
-  e.parallelFor(batch, [&](Value row) {
+  // Every token is independent: one iteration per (row, token).
+  e.parallelFor({batch, tokens}, [&](ValueRange iv) {
+    Value row = iv[0], t = iv[1];
     Value len = e.rowLength(lengths, row, tokens);
-    e.forLoop(e.index(0), e.index(tokens), [&](Value t) {
+    {
       Value valid = arith::CmpIOp::create(b, arith::CmpIPredicate::slt, t, len);
       Value isFirst =
           arith::CmpIOp::create(b, arith::CmpIPredicate::eq, t, e.index(0));
@@ -98,7 +100,7 @@ void lowerBoundary(tok::BoundaryOp op, ImplicitLocOpBuilder &b) {
           arith::CmpFOp::create(b, arith::CmpFPredicate::OGT, p, e.f32(0.5)));
       memref::StoreOp::create(b, p, probs, ValueRange{row, t});
       memref::StoreOp::create(b, isBoundary, bounds, ValueRange{row, t});
-    });
+    }
   });
   op.getProbs().replaceAllUsesWith(e.toTensor(probs, op.getProbs().getType()));
   op.getBoundaries().replaceAllUsesWith(
@@ -109,7 +111,128 @@ void lowerBoundary(tok::BoundaryOp op, ImplicitLocOpBuilder &b) {
 // tok.segment_reduce
 //===----------------------------------------------------------------------===//
 
-void lowerSegmentReduce(tok::SegmentReduceOp op, ImplicitLocOpBuilder &b) {
+/// tok.segment_reduce for many threads: each segment start is found by
+/// its token (the number of starts up to it is its segment), then one
+/// iteration per (row, segment, feature) reduces the segment's tokens in
+/// order, as the per-row scan does (same results, bit for bit).
+void lowerSegmentReducePerSegment(tok::SegmentReduceOp op,
+                                  ImplicitLocOpBuilder &b, Value input,
+                                  Value boundaries, Value lengths,
+                                  Value output, Value counts) {
+  LoopEmitter e(b);
+  auto inType = op.getInput().getType();
+  int64_t batch = inType.getDimSize(0), tokens = inType.getDimSize(1);
+  int64_t features = inType.getDimSize(2);
+  int64_t capacity = op.getOutput().getType().getDimSize(1);
+  Type element = inType.getElementType();
+  tok::SegmentReduction kind = op.getReduction();
+  Type indexType = b.getIndexType();
+
+  auto startsBefore = [&](Value row, Value end, Value len) {
+    return e.forLoop(
+        e.index(0), end, ValueRange{e.index(0)},
+        [&](Value u, ValueRange s) -> SmallVector<Value> {
+          Value starts = arith::AndIOp::create(
+              b, arith::CmpIOp::create(b, arith::CmpIPredicate::slt, u, len),
+              startsSegment(b, e, boundaries, row, u));
+          return {arith::AddIOp::create(
+              b, s[0],
+              arith::IndexCastOp::create(
+                  b, indexType,
+                  arith::ExtUIOp::create(b, b.getI64Type(), starts)))};
+        })[0];
+  };
+  // First token of each segment, and the number of segments, per row.
+  Value firstToken =
+      memref::AllocOp::create(b, MemRefType::get({batch, capacity}, indexType));
+  Value numSegments =
+      memref::AllocOp::create(b, MemRefType::get({batch}, indexType));
+  e.parallelFor({batch, tokens}, [&](ValueRange iv) {
+    Value row = iv[0], t = iv[1];
+    Value len = e.rowLength(lengths, row, tokens);
+    Value starts = arith::AndIOp::create(
+        b, arith::CmpIOp::create(b, arith::CmpIPredicate::slt, t, len),
+        startsSegment(b, e, boundaries, row, t));
+    e.ifThen(starts, [&] {
+      Value segment = startsBefore(row, t, len);
+      e.ifThen(arith::CmpIOp::create(b, arith::CmpIPredicate::slt, segment,
+                                     e.index(capacity)),
+               [&] {
+                 memref::StoreOp::create(b, t, firstToken,
+                                         ValueRange{row, segment});
+               });
+    });
+  });
+  e.parallelFor(batch, [&](Value row) {
+    Value len = e.rowLength(lengths, row, tokens);
+    Value opened = startsBefore(row, len, len);
+    memref::StoreOp::create(b, opened, numSegments, ValueRange{row});
+    memref::StoreOp::create(b, arith::IndexCastOp::create(b, b.getI32Type(),
+                                                          opened),
+                            counts, ValueRange{row});
+  });
+  e.parallelFor({batch, capacity, features}, [&](ValueRange iv) {
+    Value row = iv[0], slot = iv[1], d = iv[2];
+    Value opened = memref::LoadOp::create(b, numSegments, ValueRange{row});
+    Value live =
+        arith::CmpIOp::create(b, arith::CmpIPredicate::slt, slot, opened);
+    auto ifLive = scf::IfOp::create(b, TypeRange{element}, live, true);
+    {
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(ifLive.thenBlock());
+      Value start = memref::LoadOp::create(b, firstToken, ValueRange{row, slot});
+      Value first = memref::LoadOp::create(b, input, ValueRange{row, start, d});
+      Value result = first;
+      if (kind != tok::SegmentReduction::first) {
+        Value next = arith::AddIOp::create(b, slot, e.index(1));
+        Value isLast =
+            arith::CmpIOp::create(b, arith::CmpIPredicate::sge, next, opened);
+        // The segment ends where the next starts, or at the row length.
+        auto ifLast = scf::IfOp::create(b, TypeRange{indexType}, isLast, true);
+        {
+          OpBuilder::InsertionGuard inner(b);
+          b.setInsertionPointToStart(ifLast.thenBlock());
+          scf::YieldOp::create(
+              b, ValueRange{e.rowLength(lengths, row, tokens)});
+          b.setInsertionPointToStart(ifLast.elseBlock());
+          scf::YieldOp::create(
+              b, ValueRange{memref::LoadOp::create(b, firstToken,
+                                                   ValueRange{row, next})});
+        }
+        Value end = ifLast.getResult(0);
+        Value acc = e.forLoop(
+            arith::AddIOp::create(b, start, e.index(1)), end,
+            ValueRange{e.widenToF32(first)},
+            [&](Value t, ValueRange s) -> SmallVector<Value> {
+              Value v = e.widenToF32(
+                  memref::LoadOp::create(b, input, ValueRange{row, t, d}));
+              return {kind == tok::SegmentReduction::max
+                          ? Value(arith::MaximumFOp::create(b, s[0], v))
+                          : Value(arith::AddFOp::create(b, s[0], v))};
+            })[0];
+        if (kind == tok::SegmentReduction::mean) {
+          Value size = arith::SubIOp::create(b, end, start);
+          Value scale = arith::DivFOp::create(
+              b, e.f32(1.0),
+              arith::UIToFPOp::create(
+                  b, b.getF32Type(),
+                  arith::IndexCastOp::create(b, b.getI64Type(), size)));
+          acc = arith::MulFOp::create(b, acc, scale);
+        }
+        result = e.narrowFromF32(acc, element);
+      }
+      scf::YieldOp::create(b, ValueRange{result});
+      b.setInsertionPointToStart(ifLive.elseBlock());
+      scf::YieldOp::create(
+          b, ValueRange{arith::ConstantOp::create(b, b.getZeroAttr(element))});
+    }
+    memref::StoreOp::create(b, ifLive.getResult(0), output,
+                            ValueRange{row, slot, d});
+  });
+}
+
+void lowerSegmentReduce(tok::SegmentReduceOp op, ImplicitLocOpBuilder &b,
+                        bool perSegment) {
   LoopEmitter e(b);
   auto inType = op.getInput().getType();
   int64_t batch = inType.getDimSize(0), tokens = inType.getDimSize(1);
@@ -123,6 +246,15 @@ void lowerSegmentReduce(tok::SegmentReduceOp op, ImplicitLocOpBuilder &b) {
   Value lengths = op.getLengths() ? e.toBuffer(op.getLengths()) : Value();
   Value output = e.allocFor(op.getOutput().getType());
   Value counts = e.allocFor(op.getCount().getType());
+  if (perSegment) {
+    lowerSegmentReducePerSegment(op, b, input, boundaries, lengths, output,
+                                 counts);
+    op.getOutput().replaceAllUsesWith(
+        e.toTensor(output, op.getOutput().getType()));
+    op.getCount().replaceAllUsesWith(
+        e.toTensor(counts, op.getCount().getType()));
+    return;
+  }
   // fp32 accumulator of the open segment (unused by `first`).
   Value acc = memref::AllocaOp::create(
       b, MemRefType::get({features}, b.getF32Type()));
@@ -408,7 +540,7 @@ bool lowerChunkOp(Operation *op, const LoweringOptions &options) {
   if (auto boundary = dyn_cast<tok::BoundaryOp>(op))
     lowerBoundary(boundary, b);
   else if (auto reduce = dyn_cast<tok::SegmentReduceOp>(op))
-    lowerSegmentReduce(reduce, b);
+    lowerSegmentReduce(reduce, b, options.intraRowParallel);
   else if (auto scan = dyn_cast<tok::EmaScanOp>(op))
     lowerEmaScan(scan, b, options.intraRowParallel);
   else if (auto expand = dyn_cast<tok::ExpandOp>(op))

@@ -1,9 +1,20 @@
 // RUN: winnow-opt %s --split-input-file --tok-lower-to-loops --cse | FileCheck %s
 // RUN: winnow-opt %s --split-input-file --pass-pipeline="builtin.module(tok-lower-to-loops{intra-row-parallel=true},cse)" | FileCheck %s --check-prefix=PAR
 
-// intra-row-parallel (the cuda target): ema_scan scans per (row, feature);
+// intra-row-parallel (the cuda target): segment_reduce per (row, segment,
+// feature); ema_scan scans per (row, feature);
 // expand counts each token's segment into a [B, L] buffer, then copies one
 // element per iteration (features innermost).
+// segment_reduce finds each segment's first token by counting the starts
+// before it, then reduces one (row, segment, feature) per iteration.
+// PAR-LABEL: func.func @segment_mean
+// PAR: %[[FIRST:.*]] = memref.alloc() : memref<{{[0-9]+}}x{{[0-9]+}}xindex>
+// PAR: scf.parallel (%{{.*}}, %{{.*}}) =
+// PAR: memref.store %{{.*}}, %[[FIRST]]
+// PAR: scf.parallel (%{{.*}}) =
+// PAR: scf.parallel (%{{.*}}, %{{.*}}, %{{.*}}) =
+// PAR: memref.load %[[FIRST]]
+// PAR: arith.divf
 // PAR-LABEL: func.func @ema_scan
 // PAR: scf.parallel (%{{.*}}, %[[D:[a-z0-9]+]]) =
 // PAR: scf.for %[[J:[a-z0-9]+]] =
@@ -15,7 +26,7 @@
 // PAR: scf.parallel (%{{.*}}, %{{.*}}, %{{.*}}) =
 // PAR: memref.load %[[SEG]]
 
-// tok.boundary: one pass per row over [0, L): p and the mask are both
+// tok.boundary: one iteration per (row, token) over [0, L): p and the mask are both
 // written for every position; one fused fp32 loop accumulates <q[t-1], k[t]>,
 // ||q[t-1]||^2 and ||k[t]||^2; the norms are floored at 1e-12, the result is
 // clamped, and the mask is p > 0.5 restricted to valid positions.
@@ -26,11 +37,10 @@
 // CHECK-DAG: %[[LB:.*]] = bufferization.to_buffer %[[L]] read_only : tensor<2xi32> to memref<2xi32>
 // CHECK-DAG: %[[P:.*]] = memref.alloc() {alignment = 64 : i64} : memref<2x8xf32>
 // CHECK-DAG: %[[M:.*]] = memref.alloc() {alignment = 64 : i64} : memref<2x8xi1>
-// CHECK: scf.parallel (%[[B:.*]]) =
+// CHECK: scf.parallel (%[[B:[a-z0-9]+]], %[[T:[a-z0-9]+]]) =
 // CHECK: memref.load %[[LB]][%[[B]]]
 // CHECK: arith.maxsi
 // CHECK: arith.minsi
-// CHECK: scf.for %[[T:.*]] =
 // CHECK: %[[PREV:.*]] = arith.subi %[[T]]
 // CHECK: scf.for {{.*}} iter_args({{.*}}) -> (f32, f32, f32)
 // CHECK-DAG: memref.load %[[QB]][%[[B]], %[[PREV]], %{{.*}}] : memref<2x8x4xbf16>

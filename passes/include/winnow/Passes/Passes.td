@@ -23,8 +23,10 @@ def TokLowerToLoops : Pass<"tok-lower-to-loops", "::mlir::ModuleOp"> {
       K-th largest order-preserving key (4 passes of 8 bits with a 256-bin
       histogram on the stack), then one ascending pass that emits the kept
       indices, taking ties at the K-th key by ascending index; with
-      `intra-row-parallel` (the cuda target: also `ema_scan` per (row,
-      feature), `expand` and `kv_gather` per output element) instead one parallel loop over
+      `intra-row-parallel` (the cuda target: also `segment_reduce` per
+      (row, segment, feature), `ema_scan` per (row, feature), `expand` and
+      `kv_gather` per output element, `spec_verify` row statistics from
+      split-vocabulary tables) instead one parallel loop over
       tokens computes each candidate's rank (keys greater, or equal at a
       lower index) and a second places each kept index by counting the kept
       tokens before it — the same result, spread over B x N threads;
