@@ -22,7 +22,8 @@ namespace {
 // tok.bipartite_plan
 //===----------------------------------------------------------------------===//
 
-void lowerBipartitePlan(tok::BipartitePlanOp op, ImplicitLocOpBuilder &b) {
+void lowerBipartitePlan(tok::BipartitePlanOp op, ImplicitLocOpBuilder &b,
+                        bool splitPhases) {
   LoopEmitter e(b);
   auto type = op.getMetric().getType();
   int64_t batch = type.getDimSize(0), tokens = type.getDimSize(1);
@@ -57,10 +58,21 @@ void lowerBipartitePlan(tok::BipartitePlanOp op, ImplicitLocOpBuilder &b) {
 
   // Per-row scratch: inverse norms of every token, best key and destination
   // of every A token, and each A token's rank.
-  Value invNorm = memref::AllocaOp::create(b, MemRefType::get({tokens}, f32));
-  Value bestKey = memref::AllocaOp::create(b, MemRefType::get({numA}, i32));
-  Value bestDst = memref::AllocaOp::create(b, MemRefType::get({numA}, i32));
-  Value rank = memref::AllocaOp::create(b, MemRefType::get({numA}, i32));
+  auto scratch = [&](int64_t size, Type type) -> Value {
+    if (splitPhases)
+      return memref::AllocOp::create(b, MemRefType::get({batch, size}, type));
+    return memref::AllocaOp::create(b, MemRefType::get({size}, type));
+  };
+  Value invNorm = scratch(tokens, f32);
+  Value bestKey = scratch(numA, i32);
+  Value bestDst = scratch(numA, i32);
+  Value rank = scratch(numA, i32);
+  // Scratch element i of `row`.
+  auto at = [&](Value row, Value i) -> SmallVector<Value> {
+    if (splitPhases)
+      return {row, i};
+    return {i};
+  };
   auto fastmath = reassocFastMath(b.getContext());
   int64_t firstDst = distillToken ? 1 : 0;
   // The token of the a-th A token and of the b-th B token.
@@ -75,9 +87,11 @@ void lowerBipartitePlan(tok::BipartitePlanOp op, ImplicitLocOpBuilder &b) {
                                  e.index(stride - 1));
   };
 
-  e.parallelFor(batch, [&](Value row) {
-    // 1 / max(||m_i||, 1e-12): a zero row has similarity 0 to everything.
-    e.forLoop(e.index(0), e.index(tokens), [&](Value i) {
+  // The three heavy phases, per token or per A token. On the GPU each is
+  // its own parallel loop over every row (scratch in [B, ...] buffers);
+  // on the CPU they run in order inside the row loop (scratch on the
+  // stack).
+  auto normPhase = [&](Value row, Value i) {
       Value sq = e.forLoop(e.index(0), e.index(features), ValueRange{e.f32(0.0)},
                            [&](Value d, ValueRange acc) -> SmallVector<Value> {
                              Value x = e.widenToF32(memref::LoadOp::create(
@@ -89,10 +103,9 @@ void lowerBipartitePlan(tok::BipartitePlanOp op, ImplicitLocOpBuilder &b) {
       Value norm = arith::MaximumFOp::create(b, math::SqrtOp::create(b, sq),
                                              e.f32(1e-12));
       memref::StoreOp::create(b, arith::DivFOp::create(b, e.f32(1.0), norm),
-                              invNorm, ValueRange{i});
-    });
-    // Running (max, argmax) of S[a, :] over the eligible B tokens.
-    e.forLoop(e.index(0), e.index(numA), [&](Value a) {
+                              invNorm, at(row, i));
+  };
+  auto bestPhase = [&](Value row, Value a) {
       Value tokA = tokenOfA(a);
       ValueRange best = e.forLoop(
           e.index(firstDst), e.index(numB),
@@ -113,8 +126,8 @@ void lowerBipartitePlan(tok::BipartitePlanOp op, ImplicitLocOpBuilder &b) {
             Value sim = arith::MulFOp::create(
                 b, dot,
                 arith::MulFOp::create(
-                    b, memref::LoadOp::create(b, invNorm, ValueRange{tokA}),
-                    memref::LoadOp::create(b, invNorm, ValueRange{tokB})));
+                    b, memref::LoadOp::create(b, invNorm, at(row, tokA)),
+                    memref::LoadOp::create(b, invNorm, at(row, tokB))));
             Value better =
                 arith::CmpFOp::create(b, arith::CmpFPredicate::OGT, sim, s[0]);
             return {arith::SelectOp::create(b, better, sim, s[0]),
@@ -128,17 +141,16 @@ void lowerBipartitePlan(tok::BipartitePlanOp op, ImplicitLocOpBuilder &b) {
             arith::CmpIOp::create(b, arith::CmpIPredicate::eq, a, e.index(0));
         key = arith::SelectOp::create(b, isClass, e.i32(0), key);
       }
-      memref::StoreOp::create(b, key, bestKey, ValueRange{a});
+      memref::StoreOp::create(b, key, bestKey, at(row, a));
       memref::StoreOp::create(b, arith::IndexCastOp::create(b, i32, best[1]),
-                              bestDst, ValueRange{a});
-    });
-    // rank[a] = #{a' : key(a') > key(a), or equal and a' < a}.
-    e.forLoop(e.index(0), e.index(numA), [&](Value a) {
-      Value key = memref::LoadOp::create(b, bestKey, ValueRange{a});
+                              bestDst, at(row, a));
+  };
+  auto rankPhase = [&](Value row, Value a) {
+      Value key = memref::LoadOp::create(b, bestKey, at(row, a));
       Value r = e.forLoop(
           e.index(0), e.index(numA), ValueRange{e.i32(0)},
           [&](Value other, ValueRange s) -> SmallVector<Value> {
-            Value otherKey = memref::LoadOp::create(b, bestKey, ValueRange{other});
+            Value otherKey = memref::LoadOp::create(b, bestKey, at(row, other));
             Value before = arith::OrIOp::create(
                 b,
                 arith::CmpIOp::create(b, arith::CmpIPredicate::ugt, otherKey, key),
@@ -150,8 +162,25 @@ void lowerBipartitePlan(tok::BipartitePlanOp op, ImplicitLocOpBuilder &b) {
             return {arith::AddIOp::create(b, s[0],
                                           arith::ExtUIOp::create(b, i32, before))};
           })[0];
-      memref::StoreOp::create(b, r, rank, ValueRange{a});
-    });
+      memref::StoreOp::create(b, r, rank, at(row, a));
+  };
+  if (splitPhases) {
+    e.parallelFor({batch, tokens},
+                  [&](ValueRange iv) { normPhase(iv[0], iv[1]); });
+    e.parallelFor({batch, numA},
+                  [&](ValueRange iv) { bestPhase(iv[0], iv[1]); });
+    e.parallelFor({batch, numA},
+                  [&](ValueRange iv) { rankPhase(iv[0], iv[1]); });
+  }
+  e.parallelFor(batch, [&](Value row) {
+    if (!splitPhases) {
+      e.forLoop(e.index(0), e.index(tokens),
+                [&](Value i) { normPhase(row, i); });
+      e.forLoop(e.index(0), e.index(numA),
+                [&](Value a) { bestPhase(row, a); });
+      e.forLoop(e.index(0), e.index(numA),
+                [&](Value a) { rankPhase(row, a); });
+    }
     // Sources are a prefix of the rank order: the first r', or every best
     // above the threshold.
     Value numSources;
@@ -161,7 +190,7 @@ void lowerBipartitePlan(tok::BipartitePlanOp op, ImplicitLocOpBuilder &b) {
       numSources = e.forLoop(
           e.index(0), e.index(numA), ValueRange{e.i32(0)},
           [&](Value a, ValueRange s) -> SmallVector<Value> {
-            Value key = memref::LoadOp::create(b, bestKey, ValueRange{a});
+            Value key = memref::LoadOp::create(b, bestKey, at(row, a));
             Value above = arith::CmpIOp::create(
                 b, arith::CmpIPredicate::ugt, key,
                 e.i32(static_cast<int32_t>(tauKey)));
@@ -177,12 +206,12 @@ void lowerBipartitePlan(tok::BipartitePlanOp op, ImplicitLocOpBuilder &b) {
     e.forLoop(e.index(0), e.index(numA), ValueRange{e.i32(0)},
               [&](Value a, ValueRange s) -> SmallVector<Value> {
                 Value tokA = tokenOfA(a);
-                Value r = memref::LoadOp::create(b, rank, ValueRange{a});
+                Value r = memref::LoadOp::create(b, rank, at(row, a));
                 Value isSource = arith::CmpIOp::create(
                     b, arith::CmpIPredicate::slt, r, numSources);
                 Value unmergedSlot =
                     classToken ? s[0] : arith::SubIOp::create(b, r, numSources);
-                Value dst = memref::LoadOp::create(b, bestDst, ValueRange{a});
+                Value dst = memref::LoadOp::create(b, bestDst, at(row, a));
                 Value mergedSlot = arith::AddIOp::create(b, numUnmerged, dst);
                 memref::StoreOp::create(
                     b, arith::SelectOp::create(b, isSource, mergedSlot, unmergedSlot),
@@ -363,7 +392,7 @@ void lowerScatterMerge(tok::ScatterMergeOp op, ImplicitLocOpBuilder &b) {
 bool lowerMergeOp(Operation *op, const LoweringOptions &options) {
   ImplicitLocOpBuilder b(op->getLoc(), op);
   if (auto plan = dyn_cast<tok::BipartitePlanOp>(op))
-    lowerBipartitePlan(plan, b);
+    lowerBipartitePlan(plan, b, options.intraRowParallel);
   else if (auto merge = dyn_cast<tok::ScatterMergeOp>(op))
     lowerScatterMerge(merge, b);
   else

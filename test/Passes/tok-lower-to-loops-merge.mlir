@@ -1,5 +1,22 @@
 // RUN: winnow-opt %s --split-input-file --tok-lower-to-loops --cse | FileCheck %s
 // RUN: winnow-opt %s --split-input-file --tok-lower-to-loops --cse | FileCheck %s --check-prefix=NOSIM
+// RUN: winnow-opt %s --split-input-file --pass-pipeline="builtin.module(tok-lower-to-loops{intra-row-parallel=true},cse)" | FileCheck %s --check-prefix=PAR
+
+// intra-row-parallel (the cuda target): bipartite_plan's heavy phases run
+// as their own parallel loops over every row, with scratch in [B, ...]
+// buffers: inverse norms per token, the running (max, argmax) per A token,
+// the rank per A token; then the per-row assignment.
+// PAR-LABEL: func.func @plan
+// PAR-NOT: memref.alloca
+// PAR: %[[INV:.*]] = memref.alloc() : memref<{{[0-9]+}}x{{[0-9]+}}xf32>
+// PAR: scf.parallel (%{{.*}}, %{{.*}}) =
+// PAR: math.sqrt
+// PAR: memref.store %{{.*}}, %[[INV]]
+// PAR: scf.parallel (%{{.*}}, %{{.*}}) =
+// PAR: arith.cmpf ogt
+// PAR: scf.parallel (%{{.*}}, %{{.*}}) =
+// PAR: arith.cmpi ugt
+// PAR: scf.parallel (%{{.*}}) =
 
 // The merging family lowered to loops (MergeOps.td).
 //
