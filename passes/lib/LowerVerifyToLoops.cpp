@@ -276,6 +276,50 @@ protected:
     return sum;
   }
 
+  /// Every row statistic the requests read, computed up front by
+  /// split-vocabulary kernels: B x rows x 256 threads stream the logits once
+  /// per statistic instead of one thread per request streaming its rows.
+  void buildRowTables(int64_t batch, int64_t rows, bool sampling,
+                      bool entropy) {
+    argmaxTable = tableArgmax(batch, rows, [&](Value i, Value v) {
+                    return logitAt(i, v);
+                  }).first;
+    if (!sampling)
+      return;
+    auto scaled = [&](Value i, Value v) {
+      return arith::DivFOp::create(b, logitAt(i, v), temp).getResult();
+    };
+    Value maxScaled = tableArgmax(batch, rows, scaled).second;
+    Value sums = tableSum(batch, rows, [&](Value i, Value v) {
+      Value m = memref::LoadOp::create(b, maxScaled, ValueRange{req, i});
+      return math::ExpOp::create(b, arith::SubFOp::create(b, scaled(i, v), m))
+          .getResult();
+    });
+    lseTable = memref::AllocOp::create(
+        b, MemRefType::get({batch, rows}, b.getF32Type()));
+    e.parallelFor({batch, rows}, [&](ValueRange iv) {
+      Value m = memref::LoadOp::create(b, maxScaled, iv);
+      Value sum = memref::LoadOp::create(b, sums, iv);
+      memref::StoreOp::create(
+          b, arith::AddFOp::create(b, m, math::LogOp::create(b, sum)),
+          lseTable, iv);
+    });
+    // The tables above are read through lseTable from here on.
+    auto lseOf = [&](Value i) {
+      return memref::LoadOp::create(b, lseTable, ValueRange{req, i})
+          .getResult();
+    };
+    if (entropy)
+      entropyTable = tableSum(batch, rows, [&](Value i, Value v) {
+        return entropyTerm(i, v, lseOf(i));
+      });
+    raceTable = tableArgmax(batch, rows, [&](Value i, Value v) {
+                  return arith::DivFOp::create(b, probAt(i, v, lseOf(i)),
+                                               exponentialAt(v))
+                      .getResult();
+                }).first;
+  }
+
   /// Loads the per-request values (temperature, Philox key) the table
   /// kernels need for `req`.
   virtual void enterRequest() {}
@@ -326,7 +370,8 @@ public:
     emitted = e.allocFor(op.getNumEmitted().getType());
 
     if (splitVocab)
-      buildRowTables();
+      buildRowTables(batch, rows, mode != tok::VerifyMode::greedy,
+                     mode == tok::VerifyMode::typical);
     e.parallelFor(batch, [&](Value row) { lowerRequest(row); });
 
     op.getTokens().replaceAllUsesWith(
@@ -343,49 +388,6 @@ private:
                ? Value(memref::LoadOp::create(b, temperature, ValueRange{req}))
                : f32(1.0);
     loadPhiloxKey();
-  }
-
-  /// Every row statistic the requests read, computed up front by
-  /// split-vocabulary kernels: B x rows x 256 threads stream the logits once
-  /// per statistic instead of one thread per request streaming its rows.
-  void buildRowTables() {
-    argmaxTable = tableArgmax(batch, rows, [&](Value i, Value v) {
-                    return logitAt(i, v);
-                  }).first;
-    if (mode == tok::VerifyMode::greedy)
-      return;
-    auto scaled = [&](Value i, Value v) {
-      return arith::DivFOp::create(b, logitAt(i, v), temp).getResult();
-    };
-    Value maxScaled = tableArgmax(batch, rows, scaled).second;
-    Value sums = tableSum(batch, rows, [&](Value i, Value v) {
-      Value m = memref::LoadOp::create(b, maxScaled, ValueRange{req, i});
-      return math::ExpOp::create(b, arith::SubFOp::create(b, scaled(i, v), m))
-          .getResult();
-    });
-    lseTable = memref::AllocOp::create(
-        b, MemRefType::get({batch, rows}, b.getF32Type()));
-    e.parallelFor({batch, rows}, [&](ValueRange iv) {
-      Value m = memref::LoadOp::create(b, maxScaled, iv);
-      Value sum = memref::LoadOp::create(b, sums, iv);
-      memref::StoreOp::create(
-          b, arith::AddFOp::create(b, m, math::LogOp::create(b, sum)),
-          lseTable, iv);
-    });
-    // The tables above are read through lseTable from here on.
-    auto lseOf = [&](Value i) {
-      return memref::LoadOp::create(b, lseTable, ValueRange{req, i})
-          .getResult();
-    };
-    if (mode == tok::VerifyMode::typical)
-      entropyTable = tableSum(batch, rows, [&](Value i, Value v) {
-        return entropyTerm(i, v, lseOf(i));
-      });
-    raceTable = tableArgmax(batch, rows, [&](Value i, Value v) {
-                  return arith::DivFOp::create(b, probAt(i, v, lseOf(i)),
-                                               exponentialAt(v))
-                      .getResult();
-                }).first;
   }
 
   Value uniformAt(Value i) {
@@ -572,8 +574,9 @@ private:
 
 class TreeVerifyLowering : VocabRowOps {
 public:
-  TreeVerifyLowering(tok::TreeVerifyOp op, ImplicitLocOpBuilder &b)
-      : VocabRowOps(b), op(op) {}
+  TreeVerifyLowering(tok::TreeVerifyOp op, ImplicitLocOpBuilder &b,
+                     bool splitVocab)
+      : VocabRowOps(b), op(op), splitVocab(splitVocab) {}
 
   void lower() {
     auto type = op.getLogits().getType();
@@ -620,6 +623,8 @@ public:
     rowLseBuf = scratch(floatType);
     rowThreshold = scratch(floatType);
 
+    if (splitVocab)
+      buildRowTables(batch, nodes, typical || sampling, typical);
     e.parallelFor(batch, [&](Value row) {
       req = row;
       temp = temperature
@@ -651,6 +656,13 @@ public:
   }
 
 private:
+  void enterRequest() override {
+    temp = temperature
+               ? Value(memref::LoadOp::create(b, temperature, ValueRange{req}))
+               : f32(1.0);
+    loadPhiloxKey();
+  }
+
   Value load(Value buffer, Value i) {
     return memref::LoadOp::create(b, buffer, ValueRange{i});
   }
@@ -960,6 +972,7 @@ private:
       accepted, emitted;
   Value inTree, hasChild, okNode, depth, prefix, endNode, logSum, rowBest,
       rowLseBuf, rowThreshold;
+  bool splitVocab = false;
 };
 
 } // namespace
@@ -969,7 +982,7 @@ bool lowerVerifyOp(Operation *op, const LoweringOptions &options) {
   if (auto verify = dyn_cast<tok::SpecVerifyOp>(op))
     SpecVerifyLowering(verify, b, options.intraRowParallel).lower();
   else if (auto tree = dyn_cast<tok::TreeVerifyOp>(op))
-    TreeVerifyLowering(tree, b).lower();
+    TreeVerifyLowering(tree, b, options.intraRowParallel).lower();
   else
     return false;
   return true;

@@ -1,5 +1,20 @@
 // RUN: winnow-opt %s --split-input-file --tok-lower-to-loops --cse | FileCheck %s
 // RUN: winnow-opt %s --split-input-file --tok-lower-to-loops --cse | FileCheck %s --check-prefix=ALLOC
+// RUN: winnow-opt %s --split-input-file --pass-pipeline="builtin.module(tok-lower-to-loops{intra-row-parallel=true},cse)" | FileCheck %s --check-prefix=PAR
+
+// intra-row-parallel (the cuda target): every node's row statistics come
+// from split-vocabulary tables built before the per-request walk (greedy:
+// the argmax table only; typical: also LSE, entropy and race tables).
+// PAR-LABEL: func.func @greedy
+// PAR: memref.alloc() : memref<2x5x256xf32>
+// PAR: scf.parallel (%{{.*}}, %{{.*}}, %[[LANE:[a-z0-9]+]]) =
+// PAR: scf.for %{{.*}} = %[[LANE]] to %c1000 step %c256
+// PAR: %[[ARGMAX:.*]] = memref.alloc() : memref<2x5xindex>
+// PAR-NOT: math.exp
+// PAR: memref.load %[[ARGMAX]]
+// PAR-LABEL: func.func @typical_philox
+// PAR: math.log
+// PAR: scf.parallel
 
 // Structure of the tok.tree_verify lowering, per mode (greedy, typical,
 // rejection): no tok op is left;

@@ -26,8 +26,8 @@ def TokLowerToLoops : Pass<"tok-lower-to-loops", "::mlir::ModuleOp"> {
       `intra-row-parallel` (the cuda target: also `segment_reduce` per
       (row, segment, feature), `ema_scan` per (row, feature), `expand` and
       `kv_gather` per output element, `bipartite_plan`'s norms,
-      best matches and ranks per token, `spec_verify` row statistics from
-      split-vocabulary tables) instead one parallel loop over
+      best matches and ranks per token, `spec_verify`/`tree_verify` row statistics
+      from split-vocabulary tables) instead one parallel loop over
       tokens computes each candidate's rank (keys greater, or equal at a
       lower index) and a second places each kept index by counting the kept
       tokens before it — the same result, spread over B x N threads;
