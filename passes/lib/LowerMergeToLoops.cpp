@@ -242,7 +242,8 @@ void lowerBipartitePlan(tok::BipartitePlanOp op, ImplicitLocOpBuilder &b,
 // tok.scatter_merge
 //===----------------------------------------------------------------------===//
 
-void lowerScatterMerge(tok::ScatterMergeOp op, ImplicitLocOpBuilder &b) {
+void lowerScatterMerge(tok::ScatterMergeOp op, ImplicitLocOpBuilder &b,
+                       bool perElement) {
   LoopEmitter e(b);
   auto parentType = op.getParent().getType();
   int64_t batch = parentType.getDimSize(0), tokens = parentType.getDimSize(1);
@@ -285,16 +286,116 @@ void lowerScatterMerge(tok::ScatterMergeOp op, ImplicitLocOpBuilder &b) {
     };
     // Sources are viewed as [B, rows, inner] so one loop nest serves all.
     Value outBuffer = e.allocFor(merged.getType());
-    // The fp32 accumulator is C x inner: on the heap, as it can be large.
+    // The fp32 accumulator of the per-row form is C x inner, on the heap as
+    // it can be large (the per-element form keeps it in a register).
     buffers.push_back(
         {flat(e.toBuffer(source), tokens), flat(outBuffer, capacity), outBuffer,
-         memref::AllocOp::create(b, MemRefType::get({capacity, inner}, f32)),
+         perElement ? Value()
+                    : Value(memref::AllocOp::create(
+                          b, MemRefType::get({capacity, inner}, f32))),
          inner, type.getElementType()});
+  }
+
+  // The merged value of output row j from its accumulator (fp32), member
+  // count, weight sum and last member: the mean/weighted mean divides once;
+  // a single member is copied bit-exactly; empty rows and padding are zero.
+  auto finish = [&](SourceBuffers &s, Value row, Value j, Value x, Value live,
+                    Value acc, Value members, Value wsum, Value last) {
+    Value single =
+        arith::CmpIOp::create(b, arith::CmpIPredicate::eq, members, e.i32(1));
+    Value empty =
+        arith::CmpIOp::create(b, arith::CmpIPredicate::eq, members, e.i32(0));
+    Value divisor = e.f32(1.0);
+    if (kind == tok::MergeReduction::mean)
+      divisor = arith::UIToFPOp::create(b, f32, members);
+    else if (kind == tok::MergeReduction::weighted_mean)
+      divisor = wsum;
+    Value zeroDivisor =
+        arith::CmpFOp::create(b, arith::CmpFPredicate::OEQ, divisor, e.f32(0.0));
+    Value zero = arith::ConstantOp::create(b, b.getZeroAttr(s.element));
+    Value reduced = arith::DivFOp::create(b, acc, divisor);
+    reduced = e.narrowFromF32(reduced, s.element);
+    reduced = arith::SelectOp::create(
+        b, arith::OrIOp::create(b, empty, zeroDivisor), zero, reduced);
+    Value copy = memref::LoadOp::create(b, s.in, ValueRange{row, last, x});
+    Value value = arith::SelectOp::create(b, single, copy, reduced);
+    memref::StoreOp::create(b, arith::SelectOp::create(b, live, value, zero),
+                            s.out, ValueRange{row, j, x});
+  };
+  Value init = kind == tok::MergeReduction::amax ? e.f32(-INFINITY) : e.f32(0.0);
+
+  if (perElement) {
+    // One iteration per (row, output row, element): scans the row's parent
+    // map in ascending token order, accumulating its members in a register
+    // (the same order as the per-row form, so the same bits). No shared
+    // accumulator, so rows and elements run concurrently.
+    auto scan = [&](Value row, Value j, Value n, SourceBuffers *s, Value x) {
+      SmallVector<Value> init4 = {init, e.i32(0), e.f32(0.0), e.i32(0)};
+      return e.forLoop(
+          e.index(0), e.index(tokens), init4,
+          [&](Value i, ValueRange st) -> SmallVector<Value> {
+            Value target = memref::LoadOp::create(b, parent, ValueRange{row, i});
+            Value match = arith::AndIOp::create(
+                b,
+                arith::CmpIOp::create(
+                    b, arith::CmpIPredicate::eq, target,
+                    arith::IndexCastOp::create(b, i32, j)),
+                arith::CmpIOp::create(b, arith::CmpIPredicate::slt, target,
+                                      arith::IndexCastOp::create(b, i32, n)));
+            auto ifMatch = scf::IfOp::create(
+                b, TypeRange{f32, i32, f32, i32}, match, true);
+            OpBuilder::InsertionGuard guard(b);
+            b.setInsertionPointToStart(ifMatch.thenBlock());
+            Value w = sizes ? Value(memref::LoadOp::create(b, sizes,
+                                                           ValueRange{row, i}))
+                            : e.f32(1.0);
+            Value acc = st[0];
+            if (s) {
+              Value v = e.widenToF32(
+                  memref::LoadOp::create(b, s->in, ValueRange{row, i, x}));
+              if (kind == tok::MergeReduction::amax)
+                acc = arith::MaximumFOp::create(b, acc, v);
+              else if (kind == tok::MergeReduction::weighted_mean)
+                acc = arith::AddFOp::create(b, acc, arith::MulFOp::create(b, w, v));
+              else
+                acc = arith::AddFOp::create(b, acc, v);
+            }
+            scf::YieldOp::create(
+                b, ValueRange{acc, arith::AddIOp::create(b, st[1], e.i32(1)),
+                              arith::AddFOp::create(b, st[2], w),
+                              arith::IndexCastOp::create(b, i32, i)});
+            b.setInsertionPointToStart(ifMatch.elseBlock());
+            scf::YieldOp::create(b, st);
+            return SmallVector<Value>(ifMatch.getResults());
+          });
+    };
+    e.parallelFor({batch, capacity}, [&](ValueRange iv) {
+      Value row = iv[0], j = iv[1];
+      Value n = e.loadClampedCount(counts, row, e.index(capacity));
+      Value live = arith::CmpIOp::create(b, arith::CmpIPredicate::slt, j, n);
+      ValueRange st = scan(row, j, n, nullptr, Value());
+      memref::StoreOp::create(
+          b, arith::SelectOp::create(b, live, st[2], e.f32(0.0)), mergedSizes,
+          ValueRange{row, j});
+    });
+    for (SourceBuffers &s : buffers) {
+      e.parallelFor({batch, capacity, s.inner}, [&](ValueRange iv) {
+        Value row = iv[0], j = iv[1], x = iv[2];
+        Value n = e.loadClampedCount(counts, row, e.index(capacity));
+        Value live = arith::CmpIOp::create(b, arith::CmpIPredicate::slt, j, n);
+        ValueRange st = scan(row, j, n, &s, x);
+        finish(s, row, j, x, live, st[0], st[1], st[2],
+               arith::IndexCastOp::create(b, b.getIndexType(), st[3]));
+      });
+    }
+    for (auto [merged, s] : llvm::zip(op.getMerged(), buffers))
+      merged.replaceAllUsesWith(e.toTensor(s.outBase, merged.getType()));
+    op.getMergedSizes().replaceAllUsesWith(e.toTensor(mergedSizes, sizesType));
+    return;
   }
 
   e.parallelFor(batch, [&](Value row) {
     Value n = e.loadClampedCount(counts, row, e.index(capacity));
-    Value init = kind == tok::MergeReduction::amax ? e.f32(-INFINITY) : e.f32(0.0);
     e.forLoop(e.index(0), e.index(capacity), [&](Value j) {
       memref::StoreOp::create(b, e.f32(0.0), weightSum, ValueRange{j});
       memref::StoreOp::create(b, e.i32(0), memberCount, ValueRange{j});
@@ -348,35 +449,15 @@ void lowerScatterMerge(tok::ScatterMergeOp op, ImplicitLocOpBuilder &b) {
       Value live = arith::CmpIOp::create(b, arith::CmpIPredicate::slt, j, n);
       Value members = memref::LoadOp::create(b, memberCount, ValueRange{j});
       Value wsum = memref::LoadOp::create(b, weightSum, ValueRange{j});
-      Value single = arith::CmpIOp::create(b, arith::CmpIPredicate::eq, members,
-                                           e.i32(1));
-      Value empty = arith::CmpIOp::create(b, arith::CmpIPredicate::eq, members,
-                                          e.i32(0));
       memref::StoreOp::create(
           b, arith::SelectOp::create(b, live, wsum, e.f32(0.0)), mergedSizes,
           ValueRange{row, j});
-      Value divisor = e.f32(1.0);
-      if (kind == tok::MergeReduction::mean)
-        divisor = arith::UIToFPOp::create(b, f32, members);
-      else if (kind == tok::MergeReduction::weighted_mean)
-        divisor = wsum;
-      Value zeroDivisor =
-          arith::CmpFOp::create(b, arith::CmpFPredicate::OEQ, divisor, e.f32(0.0));
       Value last = arith::IndexCastOp::create(
           b, b.getIndexType(), memref::LoadOp::create(b, lastMember, ValueRange{j}));
       for (SourceBuffers &s : buffers) {
-        Value zero = arith::ConstantOp::create(b, b.getZeroAttr(s.element));
         e.forLoop(e.index(0), e.index(s.inner), [&](Value x) {
           Value acc = memref::LoadOp::create(b, s.acc, ValueRange{j, x});
-          Value reduced = arith::DivFOp::create(b, acc, divisor);
-          reduced = e.narrowFromF32(reduced, s.element);
-          reduced = arith::SelectOp::create(
-              b, arith::OrIOp::create(b, empty, zeroDivisor), zero, reduced);
-          // A single member is copied bit-exactly.
-          Value copy = memref::LoadOp::create(b, s.in, ValueRange{row, last, x});
-          Value value = arith::SelectOp::create(b, single, copy, reduced);
-          memref::StoreOp::create(b, arith::SelectOp::create(b, live, value, zero),
-                                  s.out, ValueRange{row, j, x});
+          finish(s, row, j, x, live, acc, members, wsum, last);
         });
       }
     });
@@ -394,7 +475,7 @@ bool lowerMergeOp(Operation *op, const LoweringOptions &options) {
   if (auto plan = dyn_cast<tok::BipartitePlanOp>(op))
     lowerBipartitePlan(plan, b, options.intraRowParallel);
   else if (auto merge = dyn_cast<tok::ScatterMergeOp>(op))
-    lowerScatterMerge(merge, b);
+    lowerScatterMerge(merge, b, options.intraRowParallel);
   else
     return false;
   return true;

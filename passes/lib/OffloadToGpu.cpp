@@ -18,6 +18,7 @@
 #include "mlir/IR/IRMapping.h"
 #include "mlir/IR/ImplicitLocOpBuilder.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
+#include "mlir/Interfaces/ViewLikeInterface.h"
 #include "winnow/Passes/Passes.h"
 
 #include "llvm/ADT/SetVector.h"
@@ -111,9 +112,12 @@ public:
       // Buffers freed inside the segment are freed after its launch.
       for (Operation *dealloc : deallocs)
         dealloc->moveAfter(work.back());
+      // A lone parallel loop gets the parallel mapping; one with reductions
+      // (none of the lowerings make them) runs in a single thread.
       if (work.size() == 1)
         if (auto loop = dyn_cast<scf::ParallelOp>(work.front()))
-          return emitParallelLaunch(loop);
+          if (loop.getNumReductions() == 0)
+            return emitParallelLaunch(loop);
       return emitSerialLaunch(work);
     };
     unsigned reach = 0; // furthest use of a device value defined so far
@@ -235,12 +239,75 @@ private:
     }
   }
 
+  /// Whether `value` is computed from one of `ivs` (any data flow, through
+  /// defining ops and the operands of the ops owning block arguments).
+  static bool dependsOn(Value value, const llvm::DenseSet<Value> &ivs,
+                        llvm::DenseMap<Value, bool> &memo, int depth = 0) {
+    if (ivs.contains(value))
+      return true;
+    if (depth > 64)
+      return true; // too deep to tell: assume it does (no false alarm)
+    auto [it, inserted] = memo.try_emplace(value, false);
+    if (!inserted)
+      return it->second;
+    Operation *owner = value.getDefiningOp();
+    if (!owner)
+      owner = cast<BlockArgument>(value).getOwner()->getParentOp();
+    bool result = false;
+    if (owner)
+      for (Value operand : owner->getOperands())
+        if (dependsOn(operand, ivs, memo, depth + 1)) {
+          result = true;
+          break;
+        }
+    memo[value] = result;
+    return result;
+  }
+
+  /// Every iteration of a parallel loop is a GPU thread: a store into a
+  /// buffer shared by all iterations (defined outside the loop and not
+  /// private scratch) at a position that does not depend on the iteration
+  /// is a race between threads. The CPU would run such code correctly, so
+  /// it must be caught here.
+  LogicalResult checkNoSharedWrites(scf::ParallelOp loop) {
+    llvm::DenseSet<Value> ivs(loop.getInductionVars().begin(),
+                              loop.getInductionVars().end());
+    llvm::DenseMap<Value, bool> memo;
+    WalkResult result = loop.getBody()->walk([&](memref::StoreOp store) {
+      Value buffer = store.getMemref();
+      while (Operation *def = buffer.getDefiningOp()) {
+        if (isa<memref::AllocaOp>(def))
+          return WalkResult::advance(); // private scratch
+        if (!loop->isAncestor(def) && isa<ViewLikeOpInterface>(def)) {
+          buffer = cast<ViewLikeOpInterface>(def).getViewSource();
+          continue;
+        }
+        break;
+      }
+      if (Operation *def = buffer.getDefiningOp())
+        if (loop->isAncestor(def))
+          return WalkResult::advance(); // allocated per iteration
+      bool perIteration = llvm::any_of(store.getIndices(), [&](Value index) {
+        return dependsOn(index, ivs, memo);
+      });
+      if (perIteration)
+        return WalkResult::advance();
+      store.emitOpError("writes a buffer shared by every iteration of a "
+                        "parallel loop at a position that does not depend on "
+                        "the iteration: GPU threads would race");
+      return WalkResult::interrupt();
+    });
+    return failure(result.wasInterrupted());
+  }
+
   /// `scf.parallel` → a 1-D grid with one thread per iteration; the
   /// iteration space is delinearised innermost-fastest, so consecutive
   /// threads take consecutive iterations of the innermost dimension.
   LogicalResult emitParallelLaunch(scf::ParallelOp loop) {
     if (loop.getNumReductions() != 0)
       return loop.emitOpError("with reductions cannot be offloaded yet");
+    if (failed(checkNoSharedWrites(loop)))
+      return failure();
     ImplicitLocOpBuilder b(loop.getLoc(), loop);
     // Folded as built, so static iteration counts stay visible constants.
     auto ceilDiv = [&](Value x, Value y) {

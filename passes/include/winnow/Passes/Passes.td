@@ -25,7 +25,8 @@ def TokLowerToLoops : Pass<"tok-lower-to-loops", "::mlir::ModuleOp"> {
       indices, taking ties at the K-th key by ascending index; with
       `intra-row-parallel` (the cuda target: also `segment_reduce` per
       (row, segment, feature), `ema_scan` per (row, feature), `expand` and
-      `kv_gather` per output element, `bipartite_plan`'s norms,
+      `kv_gather` and `scatter_merge` per output element,
+      `bipartite_plan`'s norms,
       best matches and ranks per token, `spec_verify`/`tree_verify` row statistics
       from split-vocabulary tables) instead one parallel loop over
       tokens computes each candidate's rank (keys greater, or equal at a
@@ -107,7 +108,9 @@ def TokOffloadToGpu : Pass<"tok-offload-to-gpu", "::mlir::ModuleOp"> {
     `memref.alloc`/`dealloc` become `gpu.alloc`/`dealloc`; constant globals
     are copied to device memory; top-level `memref.copy` becomes a parallel
     copy loop. Top-level allocas are per-iteration scratch (the loop
-    lowerings' rule): each launch gets private copies.
+    lowerings' rule): each launch gets private copies. A store, inside a
+    parallel loop, into a buffer shared by all iterations at a position that
+    does not depend on the iteration is an error (GPU threads would race).
 
     ```mlir
     scf.parallel (%b, %j) = (%c0, %c0) to (%c4, %c144) step (%c1, %c1) {...}
