@@ -12,6 +12,7 @@
 #include "RadixSelect.h"
 
 #include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "winnow/Dialect/Tok/IR/TokOps.h"
 
 using namespace mlir;
@@ -556,7 +557,76 @@ void lowerCompact(tok::CompactOp op, ImplicitLocOpBuilder &b,
       return OutputRow{valid, idx, srcPlane, outPlane};
     };
 
-    if (perElement) {
+    // 16-byte vectors of `width` elements when a row is a whole number of
+    // them: on the GPU one ld/st.global.v4.b32 per 8 bf16 instead of eight
+    // 2-byte accesses. Both base pointers are checked at run time; a
+    // misaligned buffer (a caller's sub-view) takes the scalar path.
+    unsigned elementBits = srcType.getElementType().getIntOrFloatBitWidth();
+    int64_t width = elementBits >= 8 ? 128 / elementBits : 0;
+    if (perElement && width > 1 && inner % width == 0 &&
+        elementBits * width == 128) {
+      auto vectorType = VectorType::get({width}, srcType.getElementType());
+      auto alignedTo16 = [&](Value buffer) {
+        Value address =
+            memref::ExtractAlignedPointerAsIndexOp::create(b, buffer);
+        // + offset * bytes: the flat views start at the buffers' offsets.
+        auto [strides, offset] =
+            cast<MemRefType>(buffer.getType()).getStridesAndOffset();
+        (void)strides;
+        Value start = arith::AddIOp::create(
+            b, address, e.index(offset * int64_t(elementBits / 8)));
+        return arith::CmpIOp::create(
+            b, arith::CmpIPredicate::eq,
+            arith::RemUIOp::create(b, start, e.index(16)), e.index(0));
+      };
+      Value aligned = arith::AndIOp::create(b, alignedTo16(src),
+                                            alignedTo16(out));
+      Value padVector = vector::BroadcastOp::create(b, vectorType, pad);
+      e.parallelFor({outer, batch, capacity, inner / width},
+                    [&](ValueRange iv) {
+        Value j = iv[2];
+        Value x = arith::MulIOp::create(b, iv[3], e.index(width));
+        OutputRow row = outputRow(iv[0], iv[1], j);
+        Value outAt = arith::AddIOp::create(
+            b,
+            arith::MulIOp::create(
+                b, arith::AddIOp::create(b, row.outPlane, j), innerSize),
+            x);
+        auto ifValid = scf::IfOp::create(b, row.valid, /*withElse=*/true);
+        OpBuilder::InsertionGuard guard(b);
+        b.setInsertionPoint(ifValid.thenBlock()->getTerminator());
+        Value i = arith::IndexCastOp::create(b, b.getIndexType(), row.index);
+        Value srcAt = arith::AddIOp::create(
+            b,
+            arith::MulIOp::create(
+                b, arith::AddIOp::create(b, row.srcPlane, i), innerSize),
+            x);
+        auto ifAligned = scf::IfOp::create(b, aligned, /*withElse=*/true);
+        b.setInsertionPoint(ifAligned.thenBlock()->getTerminator());
+        Value v = vector::LoadOp::create(b, vectorType, src, ValueRange{srcAt},
+                                         /*nontemporal=*/false,
+                                         llvm::MaybeAlign(16));
+        vector::StoreOp::create(b, v, out, ValueRange{outAt},
+                                /*nontemporal=*/false, llvm::MaybeAlign(16));
+        b.setInsertionPoint(ifAligned.elseBlock()->getTerminator());
+        e.forLoop(e.index(0), e.index(width), [&](Value k) {
+          Value value = memref::LoadOp::create(
+              b, src, ValueRange{arith::AddIOp::create(b, srcAt, k)});
+          memref::StoreOp::create(
+              b, value, out, ValueRange{arith::AddIOp::create(b, outAt, k)});
+        });
+        b.setInsertionPoint(ifValid.elseBlock()->getTerminator());
+        auto ifPadAligned = scf::IfOp::create(b, aligned, /*withElse=*/true);
+        b.setInsertionPoint(ifPadAligned.thenBlock()->getTerminator());
+        vector::StoreOp::create(b, padVector, out, ValueRange{outAt},
+                                /*nontemporal=*/false, llvm::MaybeAlign(16));
+        b.setInsertionPoint(ifPadAligned.elseBlock()->getTerminator());
+        e.forLoop(e.index(0), e.index(width), [&](Value k) {
+          memref::StoreOp::create(
+              b, pad, out, ValueRange{arith::AddIOp::create(b, outAt, k)});
+        });
+      });
+    } else if (perElement) {
       // One iteration per output element, the element axis innermost: on the
       // GPU consecutive threads touch consecutive addresses of one row.
       e.parallelFor({outer, batch, capacity, inner}, [&](ValueRange iv) {

@@ -15,6 +15,7 @@
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/IR/ImplicitLocOpBuilder.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
@@ -273,8 +274,18 @@ private:
     llvm::DenseSet<Value> ivs(loop.getInductionVars().begin(),
                               loop.getInductionVars().end());
     llvm::DenseMap<Value, bool> memo;
-    WalkResult result = loop.getBody()->walk([&](memref::StoreOp store) {
-      Value buffer = store.getMemref();
+    WalkResult result = loop.getBody()->walk([&](Operation *op) {
+      Value buffer;
+      OperandRange indices = op->getOperands();
+      if (auto store = dyn_cast<memref::StoreOp>(op)) {
+        buffer = store.getMemref();
+        indices = store.getIndices();
+      } else if (auto store = dyn_cast<vector::StoreOp>(op)) {
+        buffer = store.getBase();
+        indices = store.getIndices();
+      } else {
+        return WalkResult::advance();
+      }
       while (Operation *def = buffer.getDefiningOp()) {
         if (isa<memref::AllocaOp>(def))
           return WalkResult::advance(); // private scratch
@@ -287,12 +298,12 @@ private:
       if (Operation *def = buffer.getDefiningOp())
         if (loop->isAncestor(def))
           return WalkResult::advance(); // allocated per iteration
-      bool perIteration = llvm::any_of(store.getIndices(), [&](Value index) {
+      bool perIteration = llvm::any_of(indices, [&](Value index) {
         return dependsOn(index, ivs, memo);
       });
       if (perIteration)
         return WalkResult::advance();
-      store.emitOpError("writes a buffer shared by every iteration of a "
+      op->emitOpError("writes a buffer shared by every iteration of a "
                         "parallel loop at a position that does not depend on "
                         "the iteration: GPU threads would race");
       return WalkResult::interrupt();

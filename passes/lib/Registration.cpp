@@ -45,6 +45,7 @@
 #include "mlir/Dialect/SCF/Transforms/BufferDeallocationOpInterfaceImpl.h"
 #include "mlir/Dialect/SCF/Transforms/BufferizableOpInterfaceImpl.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/Dialect/Tensor/Transforms/BufferizableOpInterfaceImpl.h"
 #include "mlir/Transforms/Passes.h"
 
@@ -56,7 +57,8 @@ void winnow::registerWinnowDialects(DialectRegistry &registry) {
                   memref::MemRefDialect, bufferization::BufferizationDialect,
                   cf::ControlFlowDialect, affine::AffineDialect,
                   index::IndexDialect, linalg::LinalgDialect,
-                  LLVM::LLVMDialect, gpu::GPUDialect, NVVM::NVVMDialect>();
+                  LLVM::LLVMDialect, gpu::GPUDialect, NVVM::NVVMDialect,
+                  vector::VectorDialect>();
   NVVM::registerNVVMTargetInterfaceExternalModels(registry);
   // Serialising gpu.module to PTX and translating the host code need the
   // LLVM IR translations of every dialect left at that point.

@@ -22,7 +22,8 @@
 // GPU: %[[T2:.*]] = gpu.launch_func async [%[[T1]]] @prune_kernel_0::@prune_kernel
 // GPU: %[[T3:.*]] = gpu.launch_func async [%[[T2]]] @prune_kernel_1::@prune_kernel
 // GPU: %[[T4:.*]] = gpu.launch_func async [%[[T3]]] @prune_kernel_2::@prune_kernel
-// GPU: %[[T5:.*]] = gpu.launch_func async [%[[T4]]] @prune_kernel_3::@prune_kernel blocks in (%c4, %c1, %c1) threads in (%c256,
+// The gather: one thread per 16-byte vector of 8 bf16 (2 x 16 x 32 / 8).
+// GPU: %[[T5:.*]] = gpu.launch_func async [%[[T4]]] @prune_kernel_3::@prune_kernel blocks in (%c1, %c1, %c1) threads in (%c128,
 // GPU: %[[T6:.*]] = gpu.dealloc async [%[[T5]]] %[[FLAGS]]
 // GPU: gpu.wait [%[[T6]]]
 // GPU: gpu.module @prune_kernel
@@ -40,7 +41,10 @@
 // PTX: kernel module prune_kernel, sm_90
 // PTX: .target sm_90
 // PTX: kernel module prune_kernel_0, sm_80
-// The gather moves bf16 elements as 16-bit loads and stores.
+// The gather moves 8 bf16 per 16-byte load and store when both buffers are
+// 16-byte aligned, else 16-bit loads and stores.
+// PTX: ld.global.v4.b32
+// PTX: st.global.v4.b32
 // PTX: ld.global.{{[bu]}}16
 // PTX: st.global.{{[bu]}}16
 // PTX-NOT: .extern
