@@ -132,11 +132,18 @@ std::vector<llvm::Function *> takeStructors(llvm::Module &module,
     }
   }
   global->eraseFromParent();
-  std::stable_sort(entries.begin(), entries.end(),
-                   [](auto &a, auto &b) { return a.first < b.first; });
+  // By priority, then in listed order (a stable order without
+  // std::stable_sort, whose temporary buffer libstdc++ 12 deprecates).
+  std::vector<size_t> order(entries.size());
+  for (size_t i = 0; i < order.size(); ++i)
+    order[i] = i;
+  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+    return std::make_pair(entries[a].first, a) <
+           std::make_pair(entries[b].first, b);
+  });
   std::vector<llvm::Function *> functions;
-  for (auto &entry : entries)
-    functions.push_back(entry.second);
+  for (size_t i : order)
+    functions.push_back(entries[i].second);
   return functions;
 }
 
