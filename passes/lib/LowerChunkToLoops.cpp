@@ -29,6 +29,24 @@ Value startsSegment(ImplicitLocOpBuilder &b, LoopEmitter &e, Value boundaries,
   return arith::OrIOp::create(b, isFirst, isBoundary);
 }
 
+/// The number of segments that start in [0, end) of `row`, counting only
+/// tokens below `len`: for a token that starts a segment, its segment index.
+Value countSegmentStarts(ImplicitLocOpBuilder &b, LoopEmitter &e,
+                         Value boundaries, Value row, Value end, Value len) {
+  return e.forLoop(
+      e.index(0), end, ValueRange{e.index(0)},
+      [&](Value u, ValueRange s) -> SmallVector<Value> {
+        Value starts = arith::AndIOp::create(
+            b, arith::CmpIOp::create(b, arith::CmpIPredicate::slt, u, len),
+            startsSegment(b, e, boundaries, row, u));
+        return {arith::AddIOp::create(
+            b, s[0],
+            arith::IndexCastOp::create(
+                b, b.getIndexType(),
+                arith::ExtUIOp::create(b, b.getI64Type(), starts)))};
+      })[0];
+}
+
 //===----------------------------------------------------------------------===//
 // tok.boundary
 //===----------------------------------------------------------------------===//
@@ -128,20 +146,6 @@ void lowerSegmentReducePerSegment(tok::SegmentReduceOp op,
   tok::SegmentReduction kind = op.getReduction();
   Type indexType = b.getIndexType();
 
-  auto startsBefore = [&](Value row, Value end, Value len) {
-    return e.forLoop(
-        e.index(0), end, ValueRange{e.index(0)},
-        [&](Value u, ValueRange s) -> SmallVector<Value> {
-          Value starts = arith::AndIOp::create(
-              b, arith::CmpIOp::create(b, arith::CmpIPredicate::slt, u, len),
-              startsSegment(b, e, boundaries, row, u));
-          return {arith::AddIOp::create(
-              b, s[0],
-              arith::IndexCastOp::create(
-                  b, indexType,
-                  arith::ExtUIOp::create(b, b.getI64Type(), starts)))};
-        })[0];
-  };
   // First token of each segment, and the number of segments, per row.
   Value firstToken =
       memref::AllocOp::create(b, MemRefType::get({batch, capacity}, indexType));
@@ -154,7 +158,7 @@ void lowerSegmentReducePerSegment(tok::SegmentReduceOp op,
         b, arith::CmpIOp::create(b, arith::CmpIPredicate::slt, t, len),
         startsSegment(b, e, boundaries, row, t));
     e.ifThen(starts, [&] {
-      Value segment = startsBefore(row, t, len);
+      Value segment = countSegmentStarts(b, e, boundaries, row, t, len);
       e.ifThen(arith::CmpIOp::create(b, arith::CmpIPredicate::slt, segment,
                                      e.index(capacity)),
                [&] {
@@ -165,7 +169,7 @@ void lowerSegmentReducePerSegment(tok::SegmentReduceOp op,
   });
   e.parallelFor(batch, [&](Value row) {
     Value len = e.rowLength(lengths, row, tokens);
-    Value opened = startsBefore(row, len, len);
+    Value opened = countSegmentStarts(b, e, boundaries, row, len, len);
     memref::StoreOp::create(b, opened, numSegments, ValueRange{row});
     memref::StoreOp::create(b, arith::IndexCastOp::create(b, b.getI32Type(),
                                                           opened),
@@ -484,18 +488,8 @@ void lowerExpand(tok::ExpandOp op, ImplicitLocOpBuilder &b, bool perElement) {
     e.parallelFor({batch, tokens}, [&](ValueRange iv) {
       Value row = iv[0], t = iv[1];
       Value len = e.rowLength(lengths, row, tokens);
-      Value opened = e.forLoop(
-          e.index(0), arith::AddIOp::create(b, t, e.index(1)),
-          ValueRange{e.index(0)},
-          [&](Value u, ValueRange s) -> SmallVector<Value> {
-            Value starts = arith::AndIOp::create(
-                b, isValid(u, len), startsSegment(b, e, boundaries, row, u));
-            return {arith::AddIOp::create(
-                b, s[0],
-                arith::IndexCastOp::create(
-                    b, b.getIndexType(),
-                    arith::ExtUIOp::create(b, b.getI64Type(), starts)))};
-          })[0];
+      Value opened = countSegmentStarts(
+          b, e, boundaries, row, arith::AddIOp::create(b, t, e.index(1)), len);
       memref::StoreOp::create(b, arith::SubIOp::create(b, opened, e.index(1)),
                               segments, ValueRange{row, t});
     });

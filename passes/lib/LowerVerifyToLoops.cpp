@@ -33,7 +33,6 @@ constexpr float kEntropyOffset = 1e-5f;
 class VocabRowOps {
 protected:
   VocabRowOps(ImplicitLocOpBuilder &b) : b(b), e(b) {}
-  virtual ~VocabRowOps() = default;
 
   Value f32(double v) { return e.f32(v); }
   Value i1(bool v) { return arith::ConstantIntOp::create(b, b.getI1Type(), v); }
@@ -320,14 +319,39 @@ protected:
                 }).first;
   }
 
-  /// Loads the per-request values (temperature, Philox key) the table
-  /// kernels need for `req`.
-  virtual void enterRequest() {}
+  /// Buffers of the optional temperature and noise operands both verifiers
+  /// share (explicit uniforms/exponentials, or the Philox seed and offset).
+  template <typename VerifyOp>
+  void bindNoiseInputs(VerifyOp op) {
+    if (op.getTemperature())
+      temperature = e.toBuffer(op.getTemperature());
+    if (op.getUniforms())
+      uniforms = e.toBuffer(op.getUniforms());
+    if (op.getExponentials())
+      exponentials = e.toBuffer(op.getExponentials());
+    if (op.getSeed()) {
+      seed = e.toBuffer(op.getSeed());
+      offset = e.toBuffer(op.getOffset());
+    }
+  }
+
+  /// The temperature of request `req` (1 when the op has none).
+  void loadTemperature() {
+    temp = temperature
+               ? Value(memref::LoadOp::create(b, temperature, ValueRange{req}))
+               : f32(1.0);
+  }
+
+  /// Loads the per-request values (temperature, Philox key) of `req`.
+  void enterRequest() {
+    loadTemperature();
+    loadPhiloxKey();
+  }
 
   ImplicitLocOpBuilder &b;
   LoopEmitter e;
   int64_t vocab = 0;
-  Value logits, exponentials, seed, offset;
+  Value logits, temperature, uniforms, exponentials, seed, offset;
   // Row tables computed up front by split-vocabulary kernels (GPU form);
   // null when each row is streamed by its request.
   Value argmaxTable, lseTable, entropyTable, raceTable;
@@ -353,18 +377,9 @@ public:
     numDraft = e.toBuffer(op.getNumDraft());
     if (op.getDraftProbs())
       draftProbs = e.toBuffer(op.getDraftProbs());
-    if (op.getTemperature())
-      temperature = e.toBuffer(op.getTemperature());
     if (op.getIsGreedy())
       isGreedy = e.toBuffer(op.getIsGreedy());
-    if (op.getUniforms())
-      uniforms = e.toBuffer(op.getUniforms());
-    if (op.getExponentials())
-      exponentials = e.toBuffer(op.getExponentials());
-    if (op.getSeed()) {
-      seed = e.toBuffer(op.getSeed());
-      offset = e.toBuffer(op.getOffset());
-    }
+    bindNoiseInputs(op);
     tokens = e.allocFor(op.getTokens().getType());
     accepted = e.allocFor(op.getNumAccepted().getType());
     emitted = e.allocFor(op.getNumEmitted().getType());
@@ -383,13 +398,6 @@ public:
   }
 
 private:
-  void enterRequest() override {
-    temp = temperature
-               ? Value(memref::LoadOp::create(b, temperature, ValueRange{req}))
-               : f32(1.0);
-    loadPhiloxKey();
-  }
-
   Value uniformAt(Value i) {
     if (uniforms)
       return memref::LoadOp::create(b, uniforms, ValueRange{req, i});
@@ -518,9 +526,7 @@ private:
     req = row;
     int64_t maxDrafts = rows - 1;
     Value k = e.loadClampedCount(numDraft, req, e.index(maxDrafts));
-    temp = temperature
-               ? Value(memref::LoadOp::create(b, temperature, ValueRange{req}))
-               : f32(1.0);
+    enterRequest();
     // Greedy when asked to, or when the temperature is not positive (NaN too).
     greedy = notV(cmpf(arith::CmpFPredicate::OGT, temp, f32(0.0)));
     if (mode == tok::VerifyMode::greedy)
@@ -528,7 +534,6 @@ private:
     if (isGreedy)
       greedy = arith::OrIOp::create(
           b, greedy, memref::LoadOp::create(b, isGreedy, ValueRange{req}));
-    loadPhiloxKey();
 
     // State: drafts accepted so far, and whether a draft was rejected.
     ValueRange state = e.forLoop(
@@ -567,8 +572,7 @@ private:
   bool splitVocab = false;
   int64_t batch = 0, rows = 0;
   tok::VerifyMode mode = tok::VerifyMode::rejection;
-  Value drafts, numDraft, draftProbs, temperature, isGreedy, uniforms, tokens,
-      accepted, emitted;
+  Value drafts, numDraft, draftProbs, isGreedy, tokens, accepted, emitted;
   Value greedy; // per request
 };
 
@@ -590,16 +594,7 @@ public:
     treeTokens = e.toBuffer(op.getTreeTokens());
     parents = e.toBuffer(op.getParents());
     numNodes = e.toBuffer(op.getNumNodes());
-    if (op.getTemperature())
-      temperature = e.toBuffer(op.getTemperature());
-    if (op.getExponentials())
-      exponentials = e.toBuffer(op.getExponentials());
-    if (op.getUniforms())
-      uniforms = e.toBuffer(op.getUniforms());
-    if (op.getSeed()) {
-      seed = e.toBuffer(op.getSeed());
-      offset = e.toBuffer(op.getOffset());
-    }
+    bindNoiseInputs(op);
     tokens = e.allocFor(op.getTokens().getType());
     acceptNodes = e.allocFor(op.getAcceptNodes().getType());
     accepted = e.allocFor(op.getNumAccepted().getType());
@@ -627,9 +622,7 @@ public:
       buildRowTables(batch, nodes, typical || sampling, typical);
     e.parallelFor(batch, [&](Value row) {
       req = row;
-      temp = temperature
-                 ? Value(memref::LoadOp::create(b, temperature, ValueRange{req}))
-                 : f32(1.0);
+      loadTemperature();
       // A temperature that is not positive (NaN too) makes the request
       // greedy, as in tok.spec_verify.
       greedyReq = notV(cmpf(arith::CmpFPredicate::OGT, temp, f32(0.0)));
@@ -656,13 +649,6 @@ public:
   }
 
 private:
-  void enterRequest() override {
-    temp = temperature
-               ? Value(memref::LoadOp::create(b, temperature, ValueRange{req}))
-               : f32(1.0);
-    loadPhiloxKey();
-  }
-
   Value load(Value buffer, Value i) {
     return memref::LoadOp::create(b, buffer, ValueRange{i});
   }
@@ -966,10 +952,9 @@ private:
   tok::TreeVerifyOp op;
   int64_t nodes = 0, capacity = 0;
   bool typical = false, sampling = false;
-  Value uniforms;
   Value greedyReq; // per request
-  Value treeTokens, parents, numNodes, temperature, tokens, acceptNodes,
-      accepted, emitted;
+  Value treeTokens, parents, numNodes, tokens, acceptNodes, accepted,
+      emitted;
   Value inTree, hasChild, okNode, depth, prefix, endNode, logSum, rowBest,
       rowLseBuf, rowThreshold;
   bool splitVocab = false;
