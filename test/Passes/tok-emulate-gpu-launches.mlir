@@ -1,0 +1,32 @@
+// RUN: winnow-opt %s --tok-emulate-gpu-launches | FileCheck %s
+
+// A launch becomes a parallel loop over its grid and block (block ids first,
+// then thread ids) with the body inlined in an alloca scope; device
+// allocations, copies and frees become their memref forms.
+// CHECK-LABEL: func.func @launch
+// CHECK-NOT: gpu.
+// CHECK: %[[BUF:.*]] = memref.alloc() : memref<64xf32>
+// CHECK: memref.copy %{{.*}}, %[[BUF]]
+// CHECK: scf.parallel (%[[BX:[a-z0-9]+]], %{{[a-z0-9]+}}, %{{[a-z0-9]+}}, %[[TX:[a-z0-9]+]], {{.*}}) to (%{{[a-z0-9_]+}}, %{{[a-z0-9_]+}}, %{{[a-z0-9_]+}}, %[[SX:[a-z0-9_]+]],
+// CHECK-NEXT: memref.alloca_scope {
+// CHECK-NEXT: %[[BASE:.*]] = arith.muli %[[BX]], %[[SX]]
+// CHECK-NEXT: %[[I:.*]] = arith.addi %[[BASE]], %[[TX]]
+// CHECK: memref.store %{{.*}}, %[[BUF]][%[[I]]]
+// CHECK: memref.dealloc %[[BUF]]
+func.func @launch(%host: memref<64xf32>) {
+  %c1 = arith.constant 1 : index
+  %c2 = arith.constant 2 : index
+  %c32 = arith.constant 32 : index
+  %buf = gpu.alloc () : memref<64xf32>
+  gpu.memcpy %buf, %host : memref<64xf32>, memref<64xf32>
+  gpu.launch blocks(%bx, %by, %bz) in (%gx = %c2, %gy = %c1, %gz = %c1)
+             threads(%tx, %ty, %tz) in (%sx = %c32, %sy = %c1, %sz = %c1) {
+    %base = arith.muli %bx, %sx : index
+    %i = arith.addi %base, %tx : index
+    %v = arith.constant 1.0 : f32
+    memref.store %v, %buf[%i] : memref<64xf32>
+    gpu.terminator
+  }
+  gpu.dealloc %buf : memref<64xf32>
+  return
+}
