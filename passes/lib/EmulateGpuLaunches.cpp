@@ -10,6 +10,8 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "LoweringUtils.h"
+
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
@@ -27,12 +29,67 @@ using namespace mlir;
 namespace winnow {
 namespace {
 
+/// A launch of block-uniform code and thread phases (tok-offload-to-gpu's
+/// mapping of a tok.dispatch row loop): a parallel loop over blocks whose
+/// body runs the uniform code once and each thread phase as a loop over the
+/// block's threads, so every thread finishes a phase before the next starts
+/// (what the barriers between them guarantee on the GPU).
+LogicalResult emulateBlockPhases(gpu::LaunchOp launch) {
+  ImplicitLocOpBuilder b(launch.getLoc(), launch);
+  Value zero = arith::ConstantIndexOp::create(b, 0);
+  Value one = arith::ConstantIndexOp::create(b, 1);
+  gpu::KernelDim3 grid = launch.getGridSizeOperandValues();
+  gpu::KernelDim3 block = launch.getBlockSizeOperandValues();
+  auto loop = scf::ParallelOp::create(
+      b, SmallVector<Value>(3, zero), SmallVector<Value>{grid.x, grid.y, grid.z},
+      SmallVector<Value>(3, one));
+  b.setInsertionPoint(loop.getBody()->getTerminator());
+  auto scope = memref::AllocaScopeOp::create(b, TypeRange{});
+  Block *scopeBody = new Block();
+  scope.getBodyRegion().push_back(scopeBody);
+  OpBuilder inner = OpBuilder::atBlockBegin(scopeBody);
+  IRMapping mapping;
+  SmallVector<Value> ivs(loop.getInductionVars());
+  gpu::KernelDim3 blockIds = launch.getBlockIds();
+  mapping.map(blockIds.x, ivs[0]);
+  mapping.map(blockIds.y, ivs[1]);
+  mapping.map(blockIds.z, ivs[2]);
+  gpu::KernelDim3 gridArgs = launch.getGridSize();
+  gpu::KernelDim3 blockArgs = launch.getBlockSize();
+  mapping.map(gridArgs.x, grid.x);
+  mapping.map(gridArgs.y, grid.y);
+  mapping.map(gridArgs.z, grid.z);
+  mapping.map(blockArgs.x, block.x);
+  mapping.map(blockArgs.y, block.y);
+  mapping.map(blockArgs.z, block.z);
+  Location loc = launch.getLoc();
+  gpu::KernelDim3 threadIds = launch.getThreadIds();
+  for (Operation &op : launch.getBody().front().without_terminator()) {
+    if (isa<gpu::BarrierOp>(op))
+      continue;
+    if (!op.hasAttr(kThreadPhaseAttrName)) {
+      inner.clone(op, mapping);
+      continue;
+    }
+    auto threads = scf::ForOp::create(inner, loc, zero, block.x, one);
+    OpBuilder::InsertionGuard guard(inner);
+    inner.setInsertionPoint(threads.getBody()->getTerminator());
+    mapping.map(threadIds.x, threads.getInductionVar());
+    inner.clone(op, mapping);
+  }
+  memref::AllocaScopeReturnOp::create(inner, loc);
+  launch.erase();
+  return success();
+}
+
 LogicalResult emulateLaunch(gpu::LaunchOp launch) {
   Region &body = launch.getBody();
   if (!body.hasOneBlock() || !launch.getWorkgroupAttributions().empty() ||
       !launch.getPrivateAttributions().empty() || launch.getAsyncToken())
     return launch.emitOpError("cannot be emulated: expected a synchronous "
                               "single-block launch without attributions");
+  if (launch->hasAttr(kBlockPhasesAttrName))
+    return emulateBlockPhases(launch);
   WalkResult collective = body.walk([](Operation *op) {
     return isa<gpu::BarrierOp, gpu::ShuffleOp>(op) ? WalkResult::interrupt()
                                                    : WalkResult::advance();

@@ -59,8 +59,8 @@ void lowerBoundary(tok::BoundaryOp op, ImplicitLocOpBuilder &b) {
   Value queries = e.toBuffer(op.getQueries());
   Value keys = e.toBuffer(op.getKeys());
   Value lengths = op.getLengths() ? e.toBuffer(op.getLengths()) : Value();
-  Value probs = e.allocFor(op.getProbs().getType());
-  Value bounds = e.allocFor(op.getBoundaries().getType());
+  Value probs = e.allocFor(op.getProbs());
+  Value bounds = e.allocFor(op.getBoundaries());
   auto fastmath = reassocFastMath(b.getContext());
 
   // Every token is independent: one iteration per (row, token).
@@ -248,8 +248,8 @@ void lowerSegmentReduce(tok::SegmentReduceOp op, ImplicitLocOpBuilder &b,
   Value input = e.toBuffer(op.getInput());
   Value boundaries = e.toBuffer(op.getBoundaries());
   Value lengths = op.getLengths() ? e.toBuffer(op.getLengths()) : Value();
-  Value output = e.allocFor(op.getOutput().getType());
-  Value counts = e.allocFor(op.getCount().getType());
+  Value output = e.allocFor(op.getOutput());
+  Value counts = e.allocFor(op.getCount());
   if (perSegment) {
     lowerSegmentReducePerSegment(op, b, input, boundaries, lengths, output,
                                  counts);
@@ -368,7 +368,7 @@ void lowerEmaScan(tok::EmaScanOp op, ImplicitLocOpBuilder &b,
   Value input = e.toBuffer(op.getInput());
   Value gates = e.toBuffer(op.getGates());
   Value counts = e.toBuffer(op.getCount());
-  Value output = e.allocFor(op.getOutput().getType());
+  Value output = e.allocFor(op.getOutput());
 
   // The gate of chunk j, clamp(g, eps, 1 - eps) (NaN-propagating).
   auto clampedGate = [&](Value row, Value j) {
@@ -444,7 +444,7 @@ void lowerExpand(tok::ExpandOp op, ImplicitLocOpBuilder &b, bool perElement) {
   Value boundaries = e.toBuffer(op.getBoundaries());
   Value lengths = op.getLengths() ? e.toBuffer(op.getLengths()) : Value();
   Value residual = op.getResidual() ? e.toBuffer(op.getResidual()) : Value();
-  Value output = e.allocFor(outType);
+  Value output = e.allocFor(op.getOutput());
   Value zero = arith::ConstantOp::create(b, b.getZeroAttr(outElement));
 
   // Writes output row t from segment `segment` (zero when `inRange` fails).

@@ -20,6 +20,9 @@ namespace {
 /// A contiguous identity-layout buffer viewed with another static shape.
 Value viewAs(ImplicitLocOpBuilder &b, Value buffer, ArrayRef<int64_t> shape) {
   auto type = cast<MemRefType>(buffer.getType());
+  // A row view (offset) would be read from its base: tok-form-dispatch-regions
+  // never fuses the clustering ops.
+  assert(type.getLayout().isIdentity() && "viewAs needs an identity layout");
   SmallVector<int64_t> strides(shape.size(), 1);
   for (int64_t d = static_cast<int64_t>(shape.size()) - 2; d >= 0; --d)
     strides[d] = strides[d + 1] * shape[d + 1];
@@ -101,7 +104,7 @@ void lowerRowCosine(tok::RowCosineOp op, ImplicitLocOpBuilder &b) {
     rows *= d;
   Value lhs = viewAs(b, e.toBuffer(op.getLhs()), {1, rows, features});
   Value rhs = viewAs(b, e.toBuffer(op.getRhs()), {1, rows, features});
-  Value outBuffer = e.allocFor(op.getSimilarity().getType());
+  Value outBuffer = e.allocFor(op.getSimilarity());
   Value out = viewAs(b, outBuffer, {rows});
   auto fastmath = reassocFastMath(b.getContext());
   Value zero = e.index(0);
@@ -144,8 +147,8 @@ void lowerDensityPeaks(tok::DensityPeaksOp op, ImplicitLocOpBuilder &b) {
   Type f32 = b.getF32Type(), i32 = b.getI32Type();
   Value input = e.toBuffer(op.getInput());
   Value lengths = op.getLengths() ? e.toBuffer(op.getLengths()) : Value();
-  Value parent = e.allocFor(op.getParent().getType());
-  Value counts = e.allocFor(op.getCount().getType());
+  Value parent = e.allocFor(op.getParent());
+  Value counts = e.allocFor(op.getCount());
   Value rho = memref::AllocaOp::create(b, MemRefType::get({tokens}, f32));
   Value scoreKey = memref::AllocaOp::create(b, MemRefType::get({tokens}, i32));
   Value cluster = memref::AllocaOp::create(b, MemRefType::get({tokens}, i32));
@@ -332,8 +335,8 @@ void lowerSimilarityComponents(tok::SimilarityComponentsOp op,
   Type i32 = b.getI32Type();
   Value input = e.toBuffer(op.getInput());
   Value lengths = op.getLengths() ? e.toBuffer(op.getLengths()) : Value();
-  Value parent = e.allocFor(op.getParent().getType());
-  Value counts = e.allocFor(op.getCount().getType());
+  Value parent = e.allocFor(op.getParent());
+  Value counts = e.allocFor(op.getCount());
   Value forest = memref::AllocaOp::create(b, MemRefType::get({tokens}, i32));
   Value label = memref::AllocaOp::create(b, MemRefType::get({tokens}, i32));
   Value invNorm = memref::AllocaOp::create(b, MemRefType::get({tokens}, b.getF32Type()));

@@ -39,8 +39,8 @@ void lowerKvSelect(tok::KvSelectOp op, ImplicitLocOpBuilder &b) {
   Value lengths = e.toBuffer(op.getLengths());
   Value scores = op.getScores() ? e.toBuffer(op.getScores()) : Value();
   Value separators = op.getSeparators() ? e.toBuffer(op.getSeparators()) : Value();
-  Value slots = e.allocFor(slotsType);
-  Value counts = e.allocFor(op.getCount().getType());
+  Value slots = e.allocFor(op.getSlots());
+  Value counts = e.allocFor(op.getCount());
   Value histogram = heavy > 0 ? allocRadixHistogram(b) : Value();
 
   e.parallelFor(batch, [&](Value row) {
@@ -154,7 +154,7 @@ void lowerKvGather(tok::KvGatherOp op, ImplicitLocOpBuilder &b,
   bool reindexed = op.getPositionMode() == tok::PositionMode::reindexed;
   Value slots = e.toBuffer(op.getSlots());
   Value counts = e.toBuffer(op.getCount());
-  Value positions = e.allocFor(op.getPositions().getType());
+  Value positions = e.allocFor(op.getPositions());
 
   // [B, H, T, ...] viewed as [B, H, T, inner].
   auto view = [&](Value buffer) -> Value {
@@ -165,9 +165,8 @@ void lowerKvGather(tok::KvGatherOp op, ImplicitLocOpBuilder &b,
     if (groups[3].empty())
       return memref::ExpandShapeOp::create(
           b,
-          MemRefType::get({type.getDimSize(0), type.getDimSize(1),
-                           type.getDimSize(2), 1},
-                          type.getElementType()),
+          ArrayRef<int64_t>{type.getDimSize(0), type.getDimSize(1),
+                            type.getDimSize(2), 1},
           buffer, SmallVector<ReassociationIndices>{{0}, {1}, {2, 3}});
     return memref::CollapseShapeOp::create(b, buffer, groups);
   };
@@ -182,7 +181,7 @@ void lowerKvGather(tok::KvGatherOp op, ImplicitLocOpBuilder &b,
     int64_t inner = 1;
     for (int64_t d = 3; d < type.getRank(); ++d)
       inner *= type.getDimSize(d);
-    Value outBase = e.allocFor(gathered.getType());
+    Value outBase = e.allocFor(gathered);
     gathers.push_back({view(e.toBuffer(cache)), view(outBase), outBase,
                        type.getDimSize(2), inner, type.getElementType()});
   }
@@ -296,8 +295,8 @@ void lowerKCenter(tok::KCenterOp op, ImplicitLocOpBuilder &b) {
   Value input = e.toBuffer(op.getInput());
   Value lengths = op.getLengths() ? e.toBuffer(op.getLengths()) : Value();
   Value first = op.getFirst() ? e.toBuffer(op.getFirst()) : Value();
-  Value indices = e.allocFor(op.getIndices().getType());
-  Value counts = e.allocFor(op.getCount().getType());
+  Value indices = e.allocFor(op.getIndices());
+  Value counts = e.allocFor(op.getCount());
   Value invNorm = memref::AllocaOp::create(b, MemRefType::get({tokens}, f32));
   Value minDist = memref::AllocaOp::create(b, MemRefType::get({tokens}, f32));
   Value chosen =
@@ -427,8 +426,8 @@ void lowerDartSelect(tok::DartSelectOp op, ImplicitLocOpBuilder &b) {
   Value keys = e.toBuffer(op.getKeys());
   Value hidden = e.toBuffer(op.getHidden());
   Value lengths = op.getLengths() ? e.toBuffer(op.getLengths()) : Value();
-  Value indices = e.allocFor(op.getIndices().getType());
-  Value counts = e.allocFor(op.getCount().getType());
+  Value indices = e.allocFor(op.getIndices());
+  Value counts = e.allocFor(op.getCount());
   Value l1 = memref::AllocaOp::create(b, MemRefType::get({tokens}, f32));
   Value invNorm = memref::AllocaOp::create(b, MemRefType::get({tokens}, f32));
   Value sim = memref::AllocaOp::create(b, MemRefType::get({tokens}, f32));

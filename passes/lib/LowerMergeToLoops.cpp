@@ -38,8 +38,8 @@ void lowerBipartitePlan(tok::BipartitePlanOp op, ImplicitLocOpBuilder &b,
   int64_t effectiveR = op.getEffectiveR();
 
   Value metric = e.toBuffer(op.getMetric());
-  Value parent = e.allocFor(op.getParent().getType());
-  Value counts = e.allocFor(op.getCount().getType());
+  Value parent = e.allocFor(op.getParent());
+  Value counts = e.allocFor(op.getCount());
   Type f32 = b.getF32Type(), i32 = b.getI32Type();
 
   // A fixed r that rounds to nothing is the identity: no similarity work.
@@ -255,7 +255,7 @@ void lowerScatterMerge(tok::ScatterMergeOp op, ImplicitLocOpBuilder &b,
   Value parent = e.toBuffer(op.getParent());
   Value counts = e.toBuffer(op.getCount());
   Value sizes = op.getSizes() ? e.toBuffer(op.getSizes()) : Value();
-  Value mergedSizes = e.allocFor(sizesType);
+  Value mergedSizes = e.allocFor(op.getMergedSizes());
   // Per-row bookkeeping shared by every source: members and their weight
   // sum, and the last member (copied unchanged when it is the only one).
   Value weightSum = memref::AllocaOp::create(b, MemRefType::get({capacity}, f32));
@@ -280,12 +280,12 @@ void lowerScatterMerge(tok::ScatterMergeOp op, ImplicitLocOpBuilder &b,
         groups[2].push_back(d);
       if (groups[2].empty()) // [B, N] sources: add a unit row.
         return Value(memref::ExpandShapeOp::create(
-            b, MemRefType::get({batch, rows, 1}, memrefType.getElementType()),
-            buffer, SmallVector<ReassociationIndices>{{0}, {1, 2}}));
+            b, ArrayRef<int64_t>{batch, rows, 1}, buffer,
+            SmallVector<ReassociationIndices>{{0}, {1, 2}}));
       return Value(memref::CollapseShapeOp::create(b, buffer, groups));
     };
     // Sources are viewed as [B, rows, inner] so one loop nest serves all.
-    Value outBuffer = e.allocFor(merged.getType());
+    Value outBuffer = e.allocFor(merged);
     // The fp32 accumulator of the per-row form is C x inner, on the heap as
     // it can be large (the per-element form keeps it in a register).
     buffers.push_back(

@@ -41,8 +41,8 @@ public:
       lengths = e.toBuffer(op.getLengths());
     if (op.getProtect())
       protect = e.toBuffer(op.getProtect());
-    indices = e.allocFor(op.getIndices().getType());
-    counts = e.allocFor(op.getCount().getType());
+    indices = e.allocFor(op.getIndices());
+    counts = e.allocFor(op.getCount());
     auto [start, end] = op.getSpanBounds();
     spanStart = e.index(start);
     spanEnd = e.index(end);
@@ -351,7 +351,7 @@ void lowerAttnScore(tok::AttnScoreOp op, ImplicitLocOpBuilder &b) {
   Value lse = op.getLse() ? e.toBuffer(op.getLse()) : Value();
   Value positions =
       op.getQueryPositions() ? e.toBuffer(op.getQueryPositions()) : Value();
-  Value scores = e.allocFor(op.getScores().getType());
+  Value scores = e.allocFor(op.getScores());
 
   // Reassociation lets LLVM vectorise the dot products and reductions; the
   // order is still fixed by the compiled code, so results are reproducible.
@@ -500,7 +500,7 @@ void lowerCompact(tok::CompactOp op, ImplicitLocOpBuilder &b,
   Value counts = e.toBuffer(op.getCount());
 
   // old_to_new: -1 everywhere, then the slot of every kept in-range index.
-  Value map = e.allocFor(op.getOldToNew().getType());
+  Value map = e.allocFor(op.getOldToNew());
   e.parallelFor(batch, [&](Value bi) {
     e.forLoop(e.index(0), e.index(tokens), [&](Value i) {
       memref::StoreOp::create(b, e.i32(-1), map, ValueRange{bi, i});
@@ -533,7 +533,7 @@ void lowerCompact(tok::CompactOp op, ImplicitLocOpBuilder &b,
       inner *= srcType.getDimSize(d);
 
     Value src = flatten(b, e.toBuffer(source));
-    Value outBuffer = e.allocFor(resultType);
+    Value outBuffer = e.allocFor(op.getGathered()[s]);
     Value out = flatten(b, outBuffer);
     Value pad = paddingValue(b, srcType.getElementType());
     Value innerSize = e.index(inner);
@@ -569,12 +569,13 @@ void lowerCompact(tok::CompactOp op, ImplicitLocOpBuilder &b,
       auto alignedTo16 = [&](Value buffer) {
         Value address =
             memref::ExtractAlignedPointerAsIndexOp::create(b, buffer);
-        // + offset * bytes: the flat views start at the buffers' offsets.
-        auto [strides, offset] =
-            cast<MemRefType>(buffer.getType()).getStridesAndOffset();
-        (void)strides;
+        // + offset * bytes: the flat views start at the buffers' offsets
+        // (dynamic for the row views inside a tok.dispatch).
+        Value offset =
+            memref::ExtractStridedMetadataOp::create(b, buffer).getOffset();
         Value start = arith::AddIOp::create(
-            b, address, e.index(offset * int64_t(elementBits / 8)));
+            b, address,
+            arith::MulIOp::create(b, offset, e.index(elementBits / 8)));
         return arith::CmpIOp::create(
             b, arith::CmpIPredicate::eq,
             arith::RemUIOp::create(b, start, e.index(16)), e.index(0));

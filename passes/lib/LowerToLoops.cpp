@@ -1,6 +1,7 @@
 //===- LowerToLoops.cpp - The tok-lower-to-loops pass ---------------------===//
 
 #include "ChunkLowerings.h"
+#include "DispatchLowering.h"
 #include "ClusterLowerings.h"
 #include "KvLowerings.h"
 #include "MergeLowerings.h"
@@ -37,16 +38,26 @@ struct TokLowerToLoopsPass
   void runOnOperation() override {
     LoweringOptions options;
     options.intraRowParallel = intraRowParallel;
+    auto lowerTokOp = [&](Operation *op) {
+      return llvm::any_of(kFamilyLowerings, [&](auto lowering) {
+        return lowering(op, options);
+      });
+    };
+    // Fused regions first: their ops are lowered one row at a time.
+    SmallVector<tok::DispatchOp> dispatches;
+    getOperation()->walk([&](tok::DispatchOp op) { dispatches.push_back(op); });
+    for (tok::DispatchOp dispatch : dispatches)
+      if (failed(lowerDispatchOp(dispatch, lowerTokOp)))
+        return signalPassFailure();
+
     SmallVector<Operation *> toLower;
     getOperation()->walk([&](Operation *op) {
       if (isa<tok::TokDialect>(op->getDialect()))
         toLower.push_back(op);
     });
     for (Operation *op : toLower) {
-      if (llvm::none_of(kFamilyLowerings, [&](auto lowering) {
-            return lowering(op, options);
-          })) {
-        op->emitOpError() << "has no CPU lowering";
+      if (!lowerTokOp(op)) {
+        op->emitOpError() << "has no loop lowering";
         return signalPassFailure();
       }
       op->erase();

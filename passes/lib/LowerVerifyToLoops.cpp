@@ -380,9 +380,9 @@ public:
     if (op.getIsGreedy())
       isGreedy = e.toBuffer(op.getIsGreedy());
     bindNoiseInputs(op);
-    tokens = e.allocFor(op.getTokens().getType());
-    accepted = e.allocFor(op.getNumAccepted().getType());
-    emitted = e.allocFor(op.getNumEmitted().getType());
+    tokens = e.allocFor(op.getTokens());
+    accepted = e.allocFor(op.getNumAccepted());
+    emitted = e.allocFor(op.getNumEmitted());
 
     if (splitVocab)
       buildRowTables(batch, rows, mode != tok::VerifyMode::greedy,
@@ -595,10 +595,10 @@ public:
     parents = e.toBuffer(op.getParents());
     numNodes = e.toBuffer(op.getNumNodes());
     bindNoiseInputs(op);
-    tokens = e.allocFor(op.getTokens().getType());
-    acceptNodes = e.allocFor(op.getAcceptNodes().getType());
-    accepted = e.allocFor(op.getNumAccepted().getType());
-    emitted = e.allocFor(op.getNumEmitted().getType());
+    tokens = e.allocFor(op.getTokens());
+    acceptNodes = e.allocFor(op.getAcceptNodes());
+    accepted = e.allocFor(op.getNumAccepted());
+    emitted = e.allocFor(op.getNumEmitted());
     // Per-node scratch (T entries each): membership, children, ok, depth,
     // the path's accepted prefix and its end node, the summed log p, and
     // the row statistics each child's test needs.

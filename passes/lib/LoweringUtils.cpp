@@ -71,15 +71,38 @@ void LoopEmitter::ifThen(Value cond, llvm::function_ref<void()> body) {
   body();
 }
 
+namespace {
+thread_local DispatchRowScope *currentScope = nullptr;
+} // namespace
+
+DispatchRowScope::DispatchRowScope() {
+  assert(!currentScope && "dispatch row scopes do not nest");
+  currentScope = this;
+}
+DispatchRowScope::~DispatchRowScope() { currentScope = nullptr; }
+DispatchRowScope *DispatchRowScope::current() { return currentScope; }
+
 Value LoopEmitter::toBuffer(Value tensor) {
+  // Inside a dispatch every tensor is a view of a row buffer: use it.
+  if (DispatchRowScope::current())
+    if (auto view = tensor.getDefiningOp<bufferization::ToTensorOp>())
+      return view.getBuffer();
   auto type = cast<RankedTensorType>(tensor.getType());
   auto memrefType = MemRefType::get(type.getShape(), type.getElementType());
   return bufferization::ToBufferOp::create(b, memrefType, tensor,
                                            /*read_only=*/true);
 }
 
-Value LoopEmitter::allocFor(Type tensorType) {
-  auto type = cast<RankedTensorType>(tensorType);
+Value LoopEmitter::allocFor(Value result) {
+  auto type = cast<RankedTensorType>(result.getType());
+  if (DispatchRowScope *scope = DispatchRowScope::current()) {
+    if (Value destination = scope->destinations.lookup(result))
+      return destination;
+    auto scratch = memref::AllocaOp::create(
+        b, MemRefType::get(type.getShape(), type.getElementType()));
+    scratch->setAttr(kRowBufferAttrName, b.getUnitAttr());
+    return scratch;
+  }
   return memref::AllocOp::create(
       b, MemRefType::get(type.getShape(), type.getElementType()),
       b.getI64IntegerAttr(64));

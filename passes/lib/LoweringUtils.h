@@ -59,10 +59,13 @@ public:
   /// `if (cond) body()`.
   void ifThen(mlir::Value cond, llvm::function_ref<void()> body);
 
-  /// A read-only buffer view of a tensor operand.
+  /// A read-only buffer view of a tensor operand (inside a tok.dispatch, the
+  /// row buffer the producer wrote).
   mlir::Value toBuffer(mlir::Value tensor);
-  /// A fresh buffer for a result tensor of type `type`.
-  mlir::Value allocFor(mlir::Type tensorType);
+  /// The buffer an op writes its result tensor `result` into: a fresh
+  /// buffer, or inside a tok.dispatch (DispatchRowScope) the row of the
+  /// dispatch's result buffer it yields to, or per-row scratch.
+  mlir::Value allocFor(mlir::Value result);
   /// The tensor a lowered op returns: the buffer it wrote, handed to
   /// bufferization as restrict + writable (nothing else aliases it).
   mlir::Value toTensor(mlir::Value buffer, mlir::Type tensorType);
@@ -86,6 +89,41 @@ public:
 private:
   mlir::ImplicitLocOpBuilder &b;
 };
+
+/// Set while the ops of one tok.dispatch are lowered for a single batch row
+/// (their tensors have batch extent 1 and are views of one row): results
+/// the dispatch yields are written straight into the rows of its result
+/// buffers, the rest into per-row scratch allocas marked
+/// `kRowBufferAttrName`. One scope per thread; scopes do not nest.
+class DispatchRowScope {
+public:
+  DispatchRowScope();
+  ~DispatchRowScope();
+  DispatchRowScope(const DispatchRowScope &) = delete;
+  DispatchRowScope &operator=(const DispatchRowScope &) = delete;
+
+  /// The scope being lowered on this thread, or null.
+  static DispatchRowScope *current();
+
+  /// Row views of the dispatch's result buffers, by the (batch-1) value
+  /// that is yielded.
+  llvm::DenseMap<mlir::Value, mlir::Value> destinations;
+};
+
+/// Marks a scratch alloca that holds one batch row of a fused intermediate:
+/// every thread working on the row shares it (GPU shared memory), unlike
+/// plain scratch allocas, which are private to each loop iteration.
+inline constexpr llvm::StringLiteral kRowBufferAttrName = "tok.row_buffer";
+/// Marks the `scf.parallel` over batch rows a tok.dispatch lowers to.
+inline constexpr llvm::StringLiteral kDispatchRowsAttrName =
+    "tok.dispatch_rows";
+
+/// Marks a gpu.launch whose body is a sequence of block-uniform code and
+/// thread phases (ops marked kThreadPhaseAttrName) separated by barriers:
+/// one thread block per tok.dispatch row.
+inline constexpr llvm::StringLiteral kBlockPhasesAttrName = "tok.block_phases";
+/// Marks the ops of such a launch that depend on the thread id.
+inline constexpr llvm::StringLiteral kThreadPhaseAttrName = "tok.thread_phase";
 
 /// reassoc + contract: lets LLVM vectorise fp32 dot products and reductions;
 /// the order is still fixed by the compiled code, so results reproduce.

@@ -10,6 +10,8 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "LoweringUtils.h"
+
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
@@ -117,8 +119,14 @@ public:
       // (none of the lowerings make them) runs in a single thread.
       if (work.size() == 1)
         if (auto loop = dyn_cast<scf::ParallelOp>(work.front()))
-          if (loop.getNumReductions() == 0)
+          if (loop.getNumReductions() == 0) {
+            if (loop->hasAttr(kDispatchRowsAttrName)) {
+              FailureOr<bool> mapped = emitRowBlockLaunch(loop);
+              if (failed(mapped) || *mapped)
+                return failure(failed(mapped));
+            }
             return emitParallelLaunch(loop);
+          }
       return emitSerialLaunch(work);
     };
     unsigned reach = 0; // furthest use of a device value defined so far
@@ -139,6 +147,13 @@ public:
     if (failed(flush()))
       return failure();
 
+    for (Operation *buffer : replacedHeapBuffers) {
+      for (Operation *user : llvm::make_early_inc_range(buffer->getUsers()))
+        if (isa<memref::DeallocOp>(user))
+          user->erase();
+      if (buffer->use_empty())
+        buffer->erase();
+    }
     for (Operation &op : llvm::make_early_inc_range(body)) {
       if (auto alloc = dyn_cast<memref::AllocOp>(op))
         toDeviceAlloc(alloc);
@@ -270,7 +285,8 @@ private:
   /// private scratch) at a position that does not depend on the iteration
   /// is a race between threads. The CPU would run such code correctly, so
   /// it must be caught here.
-  LogicalResult checkNoSharedWrites(scf::ParallelOp loop) {
+  LogicalResult checkNoSharedWrites(scf::ParallelOp loop,
+                                    bool sharedRowBuffers = false) {
     llvm::DenseSet<Value> ivs(loop.getInductionVars().begin(),
                               loop.getInductionVars().end());
     llvm::DenseMap<Value, bool> memo;
@@ -287,7 +303,8 @@ private:
         return WalkResult::advance();
       }
       while (Operation *def = buffer.getDefiningOp()) {
-        if (isa<memref::AllocaOp>(def))
+        if (isa<memref::AllocaOp>(def) &&
+            !(sharedRowBuffers && def->hasAttr(kRowBufferAttrName)))
           return WalkResult::advance(); // private scratch
         if (!loop->isAncestor(def) && isa<ViewLikeOpInterface>(def)) {
           buffer = cast<ViewLikeOpInterface>(def).getViewSource();
@@ -378,6 +395,234 @@ private:
     return success();
   }
 
+  /// Whether `op` (and everything nested) only reads memory: all threads
+  /// of a block may run it redundantly.
+  static bool writesNothing(Operation *op) {
+    WalkResult result = op->walk([](Operation *nested) {
+      auto effects = dyn_cast<MemoryEffectOpInterface>(nested);
+      if (!effects)
+        return nested->hasTrait<OpTrait::HasRecursiveMemoryEffects>() ||
+                       nested->getNumRegions() == 0
+                   ? (isMemoryEffectFree(nested) ? WalkResult::advance()
+                                                 : WalkResult::interrupt())
+                   : WalkResult::advance();
+      if (effects.hasEffect<MemoryEffects::Write>() ||
+          effects.hasEffect<MemoryEffects::Allocate>() ||
+          effects.hasEffect<MemoryEffects::Free>())
+        return WalkResult::interrupt();
+      return WalkResult::advance();
+    });
+    return !result.wasInterrupted();
+  }
+
+  static int64_t byteSize(Type type) {
+    if (isa<IndexType>(type))
+      return 8;
+    return std::max<int64_t>(1, type.getIntOrFloatBitWidth() / 8);
+  }
+
+  /// A tok.dispatch row loop → one thread block per row. In the block,
+  /// inner parallel loops are spread over the threads (strided, so
+  /// consecutive threads take consecutive iterations), code that writes
+  /// memory runs on thread 0 and hands its results to the others through
+  /// memory, read-only code runs on every thread; a barrier separates the
+  /// phases. Row buffers (kRowBufferAttrName) get one slice per block of a
+  /// device arena; other scratch stays private to each thread. Returns
+  /// false, leaving the loop alone, when the body has something this
+  /// mapping does not cover (the caller then uses one thread per row).
+  FailureOr<bool> emitRowBlockLaunch(scf::ParallelOp loop) {
+    if (loop.getNumLoops() != 1 || !isConstantIntValue(loop.getLowerBound()[0], 0) ||
+        !isConstantIntValue(loop.getStep()[0], 1))
+      return false;
+    Block *rowBody = loop.getBody();
+    // Which values thread 0 must broadcast, and whether they fit a slot.
+    for (Operation &op : rowBody->without_terminator()) {
+      if (isa<scf::ParallelOp>(op) || writesNothing(&op))
+        continue;
+      for (Value result : op.getResults())
+        if (!result.getType().isIntOrIndexOrFloat())
+          return false;
+    }
+    for (Operation &op : rowBody->without_terminator())
+      if (auto inner = dyn_cast<scf::ParallelOp>(op)) {
+        if (inner.getNumReductions() != 0)
+          return false;
+        if (failed(checkNoSharedWrites(inner, /*sharedRowBuffers=*/true)))
+          return failure();
+      }
+    if (failed(checkNoSharedWrites(loop)))
+      return failure();
+
+    // The arena: every row buffer this loop uses (allocas hoisted before it
+    // and heap buffers), then one slot per broadcast value, 16-byte aligned.
+    SmallVector<Operation *> rowBuffers;
+    for (memref::AllocaOp alloca : scratch)
+      if (alloca->hasAttr(kRowBufferAttrName) && isUsedBy(alloca, loop))
+        rowBuffers.push_back(alloca);
+    for (Operation &op : *loop->getBlock())
+      if (auto alloc = dyn_cast<memref::AllocOp>(op))
+        if (alloc->hasAttr(kRowBufferAttrName) && isUsedBy(alloc, loop))
+          rowBuffers.push_back(alloc);
+    auto align16 = [](int64_t bytes) { return (bytes + 15) / 16 * 16; };
+    int64_t arenaBytes = 0;
+    llvm::DenseMap<Operation *, int64_t> offsets;
+    for (Operation *buffer : rowBuffers) {
+      auto type = cast<MemRefType>(buffer->getResult(0).getType());
+      if (!type.hasStaticShape() || !type.getLayout().isIdentity())
+        return false;
+      offsets[buffer] = arenaBytes;
+      arenaBytes += align16(type.getNumElements() *
+                            byteSize(type.getElementType()));
+    }
+    llvm::DenseMap<Value, int64_t> slots;
+    for (Operation &op : rowBody->without_terminator())
+      if (!isa<scf::ParallelOp>(op) && !writesNothing(&op))
+        for (Value result : op.getResults())
+          if (!result.use_empty()) {
+            slots[result] = arenaBytes;
+            arenaBytes += 16;
+          }
+    arenaBytes = std::max<int64_t>(arenaBytes, 16);
+
+    ImplicitLocOpBuilder b(loop.getLoc(), loop);
+    Value rows = loop.getUpperBound()[0];
+    Value one = arith::ConstantIndexOp::create(b, 1);
+    Value zero = arith::ConstantIndexOp::create(b, 0);
+    Value arenaRow = arith::ConstantIndexOp::create(b, arenaBytes);
+    Value arenaSize = b.createOrFold<arith::MulIOp>(
+        b.createOrFold<arith::MaxSIOp>(rows, one), arenaRow);
+    auto arenaType = MemRefType::get({ShapedType::kDynamic}, b.getI8Type());
+    Value arena = memref::AllocOp::create(b, arenaType, ValueRange{arenaSize})
+                      .getResult();
+    Value grid = b.createOrFold<arith::MaxSIOp>(rows, one);
+    Value blockDim = arith::ConstantIndexOp::create(b, blockSize);
+    auto launch = gpu::LaunchOp::create(b, grid, one, one, blockDim, one, one);
+    launch->setAttr(kBlockPhasesAttrName, b.getUnitAttr());
+    b.setInsertionPointAfter(launch);
+    memref::DeallocOp::create(b, arena);
+
+    Location loc = loop.getLoc();
+    OpBuilder inner = OpBuilder::atBlockBegin(&launch.getBody().front());
+    IRMapping mapping;
+    Value tid = launch.getThreadIds().x;
+    Value row = launch.getBlockIds().x;
+    mapping.map(loop.getInductionVars()[0], row);
+    Value rowBase = arith::MulIOp::create(inner, loc, row, arenaRow);
+    auto view = [&](int64_t offset, MemRefType type) -> Value {
+      Value at = arith::AddIOp::create(
+          inner, loc, rowBase, arith::ConstantIndexOp::create(inner, loc, offset));
+      return memref::ViewOp::create(inner, loc, type, arena, at, ValueRange{});
+    };
+    for (Operation *buffer : rowBuffers) {
+      Value original = buffer->getResult(0);
+      mapping.map(original,
+                  view(offsets[buffer], cast<MemRefType>(original.getType())));
+    }
+    for (memref::AllocaOp alloca : scratch)
+      if (!alloca->hasAttr(kRowBufferAttrName) && isUsedBy(alloca, loop))
+        mapping.map(alloca.getResult(), inner.clone(*alloca)->getResult(0));
+
+    bool readsSinceBarrier = false;
+    auto barrier = [&] { gpu::BarrierOp::create(inner, loc); };
+    for (Operation &op : rowBody->without_terminator()) {
+      if (auto parallel = dyn_cast<scf::ParallelOp>(op)) {
+        if (readsSinceBarrier)
+          barrier();
+        emitThreadStridedLoop(parallel, inner, mapping, tid, launch.getBlockSize().x);
+        barrier();
+        readsSinceBarrier = false;
+        continue;
+      }
+      if (writesNothing(&op)) {
+        inner.clone(op, mapping);
+        readsSinceBarrier = true;
+        continue;
+      }
+      if (readsSinceBarrier)
+        barrier();
+      // `for (i = tid; i < 1; i += blockDim)`: thread 0 alone, in the same
+      // form as the other thread phases.
+      auto leader = scf::ForOp::create(
+          inner, loc, tid, arith::ConstantIndexOp::create(inner, loc, 1),
+          launch.getBlockSize().x);
+      leader->setAttr(kThreadPhaseAttrName, inner.getUnitAttr());
+      {
+        OpBuilder::InsertionGuard guard(inner);
+        inner.setInsertionPoint(leader.getBody()->getTerminator());
+        Operation *clone = inner.clone(op, mapping);
+        for (auto [original, value] :
+             llvm::zip(op.getResults(), clone->getResults()))
+          if (slots.count(original)) {
+            auto slotType = MemRefType::get({1}, value.getType());
+            memref::StoreOp::create(inner, loc, value,
+                                    view(slots[original], slotType),
+                                    ValueRange{arith::ConstantIndexOp::create(inner, loc, 0)});
+          }
+      }
+      barrier();
+      readsSinceBarrier = false;
+      for (Value original : op.getResults())
+        if (slots.count(original)) {
+          auto slotType = MemRefType::get({1}, original.getType());
+          mapping.map(original, memref::LoadOp::create(
+                                    inner, loc, view(slots[original], slotType),
+                                    ValueRange{arith::ConstantIndexOp::create(inner, loc, 0)}));
+        }
+    }
+    gpu::TerminatorOp::create(inner, loc);
+    loop.erase();
+    // Heap row buffers now live in the arena (freed once segments are done).
+    for (Operation *buffer : rowBuffers)
+      if (isa<memref::AllocOp>(buffer))
+        replacedHeapBuffers.push_back(buffer);
+    (void)zero;
+    return true;
+  }
+
+  /// `scf.parallel` inside a block → `for (i = tid; i < n; i += blockDim)`
+  /// over its delinearised iteration space.
+  void emitThreadStridedLoop(scf::ParallelOp loop, OpBuilder &b,
+                             IRMapping &mapping, Value tid, Value blockDim) {
+    Location loc = loop.getLoc();
+    Value zero = arith::ConstantIndexOp::create(b, loc, 0);
+    SmallVector<Value> extents;
+    Value total = arith::ConstantIndexOp::create(b, loc, 1);
+    for (auto [lb, ub, step] : llvm::zip(loop.getLowerBound(),
+                                         loop.getUpperBound(), loop.getStep())) {
+      Value lbv = mapping.lookupOrDefault(lb), ubv = mapping.lookupOrDefault(ub);
+      Value span = arith::MaxSIOp::create(
+          b, loc, arith::SubIOp::create(b, loc, ubv, lbv), zero);
+      extents.push_back(arith::CeilDivUIOp::create(
+          b, loc, span, mapping.lookupOrDefault(step)));
+      total = arith::MulIOp::create(b, loc, total, extents.back());
+    }
+    auto strided = scf::ForOp::create(b, loc, tid, total, blockDim);
+    strided->setAttr(kThreadPhaseAttrName, b.getUnitAttr());
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPoint(strided.getBody()->getTerminator());
+    Value rest = strided.getInductionVar();
+    for (int64_t d = loop.getNumLoops() - 1; d >= 0; --d) {
+      Value position = rest;
+      if (d > 0) {
+        position = arith::RemUIOp::create(b, loc, rest, extents[d]);
+        rest = arith::DivUIOp::create(b, loc, rest, extents[d]);
+      }
+      mapping.map(loop.getInductionVars()[d],
+                  arith::AddIOp::create(
+                      b, loc, mapping.lookupOrDefault(loop.getLowerBound()[d]),
+                      arith::MulIOp::create(b, loc, position,
+                                            mapping.lookupOrDefault(loop.getStep()[d]))));
+    }
+    for (Operation &op : loop.getBody()->without_terminator())
+      b.clone(op, mapping);
+  }
+
+  static bool isUsedBy(Operation *buffer, Operation *region) {
+    return llvm::any_of(buffer->getUsers(), [&](Operation *user) {
+      return region->isAncestor(user);
+    });
+  }
+
   /// A run of sequential host code → one single-thread launch, placed at
   /// the last op of the run (ops left between only compute host values that
   /// do not depend on the run).
@@ -406,6 +651,7 @@ private:
   func::FuncOp func;
   int64_t blockSize;
   SmallVector<memref::AllocaOp> scratch;
+  SmallVector<Operation *> replacedHeapBuffers;
 };
 
 struct TokOffloadToGpuPass

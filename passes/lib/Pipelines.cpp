@@ -16,11 +16,15 @@ namespace winnow {
 namespace {
 constexpr const char *kTokCleanup = "canonicalize,cse";
 
-// Elementwise arith/math on tensors around the tok ops (a log-size bias, a
-// residual scale) go through linalg so they bufferize and become loops too.
-#define WINNOW_LOOPS_PIPELINE(TOK_TO_LOOPS, LINALG_TO_LOOPS)                    \
-  "func.func(convert-elementwise-to-linalg),"                                  \
+// Chains of tok ops (and their elementwise neighbours) are fused into
+// tok.dispatch regions first, with the target's cost model; the loop
+// lowering turns each into one loop over batch rows. Elementwise arith/math
+// left outside (a log-size bias) goes through linalg so it bufferizes and
+// becomes loops too.
+#define WINNOW_LOOPS_PIPELINE(FUSION_TARGET, TOK_TO_LOOPS, LINALG_TO_LOOPS)     \
+  "func.func(tok-form-dispatch-regions{target=" FUSION_TARGET "}),"            \
   TOK_TO_LOOPS ","                                                             \
+  "func.func(convert-elementwise-to-linalg),"                                  \
   "one-shot-bufferize{bufferize-function-boundaries=true "                     \
   "function-boundary-type-conversion=identity-layout-map},"                    \
   "buffer-results-to-out-params{hoist-static-allocs=true "                     \
@@ -33,11 +37,12 @@ constexpr const char *kTokCleanup = "canonicalize,cse";
   "canonicalize,cse"
 
 constexpr const char *kCpuLoops =
-    WINNOW_LOOPS_PIPELINE("tok-lower-to-loops", "convert-linalg-to-loops");
+    WINNOW_LOOPS_PIPELINE("cpu", "tok-lower-to-loops",
+                          "convert-linalg-to-loops");
 // The GPU maps parallel loops onto threads, so elementwise code stays
 // parallel and tok.select is spread over tokens.
 constexpr const char *kCudaLoops =
-    WINNOW_LOOPS_PIPELINE("tok-lower-to-loops{intra-row-parallel=true}",
+    WINNOW_LOOPS_PIPELINE("cuda", "tok-lower-to-loops{intra-row-parallel=true}",
                           "convert-linalg-to-parallel-loops")
     ",func.func(scf-parallel-loop-fusion),canonicalize,cse";
 

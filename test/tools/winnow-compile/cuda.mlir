@@ -12,23 +12,27 @@
 // RUN: ls %t.dump | FileCheck %s --check-prefix=DUMP
 // RUN: winnow-run %t.wnn --list | FileCheck %s --check-prefix=LIST
 
-// The select runs token-parallel (a kept-flag buffer allocated on the
-// stream, rank, placement, padding, counts), then the element-parallel
-// gather; every launch waits on the previous one's token, nothing on the host.
+// tok-form-dispatch-regions fuses select and compact (small rows: one
+// launch beats two under the cuda cost model), and tok-offload-to-gpu maps
+// the fused row loop to one thread block per row: the select's phases
+// (rank, placement, padding, count) and the gather are spread over the
+// block's threads with barriers between them; the kept flags live in a
+// per-block slice of one device arena. Everything waits on async tokens,
+// nothing on the host.
 // GPU-LABEL: func.func @prune
 // GPU: %[[T0:.*]] = gpu.wait async
-// GPU: %[[FLAGS:.*]], %[[TA:.*]] = gpu.alloc async [%[[T0]]] () : memref<2x64xi8>
-// GPU: %[[T1:.*]] = gpu.launch_func async [%[[TA]]] @prune_kernel::@prune_kernel blocks in (%c1, %c1, %c1) threads in (%c128,
-// GPU: %[[T2:.*]] = gpu.launch_func async [%[[T1]]] @prune_kernel_0::@prune_kernel
-// GPU: %[[T3:.*]] = gpu.launch_func async [%[[T2]]] @prune_kernel_1::@prune_kernel
-// GPU: %[[T4:.*]] = gpu.launch_func async [%[[T3]]] @prune_kernel_2::@prune_kernel
-// The gather: one thread per 16-byte vector of 8 bf16 (2 x 16 x 32 / 8).
-// GPU: %[[T5:.*]] = gpu.launch_func async [%[[T4]]] @prune_kernel_3::@prune_kernel blocks in (%c1, %c1, %c1) threads in (%c128,
-// GPU: %[[T6:.*]] = gpu.dealloc async [%[[T5]]] %[[FLAGS]]
-// GPU: gpu.wait [%[[T6]]]
+// GPU: %[[ARENA:.*]], %[[TA:.*]] = gpu.alloc async [%[[T0]]] (%{{.*}}) : memref<?xi8>
+// GPU: %[[T1:.*]] = gpu.launch_func async [%[[TA]]] @prune_kernel::@prune_kernel blocks in (%c2, %c1, %c1) threads in (%c256,
+// GPU-NOT: gpu.launch_func
+// GPU: %[[T2:.*]] = gpu.dealloc async [%[[T1]]] %[[ARENA]]
+// GPU: gpu.wait [%[[T2]]]
 // GPU: gpu.module @prune_kernel
 // GPU: gpu.func @prune_kernel({{.*}}) kernel
-// GPU: gpu.module @prune_kernel_0
+// GPU: memref.view {{.*}} : memref<?xi8> to memref<1x64xi8>
+// GPU: scf.for {{.*}} {
+// GPU: } {tok.thread_phase}
+// GPU-NEXT: gpu.barrier
+// GPU-NOT: gpu.module
 
 // NVVM: gpu.module @prune_kernel [#nvvm.target<O = 3, chip = "sm_80", features = "+ptx80">, #nvvm.target<O = 3, chip = "sm_90", features = "+ptx80">]
 // NVVM: llvm.func @prune_kernel({{.*}}) attributes {gpu.kernel
@@ -40,7 +44,7 @@
 // PTX: .entry prune_kernel(
 // PTX: kernel module prune_kernel, sm_90
 // PTX: .target sm_90
-// PTX: kernel module prune_kernel_0, sm_80
+// PTX: bar.sync
 // The gather moves 8 bf16 per 16-byte load and store when both buffers are
 // 16-byte aligned, else 16-bit loads and stores.
 // PTX: ld.global.v4.b32
@@ -69,12 +73,11 @@
 // SYMS-NOT: {{.}}
 
 // DUMP: prune_kernel.nvvm.mlir
-// DUMP: prune_kernel.sm_90.ptx
-// DUMP: prune_kernel_0.nvvm.mlir
-// DUMP: prune_kernel_0.sm_90.ptx
+// DUMP-NEXT: prune_kernel.sm_90.ptx
+// DUMP-NOT: prune_kernel_0
 
 // LIST: [0] cuda ptx sm_90, host {{.*}} host ABI 1
-// LIST: kernels: prune_kernel::prune_kernel, prune_kernel_0::prune_kernel, prune_kernel_1::prune_kernel, prune_kernel_2::prune_kernel, prune_kernel_3::prune_kernel
+// LIST: kernels: prune_kernel::prune_kernel{{$}}
 
 func.func @prune(%s: tensor<2x64xf32>, %h: tensor<2x64x32xbf16>) -> (tensor<2x16xi32>, tensor<2xi32>, tensor<2x16x32xbf16>) {
   %i, %n = tok.select #tok.top_k<16> of %s : (tensor<2x64xf32>) -> (tensor<2x16xi32>, tensor<2xi32>)

@@ -3,6 +3,7 @@
 #ifndef WINNOW_PASSES_PASSES_H
 #define WINNOW_PASSES_PASSES_H
 
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Pass/Pass.h"
 
 namespace winnow {

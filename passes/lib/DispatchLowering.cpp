@@ -1,0 +1,232 @@
+//===- DispatchLowering.cpp - tok.dispatch to one loop over rows ----------===//
+//
+// A dispatch is lowered by cloning its ops with batch extent 1 inside a
+// parallel loop over rows, their operands being views of one row, and
+// lowering the clones with the ordinary per-op lowerings under a
+// DispatchRowScope (LoweringUtils.h) that redirects result buffers: yielded
+// values go straight to the row of the dispatch's result, the others to
+// per-row scratch. The per-op lowerings need no fused variants.
+//
+//===----------------------------------------------------------------------===//
+
+#include "DispatchLowering.h"
+
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/IR/IRMapping.h"
+#include "mlir/IR/Matchers.h"
+#include "mlir/IR/TypeUtilities.h"
+#include "mlir/Transforms/RegionUtils.h"
+
+using namespace mlir;
+
+namespace winnow {
+namespace {
+
+RankedTensorType oneRow(RankedTensorType type) {
+  SmallVector<int64_t> shape(type.getShape());
+  shape[0] = 1;
+  return type.clone(shape);
+}
+
+/// Row `row` of `buffer` as a [1, ...] view.
+Value rowView(ImplicitLocOpBuilder &b, Value buffer, Value row) {
+  auto type = cast<MemRefType>(buffer.getType());
+  SmallVector<OpFoldResult> offsets(type.getRank(), b.getIndexAttr(0));
+  SmallVector<OpFoldResult> sizes, strides(type.getRank(), b.getIndexAttr(1));
+  offsets[0] = row;
+  sizes.push_back(b.getIndexAttr(1));
+  for (int64_t d = 1; d < type.getRank(); ++d)
+    sizes.push_back(b.getIndexAttr(type.getDimSize(d)));
+  return memref::SubViewOp::create(b, buffer, offsets, sizes, strides);
+}
+
+/// Row buffers above this size are heap allocations, not stack scratch.
+constexpr int64_t kMaxStackRowBufferBytes = 64 * 1024;
+
+int64_t scratchBytes(MemRefType type) {
+  Type element = type.getElementType();
+  int64_t bytes = isa<IndexType>(element)
+                      ? 8
+                      : std::max<int64_t>(1, element.getIntOrFloatBitWidth() / 8);
+  return type.getNumElements() * bytes;
+}
+
+/// The splat value of `value` when it is a splat constant tensor.
+TypedAttr splatOf(Value value) {
+  DenseElementsAttr dense;
+  if (matchPattern(value, m_Constant(&dense)) && dense.isSplat())
+    return dense.getSplatValue<TypedAttr>();
+  return {};
+}
+
+/// An elementwise tensor op on one row: a loop over the row's elements
+/// applying the op's scalar form.
+void lowerElementwise(Operation *op, ImplicitLocOpBuilder &b) {
+  LoopEmitter e(b);
+  auto type = cast<RankedTensorType>(op->getResult(0).getType());
+  SmallVector<Value> inputs, outputs;
+  for (Value operand : op->getOperands())
+    inputs.push_back(splatOf(operand) ? operand : e.toBuffer(operand));
+  for (Value result : op->getResults())
+    outputs.push_back(e.allocFor(result));
+  e.parallelFor(type.getShape(), [&](ValueRange ivs) {
+    SmallVector<Value> scalars;
+    for (Value input : inputs) {
+      if (TypedAttr splat = splatOf(input))
+        scalars.push_back(arith::ConstantOp::create(b, splat));
+      else
+        scalars.push_back(memref::LoadOp::create(b, input, ivs));
+    }
+    SmallVector<Type> scalarTypes;
+    for (Value result : op->getResults())
+      scalarTypes.push_back(getElementTypeOrSelf(result.getType()));
+    OperationState state(op->getLoc(), op->getName(), scalars, scalarTypes,
+                         op->getAttrs());
+    Operation *scalar = b.create(state);
+    for (auto [value, output] : llvm::zip(scalar->getResults(), outputs))
+      memref::StoreOp::create(b, value, output, ivs);
+  });
+  for (auto [result, output] : llvm::zip(op->getResults(), outputs))
+    result.replaceAllUsesWith(e.toTensor(output, result.getType()));
+}
+
+} // namespace
+
+LogicalResult
+lowerDispatchOp(tok::DispatchOp op,
+                llvm::function_ref<bool(Operation *)> lowerTokOp) {
+  ImplicitLocOpBuilder b(op.getLoc(), op);
+  LoopEmitter e(b);
+  auto rows = static_cast<int64_t>(op.getRows());
+
+  // Full result buffers and full views of the batch operands, outside the
+  // row loop.
+  SmallVector<Value> resultBuffers;
+  for (Value result : op.getResults())
+    resultBuffers.push_back(e.allocFor(result));
+  llvm::SetVector<Value> captured;
+  getUsedValuesDefinedAbove(op.getBody(), captured);
+  llvm::DenseMap<Value, Value> fullBuffers;
+  for (Value value : captured) {
+    auto type = dyn_cast<RankedTensorType>(value.getType());
+    if (!type || type.getRank() == 0 || type.getDimSize(0) != rows)
+      return op.emitOpError("uses ")
+             << value.getType()
+             << " from outside, which is not a tensor of its batch rows";
+    bool onlyElementwise = llvm::all_of(value.getUsers(), [&](Operation *u) {
+      return !op->isAncestor(u) || !isa<tok::TokDialect>(u->getDialect());
+    });
+    if (!(splatOf(value) && onlyElementwise))
+      fullBuffers[value] = e.toBuffer(value);
+  }
+
+  e.parallelFor(rows, [&](Value row) {
+    IRMapping mapping;
+    for (Value value : captured) {
+      auto type = oneRow(cast<RankedTensorType>(value.getType()));
+      if (Value full = fullBuffers.lookup(value)) {
+        mapping.map(value, bufferization::ToTensorOp::create(
+                               b, type, rowView(b, full, row),
+                               /*restrict=*/true, /*writable=*/false));
+      } else {
+        mapping.map(value, arith::ConstantOp::create(
+                               b, SplatElementsAttr::get(type, splatOf(value))));
+      }
+    }
+    SmallVector<Value> destinations;
+    for (Value full : resultBuffers)
+      destinations.push_back(rowView(b, full, row));
+    DispatchRowScope scope;
+    SmallVector<Operation *> clones;
+    for (Operation &inner : op.getBody().front().without_terminator()) {
+      if (inner.hasTrait<OpTrait::ConstantLike>()) {
+        // A splat constant of the batch shape is the same splat on a row.
+        TypedAttr splat = splatOf(inner.getResult(0));
+        if (!splat) {
+          inner.emitOpError("inside a tok.dispatch must be a splat constant");
+          continue;
+        }
+        auto type = oneRow(cast<RankedTensorType>(inner.getResult(0).getType()));
+        mapping.map(inner.getResult(0),
+                    arith::ConstantOp::create(b, SplatElementsAttr::get(type, splat)));
+        continue;
+      }
+      Operation *clone = b.clone(inner, mapping);
+      for (Value result : clone->getResults())
+        result.setType(oneRow(cast<RankedTensorType>(result.getType())));
+      clones.push_back(clone);
+    }
+    // Each yielded value is written into its result row by its producer; a
+    // value yielded twice, or taken from outside, is copied.
+    SmallVector<std::pair<Value, Value>> copies;
+    for (auto [value, destination] :
+         llvm::zip(op.getYield().getValues(), destinations)) {
+      Value rowValue = mapping.lookupOrDefault(value);
+      bool produced = rowValue.getDefiningOp() &&
+                      llvm::is_contained(clones, rowValue.getDefiningOp());
+      if (produced && !scope.destinations.count(rowValue))
+        scope.destinations[rowValue] = destination;
+      else
+        copies.push_back({rowValue, destination});
+    }
+    for (Operation *clone : clones) {
+      b.setInsertionPoint(clone);
+      if (isa<tok::TokDialect>(clone->getDialect())) {
+        if (!lowerTokOp(clone))
+          clone->emitOpError() << "has no loop lowering";
+      } else {
+        lowerElementwise(clone, b);
+      }
+    }
+    b.setInsertionPoint(row.getParentBlock()->getTerminator());
+    for (auto [value, destination] : copies)
+      memref::CopyOp::create(b, e.toBuffer(value), destination);
+    for (Operation *clone : llvm::reverse(clones))
+      if (clone->use_empty())
+        clone->erase();
+  });
+
+  // The loop parallelFor just built sits right before `op`.
+  auto loop = cast<scf::ParallelOp>(op->getPrevNode());
+  loop->setAttr(kDispatchRowsAttrName, b.getUnitAttr());
+  for (Operation &inner : *loop.getBody())
+    if (isa<tok::TokDialect>(inner.getDialect()))
+      return failure(); // reported above
+  // Dead row views, then scratch hoisted out of the loop: plain allocas stay
+  // per-iteration scratch, the lowerings' own buffers become row buffers.
+  for (Operation &inner :
+       llvm::make_early_inc_range(llvm::reverse(*loop.getBody())))
+    if (isa<bufferization::ToTensorOp, memref::SubViewOp, arith::ConstantOp>(
+            inner) &&
+        inner.use_empty())
+      inner.erase();
+  for (Operation &inner : llvm::make_early_inc_range(*loop.getBody())) {
+    if (auto alloca = dyn_cast<memref::AllocaOp>(inner)) {
+      if (alloca.getType().hasStaticShape())
+        alloca->moveBefore(loop);
+    } else if (auto alloc = dyn_cast<memref::AllocOp>(inner)) {
+      if (!alloc.getType().hasStaticShape())
+        continue;
+      // Large buffers (a merge accumulator) stay on the heap, allocated once.
+      alloc->setAttr(kRowBufferAttrName, UnitAttr::get(op.getContext()));
+      if (scratchBytes(alloc.getType()) > kMaxStackRowBufferBytes) {
+        alloc->moveBefore(loop);
+        continue;
+      }
+      OpBuilder hoist(loop);
+      auto scratch = memref::AllocaOp::create(hoist, alloc.getLoc(),
+                                              alloc.getType());
+      scratch->setAttrs(alloc->getAttrs());
+      alloc.replaceAllUsesWith(scratch.getResult());
+      alloc.erase();
+    }
+  }
+
+  for (auto [result, full] : llvm::zip(op.getResults(), resultBuffers))
+    result.replaceAllUsesWith(e.toTensor(full, result.getType()));
+  op.erase();
+  return success();
+}
+
+} // namespace winnow

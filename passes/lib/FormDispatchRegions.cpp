@@ -1,0 +1,280 @@
+//===- FormDispatchRegions.cpp - The tok-form-dispatch-regions pass -------===//
+//
+// Greedy, convex grouping of producer-consumer chains of row-local ops into
+// tok.dispatch regions, driven by a bytes-and-launches cost model (see the
+// pass description and docs/fusion.md).
+//
+//===----------------------------------------------------------------------===//
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/Matchers.h"
+#include "winnow/Dialect/Tok/IR/TokOps.h"
+#include "winnow/Passes/Passes.h"
+
+#include "llvm/ADT/SetVector.h"
+
+namespace winnow {
+#define GEN_PASS_DEF_TOKFORMDISPATCHREGIONS
+#include "winnow/Passes/Passes.h.inc"
+} // namespace winnow
+
+using namespace mlir;
+
+namespace winnow {
+namespace {
+
+int64_t tensorBytes(Type type) {
+  auto tensor = dyn_cast<RankedTensorType>(type);
+  if (!tensor || !tensor.hasStaticShape())
+    return 0;
+  Type element = tensor.getElementType();
+  if (!element.isIntOrIndexOrFloat())
+    return 0;
+  int64_t bytes = isa<IndexType>(element)
+                      ? 8
+                      : std::max<int64_t>(1, element.getIntOrFloatBitWidth() / 8);
+  return tensor.getNumElements() * bytes;
+}
+
+bool isSplatConstant(Value value) {
+  DenseElementsAttr dense;
+  return matchPattern(value, m_Constant(&dense)) && dense.isSplat();
+}
+
+/// The batch extent of a fusible op, or nullopt. Every tensor it takes and
+/// makes must lead with that extent, so a row of every result depends only
+/// on the same row of the operands.
+std::optional<int64_t> fusibleRows(Operation *op) {
+  bool isTok = isa<tok::AttnScoreOp, tok::SelectOp, tok::CompactOp,
+                   tok::BoundaryOp, tok::EmaScanOp, tok::ExpandOp,
+                   tok::SegmentReduceOp, tok::BipartitePlanOp,
+                   tok::ScatterMergeOp, tok::KvSelectOp, tok::KvGatherOp>(op);
+  bool isElementwise = !isTok && op->hasTrait<OpTrait::Elementwise>() &&
+                       op->getNumRegions() == 0 && op->getNumResults() > 0;
+  if (!isTok && !isElementwise)
+    return std::nullopt;
+  if (auto compact = dyn_cast<tok::CompactOp>(op))
+    for (unsigned s = 0; s < compact.getSources().size(); ++s)
+      if (compact.getTokenAxis(s) != 1)
+        return std::nullopt; // sources with outer dims before the batch
+  auto first = dyn_cast<RankedTensorType>(op->getResult(0).getType());
+  if (!first || first.getRank() == 0 || !first.hasStaticShape())
+    return std::nullopt;
+  int64_t rows = first.getDimSize(0);
+  for (Value value : llvm::concat<Value>(op->getOperands(), op->getResults())) {
+    auto type = dyn_cast<RankedTensorType>(value.getType());
+    if (!type || type.getRank() == 0 || type.getDimSize(0) != rows ||
+        !type.hasStaticShape())
+      return std::nullopt;
+    // Elementwise ops map one row to one row only without broadcasting.
+    if (isElementwise && type.getShape() != first.getShape())
+      return std::nullopt;
+  }
+  return rows;
+}
+
+/// Bytes an op moves through device memory when it runs alone: its operands
+/// and results (a compact reads only the rows it keeps).
+int64_t streamedBytes(Operation *op) {
+  int64_t bytes = 0;
+  for (Value result : op->getResults())
+    bytes += tensorBytes(result.getType());
+  if (auto compact = dyn_cast<tok::CompactOp>(op)) {
+    bytes += tensorBytes(compact.getIndices().getType()) +
+             tensorBytes(compact.getCount().getType());
+    for (Value gathered : compact.getGathered())
+      bytes += tensorBytes(gathered.getType());
+    return bytes;
+  }
+  for (Value operand : op->getOperands())
+    if (!isSplatConstant(operand))
+      bytes += tensorBytes(operand.getType());
+  return bytes;
+}
+
+struct CostModel {
+  bool cuda = false;
+  int64_t scratchBudget = 0;
+  double hbmBytesPerUs = 0, launchUs = 0;
+  int64_t smCount = 1;
+};
+
+/// A run of consecutive fusible ops and what fusing them would do.
+class Group {
+public:
+  explicit Group(int64_t rows) : rows(rows) {}
+
+  int64_t getRows() const { return rows; }
+  ArrayRef<Operation *> getOps() const { return ops; }
+  bool contains(Operation *op) const { return members.contains(op); }
+  void add(Operation *op) {
+    ops.push_back(op);
+    members.insert(op);
+  }
+
+  /// Whether `value` (made in the group) stays inside: every user is a
+  /// member. Users not yet seen count as outside, so growing is safe.
+  bool staysInside(Value value) const {
+    return llvm::all_of(value.getUsers(),
+                        [&](Operation *user) { return contains(user); });
+  }
+  /// Bytes per row of the values that stay inside (per-row scratch).
+  int64_t scratchBytesPerRow() const {
+    int64_t bytes = 0;
+    for (Operation *op : ops)
+      for (Value result : op->getResults())
+        if (staysInside(result))
+          bytes += tensorBytes(result.getType()) / rows;
+    return bytes;
+  }
+  /// Device-memory bytes the group moves when fused: each op's streams,
+  /// less the scratch values' write and read.
+  int64_t fusedBytes() const {
+    int64_t bytes = 0;
+    for (Operation *op : ops)
+      bytes += streamedBytes(op);
+    return bytes - savedBytes();
+  }
+  int64_t savedBytes() const { return 2 * scratchBytesPerRow() * rows; }
+
+  /// Modelled time of the group as one kernel, in microseconds.
+  double fusedUs(const CostModel &model) const {
+    double share = std::min(1.0, double(rows) / double(model.smCount));
+    return model.launchUs + fusedBytes() / (model.hbmBytesPerUs * share);
+  }
+  /// Modelled time of the ops as separate grid-wide kernels.
+  double separateUs(const CostModel &model) const {
+    double us = 0;
+    for (Operation *op : ops)
+      us += model.launchUs + streamedBytes(op) / model.hbmBytesPerUs;
+    return us;
+  }
+
+private:
+  int64_t rows;
+  SmallVector<Operation *> ops;
+  llvm::SmallPtrSet<Operation *, 8> members;
+};
+
+bool consumesFrom(const Group &group, Operation *op) {
+  return llvm::any_of(op->getOperands(), [&](Value operand) {
+    Operation *def = operand.getDefiningOp();
+    return def && group.contains(def);
+  });
+}
+
+/// Whether growing `group` by `op` pays off.
+bool accepts(const CostModel &model, const Group &group, Operation *op) {
+  Group grown = group;
+  grown.add(op);
+  if (grown.scratchBytesPerRow() > model.scratchBudget)
+    return false;
+  if (!model.cuda)
+    return true; // one pass over each row's data, in cache
+  // Compare against keeping `op` as its own kernel(s).
+  Group alone(group.getRows());
+  alone.add(op);
+  double current = group.getOps().size() > 1 ? group.fusedUs(model)
+                                              : group.separateUs(model);
+  return grown.fusedUs(model) < current + alone.separateUs(model);
+}
+
+/// Moves the group's ops into a new tok.dispatch placed where the last one
+/// was: ops the run skipped (constants) may define operands of later
+/// members, and none of them uses a member's result.
+void formDispatch(const Group &group) {
+  ArrayRef<Operation *> ops = group.getOps();
+  SmallVector<Value> yielded;
+  for (Operation *op : ops)
+    for (Value result : op->getResults())
+      if (!group.staysInside(result))
+        yielded.push_back(result);
+
+  OpBuilder b(ops.back());
+  SmallVector<Type> types;
+  for (Value value : yielded)
+    types.push_back(value.getType());
+  auto dispatch = tok::DispatchOp::create(
+      b, ops.front()->getLoc(), types, group.getRows(),
+      group.scratchBytesPerRow(), group.savedBytes(), ops.size() - 1);
+  Block *body = b.createBlock(&dispatch.getBody());
+  for (Operation *op : ops)
+    op->moveBefore(body, body->end());
+  b.setInsertionPointToEnd(body);
+  tok::YieldOp::create(b, ops.back()->getLoc(), yielded);
+  for (auto [value, result] : llvm::zip(yielded, dispatch.getResults()))
+    value.replaceUsesWithIf(result, [&](OpOperand &use) {
+      return !dispatch->isAncestor(use.getOwner());
+    });
+}
+
+struct TokFormDispatchRegionsPass
+    : impl::TokFormDispatchRegionsBase<TokFormDispatchRegionsPass> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    if (target != "cpu" && target != "cuda") {
+      getOperation().emitError("tok-form-dispatch-regions: target must be "
+                               "cpu or cuda, got '")
+          << target << "'";
+      return signalPassFailure();
+    }
+    if (scratchBudget < 0 || hbmGbps <= 0 || smCount < 1 || launchUs < 0) {
+      getOperation().emitError(
+          "tok-form-dispatch-regions: scratch-budget and launch-us must be "
+          "non-negative, hbm-gbps and sm-count positive");
+      return signalPassFailure();
+    }
+    CostModel model;
+    model.cuda = target == "cuda";
+    model.scratchBudget = scratchBudget;
+    model.hbmBytesPerUs = hbmGbps * 1e3; // GB/s = 1e3 bytes per µs
+    model.launchUs = launchUs;
+    model.smCount = smCount;
+
+    SmallVector<Block *> blocks;
+    getOperation()->walk([&](Block *block) {
+      if (!block->getParentOp()->getParentOfType<tok::DispatchOp>() &&
+          !isa<tok::DispatchOp>(block->getParentOp()))
+        blocks.push_back(block); // existing regions are left as they are
+    });
+    for (Block *block : blocks) {
+      SmallVector<Group> groups;
+      std::optional<Group> current;
+      // Elementwise chains alone are linalg's to fuse.
+      auto close = [&] {
+        if (current && current->getOps().size() > 1 &&
+            llvm::any_of(current->getOps(), [](Operation *op) {
+              return isa<tok::TokDialect>(op->getDialect());
+            }))
+          groups.push_back(*current);
+        current.reset();
+      };
+      for (Operation &op : *block) {
+        std::optional<int64_t> rows = fusibleRows(&op);
+        if (!rows) {
+          // Ops that touch no group value (constants) do not break a run.
+          if (current && op.getNumRegions() == 0 && isMemoryEffectFree(&op) &&
+              !consumesFrom(*current, &op))
+            continue;
+          close();
+          continue;
+        }
+        if (current && current->getRows() == *rows &&
+            consumesFrom(*current, &op) && accepts(model, *current, &op)) {
+          current->add(&op);
+          continue;
+        }
+        close();
+        current.emplace(*rows);
+        current->add(&op);
+      }
+      close();
+      for (const Group &group : groups)
+        formDispatch(group);
+    }
+  }
+};
+
+} // namespace
+} // namespace winnow

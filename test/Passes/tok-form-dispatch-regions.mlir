@@ -1,0 +1,79 @@
+// RUN: winnow-opt %s --pass-pipeline='builtin.module(func.func(tok-form-dispatch-regions{target=cpu}))' | FileCheck %s --check-prefixes=CHECK,CPU --enable-var-scope
+// RUN: winnow-opt %s --pass-pipeline='builtin.module(func.func(tok-form-dispatch-regions{target=cuda}))' | FileCheck %s --check-prefixes=CHECK,CUDA --enable-var-scope
+// RUN: winnow-opt %s --pass-pipeline='builtin.module(func.func(tok-form-dispatch-regions{target=cpu scratch-budget=16}))' | FileCheck %s --check-prefix=TIGHT --enable-var-scope
+
+// Score -> select -> compact: the scores are used only inside, so they become
+// per-row scratch with the unused old-to-new map (64 + 64 bytes a row; each
+// written and read once less: 2 x 2 x 128 bytes saved).
+// CHECK-LABEL: func.func @prune_chain
+// CHECK: %[[R:.*]]:3 = tok.dispatch rows 2 scratch 128 saved 512 launches 2 -> (tensor<2x4xi32>, tensor<2xi32>, tensor<2x4x8xbf16>) {
+// CHECK-NEXT: %[[S:.*]] = tok.attn_score
+// CHECK-NEXT: %[[I:.*]], %[[N:.*]] = tok.select #tok.top_k<4> of %[[S]]
+// CHECK-NEXT: %[[G:.*]], %{{.*}} = tok.compact %[[I]], %[[N]]
+// CHECK-NEXT: tok.yield %[[I]], %[[N]], %[[G]]
+// CHECK: return %[[R]]#0, %[[R]]#1, %[[R]]#2
+// The row does not fit a 16-byte budget: nothing fuses.
+// TIGHT-LABEL: func.func @prune_chain
+// TIGHT-NOT: tok.dispatch
+// TIGHT: return
+func.func @prune_chain(%q: tensor<2x4x1x8xf32>, %k: tensor<2x4x16x8xf32>, %h: tensor<2x16x8xbf16>)
+    -> (tensor<2x4xi32>, tensor<2xi32>, tensor<2x4x8xbf16>) {
+  %s = tok.attn_score %q, %k : (tensor<2x4x1x8xf32>, tensor<2x4x16x8xf32>) -> tensor<2x16xf32>
+  %i, %n = tok.select #tok.top_k<4> of %s : (tensor<2x16xf32>) -> (tensor<2x4xi32>, tensor<2xi32>)
+  %g, %m = tok.compact %i, %n gather(%h) : (tensor<2x4xi32>, tensor<2xi32>, tensor<2x16x8xbf16>) -> (tensor<2x4x8xbf16>, tensor<2x16xi32>)
+  return %i, %n, %g : tensor<2x4xi32>, tensor<2xi32>, tensor<2x4x8xbf16>
+}
+
+// A returned intermediate is yielded (written once), so nothing is saved.
+// CHECK-LABEL: func.func @returned_scores
+// CHECK: %[[R:.*]]:3 = tok.dispatch rows 2 scratch 0 saved 0 launches 1
+// CHECK: tok.yield
+// CHECK: return %[[R]]#0, %[[R]]#1, %[[R]]#2
+func.func @returned_scores(%q: tensor<2x4x1x8xf32>, %k: tensor<2x4x16x8xf32>)
+    -> (tensor<2x16xf32>, tensor<2x4xi32>, tensor<2xi32>) {
+  %s = tok.attn_score %q, %k : (tensor<2x4x1x8xf32>, tensor<2x4x16x8xf32>) -> tensor<2x16xf32>
+  %i, %n = tok.select #tok.top_k<4> of %s : (tensor<2x16xf32>) -> (tensor<2x4xi32>, tensor<2xi32>)
+  return %s, %i, %n : tensor<2x16xf32>, tensor<2x4xi32>, tensor<2xi32>
+}
+
+// Batch 1 over 8192 keys of 32 heads (64 MiB of keys): on the CPU the row
+// of scores (32 KiB) stays in cache; on the GPU one block would stream the
+// whole row alone, so the cuda cost model keeps the grid-wide kernels.
+// CHECK-LABEL: func.func @long_row_batch_one
+// CPU: tok.dispatch rows 1 scratch 32768 saved 65536 launches 1
+// CUDA-NOT: tok.dispatch
+// CHECK: return
+func.func @long_row_batch_one(%q: tensor<1x32x1x128xbf16>, %k: tensor<1x32x8192x128xbf16>)
+    -> (tensor<1x64xi32>, tensor<1xi32>) {
+  %s = tok.attn_score %q, %k : (tensor<1x32x1x128xbf16>, tensor<1x32x8192x128xbf16>) -> tensor<1x8192xf32>
+  %i, %n = tok.select #tok.top_k<64> of %s : (tensor<1x8192xf32>) -> (tensor<1x64xi32>, tensor<1xi32>)
+  return %i, %n : tensor<1x64xi32>, tensor<1xi32>
+}
+
+// An elementwise producer joins; a non-row-local op between closes the run.
+// CHECK-LABEL: func.func @elementwise_and_barrier
+// CHECK: %[[A:.*]]:2 = tok.dispatch rows 2 scratch 64 saved 256 launches 1
+// CHECK-NEXT: arith.negf
+// CHECK-NEXT: tok.select
+// CHECK: tensor.collapse_shape
+// CHECK-NOT: tok.dispatch
+// CHECK: tok.compact
+func.func @elementwise_and_barrier(%s: tensor<2x16xf32>, %h: tensor<2x16x8xbf16>)
+    -> (tensor<8xi32>, tensor<2x4x8xbf16>) {
+  %neg = arith.negf %s : tensor<2x16xf32>
+  %i, %n = tok.select #tok.top_k<4> of %neg : (tensor<2x16xf32>) -> (tensor<2x4xi32>, tensor<2xi32>)
+  %flat = tensor.collapse_shape %i [[0, 1]] : tensor<2x4xi32> into tensor<8xi32>
+  %g, %m = tok.compact %i, %n gather(%h) : (tensor<2x4xi32>, tensor<2xi32>, tensor<2x16x8xbf16>) -> (tensor<2x4x8xbf16>, tensor<2x16xi32>)
+  return %flat, %g : tensor<8xi32>, tensor<2x4x8xbf16>
+}
+
+// Different batch extents, and clustering ops, never fuse.
+// CHECK-LABEL: func.func @no_fusion
+// CHECK-NOT: tok.dispatch
+// CHECK: return
+func.func @no_fusion(%a: tensor<2x16xf32>, %x: tensor<1x16x8xf32>) -> (tensor<1x4xi32>, tensor<1x16xi32>) {
+  %i, %n = tok.select #tok.top_k<4> of %a : (tensor<2x16xf32>) -> (tensor<2x4xi32>, tensor<2xi32>)
+  %i1 = tensor.extract_slice %i[0, 0] [1, 4] [1, 1] : tensor<2x4xi32> to tensor<1x4xi32>
+  %p, %c = tok.density_peaks %x {clusters = 4 : i64, k = 3 : i64} : (tensor<1x16x8xf32>) -> (tensor<1x16xi32>, tensor<1xi32>)
+  return %i1, %p : tensor<1x4xi32>, tensor<1x16xi32>
+}

@@ -1,0 +1,72 @@
+// RUN: winnow-opt %s --tok-lower-to-loops | FileCheck %s --enable-var-scope
+// RUN: winnow-opt %s --winnow-cuda-to-loops --tok-offload-to-gpu | FileCheck %s --check-prefix=GPU --enable-var-scope
+// RUN: winnow-opt %s --winnow-cuda-to-loops --tok-offload-to-gpu --tok-emulate-gpu-launches | FileCheck %s --check-prefix=EMU --enable-var-scope
+
+// A tok.dispatch is one parallel loop over its rows: the ops run on row
+// views, the score row lives in scratch hoisted before the loop, and the
+// yielded values are written straight into the rows of the results.
+// CHECK-LABEL: func.func @fused
+// CHECK-DAG: %[[OUTI:.*]] = memref.alloc() {alignment = 64 : i64} : memref<2x4xi32>
+// CHECK-DAG: %[[OUTN:.*]] = memref.alloc() {alignment = 64 : i64} : memref<2xi32>
+// CHECK-DAG: %[[SCORES:.*]] = memref.alloca() {tok.row_buffer} : memref<1x16xf32>
+// CHECK: scf.parallel (%[[ROW:.*]]) =
+// CHECK-DAG: memref.subview %{{.*}}[%[[ROW]], 0, 0, 0] [1, 4, 1, 8] [1, 1, 1, 1]
+// CHECK-DAG: %[[IROW:.*]] = memref.subview %[[OUTI]][%[[ROW]], 0] [1, 4] [1, 1]
+// CHECK: memref.store %{{.*}}, %[[SCORES]]
+// CHECK: memref.store %{{.*}}, %[[IROW]]
+// CHECK: } {tok.dispatch_rows}
+// CHECK-NOT: tok.
+// CHECK: return
+
+// On the GPU the row loop is one block per row: an arena holds each block's
+// row buffers, inner loops are strided over the threads, phases are
+// separated by barriers.
+// GPU-LABEL: func.func @fused
+// GPU: %[[ARENA:.*]] = gpu.alloc (%{{.*}}) : memref<?xi8>
+// GPU: gpu.launch blocks(%[[BX:[^,]*]], %{{.*}}, %{{.*}}) in (%{{.*}} = %c2{{.*}}, %{{.*}}) threads(%[[TX:[^,]*]], %{{.*}}, %{{.*}}) in (%[[BD:[^ ]*]] = %c256
+// GPU: %[[BASE:.*]] = arith.muli %[[BX]], %{{.*}} : index
+// GPU: memref.view %[[ARENA]][%{{.*}}][] : memref<?xi8> to memref<1x16xf32>
+// GPU: scf.for %{{.*}} = %[[TX]] to %{{.*}} step %[[BD]] {
+// GPU: } {tok.thread_phase}
+// GPU-NEXT: gpu.barrier
+// GPU: } {tok.block_phases}
+// GPU: gpu.dealloc %[[ARENA]]
+
+// The emulation runs each block's phases one after the other, every thread
+// of a phase before the next phase.
+// EMU-LABEL: func.func @fused
+// EMU-NOT: gpu.
+// EMU: scf.parallel (%[[B:.*]], %{{.*}}, %{{.*}}) =
+// EMU: memref.alloca_scope
+// EMU: scf.for %[[T:[^ ]*]] = %{{.*}} to %[[BD:c256[_0-9]*]] step %{{.*}} {
+// EMU-NEXT: scf.for %{{.*}} = %[[T]] to %{{.*}} step %[[BD]] {
+// EMU-NOT: gpu.barrier
+func.func @fused(%q: tensor<2x4x1x8xf32>, %k: tensor<2x4x16x8xf32>)
+    -> (tensor<2x4xi32>, tensor<2xi32>) {
+  %i, %n = tok.dispatch rows 2 scratch 64 saved 256 launches 1 -> (tensor<2x4xi32>, tensor<2xi32>) {
+    %s = tok.attn_score %q, %k : (tensor<2x4x1x8xf32>, tensor<2x4x16x8xf32>) -> tensor<2x16xf32>
+    %i, %n = tok.select #tok.top_k<4> of %s : (tensor<2x16xf32>) -> (tensor<2x4xi32>, tensor<2xi32>)
+    tok.yield %i, %n : tensor<2x4xi32>, tensor<2xi32>
+  }
+  return %i, %n : tensor<2x4xi32>, tensor<2xi32>
+}
+
+// Elementwise ops in a region become loops over the row's elements; splat
+// constants become scalars.
+// CHECK-LABEL: func.func @elementwise
+// CHECK: %[[NEG:.*]] = memref.alloca() {tok.row_buffer} : memref<1x16xf32>
+// CHECK: scf.parallel (%[[ROW:.*]]) =
+// CHECK: scf.parallel (%[[A:.*]], %[[J:.*]]) =
+// CHECK: %[[X:.*]] = memref.load %{{.*}}[%[[A]], %[[J]]]
+// CHECK: %[[Y:.*]] = arith.mulf %[[X]], %{{.*}} : f32
+// CHECK: memref.store %[[Y]], %[[NEG]][%[[A]], %[[J]]]
+// CHECK: } {tok.dispatch_rows}
+func.func @elementwise(%s: tensor<2x16xf32>) -> (tensor<2x4xi32>, tensor<2xi32>) {
+  %i, %n = tok.dispatch rows 2 scratch 64 saved 256 launches 1 -> (tensor<2x4xi32>, tensor<2xi32>) {
+    %c = arith.constant dense<-2.0> : tensor<2x16xf32>
+    %neg = arith.mulf %s, %c : tensor<2x16xf32>
+    %i, %n = tok.select #tok.top_k<4> of %neg : (tensor<2x16xf32>) -> (tensor<2x4xi32>, tensor<2xi32>)
+    tok.yield %i, %n : tensor<2x4xi32>, tensor<2xi32>
+  }
+  return %i, %n : tensor<2x4xi32>, tensor<2xi32>
+}
