@@ -34,3 +34,4 @@ config.substitutions.append(("%examples", os.path.join(config.winnow_src_root,
 # toolkit; PTX needs nothing. Tests of cubins say `REQUIRES: cuda-toolkit`.
 if config.cuda_toolkit:
     config.available_features.add("cuda-toolkit")
+    config.substitutions.append(("%cuda_toolkit", config.cuda_toolkit))

@@ -285,8 +285,12 @@ private:
   /// private scratch) at a position that does not depend on the iteration
   /// is a race between threads. The CPU would run such code correctly, so
   /// it must be caught here.
-  LogicalResult checkNoSharedWrites(scf::ParallelOp loop,
-                                    bool sharedRowBuffers = false) {
+  /// `privateScratch`, when given, lists the allocas that are private to
+  /// each iteration (by default all of them are).
+  LogicalResult checkNoSharedWrites(
+      scf::ParallelOp loop,
+      const llvm::SmallPtrSetImpl<Operation *> *privateScratch = nullptr,
+      bool report = true) {
     llvm::DenseSet<Value> ivs(loop.getInductionVars().begin(),
                               loop.getInductionVars().end());
     llvm::DenseMap<Value, bool> memo;
@@ -304,7 +308,7 @@ private:
       }
       while (Operation *def = buffer.getDefiningOp()) {
         if (isa<memref::AllocaOp>(def) &&
-            !(sharedRowBuffers && def->hasAttr(kRowBufferAttrName)))
+            (!privateScratch || privateScratch->contains(def)))
           return WalkResult::advance(); // private scratch
         if (!loop->isAncestor(def) && isa<ViewLikeOpInterface>(def)) {
           buffer = cast<ViewLikeOpInterface>(def).getViewSource();
@@ -320,6 +324,8 @@ private:
       });
       if (perIteration)
         return WalkResult::advance();
+      if (!report)
+        return WalkResult::interrupt();
       op->emitOpError("writes a buffer shared by every iteration of a "
                         "parallel loop at a position that does not depend on "
                         "the iteration: GPU threads would race");
@@ -400,12 +406,13 @@ private:
   static bool writesNothing(Operation *op) {
     WalkResult result = op->walk([](Operation *nested) {
       auto effects = dyn_cast<MemoryEffectOpInterface>(nested);
-      if (!effects)
-        return nested->hasTrait<OpTrait::HasRecursiveMemoryEffects>() ||
-                       nested->getNumRegions() == 0
-                   ? (isMemoryEffectFree(nested) ? WalkResult::advance()
-                                                 : WalkResult::interrupt())
-                   : WalkResult::advance();
+      if (!effects) {
+        // Loops and ifs: their nested ops are visited on their own.
+        if (nested->hasTrait<OpTrait::HasRecursiveMemoryEffects>())
+          return WalkResult::advance();
+        return isMemoryEffectFree(nested) ? WalkResult::advance()
+                                          : WalkResult::interrupt();
+      }
       if (effects.hasEffect<MemoryEffects::Write>() ||
           effects.hasEffect<MemoryEffects::Allocate>() ||
           effects.hasEffect<MemoryEffects::Free>())
@@ -426,8 +433,9 @@ private:
   /// consecutive threads take consecutive iterations), code that writes
   /// memory runs on thread 0 and hands its results to the others through
   /// memory, read-only code runs on every thread; a barrier separates the
-  /// phases. Row buffers (kRowBufferAttrName) get one slice per block of a
-  /// device arena; other scratch stays private to each thread. Returns
+  /// phases. Row buffers (kRowBufferAttrName) and scratch used across
+  /// phases get one slice per block of a device arena; scratch of a single
+  /// inner loop stays private to each thread. Returns
   /// false, leaving the loop alone, when the body has something this
   /// mapping does not cover (the caller then uses one thread per row).
   FailureOr<bool> emitRowBlockLaunch(scf::ParallelOp loop) {
@@ -443,22 +451,41 @@ private:
         if (!result.getType().isIntOrIndexOrFloat())
           return false;
     }
+    // Scratch the block shares: row buffers, and every alloca used outside
+    // a single inner parallel loop (thread 0 may fill what all threads
+    // read). Only per-iteration scratch of one inner loop stays private.
+    llvm::SmallPtrSet<Operation *, 8> privateScratch;
+    SmallVector<Operation *> rowBuffers;
+    for (memref::AllocaOp alloca : scratch) {
+      if (!isUsedBy(alloca, loop))
+        continue;
+      llvm::SmallPtrSet<Operation *, 4> tops;
+      for (Operation *user : alloca->getUsers())
+        if (loop->isAncestor(user))
+          tops.insert(rowBody->findAncestorOpInBlock(*user));
+      bool oneInnerLoop = !alloca->hasAttr(kRowBufferAttrName) &&
+                          tops.size() == 1 &&
+                          isa<scf::ParallelOp>(*tops.begin());
+      if (oneInnerLoop)
+        privateScratch.insert(alloca);
+      else
+        rowBuffers.push_back(alloca);
+    }
     for (Operation &op : rowBody->without_terminator())
       if (auto inner = dyn_cast<scf::ParallelOp>(op)) {
         if (inner.getNumReductions() != 0)
           return false;
-        if (failed(checkNoSharedWrites(inner, /*sharedRowBuffers=*/true)))
-          return failure();
+        // Threads of the block would race here; one thread per row runs the
+        // inner loop sequentially and is correct.
+        if (failed(checkNoSharedWrites(inner, &privateScratch,
+                                       /*report=*/false)))
+          return false;
       }
     if (failed(checkNoSharedWrites(loop)))
       return failure();
 
-    // The arena: every row buffer this loop uses (allocas hoisted before it
-    // and heap buffers), then one slot per broadcast value, 16-byte aligned.
-    SmallVector<Operation *> rowBuffers;
-    for (memref::AllocaOp alloca : scratch)
-      if (alloca->hasAttr(kRowBufferAttrName) && isUsedBy(alloca, loop))
-        rowBuffers.push_back(alloca);
+    // The arena: every shared buffer (allocas hoisted before the loop and
+    // heap row buffers), then one slot per broadcast value, 16-byte aligned.
     for (Operation &op : *loop->getBlock())
       if (auto alloc = dyn_cast<memref::AllocOp>(op))
         if (alloc->hasAttr(kRowBufferAttrName) && isUsedBy(alloc, loop))
@@ -519,7 +546,7 @@ private:
                   view(offsets[buffer], cast<MemRefType>(original.getType())));
     }
     for (memref::AllocaOp alloca : scratch)
-      if (!alloca->hasAttr(kRowBufferAttrName) && isUsedBy(alloca, loop))
+      if (privateScratch.contains(alloca))
         mapping.map(alloca.getResult(), inner.clone(*alloca)->getResult(0));
 
     bool readsSinceBarrier = false;

@@ -48,8 +48,11 @@ constexpr const char *kCudaLoops =
 
 // One stream per call: gpu-async-region chains every allocation, copy and
 // launch with async tokens, so nothing waits on the host in between.
+// One gpu.module for all kernels: one PTX module, one ptxas run per
+// architecture, one image to load.
 constexpr const char *kCudaToGpu = "tok-offload-to-gpu,"
                                    "gpu-kernel-outlining,"
+                                   "tok-merge-gpu-modules,"
                                    "func.func(gpu-async-region),"
                                    "canonicalize,cse";
 

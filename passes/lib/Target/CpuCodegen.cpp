@@ -217,8 +217,8 @@ translateForCpu(ModuleOp module, llvm::LLVMContext &llvmContext,
   llvm::CGSCCAnalysisManager cgam;
   llvm::ModuleAnalysisManager mam;
   llvm::PipelineTuningOptions tuning;
-  tuning.LoopVectorization = options.optLevel >= 2;
-  tuning.SLPVectorization = options.optLevel >= 2;
+  tuning.LoopVectorization = options.vectorize && options.optLevel >= 2;
+  tuning.SLPVectorization = options.vectorize && options.optLevel >= 2;
   llvm::PassBuilder passBuilder(machine->get(), tuning);
   passBuilder.registerModuleAnalyses(mam);
   passBuilder.registerCGSCCAnalyses(cgam);

@@ -73,18 +73,21 @@ FailureOr<std::string> buildFatbin(Location loc,
   };
   std::vector<std::string> fatbinArgs = {fatbinary.str().str(), "-64",
                                          "--compress-all"};
+  // One ptxas per architecture, all at once.
+  std::vector<ToolJob> assemble;
   for (const std::string &arch : options.cubinArchitectures) {
     FailureOr<StringRef> source = temp("ptx"), cubin = temp("cubin");
     if (failed(source) || failed(cubin) ||
         failed(writeFile(loc, *source, ptx.lookup(arch))))
       return failure();
-    if (failed(runTool(loc, "assembling PTX for " + arch,
-                       {ptxas.str().str(), "-arch=" + arch, "-O3", "-o",
-                        cubin->str(), source->str()})))
-      return failure();
+    assemble.push_back({"assembling PTX for " + arch,
+                        {ptxas.str().str(), "-arch=" + arch, "-O3", "-o",
+                         cubin->str(), source->str()}});
     fatbinArgs.push_back("--image3=kind=elf,sm=" + smNumber(arch) +
                          ",file=" + cubin->str());
   }
+  if (failed(runTools(loc, assemble)))
+    return failure();
   if (!options.ptxArchitecture.empty()) {
     FailureOr<StringRef> source = temp("ptx");
     if (failed(source) ||

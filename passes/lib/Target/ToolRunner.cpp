@@ -41,28 +41,56 @@ FailureOr<std::string> readFile(Location loc, StringRef path) {
   return (*buffer)->getBuffer().str();
 }
 
-LogicalResult runTool(Location loc, StringRef what,
-                      llvm::ArrayRef<std::string> args) {
-  TempFile log;
-  if (failed(makeTemp(loc, "log", log)))
-    return failure();
-  llvm::SmallVector<StringRef> argRefs(args.begin(), args.end());
-  std::optional<StringRef> redirects[] = {std::nullopt, log.path.str(),
-                                          log.path.str()};
-  std::string execError;
-  int rc = llvm::sys::ExecuteAndWait(args.front(), argRefs, std::nullopt,
-                                     redirects, /*SecondsToWait=*/120,
-                                     /*MemoryLimit=*/0, &execError);
-  if (rc == 0)
-    return success();
+namespace {
+LogicalResult reportFailure(Location loc, const ToolJob &job,
+                            const TempFile &log, StringRef execError) {
   auto output = llvm::MemoryBuffer::getFile(log.path);
-  InFlightDiagnostic diag = emitError(loc) << what << " with '"
-                                           << args.front() << "' failed";
+  InFlightDiagnostic diag = emitError(loc) << job.what << " with '"
+                                           << job.args.front() << "' failed";
   if (!execError.empty())
     diag << ": " << execError;
   if (output && !(*output)->getBuffer().empty())
     diag << "\n" << (*output)->getBuffer().rtrim();
   return failure();
+}
+} // namespace
+
+LogicalResult runTool(Location loc, StringRef what,
+                      llvm::ArrayRef<std::string> args) {
+  return runTools(loc, {ToolJob{what.str(), args.vec()}});
+}
+
+LogicalResult runTools(Location loc, llvm::ArrayRef<ToolJob> jobs) {
+  std::vector<TempFile> logs(jobs.size());
+  std::vector<llvm::sys::ProcessInfo> processes;
+  std::vector<std::string> errors(jobs.size());
+  for (auto [job, log] : llvm::zip(jobs, logs))
+    if (failed(makeTemp(loc, "log", log)))
+      return failure();
+  for (auto [i, job] : llvm::enumerate(jobs)) {
+    llvm::SmallVector<StringRef> argRefs(job.args.begin(), job.args.end());
+    std::optional<StringRef> redirects[] = {std::nullopt, logs[i].path.str(),
+                                            logs[i].path.str()};
+    processes.push_back(llvm::sys::ExecuteNoWait(
+        job.args.front(), argRefs, std::nullopt, redirects,
+        /*MemoryLimit=*/0, &errors[i]));
+  }
+  LogicalResult result = success();
+  for (auto [i, process] : llvm::enumerate(processes)) {
+    int rc = -1;
+    if (process.Pid != llvm::sys::ProcessInfo::InvalidPid) {
+      std::string waitError;
+      llvm::sys::ProcessInfo done = llvm::sys::Wait(
+          process, /*SecondsToWait=*/120u, &waitError);
+      rc = done.ReturnCode;
+      if (errors[i].empty())
+        errors[i] = waitError;
+    }
+    // Every process is waited for; the first failure is reported.
+    if (rc != 0 && succeeded(result))
+      result = reportFailure(loc, jobs[i], logs[i], errors[i]);
+  }
+  return result;
 }
 
 } // namespace winnow

@@ -13,6 +13,7 @@
 #include "llvm/Support/FileSystem.h"
 
 #include <string>
+#include <vector>
 
 namespace winnow {
 
@@ -41,6 +42,17 @@ mlir::FailureOr<std::string> readFile(mlir::Location loc,
 /// error names `what` and includes the tool's combined output.
 mlir::LogicalResult runTool(mlir::Location loc, llvm::StringRef what,
                             llvm::ArrayRef<std::string> args);
+
+/// One tool invocation for runTools.
+struct ToolJob {
+  std::string what;
+  std::vector<std::string> args;
+};
+
+/// Runs every job at once (ptxas for several architectures) and waits for
+/// all of them; fails with the first failing job's error, as runTool.
+mlir::LogicalResult runTools(mlir::Location loc,
+                             llvm::ArrayRef<ToolJob> jobs);
 
 } // namespace winnow
 

@@ -240,6 +240,7 @@ FailureOr<CudaTargetOptions> cudaOptions(const DriverOptions &options) {
   cuda.toolkitPath = options.cudaToolkit;
   cuda.dumpKernelsDirectory = options.dumpKernels;
   cuda.host = hostOptions(options);
+  cuda.host.vectorize = false; // launch sequencing only
   return cuda;
 }
 

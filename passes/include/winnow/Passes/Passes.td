@@ -194,6 +194,20 @@ def TokOffloadToGpu : Pass<"tok-offload-to-gpu", "::mlir::ModuleOp"> {
   ];
 }
 
+def TokMergeGpuModules : Pass<"tok-merge-gpu-modules", "::mlir::ModuleOp"> {
+  let summary = "Put every outlined kernel into one gpu.module";
+  let description = [{
+    `gpu-kernel-outlining` makes one `gpu.module` per kernel. Each module is
+    a separate PTX module: its own NVPTX code generation, its own `ptxas`
+    run per architecture, its own `fatbinary` and its own module load at
+    run time. This pass moves the kernels of every kernels-only module with
+    the same targets into the first one (each kernel takes its old module's
+    name, unique in the file) and retargets the `gpu.launch_func` ops, so a
+    compiled file has one kernel image.
+  }];
+  let dependentDialects = ["::mlir::gpu::GPUDialect"];
+}
+
 def TokEmulateGpuLaunches
     : Pass<"tok-emulate-gpu-launches", "::mlir::ModuleOp"> {
   let summary = "Run gpu.launch bodies as CPU parallel loops (testing aid)";

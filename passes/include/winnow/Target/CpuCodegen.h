@@ -21,6 +21,10 @@ struct CpuTargetOptions {
   unsigned optLevel = 3;
   /// The linker used to turn the object into a shared object.
   std::string linker;
+  /// Loop and SLP vectorisation (at -O2 and above). The cuda target's host
+  /// code only packs launch arguments: the SLP vectoriser spent half its
+  /// compile time on those blocks for nothing.
+  bool vectorize = true;
 };
 
 /// Translates an LLVM-dialect module to LLVM IR, adds the packed entry
