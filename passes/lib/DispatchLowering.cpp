@@ -11,6 +11,8 @@
 
 #include "DispatchLowering.h"
 
+#include "ChunkLowerings.h"
+
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/IR/IRMapping.h"
@@ -94,7 +96,7 @@ void lowerElementwise(Operation *op, ImplicitLocOpBuilder &b) {
 } // namespace
 
 LogicalResult
-lowerDispatchOp(tok::DispatchOp op,
+lowerDispatchOp(tok::DispatchOp op, const LoweringOptions &options,
                 llvm::function_ref<bool(Operation *)> lowerTokOp) {
   ImplicitLocOpBuilder b(op.getLoc(), op);
   LoopEmitter e(b);
@@ -170,8 +172,19 @@ lowerDispatchOp(tok::DispatchOp op,
       else
         copies.push_back({rowValue, destination});
     }
-    for (Operation *clone : clones) {
+    llvm::SmallPtrSet<Operation *, 4> streamed;
+    for (auto [i, clone] : llvm::enumerate(clones)) {
+      if (streamed.contains(clone))
+        continue;
       b.setInsertionPoint(clone);
+      // A producer only its consumer reads, and never yielded: one sweep.
+      Operation *consumer = clone->hasOneUse() ? *clone->user_begin() : nullptr;
+      if (consumer && !scope.destinations.count(clone->getResult(0)) &&
+          isStreamedChunkPair(clone, consumer) &&
+          lowerStreamedChunkPair(clone, consumer, options)) {
+        streamed.insert(consumer);
+        continue;
+      }
       if (isa<tok::TokDialect>(clone->getDialect())) {
         if (!lowerTokOp(clone))
           clone->emitOpError() << "has no loop lowering";

@@ -14,8 +14,10 @@ namespace winnow {
 /// yields are written into the rows of fresh result buffers; the others
 /// live in per-row scratch allocas (kRowBufferAttrName) hoisted before the
 /// loop. Erases `op`.
+/// A producer whose result only its consumer reads is lowered together
+/// with it when the pair can be streamed (isStreamedChunkPair).
 mlir::LogicalResult
-lowerDispatchOp(tok::DispatchOp op,
+lowerDispatchOp(tok::DispatchOp op, const LoweringOptions &options,
                 llvm::function_ref<bool(mlir::Operation *)> lowerTokOp);
 } // namespace winnow
 

@@ -6,6 +6,8 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "ChunkLowerings.h"
+
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/Matchers.h"
 #include "winnow/Dialect/Tok/IR/TokOps.h"
@@ -118,24 +120,39 @@ public:
     return llvm::all_of(value.getUsers(),
                         [&](Operation *user) { return contains(user); });
   }
+  /// Whether `value` is handed from its producer to its only consumer
+  /// inside the group without being stored at all (EMA into expand).
+  bool isStreamed(Value value) const {
+    if (!value.hasOneUse() || !contains(*value.user_begin()))
+      return false;
+    return isStreamedChunkPair(value.getDefiningOp(), *value.user_begin());
+  }
   /// Bytes per row of the values that stay inside (per-row scratch).
   int64_t scratchBytesPerRow() const {
     int64_t bytes = 0;
     for (Operation *op : ops)
       for (Value result : op->getResults())
-        if (staysInside(result))
+        if (staysInside(result) && !isStreamed(result))
           bytes += tensorBytes(result.getType()) / rows;
     return bytes;
   }
   /// Device-memory bytes the group moves when fused: each op's streams,
-  /// less the scratch values' write and read.
+  /// less the inside values' write and read.
   int64_t fusedBytes() const {
     int64_t bytes = 0;
     for (Operation *op : ops)
       bytes += streamedBytes(op);
     return bytes - savedBytes();
   }
-  int64_t savedBytes() const { return 2 * scratchBytesPerRow() * rows; }
+  /// Twice (write and read) the bytes of every value that stays inside.
+  int64_t savedBytes() const {
+    int64_t bytes = 0;
+    for (Operation *op : ops)
+      for (Value result : op->getResults())
+        if (staysInside(result))
+          bytes += 2 * tensorBytes(result.getType());
+    return bytes;
+  }
 
   /// Modelled time of the group as one kernel, in microseconds.
   double fusedUs(const CostModel &model) const {

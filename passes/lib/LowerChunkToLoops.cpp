@@ -527,7 +527,189 @@ void lowerExpand(tok::ExpandOp op, ImplicitLocOpBuilder &b, bool perElement) {
   op.getOutput().replaceAllUsesWith(e.toTensor(output, outType));
 }
 
+//===----------------------------------------------------------------------===//
+// tok.ema_scan -> tok.expand, streamed
+//===----------------------------------------------------------------------===//
+
+/// The dechunk pair in one sweep over the tokens of each row: when a token
+/// opens segment j, the EMA of chunk j is computed from the running value of
+/// chunk j - 1 (segments open in order), and every token writes its
+/// segment's value plus its residual. The [B, C, D] fp32 EMA tensor is never
+/// stored. The arithmetic is the two lowerings' own, in the same order, so
+/// results are bit-identical to the unfused pair. On a GPU each (row,
+/// feature) is one thread; on a CPU the running values of a row are a
+/// [D] fp32 scratch row and features are the inner loop.
+void lowerEmaExpand(tok::EmaScanOp ema, tok::ExpandOp expand,
+                    ImplicitLocOpBuilder &b, bool perFeature) {
+  LoopEmitter e(b);
+  auto zType = ema.getInput().getType();
+  auto outType = expand.getOutput().getType();
+  int64_t batch = zType.getDimSize(0), chunks = zType.getDimSize(1);
+  int64_t features = zType.getDimSize(2), tokens = outType.getDimSize(1);
+  double epsilon = ema.getEpsilon().convertToDouble();
+  Type outElement = outType.getElementType();
+  Value input = e.toBuffer(ema.getInput());
+  Value gates = e.toBuffer(ema.getGates());
+  Value counts = e.toBuffer(ema.getCount());
+  Value boundaries = e.toBuffer(expand.getBoundaries());
+  Value lengths =
+      expand.getLengths() ? e.toBuffer(expand.getLengths()) : Value();
+  Value residual =
+      expand.getResidual() ? e.toBuffer(expand.getResidual()) : Value();
+  Value output = e.allocFor(expand.getOutput());
+  Value zero = arith::ConstantOp::create(b, b.getZeroAttr(outElement));
+
+  // ema_scan's step for chunk j from the previous chunk's value.
+  auto emaStep = [&](Value row, Value j, Value d, Value n, Value prevValue) {
+    Value gate = memref::LoadOp::create(b, gates, ValueRange{row, j});
+    gate = arith::MinimumFOp::create(
+        b, arith::MaximumFOp::create(b, gate, e.f32(epsilon)),
+        e.f32(1.0 - epsilon));
+    Value live = arith::CmpIOp::create(b, arith::CmpIPredicate::slt, j, n);
+    auto ifLive = scf::IfOp::create(b, TypeRange{b.getF32Type()}, live, true);
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(ifLive.thenBlock());
+    Value keep = arith::SubFOp::create(b, e.f32(1.0), gate);
+    Value isFirst =
+        arith::CmpIOp::create(b, arith::CmpIPredicate::eq, j, e.index(0));
+    Value z =
+        e.widenToF32(memref::LoadOp::create(b, input, ValueRange{row, j, d}));
+    Value prev = arith::SelectOp::create(b, isFirst, e.f32(0.0), prevValue);
+    Value next = arith::AddFOp::create(b, arith::MulFOp::create(b, gate, z),
+                                       arith::MulFOp::create(b, keep, prev));
+    scf::YieldOp::create(b, ValueRange{next});
+    b.setInsertionPointToStart(ifLive.elseBlock());
+    scf::YieldOp::create(b, ValueRange{e.f32(0.0)});
+    return ifLive.getResult(0);
+  };
+  // expand's value of token t from its segment's value.
+  auto outputValue = [&](Value row, Value t, Value d, Value segmentValue) {
+    if (!residual)
+      return segmentValue;
+    Value r = memref::LoadOp::create(b, residual, ValueRange{row, t, d});
+    return e.narrowFromF32(
+        arith::AddFOp::create(b, segmentValue, e.widenToF32(r)), outElement);
+  };
+  // Per token: whether it is valid, opens a segment, and its segment.
+  struct TokenStep {
+    Value valid, starts, opened, segment;
+  };
+  auto tokenStep = [&](Value row, Value t, Value len, Value opened) {
+    Value valid = arith::CmpIOp::create(b, arith::CmpIPredicate::slt, t, len);
+    Value starts = arith::AndIOp::create(
+        b, valid, startsSegment(b, e, boundaries, row, t));
+    Value next = arith::AddIOp::create(
+        b, opened,
+        arith::IndexCastOp::create(
+            b, b.getIndexType(),
+            arith::ExtUIOp::create(b, b.getI64Type(), starts)));
+    return TokenStep{valid, starts, next,
+                     arith::SubIOp::create(b, next, e.index(1))};
+  };
+  auto segmentInRange = [&](const TokenStep &step) {
+    return arith::AndIOp::create(
+        b, step.valid,
+        arith::CmpIOp::create(b, arith::CmpIPredicate::slt, step.segment,
+                              e.index(chunks)));
+  };
+
+  if (perFeature) {
+    e.parallelFor({batch, features}, [&](ValueRange iv) {
+      Value row = iv[0], d = iv[1];
+      Value n = e.loadClampedCount(counts, row, e.index(chunks));
+      Value len = e.rowLength(lengths, row, tokens);
+      // State: segments opened, the value of the open segment.
+      e.forLoop(
+          e.index(0), e.index(tokens), ValueRange{e.index(0), e.f32(0.0)},
+          [&](Value t, ValueRange s) -> SmallVector<Value> {
+            TokenStep step = tokenStep(row, t, len, s[0]);
+            Value inRange = segmentInRange(step);
+            // A new segment inside the chunk capacity: its EMA value.
+            Value advance = arith::AndIOp::create(b, step.starts, inRange);
+            auto ifNew = scf::IfOp::create(b, TypeRange{b.getF32Type()},
+                                           advance, true);
+            {
+              OpBuilder::InsertionGuard guard(b);
+              b.setInsertionPointToStart(ifNew.thenBlock());
+              scf::YieldOp::create(
+                  b, ValueRange{emaStep(row, step.segment, d, n, s[1])});
+              b.setInsertionPointToStart(ifNew.elseBlock());
+              scf::YieldOp::create(b, ValueRange{s[1]});
+            }
+            Value value = ifNew.getResult(0);
+            auto ifIn = scf::IfOp::create(b, TypeRange{outElement}, inRange,
+                                          true);
+            {
+              OpBuilder::InsertionGuard guard(b);
+              b.setInsertionPointToStart(ifIn.thenBlock());
+              scf::YieldOp::create(b,
+                                   ValueRange{outputValue(row, t, d, value)});
+              b.setInsertionPointToStart(ifIn.elseBlock());
+              scf::YieldOp::create(b, ValueRange{zero});
+            }
+            memref::StoreOp::create(b, ifIn.getResult(0), output,
+                                    ValueRange{row, t, d});
+            return {step.opened, value};
+          });
+    });
+  } else {
+    Value running = memref::AllocaOp::create(
+        b, MemRefType::get({features}, b.getF32Type()));
+    e.parallelFor(batch, [&](Value row) {
+      Value n = e.loadClampedCount(counts, row, e.index(chunks));
+      Value len = e.rowLength(lengths, row, tokens);
+      e.forLoop(
+          e.index(0), e.index(tokens), ValueRange{e.index(0)},
+          [&](Value t, ValueRange s) -> SmallVector<Value> {
+            TokenStep step = tokenStep(row, t, len, s[0]);
+            Value inRange = segmentInRange(step);
+            e.ifThen(arith::AndIOp::create(b, step.starts, inRange), [&] {
+              e.forLoop(e.index(0), e.index(features), [&](Value d) {
+                Value prev = memref::LoadOp::create(b, running, ValueRange{d});
+                memref::StoreOp::create(b, emaStep(row, step.segment, d, n, prev),
+                                        running, ValueRange{d});
+              });
+            });
+            auto ifIn = scf::IfOp::create(b, inRange, true);
+            {
+              OpBuilder::InsertionGuard guard(b);
+              b.setInsertionPoint(ifIn.thenBlock()->getTerminator());
+              e.forLoop(e.index(0), e.index(features), [&](Value d) {
+                Value value = memref::LoadOp::create(b, running, ValueRange{d});
+                memref::StoreOp::create(b, outputValue(row, t, d, value),
+                                        output, ValueRange{row, t, d});
+              });
+              b.setInsertionPoint(ifIn.elseBlock()->getTerminator());
+              e.forLoop(e.index(0), e.index(features), [&](Value d) {
+                memref::StoreOp::create(b, zero, output, ValueRange{row, t, d});
+              });
+            }
+            return {step.opened};
+          });
+    });
+  }
+  expand.getOutput().replaceAllUsesWith(e.toTensor(output, outType));
+}
+
 } // namespace
+
+bool isStreamedChunkPair(Operation *producer, Operation *consumer) {
+  auto ema = dyn_cast<tok::EmaScanOp>(producer);
+  auto expand = dyn_cast<tok::ExpandOp>(consumer);
+  return ema && expand && expand.getInput() == ema.getOutput() &&
+         ema.getOutput().hasOneUse();
+}
+
+bool lowerStreamedChunkPair(Operation *producer, Operation *consumer,
+                            const LoweringOptions &options) {
+  if (!isStreamedChunkPair(producer, consumer))
+    return false;
+  auto ema = cast<tok::EmaScanOp>(producer);
+  auto expand = cast<tok::ExpandOp>(consumer);
+  ImplicitLocOpBuilder b(expand.getLoc(), expand);
+  lowerEmaExpand(ema, expand, b, options.intraRowParallel);
+  return true;
+}
 
 bool lowerChunkOp(Operation *op, const LoweringOptions &options) {
   ImplicitLocOpBuilder b(op->getLoc(), op);

@@ -47,7 +47,7 @@ struct TokLowerToLoopsPass
     SmallVector<tok::DispatchOp> dispatches;
     getOperation()->walk([&](tok::DispatchOp op) { dispatches.push_back(op); });
     for (tok::DispatchOp dispatch : dispatches)
-      if (failed(lowerDispatchOp(dispatch, lowerTokOp)))
+      if (failed(lowerDispatchOp(dispatch, options, lowerTokOp)))
         return signalPassFailure();
 
     SmallVector<Operation *> toLower;

@@ -77,3 +77,17 @@ func.func @no_fusion(%a: tensor<2x16xf32>, %x: tensor<1x16x8xf32>) -> (tensor<1x
   %p, %c = tok.density_peaks %x {clusters = 4 : i64, k = 3 : i64} : (tensor<1x16x8xf32>) -> (tensor<1x16xi32>, tensor<1xi32>)
   return %i1, %p : tensor<1x4xi32>, tensor<1x16xi32>
 }
+
+// EMA into expand streams (no scratch: the EMA row is never stored, so the
+// whole [B, C, D] fp32 tensor is saved twice); on the GPU one block per row
+// of 8192 tokens would be slower than two grid-wide kernels.
+// CHECK-LABEL: func.func @dechunk
+// CPU: tok.dispatch rows 2 scratch 0 saved 8388608 launches 1
+// CUDA-NOT: tok.dispatch
+// CHECK: return
+func.func @dechunk(%z: tensor<2x8192x64xbf16>, %g: tensor<2x8192xf32>, %n: tensor<2xi32>,
+                   %b: tensor<2x8192xi1>, %h: tensor<2x8192x64xbf16>) -> tensor<2x8192x64xbf16> {
+  %zbar = tok.ema_scan %z, %g, %n : (tensor<2x8192x64xbf16>, tensor<2x8192xf32>, tensor<2xi32>) -> tensor<2x8192x64xf32>
+  %o = tok.expand %zbar, %b residual %h : (tensor<2x8192x64xf32>, tensor<2x8192xi1>, tensor<2x8192x64xbf16>) -> tensor<2x8192x64xbf16>
+  return %o : tensor<2x8192x64xbf16>
+}

@@ -70,3 +70,26 @@ func.func @elementwise(%s: tensor<2x16xf32>) -> (tensor<2x4xi32>, tensor<2xi32>)
   }
   return %i, %n : tensor<2x4xi32>, tensor<2xi32>
 }
+
+// ema_scan -> expand in one region, the EMA result read by the expand only:
+// one sweep over the tokens with the running EMA value of the open segment
+// in a [D] scratch row; no [B, C, D] buffer.
+// CHECK-LABEL: func.func @dechunk
+// CHECK-NOT: memref<2x6x4xf32>
+// CHECK: %[[STATE:.*]] = memref.alloca() : memref<4xf32>
+// CHECK-NOT: memref<2x6x4xf32>
+// CHECK: scf.parallel
+// CHECK: scf.for {{.*}} iter_args
+// CHECK: memref.store %{{.*}}, %[[STATE]]
+// CHECK: } {tok.dispatch_rows}
+// CHECK-NOT: memref<2x6x4xf32>
+// CHECK: return
+func.func @dechunk(%z: tensor<2x6x4xbf16>, %g: tensor<2x6xf32>, %n: tensor<2xi32>,
+                   %b: tensor<2x9xi1>, %h: tensor<2x9x4xbf16>) -> tensor<2x9x4xbf16> {
+  %out = tok.dispatch rows 2 scratch 0 saved 384 launches 1 -> (tensor<2x9x4xbf16>) {
+    %zbar = tok.ema_scan %z, %g, %n : (tensor<2x6x4xbf16>, tensor<2x6xf32>, tensor<2xi32>) -> tensor<2x6x4xf32>
+    %o = tok.expand %zbar, %b residual %h : (tensor<2x6x4xf32>, tensor<2x9xi1>, tensor<2x9x4xbf16>) -> tensor<2x9x4xbf16>
+    tok.yield %o : tensor<2x9x4xbf16>
+  }
+  return %out : tensor<2x9x4xbf16>
+}

@@ -281,6 +281,35 @@ def make_expand(module, name, B, C, L, D, dt, res_dt=None, lengths=True):
     return p
 
 
+def make_dechunk(module, name, B, C, L, D, dt, epsilon=None):
+    """ema_scan -> expand with residual, the EMA result not returned: the
+    compiler streams the pair (the [B, C, D] EMA tensor is never stored).
+    Judged against expand(ema_scan(...)) of the oracles: within the EMA's
+    tolerance, then one rounding to the element type."""
+    args = [("z", (B, C, D), dt), ("gates", (B, C), "f32"), ("n", (B,), "i32"),
+            ("b", (B, L), "i1"), ("lengths", (B,), "i32"), ("h", (B, L, D), dt)]
+    results = [("out", (B, L, D), dt)]
+    tt = _Types(args, results + [("zbar", (B, C, D), "f32")])
+    body = [
+        ema_op("zbar", tt, "z", "gates", "n", epsilon),
+        expand_op("out", tt, "zbar", "b", "lengths", "h"),
+    ]
+    eps = 1e-4 if epsilon is None else epsilon
+    rounding = {"f32": 1e-5, "bf16": 2.0 ** -7, "f16": 2.0 ** -10}[dt]
+
+    def check(inp, out):
+        zbar = orc.ema_scan(as_values(inp["z"], dt), inp["gates"], inp["n"], eps)
+        ref = orc.expand(zbar, inp["b"].astype(bool), inp["lengths"], inp["h"], dt)
+        atol = EMA_RTOL * (float(np.nanmax(np.abs(zbar), initial=0.0)) + 1.0)
+        return [check_close_nan("out = expand(ema_scan(z)) + h, streamed",
+                                ref, as_values(out["out"], dt),
+                                rounding + EMA_RTOL, atol)]
+
+    p = Program(module, name, args, results, body, check)
+    p.meta = dict(B=B, C=C, L=L, D=D, dt=dt)
+    return p
+
+
 def make_hnet(module, name, B, L, D, dt, epsilon=None):
     """The H-Net chain: boundary -> segment_reduce (first, mean) -> select ->
     compact (gates) -> ema_scan -> expand with residual."""
@@ -635,6 +664,22 @@ def build_corpus(rng, n_random):
             p.add("rounding_sums", d)
         for r in range(R):
             p.add("random%d" % r, xinp(random_boundaries(rng, B, L, rng.choice([0.2, 0.5, 0.8]))))
+        progs.append(p)
+
+    # ---- dechunk: ema_scan -> expand streamed ----------------------------------
+    for nm, B, C, L, D, dt, eps in (("dechunk_f32", 3, 6, 11, 4, "f32", None),
+                                    ("dechunk_bf16", 2, 5, 16, 8, "bf16", None),
+                                    ("dechunk_f16", 3, 4, 9, 6, "f16", 0.0)):
+        p = make_dechunk("dechunk_f16" if dt == "f16" else "dechunk", nm, B, C,
+                         L, D, dt, eps)
+        for r in range(R + 2):
+            p.add("random%d" % r, dict(
+                z=random_activations(rng, (B, C, D), dt),
+                gates=rng.uniform(-0.2, 1.2, size=(B, C)).astype(np.float32),
+                n=rng.integers(-1, C + 2, size=B).astype(np.int32),
+                b=random_boundaries(rng, B, L, rng.choice([0.2, 0.5, 0.8])),
+                lengths=random_lengths(rng, B, L),
+                h=random_activations(rng, (B, L, D), dt)))
         progs.append(p)
 
     # ---- pipelines: the H-Net chain ---------------------------------------------

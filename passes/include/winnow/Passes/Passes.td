@@ -12,7 +12,8 @@ def TokFormDispatchRegions
     Walks each block in order and grows a group along producer-to-consumer
     edges: a fusible op joins the current group when it consumes a value the
     group produces, has the same batch extent, and the cost model accepts
-    it; otherwise the group is closed (it becomes a `tok.dispatch` when it
+    it (an `ema_scan` read only by an `expand` streams into it with no
+    scratch at all); otherwise the group is closed (it becomes a `tok.dispatch` when it
     holds two ops or more) and a new one starts. Groups are runs of
     consecutive ops, so every region is convex.
 
