@@ -9,6 +9,8 @@
 
 #include "KvLowerings.h"
 #include "LoweringUtils.h"
+
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "RadixSelect.h"
 
 #include "mlir/Dialect/Math/IR/Math.h"
@@ -218,8 +220,59 @@ void lowerKvGather(tok::KvGatherOp op, ImplicitLocOpBuilder &b,
 
   if (intraRowParallel) {
     // One iteration per output element, the element axis innermost, so
-    // consecutive threads copy consecutive elements of one cache row.
+    // consecutive threads copy consecutive elements of one cache row; with
+    // rows of whole 16-byte vectors (8 bf16 of a 128-wide head), one vector
+    // per iteration when both buffers are 16-byte aligned at run time.
     for (Gather &g : gathers) {
+      int64_t width = vectorWidth(g.element, g.inner);
+      if (width > 0) {
+        auto vectorType = VectorType::get({width}, g.element);
+        Value aligned = arith::AndIOp::create(b, isAligned16(e, g.in),
+                                              isAligned16(e, g.out));
+        Value zeroVector = arith::ConstantOp::create(
+            b, DenseElementsAttr::get(vectorType, b.getZeroAttr(g.element)));
+        Value zero = arith::ConstantOp::create(b, b.getZeroAttr(g.element));
+        e.parallelFor({batch, heads, capacity, g.inner / width},
+                      [&](ValueRange iv) {
+          Value row = iv[0], h = iv[1], j = iv[2];
+          Value x = arith::MulIOp::create(b, iv[3], e.index(width));
+          Value slot = memref::LoadOp::create(b, slots, ValueRange{row, h, j});
+          Value ok = gathersRow(j, liveCount(row, h), slot, g.tokens);
+          Value t = arith::IndexCastOp::create(
+              b, b.getIndexType(), arith::MaxSIOp::create(b, slot, e.i32(0)));
+          // Out-of-range rows are never read: zeros come from a constant.
+          auto ifOk = scf::IfOp::create(b, ok, /*withElseRegion=*/true);
+          OpBuilder::InsertionGuard guard(b);
+          b.setInsertionPoint(ifOk.thenBlock()->getTerminator());
+          auto ifAligned = scf::IfOp::create(b, aligned, true);
+          b.setInsertionPoint(ifAligned.thenBlock()->getTerminator());
+          Value v = vector::LoadOp::create(b, vectorType, g.in,
+                                           ValueRange{row, h, t, x},
+                                           /*nontemporal=*/false,
+                                           llvm::MaybeAlign(16));
+          vector::StoreOp::create(b, v, g.out, ValueRange{row, h, j, x},
+                                  /*nontemporal=*/false, llvm::MaybeAlign(16));
+          b.setInsertionPoint(ifAligned.elseBlock()->getTerminator());
+          e.forLoop(e.index(0), e.index(width), [&](Value k) {
+            Value at = arith::AddIOp::create(b, x, k);
+            memref::StoreOp::create(
+                b, memref::LoadOp::create(b, g.in, ValueRange{row, h, t, at}),
+                g.out, ValueRange{row, h, j, at});
+          });
+          b.setInsertionPoint(ifOk.elseBlock()->getTerminator());
+          auto ifPadAligned = scf::IfOp::create(b, aligned, true);
+          b.setInsertionPoint(ifPadAligned.thenBlock()->getTerminator());
+          vector::StoreOp::create(b, zeroVector, g.out, ValueRange{row, h, j, x},
+                                  /*nontemporal=*/false, llvm::MaybeAlign(16));
+          b.setInsertionPoint(ifPadAligned.elseBlock()->getTerminator());
+          e.forLoop(e.index(0), e.index(width), [&](Value k) {
+            memref::StoreOp::create(b, zero, g.out,
+                                    ValueRange{row, h, j,
+                                               arith::AddIOp::create(b, x, k)});
+          });
+        });
+        continue;
+      }
       e.parallelFor({batch, heads, capacity, g.inner}, [&](ValueRange iv) {
         Value row = iv[0], h = iv[1], j = iv[2], x = iv[3];
         Value slot = memref::LoadOp::create(b, slots, ValueRange{row, h, j});

@@ -561,27 +561,11 @@ void lowerCompact(tok::CompactOp op, ImplicitLocOpBuilder &b,
     // them: on the GPU one ld/st.global.v4.b32 per 8 bf16 instead of eight
     // 2-byte accesses. Both base pointers are checked at run time; a
     // misaligned buffer (a caller's sub-view) takes the scalar path.
-    unsigned elementBits = srcType.getElementType().getIntOrFloatBitWidth();
-    int64_t width = elementBits >= 8 ? 128 / elementBits : 0;
-    if (perElement && width > 1 && inner % width == 0 &&
-        elementBits * width == 128) {
+    int64_t width = vectorWidth(srcType.getElementType(), inner);
+    if (perElement && width > 0) {
       auto vectorType = VectorType::get({width}, srcType.getElementType());
-      auto alignedTo16 = [&](Value buffer) {
-        Value address =
-            memref::ExtractAlignedPointerAsIndexOp::create(b, buffer);
-        // + offset * bytes: the flat views start at the buffers' offsets
-        // (dynamic for the row views inside a tok.dispatch).
-        Value offset =
-            memref::ExtractStridedMetadataOp::create(b, buffer).getOffset();
-        Value start = arith::AddIOp::create(
-            b, address,
-            arith::MulIOp::create(b, offset, e.index(elementBits / 8)));
-        return arith::CmpIOp::create(
-            b, arith::CmpIPredicate::eq,
-            arith::RemUIOp::create(b, start, e.index(16)), e.index(0));
-      };
-      Value aligned = arith::AndIOp::create(b, alignedTo16(src),
-                                            alignedTo16(out));
+      Value aligned =
+          arith::AndIOp::create(b, isAligned16(e, src), isAligned16(e, out));
       Value padVector = vector::BroadcastOp::create(b, vectorType, pad);
       e.parallelFor({outer, batch, capacity, inner / width},
                     [&](ValueRange iv) {

@@ -149,4 +149,28 @@ arith::FastMathFlagsAttr reassocFastMath(MLIRContext *context) {
       context, arith::FastMathFlags::reassoc | arith::FastMathFlags::contract);
 }
 
+int64_t vectorWidth(Type element, int64_t inner) {
+  if (!element.isIntOrFloat())
+    return 0;
+  unsigned bits = element.getIntOrFloatBitWidth();
+  if (bits < 8 || 128 % bits != 0)
+    return 0;
+  int64_t width = 128 / bits;
+  return width > 1 && inner % width == 0 ? width : 0;
+}
+
+Value isAligned16(LoopEmitter &e, Value buffer) {
+  ImplicitLocOpBuilder &b = e.builder();
+  auto type = cast<MemRefType>(buffer.getType());
+  int64_t bytes = std::max<int64_t>(1, type.getElementTypeBitWidth() / 8);
+  Value address = memref::ExtractAlignedPointerAsIndexOp::create(b, buffer);
+  Value offset =
+      memref::ExtractStridedMetadataOp::create(b, buffer).getOffset();
+  Value start = arith::AddIOp::create(
+      b, address, arith::MulIOp::create(b, offset, e.index(bytes)));
+  return arith::CmpIOp::create(
+      b, arith::CmpIPredicate::eq,
+      arith::RemUIOp::create(b, start, e.index(16)), e.index(0));
+}
+
 } // namespace winnow

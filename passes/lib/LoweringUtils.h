@@ -125,6 +125,13 @@ inline constexpr llvm::StringLiteral kBlockPhasesAttrName = "tok.block_phases";
 /// Marks the ops of such a launch that depend on the thread id.
 inline constexpr llvm::StringLiteral kThreadPhaseAttrName = "tok.thread_phase";
 
+/// The number of `element`s in a 16-byte vector when rows of `inner`
+/// elements are a whole number of such vectors, else 0.
+int64_t vectorWidth(mlir::Type element, int64_t inner);
+/// An i1: whether `buffer`'s first element sits on a 16-byte boundary (its
+/// base pointer plus its offset, which is dynamic for row views).
+mlir::Value isAligned16(LoopEmitter &e, mlir::Value buffer);
+
 /// reassoc + contract: lets LLVM vectorise fp32 dot products and reductions;
 /// the order is still fixed by the compiled code, so results reproduce.
 mlir::arith::FastMathFlagsAttr reassocFastMath(mlir::MLIRContext *context);

@@ -557,7 +557,7 @@ def build_corpus(rng, nrand):
     # -- pipelines ---------------------------------------------------------
     m = "kv_pipelines"
     pipes = [
-        make_select_gather(m, "h2o_select_gather_f16", 3, 4, 48, 8,
+        make_select_gather(m, "h2o_select_gather_f16", 3, 4, 48, 24,
                            dict(window=6, heavy=5), "f16", "original"),
         make_select_gather(m, "stream_select_gather_bf16_rank5", 2, 2, 40, 4,
                            dict(sinks=4, window=9), "bf16", "reindexed", rank5=True),
