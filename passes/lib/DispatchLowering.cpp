@@ -123,6 +123,7 @@ lowerDispatchOp(tok::DispatchOp op, const LoweringOptions &options,
       fullBuffers[value] = e.toBuffer(value);
   }
 
+  bool lowered = true;
   e.parallelFor(rows, [&](Value row) {
     IRMapping mapping;
     for (Value value : captured) {
@@ -147,7 +148,8 @@ lowerDispatchOp(tok::DispatchOp op, const LoweringOptions &options,
         TypedAttr splat = splatOf(inner.getResult(0));
         if (!splat) {
           inner.emitOpError("inside a tok.dispatch must be a splat constant");
-          continue;
+          lowered = false;
+          return;
         }
         auto type = oneRow(cast<RankedTensorType>(inner.getResult(0).getType()));
         mapping.map(inner.getResult(0),
@@ -173,7 +175,7 @@ lowerDispatchOp(tok::DispatchOp op, const LoweringOptions &options,
         copies.push_back({rowValue, destination});
     }
     llvm::SmallPtrSet<Operation *, 4> streamed;
-    for (auto [i, clone] : llvm::enumerate(clones)) {
+    for (Operation *clone : clones) {
       if (streamed.contains(clone))
         continue;
       b.setInsertionPoint(clone);
@@ -186,8 +188,11 @@ lowerDispatchOp(tok::DispatchOp op, const LoweringOptions &options,
         continue;
       }
       if (isa<tok::TokDialect>(clone->getDialect())) {
-        if (!lowerTokOp(clone))
+        if (!lowerTokOp(clone)) {
           clone->emitOpError() << "has no loop lowering";
+          lowered = false;
+          return;
+        }
       } else {
         lowerElementwise(clone, b);
       }
@@ -200,12 +205,11 @@ lowerDispatchOp(tok::DispatchOp op, const LoweringOptions &options,
         clone->erase();
   });
 
+  if (!lowered)
+    return failure(); // reported above
   // The loop parallelFor just built sits right before `op`.
   auto loop = cast<scf::ParallelOp>(op->getPrevNode());
   loop->setAttr(kDispatchRowsAttrName, b.getUnitAttr());
-  for (Operation &inner : *loop.getBody())
-    if (isa<tok::TokDialect>(inner.getDialect()))
-      return failure(); // reported above
   // Dead row views, then scratch hoisted out of the loop: plain allocas stay
   // per-iteration scratch, the lowerings' own buffers become row buffers.
   for (Operation &inner :

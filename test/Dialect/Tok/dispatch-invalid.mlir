@@ -52,3 +52,18 @@ func.func @bad_rows() {
   }
   return
 }
+
+// -----
+
+// A dense (non-splat) constant inside a region has no row form.
+// RUN: not winnow-opt %s -split-input-file --tok-lower-to-loops 2>&1 | FileCheck %s --check-prefix=LOWER
+// LOWER: error: 'arith.constant' op inside a tok.dispatch must be a splat constant
+func.func @dense_constant(%s: tensor<2x2xf32>) -> (tensor<2x1xi32>, tensor<2xi32>) {
+  %i, %n = tok.dispatch rows 2 scratch 0 saved 0 launches 1 -> (tensor<2x1xi32>, tensor<2xi32>) {
+    %c = arith.constant dense<[[1.0, 2.0], [3.0, 4.0]]> : tensor<2x2xf32>
+    %x = arith.addf %s, %c : tensor<2x2xf32>
+    %i, %n = tok.select #tok.top_k<1> of %x : (tensor<2x2xf32>) -> (tensor<2x1xi32>, tensor<2xi32>)
+    tok.yield %i, %n : tensor<2x1xi32>, tensor<2xi32>
+  }
+  return %i, %n : tensor<2x1xi32>, tensor<2xi32>
+}
