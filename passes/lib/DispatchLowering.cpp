@@ -174,17 +174,29 @@ lowerDispatchOp(tok::DispatchOp op, const LoweringOptions &options,
       else
         copies.push_back({rowValue, destination});
     }
-    llvm::SmallPtrSet<Operation *, 4> streamed;
+    // A producer only its consumer reads, never yielded, is lowered with the
+    // consumer, in one sweep, when the loop reaches the consumer (whose
+    // other operands are lowered by then).
+    llvm::DenseMap<Operation *, Operation *> streamedProducer;
     for (Operation *clone : clones) {
-      if (streamed.contains(clone))
-        continue;
-      b.setInsertionPoint(clone);
-      // A producer only its consumer reads, and never yielded: one sweep.
       Operation *consumer = clone->hasOneUse() ? *clone->user_begin() : nullptr;
       if (consumer && !scope.destinations.count(clone->getResult(0)) &&
-          isStreamedChunkPair(clone, consumer) &&
-          lowerStreamedChunkPair(clone, consumer, options)) {
-        streamed.insert(consumer);
+          isStreamedChunkPair(clone, consumer))
+        streamedProducer[consumer] = clone;
+    }
+    llvm::SmallPtrSet<Operation *, 4> deferred;
+    for (auto &entry : streamedProducer)
+      deferred.insert(entry.second);
+    for (Operation *clone : clones) {
+      if (deferred.contains(clone))
+        continue;
+      b.setInsertionPoint(clone);
+      if (Operation *producer = streamedProducer.lookup(clone)) {
+        if (!lowerStreamedChunkPair(producer, clone, options)) {
+          clone->emitOpError() << "could not be streamed";
+          lowered = false;
+          return;
+        }
         continue;
       }
       if (isa<tok::TokDialect>(clone->getDialect())) {
@@ -198,8 +210,12 @@ lowerDispatchOp(tok::DispatchOp op, const LoweringOptions &options,
       }
     }
     b.setInsertionPoint(row.getParentBlock()->getTerminator());
-    for (auto [value, destination] : copies)
-      memref::CopyOp::create(b, e.toBuffer(value), destination);
+    for (auto [value, destination] : copies) {
+      // A value yielded twice was written to its first result row.
+      Value source = scope.destinations.lookup(value);
+      memref::CopyOp::create(b, source ? source : e.toBuffer(value),
+                             destination);
+    }
     for (Operation *clone : llvm::reverse(clones))
       if (clone->use_empty())
         clone->erase();

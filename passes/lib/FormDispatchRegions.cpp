@@ -63,6 +63,8 @@ std::optional<int64_t> fusibleRows(Operation *op) {
   if (!first || first.getRank() == 0 || !first.hasStaticShape())
     return std::nullopt;
   int64_t rows = first.getDimSize(0);
+  if (rows < 1)
+    return std::nullopt; // nothing to run
   for (Value value : llvm::concat<Value>(op->getOperands(), op->getResults())) {
     auto type = dyn_cast<RankedTensorType>(value.getType());
     if (!type || type.getRank() == 0 || type.getDimSize(0) != rows ||
@@ -92,6 +94,16 @@ int64_t streamedBytes(Operation *op) {
     if (!isSplatConstant(operand))
       bytes += tensorBytes(operand.getType());
   return bytes;
+}
+
+/// Bytes a consumer reads of the operand `use`.
+int64_t readBytes(OpOperand &use) {
+  if (auto compact = dyn_cast<tok::CompactOp>(use.getOwner()))
+    for (auto [source, gathered] :
+         llvm::zip(compact.getSources(), compact.getGathered()))
+      if (source == use.get())
+        return tensorBytes(gathered.getType());
+  return tensorBytes(use.get().getType());
 }
 
 struct CostModel {
@@ -144,13 +156,19 @@ public:
       bytes += streamedBytes(op);
     return bytes - savedBytes();
   }
-  /// Twice (write and read) the bytes of every value that stays inside.
+  /// The device-memory traffic of the values that stay inside: their write
+  /// and what their consumers would read back (a compact reads only the
+  /// rows it keeps; an unused result is only written).
   int64_t savedBytes() const {
     int64_t bytes = 0;
     for (Operation *op : ops)
-      for (Value result : op->getResults())
-        if (staysInside(result))
-          bytes += 2 * tensorBytes(result.getType());
+      for (Value result : op->getResults()) {
+        if (!staysInside(result))
+          continue;
+        bytes += tensorBytes(result.getType());
+        for (OpOperand &use : result.getUses())
+          bytes += readBytes(use);
+      }
     return bytes;
   }
 

@@ -285,8 +285,8 @@ private:
   /// private scratch) at a position that does not depend on the iteration
   /// is a race between threads. The CPU would run such code correctly, so
   /// it must be caught here.
-  /// `privateScratch`, when given, lists the allocas that are private to
-  /// each iteration (by default all of them are).
+  /// `privateScratch`, when given, lists the buffers that are private to
+  /// each iteration (by default every alloca is).
   LogicalResult checkNoSharedWrites(
       scf::ParallelOp loop,
       const llvm::SmallPtrSetImpl<Operation *> *privateScratch = nullptr,
@@ -307,8 +307,8 @@ private:
         return WalkResult::advance();
       }
       while (Operation *def = buffer.getDefiningOp()) {
-        if (isa<memref::AllocaOp>(def) &&
-            (!privateScratch || privateScratch->contains(def)))
+        if (privateScratch ? privateScratch->contains(def)
+                           : isa<memref::AllocaOp>(def))
           return WalkResult::advance(); // private scratch
         if (!loop->isAncestor(def) && isa<ViewLikeOpInterface>(def)) {
           buffer = cast<ViewLikeOpInterface>(def).getViewSource();
@@ -481,15 +481,20 @@ private:
                                        /*report=*/false)))
           return false;
       }
-    if (failed(checkNoSharedWrites(loop)))
-      return failure();
-
-    // The arena: every shared buffer (allocas hoisted before the loop and
-    // heap row buffers), then one slot per broadcast value, 16-byte aligned.
+    // Heap row buffers get a slice per block too, so for the row loop
+    // itself every scratch buffer is private to its row.
     for (Operation &op : *loop->getBlock())
       if (auto alloc = dyn_cast<memref::AllocOp>(op))
         if (alloc->hasAttr(kRowBufferAttrName) && isUsedBy(alloc, loop))
           rowBuffers.push_back(alloc);
+    llvm::SmallPtrSet<Operation *, 8> perRow(privateScratch.begin(),
+                                              privateScratch.end());
+    perRow.insert(rowBuffers.begin(), rowBuffers.end());
+    if (failed(checkNoSharedWrites(loop, &perRow)))
+      return failure();
+
+    // The arena: every shared buffer (allocas hoisted before the loop and
+    // heap row buffers), then one slot per broadcast value, 16-byte aligned.
     auto align16 = [](int64_t bytes) { return (bytes + 15) / 16 * 16; };
     int64_t arenaBytes = 0;
     llvm::DenseMap<Operation *, int64_t> offsets;

@@ -93,3 +93,39 @@ func.func @dechunk(%z: tensor<2x6x4xbf16>, %g: tensor<2x6xf32>, %n: tensor<2xi32
   }
   return %out : tensor<2x9x4xbf16>
 }
+
+// A lowering's own buffer above 64 KiB (attn_score's statistics for 32 heads
+// x 300 queries) is a heap row buffer; on the GPU it gets a slice of the
+// arena per block like the others, so the block mapping still applies.
+// CHECK-LABEL: func.func @heap_row_buffer
+// CHECK: memref.alloc() {tok.row_buffer} : memref<1x32x300x2xf32>
+// CHECK: } {tok.dispatch_rows}
+// GPU-LABEL: func.func @heap_row_buffer
+// GPU-NOT: memref<1x32x300x2xf32>
+// GPU: gpu.launch
+// GPU: memref.view {{.*}} to memref<1x32x300x2xf32>
+// GPU: } {tok.block_phases}
+func.func @heap_row_buffer(%q: tensor<2x32x300x8xf32>, %k: tensor<2x32x16x8xf32>)
+    -> (tensor<2x4xi32>, tensor<2xi32>) {
+  %i, %n = tok.dispatch rows 2 scratch 64 saved 256 launches 1 -> (tensor<2x4xi32>, tensor<2xi32>) {
+    %s = tok.attn_score %q, %k : (tensor<2x32x300x8xf32>, tensor<2x32x16x8xf32>) -> tensor<2x16xf32>
+    %i, %n = tok.select #tok.top_k<4> of %s : (tensor<2x16xf32>) -> (tensor<2x4xi32>, tensor<2xi32>)
+    tok.yield %i, %n : tensor<2x4xi32>, tensor<2xi32>
+  }
+  return %i, %n : tensor<2x4xi32>, tensor<2xi32>
+}
+
+// A value yielded twice is written once by its producer and copied from
+// that row into the second result.
+// CHECK-LABEL: func.func @yield_twice
+// CHECK: scf.parallel
+// CHECK: memref.copy %[[FIRST:subview[_0-9]*]], %{{.*}}
+// CHECK: } {tok.dispatch_rows}
+// CHECK-NOT: tok.select
+func.func @yield_twice(%s: tensor<2x16xf32>) -> (tensor<2x4xi32>, tensor<2x4xi32>) {
+  %a, %b = tok.dispatch rows 2 scratch 0 saved 0 launches 0 -> (tensor<2x4xi32>, tensor<2x4xi32>) {
+    %i, %n = tok.select #tok.top_k<4> of %s : (tensor<2x16xf32>) -> (tensor<2x4xi32>, tensor<2xi32>)
+    tok.yield %i, %i : tensor<2x4xi32>, tensor<2x4xi32>
+  }
+  return %a, %b : tensor<2x4xi32>, tensor<2x4xi32>
+}

@@ -80,8 +80,13 @@ LogicalResult runTools(Location loc, llvm::ArrayRef<ToolJob> jobs) {
     int rc = -1;
     if (process.Pid != llvm::sys::ProcessInfo::InvalidPid) {
       std::string waitError;
-      llvm::sys::ProcessInfo done = llvm::sys::Wait(
-          process, /*SecondsToWait=*/120u, &waitError);
+      // A time limit only for a single job: LLVM's timed wait kills the
+      // child, then reaps any child, which could be a sibling's.
+      std::optional<unsigned> limit;
+      if (jobs.size() == 1)
+        limit = 120u;
+      llvm::sys::ProcessInfo done =
+          llvm::sys::Wait(process, limit, &waitError);
       rc = done.ReturnCode;
       if (errors[i].empty())
         errors[i] = waitError;

@@ -50,7 +50,9 @@ struct ToolJob {
 };
 
 /// Runs every job at once (ptxas for several architectures) and waits for
-/// all of them; fails with the first failing job's error, as runTool.
+/// all of them (without a time limit when there are several: LLVM's timed
+/// wait may reap a sibling); fails with the first failing job's error, as
+/// runTool.
 mlir::LogicalResult runTools(mlir::Location loc,
                              llvm::ArrayRef<ToolJob> jobs);
 
