@@ -300,11 +300,109 @@ void lowerKvGather(tok::KvGatherOp op, ImplicitLocOpBuilder &b,
       storePosition(row, h, j, liveCount(row, h), slot);
     });
   } else {
+    // Runs of consecutive slots (a StreamingLLM window, H2O's recent
+    // tokens) are copied as one contiguous block per cache, which LLVM
+    // turns into one memcpy; other slots row by row.
+    int64_t runTokens = INT64_MAX;
+    for (Gather &g : gathers)
+      runTokens = std::min(runTokens, g.tokens);
+    auto flat = [&](Value buffer) {
+      auto type = cast<MemRefType>(buffer.getType());
+      SmallVector<ReassociationIndices> all(1);
+      for (int64_t d = 0; d < type.getRank(); ++d)
+        all[0].push_back(d);
+      return memref::CollapseShapeOp::create(b, buffer, all).getResult();
+    };
+    SmallVector<Value> flatIn, flatOut;
+    for (Gather &g : gathers) {
+      flatIn.push_back(flat(g.in));
+      flatOut.push_back(flat(g.out));
+    }
+    auto slotAt = [&](Value row, Value h, Value j) {
+      return memref::LoadOp::create(b, slots, ValueRange{row, h, j})
+          .getResult();
+    };
     e.parallelFor(batch, [&](Value row) {
       e.forLoop(e.index(0), e.index(heads), [&](Value h) {
         Value n = liveCount(row, h);
-        e.forLoop(e.index(0), e.index(capacity), [&](Value j) {
-          Value slot = memref::LoadOp::create(b, slots, ValueRange{row, h, j});
+        // State: the first slot not yet copied by a run.
+        e.forLoop(e.index(0), e.index(capacity), ValueRange{e.index(0)},
+                  [&](Value j, ValueRange state) -> SmallVector<Value> {
+          Value slot = slotAt(row, h, j);
+          Value copied = state[0];
+          Value fresh = arith::CmpIOp::create(b, arith::CmpIPredicate::sge, j,
+                                              copied);
+          Value startsRun = arith::AndIOp::create(
+              b, fresh, gathersRow(j, n, slot, runTokens));
+          auto ifRun = scf::IfOp::create(b, TypeRange{b.getIndexType()},
+                                         startsRun, true);
+          {
+            OpBuilder::InsertionGuard guard(b);
+            b.setInsertionPointToStart(ifRun.thenBlock());
+            // The run [j, end): live slots that follow each other.
+            Value start = arith::AddIOp::create(b, j, e.index(1));
+            auto grow = scf::WhileOp::create(b, TypeRange{b.getIndexType()},
+                                             ValueRange{start});
+            Block *before = b.createBlock(&grow.getBefore(), {},
+                                          {b.getIndexType()}, {b.getLoc()});
+            Value k = before->getArgument(0);
+            Value inside = arith::CmpIOp::create(b, arith::CmpIPredicate::slt,
+                                                 k, n);
+            Value at = arith::SelectOp::create(b, inside, k, j);
+            Value prevAt = arith::SelectOp::create(
+                b, inside, arith::SubIOp::create(b, k, e.index(1)), j);
+            Value follows = arith::CmpIOp::create(
+                b, arith::CmpIPredicate::eq, slotAt(row, h, at),
+                arith::AddIOp::create(b, slotAt(row, h, prevAt), e.i32(1)));
+            Value fits = arith::CmpIOp::create(
+                b, arith::CmpIPredicate::slt, slotAt(row, h, at),
+                e.i32(std::min<int64_t>(runTokens, INT32_MAX)));
+            scf::ConditionOp::create(
+                b, arith::AndIOp::create(
+                       b, inside, arith::AndIOp::create(b, follows, fits)),
+                ValueRange{k});
+            Block *after = b.createBlock(&grow.getAfter(), {},
+                                         {b.getIndexType()}, {b.getLoc()});
+            scf::YieldOp::create(
+                b, ValueRange{arith::AddIOp::create(b, after->getArgument(0),
+                                                    e.index(1))});
+            b.setInsertionPointAfter(grow);
+            Value end = grow.getResult(0);
+            Value first = arith::IndexCastOp::create(b, b.getIndexType(), slot);
+            for (size_t gi = 0; gi < gathers.size(); ++gi) {
+              const Gather &g = gathers[gi];
+              Value in = flatIn[gi], out = flatOut[gi];
+              Value plane = arith::AddIOp::create(
+                  b, arith::MulIOp::create(b, row, e.index(heads)), h);
+              Value inAt = arith::MulIOp::create(
+                  b,
+                  arith::AddIOp::create(
+                      b, arith::MulIOp::create(b, plane, e.index(g.tokens)),
+                      first),
+                  e.index(g.inner));
+              Value outAt = arith::MulIOp::create(
+                  b,
+                  arith::AddIOp::create(
+                      b, arith::MulIOp::create(b, plane, e.index(capacity)), j),
+                  e.index(g.inner));
+              Value length = arith::MulIOp::create(
+                  b, arith::SubIOp::create(b, end, j), e.index(g.inner));
+              e.forLoop(e.index(0), length, [&](Value x) {
+                Value v = memref::LoadOp::create(
+                    b, in, ValueRange{arith::AddIOp::create(b, inAt, x)});
+                memref::StoreOp::create(
+                    b, v, out, ValueRange{arith::AddIOp::create(b, outAt, x)});
+              });
+            }
+            scf::YieldOp::create(b, ValueRange{end});
+            b.setInsertionPointToStart(ifRun.elseBlock());
+            scf::YieldOp::create(b, ValueRange{copied});
+          }
+          Value copiedNow = ifRun.getResult(0);
+          // Slots no run covers: row by row (zeros for padding).
+          Value alone = arith::CmpIOp::create(b, arith::CmpIPredicate::sge, j,
+                                              copiedNow);
+          e.ifThen(alone, [&] {
           for (Gather &g : gathers) {
             Value ok = gathersRow(j, n, slot, g.tokens);
             Value zero = arith::ConstantOp::create(b, b.getZeroAttr(g.element));
@@ -322,7 +420,9 @@ void lowerKvGather(tok::KvGatherOp op, ImplicitLocOpBuilder &b,
               memref::StoreOp::create(b, zero, g.out, ValueRange{row, h, j, x});
             });
           }
+          });
           storePosition(row, h, j, n, slot);
+          return {copiedNow};
         });
       });
     });
