@@ -100,9 +100,11 @@ func.func @select_streaming(%len: tensor<2xi32>, %s: tensor<2x4x32xf32>) -> (ten
 // -----
 
 // tok.kv_gather copies rows: per (row, head, j) a slot is used when j is
-// below the clamped count and 0 <= slot < T; its trailing row is copied
-// element by element without conversion (bf16 stays bf16), otherwise the
-// row is zero-filled; positions are j (reindexed) or -1.
+// below the clamped count and 0 <= slot < T. A live slot starts a run of
+// slots that follow each other (scf.while), copied as one contiguous block
+// of each flattened cache (one memcpy); slots no run covers are copied or
+// zero-filled row by row; elements keep their type (bf16 stays bf16);
+// positions are j (reindexed) or -1.
 // CHECK-LABEL: func.func @gather
 // CHECK-SAME: (%[[SL:.*]]: tensor<2x3x5xi32>, %[[N:.*]]: tensor<2x3xi32>, %[[K:.*]]: tensor<2x3x10x4xbf16>, %[[A:.*]]: tensor<2x3x10xf32>)
 // CHECK-DAG: %[[SLB:.*]] = bufferization.to_buffer %[[SL]] read_only
@@ -111,24 +113,36 @@ func.func @select_streaming(%len: tensor<2xi32>, %s: tensor<2x4x32xf32>) -> (ten
 // CHECK-DAG: %[[KOUT:.*]] = memref.alloc() {alignment = 64 : i64} : memref<2x3x5x4xbf16>
 // CHECK-DAG: %[[AOUT:.*]] = memref.alloc() {alignment = 64 : i64} : memref<2x3x5xf32>
 // CHECK-NOT: memref.alloca
+// CHECK-DAG: %[[KIN1:.*]] = memref.collapse_shape {{.*}} into memref<240xbf16>
+// CHECK-DAG: %[[KOUT1:.*]] = memref.collapse_shape {{.*}} into memref<120xbf16>
 // CHECK: scf.parallel (%[[B:.*]]) =
 // CHECK: scf.for %[[H:.*]] =
 // CHECK: memref.load %[[NB]][%[[B]], %[[H]]] : memref<2x3xi32>
 // CHECK: arith.maxsi
 // CHECK: arith.minsi
-// CHECK: scf.for %[[J:.*]] =
+// CHECK: scf.for %[[J:[^ ]*]] = {{.*}} iter_args(%[[COPIED:[^ ]*]] = %{{.*}}) -> (index)
 // CHECK: %[[SLOT:.*]] = memref.load %[[SLB]][%[[B]], %[[H]], %[[J]]] : memref<2x3x5xi32>
-// CHECK: arith.cmpi sge, %[[SLOT]]
-// CHECK: arith.cmpi slt, %[[SLOT]]
+// CHECK: arith.cmpi sge, %[[J]], %[[COPIED]]
+// CHECK: %[[RUNEND:.*]] = scf.if %{{.*}} -> (index) {
+// CHECK: %[[END:.*]] = scf.while
+// CHECK: scf.condition
+// CHECK: %[[V:.*]] = memref.load %[[KIN1]][%{{.*}}] : memref<240xbf16>
+// CHECK-NEXT: arith.addi
+// CHECK-NEXT: memref.store %[[V]], %[[KOUT1]][%{{.*}}] : memref<120xbf16>
+// CHECK: scf.yield %[[END]] : index
+// CHECK: } else {
+// CHECK: scf.yield %[[COPIED]] : index
+// CHECK: arith.cmpi sge, %[[J]], %[[RUNEND]]
 // CHECK: scf.if
-// CHECK: %[[V:.*]] = memref.load %{{.*}}[%[[B]], %[[H]], %{{.*}}, %{{.*}}] : memref<2x3x10x4xbf16>
-// CHECK-NEXT: memref.store %[[V]], %{{.*}}[%[[B]], %[[H]], %[[J]], %{{.*}}] : memref<2x3x5x4xbf16>
+// CHECK: %[[V2:.*]] = memref.load %{{.*}}[%[[B]], %[[H]], %{{.*}}, %{{.*}}] : memref<2x3x10x4xbf16>
+// CHECK-NEXT: memref.store %[[V2]], %{{.*}}[%[[B]], %[[H]], %[[J]], %{{.*}}] : memref<2x3x5x4xbf16>
 // CHECK: } else {
 // CHECK: memref.store %{{.*}} : memref<2x3x5x4xbf16>
 // CHECK: %[[W:.*]] = memref.load %{{.*}} : memref<2x3x10x1xf32>
 // CHECK-NEXT: memref.store %[[W]], %{{.*}}[%[[B]], %[[H]], %[[J]], %{{.*}}] : memref<2x3x5x1xf32>
 // CHECK: arith.select %{{.*}}, %{{.*}}, %{{.*}} : i32
 // CHECK: memref.store %{{.*}}, %[[POS]][%[[B]], %[[H]], %[[J]]] : memref<2x3x5xi32>
+// CHECK: scf.yield %[[RUNEND]] : index
 // CHECK-NOT: arith.extf
 // CHECK-NOT: arith.truncf
 // CHECK: bufferization.to_tensor %[[KOUT]] restrict writable
