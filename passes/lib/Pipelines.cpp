@@ -21,8 +21,7 @@ constexpr const char *kTokCleanup = "canonicalize,cse";
 // lowering turns each into one loop over batch rows. Elementwise arith/math
 // left outside (a log-size bias) goes through linalg so it bufferizes and
 // becomes loops too.
-#define WINNOW_LOOPS_PIPELINE(FUSION_TARGET, TOK_TO_LOOPS, LINALG_TO_LOOPS)     \
-  "func.func(tok-form-dispatch-regions{target=" FUSION_TARGET "}),"            \
+#define WINNOW_LOOPS_PIPELINE(TOK_TO_LOOPS, LINALG_TO_LOOPS)                    \
   TOK_TO_LOOPS ","                                                             \
   "func.func(convert-elementwise-to-linalg),"                                  \
   "one-shot-bufferize{bufferize-function-boundaries=true "                     \
@@ -37,12 +36,11 @@ constexpr const char *kTokCleanup = "canonicalize,cse";
   "canonicalize,cse"
 
 constexpr const char *kCpuLoops =
-    WINNOW_LOOPS_PIPELINE("cpu", "tok-lower-to-loops",
-                          "convert-linalg-to-loops");
+    WINNOW_LOOPS_PIPELINE("tok-lower-to-loops", "convert-linalg-to-loops");
 // The GPU maps parallel loops onto threads, so elementwise code stays
 // parallel and tok.select is spread over tokens.
 constexpr const char *kCudaLoops =
-    WINNOW_LOOPS_PIPELINE("cuda", "tok-lower-to-loops{intra-row-parallel=true}",
+    WINNOW_LOOPS_PIPELINE("tok-lower-to-loops{intra-row-parallel=true}",
                           "convert-linalg-to-parallel-loops")
     ",func.func(scf-parallel-loop-fusion),canonicalize,cse";
 
@@ -104,13 +102,33 @@ void addPipeline(OpPassManager &pm, const char *pipeline) {
     llvm::report_fatal_error(llvm::Twine("malformed built-in pipeline: ") +
                              pipeline);
 }
+
+/// The fusion pass for `target` when fusion is on.
+void addFusion(OpPassManager &pm, const LoopsPipelineOptions &options,
+               const char *target) {
+  if (options.fuse)
+    addPipeline(pm, (std::string("func.func(tok-form-dispatch-regions{target=") +
+                     target + "})")
+                        .c_str());
+}
 } // namespace
 
 void buildTokCleanupPipeline(OpPassManager &pm) { addPipeline(pm, kTokCleanup); }
-void buildCpuLoopsPipeline(OpPassManager &pm) { addPipeline(pm, kCpuLoops); }
+
+void buildCpuLoopsPipeline(OpPassManager &pm,
+                           const LoopsPipelineOptions &options) {
+  addFusion(pm, options, "cpu");
+  addPipeline(pm, kCpuLoops);
+}
 void buildCpuToLLVMPipeline(OpPassManager &pm) { addPipeline(pm, kCpuToLLVM); }
-void buildCudaLoopsPipeline(OpPassManager &pm) { addPipeline(pm, kCudaLoops); }
-void buildCudaEmulationLoopsPipeline(OpPassManager &pm) {
+void buildCudaLoopsPipeline(OpPassManager &pm,
+                            const LoopsPipelineOptions &options) {
+  addFusion(pm, options, "cuda");
+  addPipeline(pm, kCudaLoops);
+}
+void buildCudaEmulationLoopsPipeline(OpPassManager &pm,
+                                     const LoopsPipelineOptions &options) {
+  addFusion(pm, options, "cuda");
   addPipeline(pm, kCudaLoops);
   addPipeline(pm, "tok-offload-to-gpu,tok-emulate-gpu-launches,canonicalize,cse");
 }
@@ -141,7 +159,7 @@ void registerWinnowPipelines() {
   PassPipelineRegistration<>(
       "winnow-cpu-to-loops",
       "Lower tok on tensors to loops on memrefs with out-parameter results",
-      buildCpuLoopsPipeline);
+      [](OpPassManager &pm) { buildCpuLoopsPipeline(pm); });
   PassPipelineRegistration<>(
       "winnow-cpu-to-llvm",
       "Lower CPU loops to the LLVM dialect with C-interface entry points",
@@ -149,7 +167,7 @@ void registerWinnowPipelines() {
   PassPipelineRegistration<>(
       "winnow-cuda-to-loops",
       "Lower tok on tensors to (parallel) loops on device memrefs",
-      buildCudaLoopsPipeline);
+      [](OpPassManager &pm) { buildCudaLoopsPipeline(pm); });
   PassPipelineRegistration<>(
       "winnow-cuda-to-gpu",
       "Map device loop code onto outlined GPU kernels and async launches",

@@ -11,6 +11,7 @@
 // RUN: rm -rf %t.dump && winnow-compile %s --target=cuda --cuda-cubin=none --dump-kernels=%t.dump -o %t.wnn
 // RUN: ls %t.dump | FileCheck %s --check-prefix=DUMP
 // RUN: winnow-run %t.wnn --list | FileCheck %s --check-prefix=LIST
+// RUN: winnow-compile %s --target=cuda --compile-to=gpu --fuse=false | FileCheck %s --check-prefix=UNFUSED
 
 // tok-form-dispatch-regions fuses select and compact (small rows: one
 // launch beats two under the cuda cost model), and tok-offload-to-gpu maps
@@ -33,6 +34,12 @@
 // GPU: } {tok.thread_phase}
 // GPU-NEXT: gpu.barrier
 // GPU-NOT: gpu.module
+
+// Without fusion: the select's own phases, then the gather, five launches.
+// UNFUSED-LABEL: func.func @prune
+// UNFUSED-COUNT-5: gpu.launch_func
+// UNFUSED-NOT: gpu.launch_func
+// UNFUSED-NOT: tok.block_phases
 
 // NVVM: gpu.module @prune_kernel [#nvvm.target<O = 3, chip = "sm_80", features = "+ptx80">, #nvvm.target<O = 3, chip = "sm_90", features = "+ptx80">]
 // NVVM: llvm.func @prune_kernel({{.*}}) attributes {gpu.kernel

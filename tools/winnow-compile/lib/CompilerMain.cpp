@@ -96,6 +96,12 @@ struct DriverOptions {
       llvm::cl::desc("CUDA toolkit root with bin/ptxas, bin/fatbinary and "
                      "nvvm/libdevice (default: found at configure time)"),
       llvm::cl::init(WINNOW_DEFAULT_CUDA_TOOLKIT)};
+  llvm::cl::opt<bool> fuse{
+      "fuse",
+      llvm::cl::desc("Fuse chains of tok ops into tok.dispatch regions with "
+                     "the target's cost model (default: on; --fuse=false "
+                     "lowers every op on its own)"),
+      llvm::cl::init(true)};
   llvm::cl::opt<bool> emulateCuda{
       "emulate-cuda-on-cpu", llvm::cl::Hidden,
       llvm::cl::desc("cpu: build the loops through the cuda target's GPU "
@@ -192,9 +198,14 @@ CpuTargetOptions hostOptions(const DriverOptions &options) {
 LogicalResult compileCpu(ModuleOp module, const DriverOptions &options,
                          ArrayRef<std::string> names,
                          ArtifactContents &contents, StopOutput &stop) {
-  if (failed(runPipeline(module, options.emulateCuda
-                                     ? buildCudaEmulationLoopsPipeline
-                                     : buildCpuLoopsPipeline)))
+  LoopsPipelineOptions loops;
+  loops.fuse = options.fuse;
+  if (failed(runPipeline(module, [&](OpPassManager &pm) {
+        if (options.emulateCuda)
+          buildCudaEmulationLoopsPipeline(pm, loops);
+        else
+          buildCpuLoopsPipeline(pm, loops);
+      })))
     return failure();
   if (options.compileTo == Phase::loops)
     return stop = printModule(module), success();
@@ -275,7 +286,11 @@ LogicalResult compileCuda(ModuleOp module, const DriverOptions &options,
     return driverError("the cuda target needs a cubin or PTX architecture "
                        "(--cuda-cubin / --cuda-ptx)");
 
-  if (failed(runPipeline(module, buildCudaLoopsPipeline)))
+  LoopsPipelineOptions loops;
+  loops.fuse = options.fuse;
+  if (failed(runPipeline(module, [&](OpPassManager &pm) {
+        buildCudaLoopsPipeline(pm, loops);
+      })))
     return failure();
   if (options.compileTo == Phase::loops)
     return stop = printModule(module), success();

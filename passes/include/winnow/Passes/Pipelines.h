@@ -12,20 +12,30 @@ namespace winnow {
 /// Graph-level clean-up on tok IR: verification and canonicalisation.
 void buildTokCleanupPipeline(mlir::OpPassManager &pm);
 
+/// Choices of the loop pipelines.
+struct LoopsPipelineOptions {
+  /// Group chains of tok ops into tok.dispatch regions first
+  /// (tok-form-dispatch-regions with the target's cost model).
+  bool fuse = true;
+};
+
 /// tok on tensors -> loops on memrefs with results as out-parameters.
-void buildCpuLoopsPipeline(mlir::OpPassManager &pm);
+void buildCpuLoopsPipeline(mlir::OpPassManager &pm,
+                           const LoopsPipelineOptions &options = {});
 
 /// loops on memrefs -> the LLVM dialect, entry points with C interfaces.
 void buildCpuToLLVMPipeline(mlir::OpPassManager &pm);
 
 /// tok on tensors -> loops on memrefs for the GPU: as the CPU's, but
 /// elementwise linalg becomes parallel loops too.
-void buildCudaLoopsPipeline(mlir::OpPassManager &pm);
+void buildCudaLoopsPipeline(mlir::OpPassManager &pm,
+                            const LoopsPipelineOptions &options = {});
 
 /// The cuda target's loops mapped by tok-offload-to-gpu, then run on the
 /// CPU by tok-emulate-gpu-launches: continues with buildCpuToLLVMPipeline.
 /// Lets the CPU oracle tests check the GPU mapping without a GPU.
-void buildCudaEmulationLoopsPipeline(mlir::OpPassManager &pm);
+void buildCudaEmulationLoopsPipeline(mlir::OpPassManager &pm,
+                                     const LoopsPipelineOptions &options = {});
 
 /// Loops on device memrefs -> outlined gpu kernels and host code whose
 /// allocations and launches are chained asynchronously on one stream.
