@@ -29,53 +29,82 @@ using namespace mlir;
 namespace winnow {
 namespace {
 
+/// The CPU frame of a launch: an `scf.parallel` over its grid, and with
+/// `overThreads` over its block too, whose body is one alloca scope (each
+/// iteration's scratch is released when it ends). `mapping` sends block ids,
+/// grid and block sizes (and thread ids) to the loop's values; `body` builds
+/// inside the scope.
+struct EmulationFrame {
+  OpBuilder body;
+  IRMapping mapping;
+  Value zero, one;
+};
+
+EmulationFrame emitFrame(gpu::LaunchOp launch, bool overThreads) {
+  ImplicitLocOpBuilder b(launch.getLoc(), launch);
+  Value zero = arith::ConstantIndexOp::create(b, 0);
+  Value one = arith::ConstantIndexOp::create(b, 1);
+  gpu::KernelDim3 grid = launch.getGridSizeOperandValues();
+  gpu::KernelDim3 block = launch.getBlockSizeOperandValues();
+  SmallVector<Value> upper = {grid.x, grid.y, grid.z};
+  if (overThreads)
+    upper.append({block.x, block.y, block.z});
+  auto loop = scf::ParallelOp::create(
+      b, SmallVector<Value>(upper.size(), zero), upper,
+      SmallVector<Value>(upper.size(), one));
+  b.setInsertionPoint(loop.getBody()->getTerminator());
+  auto scope = memref::AllocaScopeOp::create(b, TypeRange{});
+  Block *scopeBody = new Block();
+  scope.getBodyRegion().push_back(scopeBody);
+
+  EmulationFrame frame{OpBuilder::atBlockBegin(scopeBody), IRMapping(), zero,
+                       one};
+  SmallVector<Value> ivs(loop.getInductionVars());
+  gpu::KernelDim3 blockIds = launch.getBlockIds();
+  gpu::KernelDim3 gridArgs = launch.getGridSize();
+  gpu::KernelDim3 blockArgs = launch.getBlockSize();
+  frame.mapping.map(blockIds.x, ivs[0]);
+  frame.mapping.map(blockIds.y, ivs[1]);
+  frame.mapping.map(blockIds.z, ivs[2]);
+  if (overThreads) {
+    gpu::KernelDim3 threadIds = launch.getThreadIds();
+    frame.mapping.map(threadIds.x, ivs[3]);
+    frame.mapping.map(threadIds.y, ivs[4]);
+    frame.mapping.map(threadIds.z, ivs[5]);
+  }
+  frame.mapping.map(gridArgs.x, grid.x);
+  frame.mapping.map(gridArgs.y, grid.y);
+  frame.mapping.map(gridArgs.z, grid.z);
+  frame.mapping.map(blockArgs.x, block.x);
+  frame.mapping.map(blockArgs.y, block.y);
+  frame.mapping.map(blockArgs.z, block.z);
+  return frame;
+}
+
 /// A launch of block-uniform code and thread phases (tok-offload-to-gpu's
 /// mapping of a tok.dispatch row loop): a parallel loop over blocks whose
 /// body runs the uniform code once and each thread phase as a loop over the
 /// block's threads, so every thread finishes a phase before the next starts
 /// (what the barriers between them guarantee on the GPU).
 LogicalResult emulateBlockPhases(gpu::LaunchOp launch) {
-  ImplicitLocOpBuilder b(launch.getLoc(), launch);
-  Value zero = arith::ConstantIndexOp::create(b, 0);
-  Value one = arith::ConstantIndexOp::create(b, 1);
-  gpu::KernelDim3 grid = launch.getGridSizeOperandValues();
-  gpu::KernelDim3 block = launch.getBlockSizeOperandValues();
-  auto loop = scf::ParallelOp::create(
-      b, SmallVector<Value>(3, zero), SmallVector<Value>{grid.x, grid.y, grid.z},
-      SmallVector<Value>(3, one));
-  b.setInsertionPoint(loop.getBody()->getTerminator());
-  auto scope = memref::AllocaScopeOp::create(b, TypeRange{});
-  Block *scopeBody = new Block();
-  scope.getBodyRegion().push_back(scopeBody);
-  OpBuilder inner = OpBuilder::atBlockBegin(scopeBody);
-  IRMapping mapping;
-  SmallVector<Value> ivs(loop.getInductionVars());
-  gpu::KernelDim3 blockIds = launch.getBlockIds();
-  mapping.map(blockIds.x, ivs[0]);
-  mapping.map(blockIds.y, ivs[1]);
-  mapping.map(blockIds.z, ivs[2]);
-  gpu::KernelDim3 gridArgs = launch.getGridSize();
-  gpu::KernelDim3 blockArgs = launch.getBlockSize();
-  mapping.map(gridArgs.x, grid.x);
-  mapping.map(gridArgs.y, grid.y);
-  mapping.map(gridArgs.z, grid.z);
-  mapping.map(blockArgs.x, block.x);
-  mapping.map(blockArgs.y, block.y);
-  mapping.map(blockArgs.z, block.z);
+  EmulationFrame frame = emitFrame(launch, /*overThreads=*/false);
+  OpBuilder &inner = frame.body;
   Location loc = launch.getLoc();
+  Value blockDim = launch.getBlockSizeOperandValues().x;
   gpu::KernelDim3 threadIds = launch.getThreadIds();
   for (Operation &op : launch.getBody().front().without_terminator()) {
     if (isa<gpu::BarrierOp>(op))
       continue;
     if (!op.hasAttr(kThreadPhaseAttrName)) {
-      inner.clone(op, mapping);
+      inner.clone(op, frame.mapping);
       continue;
     }
-    auto threads = scf::ForOp::create(inner, loc, zero, block.x, one);
+    auto threads =
+        scf::ForOp::create(inner, loc, frame.zero, blockDim, frame.one);
     OpBuilder::InsertionGuard guard(inner);
     inner.setInsertionPoint(threads.getBody()->getTerminator());
-    mapping.map(threadIds.x, threads.getInductionVar());
-    inner.clone(op, mapping);
+    frame.mapping.map(threadIds.x, threads.getInductionVar());
+    inner.clone(op, frame.mapping);
   }
   memref::AllocaScopeReturnOp::create(inner, loc);
   launch.erase();
@@ -97,42 +126,10 @@ LogicalResult emulateLaunch(gpu::LaunchOp launch) {
   if (collective.wasInterrupted())
     return launch.emitOpError("cannot be emulated: it synchronises threads");
 
-  ImplicitLocOpBuilder b(launch.getLoc(), launch);
-  Value zero = arith::ConstantIndexOp::create(b, 0);
-  Value one = arith::ConstantIndexOp::create(b, 1);
-  gpu::KernelDim3 grid = launch.getGridSizeOperandValues();
-  gpu::KernelDim3 block = launch.getBlockSizeOperandValues();
-  SmallVector<Value> upper = {grid.x, grid.y, grid.z, block.x, block.y, block.z};
-  auto loop = scf::ParallelOp::create(b, SmallVector<Value>(6, zero), upper,
-                                      SmallVector<Value>(6, one));
-  b.setInsertionPoint(loop.getBody()->getTerminator());
-  // Each thread's scratch is released when its iteration ends.
-  auto scope = memref::AllocaScopeOp::create(b, TypeRange{});
-  Block *scopeBody = new Block();
-  scope.getBodyRegion().push_back(scopeBody);
-  OpBuilder inner = OpBuilder::atBlockBegin(scopeBody);
-
-  IRMapping mapping;
-  SmallVector<Value> ivs(loop.getInductionVars());
-  gpu::KernelDim3 blockIds = launch.getBlockIds();
-  gpu::KernelDim3 threadIds = launch.getThreadIds();
-  gpu::KernelDim3 gridArgs = launch.getGridSize();
-  gpu::KernelDim3 blockArgs = launch.getBlockSize();
-  mapping.map(blockIds.x, ivs[0]);
-  mapping.map(blockIds.y, ivs[1]);
-  mapping.map(blockIds.z, ivs[2]);
-  mapping.map(threadIds.x, ivs[3]);
-  mapping.map(threadIds.y, ivs[4]);
-  mapping.map(threadIds.z, ivs[5]);
-  mapping.map(gridArgs.x, grid.x);
-  mapping.map(gridArgs.y, grid.y);
-  mapping.map(gridArgs.z, grid.z);
-  mapping.map(blockArgs.x, block.x);
-  mapping.map(blockArgs.y, block.y);
-  mapping.map(blockArgs.z, block.z);
+  EmulationFrame frame = emitFrame(launch, /*overThreads=*/true);
   for (Operation &op : body.front().without_terminator())
-    inner.clone(op, mapping);
-  memref::AllocaScopeReturnOp::create(inner, launch.getLoc());
+    frame.body.clone(op, frame.mapping);
+  memref::AllocaScopeReturnOp::create(frame.body, launch.getLoc());
   launch.erase();
   return success();
 }
