@@ -18,6 +18,17 @@ using namespace mlir;
 namespace winnow {
 namespace {
 
+/// One member `v` (fp32, weight `w`) folded into an fp32 accumulator: the
+/// maximum for amax, w v added for weighted_mean, v added otherwise.
+Value accumulate(ImplicitLocOpBuilder &b, tok::MergeReduction kind, Value acc,
+                 Value w, Value v) {
+  if (kind == tok::MergeReduction::amax)
+    return arith::MaximumFOp::create(b, acc, v);
+  if (kind == tok::MergeReduction::weighted_mean)
+    return arith::AddFOp::create(b, acc, arith::MulFOp::create(b, w, v));
+  return arith::AddFOp::create(b, acc, v);
+}
+
 //===----------------------------------------------------------------------===//
 // tok.bipartite_plan
 //===----------------------------------------------------------------------===//
@@ -353,12 +364,7 @@ void lowerScatterMerge(tok::ScatterMergeOp op, ImplicitLocOpBuilder &b,
             if (s) {
               Value v = e.widenToF32(
                   memref::LoadOp::create(b, s->in, ValueRange{row, i, x}));
-              if (kind == tok::MergeReduction::amax)
-                acc = arith::MaximumFOp::create(b, acc, v);
-              else if (kind == tok::MergeReduction::weighted_mean)
-                acc = arith::AddFOp::create(b, acc, arith::MulFOp::create(b, w, v));
-              else
-                acc = arith::AddFOp::create(b, acc, v);
+              acc = accumulate(b, kind, acc, w, v);
             }
             scf::YieldOp::create(
                 b, ValueRange{acc, arith::AddIOp::create(b, st[1], e.i32(1)),
@@ -433,14 +439,8 @@ void lowerScatterMerge(tok::ScatterMergeOp op, ImplicitLocOpBuilder &b,
           e.forLoop(e.index(0), e.index(s.inner), [&](Value x) {
             Value v = e.widenToF32(memref::LoadOp::create(b, s.in, ValueRange{row, i, x}));
             Value old = memref::LoadOp::create(b, s.acc, ValueRange{j, x});
-            Value next;
-            if (kind == tok::MergeReduction::amax)
-              next = arith::MaximumFOp::create(b, old, v);
-            else if (kind == tok::MergeReduction::weighted_mean)
-              next = arith::AddFOp::create(b, old, arith::MulFOp::create(b, w, v));
-            else
-              next = arith::AddFOp::create(b, old, v);
-            memref::StoreOp::create(b, next, s.acc, ValueRange{j, x});
+            memref::StoreOp::create(b, accumulate(b, kind, old, w, v), s.acc,
+                                    ValueRange{j, x});
           });
       });
     });
