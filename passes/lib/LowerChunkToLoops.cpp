@@ -29,6 +29,23 @@ Value startsSegment(ImplicitLocOpBuilder &b, LoopEmitter &e, Value boundaries,
   return arith::OrIOp::create(b, isFirst, isBoundary);
 }
 
+/// Token `t` of a left-to-right walk over `row`: whether it is valid
+/// (t < len), whether it opens a segment, the number of segments opened so
+/// far including it, and its segment (`opened - 1`).
+struct SegmentStep {
+  Value valid, starts, opened, segment;
+};
+SegmentStep segmentStep(ImplicitLocOpBuilder &b, LoopEmitter &e,
+                        Value boundaries, Value row, Value t, Value len,
+                        Value openedBefore) {
+  Value valid = arith::CmpIOp::create(b, arith::CmpIPredicate::slt, t, len);
+  Value starts =
+      arith::AndIOp::create(b, valid, startsSegment(b, e, boundaries, row, t));
+  Value opened = arith::AddIOp::create(b, openedBefore, e.indexOf(starts));
+  return {valid, starts, opened,
+          arith::SubIOp::create(b, opened, e.index(1))};
+}
+
 /// The number of segments that start in [0, end) of `row`, counting only
 /// tokens below `len`: for a token that starts a segment, its segment index.
 Value countSegmentStarts(ImplicitLocOpBuilder &b, LoopEmitter &e,
@@ -36,15 +53,42 @@ Value countSegmentStarts(ImplicitLocOpBuilder &b, LoopEmitter &e,
   return e.forLoop(
       e.index(0), end, ValueRange{e.index(0)},
       [&](Value u, ValueRange s) -> SmallVector<Value> {
-        Value starts = arith::AndIOp::create(
-            b, arith::CmpIOp::create(b, arith::CmpIPredicate::slt, u, len),
-            startsSegment(b, e, boundaries, row, u));
-        return {arith::AddIOp::create(
-            b, s[0],
-            arith::IndexCastOp::create(
-                b, b.getIndexType(),
-                arith::ExtUIOp::create(b, b.getI64Type(), starts)))};
+        return {segmentStep(b, e, boundaries, row, u, len, s[0]).opened};
       })[0];
+}
+
+/// clamp(gates[row, j], eps, 1 - eps), NaN-propagating: ema_scan's gate.
+Value emaGate(ImplicitLocOpBuilder &b, LoopEmitter &e, Value gates, Value row,
+              Value j, double epsilon) {
+  Value gate = memref::LoadOp::create(b, gates, ValueRange{row, j});
+  return arith::MinimumFOp::create(
+             b, arith::MaximumFOp::create(b, gate, e.f32(epsilon)),
+             e.f32(1.0 - epsilon))
+      .getResult();
+}
+
+/// ema_scan's value of chunk j, feature d: g z_j + (1 - g) prev in fp32,
+/// prev = 0 for the first chunk, and 0 past the live count n. `previous`
+/// yields chunk j - 1's value; it is only evaluated for live chunks.
+Value emaChunk(ImplicitLocOpBuilder &b, LoopEmitter &e, Value input,
+               Value row, Value j, Value d, Value gate, Value n,
+               llvm::function_ref<Value(Value isFirst)> previous) {
+  Value live = arith::CmpIOp::create(b, arith::CmpIPredicate::slt, j, n);
+  auto ifLive = scf::IfOp::create(b, TypeRange{b.getF32Type()}, live, true);
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(ifLive.thenBlock());
+  Value keep = arith::SubFOp::create(b, e.f32(1.0), gate);
+  Value isFirst =
+      arith::CmpIOp::create(b, arith::CmpIPredicate::eq, j, e.index(0));
+  Value z =
+      e.widenToF32(memref::LoadOp::create(b, input, ValueRange{row, j, d}));
+  Value prev = arith::SelectOp::create(b, isFirst, e.f32(0.0), previous(isFirst));
+  Value next = arith::AddFOp::create(b, arith::MulFOp::create(b, gate, z),
+                                     arith::MulFOp::create(b, keep, prev));
+  scf::YieldOp::create(b, ValueRange{next});
+  b.setInsertionPointToStart(ifLive.elseBlock());
+  scf::YieldOp::create(b, ValueRange{e.f32(0.0)});
+  return ifLive.getResult(0);
 }
 
 //===----------------------------------------------------------------------===//
@@ -370,39 +414,18 @@ void lowerEmaScan(tok::EmaScanOp op, ImplicitLocOpBuilder &b,
   Value counts = e.toBuffer(op.getCount());
   Value output = e.allocFor(op.getOutput());
 
-  // The gate of chunk j, clamp(g, eps, 1 - eps) (NaN-propagating).
-  auto clampedGate = [&](Value row, Value j) {
-    Value gate = memref::LoadOp::create(b, gates, ValueRange{row, j});
-    return arith::MinimumFOp::create(
-               b, arith::MaximumFOp::create(b, gate, e.f32(epsilon)),
-               e.f32(1.0 - epsilon))
-        .getResult();
-  };
   // out[j] = g_j z_j + (1 - g_j) out[j-1], out[-1] = 0; zero past the count.
   auto step = [&](Value row, Value j, Value d, Value gate, Value n) {
-    Value live = arith::CmpIOp::create(b, arith::CmpIPredicate::slt, j, n);
-    auto ifLive = scf::IfOp::create(b, TypeRange{b.getF32Type()}, live, true);
-    {
-    OpBuilder::InsertionGuard guard(b);
-    b.setInsertionPointToStart(ifLive.thenBlock());
-    Value keep = arith::SubFOp::create(b, e.f32(1.0), gate);
-    Value isFirst =
-        arith::CmpIOp::create(b, arith::CmpIPredicate::eq, j, e.index(0));
-    Value prevIndex = arith::SelectOp::create(
-        b, isFirst, e.index(0), arith::SubIOp::create(b, j, e.index(1)));
-    Value z = e.widenToF32(
-        memref::LoadOp::create(b, input, ValueRange{row, j, d}));
-    Value prev =
-        memref::LoadOp::create(b, output, ValueRange{row, prevIndex, d});
-    prev = arith::SelectOp::create(b, isFirst, e.f32(0.0), prev);
-    Value next = arith::AddFOp::create(b, arith::MulFOp::create(b, gate, z),
-                                       arith::MulFOp::create(b, keep, prev));
-    scf::YieldOp::create(b, ValueRange{next});
-    b.setInsertionPointToStart(ifLive.elseBlock());
-    scf::YieldOp::create(b, ValueRange{e.f32(0.0)});
-    }
-    memref::StoreOp::create(b, ifLive.getResult(0), output,
-                            ValueRange{row, j, d});
+    Value value = emaChunk(b, e, input, row, j, d, gate, n, [&](Value isFirst) {
+      Value prevIndex = arith::SelectOp::create(
+          b, isFirst, e.index(0), arith::SubIOp::create(b, j, e.index(1)));
+      return memref::LoadOp::create(b, output, ValueRange{row, prevIndex, d})
+          .getResult();
+    });
+    memref::StoreOp::create(b, value, output, ValueRange{row, j, d});
+  };
+  auto clampedGate = [&](Value row, Value j) {
+    return emaGate(b, e, gates, row, j, epsilon);
   };
 
   if (perFeature) {
@@ -507,20 +530,14 @@ void lowerExpand(tok::ExpandOp op, ImplicitLocOpBuilder &b, bool perElement) {
       e.forLoop(
           e.index(0), e.index(tokens), ValueRange{e.index(0)},
           [&](Value t, ValueRange s) -> SmallVector<Value> {
-            Value valid = isValid(t, len);
-            Value starts = arith::AndIOp::create(
-                b, valid, startsSegment(b, e, boundaries, row, t));
-            Value opened = arith::AddIOp::create(
-                b, s[0],
-                arith::IndexCastOp::create(
-                    b, b.getIndexType(),
-                    arith::ExtUIOp::create(b, b.getI64Type(), starts)));
-            Value segment = arith::SubIOp::create(b, opened, e.index(1));
-            writeRow(row, t, segment, segmentInRange(valid, segment),
+            SegmentStep step =
+                segmentStep(b, e, boundaries, row, t, len, s[0]);
+            writeRow(row, t, step.segment,
+                     segmentInRange(step.valid, step.segment),
                      [&](llvm::function_ref<void(Value)> body) {
                        e.forLoop(e.index(0), e.index(features), body);
                      });
-            return {opened};
+            return {step.opened};
           });
     });
   }
@@ -559,28 +576,11 @@ void lowerEmaExpand(tok::EmaScanOp ema, tok::ExpandOp expand,
   Value output = e.allocFor(expand.getOutput());
   Value zero = arith::ConstantOp::create(b, b.getZeroAttr(outElement));
 
-  // ema_scan's step for chunk j from the previous chunk's value.
+  // ema_scan's value of chunk j from the previous chunk's value.
   auto emaStep = [&](Value row, Value j, Value d, Value n, Value prevValue) {
-    Value gate = memref::LoadOp::create(b, gates, ValueRange{row, j});
-    gate = arith::MinimumFOp::create(
-        b, arith::MaximumFOp::create(b, gate, e.f32(epsilon)),
-        e.f32(1.0 - epsilon));
-    Value live = arith::CmpIOp::create(b, arith::CmpIPredicate::slt, j, n);
-    auto ifLive = scf::IfOp::create(b, TypeRange{b.getF32Type()}, live, true);
-    OpBuilder::InsertionGuard guard(b);
-    b.setInsertionPointToStart(ifLive.thenBlock());
-    Value keep = arith::SubFOp::create(b, e.f32(1.0), gate);
-    Value isFirst =
-        arith::CmpIOp::create(b, arith::CmpIPredicate::eq, j, e.index(0));
-    Value z =
-        e.widenToF32(memref::LoadOp::create(b, input, ValueRange{row, j, d}));
-    Value prev = arith::SelectOp::create(b, isFirst, e.f32(0.0), prevValue);
-    Value next = arith::AddFOp::create(b, arith::MulFOp::create(b, gate, z),
-                                       arith::MulFOp::create(b, keep, prev));
-    scf::YieldOp::create(b, ValueRange{next});
-    b.setInsertionPointToStart(ifLive.elseBlock());
-    scf::YieldOp::create(b, ValueRange{e.f32(0.0)});
-    return ifLive.getResult(0);
+    return emaChunk(b, e, input, row, j, d,
+                    emaGate(b, e, gates, row, j, epsilon), n,
+                    [&](Value) { return prevValue; });
   };
   // expand's value of token t from its segment's value.
   auto outputValue = [&](Value row, Value t, Value d, Value segmentValue) {
@@ -590,23 +590,7 @@ void lowerEmaExpand(tok::EmaScanOp ema, tok::ExpandOp expand,
     return e.narrowFromF32(
         arith::AddFOp::create(b, segmentValue, e.widenToF32(r)), outElement);
   };
-  // Per token: whether it is valid, opens a segment, and its segment.
-  struct TokenStep {
-    Value valid, starts, opened, segment;
-  };
-  auto tokenStep = [&](Value row, Value t, Value len, Value opened) {
-    Value valid = arith::CmpIOp::create(b, arith::CmpIPredicate::slt, t, len);
-    Value starts = arith::AndIOp::create(
-        b, valid, startsSegment(b, e, boundaries, row, t));
-    Value next = arith::AddIOp::create(
-        b, opened,
-        arith::IndexCastOp::create(
-            b, b.getIndexType(),
-            arith::ExtUIOp::create(b, b.getI64Type(), starts)));
-    return TokenStep{valid, starts, next,
-                     arith::SubIOp::create(b, next, e.index(1))};
-  };
-  auto segmentInRange = [&](const TokenStep &step) {
+  auto segmentInRange = [&](const SegmentStep &step) {
     return arith::AndIOp::create(
         b, step.valid,
         arith::CmpIOp::create(b, arith::CmpIPredicate::slt, step.segment,
@@ -622,7 +606,7 @@ void lowerEmaExpand(tok::EmaScanOp ema, tok::ExpandOp expand,
       e.forLoop(
           e.index(0), e.index(tokens), ValueRange{e.index(0), e.f32(0.0)},
           [&](Value t, ValueRange s) -> SmallVector<Value> {
-            TokenStep step = tokenStep(row, t, len, s[0]);
+            SegmentStep step = segmentStep(b, e, boundaries, row, t, len, s[0]);
             Value inRange = segmentInRange(step);
             // A new segment inside the chunk capacity: its EMA value.
             Value advance = arith::AndIOp::create(b, step.starts, inRange);
@@ -661,7 +645,7 @@ void lowerEmaExpand(tok::EmaScanOp ema, tok::ExpandOp expand,
       e.forLoop(
           e.index(0), e.index(tokens), ValueRange{e.index(0)},
           [&](Value t, ValueRange s) -> SmallVector<Value> {
-            TokenStep step = tokenStep(row, t, len, s[0]);
+            SegmentStep step = segmentStep(b, e, boundaries, row, t, len, s[0]);
             Value inRange = segmentInRange(step);
             e.ifThen(arith::AndIOp::create(b, step.starts, inRange), [&] {
               e.forLoop(e.index(0), e.index(features), [&](Value d) {

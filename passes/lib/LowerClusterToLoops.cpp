@@ -246,8 +246,7 @@ void lowerDensityPeaks(tok::DensityPeaksOp op, ImplicitLocOpBuilder &b) {
                     arith::CmpIOp::create(b, arith::CmpIPredicate::slt, j, i)));
             return {arith::AddIOp::create(
                 b, s[0],
-                arith::IndexCastOp::create(
-                    b, b.getIndexType(), arith::ExtUIOp::create(b, b.getI64Type(), before)))};
+                e.indexOf(before))};
           })[0];
       Value isCenter =
           arith::CmpIOp::create(b, arith::CmpIPredicate::slt, rank, numClusters);

@@ -124,9 +124,7 @@ void lowerKvSelect(tok::KvSelectOp op, ImplicitLocOpBuilder &b) {
             });
             Value nextSlot = arith::AddIOp::create(
                 b, s[0],
-                arith::IndexCastOp::create(
-                    b, b.getIndexType(),
-                    arith::ExtUIOp::create(b, b.getI64Type(), keep)));
+                e.indexOf(keep));
             return {nextSlot,
                     arith::AddIOp::create(
                         b, s[1], arith::ExtUIOp::create(b, b.getI32Type(), tieUsed))};
@@ -542,9 +540,7 @@ void lowerKCenter(tok::KCenterOp op, ImplicitLocOpBuilder &b) {
           });
           return {arith::AddIOp::create(
               b, s[0],
-              arith::IndexCastOp::create(
-                  b, b.getIndexType(),
-                  arith::ExtUIOp::create(b, b.getI64Type(), isChosen)))};
+              e.indexOf(isChosen))};
         })[0];
     e.forLoop(count, e.index(capacity), [&](Value j) {
       memref::StoreOp::create(b, e.i32(-1), indices, ValueRange{row, j});
@@ -717,8 +713,7 @@ void lowerDartSelect(tok::DartSelectOp op, ImplicitLocOpBuilder &b) {
           });
           return {arith::AddIOp::create(
               b, s[0],
-              arith::IndexCastOp::create(
-                  b, b.getIndexType(), arith::ExtUIOp::create(b, b.getI64Type(), kept)))};
+              e.indexOf(kept))};
         })[0];
     e.forLoop(count, e.index(capacity), [&](Value j) {
       memref::StoreOp::create(b, e.i32(-1), indices, ValueRange{row, j});

@@ -193,9 +193,7 @@ private:
             memref::StoreOp::create(b, toI32(i), indices, ValueRange{row, slot});
           });
           Value nextSlot = arith::AddIOp::create(
-              b, slot, arith::IndexCastOp::create(
-                           b, b.getIndexType(),
-                           arith::ExtUIOp::create(b, b.getI64Type(), kept)));
+              b, slot, e.indexOf(kept));
           Value nextTies = arith::AddIOp::create(
               b, tiesTaken, arith::ExtUIOp::create(b, b.getI32Type(), tieUsed));
           return {nextSlot, nextTies};
@@ -284,9 +282,7 @@ private:
             Value flag = memref::LoadOp::create(b, flags, ValueRange{row, j});
             return {arith::AddIOp::create(
                 b, state[0],
-                arith::IndexCastOp::create(
-                    b, b.getIndexType(),
-                    arith::ExtUIOp::create(b, b.getI64Type(), flag)))};
+                e.indexOf(flag))};
           })[0];
     };
     e.parallelFor({batch, tokens}, [&](ValueRange iv) {

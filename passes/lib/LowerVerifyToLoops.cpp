@@ -546,9 +546,7 @@ private:
           Value accept = verifyRow(i);
           Value next = arith::AddIOp::create(
               b, s[0],
-              arith::IndexCastOp::create(
-                  b, b.getIndexType(),
-                  arith::ExtUIOp::create(b, b.getI64Type(), accept)));
+              e.indexOf(accept));
           scf::YieldOp::create(b, ValueRange{next, notV(accept)});
           b.setInsertionPointToStart(ifLive.elseBlock());
           scf::YieldOp::create(b, ValueRange{s[0], s[1]});

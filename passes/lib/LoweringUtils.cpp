@@ -144,6 +144,11 @@ Value LoopEmitter::notI1(Value value) {
       b, value, arith::ConstantIntOp::create(b, b.getI1Type(), 1));
 }
 
+Value LoopEmitter::indexOf(Value flag) {
+  return arith::IndexCastOp::create(
+      b, b.getIndexType(), arith::ExtUIOp::create(b, b.getI64Type(), flag));
+}
+
 arith::FastMathFlagsAttr reassocFastMath(MLIRContext *context) {
   return arith::FastMathFlagsAttr::get(
       context, arith::FastMathFlags::reassoc | arith::FastMathFlags::contract);

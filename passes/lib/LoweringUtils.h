@@ -85,6 +85,9 @@ public:
   mlir::Value narrowFromF32(mlir::Value value, mlir::Type type);
   /// `!value` for an i1.
   mlir::Value notI1(mlir::Value value);
+  /// An unsigned flag (i1, or an i8 kept flag) as the index 0 or 1, for
+  /// counting with it.
+  mlir::Value indexOf(mlir::Value flag);
 
 private:
   mlir::ImplicitLocOpBuilder &b;
