@@ -16,7 +16,6 @@
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/IR/IRMapping.h"
-#include "mlir/IR/Matchers.h"
 #include "mlir/IR/TypeUtilities.h"
 #include "mlir/Transforms/RegionUtils.h"
 
@@ -46,22 +45,6 @@ Value rowView(ImplicitLocOpBuilder &b, Value buffer, Value row) {
 /// Row buffers above this size are heap allocations, not stack scratch.
 constexpr int64_t kMaxStackRowBufferBytes = 64 * 1024;
 
-int64_t scratchBytes(MemRefType type) {
-  Type element = type.getElementType();
-  int64_t bytes = isa<IndexType>(element)
-                      ? 8
-                      : std::max<int64_t>(1, element.getIntOrFloatBitWidth() / 8);
-  return type.getNumElements() * bytes;
-}
-
-/// The splat value of `value` when it is a splat constant tensor.
-TypedAttr splatOf(Value value) {
-  DenseElementsAttr dense;
-  if (matchPattern(value, m_Constant(&dense)) && dense.isSplat())
-    return dense.getSplatValue<TypedAttr>();
-  return {};
-}
-
 /// An elementwise tensor op on one row: a loop over the row's elements
 /// applying the op's scalar form.
 void lowerElementwise(Operation *op, ImplicitLocOpBuilder &b) {
@@ -69,13 +52,13 @@ void lowerElementwise(Operation *op, ImplicitLocOpBuilder &b) {
   auto type = cast<RankedTensorType>(op->getResult(0).getType());
   SmallVector<Value> inputs, outputs;
   for (Value operand : op->getOperands())
-    inputs.push_back(splatOf(operand) ? operand : e.toBuffer(operand));
+    inputs.push_back(splatValue(operand) ? operand : e.toBuffer(operand));
   for (Value result : op->getResults())
     outputs.push_back(e.allocFor(result));
   e.parallelFor(type.getShape(), [&](ValueRange ivs) {
     SmallVector<Value> scalars;
     for (Value input : inputs) {
-      if (TypedAttr splat = splatOf(input))
+      if (TypedAttr splat = splatValue(input))
         scalars.push_back(arith::ConstantOp::create(b, splat));
       else
         scalars.push_back(memref::LoadOp::create(b, input, ivs));
@@ -119,7 +102,7 @@ lowerDispatchOp(tok::DispatchOp op, const LoweringOptions &options,
     bool onlyElementwise = llvm::all_of(value.getUsers(), [&](Operation *u) {
       return !op->isAncestor(u) || !isa<tok::TokDialect>(u->getDialect());
     });
-    if (!(splatOf(value) && onlyElementwise))
+    if (!(splatValue(value) && onlyElementwise))
       fullBuffers[value] = e.toBuffer(value);
   }
 
@@ -134,7 +117,7 @@ lowerDispatchOp(tok::DispatchOp op, const LoweringOptions &options,
                                /*restrict=*/true, /*writable=*/false));
       } else {
         mapping.map(value, arith::ConstantOp::create(
-                               b, SplatElementsAttr::get(type, splatOf(value))));
+                               b, SplatElementsAttr::get(type, splatValue(value))));
       }
     }
     SmallVector<Value> destinations;
@@ -145,7 +128,7 @@ lowerDispatchOp(tok::DispatchOp op, const LoweringOptions &options,
     for (Operation &inner : op.getBody().front().without_terminator()) {
       if (inner.hasTrait<OpTrait::ConstantLike>()) {
         // A splat constant of the batch shape is the same splat on a row.
-        TypedAttr splat = splatOf(inner.getResult(0));
+        TypedAttr splat = splatValue(inner.getResult(0));
         if (!splat) {
           inner.emitOpError("inside a tok.dispatch must be a splat constant");
           lowered = false;
@@ -243,7 +226,7 @@ lowerDispatchOp(tok::DispatchOp op, const LoweringOptions &options,
         continue;
       // Large buffers (a merge accumulator) stay on the heap, allocated once.
       alloc->setAttr(kRowBufferAttrName, UnitAttr::get(op.getContext()));
-      if (scratchBytes(alloc.getType()) > kMaxStackRowBufferBytes) {
+      if (shapedBytes(alloc.getType()) > kMaxStackRowBufferBytes) {
         alloc->moveBefore(loop);
         continue;
       }

@@ -7,9 +7,9 @@
 //===----------------------------------------------------------------------===//
 
 #include "ChunkLowerings.h"
+#include "LoweringUtils.h"
 
 #include "mlir/IR/Builders.h"
-#include "mlir/IR/Matchers.h"
 #include "winnow/Dialect/Tok/IR/TokOps.h"
 #include "winnow/Passes/Passes.h"
 
@@ -24,24 +24,6 @@ using namespace mlir;
 
 namespace winnow {
 namespace {
-
-int64_t tensorBytes(Type type) {
-  auto tensor = dyn_cast<RankedTensorType>(type);
-  if (!tensor || !tensor.hasStaticShape())
-    return 0;
-  Type element = tensor.getElementType();
-  if (!element.isIntOrIndexOrFloat())
-    return 0;
-  int64_t bytes = isa<IndexType>(element)
-                      ? 8
-                      : std::max<int64_t>(1, element.getIntOrFloatBitWidth() / 8);
-  return tensor.getNumElements() * bytes;
-}
-
-bool isSplatConstant(Value value) {
-  DenseElementsAttr dense;
-  return matchPattern(value, m_Constant(&dense)) && dense.isSplat();
-}
 
 /// The batch extent of a fusible op, or nullopt. Every tensor it takes and
 /// makes must lead with that extent, so a row of every result depends only
@@ -82,17 +64,17 @@ std::optional<int64_t> fusibleRows(Operation *op) {
 int64_t streamedBytes(Operation *op) {
   int64_t bytes = 0;
   for (Value result : op->getResults())
-    bytes += tensorBytes(result.getType());
+    bytes += shapedBytes(result.getType());
   if (auto compact = dyn_cast<tok::CompactOp>(op)) {
-    bytes += tensorBytes(compact.getIndices().getType()) +
-             tensorBytes(compact.getCount().getType());
+    bytes += shapedBytes(compact.getIndices().getType()) +
+             shapedBytes(compact.getCount().getType());
     for (Value gathered : compact.getGathered())
-      bytes += tensorBytes(gathered.getType());
+      bytes += shapedBytes(gathered.getType());
     return bytes;
   }
   for (Value operand : op->getOperands())
-    if (!isSplatConstant(operand))
-      bytes += tensorBytes(operand.getType());
+    if (!splatValue(operand))
+      bytes += shapedBytes(operand.getType());
   return bytes;
 }
 
@@ -102,8 +84,8 @@ int64_t readBytes(OpOperand &use) {
     for (auto [source, gathered] :
          llvm::zip(compact.getSources(), compact.getGathered()))
       if (source == use.get())
-        return tensorBytes(gathered.getType());
-  return tensorBytes(use.get().getType());
+        return shapedBytes(gathered.getType());
+  return shapedBytes(use.get().getType());
 }
 
 struct CostModel {
@@ -145,7 +127,7 @@ public:
     for (Operation *op : ops)
       for (Value result : op->getResults())
         if (staysInside(result) && !isStreamed(result))
-          bytes += tensorBytes(result.getType()) / rows;
+          bytes += shapedBytes(result.getType()) / rows;
     return bytes;
   }
   /// Device-memory bytes the group moves when fused: each op's streams,
@@ -165,7 +147,7 @@ public:
       for (Value result : op->getResults()) {
         if (!staysInside(result))
           continue;
-        bytes += tensorBytes(result.getType());
+        bytes += shapedBytes(result.getType());
         for (OpOperand &use : result.getUses())
           bytes += readBytes(use);
       }

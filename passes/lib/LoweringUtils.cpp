@@ -2,6 +2,8 @@
 
 #include "LoweringUtils.h"
 
+#include "mlir/IR/Matchers.h"
+
 using namespace mlir;
 
 namespace winnow {
@@ -154,6 +156,28 @@ arith::FastMathFlagsAttr reassocFastMath(MLIRContext *context) {
       context, arith::FastMathFlags::reassoc | arith::FastMathFlags::contract);
 }
 
+int64_t elementBytes(Type type) {
+  if (isa<IndexType>(type))
+    return 8;
+  if (!type.isIntOrFloat())
+    return 0;
+  return std::max<int64_t>(1, type.getIntOrFloatBitWidth() / 8);
+}
+
+int64_t shapedBytes(Type type) {
+  auto shaped = dyn_cast<ShapedType>(type);
+  if (!shaped || !shaped.hasStaticShape())
+    return 0;
+  return shaped.getNumElements() * elementBytes(shaped.getElementType());
+}
+
+TypedAttr splatValue(Value value) {
+  DenseElementsAttr dense;
+  if (matchPattern(value, m_Constant(&dense)) && dense.isSplat())
+    return dense.getSplatValue<TypedAttr>();
+  return {};
+}
+
 int64_t vectorWidth(Type element, int64_t inner) {
   if (!element.isIntOrFloat())
     return 0;
@@ -166,8 +190,8 @@ int64_t vectorWidth(Type element, int64_t inner) {
 
 Value isAligned16(LoopEmitter &e, Value buffer) {
   ImplicitLocOpBuilder &b = e.builder();
-  auto type = cast<MemRefType>(buffer.getType());
-  int64_t bytes = std::max<int64_t>(1, type.getElementTypeBitWidth() / 8);
+  int64_t bytes =
+      elementBytes(cast<MemRefType>(buffer.getType()).getElementType());
   Value address = memref::ExtractAlignedPointerAsIndexOp::create(b, buffer);
   Value offset =
       memref::ExtractStridedMetadataOp::create(b, buffer).getOffset();

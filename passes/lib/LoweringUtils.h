@@ -128,6 +128,14 @@ inline constexpr llvm::StringLiteral kBlockPhasesAttrName = "tok.block_phases";
 /// Marks the ops of such a launch that depend on the thread id.
 inline constexpr llvm::StringLiteral kThreadPhaseAttrName = "tok.thread_phase";
 
+/// Bytes one element of `type` takes in memory (index: 8, i1: 1), or 0 for
+/// a type that is not an integer, index or float.
+int64_t elementBytes(mlir::Type type);
+/// Bytes of a statically shaped tensor or memref of such elements (else 0).
+int64_t shapedBytes(mlir::Type type);
+/// The element of a splat constant tensor, or null.
+mlir::TypedAttr splatValue(mlir::Value value);
+
 /// The number of `element`s in a 16-byte vector when rows of `inner`
 /// elements are a whole number of such vectors, else 0.
 int64_t vectorWidth(mlir::Type element, int64_t inner);

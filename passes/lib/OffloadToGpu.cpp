@@ -422,12 +422,6 @@ private:
     return !result.wasInterrupted();
   }
 
-  static int64_t byteSize(Type type) {
-    if (isa<IndexType>(type))
-      return 8;
-    return std::max<int64_t>(1, type.getIntOrFloatBitWidth() / 8);
-  }
-
   /// A tok.dispatch row loop → one thread block per row. In the block,
   /// inner parallel loops are spread over the threads (strided, so
   /// consecutive threads take consecutive iterations), code that writes
@@ -500,11 +494,11 @@ private:
     llvm::DenseMap<Operation *, int64_t> offsets;
     for (Operation *buffer : rowBuffers) {
       auto type = cast<MemRefType>(buffer->getResult(0).getType());
-      if (!type.hasStaticShape() || !type.getLayout().isIdentity())
+      if (!type.hasStaticShape() || !type.getLayout().isIdentity() ||
+          elementBytes(type.getElementType()) == 0)
         return false;
       offsets[buffer] = arenaBytes;
-      arenaBytes += align16(type.getNumElements() *
-                            byteSize(type.getElementType()));
+      arenaBytes += align16(shapedBytes(type));
     }
     llvm::DenseMap<Value, int64_t> slots;
     for (Operation &op : rowBody->without_terminator())
