@@ -437,10 +437,13 @@ private:
         !isConstantIntValue(loop.getStep()[0], 1))
       return false;
     Block *rowBody = loop.getBody();
-    // Which values thread 0 must broadcast, and whether they fit a slot.
+    // The ops thread 0 runs alone (they write memory), and whether the
+    // values it hands to the other threads fit a slot.
+    llvm::SmallPtrSet<Operation *, 16> leaderOps;
     for (Operation &op : rowBody->without_terminator()) {
       if (isa<scf::ParallelOp>(op) || writesNothing(&op))
         continue;
+      leaderOps.insert(&op);
       for (Value result : op.getResults())
         if (!result.getType().isIntOrIndexOrFloat())
           return false;
@@ -502,7 +505,7 @@ private:
     }
     llvm::DenseMap<Value, int64_t> slots;
     for (Operation &op : rowBody->without_terminator())
-      if (!isa<scf::ParallelOp>(op) && !writesNothing(&op))
+      if (leaderOps.contains(&op))
         for (Value result : op.getResults())
           if (!result.use_empty()) {
             slots[result] = arenaBytes;
@@ -559,7 +562,7 @@ private:
         readsSinceBarrier = false;
         continue;
       }
-      if (writesNothing(&op)) {
+      if (!leaderOps.contains(&op)) {
         inner.clone(op, mapping);
         readsSinceBarrier = true;
         continue;
