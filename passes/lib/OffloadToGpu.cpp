@@ -291,8 +291,10 @@ private:
       scf::ParallelOp loop,
       const llvm::SmallPtrSetImpl<Operation *> *privateScratch = nullptr,
       bool report = true) {
-    llvm::DenseSet<Value> ivs(loop.getInductionVars().begin(),
-                              loop.getInductionVars().end());
+    // getInductionVars() returns a new vector on every call: begin and end
+    // must come from one of them.
+    SmallVector<Value> inductionVars = loop.getInductionVars();
+    llvm::DenseSet<Value> ivs(inductionVars.begin(), inductionVars.end());
     llvm::DenseMap<Value, bool> memo;
     WalkResult result = loop.getBody()->walk([&](Operation *op) {
       Value buffer;

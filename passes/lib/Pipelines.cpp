@@ -26,6 +26,7 @@ constexpr const char *kTokCleanup = "canonicalize,cse";
   "func.func(convert-elementwise-to-linalg),"                                  \
   "one-shot-bufferize{bufferize-function-boundaries=true "                     \
   "function-boundary-type-conversion=identity-layout-map},"                    \
+  "func.func(tok-copy-repeated-results),"                                      \
   "buffer-results-to-out-params{hoist-static-allocs=true "                     \
   "modify-public-functions=true},"                                             \
   "canonicalize,"                                                              \

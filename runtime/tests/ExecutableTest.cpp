@@ -51,7 +51,6 @@ TEST(Device, CpuAndCuda) {
   const char *name = nullptr;
   ASSERT_WINNOW_OK(winnow_device_get_name(device, &name));
   EXPECT_STREQ(name, "cpu");
-  winnow_device_release(device);
 
   winnow_device_info info;
   ASSERT_WINNOW_OK(winnow_device_get_info(device, &info));

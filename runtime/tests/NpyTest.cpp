@@ -153,6 +153,54 @@ TEST(Npy, Malformed) {
             std::string::npos);
 }
 
+TEST(Npy, DuplicateKeyIsRejected) {
+  EXPECT_NE(parseError(makeNpy("{'descr': '<f4', 'fortran_order': False, "
+                               "'shape': (2,), 'shape': (1,), }",
+                               8))
+                .find("malformed header: duplicate key 'shape'"),
+            std::string::npos);
+  EXPECT_NE(parseError(makeNpy("{'descr': '<i4', 'descr': '<f4', "
+                               "'fortran_order': False, 'shape': (2,), }",
+                               8))
+                .find("duplicate key 'descr'"),
+            std::string::npos);
+}
+
+// NumPy refuses shapes whose non-zero extents overflow, even when another
+// extent is 0; the element count of an accepted shape never overflows.
+TEST(Npy, ZeroSizeShapesWithHugeExtents) {
+  EXPECT_NE(parseError(makeNpy("{'descr': '|b1', 'fortran_order': False, "
+                               "'shape': (4611686018427387904, 2, 0), }",
+                               0))
+                .find("shape (4611686018427387904, 2, 0) is too large"),
+            std::string::npos);
+  EXPECT_NE(parseError(makeNpy("{'descr': '<f4', 'fortran_order': False, "
+                               "'shape': (0, 4611686018427387904), }",
+                               0))
+                .find("is too large"),
+            std::string::npos);
+  NpyArray array;
+  std::string error;
+  std::vector<uint8_t> bytes =
+      makeNpy("{'descr': '|b1', 'fortran_order': False, "
+              "'shape': (4611686018427387904, 0), }",
+              0);
+  ASSERT_TRUE(parseNpy(bytes.data(), bytes.size(), array, error)) << error;
+  EXPECT_EQ(array.elementCount(), 0);
+  EXPECT_TRUE(array.data.empty());
+}
+
+TEST(Npy, ReliabilityReproducer) {
+  // ../shared/reliability/npy_elementcount_overflow.npy: a zero-size shape
+  // (2^62, 2, 0) whose element count used to overflow.
+  NpyArray array;
+  std::string error;
+  EXPECT_FALSE(readNpyFile(WINNOW_TEST_DATA_DIR
+                           "/reliability/npy_elementcount_overflow.npy",
+                           array, error));
+  EXPECT_NE(error.find("is too large"), std::string::npos) << error;
+}
+
 TEST(Npy, FileRoundTripAndMissingFile) {
   std::string path = ::testing::TempDir() + "/winnow_npy_test.npy";
   int64_t values[3] = {1, -2, 3};

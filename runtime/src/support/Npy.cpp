@@ -7,6 +7,7 @@
 #include <fstream>
 #include <iterator>
 #include <limits>
+#include <set>
 
 namespace winnow::support {
 
@@ -46,6 +47,9 @@ public:
   bool parse(std::string &descr, bool &fortranOrder,
              std::vector<int64_t> &shape, std::string &error) {
     bool haveDescr = false, haveOrder = false, haveShape = false;
+    // Python keeps the last of two equal keys; a header that says two
+    // things is damaged, not ambiguous to be resolved silently.
+    std::set<std::string> seen;
     skipSpace();
     if (!consume('{'))
       return fail("expected '{' at the start of the header", error);
@@ -60,6 +64,8 @@ public:
       if (!consume(':'))
         return fail("expected ':' after key '" + key + "'", error);
       skipSpace();
+      if (!seen.insert(key).second)
+        return fail("duplicate key '" + key + "'", error);
       if (key == "descr") {
         if (!parseString(descr))
           return fail("'descr' must be a string (structured dtypes are not "
@@ -291,16 +297,26 @@ bool parseNpy(const uint8_t *bytes, size_t size, NpyArray &out,
   }
   if (!normalizeDescr(array.descr, error))
     return false;
+  // As NumPy does, the non-zero extents times the item size must fit in a
+  // signed 64-bit count even when another extent is 0: elementCount() and
+  // every byte size derived from the shape are then free of overflow.
   size_t itemSize = npyItemSize(array.descr);
-  uint64_t expected = itemSize;
+  uint64_t nonZeroBytes = itemSize;
+  bool empty = false;
   for (int64_t extent : array.shape) {
-    if (extent != 0 && expected > std::numeric_limits<uint64_t>::max() /
-                                      static_cast<uint64_t>(extent)) {
+    if (extent == 0) {
+      empty = true;
+      continue;
+    }
+    if (nonZeroBytes > static_cast<uint64_t>(
+                           std::numeric_limits<int64_t>::max()) /
+                           static_cast<uint64_t>(extent)) {
       error = "shape " + formatShapeTuple(array.shape) + " is too large";
       return false;
     }
-    expected *= static_cast<uint64_t>(extent);
+    nonZeroBytes *= static_cast<uint64_t>(extent);
   }
+  uint64_t expected = empty ? 0 : nonZeroBytes;
   size_t available = size - prefix - headerLength;
   if (available < expected) {
     error = "truncated data: shape " + formatShapeTuple(array.shape) + " of " +

@@ -363,10 +363,16 @@ LogicalResult compile(const DriverOptions &options, MLIRContext &context,
   std::string outputPath =
       options.output.empty() ? defaultOutput(options) : options.output.getValue();
 
+  // The context knows only the dialects of a tok program while it parses
+  // user input; the pipelines' dialects are added once the input is in.
   OwningOpRef<ModuleOp> module =
       parseSourceFile(options.input, sourceMgr, &context);
   if (!module)
     return failure();
+  DialectRegistry pipelineDialects;
+  registerWinnowDialects(pipelineDialects);
+  context.appendDialectRegistry(pipelineDialects);
+  context.loadAllAvailableDialects();
   if (failed(runPipeline(*module, buildTokCleanupPipeline)))
     return failure();
   if (phase == Phase::tok)
@@ -418,9 +424,8 @@ int compilerMain(int argc, char **argv) {
       "  winnow-compile prune.mlir --compile-to=loops\n");
 
   DialectRegistry registry;
-  registerWinnowDialects(registry);
+  registerTokProgramDialects(registry);
   MLIRContext context(registry);
-  context.loadAllAvailableDialects();
   // Diagnostics point at the source line; the generic dump of the whole op
   // that MLIR appends by default only buries the message.
   context.printOpOnDiagnostic(false);

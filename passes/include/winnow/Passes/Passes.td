@@ -129,6 +129,31 @@ def TokLowerToLoops : Pass<"tok-lower-to-loops", "::mlir::ModuleOp"> {
   ];
 }
 
+def TokCopyRepeatedResults
+    : Pass<"tok-copy-repeated-results", "::mlir::func::FuncOp"> {
+  let summary = "Give every returned buffer its own allocation";
+  let description = [{
+    A function may return one value twice: written so, or after CSE merges
+    two identical ops (two `tok.ema_scan` with the same operands). Once
+    bufferized, both results are the same buffer, and upstream
+    `buffer-results-to-out-params{hoist-static-allocs=true}` would replace
+    that one allocation by two out-parameters (it crashes). This pass runs
+    between bufferization and that pass and gives each repeated returned
+    buffer a copy of its own, so every result has exactly one producer. The
+    first occurrence stays as it is; no copy is made for a function whose
+    returned buffers are distinct.
+
+    ```mlir
+    return %a, %a : memref<2x4xi32>, memref<2x4xi32>
+    // becomes
+    %copy = memref.alloc() : memref<2x4xi32>
+    memref.copy %a, %copy : memref<2x4xi32> to memref<2x4xi32>
+    return %a, %copy : memref<2x4xi32>, memref<2x4xi32>
+    ```
+  }];
+  let dependentDialects = ["::mlir::memref::MemRefDialect"];
+}
+
 def TokExpandStridedCopies
     : Pass<"tok-expand-strided-copies", "::mlir::ModuleOp"> {
   let summary = "Turn memref.copy between strided buffers into linalg.copy";
