@@ -22,6 +22,7 @@ tools = [
     "winnow-opt",
     "winnow-compile",
     "winnow-run",
+    "winnow-mutate-artifacts",
     ToolSubst("%oracle-python", config.python_oracle, unresolved="fatal"),
 ]
 llvm_config.add_tool_substitutions(tools, [config.winnow_tools_dir,

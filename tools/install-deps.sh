@@ -12,6 +12,8 @@ packages=(
   flatbuffers-compiler libflatbuffers-dev
   # DLPack tensor interop in the runtime (header-only).
   libdlpack-dev
+  # SHA-256 of artifacts in the runtime (libcrypto).
+  libssl-dev
   # Runtime unit tests.
   libgtest-dev
   # winnow-run command line.

@@ -3,16 +3,25 @@
 // Order of checks, so each failure gets the most useful message: size, file
 // identifier, a shallow read of format_major (a newer major may not pass the
 // full verifier, and "unsupported version" is the real reason then), the
-// FlatBuffers verifier over the whole buffer, and finally the manifest rules
-// that the schema cannot express (required fields, extents, count_result).
+// FlatBuffers verifier over the whole buffer, the SHA-256 digest of the
+// whole file (any damage stops here), the manifest rules that the schema
+// cannot express (required fields, names, bounded extents and counts,
+// count_result), and finally the code of every target, read as data: each
+// entry point must be defined and its ABI descriptor must be the one the
+// manifest describes. Nothing of the code is mapped or run here.
 //
 //===----------------------------------------------------------------------===//
 
 #include "DType.h"
+#include "ElfImage.h"
 #include "Module.h"
 #include "Status.h"
 #include "winnow/artifact/winnow_artifact_generated.h"
+#include "winnow/support/ArtifactDigest.h"
+#include "winnow/support/EntryAbi.h"
 
+#include <elf.h>
+#include <cstring>
 #include <set>
 
 namespace winnow::runtime {
@@ -22,6 +31,17 @@ namespace fb = winnow::artifact;
 namespace {
 
 constexpr const char *kFileIdentifier = "WNNW";
+
+// Bounds on what a manifest may say (docs/runtime.md). Far above any real
+// program, far below what would exhaust memory or overflow arithmetic.
+constexpr size_t kMaxFunctions = 4096;
+constexpr size_t kMaxTensorsPerFunction = 1024;
+constexpr size_t kMaxRank = 16;
+/// 1 TiB: a tensor's dense size. (AddressSanitizer's allocator stops at
+/// this size too, so sanitizer builds meet the same limit.)
+constexpr uint64_t kMaxTensorBytes = uint64_t(1) << 40;
+constexpr size_t kMaxNameBytes = 1024;
+constexpr size_t kMaxTextBytes = 4096;
 
 winnow_status corrupt(std::string message) {
   return makeStatus(WINNOW_STATUS_DATA_LOSS,
@@ -49,12 +69,42 @@ std::string quoteIdentifier(const uint8_t *p) {
   return result;
 }
 
+/// Reads a manifest string: at most `maxBytes` bytes and no control
+/// characters (so no NUL: the C API hands names out as C strings, and entry
+/// point names become symbol names). An absent string reads as empty.
+winnow_status readText(const flatbuffers::String *text,
+                       const std::string &where, size_t maxBytes,
+                       std::string &out) {
+  out.clear();
+  if (!text)
+    return WINNOW_OK;
+  if (text->size() > maxBytes)
+    return invalid(where + " is " + std::to_string(text->size()) +
+                   " bytes long (at most " + std::to_string(maxBytes) + ")");
+  for (flatbuffers::uoffset_t i = 0; i < text->size(); ++i) {
+    auto c = static_cast<unsigned char>(text->Get(i));
+    if (c < 0x20 || c == 0x7f)
+      return invalid(where + " contains the control character 0x" +
+                     "0123456789abcdef"[c >> 4] + "0123456789abcdef"[c & 15] +
+                     " at byte " + std::to_string(i));
+  }
+  out = text->str();
+  return WINNOW_OK;
+}
+
+/// readText for a name, which must also be non-empty.
+winnow_status readName(const flatbuffers::String *text,
+                       const std::string &where, std::string &out) {
+  WINNOW_RETURN_IF_ERROR(readText(text, where + " name", kMaxNameBytes, out));
+  if (out.empty())
+    return invalid(where + ": missing name");
+  return WINNOW_OK;
+}
+
 winnow_status readTensorSpec(const fb::TensorSpec *spec,
                              const std::string &where, bool isResult,
                              TensorSpec &out) {
-  if (!spec->name() || spec->name()->size() == 0)
-    return invalid(where + ": missing name");
-  out.name = spec->name()->str();
+  WINNOW_RETURN_IF_ERROR(readName(spec->name(), where, out.name));
   std::string named = where + " '" + out.name + "'";
   int dtype = static_cast<int>(spec->dtype());
   if (!isValidDType(dtype))
@@ -67,6 +117,9 @@ winnow_status readTensorSpec(const fb::TensorSpec *spec,
   // (The module's buffer is heap-allocated, so address alignment equals
   // offset alignment.)
   // An empty vector has no element to load, and builders do not pad it.
+  if (spec->shape()->size() > kMaxRank)
+    return invalid(named + ": rank " + std::to_string(spec->shape()->size()) +
+                   " is above the limit of " + std::to_string(kMaxRank));
   if (spec->shape()->size() != 0 &&
       reinterpret_cast<uintptr_t>(spec->shape()->data()) % alignof(int64_t))
     return corrupt(named + ": misaligned shape vector");
@@ -77,10 +130,16 @@ winnow_status readTensorSpec(const fb::TensorSpec *spec,
                      std::to_string(out.shape[d]) + " in dimension " +
                      std::to_string(d));
   }
-  if (!denseByteSize(out.shape.data(), out.shape.size(), out.dtype))
+  std::optional<uint64_t> bytes =
+      denseByteSize(out.shape.data(), out.shape.size(), out.dtype);
+  if (!bytes)
     return invalid(named + ": tensor size " +
                    formatTensorType(out.shape, out.dtype) +
                    " overflows the address space");
+  if (*bytes > kMaxTensorBytes)
+    return invalid(named + ": " + formatTensorType(out.shape, out.dtype) +
+                   " is " + std::to_string(*bytes) +
+                   " bytes, above the limit of 1 TiB");
   out.countResult = spec->count_result();
   out.raggedAxis = spec->ragged_axis();
   if (!isResult && out.countResult != -1)
@@ -96,6 +155,10 @@ winnow_status readTensorSpecs(
   // An absent vector is what a builder writes for "no arguments".
   if (!specs)
     return WINNOW_OK;
+  if (specs->size() > kMaxTensorsPerFunction)
+    return invalid(functionWhere + " has " + std::to_string(specs->size()) +
+                   (isResult ? " results" : " inputs") + " (at most " +
+                   std::to_string(kMaxTensorsPerFunction) + ")");
   out.resize(specs->size());
   for (flatbuffers::uoffset_t i = 0; i < specs->size(); ++i) {
     std::string where =
@@ -167,12 +230,19 @@ winnow_status readStrings(
     std::vector<std::string> &out) {
   if (!list)
     return WINNOW_OK;
+  if (list->size() > kMaxFunctions)
+    return invalid(where + ": " + std::to_string(list->size()) + " " + what +
+                   "s (at most " + std::to_string(kMaxFunctions) + ")");
   for (flatbuffers::uoffset_t i = 0; i < list->size(); ++i) {
-    const flatbuffers::String *text = list->Get(i);
-    if (!text || text->size() == 0)
+    std::string text;
+    WINNOW_RETURN_IF_ERROR(readText(list->Get(i),
+                                    where + ": " + what + " " +
+                                        std::to_string(i),
+                                    kMaxNameBytes, text));
+    if (text.empty())
       return invalid(where + ": " + what + " " + std::to_string(i) +
                      " is empty");
-    out.push_back(text->str());
+    out.push_back(std::move(text));
   }
   return WINNOW_OK;
 }
@@ -183,11 +253,12 @@ winnow_status readCudaTarget(const fb::CudaBinary *cuda,
     return corrupt(where + ": CUDA binary table is missing");
   out.kind = WINNOW_TARGET_KIND_CUDA;
   std::string named = where + " (cuda)";
-  if (!cuda->triple() || cuda->triple()->size() == 0)
+  WINNOW_RETURN_IF_ERROR(
+      readText(cuda->triple(), named + ": triple", kMaxTextBytes, out.triple));
+  if (out.triple.empty())
     return invalid(named + ": missing host target triple");
-  out.triple = cuda->triple()->str();
-  if (cuda->cpu())
-    out.cpu = cuda->cpu()->str();
+  WINNOW_RETURN_IF_ERROR(
+      readText(cuda->cpu(), named + ": cpu", kMaxTextBytes, out.cpu));
   if (!cuda->host_shared_object() || cuda->host_shared_object()->size() == 0)
     return invalid(named + ": missing host shared object");
   out.binary = cuda->host_shared_object()->data();
@@ -205,8 +276,9 @@ winnow_status readCudaTarget(const fb::CudaBinary *cuda,
     if (!isSmArchitecture(arch))
       return invalid(named + ": cubin architecture '" + arch +
                      "' is not of the form sm_<major><minor>");
-  if (cuda->ptx_architecture())
-    out.ptxArchitecture = cuda->ptx_architecture()->str();
+  WINNOW_RETURN_IF_ERROR(readText(cuda->ptx_architecture(),
+                                  named + ": PTX architecture", kMaxNameBytes,
+                                  out.ptxArchitecture));
   if (!out.ptxArchitecture.empty() && !isSmArchitecture(out.ptxArchitecture))
     return invalid(named + ": PTX architecture '" + out.ptxArchitecture +
                    "' is not of the form sm_<major><minor>");
@@ -239,15 +311,80 @@ winnow_status readTarget(const fb::Target *target, size_t index,
   if (!cpu)
     return corrupt(where + ": CPU binary table is missing");
   out.kind = WINNOW_TARGET_KIND_CPU;
-  if (!cpu->triple() || cpu->triple()->size() == 0)
+  WINNOW_RETURN_IF_ERROR(readText(cpu->triple(), where + " (cpu): triple",
+                                  kMaxTextBytes, out.triple));
+  if (out.triple.empty())
     return invalid(where + " (cpu): missing target triple");
-  out.triple = cpu->triple()->str();
-  if (cpu->cpu())
-    out.cpu = cpu->cpu()->str();
+  WINNOW_RETURN_IF_ERROR(
+      readText(cpu->cpu(), where + " (cpu): cpu", kMaxTextBytes, out.cpu));
   if (!cpu->shared_object() || cpu->shared_object()->size() == 0)
     return invalid(where + " (cpu): missing shared object");
   out.binary = cpu->shared_object()->data();
   out.binarySize = cpu->shared_object()->size();
+  return WINNOW_OK;
+}
+
+/// The ABI descriptor the manifest says `function`'s code was compiled for.
+std::string expectedEntryAbi(const FunctionSpec &function) {
+  support::EntryAbiWriter abi;
+  for (const TensorSpec &input : function.inputs)
+    abi.addInput(winnow_dtype_name(input.dtype), input.shape.data(),
+                 input.shape.size());
+  for (const TensorSpec &result : function.results)
+    abi.addResult(winnow_dtype_name(result.dtype), result.shape.data(),
+                  result.shape.size(), result.countResult, result.raggedAxis);
+  return abi.str();
+}
+
+/// Reads the code of a CPU or CUDA target as data: every function's entry
+/// point must be defined and its ABI descriptor must match the manifest.
+winnow_status verifyTargetCode(const TargetSpec &target, size_t index,
+                               const std::vector<FunctionSpec> &functions) {
+  std::string what = "the code of " + describeTarget(target, index);
+  ElfImage image;
+  WINNOW_RETURN_IF_ERROR(
+      ElfImage::read(target.binary, target.binarySize, what, image));
+  for (const FunctionSpec &function : functions) {
+    std::string entry = support::kEntrySymbolPrefix + function.name;
+    const ElfImage::Symbol *code = image.find(entry);
+    if (!code || (code->type != STT_FUNC && code->type != STT_GNU_IFUNC))
+      return invalid(what + " does not define the entry point '" + entry +
+                     "' of function '" + function.name + "'");
+    std::string abiName = support::kEntryAbiSymbolPrefix + function.name;
+    const ElfImage::Symbol *abi = image.find(abiName);
+    if (!abi || abi->type != STT_OBJECT)
+      return invalid(what + " has no ABI descriptor '" + abiName +
+                     "' for function '" + function.name +
+                     "' (compiled by an older winnow-compile?)");
+    std::string_view text = abi->contents;
+    if (text.empty() || text.back() != '\0' ||
+        text.find('\0') != text.size() - 1)
+      return invalid("the ABI descriptor '" + abiName + "' of " + what +
+                     " is not one NUL-terminated string");
+    text.remove_suffix(1);
+    std::string expected = expectedEntryAbi(function);
+    if (text != expected)
+      return invalid("function '" + function.name +
+                     "': the manifest describes '" + expected + "', but " +
+                     what + " was compiled for '" + std::string(text) + "'");
+  }
+  return WINNOW_OK;
+}
+
+/// Checks the whole-file SHA-256 (`digest` is the verified field).
+winnow_status checkDigest(const uint8_t *bytes, size_t size,
+                          const flatbuffers::Vector<uint8_t> *digest) {
+  if (!digest)
+    return corrupt("the artifact has no SHA-256 digest");
+  if (digest->size() != support::kSha256Bytes)
+    return corrupt("the SHA-256 digest is " + std::to_string(digest->size()) +
+                   " bytes long, expected " +
+                   std::to_string(support::kSha256Bytes));
+  size_t offset = static_cast<size_t>(digest->data() - bytes);
+  support::Sha256 actual = support::artifactDigest(bytes, size, offset);
+  if (std::memcmp(actual.data(), digest->data(), actual.size()) != 0)
+    return corrupt("SHA-256 digest mismatch: the file was changed or damaged "
+                   "after winnow-compile wrote it");
   return WINNOW_OK;
 }
 
@@ -297,20 +434,25 @@ winnow_status parseArtifact(const uint8_t *bytes, size_t size,
                    "or damaged)");
 
   const fb::Artifact *artifact = fb::GetArtifact(bytes);
+  WINNOW_RETURN_IF_ERROR(checkDigest(bytes, size, artifact->sha256()));
   formatMajor = artifact->format_major();
   formatMinor = artifact->format_minor();
-  producer = artifact->producer() ? artifact->producer()->str() : "";
-  sourceName = artifact->source_name() ? artifact->source_name()->str() : "";
+  WINNOW_RETURN_IF_ERROR(
+      readText(artifact->producer(), "producer", kMaxTextBytes, producer));
+  WINNOW_RETURN_IF_ERROR(readText(artifact->source_name(), "source name",
+                                  kMaxTextBytes, sourceName));
 
   if (const auto *fns = artifact->functions()) {
+    if (fns->size() > kMaxFunctions)
+      return invalid(std::to_string(fns->size()) + " functions (at most " +
+                     std::to_string(kMaxFunctions) + ")");
     functions.resize(fns->size());
     std::set<std::string> seen;
     for (flatbuffers::uoffset_t i = 0; i < fns->size(); ++i) {
       const fb::Function *fn = fns->Get(i);
       FunctionSpec &function = functions[i];
-      if (!fn->name() || fn->name()->size() == 0)
-        return invalid("function " + std::to_string(i) + ": missing name");
-      function.name = fn->name()->str();
+      WINNOW_RETURN_IF_ERROR(readName(
+          fn->name(), "function " + std::to_string(i), function.name));
       if (!seen.insert(function.name).second)
         return invalid("duplicate function name '" + function.name + "'");
       std::string where = "function '" + function.name + "'";
@@ -323,10 +465,16 @@ winnow_status parseArtifact(const uint8_t *bytes, size_t size,
   }
 
   if (const auto *tgts = artifact->targets()) {
+    if (tgts->size() > kMaxFunctions)
+      return invalid(std::to_string(tgts->size()) + " targets (at most " +
+                     std::to_string(kMaxFunctions) + ")");
     targets.resize(tgts->size());
     for (flatbuffers::uoffset_t i = 0; i < tgts->size(); ++i)
       WINNOW_RETURN_IF_ERROR(readTarget(tgts->Get(i), i, targets[i]));
   }
+  for (size_t i = 0; i < targets.size(); ++i)
+    if (targets[i].kind != WINNOW_TARGET_KIND_UNKNOWN)
+      WINNOW_RETURN_IF_ERROR(verifyTargetCode(targets[i], i, functions));
   return WINNOW_OK;
 }
 

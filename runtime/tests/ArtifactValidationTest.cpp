@@ -2,6 +2,9 @@
 
 #include "TestUtil.h"
 
+#include "winnow/support/ArtifactDigest.h"
+
+#include <algorithm>
 #include <cstring>
 #include <random>
 
@@ -9,8 +12,12 @@ namespace {
 
 using namespace winnow::testing;
 
-// A placeholder binary is enough: loading never looks inside it.
-const std::vector<uint8_t> kFakeSo = {0x7f, 'E', 'L', 'F'};
+// Loading reads the code as data (entry points, ABI descriptors), so the
+// artifacts hold the real TestEntries.c shared object.
+const std::vector<uint8_t> &entriesSo() {
+  static const std::vector<uint8_t> bytes = testEntriesSharedObject();
+  return bytes;
+}
 
 winnow_status load(const std::vector<uint8_t> &bytes, ModulePtr &module) {
   winnow_module *raw = nullptr;
@@ -27,11 +34,11 @@ winnow_status load(const ArtifactDef &def) {
 
 TEST(ArtifactValidation, GoodArtifactIntrospection) {
   ModulePtr module;
-  ASSERT_WINNOW_OK(load(buildArtifact(testEntriesArtifact(kFakeSo)), module));
+  ASSERT_WINNOW_OK(load(buildArtifact(testEntriesArtifact(entriesSo())), module));
 
   winnow_module_info info;
   ASSERT_WINNOW_OK(winnow_module_get_info(module.get(), &info));
-  EXPECT_EQ(info.format_major, 1u);
+  EXPECT_EQ(info.format_major, 2u);
   EXPECT_EQ(info.format_minor, 0u);
   EXPECT_STREQ(info.producer, "winnow-tests");
   EXPECT_STREQ(info.source_name, "test_entries.mlir");
@@ -43,7 +50,7 @@ TEST(ArtifactValidation, GoodArtifactIntrospection) {
   EXPECT_EQ(target.kind, WINNOW_TARGET_KIND_CPU);
   EXPECT_EQ(target.triple, hostTriple());
   EXPECT_STREQ(target.cpu, "x86-64");
-  EXPECT_EQ(target.binary_size, kFakeSo.size());
+  EXPECT_EQ(target.binary_size, entriesSo().size());
   EXPECT_WINNOW_ERROR(winnow_module_get_target(module.get(), 1, &target),
                       WINNOW_STATUS_OUT_OF_RANGE, "target index 1");
 
@@ -85,7 +92,7 @@ TEST(ArtifactValidation, GoodArtifactIntrospection) {
 }
 
 TEST(ArtifactValidation, LoadMemoryCopies) {
-  std::vector<uint8_t> bytes = buildArtifact(addOneArtifact(kFakeSo));
+  std::vector<uint8_t> bytes = buildArtifact(addOneArtifact(entriesSo()));
   ModulePtr module;
   ASSERT_WINNOW_OK(load(bytes, module));
   std::fill(bytes.begin(), bytes.end(), 0);
@@ -96,7 +103,7 @@ TEST(ArtifactValidation, LoadMemoryCopies) {
 
 TEST(ArtifactValidation, RetainRelease) {
   ModulePtr module;
-  ASSERT_WINNOW_OK(load(buildArtifact(addOneArtifact(kFakeSo)), module));
+  ASSERT_WINNOW_OK(load(buildArtifact(addOneArtifact(entriesSo())), module));
   winnow_module_retain(module.get());
   winnow_module_release(module.get());
   winnow_module_info info;
@@ -105,7 +112,7 @@ TEST(ArtifactValidation, RetainRelease) {
 }
 
 TEST(ArtifactValidation, WrongIdentifier) {
-  std::vector<uint8_t> bytes = buildArtifact(addOneArtifact(kFakeSo));
+  std::vector<uint8_t> bytes = buildArtifact(addOneArtifact(entriesSo()));
   std::memcpy(bytes.data() + 4, "NOPE", 4);
   ModulePtr module;
   EXPECT_WINNOW_ERROR(load(bytes, module), WINNOW_STATUS_INVALID_ARGUMENT,
@@ -125,7 +132,7 @@ TEST(ArtifactValidation, EmptyAndTiny) {
 }
 
 TEST(ArtifactValidation, TruncatedAtManyLengths) {
-  std::vector<uint8_t> bytes = buildArtifact(testEntriesArtifact(kFakeSo));
+  std::vector<uint8_t> bytes = buildArtifact(testEntriesArtifact(entriesSo()));
   // A FlatBuffer does not record its length, and the builder pads its end to
   // the buffer's alignment (at most 8), so dropping only that padding leaves
   // a complete artifact. Every shorter prefix loses referenced data.
@@ -142,18 +149,23 @@ TEST(ArtifactValidation, TruncatedAtManyLengths) {
   }
 }
 
-TEST(ArtifactValidation, RandomBitFlipsDoNotCrash) {
-  std::vector<uint8_t> original = buildArtifact(testEntriesArtifact(kFakeSo));
+/// Flips bits of a good artifact `trials` times; with `reseal`, writes a
+/// correct digest after each change so the flips reach the manifest and
+/// code checks behind it. Returns how many changed files loaded.
+int flipBitsAndLoad(bool reseal, int trials) {
+  std::vector<uint8_t> original = buildArtifact(testEntriesArtifact(entriesSo()));
   std::mt19937 rng(1234);
   std::uniform_int_distribution<size_t> position(0, original.size() * 8 - 1);
   int accepted = 0;
-  for (int trial = 0; trial < 20000; ++trial) {
+  for (int trial = 0; trial < trials; ++trial) {
     std::vector<uint8_t> bytes = original;
     int flips = 1 + trial % 4;
     for (int f = 0; f < flips; ++f) {
       size_t bit = position(rng);
       bytes[bit / 8] ^= static_cast<uint8_t>(1u << (bit % 8));
     }
+    if (reseal)
+      winnow::support::sealArtifact(bytes.data(), bytes.size());
     ModulePtr module;
     StatusResult status(load(bytes, module));
     if (!status.ok()) {
@@ -163,36 +175,183 @@ TEST(ArtifactValidation, RandomBitFlipsDoNotCrash) {
     // Whatever was accepted must be fully introspectable.
     ++accepted;
     winnow_module_info info;
-    ASSERT_WINNOW_OK(winnow_module_get_info(module.get(), &info));
+    EXPECT_WINNOW_OK(winnow_module_get_info(module.get(), &info));
     for (size_t f = 0; f < info.num_functions; ++f) {
       winnow_function_info fn;
-      ASSERT_WINNOW_OK(winnow_module_get_function(module.get(), f, &fn));
+      EXPECT_WINNOW_OK(winnow_module_get_function(module.get(), f, &fn));
       for (size_t i = 0; i < fn.num_results; ++i) {
         winnow_tensor_spec spec;
-        ASSERT_WINNOW_OK(winnow_module_get_result(module.get(), f, i, &spec));
-        EXPECT_NE(winnow_dtype_name(spec.dtype), nullptr);
+        EXPECT_WINNOW_OK(winnow_module_get_result(module.get(), f, i, &spec));
         for (size_t d = 0; d < spec.rank; ++d)
           EXPECT_GE(spec.shape[d], 0);
       }
     }
   }
-  // Flips in string bytes and the binary blob keep the file valid.
-  EXPECT_GT(accepted, 0);
+  return accepted;
+}
+
+TEST(ArtifactValidation, RandomBitFlipsAreAllCaughtByTheDigest) {
+  EXPECT_EQ(flipBitsAndLoad(/*reseal=*/false, 5000), 0);
+}
+
+TEST(ArtifactValidation, RandomBitFlipsBehindTheDigestDoNotCrash) {
+  // Flips in the code's bytes, padding and informational strings keep the
+  // file loadable; everything else must give a status.
+  EXPECT_GT(flipBitsAndLoad(/*reseal=*/true, 5000), 0);
+}
+
+TEST(ArtifactValidation, Digest) {
+  std::vector<uint8_t> good = buildArtifact(addOneArtifact(entriesSo()));
+  ModulePtr module;
+  ASSERT_WINNOW_OK(load(good, module));
+  // One bit inside the embedded code.
+  std::vector<uint8_t> bytes = good;
+  size_t inCode = std::search(bytes.begin(), bytes.end(), entriesSo().begin(),
+                              entriesSo().begin() + 64) -
+                  bytes.begin();
+  ASSERT_LT(inCode, bytes.size());
+  bytes[inCode + 100] ^= 0x10;
+  EXPECT_WINNOW_ERROR(load(bytes, module), WINNOW_STATUS_DATA_LOSS,
+                      "corrupt artifact: SHA-256 digest mismatch: the file "
+                      "was changed or damaged after winnow-compile wrote it");
+  ArtifactDef def = addOneArtifact(entriesSo());
+  def.digest = DigestKind::Zeros;
+  EXPECT_WINNOW_ERROR(load(def), WINNOW_STATUS_DATA_LOSS,
+                      "SHA-256 digest mismatch");
+  def.digest = DigestKind::Omitted;
+  EXPECT_WINNOW_ERROR(load(def), WINNOW_STATUS_DATA_LOSS,
+                      "corrupt artifact: the artifact has no SHA-256 digest");
+}
+
+TEST(ArtifactValidation, ManifestMustDescribeTheCode) {
+  std::string code = "the code of target 0 (cpu " + hostTriple() + ", x86-64)";
+  ArtifactDef def = addOneArtifact(entriesSo());
+  def.functions[0].inputs[0].shape = {3, 2};
+  def.functions[0].results[0].shape = {3, 2};
+  EXPECT_WINNOW_ERROR(load(def), WINNOW_STATUS_INVALID_ARGUMENT,
+                      "invalid artifact: function 'add_one': the manifest "
+                      "describes 'winnow-abi 1 (f32[3,2]) -> (f32[3,2])', but " +
+                          code +
+                          " was compiled for 'winnow-abi 1 (f32[2,3]) -> "
+                          "(f32[2,3])'");
+  def = addOneArtifact(entriesSo());
+  def.functions[0].inputs[0].dtype = WINNOW_DTYPE_I32;
+  EXPECT_WINNOW_ERROR(load(def), WINNOW_STATUS_INVALID_ARGUMENT,
+                      "describes 'winnow-abi 1 (i32[2,3]) -> (f32[2,3])'");
+  // ../shared/reliability/wnn_results_count_3_to_0_segv.wnn: a function
+  // whose results were dropped from the manifest.
+  def = testEntriesArtifact(entriesSo());
+  def.functions[1].results.clear();
+  EXPECT_WINNOW_ERROR(load(def), WINNOW_STATUS_INVALID_ARGUMENT,
+                      "function 'ragged': the manifest describes 'winnow-abi "
+                      "1 (f32[2,4], i32[2]) -> ()'");
+  // Ragged results are part of the signature.
+  def = testEntriesArtifact(entriesSo());
+  def.functions[1].results[0].countResult = -1;
+  EXPECT_WINNOW_ERROR(load(def), WINNOW_STATUS_INVALID_ARGUMENT,
+                      "-> (i32[2,4], i32[2])', but");
+  def = addOneArtifact(entriesSo());
+  def.functions[0].name = "not_there";
+  EXPECT_WINNOW_ERROR(load(def), WINNOW_STATUS_INVALID_ARGUMENT,
+                      code + " does not define the entry point "
+                             "'__winnow_entry_not_there' of function "
+                             "'not_there'");
+}
+
+TEST(ArtifactValidation, CodeThatIsNotASharedObject) {
+  EXPECT_WINNOW_ERROR(load(addOneArtifact({'j', 'u', 'n', 'k'})),
+                      WINNOW_STATUS_DATA_LOSS,
+                      "corrupt artifact: the code of target 0 (cpu " +
+                          hostTriple() +
+                          ", x86-64) is not a readable shared object: "
+                          "missing ELF header");
+  std::vector<uint8_t> so = entriesSo();
+  so.resize(sizeof(uint64_t) * 8);
+  EXPECT_WINNOW_ERROR(load(addOneArtifact(so)), WINNOW_STATUS_DATA_LOSS,
+                      "is not a readable shared object: the section header "
+                      "table is outside the file");
+}
+
+TEST(ArtifactValidation, NamesAndTextAreChecked) {
+  ArtifactDef def = addOneArtifact(entriesSo());
+  // ../shared/reliability/wnn_embedded_nul_function_name.wnn
+  def.functions[0].name = std::string("add_one\0evil", 12);
+  EXPECT_WINNOW_ERROR(load(def), WINNOW_STATUS_INVALID_ARGUMENT,
+                      "invalid artifact: function 0 name contains the control "
+                      "character 0x00 at byte 7");
+  def = addOneArtifact(entriesSo());
+  def.functions[0].results[0].name = "y\n";
+  EXPECT_WINNOW_ERROR(load(def), WINNOW_STATUS_INVALID_ARGUMENT,
+                      "function 'add_one' result 0 name contains the control "
+                      "character 0x0a at byte 1");
+  def = addOneArtifact(entriesSo());
+  def.functions[0].inputs[0].name = std::string(1025, 'x');
+  EXPECT_WINNOW_ERROR(load(def), WINNOW_STATUS_INVALID_ARGUMENT,
+                      "function 'add_one' input 0 name is 1025 bytes long (at "
+                      "most 1024)");
+  def = addOneArtifact(entriesSo());
+  def.producer = std::string("winnow\0", 7);
+  EXPECT_WINNOW_ERROR(load(def), WINNOW_STATUS_INVALID_ARGUMENT,
+                      "producer contains the control character 0x00");
+  def = addOneArtifact(entriesSo());
+  def.targets[0].cpu = "x86-64\x7f";
+  EXPECT_WINNOW_ERROR(load(def), WINNOW_STATUS_INVALID_ARGUMENT,
+                      "target 0 (cpu): cpu contains the control character "
+                      "0x7f");
+  // Non-ASCII UTF-8 is fine in informational text.
+  def = addOneArtifact(entriesSo());
+  def.sourceName = "pr\xc3\xbc" "fung.mlir";
+  EXPECT_WINNOW_OK(load(def));
+}
+
+TEST(ArtifactValidation, ExtentsAndCountsAreBounded) {
+  // ../shared/reliability/wnn_huge_result_extent_oom.wnn
+  ArtifactDef def = addOneArtifact(entriesSo());
+  def.functions[0].results[0].shape = {576460752303423496};
+  EXPECT_WINNOW_ERROR(load(def), WINNOW_STATUS_INVALID_ARGUMENT,
+                      "function 'add_one' result 0 'y': 576460752303423496xf32 "
+                      "is 2305843009213693984 bytes, above the limit of 1 TiB");
+  def.functions[0].results[0].shape = {std::vector<int64_t>(17, 1)};
+  EXPECT_WINNOW_ERROR(load(def), WINNOW_STATUS_INVALID_ARGUMENT,
+                      "function 'add_one' result 0 'y': rank 17 is above the "
+                      "limit of 16");
+  def = addOneArtifact(entriesSo());
+  def.functions[0].inputs.assign(1025, def.functions[0].inputs[0]);
+  EXPECT_WINNOW_ERROR(load(def), WINNOW_STATUS_INVALID_ARGUMENT,
+                      "function 'add_one' has 1025 inputs (at most 1024)");
+}
+
+TEST(ArtifactValidation, ReliabilityReproducersOfFormat1) {
+  // The damaged files of ../shared/reliability were written in format 1,
+  // which had no digest and no ABI descriptors: refused by version.
+  for (const char *name :
+       {"wnn_code_bitflip_heap_overflow.wnn", "wnn_embedded_nul_function_name.wnn",
+        "wnn_huge_result_extent_oom.wnn", "wnn_results_count_3_to_0_segv.wnn"}) {
+    std::vector<uint8_t> bytes =
+        readFileBytes(std::string(WINNOW_TEST_DATA_DIR "/reliability/") + name);
+    ModulePtr module;
+    EXPECT_WINNOW_ERROR(load(bytes, module), WINNOW_STATUS_UNIMPLEMENTED,
+                        "unsupported artifact format version 1 (this runtime "
+                        "reads format 2.x)");
+  }
 }
 
 TEST(ArtifactValidation, UnsupportedFormatMajor) {
-  ArtifactDef def = addOneArtifact(kFakeSo);
-  def.formatMajor = 2;
+  ArtifactDef def = addOneArtifact(entriesSo());
+  def.formatMajor = 3;
   EXPECT_WINNOW_ERROR(load(def), WINNOW_STATUS_UNIMPLEMENTED,
-                      "unsupported artifact format version 2 (this runtime "
-                      "reads format 1.x)");
+                      "unsupported artifact format version 3 (this runtime "
+                      "reads format 2.x)");
+  def.formatMajor = 1;
+  EXPECT_WINNOW_ERROR(load(def), WINNOW_STATUS_UNIMPLEMENTED,
+                      "format version 1");
   def.formatMajor = 0;
   EXPECT_WINNOW_ERROR(load(def), WINNOW_STATUS_UNIMPLEMENTED,
                       "format version 0");
 }
 
 TEST(ArtifactValidation, NewerMinorIsAccepted) {
-  ArtifactDef def = addOneArtifact(kFakeSo);
+  ArtifactDef def = addOneArtifact(entriesSo());
   def.formatMinor = 7;
   ModulePtr module;
   ASSERT_WINNOW_OK(load(buildArtifact(def), module));
@@ -202,7 +361,7 @@ TEST(ArtifactValidation, NewerMinorIsAccepted) {
 }
 
 TEST(ArtifactValidation, NegativeExtent) {
-  ArtifactDef def = addOneArtifact(kFakeSo);
+  ArtifactDef def = addOneArtifact(entriesSo());
   def.functions[0].inputs[0].shape = {2, -3};
   EXPECT_WINNOW_ERROR(load(def), WINNOW_STATUS_INVALID_ARGUMENT,
                       "invalid artifact: function 'add_one' input 0 'x': "
@@ -210,36 +369,36 @@ TEST(ArtifactValidation, NegativeExtent) {
 }
 
 TEST(ArtifactValidation, OverflowingShape) {
-  ArtifactDef def = addOneArtifact(kFakeSo);
+  ArtifactDef def = addOneArtifact(entriesSo());
   def.functions[0].results[0].shape = {INT64_MAX / 2, 4};
   EXPECT_WINNOW_ERROR(load(def), WINNOW_STATUS_INVALID_ARGUMENT,
                       "overflows the address space");
 }
 
 TEST(ArtifactValidation, MissingNamesAndShapes) {
-  ArtifactDef def = addOneArtifact(kFakeSo);
+  ArtifactDef def = addOneArtifact(entriesSo());
   def.functions[0].omitName = true;
   EXPECT_WINNOW_ERROR(load(def), WINNOW_STATUS_INVALID_ARGUMENT,
                       "function 0: missing name");
-  def = addOneArtifact(kFakeSo);
+  def = addOneArtifact(entriesSo());
   def.functions[0].results[0].omitName = true;
   EXPECT_WINNOW_ERROR(load(def), WINNOW_STATUS_INVALID_ARGUMENT,
                       "function 'add_one' result 0: missing name");
-  def = addOneArtifact(kFakeSo);
+  def = addOneArtifact(entriesSo());
   def.functions[0].inputs[0].omitShape = true;
   EXPECT_WINNOW_ERROR(load(def), WINNOW_STATUS_INVALID_ARGUMENT,
                       "function 'add_one' input 0 'x': missing shape");
 }
 
 TEST(ArtifactValidation, UnknownDType) {
-  ArtifactDef def = addOneArtifact(kFakeSo);
+  ArtifactDef def = addOneArtifact(entriesSo());
   def.functions[0].inputs[0].rawDType = 9;
   EXPECT_WINNOW_ERROR(load(def), WINNOW_STATUS_INVALID_ARGUMENT,
                       "unknown dtype value 9");
 }
 
 TEST(ArtifactValidation, DuplicateFunction) {
-  ArtifactDef def = addOneArtifact(kFakeSo);
+  ArtifactDef def = addOneArtifact(entriesSo());
   def.functions.push_back(def.functions[0]);
   EXPECT_WINNOW_ERROR(load(def), WINNOW_STATUS_INVALID_ARGUMENT,
                       "duplicate function name 'add_one'");
@@ -247,7 +406,7 @@ TEST(ArtifactValidation, DuplicateFunction) {
 
 TEST(ArtifactValidation, BadCountResult) {
   auto ragged = [] {
-    ArtifactDef def = testEntriesArtifact(kFakeSo);
+    ArtifactDef def = testEntriesArtifact(entriesSo());
     def.functions = {def.functions[1]};
     return def;
   };
@@ -292,11 +451,11 @@ TEST(ArtifactValidation, BadCountResult) {
 }
 
 TEST(ArtifactValidation, BadTargets) {
-  ArtifactDef def = addOneArtifact(kFakeSo);
+  ArtifactDef def = addOneArtifact(entriesSo());
   def.targets[0].omitBinary = true;
   EXPECT_WINNOW_ERROR(load(def), WINNOW_STATUS_INVALID_ARGUMENT,
                       "target 0 has no binary");
-  def = addOneArtifact(kFakeSo);
+  def = addOneArtifact(entriesSo());
   def.targets[0].triple = "";
   EXPECT_WINNOW_ERROR(load(def), WINNOW_STATUS_INVALID_ARGUMENT,
                       "target 0 (cpu): missing target triple");
@@ -318,7 +477,7 @@ TEST(ArtifactValidation, LoadFileErrors) {
 
 TEST(ArtifactValidation, LoadFileNamesThePathInErrors) {
   std::string path = ::testing::TempDir() + "/bad_identifier.wnn";
-  std::vector<uint8_t> bytes = buildArtifact(addOneArtifact(kFakeSo));
+  std::vector<uint8_t> bytes = buildArtifact(addOneArtifact(entriesSo()));
   std::memcpy(bytes.data() + 4, "ABCD", 4);
   ASSERT_TRUE(writeFileBytes(path, bytes));
   winnow_module *module = nullptr;
@@ -333,7 +492,12 @@ namespace {
 
 using namespace winnow::testing;
 
-ArtifactDef cudaDef() { return cudaTestArtifact(kFakeSo); }
+const std::vector<uint8_t> &cudaHostSo() {
+  static const std::vector<uint8_t> bytes = readFileBytes(WINNOW_TEST_CUDA_HOST);
+  return bytes;
+}
+
+ArtifactDef cudaDef() { return cudaTestArtifact(cudaHostSo()); }
 
 TEST(ArtifactValidation, CudaTargetIntrospection) {
   ArtifactDef def = cudaDef();
@@ -341,13 +505,13 @@ TEST(ArtifactValidation, CudaTargetIntrospection) {
   ASSERT_WINNOW_OK(load(buildArtifact(def), module));
   winnow_module_info info;
   ASSERT_WINNOW_OK(winnow_module_get_info(module.get(), &info));
-  EXPECT_EQ(info.format_minor, 1u);
+  EXPECT_EQ(info.format_minor, 0u);
   winnow_target_info target;
   ASSERT_WINNOW_OK(winnow_module_get_target(module.get(), 0, &target));
   EXPECT_EQ(target.kind, WINNOW_TARGET_KIND_CUDA);
   EXPECT_EQ(target.triple, hostTriple());
   EXPECT_STREQ(target.cpu, "x86-64");
-  EXPECT_EQ(target.binary_size, kFakeSo.size());
+  EXPECT_EQ(target.binary_size, cudaHostSo().size());
   EXPECT_EQ(target.cuda_abi_version, 1u);
   ASSERT_EQ(target.num_cubin_architectures, 2u);
   EXPECT_STREQ(target.cubin_architectures[0], "sm_80");
@@ -357,7 +521,7 @@ TEST(ArtifactValidation, CudaTargetIntrospection) {
   EXPECT_STREQ(target.kernels[0], "add_kernel");
 
   // A CPU target reports no CUDA fields.
-  ASSERT_WINNOW_OK(load(buildArtifact(addOneArtifact(kFakeSo)), module));
+  ASSERT_WINNOW_OK(load(buildArtifact(addOneArtifact(entriesSo())), module));
   ASSERT_WINNOW_OK(winnow_module_get_target(module.get(), 0, &target));
   EXPECT_EQ(target.cuda_abi_version, 0u);
   EXPECT_EQ(target.num_kernels, 0u);

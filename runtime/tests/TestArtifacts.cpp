@@ -2,6 +2,7 @@
 
 #include "TestArtifacts.h"
 #include "winnow/artifact/winnow_artifact_generated.h"
+#include "winnow/support/ArtifactDigest.h"
 
 #include <cstdio>
 #include <cstdlib>
@@ -78,12 +79,25 @@ std::vector<uint8_t> buildArtifact(const ArtifactDef &def) {
     targets.push_back(
         fb::CreateTarget(b, fb::TargetBinary_CpuBinary, cpu.Union()));
   }
-  auto root = fb::CreateArtifactDirect(
-      b, def.formatMajor, def.formatMinor, def.producer.c_str(),
-      def.sourceName.c_str(), &functions, &targets);
+  // CreateString(std::string) keeps embedded NULs, which tests need.
+  auto producer = b.CreateString(def.producer);
+  auto sourceName = b.CreateString(def.sourceName);
+  auto functionVector = b.CreateVector(functions);
+  auto targetVector = b.CreateVector(targets);
+  flatbuffers::Offset<flatbuffers::Vector<uint8_t>> digest;
+  if (def.digest != DigestKind::Omitted)
+    digest = b.CreateVector(std::vector<uint8_t>(support::kSha256Bytes, 0));
+  auto root = fb::CreateArtifact(b, def.formatMajor, def.formatMinor,
+                                 producer, sourceName, functionVector,
+                                 targetVector, digest);
   fb::FinishArtifactBuffer(b, root);
-  return std::vector<uint8_t>(b.GetBufferPointer(),
-                              b.GetBufferPointer() + b.GetSize());
+  std::vector<uint8_t> bytes(b.GetBufferPointer(),
+                             b.GetBufferPointer() + b.GetSize());
+  if (def.digest == DigestKind::Sealed && !support::sealArtifact(bytes.data(), bytes.size())) {
+    std::fprintf(stderr, "test setup: cannot seal the artifact\n");
+    std::abort();
+  }
+  return bytes;
 }
 
 ArtifactDef testEntriesArtifact(std::vector<uint8_t> sharedObject) {
@@ -121,7 +135,6 @@ ArtifactDef addOneArtifact(std::vector<uint8_t> sharedObject) {
 
 ArtifactDef cudaTestArtifact(std::vector<uint8_t> hostObject) {
   ArtifactDef def;
-  def.formatMinor = 1;
   def.functions = {
       {"add_one",
        {{"x", WINNOW_DTYPE_F32, {2, 3}}},

@@ -52,9 +52,19 @@ struct TargetDef {
   std::vector<std::string> kernels = {"add_kernel", "fault_kernel"};
 };
 
+enum class DigestKind {
+  /// The correct whole-file SHA-256, as winnow-compile writes it.
+  Sealed,
+  /// A 32-byte field of zeros.
+  Zeros,
+  /// No sha256 field.
+  Omitted,
+};
+
 struct ArtifactDef {
-  uint32_t formatMajor = 1;
+  uint32_t formatMajor = WINNOW_ARTIFACT_FORMAT_MAJOR;
   uint32_t formatMinor = 0;
+  DigestKind digest = DigestKind::Sealed;
   std::string producer = "winnow-tests";
   std::string sourceName = "test_entries.mlir";
   std::vector<FunctionDef> functions;

@@ -34,6 +34,16 @@ typedef struct {
   int64_t strides[3];
 } Memref3;
 
+/* The ABI descriptors the loader compares with testEntriesArtifact()'s
+ * manifest (winnow/support/EntryAbi.h), spelled out by hand. */
+const char __winnow_abi_add_one[] = "winnow-abi 1 (f32[2,3]) -> (f32[2,3])";
+const char __winnow_abi_ragged[] =
+    "winnow-abi 1 (f32[2,4], i32[2]) -> (i32[2,4] count=1 axis=1, i32[2])";
+const char __winnow_abi_copy_bf16[] = "winnow-abi 1 (bf16[4]) -> (bf16[4])";
+const char __winnow_abi_logical_not[] = "winnow-abi 1 (i1[3]) -> (i1[3])";
+const char __winnow_abi_double_scalar[] = "winnow-abi 1 (i32[]) -> (i32[])";
+const char __winnow_abi_describe[] = "winnow-abi 1 (f32[2,3,4]) -> (i64[8])";
+
 /* add_one(x: 2x3xf32) -> (y: 2x3xf32) */
 void __winnow_entry_add_one(void **args) {
   const Memref2 *x = (const Memref2 *)args[0];

@@ -3,6 +3,7 @@
 #define WINNOW_RUNTIME_TESTS_TESTUTIL_H
 
 #include "TestArtifacts.h"
+#include "TestHandles.h"
 #include "winnow/runtime/winnow_runtime.h"
 
 #include <gtest/gtest.h>
@@ -11,22 +12,6 @@
 #include <string>
 
 namespace winnow::testing {
-
-/// Owns a status and exposes code and message for assertions.
-class StatusResult {
-public:
-  explicit StatusResult(winnow_status status) : status(status) {}
-  ~StatusResult() { winnow_status_free(status); }
-  StatusResult(const StatusResult &) = delete;
-  StatusResult &operator=(const StatusResult &) = delete;
-
-  bool ok() const { return status == WINNOW_OK; }
-  winnow_status_code_t code() const { return winnow_status_code(status); }
-  std::string message() const { return winnow_status_message(status); }
-
-private:
-  winnow_status status;
-};
 
 #define EXPECT_WINNOW_OK(expr)                                                 \
   do {                                                                         \
@@ -51,18 +36,6 @@ private:
         << "message: " << result_.message();                                   \
   } while (false)
 
-struct ModuleDeleter {
-  void operator()(winnow_module *m) const { winnow_module_release(m); }
-};
-struct DeviceDeleter {
-  void operator()(winnow_device *d) const { winnow_device_release(d); }
-};
-struct ExecutableDeleter {
-  void operator()(winnow_executable *e) const { winnow_executable_release(e); }
-};
-using ModulePtr = std::unique_ptr<winnow_module, ModuleDeleter>;
-using DevicePtr = std::unique_ptr<winnow_device, DeviceDeleter>;
-using ExecutablePtr = std::unique_ptr<winnow_executable, ExecutableDeleter>;
 
 inline std::vector<uint8_t> testEntriesSharedObject() {
   return readFileBytes(WINNOW_TEST_ENTRIES_SO);

@@ -4,6 +4,11 @@
 
 #include "winnow/runtime/cuda_host_abi.h"
 
+#include "llvm/Support/SHA256.h"
+
+#include <array>
+#include <cstring>
+
 // flatc's generated verifier switches over every union member and still
 // has a default label; LLVM's warning flags object to that.
 #if defined(__clang__)
@@ -18,6 +23,12 @@
 namespace winnow {
 namespace {
 namespace fb = winnow::artifact;
+
+/// The artifact format this writer produces (the runtime's
+/// WINNOW_ARTIFACT_FORMAT_MAJOR must match).
+constexpr uint32_t kFormatMajor = 2;
+constexpr uint32_t kFormatMinor = 0;
+constexpr size_t kSha256Bytes = 32;
 
 fb::DType toSchema(ElementType type) {
   switch (type) {
@@ -94,14 +105,24 @@ std::string serializeArtifact(const ArtifactContents &contents) {
     targets.push_back(fb::CreateTarget(builder, fb::TargetBinary_CudaBinary,
                                        binary.Union()));
   }
+  // The digest is written as zeros, hashed with the rest of the file, then
+  // filled in (the schema's sha256 field).
+  auto digest = builder.CreateVector(std::vector<uint8_t>(kSha256Bytes, 0));
   auto artifact = fb::CreateArtifact(
-      builder, /*format_major=*/1, /*format_minor=*/1,
+      builder, kFormatMajor, kFormatMinor,
       builder.CreateString(contents.producer),
       builder.CreateString(contents.sourceName),
-      builder.CreateVector(functions), builder.CreateVector(targets));
+      builder.CreateVector(functions), builder.CreateVector(targets), digest);
   fb::FinishArtifactBuffer(builder, artifact);
-  return std::string(reinterpret_cast<const char *>(builder.GetBufferPointer()),
-                     builder.GetSize());
+  std::string bytes(reinterpret_cast<const char *>(builder.GetBufferPointer()),
+                    builder.GetSize());
+  auto *data = reinterpret_cast<uint8_t *>(bytes.data());
+  const flatbuffers::Vector<uint8_t> *field = fb::GetArtifact(data)->sha256();
+  size_t offset = static_cast<size_t>(field->data() - data);
+  std::array<uint8_t, kSha256Bytes> sum =
+      llvm::SHA256::hash(llvm::ArrayRef<uint8_t>(data, bytes.size()));
+  std::memcpy(data + offset, sum.data(), kSha256Bytes);
+  return bytes;
 }
 
 } // namespace winnow

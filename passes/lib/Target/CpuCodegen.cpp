@@ -9,6 +9,7 @@
 #include "winnow/Target/CpuCodegen.h"
 
 #include "ToolRunner.h"
+#include "winnow/support/EntryAbi.h"
 
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
@@ -33,8 +34,10 @@ using namespace mlir;
 namespace winnow {
 namespace {
 
-/// The prefix of the packed entry symbol the runtime looks up.
-constexpr llvm::StringLiteral kEntryPrefix = "__winnow_entry_";
+/// The prefixes of the packed entry and its ABI descriptor, which the
+/// runtime looks up.
+constexpr llvm::StringLiteral kEntryPrefix(support::kEntrySymbolPrefix);
+constexpr llvm::StringLiteral kAbiPrefix(support::kEntryAbiSymbolPrefix);
 /// The prefix of the C-interface wrapper convert-func-to-llvm emits.
 constexpr llvm::StringLiteral kCInterfacePrefix = "_mlir_ciface_";
 
@@ -112,10 +115,22 @@ LogicalResult addPackedEntry(Location loc, llvm::Module &module,
   return success();
 }
 
-/// The symbols an artifact's shared object exports: the packed entries and,
-/// for the cuda target, the host ABI (`__winnow_cuda_*`).
+/// Defines `const char __winnow_abi_<name>[] = "<descriptor>"`.
+void addAbiDescriptor(llvm::Module &module, StringRef name,
+                      StringRef descriptor) {
+  llvm::Constant *text = llvm::ConstantDataArray::getString(
+      module.getContext(), descriptor, /*AddNull=*/true);
+  new llvm::GlobalVariable(module, text->getType(), /*isConstant=*/true,
+                           llvm::GlobalValue::ExternalLinkage, text,
+                           (kAbiPrefix + name).str());
+}
+
+/// The symbols an artifact's shared object exports: the packed entries,
+/// their ABI descriptors and, for the cuda target, the host ABI
+/// (`__winnow_cuda_*`).
 bool isExported(const llvm::GlobalValue &value) {
   return value.getName().starts_with(kEntryPrefix) ||
+         value.getName().starts_with(kAbiPrefix) ||
          value.getName().starts_with("__winnow_cuda_");
 }
 
@@ -177,7 +192,7 @@ std::string resolveTriple(const CpuTargetOptions &options) {
 
 FailureOr<std::unique_ptr<llvm::Module>>
 translateForCpu(ModuleOp module, llvm::LLVMContext &llvmContext,
-                llvm::ArrayRef<std::string> entryNames,
+                llvm::ArrayRef<FunctionSignature> entryPoints,
                 const CpuTargetOptions &options,
                 llvm::function_ref<LogicalResult(llvm::Module &)> prepare) {
   MLIRContext *context = module.getContext();
@@ -191,9 +206,11 @@ translateForCpu(ModuleOp module, llvm::LLVMContext &llvmContext,
       translateModuleToLLVMIR(module, llvmContext, "winnow");
   if (!llvmModule)
     return emitError(module.getLoc()) << "translation to LLVM IR failed";
-  for (const std::string &name : entryNames)
-    if (failed(addPackedEntry(loc, *llvmModule, name)))
+  for (const FunctionSignature &entry : entryPoints) {
+    if (failed(addPackedEntry(loc, *llvmModule, entry.name)))
       return failure();
+    addAbiDescriptor(*llvmModule, entry.name, entryAbiDescriptor(entry));
+  }
   if (prepare && failed(prepare(*llvmModule)))
     return failure();
   internalizeAllButEntries(*llvmModule);

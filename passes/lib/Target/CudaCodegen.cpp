@@ -330,10 +330,10 @@ LogicalResult bundleKernels(ModuleOp module, const CudaTargetOptions &options,
 
 FailureOr<std::unique_ptr<llvm::Module>>
 translateCudaHost(ModuleOp module, llvm::LLVMContext &llvmContext,
-                  llvm::ArrayRef<std::string> entryNames,
+                  llvm::ArrayRef<FunctionSignature> entryPoints,
                   const CudaTargetOptions &options) {
   Location loc = module.getLoc();
-  return translateForCpu(module, llvmContext, entryNames, options.host,
+  return translateForCpu(module, llvmContext, entryPoints, options.host,
                          [&](llvm::Module &llvmModule) {
                            return rewriteHostAbi(loc, llvmModule);
                          });

@@ -3,9 +3,11 @@
 #include "winnow/Target/Manifest.h"
 
 #include "winnow/Dialect/Tok/IR/TokOps.h"
+#include "winnow/support/EntryAbi.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/BuiltinTypes.h"
+#include "llvm/ADT/StringExtras.h"
 
 using namespace mlir;
 
@@ -37,6 +39,20 @@ std::optional<ElementType> toElementType(Type type) {
   return std::nullopt;
 }
 
+/// The runtime's rule for names in a manifest (ArtifactReader.cpp).
+constexpr size_t kMaxNameBytes = 1024;
+
+LogicalResult checkName(func::FuncOp func, StringRef name, StringRef what) {
+  if (name.empty() || name.size() > kMaxNameBytes)
+    return func.emitError() << what << " must be 1 to " << kMaxNameBytes
+                            << " bytes long, got " << name.size();
+  for (char c : name)
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f)
+      return func.emitError() << what << " '" << llvm::toHex(name)
+                              << "' (hex) contains a control character";
+  return success();
+}
+
 FailureOr<TensorSignature> toSignature(func::FuncOp func, Type type,
                                        StringAttr name, StringRef role,
                                        unsigned index) {
@@ -60,6 +76,11 @@ FailureOr<TensorSignature> toSignature(func::FuncOp func, Type type,
   signature.name =
       name ? name.str() : (role == "argument" ? "arg" : "result") +
                               std::to_string(index);
+  if (failed(checkName(func, signature.name,
+                       ("the name of entry point " + role + " " +
+                        std::to_string(index))
+                           .str())))
+    return failure();
   signature.elementType = *elementType;
   signature.shape.assign(tensor.getShape().begin(), tensor.getShape().end());
   return signature;
@@ -101,6 +122,41 @@ std::pair<Value, int64_t> raggedCountOf(Value value) {
 
 } // namespace
 
+const char *elementTypeName(ElementType type) {
+  switch (type) {
+  case ElementType::f32:
+    return "f32";
+  case ElementType::f16:
+    return "f16";
+  case ElementType::bf16:
+    return "bf16";
+  case ElementType::f64:
+    return "f64";
+  case ElementType::i1:
+    return "i1";
+  case ElementType::i8:
+    return "i8";
+  case ElementType::i16:
+    return "i16";
+  case ElementType::i32:
+    return "i32";
+  case ElementType::i64:
+    return "i64";
+  }
+  llvm_unreachable("unknown element type");
+}
+
+std::string entryAbiDescriptor(const FunctionSignature &function) {
+  support::EntryAbiWriter abi;
+  for (const TensorSignature &input : function.inputs)
+    abi.addInput(elementTypeName(input.elementType), input.shape.data(),
+                 input.shape.size());
+  for (const TensorSignature &result : function.results)
+    abi.addResult(elementTypeName(result.elementType), result.shape.data(),
+                  result.shape.size(), result.countResult, result.raggedAxis);
+  return abi.str();
+}
+
 FailureOr<SmallVector<FunctionSignature, 1>> collectEntryPoints(ModuleOp module) {
   SmallVector<FunctionSignature, 1> functions;
   for (auto func : module.getOps<func::FuncOp>()) {
@@ -108,6 +164,8 @@ FailureOr<SmallVector<FunctionSignature, 1>> collectEntryPoints(ModuleOp module)
       continue;
     FunctionSignature signature;
     signature.name = func.getSymName().str();
+    if (failed(checkName(func, signature.name, "an entry point name")))
+      return failure();
     FunctionType type = func.getFunctionType();
     for (auto [i, input] : llvm::enumerate(type.getInputs())) {
       auto name = func.getArgAttrOfType<StringAttr>(i, kNameAttr);

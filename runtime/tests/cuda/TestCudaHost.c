@@ -125,6 +125,17 @@ static void launchThroughScratch(const char *kernel, const float *in,
 }
 
 /* add_one(x: 2x3xf32) -> (y: 2x3xf32) */
+/* The ABI descriptors the loader compares with cudaTestArtifact()'s
+ * manifest (winnow/support/EntryAbi.h), spelled out by hand. */
+EXPORT const char __winnow_abi_add_one[] =
+    "winnow-abi 1 (f32[2,3]) -> (f32[2,3])";
+EXPORT const char __winnow_abi_add_two_big_smem[] =
+    "winnow-abi 1 (f32[4]) -> (f32[4])";
+EXPORT const char __winnow_abi_fault[] = "winnow-abi 1 (f32[4]) -> (f32[4])";
+EXPORT const char __winnow_abi_missing_kernel[] =
+    "winnow-abi 1 (f32[4]) -> (f32[4])";
+EXPORT const char __winnow_abi_fill[] = "winnow-abi 1 (i32[4]) -> (i32[4])";
+
 EXPORT void __winnow_entry_add_one(void **args) {
   const Memref2 *x = (const Memref2 *)args[0];
   const Memref2 *y = (const Memref2 *)args[1];

@@ -5,6 +5,7 @@
 // RUN: not winnow-compile %t/element.mlir -o %t/x.wnn 2>&1 | FileCheck %s --check-prefix=ELEMENT
 // RUN: not winnow-compile %t/scalar.mlir -o %t/x.wnn 2>&1 | FileCheck %s --check-prefix=SCALAR
 // RUN: not winnow-compile %t/syntax.mlir -o %t/x.wnn 2>&1 | FileCheck %s --check-prefix=SYNTAX
+// RUN: not winnow-compile %t/control-name.mlir -o %t/x.wnn 2>&1 | FileCheck %s --check-prefix=CONTROLNAME
 // RUN: not winnow-compile %t/verifier.mlir -o %t/x.wnn 2>&1 | FileCheck %s --check-prefix=VERIFIER
 // RUN: not winnow-compile %t/missing-file.mlir -o %t/x.wnn 2>&1 | FileCheck %s --check-prefix=MISSING
 // RUN: not winnow-compile %t/no-entry.mlir --target=tpu 2>&1 | FileCheck %s --check-prefix=TARGET
@@ -23,6 +24,7 @@
 // ELEMENT: element.mlir:1:1: error: entry point argument 0 has unsupported element type 'complex<f32>'
 // SCALAR: scalar.mlir:1:1: error: entry point argument 0 must be a ranked tensor, got 'f32'
 // SYNTAX: syntax.mlir:2:22: error: expected attribute value
+// CONTROLNAME: control-name.mlir:1:1: error: an entry point name '610A62' (hex) contains a control character
 // VERIFIER: verifier.mlir:2:12: error: 'tok.select' op expected an index capacity of at least 3
 // MISSING: error: cannot open input file '{{.*}}missing-file.mlir'
 // TARGET: error: unknown target 'tpu'; expected cpu or cuda
@@ -70,4 +72,9 @@ func.func @f(%s: tensor<1x8xf32>) -> tensor<1x2xi32> {
 func.func @prune(%s: tensor<1x8xf32>) -> (tensor<1x2xi32>, tensor<1xi32>) {
   %i, %n = tok.select #tok.top_k<2> of %s : (tensor<1x8xf32>) -> (tensor<1x2xi32>, tensor<1xi32>)
   return %i, %n : tensor<1x2xi32>, tensor<1xi32>
+}
+
+//--- control-name.mlir
+func.func @"a\0Ab"(%x: tensor<2xf32>) -> tensor<2xf32> {
+  return %x : tensor<2xf32>
 }

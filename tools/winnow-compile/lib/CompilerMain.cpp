@@ -196,7 +196,7 @@ CpuTargetOptions hostOptions(const DriverOptions &options) {
 }
 
 LogicalResult compileCpu(ModuleOp module, const DriverOptions &options,
-                         ArrayRef<std::string> names,
+                         ArrayRef<FunctionSignature> entryPoints,
                          ArtifactContents &contents, StopOutput &stop) {
   LoopsPipelineOptions loops;
   loops.fuse = options.fuse;
@@ -217,7 +217,7 @@ LogicalResult compileCpu(ModuleOp module, const DriverOptions &options,
   CpuTargetOptions cpuOptions = hostOptions(options);
   llvm::LLVMContext llvmContext;
   FailureOr<std::unique_ptr<llvm::Module>> llvmModule =
-      translateForCpu(module, llvmContext, names, cpuOptions);
+      translateForCpu(module, llvmContext, entryPoints, cpuOptions);
   if (failed(llvmModule))
     return failure();
   FailureOr<std::string> shared =
@@ -273,7 +273,7 @@ LogicalResult dumpKernelModules(ModuleOp module, StringRef directory) {
 }
 
 LogicalResult compileCuda(ModuleOp module, const DriverOptions &options,
-                          ArrayRef<std::string> names,
+                          ArrayRef<FunctionSignature> entryPoints,
                           ArtifactContents &contents, StopOutput &stop) {
   FailureOr<CudaTargetOptions> cuda = cudaOptions(options);
   if (failed(cuda))
@@ -324,7 +324,7 @@ LogicalResult compileCuda(ModuleOp module, const DriverOptions &options,
     return failure();
   llvm::LLVMContext llvmContext;
   FailureOr<std::unique_ptr<llvm::Module>> llvmModule =
-      translateCudaHost(module, llvmContext, names, *cuda);
+      translateCudaHost(module, llvmContext, entryPoints, *cuda);
   if (failed(llvmModule))
     return failure();
   FailureOr<std::string> shared =
@@ -384,9 +384,6 @@ LogicalResult compile(const DriverOptions &options, MLIRContext &context,
   if (failed(entryPoints))
     return failure();
   stripEntryPointNames(*module);
-  SmallVector<std::string> names;
-  for (const FunctionSignature &signature : *entryPoints)
-    names.push_back(signature.name);
 
   ArtifactContents contents;
   for (const std::string &target : targets) {
@@ -394,8 +391,9 @@ LogicalResult compile(const DriverOptions &options, MLIRContext &context,
     OwningOpRef<ModuleOp> copy = cast<ModuleOp>((*module)->clone());
     StopOutput stop;
     LogicalResult result =
-        target == "cpu" ? compileCpu(*copy, options, names, contents, stop)
-                        : compileCuda(*copy, options, names, contents, stop);
+        target == "cpu"
+            ? compileCpu(*copy, options, *entryPoints, contents, stop)
+            : compileCuda(*copy, options, *entryPoints, contents, stop);
     if (failed(result))
       return failure();
     if (stop)

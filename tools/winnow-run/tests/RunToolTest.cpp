@@ -77,7 +77,7 @@ std::string *RunTool::dir = nullptr;
 TEST_F(RunTool, ListPrintsSignatures) {
   ASSERT_EQ(run({path("entries.wnn"), "--list"}), 0) << err;
   EXPECT_EQ(out,
-            "format: 1.0\n"
+            "format: 2.0\n"
             "producer: winnow-tests\n"
             "source: test_entries.mlir\n"
             "targets:\n"
@@ -316,7 +316,7 @@ protected:
 
 TEST_F(RunToolCuda, ListShowsTheCudaTarget) {
   ASSERT_EQ(run({path("cuda.wnn"), "--list"}), 0) << err;
-  EXPECT_NE(out.find("format: 1.1\n"), std::string::npos) << out;
+  EXPECT_NE(out.find("format: 2.0\n"), std::string::npos) << out;
   EXPECT_NE(out.find("  [0] cuda sm_80 sm_90 + ptx sm_90, host " +
                      hostTriple() + " (cpu x86-64), host ABI 1, "),
             std::string::npos)

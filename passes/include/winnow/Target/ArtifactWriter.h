@@ -35,7 +35,8 @@ struct ArtifactContents {
 };
 
 /// Serialises `contents` as a FlatBuffers `winnow.artifact.Artifact`
-/// (runtime/schemas/winnow_artifact.fbs), format 1.0.
+/// (runtime/schemas/winnow_artifact.fbs), format 2.0, sealed with the
+/// SHA-256 of the whole file.
 std::string serializeArtifact(const ArtifactContents &contents);
 
 } // namespace winnow

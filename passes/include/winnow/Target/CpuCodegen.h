@@ -3,6 +3,8 @@
 #ifndef WINNOW_TARGET_CPUCODEGEN_H
 #define WINNOW_TARGET_CPUCODEGEN_H
 
+#include "winnow/Target/Manifest.h"
+
 #include "mlir/IR/BuiltinOps.h"
 #include "llvm/ADT/ArrayRef.h"
 #include "llvm/IR/Module.h"
@@ -27,15 +29,15 @@ struct CpuTargetOptions {
   bool vectorize = true;
 };
 
-/// Translates an LLVM-dialect module to LLVM IR, adds the packed entry
-/// `void __winnow_entry_<name>(void **args)` for each function in
-/// `entryNames`, and optimises it for the target. `prepare`, when given,
-/// edits the translated module before everything but the entries and the
-/// `__winnow_cuda_*` host ABI becomes internal. Diagnostics go to the
-/// module's context.
+/// Translates an LLVM-dialect module to LLVM IR, adds for each entry point
+/// the packed entry `void __winnow_entry_<name>(void **args)` and its ABI
+/// descriptor `const char __winnow_abi_<name>[]`, and optimises it for the
+/// target. `prepare`, when given, edits the translated module before
+/// everything but the entries, descriptors and the `__winnow_cuda_*` host
+/// ABI becomes internal. Diagnostics go to the module's context.
 mlir::FailureOr<std::unique_ptr<llvm::Module>>
 translateForCpu(mlir::ModuleOp module, llvm::LLVMContext &llvmContext,
-                llvm::ArrayRef<std::string> entryNames,
+                llvm::ArrayRef<FunctionSignature> entryPoints,
                 const CpuTargetOptions &options,
                 llvm::function_ref<mlir::LogicalResult(llvm::Module &)>
                     prepare = nullptr);

@@ -72,7 +72,7 @@ mlir::LogicalResult bundleKernels(mlir::ModuleOp module,
 /// CUDA host ABI in place of direct `mgpu*` calls and global constructors.
 mlir::FailureOr<std::unique_ptr<llvm::Module>>
 translateCudaHost(mlir::ModuleOp module, llvm::LLVMContext &llvmContext,
-                  llvm::ArrayRef<std::string> entryNames,
+                  llvm::ArrayRef<FunctionSignature> entryPoints,
                   const CudaTargetOptions &options);
 
 } // namespace winnow

@@ -36,10 +36,19 @@ struct FunctionSignature {
   llvm::SmallVector<TensorSignature> results;
 };
 
+/// The artifact schema's name of an element type ("f32", "bf16", "i1", ...).
+const char *elementTypeName(ElementType type);
+
+/// The ABI descriptor the code of `function` defines as
+/// `__winnow_abi_<name>` and the runtime compares with the manifest
+/// (winnow/support/EntryAbi.h).
+std::string entryAbiDescriptor(const FunctionSignature &function);
+
 /// Reads the signature of every public function of `module`. Fails, with a
 /// diagnostic at the offending function, on anything the runtime cannot
 /// pass: non-tensor or dynamically shaped arguments, unsupported element
-/// types, or a module without any entry point.
+/// types, names the artifact cannot hold (empty, over 1024 bytes, control
+/// characters), or a module without any entry point.
 mlir::FailureOr<llvm::SmallVector<FunctionSignature, 1>>
 collectEntryPoints(mlir::ModuleOp module);
 

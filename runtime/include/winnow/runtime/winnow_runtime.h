@@ -53,8 +53,9 @@ extern "C" {
 #endif
 
 /* Version of the .wnn container format this runtime reads (major must match,
- * any minor is accepted). */
-#define WINNOW_ARTIFACT_FORMAT_MAJOR 1
+ * any minor is accepted). Format 2 added the whole-file SHA-256 digest and the
+ * per-entry ABI descriptors that loading verifies. */
+#define WINNOW_ARTIFACT_FORMAT_MAJOR 2
 
 /*===----------------------------------------------------------------------===*
  * Status

@@ -1,0 +1,69 @@
+//===- EntryAbi.h - The ABI descriptor of an artifact entry point -*- C++ -*-=//
+//
+// Every entry point `<name>` of an artifact's code defines, next to
+// `__winnow_entry_<name>`, the NUL-terminated string
+// `const char __winnow_abi_<name>[]` that says what the code was compiled
+// for. The loader formats the same string from the manifest and refuses the
+// artifact when they differ, so a manifest that does not describe its code
+// (a damaged or hand-edited file, a compiler bug) is an error at load time
+// instead of memory corruption at the first call.
+//
+// The spelling, e.g. for a top-k select over [2, 8] scores:
+//   winnow-abi 1 (f32[2,8], i32[2]) -> (i32[2,4] count=1 axis=1, i32[2])
+// (dtype names as in the artifact schema; count/axis only on ragged
+// results). Header-only and dependency-free: the compiler (which must not
+// link the runtime) and the runtime format it with this one function.
+//
+//===----------------------------------------------------------------------===//
+#ifndef WINNOW_SUPPORT_ENTRYABI_H
+#define WINNOW_SUPPORT_ENTRYABI_H
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+namespace winnow::support {
+
+inline constexpr char kEntrySymbolPrefix[] = "__winnow_entry_";
+inline constexpr char kEntryAbiSymbolPrefix[] = "__winnow_abi_";
+
+/// Builds the descriptor of one entry point: all inputs, then all results.
+class EntryAbiWriter {
+public:
+  void addInput(const char *dtype, const int64_t *shape, size_t rank) {
+    add(inputs, dtype, shape, rank);
+  }
+  /// `countResult` is -1 for a tensor that is not ragged.
+  void addResult(const char *dtype, const int64_t *shape, size_t rank,
+                 int32_t countResult, int32_t raggedAxis) {
+    add(results, dtype, shape, rank);
+    if (countResult != -1)
+      results += " count=" + std::to_string(countResult) +
+                 " axis=" + std::to_string(raggedAxis);
+  }
+  std::string str() const {
+    return "winnow-abi 1 (" + inputs + ") -> (" + results + ")";
+  }
+
+private:
+  static void add(std::string &list, const char *dtype, const int64_t *shape,
+                  size_t rank) {
+    if (!list.empty())
+      list += ", ";
+    list += dtype;
+    list += '[';
+    for (size_t d = 0; d < rank; ++d) {
+      if (d)
+        list += ',';
+      list += std::to_string(shape[d]);
+    }
+    list += ']';
+  }
+
+  std::string inputs;
+  std::string results;
+};
+
+} // namespace winnow::support
+
+#endif // WINNOW_SUPPORT_ENTRYABI_H
