@@ -33,6 +33,11 @@ def Tok_Dialect : Dialect {
     * **Precision**: scores and softmax statistics are fp32; activations keep
       their element type.
     * **Positions** travel with tokens: they are gathered, never recomputed.
+    * **Attributes**: an op accepts only the attributes it defines; any
+      other (a misspelling like `reducton`) is an error that suggests the
+      closest defined name, instead of being kept and ignored while the op
+      uses its default. Attributes prefixed `tok.` are the project's own
+      annotations and are allowed anywhere.
 
     Every operand of a `tok` op is statically shaped in this version: the
     static extents are what let the verifier prove that padded outputs are
@@ -47,7 +52,15 @@ def Tok_Dialect : Dialect {
   }];
 }
 
+// A misspelled attribute (`reducton = ...`) would otherwise be kept as a
+// discardable attribute and ignored, and the op would silently use its
+// default: every tok op rejects attributes it does not define, except the
+// project's own `tok.`-prefixed ones.
+def Tok_KnownAttributesOnly : NativeOpTrait<"KnownAttributesOnly"> {
+  let cppNamespace = "::winnow::tok";
+}
+
 class Tok_Op<string mnemonic, list<Trait> traits = []>
-    : Op<Tok_Dialect, mnemonic, traits>;
+    : Op<Tok_Dialect, mnemonic, !listconcat(traits, [Tok_KnownAttributesOnly])>;
 
 #endif // WINNOW_DIALECT_TOK_IR_TOKDIALECT_TD

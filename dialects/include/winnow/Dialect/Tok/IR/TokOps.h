@@ -20,6 +20,21 @@ namespace winnow::tok {
 /// The value of a float attribute parameter as an IEEE double, whatever
 /// semantics it was built with.
 double toDouble(llvm::APFloat value);
+
+namespace detail {
+mlir::LogicalResult verifyKnownAttributesOnly(mlir::Operation *op);
+} // namespace detail
+
+/// Every tok op: an attribute the op does not define is an error (with the
+/// closest defined name as a suggestion), unless it is `tok.`-prefixed.
+template <typename ConcreteType>
+class KnownAttributesOnly
+    : public mlir::OpTrait::TraitBase<ConcreteType, KnownAttributesOnly> {
+public:
+  static mlir::LogicalResult verifyTrait(mlir::Operation *op) {
+    return detail::verifyKnownAttributesOnly(op);
+  }
+};
 } // namespace winnow::tok
 
 #define GET_OP_CLASSES
