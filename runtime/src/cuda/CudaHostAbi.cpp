@@ -156,12 +156,13 @@ void *mgpuModuleGetFunction(void *module, const char *name) noexcept {
     auto cuModule = static_cast<CUmodule>(module);
     // Generated code looks the kernel up before every launch.
     std::pair<CUmodule, std::string> key(cuModule, name ? name : "");
-    {
-      std::lock_guard<std::mutex> lock(call.executable.mutex);
-      auto found = call.executable.functions.find(key);
-      if (found != call.executable.functions.end())
-        return found->second;
-    }
+    // Held across the lookup: threads that miss together would otherwise
+    // each ask the driver (harmless, but one lookup per kernel is the
+    // contract the tests hold the runtime to).
+    std::lock_guard<std::mutex> lock(call.executable.mutex);
+    auto found = call.executable.functions.find(key);
+    if (found != call.executable.functions.end())
+      return found->second;
     CUfunction function = nullptr;
     CUresult result = call.driver.moduleGetFunction(&function, cuModule, name);
     if (result != CUDA_SUCCESS) {
@@ -172,7 +173,6 @@ void *mgpuModuleGetFunction(void *module, const char *name) noexcept {
       winnow_status_free(status);
       return nullptr;
     }
-    std::lock_guard<std::mutex> lock(call.executable.mutex);
     call.executable.functions.emplace(std::move(key), function);
     return function;
   });
