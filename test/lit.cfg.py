@@ -8,7 +8,8 @@ from lit.llvm.subst import ToolSubst
 config.name = "WINNOW"
 config.test_format = lit.formats.ShTest(not llvm_config.use_lit_shell)
 config.suffixes = [".mlir", ".test"]
-config.excludes = ["Inputs", "CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py"]
+config.excludes = ["Inputs", "regressions", "CMakeLists.txt", "lit.cfg.py",
+                   "lit.site.cfg.py"]
 config.test_source_root = os.path.dirname(__file__)
 config.test_exec_root = os.path.join(config.winnow_obj_root, "test")
 
@@ -23,6 +24,12 @@ tools = [
     "winnow-compile",
     "winnow-run",
     "winnow-mutate-artifacts",
+    "winnow-concurrent-calls",
+    "winnow-fuzz-artifact",
+    "winnow-fuzz-artifact-resealed",
+    "winnow-fuzz-npy",
+    "winnow-fuzz-tok-parse",
+    "winnow-fuzz-tok-pipeline",
     ToolSubst("%oracle-python", config.python_oracle, unresolved="fatal"),
 ]
 llvm_config.add_tool_substitutions(tools, [config.winnow_tools_dir,

@@ -24,6 +24,13 @@ packages=(
   python3-matplotlib
 )
 
+# `install-deps.sh --sanitizers` adds the clang runtime of AddressSanitizer,
+# UndefinedBehaviorSanitizer, ThreadSanitizer and libFuzzer
+# (tools/sanitize.sh, tools/fuzz.sh).
+if [[ "${1:-}" == "--sanitizers" ]]; then
+  packages+=(libclang-rt-22-dev)
+fi
+
 missing=()
 for pkg in "${packages[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed'; then
