@@ -15,6 +15,7 @@
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/IR/ImplicitLocOpBuilder.h"
 #include "winnow/Passes/Passes.h"
@@ -34,11 +35,32 @@ namespace {
 /// iteration's scratch is released when it ends). `mapping` sends block ids,
 /// grid and block sizes (and thread ids) to the loop's values; `body` builds
 /// inside the scope.
+///
+/// A frame of one iteration (a single-thread launch, or a batch-1 grid)
+/// gets no scope: canonicalisation folds the loop into the function, where
+/// a scope followed by more code could not be inlined and its body would be
+/// split into blocks by convert-scf-to-cf (an alloca scope has one block).
+/// Its scratch is then the function's, allocated once.
 struct EmulationFrame {
   OpBuilder body;
   IRMapping mapping;
   Value zero, one;
+  memref::AllocaScopeOp scope;
+
+  /// Ends the body built so far.
+  void finish(Location loc) {
+    if (scope)
+      memref::AllocaScopeReturnOp::create(body, loc);
+  }
 };
+
+/// Whether the loop bounds multiply to exactly one iteration.
+bool isSingleIteration(ArrayRef<Value> upperBounds) {
+  return llvm::all_of(upperBounds, [](Value bound) {
+    std::optional<int64_t> value = getConstantIntValue(bound);
+    return value && *value == 1;
+  });
+}
 
 EmulationFrame emitFrame(gpu::LaunchOp launch, bool overThreads) {
   ImplicitLocOpBuilder b(launch.getLoc(), launch);
@@ -53,12 +75,16 @@ EmulationFrame emitFrame(gpu::LaunchOp launch, bool overThreads) {
       b, SmallVector<Value>(upper.size(), zero), upper,
       SmallVector<Value>(upper.size(), one));
   b.setInsertionPoint(loop.getBody()->getTerminator());
-  auto scope = memref::AllocaScopeOp::create(b, TypeRange{});
-  Block *scopeBody = new Block();
-  scope.getBodyRegion().push_back(scopeBody);
-
-  EmulationFrame frame{OpBuilder::atBlockBegin(scopeBody), IRMapping(), zero,
-                       one};
+  EmulationFrame frame{OpBuilder(b.getContext()), IRMapping(), zero, one,
+                       nullptr};
+  if (isSingleIteration(upper)) {
+    frame.body.setInsertionPoint(loop.getBody()->getTerminator());
+  } else {
+    frame.scope = memref::AllocaScopeOp::create(b, TypeRange{});
+    Block *scopeBody = new Block();
+    frame.scope.getBodyRegion().push_back(scopeBody);
+    frame.body.setInsertionPointToStart(scopeBody);
+  }
   SmallVector<Value> ivs(loop.getInductionVars());
   gpu::KernelDim3 blockIds = launch.getBlockIds();
   gpu::KernelDim3 gridArgs = launch.getGridSize();
@@ -106,7 +132,7 @@ LogicalResult emulateBlockPhases(gpu::LaunchOp launch) {
     frame.mapping.map(threadIds.x, threads.getInductionVar());
     inner.clone(op, frame.mapping);
   }
-  memref::AllocaScopeReturnOp::create(inner, loc);
+  frame.finish(loc);
   launch.erase();
   return success();
 }
@@ -129,7 +155,7 @@ LogicalResult emulateLaunch(gpu::LaunchOp launch) {
   EmulationFrame frame = emitFrame(launch, /*overThreads=*/true);
   for (Operation &op : body.front().without_terminator())
     frame.body.clone(op, frame.mapping);
-  memref::AllocaScopeReturnOp::create(frame.body, launch.getLoc());
+  frame.finish(launch.getLoc());
   launch.erase();
   return success();
 }

@@ -30,3 +30,38 @@ func.func @launch(%host: memref<64xf32>) {
   gpu.dealloc %buf : memref<64xf32>
   return
 }
+
+// A single-thread launch (grid and block of one) gets no alloca scope: once
+// canonicalisation folds the one-iteration loop into the function, a scope
+// followed by more code would stay and convert-scf-to-cf would split its
+// single block (batch-1 programs used to fail that way).
+// CHECK-LABEL: func.func @single_thread
+// CHECK: scf.parallel
+// CHECK-NOT: memref.alloca_scope
+// CHECK: memref.alloca() : memref<8xi32>
+// CHECK: scf.for
+// CHECK: return
+func.func @single_thread(%out: memref<8xi32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c8 = arith.constant 8 : index
+  gpu.launch blocks(%bx, %by, %bz) in (%gx = %c1, %gy = %c1, %gz = %c1)
+             threads(%tx, %ty, %tz) in (%sx = %c1, %sy = %c1, %sz = %c1) {
+    %scratch = memref.alloca() : memref<8xi32>
+    scf.for %i = %c0 to %c8 step %c1 {
+      %v = arith.index_cast %i : index to i32
+      memref.store %v, %scratch[%i] : memref<8xi32>
+      memref.store %v, %out[%i] : memref<8xi32>
+    }
+    gpu.terminator
+  }
+  %last = arith.constant 7 : i32
+  memref.store %last, %out[%c0] : memref<8xi32>
+  return
+}
+
+// The same program through the CPU pipeline: the folded launch and the code
+// after it lower to the LLVM dialect.
+// RUN: winnow-opt %s --tok-emulate-gpu-launches --canonicalize --winnow-cpu-to-llvm | FileCheck %s --check-prefix=LLVM
+// LLVM-LABEL: llvm.func @single_thread
+// LLVM-NOT: alloca_scope
