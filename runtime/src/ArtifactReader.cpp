@@ -384,7 +384,7 @@ winnow_status checkDigest(const uint8_t *bytes, size_t size,
                    std::to_string(support::kSha256Bytes));
   size_t offset = static_cast<size_t>(digest->data() - bytes);
   support::Sha256 actual = support::artifactDigest(bytes, size, offset);
-  if (std::memcmp(actual.data(), digest->data(), actual.size()) != 0)
+  if (!support::digestsEqual(actual, digest->data()))
     return corrupt("SHA-256 digest mismatch: the file was changed or damaged "
                    "after winnow-compile wrote it");
   return WINNOW_OK;

@@ -4,6 +4,7 @@
 
 #include "winnow/artifact/winnow_artifact_generated.h"
 
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 
 #include <cstring>
@@ -28,6 +29,10 @@ Sha256 artifactDigest(const uint8_t *bytes, size_t size, size_t digestOffset) {
       length != kSha256Bytes)
     throw std::bad_alloc();
   return digest;
+}
+
+bool digestsEqual(const Sha256 &actual, const uint8_t *recorded) {
+  return CRYPTO_memcmp(actual.data(), recorded, kSha256Bytes) == 0;
 }
 
 bool locateArtifactDigest(const uint8_t *bytes, size_t size,

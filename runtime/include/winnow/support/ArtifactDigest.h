@@ -27,6 +27,13 @@ using Sha256 = std::array<uint8_t, kSha256Bytes>;
 /// read as zeros. Requires digestOffset + 32 <= size.
 Sha256 artifactDigest(const uint8_t *bytes, size_t size, size_t digestOffset);
 
+/// Whether `actual` equals the 32 bytes at `recorded`. Compared by
+/// libcrypto (CRYPTO_memcmp), not memcmp: a coverage-guided fuzzer traces
+/// the operands of memcmp in instrumented code and writes the expected
+/// digest into its next input, which turns "any change fails the digest"
+/// into "any change passes" (libFuzzer did so within 80 000 runs).
+bool digestsEqual(const Sha256 &actual, const uint8_t *recorded);
+
 /// Where the 32 digest bytes of an artifact are, when the buffer passes the
 /// FlatBuffers verifier and has a 32-byte `sha256` field.
 bool locateArtifactDigest(const uint8_t *bytes, size_t size,
