@@ -7,8 +7,11 @@
 // attribute is dereferenced (SIGSEGV in NamedAttrList::set), in stock
 // mlir-opt too. Until upstream checks it, such lists are rejected here
 // before the parser runs. The check is deliberately a little stricter than
-// the parser: a list of decimal integers that fit in int64, or a generic
-// `array<...>` attribute, which goes through the (safe) attribute parser.
+// the parser: a list of decimal integers that fit in int64; `array<...>`
+// only inside a generic op's properties (`<{dimensions = array<i64: 1>}>`),
+// where the (safe) attribute parser reads it: after the custom syntax's
+// `dimensions =` even a well-formed `array<...>` reaches the same unchecked
+// parse (the fuzzer found that).
 //
 //===----------------------------------------------------------------------===//
 
@@ -121,6 +124,9 @@ LogicalResult checkParserHazards(const llvm::SourceMgr &sourceMgr,
         << keyword << " =', such as [0, 1]";
     return failure();
   };
+  // Open braces: true for a generic op's properties `<{`, false for an
+  // attribute dictionary or a region.
+  SmallVector<bool> braces;
   while (scanner.pos < text.size()) {
     char c = text[scanner.pos];
     if (c == '"') {
@@ -129,6 +135,14 @@ LogicalResult checkParserHazards(const llvm::SourceMgr &sourceMgr,
     }
     if (text.substr(scanner.pos).starts_with("//")) {
       scanner.skipLine();
+      continue;
+    }
+    if (c == '{' || c == '}') {
+      if (c == '{')
+        braces.push_back(scanner.pos > 0 && text[scanner.pos - 1] == '<');
+      else if (!braces.empty())
+        braces.pop_back();
+      ++scanner.pos;
       continue;
     }
     if (!isIdentifierChar(c) ||
@@ -151,7 +165,8 @@ LogicalResult checkParserHazards(const llvm::SourceMgr &sourceMgr,
       continue;
     scanner.skipSpaceAndComments();
     size_t valueStart = scanner.pos;
-    if (text.substr(valueStart).starts_with("array<"))
+    bool inProperties = !braces.empty() && braces.back();
+    if (inProperties && text.substr(valueStart).starts_with("array<"))
       continue;
     if (!scanner.consume('[') || !scanner.consumeIntegerListBody())
       return report(valueStart, word);

@@ -5,6 +5,7 @@
 // RUN: not winnow-compile %t/transpose.mlir -o %t/x.wnn 2>&1 | FileCheck %s --check-prefix=TRANSPOSE
 // RUN: not winnow-compile %t/overflow.mlir -o %t/x.wnn 2>&1 | FileCheck %s --check-prefix=OVERFLOW
 // RUN: not winnow-compile %t/not-a-list.mlir -o %t/x.wnn 2>&1 | FileCheck %s --check-prefix=NOTALIST
+// RUN: not winnow-compile %t/array-in-custom.mlir -o %t/x.wnn 2>&1 | FileCheck %s --check-prefix=ARRAY
 // RUN: not winnow-compile %t/llvm.mlir -o %t/x.wnn 2>&1 | FileCheck %s --check-prefix=LLVM
 // RUN: not ls %t/x.wnn
 // RUN: winnow-compile %t/valid.mlir -o %t/valid.wnn
@@ -14,6 +15,9 @@
 // TRANSPOSE: transpose.mlir:3:21: error: expected a list of decimal integers that fit in 64 bits after 'permutation =', such as [0, 1]
 // OVERFLOW: overflow.mlir:3:20: error: expected a list of decimal integers
 // NOTALIST: not-a-list.mlir:3:20: error: expected a list of decimal integers
+// Even a well-formed array<...> crashes the custom syntax's parser (found by
+// winnow-fuzz-tok-parse); in a generic op's properties it is fine (valid.mlir).
+// ARRAY: array-in-custom.mlir:3:20: error: expected a list of decimal integers
 // LLVM: llvm.mlir:1:1: error: Dialect `llvm' not found for custom op 'llvm.func'
 
 // The generic form, the words in comments, strings and names are fine.
@@ -46,6 +50,13 @@ func.func @f(%a: tensor<2xi32>, %b: tensor<2x3xi32>) -> tensor<2x3xi32> {
 func.func @f(%a: tensor<2xi32>, %b: tensor<2x3xi32>) -> tensor<2x3xi32> {
   %0 = linalg.broadcast ins(%a : tensor<2xi32>) outs(%b : tensor<2x3xi32>)
       dimensions = 1
+  return %0 : tensor<2x3xi32>
+}
+
+//--- array-in-custom.mlir
+func.func @f(%a: tensor<2xi32>, %b: tensor<2x3xi32>) -> tensor<2x3xi32> {
+  %0 = linalg.broadcast ins(%a : tensor<2xi32>) outs(%b : tensor<2x3xi32>)
+      dimensions = array<i64: 1>
   return %0 : tensor<2x3xi32>
 }
 
