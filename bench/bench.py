@@ -119,7 +119,7 @@ def bundle_size_bytes(bundle):
 
 def prepare(args):
     bundle = args.out
-    for sub in ("programs", "artifacts"):
+    for sub in ("programs", "artifacts", "kernel-reports"):
         os.makedirs(os.path.join(bundle, sub), exist_ok=True)
     matrix = [dict(name=n, kind=k, params=p, quick=q) for n, k, p, q in case_defs.MATRIX]
     chosen = select_cases(matrix, args.quick, args.only)
@@ -130,7 +130,15 @@ def prepare(args):
         artifact = os.path.join(bundle, "artifacts", case["name"] + ".wnn")
         with open(source, "w") as f:
             f.write(case_defs.program(case["kind"], case["params"]))
-        seconds = compile_program(args.compiler, source, artifact, args.targets, args.compile_flag)
+        # The kernel model's estimate rides along with every cuda build
+        # (docs/cuda.md, "Performance model"), to print beside the measured time.
+        report = os.path.join(bundle, "kernel-reports", case["name"] + ".json")
+        model_flags = ["--kernel-report=" + report] if "cuda" in args.targets.split(",") else []
+        seconds = compile_program(args.compiler, source, artifact, args.targets, args.compile_flag + model_flags)
+        model_estimate_us = None
+        if model_flags:
+            with open(report) as f:
+                model_estimate_us = json.load(f)["entries"][0]["estimate_us"]
         entries.append(dict(
             case, family=kind.family, seed=args.seed + index,
             inputs=[dict(name=n, shape=list(s), dtype=t) for n, s, t in kind.inputs(case["params"])],
@@ -138,7 +146,8 @@ def prepare(args):
             roofline_bytes=kind.roofline_bytes(case["params"]),
             program="programs/%s.mlir" % case["name"], artifact="artifacts/%s.wnn" % case["name"],
             artifact_bytes=os.path.getsize(artifact), artifact_sha256=sha256(artifact),
-            compile_s=seconds))
+            compile_s=seconds, model_estimate_us=model_estimate_us,
+            kernel_report=("kernel-reports/%s.json" % case["name"]) if model_flags else None))
         print("compiled %-34s %6.2f s  %7d bytes" % (case["name"], seconds, os.path.getsize(artifact)), flush=True)
     with tempfile.TemporaryDirectory() as tmp:
         six_op_s, six_op_all = six_op_compile_seconds(args.compiler, tmp)
@@ -300,7 +309,8 @@ def run_case(ctx, case):
     kind = case_defs.KINDS[case["kind"]]
     p = case["params"]
     record = dict(case=case["name"], kind=case["kind"], family=case["family"], params=p, seed=case["seed"],
-                  roofline_bytes=case["roofline_bytes"], winnow_compile_s=case["compile_s"])
+                  roofline_bytes=case["roofline_bytes"], winnow_compile_s=case["compile_s"],
+                  model_estimate_us=case.get("model_estimate_us"))
     start = time.perf_counter()
     workdir = tempfile.mkdtemp(prefix=case["name"] + ".", dir=ctx["workdir"])
     try:
@@ -367,8 +377,9 @@ def run_cases(ctx, chosen, time_budget_s):
 def print_case(ctx, r):
     eager = "  ".join("%s %9.1f" % (key.replace("torch_", ""), r[key + "_us"]) for key, _, _, _ in ctx["eager_settings"])
     compiled = " compile %9.1f" % r["torch_compile_us"] if r.get("torch_compile_us") is not None else ""
-    print("%-34s winnow %9.1f us  %s%s  roofline %8.1f  x%.2f  %.0fs" % (
-        r["case"], r["winnow_us"], eager, compiled, r["roofline_us"],
+    model = " model %9.1f" % r["model_estimate_us"] if r.get("model_estimate_us") is not None else ""
+    print("%-34s winnow %9.1f us%s  %s%s  roofline %8.1f  x%.2f  %.0fs" % (
+        r["case"], r["winnow_us"], model, eager, compiled, r["roofline_us"],
         r["speedup_vs_" + ctx["eager_settings"][0][0]], r["case_wall_s"]), flush=True)
 
 

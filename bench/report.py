@@ -57,13 +57,13 @@ def markdown(report):
     for note in report.get("notes", []):
         lines.append("- " + note)
     lines.append("")
-    head = ["case", "shape", "Winnow µs"] + ["%s µs" % label for _, label in eager_cols] + \
+    head = ["case", "shape", "Winnow µs", "model µs"] + ["%s µs" % label for _, label in eager_cols] + \
            ["compile µs", "roofline µs", "GB/s", "% copy BW"] + \
            ["× %s" % label for _, label in eager_cols] + ["× compile", "≤ target", "agree"]
     lines.append("| " + " | ".join(head) + " |")
     lines.append("|" + "---|" * len(head))
     for r in records:
-        row = [r["case"], shape_text(r["params"]), fmt(r.get("winnow_us"))]
+        row = [r["case"], shape_text(r["params"]), fmt(r.get("winnow_us")), fmt(r.get("model_estimate_us"))]
         row += [fmt(r.get(key + "_us")) for key, _ in eager_cols]
         row += [fmt(r.get("torch_compile_us")), fmt(r["roofline_us"]), fmt(r.get("effective_gbs")),
                 fmt(None if r.get("fraction_of_copy_bw") is None else 100 * r["fraction_of_copy_bw"], "%.0f%%")]

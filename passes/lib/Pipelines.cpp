@@ -49,7 +49,12 @@ constexpr const char *kCudaLoops =
 // launch with async tokens, so nothing waits on the host in between.
 // One gpu.module for all kernels: one PTX module, one ptxas run per
 // architecture, one image to load.
+// Constants and index arithmetic are sunk into each launch before it is
+// outlined, so trip counts and strides are immediates in the kernel (LLVM
+// can unroll and fold them) instead of kernel parameters.
 constexpr const char *kCudaToGpu = "tok-offload-to-gpu,"
+                                   "canonicalize,"
+                                   "gpu-launch-sink-index-computations,"
                                    "gpu-kernel-outlining,"
                                    "tok-merge-gpu-modules,"
                                    "func.func(gpu-async-region),"

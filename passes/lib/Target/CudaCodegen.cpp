@@ -52,7 +52,8 @@ LogicalResult dumpPtx(Location loc, const CudaTargetOptions &options,
 /// ptxas for each cubin architecture, then fatbinary to one image.
 FailureOr<std::string> buildFatbin(Location loc,
                                    const CudaTargetOptions &options,
-                                   const llvm::StringMap<std::string> &ptx) {
+                                   const llvm::StringMap<std::string> &ptx,
+                                   CudaKernelInfo &info) {
   llvm::SmallString<256> ptxas(options.toolkitPath), fatbinary;
   llvm::sys::path::append(ptxas, "bin", "ptxas");
   fatbinary = options.toolkitPath;
@@ -83,11 +84,17 @@ FailureOr<std::string> buildFatbin(Location loc,
     assemble.push_back({"assembling PTX for " + arch,
                         {ptxas.str().str(), "-arch=" + arch, "-O3", "-o",
                          cubin->str(), source->str()}});
+    if (options.ptxasVerbose)
+      assemble.back().args.push_back("-v");
     fatbinArgs.push_back("--image3=kind=elf,sm=" + smNumber(arch) +
                          ",file=" + cubin->str());
   }
-  if (failed(runTools(loc, assemble)))
+  std::vector<std::string> logs;
+  if (failed(runTools(loc, assemble, &logs)))
     return failure();
+  if (options.ptxasVerbose)
+    for (auto [arch, log] : llvm::zip(options.cubinArchitectures, logs))
+      info.ptxasReports.emplace_back(arch, log);
   if (!options.ptxArchitecture.empty()) {
     FailureOr<StringRef> source = temp("ptx");
     if (failed(source) ||
@@ -300,7 +307,7 @@ LogicalResult bundleKernels(ModuleOp module, const CudaTargetOptions &options,
     MLIRContext *context = module.getContext();
     gpu::ObjectAttr bundled;
     if (!options.cubinArchitectures.empty()) {
-      FailureOr<std::string> fatbin = buildFatbin(loc, options, ptx);
+      FailureOr<std::string> fatbin = buildFatbin(loc, options, ptx, info);
       if (failed(fatbin))
         return failure();
       bundled = gpu::ObjectAttr::get(

@@ -60,7 +60,8 @@ LogicalResult runTool(Location loc, StringRef what,
   return runTools(loc, {ToolJob{what.str(), args.vec()}});
 }
 
-LogicalResult runTools(Location loc, llvm::ArrayRef<ToolJob> jobs) {
+LogicalResult runTools(Location loc, llvm::ArrayRef<ToolJob> jobs,
+                       std::vector<std::string> *outputs) {
   std::vector<TempFile> logs(jobs.size());
   std::vector<llvm::sys::ProcessInfo> processes;
   std::vector<std::string> errors(jobs.size());
@@ -94,6 +95,15 @@ LogicalResult runTools(Location loc, llvm::ArrayRef<ToolJob> jobs) {
     // Every process is waited for; the first failure is reported.
     if (rc != 0 && succeeded(result))
       result = reportFailure(loc, jobs[i], logs[i], errors[i]);
+  }
+  if (succeeded(result) && outputs) {
+    outputs->clear();
+    for (const TempFile &log : logs) {
+      FailureOr<std::string> text = readFile(loc, log.path);
+      if (failed(text))
+        return failure();
+      outputs->push_back(std::move(*text));
+    }
   }
   return result;
 }

@@ -52,9 +52,11 @@ struct ToolJob {
 /// Runs every job at once (ptxas for several architectures) and waits for
 /// all of them (without a time limit when there are several: LLVM's timed
 /// wait may reap a sibling); fails with the first failing job's error, as
-/// runTool.
+/// runTool. With `outputs`, each job's combined output is kept there (one
+/// string per job) when all succeed.
 mlir::LogicalResult runTools(mlir::Location loc,
-                             llvm::ArrayRef<ToolJob> jobs);
+                             llvm::ArrayRef<ToolJob> jobs,
+                             std::vector<std::string> *outputs = nullptr);
 
 } // namespace winnow
 

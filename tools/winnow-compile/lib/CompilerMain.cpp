@@ -14,6 +14,7 @@
 #include "winnow/Target/ArtifactWriter.h"
 #include "winnow/Target/CpuCodegen.h"
 #include "winnow/Target/CudaCodegen.h"
+#include "winnow/Target/KernelReport.h"
 #include "winnow/Target/Manifest.h"
 
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
@@ -26,6 +27,7 @@
 #include "llvm/IR/LLVMContext.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
+#include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/ToolOutputFile.h"
@@ -113,6 +115,18 @@ struct DriverOptions {
       llvm::cl::desc("cuda: write each kernel module's NVVM IR and PTX to "
                      "this directory"),
       llvm::cl::value_desc("dir")};
+  llvm::cl::opt<std::string> kernelReport{
+      "kernel-report",
+      llvm::cl::desc("cuda: write the performance model's report of every "
+                     "launch (grid, bytes, chain, terms, estimate; ptxas "
+                     "registers and spills when cubins are built) as JSON "
+                     "(docs/cuda.md)"),
+      llvm::cl::value_desc("file.json")};
+  llvm::cl::opt<std::string> kernelReportDevice{
+      "kernel-report-device",
+      llvm::cl::desc("cuda: the card the kernel report models: h200 "
+                     "(default) or h100"),
+      llvm::cl::init("h200")};
 };
 
 /// Reports an error that belongs to no source location.
@@ -272,12 +286,34 @@ LogicalResult dumpKernelModules(ModuleOp module, StringRef directory) {
   return success();
 }
 
+/// The kernel report of a module at the gpu phase, when one was asked for.
+struct PendingReport {
+  std::optional<KernelReport> report;
+  std::string path;
+
+  LogicalResult write() {
+    if (!report)
+      return success();
+    std::string text;
+    llvm::raw_string_ostream os(text);
+    os << llvm::formatv("{0:2}", toJson(*report)) << "\n";
+    return writeOutput(path, text);
+  }
+};
+
 LogicalResult compileCuda(ModuleOp module, const DriverOptions &options,
                           ArrayRef<FunctionSignature> entryPoints,
                           ArtifactContents &contents, StopOutput &stop) {
   FailureOr<CudaTargetOptions> cuda = cudaOptions(options);
   if (failed(cuda))
     return failure();
+  PendingReport kernelReport;
+  std::optional<DeviceModel> device =
+      deviceModel(options.kernelReportDevice.getValue());
+  if (!device)
+    return driverError("unknown --kernel-report-device '" +
+                       options.kernelReportDevice + "'; expected h200 or h100");
+  cuda->ptxasVerbose = !options.kernelReport.empty();
   CudaPipelineOptions pipeline;
   pipeline.architectures = cuda->ptxTargets();
   pipeline.optLevel = options.optLevel;
@@ -296,8 +332,14 @@ LogicalResult compileCuda(ModuleOp module, const DriverOptions &options,
     return stop = printModule(module), success();
   if (failed(runPipeline(module, buildCudaToGpuPipeline)))
     return failure();
+  if (!options.kernelReport.empty()) {
+    FailureOr<KernelReport> report = analyzeKernels(module, *device);
+    if (failed(report))
+      return failure();
+    kernelReport = {std::move(*report), options.kernelReport};
+  }
   if (options.compileTo == Phase::gpu)
-    return stop = printModule(module), success();
+    return stop = printModule(module), kernelReport.write();
   if (failed(runPipeline(module, [&](OpPassManager &pm) {
         buildCudaToNvvmPipeline(pm, pipeline);
       })))
@@ -305,7 +347,7 @@ LogicalResult compileCuda(ModuleOp module, const DriverOptions &options,
   if (failed(dumpKernelModules(module, cuda->dumpKernelsDirectory)))
     return failure();
   if (options.compileTo == Phase::nvvm)
-    return stop = printModule(module), success();
+    return stop = printModule(module), kernelReport.write();
   if (failed(runPipeline(module, [&](OpPassManager &pm) {
         buildCudaSerializePipeline(pm, pipeline);
       })))
@@ -316,11 +358,17 @@ LogicalResult compileCuda(ModuleOp module, const DriverOptions &options,
       text += "// ===== kernel module " + object.module + ", " +
               object.architecture + " =====\n" + object.ptx + "\n";
     stop = text;
-    return success();
+    return kernelReport.write();
   }
 
   CudaKernelInfo info;
   if (failed(bundleKernels(module, *cuda, info)))
+    return failure();
+  // Resources from the newest architecture ptxas assembled.
+  if (kernelReport.report && !info.ptxasReports.empty())
+    attachPtxasResources(*kernelReport.report,
+                         info.ptxasReports.back().second);
+  if (failed(kernelReport.write()))
     return failure();
   llvm::LLVMContext llvmContext;
   FailureOr<std::unique_ptr<llvm::Module>> llvmModule =
@@ -355,6 +403,9 @@ LogicalResult compile(const DriverOptions &options, MLIRContext &context,
   if (phase != Phase::tok && phase != Phase::artifact && targets.size() > 1)
     return driverError("--compile-to shows one target's code; pass "
                        "--target=cpu or --target=cuda");
+  if (!options.kernelReport.empty() && !llvm::is_contained(targets, "cuda"))
+    return driverError("--kernel-report describes GPU launches; pass "
+                       "--target=cuda (or cpu,cuda)");
   if (isCudaOnlyPhase(phase) && targets.front() != "cuda")
     return driverError("this --compile-to phase exists for --target=cuda only");
   if (phase == Phase::llvm && targets.front() == "cuda")

@@ -35,6 +35,9 @@ struct CudaTargetOptions {
   std::string dumpKernelsDirectory;
   /// How the host code is compiled.
   CpuTargetOptions host;
+  /// Run ptxas with -v and keep its resource report (registers, spills,
+  /// shared memory per kernel) in CudaKernelInfo::ptxasReports.
+  bool ptxasVerbose = false;
 
   /// Every architecture PTX must be generated for, without duplicates.
   std::vector<std::string> ptxTargets() const;
@@ -46,6 +49,9 @@ struct CudaKernelInfo {
   std::string ptxArchitecture;
   /// "<module>::<kernel>" for every launch in the host code.
   std::vector<std::string> kernels;
+  /// With CudaTargetOptions::ptxasVerbose: ptxas -v's output per cubin
+  /// architecture.
+  std::vector<std::pair<std::string, std::string>> ptxasReports;
 };
 
 /// The PTX text of every object in `module`'s gpu.binary ops, as
