@@ -119,13 +119,23 @@ done
 for target in artifact artifact-resealed; do
   log="$out/logs/$target.log"
   [[ -f "$log" ]] || continue
-  {
-    echo
-    echo "Loader validation reached by $target (functions of ArtifactReader.cpp and ElfImage.cpp with covered edges):"
-    echo
-    grep 'COVERED_FUNC' "$log" | grep -E 'ArtifactReader.cpp|ElfImage.cpp' |
-      sed -E 's/.*edges: ([0-9]+\/[0-9]+) ([^ ]+) .*\/([^/]+:[0-9]+).*/- \2 (\3): \1 edges/' | sort -u || true
-  } >> "$summary"
+  /usr/bin/python3 - "$target" "$log" >> "$summary" <<'PY'
+import re, sys
+target, log = sys.argv[1:]
+rows, covered, total = [], 0, 0
+for line in open(log, errors="replace"):
+    m = re.match(r"COVERED_FUNC: hits: \d+ edges: (\d+)/(\d+) (.*) (\S*(ArtifactReader|ElfImage)\.cpp):(\d+)", line)
+    if not m:
+        continue
+    name = re.sub(r"\(anonymous namespace\)::", "", m.group(3)).split("(")[0].split("::")[-1]
+    rows.append("| %s | %s:%s | %s/%s |" % (name, m.group(4).rsplit("/", 1)[-1], m.group(6), m.group(1), m.group(2)))
+    covered += int(m.group(1))
+    total += int(m.group(2))
+print("\nLoader validation reached by %s: %d of %d edges in the functions of ArtifactReader.cpp "
+      "and ElfImage.cpp it entered\n" % (target, covered, total))
+print("| function | where | edges |\n|---|---|---|")
+print("\n".join(sorted(set(rows))))
+PY
 done
 cat "$summary"
 exit "$status"

@@ -337,7 +337,9 @@ std::string expectedEntryAbi(const FunctionSpec &function) {
 }
 
 /// Reads the code of a CPU or CUDA target as data: every function's entry
-/// point must be defined and its ABI descriptor must match the manifest.
+/// point must be defined and its ABI descriptor must match the manifest,
+/// and the code may describe no entry point the manifest does not list (a
+/// manifest that lost functions is as damaged as one that changed them).
 winnow_status verifyTargetCode(const TargetSpec &target, size_t index,
                                const std::vector<FunctionSpec> &functions) {
   std::string what = "the code of " + describeTarget(target, index);
@@ -369,6 +371,17 @@ winnow_status verifyTargetCode(const TargetSpec &target, size_t index,
       return invalid("function '" + function.name +
                      "': the manifest describes '" + expected + "', but " +
                      what + " was compiled for '" + std::string(text) + "'");
+  }
+  std::set<std::string_view> listed;
+  for (const FunctionSpec &function : functions)
+    listed.insert(function.name);
+  for (std::string_view symbol :
+       image.namesStartingWith(support::kEntryAbiSymbolPrefix)) {
+    std::string_view name =
+        symbol.substr(std::string_view(support::kEntryAbiSymbolPrefix).size());
+    if (!listed.count(name))
+      return invalid(what + " defines the entry point '" + std::string(name) +
+                     "', which the manifest does not list");
   }
   return WINNOW_OK;
 }
@@ -444,6 +457,10 @@ winnow_status parseArtifact(const uint8_t *bytes, size_t size,
   WINNOW_RETURN_IF_ERROR(readText(artifact->source_name(), "source name",
                                   kMaxTextBytes, sourceName));
 
+  // winnow-compile refuses a module without an entry point; a manifest
+  // without functions lost them.
+  if (!artifact->functions() || artifact->functions()->size() == 0)
+    return invalid("the manifest lists no functions");
   if (const auto *fns = artifact->functions()) {
     if (fns->size() > kMaxFunctions)
       return invalid(std::to_string(fns->size()) + " functions (at most " +

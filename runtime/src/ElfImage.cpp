@@ -121,4 +121,13 @@ const ElfImage::Symbol *ElfImage::find(std::string_view name) const {
   return it == symbols.end() ? nullptr : &it->second;
 }
 
+std::vector<std::string_view>
+ElfImage::namesStartingWith(std::string_view prefix) const {
+  std::vector<std::string_view> names;
+  for (const auto &entry : symbols)
+    if (entry.first.substr(0, prefix.size()) == prefix)
+      names.push_back(entry.first);
+  return names;
+}
+
 } // namespace winnow::runtime

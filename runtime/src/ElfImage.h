@@ -16,6 +16,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <vector>
 
 namespace winnow::runtime {
 
@@ -38,6 +39,9 @@ public:
   };
   /// The defined dynamic symbol `name`, or null.
   const Symbol *find(std::string_view name) const;
+
+  /// The names of the defined dynamic symbols that start with `prefix`.
+  std::vector<std::string_view> namesStartingWith(std::string_view prefix) const;
 
 private:
   uint16_t elfMachine = 0;

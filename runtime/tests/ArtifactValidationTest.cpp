@@ -92,7 +92,7 @@ TEST(ArtifactValidation, GoodArtifactIntrospection) {
 }
 
 TEST(ArtifactValidation, LoadMemoryCopies) {
-  std::vector<uint8_t> bytes = buildArtifact(addOneArtifact(entriesSo()));
+  std::vector<uint8_t> bytes = buildArtifact(addOneArtifact(addOneSharedObject()));
   ModulePtr module;
   ASSERT_WINNOW_OK(load(bytes, module));
   std::fill(bytes.begin(), bytes.end(), 0);
@@ -103,7 +103,7 @@ TEST(ArtifactValidation, LoadMemoryCopies) {
 
 TEST(ArtifactValidation, RetainRelease) {
   ModulePtr module;
-  ASSERT_WINNOW_OK(load(buildArtifact(addOneArtifact(entriesSo())), module));
+  ASSERT_WINNOW_OK(load(buildArtifact(addOneArtifact(addOneSharedObject())), module));
   winnow_module_retain(module.get());
   winnow_module_release(module.get());
   winnow_module_info info;
@@ -112,7 +112,7 @@ TEST(ArtifactValidation, RetainRelease) {
 }
 
 TEST(ArtifactValidation, WrongIdentifier) {
-  std::vector<uint8_t> bytes = buildArtifact(addOneArtifact(entriesSo()));
+  std::vector<uint8_t> bytes = buildArtifact(addOneArtifact(addOneSharedObject()));
   std::memcpy(bytes.data() + 4, "NOPE", 4);
   ModulePtr module;
   EXPECT_WINNOW_ERROR(load(bytes, module), WINNOW_STATUS_INVALID_ARGUMENT,
@@ -201,20 +201,21 @@ TEST(ArtifactValidation, RandomBitFlipsBehindTheDigestDoNotCrash) {
 }
 
 TEST(ArtifactValidation, Digest) {
-  std::vector<uint8_t> good = buildArtifact(addOneArtifact(entriesSo()));
+  std::vector<uint8_t> code = addOneSharedObject();
+  std::vector<uint8_t> good = buildArtifact(addOneArtifact(code));
   ModulePtr module;
   ASSERT_WINNOW_OK(load(good, module));
   // One bit inside the embedded code.
   std::vector<uint8_t> bytes = good;
-  size_t inCode = std::search(bytes.begin(), bytes.end(), entriesSo().begin(),
-                              entriesSo().begin() + 64) -
+  size_t inCode = std::search(bytes.begin(), bytes.end(), code.begin(),
+                              code.begin() + 64) -
                   bytes.begin();
   ASSERT_LT(inCode, bytes.size());
   bytes[inCode + 100] ^= 0x10;
   EXPECT_WINNOW_ERROR(load(bytes, module), WINNOW_STATUS_DATA_LOSS,
                       "corrupt artifact: SHA-256 digest mismatch: the file "
                       "was changed or damaged after winnow-compile wrote it");
-  ArtifactDef def = addOneArtifact(entriesSo());
+  ArtifactDef def = addOneArtifact(addOneSharedObject());
   def.digest = DigestKind::Zeros;
   EXPECT_WINNOW_ERROR(load(def), WINNOW_STATUS_DATA_LOSS,
                       "SHA-256 digest mismatch");
@@ -225,7 +226,7 @@ TEST(ArtifactValidation, Digest) {
 
 TEST(ArtifactValidation, ManifestMustDescribeTheCode) {
   std::string code = "the code of target 0 (cpu " + hostTriple() + ", x86-64)";
-  ArtifactDef def = addOneArtifact(entriesSo());
+  ArtifactDef def = addOneArtifact(addOneSharedObject());
   def.functions[0].inputs[0].shape = {3, 2};
   def.functions[0].results[0].shape = {3, 2};
   EXPECT_WINNOW_ERROR(load(def), WINNOW_STATUS_INVALID_ARGUMENT,
@@ -234,7 +235,7 @@ TEST(ArtifactValidation, ManifestMustDescribeTheCode) {
                           code +
                           " was compiled for 'winnow-abi 1 (f32[2,3]) -> "
                           "(f32[2,3])'");
-  def = addOneArtifact(entriesSo());
+  def = addOneArtifact(addOneSharedObject());
   def.functions[0].inputs[0].dtype = WINNOW_DTYPE_I32;
   EXPECT_WINNOW_ERROR(load(def), WINNOW_STATUS_INVALID_ARGUMENT,
                       "describes 'winnow-abi 1 (i32[2,3]) -> (f32[2,3])'");
@@ -250,7 +251,17 @@ TEST(ArtifactValidation, ManifestMustDescribeTheCode) {
   def.functions[1].results[0].countResult = -1;
   EXPECT_WINNOW_ERROR(load(def), WINNOW_STATUS_INVALID_ARGUMENT,
                       "-> (i32[2,4], i32[2])', but");
-  def = addOneArtifact(entriesSo());
+  // A manifest that lost functions: the code describes entry points the
+  // manifest does not list (found by winnow-mutate-artifacts --reseal).
+  def = testEntriesArtifact(entriesSo());
+  def.functions.erase(def.functions.begin() + 1);
+  EXPECT_WINNOW_ERROR(load(def), WINNOW_STATUS_INVALID_ARGUMENT,
+                      code + " defines the entry point 'ragged', which the "
+                             "manifest does not list");
+  def.functions.clear();
+  EXPECT_WINNOW_ERROR(load(def), WINNOW_STATUS_INVALID_ARGUMENT,
+                      "invalid artifact: the manifest lists no functions");
+  def = addOneArtifact(addOneSharedObject());
   def.functions[0].name = "not_there";
   EXPECT_WINNOW_ERROR(load(def), WINNOW_STATUS_INVALID_ARGUMENT,
                       code + " does not define the entry point "
@@ -265,7 +276,7 @@ TEST(ArtifactValidation, CodeThatIsNotASharedObject) {
                           hostTriple() +
                           ", x86-64) is not a readable shared object: "
                           "missing ELF header");
-  std::vector<uint8_t> so = entriesSo();
+  std::vector<uint8_t> so = addOneSharedObject();
   so.resize(sizeof(uint64_t) * 8);
   EXPECT_WINNOW_ERROR(load(addOneArtifact(so)), WINNOW_STATUS_DATA_LOSS,
                       "is not a readable shared object: the section header "
@@ -273,40 +284,40 @@ TEST(ArtifactValidation, CodeThatIsNotASharedObject) {
 }
 
 TEST(ArtifactValidation, NamesAndTextAreChecked) {
-  ArtifactDef def = addOneArtifact(entriesSo());
+  ArtifactDef def = addOneArtifact(addOneSharedObject());
   // ../shared/reliability/wnn_embedded_nul_function_name.wnn
   def.functions[0].name = std::string("add_one\0evil", 12);
   EXPECT_WINNOW_ERROR(load(def), WINNOW_STATUS_INVALID_ARGUMENT,
                       "invalid artifact: function 0 name contains the control "
                       "character 0x00 at byte 7");
-  def = addOneArtifact(entriesSo());
+  def = addOneArtifact(addOneSharedObject());
   def.functions[0].results[0].name = "y\n";
   EXPECT_WINNOW_ERROR(load(def), WINNOW_STATUS_INVALID_ARGUMENT,
                       "function 'add_one' result 0 name contains the control "
                       "character 0x0a at byte 1");
-  def = addOneArtifact(entriesSo());
+  def = addOneArtifact(addOneSharedObject());
   def.functions[0].inputs[0].name = std::string(1025, 'x');
   EXPECT_WINNOW_ERROR(load(def), WINNOW_STATUS_INVALID_ARGUMENT,
                       "function 'add_one' input 0 name is 1025 bytes long (at "
                       "most 1024)");
-  def = addOneArtifact(entriesSo());
+  def = addOneArtifact(addOneSharedObject());
   def.producer = std::string("winnow\0", 7);
   EXPECT_WINNOW_ERROR(load(def), WINNOW_STATUS_INVALID_ARGUMENT,
                       "producer contains the control character 0x00");
-  def = addOneArtifact(entriesSo());
+  def = addOneArtifact(addOneSharedObject());
   def.targets[0].cpu = "x86-64\x7f";
   EXPECT_WINNOW_ERROR(load(def), WINNOW_STATUS_INVALID_ARGUMENT,
                       "target 0 (cpu): cpu contains the control character "
                       "0x7f");
   // Non-ASCII UTF-8 is fine in informational text.
-  def = addOneArtifact(entriesSo());
+  def = addOneArtifact(addOneSharedObject());
   def.sourceName = "pr\xc3\xbc" "fung.mlir";
   EXPECT_WINNOW_OK(load(def));
 }
 
 TEST(ArtifactValidation, ExtentsAndCountsAreBounded) {
   // ../shared/reliability/wnn_huge_result_extent_oom.wnn
-  ArtifactDef def = addOneArtifact(entriesSo());
+  ArtifactDef def = addOneArtifact(addOneSharedObject());
   def.functions[0].results[0].shape = {576460752303423496};
   EXPECT_WINNOW_ERROR(load(def), WINNOW_STATUS_INVALID_ARGUMENT,
                       "function 'add_one' result 0 'y': 576460752303423496xf32 "
@@ -315,7 +326,7 @@ TEST(ArtifactValidation, ExtentsAndCountsAreBounded) {
   EXPECT_WINNOW_ERROR(load(def), WINNOW_STATUS_INVALID_ARGUMENT,
                       "function 'add_one' result 0 'y': rank 17 is above the "
                       "limit of 16");
-  def = addOneArtifact(entriesSo());
+  def = addOneArtifact(addOneSharedObject());
   def.functions[0].inputs.assign(1025, def.functions[0].inputs[0]);
   EXPECT_WINNOW_ERROR(load(def), WINNOW_STATUS_INVALID_ARGUMENT,
                       "function 'add_one' has 1025 inputs (at most 1024)");
@@ -337,7 +348,7 @@ TEST(ArtifactValidation, ReliabilityReproducersOfFormat1) {
 }
 
 TEST(ArtifactValidation, UnsupportedFormatMajor) {
-  ArtifactDef def = addOneArtifact(entriesSo());
+  ArtifactDef def = addOneArtifact(addOneSharedObject());
   def.formatMajor = 3;
   EXPECT_WINNOW_ERROR(load(def), WINNOW_STATUS_UNIMPLEMENTED,
                       "unsupported artifact format version 3 (this runtime "
@@ -351,7 +362,7 @@ TEST(ArtifactValidation, UnsupportedFormatMajor) {
 }
 
 TEST(ArtifactValidation, NewerMinorIsAccepted) {
-  ArtifactDef def = addOneArtifact(entriesSo());
+  ArtifactDef def = addOneArtifact(addOneSharedObject());
   def.formatMinor = 7;
   ModulePtr module;
   ASSERT_WINNOW_OK(load(buildArtifact(def), module));
@@ -361,7 +372,7 @@ TEST(ArtifactValidation, NewerMinorIsAccepted) {
 }
 
 TEST(ArtifactValidation, NegativeExtent) {
-  ArtifactDef def = addOneArtifact(entriesSo());
+  ArtifactDef def = addOneArtifact(addOneSharedObject());
   def.functions[0].inputs[0].shape = {2, -3};
   EXPECT_WINNOW_ERROR(load(def), WINNOW_STATUS_INVALID_ARGUMENT,
                       "invalid artifact: function 'add_one' input 0 'x': "
@@ -369,36 +380,36 @@ TEST(ArtifactValidation, NegativeExtent) {
 }
 
 TEST(ArtifactValidation, OverflowingShape) {
-  ArtifactDef def = addOneArtifact(entriesSo());
+  ArtifactDef def = addOneArtifact(addOneSharedObject());
   def.functions[0].results[0].shape = {INT64_MAX / 2, 4};
   EXPECT_WINNOW_ERROR(load(def), WINNOW_STATUS_INVALID_ARGUMENT,
                       "overflows the address space");
 }
 
 TEST(ArtifactValidation, MissingNamesAndShapes) {
-  ArtifactDef def = addOneArtifact(entriesSo());
+  ArtifactDef def = addOneArtifact(addOneSharedObject());
   def.functions[0].omitName = true;
   EXPECT_WINNOW_ERROR(load(def), WINNOW_STATUS_INVALID_ARGUMENT,
                       "function 0: missing name");
-  def = addOneArtifact(entriesSo());
+  def = addOneArtifact(addOneSharedObject());
   def.functions[0].results[0].omitName = true;
   EXPECT_WINNOW_ERROR(load(def), WINNOW_STATUS_INVALID_ARGUMENT,
                       "function 'add_one' result 0: missing name");
-  def = addOneArtifact(entriesSo());
+  def = addOneArtifact(addOneSharedObject());
   def.functions[0].inputs[0].omitShape = true;
   EXPECT_WINNOW_ERROR(load(def), WINNOW_STATUS_INVALID_ARGUMENT,
                       "function 'add_one' input 0 'x': missing shape");
 }
 
 TEST(ArtifactValidation, UnknownDType) {
-  ArtifactDef def = addOneArtifact(entriesSo());
+  ArtifactDef def = addOneArtifact(addOneSharedObject());
   def.functions[0].inputs[0].rawDType = 9;
   EXPECT_WINNOW_ERROR(load(def), WINNOW_STATUS_INVALID_ARGUMENT,
                       "unknown dtype value 9");
 }
 
 TEST(ArtifactValidation, DuplicateFunction) {
-  ArtifactDef def = addOneArtifact(entriesSo());
+  ArtifactDef def = addOneArtifact(addOneSharedObject());
   def.functions.push_back(def.functions[0]);
   EXPECT_WINNOW_ERROR(load(def), WINNOW_STATUS_INVALID_ARGUMENT,
                       "duplicate function name 'add_one'");
@@ -451,11 +462,11 @@ TEST(ArtifactValidation, BadCountResult) {
 }
 
 TEST(ArtifactValidation, BadTargets) {
-  ArtifactDef def = addOneArtifact(entriesSo());
+  ArtifactDef def = addOneArtifact(addOneSharedObject());
   def.targets[0].omitBinary = true;
   EXPECT_WINNOW_ERROR(load(def), WINNOW_STATUS_INVALID_ARGUMENT,
                       "target 0 has no binary");
-  def = addOneArtifact(entriesSo());
+  def = addOneArtifact(addOneSharedObject());
   def.targets[0].triple = "";
   EXPECT_WINNOW_ERROR(load(def), WINNOW_STATUS_INVALID_ARGUMENT,
                       "target 0 (cpu): missing target triple");
@@ -477,7 +488,7 @@ TEST(ArtifactValidation, LoadFileErrors) {
 
 TEST(ArtifactValidation, LoadFileNamesThePathInErrors) {
   std::string path = ::testing::TempDir() + "/bad_identifier.wnn";
-  std::vector<uint8_t> bytes = buildArtifact(addOneArtifact(entriesSo()));
+  std::vector<uint8_t> bytes = buildArtifact(addOneArtifact(addOneSharedObject()));
   std::memcpy(bytes.data() + 4, "ABCD", 4);
   ASSERT_TRUE(writeFileBytes(path, bytes));
   winnow_module *module = nullptr;
@@ -521,7 +532,7 @@ TEST(ArtifactValidation, CudaTargetIntrospection) {
   EXPECT_STREQ(target.kernels[0], "add_kernel");
 
   // A CPU target reports no CUDA fields.
-  ASSERT_WINNOW_OK(load(buildArtifact(addOneArtifact(entriesSo())), module));
+  ASSERT_WINNOW_OK(load(buildArtifact(addOneArtifact(addOneSharedObject())), module));
   ASSERT_WINNOW_OK(winnow_module_get_target(module.get(), 0, &target));
   EXPECT_EQ(target.cuda_abi_version, 0u);
   EXPECT_EQ(target.num_kernels, 0u);

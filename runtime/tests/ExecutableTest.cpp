@@ -113,7 +113,7 @@ TEST(Device, CpuMemoryAndEvents) {
 TEST(Executable, DeviceCallOnCpu) {
   ExecutablePtr executable;
   ASSERT_WINNOW_OK(
-      bindDef(addOneArtifact(testEntriesSharedObject()), executable));
+      bindDef(addOneArtifact(addOneSharedObject()), executable));
   std::vector<int64_t> shape = {2, 3};
   float x[6] = {1, 2, 3, 4, 5, 6}, y[6] = {};
   winnow_tensor input = tensor(WINNOW_DTYPE_F32, shape, x, sizeof(x));
@@ -161,7 +161,7 @@ TEST(Executable, AddOneEndToEnd) {
 }
 
 TEST(Executable, ExecutableOutlivesModuleAndDeviceHandles) {
-  ModulePtr module = loadDef(addOneArtifact(testEntriesSharedObject()));
+  ModulePtr module = loadDef(addOneArtifact(addOneSharedObject()));
   DevicePtr device = createCpu();
   winnow_executable *raw = nullptr;
   ASSERT_WINNOW_OK(winnow_executable_create(module.get(), device.get(), &raw));
@@ -183,7 +183,7 @@ TEST(Executable, ExecutableOutlivesModuleAndDeviceHandles) {
 }
 
 TEST(Executable, TwoExecutablesOfOneModule) {
-  ModulePtr module = loadDef(addOneArtifact(testEntriesSharedObject()));
+  ModulePtr module = loadDef(addOneArtifact(addOneSharedObject()));
   DevicePtr device = createCpu();
   winnow_executable *a = nullptr, *b = nullptr;
   ASSERT_WINNOW_OK(winnow_executable_create(module.get(), device.get(), &a));
@@ -267,7 +267,7 @@ TEST(Executable, RaggedBf16BoolScalarAndDescriptor) {
 TEST(Executable, ConcurrentCalls) {
   ExecutablePtr executable;
   ASSERT_WINNOW_OK(
-      bindDef(addOneArtifact(testEntriesSharedObject()), executable));
+      bindDef(addOneArtifact(addOneSharedObject()), executable));
   std::vector<std::thread> threads;
   std::vector<int> failures(4, 0);
   for (int t = 0; t < 4; ++t) {
@@ -294,7 +294,7 @@ TEST(Executable, ConcurrentCalls) {
 }
 
 TEST(Executable, WrongArchitecture) {
-  ArtifactDef def = addOneArtifact(testEntriesSharedObject());
+  ArtifactDef def = addOneArtifact(addOneSharedObject());
   def.targets[0].triple = foreignTriple();
   ExecutablePtr executable;
   EXPECT_WINNOW_ERROR(bindDef(def, executable),
@@ -307,9 +307,9 @@ TEST(Executable, WrongArchitecture) {
 }
 
 TEST(Executable, PicksTheTargetForTheHost) {
-  ArtifactDef def = addOneArtifact(testEntriesSharedObject());
+  ArtifactDef def = addOneArtifact(addOneSharedObject());
   def.targets.insert(def.targets.begin(),
-                     TargetDef{foreignTriple(), "", testEntriesSharedObject()});
+                     TargetDef{foreignTriple(), "", addOneSharedObject()});
   ExecutablePtr executable;
   ASSERT_WINNOW_OK(bindDef(def, executable));
   size_t index = 0;
@@ -331,7 +331,7 @@ TEST(Executable, NoTargets) {
 TEST(Executable, DlopenFailureIsReported) {
   // Symbols the loader can read, but no program headers to map: loading
   // accepts it (it reads the code as data), the dynamic loader does not.
-  std::vector<uint8_t> so = testEntriesSharedObject();
+  std::vector<uint8_t> so = addOneSharedObject();
   Elf64_Ehdr header;
   std::memcpy(&header, so.data(), sizeof(header));
   header.e_phoff = so.size();

@@ -1,7 +1,7 @@
 //===- MakeTestArtifacts.cpp - Write the .wnn files the winnow-run tests use
 //===//
 //
-// Usage: winnow-make-test-artifacts TEST_ENTRIES.so OUTPUT_DIR
+// Usage: winnow-make-test-artifacts TEST_ENTRIES.so ADD_ONE.so OUTPUT_DIR
 
 #include "TestArtifacts.h"
 
@@ -11,23 +11,26 @@
 using namespace winnow::testing;
 
 int main(int argc, char **argv) {
-  if (argc != 3) {
-    std::fprintf(stderr, "usage: %s TEST_ENTRIES.so OUTPUT_DIR\n", argv[0]);
+  if (argc != 4) {
+    std::fprintf(stderr, "usage: %s TEST_ENTRIES.so ADD_ONE.so OUTPUT_DIR\n",
+                 argv[0]);
     return 1;
   }
   std::vector<uint8_t> so = readFileBytes(argv[1]);
-  std::string dir = argv[2];
+  std::vector<uint8_t> addOneSo = readFileBytes(argv[2]);
+  std::string dir = argv[3];
   std::error_code error;
   std::filesystem::create_directories(dir, error);
-  ArtifactDef wrongArch = addOneArtifact(so);
+  ArtifactDef wrongArch = addOneArtifact(addOneSo);
   wrongArch.targets[0].triple = foreignTriple();
   ArtifactDef notElf = addOneArtifact({'n', 'o', 't', ' ', 'e', 'l', 'f'});
-  std::vector<uint8_t> truncated = buildArtifact(addOneArtifact(so));
+  std::vector<uint8_t> truncated = buildArtifact(addOneArtifact(addOneSo));
   truncated.resize(truncated.size() / 2);
   bool ok =
       writeFileBytes(dir + "/test_entries.wnn",
                      buildArtifact(testEntriesArtifact(so))) &&
-      writeFileBytes(dir + "/add_one.wnn", buildArtifact(addOneArtifact(so))) &&
+      writeFileBytes(dir + "/add_one.wnn",
+                     buildArtifact(addOneArtifact(addOneSo))) &&
       writeFileBytes(dir + "/wrong_arch.wnn", buildArtifact(wrongArch)) &&
       writeFileBytes(dir + "/not_elf.wnn", buildArtifact(notElf)) &&
       writeFileBytes(dir + "/truncated.wnn", truncated);

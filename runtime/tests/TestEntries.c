@@ -1,7 +1,9 @@
 /* TestEntries.c - a hand-written stand-in for compiled CPU code, used to
  * test the runtime's loader and calling convention without the compiler.
  * Each function follows the artifact ABI: void __winnow_entry_<name>(void **)
- * with one MLIR strided memref descriptor per input, then per result. */
+ * with one MLIR strided memref descriptor per input, then per result.
+ * Built twice: whole, and with WINNOW_TEST_ADD_ONE_ONLY defined as the code
+ * of addOneArtifact() (a manifest lists every entry point its code has). */
 #include <stdint.h>
 
 typedef struct {
@@ -37,12 +39,14 @@ typedef struct {
 /* The ABI descriptors the loader compares with testEntriesArtifact()'s
  * manifest (winnow/support/EntryAbi.h), spelled out by hand. */
 const char __winnow_abi_add_one[] = "winnow-abi 1 (f32[2,3]) -> (f32[2,3])";
+#ifndef WINNOW_TEST_ADD_ONE_ONLY
 const char __winnow_abi_ragged[] =
     "winnow-abi 1 (f32[2,4], i32[2]) -> (i32[2,4] count=1 axis=1, i32[2])";
 const char __winnow_abi_copy_bf16[] = "winnow-abi 1 (bf16[4]) -> (bf16[4])";
 const char __winnow_abi_logical_not[] = "winnow-abi 1 (i1[3]) -> (i1[3])";
 const char __winnow_abi_double_scalar[] = "winnow-abi 1 (i32[]) -> (i32[])";
 const char __winnow_abi_describe[] = "winnow-abi 1 (f32[2,3,4]) -> (i64[8])";
+#endif
 
 /* add_one(x: 2x3xf32) -> (y: 2x3xf32) */
 void __winnow_entry_add_one(void **args) {
@@ -56,6 +60,7 @@ void __winnow_entry_add_one(void **args) {
           in[i * x->strides[0] + j * x->strides[1]] + 1.0f;
 }
 
+#ifndef WINNOW_TEST_ADD_ONE_ONLY
 /* ragged(scores: BxNxf32, keep: Bxi32) -> (indices: BxNxi32 [count: result
  * 1], count: Bxi32): keeps the first min(max(keep,0), N) row indices of each
  * batch, pads with -1. */
@@ -122,3 +127,4 @@ void __winnow_entry_describe(void **args) {
     out[5 + i] = x->strides[i];
   }
 }
+#endif /* WINNOW_TEST_ADD_ONE_ONLY */

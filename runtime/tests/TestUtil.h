@@ -37,6 +37,11 @@ namespace winnow::testing {
   } while (false)
 
 
+/// TestEntries.c with add_one only: the code of addOneArtifact().
+inline std::vector<uint8_t> addOneSharedObject() {
+  return readFileBytes(WINNOW_TEST_ADD_ONE_SO);
+}
+
 inline std::vector<uint8_t> testEntriesSharedObject() {
   return readFileBytes(WINNOW_TEST_ENTRIES_SO);
 }

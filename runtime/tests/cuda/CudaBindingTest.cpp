@@ -95,7 +95,7 @@ TEST_F(CudaTest, HostObjectThatIsNotElf) {
 TEST_F(CudaTest, NoCudaTarget) {
   ExecutablePtr executable;
   EXPECT_WINNOW_ERROR(
-      bind(addOneArtifact(readFileBytes(WINNOW_TEST_ENTRIES_SO)), executable),
+      bind(addOneArtifact(readFileBytes(WINNOW_TEST_ADD_ONE_SO)), executable),
       WINNOW_STATUS_FAILED_PRECONDITION,
       "the artifact has no CUDA target (it has target 0 (cpu " + hostTriple() +
           ", x86-64)), so it cannot run on device 'cuda:0'");

@@ -125,7 +125,7 @@ TEST_F(CudaTest, DLPackOnCpuExecutable) {
   DevicePtr cpu(raw);
   ExecutablePtr executable;
   ASSERT_WINNOW_OK(bindOn(
-      cpu.get(), addOneArtifact(readFileBytes(WINNOW_TEST_ENTRIES_SO)),
+      cpu.get(), addOneArtifact(readFileBytes(WINNOW_TEST_ADD_ONE_SO)),
       executable));
   float x[6] = {1, 2, 3, 4, 5, 6}, y[6] = {};
   int64_t shape[2] = {2, 3};

@@ -28,8 +28,9 @@ protected:
     std::vector<uint8_t> so = readFileBytes(WINNOW_TEST_ENTRIES_SO);
     ASSERT_TRUE(writeFileBytes(path("entries.wnn"),
                                buildArtifact(testEntriesArtifact(so))));
-    ASSERT_TRUE(
-        writeFileBytes(path("add_one.wnn"), buildArtifact(addOneArtifact(so))));
+    ASSERT_TRUE(writeFileBytes(
+        path("add_one.wnn"),
+        buildArtifact(addOneArtifact(readFileBytes(WINNOW_TEST_ADD_ONE_SO)))));
   }
   static void TearDownTestSuite() {
     std::error_code ignored;
