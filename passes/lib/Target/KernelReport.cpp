@@ -223,8 +223,9 @@ public:
     });
     report.threads = report.grid[0] * report.grid[1] * report.grid[2] *
                      report.block[0] * report.block[1] * report.block[2];
-    report.activeThreads = report.threads;
     Counts counts = countAccesses(kernel.getBody().front(), report.threads);
+    // The most threads any instruction runs on (past the bounds guard).
+    report.activeThreads = activeThreads ? activeThreads : report.threads;
     for (const auto &[root, traffic] : counts.perBuffer) {
       auto type = cast<MemRefType>(root.getType());
       if (type.hasStaticShape() &&
@@ -472,6 +473,7 @@ private:
       if (!isFree(&op)) {
         counts.busiestInstructions += 1;
         counts.warpInstructions += std::ceil(threads / 32.0);
+        activeThreads = std::max(activeThreads, threads);
       }
       counts.flops += double(threads) * flopsOf(&op);
       std::optional<Access> access = accessOf(&op);
@@ -648,6 +650,7 @@ private:
   LaunchReport &report;
   llvm::DenseMap<Value, Interval> ranges;
   llvm::DenseSet<Value> cachedRoots;
+  int64_t activeThreads = 0;
 };
 
 void evaluate(const DeviceModel &device, LaunchReport &launch) {
