@@ -459,28 +459,27 @@ winnow_status parseArtifact(const uint8_t *bytes, size_t size,
 
   // winnow-compile refuses a module without an entry point; a manifest
   // without functions lost them.
-  if (!artifact->functions() || artifact->functions()->size() == 0)
+  const auto *fns = artifact->functions();
+  if (!fns || fns->size() == 0)
     return invalid("the manifest lists no functions");
-  if (const auto *fns = artifact->functions()) {
-    if (fns->size() > kMaxFunctions)
-      return invalid(std::to_string(fns->size()) + " functions (at most " +
-                     std::to_string(kMaxFunctions) + ")");
-    functions.resize(fns->size());
-    std::set<std::string> seen;
-    for (flatbuffers::uoffset_t i = 0; i < fns->size(); ++i) {
-      const fb::Function *fn = fns->Get(i);
-      FunctionSpec &function = functions[i];
-      WINNOW_RETURN_IF_ERROR(readName(
-          fn->name(), "function " + std::to_string(i), function.name));
-      if (!seen.insert(function.name).second)
-        return invalid("duplicate function name '" + function.name + "'");
-      std::string where = "function '" + function.name + "'";
-      WINNOW_RETURN_IF_ERROR(
-          readTensorSpecs(fn->inputs(), where, false, function.inputs));
-      WINNOW_RETURN_IF_ERROR(
-          readTensorSpecs(fn->results(), where, true, function.results));
-      WINNOW_RETURN_IF_ERROR(checkCountResults(function));
-    }
+  if (fns->size() > kMaxFunctions)
+    return invalid(std::to_string(fns->size()) + " functions (at most " +
+                   std::to_string(kMaxFunctions) + ")");
+  functions.resize(fns->size());
+  std::set<std::string> seen;
+  for (flatbuffers::uoffset_t i = 0; i < fns->size(); ++i) {
+    const fb::Function *fn = fns->Get(i);
+    FunctionSpec &function = functions[i];
+    WINNOW_RETURN_IF_ERROR(readName(fn->name(), "function " + std::to_string(i),
+                                    function.name));
+    if (!seen.insert(function.name).second)
+      return invalid("duplicate function name '" + function.name + "'");
+    std::string where = "function '" + function.name + "'";
+    WINNOW_RETURN_IF_ERROR(
+        readTensorSpecs(fn->inputs(), where, false, function.inputs));
+    WINNOW_RETURN_IF_ERROR(
+        readTensorSpecs(fn->results(), where, true, function.results));
+    WINNOW_RETURN_IF_ERROR(checkCountResults(function));
   }
 
   if (const auto *tgts = artifact->targets()) {

@@ -71,7 +71,6 @@ winnow_status ElfImage::read(const uint8_t *bytes, size_t size,
   const char *names = reinterpret_cast<const char *>(bytes + strtab.sh_offset);
 
   ElfImage image;
-  image.elfMachine = header.e_machine;
   uint64_t count = dynsym.sh_size / sizeof(Elf64_Sym);
   for (uint64_t i = 1; i < count; ++i) {
     auto symbol = load<Elf64_Sym>(bytes, dynsym.sh_offset + i * sizeof(Elf64_Sym));
@@ -98,17 +97,15 @@ winnow_status ElfImage::read(const uint8_t *bytes, size_t size,
                    home.sh_size))
         return bad("symbol '" + std::string(name, length) +
                    "' lies outside its section");
-      if (home.sh_type == SHT_NOBITS) {
-        image.symbols[std::string_view(name, length)] = entry;
-        continue;
+      if (home.sh_type != SHT_NOBITS) {
+        if (!inImage(home.sh_offset, home.sh_size, size))
+          return bad("the contents of symbol '" + std::string(name, length) +
+                     "' are outside the file");
+        entry.contents = std::string_view(
+            reinterpret_cast<const char *>(bytes) + home.sh_offset +
+                (symbol.st_value - home.sh_addr),
+            symbol.st_size);
       }
-      if (!inImage(home.sh_offset, home.sh_size, size))
-        return bad("the contents of symbol '" + std::string(name, length) +
-                   "' are outside the file");
-      entry.contents = std::string_view(
-          reinterpret_cast<const char *>(bytes) + home.sh_offset +
-              (symbol.st_value - home.sh_addr),
-          symbol.st_size);
     }
     image.symbols[std::string_view(name, length)] = entry;
   }

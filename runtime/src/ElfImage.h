@@ -27,9 +27,6 @@ public:
   static winnow_status read(const uint8_t *bytes, size_t size,
                             const std::string &what, ElfImage &out);
 
-  /// ELF e_machine (EM_X86_64, EM_AARCH64, ...).
-  uint16_t machine() const { return elfMachine; }
-
   struct Symbol {
     /// STT_FUNC, STT_OBJECT, ...
     uint8_t type = 0;
@@ -44,7 +41,6 @@ public:
   std::vector<std::string_view> namesStartingWith(std::string_view prefix) const;
 
 private:
-  uint16_t elfMachine = 0;
   std::unordered_map<std::string_view, Symbol> symbols;
 };
 

@@ -32,6 +32,7 @@
 #include <cstring>
 #include <map>
 #include <random>
+#include <set>
 #include <string>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -329,16 +330,16 @@ int main(int argc, char **argv) {
                           strsignal(WTERMSIG(status)) + ")";
     } else {
       switch (WEXITSTATUS(status)) {
-      case LoadRefused:
-        outcome = "refused at load: " + refusalKind(childMessage);
+      case LoadRefused: {
+        std::string kind = refusalKind(childMessage);
+        outcome = "refused at load: " + kind;
         // Without resealing, nothing changed may get past the digest.
-        failed = !options.reseal &&
-                 refusalKind(childMessage) != "SHA-256 digest" &&
-                 refusalKind(childMessage) != "size" &&
-                 refusalKind(childMessage) != "identifier" &&
-                 refusalKind(childMessage) != "format version" &&
-                 refusalKind(childMessage) != "FlatBuffers verifier";
+        static const std::set<std::string> kBeforeTheDigest = {
+            "SHA-256 digest", "size", "identifier", "format version",
+            "FlatBuffers verifier"};
+        failed = !options.reseal && !kBeforeTheDigest.count(kind);
         break;
+      }
       case BindRefused:
         outcome = "loaded, refused at bind";
         failed = !options.reseal;
