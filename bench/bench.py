@@ -244,14 +244,22 @@ def winnow_iterations(estimate_us, iters, budget_s):
 
 
 def time_eager(ctx, fn, record):
-    """Times fn under each eager setting of this device (L2 flushed / warm on CUDA, thread counts on the CPU)."""
+    """Times fn under each eager setting of this device (cold/warm L2, direct call or CUDA-graph replay on
+    CUDA; thread counts on the CPU). A function torch cannot capture as a graph gets a note, not a time."""
     import torch
     import measure
-    for key, label, threads, flushed in ctx["eager_settings"]:
+    for key, label, threads, flushed, graph, _ in ctx["eager_settings"]:
         if threads:
             torch.set_num_threads(threads)
-        record[key + "_us"] = measure.median_us(fn, ctx["device"], ctx["iters"],
-                                                flush=ctx["flush"] if flushed else None)
+        try:
+            record[key + "_us"] = measure.median_us(fn, ctx["device"], ctx["iters"],
+                                                    flush=ctx["flush"] if flushed else None, graph=graph)
+        except RuntimeError as error:
+            if not graph:
+                raise
+            record[key + "_us"] = None
+            record[key + "_note"] = "not capturable as a CUDA graph: %s" % str(error).splitlines()[0][:200]
+            measure.synchronize(ctx["device"])
     if ctx["device"] == "cpu":
         torch.set_num_threads(ctx["winnow_threads"])
 
@@ -289,6 +297,7 @@ def time_torch_compile(ctx, case, fn, args, eager_result, record):
 
 
 def derive_columns(ctx, record):
+    """Roofline and bandwidth columns; each eager setting's speedup against Winnow timed the same way."""
     import report
     bw = ctx["bandwidth"]
     record["roofline_us"] = record["roofline_bytes"] / bw * 1e6
@@ -298,10 +307,23 @@ def derive_columns(ctx, record):
     record["effective_gbs"] = record["roofline_bytes"] / (us * 1e-6) / 1e9
     record["fraction_of_copy_bw"] = record["roofline_bytes"] / (us * 1e-6) / bw
     record["within_roofline_target"] = report.within_target(us, record["roofline_us"])
-    for key, _, _, _ in ctx["eager_settings"]:
-        record["speedup_vs_" + key] = record[key + "_us"] / us
+    conditions = record.get("winnow_conditions") or {}
+    for key, _, _, _, _, condition in ctx["eager_settings"]:
+        winnow = conditions.get(condition, us if condition == "host clock" else None)
+        if record.get(key + "_us") is not None and winnow:
+            record["speedup_vs_" + key] = record[key + "_us"] / winnow
     if record.get("torch_compile_us") is not None:
-        record["speedup_vs_torch_compile"] = record["torch_compile_us"] / us
+        record["speedup_vs_torch_compile"] = record["torch_compile_us"] / conditions.get("cold L2, direct call", us)
+
+
+def model_launches(ctx, case):
+    """The kernel report's launches of this case (bundled at prepare), or None."""
+    if not case.get("kernel_report"):
+        return None
+    with open(os.path.join(ctx["bundle"], case["kernel_report"])) as f:
+        entry = json.load(f)["entries"][0]
+    return [dict(kernel=l["kernel"].split("::")[-1], grid=l["grid"], block=l["block"],
+                 estimate_us=l["estimate_us"], bound=l["bound"]) for l in entry["launches"]]
 
 
 def run_case(ctx, case):
@@ -337,11 +359,21 @@ def run_case(ctx, case):
             print("%-34s agree (%.1f s)" % (case["name"], time.perf_counter() - start), flush=True)
             return record
         # 3. Timing, only after the check passed.
-        calls = winnow_iterations(estimate_us, ctx["iters"], ctx["winnow_budget_s"])
+        # On CUDA winnow-run times four conditions: the budget is shared.
+        conditions = 4 if ctx["device"] == "cuda" else 1
+        calls = winnow_iterations(estimate_us, ctx["iters"], ctx["winnow_budget_s"] / conditions)
         bench = ctx["parse_bench"](run_winnow(ctx, case, ctx["device"], paths, ["--bench=%d" % calls],
                                               ctx["case_timeout_s"]))
+        # winnow_us: the first line, cold L2 + graph replay on CUDA (the targets' condition).
         record.update(winnow_us=bench["median_us"], winnow_min_us=bench["min_us"], winnow_calls=bench["calls"],
-                      winnow_timing=bench["note"] or "host clock, in-process calls")
+                      winnow_timing=bench["note"] or "host clock, in-process calls",
+                      winnow_conditions={k: v["median_us"] for k, v in bench["conditions"].items()})
+        if ctx["device"] == "cuda":
+            # Per-launch GPU time, beside the model's per-launch estimate (the model-vs-measured table).
+            stdout = run_winnow(ctx, case, ctx["device"], paths, ["--bench-launches=%d" % min(calls, 20)],
+                                ctx["case_timeout_s"])
+            record["winnow_launches"] = ctx["parse_launches"](stdout)
+            record["model_launches"] = model_launches(ctx, case)
         with torch.no_grad():
             time_eager(ctx, lambda: fn(*args), record)
         time_torch_compile(ctx, case, fn, args, eager_result, record)
@@ -375,23 +407,32 @@ def run_cases(ctx, chosen, time_budget_s):
 
 
 def print_case(ctx, r):
-    eager = "  ".join("%s %9.1f" % (key.replace("torch_", ""), r[key + "_us"]) for key, _, _, _ in ctx["eager_settings"])
+    eager = "  ".join("%s %9s" % (key.replace("torch_", ""), report_fmt(r.get(key + "_us")))
+                      for key, _, _, _, _, _ in ctx["eager_settings"])
     compiled = " compile %9.1f" % r["torch_compile_us"] if r.get("torch_compile_us") is not None else ""
     model = " model %9.1f" % r["model_estimate_us"] if r.get("model_estimate_us") is not None else ""
-    print("%-34s winnow %9.1f us%s  %s%s  roofline %8.1f  x%.2f  %.0fs" % (
+    speedup = r.get("speedup_vs_" + ctx["eager_settings"][0][0])
+    print("%-34s winnow %9.1f us%s  %s%s  roofline %8.1f  x%s  %.0fs" % (
         r["case"], r["winnow_us"], model, eager, compiled, r["roofline_us"],
-        r["speedup_vs_" + ctx["eager_settings"][0][0]], r["case_wall_s"]), flush=True)
+        "%.2f" % speedup if speedup is not None else "–", r["case_wall_s"]), flush=True)
+
+
+def report_fmt(value):
+    return "%.1f" % value if value is not None else "–"
 
 
 def eager_settings(device, winnow_threads):
-    """(key, label, torch threads, L2 flushed) per eager timing."""
+    """(key, label, torch threads, L2 flushed, CUDA-graph replay, Winnow condition compared with) per eager
+    timing. On CUDA the first is the targets' condition: cold L2, graph replay, as Winnow's first line."""
     if device == "cuda":
-        return [("torch_eager", "eager", None, True), ("torch_eager_warm", "eager, warm L2", None, False)]
+        return [("torch_eager_graph", "eager, cold L2, graph", None, True, True, "cold L2, graph replay"),
+                ("torch_eager", "eager, cold L2", None, True, False, "cold L2, direct call"),
+                ("torch_eager_warm", "eager, warm L2", None, False, False, "warm L2, direct call")]
     nproc = os.cpu_count() or 1
     settings = [("torch_eager_%dt" % winnow_threads, "eager %d thread%s" % (winnow_threads, "s" * (winnow_threads > 1)),
-                 winnow_threads, False)]
+                 winnow_threads, False, False, "host clock")]
     if nproc != winnow_threads:
-        settings.append(("torch_eager_%dt" % nproc, "eager %d threads" % nproc, nproc, False))
+        settings.append(("torch_eager_%dt" % nproc, "eager %d threads" % nproc, nproc, False, False, "host clock"))
     return settings
 
 
@@ -406,6 +447,7 @@ def build_context(args, bundle_manifest):
                winnow_run=os.path.join(args.bundle, "bin", "winnow-run"),
                workdir=args.workdir or tempfile.gettempdir(), case_timeout_s=args.case_timeout_s,
                winnow_budget_s=args.winnow_budget_s, parse_bench=measure.parse_winnow_bench,
+               parse_launches=measure.parse_winnow_launches,
                winnow_threads=args.winnow_threads, compile_budget_s=args.compile_budget_s,
                compile_skip=args.compile_skip, compile_spent_s=0.0, check_only=args.check_only)
     ctx["eager_settings"] = eager_settings(device, args.winnow_threads)
@@ -423,14 +465,14 @@ def build_context(args, bundle_manifest):
 def run_notes(ctx):
     notes = []
     if ctx["device"] == "cuda":
-        notes.append("Winnow: `winnow-run --bench=N`, CUDA events around each call on device tensors, "
-                     "back to back (winnow-run does not flush L2). PyTorch: CUDA events around each call, "
-                     "`eager` and `torch.compile` after writing a 2×L2 buffer (cold L2), `eager, warm L2` without: "
-                     "the same conditions as Winnow's. Cases whose bytes fit in L2 can beat the HBM roofline warm.")
-    else:
-        notes.append("Winnow's CPU code is single-threaded: torch runs with %d thread(s) (matched) and, labelled, "
-                     "with %d threads. Host clock around in-process calls for both (winnow-run --bench=N)."
-                     % (ctx["winnow_threads"], os.cpu_count() or 1))
+        notes.append("Winnow: `winnow-run --bench=N`, CUDA events around each call on device tensors, in four "
+                     "conditions: L2 flushed (a 2×L2 write before each call, untimed) or warm, and the call captured "
+                     "once as a CUDA graph and replayed, or called directly. `Winnow µs` is cold L2 + graph replay, "
+                     "the targets' condition. PyTorch eager is timed the same way: `eager, cold L2, graph` (captured "
+                     "with torch.cuda.graph; cases torch cannot capture have a note), `eager, cold L2` (direct "
+                     "calls) and `eager, warm L2`; each speedup divides by Winnow's time in the same condition. "
+                     "`torch.compile` is cold L2, direct calls, compared with Winnow's cold-L2 direct call. "
+                     "Cases whose bytes fit in L2 can beat the HBM roofline warm.")
     if not ctx["torch_compile"]:
         import torch
         notes.append("torch.compile: not run (%s)." % (
@@ -471,7 +513,7 @@ def run(args):
     records = run_cases(ctx, chosen, args.time_budget_s)
     for r in records:
         r.setdefault("roofline_us", r["roofline_bytes"] / ctx["bandwidth"] * 1e6)
-    eager_cols = [(key, label) for key, label, _, _ in ctx["eager_settings"]]
+    eager_cols = [(key, label) for key, label, _, _, _, _ in ctx["eager_settings"]]
     result = dict(date=datetime.date.today().isoformat(), device=args.device, environment=env,
                   bundle=dict(path=os.path.abspath(args.bundle), git=manifest["git"], created=manifest["created"]),
                   copy_bandwidth_gbs=ctx["bandwidth"] / 1e9, copy_bandwidth_method=bandwidth_note,
@@ -479,7 +521,8 @@ def run(args):
                   method="Outputs were checked against the reference before anything was timed; times are medians "
                          "(%d calls, fewer for cases slower than %.0f s in total)." % (args.iters, args.winnow_budget_s),
                   notes=run_notes(ctx) + args.note, eager_columns=eager_cols, command=" ".join(sys.argv),
-                  summary=report.summarize(records, [k for k, _ in eager_cols]), cases=records)
+                  summary=report.summarize(records, [k for k, _ in eager_cols]), cases=records,
+                  model_vs_measured=report.model_vs_measured(records))
     env["load_average_at_end"] = list(os.getloadavg())
     json_path, md_path, png_path, plot_data_path = output_paths(args.out)
     os.makedirs(os.path.dirname(os.path.abspath(json_path)), exist_ok=True)

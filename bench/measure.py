@@ -1,6 +1,6 @@
 """Timing and machine measurements for bench.py: torch timing (CUDA events with
-an L2 flush, or the host clock), copy bandwidth, the device's description, and
-winnow-run's `--bench` line."""
+or without an L2 flush, direct calls or CUDA-graph replay, or the host clock),
+copy bandwidth, the device's description, and winnow-run's `--bench` lines."""
 import ctypes
 import os
 import platform
@@ -11,6 +11,8 @@ import time
 import torch
 
 BENCH_LINE = re.compile(r"bench: (\d+) calls, median ([0-9.]+) us, min ([0-9.]+) us, mean ([0-9.]+) us")
+LAUNCH_LINE = re.compile(r"^  launch (\d+) (\S+) grid (\d+)x(\d+)x(\d+) block (\d+)x(\d+)x(\d+) smem (\d+): "
+                         r"median ([0-9.]+) us, min ([0-9.]+) us$")
 
 
 def cuda_driver_problem():
@@ -43,8 +45,27 @@ class L2Flusher:
             self.buffer.zero_()
 
 
-def median_us(fn, device, iters, warmup=3, flush=None):
-    """Median µs of fn(): CUDA events around each call on CUDA, the host clock on the CPU."""
+def capture_graph(fn, warmup=3):
+    """fn captured as a torch.cuda.CUDAGraph, after warm-up calls on a side stream (as torch requires).
+    Raises when fn cannot be captured (host synchronisation, data-dependent shapes, CPU tensors)."""
+    side = torch.cuda.Stream()
+    side.wait_stream(torch.cuda.current_stream())
+    with torch.cuda.stream(side):
+        for _ in range(warmup):
+            fn()
+    torch.cuda.current_stream().wait_stream(side)
+    graph = torch.cuda.CUDAGraph()
+    with torch.cuda.graph(graph):
+        fn()
+    return graph
+
+
+def median_us(fn, device, iters, warmup=3, flush=None, graph=False):
+    """Median µs of fn(): CUDA events around each call on CUDA (around one replay of fn captured as a
+    CUDA graph with graph=True), the host clock on the CPU. flush runs before each call, untimed."""
+    if graph:
+        captured = capture_graph(fn)
+        fn = captured.replay
     for _ in range(warmup):
         fn()
     synchronize(device)
@@ -105,10 +126,38 @@ def describe_device(device):
 
 
 def parse_winnow_bench(stdout):
-    """winnow-run --bench's line -> dict(calls, median_us, min_us, mean_us, note)."""
+    """winnow-run --bench's lines -> dict(calls, median_us, min_us, mean_us, note) of the first line (on CUDA
+    the targets' condition, cold L2 + graph replay, when it was measured), with `conditions`: the same dict
+    for every line keyed by its condition ("cold L2, graph replay", ...; "host clock" on the CPU)."""
+    conditions = {}
+    first = None
     for line in stdout.splitlines():
         m = BENCH_LINE.search(line)
+        if not m:
+            continue
+        note = line[m.end():].strip(" ()")
+        entry = dict(calls=int(m.group(1)), median_us=float(m.group(2)), min_us=float(m.group(3)),
+                     mean_us=float(m.group(4)), note=note)
+        # "CUDA events on cuda:0, device tensors, cold L2, graph replay" -> "cold L2, graph replay"
+        parts = [p.strip() for p in note.split(",")]
+        key = ", ".join(parts[-2:]) if len(parts) >= 4 else "host clock"
+        conditions[key] = entry
+        if first is None:
+            first = entry
+    if first is None:
+        raise ValueError("no 'bench: N calls, median U us, ...' line in winnow-run's output:\n" + stdout)
+    return dict(first, conditions=conditions)
+
+
+def parse_winnow_launches(stdout):
+    """winnow-run --bench-launches's lines -> [dict(index, kernel, grid, block, smem, median_us, min_us)]."""
+    launches = []
+    for line in stdout.splitlines():
+        m = LAUNCH_LINE.match(line)
         if m:
-            return dict(calls=int(m.group(1)), median_us=float(m.group(2)), min_us=float(m.group(3)),
-                        mean_us=float(m.group(4)), note=line[m.end():].strip(" ()"))
-    raise ValueError("no 'bench: N calls, median U us, ...' line in winnow-run's output:\n" + stdout)
+            g = [int(x) for x in m.groups()[2:9]]
+            launches.append(dict(index=int(m.group(1)), kernel=m.group(2), grid=g[0:3], block=g[3:6], smem=g[6],
+                                 median_us=float(m.group(10)), min_us=float(m.group(11))))
+    if not launches and "launches: " not in stdout:
+        raise ValueError("no 'launches: ...' block in winnow-run's output:\n" + stdout)
+    return launches

@@ -29,6 +29,52 @@ def summarize(records, eager_keys):
     return summary
 
 
+def model_vs_measured(records):
+    """The model's estimates against the GPU's times (docs/cuda.md, "Performance model"): per case, the
+    entry's estimate against Winnow's measured time (cold L2, graph replay); per launch, the launch's
+    estimate against its median from winnow-run --bench-launches, matched in launch order. None without
+    per-launch measurements (a CPU run)."""
+    cases, launches = [], []
+    for r in records:
+        measured, model = r.get("winnow_launches"), r.get("model_launches")
+        if r.get("winnow_us") is None or not measured or not model:
+            continue
+        cases.append(dict(case=r["case"], model_us=r.get("model_estimate_us"), measured_us=r["winnow_us"],
+                          launches_measured=len(measured), launches_modelled=len(model),
+                          ratio=r["winnow_us"] / r["model_estimate_us"] if r.get("model_estimate_us") else None))
+        for m, e in zip(measured, model):
+            launches.append(dict(case=r["case"], index=m["index"], kernel=m["kernel"], model_kernel=e["kernel"],
+                                 grid=m["grid"], block=m["block"], bound=e["bound"], model_us=e["estimate_us"],
+                                 measured_us=m["median_us"], ratio=m["median_us"] / e["estimate_us"]))
+    if not cases:
+        return None
+    return dict(cases=cases, launches=launches,
+                median_case_ratio=median_or_none([c["ratio"] for c in cases]),
+                median_launch_ratio=median_or_none([l["ratio"] for l in launches]),
+                launches_within_2x=sum(1 for l in launches if 0.5 <= l["ratio"] <= 2.0))
+
+
+def model_vs_measured_markdown(table):
+    lines = ["## Model vs measured", "",
+             "Measured ÷ model: median **%s** per case, **%s** per launch; %d of %d launches within 2×." % (
+                 fmt(table["median_case_ratio"], "%.2f"), fmt(table["median_launch_ratio"], "%.2f"),
+                 table["launches_within_2x"], len(table["launches"])), "",
+             "| case | model µs | measured µs (cold L2, graph) | measured ÷ model | launches measured / modelled |",
+             "|---|---|---|---|---|"]
+    for c in table["cases"]:
+        lines.append("| %s | %s | %.1f | %s | %d / %d |" % (c["case"], fmt(c["model_us"]), c["measured_us"],
+                                                          fmt(c["ratio"], "%.2f"), c["launches_measured"],
+                                                          c["launches_modelled"]))
+    lines += ["", "| case | # | kernel | grid × block | model bound | model µs | measured µs | measured ÷ model |",
+              "|---|---|---|---|---|---|---|---|"]
+    for l in table["launches"]:
+        kernel = l["kernel"] if l["kernel"] == l["model_kernel"] else "%s (model: %s)" % (l["kernel"], l["model_kernel"])
+        lines.append("| %s | %d | %s | %s × %s | %s | %.1f | %.1f | %.2f |" % (
+            l["case"], l["index"], kernel, "x".join(map(str, l["grid"])), "x".join(map(str, l["block"])),
+            l["bound"], l["model_us"], l["measured_us"], l["ratio"]))
+    return lines
+
+
 def fmt(value, spec="%.1f", none="–"):
     return none if value is None else spec % value
 
@@ -84,6 +130,8 @@ def markdown(report):
         lines.append("- compile time of the 6-op recipe for cpu + cuda sm_80, sm_90 (at prepare): %.2f s (target ≤ 2 s)"
                      % report["compile_time_6op_s"])
     lines.append("")
+    if report.get("model_vs_measured"):
+        lines += model_vs_measured_markdown(report["model_vs_measured"]) + [""]
     lines.append("Columns: see bench/README.md. Raw numbers: the JSON beside this file.")
     return "\n".join(lines) + "\n"
 

@@ -12,6 +12,8 @@
 #include "Status.h"
 #include "TensorChecks.h"
 
+#include <vector>
+
 namespace winnow::runtime {
 
 winnow_status callFunction(winnow_executable &executable, size_t functionIndex,
@@ -36,6 +38,17 @@ winnow_status callFunction(winnow_executable &executable, size_t functionIndex,
   EntryArguments args(inputs, numInputs, outputs, numOutputs);
   executable.entries[functionIndex](args.data());
   return WINNOW_OK;
+}
+
+winnow_status requireCudaExecutable(const winnow_executable &executable,
+                                    const char *what) {
+  if (executable.cuda)
+    return WINNOW_OK;
+  return makeStatus(WINNOW_STATUS_FAILED_PRECONDITION,
+                    std::string(what) +
+                        " are for CUDA executables only (this one runs on "
+                        "device '" +
+                        executable.device->name + "')");
 }
 
 winnow_status checkFunctionIndex(const winnow_executable &executable,
@@ -111,6 +124,35 @@ winnow_status winnow_call_device_by_index(winnow_executable *executable,
     WINNOW_RETURN_IF_ERROR(checkFunctionIndex(*executable, function_index));
     return callFunction(*executable, function_index, inputs, num_inputs,
                         outputs, num_outputs, TensorMemory::Device, stream);
+  });
+}
+
+winnow_status winnow_call_device_timed(
+    winnow_executable *executable, size_t function_index,
+    const winnow_tensor *inputs, size_t num_inputs, winnow_tensor *outputs,
+    size_t num_outputs, void *stream, winnow_launch_timing *timings,
+    size_t capacity, size_t *out_num_launches) {
+  return guardApi([&]() -> winnow_status {
+    WINNOW_CHECK_ARG(executable);
+    WINNOW_CHECK_ARG(out_num_launches);
+    if (!timings && capacity > 0)
+      return makeStatus(WINNOW_STATUS_INVALID_ARGUMENT,
+                        "argument 'timings' is null but capacity is " +
+                            std::to_string(capacity));
+    WINNOW_RETURN_IF_ERROR(checkFunctionIndex(*executable, function_index));
+    WINNOW_RETURN_IF_ERROR(
+        requireCudaExecutable(*executable, "timed calls"));
+    WINNOW_RETURN_IF_ERROR(checkCallArguments(
+        executable->module->functions[function_index], inputs, num_inputs,
+        outputs, num_outputs, TensorMemory::Device));
+    std::vector<winnow_launch_timing> launches;
+    WINNOW_RETURN_IF_ERROR(callCudaTimed(*executable, function_index, inputs,
+                                         num_inputs, outputs, num_outputs,
+                                         stream, launches));
+    for (size_t i = 0; i < launches.size() && i < capacity; ++i)
+      timings[i] = launches[i];
+    *out_num_launches = launches.size();
+    return WINNOW_OK;
   });
 }
 

@@ -15,6 +15,11 @@ winnow_status callFunction(winnow_executable &executable, size_t functionIndex,
                            winnow_tensor *outputs, size_t numOutputs,
                            TensorMemory memory, void *stream);
 
+/// FAILED_PRECONDITION naming `what` ("CUDA graphs") unless the executable
+/// is bound to a CUDA device.
+winnow_status requireCudaExecutable(const winnow_executable &executable,
+                                    const char *what);
+
 /// OUT_OF_RANGE when the module has no function `functionIndex`.
 winnow_status checkFunctionIndex(const winnow_executable &executable,
                                  size_t functionIndex);

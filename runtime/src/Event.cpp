@@ -1,4 +1,4 @@
-//===- Event.cpp - GPU timing events --------------------------------------===//
+//===- Event.cpp - GPU timing: events and the L2 flush --------------------===//
 
 #include "Device.h"
 #include "Status.h"
@@ -52,6 +52,18 @@ winnow_status winnow_event_elapsed_ms(winnow_event *start, winnow_event *end,
         cudaElapsedMilliseconds(*start->cuda, *end->cuda, milliseconds));
     *out_milliseconds = milliseconds;
     return WINNOW_OK;
+  });
+}
+
+winnow_status winnow_device_flush_l2(winnow_device *device, void *stream) {
+  return guardApi([&]() -> winnow_status {
+    WINNOW_CHECK_ARG(device);
+    if (device->kind != DeviceKind::Cuda)
+      return makeStatus(WINNOW_STATUS_FAILED_PRECONDITION,
+                        "flushing the L2 cache is for CUDA devices only "
+                        "(device '" +
+                            device->name + "')");
+    return cudaFlushL2(*device->cuda, stream);
   });
 }
 

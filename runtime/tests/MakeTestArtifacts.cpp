@@ -2,6 +2,9 @@
 //===//
 //
 // Usage: winnow-make-test-artifacts TEST_ENTRIES.so ADD_ONE.so OUTPUT_DIR
+//            [CUDA_HOST.so]
+// With the fake-driver host object (runtime/tests/cuda) it also writes
+// cuda_fake.wnn, for command-line tests on the fake CUDA driver.
 
 #include "TestArtifacts.h"
 
@@ -11,8 +14,10 @@
 using namespace winnow::testing;
 
 int main(int argc, char **argv) {
-  if (argc != 4) {
-    std::fprintf(stderr, "usage: %s TEST_ENTRIES.so ADD_ONE.so OUTPUT_DIR\n",
+  if (argc != 4 && argc != 5) {
+    std::fprintf(stderr,
+                 "usage: %s TEST_ENTRIES.so ADD_ONE.so OUTPUT_DIR "
+                 "[CUDA_HOST.so]\n",
                  argv[0]);
     return 1;
   }
@@ -33,7 +38,10 @@ int main(int argc, char **argv) {
                      buildArtifact(addOneArtifact(addOneSo))) &&
       writeFileBytes(dir + "/wrong_arch.wnn", buildArtifact(wrongArch)) &&
       writeFileBytes(dir + "/not_elf.wnn", buildArtifact(notElf)) &&
-      writeFileBytes(dir + "/truncated.wnn", truncated);
+      writeFileBytes(dir + "/truncated.wnn", truncated) &&
+      (argc < 5 ||
+       writeFileBytes(dir + "/cuda_fake.wnn",
+                      buildArtifact(cudaTestArtifact(readFileBytes(argv[4])))));
   if (!ok) {
     std::fprintf(stderr, "cannot write test artifacts to '%s'\n", dir.c_str());
     return 1;

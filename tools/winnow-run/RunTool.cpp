@@ -8,11 +8,11 @@
 //===----------------------------------------------------------------------===//
 
 #include "RunTool.h"
+#include "Bench.h"
 #include "HostTensor.h"
 #include "Printing.h"
 
 #include <algorithm>
-#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <memory>
@@ -140,110 +140,8 @@ std::string fileNameFor(const std::string &name) {
   return result;
 }
 
-/// Host timing of in-process calls; the call before it warmed caches and
-/// page tables.
-template <typename Call>
-bool benchOnHost(Call &call, int calls, std::vector<double> &micros) {
-  for (int i = 0; i < calls; ++i) {
-    auto start = std::chrono::steady_clock::now();
-    if (!call())
-      return false;
-    auto stop = std::chrono::steady_clock::now();
-    micros.push_back(
-        std::chrono::duration<double, std::micro>(stop - start).count());
-  }
-  return true;
-}
-
-/// Device buffers for the benchmark, freed on every path.
-struct DeviceBuffers {
-  winnow_device *device;
-  std::vector<void *> data;
-  ~DeviceBuffers() {
-    for (void *pointer : data)
-      winnow_status_free(winnow_device_free(device, pointer));
-  }
-};
-
-struct EventDeleter {
-  void operator()(winnow_event *e) const { winnow_event_destroy(e); }
-};
-using EventPtr = std::unique_ptr<winnow_event, EventDeleter>;
-
-/// GPU time of the device-tensor call (no host copies), measured with CUDA
-/// events around each call on the default stream, after one warm-up call.
-bool benchOnDevice(winnow_device *device, winnow_executable *executable,
-                   size_t functionIndex,
-                   const std::vector<winnow_tensor> &hostInputs,
-                   const std::vector<winnow_tensor> &hostResults, int calls,
-                   std::vector<double> &micros, std::string &error) {
-  DeviceBuffers buffers{device, {}};
-  auto toDevice = [&](const std::vector<winnow_tensor> &host, bool copy,
-                      std::vector<winnow_tensor> &onDevice) {
-    for (const winnow_tensor &tensor : host) {
-      void *data = nullptr;
-      if (!succeeded(winnow_device_allocate(device, tensor.byte_size, &data),
-                     error))
-        return false;
-      buffers.data.push_back(data);
-      if (copy && !succeeded(winnow_device_copy(device, data, tensor.data,
-                                                tensor.byte_size),
-                             error))
-        return false;
-      winnow_tensor view = tensor;
-      view.data = data;
-      onDevice.push_back(view);
-    }
-    return true;
-  };
-  std::vector<winnow_tensor> inputs, results;
-  if (!toDevice(hostInputs, true, inputs) ||
-      !toDevice(hostResults, false, results))
-    return false;
-  auto call = [&] {
-    return succeeded(winnow_call_device_by_index(
-                         executable, functionIndex, inputs.data(),
-                         inputs.size(), results.data(), results.size(),
-                         /*stream=*/nullptr),
-                     error);
-  };
-  winnow_event *rawStart = nullptr, *rawStop = nullptr;
-  if (!succeeded(winnow_event_create(device, &rawStart), error))
-    return false;
-  EventPtr start(rawStart);
-  if (!succeeded(winnow_event_create(device, &rawStop), error))
-    return false;
-  EventPtr stop(rawStop);
-  if (!call()) // warm-up: first-use costs of the pools and kernels
-    return false;
-  for (int i = 0; i < calls; ++i) {
-    float milliseconds = 0;
-    if (!succeeded(winnow_event_record(start.get(), nullptr), error) ||
-        !call() || !succeeded(winnow_event_record(stop.get(), nullptr), error) ||
-        !succeeded(winnow_event_elapsed_ms(start.get(), stop.get(),
-                                           &milliseconds),
-                   error))
-      return false;
-    micros.push_back(1000.0 * milliseconds);
-  }
-  return true;
-}
-
-void printBench(std::ostream &out, const std::vector<double> &micros,
-                const std::string &suffix) {
-  std::vector<double> sorted = micros;
-  std::sort(sorted.begin(), sorted.end());
-  double mean = 0;
-  for (double m : micros)
-    mean += m / static_cast<double>(micros.size());
-  char line[160];
-  std::snprintf(line, sizeof(line),
-                "bench: %zu calls, median %.2f us, min %.2f us, mean %.2f us",
-                micros.size(), sorted[sorted.size() / 2], sorted.front(), mean);
-  out << line << suffix << "\n";
-}
-
-bool run(const Options &options, std::ostream &out, std::string &error) {
+bool run(const Options &options, std::ostream &out, std::ostream &err,
+         std::string &error) {
   winnow_module *rawModule = nullptr;
   if (!succeeded(winnow_module_load_file(options.artifact.c_str(), &rawModule),
                  error))
@@ -336,6 +234,8 @@ bool run(const Options &options, std::ostream &out, std::string &error) {
                  error))
     return false;
   std::unique_ptr<winnow_device, DeviceDeleter> device(rawDevice);
+  if (options.benchLaunches > 0 && !canBenchLaunches(device.get(), error))
+    return false;
   winnow_executable *rawExecutable = nullptr;
   if (!succeeded(
           winnow_executable_create(module.get(), device.get(), &rawExecutable),
@@ -361,24 +261,13 @@ bool run(const Options &options, std::ostream &out, std::string &error) {
   };
   if (!call())
     return false;
-  if (options.bench > 0) {
-    winnow_device_info deviceInfo;
-    if (!succeeded(winnow_device_get_info(device.get(), &deviceInfo), error))
-      return false;
-    std::vector<double> micros;
-    bool timed = deviceInfo.kind == WINNOW_DEVICE_KIND_CUDA
-                     ? benchOnDevice(device.get(), executable.get(),
-                                     functionIndex, inputViews, resultViews,
-                                     options.bench, micros, error)
-                     : benchOnHost(call, options.bench, micros);
-    if (!timed)
-      return false;
-    printBench(out, micros,
-               deviceInfo.kind == WINNOW_DEVICE_KIND_CUDA
-                   ? " (CUDA events on " + std::string(deviceInfo.name) +
-                         ", device tensors)"
-                   : "");
-  }
+  BenchTarget target{device.get(), executable.get(), functionIndex,
+                     inputViews,   resultViews,      call};
+  if (options.bench > 0 && !runBench(target, options.bench, out, err, error))
+    return false;
+  if (options.benchLaunches > 0 &&
+      !runLaunchBench(target, options.benchLaunches, out, error))
+    return false;
 
   for (size_t i = 0; i < results.size(); ++i) {
     int32_t countResult = resultSpecs[i].count_result;
@@ -399,7 +288,7 @@ int runTool(const Options &options, std::ostream &out, std::ostream &err) {
   std::string error;
   bool ok = false;
   try {
-    ok = run(options, out, error);
+    ok = run(options, out, err, error);
   } catch (const std::bad_alloc &) {
     error = "out of memory";
   } catch (const std::exception &e) {

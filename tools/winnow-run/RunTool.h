@@ -29,6 +29,9 @@ struct Options {
   /// When > 0: time that many further calls after the first and print the
   /// per-call statistics (a benchmark, not a test).
   int bench = 0;
+  /// When > 0 (CUDA devices): time each kernel launch of that many further
+  /// calls with CUDA events and print per-launch statistics.
+  int benchLaunches = 0;
 };
 
 /// Parses argv. Returns the exit code when the tool should stop right away

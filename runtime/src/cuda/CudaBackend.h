@@ -12,6 +12,7 @@
 #include "winnow/runtime/winnow_runtime.h"
 
 #include <cstddef>
+#include <vector>
 
 struct winnow_executable_s;
 
@@ -20,6 +21,7 @@ namespace winnow::runtime {
 class CudaDevice;
 class CudaExecutable;
 class CudaEvent;
+class CudaGraph;
 
 // Devices (cuda/CudaDevice.cpp).
 winnow_status createCudaDevice(int ordinal, CudaDevice *&out);
@@ -29,6 +31,8 @@ winnow_status cudaAllocate(CudaDevice &device, size_t bytes, void **out);
 winnow_status cudaFree(CudaDevice &device, void *data);
 winnow_status cudaCopy(CudaDevice &device, void *dst, const void *src,
                        size_t bytes);
+/// Enqueues the L2-evicting write of winnow_device_flush_l2.
+winnow_status cudaFlushL2(CudaDevice &device, void *stream);
 
 // Events (cuda/CudaDevice.cpp).
 winnow_status createCudaEvent(CudaDevice &device, CudaEvent *&out);
@@ -56,6 +60,23 @@ winnow_status callCudaWithDeviceTensors(winnow_executable_s &executable,
                                         size_t numInputs,
                                         winnow_tensor *outputs,
                                         size_t numOutputs, void *stream);
+/// winnow_call_device_timed: a device-tensor call with events around each
+/// launch; waits for the stream and appends one timing per launch.
+winnow_status callCudaTimed(winnow_executable_s &executable,
+                            size_t functionIndex, const winnow_tensor *inputs,
+                            size_t numInputs, winnow_tensor *outputs,
+                            size_t numOutputs, void *stream,
+                            std::vector<winnow_launch_timing> &timings);
+
+// Graphs (cuda/CudaGraph.cpp). Arguments are already checked.
+winnow_status captureCudaGraph(winnow_executable_s &executable,
+                               size_t functionIndex,
+                               const winnow_tensor *inputs, size_t numInputs,
+                               winnow_tensor *outputs, size_t numOutputs,
+                               CudaGraph *&out);
+winnow_status launchCudaGraph(CudaGraph &graph, void *stream);
+void destroyCudaGraph(CudaGraph *graph);
+
 /// The CUDA ordinal of an executable's device (for DLPack device checks).
 int cudaDeviceOrdinal(const CudaDevice &device);
 

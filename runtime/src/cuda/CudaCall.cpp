@@ -14,17 +14,16 @@
 #include "EntryArguments.h"
 #include "Executable.h"
 #include "Status.h"
-#include "cuda/CudaHostAbi.h"
+#include "cuda/CudaCall.h"
 
+#include <algorithm>
 #include <cstring>
 
 namespace winnow::runtime {
-namespace {
 
-/// "function 'f' on device 'cuda:0': <message>", same code.
-winnow_status inFunction(winnow_status status,
-                         const winnow_executable_s &executable,
-                         size_t functionIndex, const std::string &step = "") {
+winnow_status inCudaFunction(winnow_status status,
+                             const winnow_executable_s &executable,
+                             size_t functionIndex, const std::string &step) {
   if (status == WINNOW_OK || status == outOfMemoryStatus())
     return status;
   std::string prefix =
@@ -38,17 +37,19 @@ winnow_status inFunction(winnow_status status,
   return annotated;
 }
 
-/// Runs the entry with the call published to the mgpu* functions; returns
-/// the first driver error the host code hit.
-winnow_status runEntry(winnow_executable_s &executable, size_t functionIndex,
-                       CUstream stream, const winnow_tensor *inputs,
-                       size_t numInputs, const winnow_tensor *outputs,
-                       size_t numOutputs) {
+winnow_status runCudaEntry(winnow_executable_s &executable,
+                           size_t functionIndex, CUstream stream,
+                           const winnow_tensor *inputs, size_t numInputs,
+                           const winnow_tensor *outputs, size_t numOutputs,
+                           std::vector<TimedLaunch> *timedLaunches) {
   EntryArguments args(inputs, numInputs, outputs, numOutputs);
   ScopedHostCall call(*executable.cuda, stream);
+  call.timedLaunches = timedLaunches;
   executable.entries[functionIndex](args.data());
   return call.takeError();
 }
+
+namespace {
 
 std::string argumentName(const FunctionSpec &function, size_t index) {
   size_t numInputs = function.inputs.size();
@@ -69,10 +70,51 @@ winnow_status callCudaWithDeviceTensors(winnow_executable_s &executable,
                                         size_t numOutputs, void *stream) {
   ScopedContext scope(executable.cuda->device);
   WINNOW_RETURN_IF_ERROR(scope.push());
-  return inFunction(runEntry(executable, functionIndex,
-                             static_cast<CUstream>(stream), inputs, numInputs,
-                             outputs, numOutputs),
-                    executable, functionIndex);
+  return inCudaFunction(runCudaEntry(executable, functionIndex,
+                                     static_cast<CUstream>(stream), inputs,
+                                     numInputs, outputs, numOutputs),
+                        executable, functionIndex);
+}
+
+winnow_status callCudaTimed(winnow_executable_s &executable,
+                            size_t functionIndex, const winnow_tensor *inputs,
+                            size_t numInputs, winnow_tensor *outputs,
+                            size_t numOutputs, void *stream,
+                            std::vector<winnow_launch_timing> &timings) {
+  const CudaDriver &cu = *executable.cuda->device.driver;
+  ScopedContext scope(executable.cuda->device);
+  WINNOW_RETURN_IF_ERROR(scope.push());
+  std::vector<TimedLaunch> launches;
+  winnow_status error = inCudaFunction(
+      runCudaEntry(executable, functionIndex, static_cast<CUstream>(stream),
+                   inputs, numInputs, outputs, numOutputs, &launches),
+      executable, functionIndex);
+  // Wait for the whole call (its last launch may not be the last work).
+  if (!error)
+    error = inCudaFunction(
+        cu.check(cu.streamSynchronize(static_cast<CUstream>(stream)),
+                 "cuStreamSynchronize"),
+        executable, functionIndex);
+  for (const TimedLaunch &launch : launches) {
+    if (!error) {
+      winnow_launch_timing timing{};
+      timing.kernel = launch.kernel;
+      std::copy(launch.grid, launch.grid + 3, timing.grid);
+      std::copy(launch.block, launch.block + 3, timing.block);
+      timing.dynamic_shared_bytes = launch.sharedBytes;
+      error = inCudaFunction(
+          cu.check(cu.eventElapsedTime(&timing.milliseconds, launch.start,
+                                       launch.stop),
+                   "cuEventElapsedTime"),
+          executable, functionIndex, "timing a launch");
+      if (!error)
+        timings.push_back(timing);
+    }
+    for (CUevent event : {launch.start, launch.stop})
+      if (event)
+        cu.eventDestroy(event);
+  }
+  return error;
 }
 
 winnow_status callCudaWithHostTensors(winnow_executable_s &executable,
@@ -102,7 +144,7 @@ winnow_status callCudaWithHostTensors(winnow_executable_s &executable,
       onDevice[i].data = nullptr;
       continue;
     }
-    error = inFunction(
+    error = inCudaFunction(
         cu.check(cu.memAllocAsync(&buffers[i], onDevice[i].byte_size, stream),
                  "cuMemAllocAsync"),
         executable, functionIndex,
@@ -113,7 +155,7 @@ winnow_status callCudaWithHostTensors(winnow_executable_s &executable,
   for (size_t i = 0; i < numInputs && !error; ++i) {
     if (inputs[i].byte_size == 0)
       continue;
-    error = inFunction(cu.check(cu.memcpyHtoDAsync(buffers[i], inputs[i].data,
+    error = inCudaFunction(cu.check(cu.memcpyHtoDAsync(buffers[i], inputs[i].data,
                                                    inputs[i].byte_size, stream),
                                 "cuMemcpyHtoDAsync"),
                        executable, functionIndex,
@@ -121,14 +163,14 @@ winnow_status callCudaWithHostTensors(winnow_executable_s &executable,
                            " to the device");
   }
   if (!error)
-    error = inFunction(runEntry(executable, functionIndex, stream,
+    error = inCudaFunction(runCudaEntry(executable, functionIndex, stream,
                                 onDevice.data(), numInputs,
                                 onDevice.data() + numInputs, numOutputs),
                        executable, functionIndex);
   for (size_t i = 0; i < numOutputs && !error; ++i) {
     if (outputs[i].byte_size == 0)
       continue;
-    error = inFunction(
+    error = inCudaFunction(
         cu.check(cu.memcpyDtoHAsync(staging[i].data(), buffers[numInputs + i],
                                     outputs[i].byte_size, stream),
                  "cuMemcpyDtoHAsync"),
@@ -145,10 +187,10 @@ winnow_status callCudaWithHostTensors(winnow_executable_s &executable,
   };
   for (CUdeviceptr buffer : buffers)
     if (buffer)
-      keepFirst(inFunction(cu.check(cu.memFreeAsync(buffer, stream),
+      keepFirst(inCudaFunction(cu.check(cu.memFreeAsync(buffer, stream),
                                     "cuMemFreeAsync"),
                            executable, functionIndex));
-  keepFirst(inFunction(
+  keepFirst(inCudaFunction(
       cu.check(cu.streamSynchronize(stream), "cuStreamSynchronize"),
       executable, functionIndex));
   if (error)

@@ -3,9 +3,18 @@
 #include "cuda/CudaDevice.h"
 #include "Status.h"
 
+#include <algorithm>
+
 namespace winnow::runtime {
 
 CudaDevice::~CudaDevice() {
+  if (flushBuffer) {
+    ScopedContext scope(*this);
+    winnow_status pushed = scope.push();
+    if (pushed == WINNOW_OK)
+      driver->memFree(flushBuffer);
+    winnow_status_free(pushed); // nowhere to report it from a destructor
+  }
   if (context)
     driver->primaryCtxRelease(device);
 }
@@ -55,6 +64,8 @@ winnow_status queryDevice(CudaDevice &device) {
       CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR, device.computeMajor));
   WINNOW_RETURN_IF_ERROR(attribute(
       CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR, device.computeMinor));
+  WINNOW_RETURN_IF_ERROR(
+      attribute(CU_DEVICE_ATTRIBUTE_L2_CACHE_SIZE, device.l2Bytes));
   // Every allocation of a call is stream-ordered (cuMemAllocAsync), which
   // needs memory pools; say so now rather than at the first call.
   int pools = 0;
@@ -122,6 +133,32 @@ winnow_status cudaCopy(CudaDevice &device, void *dst, const void *src,
   return cu.check(cu.memcpy(reinterpret_cast<CUdeviceptr>(dst),
                             reinterpret_cast<CUdeviceptr>(src), bytes),
                   "cuMemcpy");
+}
+
+winnow_status cudaFlushL2(CudaDevice &device, void *stream) {
+  const CudaDriver &cu = *device.driver;
+  ScopedContext scope(device);
+  WINNOW_RETURN_IF_ERROR(scope.push());
+  CUdeviceptr buffer = 0;
+  size_t bytes = 0;
+  {
+    std::lock_guard<std::mutex> lock(device.flushMutex);
+    if (!device.flushBuffer) {
+      // Twice the L2, so that no line of earlier data survives the
+      // replacement policy; 8 MiB when the driver reports no size.
+      constexpr size_t kMinimumBytes = size_t(8) << 20;
+      size_t wanted = std::max(kMinimumBytes,
+                               2 * static_cast<size_t>(std::max(0, device.l2Bytes)));
+      WINNOW_RETURN_IF_ERROR(cu.check(cu.memAlloc(&device.flushBuffer, wanted),
+                                      "cuMemAlloc (L2 flush buffer)"));
+      device.flushBytes = wanted;
+    }
+    buffer = device.flushBuffer;
+    bytes = device.flushBytes;
+  }
+  return cu.check(cu.memsetD32Async(buffer, 0, bytes / 4,
+                                    static_cast<CUstream>(stream)),
+                  "cuMemsetD32Async (L2 flush)");
 }
 
 winnow_status createCudaEvent(CudaDevice &device, CudaEvent *&out) {

@@ -6,6 +6,7 @@
 #include "cuda/CudaDriver.h"
 
 #include <memory>
+#include <mutex>
 #include <string>
 
 namespace winnow::runtime {
@@ -26,6 +27,12 @@ public:
   int computeMajor = 0;
   int computeMinor = 0;
   uint64_t totalMemory = 0;
+  int l2Bytes = 0; // CU_DEVICE_ATTRIBUTE_L2_CACHE_SIZE
+
+  /// The buffer winnow_device_flush_l2 writes, made at its first use.
+  std::mutex flushMutex;
+  CUdeviceptr flushBuffer = 0;
+  size_t flushBytes = 0;
 };
 
 /// Makes the device's context current on this thread for a scope, so that

@@ -62,7 +62,14 @@ namespace winnow::runtime {
   X(eventDestroy, cuEventDestroy, "cuEventDestroy_v2")                         \
   X(eventRecord, cuEventRecord, "cuEventRecord")                               \
   X(eventSynchronize, cuEventSynchronize, "cuEventSynchronize")                \
-  X(eventElapsedTime, cuEventElapsedTime, "cuEventElapsedTime_v2")
+  X(eventElapsedTime, cuEventElapsedTime, "cuEventElapsedTime_v2")           \
+  X(streamBeginCapture, cuStreamBeginCapture, "cuStreamBeginCapture_v2")     \
+  X(streamEndCapture, cuStreamEndCapture, "cuStreamEndCapture")              \
+  X(graphInstantiate, cuGraphInstantiateWithFlags,                            \
+    "cuGraphInstantiateWithFlags")                                             \
+  X(graphLaunch, cuGraphLaunch, "cuGraphLaunch")                               \
+  X(graphExecDestroy, cuGraphExecDestroy, "cuGraphExecDestroy")                \
+  X(graphDestroy, cuGraphDestroy, "cuGraphDestroy")
 
 /// The resolved driver. Immutable after load, shared by a device and
 /// everything created from it.

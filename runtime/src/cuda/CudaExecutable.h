@@ -33,6 +33,9 @@ public:
   std::mutex mutex;
   std::vector<CUmodule> modules;
   std::map<std::pair<CUmodule, std::string>, CUfunction> functions;
+  /// Each looked-up function's name (the key's string in `functions`), for
+  /// per-launch timing.
+  std::map<CUfunction, const char *> kernelNames;
   /// The CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES already set.
   std::map<CUfunction, int32_t> dynamicSharedLimits;
 };

@@ -140,6 +140,7 @@ void mgpuModuleUnload(void *module) noexcept {
       for (auto it = functions.begin(); it != functions.end();) {
         if (it->first.first == cuModule) {
           call.executable.dynamicSharedLimits.erase(it->second);
+          call.executable.kernelNames.erase(it->second);
           it = functions.erase(it);
         } else {
           ++it;
@@ -173,7 +174,9 @@ void *mgpuModuleGetFunction(void *module, const char *name) noexcept {
       winnow_status_free(status);
       return nullptr;
     }
-    call.executable.functions.emplace(std::move(key), function);
+    auto inserted = call.executable.functions.emplace(std::move(key), function);
+    call.executable.kernelNames[function] =
+        inserted.first->first.second.c_str();
     return function;
   });
 }
@@ -205,6 +208,32 @@ bool allowDynamicSharedMemory(ScopedHostCall &call, CUfunction function,
   return true;
 }
 
+/// For a timed call: appends the launch (before its events exist, so the
+/// call destroys whatever was created even when a later step fails), then
+/// creates its events and records the first. False when the driver failed.
+bool startTimedLaunch(ScopedHostCall &call, CUfunction function,
+                      const int64_t (&dims)[6], int32_t sharedBytes,
+                      CUstream stream, TimedLaunch *&timed) {
+  timed = &call.timedLaunches->emplace_back();
+  {
+    std::lock_guard<std::mutex> lock(call.executable.mutex);
+    auto name = call.executable.kernelNames.find(function);
+    if (name != call.executable.kernelNames.end())
+      timed->kernel = name->second;
+  }
+  for (int i = 0; i < 3; ++i) {
+    timed->grid[i] = static_cast<unsigned>(dims[i]);
+    timed->block[i] = static_cast<unsigned>(dims[3 + i]);
+  }
+  timed->sharedBytes = static_cast<unsigned>(sharedBytes);
+  return succeeded(call, call.driver.eventCreate(&timed->start, CU_EVENT_DEFAULT),
+                   "mgpuLaunchKernel", "cuEventCreate") &&
+         succeeded(call, call.driver.eventCreate(&timed->stop, CU_EVENT_DEFAULT),
+                   "mgpuLaunchKernel", "cuEventCreate") &&
+         succeeded(call, call.driver.eventRecord(timed->start, stream),
+                   "mgpuLaunchKernel", "cuEventRecord");
+}
+
 void mgpuLaunchKernel(void *function, int64_t gridX, int64_t gridY,
                       int64_t gridZ, int64_t blockX, int64_t blockY,
                       int64_t blockZ, int32_t sharedMemoryBytes, void *stream,
@@ -232,7 +261,12 @@ void mgpuLaunchKernel(void *function, int64_t gridX, int64_t gridY,
     auto cuFunction = static_cast<CUfunction>(function);
     if (!allowDynamicSharedMemory(call, cuFunction, sharedMemoryBytes))
       return 0;
-    succeeded(call,
+    TimedLaunch *timed = nullptr;
+    if (call.timedLaunches &&
+        !startTimedLaunch(call, cuFunction, dims, sharedMemoryBytes,
+                          static_cast<CUstream>(stream), timed))
+      return 0;
+    bool launched = succeeded(call,
               call.driver.launchKernel(
                   cuFunction, static_cast<unsigned>(gridX),
                   static_cast<unsigned>(gridY), static_cast<unsigned>(gridZ),
@@ -241,6 +275,11 @@ void mgpuLaunchKernel(void *function, int64_t gridX, int64_t gridY,
                   static_cast<unsigned>(sharedMemoryBytes),
                   static_cast<CUstream>(stream), params, extra),
               "mgpuLaunchKernel", "cuLaunchKernel");
+    if (launched && timed)
+      succeeded(call,
+                call.driver.eventRecord(timed->stop,
+                                        static_cast<CUstream>(stream)),
+                "mgpuLaunchKernel", "cuEventRecord");
     return 0;
   });
 }

@@ -11,7 +11,20 @@
 
 #include "cuda/CudaExecutable.h"
 
+#include <vector>
+
 namespace winnow::runtime {
+
+/// A launch of a timed call (winnow_call_device_timed): the events recorded
+/// around it, which the call destroys, and what was launched.
+struct TimedLaunch {
+  CUevent start = nullptr;
+  CUevent stop = nullptr;
+  const char *kernel = "";
+  unsigned grid[3] = {1, 1, 1};
+  unsigned block[3] = {1, 1, 1};
+  unsigned sharedBytes = 0;
+};
 
 /// Publishes one call to the mgpu* functions of this thread. Nested scopes
 /// restore the outer one. The first error of the call is kept; every mgpu*
@@ -33,6 +46,8 @@ public:
   CudaExecutable &executable;
   const CudaDriver &driver;
   CUstream stream;
+  /// Set for a timed call: every launch appends itself with its events.
+  std::vector<TimedLaunch> *timedLaunches = nullptr;
 
 private:
   winnow_status firstError = WINNOW_OK;

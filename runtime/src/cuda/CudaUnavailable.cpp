@@ -49,6 +49,19 @@ winnow_status callCudaWithDeviceTensors(winnow_executable_s &, size_t,
                                         winnow_tensor *, size_t, void *) {
   return unavailable();
 }
+winnow_status cudaFlushL2(CudaDevice &, void *) { return unavailable(); }
+winnow_status callCudaTimed(winnow_executable_s &, size_t,
+                            const winnow_tensor *, size_t, winnow_tensor *,
+                            size_t, void *, std::vector<winnow_launch_timing> &) {
+  return unavailable();
+}
+winnow_status captureCudaGraph(winnow_executable_s &, size_t,
+                               const winnow_tensor *, size_t, winnow_tensor *,
+                               size_t, CudaGraph *&) {
+  return unavailable();
+}
+winnow_status launchCudaGraph(CudaGraph &, void *) { return unavailable(); }
+void destroyCudaGraph(CudaGraph *) {}
 int cudaDeviceOrdinal(const CudaDevice &) { return -1; }
 
 } // namespace winnow::runtime

@@ -5,7 +5,10 @@
  * table of named C functions, and cuLaunchKernel calls the one
  * cuModuleGetFunction found with the launch's parameters. Device memory is
  * host memory, tracked so that copies into unallocated memory, double frees
- * and leaks are caught. Plain C. */
+ * and leaks are caught. Stream capture records the stream's work into a
+ * graph instead of running it, and a graph launch replays it; allocations
+ * made while capturing belong to the graph (its fixed addresses, as with
+ * graph memory nodes) and are freed with it. Plain C. */
 #ifndef WINNOW_RUNTIME_TESTS_CUDA_FAKECUDA_H
 #define WINNOW_RUNTIME_TESTS_CUDA_FAKECUDA_H
 
@@ -30,6 +33,11 @@ typedef int (*FakeKernelFn)(const FakeLaunch *launch, void **params);
 typedef struct FakeKernel {
   const char *name;
   FakeKernelFn run;
+  /* Bytes of each parameter: a launch captured into a graph copies them, as
+   * a real driver does from the kernel's metadata. A kernel without them
+   * cannot be captured (CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED). */
+  uint32_t numParams;
+  const uint32_t *paramBytes;
 } FakeKernel;
 
 typedef struct FakeCubin {
@@ -53,6 +61,10 @@ long fakeCudaLiveModules(void);
 long fakeCudaLiveStreams(void);
 /* Stream of the last successful launch. */
 void *fakeCudaLastLaunchStream(void);
+/* Graphs and instantiated graphs alive (stream capture, cuGraph*). */
+long fakeCudaLiveGraphs(void);
+/* Kernel launches run so far, captured replays included. */
+long fakeCudaKernelRuns(void);
 /* A stream for tests to pass to winnow_call_device. */
 void *fakeCudaCreateStream(void);
 

@@ -16,7 +16,9 @@
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
+#include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <set>
 #include <string>
@@ -34,11 +36,30 @@ struct FakeFunction {
   const FakeKernel *kernel;
   int maxDynamicShared = 48 * 1024;
 };
-struct FakeStream {
-  int unused;
-};
 struct FakeEvent {
   std::chrono::steady_clock::time_point recorded;
+};
+
+/// Allocations made while capturing: owned by the graph and every graph
+/// instantiated from it, freed when the last of them is destroyed.
+struct GraphMemory {
+  std::vector<CUdeviceptr> allocations;
+  ~GraphMemory();
+};
+
+/// A captured stream's work, in order.
+struct FakeGraph {
+  std::vector<std::function<CUresult()>> steps;
+  std::shared_ptr<GraphMemory> memory = std::make_shared<GraphMemory>();
+};
+struct FakeGraphExec {
+  std::vector<std::function<CUresult()>> steps;
+  std::shared_ptr<GraphMemory> memory;
+};
+
+struct FakeStream {
+  FakeGraph *capture = nullptr; // set between begin and end capture
+  bool captureInvalidated = false;
 };
 
 struct State {
@@ -51,6 +72,8 @@ struct State {
   std::set<FakeModule *> modules;
   std::set<FakeStream *> streams;
   std::set<FakeEvent *> events;
+  long graphs = 0; // FakeGraph and FakeGraphExec objects alive
+  long kernelRuns = 0;
   std::vector<FakeContext> contexts = std::vector<FakeContext>(8);
   std::map<std::pair<FakeModule *, std::string>, FakeFunction *> functions;
   void *lastLaunchStream = nullptr;
@@ -94,6 +117,24 @@ bool validStream(CUstream stream) {
   return s.streams.count(reinterpret_cast<FakeStream *>(stream)) != 0;
 }
 
+/// The graph `stream` is capturing into, or nullptr.
+FakeGraph *capturing(CUstream stream) {
+  if (!stream)
+    return nullptr;
+  State &s = state();
+  std::lock_guard<std::mutex> lock(s.mutex);
+  return reinterpret_cast<FakeStream *>(stream)->capture;
+}
+
+/// Runs `step` now, or appends it to the graph `stream` is capturing into.
+CUresult runOrCapture(CUstream stream, std::function<CUresult()> step) {
+  if (FakeGraph *graph = capturing(stream)) {
+    graph->steps.push_back(std::move(step));
+    return CUDA_SUCCESS;
+  }
+  return step();
+}
+
 /// [pointer, pointer + bytes) inside one live allocation.
 bool isDeviceRange(CUdeviceptr pointer, size_t bytes) {
   State &s = state();
@@ -129,6 +170,17 @@ CUresult release(CUdeviceptr pointer) {
   return CUDA_SUCCESS;
 }
 
+CUresult runKernel(const FakeKernel *kernel, const FakeLaunch &launch,
+                   void **params) {
+  if (kernel->run(&launch, params) != 0)
+    return CUDA_ERROR_LAUNCH_FAILED;
+  State &s = state();
+  std::lock_guard<std::mutex> lock(s.mutex);
+  s.lastLaunchStream = launch.stream;
+  ++s.kernelRuns;
+  return CUDA_SUCCESS;
+}
+
 CUresult loadCubin(CUmodule *module, const void *image) {
   const auto *cubin = static_cast<const FakeCubin *>(image);
   if (!module || !cubin || cubin->magic != FAKE_CUBIN_MAGIC)
@@ -139,6 +191,11 @@ CUresult loadCubin(CUmodule *module, const void *image) {
   s.modules.insert(fake);
   *module = reinterpret_cast<CUmodule>(fake);
   return CUDA_SUCCESS;
+}
+
+GraphMemory::~GraphMemory() {
+  for (CUdeviceptr pointer : allocations)
+    release(pointer);
 }
 
 } // namespace
@@ -187,6 +244,16 @@ long fakeCudaLiveStreams(void) {
   std::lock_guard<std::mutex> lock(s.mutex);
   return static_cast<long>(s.streams.size());
 }
+long fakeCudaLiveGraphs(void) {
+  State &s = state();
+  std::lock_guard<std::mutex> lock(s.mutex);
+  return s.graphs;
+}
+long fakeCudaKernelRuns(void) {
+  State &s = state();
+  std::lock_guard<std::mutex> lock(s.mutex);
+  return s.kernelRuns;
+}
 void *fakeCudaLastLaunchStream(void) {
   State &s = state();
   std::lock_guard<std::mutex> lock(s.mutex);
@@ -228,6 +295,9 @@ CUresult cuGetErrorName(CUresult error, const char **name) {
     FAKE_NAME(CUDA_ERROR_INVALID_HANDLE)
     FAKE_NAME(CUDA_ERROR_LAUNCH_FAILED)
     FAKE_NAME(CUDA_ERROR_ILLEGAL_ADDRESS)
+    FAKE_NAME(CUDA_ERROR_ILLEGAL_STATE)
+    FAKE_NAME(CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED)
+    FAKE_NAME(CUDA_ERROR_STREAM_CAPTURE_INVALIDATED)
 #undef FAKE_NAME
   default:
     *name = nullptr;
@@ -279,6 +349,9 @@ CUresult cuDeviceGetAttribute(int *value, CUdevice_attribute attribute,
     return CUDA_SUCCESS;
   case CU_DEVICE_ATTRIBUTE_MEMORY_POOLS_SUPPORTED:
     *value = 1;
+    return CUDA_SUCCESS;
+  case CU_DEVICE_ATTRIBUTE_L2_CACHE_SIZE:
+    *value = 4 << 20;
     return CUDA_SUCCESS;
   default:
     *value = 0;
@@ -337,13 +410,24 @@ CUresult cuMemAllocAsync(CUdeviceptr *pointer, size_t bytes, CUstream stream) {
   FAKE_NEEDS_CONTEXT();
   if (!validStream(stream))
     return CUDA_ERROR_INVALID_HANDLE;
-  return allocate(pointer, bytes);
+  CUresult result = allocate(pointer, bytes);
+  if (result == CUDA_SUCCESS)
+    if (FakeGraph *graph = capturing(stream))
+      graph->memory->allocations.push_back(*pointer);
+  return result;
 }
 CUresult cuMemFreeAsync(CUdeviceptr pointer, CUstream stream) {
   FAKE_ENTER("cuMemFreeAsync");
   FAKE_NEEDS_CONTEXT();
   if (!validStream(stream))
     return CUDA_ERROR_INVALID_HANDLE;
+  if (FakeGraph *graph = capturing(stream)) {
+    // A free node: the graph keeps the memory until it is destroyed.
+    for (CUdeviceptr owned : graph->memory->allocations)
+      if (owned == pointer)
+        return CUDA_SUCCESS;
+    return CUDA_ERROR_INVALID_VALUE;
+  }
   return release(pointer);
 }
 CUresult cuMemcpy(CUdeviceptr dst, CUdeviceptr src, size_t bytes) {
@@ -359,9 +443,11 @@ CUresult cuMemcpyAsync(CUdeviceptr dst, CUdeviceptr src, size_t bytes,
   FAKE_NEEDS_CONTEXT();
   if (!validStream(stream))
     return CUDA_ERROR_INVALID_HANDLE;
-  std::memmove(reinterpret_cast<void *>(dst), reinterpret_cast<void *>(src),
-               bytes);
-  return CUDA_SUCCESS;
+  return runOrCapture(stream, [=] {
+    std::memmove(reinterpret_cast<void *>(dst), reinterpret_cast<void *>(src),
+                 bytes);
+    return CUDA_SUCCESS;
+  });
 }
 CUresult cuMemcpyHtoDAsync(CUdeviceptr dst, const void *src, size_t bytes,
                            CUstream stream) {
@@ -371,8 +457,10 @@ CUresult cuMemcpyHtoDAsync(CUdeviceptr dst, const void *src, size_t bytes,
     return CUDA_ERROR_INVALID_HANDLE;
   if (!isDeviceRange(dst, bytes))
     return CUDA_ERROR_INVALID_VALUE;
-  std::memcpy(reinterpret_cast<void *>(dst), src, bytes);
-  return CUDA_SUCCESS;
+  return runOrCapture(stream, [=] {
+    std::memcpy(reinterpret_cast<void *>(dst), src, bytes);
+    return CUDA_SUCCESS;
+  });
 }
 CUresult cuMemcpyDtoHAsync(void *dst, CUdeviceptr src, size_t bytes,
                            CUstream stream) {
@@ -382,30 +470,40 @@ CUresult cuMemcpyDtoHAsync(void *dst, CUdeviceptr src, size_t bytes,
     return CUDA_ERROR_INVALID_HANDLE;
   if (!isDeviceRange(src, bytes))
     return CUDA_ERROR_INVALID_VALUE;
-  std::memcpy(dst, reinterpret_cast<void *>(src), bytes);
-  return CUDA_SUCCESS;
+  return runOrCapture(stream, [=] {
+    std::memcpy(dst, reinterpret_cast<void *>(src), bytes);
+    return CUDA_SUCCESS;
+  });
 }
 CUresult cuMemsetD32Async(CUdeviceptr dst, unsigned int value, size_t count,
                           CUstream stream) {
   FAKE_ENTER("cuMemsetD32Async");
   FAKE_NEEDS_CONTEXT();
+  if (!validStream(stream))
+    return CUDA_ERROR_INVALID_HANDLE;
   if (!isDeviceRange(dst, count * 4))
     return CUDA_ERROR_INVALID_VALUE;
-  auto *words = reinterpret_cast<uint32_t *>(dst);
-  for (size_t i = 0; i < count; ++i)
-    words[i] = value;
-  return CUDA_SUCCESS;
+  return runOrCapture(stream, [=] {
+    auto *words = reinterpret_cast<uint32_t *>(dst);
+    for (size_t i = 0; i < count; ++i)
+      words[i] = value;
+    return CUDA_SUCCESS;
+  });
 }
 CUresult cuMemsetD16Async(CUdeviceptr dst, unsigned short value, size_t count,
                           CUstream stream) {
   FAKE_ENTER("cuMemsetD16Async");
   FAKE_NEEDS_CONTEXT();
+  if (!validStream(stream))
+    return CUDA_ERROR_INVALID_HANDLE;
   if (!isDeviceRange(dst, count * 2))
     return CUDA_ERROR_INVALID_VALUE;
-  auto *halves = reinterpret_cast<uint16_t *>(dst);
-  for (size_t i = 0; i < count; ++i)
-    halves[i] = value;
-  return CUDA_SUCCESS;
+  return runOrCapture(stream, [=] {
+    auto *halves = reinterpret_cast<uint16_t *>(dst);
+    for (size_t i = 0; i < count; ++i)
+      halves[i] = value;
+    return CUDA_SUCCESS;
+  });
 }
 
 // ----- modules and launches -----
@@ -501,11 +599,24 @@ CUresult cuLaunchKernel(CUfunction function, unsigned gx, unsigned gy,
   if (sharedBytes > static_cast<unsigned>(fake->maxDynamicShared))
     return CUDA_ERROR_INVALID_VALUE;
   FakeLaunch launch = {{gx, gy, gz}, {bx, by, bz}, sharedBytes, stream};
-  if (fake->kernel->run(&launch, params) != 0)
-    return CUDA_ERROR_LAUNCH_FAILED;
-  State &s = state();
-  std::lock_guard<std::mutex> lock(s.mutex);
-  s.lastLaunchStream = stream;
+  const FakeKernel *kernel = fake->kernel;
+  FakeGraph *graph = capturing(stream);
+  if (!graph)
+    return runKernel(kernel, launch, params);
+  // A kernel node keeps copies of the parameter values.
+  if (!kernel->paramBytes)
+    return CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED;
+  std::vector<std::vector<char>> values;
+  for (uint32_t i = 0; i < kernel->numParams; ++i) {
+    const char *value = static_cast<const char *>(params[i]);
+    values.emplace_back(value, value + kernel->paramBytes[i]);
+  }
+  graph->steps.push_back([kernel, launch, values]() mutable {
+    std::vector<void *> pointers;
+    for (std::vector<char> &value : values)
+      pointers.push_back(value.data());
+    return runKernel(kernel, launch, pointers.data());
+  });
   return CUDA_SUCCESS;
 }
 
@@ -522,15 +633,114 @@ CUresult cuStreamDestroy(CUstream stream) {
   State &s = state();
   std::lock_guard<std::mutex> lock(s.mutex);
   auto *fake = reinterpret_cast<FakeStream *>(stream);
-  if (!s.streams.erase(fake))
+  if (!s.streams.count(fake))
     return CUDA_ERROR_INVALID_HANDLE;
+  if (fake->capture) // a capture left open is a runtime bug to catch
+    return CUDA_ERROR_ILLEGAL_STATE;
+  s.streams.erase(fake);
   delete fake;
   return CUDA_SUCCESS;
 }
 CUresult cuStreamSynchronize(CUstream stream) {
   FAKE_ENTER("cuStreamSynchronize");
   FAKE_NEEDS_CONTEXT();
-  return validStream(stream) ? CUDA_SUCCESS : CUDA_ERROR_INVALID_HANDLE;
+  if (!validStream(stream))
+    return CUDA_ERROR_INVALID_HANDLE;
+  if (capturing(stream)) {
+    // As a real driver: the wait is refused and the capture is ruined.
+    State &s = state();
+    std::lock_guard<std::mutex> lock(s.mutex);
+    reinterpret_cast<FakeStream *>(stream)->captureInvalidated = true;
+    return CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED;
+  }
+  return CUDA_SUCCESS;
+}
+CUresult cuStreamBeginCapture(CUstream stream, CUstreamCaptureMode) {
+  FAKE_ENTER("cuStreamBeginCapture_v2");
+  FAKE_NEEDS_CONTEXT();
+  if (!stream)
+    return CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED; // the legacy stream
+  if (!validStream(stream))
+    return CUDA_ERROR_INVALID_HANDLE;
+  State &s = state();
+  std::lock_guard<std::mutex> lock(s.mutex);
+  auto *fake = reinterpret_cast<FakeStream *>(stream);
+  if (fake->capture)
+    return CUDA_ERROR_ILLEGAL_STATE;
+  fake->capture = new FakeGraph();
+  fake->captureInvalidated = false;
+  ++s.graphs;
+  return CUDA_SUCCESS;
+}
+CUresult cuStreamEndCapture(CUstream stream, CUgraph *graph) {
+  FAKE_ENTER("cuStreamEndCapture");
+  FAKE_NEEDS_CONTEXT();
+  if (!stream || !validStream(stream))
+    return CUDA_ERROR_INVALID_HANDLE;
+  State &s = state();
+  std::unique_lock<std::mutex> lock(s.mutex);
+  auto *fake = reinterpret_cast<FakeStream *>(stream);
+  if (!fake->capture)
+    return CUDA_ERROR_ILLEGAL_STATE;
+  FakeGraph *captured = fake->capture;
+  fake->capture = nullptr;
+  if (fake->captureInvalidated) {
+    --s.graphs;
+    lock.unlock();
+    delete captured;
+    *graph = nullptr;
+    return CUDA_ERROR_STREAM_CAPTURE_INVALIDATED;
+  }
+  *graph = reinterpret_cast<CUgraph>(captured);
+  return CUDA_SUCCESS;
+}
+CUresult cuGraphInstantiateWithFlags(CUgraphExec *exec, CUgraph graph,
+                                     unsigned long long) {
+  FAKE_ENTER("cuGraphInstantiateWithFlags");
+  FAKE_NEEDS_CONTEXT();
+  if (!exec || !graph)
+    return CUDA_ERROR_INVALID_VALUE;
+  auto *fake = reinterpret_cast<FakeGraph *>(graph);
+  *exec = reinterpret_cast<CUgraphExec>(
+      new FakeGraphExec{fake->steps, fake->memory});
+  State &s = state();
+  std::lock_guard<std::mutex> lock(s.mutex);
+  ++s.graphs;
+  return CUDA_SUCCESS;
+}
+CUresult cuGraphLaunch(CUgraphExec exec, CUstream stream) {
+  FAKE_ENTER("cuGraphLaunch");
+  FAKE_NEEDS_CONTEXT();
+  if (!exec)
+    return CUDA_ERROR_INVALID_VALUE;
+  if (!validStream(stream))
+    return CUDA_ERROR_INVALID_HANDLE;
+  for (auto &step : reinterpret_cast<FakeGraphExec *>(exec)->steps)
+    if (CUresult result = step())
+      return result;
+  return CUDA_SUCCESS;
+}
+CUresult cuGraphExecDestroy(CUgraphExec exec) {
+  FAKE_ENTER("cuGraphExecDestroy");
+  FAKE_NEEDS_CONTEXT();
+  if (!exec)
+    return CUDA_ERROR_INVALID_VALUE;
+  delete reinterpret_cast<FakeGraphExec *>(exec);
+  State &s = state();
+  std::lock_guard<std::mutex> lock(s.mutex);
+  --s.graphs;
+  return CUDA_SUCCESS;
+}
+CUresult cuGraphDestroy(CUgraph graph) {
+  FAKE_ENTER("cuGraphDestroy");
+  FAKE_NEEDS_CONTEXT();
+  if (!graph)
+    return CUDA_ERROR_INVALID_VALUE;
+  delete reinterpret_cast<FakeGraph *>(graph);
+  State &s = state();
+  std::lock_guard<std::mutex> lock(s.mutex);
+  --s.graphs;
+  return CUDA_SUCCESS;
 }
 CUresult cuStreamWaitEvent(CUstream stream, CUevent, unsigned int) {
   FAKE_ENTER("cuStreamWaitEvent");
@@ -563,9 +773,11 @@ CUresult cuEventRecord(CUevent event, CUstream stream) {
   FAKE_NEEDS_CONTEXT();
   if (!validStream(stream))
     return CUDA_ERROR_INVALID_HANDLE;
-  reinterpret_cast<FakeEvent *>(event)->recorded =
-      std::chrono::steady_clock::now();
-  return CUDA_SUCCESS;
+  auto *fake = reinterpret_cast<FakeEvent *>(event);
+  return runOrCapture(stream, [fake] {
+    fake->recorded = std::chrono::steady_clock::now();
+    return CUDA_SUCCESS;
+  });
 }
 CUresult cuEventSynchronize(CUevent) {
   FAKE_ENTER("cuEventSynchronize");

@@ -82,9 +82,12 @@ static int faultKernel(const FakeLaunch *launch, void **params) {
   return 1;
 }
 
+/* Both kernels take (pointer, pointer, int64_t, float). */
+static const uint32_t kParamBytes[] = {sizeof(void *), sizeof(void *),
+                                       sizeof(int64_t), sizeof(float)};
 static const FakeKernel kKernels[] = {
-    {"add_kernel", addKernel},
-    {"fault_kernel", faultKernel},
+    {"add_kernel", addKernel, 4, kParamBytes},
+    {"fault_kernel", faultKernel, 4, kParamBytes},
 };
 static const FakeCubin kCubin = {FAKE_CUBIN_MAGIC, 2, kKernels};
 

@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <dlfcn.h>
 #include <filesystem>
 #include <sstream>
 #include <unistd.h>
@@ -303,6 +304,19 @@ TEST_F(RunTool, HelpDocumentsTheOutputFormat) {
 #ifdef WINNOW_FAKE_CUDA_DRIVER
 namespace {
 
+/// fakeCudaFailCall of the fake driver the runtime loads: the test opens
+/// the same library (dlopen returns the loaded instance) instead of linking
+/// it.
+void failFakeCudaCall(const char *symbol, int nth, int result) {
+  void *library = ::dlopen(WINNOW_FAKE_CUDA_DRIVER, RTLD_NOW);
+  ASSERT_NE(library, nullptr) << ::dlerror();
+  auto fail = reinterpret_cast<void (*)(const char *, int, int)>(
+      ::dlsym(library, "fakeCudaFailCall"));
+  ASSERT_NE(fail, nullptr) << ::dlerror();
+  fail(symbol, nth, result);
+  // Kept open: the injected failure lives in the library's state.
+}
+
 // --device=cuda on the runtime's fake CUDA driver (runtime/tests/cuda).
 class RunToolCuda : public RunTool {
 protected:
@@ -346,10 +360,66 @@ TEST_F(RunToolCuda, BenchUsesCudaEvents) {
                  "--input=2x3xf32=1", "--bench=3", "--print=none"}),
             0)
       << err;
-  EXPECT_EQ(out.rfind("bench: 3 calls, median ", 0), 0u) << out;
-  EXPECT_NE(out.find(" (CUDA events on cuda:0, device tensors)\n"),
-            std::string::npos)
+  // Four conditions, the targets' one (cold L2, graph replay) first.
+  std::vector<std::string> lines;
+  std::istringstream stream(out);
+  for (std::string line; std::getline(stream, line);)
+    lines.push_back(line);
+  ASSERT_EQ(lines.size(), 4u) << out;
+  const char *conditions[] = {"cold L2, graph replay", "cold L2, direct call",
+                              "warm L2, graph replay", "warm L2, direct call"};
+  for (size_t i = 0; i < 4; ++i) {
+    EXPECT_EQ(lines[i].rfind("bench: 3 calls, median ", 0), 0u) << lines[i];
+    EXPECT_NE(lines[i].find(std::string(" (CUDA events on cuda:0, device "
+                                        "tensors, ") +
+                            conditions[i] + ")"),
+              std::string::npos)
+        << lines[i];
+  }
+  EXPECT_EQ(err, "");
+}
+
+TEST_F(RunToolCuda, BenchWithoutGraphsStillTimesDirectCalls) {
+  // 900 is CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED (cuda.h is not included).
+  failFakeCudaCall("cuStreamBeginCapture_v2", 1, 900);
+  ASSERT_EQ(run({path("cuda.wnn"), "--device=cuda", "--function=add_one",
+                 "--input=2x3xf32=1", "--bench=2", "--print=none"}),
+            0)
+      << err;
+  EXPECT_EQ(err.rfind("winnow-run: warning: graph replay not measured: "
+                      "function 'add_one' on device 'cuda:0': capturing a "
+                      "CUDA graph: cuStreamBeginCapture failed: "
+                      "CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED",
+                      0),
+            0u)
+      << err;
+  EXPECT_NE(out.find("cold L2, direct call)\nbench: "), std::string::npos)
       << out;
+  EXPECT_EQ(out.find("graph replay"), std::string::npos) << out;
+}
+
+TEST_F(RunToolCuda, BenchLaunchesTimesEachKernel) {
+  ASSERT_EQ(run({path("cuda.wnn"), "--device=cuda", "--function=add_one",
+                 "--input=2x3xf32=1", "--bench-launches=3", "--print=none"}),
+            0)
+      << err;
+  EXPECT_EQ(out.rfind("launches: 3 calls, 1 launches per call (CUDA events "
+                      "around each launch on cuda:0, L2 flushed before each "
+                      "call)\n  launch 0 add_kernel grid 1x1x1 block 128x1x1 "
+                      "smem 0: median ",
+                      0),
+            0u)
+      << out;
+  EXPECT_NE(out.find("\n  sum of medians "), std::string::npos) << out;
+}
+
+TEST_F(RunToolCuda, BenchLaunchesNeedsACudaDevice) {
+  ASSERT_EQ(run({path("cuda.wnn"), "--device=cpu", "--function=add_one",
+                 "--input=2x3xf32=1", "--bench-launches=3"}),
+            1);
+  EXPECT_EQ(err, "winnow-run: error: --bench-launches times kernel launches "
+                 "and needs a CUDA device (--device=cuda), not 'cpu'\n");
+  EXPECT_EQ(out, "");
 }
 
 TEST_F(RunToolCuda, NoDriver) {

@@ -291,6 +291,14 @@ WINNOW_API winnow_status winnow_event_elapsed_ms(winnow_event *start,
                                                  winnow_event *end,
                                                  float *out_milliseconds);
 
+/* Evicts the GPU's L2 cache, for cold-cache timing: enqueues on `stream` a
+ * write of a device-owned buffer twice the L2's size (allocated at the
+ * first call, freed with the device), so that the next work on the stream
+ * finds none of its data in L2. Concurrent flushes are safe. CUDA devices
+ * only (FAILED_PRECONDITION on the CPU). */
+WINNOW_API winnow_status winnow_device_flush_l2(winnow_device *device,
+                                                void *stream);
+
 /*===----------------------------------------------------------------------===*
  * Executable: a module bound to a device
  *===----------------------------------------------------------------------===*/
@@ -376,6 +384,61 @@ WINNOW_API winnow_status winnow_call_device_by_index(
     winnow_executable *executable, size_t function_index,
     const winnow_tensor *inputs, size_t num_inputs, winnow_tensor *outputs,
     size_t num_outputs, void *stream);
+
+/*===----------------------------------------------------------------------===*
+ * CUDA graphs and per-launch timing (CUDA executables only; both are
+ * FAILED_PRECONDITION on a CPU executable)
+ *===----------------------------------------------------------------------===*/
+
+/* One call of a function captured as an instantiated CUDA graph: every
+ * allocation, copy and kernel of the call replayed with one driver call. */
+typedef struct winnow_graph_s winnow_graph;
+
+/* Captures a call of the function on device tensors, checked as by
+ * winnow_call_device, and instantiates it. Nothing runs during capture (it
+ * is recorded on a private stream in thread-local capture mode); each
+ * winnow_graph_launch then does what winnow_call_device would, on the same
+ * pointers, whose memory must stay valid and unmoved while the graph
+ * exists. The call's scratch memory becomes graph memory (allocated and
+ * freed inside each replay). A failed capture leaves nothing behind. The
+ * graph retains the executable. */
+WINNOW_API winnow_status winnow_graph_capture(winnow_executable *executable,
+                                              size_t function_index,
+                                              const winnow_tensor *inputs,
+                                              size_t num_inputs,
+                                              winnow_tensor *outputs,
+                                              size_t num_outputs,
+                                              winnow_graph **out_graph);
+/* Enqueues one replay on `stream` (NULL: the legacy default stream);
+ * returns without waiting, like winnow_call_device. */
+WINNOW_API winnow_status winnow_graph_launch(winnow_graph *graph,
+                                             void *stream);
+/* Destroys the graph; NULL is a no-op. Replays still in flight finish. */
+WINNOW_API void winnow_graph_destroy(winnow_graph *graph);
+
+/* One kernel launch of a timed call. */
+typedef struct winnow_launch_timing_s {
+  const char *kernel; /* the kernel's name; owned by the executable */
+  uint32_t grid[3];
+  uint32_t block[3];
+  uint32_t dynamic_shared_bytes;
+  /* GPU time between CUDA events recorded on the stream just before and
+   * just after the launch. */
+  float milliseconds;
+} winnow_launch_timing;
+
+/* Calls the function as winnow_call_device does, with a pair of CUDA events
+ * around every kernel launch, then waits for the stream and reports each
+ * launch in order: the first min(capacity, launches) are written to
+ * `timings` and the number of launches to *out_num_launches (so a caller
+ * may ask with capacity 0 first). This replaces a profiler: the events
+ * separate the launches slightly, so their sum exceeds a plain call's time
+ * by a few microseconds per launch. */
+WINNOW_API winnow_status winnow_call_device_timed(
+    winnow_executable *executable, size_t function_index,
+    const winnow_tensor *inputs, size_t num_inputs, winnow_tensor *outputs,
+    size_t num_outputs, void *stream, winnow_launch_timing *timings,
+    size_t capacity, size_t *out_num_launches);
 
 #ifdef __cplusplus
 } /* extern "C" */
