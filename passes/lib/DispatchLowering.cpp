@@ -2,16 +2,17 @@
 //
 // A dispatch is lowered by cloning its ops with batch extent 1 inside a
 // parallel loop over rows, their operands being views of one row, and
-// lowering the clones with the ordinary per-op lowerings under a
-// DispatchRowScope (LoweringUtils.h) that redirects result buffers: yielded
-// values go straight to the row of the dispatch's result, the others to
-// per-row scratch. The per-op lowerings need no fused variants.
+// lowering the clones with the ordinary per-op patterns built with the
+// row's context (a DispatchRow, LoweringUtils.h) that redirects result
+// buffers: yielded values go straight to the row of the dispatch's result,
+// the others to per-row scratch. The per-op lowerings need no fused
+// variants (TokToLoops.h states the contract that makes this work).
 //
 //===----------------------------------------------------------------------===//
 
-#include "DispatchLowering.h"
+#include "TokToLoops.h"
 
-#include "ChunkLowerings.h"
+#include "winnow/Dialect/Tok/IR/TokOps.h"
 
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
@@ -47,8 +48,10 @@ constexpr int64_t kMaxStackRowBufferBytes = 64 * 1024;
 
 /// An elementwise tensor op on one row: a loop over the row's elements
 /// applying the op's scalar form.
-void lowerElementwise(Operation *op, ImplicitLocOpBuilder &b) {
-  LoopEmitter e(b);
+LogicalResult lowerElementwise(Operation *op, ImplicitLocOpBuilder &b,
+                               PatternRewriter &rewriter,
+                               LoweringContext &context) {
+  OpLowering e(b, context);
   auto type = cast<RankedTensorType>(op->getResult(0).getType());
   SmallVector<Value> inputs, outputs;
   for (Value operand : op->getOperands())
@@ -73,16 +76,52 @@ void lowerElementwise(Operation *op, ImplicitLocOpBuilder &b) {
       memref::StoreOp::create(b, value, output, ivs);
   });
   for (auto [result, output] : llvm::zip(op->getResults(), outputs))
-    result.replaceAllUsesWith(e.toTensor(output, result.getType()));
+    e.replaceWithBuffer(result, output);
+  return replaceLoweredOp(op, rewriter, context);
 }
+
+/// Lowers one cloned row op with the first row pattern rooted at its name.
+LogicalResult lowerRowOp(Operation *op, RewritePatternSet &patterns,
+                         PatternRewriter &rewriter) {
+  for (const std::unique_ptr<RewritePattern> &pattern :
+       patterns.getNativePatterns()) {
+    if (pattern->getRootKind() != op->getName())
+      continue;
+    rewriter.setInsertionPoint(op);
+    if (succeeded(pattern->matchAndRewrite(op, rewriter)))
+      return success();
+  }
+  return op->emitOpError() << "has no loop lowering";
+}
+
+/// tok.dispatch -> one scf.parallel over its rows (marked
+/// kDispatchRowsAttrName): each iteration runs the region's ops on batch-1
+/// views of its row. Values the region yields are written into the rows of
+/// fresh result buffers; the others live in per-row scratch allocas
+/// (kRowBufferAttrName) hoisted before the loop. A producer whose result
+/// only its consumer reads is lowered together with it when the pair can be
+/// streamed (isStreamedChunkPair).
+class DispatchLowering : public OpRewritePattern<tok::DispatchOp> {
+public:
+  DispatchLowering(MLIRContext *context, const LoweringOptions &options)
+      : OpRewritePattern(context), options(options) {}
+
+  LogicalResult matchAndRewrite(tok::DispatchOp op,
+                                PatternRewriter &rewriter) const override;
+
+private:
+  LoweringOptions options;
+};
 
 } // namespace
 
 LogicalResult
-lowerDispatchOp(tok::DispatchOp op, const LoweringOptions &options,
-                llvm::function_ref<bool(Operation *)> lowerTokOp) {
-  ImplicitLocOpBuilder b(op.getLoc(), op);
-  LoopEmitter e(b);
+DispatchLowering::matchAndRewrite(tok::DispatchOp op,
+                                  PatternRewriter &rewriter) const {
+  ImplicitLocOpBuilder b(op.getLoc(), rewriter);
+  b.setInsertionPoint(op);
+  LoweringContext outer(options, nullptr);
+  OpLowering e(b, outer);
   auto rows = static_cast<int64_t>(op.getRows());
 
   // Full result buffers and full views of the batch operands, outside the
@@ -106,14 +145,21 @@ lowerDispatchOp(tok::DispatchOp op, const LoweringOptions &options,
       fullBuffers[value] = e.toBuffer(value);
   }
 
+  // The row's context, and the patterns that lower its ops with it.
+  DispatchRow row;
+  RewritePatternSet rowPatterns(op.getContext());
+  populateTokToLoopsPatterns(rowPatterns, options, &row);
+
   bool lowered = true;
-  e.parallelFor(rows, [&](Value row) {
+  scf::ParallelOp loop;
+  e.parallelFor(rows, [&](Value rowIndex) {
+    loop = cast<scf::ParallelOp>(rowIndex.getParentBlock()->getParentOp());
     IRMapping mapping;
     for (Value value : captured) {
       auto type = oneRow(cast<RankedTensorType>(value.getType()));
       if (Value full = fullBuffers.lookup(value)) {
         mapping.map(value, bufferization::ToTensorOp::create(
-                               b, type, rowView(b, full, row),
+                               b, type, rowView(b, full, rowIndex),
                                /*restrict=*/true, /*writable=*/false));
       } else {
         mapping.map(value, arith::ConstantOp::create(
@@ -122,8 +168,7 @@ lowerDispatchOp(tok::DispatchOp op, const LoweringOptions &options,
     }
     SmallVector<Value> destinations;
     for (Value full : resultBuffers)
-      destinations.push_back(rowView(b, full, row));
-    DispatchRowScope scope;
+      destinations.push_back(rowView(b, full, rowIndex));
     SmallVector<Operation *> clones;
     for (Operation &inner : op.getBody().front().without_terminator()) {
       if (inner.hasTrait<OpTrait::ConstantLike>()) {
@@ -140,22 +185,27 @@ lowerDispatchOp(tok::DispatchOp op, const LoweringOptions &options,
         continue;
       }
       Operation *clone = b.clone(inner, mapping);
-      for (Value result : clone->getResults())
-        result.setType(oneRow(cast<RankedTensorType>(result.getType())));
+      rewriter.modifyOpInPlace(clone, [&] {
+        for (Value result : clone->getResults())
+          result.setType(oneRow(cast<RankedTensorType>(result.getType())));
+      });
       clones.push_back(clone);
     }
     // Each yielded value is written into its result row by its producer; a
-    // value yielded twice, or taken from outside, is copied.
-    SmallVector<std::pair<Value, Value>> copies;
+    // value yielded twice (copied from the row it was first written to), or
+    // taken from outside (a row view or a splat), is copied.
+    SmallVector<std::pair<Value, Value>> copiesFromRows, copiesFromOutside;
     for (auto [value, destination] :
          llvm::zip(op.getYield().getValues(), destinations)) {
       Value rowValue = mapping.lookupOrDefault(value);
       bool produced = rowValue.getDefiningOp() &&
                       llvm::is_contained(clones, rowValue.getDefiningOp());
-      if (produced && !scope.destinations.count(rowValue))
-        scope.destinations[rowValue] = destination;
+      if (!produced)
+        copiesFromOutside.push_back({rowValue, destination});
+      else if (Value first = row.destinations.lookup(rowValue))
+        copiesFromRows.push_back({first, destination});
       else
-        copies.push_back({rowValue, destination});
+        row.destinations[rowValue] = destination;
     }
     // A producer only its consumer reads, never yielded, is lowered with the
     // consumer, in one sweep, when the loop reaches the consumer (whose
@@ -163,7 +213,7 @@ lowerDispatchOp(tok::DispatchOp op, const LoweringOptions &options,
     llvm::DenseMap<Operation *, Operation *> streamedProducer;
     for (Operation *clone : clones) {
       Operation *consumer = clone->hasOneUse() ? *clone->user_begin() : nullptr;
-      if (consumer && !scope.destinations.count(clone->getResult(0)) &&
+      if (consumer && !row.destinations.count(clone->getResult(0)) &&
           isStreamedChunkPair(clone, consumer))
         streamedProducer[consumer] = clone;
     }
@@ -173,41 +223,33 @@ lowerDispatchOp(tok::DispatchOp op, const LoweringOptions &options,
     for (Operation *clone : clones) {
       if (deferred.contains(clone))
         continue;
-      b.setInsertionPoint(clone);
+      LogicalResult result = success();
       if (Operation *producer = streamedProducer.lookup(clone)) {
-        if (!lowerStreamedChunkPair(producer, clone, options)) {
-          clone->emitOpError() << "could not be streamed";
-          lowered = false;
-          return;
-        }
-        continue;
-      }
-      if (isa<tok::TokDialect>(clone->getDialect())) {
-        if (!lowerTokOp(clone)) {
-          clone->emitOpError() << "has no loop lowering";
-          lowered = false;
-          return;
-        }
+        LoweringContext context(options, &row);
+        result = lowerStreamedChunkPair(producer, clone, rewriter, context);
+      } else if (isa<tok::TokDialect>(clone->getDialect())) {
+        result = lowerRowOp(clone, rowPatterns, rewriter);
       } else {
-        lowerElementwise(clone, b);
+        b.setInsertionPoint(clone);
+        LoweringContext context(options, &row);
+        result = lowerElementwise(clone, b, rewriter, context);
+      }
+      if (failed(result)) {
+        lowered = false;
+        return;
       }
     }
-    b.setInsertionPoint(row.getParentBlock()->getTerminator());
-    for (auto [value, destination] : copies) {
-      // A value yielded twice was written to its first result row.
-      Value source = scope.destinations.lookup(value);
-      memref::CopyOp::create(b, source ? source : e.toBuffer(value),
-                             destination);
-    }
-    for (Operation *clone : llvm::reverse(clones))
-      if (clone->use_empty())
-        clone->erase();
+    b.setInsertionPoint(rowIndex.getParentBlock()->getTerminator());
+    LoweringContext rowContext(options, &row);
+    OpLowering rowLowering(b, rowContext);
+    for (auto [source, destination] : copiesFromRows)
+      memref::CopyOp::create(b, source, destination);
+    for (auto [value, destination] : copiesFromOutside)
+      memref::CopyOp::create(b, rowLowering.toBuffer(value), destination);
   });
 
   if (!lowered)
     return failure(); // reported above
-  // The loop parallelFor just built sits right before `op`.
-  auto loop = cast<scf::ParallelOp>(op->getPrevNode());
   loop->setAttr(kDispatchRowsAttrName, b.getUnitAttr());
   // Dead row views, then scratch hoisted out of the loop: plain allocas stay
   // per-iteration scratch, the lowerings' own buffers become row buffers.
@@ -216,33 +258,41 @@ lowerDispatchOp(tok::DispatchOp op, const LoweringOptions &options,
     if (isa<bufferization::ToTensorOp, memref::SubViewOp, arith::ConstantOp>(
             inner) &&
         inner.use_empty())
-      inner.erase();
+      rewriter.eraseOp(&inner);
   for (Operation &inner : llvm::make_early_inc_range(*loop.getBody())) {
     if (auto alloca = dyn_cast<memref::AllocaOp>(inner)) {
       if (alloca.getType().hasStaticShape())
-        alloca->moveBefore(loop);
+        rewriter.moveOpBefore(alloca, loop);
     } else if (auto alloc = dyn_cast<memref::AllocOp>(inner)) {
       if (!alloc.getType().hasStaticShape())
         continue;
       // Large buffers (a merge accumulator) stay on the heap, allocated once.
-      alloc->setAttr(kRowBufferAttrName, UnitAttr::get(op.getContext()));
+      rewriter.modifyOpInPlace(alloc, [&] {
+        alloc->setAttr(kRowBufferAttrName, UnitAttr::get(op.getContext()));
+      });
       if (shapedBytes(alloc.getType()) > kMaxStackRowBufferBytes) {
-        alloc->moveBefore(loop);
+        rewriter.moveOpBefore(alloc, loop);
         continue;
       }
-      OpBuilder hoist(loop);
-      auto scratch = memref::AllocaOp::create(hoist, alloc.getLoc(),
-                                              alloc.getType());
+      rewriter.setInsertionPoint(loop);
+      auto scratch =
+          memref::AllocaOp::create(rewriter, alloc.getLoc(), alloc.getType());
       scratch->setAttrs(alloc->getAttrs());
-      alloc.replaceAllUsesWith(scratch.getResult());
-      alloc.erase();
+      rewriter.replaceOp(alloc, scratch.getResult());
     }
   }
 
+  SmallVector<Value> replacements;
+  b.setInsertionPoint(op);
   for (auto [result, full] : llvm::zip(op.getResults(), resultBuffers))
-    result.replaceAllUsesWith(e.toTensor(full, result.getType()));
-  op.erase();
+    replacements.push_back(e.toTensor(full, result.getType()));
+  rewriter.replaceOp(op, replacements);
   return success();
+}
+
+void populateDispatchToLoopsPatterns(RewritePatternSet &patterns,
+                                     const LoweringOptions &options) {
+  patterns.add<DispatchLowering>(patterns.getContext(), options);
 }
 
 } // namespace winnow

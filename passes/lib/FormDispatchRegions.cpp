@@ -6,8 +6,8 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "ChunkLowerings.h"
 #include "LoweringUtils.h"
+#include "TokToLoops.h"
 
 #include "mlir/IR/Builders.h"
 #include "winnow/Dialect/Tok/IR/TokOps.h"

@@ -6,8 +6,8 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "ChunkLowerings.h"
 #include "LoweringUtils.h"
+#include "TokToLoops.h"
 
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "winnow/Dialect/Tok/IR/TokOps.h"
@@ -95,8 +95,9 @@ Value emaChunk(ImplicitLocOpBuilder &b, LoopEmitter &e, Value input,
 // tok.boundary
 //===----------------------------------------------------------------------===//
 
-void lowerBoundary(tok::BoundaryOp op, ImplicitLocOpBuilder &b) {
-  LoopEmitter e(b);
+void lowerBoundary(tok::BoundaryOp op, ImplicitLocOpBuilder &b,
+                   LoweringContext &context) {
+  OpLowering e(b, context);
   auto type = op.getQueries().getType();
   int64_t batch = type.getDimSize(0), tokens = type.getDimSize(1);
   int64_t features = type.getDimSize(2);
@@ -164,9 +165,8 @@ void lowerBoundary(tok::BoundaryOp op, ImplicitLocOpBuilder &b) {
       memref::StoreOp::create(b, isBoundary, bounds, ValueRange{row, t});
     }
   });
-  op.getProbs().replaceAllUsesWith(e.toTensor(probs, op.getProbs().getType()));
-  op.getBoundaries().replaceAllUsesWith(
-      e.toTensor(bounds, op.getBoundaries().getType()));
+  e.replaceWithBuffer(op.getProbs(), probs);
+  e.replaceWithBuffer(op.getBoundaries(), bounds);
 }
 
 //===----------------------------------------------------------------------===//
@@ -280,8 +280,9 @@ void lowerSegmentReducePerSegment(tok::SegmentReduceOp op,
 }
 
 void lowerSegmentReduce(tok::SegmentReduceOp op, ImplicitLocOpBuilder &b,
-                        bool perSegment) {
-  LoopEmitter e(b);
+                        LoweringContext &context) {
+  OpLowering e(b, context);
+  bool perSegment = context.intraRowParallel();
   auto inType = op.getInput().getType();
   int64_t batch = inType.getDimSize(0), tokens = inType.getDimSize(1);
   int64_t features = inType.getDimSize(2);
@@ -297,10 +298,8 @@ void lowerSegmentReduce(tok::SegmentReduceOp op, ImplicitLocOpBuilder &b,
   if (perSegment) {
     lowerSegmentReducePerSegment(op, b, input, boundaries, lengths, output,
                                  counts);
-    op.getOutput().replaceAllUsesWith(
-        e.toTensor(output, op.getOutput().getType()));
-    op.getCount().replaceAllUsesWith(
-        e.toTensor(counts, op.getCount().getType()));
+    e.replaceWithBuffer(op.getOutput(), output);
+    e.replaceWithBuffer(op.getCount(), counts);
     return;
   }
   // fp32 accumulator of the open segment (unused by `first`).
@@ -393,9 +392,8 @@ void lowerSegmentReduce(tok::SegmentReduceOp op, ImplicitLocOpBuilder &b,
         b, arith::IndexCastOp::create(b, b.getI32Type(), opened), counts,
         ValueRange{row});
   });
-  op.getOutput().replaceAllUsesWith(
-      e.toTensor(output, op.getOutput().getType()));
-  op.getCount().replaceAllUsesWith(e.toTensor(counts, op.getCount().getType()));
+  e.replaceWithBuffer(op.getOutput(), output);
+  e.replaceWithBuffer(op.getCount(), counts);
 }
 
 //===----------------------------------------------------------------------===//
@@ -403,8 +401,9 @@ void lowerSegmentReduce(tok::SegmentReduceOp op, ImplicitLocOpBuilder &b,
 //===----------------------------------------------------------------------===//
 
 void lowerEmaScan(tok::EmaScanOp op, ImplicitLocOpBuilder &b,
-                  bool perFeature) {
-  LoopEmitter e(b);
+                  LoweringContext &context) {
+  OpLowering e(b, context);
+  bool perFeature = context.intraRowParallel();
   auto type = op.getInput().getType();
   int64_t batch = type.getDimSize(0), chunks = type.getDimSize(1);
   int64_t features = type.getDimSize(2);
@@ -448,16 +447,17 @@ void lowerEmaScan(tok::EmaScanOp op, ImplicitLocOpBuilder &b,
       });
     });
   }
-  op.getOutput().replaceAllUsesWith(
-      e.toTensor(output, op.getOutput().getType()));
+  e.replaceWithBuffer(op.getOutput(), output);
 }
 
 //===----------------------------------------------------------------------===//
 // tok.expand
 //===----------------------------------------------------------------------===//
 
-void lowerExpand(tok::ExpandOp op, ImplicitLocOpBuilder &b, bool perElement) {
-  LoopEmitter e(b);
+void lowerExpand(tok::ExpandOp op, ImplicitLocOpBuilder &b,
+                 LoweringContext &context) {
+  OpLowering e(b, context);
+  bool perElement = context.intraRowParallel();
   auto inType = op.getInput().getType();
   auto outType = op.getOutput().getType();
   int64_t batch = inType.getDimSize(0), chunks = inType.getDimSize(1);
@@ -541,7 +541,7 @@ void lowerExpand(tok::ExpandOp op, ImplicitLocOpBuilder &b, bool perElement) {
           });
     });
   }
-  op.getOutput().replaceAllUsesWith(e.toTensor(output, outType));
+  e.replace(op.getOutput(), e.toTensor(output, outType));
 }
 
 //===----------------------------------------------------------------------===//
@@ -557,8 +557,9 @@ void lowerExpand(tok::ExpandOp op, ImplicitLocOpBuilder &b, bool perElement) {
 /// feature) is one thread; on a CPU the running values of a row are a
 /// [D] fp32 scratch row and features are the inner loop.
 void lowerEmaExpand(tok::EmaScanOp ema, tok::ExpandOp expand,
-                    ImplicitLocOpBuilder &b, bool perFeature) {
-  LoopEmitter e(b);
+                    ImplicitLocOpBuilder &b, LoweringContext &context) {
+  OpLowering e(b, context);
+  bool perFeature = context.intraRowParallel();
   auto zType = ema.getInput().getType();
   auto outType = expand.getOutput().getType();
   int64_t batch = zType.getDimSize(0), chunks = zType.getDimSize(1);
@@ -672,7 +673,7 @@ void lowerEmaExpand(tok::EmaScanOp ema, tok::ExpandOp expand,
           });
     });
   }
-  expand.getOutput().replaceAllUsesWith(e.toTensor(output, outType));
+  e.replace(expand.getOutput(), e.toTensor(output, outType));
 }
 
 } // namespace
@@ -684,30 +685,28 @@ bool isStreamedChunkPair(Operation *producer, Operation *consumer) {
          ema.getOutput().hasOneUse();
 }
 
-bool lowerStreamedChunkPair(Operation *producer, Operation *consumer,
-                            const LoweringOptions &options) {
-  if (!isStreamedChunkPair(producer, consumer))
-    return false;
+LogicalResult lowerStreamedChunkPair(Operation *producer, Operation *consumer,
+                                     PatternRewriter &rewriter,
+                                     LoweringContext &context) {
   auto ema = cast<tok::EmaScanOp>(producer);
   auto expand = cast<tok::ExpandOp>(consumer);
-  ImplicitLocOpBuilder b(expand.getLoc(), expand);
-  lowerEmaExpand(ema, expand, b, options.intraRowParallel);
-  return true;
+  ImplicitLocOpBuilder b(expand.getLoc(), rewriter);
+  b.setInsertionPoint(expand);
+  lowerEmaExpand(ema, expand, b, context);
+  if (failed(replaceLoweredOp(expand, rewriter, context)))
+    return failure();
+  rewriter.eraseOp(ema);
+  return success();
 }
 
-bool lowerChunkOp(Operation *op, const LoweringOptions &options) {
-  ImplicitLocOpBuilder b(op->getLoc(), op);
-  if (auto boundary = dyn_cast<tok::BoundaryOp>(op))
-    lowerBoundary(boundary, b);
-  else if (auto reduce = dyn_cast<tok::SegmentReduceOp>(op))
-    lowerSegmentReduce(reduce, b, options.intraRowParallel);
-  else if (auto scan = dyn_cast<tok::EmaScanOp>(op))
-    lowerEmaScan(scan, b, options.intraRowParallel);
-  else if (auto expand = dyn_cast<tok::ExpandOp>(op))
-    lowerExpand(expand, b, options.intraRowParallel);
-  else
-    return false;
-  return true;
+void populateChunkToLoopsPatterns(RewritePatternSet &patterns,
+                                  const LoweringOptions &options,
+                                  DispatchRow *row) {
+  addTokLowering<tok::BoundaryOp>(patterns, options, row, lowerBoundary);
+  addTokLowering<tok::SegmentReduceOp>(patterns, options, row,
+                                       lowerSegmentReduce);
+  addTokLowering<tok::EmaScanOp>(patterns, options, row, lowerEmaScan);
+  addTokLowering<tok::ExpandOp>(patterns, options, row, lowerExpand);
 }
 
 } // namespace winnow

@@ -5,9 +5,9 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "ClusterLowerings.h"
 #include "LoweringUtils.h"
 #include "RadixSelect.h"
+#include "TokToLoops.h"
 
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "winnow/Dialect/Tok/IR/TokOps.h"
@@ -95,8 +95,9 @@ private:
 // tok.row_cosine
 //===----------------------------------------------------------------------===//
 
-void lowerRowCosine(tok::RowCosineOp op, ImplicitLocOpBuilder &b) {
-  LoopEmitter e(b);
+void lowerRowCosine(tok::RowCosineOp op, ImplicitLocOpBuilder &b,
+                    LoweringContext &context) {
+  OpLowering e(b, context);
   auto type = op.getLhs().getType();
   int64_t features = type.getShape().back();
   int64_t rows = 1;
@@ -129,16 +130,16 @@ void lowerRowCosine(tok::RowCosineOp op, ImplicitLocOpBuilder &b) {
         b, sums[0], arith::MulFOp::create(b, norm(sums[1]), norm(sums[2])));
     memref::StoreOp::create(b, cosine, out, ValueRange{r});
   });
-  op.getSimilarity().replaceAllUsesWith(
-      e.toTensor(outBuffer, op.getSimilarity().getType()));
+  e.replaceWithBuffer(op.getSimilarity(), outBuffer);
 }
 
 //===----------------------------------------------------------------------===//
 // tok.density_peaks
 //===----------------------------------------------------------------------===//
 
-void lowerDensityPeaks(tok::DensityPeaksOp op, ImplicitLocOpBuilder &b) {
-  LoopEmitter e(b);
+void lowerDensityPeaks(tok::DensityPeaksOp op, ImplicitLocOpBuilder &b,
+                       LoweringContext &context) {
+  OpLowering e(b, context);
   auto type = op.getInput().getType();
   int64_t batch = type.getDimSize(0), tokens = type.getDimSize(1);
   int64_t features = type.getDimSize(2);
@@ -292,8 +293,8 @@ void lowerDensityPeaks(tok::DensityPeaksOp op, ImplicitLocOpBuilder &b) {
     memref::StoreOp::create(b, arith::IndexCastOp::create(b, i32, numClusters), counts,
                             ValueRange{row});
   });
-  op.getParent().replaceAllUsesWith(e.toTensor(parent, op.getParent().getType()));
-  op.getCount().replaceAllUsesWith(e.toTensor(counts, op.getCount().getType()));
+  e.replaceWithBuffer(op.getParent(), parent);
+  e.replaceWithBuffer(op.getCount(), counts);
 }
 
 //===----------------------------------------------------------------------===//
@@ -325,8 +326,9 @@ Value emitFindRoot(ImplicitLocOpBuilder &b, Value forest, Value x) {
 }
 
 void lowerSimilarityComponents(tok::SimilarityComponentsOp op,
-                               ImplicitLocOpBuilder &b) {
-  LoopEmitter e(b);
+                               ImplicitLocOpBuilder &b,
+                               LoweringContext &context) {
+  OpLowering e(b, context);
   auto type = op.getInput().getType();
   int64_t batch = type.getDimSize(0), tokens = type.getDimSize(1);
   int64_t features = type.getDimSize(2);
@@ -386,23 +388,20 @@ void lowerSimilarityComponents(tok::SimilarityComponentsOp op,
     });
     memref::StoreOp::create(b, count, counts, ValueRange{row});
   });
-  op.getParent().replaceAllUsesWith(e.toTensor(parent, op.getParent().getType()));
-  op.getCount().replaceAllUsesWith(e.toTensor(counts, op.getCount().getType()));
+  e.replaceWithBuffer(op.getParent(), parent);
+  e.replaceWithBuffer(op.getCount(), counts);
 }
 
 } // namespace
 
-bool lowerClusterOp(Operation *op, const LoweringOptions &options) {
-  ImplicitLocOpBuilder b(op->getLoc(), op);
-  if (auto cosine = dyn_cast<tok::RowCosineOp>(op))
-    lowerRowCosine(cosine, b);
-  else if (auto peaks = dyn_cast<tok::DensityPeaksOp>(op))
-    lowerDensityPeaks(peaks, b);
-  else if (auto components = dyn_cast<tok::SimilarityComponentsOp>(op))
-    lowerSimilarityComponents(components, b);
-  else
-    return false;
-  return true;
+void populateClusterToLoopsPatterns(RewritePatternSet &patterns,
+                                    const LoweringOptions &options,
+                                    DispatchRow *row) {
+  addTokLowering<tok::RowCosineOp>(patterns, options, row, lowerRowCosine);
+  addTokLowering<tok::DensityPeaksOp>(patterns, options, row,
+                                      lowerDensityPeaks);
+  addTokLowering<tok::SimilarityComponentsOp>(patterns, options, row,
+                                              lowerSimilarityComponents);
 }
 
 } // namespace winnow

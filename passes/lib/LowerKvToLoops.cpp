@@ -7,8 +7,8 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "KvLowerings.h"
 #include "LoweringUtils.h"
+#include "TokToLoops.h"
 
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "RadixSelect.h"
@@ -25,8 +25,9 @@ namespace {
 // tok.kv_select
 //===----------------------------------------------------------------------===//
 
-void lowerKvSelect(tok::KvSelectOp op, ImplicitLocOpBuilder &b) {
-  LoopEmitter e(b);
+void lowerKvSelect(tok::KvSelectOp op, ImplicitLocOpBuilder &b,
+                   LoweringContext &context) {
+  OpLowering e(b, context);
   auto slotsType = op.getSlots().getType();
   int64_t batch = slotsType.getDimSize(0), heads = slotsType.getDimSize(1);
   int64_t capacity = slotsType.getDimSize(2);
@@ -137,8 +138,8 @@ void lowerKvSelect(tok::KvSelectOp op, ImplicitLocOpBuilder &b) {
           ValueRange{row, h});
     });
   });
-  op.getSlots().replaceAllUsesWith(e.toTensor(slots, slotsType));
-  op.getCount().replaceAllUsesWith(e.toTensor(counts, op.getCount().getType()));
+  e.replace(op.getSlots(), e.toTensor(slots, slotsType));
+  e.replaceWithBuffer(op.getCount(), counts);
 }
 
 //===----------------------------------------------------------------------===//
@@ -146,8 +147,9 @@ void lowerKvSelect(tok::KvSelectOp op, ImplicitLocOpBuilder &b) {
 //===----------------------------------------------------------------------===//
 
 void lowerKvGather(tok::KvGatherOp op, ImplicitLocOpBuilder &b,
-                   bool intraRowParallel) {
-  LoopEmitter e(b);
+                   LoweringContext &context) {
+  OpLowering e(b, context);
+  bool intraRowParallel = context.intraRowParallel();
   auto slotsType = op.getSlots().getType();
   int64_t batch = slotsType.getDimSize(0), heads = slotsType.getDimSize(1);
   int64_t capacity = slotsType.getDimSize(2);
@@ -426,17 +428,17 @@ void lowerKvGather(tok::KvGatherOp op, ImplicitLocOpBuilder &b,
     });
   }
   for (auto [gathered, g] : llvm::zip(op.getGathered(), gathers))
-    gathered.replaceAllUsesWith(e.toTensor(g.outBase, gathered.getType()));
-  op.getPositions().replaceAllUsesWith(
-      e.toTensor(positions, op.getPositions().getType()));
+    e.replaceWithBuffer(gathered, g.outBase);
+  e.replaceWithBuffer(op.getPositions(), positions);
 }
 
 //===----------------------------------------------------------------------===//
 // tok.k_center
 //===----------------------------------------------------------------------===//
 
-void lowerKCenter(tok::KCenterOp op, ImplicitLocOpBuilder &b) {
-  LoopEmitter e(b);
+void lowerKCenter(tok::KCenterOp op, ImplicitLocOpBuilder &b,
+                  LoweringContext &context) {
+  OpLowering e(b, context);
   auto type = op.getInput().getType();
   int64_t batch = type.getDimSize(0), tokens = type.getDimSize(1);
   int64_t features = type.getDimSize(2);
@@ -548,9 +550,8 @@ void lowerKCenter(tok::KCenterOp op, ImplicitLocOpBuilder &b) {
     memref::StoreOp::create(b, arith::IndexCastOp::create(b, b.getI32Type(), count),
                             counts, ValueRange{row});
   });
-  op.getIndices().replaceAllUsesWith(
-      e.toTensor(indices, op.getIndices().getType()));
-  op.getCount().replaceAllUsesWith(e.toTensor(counts, op.getCount().getType()));
+  e.replaceWithBuffer(op.getIndices(), indices);
+  e.replaceWithBuffer(op.getCount(), counts);
 }
 
 //===----------------------------------------------------------------------===//
@@ -560,8 +561,9 @@ void lowerKCenter(tok::KCenterOp op, ImplicitLocOpBuilder &b) {
 /// Token marks of the DART sweep.
 enum DartMark : int32_t { kFree = 0, kImagePivot = 1, kTextPivot = 2, kTaken = 3 };
 
-void lowerDartSelect(tok::DartSelectOp op, ImplicitLocOpBuilder &b) {
-  LoopEmitter e(b);
+void lowerDartSelect(tok::DartSelectOp op, ImplicitLocOpBuilder &b,
+                     LoweringContext &context) {
+  OpLowering e(b, context);
   auto keysType = op.getKeys().getType();
   auto hiddenType = op.getHidden().getType();
   int64_t batch = keysType.getDimSize(0), tokens = keysType.getDimSize(1);
@@ -721,25 +723,19 @@ void lowerDartSelect(tok::DartSelectOp op, ImplicitLocOpBuilder &b) {
     memref::StoreOp::create(b, arith::IndexCastOp::create(b, i32, count), counts,
                             ValueRange{row});
   });
-  op.getIndices().replaceAllUsesWith(e.toTensor(indices, op.getIndices().getType()));
-  op.getCount().replaceAllUsesWith(e.toTensor(counts, op.getCount().getType()));
+  e.replaceWithBuffer(op.getIndices(), indices);
+  e.replaceWithBuffer(op.getCount(), counts);
 }
 
 } // namespace
 
-bool lowerKvOp(Operation *op, const LoweringOptions &options) {
-  ImplicitLocOpBuilder b(op->getLoc(), op);
-  if (auto select = dyn_cast<tok::KvSelectOp>(op))
-    lowerKvSelect(select, b);
-  else if (auto gather = dyn_cast<tok::KvGatherOp>(op))
-    lowerKvGather(gather, b, options.intraRowParallel);
-  else if (auto kCenter = dyn_cast<tok::KCenterOp>(op))
-    lowerKCenter(kCenter, b);
-  else if (auto dart = dyn_cast<tok::DartSelectOp>(op))
-    lowerDartSelect(dart, b);
-  else
-    return false;
-  return true;
+void populateKvToLoopsPatterns(RewritePatternSet &patterns,
+                               const LoweringOptions &options,
+                               DispatchRow *row) {
+  addTokLowering<tok::KvSelectOp>(patterns, options, row, lowerKvSelect);
+  addTokLowering<tok::KvGatherOp>(patterns, options, row, lowerKvGather);
+  addTokLowering<tok::KCenterOp>(patterns, options, row, lowerKCenter);
+  addTokLowering<tok::DartSelectOp>(patterns, options, row, lowerDartSelect);
 }
 
 } // namespace winnow

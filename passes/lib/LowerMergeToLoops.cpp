@@ -7,8 +7,8 @@
 //===----------------------------------------------------------------------===//
 
 #include "LoweringUtils.h"
-#include "MergeLowerings.h"
 #include "RadixSelect.h"
+#include "TokToLoops.h"
 
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "winnow/Dialect/Tok/IR/TokOps.h"
@@ -34,8 +34,9 @@ Value accumulate(ImplicitLocOpBuilder &b, tok::MergeReduction kind, Value acc,
 //===----------------------------------------------------------------------===//
 
 void lowerBipartitePlan(tok::BipartitePlanOp op, ImplicitLocOpBuilder &b,
-                        bool splitPhases) {
-  LoopEmitter e(b);
+                        LoweringContext &context) {
+  OpLowering e(b, context);
+  bool splitPhases = context.intraRowParallel();
   auto type = op.getMetric().getType();
   int64_t batch = type.getDimSize(0), tokens = type.getDimSize(1);
   int64_t features = type.getDimSize(2);
@@ -62,8 +63,8 @@ void lowerBipartitePlan(tok::BipartitePlanOp op, ImplicitLocOpBuilder &b,
       });
       memref::StoreOp::create(b, e.i32(tokens), counts, ValueRange{row});
     });
-    op.getParent().replaceAllUsesWith(e.toTensor(parent, op.getParent().getType()));
-    op.getCount().replaceAllUsesWith(e.toTensor(counts, op.getCount().getType()));
+    e.replaceWithBuffer(op.getParent(), parent);
+    e.replaceWithBuffer(op.getCount(), counts);
     return;
   }
 
@@ -245,8 +246,8 @@ void lowerBipartitePlan(tok::BipartitePlanOp op, ImplicitLocOpBuilder &b,
     memref::StoreOp::create(b, arith::AddIOp::create(b, numUnmerged, e.i32(numB)),
                             counts, ValueRange{row});
   });
-  op.getParent().replaceAllUsesWith(e.toTensor(parent, op.getParent().getType()));
-  op.getCount().replaceAllUsesWith(e.toTensor(counts, op.getCount().getType()));
+  e.replaceWithBuffer(op.getParent(), parent);
+  e.replaceWithBuffer(op.getCount(), counts);
 }
 
 //===----------------------------------------------------------------------===//
@@ -254,8 +255,9 @@ void lowerBipartitePlan(tok::BipartitePlanOp op, ImplicitLocOpBuilder &b,
 //===----------------------------------------------------------------------===//
 
 void lowerScatterMerge(tok::ScatterMergeOp op, ImplicitLocOpBuilder &b,
-                       bool perElement) {
-  LoopEmitter e(b);
+                       LoweringContext &context) {
+  OpLowering e(b, context);
+  bool perElement = context.intraRowParallel();
   auto parentType = op.getParent().getType();
   int64_t batch = parentType.getDimSize(0), tokens = parentType.getDimSize(1);
   auto sizesType = op.getMergedSizes().getType();
@@ -395,8 +397,8 @@ void lowerScatterMerge(tok::ScatterMergeOp op, ImplicitLocOpBuilder &b,
       });
     }
     for (auto [merged, s] : llvm::zip(op.getMerged(), buffers))
-      merged.replaceAllUsesWith(e.toTensor(s.outBase, merged.getType()));
-    op.getMergedSizes().replaceAllUsesWith(e.toTensor(mergedSizes, sizesType));
+      e.replaceWithBuffer(merged, s.outBase);
+    e.replace(op.getMergedSizes(), e.toTensor(mergedSizes, sizesType));
     return;
   }
 
@@ -464,21 +466,19 @@ void lowerScatterMerge(tok::ScatterMergeOp op, ImplicitLocOpBuilder &b,
   });
 
   for (auto [merged, s] : llvm::zip(op.getMerged(), buffers))
-    merged.replaceAllUsesWith(e.toTensor(s.outBase, merged.getType()));
-  op.getMergedSizes().replaceAllUsesWith(e.toTensor(mergedSizes, sizesType));
+    e.replaceWithBuffer(merged, s.outBase);
+  e.replace(op.getMergedSizes(), e.toTensor(mergedSizes, sizesType));
 }
 
 } // namespace
 
-bool lowerMergeOp(Operation *op, const LoweringOptions &options) {
-  ImplicitLocOpBuilder b(op->getLoc(), op);
-  if (auto plan = dyn_cast<tok::BipartitePlanOp>(op))
-    lowerBipartitePlan(plan, b, options.intraRowParallel);
-  else if (auto merge = dyn_cast<tok::ScatterMergeOp>(op))
-    lowerScatterMerge(merge, b, options.intraRowParallel);
-  else
-    return false;
-  return true;
+void populateMergeToLoopsPatterns(RewritePatternSet &patterns,
+                                  const LoweringOptions &options,
+                                  DispatchRow *row) {
+  addTokLowering<tok::BipartitePlanOp>(patterns, options, row,
+                                       lowerBipartitePlan);
+  addTokLowering<tok::ScatterMergeOp>(patterns, options, row,
+                                      lowerScatterMerge);
 }
 
 } // namespace winnow

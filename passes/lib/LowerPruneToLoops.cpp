@@ -8,8 +8,8 @@
 //===----------------------------------------------------------------------===//
 
 #include "LoweringUtils.h"
-#include "PruneLowerings.h"
 #include "RadixSelect.h"
+#include "TokToLoops.h"
 
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
@@ -26,8 +26,9 @@ namespace {
 
 class SelectLowering {
 public:
-  SelectLowering(tok::SelectOp op, ImplicitLocOpBuilder &b, bool parallel)
-      : op(op), b(b), e(b), parallel(parallel) {}
+  SelectLowering(tok::SelectOp op, ImplicitLocOpBuilder &b,
+                 LoweringContext &context)
+      : op(op), b(b), e(b, context), parallel(context.intraRowParallel()) {}
 
   void lower() {
     auto scoresType = op.getScores().getType();
@@ -56,8 +57,8 @@ public:
 
     Value idxTensor = e.toTensor(indices, op.getIndices().getType());
     Value countTensor = e.toTensor(counts, op.getCount().getType());
-    op.getIndices().replaceAllUsesWith(idxTensor);
-    op.getCount().replaceAllUsesWith(countTensor);
+    e.replace(op.getIndices(), idxTensor);
+    e.replace(op.getCount(), countTensor);
   }
 
 private:
@@ -317,7 +318,7 @@ private:
 
   tok::SelectOp op;
   ImplicitLocOpBuilder &b;
-  LoopEmitter e;
+  OpLowering e;
   bool parallel = false;
   int64_t batch = 0, tokens = 0, capacity = 0;
   tok::NanPolicy policy = tok::NanPolicy::as_neg_inf;
@@ -329,8 +330,9 @@ private:
 // tok.attn_score
 //===----------------------------------------------------------------------===//
 
-void lowerAttnScore(tok::AttnScoreOp op, ImplicitLocOpBuilder &b) {
-  LoopEmitter e(b);
+void lowerAttnScore(tok::AttnScoreOp op, ImplicitLocOpBuilder &b,
+                    LoweringContext &context) {
+  OpLowering e(b, context);
   auto qType = op.getQueries().getType();
   auto kType = op.getKeys().getType();
   int64_t batch = qType.getDimSize(0), heads = qType.getDimSize(1);
@@ -453,8 +455,7 @@ void lowerAttnScore(tok::AttnScoreOp op, ImplicitLocOpBuilder &b) {
         })[0];
     memref::StoreOp::create(b, total, scores, ValueRange{bi, j});
   });
-  op.getScores().replaceAllUsesWith(
-      e.toTensor(scores, op.getScores().getType()));
+  e.replaceWithBuffer(op.getScores(), scores);
 }
 
 //===----------------------------------------------------------------------===//
@@ -486,8 +487,9 @@ Value flatten(ImplicitLocOpBuilder &b, Value buffer) {
 }
 
 void lowerCompact(tok::CompactOp op, ImplicitLocOpBuilder &b,
-                  bool perElement) {
-  LoopEmitter e(b);
+                  LoweringContext &context) {
+  OpLowering e(b, context);
+  bool perElement = context.intraRowParallel();
   auto idxType = op.getIndices().getType();
   int64_t batch = idxType.getDimSize(0), capacity = idxType.getDimSize(1);
   int64_t tokens = op.getOldToNew().getType().getDimSize(1);
@@ -670,24 +672,22 @@ void lowerCompact(tok::CompactOp op, ImplicitLocOpBuilder &b,
     results.push_back(e.toTensor(outBuffer, resultType));
   }
   for (auto [gathered, replacement] : llvm::zip(op.getGathered(), results))
-    gathered.replaceAllUsesWith(replacement);
-  op.getOldToNew().replaceAllUsesWith(
-      e.toTensor(map, op.getOldToNew().getType()));
+    e.replace(gathered, replacement);
+  e.replaceWithBuffer(op.getOldToNew(), map);
 }
 
 } // namespace
 
-bool lowerPruneOp(Operation *op, const LoweringOptions &options) {
-  ImplicitLocOpBuilder b(op->getLoc(), op);
-  if (auto select = dyn_cast<tok::SelectOp>(op))
-    SelectLowering(select, b, options.intraRowParallel).lower();
-  else if (auto score = dyn_cast<tok::AttnScoreOp>(op))
-    lowerAttnScore(score, b);
-  else if (auto compact = dyn_cast<tok::CompactOp>(op))
-    lowerCompact(compact, b, options.intraRowParallel);
-  else
-    return false;
-  return true;
+void populatePruneToLoopsPatterns(RewritePatternSet &patterns,
+                                  const LoweringOptions &options,
+                                  DispatchRow *row) {
+  addTokLowering<tok::SelectOp>(
+      patterns, options, row,
+      [](tok::SelectOp op, ImplicitLocOpBuilder &b, LoweringContext &context) {
+        SelectLowering(op, b, context).lower();
+      });
+  addTokLowering<tok::AttnScoreOp>(patterns, options, row, lowerAttnScore);
+  addTokLowering<tok::CompactOp>(patterns, options, row, lowerCompact);
 }
 
 } // namespace winnow

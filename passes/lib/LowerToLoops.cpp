@@ -1,12 +1,12 @@
 //===- LowerToLoops.cpp - The tok-lower-to-loops pass ---------------------===//
+//
+// Applies the tok-to-loops patterns (TokToLoops.h) under a conversion
+// target on which the tok dialect is illegal: an op no pattern lowers fails
+// the pass with an error on it.
+//
+//===----------------------------------------------------------------------===//
 
-#include "ChunkLowerings.h"
-#include "DispatchLowering.h"
-#include "ClusterLowerings.h"
-#include "KvLowerings.h"
-#include "MergeLowerings.h"
-#include "PruneLowerings.h"
-#include "VerifyLowerings.h"
+#include "TokToLoops.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
@@ -15,6 +15,7 @@
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/BuiltinOps.h"
+#include "mlir/Transforms/DialectConversion.h"
 #include "winnow/Dialect/Tok/IR/TokOps.h"
 #include "winnow/Passes/Passes.h"
 
@@ -26,42 +27,57 @@ namespace winnow {
 using namespace mlir;
 
 namespace winnow {
-namespace {
-/// One entry per op family; each returns false for ops it does not own.
-constexpr bool (*kFamilyLowerings[])(Operation *, const LoweringOptions &) = {
-    lowerPruneOp, lowerChunkOp, lowerVerifyOp, lowerMergeOp, lowerKvOp,
-    lowerClusterOp};
 
+LogicalResult replaceLoweredOp(Operation *op, PatternRewriter &rewriter,
+                               LoweringContext &context) {
+  SmallVector<Value> replacements;
+  for (OpResult result : op->getResults()) {
+    Value replacement = context.replacements.lookup(result);
+    if (!replacement)
+      return op->emitOpError()
+             << "lowering left result #" << result.getResultNumber()
+             << " without a replacement (a lowering must replace every "
+                "result through OpLowering::replace)";
+    replacements.push_back(replacement);
+  }
+  rewriter.replaceOp(op, replacements);
+  return success();
+}
+
+void populateTokToLoopsPatterns(RewritePatternSet &patterns,
+                                const LoweringOptions &options,
+                                DispatchRow *row) {
+  populatePruneToLoopsPatterns(patterns, options, row);
+  populateChunkToLoopsPatterns(patterns, options, row);
+  populateVerifyToLoopsPatterns(patterns, options, row);
+  populateMergeToLoopsPatterns(patterns, options, row);
+  populateKvToLoopsPatterns(patterns, options, row);
+  populateClusterToLoopsPatterns(patterns, options, row);
+  if (!row)
+    populateDispatchToLoopsPatterns(patterns, options);
+}
+
+namespace {
 struct TokLowerToLoopsPass
     : impl::TokLowerToLoopsBase<TokLowerToLoopsPass> {
   using Base::Base;
   void runOnOperation() override {
     LoweringOptions options;
     options.intraRowParallel = intraRowParallel;
-    auto lowerTokOp = [&](Operation *op) {
-      return llvm::any_of(kFamilyLowerings, [&](auto lowering) {
-        return lowering(op, options);
-      });
-    };
-    // Fused regions first: their ops are lowered one row at a time.
-    SmallVector<tok::DispatchOp> dispatches;
-    getOperation()->walk([&](tok::DispatchOp op) { dispatches.push_back(op); });
-    for (tok::DispatchOp dispatch : dispatches)
-      if (failed(lowerDispatchOp(dispatch, options, lowerTokOp)))
-        return signalPassFailure();
+    RewritePatternSet patterns(&getContext());
+    populateTokToLoopsPatterns(patterns, options);
 
-    SmallVector<Operation *> toLower;
-    getOperation()->walk([&](Operation *op) {
-      if (isa<tok::TokDialect>(op->getDialect()))
-        toLower.push_back(op);
-    });
-    for (Operation *op : toLower) {
-      if (!lowerTokOp(op)) {
-        op->emitOpError() << "has no loop lowering";
-        return signalPassFailure();
-      }
-      op->erase();
-    }
+    ConversionTarget target(getContext());
+    target.addIllegalDialect<tok::TokDialect>();
+    target.markUnknownOpDynamicallyLegal([](Operation *) { return true; });
+    // Patterns build loops with ordinary builders and modify the IR they
+    // create in place (a dispatch lowers its row ops as it goes), so the
+    // conversion runs without rollback: a failing pattern fails the pass.
+    ConversionConfig config;
+    config.allowPatternRollback = false;
+    if (failed(applyPartialConversion(getOperation(), target,
+                                      std::move(patterns), config)))
+      signalPassFailure();
   }
 };
 } // namespace

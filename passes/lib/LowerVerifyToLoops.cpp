@@ -11,7 +11,7 @@
 
 #include "LoweringUtils.h"
 #include "Philox.h"
-#include "VerifyLowerings.h"
+#include "TokToLoops.h"
 
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "winnow/Dialect/Tok/IR/TokOps.h"
@@ -32,7 +32,8 @@ constexpr float kEntropyOffset = 1e-5f;
 /// exponential race. Shared by the chain and tree verifiers.
 class VocabRowOps {
 protected:
-  VocabRowOps(ImplicitLocOpBuilder &b) : b(b), e(b) {}
+  VocabRowOps(ImplicitLocOpBuilder &b, LoweringContext &context)
+      : b(b), e(b, context) {}
 
   Value f32(double v) { return e.f32(v); }
   Value i1(bool v) { return arith::ConstantIntOp::create(b, b.getI1Type(), v); }
@@ -349,7 +350,7 @@ protected:
   }
 
   ImplicitLocOpBuilder &b;
-  LoopEmitter e;
+  OpLowering e;
   int64_t vocab = 0;
   Value logits, temperature, uniforms, exponentials, seed, offset;
   // Row tables computed up front by split-vocabulary kernels (GPU form);
@@ -363,8 +364,9 @@ protected:
 class SpecVerifyLowering : VocabRowOps {
 public:
   SpecVerifyLowering(tok::SpecVerifyOp op, ImplicitLocOpBuilder &b,
-                     bool splitVocab)
-      : VocabRowOps(b), op(op), splitVocab(splitVocab) {}
+                     LoweringContext &context)
+      : VocabRowOps(b, context), op(op),
+        splitVocab(context.intraRowParallel()) {}
 
   void lower() {
     auto type = op.getLogits().getType();
@@ -389,12 +391,9 @@ public:
                      mode == tok::VerifyMode::typical);
     e.parallelFor(batch, [&](Value row) { lowerRequest(row); });
 
-    op.getTokens().replaceAllUsesWith(
-        e.toTensor(tokens, op.getTokens().getType()));
-    op.getNumAccepted().replaceAllUsesWith(
-        e.toTensor(accepted, op.getNumAccepted().getType()));
-    op.getNumEmitted().replaceAllUsesWith(
-        e.toTensor(emitted, op.getNumEmitted().getType()));
+    e.replaceWithBuffer(op.getTokens(), tokens);
+    e.replaceWithBuffer(op.getNumAccepted(), accepted);
+    e.replaceWithBuffer(op.getNumEmitted(), emitted);
   }
 
 private:
@@ -577,8 +576,9 @@ private:
 class TreeVerifyLowering : VocabRowOps {
 public:
   TreeVerifyLowering(tok::TreeVerifyOp op, ImplicitLocOpBuilder &b,
-                     bool splitVocab)
-      : VocabRowOps(b), op(op), splitVocab(splitVocab) {}
+                     LoweringContext &context)
+      : VocabRowOps(b, context), op(op),
+        splitVocab(context.intraRowParallel()) {}
 
   void lower() {
     auto type = op.getLogits().getType();
@@ -637,13 +637,10 @@ public:
       lowerSamplingRequest(row);
     });
 
-    op.getTokens().replaceAllUsesWith(e.toTensor(tokens, op.getTokens().getType()));
-    op.getAcceptNodes().replaceAllUsesWith(
-        e.toTensor(acceptNodes, op.getAcceptNodes().getType()));
-    op.getNumAccepted().replaceAllUsesWith(
-        e.toTensor(accepted, op.getNumAccepted().getType()));
-    op.getNumEmitted().replaceAllUsesWith(
-        e.toTensor(emitted, op.getNumEmitted().getType()));
+    e.replaceWithBuffer(op.getTokens(), tokens);
+    e.replaceWithBuffer(op.getAcceptNodes(), acceptNodes);
+    e.replaceWithBuffer(op.getNumAccepted(), accepted);
+    e.replaceWithBuffer(op.getNumEmitted(), emitted);
   }
 
 private:
@@ -960,15 +957,21 @@ private:
 
 } // namespace
 
-bool lowerVerifyOp(Operation *op, const LoweringOptions &options) {
-  ImplicitLocOpBuilder b(op->getLoc(), op);
-  if (auto verify = dyn_cast<tok::SpecVerifyOp>(op))
-    SpecVerifyLowering(verify, b, options.intraRowParallel).lower();
-  else if (auto tree = dyn_cast<tok::TreeVerifyOp>(op))
-    TreeVerifyLowering(tree, b, options.intraRowParallel).lower();
-  else
-    return false;
-  return true;
+void populateVerifyToLoopsPatterns(RewritePatternSet &patterns,
+                                   const LoweringOptions &options,
+                                   DispatchRow *row) {
+  addTokLowering<tok::SpecVerifyOp>(
+      patterns, options, row,
+      [](tok::SpecVerifyOp op, ImplicitLocOpBuilder &b,
+         LoweringContext &context) {
+        SpecVerifyLowering(op, b, context).lower();
+      });
+  addTokLowering<tok::TreeVerifyOp>(
+      patterns, options, row,
+      [](tok::TreeVerifyOp op, ImplicitLocOpBuilder &b,
+         LoweringContext &context) {
+        TreeVerifyLowering(op, b, context).lower();
+      });
 }
 
 } // namespace winnow

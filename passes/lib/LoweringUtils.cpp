@@ -73,32 +73,22 @@ void LoopEmitter::ifThen(Value cond, llvm::function_ref<void()> body) {
   body();
 }
 
-namespace {
-thread_local DispatchRowScope *currentScope = nullptr;
-} // namespace
-
-DispatchRowScope::DispatchRowScope() {
-  assert(!currentScope && "dispatch row scopes do not nest");
-  currentScope = this;
-}
-DispatchRowScope::~DispatchRowScope() { currentScope = nullptr; }
-DispatchRowScope *DispatchRowScope::current() { return currentScope; }
-
-Value LoopEmitter::toBuffer(Value tensor) {
+Value OpLowering::toBuffer(Value tensor) {
   // Inside a dispatch every tensor is a view of a row buffer: use it.
-  if (DispatchRowScope::current())
+  if (context.row)
     if (auto view = tensor.getDefiningOp<bufferization::ToTensorOp>())
       return view.getBuffer();
   auto type = cast<RankedTensorType>(tensor.getType());
   auto memrefType = MemRefType::get(type.getShape(), type.getElementType());
-  return bufferization::ToBufferOp::create(b, memrefType, tensor,
+  return bufferization::ToBufferOp::create(builder(), memrefType, tensor,
                                            /*read_only=*/true);
 }
 
-Value LoopEmitter::allocFor(Value result) {
+Value OpLowering::allocFor(Value result) {
+  ImplicitLocOpBuilder &b = builder();
   auto type = cast<RankedTensorType>(result.getType());
-  if (DispatchRowScope *scope = DispatchRowScope::current()) {
-    if (Value destination = scope->destinations.lookup(result))
+  if (DispatchRow *row = context.row) {
+    if (Value destination = row->destinations.lookup(result))
       return destination;
     auto scratch = memref::AllocaOp::create(
         b, MemRefType::get(type.getShape(), type.getElementType()));
@@ -110,10 +100,18 @@ Value LoopEmitter::allocFor(Value result) {
       b.getI64IntegerAttr(64));
 }
 
-Value LoopEmitter::toTensor(Value buffer, Type tensorType) {
-  return bufferization::ToTensorOp::create(b, tensorType, buffer,
+Value OpLowering::toTensor(Value buffer, Type tensorType) {
+  return bufferization::ToTensorOp::create(builder(), tensorType, buffer,
                                            /*restrict=*/true,
                                            /*writable=*/true);
+}
+
+void OpLowering::replace(Value result, Value replacement) {
+  context.replacements[result] = replacement;
+}
+
+void OpLowering::replaceWithBuffer(Value result, Value buffer) {
+  replace(result, toTensor(buffer, result.getType()));
 }
 
 Value LoopEmitter::clampIndex(Value value, Value lo, Value hi) {

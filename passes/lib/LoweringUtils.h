@@ -59,17 +59,6 @@ public:
   /// `if (cond) body()`.
   void ifThen(mlir::Value cond, llvm::function_ref<void()> body);
 
-  /// A read-only buffer view of a tensor operand (inside a tok.dispatch, the
-  /// row buffer the producer wrote).
-  mlir::Value toBuffer(mlir::Value tensor);
-  /// The buffer an op writes its result tensor `result` into: a fresh
-  /// buffer, or inside a tok.dispatch (DispatchRowScope) the row of the
-  /// dispatch's result buffer it yields to, or per-row scratch.
-  mlir::Value allocFor(mlir::Value result);
-  /// The tensor a lowered op returns: the buffer it wrote, handed to
-  /// bufferization as restrict + writable (nothing else aliases it).
-  mlir::Value toTensor(mlir::Value buffer, mlir::Type tensorType);
-
   /// `clamp(value, lo, hi)` on index values.
   mlir::Value clampIndex(mlir::Value value, mlir::Value lo, mlir::Value hi);
   /// An i32 loaded from a `[B]` buffer, as an index clamped to [0, hi].
@@ -93,24 +82,63 @@ private:
   mlir::ImplicitLocOpBuilder &b;
 };
 
-/// Set while the ops of one tok.dispatch are lowered for a single batch row
-/// (their tensors have batch extent 1 and are views of one row): results
-/// the dispatch yields are written straight into the rows of its result
-/// buffers, the rest into per-row scratch allocas marked
-/// `kRowBufferAttrName`. One scope per thread; scopes do not nest.
-class DispatchRowScope {
-public:
-  DispatchRowScope();
-  ~DispatchRowScope();
-  DispatchRowScope(const DispatchRowScope &) = delete;
-  DispatchRowScope &operator=(const DispatchRowScope &) = delete;
-
-  /// The scope being lowered on this thread, or null.
-  static DispatchRowScope *current();
-
+/// The row of one tok.dispatch being lowered: its ops are cloned with batch
+/// extent 1 and lowered one row at a time; the results the dispatch yields
+/// are written straight into the rows of its result buffers.
+struct DispatchRow {
   /// Row views of the dispatch's result buffers, by the (batch-1) value
   /// that is yielded.
   llvm::DenseMap<mlir::Value, mlir::Value> destinations;
+};
+
+/// What the lowering of one op is given, explicitly (see "The lowering
+/// contract" in TokToLoops.h): the target's options and, inside a
+/// tok.dispatch, the row being lowered. It also collects the op's
+/// replacement values, which the pattern hands to the rewriter.
+class LoweringContext {
+public:
+  LoweringContext(const LoweringOptions &options, DispatchRow *row)
+      : options(options), row(row) {}
+
+  bool intraRowParallel() const { return options.intraRowParallel; }
+
+  const LoweringOptions &options;
+  /// Null outside a tok.dispatch.
+  DispatchRow *row;
+  /// Result -> the tensor that replaces it, recorded by OpLowering::replace.
+  llvm::DenseMap<mlir::Value, mlir::Value> replacements;
+};
+
+/// The builder of one op's lowering: LoopEmitter plus the operations that
+/// depend on where the op is lowered. Operands are read only through
+/// toBuffer, results written only into buffers from allocFor, and each
+/// result is replaced through replace; inside a tok.dispatch these resolve
+/// to row views and per-row scratch.
+class OpLowering : public LoopEmitter {
+public:
+  OpLowering(mlir::ImplicitLocOpBuilder &b, LoweringContext &context)
+      : LoopEmitter(b), context(context) {}
+
+  LoweringContext &lowering() { return context; }
+  bool intraRowParallel() const { return context.intraRowParallel(); }
+
+  /// A read-only buffer view of a tensor operand (inside a tok.dispatch, the
+  /// row buffer the producer wrote).
+  mlir::Value toBuffer(mlir::Value tensor);
+  /// The buffer an op writes its result tensor `result` into: a fresh
+  /// buffer, or inside a tok.dispatch the row of the dispatch's result
+  /// buffer it yields to, or per-row scratch.
+  mlir::Value allocFor(mlir::Value result);
+  /// The tensor a lowered op returns: the buffer it wrote, handed to
+  /// bufferization as restrict + writable (nothing else aliases it).
+  mlir::Value toTensor(mlir::Value buffer, mlir::Type tensorType);
+  /// Records `replacement` (a tensor of the same type) for `result`.
+  void replace(mlir::Value result, mlir::Value replacement);
+  /// replace(result, toTensor(buffer, result's type)).
+  void replaceWithBuffer(mlir::Value result, mlir::Value buffer);
+
+private:
+  LoweringContext &context;
 };
 
 /// Marks a scratch alloca that holds one batch row of a fused intermediate:

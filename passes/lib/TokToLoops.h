@@ -1,0 +1,121 @@
+//===- TokToLoops.h - Patterns lowering tok ops to loops over buffers ----===//
+//
+// Private to passes/lib. Every tok op is lowered by one OpRewritePattern,
+// applied by tok-lower-to-loops under a ConversionTarget on which the tok
+// dialect is illegal, so an op without a pattern fails the pass.
+//
+// The lowering contract. A pattern lowers its op through an OpLowering
+// (LoweringUtils.h), given explicitly a LoweringContext (the target's
+// options; inside a tok.dispatch, the DispatchRow being lowered):
+//  - operands are read only through OpLowering::toBuffer, never written;
+//  - each result is written only into the buffer OpLowering::allocFor gives
+//    it, and replaced only through OpLowering::replace/replaceWithBuffer
+//    (the pattern fails, with an error on the op, when a result is left
+//    without a replacement);
+//  - scratch memory is memref.alloca created before the loops that use it,
+//    written by an iteration of a parallel loop before that iteration reads
+//    it (the GPU gives every iteration a private copy);
+//  - an iteration of a parallel loop writes only elements no other
+//    iteration writes.
+// Inside a tok.dispatch the same patterns run once per row, built with the
+// row's context: toBuffer returns the producer's row buffer, allocFor the
+// row of the dispatch's result or per-row scratch. A lowering that follows
+// the contract needs no fused variant.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef WINNOW_PASSES_LIB_TOKTOLOOPS_H
+#define WINNOW_PASSES_LIB_TOKTOLOOPS_H
+
+#include "LoweringUtils.h"
+
+#include "mlir/IR/PatternMatch.h"
+
+namespace winnow {
+
+/// Hands the replacements `context` collected for `op`'s results to the
+/// rewriter (replaceOp). Fails, with an error on `op`, when the lowering
+/// left a result without one.
+mlir::LogicalResult replaceLoweredOp(mlir::Operation *op,
+                                     mlir::PatternRewriter &rewriter,
+                                     LoweringContext &context);
+
+/// Lowers an OpTy with `lower`, which builds at the op with the rewriter's
+/// listener (so the driver sees every op it creates).
+template <typename OpTy>
+class TokOpLowering : public mlir::OpRewritePattern<OpTy> {
+public:
+  using LowerFn = std::function<void(OpTy, mlir::ImplicitLocOpBuilder &,
+                                     LoweringContext &)>;
+  TokOpLowering(mlir::MLIRContext *context, const LoweringOptions &options,
+                DispatchRow *row, LowerFn lower)
+      : mlir::OpRewritePattern<OpTy>(context), options(options), row(row),
+        lower(std::move(lower)) {}
+
+  mlir::LogicalResult
+  matchAndRewrite(OpTy op, mlir::PatternRewriter &rewriter) const override {
+    mlir::ImplicitLocOpBuilder b(op.getLoc(), rewriter);
+    b.setInsertionPoint(op);
+    LoweringContext context(options, row);
+    lower(op, b, context);
+    return replaceLoweredOp(op, rewriter, context);
+  }
+
+private:
+  LoweringOptions options;
+  DispatchRow *row;
+  LowerFn lower;
+};
+
+template <typename OpTy>
+void addTokLowering(mlir::RewritePatternSet &patterns,
+                    const LoweringOptions &options, DispatchRow *row,
+                    typename TokOpLowering<OpTy>::LowerFn lower) {
+  patterns.add<TokOpLowering<OpTy>>(patterns.getContext(), options, row,
+                                    std::move(lower));
+}
+
+// One populate function per op family (the family's Lower*ToLoops.cpp).
+// `row` is null outside a tok.dispatch.
+void populatePruneToLoopsPatterns(mlir::RewritePatternSet &patterns,
+                                  const LoweringOptions &options,
+                                  DispatchRow *row);
+void populateChunkToLoopsPatterns(mlir::RewritePatternSet &patterns,
+                                  const LoweringOptions &options,
+                                  DispatchRow *row);
+void populateVerifyToLoopsPatterns(mlir::RewritePatternSet &patterns,
+                                   const LoweringOptions &options,
+                                   DispatchRow *row);
+void populateMergeToLoopsPatterns(mlir::RewritePatternSet &patterns,
+                                  const LoweringOptions &options,
+                                  DispatchRow *row);
+void populateKvToLoopsPatterns(mlir::RewritePatternSet &patterns,
+                               const LoweringOptions &options,
+                               DispatchRow *row);
+void populateClusterToLoopsPatterns(mlir::RewritePatternSet &patterns,
+                                    const LoweringOptions &options,
+                                    DispatchRow *row);
+/// tok.dispatch (DispatchLowering.cpp): one loop over its rows, whose ops
+/// are lowered by the patterns above built with each row's context.
+void populateDispatchToLoopsPatterns(mlir::RewritePatternSet &patterns,
+                                     const LoweringOptions &options);
+
+/// Every pattern of one op family and, outside a dispatch, tok.dispatch's.
+void populateTokToLoopsPatterns(mlir::RewritePatternSet &patterns,
+                                const LoweringOptions &options,
+                                DispatchRow *row = nullptr);
+
+/// Whether `producer`'s result, consumed by `consumer` alone, can be
+/// streamed (never stored): tok.ema_scan into tok.expand's input.
+bool isStreamedChunkPair(mlir::Operation *producer, mlir::Operation *consumer);
+
+/// Lowers such a pair in one sweep (the producer's result is not stored),
+/// replacing the consumer and erasing the producer.
+mlir::LogicalResult lowerStreamedChunkPair(mlir::Operation *producer,
+                                           mlir::Operation *consumer,
+                                           mlir::PatternRewriter &rewriter,
+                                           LoweringContext &context);
+
+} // namespace winnow
+
+#endif // WINNOW_PASSES_LIB_TOKTOLOOPS_H
