@@ -52,6 +52,7 @@ public:
                               "more than one block");
     Block &body = func.getBody().front();
     expandCopies(body);
+    rowBuffersToHeap(body);
     if (failed(moveConstantsToDevice(body)))
       return failure();
 
@@ -171,6 +172,38 @@ public:
   }
 
 private:
+  /// A row buffer at the top level belongs to a tok.dispatch of one row
+  /// whose row loop canonicalisation folded away: it is shared by every
+  /// launch (and thread) of the row, not per-iteration scratch, so it
+  /// becomes a heap buffer (a device allocation below) freed at the end of
+  /// the function.
+  void rowBuffersToHeap(Block &body) {
+    for (Operation &op : llvm::make_early_inc_range(body)) {
+      auto alloca = dyn_cast<memref::AllocaOp>(op);
+      if (!alloca || !alloca->hasAttr(kRowBufferAttrName))
+        continue;
+      // One nothing reads (an unused result, e.g. compact's old-to-new map)
+      // is dropped with its stores, so launches that only fill it fold away.
+      if (llvm::all_of(alloca->getUsers(),
+                       [](Operation *user) { return isa<memref::StoreOp>(user); })) {
+        for (Operation *user : llvm::make_early_inc_range(alloca->getUsers()))
+          user->erase();
+        alloca.erase();
+        continue;
+      }
+      OpBuilder b(alloca);
+      auto alloc = memref::AllocOp::create(b, alloca.getLoc(), alloca.getType(),
+                                           alloca.getDynamicSizes(),
+                                           alloca.getSymbolOperands(),
+                                           b.getI64IntegerAttr(64));
+      alloc->setAttr(kRowBufferAttrName, b.getUnitAttr());
+      alloca.replaceAllUsesWith(alloc.getResult());
+      alloca.erase();
+      b.setInsertionPoint(body.getTerminator());
+      memref::DeallocOp::create(b, alloc.getLoc(), alloc.getResult());
+    }
+  }
+
   /// memref.copy at the top level becomes a parallel loop of element copies
   /// (a contiguous copy would need a host-side memcpy of device memory).
   void expandCopies(Block &body) {

@@ -122,3 +122,59 @@ func.func @constant(%out: memref<4xf32>) {
   }
   return
 }
+
+// -----
+
+// A row buffer at the top level (a one-row tok.dispatch whose row loop
+// canonicalisation folded away) is shared by the launches that write and
+// read it: device memory freed at the end, not per-thread scratch.
+// CHECK-LABEL: func.func @one_row_dispatch
+// CHECK: %[[ROW:.*]] = gpu.alloc () : memref<1x64xf32>
+// CHECK: gpu.launch
+// CHECK-NOT: memref.alloca
+// CHECK: memref.store %{{.*}}, %[[ROW]]
+// CHECK: gpu.launch
+// CHECK-NOT: memref.alloca
+// CHECK: memref.load %[[ROW]]
+// CHECK: gpu.dealloc %[[ROW]] : memref<1x64xf32>
+// CHECK-NEXT: return
+func.func @one_row_dispatch(%in: memref<1x64xf32>, %out: memref<1x64xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c64 = arith.constant 64 : index
+  %row = memref.alloca() {tok.row_buffer} : memref<1x64xf32>
+  scf.parallel (%i) = (%c0) to (%c64) step (%c1) {
+    %v = memref.load %in[%c0, %i] : memref<1x64xf32>
+    memref.store %v, %row[%c0, %i] : memref<1x64xf32>
+    scf.reduce
+  }
+  scf.parallel (%i) = (%c0) to (%c64) step (%c1) {
+    %j = arith.subi %c64, %i : index
+    %k = arith.subi %j, %c1 : index
+    %v = memref.load %row[%c0, %k] : memref<1x64xf32>
+    memref.store %v, %out[%c0, %i] : memref<1x64xf32>
+    scf.reduce
+  }
+  return
+}
+
+// -----
+
+// A top-level row buffer nothing reads (an unused result) is dropped with
+// its stores, so the launch that only filled it disappears.
+// CHECK-LABEL: func.func @unread_row_buffer
+// CHECK-NOT: gpu.alloc
+// CHECK-NOT: gpu.launch
+// CHECK: return
+func.func @unread_row_buffer(%in: memref<1x64xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c64 = arith.constant 64 : index
+  %row = memref.alloca() {tok.row_buffer} : memref<1x64xf32>
+  scf.parallel (%i) = (%c0) to (%c64) step (%c1) {
+    %v = memref.load %in[%c0, %i] : memref<1x64xf32>
+    memref.store %v, %row[%c0, %i] : memref<1x64xf32>
+    scf.reduce
+  }
+  return
+}

@@ -705,6 +705,94 @@ def build_corpus(rng, n_random):
             p.add("random%d" % r, hinp(["random"], random_lengths(rng, B, L)))
         progs.append(p)
 
+    # ---- batch 1 (B = 1) --------------------------------------------------------
+    # A batch of one gives 1-element batch loops (and grid axes under the GPU
+    # mapping). Built last so that the draws of the cases above do not shift.
+    B = 1
+    L, D = 9, 8
+    p = make_boundary("boundary", "bd_bf16_L9_b1", B, L, D, "bf16", True)
+    m = p.meta
+    for kind in ("orthogonal", "antiparallel", "parallel", "zero"):
+        p.add("%s/len{L}" % kind, boundary_inputs(rng, m, [kind], [L]))
+    p.add("antiparallel/len{5}", boundary_inputs(rng, m, ["antiparallel"], [5]))
+    p.add("len{0}", boundary_inputs(rng, m, ["random"], [0]))
+    mix = boundary_inputs(rng, m, ["random"], [L])
+    mix["q"][0], mix["k"][0] = mixed_boundary_row(rng, L, D)
+    p.add("mixed_positions", mix)
+    for r in range(R):
+        p.add("random%d" % r, boundary_inputs(rng, m, ["random"]))
+    progs.append(p)
+
+    L, D = 9, 3
+    for nm, C_, red in (("seg_f32_mean_b1", L, "mean"), ("seg_bf16_max_b1", L, "max")):
+        dt = nm.split("_")[1]
+        p = make_segment("segment", nm, B, L, D, C_, dt, red, True, True)
+
+        def sinp1(bnd, lens, dt=dt):
+            return {"x": random_activations(rng, (B, L, D), dt, specials=True),
+                    "b": np.asarray(bnd, bool), "lengths": np.asarray(lens, np.int32)}
+
+        p.add("given{b0 absent, padding boundaries}/len{L}", sinp1(given[:1], [L]))
+        p.add("given{b0 absent, padding boundaries}/len{5}", sinp1(given[:1], [5]))
+        p.add("all_boundaries/len{L+4}", sinp1(np.ones((B, L), bool), [L + 4]))
+        p.add("no_boundaries/len{0}", sinp1(np.zeros((B, L), bool), [0]))
+        for r in range(R):
+            p.add("random%d" % r, sinp1(random_boundaries(rng, B, L, 0.3), random_lengths(rng, B, L)))
+        progs.append(p)
+
+    C, D = 7, 5
+    p = make_ema("ema", "ema_bf16_eps0_b1", B, C, D, "bf16", 0.0)
+
+    def einp1(gates, count):
+        return {"z": random_activations(rng, (B, C, D), "bf16"),
+                "gates": np.asarray(gates, np.float32), "count": np.asarray(count, np.int32)}
+
+    g = rng.random((B, C)).astype(np.float32)
+    g[:, 0] = 1.0
+    p.add("p0=1/count{C}", einp1(g, [C]))
+    p.add("count{C+3}(clamped)", einp1(g, [C + 3]))
+    p.add("count{-2}(clamped)", einp1(g, [-2]))
+    gn = g.copy()
+    gn[0, 2] = np.nan
+    p.add("nan_gate(propagates to later chunks)", einp1(gn, [C]))
+    for r in range(R):
+        p.add("random%d" % r, einp1(rng.random((B, C)).astype(np.float32), rng.integers(-1, C + 2, size=B)))
+    progs.append(p)
+
+    C, L, D = 9, 9, 3
+    p = make_expand("expand", "ex_bf16_res_f32_b1", B, C, L, D, "bf16", "f32", True)
+
+    def xinp1(bnd, lens):
+        return {"z": random_activations(rng, (B, C, D), "bf16", specials=True),
+                "b": np.asarray(bnd, bool), "lengths": np.asarray(lens, np.int32),
+                "residual": random_activations(rng, (B, L, D), "f32", specials=True)}
+
+    p.add("given{b0 absent, padding boundaries}/len{L}", xinp1(given[:1], [L]))
+    p.add("given{b0 absent, padding boundaries}/len{5}", xinp1(given[:1], [5]))
+    p.add("all_boundaries", xinp1(np.ones((B, L), bool), [L]))
+    p.add("no_boundaries/len{L+3}", xinp1(np.zeros((B, L), bool), [L + 3]))
+    for r in range(R):
+        p.add("random%d" % r, xinp1(random_boundaries(rng, B, L, 0.5), random_lengths(rng, B, L)))
+    progs.append(p)
+
+    L, D = 16, 8
+    p = make_hnet("pipeline", "hnet_bf16_L16_b1", B, L, D, "bf16", None)
+    m = dict(p.meta, lengths=True)
+
+    def hinp1(kinds, lens):
+        d = boundary_inputs(rng, m, kinds, lens)
+        d["h"] = random_activations(rng, (B, L, D), "bf16", specials=True)
+        return d
+
+    d = hinp1(["random"], [L])
+    d["q"][0], d["k"][0] = mixed_boundary_row(rng, L, D)
+    p.add("mixed_positions", d)
+    p.add("all_boundary/len{L-3}", hinp1(["antiparallel"], [L - 3]))
+    p.add("len{0}", hinp1(["random"], [0]))
+    for r in range(R):
+        p.add("random%d" % r, hinp1(["random"], random_lengths(rng, B, L)))
+    progs.append(p)
+
     return progs
 
 

@@ -443,6 +443,60 @@ def build_corpus(rng, n_random):
     p.add("clusters+specials", {"x": batch([specials(directions(rng, 24, 16, 4, 0.1))
                                             for _ in range(2)]), "lengths": [24, 20]})
     progs.append(p)
+
+    # ---- batch 1 (B = 1) -----------------------------------------------------
+    # A batch of one gives 1-element batch loops (and grid axes under the GPU
+    # mapping). Built last so that the draws of the cases above do not shift.
+    shape = (1, 9, 33)
+    p = make_cosine("row_cosine", "cos_r3_bf16_b1", shape, "bf16")
+    for r in range(R):
+        a = rng.standard_normal(shape).astype(np.float32)
+        b = (0.7 * a + 0.7 * rng.standard_normal(shape)).astype(np.float32)
+        p.add("random%d" % r, {"lhs": a, "rhs": b})
+    a = rng.standard_normal(shape).astype(np.float32)
+    b = rng.standard_normal(shape).astype(np.float32)
+    b[0, 0] = a[0, 0]     # identical: 1
+    b[0, 1] = -a[0, 1]    # opposite: -1
+    a[0, 2] = 0.0         # zero lhs: 0
+    b[0, 3] = 0.0         # zero rhs: 0
+    a[0, 5, 0] = np.nan   # NaN lhs: NaN
+    p.add("special(same,opposite,zero,nan)", {"lhs": a, "rhs": b})
+    progs.append(p)
+
+    N, C = 24, 16
+    p = make_dpc("density_peaks", "dpc_k3_c4_b1", 1, N, C, "f32", 3, 4)
+    p.add("mixture/len{N}", {"x": batch([mixture(rng, N, C, 4)]), "lengths": [N]})
+    p.add("duplicates/len{7}", {"x": batch([with_duplicates(rng, mixture(rng, N, C, 5), 10)]),
+                                "lengths": [7]})
+    p.add("all_equal/len{N}", {"x": batch([np.tile(rng.standard_normal((1, C)), (N, 1))]),
+                               "lengths": [N]})
+    p.add("len{0}", {"x": batch([mixture(rng, N, C, 4)]), "lengths": [0]})
+    for r in range(R):
+        p.add("random%d" % r, {"x": batch([mixture(rng, N, C, int(rng.integers(1, 7)))]),
+                               "lengths": rng.integers(0, N + 1, size=1)})
+    progs.append(p)
+
+    N = 20
+    p = make_comp("similarity_components", "comp_t0p9_b1", 1, N, C, "f32", 0.9)
+    p.add("clusters/len{N}", {"x": batch([directions(rng, N, C, 4, 0.2)]), "lengths": [N]})
+    p.add("zero+nan+duplicates/len{15}", {"x": batch([specials(directions(rng, N, C, 3, 0.2))]),
+                                          "lengths": [15]})
+    p.add("len{0}", {"x": batch([directions(rng, N, C, 5, 0.2)]), "lengths": [0]})
+    for r in range(R):
+        p.add("random%d" % r, {"x": batch([directions(rng, N, C, int(rng.integers(1, 8)), 0.3)]),
+                               "lengths": rng.integers(0, N + 1, size=1)})
+    progs.append(p)
+
+    p = make_dpc("pipelines", "dpc_merge_f32_b1", 1, 32, 24, "f32", 5, 5, merge=True)
+    for r in range(max(R, 2)):
+        p.add("mixture%d" % r, {"x": batch([mixture(rng, 32, 24, 5)]),
+                                "lengths": [(32, int(rng.integers(1, 32)))[r % 2]]})
+    progs.append(p)
+    p = make_comp("pipelines", "comp_merge_bf16_b1", 1, 24, 16, "bf16", 0.9, merge=True)
+    for r in range(max(R, 2)):
+        p.add("clusters%d" % r, {"x": batch([specials(directions(rng, 24, 16, 4, 0.15))]),
+                                 "lengths": [(24, int(rng.integers(1, 24)))[r % 2]]})
+    progs.append(p)
     return progs
 
 

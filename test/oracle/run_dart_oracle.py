@@ -304,6 +304,21 @@ def build_corpus(rng, nrand):
                                   "hidden": rand_hidden(rng, B, L, mm["D"], clusters=3),
                                   "lengths": ln, "positions": pos})
     progs += pipes
+
+    # batch 1 (B = 1): 1-element batch loops (and grid axes under the GPU
+    # mapping). Built last so that the draws of the cases above do not shift.
+    p = make_dart("dart_select", "bf16_lengths_b1", 1, 16, 4, 8, "bf16", "bf16", (2, 12), 2, 1, 6)
+    add_dart_cases(p, rng, nrand)
+    progs.append(p)
+    p = make_dart_compact("dart_pipeline", "dart_compact_bf16_b1", 1, 40, 16, 16, "bf16", "bf16",
+                          (5, 30), 2, 2, 8)
+    mm = p.meta
+    for ci, ln in enumerate(([40], [17], [0])):
+        pos = (np.arange(40, dtype=np.int32) * 3 + 7)[None].copy()
+        p.add("case%d/len%s" % (ci, ln), {"keys": rand_keys(rng, 1, 40, mm["Dk"]),
+                                          "hidden": rand_hidden(rng, 1, 40, mm["D"], clusters=3),
+                                          "lengths": np.asarray(ln, np.int32), "positions": pos})
+    progs.append(p)
     return progs
 
 

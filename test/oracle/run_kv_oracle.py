@@ -600,6 +600,42 @@ def build_corpus(rng, nrand):
             cls[:] = 0.5  # all equal: seed 0 (lower index)
         tp.add("case%d" % ci, {"cls": cls, "x": kc_random(rng, 2, 48, 16, clusters=4)})
     progs += pipes
+
+    # -- batch 1 (B = 1) ---------------------------------------------------
+    # A batch of one gives 1-element batch loops (and grid axes under the GPU
+    # mapping). Built last so that the draws of the cases above do not shift.
+    p = make_kv_select("kv_select", "sel_h2o_sinks_window_heavy_b1", 1, 3, 24,
+                       dict(sinks=2, window=3, heavy=4))
+    add_select_cases(p, rng, nrand)
+    p.add("lengths{T-5}", {"lengths": np.array([19], np.int32),
+                           "scores": scores_special(rng, 1, 3, 24, "random")})
+    progs.append(p)
+    p = make_kv_gather("kv_gather", "gather_rank4_reindexed_b1", 1, 3, 10, 6,
+                       [("k", (5,), "bf16"), ("v", (5,), "bf16")], "reindexed")
+    p.add("handmade_bad_slots_counts", gather_inputs(rng, p.meta, "handmade"))
+    for i in range(max(nrand, 1)):
+        p.add("random%d" % i, gather_inputs(rng, p.meta, "random"))
+    progs.append(p)
+    p = make_k_center("k_center", "kc_f32_lengths_first_b1", 1, 12, 5, "f32", 4, lengths=True,
+                      first=True)
+    add_kcenter_cases(p, rng, nrand)
+    progs.append(p)
+    p = make_select_gather("kv_pipelines", "h2o_select_gather_f16_b1", 1, 4, 48, 24,
+                           dict(window=6, heavy=5), "f16", "original")
+    mm = p.meta
+    for ci, (ln, kind) in enumerate((([48], "quantized"), ([30], "random"), ([0], "random"))):
+        p.add("case%d/len%s" % (ci, ln), {"lengths": np.asarray(ln, np.int32),
+                                          "scores": scores_special(rng, 1, 4, 48, kind),
+                                          "k": rand_cache(rng, (1, 4, 48) + mm["tail"], mm["dt"]),
+                                          "v": rand_cache(rng, (1, 4, 48) + mm["tail"], mm["dt"])})
+    progs.append(p)
+    p = make_kcenter_pipeline("kv_pipelines", "todre_seed_kcenter_compact_b1", 1, 48, 16, "bf16", 6)
+    for ci in range(2):
+        cls = rng.random((1, 48)).astype(np.float32)
+        if ci == 1:
+            cls[:] = 0.5  # all equal: seed 0 (lower index)
+        p.add("case%d" % ci, {"cls": cls, "x": kc_random(rng, 1, 48, 16, clusters=4)})
+    progs.append(p)
     return progs
 
 

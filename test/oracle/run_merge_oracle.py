@@ -406,7 +406,7 @@ def merge_inputs(rng, p, parent, count, sizes_kind="int", specials=False, large=
         elif sizes_kind == "zeros":   # every weight of row 0 (batch 0) zero, others random
             w = rng.integers(1, 5, size=(B, N)).astype(np.float32)
             w[0] = 0.0
-            w[1, ::2] = 0.0
+            w[1 % B, ::2] = 0.0
         else:
             raise ValueError(sizes_kind)
         d["sizes"] = w
@@ -497,14 +497,17 @@ def build_corpus(rng, n_random):
         ("plan_f16_N197_r16_cls_dist", 2, 197, 64, "f16",
          dict(r=16, class_token=True, distill_token=True)),
     ]
-    for nm, B, N, Cm, dt, kw in plan_cfgs:
-        safe = nm.replace(".", "p").replace("(", "_").replace(")", "").replace("-", "m")
-        p = make_plan("plan_f16" if dt == "f16" else "plan", safe, B, N, Cm, dt, **kw)
-        for cname, kinds in PLAN_CASES:
-            p.add(cname, {"metric": metric_case(rng, B, N, Cm, kinds)})
-        for r in range(R):
-            p.add("random%d" % r, {"metric": metric_case(rng, B, N, Cm, ["random"])})
-        progs.append(p)
+    def add_plans(cfgs, cases=PLAN_CASES):
+        for nm, B, N, Cm, dt, kw in cfgs:
+            safe = nm.replace(".", "p").replace("(", "_").replace(")", "").replace("-", "m")
+            p = make_plan("plan_f16" if dt == "f16" else "plan", safe, B, N, Cm, dt, **kw)
+            for cname, kinds in cases:
+                p.add(cname, {"metric": metric_case(rng, B, N, Cm, kinds)})
+            for r in range(R):
+                p.add("random%d" % r, {"metric": metric_case(rng, B, N, Cm, ["random"])})
+            progs.append(p)
+
+    add_plans(plan_cfgs)
 
     # ---- tok.scatter_merge with hand-made plans ---------------------------------
     merge_cfgs = [
@@ -524,11 +527,14 @@ def build_corpus(rng, n_random):
         ("sm_f16_sum", 4, 9, 5, [((3,), "f16")], "sum", False),
         ("sm_f16_wmean_rank2_rank4", 4, 9, 5, [((), "f16"), ((2, 3), "f16")], None, True),
     ]
-    for nm, B, N, C, srcs, red, sz in merge_cfgs:
-        mod = "merge_f16" if any(dt == "f16" for _, dt in srcs) else "merge"
-        p = make_merge(mod, nm, B, N, C, srcs, red, sz)
-        add_merge_cases(p, rng, R)
-        progs.append(p)
+    def add_merges(cfgs):
+        for nm, B, N, C, srcs, red, sz in cfgs:
+            mod = "merge_f16" if any(dt == "f16" for _, dt in srcs) else "merge"
+            p = make_merge(mod, nm, B, N, C, srcs, red, sz)
+            add_merge_cases(p, rng, R)
+            progs.append(p)
+
+    add_merges(merge_cfgs)
 
     # ---- ToMe pipelines: plan -> merge -> log(size) -> un-merge -----------------
     tome_cfgs = [
@@ -543,14 +549,35 @@ def build_corpus(rng, n_random):
          dict(r=0)),
         ("tome_f32_N33_r40_amax", 2, 33, 8, 5, "f32", "bf16", "amax", True, True, dict(r=40)),
     ]
-    for nm, B, N, Cm, D, dt, mdt, red, sz, pos, kw in tome_cfgs:
-        p = make_tome("tome", nm, B, N, Cm, D, dt, mdt, red, sz, pos, **kw)
-        for cname, kinds in (("random", ["random"]), ("dup/zeros/nan/exact", ["dup", "zeros", "nan", "exact"]),
-                             ("exact", ["exact"])):
-            p.add(cname, tome_inputs(rng, p, kinds))
-        if sz:
-            p.add("fractional_sizes", tome_inputs(rng, p, ["random"], "frac"))
-        progs.append(p)
+    def add_tomes(cfgs):
+        for nm, B, N, Cm, D, dt, mdt, red, sz, pos, kw in cfgs:
+            p = make_tome("tome", nm, B, N, Cm, D, dt, mdt, red, sz, pos, **kw)
+            for cname, kinds in (("random", ["random"]),
+                                 ("dup/zeros/nan/exact", ["dup", "zeros", "nan", "exact"]),
+                                 ("exact", ["exact"])):
+                p.add(cname, tome_inputs(rng, p, kinds))
+            if sz:
+                p.add("fractional_sizes", tome_inputs(rng, p, ["random"], "frac"))
+            progs.append(p)
+
+    add_tomes(tome_cfgs)
+
+    # ---- batch 1 (B = 1) --------------------------------------------------------
+    # A batch of one gives 1-element batch loops (and grid axes under the GPU
+    # mapping). Built last so that the draws of the cases above do not shift.
+    # With one row a multi-kind case checks only its first kind: one kind a case.
+    add_plans([
+        ("plan_f32_N9_r3_cls_b1", 1, 9, 4, "f32", dict(r=3, class_token=True)),
+        ("thr_bf16_N10_0p25_dist_b1", 1, 10, 4, "bf16", dict(threshold=0.25, distill_token=True)),
+    ], [(k, [k]) for k in ("random", "all_equal", "zeros", "dup", "nan", "nan_many", "exact")])
+    add_merges([
+        ("sm_f32_wmean_sizes_b1", 1, 9, 5, [((3,), "f32")], None, True),
+        ("sm_bf16_amax_b1", 1, 9, 5, [((2, 2), "bf16")], "amax", False),
+    ])
+    add_tomes([
+        ("tome_bf16_N16_r5_cls_sizes_b1", 1, 16, 8, 8, "bf16", "bf16", None, True, True,
+         dict(r=5, class_token=True)),
+    ])
 
     return progs
 

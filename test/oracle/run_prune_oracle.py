@@ -719,7 +719,7 @@ def build_corpus(rng, n_random):
         "pipeline", "pl_f32_qpos_ratio_half_even_sum", 3, 4, 4, 2, 11, 8, "f32",
         ("keep_ratio", 0.5, "half_even"), [("hidden", (3, 11, 4), "f32")], None,
         qpos=True, reduction="sum"))
-    for p in pl:
+    def add_pipeline_cases(p):
         m = p.meta
         B, N = m["B"], m["N"]
 
@@ -742,11 +742,57 @@ def build_corpus(rng, n_random):
 
         edge = ([N, 1, 0] + [N] * B)[:B]
         p.add("lengths{N,1,0}", full_inputs(lengths=edge))
-        p.add("all_equal_scores(zero keys)", full_inputs(lengths=[N, N - 3] + [N] * (B - 2), zero_keys=True))
+        p.add("all_equal_scores(zero keys)",
+              full_inputs(lengths=([N, N - 3] + [N] * B)[:B], zero_keys=True))
         p.add("large_magnitude", full_inputs(mag=2.5))
         for r in range(R):
             p.add("random%d" % r, full_inputs())
         progs.append(p)
+
+    for p in pl:
+        add_pipeline_cases(p)
+
+    # ---- batch 1 (B = 1): select, compact and a pipeline ----------------------
+    # A batch of one gives 1-element batch loops (and grid axes under the GPU
+    # mapping). Built last so that the draws of the cases above do not shift.
+    B = 1
+    p = make_select("select_topk", "topk3_b1", B, 9, ("top_k", 3))
+    p.add("ties/len{9}", {"scores": np.array([[1, 2, 2, 2, 0, 2, 1, 1, 2]], np.float32), "lengths": [9]})
+    p.add("special(nan,inf,-0)/len{6}",
+          {"scores": np.array([[np.nan, -0.0, np.inf, 0.0, -np.inf, 1.0, np.inf, 2.0, np.nan]],
+                              np.float32), "lengths": [6]})
+    p.add("len{0}", {"scores": rng.standard_normal((B, 9)).astype(np.float32), "lengths": [0]})
+    for r in range(R):
+        p.add("random%d" % r, {"scores": random_scores(rng, B, 9), "lengths": random_lengths(rng, B, 9)})
+    progs.append(p)
+
+    p = make_select("select_protect", "ps_ratio_half_even_protect_span_b1", B, 10,
+                    ("keep_ratio", 0.5, "half_even"), protect=True, span=(2, 9))
+    pr = np.zeros((B, 10), bool)
+    pr[0, [0, 3, 9]] = True
+    p.add("protect{0,3,9}/len{10}", {"scores": rng.standard_normal((B, 10)).astype(np.float32),
+                                     "lengths": [10], "protect": pr})
+    p.add("protect{0,3,9}/len{5}", {"scores": rng.standard_normal((B, 10)).astype(np.float32),
+                                    "lengths": [5], "protect": pr})
+    for r in range(R):
+        p.add("random%d" % r, {"scores": random_scores(rng, B, 10), "lengths": random_lengths(rng, B, 10),
+                               "protect": rng.random((B, 10)) < 0.3})
+    progs.append(p)
+
+    cs = [("hidden", (B, 8, 6), "bf16"), ("mrope", (3, B, 8), "i32"), ("w", (B, 8), "f32")]
+    cax = [1, 2, 1]
+    p = make_compact("compact", "cp_b1", B, 8, 5, cs, cax)
+    p.add("ascending", src_inputs([[0, 2, 5, 7, -1]], [4], cs, cax, 8))
+    p.add("out_of_range_indices/count>C", src_inputs([[-1, 8, 3, I32_MAX, 7]], [9], cs, cax, 8))
+    p.add("count{0}", src_inputs([[3, 3, 1, 3, 0]], [0], cs, cax, 8))
+    for r in range(R):
+        p.add("random%d" % r, src_inputs(rng.integers(-2, 10, (B, 5)), rng.integers(-1, 7, B), cs, cax, 8))
+    progs.append(p)
+
+    p = make_pipeline(
+        "pipeline", "pl_bf16_gqa_topk_protect_b1", B, 4, 2, 1, 16, 8, "bf16", ("top_k", 4),
+        [("hidden", (B, 16, 8), "bf16"), ("pos", (B, 16), "i32")], None, protect=True)
+    add_pipeline_cases(p)
 
     return progs
 

@@ -705,6 +705,36 @@ def build_corpus(rng, R):
     for r in range(R + 1):
         p.add("random%d" % r, batch(rng, p.meta, []))
     progs.append(p)
+
+    # ---- batch 1 (B = 1) ---------------------------------------------------
+    # A batch of one gives 1-element batch loops (and grid axes under the GPU
+    # mapping). Built last so that the draws of the cases above do not shift.
+    p = make_tree("tree_greedy", "g_f32_C12_b1", 1, 10, 11, 12, "f32", "greedy")
+    lg = rows_with_argmax(rng, 10, 11, [2, 1, 3, 0, 0])
+    sk = build_request(rng, 10, 11, lg, [(0, 2), (0, 2), (1, 0), (2, 3)])
+    inp = batch(rng, p.meta, [sk])
+    p.add("sketch", inp, exact=True,
+          expect={0: ([0, 2, 4], int(np.argmax(inp["logits"][0, 4])))}, path_vs_first=True)
+    p.add("argmax_ties_lowest_id", ties_case(rng, p.meta), exact=True)
+    for r in range(R):
+        p.add("random%d" % r, batch(rng, p.meta, []), exact=True)
+    progs.append(p)
+
+    p = make_tree("tree_typical", "t_f32_explicit_temp_b1", 1, 10, 13, 11, "f32", "typical",
+                  temp=True, noise="explicit")
+    for r in range(R):
+        p.add("random%d" % r, batch(rng, p.meta, []))
+    inp = batch(rng, p.meta, [], temps=[0.0])
+    p.add("temperature_zero_greedy", inp, greedy_by_temperature=[0])
+    progs.append(p)
+
+    p = make_tree("tree_rejection", "r_f32_philox_temp_C12_b1", 1, 10, 11, 12, "f32",
+                  "rejection", temp=True, noise="philox")
+    for r in range(R + 1):
+        p.add("random%d" % r, batch(rng, p.meta, []))
+    inp = batch(rng, p.meta, [], temps=[float("nan")])
+    p.add("temperature_nan_greedy", inp, greedy_by_temperature=[0])
+    progs.append(p)
     return progs
 
 

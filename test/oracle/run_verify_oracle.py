@@ -606,6 +606,63 @@ def build_corpus(rng, R):
         inp["logits"] *= 2.0
         p.add("random%d" % r, inp)
     progs.append(p)
+
+    # ---- batch 1 (B = 1) ----------------------------------------------------------
+    # A batch of one gives 1-element batch loops (and grid axes under the GPU
+    # mapping). Built last so that the draws of the cases above do not shift.
+    B, K, V = 1, 4, 11
+    p = make_verify("verify_greedy", "g_f32_b1", B, K, V, "f32", "greedy", noise=None)
+    m = p.meta
+    base = random_inputs(rng, m, num_draft=np.array([K], np.int32))
+    p.add("K_b{K}", base, exact=True)
+    p.add("nan_after_first_mismatch", with_nan_after_stop(base, K, "greedy"), exact=True,
+          same_as="K_b{K}")
+    allm = random_inputs(rng, m, num_draft=np.array([K + 1], np.int32))
+    allm["drafts"] = np.argmax(allm["logits"], -1)[:, :K].astype(np.int32)
+    p.add("all_drafts_match(bonus)", allm, exact=True)
+    p.add("K_b{-2}", random_inputs(rng, m, num_draft=np.array([-2], np.int32)), exact=True)
+    for r in range(R):
+        p.add("random%d" % r, random_inputs(rng, m))
+    progs.append(p)
+
+    B, K, V = 1, 4, 13
+    p = make_verify("verify_rejection", "r_q_explicit_f32_b1", B, K, V, "f32", "rejection",
+                    q=True, temp=True, isg=True, noise="explicit")
+    m = p.meta
+    nb = random_inputs(rng, m, num_draft=np.array([K], np.int32),
+                       temperature=np.ones(B, F32), is_greedy=np.zeros(B, bool))
+    p.add("random_for_nan", nb)
+    p.add("random_nan_after_bonus", with_nan_after_bonus(nb, K), same_as="random_for_nan")
+    p.add("random_nan_after_first_rejection", with_nan_after_stop(nb, K, "rejection"),
+          same_as="random_for_nan")
+    p.add("is_greedy", random_inputs(rng, m, num_draft=np.array([K], np.int32),
+                                     is_greedy=np.ones(B, bool)))
+    for r in range(R):
+        p.add("random%d" % r, random_inputs(rng, m))
+    progs.append(p)
+
+    B, K, V = 1, 3, 1000
+    p = make_verify("verify_rejection", "r_onehot_philox_bf16_V1000_b1", B, K, V, "bf16",
+                    "rejection", isg=True)
+    m = p.meta
+    det = random_inputs(rng, m, num_draft=np.array([K], np.int32), is_greedy=np.zeros(B, bool))
+    p.add("philox", det)
+    p.add("philox_again(same seed/offset)", det, same_as="philox")
+    for r in range(R):
+        p.add("random%d" % r, random_inputs(rng, m))
+    progs.append(p)
+
+    B, K, V = 1, 4, 12
+    p = make_verify("verify_typical", "t_default_philox_f32_b1", B, K, V, "f32", "typical",
+                    temp=True)
+    m = p.meta
+    nb = random_inputs(rng, m, num_draft=np.array([K], np.int32), temperature=np.ones(B, F32))
+    p.add("random_for_nan", nb)
+    p.add("random_nan_after_first_rejection", with_nan_after_stop(nb, K, "typical"),
+          same_as="random_for_nan")
+    for r in range(R):
+        p.add("random%d" % r, random_inputs(rng, m))
+    progs.append(p)
     return progs
 
 
