@@ -100,7 +100,7 @@ LogicalResult lowerRowOp(Operation *op, RewritePatternSet &patterns,
 /// fresh result buffers; the others live in per-row scratch allocas
 /// (kRowBufferAttrName) hoisted before the loop. A producer whose result
 /// only its consumer reads is lowered together with it when the pair can be
-/// streamed (isStreamedChunkPair).
+/// streamed (isStreamedPair).
 class DispatchLowering : public OpRewritePattern<tok::DispatchOp> {
 public:
   DispatchLowering(MLIRContext *context, const LoweringOptions &options)
@@ -214,7 +214,7 @@ DispatchLowering::matchAndRewrite(tok::DispatchOp op,
     for (Operation *clone : clones) {
       Operation *consumer = clone->hasOneUse() ? *clone->user_begin() : nullptr;
       if (consumer && !row.destinations.count(clone->getResult(0)) &&
-          isStreamedChunkPair(clone, consumer))
+          isStreamedPair(clone, consumer))
         streamedProducer[consumer] = clone;
     }
     llvm::SmallPtrSet<Operation *, 4> deferred;
@@ -226,7 +226,7 @@ DispatchLowering::matchAndRewrite(tok::DispatchOp op,
       LogicalResult result = success();
       if (Operation *producer = streamedProducer.lookup(clone)) {
         LoweringContext context(options, &row);
-        result = lowerStreamedChunkPair(producer, clone, rewriter, context);
+        result = lowerStreamedPair(producer, clone, rewriter, context);
       } else if (isa<tok::TokDialect>(clone->getDialect())) {
         result = lowerRowOp(clone, rowPatterns, rewriter);
       } else {

@@ -7,7 +7,6 @@
 //===----------------------------------------------------------------------===//
 
 #include "LoweringUtils.h"
-#include "TokToLoops.h"
 
 #include "mlir/IR/Builders.h"
 #include "winnow/Dialect/Tok/IR/TokOps.h"
@@ -25,22 +24,17 @@ using namespace mlir;
 namespace winnow {
 namespace {
 
-/// The batch extent of a fusible op, or nullopt. Every tensor it takes and
-/// makes must lead with that extent, so a row of every result depends only
-/// on the same row of the operands.
+/// The batch extent of a fusible op (a row-local tok op, or an elementwise
+/// op without broadcasting), or nullopt. Every tensor it takes and makes
+/// must lead with that extent, so a row of every result depends only on the
+/// same row of the operands.
 std::optional<int64_t> fusibleRows(Operation *op) {
-  bool isTok = isa<tok::AttnScoreOp, tok::SelectOp, tok::CompactOp,
-                   tok::BoundaryOp, tok::EmaScanOp, tok::ExpandOp,
-                   tok::SegmentReduceOp, tok::BipartitePlanOp,
-                   tok::ScatterMergeOp, tok::KvSelectOp, tok::KvGatherOp>(op);
-  bool isElementwise = !isTok && op->hasTrait<OpTrait::Elementwise>() &&
+  auto rowLocal = dyn_cast<tok::RowLocalOpInterface>(op);
+  bool isTok = rowLocal && rowLocal.isRowLocal();
+  bool isElementwise = !rowLocal && op->hasTrait<OpTrait::Elementwise>() &&
                        op->getNumRegions() == 0 && op->getNumResults() > 0;
   if (!isTok && !isElementwise)
     return std::nullopt;
-  if (auto compact = dyn_cast<tok::CompactOp>(op))
-    for (unsigned s = 0; s < compact.getSources().size(); ++s)
-      if (compact.getTokenAxis(s) != 1)
-        return std::nullopt; // sources with outer dims before the batch
   auto first = dyn_cast<RankedTensorType>(op->getResult(0).getType());
   if (!first || first.getRank() == 0 || !first.hasStaticShape())
     return std::nullopt;
@@ -59,33 +53,23 @@ std::optional<int64_t> fusibleRows(Operation *op) {
   return rows;
 }
 
-/// Bytes an op moves through device memory when it runs alone: its operands
-/// and results (a compact reads only the rows it keeps).
+/// Bytes a consumer reads of the operand `use`.
+int64_t readBytes(OpOperand &use) {
+  if (auto rowLocal = dyn_cast<tok::RowLocalOpInterface>(use.getOwner()))
+    return rowLocal.getReadBytes(use);
+  return shapedBytes(use.get().getType());
+}
+
+/// Bytes an op moves through device memory when it runs alone: its results
+/// and what it reads of its operands (splat constants are not read).
 int64_t streamedBytes(Operation *op) {
   int64_t bytes = 0;
   for (Value result : op->getResults())
     bytes += shapedBytes(result.getType());
-  if (auto compact = dyn_cast<tok::CompactOp>(op)) {
-    bytes += shapedBytes(compact.getIndices().getType()) +
-             shapedBytes(compact.getCount().getType());
-    for (Value gathered : compact.getGathered())
-      bytes += shapedBytes(gathered.getType());
-    return bytes;
-  }
-  for (Value operand : op->getOperands())
-    if (!splatValue(operand))
-      bytes += shapedBytes(operand.getType());
+  for (OpOperand &operand : op->getOpOperands())
+    if (!splatValue(operand.get()))
+      bytes += readBytes(operand);
   return bytes;
-}
-
-/// Bytes a consumer reads of the operand `use`.
-int64_t readBytes(OpOperand &use) {
-  if (auto compact = dyn_cast<tok::CompactOp>(use.getOwner()))
-    for (auto [source, gathered] :
-         llvm::zip(compact.getSources(), compact.getGathered()))
-      if (source == use.get())
-        return shapedBytes(gathered.getType());
-  return shapedBytes(use.get().getType());
 }
 
 struct CostModel {
@@ -119,7 +103,7 @@ public:
   bool isStreamed(Value value) const {
     if (!value.hasOneUse() || !contains(*value.user_begin()))
       return false;
-    return isStreamedChunkPair(value.getDefiningOp(), *value.user_begin());
+    return isStreamedPair(value.getDefiningOp(), *value.user_begin());
   }
   /// Bytes per row of the values that stay inside (per-row scratch).
   int64_t scratchBytesPerRow() const {

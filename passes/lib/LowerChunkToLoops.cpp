@@ -678,18 +678,15 @@ void lowerEmaExpand(tok::EmaScanOp ema, tok::ExpandOp expand,
 
 } // namespace
 
-bool isStreamedChunkPair(Operation *producer, Operation *consumer) {
-  auto ema = dyn_cast<tok::EmaScanOp>(producer);
-  auto expand = dyn_cast<tok::ExpandOp>(consumer);
-  return ema && expand && expand.getInput() == ema.getOutput() &&
-         ema.getOutput().hasOneUse();
-}
-
-LogicalResult lowerStreamedChunkPair(Operation *producer, Operation *consumer,
+LogicalResult lowerStreamedPair(Operation *producer, Operation *consumer,
                                      PatternRewriter &rewriter,
                                      LoweringContext &context) {
-  auto ema = cast<tok::EmaScanOp>(producer);
-  auto expand = cast<tok::ExpandOp>(consumer);
+  auto ema = dyn_cast<tok::EmaScanOp>(producer);
+  auto expand = dyn_cast<tok::ExpandOp>(consumer);
+  if (!ema || !expand)
+    return producer->emitOpError()
+           << "streams into '" << consumer->getName()
+           << "', but no lowering sweeps the pair";
   ImplicitLocOpBuilder b(expand.getLoc(), rewriter);
   b.setInsertionPoint(expand);
   lowerEmaExpand(ema, expand, b, context);

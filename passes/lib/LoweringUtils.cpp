@@ -154,19 +154,12 @@ arith::FastMathFlagsAttr reassocFastMath(MLIRContext *context) {
       context, arith::FastMathFlags::reassoc | arith::FastMathFlags::contract);
 }
 
-int64_t elementBytes(Type type) {
-  if (isa<IndexType>(type))
-    return 8;
-  if (!type.isIntOrFloat())
-    return 0;
-  return std::max<int64_t>(1, type.getIntOrFloatBitWidth() / 8);
-}
-
-int64_t shapedBytes(Type type) {
-  auto shaped = dyn_cast<ShapedType>(type);
-  if (!shaped || !shaped.hasStaticShape())
-    return 0;
-  return shaped.getNumElements() * elementBytes(shaped.getElementType());
+bool isStreamedPair(Operation *producer, Operation *consumer) {
+  auto rowLocal = dyn_cast_or_null<tok::RowLocalOpInterface>(producer);
+  return rowLocal && producer->getNumResults() == 1 &&
+         producer->getResult(0).hasOneUse() &&
+         *producer->getResult(0).user_begin() == consumer &&
+         rowLocal.canStreamInto(consumer);
 }
 
 TypedAttr splatValue(Value value) {

@@ -12,6 +12,7 @@
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/ImplicitLocOpBuilder.h"
+#include "winnow/Dialect/Tok/IR/TokOps.h"
 
 #include <functional>
 
@@ -156,11 +157,13 @@ inline constexpr llvm::StringLiteral kBlockPhasesAttrName = "tok.block_phases";
 /// Marks the ops of such a launch that depend on the thread id.
 inline constexpr llvm::StringLiteral kThreadPhaseAttrName = "tok.thread_phase";
 
-/// Bytes one element of `type` takes in memory (index: 8, i1: 1), or 0 for
-/// a type that is not an integer, index or float.
-int64_t elementBytes(mlir::Type type);
-/// Bytes of a statically shaped tensor or memref of such elements (else 0).
-int64_t shapedBytes(mlir::Type type);
+using tok::elementBytes;
+using tok::shapedBytes;
+
+/// Whether `producer`'s result, read by `consumer` alone, is handed over
+/// streamed, never stored (tok::RowLocalOpInterface::canStreamInto).
+bool isStreamedPair(mlir::Operation *producer, mlir::Operation *consumer);
+
 /// The element of a splat constant tensor, or null.
 mlir::TypedAttr splatValue(mlir::Value value);
 

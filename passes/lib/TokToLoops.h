@@ -105,13 +105,11 @@ void populateTokToLoopsPatterns(mlir::RewritePatternSet &patterns,
                                 const LoweringOptions &options,
                                 DispatchRow *row = nullptr);
 
-/// Whether `producer`'s result, consumed by `consumer` alone, can be
-/// streamed (never stored): tok.ema_scan into tok.expand's input.
-bool isStreamedChunkPair(mlir::Operation *producer, mlir::Operation *consumer);
-
-/// Lowers such a pair in one sweep (the producer's result is not stored),
-/// replacing the consumer and erasing the producer.
-mlir::LogicalResult lowerStreamedChunkPair(mlir::Operation *producer,
+/// Lowers a streamed pair (isStreamedPair) in one sweep, the producer's
+/// result never stored, replacing the consumer and erasing the producer;
+/// fails with an error for a pair it has no sweep for (today: tok.ema_scan
+/// into tok.expand).
+mlir::LogicalResult lowerStreamedPair(mlir::Operation *producer,
                                            mlir::Operation *consumer,
                                            mlir::PatternRewriter &rewriter,
                                            LoweringContext &context);

@@ -87,37 +87,15 @@ FailureOr<TensorSignature> toSignature(func::FuncOp func, Type type,
 }
 
 /// The `[B] i32` count that says how many entries of `value` are valid, and
-/// the axis it bounds, when `value` is a ragged tensor produced by a tok op.
+/// the axis it bounds, when `value` is a ragged result of a tok op
+/// (tok::RaggedResultOpInterface).
 std::pair<Value, int64_t> raggedCountOf(Value value) {
-  Operation *def = value.getDefiningOp();
-  if (auto select = dyn_cast_or_null<tok::SelectOp>(def))
-    if (value == select.getIndices())
-      return {select.getCount(), 1};
-  if (auto compact = dyn_cast_or_null<tok::CompactOp>(def))
-    for (auto [i, gathered] : llvm::enumerate(compact.getGathered()))
-      if (value == gathered)
-        return {compact.getCount(), compact.getTokenAxis(i)};
-  // Ops whose [B, C, ...] results are bounded by a [B] count along axis 1.
-  if (auto reduce = dyn_cast_or_null<tok::SegmentReduceOp>(def))
-    return {value == reduce.getOutput() ? reduce.getCount() : Value(), 1};
-  if (auto kCenter = dyn_cast_or_null<tok::KCenterOp>(def))
-    return {value == kCenter.getIndices() ? kCenter.getCount() : Value(), 1};
-  if (auto dart = dyn_cast_or_null<tok::DartSelectOp>(def))
-    return {value == dart.getIndices() ? dart.getCount() : Value(), 1};
-  if (auto merge = dyn_cast_or_null<tok::ScatterMergeOp>(def))
-    return {merge.getCount(), 1};
-  if (auto scan = dyn_cast_or_null<tok::EmaScanOp>(def))
-    return {scan.getCount(), 1};
-  if (auto verify = dyn_cast_or_null<tok::SpecVerifyOp>(def))
-    return {value == verify.getTokens() ? verify.getNumEmitted() : Value(), 1};
-  if (auto tree = dyn_cast_or_null<tok::TreeVerifyOp>(def)) {
-    if (value == tree.getTokens())
-      return {tree.getNumEmitted(), 1};
-    // Accepted nodes include the root: num_emitted of them are valid too.
-    if (value == tree.getAcceptNodes())
-      return {tree.getNumEmitted(), 1};
-  }
-  return {Value(), 1};
+  auto ragged =
+      dyn_cast_or_null<tok::RaggedResultOpInterface>(value.getDefiningOp());
+  if (!ragged)
+    return {Value(), 1};
+  Value count = ragged.getCountFor(value);
+  return {count, count ? ragged.getRaggedAxis(value) : 1};
 }
 
 } // namespace

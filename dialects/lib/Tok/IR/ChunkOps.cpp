@@ -97,3 +97,18 @@ LogicalResult ExpandOp::verify() {
                          << "'s), got " << getOutput().getType().getElementType();
   return success();
 }
+
+Value SegmentReduceOp::getCountFor(Value result) {
+  return result == getOutput() ? getCount() : Value();
+}
+
+Value EmaScanOp::getCountFor(Value result) {
+  return result == getOutput() ? getCount() : Value();
+}
+
+bool EmaScanOp::canStreamInto(Operation *consumer) {
+  // expand reads each chunk's value once, in chunk order, as the scan makes it.
+  auto expand = dyn_cast<ExpandOp>(consumer);
+  return expand && expand.getInput() == getOutput() &&
+         getOutput().hasOneUse();
+}

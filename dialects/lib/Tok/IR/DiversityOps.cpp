@@ -94,3 +94,11 @@ LogicalResult DartSelectOp::verify() {
                          << indices.getDimSize(1);
   return success();
 }
+
+Value KCenterOp::getCountFor(Value result) {
+  return result == getIndices() ? getCount() : Value();
+}
+
+Value DartSelectOp::getCountFor(Value result) {
+  return result == getIndices() ? getCount() : Value();
+}

@@ -111,3 +111,8 @@ LogicalResult ScatterMergeOp::verify() {
       mergedSizes.getRank() == 2 ? mergedSizes.getDimSize(1) : 0);
   return verifyShape(*this, getMergedSizes(), "merged_sizes", {batch, rows});
 }
+
+Value ScatterMergeOp::getCountFor(Value result) {
+  // Every result holds one row per plan row; the plan's count are valid.
+  return llvm::is_contained(getResults(), result) ? getCount() : Value();
+}

@@ -232,5 +232,40 @@ LogicalResult CompactOp::verify() {
   return success();
 }
 
+//===----------------------------------------------------------------------===//
+// Interfaces
+//===----------------------------------------------------------------------===//
+
+Value SelectOp::getCountFor(Value result) {
+  return result == getIndices() ? getCount() : Value();
+}
+
+bool CompactOp::isRowLocal() {
+  // A source with outer dims before its batch axis is not a batch of rows.
+  for (unsigned s = 0; s < getSources().size(); ++s)
+    if (getTokenAxis(s) != 1)
+      return false;
+  return true;
+}
+
+int64_t CompactOp::getReadBytes(OpOperand &operand) {
+  // A source is read only where it is kept: the gathered rows.
+  for (auto [source, gathered] : llvm::zip(getSources(), getGathered()))
+    if (source == operand.get())
+      return shapedBytes(gathered.getType());
+  return shapedBytes(operand.get().getType());
+}
+
+Value CompactOp::getCountFor(Value result) {
+  return llvm::is_contained(getGathered(), result) ? getCount() : Value();
+}
+
+int64_t CompactOp::getRaggedAxis(Value result) {
+  for (auto [i, gathered] : llvm::enumerate(getGathered()))
+    if (gathered == result)
+      return getTokenAxis(i);
+  return 1;
+}
+
 #define GET_OP_CLASSES
 #include "winnow/Dialect/Tok/IR/TokOps.cpp.inc"

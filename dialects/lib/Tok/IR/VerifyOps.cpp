@@ -129,3 +129,13 @@ LogicalResult TreeVerifyOp::verify() {
     return failure();
   return success();
 }
+
+Value SpecVerifyOp::getCountFor(Value result) {
+  return result == getTokens() ? getNumEmitted() : Value();
+}
+
+Value TreeVerifyOp::getCountFor(Value result) {
+  // Accepted nodes include the root: num_emitted of them are valid too.
+  return result == getTokens() || result == getAcceptNodes() ? getNumEmitted()
+                                                             : Value();
+}

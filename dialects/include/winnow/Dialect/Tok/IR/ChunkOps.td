@@ -16,6 +16,7 @@
 #define WINNOW_DIALECT_TOK_IR_CHUNKOPS_TD
 
 include "winnow/Dialect/Tok/IR/TokAttrs.td"
+include "winnow/Dialect/Tok/IR/TokInterfaces.td"
 include "mlir/Interfaces/SideEffectInterfaces.td"
 include "mlir/IR/CommonTypeConstraints.td"
 
@@ -25,7 +26,7 @@ include "mlir/IR/CommonTypeConstraints.td"
 // tok.boundary
 //===----------------------------------------------------------------------===//
 
-def Tok_BoundaryOp : Tok_Op<"boundary", [Pure]> {
+def Tok_BoundaryOp : Tok_Op<"boundary", [Pure, Tok_RowLocalOpInterface]> {
   let summary = "H-Net routing: boundary probabilities from adjacent states";
   let description = [{
     Predicts where a new chunk starts from the cosine similarity of each
@@ -66,7 +67,8 @@ def Tok_BoundaryOp : Tok_Op<"boundary", [Pure]> {
 // tok.segment_reduce
 //===----------------------------------------------------------------------===//
 
-def Tok_SegmentReduceOp : Tok_Op<"segment_reduce", [Pure]> {
+def Tok_SegmentReduceOp : Tok_Op<"segment_reduce", [Pure, Tok_RowLocalOpInterface,
+    DeclareOpInterfaceMethods<Tok_RaggedResultOpInterface>]> {
   let summary = "pool the tokens of each boundary-delimited segment";
   let description = [{
     Pools `input : [B, L, D]` over the segments that `boundaries : [B, L]`
@@ -109,7 +111,9 @@ def Tok_SegmentReduceOp : Tok_Op<"segment_reduce", [Pure]> {
 // tok.ema_scan
 //===----------------------------------------------------------------------===//
 
-def Tok_EmaScanOp : Tok_Op<"ema_scan", [Pure]> {
+def Tok_EmaScanOp : Tok_Op<"ema_scan", [Pure,
+    DeclareOpInterfaceMethods<Tok_RowLocalOpInterface, ["canStreamInto"]>,
+    DeclareOpInterfaceMethods<Tok_RaggedResultOpInterface>]> {
   let summary = "H-Net dechunk smoothing: an EMA over each row's chunks";
   let description = [{
     The linear recurrence H-Net's dechunk layer runs over the chunk
@@ -148,7 +152,8 @@ def Tok_EmaScanOp : Tok_Op<"ema_scan", [Pure]> {
 // tok.expand
 //===----------------------------------------------------------------------===//
 
-def Tok_ExpandOp : Tok_Op<"expand", [Pure, AttrSizedOperandSegments]> {
+def Tok_ExpandOp : Tok_Op<"expand", [Pure, AttrSizedOperandSegments,
+    Tok_RowLocalOpInterface]> {
   let summary = "plug segment values back into every token (dechunk)";
   let description = [{
     The inverse of `tok.segment_reduce`: every valid token receives the

@@ -9,10 +9,12 @@
 #define WINNOW_DIALECT_TOK_IR_DIVERSITYOPS_TD
 
 include "winnow/Dialect/Tok/IR/TokAttrs.td"
+include "winnow/Dialect/Tok/IR/TokInterfaces.td"
 include "mlir/Interfaces/SideEffectInterfaces.td"
 include "mlir/IR/CommonTypeConstraints.td"
 
-def Tok_KCenterOp : Tok_Op<"k_center", [Pure, AttrSizedOperandSegments]> {
+def Tok_KCenterOp : Tok_Op<"k_center", [Pure, AttrSizedOperandSegments,
+    DeclareOpInterfaceMethods<Tok_RaggedResultOpInterface>]> {
   let summary = "greedy k-center (farthest-point) token selection";
   let description = [{
     Picks `k` mutually distant tokens of `input : [B, N, D]` by greedy
@@ -49,7 +51,7 @@ def Tok_KCenterOp : Tok_Op<"k_center", [Pure, AttrSizedOperandSegments]> {
   let hasVerifier = 1;
 }
 
-def Tok_DartSelectOp : Tok_Op<"dart_select", [Pure]> {
+def Tok_DartSelectOp : Tok_Op<"dart_select", [Pure, DeclareOpInterfaceMethods<Tok_RaggedResultOpInterface>]> {
   let summary = "DART: keep the image tokens least duplicated by pivots";
   let description = [{
     DART's duplication-based selection (ops-reference §1.3(d), §8). Operands:

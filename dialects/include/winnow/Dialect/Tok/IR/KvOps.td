@@ -11,10 +11,12 @@
 #define WINNOW_DIALECT_TOK_IR_KVOPS_TD
 
 include "winnow/Dialect/Tok/IR/TokAttrs.td"
+include "winnow/Dialect/Tok/IR/TokInterfaces.td"
 include "mlir/Interfaces/SideEffectInterfaces.td"
 include "mlir/IR/CommonTypeConstraints.td"
 
-def Tok_KvSelectOp : Tok_Op<"kv_select", [Pure, AttrSizedOperandSegments]> {
+def Tok_KvSelectOp : Tok_Op<"kv_select", [Pure, AttrSizedOperandSegments,
+    Tok_RowLocalOpInterface]> {
   let summary = "cache slots to keep: sinks, window, separators, heavy hitters";
   let description = [{
     Chooses, per batch row and head, the cache slots to keep from a cache
@@ -64,7 +66,7 @@ def Tok_KvSelectOp : Tok_Op<"kv_select", [Pure, AttrSizedOperandSegments]> {
   let hasVerifier = 1;
 }
 
-def Tok_KvGatherOp : Tok_Op<"kv_gather", [Pure]> {
+def Tok_KvGatherOp : Tok_Op<"kv_gather", [Pure, Tok_RowLocalOpInterface]> {
   let summary = "gather per-head cache entries with per-head slot lists";
   let description = [{
     Gathers `cache : [B, H, T, d]` tensors (keys, values; any number, any

@@ -11,6 +11,7 @@
 #define WINNOW_DIALECT_TOK_IR_MERGEOPS_TD
 
 include "winnow/Dialect/Tok/IR/TokAttrs.td"
+include "winnow/Dialect/Tok/IR/TokInterfaces.td"
 include "mlir/Interfaces/SideEffectInterfaces.td"
 include "mlir/IR/CommonTypeConstraints.td"
 
@@ -18,7 +19,7 @@ include "mlir/IR/CommonTypeConstraints.td"
 // tok.bipartite_plan
 //===----------------------------------------------------------------------===//
 
-def Tok_BipartitePlanOp : Tok_Op<"bipartite_plan", [Pure]> {
+def Tok_BipartitePlanOp : Tok_Op<"bipartite_plan", [Pure, Tok_RowLocalOpInterface]> {
   let summary = "ToMe bipartite soft matching: which token merges where";
   let description = [{
     Computes ToMe's merge plan from `metric : [B, N, Cm]` (ToMe uses the
@@ -89,7 +90,7 @@ def Tok_BipartitePlanOp : Tok_Op<"bipartite_plan", [Pure]> {
 //===----------------------------------------------------------------------===//
 
 def Tok_ScatterMergeOp : Tok_Op<"scatter_merge",
-    [Pure, AttrSizedOperandSegments]> {
+    [Pure, AttrSizedOperandSegments, Tok_RowLocalOpInterface, DeclareOpInterfaceMethods<Tok_RaggedResultOpInterface>]> {
   let summary = "apply a merge plan to a bundle of token tensors";
   let description = [{
     Reduces every input token into output row `parent[b, i]` of each source

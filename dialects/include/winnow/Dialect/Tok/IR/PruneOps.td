@@ -10,6 +10,7 @@
 #define WINNOW_DIALECT_TOK_IR_PRUNEOPS_TD
 
 include "winnow/Dialect/Tok/IR/TokAttrs.td"
+include "winnow/Dialect/Tok/IR/TokInterfaces.td"
 include "mlir/Interfaces/SideEffectInterfaces.td"
 include "mlir/IR/CommonTypeConstraints.td"
 
@@ -25,7 +26,7 @@ def Tok_ChunkActivation : StaticShapeTensorOf<[F16, BF16, F32]>;
 //===----------------------------------------------------------------------===//
 
 def Tok_AttnScoreOp : Tok_Op<"attn_score",
-    [Pure, AttrSizedOperandSegments]> {
+    [Pure, AttrSizedOperandSegments, Tok_RowLocalOpInterface]> {
   let summary = "per-token importance from selected attention query rows";
   let description = [{
     Computes how much attention selected query rows pay to every key, the
@@ -94,7 +95,8 @@ def Tok_AttnScoreOp : Tok_Op<"attn_score",
 // tok.select
 //===----------------------------------------------------------------------===//
 
-def Tok_SelectOp : Tok_Op<"select", [Pure, AttrSizedOperandSegments]> {
+def Tok_SelectOp : Tok_Op<"select", [Pure, AttrSizedOperandSegments,
+    Tok_RowLocalOpInterface, DeclareOpInterfaceMethods<Tok_RaggedResultOpInterface>]> {
   let summary = "deterministic top-k / keep-ratio / threshold token selection";
   let description = [{
     Chooses the tokens to keep from `scores : [B, N] f32` and returns them as
@@ -169,7 +171,10 @@ def Tok_SelectOp : Tok_Op<"select", [Pure, AttrSizedOperandSegments]> {
 // tok.compact
 //===----------------------------------------------------------------------===//
 
-def Tok_CompactOp : Tok_Op<"compact", [Pure]> {
+def Tok_CompactOp : Tok_Op<"compact", [Pure,
+    DeclareOpInterfaceMethods<Tok_RowLocalOpInterface,
+                              ["isRowLocal", "getReadBytes"]>,
+    DeclareOpInterfaceMethods<Tok_RaggedResultOpInterface, ["getRaggedAxis"]>]> {
   let summary = "gather a bundle of token tensors with one ragged index set";
   let description = [{
     Gathers every tensor that travels with the tokens (hidden states, 1-D or

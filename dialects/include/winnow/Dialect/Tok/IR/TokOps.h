@@ -10,6 +10,7 @@
 #include "mlir/Interfaces/ControlFlowInterfaces.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "winnow/Dialect/Tok/IR/TokDialect.h"
+#include "winnow/Dialect/Tok/IR/TokInterfaces.h"
 
 #include "winnow/Dialect/Tok/IR/TokEnums.h.inc"
 

@@ -10,13 +10,14 @@
 #define WINNOW_DIALECT_TOK_IR_VERIFYOPS_TD
 
 include "winnow/Dialect/Tok/IR/TokAttrs.td"
+include "winnow/Dialect/Tok/IR/TokInterfaces.td"
 include "mlir/Interfaces/SideEffectInterfaces.td"
 include "mlir/IR/CommonTypeConstraints.td"
 
 def Tok_I64Tensor : StaticShapeTensorOf<[I64]>;
 
 def Tok_SpecVerifyOp : Tok_Op<"spec_verify",
-    [Pure, AttrSizedOperandSegments]> {
+    [Pure, AttrSizedOperandSegments, DeclareOpInterfaceMethods<Tok_RaggedResultOpInterface>]> {
   let summary = "chain speculative verification: greedy, rejection, typical";
   let description = [{
     Verifies a chain of `K_b` draft tokens per request against the target
@@ -105,7 +106,7 @@ def Tok_SpecVerifyOp : Tok_Op<"spec_verify",
 }
 
 def Tok_TreeVerifyOp : Tok_Op<"tree_verify",
-    [Pure, AttrSizedOperandSegments]> {
+    [Pure, AttrSizedOperandSegments, DeclareOpInterfaceMethods<Tok_RaggedResultOpInterface>]> {
   let summary = "token-tree verification (Medusa, EAGLE, Token Recycling)";
   let description = [{
     Verifies a tree of draft tokens per request in one pass over the target
