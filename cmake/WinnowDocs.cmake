@@ -3,7 +3,9 @@
 # refreshes them; the `docs-up-to-date` test fails when they are stale.
 set(WINNOW_GENERATED_DOCS
   "Dialects/TokOps.md|tok-dialect.md"
-  "WinnowPasses.md|passes.md")
+  "TokTransformsPasses.md|passes-tok-transforms.md"
+  "WinnowConversionPasses.md|passes-conversion.md"
+  "WinnowTransformsPasses.md|passes-transforms.md")
 
 set(_copy_commands)
 set(_check_args)

@@ -10,8 +10,8 @@
 //===----------------------------------------------------------------------===//
 
 #include "winnow/Frontend/SourceInput.h"
-#include "winnow/Passes/Pipelines.h"
-#include "winnow/Passes/Registration.h"
+#include "winnow/Pipelines/Pipelines.h"
+#include "winnow/Pipelines/Registration.h"
 #include "winnow/Target/Manifest.h"
 
 #include "mlir/IR/Diagnostics.h"

@@ -6,7 +6,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "mlir/Tools/mlir-opt/MlirOptMain.h"
-#include "winnow/Passes/Registration.h"
+#include "winnow/Pipelines/Registration.h"
 
 int main(int argc, char **argv) {
   mlir::DialectRegistry registry;

@@ -9,8 +9,8 @@
 #include "winnow/Tools/CompilerMain.h"
 
 #include "winnow/Frontend/SourceInput.h"
-#include "winnow/Passes/Pipelines.h"
-#include "winnow/Passes/Registration.h"
+#include "winnow/Pipelines/Pipelines.h"
+#include "winnow/Pipelines/Registration.h"
 #include "winnow/Target/ArtifactWriter.h"
 #include "winnow/Target/CpuCodegen.h"
 #include "winnow/Target/CudaCodegen.h"

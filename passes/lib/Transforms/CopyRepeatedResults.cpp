@@ -2,11 +2,11 @@
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
-#include "winnow/Passes/Passes.h"
+#include "winnow/Transforms/Passes.h"
 
 namespace winnow {
 #define GEN_PASS_DEF_TOKCOPYREPEATEDRESULTS
-#include "winnow/Passes/Passes.h.inc"
+#include "winnow/Transforms/Passes.h.inc"
 } // namespace winnow
 
 using namespace mlir;

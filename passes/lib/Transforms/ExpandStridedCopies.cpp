@@ -4,11 +4,11 @@
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/MemRef/Utils/MemRefUtils.h"
 #include "mlir/IR/BuiltinOps.h"
-#include "winnow/Passes/Passes.h"
+#include "winnow/Transforms/Passes.h"
 
 namespace winnow {
 #define GEN_PASS_DEF_TOKEXPANDSTRIDEDCOPIES
-#include "winnow/Passes/Passes.h.inc"
+#include "winnow/Transforms/Passes.h.inc"
 } // namespace winnow
 
 using namespace mlir;

@@ -9,11 +9,11 @@
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/SymbolTable.h"
-#include "winnow/Passes/Passes.h"
+#include "winnow/Transforms/Passes.h"
 
 namespace winnow {
 #define GEN_PASS_DEF_TOKMERGEGPUMODULES
-#include "winnow/Passes/Passes.h.inc"
+#include "winnow/Transforms/Passes.h.inc"
 } // namespace winnow
 
 using namespace mlir;

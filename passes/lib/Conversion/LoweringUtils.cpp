@@ -154,21 +154,6 @@ arith::FastMathFlagsAttr reassocFastMath(MLIRContext *context) {
       context, arith::FastMathFlags::reassoc | arith::FastMathFlags::contract);
 }
 
-bool isStreamedPair(Operation *producer, Operation *consumer) {
-  auto rowLocal = dyn_cast_or_null<tok::RowLocalOpInterface>(producer);
-  return rowLocal && producer->getNumResults() == 1 &&
-         producer->getResult(0).hasOneUse() &&
-         *producer->getResult(0).user_begin() == consumer &&
-         rowLocal.canStreamInto(consumer);
-}
-
-TypedAttr splatValue(Value value) {
-  DenseElementsAttr dense;
-  if (matchPattern(value, m_Constant(&dense)) && dense.isSplat())
-    return dense.getSplatValue<TypedAttr>();
-  return {};
-}
-
 int64_t vectorWidth(Type element, int64_t inner) {
   if (!element.isIntOrFloat())
     return 0;

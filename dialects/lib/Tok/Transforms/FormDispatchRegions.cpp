@@ -6,20 +6,21 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "LoweringUtils.h"
+#include "winnow/Dialect/Tok/IR/TokUtils.h"
 
 #include "mlir/IR/Builders.h"
 #include "winnow/Dialect/Tok/IR/TokOps.h"
-#include "winnow/Passes/Passes.h"
+#include "winnow/Dialect/Tok/Transforms/Passes.h"
 
 #include "llvm/ADT/SetVector.h"
 
 namespace winnow {
 #define GEN_PASS_DEF_TOKFORMDISPATCHREGIONS
-#include "winnow/Passes/Passes.h.inc"
+#include "winnow/Dialect/Tok/Transforms/Passes.h.inc"
 } // namespace winnow
 
 using namespace mlir;
+using namespace winnow::tok;
 
 namespace winnow {
 namespace {

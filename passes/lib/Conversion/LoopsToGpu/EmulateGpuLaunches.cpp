@@ -18,11 +18,11 @@
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/IR/ImplicitLocOpBuilder.h"
-#include "winnow/Passes/Passes.h"
+#include "winnow/Conversion/Passes.h"
 
 namespace winnow {
 #define GEN_PASS_DEF_TOKEMULATEGPULAUNCHES
-#include "winnow/Passes/Passes.h.inc"
+#include "winnow/Conversion/Passes.h.inc"
 } // namespace winnow
 
 using namespace mlir;

@@ -3,11 +3,11 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/IR/BuiltinOps.h"
-#include "winnow/Passes/Passes.h"
+#include "winnow/Transforms/Passes.h"
 
 namespace winnow {
 #define GEN_PASS_DEF_TOKMARKENTRYPOINTS
-#include "winnow/Passes/Passes.h.inc"
+#include "winnow/Transforms/Passes.h.inc"
 } // namespace winnow
 
 using namespace mlir;

@@ -1,6 +1,7 @@
 //===- LoweringUtils.h - Small builders shared by the loop lowerings -------===//
 //
-// Private to passes/lib: helpers that keep the per-op lowerings readable.
+// Private to passes/lib/Conversion: the loop builder and lowering context
+// the tok-to-loops patterns use, and small helpers both conversions share.
 //
 //===----------------------------------------------------------------------===//
 
@@ -12,6 +13,7 @@
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/ImplicitLocOpBuilder.h"
+#include "winnow/Conversion/Attributes.h"
 #include "winnow/Dialect/Tok/IR/TokOps.h"
 
 #include <functional>
@@ -142,30 +144,10 @@ private:
   LoweringContext &context;
 };
 
-/// Marks a scratch alloca that holds one batch row of a fused intermediate:
-/// every thread working on the row shares it (GPU shared memory), unlike
-/// plain scratch allocas, which are private to each loop iteration.
-inline constexpr llvm::StringLiteral kRowBufferAttrName = "tok.row_buffer";
-/// Marks the `scf.parallel` over batch rows a tok.dispatch lowers to.
-inline constexpr llvm::StringLiteral kDispatchRowsAttrName =
-    "tok.dispatch_rows";
-
-/// Marks a gpu.launch whose body is a sequence of block-uniform code and
-/// thread phases (ops marked kThreadPhaseAttrName) separated by barriers:
-/// one thread block per tok.dispatch row.
-inline constexpr llvm::StringLiteral kBlockPhasesAttrName = "tok.block_phases";
-/// Marks the ops of such a launch that depend on the thread id.
-inline constexpr llvm::StringLiteral kThreadPhaseAttrName = "tok.thread_phase";
-
 using tok::elementBytes;
+using tok::isStreamedPair;
 using tok::shapedBytes;
-
-/// Whether `producer`'s result, read by `consumer` alone, is handed over
-/// streamed, never stored (tok::RowLocalOpInterface::canStreamInto).
-bool isStreamedPair(mlir::Operation *producer, mlir::Operation *consumer);
-
-/// The element of a splat constant tensor, or null.
-mlir::TypedAttr splatValue(mlir::Value value);
+using tok::splatValue;
 
 /// The number of `element`s in a 16-byte vector when rows of `inner`
 /// elements are a whole number of such vectors, else 0.

@@ -1,10 +1,12 @@
 //===- Registration.cpp - Dialects and passes Winnow's tools know ---------===//
 
-#include "winnow/Passes/Registration.h"
+#include "winnow/Pipelines/Registration.h"
 
 #include "winnow/Dialect/Tok/IR/TokDialect.h"
-#include "winnow/Passes/Passes.h"
-#include "winnow/Passes/Pipelines.h"
+#include "winnow/Conversion/Passes.h"
+#include "winnow/Dialect/Tok/Transforms/Passes.h"
+#include "winnow/Transforms/Passes.h"
+#include "winnow/Pipelines/Pipelines.h"
 
 #include "mlir/Conversion/Passes.h"
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
@@ -83,7 +85,10 @@ void winnow::registerWinnowDialects(DialectRegistry &registry) {
 }
 
 void winnow::registerWinnowPasses() {
-  registerTokPasses(); // Winnow's own, from Passes.td
+  // Winnow's own, from the Passes.td of each layer.
+  registerTokTransformsPasses();
+  registerWinnowConversionPasses();
+  registerWinnowTransformsPasses();
   registerWinnowPipelines();
   // The upstream passes the pipelines are built from.
   mlir::registerTransformsPasses();

@@ -17,11 +17,11 @@
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/Transforms/DialectConversion.h"
 #include "winnow/Dialect/Tok/IR/TokOps.h"
-#include "winnow/Passes/Passes.h"
+#include "winnow/Conversion/Passes.h"
 
 namespace winnow {
 #define GEN_PASS_DEF_TOKLOWERTOLOOPS
-#include "winnow/Passes/Passes.h.inc"
+#include "winnow/Conversion/Passes.h.inc"
 } // namespace winnow
 
 using namespace mlir;

@@ -5,7 +5,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "winnow/Passes/Pipelines.h"
+#include "winnow/Pipelines/Pipelines.h"
 
 #include "mlir/Pass/PassRegistry.h"
 #include "llvm/Support/ErrorHandling.h"

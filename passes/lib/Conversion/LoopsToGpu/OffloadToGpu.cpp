@@ -22,13 +22,13 @@
 #include "mlir/IR/ImplicitLocOpBuilder.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "mlir/Interfaces/ViewLikeInterface.h"
-#include "winnow/Passes/Passes.h"
+#include "winnow/Conversion/Passes.h"
 
 #include "llvm/ADT/SetVector.h"
 
 namespace winnow {
 #define GEN_PASS_DEF_TOKOFFLOADTOGPU
-#include "winnow/Passes/Passes.h.inc"
+#include "winnow/Conversion/Passes.h.inc"
 } // namespace winnow
 
 using namespace mlir;

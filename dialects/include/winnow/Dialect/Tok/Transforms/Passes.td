@@ -1,0 +1,69 @@
+//===- Passes.td - Transforms of tok programs --------------*- tablegen -*-===//
+//
+// Transforms of tok programs that stay in the tok dialect.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef WINNOW_DIALECT_TOK_TRANSFORMS_PASSES_TD
+#define WINNOW_DIALECT_TOK_TRANSFORMS_PASSES_TD
+
+include "mlir/Pass/PassBase.td"
+
+def TokFormDispatchRegions
+    : Pass<"tok-form-dispatch-regions", "::mlir::func::FuncOp"> {
+  let summary = "Group chains of tok ops into fused tok.dispatch regions";
+  let description = [{
+    Walks each block in order and grows a group along producer-to-consumer
+    edges: a fusible op joins the current group when it consumes a value the
+    group produces, has the same batch extent, and the cost model accepts
+    it (an `ema_scan` read only by an `expand` streams into it with no
+    scratch at all); otherwise the group is closed (it becomes a `tok.dispatch` when it
+    holds two ops or more) and a new one starts. Groups are runs of
+    consecutive ops, so every region is convex.
+
+    Fusible: `attn_score`, `select`, `compact` (token axis 1),
+    `boundary`, `ema_scan`, `expand`, `segment_reduce`, `bipartite_plan`,
+    `scatter_merge`, `kv_select`, `kv_gather`, and elementwise ops on
+    tensors of one shape (operands may be splat constants). The clustering
+    ops view their buffers by reinterpretation and need whole-batch
+    buffers; the verify ops are one op per request already.
+
+    Cost model (docs/fusion.md). A value produced in the group and used
+    only inside it becomes per-row scratch: its bytes are never written to
+    nor read back from device memory (`saved_bytes`). The scratch of one
+    row must fit `scratch-budget` bytes (shared memory on the GPU). On the
+    `cpu` target every edge that fits is taken (the row stays in cache). On
+    `cuda` the fused kernel runs one thread block per row, so it streams
+    at `hbm-gbps * min(1, rows / sm-count)`; a group is grown only while
+    `launch-us + bytes / that bandwidth` stays below the separate kernels'
+    `launch-us + bytes / hbm-gbps` each: small batches of long rows (a
+    large vocabulary at batch 1) stay split across the whole GPU.
+
+    ```mlir
+    %s = tok.attn_score %q, %k : ... -> tensor<4x576xf32>
+    %i, %n = tok.select #tok.top_k<144> of %s : ...
+    // becomes
+    %i, %n = tok.dispatch rows 4 scratch 2304 saved 18432 launches 1
+        -> (tensor<4x144xi32>, tensor<4xi32>) {
+      %s = tok.attn_score ...
+      %i, %n = tok.select ...
+      tok.yield %i, %n : ...
+    }
+    ```
+  }];
+  let options = [
+    Option<"target", "target", "std::string", /*default=*/"\"cpu\"",
+           "The cost model to use: cpu or cuda">,
+    Option<"scratchBudget", "scratch-budget", "int64_t",
+           /*default=*/"48 * 1024",
+           "Bytes of fused intermediates one row may keep on chip">,
+    Option<"hbmGbps", "hbm-gbps", "double", /*default=*/"4200.0",
+           "Device memory bandwidth in GB/s (cuda cost model; H200 copy)">,
+    Option<"smCount", "sm-count", "int64_t", /*default=*/"132",
+           "Streaming multiprocessors (cuda cost model)">,
+    Option<"launchUs", "launch-us", "double", /*default=*/"3.7",
+           "Cost of one kernel launch in microseconds (cuda cost model)">,
+  ];
+}
+
+#endif // WINNOW_DIALECT_TOK_TRANSFORMS_PASSES_TD

@@ -1,0 +1,34 @@
+//===- Attributes.h - Markers between the conversions -----------*- C++ -*-===//
+//
+// tok-lower-to-loops marks what it builds for a fused tok.dispatch so that
+// tok-offload-to-gpu can map it onto thread blocks; the GPU mapping marks
+// its phases for tok-emulate-gpu-launches. Unit attributes, discardable.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef WINNOW_CONVERSION_ATTRIBUTES_H
+#define WINNOW_CONVERSION_ATTRIBUTES_H
+
+#include "llvm/ADT/StringRef.h"
+
+namespace winnow {
+
+/// Marks a scratch alloca that holds one batch row of a fused intermediate:
+/// every thread working on the row shares it (on the GPU, the row's slice of
+/// a global-memory arena), unlike plain scratch allocas, which are private
+/// to each loop iteration.
+inline constexpr llvm::StringLiteral kRowBufferAttrName = "tok.row_buffer";
+/// Marks the `scf.parallel` over batch rows a tok.dispatch lowers to.
+inline constexpr llvm::StringLiteral kDispatchRowsAttrName =
+    "tok.dispatch_rows";
+
+/// Marks a gpu.launch whose body is a sequence of block-uniform code and
+/// thread phases (ops marked kThreadPhaseAttrName) separated by barriers:
+/// one thread block per tok.dispatch row.
+inline constexpr llvm::StringLiteral kBlockPhasesAttrName = "tok.block_phases";
+/// Marks the ops of such a launch that depend on the thread id.
+inline constexpr llvm::StringLiteral kThreadPhaseAttrName = "tok.thread_phase";
+
+} // namespace winnow
+
+#endif // WINNOW_CONVERSION_ATTRIBUTES_H

@@ -1,0 +1,83 @@
+//===- Passes.td - Winnow's generic transforms -------------*- tablegen -*-===//
+//
+// Transforms of bufferized and GPU IR that the pipelines need around the
+// conversions.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef WINNOW_TRANSFORMS_PASSES_TD
+#define WINNOW_TRANSFORMS_PASSES_TD
+
+include "mlir/Pass/PassBase.td"
+
+def TokCopyRepeatedResults
+    : Pass<"tok-copy-repeated-results", "::mlir::func::FuncOp"> {
+  let summary = "Give every returned buffer its own allocation";
+  let description = [{
+    A function may return one value twice: written so, or after CSE merges
+    two identical ops (two `tok.ema_scan` with the same operands). Once
+    bufferized, both results are the same buffer, and upstream
+    `buffer-results-to-out-params{hoist-static-allocs=true}` would replace
+    that one allocation by two out-parameters (it crashes). This pass runs
+    between bufferization and that pass and gives each repeated returned
+    buffer a copy of its own, so every result has exactly one producer. The
+    first occurrence stays as it is; no copy is made for a function whose
+    returned buffers are distinct.
+
+    ```mlir
+    return %a, %a : memref<2x4xi32>, memref<2x4xi32>
+    // becomes
+    %copy = memref.alloc() : memref<2x4xi32>
+    memref.copy %a, %copy : memref<2x4xi32> to memref<2x4xi32>
+    return %a, %copy : memref<2x4xi32>, memref<2x4xi32>
+    ```
+  }];
+  let dependentDialects = ["::mlir::memref::MemRefDialect"];
+}
+
+def TokExpandStridedCopies
+    : Pass<"tok-expand-strided-copies", "::mlir::ModuleOp"> {
+  let summary = "Turn memref.copy between strided buffers into linalg.copy";
+  let description = [{
+    `finalize-memref-to-llvm` lowers a `memref.copy` between contiguous
+    buffers to `llvm.memcpy`, but any other copy (a strided
+    `tensor.extract_slice`, a partial inner slice) to a call to
+    `memrefCopy` from MLIR's C runner utilities, which Winnow's artifacts do
+    not link. This pass rewrites exactly those copies to `linalg.copy`, which
+    `convert-linalg-to-loops` then turns into a loop nest; contiguous copies
+    keep their memcpy.
+
+    ```mlir
+    memref.copy %a, %b : memref<2x8xf32, strided<[32, 1]>> to memref<2x8xf32>
+    // becomes
+    linalg.copy ins(%a : memref<2x8xf32, strided<[32, 1]>>) outs(%b : memref<2x8xf32>)
+    ```
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect"];
+}
+
+def TokMarkEntryPoints : Pass<"tok-mark-entry-points", "::mlir::ModuleOp"> {
+  let summary = "Mark public functions as artifact entry points";
+  let description = [{
+    Sets `llvm.emit_c_interface` on every public function with a body, so
+    that `convert-func-to-llvm` emits the `_mlir_ciface_<name>` wrapper the
+    CPU artifact's packed entry `__winnow_entry_<name>` calls. Private
+    functions stay internal.
+  }];
+}
+
+def TokMergeGpuModules : Pass<"tok-merge-gpu-modules", "::mlir::ModuleOp"> {
+  let summary = "Put every outlined kernel into one gpu.module";
+  let description = [{
+    `gpu-kernel-outlining` makes one `gpu.module` per kernel. Each module is
+    a separate PTX module: its own NVPTX code generation, its own `ptxas`
+    run per architecture, its own `fatbinary` and its own module load at
+    run time. This pass moves the kernels of every kernels-only module with
+    the same targets into the first one (each kernel takes its old module's
+    name, unique in the file) and retargets the `gpu.launch_func` ops, so a
+    compiled file has one kernel image.
+  }];
+  let dependentDialects = ["::mlir::gpu::GPUDialect"];
+}
+
+#endif // WINNOW_TRANSFORMS_PASSES_TD
