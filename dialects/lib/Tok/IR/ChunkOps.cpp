@@ -2,7 +2,7 @@
 
 #include "winnow/Dialect/Tok/IR/TokOps.h"
 
-#include "VerifyUtils.h"
+#include "OpVerifiers.h"
 
 using namespace mlir;
 using namespace winnow::tok;

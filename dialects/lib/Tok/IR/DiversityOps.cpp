@@ -2,7 +2,7 @@
 
 #include "winnow/Dialect/Tok/IR/TokOps.h"
 
-#include "VerifyUtils.h"
+#include "OpVerifiers.h"
 
 #include <limits>
 

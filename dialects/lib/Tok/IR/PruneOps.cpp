@@ -2,7 +2,7 @@
 
 #include "winnow/Dialect/Tok/IR/TokOps.h"
 
-#include "VerifyUtils.h"
+#include "OpVerifiers.h"
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinTypes.h"

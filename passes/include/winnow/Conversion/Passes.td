@@ -11,8 +11,12 @@
 include "mlir/Pass/PassBase.td"
 
 def TokLowerToLoops : Pass<"tok-lower-to-loops", "::mlir::ModuleOp"> {
-  let summary = "Lower tok ops to scf loops over memrefs (the CPU target)";
+  let summary = "Lower tok ops to scf loops over memrefs (every target)";
   let description = [{
+    Applies one rewrite pattern per `tok` op under a conversion target on
+    which the `tok` dialect is illegal (an op without a pattern fails the
+    pass); `tok.dispatch` lowers its ops with the same patterns, once per row
+    (the lowering contract is in passes/lib/Conversion/TokToLoops/TokToLoops.h).
     Replaces every `tok` op by loops that compute it on buffers, bridged to
     the surrounding tensor code by `bufferization.to_buffer` (read-only) and
     `bufferization.to_tensor` (restrict, writable) so that one-shot
@@ -123,8 +127,12 @@ def TokEmulateGpuLaunches
     executes exactly the iteration spaces, launch grouping and scratch
     privatisation chosen for the GPU, so the NumPy oracle tests check the GPU
     mapping on machines without a GPU (`winnow-compile
-    --emulate-cuda-on-cpu`). Launches that synchronise threads (barriers,
-    shuffles) are rejected.
+    --emulate-cuda-on-cpu`). A block-phase launch (`tok.block_phases`: one
+    thread block per dispatch row, phases separated by barriers) runs phase
+    by phase, every thread of a phase before the next, which is what the
+    barriers guarantee on a GPU (so a missing barrier is not caught here);
+    any other launch that synchronises threads (a barrier, a shuffle) is
+    rejected.
   }];
   let dependentDialects = [
     "::mlir::scf::SCFDialect", "::mlir::memref::MemRefDialect",

@@ -5,8 +5,9 @@
 // copies become memref ones. The CPU then executes exactly the iteration
 // space, scratch privatisation and launch grouping tok-offload-to-gpu chose,
 // so the oracle tests check that mapping on a machine without a GPU.
-// Only valid for launches without barriers or shuffles (all of
-// tok-offload-to-gpu's).
+// A block-phase launch (one block per dispatch row) runs phase by phase,
+// as its barriers order it on a GPU; other launches with barriers or
+// shuffles are rejected.
 //
 //===----------------------------------------------------------------------===//
 

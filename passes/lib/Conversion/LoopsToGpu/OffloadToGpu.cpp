@@ -551,7 +551,6 @@ private:
     ImplicitLocOpBuilder b(loop.getLoc(), loop);
     Value rows = loop.getUpperBound()[0];
     Value one = arith::ConstantIndexOp::create(b, 1);
-    Value zero = arith::ConstantIndexOp::create(b, 0);
     Value arenaRow = arith::ConstantIndexOp::create(b, arenaBytes);
     Value arenaSize = b.createOrFold<arith::MulIOp>(
         b.createOrFold<arith::MaxSIOp>(rows, one), arenaRow);
@@ -639,7 +638,6 @@ private:
     for (Operation *buffer : rowBuffers)
       if (isa<memref::AllocOp>(buffer))
         replacedHeapBuffers.push_back(buffer);
-    (void)zero;
     return true;
   }
 

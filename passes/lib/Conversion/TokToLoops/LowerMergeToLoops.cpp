@@ -230,9 +230,7 @@ void lowerBipartitePlan(tok::BipartitePlanOp op, ImplicitLocOpBuilder &b,
                     parent, ValueRange{row, tokA});
                 Value stays = arith::ExtUIOp::create(
                     b, i32,
-                    arith::XOrIOp::create(
-                        b, isSource,
-                        arith::ConstantIntOp::create(b, b.getI1Type(), 1)));
+                    e.notI1(isSource));
                 return {arith::AddIOp::create(b, s[0], stays)};
               });
     e.forLoop(e.index(0), e.index(numB), [&](Value bi) {

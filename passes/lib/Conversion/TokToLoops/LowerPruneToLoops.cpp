@@ -70,8 +70,7 @@ private:
     if (!protect)
       return inSpan;
     Value isProtected = memref::LoadOp::create(b, protect, ValueRange{row, i});
-    Value notProtected = arith::XOrIOp::create(
-        b, isProtected, arith::ConstantIntOp::create(b, b.getI1Type(), 1));
+    Value notProtected = e.notI1(isProtected);
     return arith::AndIOp::create(b, inSpan, notProtected);
   }
 
@@ -177,8 +176,7 @@ private:
                                                 tiesTaken, ties);
           Value tieKept = arith::AndIOp::create(b, atThreshold, tieRoom);
           Value cand = isCandidate(row, i);
-          Value notCand = arith::XOrIOp::create(
-              b, cand, arith::ConstantIntOp::create(b, b.getI1Type(), 1));
+          Value notCand = e.notI1(cand);
           Value candKept = arith::AndIOp::create(
               b, cand, arith::OrIOp::create(b, above, tieKept));
           // `above` already covers ties under an inclusive threshold.
@@ -186,9 +184,7 @@ private:
               b, cand,
               arith::AndIOp::create(
                   b, tieKept,
-                  arith::XOrIOp::create(
-                      b, above,
-                      arith::ConstantIntOp::create(b, b.getI1Type(), 1))));
+                  e.notI1(above)));
           Value kept = arith::OrIOp::create(b, notCand, candKept);
           e.ifThen(kept, [&] {
             memref::StoreOp::create(b, toI32(i), indices, ValueRange{row, slot});

@@ -52,6 +52,7 @@ void populateTokToLoopsPatterns(RewritePatternSet &patterns,
   populateVerifyToLoopsPatterns(patterns, options, row);
   populateMergeToLoopsPatterns(patterns, options, row);
   populateKvToLoopsPatterns(patterns, options, row);
+  populateDiversityToLoopsPatterns(patterns, options, row);
   populateClusterToLoopsPatterns(patterns, options, row);
   if (!row)
     populateDispatchToLoopsPatterns(patterns, options);

@@ -93,8 +93,7 @@ emitRadixSelect(LoopEmitter &e, Value histogram, Value lb, Value ub, Value k,
           Value next = arith::AddIOp::create(b, running, count);
           Value reaches = arith::CmpIOp::create(b, arith::CmpIPredicate::sge,
                                                 next, remaining);
-          Value notFound = arith::XOrIOp::create(
-              b, found, arith::ConstantIntOp::create(b, b.getI1Type(), 1));
+          Value notFound = e.notI1(found);
           Value hit = arith::AndIOp::create(b, reaches, notFound);
           Value binI32 = arith::IndexCastOp::create(b, b.getI32Type(), bin);
           return {arith::OrIOp::create(b, found, hit),

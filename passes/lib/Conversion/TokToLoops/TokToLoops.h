@@ -92,6 +92,9 @@ void populateMergeToLoopsPatterns(mlir::RewritePatternSet &patterns,
 void populateKvToLoopsPatterns(mlir::RewritePatternSet &patterns,
                                const LoweringOptions &options,
                                DispatchRow *row);
+void populateDiversityToLoopsPatterns(mlir::RewritePatternSet &patterns,
+                                      const LoweringOptions &options,
+                                      DispatchRow *row);
 void populateClusterToLoopsPatterns(mlir::RewritePatternSet &patterns,
                                     const LoweringOptions &options,
                                     DispatchRow *row);

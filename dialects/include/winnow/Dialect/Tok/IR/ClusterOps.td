@@ -13,6 +13,7 @@
 #define WINNOW_DIALECT_TOK_IR_CLUSTEROPS_TD
 
 include "winnow/Dialect/Tok/IR/TokAttrs.td"
+include "winnow/Dialect/Tok/IR/TokTypes.td"
 include "mlir/Interfaces/SideEffectInterfaces.td"
 include "mlir/IR/CommonTypeConstraints.td"
 

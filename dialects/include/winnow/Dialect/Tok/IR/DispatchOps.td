@@ -13,6 +13,7 @@
 #define WINNOW_DIALECT_TOK_IR_DISPATCHOPS_TD
 
 include "winnow/Dialect/Tok/IR/TokDialect.td"
+include "winnow/Dialect/Tok/IR/TokTypes.td"
 include "mlir/Interfaces/ControlFlowInterfaces.td"
 include "mlir/Interfaces/SideEffectInterfaces.td"
 include "mlir/IR/CommonTypeConstraints.td"
@@ -29,8 +30,9 @@ def Tok_DispatchOp : Tok_Op<"dispatch", [
     lowered to one parallel loop over `rows`: each iteration runs the ops on
     its row in order. Results are the values `tok.yield` names; every other
     value defined inside lives in per-row scratch (at most
-    `scratch_bytes_per_row` bytes, shared memory on a GPU) and is never
-    written to device memory.
+    `scratch_bytes_per_row` bytes; on a GPU today the row's slice of a
+    global-memory arena, which stays in L1/L2) and is not written back as a
+    full tensor.
 
     The attributes record the cost model's decision (docs/fusion.md):
     `saved_bytes` is the device-memory traffic the fusion removes (every

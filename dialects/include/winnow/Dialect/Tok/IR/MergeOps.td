@@ -12,6 +12,7 @@
 
 include "winnow/Dialect/Tok/IR/TokAttrs.td"
 include "winnow/Dialect/Tok/IR/TokInterfaces.td"
+include "winnow/Dialect/Tok/IR/TokTypes.td"
 include "mlir/Interfaces/SideEffectInterfaces.td"
 include "mlir/IR/CommonTypeConstraints.td"
 

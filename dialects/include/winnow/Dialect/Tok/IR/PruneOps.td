@@ -11,15 +11,8 @@
 
 include "winnow/Dialect/Tok/IR/TokAttrs.td"
 include "winnow/Dialect/Tok/IR/TokInterfaces.td"
+include "winnow/Dialect/Tok/IR/TokTypes.td"
 include "mlir/Interfaces/SideEffectInterfaces.td"
-include "mlir/IR/CommonTypeConstraints.td"
-
-def Tok_FloatActivation : AnyTypeOf<[F16, BF16, F32]>;
-def Tok_StaticTensor : StaticShapeTensorOf<[AnyType]>;
-def Tok_I32Tensor : StaticShapeTensorOf<[I32]>;
-def Tok_F32Tensor : StaticShapeTensorOf<[F32]>;
-def Tok_BoolTensor : StaticShapeTensorOf<[I1]>;
-def Tok_ChunkActivation : StaticShapeTensorOf<[F16, BF16, F32]>;
 
 //===----------------------------------------------------------------------===//
 // tok.attn_score

@@ -10,6 +10,7 @@
 include "winnow/Dialect/Tok/IR/TokDialect.td"
 include "winnow/Dialect/Tok/IR/TokAttrs.td"
 include "winnow/Dialect/Tok/IR/TokInterfaces.td"
+include "winnow/Dialect/Tok/IR/TokTypes.td"
 include "winnow/Dialect/Tok/IR/PruneOps.td"
 include "winnow/Dialect/Tok/IR/ChunkOps.td"
 include "winnow/Dialect/Tok/IR/VerifyOps.td"

@@ -1,6 +1,6 @@
-//===- VerifyUtils.cpp - Shape checks shared by the op verifiers ---------===//
+//===- OpVerifiers.cpp - Shape checks shared by the op verifiers ---------===//
 
-#include "VerifyUtils.h"
+#include "OpVerifiers.h"
 
 #include "mlir/IR/BuiltinTypes.h"
 #include "mlir/IR/Diagnostics.h"

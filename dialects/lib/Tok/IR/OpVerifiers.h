@@ -1,7 +1,7 @@
-//===- VerifyUtils.h - Shape checks shared by the op verifiers -----------===//
+//===- OpVerifiers.h - Shape checks shared by the op verifiers -----------===//
 
-#ifndef WINNOW_DIALECTS_LIB_TOK_IR_VERIFYUTILS_H
-#define WINNOW_DIALECTS_LIB_TOK_IR_VERIFYUTILS_H
+#ifndef WINNOW_DIALECTS_LIB_TOK_IR_OPVERIFIERS_H
+#define WINNOW_DIALECTS_LIB_TOK_IR_OPVERIFIERS_H
 
 #include "mlir/IR/Operation.h"
 #include "mlir/IR/Value.h"
@@ -24,4 +24,4 @@ mlir::LogicalResult verifyShape(mlir::Operation *op, mlir::Value value,
 
 } // namespace winnow::tok
 
-#endif // WINNOW_DIALECTS_LIB_TOK_IR_VERIFYUTILS_H
+#endif // WINNOW_DIALECTS_LIB_TOK_IR_OPVERIFIERS_H
