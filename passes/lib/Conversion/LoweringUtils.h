@@ -14,21 +14,12 @@
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/ImplicitLocOpBuilder.h"
 #include "winnow/Conversion/Attributes.h"
+#include "winnow/Conversion/TokToLoops.h"
 #include "winnow/Dialect/Tok/IR/TokOps.h"
 
 #include <functional>
 
 namespace winnow {
-
-/// Choices tok-lower-to-loops makes per target.
-struct LoweringOptions {
-  /// Expose the parallelism inside a row for targets with many threads
-  /// (GPUs): loops over tokens or features instead of one sequential nest
-  /// per batch row (tok.select by rank, ema_scan per feature, expand and
-  /// kv_gather per element). Results are identical; on a CPU the per-row
-  /// forms are faster.
-  bool intraRowParallel = false;
-};
 
 /// Builds index/integer/float constants and loops with one builder.
 class LoopEmitter {
@@ -95,7 +86,7 @@ struct DispatchRow {
 };
 
 /// What the lowering of one op is given, explicitly (see "The lowering
-/// contract" in TokToLoops.h): the target's options and, inside a
+/// contract" in TokOpLowering.h): the target's options and, inside a
 /// tok.dispatch, the row being lowered. It also collects the op's
 /// replacement values, which the pattern hands to the rewriter.
 class LoweringContext {

@@ -16,7 +16,7 @@ def TokLowerToLoops : Pass<"tok-lower-to-loops", "::mlir::ModuleOp"> {
     Applies one rewrite pattern per `tok` op under a conversion target on
     which the `tok` dialect is illegal (an op without a pattern fails the
     pass); `tok.dispatch` lowers its ops with the same patterns, once per row
-    (the lowering contract is in passes/lib/Conversion/TokToLoops/TokToLoops.h).
+    (the lowering contract: docs/lowering.md and TokOpLowering.h).
     Replaces every `tok` op by loops that compute it on buffers, bridged to
     the surrounding tensor code by `bufferization.to_buffer` (read-only) and
     `bufferization.to_tensor` (restrict, writable) so that one-shot

@@ -6,11 +6,11 @@
 // row's context (a DispatchRow, LoweringUtils.h) that redirects result
 // buffers: yielded values go straight to the row of the dispatch's result,
 // the others to per-row scratch. The per-op lowerings need no fused
-// variants (TokToLoops.h states the contract that makes this work).
+// variants (TokOpLowering.h states the contract that makes this work).
 //
 //===----------------------------------------------------------------------===//
 
-#include "TokToLoops.h"
+#include "TokOpLowering.h"
 
 #include "winnow/Dialect/Tok/IR/TokOps.h"
 

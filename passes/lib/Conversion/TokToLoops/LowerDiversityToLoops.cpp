@@ -7,7 +7,7 @@
 
 #include "LoweringUtils.h"
 #include "RadixSelect.h"
-#include "TokToLoops.h"
+#include "TokOpLowering.h"
 
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"

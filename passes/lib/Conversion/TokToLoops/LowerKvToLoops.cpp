@@ -7,7 +7,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "LoweringUtils.h"
-#include "TokToLoops.h"
+#include "TokOpLowering.h"
 
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "RadixSelect.h"

@@ -1,12 +1,12 @@
 //===- LowerToLoops.cpp - The tok-lower-to-loops pass ---------------------===//
 //
-// Applies the tok-to-loops patterns (TokToLoops.h) under a conversion
+// Applies the tok-to-loops patterns (TokOpLowering.h) under a conversion
 // target on which the tok dialect is illegal: an op no pattern lowers fails
 // the pass with an error on it.
 //
 //===----------------------------------------------------------------------===//
 
-#include "TokToLoops.h"
+#include "TokOpLowering.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"

@@ -11,7 +11,7 @@
 
 #include "LoweringUtils.h"
 #include "Philox.h"
-#include "TokToLoops.h"
+#include "TokOpLowering.h"
 
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "winnow/Dialect/Tok/IR/TokOps.h"

@@ -21,9 +21,10 @@ def TokFormDispatchRegions
     holds two ops or more) and a new one starts. Groups are runs of
     consecutive ops, so every region is convex.
 
-    Fusible: `attn_score`, `select`, `compact` (token axis 1),
+    Fusible: ops with `RowLocalOpInterface` (today `attn_score`, `select`,
+    `compact` (token axis 1),
     `boundary`, `ema_scan`, `expand`, `segment_reduce`, `bipartite_plan`,
-    `scatter_merge`, `kv_select`, `kv_gather`, and elementwise ops on
+    `scatter_merge`, `kv_select`, `kv_gather`), and elementwise ops on
     tensors of one shape (operands may be splat constants). The clustering
     ops view their buffers by reinterpretation and need whole-batch
     buffers; the verify ops are one op per request already.

@@ -1,4 +1,4 @@
-//===- TokToLoops.h - Patterns lowering tok ops to loops over buffers ----===//
+//===- TokOpLowering.h - The per-op patterns of tok-to-loops ----*- C++ -*-===//
 //
 // Private to passes/lib. Every tok op is lowered by one OpRewritePattern,
 // applied by tok-lower-to-loops under a ConversionTarget on which the tok
@@ -24,8 +24,8 @@
 //
 //===----------------------------------------------------------------------===//
 
-#ifndef WINNOW_PASSES_LIB_TOKTOLOOPS_H
-#define WINNOW_PASSES_LIB_TOKTOLOOPS_H
+#ifndef WINNOW_CONVERSION_TOKTOLOOPS_TOKOPLOWERING_H
+#define WINNOW_CONVERSION_TOKTOLOOPS_TOKOPLOWERING_H
 
 #include "LoweringUtils.h"
 
@@ -103,11 +103,6 @@ void populateClusterToLoopsPatterns(mlir::RewritePatternSet &patterns,
 void populateDispatchToLoopsPatterns(mlir::RewritePatternSet &patterns,
                                      const LoweringOptions &options);
 
-/// Every pattern of one op family and, outside a dispatch, tok.dispatch's.
-void populateTokToLoopsPatterns(mlir::RewritePatternSet &patterns,
-                                const LoweringOptions &options,
-                                DispatchRow *row = nullptr);
-
 /// Lowers a streamed pair (isStreamedPair) in one sweep, the producer's
 /// result never stored, replacing the consumer and erasing the producer;
 /// fails with an error for a pair it has no sweep for (today: tok.ema_scan
@@ -119,4 +114,4 @@ mlir::LogicalResult lowerStreamedPair(mlir::Operation *producer,
 
 } // namespace winnow
 
-#endif // WINNOW_PASSES_LIB_TOKTOLOOPS_H
+#endif // WINNOW_CONVERSION_TOKTOLOOPS_TOKOPLOWERING_H
