@@ -17,6 +17,31 @@ using namespace winnow::support;
 
 namespace {
 
+/// The NumPy dtype a user converts to for `dtype` (bf16 has none: it is
+/// passed as raw '<u2' bits or as f32), or null.
+const char *numpyTypeName(winnow_dtype dtype) {
+  switch (dtype) {
+  case WINNOW_DTYPE_F32:
+    return "float32";
+  case WINNOW_DTYPE_F16:
+    return "float16";
+  case WINNOW_DTYPE_F64:
+    return "float64";
+  case WINNOW_DTYPE_I1:
+    return "bool_";
+  case WINNOW_DTYPE_I8:
+    return "int8";
+  case WINNOW_DTYPE_I16:
+    return "int16";
+  case WINNOW_DTYPE_I32:
+    return "int32";
+  case WINNOW_DTYPE_I64:
+    return "int64";
+  default:
+    return nullptr;
+  }
+}
+
 template <typename T> T load(const uint8_t *p) {
   T value;
   std::memcpy(&value, p, sizeof(T));
@@ -242,6 +267,11 @@ bool parseNpyInput(const std::string &path, const winnow_tensor_spec &spec,
     error = what + ": expected dtype " + wanted + ", but '" + path +
             "' holds " + winnow_dtype_name(out.dtype) + " (npy '" +
             array.descr + "')";
+    // NumPy's default integer is int64; the conversion is the user's to make
+    // (winnow-run never converts implicitly).
+    if (const char *numpy = numpyTypeName(spec.dtype))
+      error += "; convert it with `.astype(np." + std::string(numpy) +
+               ")` before saving";
     return false;
   }
   out.data = std::move(array.data);

@@ -4,6 +4,7 @@
 
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <limits>
@@ -336,6 +337,13 @@ bool parseNpy(const uint8_t *bytes, size_t size, NpyArray &out,
 }
 
 bool readNpyFile(const std::string &path, NpyArray &out, std::string &error) {
+  // A directory opens as a stream on Linux and fails only when read, with
+  // a message that names no file.
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) {
+    error = "cannot read '" + path + "': it is a directory, not an .npy file";
+    return false;
+  }
   std::ifstream file(path, std::ios::binary);
   if (!file) {
     error = "cannot open '" + path + "': " + std::strerror(errno);

@@ -211,8 +211,26 @@ func.func @select_indices_batch(%s: tensor<2x8xf32>) -> tensor<1x2xi32> {
 // -----
 
 func.func @select_ratio_out_of_range(%s: tensor<1x8xf32>) -> tensor<1x8xi32> {
-  // expected-error @+1 {{expected keep ratio in [0, 1], got 1.5}}
+  // expected-error @+1 {{expected keep ratio in [0, 1] (the fraction of candidates kept), got 1.5; for 1.5 % write 0.015}}
   %i, %n = tok.select #tok.keep_ratio<1.5, floor> of %s : (tensor<1x8xf32>) -> (tensor<1x8xi32>, tensor<1xi32>)
+  return %i : tensor<1x8xi32>
+}
+
+// -----
+
+// A percentage written as an integer reaches the range check (integer
+// literals are accepted as values).
+func.func @select_ratio_percentage(%s: tensor<1x8xf32>) -> tensor<1x8xi32> {
+  // expected-error @+1 {{expected keep ratio in [0, 1] (the fraction of candidates kept), got 30; for 30 % write 0.3}}
+  %i, %n = tok.select #tok.keep_ratio<30, half_even> of %s : (tensor<1x8xf32>) -> (tensor<1x8xi32>, tensor<1xi32>)
+  return %i : tensor<1x8xi32>
+}
+
+// -----
+
+func.func @select_ratio_negative(%s: tensor<1x8xf32>) -> tensor<1x8xi32> {
+  // expected-error @+1 {{expected keep ratio in [0, 1] (the fraction of candidates kept), got -1}}
+  %i, %n = tok.select #tok.keep_ratio<-1, floor> of %s : (tensor<1x8xf32>) -> (tensor<1x8xi32>, tensor<1xi32>)
   return %i : tensor<1x8xi32>
 }
 

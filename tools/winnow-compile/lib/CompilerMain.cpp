@@ -39,21 +39,30 @@ namespace {
 
 enum class Phase { tok, loops, gpu, nvvm, ptx, llvm, llvmIR, object, artifact };
 
+/// winnow-compile's own options: the only ones --help lists (MLIR's and
+/// LLVM's stay usable and are listed by --help-hidden).
+llvm::cl::OptionCategory &driverCategory() {
+  static llvm::cl::OptionCategory category("winnow-compile options");
+  return category;
+}
+
 struct DriverOptions {
-  llvm::cl::opt<std::string> input{llvm::cl::Positional,
-                                   llvm::cl::desc("<input .mlir>"),
-                                   llvm::cl::init("-")};
+  llvm::cl::opt<std::string> input{
+      llvm::cl::cat(driverCategory()), llvm::cl::Positional,
+      llvm::cl::desc("<input .mlir>"), llvm::cl::init("-")};
   llvm::cl::opt<std::string> output{
-      "o", llvm::cl::desc("Output file (default: <input>.wnn for artifacts, "
-                          "stdout for IR)"),
+      llvm::cl::cat(driverCategory()), "o",
+      llvm::cl::desc("Output file (default: <input>.wnn for artifacts, "
+                     "stdout for IR)"),
       llvm::cl::value_desc("path")};
   llvm::cl::list<std::string> targets{
-      "target",
+      llvm::cl::cat(driverCategory()), "target",
       llvm::cl::desc("Targets to compile for: cpu, cuda, or both as cpu,cuda "
                      "(default: cpu)"),
       llvm::cl::CommaSeparated};
   llvm::cl::opt<Phase> compileTo{
-      "compile-to", llvm::cl::desc("Stop after this phase and write its output"),
+      llvm::cl::cat(driverCategory()), "compile-to",
+      llvm::cl::desc("Stop after this phase and write its output"),
       llvm::cl::init(Phase::artifact),
       llvm::cl::values(
           clEnumValN(Phase::tok, "tok", "verified, canonicalised tok IR"),
@@ -74,56 +83,57 @@ struct DriverOptions {
   llvm::cl::alias emit{"emit", llvm::cl::desc("Alias for --compile-to"),
                        llvm::cl::aliasopt(compileTo)};
   llvm::cl::opt<std::string> cpu{
-      "cpu",
+      llvm::cl::cat(driverCategory()), "cpu",
       llvm::cl::desc("CPU to generate code for: an LLVM CPU name, or native"),
       llvm::cl::init("x86-64-v2")};
   llvm::cl::opt<unsigned> optLevel{
-      "opt-level", llvm::cl::desc("LLVM optimisation level (0-3)"),
-      llvm::cl::init(3)};
+      llvm::cl::cat(driverCategory()), "opt-level",
+      llvm::cl::desc("LLVM optimisation level (0-3)"), llvm::cl::init(3)};
   llvm::cl::opt<std::string> linker{
-      "linker", llvm::cl::desc("ld.lld used to link the CPU shared object"),
+      llvm::cl::cat(driverCategory()), "linker",
+      llvm::cl::desc("ld.lld used to link the CPU shared object"),
       llvm::cl::init(WINNOW_DEFAULT_LINKER)};
   llvm::cl::list<std::string> cudaCubin{
-      "cuda-cubin",
+      llvm::cl::cat(driverCategory()), "cuda-cubin",
       llvm::cl::desc("SM architectures to embed cubins for (default: "
                      "sm_80,sm_90; 'none' for PTX only)"),
       llvm::cl::CommaSeparated};
   llvm::cl::opt<std::string> cudaPtx{
-      "cuda-ptx",
+      llvm::cl::cat(driverCategory()), "cuda-ptx",
       llvm::cl::desc("Architecture whose PTX is embedded for the driver to "
                      "JIT on newer GPUs (default: sm_90; 'none')"),
       llvm::cl::init("sm_90")};
   llvm::cl::opt<std::string> cudaToolkit{
-      "cuda-toolkit",
+      llvm::cl::cat(driverCategory()), "cuda-toolkit",
       llvm::cl::desc("CUDA toolkit root with bin/ptxas, bin/fatbinary and "
                      "nvvm/libdevice (default: found at configure time)"),
       llvm::cl::init(WINNOW_DEFAULT_CUDA_TOOLKIT)};
   llvm::cl::opt<bool> fuse{
-      "fuse",
+      llvm::cl::cat(driverCategory()), "fuse",
       llvm::cl::desc("Fuse chains of tok ops into tok.dispatch regions with "
                      "the target's cost model (default: on; --fuse=false "
                      "lowers every op on its own)"),
       llvm::cl::init(true)};
   llvm::cl::opt<bool> emulateCuda{
-      "emulate-cuda-on-cpu", llvm::cl::Hidden,
+      llvm::cl::cat(driverCategory()), "emulate-cuda-on-cpu", llvm::cl::Hidden,
       llvm::cl::desc("cpu: build the loops through the cuda target's GPU "
                      "mapping and run its launches as CPU loops (tests the "
                      "mapping without a GPU)"),
       llvm::cl::init(false)};
   llvm::cl::opt<std::string> dumpKernels{
-      "dump-kernels",
+      llvm::cl::cat(driverCategory()), "dump-kernels",
       llvm::cl::desc("cuda: write each kernel module's NVVM IR and PTX to "
                      "this directory"),
       llvm::cl::value_desc("dir")};
   llvm::cl::opt<std::string> kernelReport{
-      "kernel-report",
+      llvm::cl::cat(driverCategory()), "kernel-report",
       llvm::cl::desc("cuda: write the performance model's report of every "
                      "launch (grid, bytes, chain, terms, estimate; ptxas "
                      "registers and spills when cubins are built) as JSON "
                      "(docs/cuda.md)"),
       llvm::cl::value_desc("file.json")};
   llvm::cl::opt<std::string> kernelReportDevice{
-      "kernel-report-device",
+      llvm::cl::cat(driverCategory()), "kernel-report-device",
       llvm::cl::desc("cuda: the card the kernel report models: h200 "
                      "(default) or h100"),
       llvm::cl::init("h200")};
@@ -147,7 +157,8 @@ LogicalResult writeOutput(StringRef path, StringRef contents) {
 }
 
 std::string defaultOutput(const DriverOptions &options) {
-  if (options.compileTo != Phase::artifact && options.compileTo != Phase::object)
+  if (options.compileTo != Phase::artifact &&
+      options.compileTo != Phase::object)
     return "-";
   StringRef stem = options.input == "-"
                        ? StringRef("out")
@@ -466,11 +477,14 @@ int compilerMain(int argc, char **argv) {
   registerPassManagerCLOptions();
   registerAsmPrinterCLOptions();
   DriverOptions options;
+  llvm::cl::HideUnrelatedOptions(driverCategory());
   llvm::cl::ParseCommandLineOptions(
       argc, argv,
       "winnow-compile: compile a tok program ahead of time\n\n"
       "  winnow-compile prune.mlir -o prune.wnn\n"
-      "  winnow-compile prune.mlir --compile-to=loops\n");
+      "  winnow-compile prune.mlir --compile-to=loops\n\n"
+      "  --help-hidden also lists MLIR's and LLVM's options (e.g.\n"
+      "  --mlir-print-ir-after-all, --mlir-timing).\n");
 
   DialectRegistry registry;
   registerTokProgramDialects(registry);

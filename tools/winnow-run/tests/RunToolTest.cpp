@@ -259,7 +259,16 @@ TEST_F(RunTool, InputErrors) {
   writeNpy(path("wrong.npy"), "<i4", {2, 3}, wrong, sizeof(wrong));
   EXPECT_EQ(run({path("add_one.wnn"), "--input=@" + path("wrong.npy")}), 1);
   EXPECT_NE(err.find("expected dtype f32, but '" + path("wrong.npy") +
-                     "' holds i32 (npy '<i4')"),
+                     "' holds i32 (npy '<i4'); convert it with "
+                     "`.astype(np.float32)` before saving"),
+            std::string::npos)
+      << err;
+  // A directory where an .npy file is expected: named, not a stream error.
+  std::filesystem::create_directories(path("dir.npy"));
+  EXPECT_EQ(run({path("add_one.wnn"), "--input=@" + path("dir.npy")}), 1);
+  EXPECT_NE(err.find("function 'add_one' input 0 'x': cannot read '" +
+                     path("dir.npy") +
+                     "': it is a directory, not an .npy file"),
             std::string::npos)
       << err;
 }

@@ -2,6 +2,8 @@
 
 #include "winnow/Dialect/Tok/IR/TokOps.h"
 
+#include <cstdio>
+
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/DialectImplementation.h"
 #include "llvm/ADT/TypeSwitch.h"
@@ -32,7 +34,22 @@ LogicalResult
 KeepRatioAttr::verify(llvm::function_ref<InFlightDiagnostic()> emitError,
                       llvm::APFloat ratio, Rounding rounding) {
   double value = toDouble(ratio);
-  if (!(value >= 0.0 && value <= 1.0))
-    return emitError() << "expected keep ratio in [0, 1], got " << value;
+  if (!(value >= 0.0 && value <= 1.0)) {
+    // 15 significant digits: 0.3 rather than 0.29999999999999999.
+    auto shortest = [](double v) {
+      char text[32];
+      std::snprintf(text, sizeof(text), "%.15g", v);
+      return std::string(text);
+    };
+    InFlightDiagnostic diag = emitError()
+                              << "expected keep ratio in [0, 1] (the fraction "
+                                 "of candidates kept), got "
+                              << shortest(value);
+    // A percentage is the likely mistake: say what it should be.
+    if (value > 1.0 && value <= 100.0)
+      diag << "; for " << shortest(value) << " % write "
+           << shortest(value / 100.0);
+    return diag;
+  }
   return success();
 }

@@ -105,10 +105,20 @@ def Tok_PositionModeAttr
 //===----------------------------------------------------------------------===//
 
 /// An IEEE double (APFloat storage, so it hashes), printed in its shortest
-/// round-trip form.
+/// round-trip form. An integer literal is its value (`30` is 30.0), so a
+/// ratio written as a percentage reaches the verifier's range check instead
+/// of a "trailing dot" hint.
 def Tok_F64Parameter : AttrParameter<"::llvm::APFloat", "an IEEE double"> {
   let comparator = "$_lhs.bitwiseIsEqual($_rhs)";
   let parser = [{ [&]() -> ::mlir::FailureOr<::llvm::APFloat> {
+    int64_t integer = 0;
+    ::mlir::OptionalParseResult asInteger =
+        $_parser.parseOptionalInteger(integer);
+    if (asInteger.has_value()) {
+      if (::mlir::failed(*asInteger))
+        return ::mlir::failure();
+      return ::llvm::APFloat(static_cast<double>(integer));
+    }
     double value;
     if ($_parser.parseFloat(value))
       return ::mlir::failure();
