@@ -111,18 +111,19 @@ def Tok_PositionModeAttr
 def Tok_F64Parameter : AttrParameter<"::llvm::APFloat", "an IEEE double"> {
   let comparator = "$_lhs.bitwiseIsEqual($_rhs)";
   let parser = [{ [&]() -> ::mlir::FailureOr<::llvm::APFloat> {
-    int64_t integer = 0;
-    ::mlir::OptionalParseResult asInteger =
-        $_parser.parseOptionalInteger(integer);
-    if (asInteger.has_value()) {
-      if (::mlir::failed(*asInteger))
-        return ::mlir::failure();
-      return ::llvm::APFloat(static_cast<double>(integer));
-    }
-    double value;
-    if ($_parser.parseFloat(value))
+    // A builtin attribute: a float literal (its sign kept, -0.0 included)
+    // or an integer literal.
+    ::llvm::SMLoc loc = $_parser.getCurrentLocation();
+    ::mlir::Attribute literal;
+    if ($_parser.parseAttribute(literal))
       return ::mlir::failure();
-    return ::llvm::APFloat(value);
+    if (auto number = ::llvm::dyn_cast<::mlir::FloatAttr>(literal))
+      return ::llvm::APFloat(number.getValueAsDouble());
+    if (auto number = ::llvm::dyn_cast<::mlir::IntegerAttr>(literal))
+      return ::llvm::APFloat(
+          static_cast<double>(number.getValue().getSExtValue()));
+    $_parser.emitError(loc, "expected a number, got ") << literal;
+    return ::mlir::failure();
   }() }];
   let printer = [{ $_printer.printFloat($_self) }];
 }
