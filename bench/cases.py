@@ -1,4 +1,4 @@
-"""The benchmark matrix (perf-targets §7, scaled to one short device run).
+"""The benchmark matrix (the project's performance targets, scaled to one short device run).
 
 Every case kind describes one token op pipeline:
 
@@ -690,7 +690,7 @@ KINDS = {
 }
 
 # ----------------------------------------------------------------- the matrix
-# (name, kind, params, in the --quick subset). Shapes from perf-targets §7:
+# (name, kind, params, in the --quick subset). Shapes of the targeted models:
 # LLaVA-1.5 (N=576, D=4096), LLaVA-NeXT (N=2880), a 64-frame video
 # (N=64·196, D=3584), ToMe ViT-B/L and LLaVA scale, H-Net at boundary rate
 # 1/6, verification at B ∈ {1, 8, 64}, k ∈ {4, 8}, V ∈ {32000, 128256,

@@ -1,4 +1,4 @@
-// DART on LLaVA-1.5 shapes (ops-reference §1.3(d), §8): duplication-based
+// DART on LLaVA-1.5 shapes (docs/methods.md): duplication-based
 // pruning of the image tokens at LLM layer K = 2.
 //
 // The prompt is 35 system tokens, the 576 image tokens (CLIP-L/336, 24x24)

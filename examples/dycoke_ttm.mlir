@@ -1,4 +1,4 @@
-// DyCoke token temporal merging (TTM, ops-reference §2.5) for one window of
+// DyCoke token temporal merging (TTM, docs/methods.md) for one window of
 // 4 frames, LLaVA-OneVision-like frame tokens scaled down for the CPU: T = 196
 // tokens per frame (14 x 14), C = 256 features, bf16.
 //

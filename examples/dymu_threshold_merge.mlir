@@ -1,4 +1,4 @@
-// DyMU-style threshold merging (ops-reference §2.2): DToMe merges every A
+// DyMU-style threshold merging (docs/methods.md): DToMe merges every A
 // token whose best match exceeds a per-layer threshold, so each image keeps
 // a different number of tokens; VTU ("virtual unmerging") later needs the
 // full-length sequence back.

@@ -1,4 +1,4 @@
-// EAGLE-2/3 greedy tree verification (ops-reference §4.3, §8 "Tree") on
+// EAGLE-2/3 greedy tree verification (docs/methods.md) on
 // Vicuna / Llama-2 shapes: B = 2 requests, each with its own dynamic draft
 // tree of 60 nodes + the root (EAGLE's total_token = 60, depth <= 7,
 // top_k = 10), V = 32000, bf16 target logits (row i = the target model's

@@ -1,4 +1,4 @@
-// FasterVLM [CLS]-attention pruning (ops-reference §1.3(b)).
+// FasterVLM [CLS]-attention pruning (docs/methods.md).
 //
 // In the selected layer of a CLIP-L/336-like vision tower (16 heads, head
 // dim 64, 576 patches + [CLS]), only the [CLS] query row is recomputed:

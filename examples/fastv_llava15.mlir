@@ -1,4 +1,4 @@
-// FastV on LLaVA-1.5 shapes (ops-reference §1.3(a), §8 "FastV").
+// FastV on LLaVA-1.5 shapes (docs/methods.md).
 //
 // At layer K-1 the last valid query row attends over the 576 image tokens;
 // its attention, averaged over the 32 heads, ranks the image tokens; the best

@@ -1,4 +1,4 @@
-// H2O heavy-hitter KV eviction (ops-reference §1.3(g), §8 "KV selection").
+// H2O heavy-hitter KV eviction (docs/methods.md).
 //
 // One decoder layer's cache: B = 2 requests of different lengths, H = 8 KV
 // heads, T = 1024 slots, head dim d = 64, f16. Every head keeps its own

@@ -1,4 +1,4 @@
-// H-Net dynamic chunking around a main network (ops-reference §3.1, §8 "H-Net").
+// H-Net dynamic chunking around a main network (docs/methods.md).
 //
 // One H-Net stage at a CPU-cheap but realistic size: B = 2 byte sequences
 // (ragged: `lengths`), L = 1024 bytes, d_model D = 256, bf16 activations.

@@ -1,4 +1,4 @@
-// HoliTom-style static temporal merge (ops-reference §2.5, step 3) for one
+// HoliTom-style static temporal merge (docs/methods.md) for one
 // segment of F = 8 frames, T = 196 tokens per frame (14 x 14, after HoliTom's
 // 2x2 pooling the caller does), C = 256 features, bf16; tau = 0.8.
 //

@@ -1,4 +1,4 @@
-// LLaVA-Scissor spatial step (ops-reference §2.4), per frame: the tokens of
+// LLaVA-Scissor spatial step (docs/methods.md), per frame: the tokens of
 // each frame are grouped into the connected components of the graph
 // "cos(x_i, x_j) > 0.95" (tok.similarity_components: exact components, where
 // the reference samples nodes - exact anyway at 196 tokens per frame), and

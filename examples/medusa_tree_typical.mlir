@@ -1,5 +1,4 @@
-// Medusa tree verification with typical acceptance (ops-reference §4.2,
-// §4.3, §8 "Typical acceptance", "Tree") on Vicuna-7B shapes: B = 2
+// Medusa tree verification with typical acceptance (docs/methods.md) on Vicuna-7B shapes: B = 2
 // requests, a 63-node Medusa tree + the root (64 tokens, depth <= 4, top-10
 // per head, as mc_sim_7b_63), V = 32000, bf16 target logits, per-request
 // temperature, Philox noise for the next token.

@@ -1,5 +1,5 @@
-// Medusa typical acceptance along a chain (ops-reference §4.2, §8 "Typical
-// acceptance") on Vicuna shapes: B = 4 requests, K = 4 Medusa-head
+// Medusa typical acceptance along a chain (docs/methods.md) on Vicuna
+// shapes: B = 4 requests, K = 4 Medusa-head
 // candidates each (one-hot drafts: no draft probabilities), V = 32000, bf16
 // target logits, per-request temperature, Philox noise for the next token.
 //

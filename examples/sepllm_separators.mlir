@@ -1,4 +1,4 @@
-// SepLLM KV retention (ops-reference §1.3(g), §3.2 "SepLLM").
+// SepLLM KV retention (docs/methods.md).
 //
 // Keeps the KV entries of separator tokens ('.', ',' and newline: ids
 // 29889, 29892 and 13 in LLaMA's vocabulary) plus 4 attention sinks and a

@@ -1,5 +1,4 @@
-// SparseVLM visual-token sparsification with recycling (ops-reference
-// §1.3(c), §2.3) at one pruning layer, scaled down for the CPU: LLaVA-1.5's
+// SparseVLM visual-token sparsification with recycling (docs/methods.md) at one pruning layer, scaled down for the CPU: LLaVA-1.5's
 // N = 576 visual tokens, H = 8 heads of d = 64, R = 8 text "rater" rows,
 // hidden size C = 256, bf16, batch 1 (as in the reference).
 //

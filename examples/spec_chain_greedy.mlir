@@ -1,4 +1,4 @@
-// Greedy chain verification (ops-reference §4.1, §8 "Greedy chain") on
+// Greedy chain verification (docs/methods.md) on
 // Llama-2 / Vicuna shapes: B = 8 requests, K = 4 draft tokens each (EAGLE-3's
 // chain length in vLLM PR #25196), V = 32000, bf16 target logits.
 //

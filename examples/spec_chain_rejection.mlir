@@ -1,5 +1,5 @@
 // Lossless chain rejection sampling (Leviathan et al. / Chen et al.;
-// ops-reference §4.1, §8 "Rejection chain") on Llama-2 / Vicuna shapes:
+// docs/methods.md) on Llama-2 / Vicuna shapes:
 // B = 8 requests, K = 4 drafts, V = 32000, bf16 target logits, fp32 draft
 // probabilities, per-request temperature and Philox4x32-10 noise.
 //

@@ -1,4 +1,4 @@
-// StreamingLLM KV eviction (ops-reference §1.3(g), §8 "KV selection").
+// StreamingLLM KV eviction (docs/methods.md).
 //
 // One decoder layer's cache at a CPU-cheap but realistic size: B = 2
 // requests (ragged: `lengths`), H = 8 KV heads, T = 1024 cache slots, head

@@ -1,4 +1,4 @@
-// ToDRE / GreedyPrune diversity pruning (ops-reference §1.3(e)).
+// ToDRE / GreedyPrune diversity pruning (docs/methods.md).
 //
 // Keeps k = 64 of the 576 visual tokens (LLaVA-1.5, CLIP-L/336 grid 24x24)
 // of hidden size D = 1024 by greedy k-center (farthest-point sampling with

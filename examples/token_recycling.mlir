@@ -1,4 +1,4 @@
-// Token Recycling (ops-reference §4.4, §4.3, §8 "Tree"): greedy
+// Token Recycling (docs/methods.md): greedy
 // verification of a tree filled from the adjacency matrix over the static
 // 80-node template (levels of 8/21/25/15/8/3 nodes) + the root, and the
 // adjacency update from the same logits. B = 2 requests, V = 32000, bf16

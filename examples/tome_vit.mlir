@@ -1,4 +1,4 @@
-// ToMe token merging in a ViT-B/16 (ops-reference §2.1, §8 "ToMe").
+// ToMe token merging in a ViT-B/16 (docs/methods.md).
 //
 // ViT-B/16 at 224 px: N = 197 tokens (a class token + 14 x 14 patches),
 // C = 768 features, 12 heads of d = 64; B = 4 images; r = 16 tokens merged

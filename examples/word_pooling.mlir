@@ -1,4 +1,4 @@
-// Word pooling around a word-level model (ops-reference §3.2: dynamic token
+// Word pooling around a word-level model (docs/methods.md: dynamic token
 // pooling, "Learn Your Tokens", hierarchical byte/word transformers).
 //
 // B = 2 byte sequences (ragged: `lengths`), L = 512 bytes, D = 128, f32.

@@ -42,7 +42,7 @@ std::optional<DeviceModel> deviceModel(StringRef name) {
   DeviceModel model;
   // Shared by both cards (same GH100 die): SMs, clock, FP32 rate; a graph
   // node ~0.54 us and a kernel that does anything ~1.5 us on an H200
-  // (perf-targets anchors); DRAM latency ~0.5 us, shared memory ~30 cycles.
+  // (the H200 anchors, bench/results/anchors-h200-2026-11-26.json); DRAM latency ~0.5 us, shared memory ~30 cycles.
   model.smCount = 132;
   model.clockHz = 1.98e9;
   model.fp32Flops = 67e12;
@@ -53,7 +53,7 @@ std::optional<DeviceModel> deviceModel(StringRef name) {
   model.sharedLatencySeconds = 30 / 1.98e9;
   if (name == "h200") {
     model.name = "H200";
-    model.copyBandwidth = 4.2e12; // measured copy_ (perf-targets)
+    model.copyBandwidth = 4.2e12; // measured copy_ on an H200 (bench/results)
     return model;
   }
   if (name == "h100") {

@@ -1,9 +1,9 @@
 //===- ChunkOps.td - Chunking: boundaries, pooling, dechunk -*- tablegen -*-===//
 //
-// The chunking family (ops-reference §3, §8 "H-Net"): boundary prediction
-// from adjacent projected states, pooling of the segments the boundaries
-// delimit, the EMA that smooths chunk outputs, and the expansion back to
-// every token.
+// The chunking family (H-Net's dynamic chunking, Hwang, Wang and Gu 2025):
+// boundary prediction from adjacent projected states, pooling of the segments
+// the boundaries delimit, the EMA that smooths chunk outputs, and the expansion
+// back to every token.
 //
 // Segment rule shared by every op here: within the valid prefix of a row,
 // position 0 always starts a segment (H-Net's p_0 = 1, the first word of a

@@ -1,7 +1,7 @@
 //===- ClusterOps.td - Similarity, clustering, components ----*- tablegen -*-===//
 //
 // The correlate step of merging methods that group tokens by similarity
-// instead of bipartite matching (ops-reference §2.3–§2.5): per-position
+// instead of bipartite matching: per-position
 // temporal similarity (DyCoke, HoliTom), density-peak clustering (DPC-kNN:
 // SparseVLM recycling, PruneVid, HoliTom) and connected components of a
 // thresholded similarity graph (LLaVA-Scissor). Each returns a plan in the

@@ -1,6 +1,6 @@
 //===- DiversityOps.td - Diversity-based selection -----------*- tablegen -*-===//
 //
-// Selection for diversity instead of importance (ops-reference §1.3(d)(e)):
+// Selection for diversity instead of importance:
 // greedy k-center (ToDRE, GreedyPrune) and DART's pivot sweep.
 //
 //===----------------------------------------------------------------------===//
@@ -55,7 +55,9 @@ def Tok_KCenterOp : Tok_Op<"k_center", [Pure, AttrSizedOperandSegments,
 def Tok_DartSelectOp : Tok_Op<"dart_select", [Pure, DeclareOpInterfaceMethods<Tok_RaggedResultOpInterface>]> {
   let summary = "DART: keep the image tokens least duplicated by pivots";
   let description = [{
-    DART's duplication-based selection (ops-reference §1.3(d), §8). Operands:
+    DART's duplication-based selection (Wen et al. 2025, "Stop Looking for
+    Important Tokens in Multimodal Language Models: Duplication Matters
+    More"). Operands:
     `keys : [B, L, Dk]` (the previous layer's keys, heads concatenated),
     `hidden : [B, L, D]` (this layer's hidden states), optional
     `lengths : [B] i32`. The image tokens are the valid tokens in

@@ -1,6 +1,6 @@
 //===- KvOps.td - KV-cache selection and gathering -----------*- tablegen -*-===//
 //
-// KV-cache eviction and selection (ops-reference §1.3(f)(g), §5): choose the
+// KV-cache eviction and selection (StreamingLLM, H2O, SepLLM, ...): choose the
 // cache slots each head keeps, then gather keys and values (and positions)
 // with those slots. Selection and gathering are separate ops so an explicit
 // index list (DyCoke, TokenSelect) feeds the same gather.

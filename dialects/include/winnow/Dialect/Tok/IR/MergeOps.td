@@ -1,9 +1,9 @@
 //===- MergeOps.td - Token merging: plans and scatter-merge -*- tablegen -*-===//
 //
-// The merging family (ops-reference §2, §8 "ToMe"): a merge plan says which
-// output row every input token goes to (`parent`); one scatter-merge applies
-// that plan uniformly to every tensor travelling with the tokens, so sizes,
-// features and positions can never disagree.
+// The merging family (ToMe, Bolya et al. 2023, and its successors): a merge
+// plan says which output row every input token goes to (`parent`); one
+// scatter-merge applies that plan uniformly to every tensor travelling with the
+// tokens, so sizes, features and positions can never disagree.
 //
 //===----------------------------------------------------------------------===//
 
@@ -29,7 +29,8 @@ def Tok_BipartitePlanOp : Tok_Op<"bipartite_plan", [Pure, Tok_RowLocalOpInterfac
     output rows. The similarity matrix is never stored: each A token keeps a
     running (max, argmax) over the B tokens.
 
-    Per batch row (ops-reference §2.1 and §8 "ToMe"):
+    Per batch row (ToMe's bipartite soft matching, Bolya et al. 2023, with
+    every tie broken to the lower index):
     ```
     m_i     = metric_i / max(||metric_i||_2, 1e-12)   (fp32; a zero row has
                                                        similarity 0 to all)

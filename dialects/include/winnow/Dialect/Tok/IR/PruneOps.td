@@ -1,8 +1,8 @@
 //===- PruneOps.td - Token pruning: score, select, compact --*- tablegen -*-===//
 //
-// The pruning family (ops-reference §1): an importance score per token, a
-// deterministic selection of the tokens to keep, and a compaction that
-// gathers every tensor travelling with the tokens.
+// The pruning family (FastV, FasterVLM, SparseVLM, ...): an importance score
+// per token, a deterministic selection of the tokens to keep, and a compaction
+// that gathers every tensor travelling with the tokens.
 //
 //===----------------------------------------------------------------------===//
 
@@ -97,7 +97,7 @@ def Tok_SelectOp : Tok_Op<"select", [Pure, AttrSizedOperandSegments,
     `count : [B] i32`. The count stays a tensor: nothing is read back to the
     host.
 
-    Per batch row `b` (ops-reference §8, "Pruning"):
+    Per batch row `b`:
     ```
     len_b   = clamp(lengths[b], 0, N)          (N when lengths is absent)
     valid   = { i : i < len_b }

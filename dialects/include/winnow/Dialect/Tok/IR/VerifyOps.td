@@ -1,8 +1,8 @@
 //===- VerifyOps.td - Speculative verification ---------------*- tablegen -*-===//
 //
-// The speculative-verification family (ops-reference §4, §8): accept a
-// prefix of draft tokens against the target model's logits, then emit the
-// correction or bonus token.
+// The speculative-verification family (speculative decoding, Leviathan et al.
+// 2023 and Chen et al. 2023; Medusa; EAGLE): accept a prefix of draft tokens
+// against the target model's logits, then emit the correction or bonus token.
 //
 //===----------------------------------------------------------------------===//
 
@@ -125,7 +125,7 @@ def Tok_TreeVerifyOp : Tok_Op<"tree_verify",
     A request whose temperature is not positive (or NaN) is verified
     greedily in every mode, as in `tok.spec_verify`.
 
-    Semantics (ops-reference §4.3, §8 "Tree"):
+    Semantics:
     ```
     node i >= 1 is in the tree iff 0 <= parents[i] < i and its parent is
               in the tree
