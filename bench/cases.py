@@ -199,7 +199,7 @@ class TomeMerge:
         plan = f"({tensor_type((B, N), 'i32')}, {tensor_type((B,), 'i32')})"
         return f"""
   %parent, %count = tok.bipartite_plan %metric {{r = {r}}} : ({tensor_type((B, N, C), 'bf16')}) -> {plan}
-  %merged, %sizes = tok.scatter_merge %parent, %count gather(%x) {{reduction = #tok<merge_reduction mean>}} : ({tensor_type((B, N), 'i32')}, {tensor_type((B,), 'i32')}, {tensor_type((B, N, D), 'bf16')}) -> ({tensor_type((B, N - r, D), 'bf16')}, {tensor_type((B, N - r), 'f32')})"""
+  %merged, %sizes = tok.scatter_merge %parent, %count gather(%x) {{reduction = #tok.merge_reduction<mean>}} : ({tensor_type((B, N), 'i32')}, {tensor_type((B,), 'i32')}, {tensor_type((B, N, D), 'bf16')}) -> ({tensor_type((B, N - r, D), 'bf16')}, {tensor_type((B, N - r), 'f32')})"""
 
     def generate(p, rng):
         B, N, D, C = p["B"], p["N"], p["D"], p["C"]
@@ -476,7 +476,7 @@ class VerifyGreedy:
         args = f"{tensor_type((B, K + 1, V), 'bf16')}, {tensor_type((B, K), 'i32')}, {tensor_type((B,), 'i32')}"
         res = ", ".join(tensor_type(s, t) for _, s, t in verify_outputs(p))
         return f"""
-  %tokens, %num_accepted, %num_emitted = tok.spec_verify %logits, %drafts, %num_draft {{mode = #tok<verify_mode greedy>}} : ({args}) -> ({res})"""
+  %tokens, %num_accepted, %num_emitted = tok.spec_verify %logits, %drafts, %num_draft {{mode = #tok.verify_mode<greedy>}} : ({args}) -> ({res})"""
 
     def generate(p, rng):
         B, K, V = p["B"], p["K"], p["V"]
@@ -523,7 +523,7 @@ class VerifyRejection:
         args = ", ".join(tensor_type(s, t) for _, s, t in VerifyRejection.inputs(p))
         res = ", ".join(tensor_type(s, t) for _, s, t in verify_outputs(p))
         return f"""
-  %tokens, %num_accepted, %num_emitted = tok.spec_verify %logits, %drafts, %num_draft draft_probs %draft_probs uniforms %uniforms exponentials %exponentials {{mode = #tok<verify_mode rejection>}} : ({args}) -> ({res})"""
+  %tokens, %num_accepted, %num_emitted = tok.spec_verify %logits, %drafts, %num_draft draft_probs %draft_probs uniforms %uniforms exponentials %exponentials {{mode = #tok.verify_mode<rejection>}} : ({args}) -> ({res})"""
 
     def generate(p, rng):
         B, K, V = p["B"], p["K"], p["V"]
@@ -653,7 +653,7 @@ class KvStreaming:
         slots, cnt = tensor_type((B, H, C), "i32"), tensor_type((B, H), "i32")
         return f"""
   %slots, %count = tok.kv_select %lengths {{sinks = {p['sinks']}, window = {p['window']}, cache_size = {T}}} : ({tensor_type((B,), 'i32')}) -> ({slots}, {cnt})
-  %kept_keys, %kept_values, %positions = tok.kv_gather %slots, %count gather(%keys, %values) {{position_mode = #tok<position_mode reindexed>}} : ({slots}, {cnt}, {kv}, {kv}) -> ({out}, {out}, {slots})"""
+  %kept_keys, %kept_values, %positions = tok.kv_gather %slots, %count gather(%keys, %values) {{position_mode = #tok.position_mode<reindexed>}} : ({slots}, {cnt}, {kv}, {kv}) -> ({out}, {out}, {slots})"""
 
     def generate(p, rng):
         B, H, T, d = p["B"], p["H"], p["T"], p["d"]

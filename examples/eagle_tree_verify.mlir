@@ -46,7 +46,7 @@ func.func @eagle_tree_verify(
         tensor<2xi32> {tok.name = "num_emitted"},
         tensor<2x61xi32> {tok.name = "kv_slots"}) {
   %tokens, %nodes, %accepted, %emitted = tok.tree_verify %logits, %tree_tokens,
-      %parents, %num_nodes {mode = #tok<verify_mode greedy>}
+      %parents, %num_nodes {mode = #tok.verify_mode<greedy>}
       : (tensor<2x61x32000xbf16>, tensor<2x61xi32>, tensor<2x61xi32>, tensor<2xi32>)
       -> (tensor<2x61xi32>, tensor<2x61xi32>, tensor<2xi32>, tensor<2xi32>)
   %empty = tensor.empty() : tensor<2x61xi32>

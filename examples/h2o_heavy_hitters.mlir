@@ -34,7 +34,7 @@ func.func @h2o_heavy_hitters(
   %slots, %n = tok.kv_select %len scores %acc {window = 128, heavy = 128}
       : (tensor<2xi32>, tensor<2x8x1024xf32>) -> (tensor<2x8x256xi32>, tensor<2x8xi32>)
   %k2, %v2, %pos = tok.kv_gather %slots, %n gather(%k, %v)
-      {position_mode = #tok<position_mode original>}
+      {position_mode = #tok.position_mode<original>}
       : (tensor<2x8x256xi32>, tensor<2x8xi32>, tensor<2x8x1024x64xf16>,
          tensor<2x8x1024x64xf16>)
       -> (tensor<2x8x256x64xf16>, tensor<2x8x256x64xf16>, tensor<2x8x256xi32>)

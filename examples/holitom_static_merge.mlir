@@ -96,7 +96,7 @@ func.func @holitom_static_merge(%frames: tensor<8x196x256xbf16> {tok.name = "fra
       : tensor<1568x256xbf16> into tensor<1x1568x256xbf16>
   %rows = arith.constant dense<1764> : tensor<1xi32>
   %merged, %sizes = tok.scatter_merge %parent2, %rows gather(%x2)
-      {reduction = #tok<merge_reduction mean>}
+      {reduction = #tok.merge_reduction<mean>}
       : (tensor<1x1568xi32>, tensor<1xi32>, tensor<1x1568x256xbf16>)
       -> (tensor<1x1764x256xbf16>, tensor<1x1764xf32>)
   %idx, %n = tok.select #tok.threshold<0.5, gt> of %sizes

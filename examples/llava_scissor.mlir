@@ -30,7 +30,7 @@ func.func @llava_scissor(%frames: tensor<8x196x256xbf16> {tok.name = "frames"})
   %parent, %count = tok.similarity_components %frames {threshold = 0.95 : f64}
       : (tensor<8x196x256xbf16>) -> (tensor<8x196xi32>, tensor<8xi32>)
   %merged, %sizes = tok.scatter_merge %parent, %count gather(%frames)
-      {reduction = #tok<merge_reduction mean>}
+      {reduction = #tok.merge_reduction<mean>}
       : (tensor<8x196xi32>, tensor<8xi32>, tensor<8x196x256xbf16>)
       -> (tensor<8x196x256xbf16>, tensor<8x196xf32>)
   return %parent, %count, %merged, %sizes

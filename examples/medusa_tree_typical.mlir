@@ -43,7 +43,7 @@ func.func @medusa_tree_typical(
         tensor<2xi32> {tok.name = "num_emitted"}) {
   %tokens, %nodes, %accepted, %emitted = tok.tree_verify %logits, %tree_tokens,
       %parents, %num_nodes temperature %temperature seed %seed offset %offset
-      {mode = #tok<verify_mode typical>, typical_epsilon = 0.09 : f64, typical_alpha = 0.3 : f64}
+      {mode = #tok.verify_mode<typical>, typical_epsilon = 0.09 : f64, typical_alpha = 0.3 : f64}
       : (tensor<2x64x32000xbf16>, tensor<2x64xi32>, tensor<2x64xi32>, tensor<2xi32>,
          tensor<2xf32>, tensor<2xi64>, tensor<2xi64>)
       -> (tensor<2x64xi32>, tensor<2x64xi32>, tensor<2xi32>, tensor<2xi32>)

@@ -35,7 +35,7 @@ func.func @medusa_typical_chain(
         tensor<4xi32> {tok.name = "num_emitted"}) {
   %tokens, %accepted, %emitted = tok.spec_verify %logits, %drafts, %num_draft
       temperature %temperature seed %seed offset %offset
-      {mode = #tok<verify_mode typical>, typical_epsilon = 0.09 : f64, typical_alpha = 0.3 : f64}
+      {mode = #tok.verify_mode<typical>, typical_epsilon = 0.09 : f64, typical_alpha = 0.3 : f64}
       : (tensor<4x5x32000xbf16>, tensor<4x4xi32>, tensor<4xi32>, tensor<4xf32>,
          tensor<4xi64>, tensor<4xi64>)
       -> (tensor<4x5xi32>, tensor<4xi32>, tensor<4xi32>)

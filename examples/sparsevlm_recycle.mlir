@@ -59,7 +59,7 @@ func.func @sparsevlm_recycle(
   %parent, %nc = tok.density_peaks %pruned lengths %ndrop {k = 5, clusters = 32}
       : (tensor<1x384x256xbf16>, tensor<1xi32>) -> (tensor<1x384xi32>, tensor<1xi32>)
   %recycled, %csz = tok.scatter_merge %parent, %nc gather(%pruned)
-      {reduction = #tok<merge_reduction mean>}
+      {reduction = #tok.merge_reduction<mean>}
       : (tensor<1x384xi32>, tensor<1xi32>, tensor<1x384x256xbf16>)
       -> (tensor<1x32x256xbf16>, tensor<1x32xf32>)
   %tokens = tensor.concat dim(1) %kept, %recycled

@@ -26,7 +26,7 @@ func.func @spec_chain_greedy(
         tensor<8xi32> {tok.name = "num_accepted"},
         tensor<8xi32> {tok.name = "num_emitted"}) {
   %tokens, %accepted, %emitted = tok.spec_verify %logits, %drafts, %num_draft
-      {mode = #tok<verify_mode greedy>}
+      {mode = #tok.verify_mode<greedy>}
       : (tensor<8x5x32000xbf16>, tensor<8x4xi32>, tensor<8xi32>)
       -> (tensor<8x5xi32>, tensor<8xi32>, tensor<8xi32>)
   return %tokens, %accepted, %emitted : tensor<8x5xi32>, tensor<8xi32>, tensor<8xi32>

@@ -37,7 +37,7 @@ func.func @spec_chain_rejection(
         tensor<8xi32> {tok.name = "num_emitted"}) {
   %tokens, %accepted, %emitted = tok.spec_verify %logits, %drafts, %num_draft
       draft_probs %draft_probs temperature %temperature seed %seed offset %offset
-      {mode = #tok<verify_mode rejection>}
+      {mode = #tok.verify_mode<rejection>}
       : (tensor<8x5x32000xbf16>, tensor<8x4xi32>, tensor<8xi32>, tensor<8x4x32000xf32>,
          tensor<8xf32>, tensor<8xi64>, tensor<8xi64>)
       -> (tensor<8x5xi32>, tensor<8xi32>, tensor<8xi32>)

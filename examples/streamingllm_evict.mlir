@@ -37,7 +37,7 @@ func.func @streamingllm_evict(
   %slots, %n = tok.kv_select %len scores %none {sinks = 4, window = 508}
       : (tensor<2xi32>, tensor<2x8x1024xf32>) -> (tensor<2x8x512xi32>, tensor<2x8xi32>)
   %k2, %v2, %pos = tok.kv_gather %slots, %n gather(%k, %v)
-      {position_mode = #tok<position_mode reindexed>}
+      {position_mode = #tok.position_mode<reindexed>}
       : (tensor<2x8x512xi32>, tensor<2x8xi32>, tensor<2x8x1024x64xbf16>,
          tensor<2x8x1024x64xbf16>)
       -> (tensor<2x8x512x64xbf16>, tensor<2x8x512x64xbf16>, tensor<2x8x512xi32>)

@@ -62,7 +62,7 @@ func.func @tome_step_sized(
   %parent, %count = tok.bipartite_plan %metric {r = 16, class_token}
       : (tensor<4x181x64xbf16>) -> (tensor<4x181xi32>, tensor<4xi32>)
   %merged, %sizes2 = tok.scatter_merge %parent, %count gather(%x) sizes %sizes
-      {reduction = #tok<merge_reduction weighted_mean>}
+      {reduction = #tok.merge_reduction<weighted_mean>}
       : (tensor<4x181xi32>, tensor<4xi32>, tensor<4x181x768xbf16>, tensor<4x181xf32>)
       -> (tensor<4x165x768xbf16>, tensor<4x165xf32>)
   %bias = math.log %sizes2 : tensor<4x165xf32>

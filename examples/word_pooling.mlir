@@ -23,7 +23,7 @@ func.func @word_pool(
     -> (tensor<2x512x128xf32> {tok.name = "words"},
         tensor<2xi32> {tok.name = "word_count"}) {
   %words, %n = tok.segment_reduce %x, %starts lengths %len
-      {reduction = #tok<segment_reduction mean>}
+      {reduction = #tok.segment_reduction<mean>}
       : (tensor<2x512x128xf32>, tensor<2x512xi1>, tensor<2xi32>)
       -> (tensor<2x512x128xf32>, tensor<2xi32>)
   return %words, %n : tensor<2x512x128xf32>, tensor<2xi32>

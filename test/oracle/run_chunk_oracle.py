@@ -71,7 +71,7 @@ def segment_op(out, cnt, a, x, b, lengths=None, reduction=None):
     if lengths:
         text += " lengths %" + lengths
     if reduction is not None:
-        text += " {reduction = #tok<segment_reduction %s>}" % reduction
+        text += " {reduction = #tok.segment_reduction<%s>}" % reduction
     return text + _sig(t, ops, [out, cnt])
 
 

@@ -75,7 +75,7 @@ def kv_gather_op(outs, pos, a, slots, cnt, caches, mode=None):
         "".join("%" + o + ", " for o in outs), pos, slots, cnt,
         ", ".join("%" + c for c in caches))
     if mode is not None:
-        text += " {position_mode = #tok<position_mode %s>}" % mode
+        text += " {position_mode = #tok.position_mode<%s>}" % mode
     return text + _sig(t, [slots, cnt] + list(caches), list(outs) + [pos])
 
 

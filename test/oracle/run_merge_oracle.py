@@ -79,7 +79,7 @@ def merge_op(outs, osizes, a, parent, count, sources, sizes=None, reduction=None
     if sizes:
         text += " sizes %" + sizes
     if reduction is not None:
-        text += " {reduction = #tok<merge_reduction %s>}" % reduction
+        text += " {reduction = #tok.merge_reduction<%s>}" % reduction
     return text + _sig(t, ops, list(outs) + [osizes])
 
 

@@ -108,7 +108,7 @@ def attn_op(res, a, q, k, lengths=None, lse=None, qpos=None, scale=None,
     if scale is not None:
         attrs.append("scale = %s : f32" % fmt_f64(scale))
     if reduction is not None:
-        attrs.append("reduction = #tok<score_reduction %s>" % reduction)
+        attrs.append("reduction = #tok.score_reduction<%s>" % reduction)
     if attrs:
         text += " {" + ", ".join(attrs) + "}"
     text += " : (%s) -> %s" % (", ".join(t[o[1:]] for o in ops), t[res])
@@ -127,7 +127,7 @@ def select_op(idx, cnt, a, scores, budget, lengths=None, protect=None,
     if span is not None:
         text += " span [%d, %d]" % span
     if nan_policy is not None:
-        text += " {nan_policy = #tok<nan_policy %s>}" % nan_policy
+        text += " {nan_policy = #tok.nan_policy<%s>}" % nan_policy
     text += " : (%s) -> (%s, %s)" % (", ".join(t[o] for o in ops), t[idx], t[cnt])
     return text
 

@@ -89,7 +89,7 @@ def tree_op_text(tt, operands, mode, write_mode, eps, alpha):
     text += "".join(" %s %%%s" % (kw, n) for kw, n in operands if kw is not None)
     attrs = []
     if write_mode:
-        attrs.append("mode = #tok<verify_mode %s>" % mode)
+        attrs.append("mode = #tok.verify_mode<%s>" % mode)
     if eps is not None:
         attrs.append("typical_epsilon = %s : f64" % fmt_f64(eps))
     if alpha is not None:

@@ -66,7 +66,7 @@ def verify_op_text(tt, operands, mode, attrs_mode, eps, alpha):
     text += ", ".join(parts[:3]) + "".join(" " + x for x in parts[3:])
     attrs = []
     if attrs_mode:
-        attrs.append("mode = #tok<verify_mode %s>" % mode)
+        attrs.append("mode = #tok.verify_mode<%s>" % mode)
     if eps is not None:
         attrs.append("typical_epsilon = %s : f64" % fmt_f64(eps))
     if alpha is not None:

@@ -120,7 +120,7 @@ func.func @segment_first(%x: tensor<2x8x4xf16>, %b: tensor<2x8xi1>, %len: tensor
 // CHECK: bufferization.to_tensor %[[OUT]] restrict writable : memref<2x10x4xbf16> to tensor<2x10x4xbf16>
 // CHECK-NOT: tok.
 func.func @segment_mean(%x: tensor<2x8x4xbf16>, %b: tensor<2x8xi1>, %len: tensor<2xi32>) -> (tensor<2x10x4xbf16>, tensor<2xi32>) {
-  %o, %n = tok.segment_reduce %x, %b lengths %len {reduction = #tok<segment_reduction mean>}
+  %o, %n = tok.segment_reduce %x, %b lengths %len {reduction = #tok.segment_reduction<mean>}
       : (tensor<2x8x4xbf16>, tensor<2x8xi1>, tensor<2xi32>) -> (tensor<2x10x4xbf16>, tensor<2xi32>)
   return %o, %n : tensor<2x10x4xbf16>, tensor<2xi32>
 }
@@ -141,9 +141,9 @@ func.func @segment_mean(%x: tensor<2x8x4xbf16>, %b: tensor<2x8xi1>, %len: tensor
 // CHECK: memref.store %{{.*}}, %[[SUMACC]]
 // CHECK-NOT: tok.
 func.func @segment_max_sum(%x: tensor<1x8x3xf32>, %b: tensor<1x8xi1>) -> (tensor<1x8x3xf32>, tensor<1x8x3xf32>) {
-  %m, %nm = tok.segment_reduce %x, %b {reduction = #tok<segment_reduction max>}
+  %m, %nm = tok.segment_reduce %x, %b {reduction = #tok.segment_reduction<max>}
       : (tensor<1x8x3xf32>, tensor<1x8xi1>) -> (tensor<1x8x3xf32>, tensor<1xi32>)
-  %s, %ns = tok.segment_reduce %x, %b {reduction = #tok<segment_reduction sum>}
+  %s, %ns = tok.segment_reduce %x, %b {reduction = #tok.segment_reduction<sum>}
       : (tensor<1x8x3xf32>, tensor<1x8xi1>) -> (tensor<1x8x3xf32>, tensor<1xi32>)
   return %m, %s : tensor<1x8x3xf32>, tensor<1x8x3xf32>
 }

@@ -110,7 +110,7 @@ func.func @comp(%x: tensor<3x196x64xf16>) -> (tensor<3x196xi32>, tensor<3xi32>) 
 func.func @comp_merge(%x: tensor<2x196x32xf32>, %l: tensor<2xi32>) -> tensor<2x196x32xf32> {
   %p, %n = tok.similarity_components %x lengths %l {threshold = -1.0 : f64}
       : (tensor<2x196x32xf32>, tensor<2xi32>) -> (tensor<2x196xi32>, tensor<2xi32>)
-  %m, %s = tok.scatter_merge %p, %n gather(%x) {reduction = #tok<merge_reduction mean>}
+  %m, %s = tok.scatter_merge %p, %n gather(%x) {reduction = #tok.merge_reduction<mean>}
       : (tensor<2x196xi32>, tensor<2xi32>, tensor<2x196x32xf32>) -> (tensor<2x196x32xf32>, tensor<2x196xf32>)
   return %m : tensor<2x196x32xf32>
 }

@@ -151,7 +151,7 @@ func.func @select_streaming(%len: tensor<2xi32>, %s: tensor<2x4x32xf32>) -> (ten
 // CHECK-NOT: tok.
 func.func @gather(%sl: tensor<2x3x5xi32>, %n: tensor<2x3xi32>, %k: tensor<2x3x10x4xbf16>, %a: tensor<2x3x10xf32>)
     -> (tensor<2x3x5x4xbf16>, tensor<2x3x5xf32>, tensor<2x3x5xi32>) {
-  %k2, %a2, %p = tok.kv_gather %sl, %n gather(%k, %a) {position_mode = #tok<position_mode reindexed>}
+  %k2, %a2, %p = tok.kv_gather %sl, %n gather(%k, %a) {position_mode = #tok.position_mode<reindexed>}
       : (tensor<2x3x5xi32>, tensor<2x3xi32>, tensor<2x3x10x4xbf16>, tensor<2x3x10xf32>)
       -> (tensor<2x3x5x4xbf16>, tensor<2x3x5xf32>, tensor<2x3x5xi32>)
   return %k2, %a2, %p : tensor<2x3x5x4xbf16>, tensor<2x3x5xf32>, tensor<2x3x5xi32>

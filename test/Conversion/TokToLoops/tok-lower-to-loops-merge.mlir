@@ -216,7 +216,7 @@ func.func @merge_weighted(%p: tensor<2x9xi32>, %n: tensor<2xi32>, %x: tensor<2x9
 // CHECK: bufferization.to_tensor %[[OUT]]
 // CHECK-NOT: tok.
 func.func @merge_amax(%p: tensor<2x9xi32>, %n: tensor<2xi32>, %x: tensor<2x9xf16>) -> (tensor<2x6xf16>, tensor<2x6xf32>) {
-  %x2, %s2 = tok.scatter_merge %p, %n gather(%x) {reduction = #tok<merge_reduction amax>}
+  %x2, %s2 = tok.scatter_merge %p, %n gather(%x) {reduction = #tok.merge_reduction<amax>}
       : (tensor<2x9xi32>, tensor<2xi32>, tensor<2x9xf16>) -> (tensor<2x6xf16>, tensor<2x6xf32>)
   return %x2, %s2 : tensor<2x6xf16>, tensor<2x6xf32>
 }
@@ -234,7 +234,7 @@ func.func @merge_amax(%p: tensor<2x9xi32>, %n: tensor<2xi32>, %x: tensor<2x9xf16
 // CHECK-NOT: tok.
 func.func @merge_bundle(%p: tensor<1x5xi32>, %n: tensor<1xi32>, %x: tensor<1x5x2xf32>, %h: tensor<1x5x2x3xbf16>)
     -> (tensor<1x4x2xf32>, tensor<1x4x2x3xbf16>, tensor<1x4xf32>) {
-  %x2, %h2, %s2 = tok.scatter_merge %p, %n gather(%x, %h) {reduction = #tok<merge_reduction sum>}
+  %x2, %h2, %s2 = tok.scatter_merge %p, %n gather(%x, %h) {reduction = #tok.merge_reduction<sum>}
       : (tensor<1x5xi32>, tensor<1xi32>, tensor<1x5x2xf32>, tensor<1x5x2x3xbf16>)
       -> (tensor<1x4x2xf32>, tensor<1x4x2x3xbf16>, tensor<1x4xf32>)
   return %x2, %h2, %s2 : tensor<1x4x2xf32>, tensor<1x4x2x3xbf16>, tensor<1x4xf32>

@@ -130,7 +130,7 @@ func.func @typical_philox(%l: tensor<3x6x1000xf16>, %t: tensor<3x6xi32>, %p: ten
     %n: tensor<3xi32>, %temp: tensor<3xf32>, %s: tensor<3xi64>, %o: tensor<3xi64>)
     -> (tensor<3x9xi32>, tensor<3x9xi32>, tensor<3xi32>, tensor<3xi32>) {
   %tok, %nodes, %a, %e = tok.tree_verify %l, %t, %p, %n temperature %temp seed %s offset %o
-      {mode = #tok<verify_mode typical>, typical_epsilon = 0.2, typical_alpha = 0.5}
+      {mode = #tok.verify_mode<typical>, typical_epsilon = 0.2, typical_alpha = 0.5}
       : (tensor<3x6x1000xf16>, tensor<3x6xi32>, tensor<3x6xi32>, tensor<3xi32>, tensor<3xf32>,
          tensor<3xi64>, tensor<3xi64>) -> (tensor<3x9xi32>, tensor<3x9xi32>, tensor<3xi32>, tensor<3xi32>)
   return %tok, %nodes, %a, %e : tensor<3x9xi32>, tensor<3x9xi32>, tensor<3xi32>, tensor<3xi32>
@@ -164,7 +164,7 @@ func.func @typical_explicit(%l: tensor<1x4x1000xbf16>, %t: tensor<1x4xi32>, %p: 
     %n: tensor<1xi32>, %x: tensor<1x1000xf32>)
     -> (tensor<1x4xi32>, tensor<1x4xi32>, tensor<1xi32>, tensor<1xi32>) {
   %tok, %nodes, %a, %e = tok.tree_verify %l, %t, %p, %n exponentials %x
-      {mode = #tok<verify_mode typical>}
+      {mode = #tok.verify_mode<typical>}
       : (tensor<1x4x1000xbf16>, tensor<1x4xi32>, tensor<1x4xi32>, tensor<1xi32>, tensor<1x1000xf32>)
       -> (tensor<1x4xi32>, tensor<1x4xi32>, tensor<1xi32>, tensor<1xi32>)
   return %tok, %nodes, %a, %e : tensor<1x4xi32>, tensor<1x4xi32>, tensor<1xi32>, tensor<1xi32>
@@ -234,7 +234,7 @@ func.func @rejection_philox(%l: tensor<3x6x1000xbf16>, %t: tensor<3x6xi32>, %p: 
     %n: tensor<3xi32>, %temp: tensor<3xf32>, %s: tensor<3xi64>, %o: tensor<3xi64>)
     -> (tensor<3x9xi32>, tensor<3x9xi32>, tensor<3xi32>, tensor<3xi32>) {
   %tok, %nodes, %a, %e = tok.tree_verify %l, %t, %p, %n temperature %temp seed %s offset %o
-      {mode = #tok<verify_mode rejection>}
+      {mode = #tok.verify_mode<rejection>}
       : (tensor<3x6x1000xbf16>, tensor<3x6xi32>, tensor<3x6xi32>, tensor<3xi32>, tensor<3xf32>,
          tensor<3xi64>, tensor<3xi64>) -> (tensor<3x9xi32>, tensor<3x9xi32>, tensor<3xi32>, tensor<3xi32>)
   return %tok, %nodes, %a, %e : tensor<3x9xi32>, tensor<3x9xi32>, tensor<3xi32>, tensor<3xi32>
@@ -279,7 +279,7 @@ func.func @rejection_explicit(%l: tensor<2x5x1000xf32>, %t: tensor<2x5xi32>, %p:
     %n: tensor<2xi32>, %u: tensor<2x5xf32>, %x: tensor<2x1000xf32>)
     -> (tensor<2x7xi32>, tensor<2x7xi32>, tensor<2xi32>, tensor<2xi32>) {
   %tok, %nodes, %a, %e = tok.tree_verify %l, %t, %p, %n uniforms %u exponentials %x
-      {mode = #tok<verify_mode rejection>}
+      {mode = #tok.verify_mode<rejection>}
       : (tensor<2x5x1000xf32>, tensor<2x5xi32>, tensor<2x5xi32>, tensor<2xi32>, tensor<2x5xf32>, tensor<2x1000xf32>)
       -> (tensor<2x7xi32>, tensor<2x7xi32>, tensor<2xi32>, tensor<2xi32>)
   return %tok, %nodes, %a, %e : tensor<2x7xi32>, tensor<2x7xi32>, tensor<2xi32>, tensor<2xi32>

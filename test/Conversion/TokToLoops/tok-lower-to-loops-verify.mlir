@@ -70,7 +70,7 @@
 // CHECK-NOT: tok.
 func.func @greedy(%l: tensor<2x4x1000xbf16>, %d: tensor<2x3xi32>, %n: tensor<2xi32>)
     -> (tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>) {
-  %t, %a, %e = tok.spec_verify %l, %d, %n {mode = #tok<verify_mode greedy>}
+  %t, %a, %e = tok.spec_verify %l, %d, %n {mode = #tok.verify_mode<greedy>}
       : (tensor<2x4x1000xbf16>, tensor<2x3xi32>, tensor<2xi32>) -> (tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>)
   return %t, %a, %e : tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>
 }
@@ -194,7 +194,7 @@ func.func @rejection_philox(%l: tensor<3x5x1000xf16>, %d: tensor<3x4xi32>, %n: t
 func.func @typical(%l: tensor<2x4x1000xf16>, %d: tensor<2x3xi32>, %n: tensor<2xi32>, %s: tensor<2xi64>,
     %o: tensor<2xi64>) -> (tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>) {
   %t, %a, %e = tok.spec_verify %l, %d, %n seed %s offset %o
-      {mode = #tok<verify_mode typical>, typical_epsilon = 0.2, typical_alpha = 0.5}
+      {mode = #tok.verify_mode<typical>, typical_epsilon = 0.2, typical_alpha = 0.5}
       : (tensor<2x4x1000xf16>, tensor<2x3xi32>, tensor<2xi32>, tensor<2xi64>, tensor<2xi64>)
       -> (tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>)
   return %t, %a, %e : tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>
@@ -218,7 +218,7 @@ func.func @typical(%l: tensor<2x4x1000xf16>, %d: tensor<2x3xi32>, %n: tensor<2xi
 // CHECK-NOT: tok.
 func.func @typical_explicit(%l: tensor<1x3x1000xbf16>, %d: tensor<1x2xi32>, %n: tensor<1xi32>,
     %x: tensor<1x1000xf32>) -> (tensor<1x3xi32>, tensor<1xi32>, tensor<1xi32>) {
-  %t, %a, %e = tok.spec_verify %l, %d, %n exponentials %x {mode = #tok<verify_mode typical>}
+  %t, %a, %e = tok.spec_verify %l, %d, %n exponentials %x {mode = #tok.verify_mode<typical>}
       : (tensor<1x3x1000xbf16>, tensor<1x2xi32>, tensor<1xi32>, tensor<1x1000xf32>)
       -> (tensor<1x3xi32>, tensor<1xi32>, tensor<1xi32>)
   return %t, %a, %e : tensor<1x3xi32>, tensor<1xi32>, tensor<1xi32>

@@ -133,7 +133,7 @@ func.func @segment_count_shape(%x: tensor<2x8x4xf32>, %b: tensor<2x8xi1>) -> ten
 
 func.func @segment_output_element_type(%x: tensor<2x8x4xbf16>, %b: tensor<2x8xi1>) -> tensor<2xi32> {
   // expected-error @+1 {{expected output element type 'bf16', got 'f32'}}
-  %o, %n = tok.segment_reduce %x, %b {reduction = #tok<segment_reduction mean>} : (tensor<2x8x4xbf16>, tensor<2x8xi1>) -> (tensor<2x8x4xf32>, tensor<2xi32>)
+  %o, %n = tok.segment_reduce %x, %b {reduction = #tok.segment_reduction<mean>} : (tensor<2x8x4xbf16>, tensor<2x8xi1>) -> (tensor<2x8x4xf32>, tensor<2xi32>)
   return %n : tensor<2xi32>
 }
 
@@ -165,7 +165,7 @@ func.func @segment_output_rank(%x: tensor<2x8x4xf32>, %b: tensor<2x8xi1>) -> ten
 
 func.func @segment_capacity_below_L(%x: tensor<2x8x4xf32>, %b: tensor<2x8xi1>) -> tensor<2xi32> {
   // expected-error @+1 {{expected a segment capacity of at least 8 (every token can start a segment), got 7}}
-  %o, %n = tok.segment_reduce %x, %b {reduction = #tok<segment_reduction sum>} : (tensor<2x8x4xf32>, tensor<2x8xi1>) -> (tensor<2x7x4xf32>, tensor<2xi32>)
+  %o, %n = tok.segment_reduce %x, %b {reduction = #tok.segment_reduction<sum>} : (tensor<2x8x4xf32>, tensor<2x8xi1>) -> (tensor<2x7x4xf32>, tensor<2xi32>)
   return %n : tensor<2xi32>
 }
 

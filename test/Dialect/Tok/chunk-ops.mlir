@@ -31,34 +31,34 @@ func.func @boundary_lengths(%q: tensor<3x7x16xf16>, %k: tensor<3x7x16xf16>, %len
 func.func @segment_reduce_first(%x: tensor<2x8x4xf32>, %b: tensor<2x8xi1>)
     -> (tensor<2x8x4xf32>, tensor<2xi32>, tensor<2x8x4xf32>, tensor<2xi32>) {
   %o0, %n0 = tok.segment_reduce %x, %b : (tensor<2x8x4xf32>, tensor<2x8xi1>) -> (tensor<2x8x4xf32>, tensor<2xi32>)
-  %o1, %n1 = tok.segment_reduce %x, %b {reduction = #tok<segment_reduction first>}
+  %o1, %n1 = tok.segment_reduce %x, %b {reduction = #tok.segment_reduction<first>}
       : (tensor<2x8x4xf32>, tensor<2x8xi1>) -> (tensor<2x8x4xf32>, tensor<2xi32>)
   return %o0, %n0, %o1, %n1 : tensor<2x8x4xf32>, tensor<2xi32>, tensor<2x8x4xf32>, tensor<2xi32>
 }
 
 // CHECK-LABEL: func.func @segment_reduce_reductions
 // CHECK-SAME: (%[[X:.*]]: tensor<4x512x256xbf16>, %[[B:.*]]: tensor<4x512xi1>, %[[L:.*]]: tensor<4xi32>)
-// CHECK: tok.segment_reduce %[[X]], %[[B]] lengths %[[L]] {reduction = #tok<segment_reduction mean>} : (tensor<4x512x256xbf16>, tensor<4x512xi1>, tensor<4xi32>) -> (tensor<4x512x256xbf16>, tensor<4xi32>)
-// CHECK: tok.segment_reduce %[[X]], %[[B]] lengths %[[L]] {reduction = #tok<segment_reduction max>}
+// CHECK: tok.segment_reduce %[[X]], %[[B]] lengths %[[L]] {reduction = #tok.segment_reduction<mean>} : (tensor<4x512x256xbf16>, tensor<4x512xi1>, tensor<4xi32>) -> (tensor<4x512x256xbf16>, tensor<4xi32>)
+// CHECK: tok.segment_reduce %[[X]], %[[B]] lengths %[[L]] {reduction = #tok.segment_reduction<max>}
 // CHECK-SAME: -> (tensor<4x520x256xbf16>, tensor<4xi32>)
-// CHECK: tok.segment_reduce %[[X]], %[[B]] {reduction = #tok<segment_reduction sum>}
+// CHECK: tok.segment_reduce %[[X]], %[[B]] {reduction = #tok.segment_reduction<sum>}
 // CHECK-SAME: -> (tensor<4x512x256xbf16>, tensor<4xi32>)
 func.func @segment_reduce_reductions(%x: tensor<4x512x256xbf16>, %b: tensor<4x512xi1>, %len: tensor<4xi32>)
     -> (tensor<4x512x256xbf16>, tensor<4x520x256xbf16>, tensor<4x512x256xbf16>) {
-  %m, %nm = tok.segment_reduce %x, %b lengths %len {reduction = #tok<segment_reduction mean>}
+  %m, %nm = tok.segment_reduce %x, %b lengths %len {reduction = #tok.segment_reduction<mean>}
       : (tensor<4x512x256xbf16>, tensor<4x512xi1>, tensor<4xi32>) -> (tensor<4x512x256xbf16>, tensor<4xi32>)
   // A capacity above L is allowed.
-  %x2, %nx = tok.segment_reduce %x, %b lengths %len {reduction = #tok<segment_reduction max>}
+  %x2, %nx = tok.segment_reduce %x, %b lengths %len {reduction = #tok.segment_reduction<max>}
       : (tensor<4x512x256xbf16>, tensor<4x512xi1>, tensor<4xi32>) -> (tensor<4x520x256xbf16>, tensor<4xi32>)
-  %s, %ns = tok.segment_reduce %x, %b {reduction = #tok<segment_reduction sum>}
+  %s, %ns = tok.segment_reduce %x, %b {reduction = #tok.segment_reduction<sum>}
       : (tensor<4x512x256xbf16>, tensor<4x512xi1>) -> (tensor<4x512x256xbf16>, tensor<4xi32>)
   return %m, %x2, %s : tensor<4x512x256xbf16>, tensor<4x520x256xbf16>, tensor<4x512x256xbf16>
 }
 
 // CHECK-LABEL: func.func @segment_reduce_f16
-// CHECK: tok.segment_reduce %{{.*}}, %{{.*}} {reduction = #tok<segment_reduction mean>} : (tensor<1x5x3xf16>, tensor<1x5xi1>) -> (tensor<1x5x3xf16>, tensor<1xi32>)
+// CHECK: tok.segment_reduce %{{.*}}, %{{.*}} {reduction = #tok.segment_reduction<mean>} : (tensor<1x5x3xf16>, tensor<1x5xi1>) -> (tensor<1x5x3xf16>, tensor<1xi32>)
 func.func @segment_reduce_f16(%x: tensor<1x5x3xf16>, %b: tensor<1x5xi1>) -> tensor<1x5x3xf16> {
-  %o, %n = tok.segment_reduce %x, %b {reduction = #tok<segment_reduction mean>}
+  %o, %n = tok.segment_reduce %x, %b {reduction = #tok.segment_reduction<mean>}
       : (tensor<1x5x3xf16>, tensor<1x5xi1>) -> (tensor<1x5x3xf16>, tensor<1xi32>)
   return %o : tensor<1x5x3xf16>
 }

@@ -68,7 +68,7 @@ func.func @kv_gather_original(%slots: tensor<1x32x516xi32>, %n: tensor<1x32xi32>
   %k2, %v2, %pos = tok.kv_gather %slots, %n gather(%k, %v)
       : (tensor<1x32x516xi32>, tensor<1x32xi32>, tensor<1x32x4096x128xf16>, tensor<1x32x4096x128xf16>)
       -> (tensor<1x32x516x128xf16>, tensor<1x32x516x128xf16>, tensor<1x32x516xi32>)
-  %k3, %pos3 = tok.kv_gather %slots, %n gather(%k) {position_mode = #tok<position_mode original>}
+  %k3, %pos3 = tok.kv_gather %slots, %n gather(%k) {position_mode = #tok.position_mode<original>}
       : (tensor<1x32x516xi32>, tensor<1x32xi32>, tensor<1x32x4096x128xf16>)
       -> (tensor<1x32x516x128xf16>, tensor<1x32x516xi32>)
   return %k2, %v2, %pos, %k3, %pos3 : tensor<1x32x516x128xf16>, tensor<1x32x516x128xf16>, tensor<1x32x516xi32>,
@@ -79,15 +79,15 @@ func.func @kv_gather_original(%slots: tensor<1x32x516xi32>, %n: tensor<1x32xi32>
 // ranks in one gather; a capacity above T; no cache at all (positions only).
 // CHECK-LABEL: func.func @kv_gather_reindexed
 // CHECK-SAME: (%[[SL:.*]]: tensor<2x4x12xi32>, %[[N:.*]]: tensor<2x4xi32>, %[[A:.*]]: tensor<2x4x10xf32>, %[[B:.*]]: tensor<2x4x10x2x8xbf16>, %[[C:.*]]: tensor<2x4x10xi32>)
-// CHECK: %{{.*}}:3, %{{.*}} = tok.kv_gather %[[SL]], %[[N]] gather(%[[A]], %[[B]], %[[C]]) {position_mode = #tok<position_mode reindexed>} : (tensor<2x4x12xi32>, tensor<2x4xi32>, tensor<2x4x10xf32>, tensor<2x4x10x2x8xbf16>, tensor<2x4x10xi32>) -> (tensor<2x4x12xf32>, tensor<2x4x12x2x8xbf16>, tensor<2x4x12xi32>, tensor<2x4x12xi32>)
-// CHECK: %[[P:.*]] = tok.kv_gather %[[SL]], %[[N]] gather() {position_mode = #tok<position_mode reindexed>} : (tensor<2x4x12xi32>, tensor<2x4xi32>) -> tensor<2x4x12xi32>
+// CHECK: %{{.*}}:3, %{{.*}} = tok.kv_gather %[[SL]], %[[N]] gather(%[[A]], %[[B]], %[[C]]) {position_mode = #tok.position_mode<reindexed>} : (tensor<2x4x12xi32>, tensor<2x4xi32>, tensor<2x4x10xf32>, tensor<2x4x10x2x8xbf16>, tensor<2x4x10xi32>) -> (tensor<2x4x12xf32>, tensor<2x4x12x2x8xbf16>, tensor<2x4x12xi32>, tensor<2x4x12xi32>)
+// CHECK: %[[P:.*]] = tok.kv_gather %[[SL]], %[[N]] gather() {position_mode = #tok.position_mode<reindexed>} : (tensor<2x4x12xi32>, tensor<2x4xi32>) -> tensor<2x4x12xi32>
 // CHECK: return %[[P]]
 func.func @kv_gather_reindexed(%slots: tensor<2x4x12xi32>, %n: tensor<2x4xi32>, %a: tensor<2x4x10xf32>,
                                %b: tensor<2x4x10x2x8xbf16>, %c: tensor<2x4x10xi32>) -> tensor<2x4x12xi32> {
-  %a2, %b2, %c2, %pos = tok.kv_gather %slots, %n gather(%a, %b, %c) {position_mode = #tok<position_mode reindexed>}
+  %a2, %b2, %c2, %pos = tok.kv_gather %slots, %n gather(%a, %b, %c) {position_mode = #tok.position_mode<reindexed>}
       : (tensor<2x4x12xi32>, tensor<2x4xi32>, tensor<2x4x10xf32>, tensor<2x4x10x2x8xbf16>, tensor<2x4x10xi32>)
       -> (tensor<2x4x12xf32>, tensor<2x4x12x2x8xbf16>, tensor<2x4x12xi32>, tensor<2x4x12xi32>)
-  %p = tok.kv_gather %slots, %n gather() {position_mode = #tok<position_mode reindexed>}
+  %p = tok.kv_gather %slots, %n gather() {position_mode = #tok.position_mode<reindexed>}
       : (tensor<2x4x12xi32>, tensor<2x4xi32>) -> tensor<2x4x12xi32>
   return %p : tensor<2x4x12xi32>
 }

@@ -353,7 +353,7 @@ func.func @merge_dynamic_source(%p: tensor<2x8xi32>, %n: tensor<2xi32>, %x: tens
 func.func @merge_reduction_wrong_enum(%p: tensor<2x8xi32>, %n: tensor<2xi32>, %x: tensor<2x8x3xf32>) {
   // An enum of another op.
   // expected-error @+1 {{'tok.scatter_merge' op attribute 'reduction' failed to satisfy constraint: how the tokens merged into one output row are combined}}
-  tok.scatter_merge %p, %n gather(%x) {reduction = #tok<segment_reduction max>}
+  tok.scatter_merge %p, %n gather(%x) {reduction = #tok.segment_reduction<max>}
       : (tensor<2x8xi32>, tensor<2xi32>, tensor<2x8x3xf32>) -> (tensor<2x5x3xf32>, tensor<2x5xf32>)
   return
 }
@@ -364,7 +364,7 @@ func.func @merge_reduction_unknown(%p: tensor<2x8xi32>, %n: tensor<2xi32>, %x: t
   // Not a merge_reduction keyword (a parse error).
   // expected-error @+2 {{expected ::winnow::tok::MergeReduction to be one of: sum, mean, weighted_mean, amax}}
   // expected-error @+1 {{failed to parse Tok_MergeReductionAttr parameter 'value'}}
-  tok.scatter_merge %p, %n gather(%x) {reduction = #tok<merge_reduction median>}
+  tok.scatter_merge %p, %n gather(%x) {reduction = #tok.merge_reduction<median>}
       : (tensor<2x8xi32>, tensor<2xi32>, tensor<2x8x3xf32>) -> (tensor<2x5x3xf32>, tensor<2x5xf32>)
   return
 }

@@ -67,28 +67,28 @@ func.func @plan_threshold(%m: tensor<3x8x16xf32>, %m1: tensor<1x1x2xf32>, %m2: t
 // CHECK: %[[W0:merged[_0-9]*]], %[[Z0:merged_sizes[_0-9]*]] = tok.scatter_merge %[[P]], %[[N]] gather(%[[X]]) : (tensor<2x9xi32>, tensor<2xi32>, tensor<2x9x3xf32>) -> (tensor<2x5x3xf32>, tensor<2x5xf32>)
 // CHECK-NOT: reduction
 // CHECK: %[[W1:merged[_0-9]*]], %{{.*}} = tok.scatter_merge %[[P]], %[[N]] gather(%[[X]]) sizes %[[S]] : (tensor<2x9xi32>, tensor<2xi32>, tensor<2x9x3xf32>, tensor<2x9xf32>) -> (tensor<2x5x3xf32>, tensor<2x5xf32>)
-// CHECK: %[[W2:merged[_0-9]*]], %{{.*}} = tok.scatter_merge %[[P]], %[[N]] gather(%[[X]]) {reduction = #tok<merge_reduction sum>} : (tensor<2x9xi32>, tensor<2xi32>, tensor<2x9x3xf32>) -> (tensor<2x9x3xf32>, tensor<2x9xf32>)
-// CHECK: %[[W3:merged[_0-9]*]], %{{.*}} = tok.scatter_merge %[[P]], %[[N]] gather(%[[X]]) sizes %[[S]] {reduction = #tok<merge_reduction mean>}
-// CHECK: %[[W4:merged[_0-9]*]], %[[Z4:merged_sizes[_0-9]*]] = tok.scatter_merge %[[P]], %[[N]] gather(%[[X]]) sizes %[[S]] {reduction = #tok<merge_reduction amax>} : (tensor<2x9xi32>, tensor<2xi32>, tensor<2x9x3xf32>, tensor<2x9xf32>) -> (tensor<2x12x3xf32>, tensor<2x12xf32>)
+// CHECK: %[[W2:merged[_0-9]*]], %{{.*}} = tok.scatter_merge %[[P]], %[[N]] gather(%[[X]]) {reduction = #tok.merge_reduction<sum>} : (tensor<2x9xi32>, tensor<2xi32>, tensor<2x9x3xf32>) -> (tensor<2x9x3xf32>, tensor<2x9xf32>)
+// CHECK: %[[W3:merged[_0-9]*]], %{{.*}} = tok.scatter_merge %[[P]], %[[N]] gather(%[[X]]) sizes %[[S]] {reduction = #tok.merge_reduction<mean>}
+// CHECK: %[[W4:merged[_0-9]*]], %[[Z4:merged_sizes[_0-9]*]] = tok.scatter_merge %[[P]], %[[N]] gather(%[[X]]) sizes %[[S]] {reduction = #tok.merge_reduction<amax>} : (tensor<2x9xi32>, tensor<2xi32>, tensor<2x9x3xf32>, tensor<2x9xf32>) -> (tensor<2x12x3xf32>, tensor<2x12xf32>)
 // CHECK: return %[[W0]], %[[Z0]], %[[W1]], %[[W2]], %[[W3]], %[[W4]], %[[Z4]]
 // GENERIC-LABEL: sym_name = "scatter_merge_reductions"
-// GENERIC: "tok.scatter_merge"(%{{.*}}, %{{.*}}, %{{.*}}) <{operandSegmentSizes = array<i32: 1, 1, 1, 0>, reduction = #tok<merge_reduction weighted_mean>}>
-// GENERIC: "tok.scatter_merge"(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}) <{operandSegmentSizes = array<i32: 1, 1, 1, 1>, reduction = #tok<merge_reduction weighted_mean>}>
-// GENERIC: <{operandSegmentSizes = array<i32: 1, 1, 1, 0>, reduction = #tok<merge_reduction sum>}>
-// GENERIC: <{operandSegmentSizes = array<i32: 1, 1, 1, 1>, reduction = #tok<merge_reduction mean>}>
-// GENERIC: <{operandSegmentSizes = array<i32: 1, 1, 1, 1>, reduction = #tok<merge_reduction amax>}>
+// GENERIC: "tok.scatter_merge"(%{{.*}}, %{{.*}}, %{{.*}}) <{operandSegmentSizes = array<i32: 1, 1, 1, 0>, reduction = #tok.merge_reduction<weighted_mean>}>
+// GENERIC: "tok.scatter_merge"(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}) <{operandSegmentSizes = array<i32: 1, 1, 1, 1>, reduction = #tok.merge_reduction<weighted_mean>}>
+// GENERIC: <{operandSegmentSizes = array<i32: 1, 1, 1, 0>, reduction = #tok.merge_reduction<sum>}>
+// GENERIC: <{operandSegmentSizes = array<i32: 1, 1, 1, 1>, reduction = #tok.merge_reduction<mean>}>
+// GENERIC: <{operandSegmentSizes = array<i32: 1, 1, 1, 1>, reduction = #tok.merge_reduction<amax>}>
 func.func @scatter_merge_reductions(%p: tensor<2x9xi32>, %n: tensor<2xi32>, %x: tensor<2x9x3xf32>, %s: tensor<2x9xf32>)
     -> (tensor<2x5x3xf32>, tensor<2x5xf32>, tensor<2x5x3xf32>, tensor<2x9x3xf32>, tensor<2x5x3xf32>,
         tensor<2x12x3xf32>, tensor<2x12xf32>) {
   %w0, %z0 = tok.scatter_merge %p, %n gather(%x) : (tensor<2x9xi32>, tensor<2xi32>, tensor<2x9x3xf32>) -> (tensor<2x5x3xf32>, tensor<2x5xf32>)
-  %w1, %z1 = tok.scatter_merge %p, %n gather(%x) sizes %s {reduction = #tok<merge_reduction weighted_mean>}
+  %w1, %z1 = tok.scatter_merge %p, %n gather(%x) sizes %s {reduction = #tok.merge_reduction<weighted_mean>}
       : (tensor<2x9xi32>, tensor<2xi32>, tensor<2x9x3xf32>, tensor<2x9xf32>) -> (tensor<2x5x3xf32>, tensor<2x5xf32>)
   // Capacities equal to N and above N are allowed.
-  %w2, %z2 = tok.scatter_merge %p, %n gather(%x) {reduction = #tok<merge_reduction sum>}
+  %w2, %z2 = tok.scatter_merge %p, %n gather(%x) {reduction = #tok.merge_reduction<sum>}
       : (tensor<2x9xi32>, tensor<2xi32>, tensor<2x9x3xf32>) -> (tensor<2x9x3xf32>, tensor<2x9xf32>)
-  %w3, %z3 = tok.scatter_merge %p, %n gather(%x) sizes %s {reduction = #tok<merge_reduction mean>}
+  %w3, %z3 = tok.scatter_merge %p, %n gather(%x) sizes %s {reduction = #tok.merge_reduction<mean>}
       : (tensor<2x9xi32>, tensor<2xi32>, tensor<2x9x3xf32>, tensor<2x9xf32>) -> (tensor<2x5x3xf32>, tensor<2x5xf32>)
-  %w4, %z4 = tok.scatter_merge %p, %n gather(%x) sizes %s {reduction = #tok<merge_reduction amax>}
+  %w4, %z4 = tok.scatter_merge %p, %n gather(%x) sizes %s {reduction = #tok.merge_reduction<amax>}
       : (tensor<2x9xi32>, tensor<2xi32>, tensor<2x9x3xf32>, tensor<2x9xf32>) -> (tensor<2x12x3xf32>, tensor<2x12xf32>)
   return %w0, %z0, %w1, %w2, %w3, %w4, %z4 : tensor<2x5x3xf32>, tensor<2x5xf32>, tensor<2x5x3xf32>, tensor<2x9x3xf32>,
       tensor<2x5x3xf32>, tensor<2x12x3xf32>, tensor<2x12xf32>
@@ -99,13 +99,13 @@ func.func @scatter_merge_reductions(%p: tensor<2x9xi32>, %n: tensor<2xi32>, %x: 
 // CHECK-LABEL: func.func @scatter_merge_bundle
 // CHECK-SAME: (%[[P:.*]]: tensor<4x197xi32>, %[[N:.*]]: tensor<4xi32>, %[[X:.*]]: tensor<4x197x768xbf16>, %[[POS:.*]]: tensor<4x197xf32>, %[[H:.*]]: tensor<4x197x12x64xf16>, %[[S:.*]]: tensor<4x197xf32>)
 // CHECK: %[[R:merged[_0-9]*]]:3, %[[Z:merged_sizes[_0-9]*]] = tok.scatter_merge %[[P]], %[[N]] gather(%[[X]], %[[POS]], %[[H]]) sizes %[[S]] : (tensor<4x197xi32>, tensor<4xi32>, tensor<4x197x768xbf16>, tensor<4x197xf32>, tensor<4x197x12x64xf16>, tensor<4x197xf32>) -> (tensor<4x181x768xbf16>, tensor<4x181xf32>, tensor<4x181x12x64xf16>, tensor<4x181xf32>)
-// CHECK: %[[Z2:merged_sizes[_0-9]*]] = tok.scatter_merge %[[P]], %[[N]] gather() sizes %[[S]] {reduction = #tok<merge_reduction sum>} : (tensor<4x197xi32>, tensor<4xi32>, tensor<4x197xf32>) -> tensor<4x181xf32>
+// CHECK: %[[Z2:merged_sizes[_0-9]*]] = tok.scatter_merge %[[P]], %[[N]] gather() sizes %[[S]] {reduction = #tok.merge_reduction<sum>} : (tensor<4x197xi32>, tensor<4xi32>, tensor<4x197xf32>) -> tensor<4x181xf32>
 // CHECK: %[[Z3:merged_sizes[_0-9]*]] = tok.scatter_merge %[[P]], %[[N]] gather() : (tensor<4x197xi32>, tensor<4xi32>) -> tensor<4x197xf32>
 // CHECK: return %[[R]]#0, %[[R]]#1, %[[R]]#2, %[[Z]], %[[Z2]], %[[Z3]]
 // GENERIC-LABEL: sym_name = "scatter_merge_bundle"
-// GENERIC: <{operandSegmentSizes = array<i32: 1, 1, 3, 1>, reduction = #tok<merge_reduction weighted_mean>}>
-// GENERIC: <{operandSegmentSizes = array<i32: 1, 1, 0, 1>, reduction = #tok<merge_reduction sum>}>
-// GENERIC: <{operandSegmentSizes = array<i32: 1, 1, 0, 0>, reduction = #tok<merge_reduction weighted_mean>}>
+// GENERIC: <{operandSegmentSizes = array<i32: 1, 1, 3, 1>, reduction = #tok.merge_reduction<weighted_mean>}>
+// GENERIC: <{operandSegmentSizes = array<i32: 1, 1, 0, 1>, reduction = #tok.merge_reduction<sum>}>
+// GENERIC: <{operandSegmentSizes = array<i32: 1, 1, 0, 0>, reduction = #tok.merge_reduction<weighted_mean>}>
 func.func @scatter_merge_bundle(%p: tensor<4x197xi32>, %n: tensor<4xi32>, %x: tensor<4x197x768xbf16>,
                                 %pos: tensor<4x197xf32>, %h: tensor<4x197x12x64xf16>, %s: tensor<4x197xf32>)
     -> (tensor<4x181x768xbf16>, tensor<4x181xf32>, tensor<4x181x12x64xf16>, tensor<4x181xf32>,
@@ -113,7 +113,7 @@ func.func @scatter_merge_bundle(%p: tensor<4x197xi32>, %n: tensor<4xi32>, %x: te
   %x2, %pos2, %h2, %s2 = tok.scatter_merge %p, %n gather(%x, %pos, %h) sizes %s
       : (tensor<4x197xi32>, tensor<4xi32>, tensor<4x197x768xbf16>, tensor<4x197xf32>, tensor<4x197x12x64xf16>, tensor<4x197xf32>)
       -> (tensor<4x181x768xbf16>, tensor<4x181xf32>, tensor<4x181x12x64xf16>, tensor<4x181xf32>)
-  %s3 = tok.scatter_merge %p, %n gather() sizes %s {reduction = #tok<merge_reduction sum>}
+  %s3 = tok.scatter_merge %p, %n gather() sizes %s {reduction = #tok.merge_reduction<sum>}
       : (tensor<4x197xi32>, tensor<4xi32>, tensor<4x197xf32>) -> tensor<4x181xf32>
   %s4 = tok.scatter_merge %p, %n gather() : (tensor<4x197xi32>, tensor<4xi32>) -> tensor<4x197xf32>
   return %x2, %pos2, %h2, %s2, %s3, %s4 : tensor<4x181x768xbf16>, tensor<4x181xf32>, tensor<4x181x12x64xf16>,

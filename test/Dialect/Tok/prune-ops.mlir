@@ -12,12 +12,12 @@ func.func @attn_score_minimal(%q: tensor<2x4x1x8xbf16>, %k: tensor<2x4x16x8xbf16
 // CHECK-LABEL: func.func @attn_score_all_operands
 // CHECK-SAME: (%[[Q:.*]]: tensor<1x8x3x16xf16>, %[[K:.*]]: tensor<1x2x10x16xf16>, %[[L:.*]]: tensor<1xi32>, %[[LSE:.*]]: tensor<1x8x3xf32>, %[[QP:.*]]: tensor<1x3xi32>)
 // CHECK: tok.attn_score %[[Q]], %[[K]] lengths %[[L]] lse %[[LSE]] query_positions %[[QP]]
-// CHECK-SAME: reduction = #tok<score_reduction sum>
+// CHECK-SAME: reduction = #tok.score_reduction<sum>
 // CHECK-SAME: scale = 5.000000e-01 : f32
 func.func @attn_score_all_operands(%q: tensor<1x8x3x16xf16>, %k: tensor<1x2x10x16xf16>,
     %len: tensor<1xi32>, %lse: tensor<1x8x3xf32>, %qp: tensor<1x3xi32>) -> tensor<1x10xf32> {
   %s = tok.attn_score %q, %k lengths %len lse %lse query_positions %qp
-      {scale = 0.5 : f32, reduction = #tok<score_reduction sum>}
+      {scale = 0.5 : f32, reduction = #tok.score_reduction<sum>}
       : (tensor<1x8x3x16xf16>, tensor<1x2x10x16xf16>, tensor<1xi32>, tensor<1x8x3xf32>, tensor<1x3xi32>) -> tensor<1x10xf32>
   return %s : tensor<1x10xf32>
 }
@@ -28,14 +28,14 @@ func.func @attn_score_all_operands(%q: tensor<1x8x3x16xf16>, %k: tensor<1x2x10x1
 // CHECK: tok.select #tok.keep_ratio<2.500000e-01, half_even> of %[[S]] lengths %[[L]] span [2, 10]
 // CHECK-SAME: -> (tensor<2x10xi32>, tensor<2xi32>)
 // CHECK: tok.select #tok.threshold<1.000000e-01, ge> of %[[S]] protect %[[P]]
-// CHECK-SAME: nan_policy = #tok<nan_policy as_pos_inf>
+// CHECK-SAME: nan_policy = #tok.nan_policy<as_pos_inf>
 // CHECK: tok.select #tok.keep_ratio<1.000000e-01, ceil> of %[[S]]
 func.func @select_budgets(%s: tensor<2x16xf32>, %len: tensor<2xi32>, %p: tensor<2x16xi1>)
     -> (tensor<2x4xi32>, tensor<2x10xi32>, tensor<2x16xi32>, tensor<2x2xi32>) {
   %i0, %n0 = tok.select #tok.top_k<4> of %s : (tensor<2x16xf32>) -> (tensor<2x4xi32>, tensor<2xi32>)
   %i1, %n1 = tok.select #tok.keep_ratio<0.25, half_even> of %s lengths %len span [2, 10]
       : (tensor<2x16xf32>, tensor<2xi32>) -> (tensor<2x10xi32>, tensor<2xi32>)
-  %i2, %n2 = tok.select #tok.threshold<0.1, ge> of %s protect %p {nan_policy = #tok<nan_policy as_pos_inf>}
+  %i2, %n2 = tok.select #tok.threshold<0.1, ge> of %s protect %p {nan_policy = #tok.nan_policy<as_pos_inf>}
       : (tensor<2x16xf32>, tensor<2x16xi1>) -> (tensor<2x16xi32>, tensor<2xi32>)
   // The shortest round-trip form keeps a non-representable ratio exact.
   %i3, %n3 = tok.select #tok.keep_ratio<0.1, ceil> of %s : (tensor<2x16xf32>) -> (tensor<2x2xi32>, tensor<2xi32>)
@@ -46,7 +46,7 @@ func.func @select_budgets(%s: tensor<2x16xf32>, %len: tensor<2xi32>, %p: tensor<
 // CHECK-NOT: nan_policy
 // CHECK: return
 func.func @select_default_nan_policy_is_elided(%s: tensor<1x4xf32>) -> tensor<1x2xi32> {
-  %i, %n = tok.select #tok.top_k<2> of %s {nan_policy = #tok<nan_policy as_neg_inf>}
+  %i, %n = tok.select #tok.top_k<2> of %s {nan_policy = #tok.nan_policy<as_neg_inf>}
       : (tensor<1x4xf32>) -> (tensor<1x2xi32>, tensor<1xi32>)
   return %i : tensor<1x2xi32>
 }

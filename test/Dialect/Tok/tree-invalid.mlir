@@ -78,7 +78,7 @@ func.func @num_nodes_shape(%l: tensor<2x4x5xf32>, %t: tensor<2x4xi32>, %p: tenso
 
 func.func @temperature_shape(%l: tensor<2x4x5xf32>, %t: tensor<2x4xi32>, %p: tensor<2x4xi32>, %n: tensor<2xi32>, %tp: tensor<3xf32>, %x: tensor<2x5xf32>) -> (tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>) {
   // expected-error @+1 {{expected temperature of shape 2xf32, got 3xf32}}
-  %r0, %r1, %r2, %r3 = tok.tree_verify %l, %t, %p, %n temperature %tp exponentials %x {mode = #tok<verify_mode typical>} : (tensor<2x4x5xf32>, tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<3xf32>, tensor<2x5xf32>) -> (tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>)
+  %r0, %r1, %r2, %r3 = tok.tree_verify %l, %t, %p, %n temperature %tp exponentials %x {mode = #tok.verify_mode<typical>} : (tensor<2x4x5xf32>, tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<3xf32>, tensor<2x5xf32>) -> (tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>)
   return %r0, %r1, %r2, %r3 : tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>
 }
 
@@ -86,7 +86,7 @@ func.func @temperature_shape(%l: tensor<2x4x5xf32>, %t: tensor<2x4xi32>, %p: ten
 
 func.func @seed_shape(%l: tensor<2x4x5xf32>, %t: tensor<2x4xi32>, %p: tensor<2x4xi32>, %n: tensor<2xi32>, %s: tensor<1xi64>, %o: tensor<2xi64>) -> (tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>) {
   // expected-error @+1 {{expected seed of shape 2xi64, got 1xi64}}
-  %r0, %r1, %r2, %r3 = tok.tree_verify %l, %t, %p, %n seed %s offset %o {mode = #tok<verify_mode typical>} : (tensor<2x4x5xf32>, tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<1xi64>, tensor<2xi64>) -> (tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>)
+  %r0, %r1, %r2, %r3 = tok.tree_verify %l, %t, %p, %n seed %s offset %o {mode = #tok.verify_mode<typical>} : (tensor<2x4x5xf32>, tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<1xi64>, tensor<2xi64>) -> (tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>)
   return %r0, %r1, %r2, %r3 : tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>
 }
 
@@ -94,7 +94,7 @@ func.func @seed_shape(%l: tensor<2x4x5xf32>, %t: tensor<2x4xi32>, %p: tensor<2x4
 
 func.func @offset_shape(%l: tensor<2x4x5xf32>, %t: tensor<2x4xi32>, %p: tensor<2x4xi32>, %n: tensor<2xi32>, %s: tensor<2xi64>, %o: tensor<2x2xi64>) -> (tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>) {
   // expected-error @+1 {{expected offset of shape 2xi64, got 2x2xi64}}
-  %r0, %r1, %r2, %r3 = tok.tree_verify %l, %t, %p, %n seed %s offset %o {mode = #tok<verify_mode typical>} : (tensor<2x4x5xf32>, tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi64>, tensor<2x2xi64>) -> (tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>)
+  %r0, %r1, %r2, %r3 = tok.tree_verify %l, %t, %p, %n seed %s offset %o {mode = #tok.verify_mode<typical>} : (tensor<2x4x5xf32>, tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi64>, tensor<2x2xi64>) -> (tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>)
   return %r0, %r1, %r2, %r3 : tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>
 }
 
@@ -118,7 +118,7 @@ func.func @num_emitted_shape(%l: tensor<2x4x5xf32>, %t: tensor<2x4xi32>, %p: ten
 
 func.func @exponentials_vocab(%l: tensor<2x4x5xf32>, %t: tensor<2x4xi32>, %p: tensor<2x4xi32>, %n: tensor<2xi32>, %x: tensor<2x4xf32>) -> (tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>) {
   // expected-error @+1 {{expected exponentials of shape 2x5xf32, got 2x4xf32}}
-  %r0, %r1, %r2, %r3 = tok.tree_verify %l, %t, %p, %n exponentials %x {mode = #tok<verify_mode typical>} : (tensor<2x4x5xf32>, tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2x4xf32>) -> (tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>)
+  %r0, %r1, %r2, %r3 = tok.tree_verify %l, %t, %p, %n exponentials %x {mode = #tok.verify_mode<typical>} : (tensor<2x4x5xf32>, tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2x4xf32>) -> (tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>)
   return %r0, %r1, %r2, %r3 : tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>
 }
 
@@ -126,7 +126,7 @@ func.func @exponentials_vocab(%l: tensor<2x4x5xf32>, %t: tensor<2x4xi32>, %p: te
 
 func.func @exponentials_batch(%l: tensor<2x4x5xf32>, %t: tensor<2x4xi32>, %p: tensor<2x4xi32>, %n: tensor<2xi32>, %x: tensor<3x5xf32>) -> (tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>) {
   // expected-error @+1 {{expected exponentials of shape 2x5xf32, got 3x5xf32}}
-  %r0, %r1, %r2, %r3 = tok.tree_verify %l, %t, %p, %n exponentials %x {mode = #tok<verify_mode typical>} : (tensor<2x4x5xf32>, tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<3x5xf32>) -> (tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>)
+  %r0, %r1, %r2, %r3 = tok.tree_verify %l, %t, %p, %n exponentials %x {mode = #tok.verify_mode<typical>} : (tensor<2x4x5xf32>, tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<3x5xf32>) -> (tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>)
   return %r0, %r1, %r2, %r3 : tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>
 }
 
@@ -168,7 +168,7 @@ func.func @accept_nodes_shape(%l: tensor<2x4x5xf32>, %t: tensor<2x4xi32>, %p: te
 
 func.func @seed_without_offset(%l: tensor<2x4x5xf32>, %t: tensor<2x4xi32>, %p: tensor<2x4xi32>, %n: tensor<2xi32>, %s: tensor<2xi64>) -> (tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>) {
   // expected-error @+1 {{expected both seed and offset for Philox noise}}
-  %r0, %r1, %r2, %r3 = tok.tree_verify %l, %t, %p, %n seed %s {mode = #tok<verify_mode typical>} : (tensor<2x4x5xf32>, tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi64>) -> (tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>)
+  %r0, %r1, %r2, %r3 = tok.tree_verify %l, %t, %p, %n seed %s {mode = #tok.verify_mode<typical>} : (tensor<2x4x5xf32>, tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi64>) -> (tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>)
   return %r0, %r1, %r2, %r3 : tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>
 }
 
@@ -176,7 +176,7 @@ func.func @seed_without_offset(%l: tensor<2x4x5xf32>, %t: tensor<2x4xi32>, %p: t
 
 func.func @offset_without_seed(%l: tensor<2x4x5xf32>, %t: tensor<2x4xi32>, %p: tensor<2x4xi32>, %n: tensor<2xi32>, %o: tensor<2xi64>) -> (tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>) {
   // expected-error @+1 {{expected both seed and offset for Philox noise}}
-  %r0, %r1, %r2, %r3 = tok.tree_verify %l, %t, %p, %n offset %o {mode = #tok<verify_mode typical>} : (tensor<2x4x5xf32>, tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi64>) -> (tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>)
+  %r0, %r1, %r2, %r3 = tok.tree_verify %l, %t, %p, %n offset %o {mode = #tok.verify_mode<typical>} : (tensor<2x4x5xf32>, tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi64>) -> (tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>)
   return %r0, %r1, %r2, %r3 : tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>
 }
 
@@ -184,7 +184,7 @@ func.func @offset_without_seed(%l: tensor<2x4x5xf32>, %t: tensor<2x4xi32>, %p: t
 
 func.func @philox_and_exponentials(%l: tensor<2x4x5xf32>, %t: tensor<2x4xi32>, %p: tensor<2x4xi32>, %n: tensor<2xi32>, %x: tensor<2x5xf32>, %s: tensor<2xi64>, %o: tensor<2xi64>) -> (tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>) {
   // expected-error @+1 {{expected either explicit noise or seed/offset, not both}}
-  %r0, %r1, %r2, %r3 = tok.tree_verify %l, %t, %p, %n exponentials %x seed %s offset %o {mode = #tok<verify_mode typical>} : (tensor<2x4x5xf32>, tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2x5xf32>, tensor<2xi64>, tensor<2xi64>) -> (tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>)
+  %r0, %r1, %r2, %r3 = tok.tree_verify %l, %t, %p, %n exponentials %x seed %s offset %o {mode = #tok.verify_mode<typical>} : (tensor<2x4x5xf32>, tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2x5xf32>, tensor<2xi64>, tensor<2xi64>) -> (tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>)
   return %r0, %r1, %r2, %r3 : tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>
 }
 
@@ -200,7 +200,7 @@ func.func @greedy_exponentials(%l: tensor<2x4x5xf32>, %t: tensor<2x4xi32>, %p: t
 
 func.func @greedy_philox(%l: tensor<2x4x5xf32>, %t: tensor<2x4xi32>, %p: tensor<2x4xi32>, %n: tensor<2xi32>, %s: tensor<2xi64>, %o: tensor<2xi64>) -> (tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>) {
   // expected-error @+1 {{greedy tree verification takes no noise or temperature}}
-  %r0, %r1, %r2, %r3 = tok.tree_verify %l, %t, %p, %n seed %s offset %o {mode = #tok<verify_mode greedy>} : (tensor<2x4x5xf32>, tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi64>, tensor<2xi64>) -> (tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>)
+  %r0, %r1, %r2, %r3 = tok.tree_verify %l, %t, %p, %n seed %s offset %o {mode = #tok.verify_mode<greedy>} : (tensor<2x4x5xf32>, tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi64>, tensor<2xi64>) -> (tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>)
   return %r0, %r1, %r2, %r3 : tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>
 }
 
@@ -216,7 +216,7 @@ func.func @greedy_temperature(%l: tensor<2x4x5xf32>, %t: tensor<2x4xi32>, %p: te
 
 func.func @typical_no_noise(%l: tensor<2x4x5xf32>, %t: tensor<2x4xi32>, %p: tensor<2x4xi32>, %n: tensor<2xi32>) -> (tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>) {
   // expected-error @+1 {{typical acceptance needs exponentials, or seed and offset}}
-  %r0, %r1, %r2, %r3 = tok.tree_verify %l, %t, %p, %n {mode = #tok<verify_mode typical>} : (tensor<2x4x5xf32>, tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>) -> (tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>)
+  %r0, %r1, %r2, %r3 = tok.tree_verify %l, %t, %p, %n {mode = #tok.verify_mode<typical>} : (tensor<2x4x5xf32>, tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>) -> (tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>)
   return %r0, %r1, %r2, %r3 : tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>
 }
 
@@ -224,7 +224,7 @@ func.func @typical_no_noise(%l: tensor<2x4x5xf32>, %t: tensor<2x4xi32>, %p: tens
 
 func.func @typical_temperature_only(%l: tensor<2x4x5xf32>, %t: tensor<2x4xi32>, %p: tensor<2x4xi32>, %n: tensor<2xi32>, %tp: tensor<2xf32>) -> (tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>) {
   // expected-error @+1 {{typical acceptance needs exponentials, or seed and offset}}
-  %r0, %r1, %r2, %r3 = tok.tree_verify %l, %t, %p, %n temperature %tp {mode = #tok<verify_mode typical>} : (tensor<2x4x5xf32>, tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xf32>) -> (tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>)
+  %r0, %r1, %r2, %r3 = tok.tree_verify %l, %t, %p, %n temperature %tp {mode = #tok.verify_mode<typical>} : (tensor<2x4x5xf32>, tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xf32>) -> (tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>)
   return %r0, %r1, %r2, %r3 : tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>
 }
 
@@ -232,7 +232,7 @@ func.func @typical_temperature_only(%l: tensor<2x4x5xf32>, %t: tensor<2x4xi32>, 
 
 func.func @rejection_no_noise(%l: tensor<2x4x5xf32>, %t: tensor<2x4xi32>, %p: tensor<2x4xi32>, %n: tensor<2xi32>) -> (tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>) {
   // expected-error @+1 {{rejection verification needs uniforms and exponentials, or seed and offset}}
-  %r0, %r1, %r2, %r3 = tok.tree_verify %l, %t, %p, %n {mode = #tok<verify_mode rejection>} : (tensor<2x4x5xf32>, tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>) -> (tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>)
+  %r0, %r1, %r2, %r3 = tok.tree_verify %l, %t, %p, %n {mode = #tok.verify_mode<rejection>} : (tensor<2x4x5xf32>, tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>) -> (tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>)
   return %r0, %r1, %r2, %r3 : tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>
 }
 
@@ -240,7 +240,7 @@ func.func @rejection_no_noise(%l: tensor<2x4x5xf32>, %t: tensor<2x4xi32>, %p: te
 
 func.func @rejection_exponentials_only(%l: tensor<2x4x5xf32>, %t: tensor<2x4xi32>, %p: tensor<2x4xi32>, %n: tensor<2xi32>, %x: tensor<2x5xf32>) -> (tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>) {
   // expected-error @+1 {{rejection verification needs uniforms and exponentials, or seed and offset}}
-  %r0, %r1, %r2, %r3 = tok.tree_verify %l, %t, %p, %n exponentials %x {mode = #tok<verify_mode rejection>} : (tensor<2x4x5xf32>, tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2x5xf32>) -> (tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>)
+  %r0, %r1, %r2, %r3 = tok.tree_verify %l, %t, %p, %n exponentials %x {mode = #tok.verify_mode<rejection>} : (tensor<2x4x5xf32>, tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2x5xf32>) -> (tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>)
   return %r0, %r1, %r2, %r3 : tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>
 }
 
@@ -248,7 +248,7 @@ func.func @rejection_exponentials_only(%l: tensor<2x4x5xf32>, %t: tensor<2x4xi32
 
 func.func @rejection_uniforms_only(%l: tensor<2x4x5xf32>, %t: tensor<2x4xi32>, %p: tensor<2x4xi32>, %n: tensor<2xi32>, %u: tensor<2x4xf32>) -> (tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>) {
   // expected-error @+1 {{rejection verification needs uniforms and exponentials, or seed and offset}}
-  %r0, %r1, %r2, %r3 = tok.tree_verify %l, %t, %p, %n uniforms %u {mode = #tok<verify_mode rejection>} : (tensor<2x4x5xf32>, tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2x4xf32>) -> (tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>)
+  %r0, %r1, %r2, %r3 = tok.tree_verify %l, %t, %p, %n uniforms %u {mode = #tok.verify_mode<rejection>} : (tensor<2x4x5xf32>, tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2x4xf32>) -> (tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>)
   return %r0, %r1, %r2, %r3 : tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>
 }
 
@@ -257,7 +257,7 @@ func.func @rejection_uniforms_only(%l: tensor<2x4x5xf32>, %t: tensor<2x4xi32>, %
 // uniforms are indexed by child node: [B, T]
 func.func @uniforms_shape(%l: tensor<2x4x5xf32>, %t: tensor<2x4xi32>, %p: tensor<2x4xi32>, %n: tensor<2xi32>, %u: tensor<2x5xf32>, %x: tensor<2x5xf32>) -> (tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>) {
   // expected-error @+1 {{expected uniforms of shape 2x4xf32, got 2x5xf32}}
-  %r0, %r1, %r2, %r3 = tok.tree_verify %l, %t, %p, %n uniforms %u exponentials %x {mode = #tok<verify_mode rejection>} : (tensor<2x4x5xf32>, tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2x5xf32>, tensor<2x5xf32>) -> (tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>)
+  %r0, %r1, %r2, %r3 = tok.tree_verify %l, %t, %p, %n uniforms %u exponentials %x {mode = #tok.verify_mode<rejection>} : (tensor<2x4x5xf32>, tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2x5xf32>, tensor<2x5xf32>) -> (tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>)
   return %r0, %r1, %r2, %r3 : tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>
 }
 
@@ -265,7 +265,7 @@ func.func @uniforms_shape(%l: tensor<2x4x5xf32>, %t: tensor<2x4xi32>, %p: tensor
 
 func.func @typical_uniforms(%l: tensor<2x4x5xf32>, %t: tensor<2x4xi32>, %p: tensor<2x4xi32>, %n: tensor<2xi32>, %u: tensor<2x4xf32>, %x: tensor<2x5xf32>) -> (tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>) {
   // expected-error @+1 {{uniforms are only used by rejection sampling}}
-  %r0, %r1, %r2, %r3 = tok.tree_verify %l, %t, %p, %n uniforms %u exponentials %x {mode = #tok<verify_mode typical>} : (tensor<2x4x5xf32>, tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2x4xf32>, tensor<2x5xf32>) -> (tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>)
+  %r0, %r1, %r2, %r3 = tok.tree_verify %l, %t, %p, %n uniforms %u exponentials %x {mode = #tok.verify_mode<typical>} : (tensor<2x4x5xf32>, tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2x4xf32>, tensor<2x5xf32>) -> (tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>)
   return %r0, %r1, %r2, %r3 : tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>
 }
 
@@ -281,7 +281,7 @@ func.func @greedy_uniforms(%l: tensor<2x4x5xf32>, %t: tensor<2x4xi32>, %p: tenso
 
 func.func @philox_and_uniforms(%l: tensor<2x4x5xf32>, %t: tensor<2x4xi32>, %p: tensor<2x4xi32>, %n: tensor<2xi32>, %u: tensor<2x4xf32>, %s: tensor<2xi64>, %o: tensor<2xi64>) -> (tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>) {
   // expected-error @+1 {{expected either explicit noise or seed/offset, not both}}
-  %r0, %r1, %r2, %r3 = tok.tree_verify %l, %t, %p, %n uniforms %u seed %s offset %o {mode = #tok<verify_mode rejection>} : (tensor<2x4x5xf32>, tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2x4xf32>, tensor<2xi64>, tensor<2xi64>) -> (tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>)
+  %r0, %r1, %r2, %r3 = tok.tree_verify %l, %t, %p, %n uniforms %u seed %s offset %o {mode = #tok.verify_mode<rejection>} : (tensor<2x4x5xf32>, tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2x4xf32>, tensor<2xi64>, tensor<2xi64>) -> (tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>)
   return %r0, %r1, %r2, %r3 : tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>
 }
 
@@ -290,7 +290,7 @@ func.func @philox_and_uniforms(%l: tensor<2x4x5xf32>, %t: tensor<2x4xi32>, %p: t
 // uniforms of rank 1 (one per request) are not per child node
 func.func @uniforms_rank1(%l: tensor<2x4x5xf32>, %t: tensor<2x4xi32>, %p: tensor<2x4xi32>, %n: tensor<2xi32>, %u: tensor<2xf32>, %x: tensor<2x5xf32>) -> (tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>) {
   // expected-error @+1 {{expected uniforms of shape 2x4xf32, got 2xf32}}
-  %r0, %r1, %r2, %r3 = tok.tree_verify %l, %t, %p, %n uniforms %u exponentials %x {mode = #tok<verify_mode rejection>} : (tensor<2x4x5xf32>, tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xf32>, tensor<2x5xf32>) -> (tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>)
+  %r0, %r1, %r2, %r3 = tok.tree_verify %l, %t, %p, %n uniforms %u exponentials %x {mode = #tok.verify_mode<rejection>} : (tensor<2x4x5xf32>, tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xf32>, tensor<2x5xf32>) -> (tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>)
   return %r0, %r1, %r2, %r3 : tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>
 }
 
@@ -298,7 +298,7 @@ func.func @uniforms_rank1(%l: tensor<2x4x5xf32>, %t: tensor<2x4xi32>, %p: tensor
 
 func.func @uniforms_batch(%l: tensor<2x4x5xf32>, %t: tensor<2x4xi32>, %p: tensor<2x4xi32>, %n: tensor<2xi32>, %u: tensor<3x4xf32>, %x: tensor<2x5xf32>) -> (tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>) {
   // expected-error @+1 {{expected uniforms of shape 2x4xf32, got 3x4xf32}}
-  %r0, %r1, %r2, %r3 = tok.tree_verify %l, %t, %p, %n uniforms %u exponentials %x {mode = #tok<verify_mode rejection>} : (tensor<2x4x5xf32>, tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<3x4xf32>, tensor<2x5xf32>) -> (tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>)
+  %r0, %r1, %r2, %r3 = tok.tree_verify %l, %t, %p, %n uniforms %u exponentials %x {mode = #tok.verify_mode<rejection>} : (tensor<2x4x5xf32>, tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<3x4xf32>, tensor<2x5xf32>) -> (tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>)
   return %r0, %r1, %r2, %r3 : tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>
 }
 
@@ -307,7 +307,7 @@ func.func @uniforms_batch(%l: tensor<2x4x5xf32>, %t: tensor<2x4xi32>, %p: tensor
 // uniforms sized by the capacity C (> T) rather than by the nodes
 func.func @uniforms_capacity(%l: tensor<2x4x5xf32>, %t: tensor<2x4xi32>, %p: tensor<2x4xi32>, %n: tensor<2xi32>, %u: tensor<2x6xf32>, %x: tensor<2x5xf32>) -> (tensor<2x6xi32>, tensor<2x6xi32>, tensor<2xi32>, tensor<2xi32>) {
   // expected-error @+1 {{expected uniforms of shape 2x4xf32, got 2x6xf32}}
-  %r0, %r1, %r2, %r3 = tok.tree_verify %l, %t, %p, %n uniforms %u exponentials %x {mode = #tok<verify_mode rejection>} : (tensor<2x4x5xf32>, tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2x6xf32>, tensor<2x5xf32>) -> (tensor<2x6xi32>, tensor<2x6xi32>, tensor<2xi32>, tensor<2xi32>)
+  %r0, %r1, %r2, %r3 = tok.tree_verify %l, %t, %p, %n uniforms %u exponentials %x {mode = #tok.verify_mode<rejection>} : (tensor<2x4x5xf32>, tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2x6xf32>, tensor<2x5xf32>) -> (tensor<2x6xi32>, tensor<2x6xi32>, tensor<2xi32>, tensor<2xi32>)
   return %r0, %r1, %r2, %r3 : tensor<2x6xi32>, tensor<2x6xi32>, tensor<2xi32>, tensor<2xi32>
 }
 
@@ -315,7 +315,7 @@ func.func @uniforms_capacity(%l: tensor<2x4x5xf32>, %t: tensor<2x4xi32>, %p: ten
 
 func.func @rejection_philox_and_exponentials(%l: tensor<2x4x5xf32>, %t: tensor<2x4xi32>, %p: tensor<2x4xi32>, %n: tensor<2xi32>, %x: tensor<2x5xf32>, %s: tensor<2xi64>, %o: tensor<2xi64>) -> (tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>) {
   // expected-error @+1 {{expected either explicit noise or seed/offset, not both}}
-  %r0, %r1, %r2, %r3 = tok.tree_verify %l, %t, %p, %n exponentials %x seed %s offset %o {mode = #tok<verify_mode rejection>} : (tensor<2x4x5xf32>, tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2x5xf32>, tensor<2xi64>, tensor<2xi64>) -> (tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>)
+  %r0, %r1, %r2, %r3 = tok.tree_verify %l, %t, %p, %n exponentials %x seed %s offset %o {mode = #tok.verify_mode<rejection>} : (tensor<2x4x5xf32>, tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2x5xf32>, tensor<2xi64>, tensor<2xi64>) -> (tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>)
   return %r0, %r1, %r2, %r3 : tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>
 }
 
@@ -323,7 +323,7 @@ func.func @rejection_philox_and_exponentials(%l: tensor<2x4x5xf32>, %t: tensor<2
 
 func.func @rejection_all_noise(%l: tensor<2x4x5xf32>, %t: tensor<2x4xi32>, %p: tensor<2x4xi32>, %n: tensor<2xi32>, %u: tensor<2x4xf32>, %x: tensor<2x5xf32>, %s: tensor<2xi64>, %o: tensor<2xi64>) -> (tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>) {
   // expected-error @+1 {{expected either explicit noise or seed/offset, not both}}
-  %r0, %r1, %r2, %r3 = tok.tree_verify %l, %t, %p, %n uniforms %u exponentials %x seed %s offset %o {mode = #tok<verify_mode rejection>} : (tensor<2x4x5xf32>, tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2x4xf32>, tensor<2x5xf32>, tensor<2xi64>, tensor<2xi64>) -> (tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>)
+  %r0, %r1, %r2, %r3 = tok.tree_verify %l, %t, %p, %n uniforms %u exponentials %x seed %s offset %o {mode = #tok.verify_mode<rejection>} : (tensor<2x4x5xf32>, tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2x4xf32>, tensor<2x5xf32>, tensor<2xi64>, tensor<2xi64>) -> (tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>)
   return %r0, %r1, %r2, %r3 : tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>
 }
 
@@ -331,7 +331,7 @@ func.func @rejection_all_noise(%l: tensor<2x4x5xf32>, %t: tensor<2x4xi32>, %p: t
 
 func.func @rejection_seed_only(%l: tensor<2x4x5xf32>, %t: tensor<2x4xi32>, %p: tensor<2x4xi32>, %n: tensor<2xi32>, %s: tensor<2xi64>) -> (tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>) {
   // expected-error @+1 {{expected both seed and offset for Philox noise}}
-  %r0, %r1, %r2, %r3 = tok.tree_verify %l, %t, %p, %n seed %s {mode = #tok<verify_mode rejection>} : (tensor<2x4x5xf32>, tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi64>) -> (tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>)
+  %r0, %r1, %r2, %r3 = tok.tree_verify %l, %t, %p, %n seed %s {mode = #tok.verify_mode<rejection>} : (tensor<2x4x5xf32>, tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi64>) -> (tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>)
   return %r0, %r1, %r2, %r3 : tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>
 }
 
@@ -339,7 +339,7 @@ func.func @rejection_seed_only(%l: tensor<2x4x5xf32>, %t: tensor<2x4xi32>, %p: t
 
 func.func @rejection_uniforms_temperature_no_exponentials(%l: tensor<2x4x5xf32>, %t: tensor<2x4xi32>, %p: tensor<2x4xi32>, %n: tensor<2xi32>, %tp: tensor<2xf32>, %u: tensor<2x4xf32>) -> (tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>) {
   // expected-error @+1 {{rejection verification needs uniforms and exponentials, or seed and offset}}
-  %r0, %r1, %r2, %r3 = tok.tree_verify %l, %t, %p, %n temperature %tp uniforms %u {mode = #tok<verify_mode rejection>} : (tensor<2x4x5xf32>, tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xf32>, tensor<2x4xf32>) -> (tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>)
+  %r0, %r1, %r2, %r3 = tok.tree_verify %l, %t, %p, %n temperature %tp uniforms %u {mode = #tok.verify_mode<rejection>} : (tensor<2x4x5xf32>, tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xf32>, tensor<2x4xf32>) -> (tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>)
   return %r0, %r1, %r2, %r3 : tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>
 }
 
@@ -347,7 +347,7 @@ func.func @rejection_uniforms_temperature_no_exponentials(%l: tensor<2x4x5xf32>,
 
 func.func @zero_epsilon(%l: tensor<2x4x5xf32>, %t: tensor<2x4xi32>, %p: tensor<2x4xi32>, %n: tensor<2xi32>, %x: tensor<2x5xf32>) -> (tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>) {
   // expected-error @+1 {{expected positive typical_epsilon and typical_alpha, got 0.000000e+00 and 3.000000e-01}}
-  %r0, %r1, %r2, %r3 = tok.tree_verify %l, %t, %p, %n exponentials %x {mode = #tok<verify_mode typical>, typical_epsilon = 0.0 : f64} : (tensor<2x4x5xf32>, tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2x5xf32>) -> (tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>)
+  %r0, %r1, %r2, %r3 = tok.tree_verify %l, %t, %p, %n exponentials %x {mode = #tok.verify_mode<typical>, typical_epsilon = 0.0 : f64} : (tensor<2x4x5xf32>, tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2x5xf32>) -> (tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>)
   return %r0, %r1, %r2, %r3 : tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>
 }
 
@@ -355,7 +355,7 @@ func.func @zero_epsilon(%l: tensor<2x4x5xf32>, %t: tensor<2x4xi32>, %p: tensor<2
 
 func.func @negative_alpha(%l: tensor<2x4x5xf32>, %t: tensor<2x4xi32>, %p: tensor<2x4xi32>, %n: tensor<2xi32>, %x: tensor<2x5xf32>) -> (tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>) {
   // expected-error @+1 {{expected positive typical_epsilon and typical_alpha, got 9.000000e-02 and -5.000000e-01}}
-  %r0, %r1, %r2, %r3 = tok.tree_verify %l, %t, %p, %n exponentials %x {mode = #tok<verify_mode typical>, typical_alpha = -0.5 : f64} : (tensor<2x4x5xf32>, tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2x5xf32>) -> (tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>)
+  %r0, %r1, %r2, %r3 = tok.tree_verify %l, %t, %p, %n exponentials %x {mode = #tok.verify_mode<typical>, typical_alpha = -0.5 : f64} : (tensor<2x4x5xf32>, tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2x5xf32>) -> (tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>)
   return %r0, %r1, %r2, %r3 : tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>
 }
 
@@ -363,7 +363,7 @@ func.func @negative_alpha(%l: tensor<2x4x5xf32>, %t: tensor<2x4xi32>, %p: tensor
 
 func.func @nan_epsilon(%l: tensor<2x4x5xf32>, %t: tensor<2x4xi32>, %p: tensor<2x4xi32>, %n: tensor<2xi32>, %s: tensor<2xi64>, %o: tensor<2xi64>) -> (tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>) {
   // expected-error @+1 {{expected positive typical_epsilon and typical_alpha, got nan and 3.000000e-01}}
-  %r0, %r1, %r2, %r3 = tok.tree_verify %l, %t, %p, %n seed %s offset %o {mode = #tok<verify_mode typical>, typical_epsilon = 0x7FF8000000000000 : f64} : (tensor<2x4x5xf32>, tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi64>, tensor<2xi64>) -> (tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>)
+  %r0, %r1, %r2, %r3 = tok.tree_verify %l, %t, %p, %n seed %s offset %o {mode = #tok.verify_mode<typical>, typical_epsilon = 0x7FF8000000000000 : f64} : (tensor<2x4x5xf32>, tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi64>, tensor<2xi64>) -> (tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>)
   return %r0, %r1, %r2, %r3 : tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>
 }
 
@@ -436,7 +436,7 @@ func.func @i64_num_nodes(%l: tensor<2x4x5xf32>, %t: tensor<2x4xi32>, %p: tensor<
 
 func.func @f16_temperature(%l: tensor<2x4x5xf32>, %t: tensor<2x4xi32>, %p: tensor<2x4xi32>, %n: tensor<2xi32>, %tp: tensor<2xf16>, %x: tensor<2x5xf32>) -> (tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>) {
   // expected-error @+1 {{operand #4 must be statically shaped tensor of 32-bit float values, but got 'tensor<2xf16>'}}
-  %r0, %r1, %r2, %r3 = tok.tree_verify %l, %t, %p, %n temperature %tp exponentials %x {mode = #tok<verify_mode typical>} : (tensor<2x4x5xf32>, tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xf16>, tensor<2x5xf32>) -> (tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>)
+  %r0, %r1, %r2, %r3 = tok.tree_verify %l, %t, %p, %n temperature %tp exponentials %x {mode = #tok.verify_mode<typical>} : (tensor<2x4x5xf32>, tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xf16>, tensor<2x5xf32>) -> (tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>)
   return %r0, %r1, %r2, %r3 : tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>
 }
 
@@ -444,7 +444,7 @@ func.func @f16_temperature(%l: tensor<2x4x5xf32>, %t: tensor<2x4xi32>, %p: tenso
 
 func.func @bf16_exponentials(%l: tensor<2x4x5xf32>, %t: tensor<2x4xi32>, %p: tensor<2x4xi32>, %n: tensor<2xi32>, %x: tensor<2x5xbf16>) -> (tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>) {
   // expected-error @+1 {{operand #4 must be statically shaped tensor of 32-bit float values, but got 'tensor<2x5xbf16>'}}
-  %r0, %r1, %r2, %r3 = tok.tree_verify %l, %t, %p, %n exponentials %x {mode = #tok<verify_mode typical>} : (tensor<2x4x5xf32>, tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2x5xbf16>) -> (tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>)
+  %r0, %r1, %r2, %r3 = tok.tree_verify %l, %t, %p, %n exponentials %x {mode = #tok.verify_mode<typical>} : (tensor<2x4x5xf32>, tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2x5xbf16>) -> (tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>)
   return %r0, %r1, %r2, %r3 : tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>
 }
 
@@ -452,7 +452,7 @@ func.func @bf16_exponentials(%l: tensor<2x4x5xf32>, %t: tensor<2x4xi32>, %p: ten
 
 func.func @f64_uniforms(%l: tensor<2x4x5xf32>, %t: tensor<2x4xi32>, %p: tensor<2x4xi32>, %n: tensor<2xi32>, %u: tensor<2x4xf64>, %x: tensor<2x5xf32>) -> (tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>) {
   // expected-error @+1 {{operand #4 must be statically shaped tensor of 32-bit float values, but got 'tensor<2x4xf64>'}}
-  %r0, %r1, %r2, %r3 = tok.tree_verify %l, %t, %p, %n uniforms %u exponentials %x {mode = #tok<verify_mode rejection>} : (tensor<2x4x5xf32>, tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2x4xf64>, tensor<2x5xf32>) -> (tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>)
+  %r0, %r1, %r2, %r3 = tok.tree_verify %l, %t, %p, %n uniforms %u exponentials %x {mode = #tok.verify_mode<rejection>} : (tensor<2x4x5xf32>, tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2x4xf64>, tensor<2x5xf32>) -> (tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>)
   return %r0, %r1, %r2, %r3 : tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>
 }
 
@@ -460,7 +460,7 @@ func.func @f64_uniforms(%l: tensor<2x4x5xf32>, %t: tensor<2x4xi32>, %p: tensor<2
 
 func.func @i32_seed(%l: tensor<2x4x5xf32>, %t: tensor<2x4xi32>, %p: tensor<2x4xi32>, %n: tensor<2xi32>, %s: tensor<2xi32>, %o: tensor<2xi64>) -> (tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>) {
   // expected-error @+1 {{operand #4 must be statically shaped tensor of 64-bit signless integer values, but got 'tensor<2xi32>'}}
-  %r0, %r1, %r2, %r3 = tok.tree_verify %l, %t, %p, %n seed %s offset %o {mode = #tok<verify_mode typical>} : (tensor<2x4x5xf32>, tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>, tensor<2xi64>) -> (tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>)
+  %r0, %r1, %r2, %r3 = tok.tree_verify %l, %t, %p, %n seed %s offset %o {mode = #tok.verify_mode<typical>} : (tensor<2x4x5xf32>, tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>, tensor<2xi64>) -> (tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>)
   return %r0, %r1, %r2, %r3 : tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>
 }
 
@@ -468,7 +468,7 @@ func.func @i32_seed(%l: tensor<2x4x5xf32>, %t: tensor<2x4xi32>, %p: tensor<2x4xi
 
 func.func @ui64_offset(%l: tensor<2x4x5xf32>, %t: tensor<2x4xi32>, %p: tensor<2x4xi32>, %n: tensor<2xi32>, %s: tensor<2xi64>, %o: tensor<2xui64>) -> (tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>) {
   // expected-error @+1 {{operand #5 must be statically shaped tensor of 64-bit signless integer values, but got 'tensor<2xui64>'}}
-  %r0, %r1, %r2, %r3 = tok.tree_verify %l, %t, %p, %n seed %s offset %o {mode = #tok<verify_mode typical>} : (tensor<2x4x5xf32>, tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi64>, tensor<2xui64>) -> (tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>)
+  %r0, %r1, %r2, %r3 = tok.tree_verify %l, %t, %p, %n seed %s offset %o {mode = #tok.verify_mode<typical>} : (tensor<2x4x5xf32>, tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi64>, tensor<2xui64>) -> (tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>)
   return %r0, %r1, %r2, %r3 : tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>
 }
 
@@ -508,7 +508,7 @@ func.func @i64_num_emitted(%l: tensor<2x4x5xf32>, %t: tensor<2x4xi32>, %p: tenso
 
 func.func @f32_epsilon_attr(%l: tensor<2x4x5xf32>, %t: tensor<2x4xi32>, %p: tensor<2x4xi32>, %n: tensor<2xi32>, %x: tensor<2x5xf32>) -> (tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>) {
   // expected-error @+1 {{attribute 'typical_epsilon' failed to satisfy constraint: 64-bit float attribute}}
-  %r0, %r1, %r2, %r3 = tok.tree_verify %l, %t, %p, %n exponentials %x {mode = #tok<verify_mode typical>, typical_epsilon = 0.2 : f32} : (tensor<2x4x5xf32>, tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2x5xf32>) -> (tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>)
+  %r0, %r1, %r2, %r3 = tok.tree_verify %l, %t, %p, %n exponentials %x {mode = #tok.verify_mode<typical>, typical_epsilon = 0.2 : f32} : (tensor<2x4x5xf32>, tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2x5xf32>) -> (tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>)
   return %r0, %r1, %r2, %r3 : tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>
 }
 
@@ -525,6 +525,6 @@ func.func @integer_mode_attr(%l: tensor<2x4x5xf32>, %t: tensor<2x4xi32>, %p: ten
 func.func @unknown_mode(%l: tensor<2x4x5xf32>, %t: tensor<2x4xi32>, %p: tensor<2x4xi32>, %n: tensor<2xi32>, %s: tensor<2xi64>, %o: tensor<2xi64>) -> (tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>) {
   // expected-error @+2 {{expected ::winnow::tok::VerifyMode to be one of: greedy, rejection, typical}}
   // expected-error @+1 {{failed to parse Tok_VerifyModeAttr parameter 'value'}}
-  %r0, %r1, %r2, %r3 = tok.tree_verify %l, %t, %p, %n seed %s offset %o {mode = #tok<verify_mode sampling>} : (tensor<2x4x5xf32>, tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi64>, tensor<2xi64>) -> (tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>)
+  %r0, %r1, %r2, %r3 = tok.tree_verify %l, %t, %p, %n seed %s offset %o {mode = #tok.verify_mode<sampling>} : (tensor<2x4x5xf32>, tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi64>, tensor<2xi64>) -> (tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>)
   return %r0, %r1, %r2, %r3 : tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>
 }

@@ -14,7 +14,7 @@ func.func @attn_score(%q: tensor<2x4x1x8xf32>, %k: tensor<2x4x16x8xf32>) -> tens
 
 func.func @select(%s: tensor<2x16xf32>) -> tensor<2x4xi32> {
   // expected-error @+1 {{'tok.select' op has no attribute 'nan_polcy'; did you mean 'nan_policy'?}}
-  %i, %n = tok.select #tok.top_k<4> of %s {nan_polcy = #tok<nan_policy as_pos_inf>} : (tensor<2x16xf32>) -> (tensor<2x4xi32>, tensor<2xi32>)
+  %i, %n = tok.select #tok.top_k<4> of %s {nan_polcy = #tok.nan_policy<as_pos_inf>} : (tensor<2x16xf32>) -> (tensor<2x4xi32>, tensor<2xi32>)
   return %i : tensor<2x4xi32>
 }
 
@@ -72,7 +72,7 @@ func.func @bipartite_plan(%m: tensor<4x197x64xf16>) -> tensor<4x197xi32> {
 
 func.func @scatter_merge(%p: tensor<2x9xi32>, %n: tensor<2xi32>, %x: tensor<2x9x3xf32>) -> tensor<2x5x3xf32> {
   // expected-error @+1 {{'tok.scatter_merge' op has no attribute 'reducton'; did you mean 'reduction'?}}
-  %w, %z = tok.scatter_merge %p, %n gather(%x) {reducton = #tok<merge_reduction sum>} : (tensor<2x9xi32>, tensor<2xi32>, tensor<2x9x3xf32>) -> (tensor<2x5x3xf32>, tensor<2x5xf32>)
+  %w, %z = tok.scatter_merge %p, %n gather(%x) {reducton = #tok.merge_reduction<sum>} : (tensor<2x9xi32>, tensor<2xi32>, tensor<2x9x3xf32>) -> (tensor<2x5x3xf32>, tensor<2x5xf32>)
   return %w : tensor<2x5x3xf32>
 }
 
@@ -112,7 +112,7 @@ func.func @boundary(%q: tensor<2x8x4xbf16>, %k: tensor<2x8x4xbf16>) -> tensor<2x
 
 func.func @segment_reduce(%x: tensor<2x8x4xf32>, %b: tensor<2x8xi1>) -> tensor<2x8x4xf32> {
   // expected-error @+1 {{'tok.segment_reduce' op has no attribute 'reduce'; did you mean 'reduction'?}}
-  %o, %n = tok.segment_reduce %x, %b {reduce = #tok<segment_reduction sum>} : (tensor<2x8x4xf32>, tensor<2x8xi1>) -> (tensor<2x8x4xf32>, tensor<2xi32>)
+  %o, %n = tok.segment_reduce %x, %b {reduce = #tok.segment_reduction<sum>} : (tensor<2x8x4xf32>, tensor<2x8xi1>) -> (tensor<2x8x4xf32>, tensor<2xi32>)
   return %o : tensor<2x8x4xf32>
 }
 
@@ -137,7 +137,7 @@ func.func @expand(%z: tensor<2x5x4xf32>, %b: tensor<2x8xi1>) -> tensor<2x8x4xf32
 func.func @spec_verify(%l: tensor<2x4x5xf32>, %d: tensor<2x3xi32>, %n: tensor<2xi32>,
     %s: tensor<2xi64>, %o: tensor<2xi64>) -> tensor<2x4xi32> {
   // expected-error @+1 {{'tok.spec_verify' op has no attribute 'mdoe'; did you mean 'mode'?}}
-  %t, %a, %e = tok.spec_verify %l, %d, %n seed %s offset %o {mdoe = #tok<verify_mode greedy>}
+  %t, %a, %e = tok.spec_verify %l, %d, %n seed %s offset %o {mdoe = #tok.verify_mode<greedy>}
       : (tensor<2x4x5xf32>, tensor<2x3xi32>, tensor<2xi32>, tensor<2xi64>, tensor<2xi64>)
       -> (tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>)
   return %t : tensor<2x4xi32>
@@ -147,7 +147,7 @@ func.func @spec_verify(%l: tensor<2x4x5xf32>, %d: tensor<2x3xi32>, %n: tensor<2x
 
 func.func @tree_verify(%l: tensor<2x5x7xf32>, %t: tensor<2x5xi32>, %p: tensor<2x5xi32>, %n: tensor<2xi32>) -> tensor<2x5xi32> {
   // expected-error @+1 {{'tok.tree_verify' op has no attribute 'mode_'; did you mean 'mode'?}}
-  %tok, %nodes, %a, %e = tok.tree_verify %l, %t, %p, %n {mode_ = #tok<verify_mode greedy>}
+  %tok, %nodes, %a, %e = tok.tree_verify %l, %t, %p, %n {mode_ = #tok.verify_mode<greedy>}
       : (tensor<2x5x7xf32>, tensor<2x5xi32>, tensor<2x5xi32>, tensor<2xi32>)
       -> (tensor<2x5xi32>, tensor<2x5xi32>, tensor<2xi32>, tensor<2xi32>)
   return %tok : tensor<2x5xi32>

@@ -166,7 +166,7 @@ func.func @explicit_and_philox(%x0: tensor<2x4x5xf32>, %x1: tensor<2x3xi32>, %x2
 
 func.func @exponentials_and_philox(%x0: tensor<2x4x5xf32>, %x1: tensor<2x3xi32>, %x2: tensor<2xi32>, %x3: tensor<2x5xf32>, %x4: tensor<2xi64>, %x5: tensor<2xi64>) -> (tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>) {
   // expected-error @+1 {{expected either explicit noise or seed/offset, not both}}
-  %t, %a, %e = tok.spec_verify %x0, %x1, %x2 exponentials %x3 seed %x4 offset %x5 {mode = #tok<verify_mode typical>} : (tensor<2x4x5xf32>, tensor<2x3xi32>, tensor<2xi32>, tensor<2x5xf32>, tensor<2xi64>, tensor<2xi64>) -> (tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>)
+  %t, %a, %e = tok.spec_verify %x0, %x1, %x2 exponentials %x3 seed %x4 offset %x5 {mode = #tok.verify_mode<typical>} : (tensor<2x4x5xf32>, tensor<2x3xi32>, tensor<2xi32>, tensor<2x5xf32>, tensor<2xi64>, tensor<2xi64>) -> (tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>)
   return %t, %a, %e : tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>
 }
 
@@ -174,7 +174,7 @@ func.func @exponentials_and_philox(%x0: tensor<2x4x5xf32>, %x1: tensor<2x3xi32>,
 
 func.func @greedy_with_philox(%x0: tensor<2x4x5xf32>, %x1: tensor<2x3xi32>, %x2: tensor<2xi32>, %x3: tensor<2xi64>, %x4: tensor<2xi64>) -> (tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>) {
   // expected-error @+1 {{greedy verification takes no noise operands}}
-  %t, %a, %e = tok.spec_verify %x0, %x1, %x2 seed %x3 offset %x4 {mode = #tok<verify_mode greedy>} : (tensor<2x4x5xf32>, tensor<2x3xi32>, tensor<2xi32>, tensor<2xi64>, tensor<2xi64>) -> (tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>)
+  %t, %a, %e = tok.spec_verify %x0, %x1, %x2 seed %x3 offset %x4 {mode = #tok.verify_mode<greedy>} : (tensor<2x4x5xf32>, tensor<2x3xi32>, tensor<2xi32>, tensor<2xi64>, tensor<2xi64>) -> (tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>)
   return %t, %a, %e : tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>
 }
 
@@ -182,7 +182,7 @@ func.func @greedy_with_philox(%x0: tensor<2x4x5xf32>, %x1: tensor<2x3xi32>, %x2:
 
 func.func @greedy_with_explicit(%x0: tensor<2x4x5xf32>, %x1: tensor<2x3xi32>, %x2: tensor<2xi32>, %x3: tensor<2x3xf32>, %x4: tensor<2x5xf32>) -> (tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>) {
   // expected-error @+1 {{greedy verification takes no noise operands}}
-  %t, %a, %e = tok.spec_verify %x0, %x1, %x2 uniforms %x3 exponentials %x4 {mode = #tok<verify_mode greedy>} : (tensor<2x4x5xf32>, tensor<2x3xi32>, tensor<2xi32>, tensor<2x3xf32>, tensor<2x5xf32>) -> (tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>)
+  %t, %a, %e = tok.spec_verify %x0, %x1, %x2 uniforms %x3 exponentials %x4 {mode = #tok.verify_mode<greedy>} : (tensor<2x4x5xf32>, tensor<2x3xi32>, tensor<2xi32>, tensor<2x3xf32>, tensor<2x5xf32>) -> (tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>)
   return %t, %a, %e : tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>
 }
 
@@ -190,7 +190,7 @@ func.func @greedy_with_explicit(%x0: tensor<2x4x5xf32>, %x1: tensor<2x3xi32>, %x
 
 func.func @greedy_with_exponentials(%x0: tensor<2x4x5xf32>, %x1: tensor<2x3xi32>, %x2: tensor<2xi32>, %x3: tensor<2x5xf32>) -> (tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>) {
   // expected-error @+1 {{greedy verification takes no noise operands}}
-  %t, %a, %e = tok.spec_verify %x0, %x1, %x2 exponentials %x3 {mode = #tok<verify_mode greedy>} : (tensor<2x4x5xf32>, tensor<2x3xi32>, tensor<2xi32>, tensor<2x5xf32>) -> (tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>)
+  %t, %a, %e = tok.spec_verify %x0, %x1, %x2 exponentials %x3 {mode = #tok.verify_mode<greedy>} : (tensor<2x4x5xf32>, tensor<2x3xi32>, tensor<2xi32>, tensor<2x5xf32>) -> (tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>)
   return %t, %a, %e : tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>
 }
 
@@ -214,7 +214,7 @@ func.func @rejection_uniforms_only(%x0: tensor<2x4x5xf32>, %x1: tensor<2x3xi32>,
 
 func.func @rejection_exponentials_only(%x0: tensor<2x4x5xf32>, %x1: tensor<2x3xi32>, %x2: tensor<2xi32>, %x3: tensor<2x5xf32>) -> (tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>) {
   // expected-error @+1 {{rejection verification needs uniforms and exponentials, or seed and offset}}
-  %t, %a, %e = tok.spec_verify %x0, %x1, %x2 exponentials %x3 {mode = #tok<verify_mode rejection>} : (tensor<2x4x5xf32>, tensor<2x3xi32>, tensor<2xi32>, tensor<2x5xf32>) -> (tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>)
+  %t, %a, %e = tok.spec_verify %x0, %x1, %x2 exponentials %x3 {mode = #tok.verify_mode<rejection>} : (tensor<2x4x5xf32>, tensor<2x3xi32>, tensor<2xi32>, tensor<2x5xf32>) -> (tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>)
   return %t, %a, %e : tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>
 }
 
@@ -222,7 +222,7 @@ func.func @rejection_exponentials_only(%x0: tensor<2x4x5xf32>, %x1: tensor<2x3xi
 
 func.func @typical_with_uniforms(%x0: tensor<2x4x5xf32>, %x1: tensor<2x3xi32>, %x2: tensor<2xi32>, %x3: tensor<2x3xf32>, %x4: tensor<2x5xf32>) -> (tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>) {
   // expected-error @+1 {{typical acceptance takes no uniforms}}
-  %t, %a, %e = tok.spec_verify %x0, %x1, %x2 uniforms %x3 exponentials %x4 {mode = #tok<verify_mode typical>} : (tensor<2x4x5xf32>, tensor<2x3xi32>, tensor<2xi32>, tensor<2x3xf32>, tensor<2x5xf32>) -> (tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>)
+  %t, %a, %e = tok.spec_verify %x0, %x1, %x2 uniforms %x3 exponentials %x4 {mode = #tok.verify_mode<typical>} : (tensor<2x4x5xf32>, tensor<2x3xi32>, tensor<2xi32>, tensor<2x3xf32>, tensor<2x5xf32>) -> (tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>)
   return %t, %a, %e : tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>
 }
 
@@ -230,7 +230,7 @@ func.func @typical_with_uniforms(%x0: tensor<2x4x5xf32>, %x1: tensor<2x3xi32>, %
 
 func.func @typical_without_noise(%x0: tensor<2x4x5xf32>, %x1: tensor<2x3xi32>, %x2: tensor<2xi32>, %x3: tensor<2xf32>) -> (tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>) {
   // expected-error @+1 {{typical acceptance needs exponentials, or seed and offset}}
-  %t, %a, %e = tok.spec_verify %x0, %x1, %x2 temperature %x3 {mode = #tok<verify_mode typical>} : (tensor<2x4x5xf32>, tensor<2x3xi32>, tensor<2xi32>, tensor<2xf32>) -> (tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>)
+  %t, %a, %e = tok.spec_verify %x0, %x1, %x2 temperature %x3 {mode = #tok.verify_mode<typical>} : (tensor<2x4x5xf32>, tensor<2x3xi32>, tensor<2xi32>, tensor<2xf32>) -> (tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>)
   return %t, %a, %e : tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>
 }
 
@@ -238,7 +238,7 @@ func.func @typical_without_noise(%x0: tensor<2x4x5xf32>, %x1: tensor<2x3xi32>, %
 
 func.func @typical_with_draft_probs(%x0: tensor<2x4x5xf32>, %x1: tensor<2x3xi32>, %x2: tensor<2xi32>, %x3: tensor<2x3x5xf32>, %x4: tensor<2xi64>, %x5: tensor<2xi64>) -> (tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>) {
   // expected-error @+1 {{draft_probs are only used by rejection sampling}}
-  %t, %a, %e = tok.spec_verify %x0, %x1, %x2 draft_probs %x3 seed %x4 offset %x5 {mode = #tok<verify_mode typical>} : (tensor<2x4x5xf32>, tensor<2x3xi32>, tensor<2xi32>, tensor<2x3x5xf32>, tensor<2xi64>, tensor<2xi64>) -> (tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>)
+  %t, %a, %e = tok.spec_verify %x0, %x1, %x2 draft_probs %x3 seed %x4 offset %x5 {mode = #tok.verify_mode<typical>} : (tensor<2x4x5xf32>, tensor<2x3xi32>, tensor<2xi32>, tensor<2x3x5xf32>, tensor<2xi64>, tensor<2xi64>) -> (tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>)
   return %t, %a, %e : tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>
 }
 
@@ -246,7 +246,7 @@ func.func @typical_with_draft_probs(%x0: tensor<2x4x5xf32>, %x1: tensor<2x3xi32>
 
 func.func @greedy_with_draft_probs(%x0: tensor<2x4x5xf32>, %x1: tensor<2x3xi32>, %x2: tensor<2xi32>, %x3: tensor<2x3x5xf32>) -> (tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>) {
   // expected-error @+1 {{draft_probs are only used by rejection sampling}}
-  %t, %a, %e = tok.spec_verify %x0, %x1, %x2 draft_probs %x3 {mode = #tok<verify_mode greedy>} : (tensor<2x4x5xf32>, tensor<2x3xi32>, tensor<2xi32>, tensor<2x3x5xf32>) -> (tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>)
+  %t, %a, %e = tok.spec_verify %x0, %x1, %x2 draft_probs %x3 {mode = #tok.verify_mode<greedy>} : (tensor<2x4x5xf32>, tensor<2x3xi32>, tensor<2xi32>, tensor<2x3x5xf32>) -> (tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>)
   return %t, %a, %e : tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>
 }
 
@@ -254,7 +254,7 @@ func.func @greedy_with_draft_probs(%x0: tensor<2x4x5xf32>, %x1: tensor<2x3xi32>,
 
 func.func @zero_epsilon(%x0: tensor<2x4x5xf32>, %x1: tensor<2x3xi32>, %x2: tensor<2xi32>, %x3: tensor<2xi64>, %x4: tensor<2xi64>) -> (tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>) {
   // expected-error @+1 {{expected positive typical_epsilon and typical_alpha, got 0.000000e+00 and 3.000000e-01}}
-  %t, %a, %e = tok.spec_verify %x0, %x1, %x2 seed %x3 offset %x4 {mode = #tok<verify_mode typical>, typical_epsilon = 0.0 : f64} : (tensor<2x4x5xf32>, tensor<2x3xi32>, tensor<2xi32>, tensor<2xi64>, tensor<2xi64>) -> (tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>)
+  %t, %a, %e = tok.spec_verify %x0, %x1, %x2 seed %x3 offset %x4 {mode = #tok.verify_mode<typical>, typical_epsilon = 0.0 : f64} : (tensor<2x4x5xf32>, tensor<2x3xi32>, tensor<2xi32>, tensor<2xi64>, tensor<2xi64>) -> (tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>)
   return %t, %a, %e : tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>
 }
 
@@ -262,7 +262,7 @@ func.func @zero_epsilon(%x0: tensor<2x4x5xf32>, %x1: tensor<2x3xi32>, %x2: tenso
 
 func.func @negative_alpha(%x0: tensor<2x4x5xf32>, %x1: tensor<2x3xi32>, %x2: tensor<2xi32>, %x3: tensor<2x5xf32>) -> (tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>) {
   // expected-error @+1 {{expected positive typical_epsilon and typical_alpha, got 9.000000e-02 and -5.000000e-01}}
-  %t, %a, %e = tok.spec_verify %x0, %x1, %x2 exponentials %x3 {mode = #tok<verify_mode typical>, typical_alpha = -0.5 : f64} : (tensor<2x4x5xf32>, tensor<2x3xi32>, tensor<2xi32>, tensor<2x5xf32>) -> (tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>)
+  %t, %a, %e = tok.spec_verify %x0, %x1, %x2 exponentials %x3 {mode = #tok.verify_mode<typical>, typical_alpha = -0.5 : f64} : (tensor<2x4x5xf32>, tensor<2x3xi32>, tensor<2xi32>, tensor<2x5xf32>) -> (tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>)
   return %t, %a, %e : tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>
 }
 
@@ -270,7 +270,7 @@ func.func @negative_alpha(%x0: tensor<2x4x5xf32>, %x1: tensor<2x3xi32>, %x2: ten
 
 func.func @nan_epsilon(%x0: tensor<2x4x5xf32>, %x1: tensor<2x3xi32>, %x2: tensor<2xi32>, %x3: tensor<2x5xf32>) -> (tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>) {
   // expected-error @+1 {{expected positive typical_epsilon and typical_alpha, got nan and 3.000000e-01}}
-  %t, %a, %e = tok.spec_verify %x0, %x1, %x2 exponentials %x3 {mode = #tok<verify_mode typical>, typical_epsilon = 0x7FF8000000000000 : f64} : (tensor<2x4x5xf32>, tensor<2x3xi32>, tensor<2xi32>, tensor<2x5xf32>) -> (tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>)
+  %t, %a, %e = tok.spec_verify %x0, %x1, %x2 exponentials %x3 {mode = #tok.verify_mode<typical>, typical_epsilon = 0x7FF8000000000000 : f64} : (tensor<2x4x5xf32>, tensor<2x3xi32>, tensor<2xi32>, tensor<2x5xf32>) -> (tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>)
   return %t, %a, %e : tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>
 }
 
@@ -407,7 +407,7 @@ func.func @dynamic_logits(%l: tensor<?x4x5xf32>, %d: tensor<2x3xi32>, %n: tensor
 
 func.func @f32_epsilon_attr(%x0: tensor<2x4x5xf32>, %x1: tensor<2x3xi32>, %x2: tensor<2xi32>, %x3: tensor<2x5xf32>) -> (tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>) {
   // expected-error @+1 {{attribute 'typical_epsilon' failed to satisfy constraint: 64-bit float attribute}}
-  %t, %a, %e = tok.spec_verify %x0, %x1, %x2 exponentials %x3 {mode = #tok<verify_mode typical>, typical_epsilon = 0.2 : f32} : (tensor<2x4x5xf32>, tensor<2x3xi32>, tensor<2xi32>, tensor<2x5xf32>) -> (tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>)
+  %t, %a, %e = tok.spec_verify %x0, %x1, %x2 exponentials %x3 {mode = #tok.verify_mode<typical>, typical_epsilon = 0.2 : f32} : (tensor<2x4x5xf32>, tensor<2x3xi32>, tensor<2xi32>, tensor<2x5xf32>) -> (tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>)
   return %t, %a, %e : tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>
 }
 
@@ -424,6 +424,6 @@ func.func @integer_mode_attr(%x0: tensor<2x4x5xf32>, %x1: tensor<2x3xi32>, %x2: 
 func.func @unknown_mode(%l: tensor<2x4x5xf32>, %d: tensor<2x3xi32>, %n: tensor<2xi32>, %s: tensor<2xi64>, %o: tensor<2xi64>) -> (tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>) {
   // expected-error @+2 {{expected ::winnow::tok::VerifyMode to be one of: greedy, rejection, typical}}
   // expected-error @+1 {{failed to parse Tok_VerifyModeAttr parameter 'value'}}
-  %t, %a, %e = tok.spec_verify %l, %d, %n seed %s offset %o {mode = #tok<verify_mode sampling>} : (tensor<2x4x5xf32>, tensor<2x3xi32>, tensor<2xi32>, tensor<2xi64>, tensor<2xi64>) -> (tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>)
+  %t, %a, %e = tok.spec_verify %l, %d, %n seed %s offset %o {mode = #tok.verify_mode<sampling>} : (tensor<2x4x5xf32>, tensor<2x3xi32>, tensor<2xi32>, tensor<2xi64>, tensor<2xi64>) -> (tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>)
   return %t, %a, %e : tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>
 }

@@ -16,7 +16,7 @@
 
 func.func @kth(%m: tensor<1x7x2xf32>, %x: tensor<1x7x1xf32>) -> (tensor<1x7xi32>, tensor<1xi32>, tensor<1x2x1xf32>) {
   %p, %n = tok.bipartite_plan %m {r = 5, stride = 3} : (tensor<1x7x2xf32>) -> (tensor<1x7xi32>, tensor<1xi32>)
-  %x2, %s2 = tok.scatter_merge %p, %n gather(%x) {reduction = #tok<merge_reduction mean>}
+  %x2, %s2 = tok.scatter_merge %p, %n gather(%x) {reduction = #tok.merge_reduction<mean>}
       : (tensor<1x7xi32>, tensor<1xi32>, tensor<1x7x1xf32>) -> (tensor<1x2x1xf32>, tensor<1x2xf32>)
   return %p, %n, %x2 : tensor<1x7xi32>, tensor<1xi32>, tensor<1x2x1xf32>
 }

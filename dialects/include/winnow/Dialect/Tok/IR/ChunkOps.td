@@ -90,7 +90,7 @@ def Tok_SegmentReduceOp : Tok_Op<"segment_reduce", [Pure, Tok_RowLocalOpInterfac
 
     ```mlir
     %words, %n = tok.segment_reduce %bytes, %spaces lengths %len
-        {reduction = #tok<segment_reduction mean>}
+        {reduction = #tok.segment_reduction<mean>}
         : (tensor<4x512x256xf32>, tensor<4x512xi1>, tensor<4xi32>)
         -> (tensor<4x512x256xf32>, tensor<4xi32>)
     ```

@@ -91,7 +91,7 @@ def Tok_KvGatherOp : Tok_Op<"kv_gather", [Pure, Tok_RowLocalOpInterface]> {
 
     ```mlir
     %k2, %v2, %pos = tok.kv_gather %slots, %n gather(%k, %v)
-        {position_mode = #tok<position_mode reindexed>}
+        {position_mode = #tok.position_mode<reindexed>}
         : (tensor<1x32x516xi32>, tensor<1x32xi32>, tensor<1x32x4096x128xf16>,
            tensor<1x32x4096x128xf16>)
         -> (tensor<1x32x516x128xf16>, tensor<1x32x516x128xf16>, tensor<1x32x516xi32>)

@@ -122,7 +122,7 @@ def Tok_ScatterMergeOp : Tok_Op<"scatter_merge",
 
     ```mlir
     %x2, %size2 = tok.scatter_merge %parent, %n gather(%x) sizes %size
-        {reduction = #tok<merge_reduction weighted_mean>}
+        {reduction = #tok.merge_reduction<weighted_mean>}
         : (tensor<256x197xi32>, tensor<256xi32>, tensor<256x197x768xf16>,
            tensor<256x197xf32>) -> (tensor<256x181x768xf16>, tensor<256x181xf32>)
     ```

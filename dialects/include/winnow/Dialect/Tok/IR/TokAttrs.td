@@ -18,7 +18,9 @@ def Tok_NanPolicy : I32EnumAttr<"NanPolicy", "how a NaN score is ranked", [
   let cppNamespace = "::winnow::tok";
   let genSpecializedAttr = 0;
 }
-def Tok_NanPolicyAttr : EnumAttr<Tok_Dialect, Tok_NanPolicy, "nan_policy">;
+def Tok_NanPolicyAttr : EnumAttr<Tok_Dialect, Tok_NanPolicy, "nan_policy"> {
+  let assemblyFormat = "`<` $value `>`";
+}
 
 def Tok_Rounding : I32EnumAttr<"Rounding",
     "how a fractional keep count is rounded to an integer", [
@@ -30,7 +32,9 @@ def Tok_Rounding : I32EnumAttr<"Rounding",
   let cppNamespace = "::winnow::tok";
   let genSpecializedAttr = 0;
 }
-def Tok_RoundingAttr : EnumAttr<Tok_Dialect, Tok_Rounding, "rounding">;
+def Tok_RoundingAttr : EnumAttr<Tok_Dialect, Tok_Rounding, "rounding"> {
+  let assemblyFormat = "`<` $value `>`";
+}
 
 def Tok_Comparison : I32EnumAttr<"Comparison",
     "how a score is compared with a threshold", [
@@ -50,7 +54,9 @@ def Tok_ScoreReduction : I32EnumAttr<"ScoreReduction",
   let genSpecializedAttr = 0;
 }
 def Tok_ScoreReductionAttr
-    : EnumAttr<Tok_Dialect, Tok_ScoreReduction, "score_reduction">;
+    : EnumAttr<Tok_Dialect, Tok_ScoreReduction, "score_reduction"> {
+  let assemblyFormat = "`<` $value `>`";
+}
 
 def Tok_SegmentReduction : I32EnumAttr<"SegmentReduction",
     "how the tokens of one segment are pooled", [
@@ -63,7 +69,9 @@ def Tok_SegmentReduction : I32EnumAttr<"SegmentReduction",
   let genSpecializedAttr = 0;
 }
 def Tok_SegmentReductionAttr
-    : EnumAttr<Tok_Dialect, Tok_SegmentReduction, "segment_reduction">;
+    : EnumAttr<Tok_Dialect, Tok_SegmentReduction, "segment_reduction"> {
+  let assemblyFormat = "`<` $value `>`";
+}
 
 def Tok_VerifyMode : I32EnumAttr<"VerifyMode",
     "how speculative draft tokens are verified", [
@@ -74,7 +82,9 @@ def Tok_VerifyMode : I32EnumAttr<"VerifyMode",
   let cppNamespace = "::winnow::tok";
   let genSpecializedAttr = 0;
 }
-def Tok_VerifyModeAttr : EnumAttr<Tok_Dialect, Tok_VerifyMode, "verify_mode">;
+def Tok_VerifyModeAttr : EnumAttr<Tok_Dialect, Tok_VerifyMode, "verify_mode"> {
+  let assemblyFormat = "`<` $value `>`";
+}
 
 def Tok_MergeReduction : I32EnumAttr<"MergeReduction",
     "how the tokens merged into one output row are combined", [
@@ -87,7 +97,9 @@ def Tok_MergeReduction : I32EnumAttr<"MergeReduction",
   let genSpecializedAttr = 0;
 }
 def Tok_MergeReductionAttr
-    : EnumAttr<Tok_Dialect, Tok_MergeReduction, "merge_reduction">;
+    : EnumAttr<Tok_Dialect, Tok_MergeReduction, "merge_reduction"> {
+  let assemblyFormat = "`<` $value `>`";
+}
 
 def Tok_PositionMode : I32EnumAttr<"PositionMode",
     "which position a kept cache entry is given", [
@@ -98,7 +110,9 @@ def Tok_PositionMode : I32EnumAttr<"PositionMode",
   let genSpecializedAttr = 0;
 }
 def Tok_PositionModeAttr
-    : EnumAttr<Tok_Dialect, Tok_PositionMode, "position_mode">;
+    : EnumAttr<Tok_Dialect, Tok_PositionMode, "position_mode"> {
+  let assemblyFormat = "`<` $value `>`";
+}
 
 //===----------------------------------------------------------------------===//
 // Selection budgets: how many candidates `tok.select` keeps.

@@ -73,7 +73,7 @@ def Tok_SpecVerifyOp : Tok_Op<"spec_verify",
     ```mlir
     %tok, %acc, %emit = tok.spec_verify %logits, %drafts, %nd
         draft_probs %q temperature %t seed %seed offset %off
-        {mode = #tok<verify_mode rejection>}
+        {mode = #tok.verify_mode<rejection>}
         : (tensor<64x5x128256xbf16>, tensor<64x4xi32>, tensor<64xi32>,
            tensor<64x4x128256xf32>, tensor<64xf32>, tensor<64xi64>,
            tensor<64xi64>)
@@ -166,7 +166,7 @@ def Tok_TreeVerifyOp : Tok_Op<"tree_verify",
 
     ```mlir
     %tok, %nodes, %acc, %emit = tok.tree_verify %logits, %tree, %parents, %n
-        {mode = #tok<verify_mode greedy>}
+        {mode = #tok.verify_mode<greedy>}
         : (tensor<4x64x32000xbf16>, tensor<4x64xi32>, tensor<4x64xi32>,
            tensor<4xi32>)
         -> (tensor<4x64xi32>, tensor<4x64xi32>, tensor<4xi32>, tensor<4xi32>)
