@@ -42,10 +42,16 @@ def Tok_DispatchOp : Tok_Op<"dispatch", [
     ```mlir
     %idx, %n, %h = tok.dispatch rows 4 scratch 2304 saved 36864 launches 2
         -> (tensor<4x144xi32>, tensor<4xi32>, tensor<4x144x4096xbf16>) {
-      %s = tok.attn_score %q, %k : ... -> tensor<4x576xf32>
-      %idx, %n = tok.select #tok.top_k<144> of %s : ...
-      %h, %map = tok.compact %idx, %n gather(%hidden) : ...
-      tok.yield %idx, %n, %h : ...
+      %s = tok.attn_score %q, %k
+          : (tensor<4x32x1x128xbf16>, tensor<4x32x576x128xbf16>)
+          -> tensor<4x576xf32>
+      %idx, %n = tok.select #tok.top_k<144> of %s
+          : (tensor<4x576xf32>) -> (tensor<4x144xi32>, tensor<4xi32>)
+      %h, %map = tok.compact %idx, %n gather(%hidden)
+          : (tensor<4x144xi32>, tensor<4xi32>, tensor<4x576x4096xbf16>)
+          -> (tensor<4x144x4096xbf16>, tensor<4x576xi32>)
+      tok.yield %idx, %n, %h
+          : tensor<4x144xi32>, tensor<4xi32>, tensor<4x144x4096xbf16>
     }
     ```
   }];
