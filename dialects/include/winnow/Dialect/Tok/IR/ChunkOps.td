@@ -98,8 +98,8 @@ def Tok_SegmentReduceOp : Tok_Op<"segment_reduce", [Pure, Tok_RowLocalOpInterfac
   let arguments = (ins
     Tok_ChunkActivation:$input, Tok_BoolTensor:$boundaries,
     Optional<Tok_I32Tensor>:$lengths,
-    DefaultValuedAttr<Tok_SegmentReductionAttr,
-                      "::winnow::tok::SegmentReduction::first">:$reduction);
+    Tok_Default<Tok_SegmentReductionAttr,
+                      "::winnow::tok::SegmentReduction::first", "#tok.segment_reduction<first>">:$reduction);
   let results = (outs Tok_ChunkActivation:$output, Tok_I32Tensor:$count);
   let assemblyFormat = [{
     $input `,` $boundaries (`lengths` $lengths^)? attr-dict
@@ -140,7 +140,7 @@ def Tok_EmaScanOp : Tok_Op<"ema_scan", [Pure,
   }];
   let arguments = (ins Tok_ChunkActivation:$input, Tok_F32Tensor:$gates,
                        Tok_I32Tensor:$count,
-                       DefaultValuedAttr<F64Attr, "1.0e-4">:$epsilon);
+                       Tok_Default<F64Attr, "1.0e-4", "1.0e-4">:$epsilon);
   let results = (outs Tok_F32Tensor:$output);
   let assemblyFormat = [{
     $input `,` $gates `,` $count attr-dict

@@ -55,9 +55,9 @@ def Tok_KvSelectOp : Tok_Op<"kv_select", [Pure, AttrSizedOperandSegments,
   let arguments = (ins Tok_I32Tensor:$lengths,
                        Optional<Tok_F32Tensor>:$scores,
                        Optional<Tok_BoolTensor>:$separators,
-                       DefaultValuedAttr<I64Attr, "0">:$sinks,
-                       DefaultValuedAttr<I64Attr, "0">:$window,
-                       DefaultValuedAttr<I64Attr, "0">:$heavy,
+                       Tok_Default<I64Attr, "0", "0">:$sinks,
+                       Tok_Default<I64Attr, "0", "0">:$window,
+                       Tok_Default<I64Attr, "0", "0">:$heavy,
                        OptionalAttr<I64Attr>:$cache_size);
   let results = (outs Tok_I32Tensor:$slots, Tok_I32Tensor:$count);
   let assemblyFormat = [{
@@ -99,8 +99,8 @@ def Tok_KvGatherOp : Tok_Op<"kv_gather", [Pure, Tok_RowLocalOpInterface]> {
   }];
   let arguments = (ins Tok_I32Tensor:$slots, Tok_I32Tensor:$count,
                        Variadic<Tok_StaticTensor>:$caches,
-                       DefaultValuedAttr<Tok_PositionModeAttr,
-                         "::winnow::tok::PositionMode::original">:$position_mode);
+                       Tok_Default<Tok_PositionModeAttr,
+                         "::winnow::tok::PositionMode::original", "#tok.position_mode<original>">:$position_mode);
   let results = (outs Variadic<Tok_StaticTensor>:$gathered,
                       Tok_I32Tensor:$positions);
   let assemblyFormat = [{

@@ -70,7 +70,7 @@ def Tok_BipartitePlanOp : Tok_Op<"bipartite_plan", [Pure, Tok_RowLocalOpInterfac
   let arguments = (ins Tok_ChunkActivation:$metric,
                        OptionalAttr<I64Attr>:$r,
                        OptionalAttr<F64Attr>:$threshold,
-                       DefaultValuedAttr<I64Attr, "2">:$stride,
+                       Tok_Default<I64Attr, "2", "2">:$stride,
                        UnitAttr:$class_token, UnitAttr:$distill_token);
   let results = (outs Tok_I32Tensor:$parent, Tok_I32Tensor:$count);
   let assemblyFormat = [{
@@ -130,8 +130,8 @@ def Tok_ScatterMergeOp : Tok_Op<"scatter_merge",
   let arguments = (ins Tok_I32Tensor:$parent, Tok_I32Tensor:$count,
                        Variadic<Tok_ChunkActivation>:$sources,
                        Optional<Tok_F32Tensor>:$sizes,
-                       DefaultValuedAttr<Tok_MergeReductionAttr,
-                         "::winnow::tok::MergeReduction::weighted_mean">:$reduction);
+                       Tok_Default<Tok_MergeReductionAttr,
+                         "::winnow::tok::MergeReduction::weighted_mean", "#tok.merge_reduction<weighted_mean>">:$reduction);
   let results = (outs Variadic<Tok_ChunkActivation>:$merged,
                       Tok_F32Tensor:$merged_sizes);
   let assemblyFormat = [{

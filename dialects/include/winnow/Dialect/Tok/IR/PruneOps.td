@@ -67,8 +67,8 @@ def Tok_AttnScoreOp : Tok_Op<"attn_score",
     Optional<Tok_F32Tensor>:$lse,
     Optional<Tok_I32Tensor>:$query_positions,
     OptionalAttr<F32Attr>:$scale,
-    DefaultValuedAttr<Tok_ScoreReductionAttr,
-                      "::winnow::tok::ScoreReduction::mean">:$reduction);
+    Tok_Default<Tok_ScoreReductionAttr,
+                      "::winnow::tok::ScoreReduction::mean", "#tok.score_reduction<mean>">:$reduction);
   let results = (outs Tok_F32Tensor:$scores);
 
   let assemblyFormat = [{
@@ -126,11 +126,20 @@ def Tok_SelectOp : Tok_Op<"select", [Pure, AttrSizedOperandSegments,
     a threshold budget. The verifier rejects a smaller capacity, so a count
     never exceeds `C`.
 
-    Example (keep 25 % of 576 image tokens):
+    Syntax: `tok.select BUDGET of %scores`, then optionally `lengths %len`,
+    `protect %mask`, `span [start, end]` and `{nan_policy = ...}`, then
+    `: (operand types) -> (result types)`.
+
+    Examples (keep 25 % of 576 image tokens; keep the 64 best of the image
+    tokens at positions [35, 611) of a 700-token row, the text passing
+    through):
     ```mlir
-    %idx, %n = tok.select #tok.keep_ratio<2.500000e-01, floor> of %scores
+    %idx, %n = tok.select #tok.keep_ratio<0.25, floor> of %scores
         lengths %len : (tensor<4x576xf32>, tensor<4xi32>)
         -> (tensor<4x144xi32>, tensor<4xi32>)
+    %idx2, %n2 = tok.select #tok.top_k<64> of %row lengths %len2
+        span [35, 611] : (tensor<4x700xf32>, tensor<4xi32>)
+        -> (tensor<4x700xi32>, tensor<4xi32>)
     ```
   }];
 
@@ -140,8 +149,8 @@ def Tok_SelectOp : Tok_Op<"select", [Pure, AttrSizedOperandSegments,
     Optional<Tok_I32Tensor>:$lengths,
     Optional<Tok_BoolTensor>:$protect,
     OptionalAttr<DenseI64ArrayAttr>:$span,
-    DefaultValuedAttr<Tok_NanPolicyAttr,
-                      "::winnow::tok::NanPolicy::as_neg_inf">:$nan_policy);
+    Tok_Default<Tok_NanPolicyAttr,
+                      "::winnow::tok::NanPolicy::as_neg_inf", "#tok.nan_policy<as_neg_inf>">:$nan_policy);
   let results = (outs Tok_I32Tensor:$indices, Tok_I32Tensor:$count);
 
   let assemblyFormat = [{

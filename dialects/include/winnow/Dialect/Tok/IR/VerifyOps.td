@@ -56,9 +56,10 @@ def Tok_SpecVerifyOp : Tok_Op<"spec_verify",
       residual is identically 0 it emits `race(p)` instead. After `K_b`
       passes it emits the bonus `race(p_{K_b})`.
     * **typical** (Medusa): draft `x` passes iff `0 <= x < V` and
-      `p(x) > min(epsilon, alpha * exp(-H(p)))`, strictly, with
-      `H(p) = -sum_v p_v log(p_v + 1e-5)`; defaults `epsilon = 0.09`
-      (`posterior_threshold`), `alpha = 0.3` (`posterior_alpha`). The token
+      `p(x) > min(typical_epsilon, typical_alpha * exp(-H(p)))`, strictly,
+      with `H(p) = -sum_v p_v log(p_v + 1e-5)`. Medusa's
+      `posterior_threshold` is `typical_epsilon` (default 0.09) and its
+      `posterior_alpha` is `typical_alpha` (default 0.3). The token
       after the accepted prefix is `race(p)` of that row. Uniforms are not
       used.
 
@@ -90,10 +91,10 @@ def Tok_SpecVerifyOp : Tok_Op<"spec_verify",
     Optional<Tok_F32Tensor>:$exponentials,
     Optional<Tok_I64Tensor>:$seed,
     Optional<Tok_I64Tensor>:$offset,
-    DefaultValuedAttr<Tok_VerifyModeAttr,
-                      "::winnow::tok::VerifyMode::rejection">:$mode,
-    DefaultValuedAttr<F64Attr, "0.09">:$typical_epsilon,
-    DefaultValuedAttr<F64Attr, "0.3">:$typical_alpha);
+    Tok_Default<Tok_VerifyModeAttr,
+                      "::winnow::tok::VerifyMode::rejection", "#tok.verify_mode<rejection>">:$mode,
+    Tok_Default<F64Attr, "0.09", "0.09">:$typical_epsilon,
+    Tok_Default<F64Attr, "0.3", "0.3">:$typical_alpha);
   let results = (outs Tok_I32Tensor:$tokens, Tok_I32Tensor:$num_accepted,
                       Tok_I32Tensor:$num_emitted);
   let assemblyFormat = [{
@@ -180,10 +181,10 @@ def Tok_TreeVerifyOp : Tok_Op<"tree_verify",
     Optional<Tok_F32Tensor>:$exponentials,
     Optional<Tok_I64Tensor>:$seed,
     Optional<Tok_I64Tensor>:$offset,
-    DefaultValuedAttr<Tok_VerifyModeAttr,
-                      "::winnow::tok::VerifyMode::greedy">:$mode,
-    DefaultValuedAttr<F64Attr, "0.09">:$typical_epsilon,
-    DefaultValuedAttr<F64Attr, "0.3">:$typical_alpha);
+    Tok_Default<Tok_VerifyModeAttr,
+                      "::winnow::tok::VerifyMode::greedy", "#tok.verify_mode<greedy>">:$mode,
+    Tok_Default<F64Attr, "0.09", "0.09">:$typical_epsilon,
+    Tok_Default<F64Attr, "0.3", "0.3">:$typical_alpha);
   let results = (outs Tok_I32Tensor:$tokens, Tok_I32Tensor:$accept_nodes,
                       Tok_I32Tensor:$num_accepted, Tok_I32Tensor:$num_emitted);
   let assemblyFormat = [{
