@@ -1,6 +1,7 @@
 //===- Bench.cpp - winnow-run's timing modes -----------------------------===//
 
 #include "Bench.h"
+#include "StatusMessage.h"
 
 #include <algorithm>
 #include <chrono>
@@ -10,15 +11,6 @@
 
 namespace winnow::run {
 namespace {
-
-/// Turns a status into an error message; true when OK.
-bool succeeded(winnow_status status, std::string &error) {
-  if (status == WINNOW_OK)
-    return true;
-  error = winnow_status_message(status);
-  winnow_status_free(status);
-  return false;
-}
 
 struct EventDeleter {
   void operator()(winnow_event *e) const { winnow_event_destroy(e); }

@@ -8,6 +8,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "RunTool.h"
+#include "StatusMessage.h"
 #include "Bench.h"
 #include "HostTensor.h"
 #include "Printing.h"
@@ -31,15 +32,6 @@ struct DeviceDeleter {
 struct ExecutableDeleter {
   void operator()(winnow_executable *e) const { winnow_executable_release(e); }
 };
-
-/// Turns a status into an error message; true when OK.
-bool succeeded(winnow_status status, std::string &error) {
-  if (status == WINNOW_OK)
-    return true;
-  error = winnow_status_message(status);
-  winnow_status_free(status);
-  return false;
-}
 
 bool listModule(const winnow_module *module, std::ostream &out,
                 std::string &error) {

@@ -8,13 +8,8 @@
 namespace winnow::runtime {
 
 CudaDevice::~CudaDevice() {
-  if (flushBuffer) {
-    ScopedContext scope(*this);
-    winnow_status pushed = scope.push();
-    if (pushed == WINNOW_OK)
-      driver->memFree(flushBuffer);
-    winnow_status_free(pushed); // nowhere to report it from a destructor
-  }
+  if (flushBuffer)
+    releaseInContext(*this, [&] { driver->memFree(flushBuffer); });
   if (context)
     driver->primaryCtxRelease(device);
 }
@@ -175,13 +170,8 @@ winnow_status createCudaEvent(CudaDevice &device, CudaEvent *&out) {
 void destroyCudaEvent(CudaEvent *event) {
   if (!event)
     return;
-  {
-    ScopedContext scope(event->device);
-    winnow_status pushed = scope.push();
-    if (pushed == WINNOW_OK)
-      event->device.driver->eventDestroy(event->event);
-    winnow_status_free(pushed); // nowhere to report it from a destructor
-  }
+  releaseInContext(event->device,
+                   [&] { event->device.driver->eventDestroy(event->event); });
   delete event;
 }
 

@@ -49,6 +49,18 @@ private:
   bool pushed = false;
 };
 
+/// Runs `release` (a driver call that frees something) with the device's
+/// context current, from a destructor: when the context cannot be made
+/// current nothing can be released, and there is no one to report it to.
+template <typename Release>
+void releaseInContext(const CudaDevice &device, Release &&release) {
+  ScopedContext scope(device);
+  winnow_status pushed = scope.push();
+  if (pushed == WINNOW_OK)
+    release();
+  winnow_status_free(pushed);
+}
+
 class CudaEvent {
 public:
   explicit CudaEvent(CudaDevice &device) : device(device) {}

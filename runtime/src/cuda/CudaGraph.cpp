@@ -79,13 +79,10 @@ winnow_status launchCudaGraph(CudaGraph &graph, void *stream) {
 void destroyCudaGraph(CudaGraph *graph) {
   if (!graph)
     return;
-  if (graph->exec) {
-    ScopedContext scope(graph->device);
-    winnow_status pushed = scope.push();
-    if (pushed == WINNOW_OK)
+  if (graph->exec)
+    releaseInContext(graph->device, [&] {
       graph->device.driver->graphExecDestroy(graph->exec);
-    winnow_status_free(pushed); // nowhere to report it from a destructor
-  }
+    });
   delete graph;
 }
 
