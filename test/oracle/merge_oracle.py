@@ -418,3 +418,36 @@ def _self_test():
 if __name__ == "__main__":
     _self_test()
     print("merge_oracle self-test passed")
+
+
+def weighted_gather(indices, weights, x):
+    """tok.weighted_gather: y[b, j] = sum over k with 0 <= indices[b, j, k] < N
+    of weights[b, j, k] * x[b, indices[b, j, k]], in float64 (x already holds
+    the input's values). Also returns the fp32 accumulation bound per output
+    row (K + 1 roundings of the largest partial sums' magnitude) and which
+    rows are one-hot (a single valid entry of weight 1: an exact copy)."""
+    idx = np.asarray(indices, np.int64)
+    w = np.asarray(weights, np.float64)
+    x = np.asarray(x, np.float64)
+    B, M, K = idx.shape
+    N = x.shape[1]
+    ref = np.zeros((B, M) + x.shape[2:])
+    magnitude = np.zeros((B, M))
+    one_hot = np.zeros((B, M), bool)
+    for b in range(B):
+        for j in range(M):
+            valid = [k for k in range(K) if 0 <= idx[b, j, k] < N]
+            total = np.zeros(x.shape[2:])
+            absolute = np.zeros(x.shape[2:])
+            for k in valid:
+                term = w[b, j, k] * x[b, idx[b, j, k]]
+                total = total + term
+                with np.errstate(invalid="ignore"):
+                    absolute = absolute + np.abs(term)
+            ref[b, j] = total
+            finite = absolute[np.isfinite(absolute)]
+            magnitude[b, j] = finite.max() if finite.size else 0.0
+            one_hot[b, j] = len(valid) == 1 and w[b, j, valid[0]] == 1.0
+    bound = (K + 1) * 2.0 ** -24 * magnitude
+    return ref, bound, one_hot
+

@@ -1,5 +1,6 @@
 #!/usr/bin/python3
-"""End-to-end oracle tests for tok.bipartite_plan / tok.scatter_merge.
+"""End-to-end oracle tests for tok.bipartite_plan / tok.scatter_merge /
+tok.weighted_gather.
 
 Generates tok programs (several functions per module, one compile per
 module), compiles them with winnow-compile, runs every case with winnow-run on
@@ -16,6 +17,9 @@ the CPU and compares with the independent NumPy reference in merge_oracle.py:
     values, NaN == NaN); sum / mean / weighted_mean within the fp32
     accumulation bound plus one ulp of the element type; rows without a
     member, with a weight sum of 0, or past the count exactly 0;
+  * weighted_gather: within the fp32 accumulation bound plus one ulp of the
+    element type; rows without a valid index exactly 0; one-hot rows
+    bit-exact copies;
   * in ToMe pipelines (plan -> scatter_merge -> log(size) -> un-merge with
     tok.compact) every stage is judged on the outputs Winnow gave the stage
     before: the merge on Winnow's plan, log within 2 ulp(f32), the un-merge
@@ -36,7 +40,7 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import merge_oracle as orc  # noqa: E402
 import prune_oracle as porc  # noqa: E402
-from chunk_oracle import ulp  # noqa: E402
+from chunk_oracle import round_to, ulp  # noqa: E402
 from run_chunk_oracle import (  # noqa: E402
     _sig, check_rounded, check_values_equal, run_programs, tool_args)
 from run_prune_oracle import (  # noqa: E402
@@ -229,6 +233,46 @@ def make_merge(module, name, B, N, C, srcs, reduction=None, sizes=False):
     p = Program(module, name, args, results, body, check)
     p.meta = dict(B=B, N=N, C=C, srcs=srcs, sizes=sizes, reduction=reduction)
     return p
+
+
+def make_weighted_gather(module, name, B, N, M, K, D, dt):
+    """tok.weighted_gather of x [B, N, D] with K weighted entries per output row."""
+    args = [("indices", (B, M, K), "i32"), ("weights", (B, M, K), "f32"), ("x", (B, N, D), dt)]
+    results = [("y", (B, M, D), dt)]
+    tt = _Types(args, results)
+    body = ["%y = tok.weighted_gather %indices, %weights gather(%x)" +
+            _sig(tt.types(), ["indices", "weights", "x"], ["y"])]
+
+    def check(inp, out):
+        x = round_to(inp["x"], dt)
+        ref, bound, one_hot = orc.weighted_gather(inp["indices"], inp["weights"], x)
+        got = np.asarray(as_values(out["y"], dt), np.float64)
+        checks = [check_rounded("y (%s)" % dt, ref, bound, got, dt)]
+        if one_hot.any():
+            checks.append(check_exact("y one-hot rows (%d) [bit-exact copies]" % one_hot.sum(),
+                                      to_bits(ref[one_hot], dt), got_bits(out["y"], dt)[one_hot]))
+        return checks
+
+    p = Program(module, name, args, results, body, check)
+    p.meta = dict(B=B, N=N, M=M, K=K, D=D, dt=dt)
+    return p
+
+
+def weighted_gather_inputs(rng, meta, kind):
+    """indices in [-1, N] (out-of-range ones skipped), weights, x; `kind` shapes the rows."""
+    B, N, M, K, D = (meta[k] for k in ("B", "N", "M", "K", "D"))
+    idx = rng.integers(-1, N + 1, size=(B, M, K)).astype(np.int64)
+    w = rng.standard_normal((B, M, K)).astype(np.float32)
+    x = rng.standard_normal((B, N, D)).astype(np.float32)
+    if kind == "edges":
+        idx[0, 0] = -1                  # no valid entry: a zero row
+        w[0, 0] = np.nan                # ... whatever the weights
+        idx[0, 1] = [N - 1] + [-1] * (K - 1)
+        w[0, 1] = [1.0] + [np.nan] * (K - 1)   # one-hot: an exact copy
+        idx[B - 1, M - 1] = [2] * K     # one token K times
+        w[B - 1, M - 1] = 1.0 / K
+        x[0, N - 1, 0] = -0.0
+    return {"indices": idx, "weights": w, "x": x}
 
 
 def make_tome(module, name, B, N, Cm, D, dt, mdt, reduction=None, sizes=False, pos=False, **kw):
@@ -578,6 +622,17 @@ def build_corpus(rng, n_random):
         ("tome_bf16_N16_r5_cls_sizes_b1", 1, 16, 8, 8, "bf16", "bf16", None, True, True,
          dict(r=5, class_token=True)),
     ])
+
+    # ---- tok.weighted_gather (a sparse many-to-many transform) -------------------
+    # Built last so that the draws of the cases above do not shift.
+    for nm, B, N, M, K, D, dt in [("wg_f32", 3, 10, 4, 3, 5, "f32"),
+                                  ("wg_bf16", 2, 12, 6, 4, 8, "bf16"),
+                                  ("wg_f16_b1", 1, 9, 3, 5, 4, "f16")]:
+        p = make_weighted_gather("weighted_gather", nm, B, N, M, K, D, dt)
+        p.add("edges", weighted_gather_inputs(rng, p.meta, "edges"))
+        for i in range(R):
+            p.add("random%d" % i, weighted_gather_inputs(rng, p.meta, "random"))
+        progs.append(p)
 
     return progs
 

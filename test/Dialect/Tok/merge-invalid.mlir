@@ -384,3 +384,35 @@ func.func @plan_distill_stride(%m: tensor<1x6x4xf32>) -> tensor<1x6xi32> {
   %p, %n = tok.bipartite_plan %m {r = 1, stride = 3, distill_token} : (tensor<1x6x4xf32>) -> (tensor<1x6xi32>, tensor<1xi32>)
   return %p : tensor<1x6xi32>
 }
+
+// -----
+
+func.func @weighted_gather_weights_shape(%i: tensor<2x3x4xi32>, %w: tensor<2x3x2xf32>, %x: tensor<2x7x5xf32>) -> tensor<2x3x5xf32> {
+  // expected-error @+1 {{expected weights of shape 2x3x4xf32, got 2x3x2xf32}}
+  %y = tok.weighted_gather %i, %w gather(%x) : (tensor<2x3x4xi32>, tensor<2x3x2xf32>, tensor<2x7x5xf32>) -> tensor<2x3x5xf32>
+  return %y : tensor<2x3x5xf32>
+}
+
+// -----
+
+func.func @weighted_gather_batch(%i: tensor<2x3x4xi32>, %w: tensor<2x3x4xf32>, %x: tensor<1x7x5xf32>) -> tensor<2x3x5xf32> {
+  // expected-error @+1 {{expected input of shape 2xNxD, got 1x7x5}}
+  %y = tok.weighted_gather %i, %w gather(%x) : (tensor<2x3x4xi32>, tensor<2x3x4xf32>, tensor<1x7x5xf32>) -> tensor<2x3x5xf32>
+  return %y : tensor<2x3x5xf32>
+}
+
+// -----
+
+func.func @weighted_gather_output(%i: tensor<2x3x4xi32>, %w: tensor<2x3x4xf32>, %x: tensor<2x7x5xbf16>) -> tensor<2x3x5xf32> {
+  // expected-error @+1 {{expected output of shape 2x3x5 and element type 'bf16', got 'tensor<2x3x5xf32>'}}
+  %y = tok.weighted_gather %i, %w gather(%x) : (tensor<2x3x4xi32>, tensor<2x3x4xf32>, tensor<2x7x5xbf16>) -> tensor<2x3x5xf32>
+  return %y : tensor<2x3x5xf32>
+}
+
+// -----
+
+func.func @weighted_gather_rank(%i: tensor<2x3xi32>, %w: tensor<2x3xf32>, %x: tensor<2x7x5xf32>) -> tensor<2x3x5xf32> {
+  // expected-error @+1 {{expected indices of rank 3 [B, M, K], got rank 2}}
+  %y = tok.weighted_gather %i, %w gather(%x) : (tensor<2x3xi32>, tensor<2x3xf32>, tensor<2x7x5xf32>) -> tensor<2x3x5xf32>
+  return %y : tensor<2x3x5xf32>
+}

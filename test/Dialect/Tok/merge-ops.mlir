@@ -137,3 +137,12 @@ func.func @tome_step(%m: tensor<1x7x2xf32>, %x: tensor<1x7x3xf32>, %all: tensor<
   %u, %map = tok.compact %parent, %all gather(%x2) : (tensor<1x7xi32>, tensor<1xi32>, tensor<1x5x3xf32>) -> (tensor<1x7x3xf32>, tensor<1x5xi32>)
   return %parent, %n, %x2, %bias, %u : tensor<1x7xi32>, tensor<1xi32>, tensor<1x5x3xf32>, tensor<1x5xf32>, tensor<1x7x3xf32>
 }
+
+// CHECK-LABEL: func.func @weighted_gather
+// CHECK-SAME: (%[[I:.*]]: tensor<2x3x4xi32>, %[[W:.*]]: tensor<2x3x4xf32>, %[[X:.*]]: tensor<2x7x5xbf16>)
+// CHECK: %[[Y:.*]] = tok.weighted_gather %[[I]], %[[W]] gather(%[[X]]) : (tensor<2x3x4xi32>, tensor<2x3x4xf32>, tensor<2x7x5xbf16>) -> tensor<2x3x5xbf16>
+// CHECK: return %[[Y]]
+func.func @weighted_gather(%i: tensor<2x3x4xi32>, %w: tensor<2x3x4xf32>, %x: tensor<2x7x5xbf16>) -> tensor<2x3x5xbf16> {
+  %y = tok.weighted_gather %i, %w gather(%x) : (tensor<2x3x4xi32>, tensor<2x3x4xf32>, tensor<2x7x5xbf16>) -> tensor<2x3x5xbf16>
+  return %y : tensor<2x3x5xbf16>
+}

@@ -112,6 +112,28 @@ LogicalResult ScatterMergeOp::verify() {
   return verifyShape(*this, getMergedSizes(), "merged_sizes", {batch, rows});
 }
 
+LogicalResult WeightedGatherOp::verify() {
+  auto indices = getIndices().getType();
+  if (indices.getRank() != 3)
+    return emitOpError() << "expected indices of rank 3 [B, M, K], got rank "
+                         << indices.getRank();
+  int64_t batch = indices.getDimSize(0), rows = indices.getDimSize(1);
+  if (failed(verifyShape(*this, getWeights(), "weights", indices.getShape())))
+    return failure();
+  auto input = getInput().getType();
+  if (input.getRank() != 3 || input.getDimSize(0) != batch)
+    return emitOpError() << "expected input of shape " << batch
+                         << "xNxD, got " << shapeString(input.getShape());
+  auto output = getOutput().getType();
+  SmallVector<int64_t> expected = {batch, rows, input.getDimSize(2)};
+  if (output.getShape() != ArrayRef<int64_t>(expected) ||
+      output.getElementType() != input.getElementType())
+    return emitOpError() << "expected output of shape "
+                         << shapeString(expected) << " and element type "
+                         << input.getElementType() << ", got " << output;
+  return success();
+}
+
 Value ScatterMergeOp::getCountFor(Value result) {
   // Every result holds one row per plan row; the plan's count are valid.
   return llvm::is_contained(getResults(), result) ? getCount() : Value();

@@ -468,6 +468,58 @@ void lowerScatterMerge(tok::ScatterMergeOp op, ImplicitLocOpBuilder &b,
   e.replace(op.getMergedSizes(), e.toTensor(mergedSizes, sizesType));
 }
 
+//===----------------------------------------------------------------------===//
+// tok.weighted_gather
+//===----------------------------------------------------------------------===//
+
+/// One iteration per output element: the sum over its K entries in
+/// ascending order, in fp32, skipping indices outside [0, N).
+void lowerWeightedGather(tok::WeightedGatherOp op, ImplicitLocOpBuilder &b,
+                         LoweringContext &context) {
+  OpLowering e(b, context);
+  auto idxType = op.getIndices().getType();
+  auto inType = op.getInput().getType();
+  int64_t batch = idxType.getDimSize(0), rows = idxType.getDimSize(1);
+  int64_t entries = idxType.getDimSize(2), tokens = inType.getDimSize(1);
+  int64_t features = inType.getDimSize(2);
+  Type element = inType.getElementType();
+  Value indices = e.toBuffer(op.getIndices());
+  Value weights = e.toBuffer(op.getWeights());
+  Value input = e.toBuffer(op.getInput());
+  Value output = e.allocFor(op.getOutput());
+  e.parallelFor({batch, rows, features}, [&](ValueRange iv) {
+    Value row = iv[0], j = iv[1], d = iv[2];
+    Value sum = e.forLoop(
+        e.index(0), e.index(entries), ValueRange{e.f32(0.0)},
+        [&](Value k, ValueRange acc) -> SmallVector<Value> {
+          Value raw = memref::LoadOp::create(b, indices, ValueRange{row, j, k});
+          Value index = arith::IndexCastOp::create(b, b.getIndexType(), raw);
+          Value valid = arith::AndIOp::create(
+              b,
+              arith::CmpIOp::create(b, arith::CmpIPredicate::sge, index,
+                                    e.index(0)),
+              arith::CmpIOp::create(b, arith::CmpIPredicate::slt, index,
+                                    e.index(tokens)));
+          auto ifValid =
+              scf::IfOp::create(b, TypeRange{b.getF32Type()}, valid, true);
+          OpBuilder::InsertionGuard guard(b);
+          b.setInsertionPointToStart(ifValid.thenBlock());
+          Value w = memref::LoadOp::create(b, weights, ValueRange{row, j, k});
+          Value x = e.widenToF32(
+              memref::LoadOp::create(b, input, ValueRange{row, index, d}));
+          scf::YieldOp::create(
+              b, ValueRange{arith::AddFOp::create(
+                     b, acc[0], arith::MulFOp::create(b, w, x))});
+          b.setInsertionPointToStart(ifValid.elseBlock());
+          scf::YieldOp::create(b, ValueRange{acc[0]});
+          return {ifValid.getResult(0)};
+        })[0];
+    memref::StoreOp::create(b, e.narrowFromF32(sum, element), output,
+                            ValueRange{row, j, d});
+  });
+  e.replaceWithBuffer(op.getOutput(), output);
+}
+
 } // namespace
 
 void populateMergeToLoopsPatterns(RewritePatternSet &patterns,
@@ -475,6 +527,8 @@ void populateMergeToLoopsPatterns(RewritePatternSet &patterns,
                                   DispatchRow *row) {
   addTokLowering<tok::BipartitePlanOp>(patterns, options, row,
                                        lowerBipartitePlan);
+  addTokLowering<tok::WeightedGatherOp>(patterns, options, row,
+                                        lowerWeightedGather);
   addTokLowering<tok::ScatterMergeOp>(patterns, options, row,
                                       lowerScatterMerge);
 }

@@ -141,4 +141,46 @@ def Tok_ScatterMergeOp : Tok_Op<"scatter_merge",
   let hasVerifier = 1;
 }
 
+//===----------------------------------------------------------------------===//
+// tok.weighted_gather
+//===----------------------------------------------------------------------===//
+
+def Tok_WeightedGatherOp : Tok_Op<"weighted_gather",
+    [Pure, Tok_RowLocalOpInterface]> {
+  let summary = "many-to-many token transform with a sparse weight matrix";
+  let description = [{
+    Each output token is a weighted sum of at most `K` input tokens: the
+    sparse many-to-many transform `Y = M X` of token transforming (merging
+    and pruning as one linear map per image), with `M` given row by row as
+    `indices : [B, M, K] i32` and `weights : [B, M, K] f32`. For
+    `x : [B, N, D]` (f16, bf16 or f32) the result `y : [B, M, D]` has the
+    element type of `x`:
+
+    ```
+    y[b, j, d] = sum over k = 0..K-1 with 0 <= indices[b, j, k] < N of
+                 weights[b, j, k] * x[b, indices[b, j, k], d]
+    ```
+    The products and the sum are fp32, in ascending `k`, rounded once to
+    the element type. An entry whose index is out of `[0, N)` (e.g. `-1`
+    padding) contributes nothing, whatever its weight (NaN included); a row
+    without a valid entry is 0. A one-hot row (one valid entry of weight 1)
+    copies its token bit-exactly; a `tok.compact` gather is the special case
+    `K = 1`, a `tok.scatter_merge` mean the case of weights `1 / |members|`.
+
+    ```mlir
+    %y = tok.weighted_gather %idx, %w gather(%x)
+        : (tensor<8x144x4xi32>, tensor<8x144x4xf32>, tensor<8x576x1024xbf16>)
+        -> tensor<8x144x1024xbf16>
+    ```
+  }];
+  let arguments = (ins Tok_I32Tensor:$indices, Tok_F32Tensor:$weights,
+                       Tok_ChunkActivation:$input);
+  let results = (outs Tok_ChunkActivation:$output);
+  let assemblyFormat = [{
+    $indices `,` $weights `gather` `(` $input `)` attr-dict
+    `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
 #endif // WINNOW_DIALECT_TOK_IR_MERGEOPS_TD
