@@ -113,8 +113,6 @@ public:
   OpLowering(mlir::ImplicitLocOpBuilder &b, LoweringContext &context)
       : LoopEmitter(b), context(context) {}
 
-  LoweringContext &lowering() { return context; }
-  bool intraRowParallel() const { return context.intraRowParallel(); }
 
   /// A read-only buffer view of a tensor operand (inside a tok.dispatch, the
   /// row buffer the producer wrote).

@@ -71,8 +71,9 @@ def TokLowerToLoops : Pass<"tok-lower-to-loops", "::mlir::ModuleOp"> {
   }];
   let options = [
     Option<"intraRowParallel", "intra-row-parallel", "bool", /*default=*/"false",
-           "Loops over tokens/features inside rows (for GPUs): tok.select "
-           "by rank, ema_scan per feature, expand and kv_gather per element">,
+           "Add the GPU forms (populate*ToGpuLoopsPatterns): loops over "
+           "tokens, features or elements inside rows, e.g. tok.select by "
+           "rank, ema_scan per feature, expand and kv_gather per element">,
   ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect", "::mlir::bufferization::BufferizationDialect",

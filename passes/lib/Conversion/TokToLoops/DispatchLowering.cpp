@@ -80,13 +80,20 @@ LogicalResult lowerElementwise(Operation *op, ImplicitLocOpBuilder &b,
   return replaceLoweredOp(op, rewriter, context);
 }
 
-/// Lowers one cloned row op with the first row pattern rooted at its name.
+/// Lowers one cloned row op with the row pattern of the highest benefit
+/// rooted at its name (a GPU form before the CPU form, as the conversion
+/// driver orders them).
 LogicalResult lowerRowOp(Operation *op, RewritePatternSet &patterns,
                          PatternRewriter &rewriter) {
+  SmallVector<RewritePattern *> candidates;
   for (const std::unique_ptr<RewritePattern> &pattern :
-       patterns.getNativePatterns()) {
-    if (pattern->getRootKind() != op->getName())
-      continue;
+       patterns.getNativePatterns())
+    if (pattern->getRootKind() == op->getName())
+      candidates.push_back(pattern.get());
+  llvm::sort(candidates, [](RewritePattern *a, RewritePattern *b) {
+    return a->getBenefit() > b->getBenefit();
+  });
+  for (RewritePattern *pattern : candidates) {
     rewriter.setInsertionPoint(op);
     if (succeeded(pattern->matchAndRewrite(op, rewriter)))
       return success();

@@ -280,9 +280,8 @@ void lowerSegmentReducePerSegment(tok::SegmentReduceOp op,
 }
 
 void lowerSegmentReduce(tok::SegmentReduceOp op, ImplicitLocOpBuilder &b,
-                        LoweringContext &context) {
+                        LoweringContext &context, bool perSegment) {
   OpLowering e(b, context);
-  bool perSegment = context.intraRowParallel();
   auto inType = op.getInput().getType();
   int64_t batch = inType.getDimSize(0), tokens = inType.getDimSize(1);
   int64_t features = inType.getDimSize(2);
@@ -401,9 +400,8 @@ void lowerSegmentReduce(tok::SegmentReduceOp op, ImplicitLocOpBuilder &b,
 //===----------------------------------------------------------------------===//
 
 void lowerEmaScan(tok::EmaScanOp op, ImplicitLocOpBuilder &b,
-                  LoweringContext &context) {
+                  LoweringContext &context, bool perFeature) {
   OpLowering e(b, context);
-  bool perFeature = context.intraRowParallel();
   auto type = op.getInput().getType();
   int64_t batch = type.getDimSize(0), chunks = type.getDimSize(1);
   int64_t features = type.getDimSize(2);
@@ -455,9 +453,8 @@ void lowerEmaScan(tok::EmaScanOp op, ImplicitLocOpBuilder &b,
 //===----------------------------------------------------------------------===//
 
 void lowerExpand(tok::ExpandOp op, ImplicitLocOpBuilder &b,
-                 LoweringContext &context) {
+                 LoweringContext &context, bool perElement) {
   OpLowering e(b, context);
-  bool perElement = context.intraRowParallel();
   auto inType = op.getInput().getType();
   auto outType = op.getOutput().getType();
   int64_t batch = inType.getDimSize(0), chunks = inType.getDimSize(1);
@@ -559,6 +556,7 @@ void lowerExpand(tok::ExpandOp op, ImplicitLocOpBuilder &b,
 void lowerEmaExpand(tok::EmaScanOp ema, tok::ExpandOp expand,
                     ImplicitLocOpBuilder &b, LoweringContext &context) {
   OpLowering e(b, context);
+  // The dispatch lowers the pair itself: the target's options pick the form.
   bool perFeature = context.intraRowParallel();
   auto zType = ema.getInput().getType();
   auto outType = expand.getOutput().getType();
@@ -700,10 +698,44 @@ void populateChunkToLoopsPatterns(RewritePatternSet &patterns,
                                   const LoweringOptions &options,
                                   DispatchRow *row) {
   addTokLowering<tok::BoundaryOp>(patterns, options, row, lowerBoundary);
-  addTokLowering<tok::SegmentReduceOp>(patterns, options, row,
-                                       lowerSegmentReduce);
-  addTokLowering<tok::EmaScanOp>(patterns, options, row, lowerEmaScan);
-  addTokLowering<tok::ExpandOp>(patterns, options, row, lowerExpand);
+  addTokLowering<tok::SegmentReduceOp>(
+      patterns, options, row,
+      [](tok::SegmentReduceOp op, ImplicitLocOpBuilder &b, LoweringContext &context) {
+        lowerSegmentReduce(op, b, context, /*perSegment=*/false);
+      });
+  addTokLowering<tok::EmaScanOp>(
+      patterns, options, row,
+      [](tok::EmaScanOp op, ImplicitLocOpBuilder &b, LoweringContext &context) {
+        lowerEmaScan(op, b, context, /*perFeature=*/false);
+      });
+  addTokLowering<tok::ExpandOp>(
+      patterns, options, row,
+      [](tok::ExpandOp op, ImplicitLocOpBuilder &b, LoweringContext &context) {
+        lowerExpand(op, b, context, /*perElement=*/false);
+      });
+}
+
+void populateChunkToGpuLoopsPatterns(RewritePatternSet &patterns,
+                                     const LoweringOptions &options,
+                                     DispatchRow *row) {
+  addTokLowering<tok::SegmentReduceOp>(
+      patterns, options, row,
+      [](tok::SegmentReduceOp op, ImplicitLocOpBuilder &b, LoweringContext &context) {
+        lowerSegmentReduce(op, b, context, /*perSegment=*/true);
+      },
+      kGpuFormBenefit);
+  addTokLowering<tok::EmaScanOp>(
+      patterns, options, row,
+      [](tok::EmaScanOp op, ImplicitLocOpBuilder &b, LoweringContext &context) {
+        lowerEmaScan(op, b, context, /*perFeature=*/true);
+      },
+      kGpuFormBenefit);
+  addTokLowering<tok::ExpandOp>(
+      patterns, options, row,
+      [](tok::ExpandOp op, ImplicitLocOpBuilder &b, LoweringContext &context) {
+        lowerExpand(op, b, context, /*perElement=*/true);
+      },
+      kGpuFormBenefit);
 }
 
 } // namespace winnow

@@ -146,9 +146,8 @@ void lowerKvSelect(tok::KvSelectOp op, ImplicitLocOpBuilder &b,
 //===----------------------------------------------------------------------===//
 
 void lowerKvGather(tok::KvGatherOp op, ImplicitLocOpBuilder &b,
-                   LoweringContext &context) {
+                   LoweringContext &context, bool intraRowParallel) {
   OpLowering e(b, context);
-  bool intraRowParallel = context.intraRowParallel();
   auto slotsType = op.getSlots().getType();
   int64_t batch = slotsType.getDimSize(0), heads = slotsType.getDimSize(1);
   int64_t capacity = slotsType.getDimSize(2);
@@ -437,7 +436,22 @@ void populateKvToLoopsPatterns(RewritePatternSet &patterns,
                                const LoweringOptions &options,
                                DispatchRow *row) {
   addTokLowering<tok::KvSelectOp>(patterns, options, row, lowerKvSelect);
-  addTokLowering<tok::KvGatherOp>(patterns, options, row, lowerKvGather);
+  addTokLowering<tok::KvGatherOp>(
+      patterns, options, row,
+      [](tok::KvGatherOp op, ImplicitLocOpBuilder &b, LoweringContext &context) {
+        lowerKvGather(op, b, context, /*intraRowParallel=*/false);
+      });
+}
+
+void populateKvToGpuLoopsPatterns(RewritePatternSet &patterns,
+                                  const LoweringOptions &options,
+                                  DispatchRow *row) {
+  addTokLowering<tok::KvGatherOp>(
+      patterns, options, row,
+      [](tok::KvGatherOp op, ImplicitLocOpBuilder &b, LoweringContext &context) {
+        lowerKvGather(op, b, context, /*intraRowParallel=*/true);
+      },
+      kGpuFormBenefit);
 }
 
 } // namespace winnow

@@ -34,9 +34,8 @@ Value accumulate(ImplicitLocOpBuilder &b, tok::MergeReduction kind, Value acc,
 //===----------------------------------------------------------------------===//
 
 void lowerBipartitePlan(tok::BipartitePlanOp op, ImplicitLocOpBuilder &b,
-                        LoweringContext &context) {
+                        LoweringContext &context, bool splitPhases) {
   OpLowering e(b, context);
-  bool splitPhases = context.intraRowParallel();
   auto type = op.getMetric().getType();
   int64_t batch = type.getDimSize(0), tokens = type.getDimSize(1);
   int64_t features = type.getDimSize(2);
@@ -253,9 +252,8 @@ void lowerBipartitePlan(tok::BipartitePlanOp op, ImplicitLocOpBuilder &b,
 //===----------------------------------------------------------------------===//
 
 void lowerScatterMerge(tok::ScatterMergeOp op, ImplicitLocOpBuilder &b,
-                       LoweringContext &context) {
+                       LoweringContext &context, bool perElement) {
   OpLowering e(b, context);
-  bool perElement = context.intraRowParallel();
   auto parentType = op.getParent().getType();
   int64_t batch = parentType.getDimSize(0), tokens = parentType.getDimSize(1);
   auto sizesType = op.getMergedSizes().getType();
@@ -525,12 +523,34 @@ void lowerWeightedGather(tok::WeightedGatherOp op, ImplicitLocOpBuilder &b,
 void populateMergeToLoopsPatterns(RewritePatternSet &patterns,
                                   const LoweringOptions &options,
                                   DispatchRow *row) {
-  addTokLowering<tok::BipartitePlanOp>(patterns, options, row,
-                                       lowerBipartitePlan);
-  addTokLowering<tok::WeightedGatherOp>(patterns, options, row,
-                                        lowerWeightedGather);
-  addTokLowering<tok::ScatterMergeOp>(patterns, options, row,
-                                      lowerScatterMerge);
+  addTokLowering<tok::WeightedGatherOp>(patterns, options, row, lowerWeightedGather);
+  addTokLowering<tok::BipartitePlanOp>(
+      patterns, options, row,
+      [](tok::BipartitePlanOp op, ImplicitLocOpBuilder &b, LoweringContext &context) {
+        lowerBipartitePlan(op, b, context, /*splitPhases=*/false);
+      });
+  addTokLowering<tok::ScatterMergeOp>(
+      patterns, options, row,
+      [](tok::ScatterMergeOp op, ImplicitLocOpBuilder &b, LoweringContext &context) {
+        lowerScatterMerge(op, b, context, /*perElement=*/false);
+      });
+}
+
+void populateMergeToGpuLoopsPatterns(RewritePatternSet &patterns,
+                                     const LoweringOptions &options,
+                                     DispatchRow *row) {
+  addTokLowering<tok::BipartitePlanOp>(
+      patterns, options, row,
+      [](tok::BipartitePlanOp op, ImplicitLocOpBuilder &b, LoweringContext &context) {
+        lowerBipartitePlan(op, b, context, /*splitPhases=*/true);
+      },
+      kGpuFormBenefit);
+  addTokLowering<tok::ScatterMergeOp>(
+      patterns, options, row,
+      [](tok::ScatterMergeOp op, ImplicitLocOpBuilder &b, LoweringContext &context) {
+        lowerScatterMerge(op, b, context, /*perElement=*/true);
+      },
+      kGpuFormBenefit);
 }
 
 } // namespace winnow

@@ -26,9 +26,11 @@ namespace {
 
 class SelectLowering {
 public:
+  /// `parallel`: the token-parallel form (ranks and placements computed per
+  /// token) instead of one radix select per row.
   SelectLowering(tok::SelectOp op, ImplicitLocOpBuilder &b,
-                 LoweringContext &context)
-      : op(op), b(b), e(b, context), parallel(context.intraRowParallel()) {}
+                 LoweringContext &context, bool parallel)
+      : op(op), b(b), e(b, context), parallel(parallel) {}
 
   void lower() {
     auto scoresType = op.getScores().getType();
@@ -483,9 +485,8 @@ Value flatten(ImplicitLocOpBuilder &b, Value buffer) {
 }
 
 void lowerCompact(tok::CompactOp op, ImplicitLocOpBuilder &b,
-                  LoweringContext &context) {
+                  LoweringContext &context, bool perElement) {
   OpLowering e(b, context);
-  bool perElement = context.intraRowParallel();
   auto idxType = op.getIndices().getType();
   int64_t batch = idxType.getDimSize(0), capacity = idxType.getDimSize(1);
   int64_t tokens = op.getOldToNew().getType().getDimSize(1);
@@ -680,10 +681,31 @@ void populatePruneToLoopsPatterns(RewritePatternSet &patterns,
   addTokLowering<tok::SelectOp>(
       patterns, options, row,
       [](tok::SelectOp op, ImplicitLocOpBuilder &b, LoweringContext &context) {
-        SelectLowering(op, b, context).lower();
+        SelectLowering(op, b, context, /*parallel=*/false).lower();
       });
   addTokLowering<tok::AttnScoreOp>(patterns, options, row, lowerAttnScore);
-  addTokLowering<tok::CompactOp>(patterns, options, row, lowerCompact);
+  addTokLowering<tok::CompactOp>(
+      patterns, options, row,
+      [](tok::CompactOp op, ImplicitLocOpBuilder &b, LoweringContext &context) {
+        lowerCompact(op, b, context, /*perElement=*/false);
+      });
+}
+
+void populatePruneToGpuLoopsPatterns(RewritePatternSet &patterns,
+                                     const LoweringOptions &options,
+                                     DispatchRow *row) {
+  addTokLowering<tok::SelectOp>(
+      patterns, options, row,
+      [](tok::SelectOp op, ImplicitLocOpBuilder &b, LoweringContext &context) {
+        SelectLowering(op, b, context, /*parallel=*/true).lower();
+      },
+      kGpuFormBenefit);
+  addTokLowering<tok::CompactOp>(
+      patterns, options, row,
+      [](tok::CompactOp op, ImplicitLocOpBuilder &b, LoweringContext &context) {
+        lowerCompact(op, b, context, /*perElement=*/true);
+      },
+      kGpuFormBenefit);
 }
 
 } // namespace winnow

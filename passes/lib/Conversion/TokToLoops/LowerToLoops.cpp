@@ -54,6 +54,13 @@ void populateTokToLoopsPatterns(RewritePatternSet &patterns,
   populateKvToLoopsPatterns(patterns, options, row);
   populateDiversityToLoopsPatterns(patterns, options, row);
   populateClusterToLoopsPatterns(patterns, options, row);
+  if (options.intraRowParallel) {
+    populatePruneToGpuLoopsPatterns(patterns, options, row);
+    populateChunkToGpuLoopsPatterns(patterns, options, row);
+    populateVerifyToGpuLoopsPatterns(patterns, options, row);
+    populateMergeToGpuLoopsPatterns(patterns, options, row);
+    populateKvToGpuLoopsPatterns(patterns, options, row);
+  }
   if (!row)
     populateDispatchToLoopsPatterns(patterns, options);
 }

@@ -363,10 +363,11 @@ protected:
 
 class SpecVerifyLowering : VocabRowOps {
 public:
+  /// `splitVocab`: row statistics from split-vocabulary tables computed by
+  /// many threads first, instead of each request streaming its rows.
   SpecVerifyLowering(tok::SpecVerifyOp op, ImplicitLocOpBuilder &b,
-                     LoweringContext &context)
-      : VocabRowOps(b, context), op(op),
-        splitVocab(context.intraRowParallel()) {}
+                     LoweringContext &context, bool splitVocab)
+      : VocabRowOps(b, context), op(op), splitVocab(splitVocab) {}
 
   void lower() {
     auto type = op.getLogits().getType();
@@ -575,10 +576,11 @@ private:
 
 class TreeVerifyLowering : VocabRowOps {
 public:
+  /// `splitVocab`: row statistics from split-vocabulary tables computed by
+  /// many threads first, instead of each request streaming its rows.
   TreeVerifyLowering(tok::TreeVerifyOp op, ImplicitLocOpBuilder &b,
-                     LoweringContext &context)
-      : VocabRowOps(b, context), op(op),
-        splitVocab(context.intraRowParallel()) {}
+                     LoweringContext &context, bool splitVocab)
+      : VocabRowOps(b, context), op(op), splitVocab(splitVocab) {}
 
   void lower() {
     auto type = op.getLogits().getType();
@@ -964,14 +966,33 @@ void populateVerifyToLoopsPatterns(RewritePatternSet &patterns,
       patterns, options, row,
       [](tok::SpecVerifyOp op, ImplicitLocOpBuilder &b,
          LoweringContext &context) {
-        SpecVerifyLowering(op, b, context).lower();
+        SpecVerifyLowering(op, b, context, /*splitVocab=*/false).lower();
       });
   addTokLowering<tok::TreeVerifyOp>(
       patterns, options, row,
       [](tok::TreeVerifyOp op, ImplicitLocOpBuilder &b,
          LoweringContext &context) {
-        TreeVerifyLowering(op, b, context).lower();
+        TreeVerifyLowering(op, b, context, /*splitVocab=*/false).lower();
       });
+}
+
+void populateVerifyToGpuLoopsPatterns(RewritePatternSet &patterns,
+                                      const LoweringOptions &options,
+                                      DispatchRow *row) {
+  addTokLowering<tok::SpecVerifyOp>(
+      patterns, options, row,
+      [](tok::SpecVerifyOp op, ImplicitLocOpBuilder &b,
+         LoweringContext &context) {
+        SpecVerifyLowering(op, b, context, /*splitVocab=*/true).lower();
+      },
+      kGpuFormBenefit);
+  addTokLowering<tok::TreeVerifyOp>(
+      patterns, options, row,
+      [](tok::TreeVerifyOp op, ImplicitLocOpBuilder &b,
+         LoweringContext &context) {
+        TreeVerifyLowering(op, b, context, /*splitVocab=*/true).lower();
+      },
+      kGpuFormBenefit);
 }
 
 } // namespace winnow

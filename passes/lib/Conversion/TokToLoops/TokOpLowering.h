@@ -48,9 +48,9 @@ public:
   using LowerFn = std::function<void(OpTy, mlir::ImplicitLocOpBuilder &,
                                      LoweringContext &)>;
   TokOpLowering(mlir::MLIRContext *context, const LoweringOptions &options,
-                DispatchRow *row, LowerFn lower)
-      : mlir::OpRewritePattern<OpTy>(context), options(options), row(row),
-        lower(std::move(lower)) {}
+                DispatchRow *row, LowerFn lower, mlir::PatternBenefit benefit)
+      : mlir::OpRewritePattern<OpTy>(context, benefit), options(options),
+        row(row), lower(std::move(lower)) {}
 
   mlir::LogicalResult
   matchAndRewrite(OpTy op, mlir::PatternRewriter &rewriter) const override {
@@ -67,16 +67,26 @@ private:
   LowerFn lower;
 };
 
+/// The benefit of a GPU form (populate*ToGpuLoopsPatterns): above the
+/// CPU form of the same op, so it applies wherever both are registered.
+inline constexpr unsigned kGpuFormBenefit = 2;
+
 template <typename OpTy>
 void addTokLowering(mlir::RewritePatternSet &patterns,
                     const LoweringOptions &options, DispatchRow *row,
-                    typename TokOpLowering<OpTy>::LowerFn lower) {
+                    typename TokOpLowering<OpTy>::LowerFn lower,
+                    unsigned benefit = 1) {
   patterns.add<TokOpLowering<OpTy>>(patterns.getContext(), options, row,
-                                    std::move(lower));
+                                    std::move(lower),
+                                    mlir::PatternBenefit(benefit));
 }
 
-// One populate function per op family (the family's Lower*ToLoops.cpp).
-// `row` is null outside a tok.dispatch.
+// One populate function per op family (the family's Lower*ToLoops.cpp):
+// its ops' CPU forms (one sequential nest per batch row, every op), and
+// separately the GPU forms of the ops that have one (the parallelism inside
+// a row exposed: per token, feature, element or vocabulary split), which the
+// pipeline adds for a target with many threads (LoweringOptions). `row` is
+// null outside a tok.dispatch.
 void populatePruneToLoopsPatterns(mlir::RewritePatternSet &patterns,
                                   const LoweringOptions &options,
                                   DispatchRow *row);
@@ -100,6 +110,21 @@ void populateClusterToLoopsPatterns(mlir::RewritePatternSet &patterns,
                                     DispatchRow *row);
 /// tok.dispatch (DispatchLowering.cpp): one loop over its rows, whose ops
 /// are lowered by the patterns above built with each row's context.
+void populatePruneToGpuLoopsPatterns(mlir::RewritePatternSet &patterns,
+                                     const LoweringOptions &options,
+                                     DispatchRow *row);
+void populateChunkToGpuLoopsPatterns(mlir::RewritePatternSet &patterns,
+                                     const LoweringOptions &options,
+                                     DispatchRow *row);
+void populateVerifyToGpuLoopsPatterns(mlir::RewritePatternSet &patterns,
+                                      const LoweringOptions &options,
+                                      DispatchRow *row);
+void populateMergeToGpuLoopsPatterns(mlir::RewritePatternSet &patterns,
+                                     const LoweringOptions &options,
+                                     DispatchRow *row);
+void populateKvToGpuLoopsPatterns(mlir::RewritePatternSet &patterns,
+                                  const LoweringOptions &options,
+                                  DispatchRow *row);
 void populateDispatchToLoopsPatterns(mlir::RewritePatternSet &patterns,
                                      const LoweringOptions &options);
 
