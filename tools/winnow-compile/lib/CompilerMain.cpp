@@ -39,29 +39,27 @@ namespace {
 
 enum class Phase { tok, loops, gpu, nvvm, ptx, llvm, llvmIR, object, artifact };
 
-/// winnow-compile's own options: the only ones --help lists (MLIR's and
-/// LLVM's stay usable and are listed by --help-hidden).
-llvm::cl::OptionCategory &driverCategory() {
-  static llvm::cl::OptionCategory category("winnow-compile options");
-  return category;
-}
-
 struct DriverOptions {
+  /// winnow-compile's own options: the only ones --help lists (MLIR's and
+  /// LLVM's stay usable and are listed by --help-hidden). Declared first:
+  /// the options below refer to it as they are constructed.
+  llvm::cl::OptionCategory category{"winnow-compile options"};
+
   llvm::cl::opt<std::string> input{
-      llvm::cl::cat(driverCategory()), llvm::cl::Positional,
+      llvm::cl::cat(category), llvm::cl::Positional,
       llvm::cl::desc("<input .mlir>"), llvm::cl::init("-")};
   llvm::cl::opt<std::string> output{
-      llvm::cl::cat(driverCategory()), "o",
+      llvm::cl::cat(category), "o",
       llvm::cl::desc("Output file (default: <input>.wnn for artifacts, "
                      "stdout for IR)"),
       llvm::cl::value_desc("path")};
   llvm::cl::list<std::string> targets{
-      llvm::cl::cat(driverCategory()), "target",
+      llvm::cl::cat(category), "target",
       llvm::cl::desc("Targets to compile for: cpu, cuda, or both as cpu,cuda "
                      "(default: cpu)"),
       llvm::cl::CommaSeparated};
   llvm::cl::opt<Phase> compileTo{
-      llvm::cl::cat(driverCategory()), "compile-to",
+      llvm::cl::cat(category), "compile-to",
       llvm::cl::desc("Stop after this phase and write its output"),
       llvm::cl::init(Phase::artifact),
       llvm::cl::values(
@@ -83,57 +81,57 @@ struct DriverOptions {
   llvm::cl::alias emit{"emit", llvm::cl::desc("Alias for --compile-to"),
                        llvm::cl::aliasopt(compileTo)};
   llvm::cl::opt<std::string> cpu{
-      llvm::cl::cat(driverCategory()), "cpu",
+      llvm::cl::cat(category), "cpu",
       llvm::cl::desc("CPU to generate code for: an LLVM CPU name, or native"),
       llvm::cl::init("x86-64-v2")};
   llvm::cl::opt<unsigned> optLevel{
-      llvm::cl::cat(driverCategory()), "opt-level",
+      llvm::cl::cat(category), "opt-level",
       llvm::cl::desc("LLVM optimisation level (0-3)"), llvm::cl::init(3)};
   llvm::cl::opt<std::string> linker{
-      llvm::cl::cat(driverCategory()), "linker",
+      llvm::cl::cat(category), "linker",
       llvm::cl::desc("ld.lld used to link the CPU shared object"),
       llvm::cl::init(WINNOW_DEFAULT_LINKER)};
   llvm::cl::list<std::string> cudaCubin{
-      llvm::cl::cat(driverCategory()), "cuda-cubin",
+      llvm::cl::cat(category), "cuda-cubin",
       llvm::cl::desc("SM architectures to embed cubins for (default: "
                      "sm_80,sm_90; 'none' for PTX only)"),
       llvm::cl::CommaSeparated};
   llvm::cl::opt<std::string> cudaPtx{
-      llvm::cl::cat(driverCategory()), "cuda-ptx",
+      llvm::cl::cat(category), "cuda-ptx",
       llvm::cl::desc("Architecture whose PTX is embedded for the driver to "
                      "JIT on newer GPUs (default: sm_90; 'none')"),
       llvm::cl::init("sm_90")};
   llvm::cl::opt<std::string> cudaToolkit{
-      llvm::cl::cat(driverCategory()), "cuda-toolkit",
+      llvm::cl::cat(category), "cuda-toolkit",
       llvm::cl::desc("CUDA toolkit root with bin/ptxas, bin/fatbinary and "
                      "nvvm/libdevice (default: found at configure time)"),
       llvm::cl::init(WINNOW_DEFAULT_CUDA_TOOLKIT)};
   llvm::cl::opt<bool> fuse{
-      llvm::cl::cat(driverCategory()), "fuse",
+      llvm::cl::cat(category), "fuse",
       llvm::cl::desc("Fuse chains of tok ops into tok.dispatch regions with "
                      "the target's cost model (default: on; --fuse=false "
                      "lowers every op on its own)"),
       llvm::cl::init(true)};
   llvm::cl::opt<bool> emulateCuda{
-      llvm::cl::cat(driverCategory()), "emulate-cuda-on-cpu", llvm::cl::Hidden,
+      llvm::cl::cat(category), "emulate-cuda-on-cpu", llvm::cl::Hidden,
       llvm::cl::desc("cpu: build the loops through the cuda target's GPU "
                      "mapping and run its launches as CPU loops (tests the "
                      "mapping without a GPU)"),
       llvm::cl::init(false)};
   llvm::cl::opt<std::string> dumpKernels{
-      llvm::cl::cat(driverCategory()), "dump-kernels",
+      llvm::cl::cat(category), "dump-kernels",
       llvm::cl::desc("cuda: write each kernel module's NVVM IR and PTX to "
                      "this directory"),
       llvm::cl::value_desc("dir")};
   llvm::cl::opt<std::string> kernelReport{
-      llvm::cl::cat(driverCategory()), "kernel-report",
+      llvm::cl::cat(category), "kernel-report",
       llvm::cl::desc("cuda: write the performance model's report of every "
                      "launch (grid, bytes, chain, terms, estimate; ptxas "
                      "registers and spills when cubins are built) as JSON "
                      "(docs/cuda.md)"),
       llvm::cl::value_desc("file.json")};
   llvm::cl::opt<std::string> kernelReportDevice{
-      llvm::cl::cat(driverCategory()), "kernel-report-device",
+      llvm::cl::cat(category), "kernel-report-device",
       llvm::cl::desc("cuda: the card the kernel report models: h200 "
                      "(default) or h100"),
       llvm::cl::init("h200")};
@@ -477,7 +475,7 @@ int compilerMain(int argc, char **argv) {
   registerPassManagerCLOptions();
   registerAsmPrinterCLOptions();
   DriverOptions options;
-  llvm::cl::HideUnrelatedOptions(driverCategory());
+  llvm::cl::HideUnrelatedOptions(options.category);
   llvm::cl::ParseCommandLineOptions(
       argc, argv,
       "winnow-compile: compile a tok program ahead of time\n\n"
