@@ -42,7 +42,8 @@ std::optional<DeviceModel> deviceModel(StringRef name) {
   DeviceModel model;
   // Shared by both cards (same GH100 die): SMs, clock, FP32 rate; a graph
   // node ~0.54 us and a kernel that does anything ~1.5 us on an H200
-  // (the H200 anchors, bench/results/anchors-h200-2026-11-26.json); DRAM latency ~0.5 us, shared memory ~30 cycles.
+  // (the H200 anchors, bench/results/anchors-h200-2026-11-26.json); DRAM
+  // latency ~0.5 us, shared memory ~30 cycles.
   model.smCount = 132;
   model.clockHz = 1.98e9;
   model.fp32Flops = 67e12;

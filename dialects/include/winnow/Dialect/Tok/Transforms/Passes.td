@@ -32,7 +32,8 @@ def TokFormDispatchRegions
     Cost model (docs/fusion.md). A value produced in the group and used
     only inside it becomes per-row scratch: its bytes are never written to
     nor read back from device memory (`saved_bytes`). The scratch of one
-    row must fit `scratch-budget` bytes (shared memory on the GPU). On the
+    row must fit `scratch-budget` bytes (sized for a GPU's shared memory;
+    today the row's slice of a global-memory arena that stays in L1/L2). On the
     `cpu` target every edge that fits is taken (the row stays in cache). On
     `cuda` the fused kernel runs one thread block per row, so it streams
     at `hbm-gbps * min(1, rows / sm-count)`; a group is grown only while
