@@ -40,15 +40,21 @@ winnow_status callFunction(winnow_executable &executable, size_t functionIndex,
   return WINNOW_OK;
 }
 
-winnow_status requireCudaExecutable(const winnow_executable &executable,
-                                    const char *what) {
-  if (executable.cuda)
-    return WINNOW_OK;
-  return makeStatus(WINNOW_STATUS_FAILED_PRECONDITION,
-                    std::string(what) +
-                        " are for CUDA executables only (this one runs on "
-                        "device '" +
-                        executable.device->name + "')");
+winnow_status checkCudaDeviceCall(const winnow_executable &executable,
+                                  size_t functionIndex, const char *what,
+                                  const winnow_tensor *inputs, size_t numInputs,
+                                  const winnow_tensor *outputs,
+                                  size_t numOutputs) {
+  WINNOW_RETURN_IF_ERROR(checkFunctionIndex(executable, functionIndex));
+  if (!executable.cuda)
+    return makeStatus(WINNOW_STATUS_FAILED_PRECONDITION,
+                      std::string(what) +
+                          " are for CUDA executables only (this one runs on "
+                          "device '" +
+                          executable.device->name + "')");
+  return checkCallArguments(executable.module->functions[functionIndex], inputs,
+                            numInputs, outputs, numOutputs,
+                            TensorMemory::Device);
 }
 
 winnow_status checkFunctionIndex(const winnow_executable &executable,
@@ -139,12 +145,9 @@ winnow_status winnow_call_device_timed(
       return makeStatus(WINNOW_STATUS_INVALID_ARGUMENT,
                         "argument 'timings' is null but capacity is " +
                             std::to_string(capacity));
-    WINNOW_RETURN_IF_ERROR(checkFunctionIndex(*executable, function_index));
     WINNOW_RETURN_IF_ERROR(
-        requireCudaExecutable(*executable, "timed calls"));
-    WINNOW_RETURN_IF_ERROR(checkCallArguments(
-        executable->module->functions[function_index], inputs, num_inputs,
-        outputs, num_outputs, TensorMemory::Device));
+        checkCudaDeviceCall(*executable, function_index, "timed calls", inputs,
+                            num_inputs, outputs, num_outputs));
     std::vector<winnow_launch_timing> launches;
     WINNOW_RETURN_IF_ERROR(callCudaTimed(*executable, function_index, inputs,
                                          num_inputs, outputs, num_outputs,

@@ -15,10 +15,15 @@ winnow_status callFunction(winnow_executable &executable, size_t functionIndex,
                            winnow_tensor *outputs, size_t numOutputs,
                            TensorMemory memory, void *stream);
 
-/// FAILED_PRECONDITION naming `what` ("CUDA graphs") unless the executable
-/// is bound to a CUDA device.
-winnow_status requireCudaExecutable(const winnow_executable &executable,
-                                    const char *what);
+/// The checks of a CUDA-only call on device tensors (graph capture, timed
+/// calls): the function index, FAILED_PRECONDITION naming `what` ("CUDA
+/// graphs") unless the executable is bound to a CUDA device, and the
+/// arguments as winnow_call_device checks them.
+winnow_status checkCudaDeviceCall(const winnow_executable &executable,
+                                  size_t functionIndex, const char *what,
+                                  const winnow_tensor *inputs, size_t numInputs,
+                                  const winnow_tensor *outputs,
+                                  size_t numOutputs);
 
 /// OUT_OF_RANGE when the module has no function `functionIndex`.
 winnow_status checkFunctionIndex(const winnow_executable &executable,

@@ -29,11 +29,9 @@ winnow_status winnow_graph_capture(winnow_executable *executable,
   return guardApi([&]() -> winnow_status {
     WINNOW_CHECK_ARG(executable);
     WINNOW_CHECK_ARG(out_graph);
-    WINNOW_RETURN_IF_ERROR(checkFunctionIndex(*executable, function_index));
-    WINNOW_RETURN_IF_ERROR(requireCudaExecutable(*executable, "CUDA graphs"));
-    WINNOW_RETURN_IF_ERROR(checkCallArguments(
-        executable->module->functions[function_index], inputs, num_inputs,
-        outputs, num_outputs, TensorMemory::Device));
+    WINNOW_RETURN_IF_ERROR(
+        checkCudaDeviceCall(*executable, function_index, "CUDA graphs", inputs,
+                            num_inputs, outputs, num_outputs));
     auto graph = std::make_unique<winnow_graph_s>();
     WINNOW_RETURN_IF_ERROR(captureCudaGraph(*executable, function_index,
                                             inputs, num_inputs, outputs,

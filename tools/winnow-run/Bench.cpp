@@ -233,52 +233,46 @@ bool runLaunchBench(const BenchTarget &target, int calls, std::ostream &out,
   if (!canBenchLaunches(target.device, error))
     return false;
   DeviceBench bench(target);
-  if (!bench.prepare(error) || !bench.call(error))
+  if (!bench.prepare(error))
     return false;
+  size_t count = 0;
+  std::vector<winnow_launch_timing> timings;
+  auto timedCall = [&] {
+    return succeeded(winnow_call_device_timed(
+                         target.executable, target.functionIndex,
+                         bench.inputs.data(), bench.inputs.size(),
+                         bench.results.data(), bench.results.size(), nullptr,
+                         timings.data(), timings.size(), &count),
+                     error);
+  };
+  // Warm-up (pools, kernels), which also learns how many launches a call
+  // makes.
+  if (!timedCall())
+    return false;
+  timings.resize(count);
+  const size_t launches = count;
 
-  // launches[k] holds launch k of every call.
-  std::vector<winnow_launch_timing> first;
-  std::vector<std::vector<double>> micros;
+  // micros[k] holds launch k of every call.
+  std::vector<std::vector<double>> micros(launches);
   for (int i = 0; i < calls; ++i) {
-    size_t count = 0;
-    std::vector<winnow_launch_timing> timings(std::max<size_t>(first.size(), 1));
-    auto timedCall = [&](size_t capacity) {
-      return succeeded(winnow_call_device_timed(
-                           target.executable, target.functionIndex,
-                           bench.inputs.data(), bench.inputs.size(),
-                           bench.results.data(), bench.results.size(),
-                           nullptr, timings.data(), capacity, &count),
-                       error);
-    };
     if (!succeeded(winnow_device_flush_l2(target.device, nullptr), error) ||
-        !timedCall(timings.size()))
+        !timedCall())
       return false;
-    if (count > timings.size()) { // the first call learns the count
-      timings.resize(count);
-      if (!succeeded(winnow_device_flush_l2(target.device, nullptr), error) ||
-          !timedCall(timings.size()))
-        return false;
-    }
-    timings.resize(count);
-    if (i == 0) {
-      first = timings;
-      micros.assign(count, {});
-    } else if (count != first.size()) {
+    if (count != launches) {
       error = "the call made " + std::to_string(count) +
-              " kernel launches, but the first timed call made " +
-              std::to_string(first.size());
+              " kernel launches, but the warm-up call made " +
+              std::to_string(launches);
       return false;
     }
-    for (size_t k = 0; k < count; ++k)
+    for (size_t k = 0; k < launches; ++k)
       micros[k].push_back(1000.0 * timings[k].milliseconds);
   }
-
-  out << "launches: " << calls << " calls, " << first.size()
+  out << "launches: " << calls << " calls, " << launches
       << " launches per call (CUDA events around each launch on "
       << bench.deviceName << ", L2 flushed before each call)\n";
   double total = 0;
-  for (size_t k = 0; k < first.size(); ++k) {
-    const winnow_launch_timing &launch = first[k];
+  for (size_t k = 0; k < launches; ++k) {
+    const winnow_launch_timing &launch = timings[k];
     double med = median(micros[k]);
     total += med;
     char line[400];

@@ -674,6 +674,17 @@ void lowerEmaExpand(tok::EmaScanOp ema, tok::ExpandOp expand,
   e.replace(expand.getOutput(), e.toTensor(output, outType));
 }
 
+/// The ops of this family that have a CPU and a GPU form, in one of them.
+void addChunkForms(RewritePatternSet &patterns, const LoweringOptions &options,
+                   DispatchRow *row, bool gpuForm) {
+  addTokLoweringForm<tok::SegmentReduceOp>(patterns, options, row, gpuForm,
+                                           lowerSegmentReduce);
+  addTokLoweringForm<tok::EmaScanOp>(patterns, options, row, gpuForm,
+                                     lowerEmaScan);
+  addTokLoweringForm<tok::ExpandOp>(patterns, options, row, gpuForm,
+                                    lowerExpand);
+}
+
 } // namespace
 
 LogicalResult lowerStreamedPair(Operation *producer, Operation *consumer,
@@ -698,44 +709,13 @@ void populateChunkToLoopsPatterns(RewritePatternSet &patterns,
                                   const LoweringOptions &options,
                                   DispatchRow *row) {
   addTokLowering<tok::BoundaryOp>(patterns, options, row, lowerBoundary);
-  addTokLowering<tok::SegmentReduceOp>(
-      patterns, options, row,
-      [](tok::SegmentReduceOp op, ImplicitLocOpBuilder &b, LoweringContext &context) {
-        lowerSegmentReduce(op, b, context, /*perSegment=*/false);
-      });
-  addTokLowering<tok::EmaScanOp>(
-      patterns, options, row,
-      [](tok::EmaScanOp op, ImplicitLocOpBuilder &b, LoweringContext &context) {
-        lowerEmaScan(op, b, context, /*perFeature=*/false);
-      });
-  addTokLowering<tok::ExpandOp>(
-      patterns, options, row,
-      [](tok::ExpandOp op, ImplicitLocOpBuilder &b, LoweringContext &context) {
-        lowerExpand(op, b, context, /*perElement=*/false);
-      });
+  addChunkForms(patterns, options, row, /*gpuForm=*/false);
 }
 
 void populateChunkToGpuLoopsPatterns(RewritePatternSet &patterns,
                                      const LoweringOptions &options,
                                      DispatchRow *row) {
-  addTokLowering<tok::SegmentReduceOp>(
-      patterns, options, row,
-      [](tok::SegmentReduceOp op, ImplicitLocOpBuilder &b, LoweringContext &context) {
-        lowerSegmentReduce(op, b, context, /*perSegment=*/true);
-      },
-      kGpuFormBenefit);
-  addTokLowering<tok::EmaScanOp>(
-      patterns, options, row,
-      [](tok::EmaScanOp op, ImplicitLocOpBuilder &b, LoweringContext &context) {
-        lowerEmaScan(op, b, context, /*perFeature=*/true);
-      },
-      kGpuFormBenefit);
-  addTokLowering<tok::ExpandOp>(
-      patterns, options, row,
-      [](tok::ExpandOp op, ImplicitLocOpBuilder &b, LoweringContext &context) {
-        lowerExpand(op, b, context, /*perElement=*/true);
-      },
-      kGpuFormBenefit);
+  addChunkForms(patterns, options, row, /*gpuForm=*/true);
 }
 
 } // namespace winnow

@@ -430,28 +430,26 @@ void lowerKvGather(tok::KvGatherOp op, ImplicitLocOpBuilder &b,
   e.replaceWithBuffer(op.getPositions(), positions);
 }
 
+/// The ops of this family that have a CPU and a GPU form, in one of them.
+void addKvForms(RewritePatternSet &patterns, const LoweringOptions &options,
+                DispatchRow *row, bool gpuForm) {
+  addTokLoweringForm<tok::KvGatherOp>(patterns, options, row, gpuForm,
+                                      lowerKvGather);
+}
+
 } // namespace
 
 void populateKvToLoopsPatterns(RewritePatternSet &patterns,
                                const LoweringOptions &options,
                                DispatchRow *row) {
   addTokLowering<tok::KvSelectOp>(patterns, options, row, lowerKvSelect);
-  addTokLowering<tok::KvGatherOp>(
-      patterns, options, row,
-      [](tok::KvGatherOp op, ImplicitLocOpBuilder &b, LoweringContext &context) {
-        lowerKvGather(op, b, context, /*intraRowParallel=*/false);
-      });
+  addKvForms(patterns, options, row, /*gpuForm=*/false);
 }
 
 void populateKvToGpuLoopsPatterns(RewritePatternSet &patterns,
                                   const LoweringOptions &options,
                                   DispatchRow *row) {
-  addTokLowering<tok::KvGatherOp>(
-      patterns, options, row,
-      [](tok::KvGatherOp op, ImplicitLocOpBuilder &b, LoweringContext &context) {
-        lowerKvGather(op, b, context, /*intraRowParallel=*/true);
-      },
-      kGpuFormBenefit);
+  addKvForms(patterns, options, row, /*gpuForm=*/true);
 }
 
 } // namespace winnow

@@ -518,39 +518,28 @@ void lowerWeightedGather(tok::WeightedGatherOp op, ImplicitLocOpBuilder &b,
   e.replaceWithBuffer(op.getOutput(), output);
 }
 
+/// The ops of this family that have a CPU and a GPU form, in one of them.
+void addMergeForms(RewritePatternSet &patterns, const LoweringOptions &options,
+                   DispatchRow *row, bool gpuForm) {
+  addTokLoweringForm<tok::BipartitePlanOp>(patterns, options, row, gpuForm,
+                                           lowerBipartitePlan);
+  addTokLoweringForm<tok::ScatterMergeOp>(patterns, options, row, gpuForm,
+                                          lowerScatterMerge);
+}
+
 } // namespace
 
 void populateMergeToLoopsPatterns(RewritePatternSet &patterns,
                                   const LoweringOptions &options,
                                   DispatchRow *row) {
   addTokLowering<tok::WeightedGatherOp>(patterns, options, row, lowerWeightedGather);
-  addTokLowering<tok::BipartitePlanOp>(
-      patterns, options, row,
-      [](tok::BipartitePlanOp op, ImplicitLocOpBuilder &b, LoweringContext &context) {
-        lowerBipartitePlan(op, b, context, /*splitPhases=*/false);
-      });
-  addTokLowering<tok::ScatterMergeOp>(
-      patterns, options, row,
-      [](tok::ScatterMergeOp op, ImplicitLocOpBuilder &b, LoweringContext &context) {
-        lowerScatterMerge(op, b, context, /*perElement=*/false);
-      });
+  addMergeForms(patterns, options, row, /*gpuForm=*/false);
 }
 
 void populateMergeToGpuLoopsPatterns(RewritePatternSet &patterns,
                                      const LoweringOptions &options,
                                      DispatchRow *row) {
-  addTokLowering<tok::BipartitePlanOp>(
-      patterns, options, row,
-      [](tok::BipartitePlanOp op, ImplicitLocOpBuilder &b, LoweringContext &context) {
-        lowerBipartitePlan(op, b, context, /*splitPhases=*/true);
-      },
-      kGpuFormBenefit);
-  addTokLowering<tok::ScatterMergeOp>(
-      patterns, options, row,
-      [](tok::ScatterMergeOp op, ImplicitLocOpBuilder &b, LoweringContext &context) {
-        lowerScatterMerge(op, b, context, /*perElement=*/true);
-      },
-      kGpuFormBenefit);
+  addMergeForms(patterns, options, row, /*gpuForm=*/true);
 }
 
 } // namespace winnow

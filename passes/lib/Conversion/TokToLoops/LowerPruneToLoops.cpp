@@ -673,39 +673,33 @@ void lowerCompact(tok::CompactOp op, ImplicitLocOpBuilder &b,
   e.replaceWithBuffer(op.getOldToNew(), map);
 }
 
+void lowerSelect(tok::SelectOp op, ImplicitLocOpBuilder &b, LoweringContext &context,
+                 bool parallel) {
+  SelectLowering(op, b, context, parallel).lower();
+}
+
+/// The ops of this family that have a CPU and a GPU form, in one of them.
+void addPruneForms(RewritePatternSet &patterns, const LoweringOptions &options,
+                   DispatchRow *row, bool gpuForm) {
+  addTokLoweringForm<tok::SelectOp>(patterns, options, row, gpuForm,
+                                    lowerSelect);
+  addTokLoweringForm<tok::CompactOp>(patterns, options, row, gpuForm,
+                                     lowerCompact);
+}
+
 } // namespace
 
 void populatePruneToLoopsPatterns(RewritePatternSet &patterns,
                                   const LoweringOptions &options,
                                   DispatchRow *row) {
-  addTokLowering<tok::SelectOp>(
-      patterns, options, row,
-      [](tok::SelectOp op, ImplicitLocOpBuilder &b, LoweringContext &context) {
-        SelectLowering(op, b, context, /*parallel=*/false).lower();
-      });
   addTokLowering<tok::AttnScoreOp>(patterns, options, row, lowerAttnScore);
-  addTokLowering<tok::CompactOp>(
-      patterns, options, row,
-      [](tok::CompactOp op, ImplicitLocOpBuilder &b, LoweringContext &context) {
-        lowerCompact(op, b, context, /*perElement=*/false);
-      });
+  addPruneForms(patterns, options, row, /*gpuForm=*/false);
 }
 
 void populatePruneToGpuLoopsPatterns(RewritePatternSet &patterns,
                                      const LoweringOptions &options,
                                      DispatchRow *row) {
-  addTokLowering<tok::SelectOp>(
-      patterns, options, row,
-      [](tok::SelectOp op, ImplicitLocOpBuilder &b, LoweringContext &context) {
-        SelectLowering(op, b, context, /*parallel=*/true).lower();
-      },
-      kGpuFormBenefit);
-  addTokLowering<tok::CompactOp>(
-      patterns, options, row,
-      [](tok::CompactOp op, ImplicitLocOpBuilder &b, LoweringContext &context) {
-        lowerCompact(op, b, context, /*perElement=*/true);
-      },
-      kGpuFormBenefit);
+  addPruneForms(patterns, options, row, /*gpuForm=*/true);
 }
 
 } // namespace winnow

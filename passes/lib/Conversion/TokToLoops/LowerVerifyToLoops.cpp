@@ -957,42 +957,37 @@ private:
   bool splitVocab = false;
 };
 
+void lowerSpecVerify(tok::SpecVerifyOp op, ImplicitLocOpBuilder &b, LoweringContext &context,
+                     bool splitVocab) {
+  SpecVerifyLowering(op, b, context, splitVocab).lower();
+}
+
+void lowerTreeVerify(tok::TreeVerifyOp op, ImplicitLocOpBuilder &b, LoweringContext &context,
+                     bool splitVocab) {
+  TreeVerifyLowering(op, b, context, splitVocab).lower();
+}
+
+/// The ops of this family that have a CPU and a GPU form, in one of them.
+void addVerifyForms(RewritePatternSet &patterns, const LoweringOptions &options,
+                    DispatchRow *row, bool gpuForm) {
+  addTokLoweringForm<tok::SpecVerifyOp>(patterns, options, row, gpuForm,
+                                        lowerSpecVerify);
+  addTokLoweringForm<tok::TreeVerifyOp>(patterns, options, row, gpuForm,
+                                        lowerTreeVerify);
+}
+
 } // namespace
 
 void populateVerifyToLoopsPatterns(RewritePatternSet &patterns,
                                    const LoweringOptions &options,
                                    DispatchRow *row) {
-  addTokLowering<tok::SpecVerifyOp>(
-      patterns, options, row,
-      [](tok::SpecVerifyOp op, ImplicitLocOpBuilder &b,
-         LoweringContext &context) {
-        SpecVerifyLowering(op, b, context, /*splitVocab=*/false).lower();
-      });
-  addTokLowering<tok::TreeVerifyOp>(
-      patterns, options, row,
-      [](tok::TreeVerifyOp op, ImplicitLocOpBuilder &b,
-         LoweringContext &context) {
-        TreeVerifyLowering(op, b, context, /*splitVocab=*/false).lower();
-      });
+  addVerifyForms(patterns, options, row, /*gpuForm=*/false);
 }
 
 void populateVerifyToGpuLoopsPatterns(RewritePatternSet &patterns,
                                       const LoweringOptions &options,
                                       DispatchRow *row) {
-  addTokLowering<tok::SpecVerifyOp>(
-      patterns, options, row,
-      [](tok::SpecVerifyOp op, ImplicitLocOpBuilder &b,
-         LoweringContext &context) {
-        SpecVerifyLowering(op, b, context, /*splitVocab=*/true).lower();
-      },
-      kGpuFormBenefit);
-  addTokLowering<tok::TreeVerifyOp>(
-      patterns, options, row,
-      [](tok::TreeVerifyOp op, ImplicitLocOpBuilder &b,
-         LoweringContext &context) {
-        TreeVerifyLowering(op, b, context, /*splitVocab=*/true).lower();
-      },
-      kGpuFormBenefit);
+  addVerifyForms(patterns, options, row, /*gpuForm=*/true);
 }
 
 } // namespace winnow

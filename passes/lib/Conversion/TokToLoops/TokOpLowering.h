@@ -81,6 +81,21 @@ void addTokLowering(mlir::RewritePatternSet &patterns,
                                     mlir::PatternBenefit(benefit));
 }
 
+/// Registers one form of an op that has a CPU and a GPU form:
+/// `lower(op, b, context, gpuForm)`, at kGpuFormBenefit for the GPU form.
+template <typename OpTy, typename Lower>
+void addTokLoweringForm(mlir::RewritePatternSet &patterns,
+                        const LoweringOptions &options, DispatchRow *row,
+                        bool gpuForm, Lower lower) {
+  addTokLowering<OpTy>(
+      patterns, options, row,
+      [lower, gpuForm](OpTy op, mlir::ImplicitLocOpBuilder &b,
+                       LoweringContext &context) {
+        lower(op, b, context, gpuForm);
+      },
+      gpuForm ? kGpuFormBenefit : 1);
+}
+
 // One populate function per op family (the family's Lower*ToLoops.cpp):
 // its ops' CPU forms (one sequential nest per batch row, every op), and
 // separately the GPU forms of the ops that have one (the parallelism inside
