@@ -673,8 +673,8 @@ void lowerCompact(tok::CompactOp op, ImplicitLocOpBuilder &b,
   e.replaceWithBuffer(op.getOldToNew(), map);
 }
 
-void lowerSelect(tok::SelectOp op, ImplicitLocOpBuilder &b, LoweringContext &context,
-                 bool parallel) {
+void lowerSelect(tok::SelectOp op, ImplicitLocOpBuilder &b,
+                 LoweringContext &context, bool parallel) {
   SelectLowering(op, b, context, parallel).lower();
 }
 

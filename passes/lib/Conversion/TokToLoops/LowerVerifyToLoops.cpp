@@ -957,13 +957,13 @@ private:
   bool splitVocab = false;
 };
 
-void lowerSpecVerify(tok::SpecVerifyOp op, ImplicitLocOpBuilder &b, LoweringContext &context,
-                     bool splitVocab) {
+void lowerSpecVerify(tok::SpecVerifyOp op, ImplicitLocOpBuilder &b,
+                     LoweringContext &context, bool splitVocab) {
   SpecVerifyLowering(op, b, context, splitVocab).lower();
 }
 
-void lowerTreeVerify(tok::TreeVerifyOp op, ImplicitLocOpBuilder &b, LoweringContext &context,
-                     bool splitVocab) {
+void lowerTreeVerify(tok::TreeVerifyOp op, ImplicitLocOpBuilder &b,
+                     LoweringContext &context, bool splitVocab) {
   TreeVerifyLowering(op, b, context, splitVocab).lower();
 }
 
