@@ -7,26 +7,12 @@ namespace {
 
 using namespace winnow::testing;
 
-class DLPackTest : public CudaTest {
+class DLPackTest : public BoundAddOneTest {
 protected:
   void SetUp() override {
-    CudaTest::SetUp();
-    device = createCuda();
-    ASSERT_WINNOW_OK(
-        bindOn(device.get(), cudaTestArtifact(hostObject()), executable));
-    ASSERT_WINNOW_OK(winnow_device_allocate(device.get(), 64, &dx));
-    ASSERT_WINNOW_OK(winnow_device_allocate(device.get(), 64, &dy));
-    float x[6] = {1, 2, 3, 4, 5, 6};
-    ASSERT_WINNOW_OK(winnow_device_copy(device.get(), dx, x, sizeof(x)));
+    BoundAddOneTest::SetUp();
     in = makeTensor(dx);
     out = makeTensor(dy);
-  }
-  void TearDown() override {
-    EXPECT_WINNOW_OK(winnow_device_free(device.get(), dx));
-    EXPECT_WINNOW_OK(winnow_device_free(device.get(), dy));
-    executable.reset();
-    device.reset();
-    CudaTest::TearDown();
   }
 
   DLTensor makeTensor(void *data) {
@@ -49,9 +35,6 @@ protected:
   }
 
   int64_t shape[2] = {2, 3};
-  DevicePtr device;
-  ExecutablePtr executable;
-  void *dx = nullptr, *dy = nullptr;
   DLTensor in{}, out{};
 };
 

@@ -59,6 +59,37 @@ protected:
   }
 };
 
+/// add_one of cudaTestArtifact bound on cuda:0, with two 64-byte device
+/// buffers: `dx` holding 1..6 as f32, `dy` zeroed. Freed after the test.
+class BoundAddOneTest : public CudaTest {
+protected:
+  void SetUp() override {
+    CudaTest::SetUp();
+    device = createCuda();
+    ASSERT_WINNOW_OK(
+        bindOn(device.get(), cudaTestArtifact(hostObject()), executable));
+    ASSERT_WINNOW_OK(winnow_device_allocate(device.get(), kBufferBytes, &dx));
+    ASSERT_WINNOW_OK(winnow_device_allocate(device.get(), kBufferBytes, &dy));
+    float x[6] = {1, 2, 3, 4, 5, 6};
+    float zeros[kBufferBytes / sizeof(float)] = {};
+    ASSERT_WINNOW_OK(winnow_device_copy(device.get(), dx, x, sizeof(x)));
+    ASSERT_WINNOW_OK(
+        winnow_device_copy(device.get(), dy, zeros, sizeof(zeros)));
+  }
+  void TearDown() override {
+    EXPECT_WINNOW_OK(winnow_device_free(device.get(), dx));
+    EXPECT_WINNOW_OK(winnow_device_free(device.get(), dy));
+    executable.reset();
+    device.reset();
+    CudaTest::TearDown();
+  }
+
+  static constexpr size_t kBufferBytes = 64;
+  DevicePtr device;
+  ExecutablePtr executable;
+  void *dx = nullptr, *dy = nullptr;
+};
+
 } // namespace winnow::testing
 
 #endif // WINNOW_RUNTIME_TESTS_CUDA_CUDATESTUTIL_H

@@ -14,28 +14,13 @@ namespace {
 using namespace winnow::testing;
 
 /// add_one's device tensors: x = 1..6 on the device, y zeroed.
-class DeviceCall : public CudaTest {
+class DeviceCall : public BoundAddOneTest {
 protected:
   void SetUp() override {
-    CudaTest::SetUp();
-    device = createCuda();
-    ASSERT_WINNOW_OK(
-        bindOn(device.get(), cudaTestArtifact(hostObject()), executable));
-    ASSERT_WINNOW_OK(winnow_device_allocate(device.get(), 24, &dx));
-    ASSERT_WINNOW_OK(winnow_device_allocate(device.get(), 24, &dy));
-    float x[6] = {1, 2, 3, 4, 5, 6}, y[6] = {};
-    ASSERT_WINNOW_OK(winnow_device_copy(device.get(), dx, x, sizeof(x)));
-    ASSERT_WINNOW_OK(winnow_device_copy(device.get(), dy, y, sizeof(y)));
+    BoundAddOneTest::SetUp();
     input = tensor(WINNOW_DTYPE_F32, shape, dx, 24);
     output = tensor(WINNOW_DTYPE_F32, shape, dy, 24);
     baselineAllocations = fakeCudaLiveAllocations();
-  }
-  void TearDown() override {
-    EXPECT_WINNOW_OK(winnow_device_free(device.get(), dx));
-    EXPECT_WINNOW_OK(winnow_device_free(device.get(), dy));
-    executable.reset();
-    device.reset();
-    CudaTest::TearDown();
   }
   float resultAt(int i) {
     float y[6] = {};
@@ -43,9 +28,6 @@ protected:
     return y[i];
   }
 
-  DevicePtr device;
-  ExecutablePtr executable;
-  void *dx = nullptr, *dy = nullptr;
   std::vector<int64_t> shape = {2, 3};
   winnow_tensor input{}, output{};
   long baselineAllocations = 0;
