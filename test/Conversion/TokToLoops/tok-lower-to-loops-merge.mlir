@@ -239,3 +239,28 @@ func.func @merge_bundle(%p: tensor<1x5xi32>, %n: tensor<1xi32>, %x: tensor<1x5x2
       -> (tensor<1x4x2xf32>, tensor<1x4x2x3xbf16>, tensor<1x4xf32>)
   return %x2, %h2, %s2 : tensor<1x4x2xf32>, tensor<1x4x2x3xbf16>, tensor<1x4xf32>
 }
+
+// -----
+
+// tok.weighted_gather: one parallel iteration per output element; its
+// entries summed in fp32 in ascending k, an out-of-range index skipped
+// without loading its weight; one rounding at the store.
+// CHECK-LABEL: func.func @weighted_gather
+// CHECK: %[[OUT:.*]] = memref.alloc() {alignment = 64 : i64} : memref<2x3x5xbf16>
+// CHECK: scf.parallel (%[[B:.*]], %[[J:.*]], %[[D:.*]]) = ({{.*}}) to (%c2, %c3, %c5)
+// CHECK: %[[SUM:.*]] = scf.for %[[K:.*]] = %{{.*}} to %c4 {{.*}} iter_args(%[[ACC:.*]] = %{{.*}}) -> (f32)
+// CHECK: %[[VALID:.*]] = arith.andi
+// CHECK: scf.if %[[VALID]] -> (f32)
+// CHECK: %[[W:.*]] = memref.load %{{.*}}[%[[B]], %[[J]], %[[K]]] : memref<2x3x4xf32>
+// CHECK: %[[X:.*]] = arith.extf %{{.*}} : bf16 to f32
+// CHECK: %[[P:.*]] = arith.mulf %[[W]], %[[X]] : f32
+// CHECK: arith.addf %[[ACC]], %[[P]] : f32
+// CHECK: } else {
+// CHECK-NEXT: scf.yield %[[ACC]] : f32
+// CHECK: %[[R:.*]] = arith.truncf %[[SUM]] : f32 to bf16
+// CHECK: memref.store %[[R]], %[[OUT]][%[[B]], %[[J]], %[[D]]]
+// CHECK-NOT: tok.
+func.func @weighted_gather(%i: tensor<2x3x4xi32>, %w: tensor<2x3x4xf32>, %x: tensor<2x7x5xbf16>) -> tensor<2x3x5xbf16> {
+  %y = tok.weighted_gather %i, %w gather(%x) : (tensor<2x3x4xi32>, tensor<2x3x4xf32>, tensor<2x7x5xbf16>) -> tensor<2x3x5xbf16>
+  return %y : tensor<2x3x5xbf16>
+}
