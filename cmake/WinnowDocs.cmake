@@ -3,6 +3,7 @@
 # refreshes them; the `docs-up-to-date` test fails when they are stale.
 set(WINNOW_GENERATED_DOCS
   "Dialects/TokOps.md|tok-dialect.md"
+  "Dialects/CollectiveOps.md|collective-dialect.md"
   "TokTransformsPasses.md|passes-tok-transforms.md"
   "WinnowConversionPasses.md|passes-conversion.md"
   "WinnowTransformsPasses.md|passes-transforms.md")

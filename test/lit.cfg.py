@@ -30,11 +30,15 @@ tools = [
     "winnow-fuzz-npy",
     "winnow-fuzz-tok-parse",
     "winnow-fuzz-tok-pipeline",
+    "mlir-runner",
     ToolSubst("%oracle-python", config.python_oracle, unresolved="fatal"),
 ]
 llvm_config.add_tool_substitutions(tools, [config.winnow_tools_dir,
                                            config.llvm_tools_dir])
 config.substitutions.append(("%winnow_src_root", config.winnow_src_root))
+# mlir-runner's support libraries (printMemref*), for kernels run on the
+# SIMT emulator.
+config.substitutions.append(("%mlir_lib_dir", config.llvm_library_dir))
 config.substitutions.append(("%examples", os.path.join(config.winnow_src_root,
                                                       "examples")))
 

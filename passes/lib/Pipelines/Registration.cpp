@@ -2,12 +2,14 @@
 
 #include "winnow/Pipelines/Registration.h"
 
-#include "winnow/Dialect/Tok/IR/TokDialect.h"
 #include "winnow/Conversion/Passes.h"
+#include "winnow/Dialect/Collective/IR/CollectiveOps.h"
+#include "winnow/Dialect/Tok/IR/TokDialect.h"
 #include "winnow/Dialect/Tok/Transforms/Passes.h"
-#include "winnow/Transforms/Passes.h"
 #include "winnow/Pipelines/Pipelines.h"
+#include "winnow/Transforms/Passes.h"
 
+#include "mlir/Conversion/MemRefToLLVM/MemRefToLLVM.h"
 #include "mlir/Conversion/Passes.h"
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Affine/Transforms/Passes.h"
@@ -26,14 +28,9 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/GPU/Transforms/Passes.h"
-#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
-#include "mlir/Target/LLVM/NVVM/Target.h"
-#include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
-#include "mlir/Target/LLVMIR/Dialect/GPU/GPUToLLVMIRTranslation.h"
-#include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
-#include "mlir/Target/LLVMIR/Dialect/NVVM/NVVMToLLVMIRTranslation.h"
 #include "mlir/Dialect/Index/IR/IndexDialect.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Linalg/Passes.h"
 #include "mlir/Dialect/Linalg/Transforms/BufferizableOpInterfaceImpl.h"
@@ -43,25 +40,34 @@
 #include "mlir/Dialect/MemRef/Transforms/BufferViewFlowOpInterfaceImpl.h"
 #include "mlir/Dialect/MemRef/Transforms/Passes.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
-#include "mlir/Dialect/SCF/Transforms/Passes.h"
 #include "mlir/Dialect/SCF/Transforms/BufferDeallocationOpInterfaceImpl.h"
 #include "mlir/Dialect/SCF/Transforms/BufferizableOpInterfaceImpl.h"
+#include "mlir/Dialect/SCF/Transforms/Passes.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
-#include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/Dialect/Tensor/Transforms/BufferizableOpInterfaceImpl.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/Target/LLVM/NVVM/Target.h"
+#include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/GPU/GPUToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/NVVM/NVVMToLLVMIRTranslation.h"
 #include "mlir/Transforms/Passes.h"
 
 using namespace mlir;
 
 void winnow::registerWinnowDialects(DialectRegistry &registry) {
-  registry.insert<tok::TokDialect, func::FuncDialect, arith::ArithDialect,
-                  math::MathDialect, tensor::TensorDialect, scf::SCFDialect,
-                  memref::MemRefDialect, bufferization::BufferizationDialect,
-                  cf::ControlFlowDialect, affine::AffineDialect,
-                  index::IndexDialect, linalg::LinalgDialect,
-                  LLVM::LLVMDialect, gpu::GPUDialect, NVVM::NVVMDialect,
-                  vector::VectorDialect>();
+  registry.insert<tok::TokDialect, collective::CollectiveDialect,
+                  func::FuncDialect, arith::ArithDialect, math::MathDialect,
+                  tensor::TensorDialect, scf::SCFDialect, memref::MemRefDialect,
+                  bufferization::BufferizationDialect, cf::ControlFlowDialect,
+                  affine::AffineDialect, index::IndexDialect,
+                  linalg::LinalgDialect, LLVM::LLVMDialect, gpu::GPUDialect,
+                  NVVM::NVVMDialect, vector::VectorDialect>();
   NVVM::registerNVVMTargetInterfaceExternalModels(registry);
+  // convert-gpu-to-nvvm lowers the memref ops of kernels itself (with the
+  // workgroup address space mapped to 3) only through this interface;
+  // otherwise they wait for finalize-memref-to-llvm, which cannot map it.
+  registerConvertMemRefToLLVMInterface(registry);
   // Serialising gpu.module to PTX and translating the host code need the
   // LLVM IR translations of every dialect left at that point.
   registerBuiltinDialectTranslation(registry);

@@ -65,3 +65,55 @@ func.func @single_thread(%out: memref<8xi32>) {
 // RUN: winnow-opt %s --tok-emulate-gpu-launches --canonicalize --winnow-cpu-to-llvm | FileCheck %s --check-prefix=LLVM
 // LLVM-LABEL: llvm.func @single_thread
 // LLVM-NOT: alloca_scope
+
+// RUN: winnow-opt %s --tok-emulate-gpu-launches --canonicalize --cse | FileCheck %s --check-prefix=SIMT
+
+// Threads that cooperate run lane by lane: a parallel loop over the grid
+// only; per block, the workgroup buffer and one register file per value that
+// crosses a synchronising op; each phase a loop over the block's threads.
+// The shuffle phase reads the partner lane's register (lane xor 1, PTX's
+// clamp), or NaN for a lane that does not exist.
+// SIMT-LABEL: func.func @simt
+// SIMT-DAG: %[[NAN:.*]] = arith.constant 0x7FC00000 : f32
+// SIMT: scf.parallel (%[[BX:.*]]) = (%{{.*}}) to (%{{.*}}) step
+// SIMT-DAG: %[[SHARED:.*]] = memref.alloca() {alignment = 64 : i64} : memref<32xf32>
+// SIMT-DAG: %[[V:.*]] = memref.alloca() {alignment = 64 : i64} : memref<32xf32>
+// SIMT-DAG: %[[O:.*]] = memref.alloca() {alignment = 64 : i64} : memref<32xf32>
+// SIMT: scf.for %[[T1:.*]] = %{{.*}} to %{{.*}} step
+// SIMT: %[[LOADED:.*]] = memref.load %arg0
+// SIMT: memref.store %[[LOADED]], %[[V]][%[[T1]]]
+// SIMT: scf.for %[[T2:.*]] = %{{.*}} to %{{.*}} step
+// SIMT: arith.xori %{{.*}}, %c1_i32
+// SIMT: %[[PARTNER:.*]] = scf.if
+// SIMT-NEXT: memref.load %[[V]]
+// SIMT: scf.yield %[[NAN]]
+// SIMT: memref.store %[[PARTNER]], %[[O]][%[[T2]]]
+// SIMT: scf.for %[[T3:.*]] = %{{.*}} to %{{.*}} step
+// SIMT: memref.load %[[O]][%[[T3]]]
+// SIMT: memref.store %{{.*}}, %[[SHARED]]
+// SIMT: scf.for
+// SIMT: memref.load %[[SHARED]]
+// SIMT: memref.store %{{.*}}, %arg1
+func.func @simt(%in: memref<64xf32>, %out: memref<64xf32>) {
+  %c1 = arith.constant 1 : index
+  %c2 = arith.constant 2 : index
+  %c32 = arith.constant 32 : index
+  gpu.launch blocks(%bx, %by, %bz) in (%gx = %c2, %gy = %c1, %gz = %c1)
+             threads(%tx, %ty, %tz) in (%sx = %c32, %sy = %c1, %sz = %c1)
+             workgroup(%shared : memref<32xf32, #gpu.address_space<workgroup>>) {
+    %base = arith.muli %bx, %sx : index
+    %i = arith.addi %base, %tx : index
+    %v = memref.load %in[%i] : memref<64xf32>
+    %w = arith.constant 32 : i32
+    %one = arith.constant 1 : i32
+    %o, %ok = gpu.shuffle xor %v, %one, %w : f32
+    memref.store %o, %shared[%tx] : memref<32xf32, #gpu.address_space<workgroup>>
+    gpu.barrier
+    %c31 = arith.constant 31 : index
+    %j = arith.subi %c31, %tx : index
+    %r = memref.load %shared[%j] : memref<32xf32, #gpu.address_space<workgroup>>
+    memref.store %r, %out[%i] : memref<64xf32>
+    gpu.terminator
+  }
+  return
+}

@@ -131,13 +131,61 @@ def TokEmulateGpuLaunches
     --emulate-cuda-on-cpu`). A block-phase launch (`tok.block_phases`: one
     thread block per dispatch row, phases separated by barriers) runs phase
     by phase, every thread of a phase before the next, which is what the
-    barriers guarantee on a GPU (so a missing barrier is not caught here);
-    any other launch that synchronises threads (a barrier, a shuffle) is
-    rejected.
+    barriers guarantee on a GPU (so a missing barrier is not caught here).
+    Any other launch whose threads cooperate (`gpu.barrier`, `gpu.shuffle`,
+    `nvvm.vote.sync ballot`, workgroup attributions) runs lane by lane: its
+    body is cut into thread phases at each synchronising op, per-thread
+    values crossing a cut live in one slot per thread, a shuffle or ballot
+    reads the other lanes' slots with PTX's lane arithmetic, workgroup
+    memory is one buffer per block, and `scf.for`/`scf.if` containing a
+    synchronising op run at block level (a per-thread condition becomes an
+    active mask). A barrier only some threads reach, or loop bounds that
+    differ between threads, stop the program (`cf.assert`); a lane read
+    from outside the block or from an inactive thread gives NaN or
+    0xDEADBEEF... (docs/collectives.md).
   }];
   let dependentDialects = [
     "::mlir::scf::SCFDialect", "::mlir::memref::MemRefDialect",
-    "::mlir::arith::ArithDialect"
+    "::mlir::arith::ArithDialect", "::mlir::cf::ControlFlowDialect"
+  ];
+}
+
+def CollectiveToGpu : Pass<"collective-to-gpu"> {
+  let summary = "Lower warp and block collectives to GPU code";
+  let description = [{
+    Replaces every `collective` op (warp and block reductions, argmax,
+    exclusive scan, histogram) inside `gpu.launch` and `gpu.func` bodies by
+    GPU dialect code, in one of two forms that give the same bits:
+
+    * `form=shuffle` (the CUDA target): `gpu.shuffle` trees, a ballot and
+      `math.ctpop` for flag scans, workgroup memory for the per-warp values,
+      `gpu.barrier`, workgroup atomics for histograms;
+    * `form=reference`: every thread writes its operand to workgroup memory
+      and replays the same combination tree with loops; no warp-synchronous
+      op at all.
+
+    The workgroup buffers a lowering needs are added as attributions of the
+    enclosing launch or kernel. `tok-emulate-gpu-launches` runs both forms
+    on the CPU lane by lane, so the oracle tests check the shuffle form
+    itself (`test/oracle/collectives_oracle.py`).
+
+    ```mlir
+    %s = collective.warp_reduce add %x : f32
+    // form=shuffle, block of 64 threads:
+    %o0 = gpu.shuffle xor %x, %c16, %c32 : f32
+    %s0 = arith.addf %x, %o0 : f32
+    ...   // offsets 8, 4, 2, 1
+    ```
+  }];
+  let options = [
+    Option<"form", "form", "std::string", /*default=*/"\"shuffle\"",
+           "'shuffle' (warp shuffles and ballots) or 'reference' (workgroup "
+           "memory and loops, the same bits)">,
+  ];
+  let dependentDialects = [
+    "::mlir::gpu::GPUDialect", "::mlir::arith::ArithDialect",
+    "::mlir::math::MathDialect", "::mlir::memref::MemRefDialect",
+    "::mlir::scf::SCFDialect", "::mlir::NVVM::NVVMDialect"
   ];
 }
 

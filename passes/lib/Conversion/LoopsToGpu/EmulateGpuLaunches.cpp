@@ -6,13 +6,16 @@
 // space, scratch privatisation and launch grouping tok-offload-to-gpu chose,
 // so the oracle tests check that mapping on a machine without a GPU.
 // A block-phase launch (one block per dispatch row) runs phase by phase,
-// as its barriers order it on a GPU; other launches with barriers or
-// shuffles are rejected.
+// as its barriers order it on a GPU; any other launch whose threads
+// cooperate (barriers, shuffles, ballots, workgroup memory) runs lane by
+// lane through the SIMT emulation (SimtEmulation.h).
 //
 //===----------------------------------------------------------------------===//
 
 #include "LoweringUtils.h"
+#include "SimtEmulation.h"
 
+#include "mlir/Dialect/ControlFlow/IR/ControlFlowOps.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
@@ -140,18 +143,17 @@ LogicalResult emulateBlockPhases(gpu::LaunchOp launch) {
 
 LogicalResult emulateLaunch(gpu::LaunchOp launch) {
   Region &body = launch.getBody();
-  if (!body.hasOneBlock() || !launch.getWorkgroupAttributions().empty() ||
-      !launch.getPrivateAttributions().empty() || launch.getAsyncToken())
+  if (!body.hasOneBlock() || !launch.getPrivateAttributions().empty() ||
+      launch.getAsyncToken())
     return launch.emitOpError("cannot be emulated: expected a synchronous "
-                              "single-block launch without attributions");
-  if (launch->hasAttr(kBlockPhasesAttrName))
+                              "single-block launch without private "
+                              "attributions");
+  canonicaliseThreadIdentity(launch);
+  if (launch->hasAttr(kBlockPhasesAttrName) &&
+      launch.getWorkgroupAttributions().empty())
     return emulateBlockPhases(launch);
-  WalkResult collective = body.walk([](Operation *op) {
-    return isa<gpu::BarrierOp, gpu::ShuffleOp>(op) ? WalkResult::interrupt()
-                                                   : WalkResult::advance();
-  });
-  if (collective.wasInterrupted())
-    return launch.emitOpError("cannot be emulated: it synchronises threads");
+  if (needsSimtEmulation(launch))
+    return emulateSimtLaunch(launch);
 
   EmulationFrame frame = emitFrame(launch, /*overThreads=*/true);
   for (Operation &op : body.front().without_terminator())

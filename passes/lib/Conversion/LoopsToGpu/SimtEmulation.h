@@ -1,0 +1,49 @@
+//===- SimtEmulation.h - Lane-accurate CPU emulation of a launch -*- C++
+//-*-===//
+//
+// Part of tok-emulate-gpu-launches: a launch whose threads cooperate
+// (barriers, shuffles, ballots, workgroup memory) runs on the CPU block by
+// block, split into phases at every synchronising op.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef WINNOW_CONVERSION_LOOPSTOGPU_SIMTEMULATION_H
+#define WINNOW_CONVERSION_LOOPSTOGPU_SIMTEMULATION_H
+
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Support/LLVM.h"
+
+namespace winnow {
+
+/// Whether `op` makes the threads of a block (or of a warp) wait for or read
+/// from each other: `gpu.barrier`, `gpu.shuffle`, `nvvm.vote.sync`.
+bool isSynchronisingOp(mlir::Operation *op);
+
+/// Whether `launch` needs the lane-accurate emulation: it synchronises its
+/// threads or shares workgroup memory between them.
+bool needsSimtEmulation(mlir::gpu::LaunchOp launch);
+
+/// Rewrites `gpu.thread_id`, `gpu.block_id`, `gpu.block_dim`,
+/// `gpu.grid_dim`, `gpu.lane_id` and NVVM's lane id and lane masks inside
+/// `launch` in terms of the launch's own id and size arguments, the only
+/// thread identity an emulation has to provide.
+void canonicaliseThreadIdentity(mlir::gpu::LaunchOp launch);
+
+/// Replaces `launch` by a parallel loop over its blocks whose body runs the
+/// block's threads phase by phase: every op between two synchronising ops
+/// runs for each thread in turn (per-thread values that cross a phase live
+/// in one buffer slot per thread), a shuffle or ballot reads the other
+/// lanes' slots with PTX's lane arithmetic, and workgroup attributions
+/// become one buffer per block. Control flow that contains a synchronising
+/// op runs at block level: a loop needs the same bounds on every active
+/// thread, a per-thread condition becomes an active mask. What the GPU
+/// leaves undefined is checked or made visible: a barrier reached by only
+/// some threads of a block and loop bounds that differ between threads abort
+/// the program (`cf.assert`); a lane read from outside the block or from a
+/// thread that is not active yields NaN or 0xDEADBEEF... instead of a
+/// plausible value.
+mlir::LogicalResult emulateSimtLaunch(mlir::gpu::LaunchOp launch);
+
+} // namespace winnow
+
+#endif // WINNOW_CONVERSION_LOOPSTOGPU_SIMTEMULATION_H
