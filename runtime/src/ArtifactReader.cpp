@@ -40,6 +40,7 @@ constexpr size_t kMaxRank = 16;
 /// 1 TiB: a tensor's dense size. (AddressSanitizer's allocator stops at
 /// this size too, so sanitizer builds meet the same limit.)
 constexpr uint64_t kMaxTensorBytes = uint64_t(1) << 40;
+constexpr int64_t kMaxWorkspaceBytes = int64_t(1) << 40;
 constexpr size_t kMaxNameBytes = 1024;
 constexpr size_t kMaxTextBytes = 4096;
 
@@ -287,10 +288,41 @@ winnow_status readCudaTarget(const fb::CudaBinary *cuda,
                            "nor a PTX architecture)");
   WINNOW_RETURN_IF_ERROR(
       readStrings(cuda->kernels(), named, "kernel name", out.kernels));
+  if (const auto *workspace = cuda->workspace_bytes())
+    out.workspaceBytes.assign(workspace->begin(), workspace->end());
   for (const std::string &arch : out.cubinArchitectures)
     out.cubinArchitecturePointers.push_back(arch.c_str());
   for (const std::string &kernel : out.kernels)
     out.kernelPointers.push_back(kernel.c_str());
+  return WINNOW_OK;
+}
+
+/// A CUDA target's workspace sizes: one per function, each -1 (unknown) or
+/// a byte count; absent (older artifacts) reads as all unknown.
+winnow_status checkWorkspaceSizes(TargetSpec &target, size_t index,
+                                  const std::vector<FunctionSpec> &functions) {
+  if (target.kind != WINNOW_TARGET_KIND_CUDA) {
+    target.workspaceBytes.assign(functions.size(), 0);
+    return WINNOW_OK;
+  }
+  if (target.workspaceBytes.empty()) {
+    target.workspaceBytes.assign(functions.size(), -1);
+    return WINNOW_OK;
+  }
+  std::string where = describeTarget(target, index);
+  if (target.workspaceBytes.size() != functions.size())
+    return invalid(where + " lists " +
+                   std::to_string(target.workspaceBytes.size()) +
+                   " workspace sizes for " + std::to_string(functions.size()) +
+                   " functions");
+  for (size_t i = 0; i < functions.size(); ++i)
+    if (target.workspaceBytes[i] < -1 ||
+        target.workspaceBytes[i] > kMaxWorkspaceBytes)
+      return invalid(where + ": workspace size " +
+                     std::to_string(target.workspaceBytes[i]) +
+                     " of function '" + functions[i].name +
+                     "' (expected -1 or 0.." +
+                     std::to_string(kMaxWorkspaceBytes) + ")");
   return WINNOW_OK;
 }
 
@@ -490,9 +522,11 @@ winnow_status parseArtifact(const uint8_t *bytes, size_t size,
     for (flatbuffers::uoffset_t i = 0; i < tgts->size(); ++i)
       WINNOW_RETURN_IF_ERROR(readTarget(tgts->Get(i), i, targets[i]));
   }
-  for (size_t i = 0; i < targets.size(); ++i)
+  for (size_t i = 0; i < targets.size(); ++i) {
     if (targets[i].kind != WINNOW_TARGET_KIND_UNKNOWN)
       WINNOW_RETURN_IF_ERROR(verifyTargetCode(targets[i], i, functions));
+    WINNOW_RETURN_IF_ERROR(checkWorkspaceSizes(targets[i], i, functions));
+  }
   return WINNOW_OK;
 }
 

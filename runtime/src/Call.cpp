@@ -133,6 +133,64 @@ winnow_status winnow_call_device_by_index(winnow_executable *executable,
   });
 }
 
+winnow_status
+winnow_function_workspace_size(const winnow_executable *executable,
+                               size_t function_index, size_t *out_bytes) {
+  return guardApi([&]() -> winnow_status {
+    WINNOW_CHECK_ARG(executable);
+    WINNOW_CHECK_ARG(out_bytes);
+    WINNOW_RETURN_IF_ERROR(checkFunctionIndex(*executable, function_index));
+    const TargetSpec &target =
+        executable->module->targets[executable->targetIndex];
+    int64_t bytes = target.workspaceBytes[function_index];
+    if (bytes < 0)
+      return makeStatus(
+          WINNOW_STATUS_FAILED_PRECONDITION,
+          "function '" + executable->module->functions[function_index].name +
+              "' has no workspace size (the artifact predates workspace "
+              "sizes, or the compiler could not bound its scratch); its "
+              "scratch is allocated stream-ordered per call");
+    *out_bytes = static_cast<size_t>(bytes);
+    return WINNOW_OK;
+  });
+}
+
+winnow_status winnow_call_device_with_workspace(
+    winnow_executable *executable, size_t function_index,
+    const winnow_tensor *inputs, size_t num_inputs, winnow_tensor *outputs,
+    size_t num_outputs, void *stream, void *workspace, size_t workspace_bytes) {
+  return guardApi([&]() -> winnow_status {
+    WINNOW_CHECK_ARG(executable);
+    WINNOW_RETURN_IF_ERROR(checkCudaDeviceCall(
+        *executable, function_index, "calls with a caller's workspace", inputs,
+        num_inputs, outputs, num_outputs));
+    size_t needed = 0;
+    WINNOW_RETURN_IF_ERROR(
+        winnow_function_workspace_size(executable, function_index, &needed));
+    std::string function =
+        "function '" + executable->module->functions[function_index].name + "'";
+    if (workspace_bytes < needed)
+      return makeStatus(WINNOW_STATUS_INVALID_ARGUMENT,
+                        "workspace of " + std::to_string(workspace_bytes) +
+                            " bytes is too small: " + function + " needs " +
+                            std::to_string(needed) +
+                            " (winnow_function_workspace_size)");
+    if (needed > 0 && !workspace)
+      return makeStatus(WINNOW_STATUS_INVALID_ARGUMENT,
+                        "argument 'workspace' is null but " + function +
+                            " needs " + std::to_string(needed) + " bytes");
+    if (reinterpret_cast<uintptr_t>(workspace) % WINNOW_WORKSPACE_ALIGNMENT)
+      return makeStatus(WINNOW_STATUS_INVALID_ARGUMENT,
+                        "workspace is not aligned to " +
+                            std::to_string(WINNOW_WORKSPACE_ALIGNMENT) +
+                            " bytes (WINNOW_WORKSPACE_ALIGNMENT)");
+    CallerWorkspace caller{workspace, workspace_bytes};
+    return callCudaWithDeviceTensors(*executable, function_index, inputs,
+                                     num_inputs, outputs, num_outputs, stream,
+                                     &caller);
+  });
+}
+
 winnow_status winnow_call_device_timed(
     winnow_executable *executable, size_t function_index,
     const winnow_tensor *inputs, size_t num_inputs, winnow_tensor *outputs,

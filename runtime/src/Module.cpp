@@ -234,6 +234,7 @@ winnow_status winnow_module_get_target(const winnow_module *module,
     out_info->num_kernels = target.kernels.size();
     out_info->kernels =
         target.kernels.empty() ? nullptr : target.kernelPointers.data();
+    out_info->workspace_bytes = target.workspaceBytes.data();
     return WINNOW_OK;
   });
 }

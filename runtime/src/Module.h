@@ -48,6 +48,9 @@ struct TargetSpec {
   std::vector<std::string> cubinArchitectures;
   std::string ptxArchitecture;
   std::vector<std::string> kernels;
+  /// Per function: device scratch bytes of one call, -1 when unknown
+  /// (always as many entries as functions once the module is read).
+  std::vector<int64_t> workspaceBytes;
   /// c_str() views of the two lists above, for winnow_target_info.
   std::vector<const char *> cubinArchitecturePointers;
   std::vector<const char *> kernelPointers;

@@ -69,7 +69,8 @@ std::vector<uint8_t> buildArtifact(const ArtifactDef &def) {
       auto cuda = fb::CreateCudaBinaryDirect(
           b, target.triple.c_str(), target.cpu.c_str(), &target.sharedObject,
           target.cudaAbiVersion, &archs, target.ptxArchitecture.c_str(),
-          &kernels);
+          &kernels,
+          target.workspaceBytes.empty() ? nullptr : &target.workspaceBytes);
       targets.push_back(
           fb::CreateTarget(b, fb::TargetBinary_CudaBinary, cuda.Union()));
       continue;
@@ -154,6 +155,14 @@ ArtifactDef cudaTestArtifact(std::vector<uint8_t> hostObject) {
   target.cpu = "x86-64";
   target.sharedObject = std::move(hostObject);
   def.targets = {std::move(target)};
+  return def;
+}
+
+ArtifactDef cudaWorkspaceTestArtifact(std::vector<uint8_t> hostObject) {
+  ArtifactDef def = cudaTestArtifact(std::move(hostObject));
+  // What winnow-compile records: each scratch allocation rounded up to 256
+  // bytes; fill allocates nothing.
+  def.targets[0].workspaceBytes = {256, 256, 256, 256, 0};
   return def;
 }
 

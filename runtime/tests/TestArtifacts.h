@@ -50,6 +50,8 @@ struct TargetDef {
   std::vector<std::string> cubinArchitectures = {"sm_80", "sm_90"};
   std::string ptxArchitecture = "sm_90";
   std::vector<std::string> kernels = {"add_kernel", "fault_kernel"};
+  /// Per function; empty: the field is absent (an older artifact).
+  std::vector<int64_t> workspaceBytes;
 };
 
 enum class DigestKind {
@@ -83,6 +85,8 @@ ArtifactDef addOneArtifact(std::vector<uint8_t> sharedObject);
 /// The functions of cuda/TestCudaHost.c, with one CUDA target holding
 /// `hostObject`.
 ArtifactDef cudaTestArtifact(std::vector<uint8_t> hostObject);
+/// cudaTestArtifact with the workspace sizes winnow-compile would record.
+ArtifactDef cudaWorkspaceTestArtifact(std::vector<uint8_t> hostObject);
 
 /// "x86_64-unknown-linux-gnu" or "aarch64-unknown-linux-gnu".
 std::string hostTriple();

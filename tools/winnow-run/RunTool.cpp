@@ -66,6 +66,16 @@ bool listModule(const winnow_module *module, std::ostream &out,
       for (size_t k = 0; k < target.num_kernels; ++k)
         out << (k ? ", " : " ") << target.kernels[k];
       out << (target.num_kernels ? "\n" : " none\n");
+      out << "      workspace bytes per call:";
+      for (size_t f = 0; f < info.num_functions; ++f) {
+        winnow_function_info function;
+        if (!succeeded(winnow_module_get_function(module, f, &function), error))
+          return false;
+        int64_t bytes = target.workspace_bytes[f];
+        out << (f ? ", " : " ") << function.name << " "
+            << (bytes < 0 ? std::string("unknown") : std::to_string(bytes));
+      }
+      out << "\n";
     } else {
       out << "unknown target kind, " << target.binary_size << " bytes\n";
     }

@@ -101,7 +101,8 @@ std::string serializeArtifact(const ArtifactContents &contents) {
         builder.CreateString(cuda.cpu), bytes, WINNOW_CUDA_HOST_ABI_VERSION,
         builder.CreateVectorOfStrings(cuda.cubinArchitectures),
         builder.CreateString(cuda.ptxArchitecture),
-        builder.CreateVectorOfStrings(cuda.kernels));
+        builder.CreateVectorOfStrings(cuda.kernels),
+        builder.CreateVector(cuda.workspaceBytes));
     targets.push_back(fb::CreateTarget(builder, fb::TargetBinary_CudaBinary,
                                        binary.Union()));
   }

@@ -5,8 +5,13 @@
 #include "ToolRunner.h"
 #include "winnow/runtime/cuda_host_abi.h"
 
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
+#include "mlir/Interfaces/LoopLikeInterface.h"
 #include "mlir/Dialect/LLVMIR/NVVMDialect.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
+#include "mlir/Interfaces/LoopLikeInterface.h"
 #include "llvm/ADT/StringMap.h"
 #include "llvm/IR/Constants.h"
 #include "llvm/IR/IRBuilder.h"
@@ -333,6 +338,62 @@ LogicalResult bundleKernels(ModuleOp module, const CudaTargetOptions &options,
       info.kernels.push_back(name);
   });
   return success();
+}
+
+namespace {
+/// Bytes of one element of a device buffer (i1 is stored as a byte).
+std::optional<int64_t> storedElementBytes(Type type) {
+  if (type.isIndex())
+    return 8;
+  if (type.isIntOrFloat())
+    return std::max<int64_t>(1, (type.getIntOrFloatBitWidth() + 7) / 8);
+  if (auto vector = dyn_cast<VectorType>(type)) {
+    std::optional<int64_t> element =
+        storedElementBytes(vector.getElementType());
+    if (!element || vector.isScalable())
+      return std::nullopt;
+    return *element * vector.getNumElements();
+  }
+  return std::nullopt;
+}
+
+int64_t functionWorkspaceBytes(func::FuncOp function) {
+  int64_t total = 0;
+  WalkResult walk = function.walk([&](gpu::AllocOp alloc) {
+    // Run once per call: an allocation in a loop has no static bound.
+    if (alloc->getParentOfType<LoopLikeOpInterface>())
+      return WalkResult::interrupt();
+    MemRefType type = alloc.getMemref().getType();
+    std::optional<int64_t> element = storedElementBytes(type.getElementType());
+    if (!element)
+      return WalkResult::interrupt();
+    int64_t bytes = *element;
+    auto dynamicSizes = alloc.getDynamicSizes().begin();
+    for (int64_t extent : type.getShape()) {
+      if (ShapedType::isDynamic(extent)) {
+        std::optional<int64_t> size = getConstantIntValue(*dynamicSizes++);
+        if (!size)
+          return WalkResult::interrupt();
+        extent = *size;
+      }
+      bytes *= extent;
+    }
+    total += llvm::alignTo(bytes, kWorkspaceAlignment);
+    return WalkResult::advance();
+  });
+  return walk.wasInterrupted() ? -1 : total;
+}
+} // namespace
+
+std::vector<int64_t>
+computeWorkspaceBytes(ModuleOp module,
+                      llvm::ArrayRef<FunctionSignature> entryPoints) {
+  std::vector<int64_t> bytes;
+  for (const FunctionSignature &entry : entryPoints) {
+    auto function = module.lookupSymbol<func::FuncOp>(entry.name);
+    bytes.push_back(function ? functionWorkspaceBytes(function) : -1);
+  }
+  return bytes;
 }
 
 FailureOr<std::unique_ptr<llvm::Module>>

@@ -54,12 +54,19 @@ winnow_status callCudaWithHostTensors(winnow_executable_s &executable,
                                       const winnow_tensor *inputs,
                                       size_t numInputs, winnow_tensor *outputs,
                                       size_t numOutputs);
-winnow_status callCudaWithDeviceTensors(winnow_executable_s &executable,
-                                        size_t functionIndex,
-                                        const winnow_tensor *inputs,
-                                        size_t numInputs,
-                                        winnow_tensor *outputs,
-                                        size_t numOutputs, void *stream);
+/// A caller's workspace (winnow_call_device_with_workspace), already
+/// checked against the function's size and alignment.
+struct CallerWorkspace {
+  void *data = nullptr;
+  size_t bytes = 0;
+};
+/// Without `callerWorkspace`, scratch comes from the stream's workspace.
+winnow_status
+callCudaWithDeviceTensors(winnow_executable_s &executable, size_t functionIndex,
+                          const winnow_tensor *inputs, size_t numInputs,
+                          winnow_tensor *outputs, size_t numOutputs,
+                          void *stream,
+                          const CallerWorkspace *callerWorkspace = nullptr);
 /// winnow_call_device_timed: a device-tensor call with events around each
 /// launch; waits for the stream and appends one timing per launch.
 winnow_status callCudaTimed(winnow_executable_s &executable,

@@ -37,16 +37,46 @@ winnow_status inCudaFunction(winnow_status status,
   return annotated;
 }
 
+namespace {
+
+winnow_status runWithWorkspace(winnow_executable_s &executable,
+                               size_t functionIndex, CUstream stream,
+                               CallWorkspace *workspace,
+                               const winnow_tensor *inputs, size_t numInputs,
+                               const winnow_tensor *outputs, size_t numOutputs,
+                               std::vector<TimedLaunch> *timedLaunches) {
+  EntryArguments args(inputs, numInputs, outputs, numOutputs);
+  ScopedHostCall call(*executable.cuda, stream);
+  call.timedLaunches = timedLaunches;
+  call.workspace = workspace;
+  executable.entries[functionIndex](args.data());
+  return call.takeError();
+}
+
+} // namespace
+
 winnow_status runCudaEntry(winnow_executable_s &executable,
                            size_t functionIndex, CUstream stream,
                            const winnow_tensor *inputs, size_t numInputs,
                            const winnow_tensor *outputs, size_t numOutputs,
+                           const OwnedWorkspace *owned,
                            std::vector<TimedLaunch> *timedLaunches) {
-  EntryArguments args(inputs, numInputs, outputs, numOutputs);
-  ScopedHostCall call(*executable.cuda, stream);
-  call.timedLaunches = timedLaunches;
-  executable.entries[functionIndex](args.data());
-  return call.takeError();
+  CudaExecutable &cuda = *executable.cuda;
+  if (owned) {
+    CallWorkspace workspace{owned->base, owned->bytes, 0};
+    return runWithWorkspace(executable, functionIndex, stream, &workspace,
+                            inputs, numInputs, outputs, numOutputs,
+                            timedLaunches);
+  }
+  if (cuda.workspaceBytes[functionIndex] <= 0)
+    return runWithWorkspace(executable, functionIndex, stream, nullptr, inputs,
+                            numInputs, outputs, numOutputs, timedLaunches);
+  CudaExecutable::StreamWorkspace *shared = nullptr;
+  WINNOW_RETURN_IF_ERROR(cuda.streamWorkspace(stream, shared));
+  std::lock_guard<std::mutex> turn(shared->inUse);
+  CallWorkspace workspace{shared->base, shared->bytes, 0};
+  return runWithWorkspace(executable, functionIndex, stream, &workspace, inputs,
+                          numInputs, outputs, numOutputs, timedLaunches);
 }
 
 namespace {
@@ -62,17 +92,20 @@ std::string argumentName(const FunctionSpec &function, size_t index) {
 
 } // namespace
 
-winnow_status callCudaWithDeviceTensors(winnow_executable_s &executable,
-                                        size_t functionIndex,
-                                        const winnow_tensor *inputs,
-                                        size_t numInputs,
-                                        winnow_tensor *outputs,
-                                        size_t numOutputs, void *stream) {
+winnow_status callCudaWithDeviceTensors(
+    winnow_executable_s &executable, size_t functionIndex,
+    const winnow_tensor *inputs, size_t numInputs, winnow_tensor *outputs,
+    size_t numOutputs, void *stream, const CallerWorkspace *callerWorkspace) {
   ScopedContext scope(executable.cuda->device);
   WINNOW_RETURN_IF_ERROR(scope.push());
+  OwnedWorkspace owned;
+  if (callerWorkspace)
+    owned = {reinterpret_cast<CUdeviceptr>(callerWorkspace->data),
+             callerWorkspace->bytes};
   return inCudaFunction(runCudaEntry(executable, functionIndex,
                                      static_cast<CUstream>(stream), inputs,
-                                     numInputs, outputs, numOutputs),
+                                     numInputs, outputs, numOutputs,
+                                     callerWorkspace ? &owned : nullptr),
                         executable, functionIndex);
 }
 
@@ -87,7 +120,7 @@ winnow_status callCudaTimed(winnow_executable_s &executable,
   std::vector<TimedLaunch> launches;
   winnow_status error = inCudaFunction(
       runCudaEntry(executable, functionIndex, static_cast<CUstream>(stream),
-                   inputs, numInputs, outputs, numOutputs, &launches),
+                   inputs, numInputs, outputs, numOutputs, nullptr, &launches),
       executable, functionIndex);
   // Wait for the whole call (its last launch may not be the last work).
   if (!error)

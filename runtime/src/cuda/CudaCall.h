@@ -17,14 +17,24 @@ struct winnow_executable_s;
 
 namespace winnow::runtime {
 
+/// A workspace the caller of winnow_call_device_with_workspace (or a graph)
+/// owns.
+struct OwnedWorkspace {
+  CUdeviceptr base = 0;
+  size_t bytes = 0;
+};
+
 /// Runs the entry on `stream` with the call published to the mgpu*
-/// functions; returns the first driver error the host code hit. With
-/// `timedLaunches`, every launch appends itself with its events (which the
-/// caller destroys, also on error).
+/// functions; returns the first driver error the host code hit. The call's
+/// scratch comes from `owned` when given, else from the stream's workspace
+/// (none for a function without scratch; stream-ordered allocations when
+/// its size is unknown). With `timedLaunches`, every launch appends itself
+/// with its events (which the caller destroys, also on error).
 winnow_status runCudaEntry(winnow_executable_s &executable,
                            size_t functionIndex, CUstream stream,
                            const winnow_tensor *inputs, size_t numInputs,
                            const winnow_tensor *outputs, size_t numOutputs,
+                           const OwnedWorkspace *owned = nullptr,
                            std::vector<TimedLaunch> *timedLaunches = nullptr);
 
 /// "function 'f' on device 'cuda:0': [step: ]<message>", same code; OK and

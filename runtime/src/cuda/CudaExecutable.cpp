@@ -15,6 +15,7 @@
 #include "cuda/CudaHostAbi.h"
 #include "winnow/runtime/cuda_host_abi.h"
 
+#include <algorithm>
 #include <dlfcn.h>
 
 namespace winnow::runtime {
@@ -144,11 +145,45 @@ CudaExecutable::~CudaExecutable() {
   // unload that stopped at an error).
   for (CUmodule module : modules)
     cu.moduleUnload(module);
+  // Calls on callers' streams must have finished before the executable is
+  // destroyed (their kernels are unloaded too).
+  for (auto &[stream, workspace] : workspaces)
+    if (workspace->base)
+      cu.memFree(workspace->base);
   if (stream)
     cu.streamDestroy(stream);
 }
 
 void destroyCudaExecutable(CudaExecutable *executable) { delete executable; }
+
+winnow_status CudaExecutable::streamWorkspace(CUstream stream,
+                                              StreamWorkspace *&out) {
+  std::lock_guard<std::mutex> lock(workspacesMutex);
+  std::unique_ptr<StreamWorkspace> &slot = workspaces[stream];
+  if (!slot) {
+    size_t bytes = 0;
+    for (int64_t function : workspaceBytes)
+      bytes =
+          std::max(bytes, static_cast<size_t>(std::max<int64_t>(function, 0)));
+    auto workspace = std::make_unique<StreamWorkspace>();
+    const CudaDriver &cu = *device.driver;
+    winnow_status status =
+        cu.check(cu.memAlloc(&workspace->base, bytes), "cuMemAlloc");
+    if (status != WINNOW_OK) {
+      workspaces.erase(stream);
+      winnow_status annotated = makeStatus(
+          winnow_status_code(status),
+          "allocating the " + std::to_string(bytes) +
+              "-byte workspace of a stream: " + winnow_status_message(status));
+      winnow_status_free(status);
+      return annotated;
+    }
+    workspace->bytes = bytes;
+    slot = std::move(workspace);
+  }
+  out = slot.get();
+  return WINNOW_OK;
+}
 
 winnow_status bindCudaExecutable(winnow_executable_s &executable) {
   CudaDevice &device = *executable.device->cuda;
@@ -189,6 +224,7 @@ winnow_status bindCudaExecutable(winnow_executable_s &executable) {
   executable.cuda = new CudaExecutable(device);
   CudaExecutable &cuda = *executable.cuda;
   cuda.unloadKernels = unloadKernels;
+  cuda.workspaceBytes = target.workspaceBytes;
   const CudaDriver &cu = *device.driver;
   ScopedContext scope(device);
   WINNOW_RETURN_IF_ERROR(scope.push());

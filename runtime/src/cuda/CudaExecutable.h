@@ -5,6 +5,7 @@
 #include "cuda/CudaDevice.h"
 
 #include <map>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <utility>
@@ -38,6 +39,28 @@ public:
   std::map<CUfunction, const char *> kernelNames;
   /// The CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES already set.
   std::map<CUfunction, int32_t> dynamicSharedLimits;
+
+  /// Per function: the device scratch bytes of one call (-1: unknown; its
+  /// scratch is then allocated stream-ordered).
+  std::vector<int64_t> workspaceBytes;
+
+  /// The scratch of calls on one stream. A call holds `inUse` while it
+  /// enqueues its work, so the work of two calls on the stream never
+  /// interleaves (the stream then orders one call's use of the buffer
+  /// after the other's).
+  struct StreamWorkspace {
+    std::mutex inUse;
+    CUdeviceptr base = 0;
+    size_t bytes = 0;
+  };
+  /// The workspace of `stream`, allocated (cuMemAlloc, sized for the
+  /// largest function) on its first use. The device's context must be
+  /// current.
+  winnow_status streamWorkspace(CUstream stream, StreamWorkspace *&out);
+
+private:
+  std::mutex workspacesMutex;
+  std::map<CUstream, std::unique_ptr<StreamWorkspace>> workspaces;
 };
 
 } // namespace winnow::runtime

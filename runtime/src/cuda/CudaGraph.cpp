@@ -19,6 +19,8 @@ public:
   explicit CudaGraph(CudaDevice &device) : device(device) {}
   CudaDevice &device; // kept alive by the graph's executable reference
   CUgraphExec exec = nullptr;
+  /// The scratch of every replay (the captured call's workspace).
+  CUdeviceptr workspace = 0;
 };
 
 winnow_status captureCudaGraph(winnow_executable_s &executable,
@@ -35,17 +37,40 @@ winnow_status captureCudaGraph(winnow_executable_s &executable,
                           "capturing a CUDA graph");
   };
 
+  // The graph's own workspace, allocated before capture (an allocation is
+  // not stream work) and freed with the graph.
+  auto graphObject = std::make_unique<CudaGraph>(device);
+  OwnedWorkspace workspace;
+  int64_t workspaceBytes = executable.cuda->workspaceBytes[functionIndex];
+  if (workspaceBytes > 0) {
+    WINNOW_RETURN_IF_ERROR(
+        annotate(cu.memAlloc(&graphObject->workspace, workspaceBytes),
+                 "cuMemAlloc (the graph's workspace)"));
+    workspace = {graphObject->workspace, static_cast<size_t>(workspaceBytes)};
+  }
+  auto freeWorkspace = [&] {
+    if (graphObject->workspace)
+      cu.memFree(graphObject->workspace);
+    graphObject->workspace = 0;
+  };
+
   CUstream stream = nullptr;
-  WINNOW_RETURN_IF_ERROR(annotate(
-      cu.streamCreate(&stream, CU_STREAM_NON_BLOCKING), "cuStreamCreate"));
+  winnow_status created = annotate(
+      cu.streamCreate(&stream, CU_STREAM_NON_BLOCKING), "cuStreamCreate");
+  if (created) {
+    freeWorkspace();
+    return created;
+  }
   winnow_status error = annotate(
       cu.streamBeginCapture(stream, CU_STREAM_CAPTURE_MODE_THREAD_LOCAL),
       "cuStreamBeginCapture");
   CUgraph graph = nullptr;
   if (!error) {
-    error = inCudaFunction(runCudaEntry(executable, functionIndex, stream,
-                                        inputs, numInputs, outputs, numOutputs),
-                           executable, functionIndex, "capturing a CUDA graph");
+    error =
+        inCudaFunction(runCudaEntry(executable, functionIndex, stream, inputs,
+                                    numInputs, outputs, numOutputs,
+                                    workspaceBytes >= 0 ? &workspace : nullptr),
+                       executable, functionIndex, "capturing a CUDA graph");
     // Ended whatever happened: a stream cannot be destroyed mid-capture.
     winnow_status ended = annotate(cu.streamEndCapture(stream, &graph),
                                    "cuStreamEndCapture");
@@ -56,14 +81,15 @@ winnow_status captureCudaGraph(winnow_executable_s &executable,
   }
   cu.streamDestroy(stream); // nothing was enqueued that could still run
 
-  auto graphObject = std::make_unique<CudaGraph>(device);
   if (!error)
     error = annotate(cu.graphInstantiate(&graphObject->exec, graph, 0),
                      "cuGraphInstantiate");
   if (graph)
     cu.graphDestroy(graph); // the instantiated graph does not need it
-  if (error)
+  if (error) {
+    freeWorkspace();
     return error;
+  }
   out = graphObject.release();
   return WINNOW_OK;
 }
@@ -79,9 +105,13 @@ winnow_status launchCudaGraph(CudaGraph &graph, void *stream) {
 void destroyCudaGraph(CudaGraph *graph) {
   if (!graph)
     return;
-  if (graph->exec)
+  if (graph->exec || graph->workspace)
     releaseInContext(graph->device, [&] {
-      graph->device.driver->graphExecDestroy(graph->exec);
+      if (graph->exec)
+        graph->device.driver->graphExecDestroy(graph->exec);
+      // Replays still in flight finish first (cuMemFree synchronises).
+      if (graph->workspace)
+        graph->device.driver->memFree(graph->workspace);
     });
   delete graph;
 }

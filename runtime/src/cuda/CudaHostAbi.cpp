@@ -349,6 +349,21 @@ void *mgpuMemAlloc(uint64_t bytes, void *stream, int8_t hostShared) noexcept {
     }
     if (bytes == 0)
       return nullptr;
+    if (CallWorkspace *workspace = call.workspace) {
+      size_t offset = (workspace->used + WINNOW_WORKSPACE_ALIGNMENT - 1) /
+                      WINNOW_WORKSPACE_ALIGNMENT * WINNOW_WORKSPACE_ALIGNMENT;
+      if (offset > workspace->bytes || bytes > workspace->bytes - offset) {
+        failWith(call, WINNOW_STATUS_INTERNAL,
+                 "mgpuMemAlloc: " + std::to_string(bytes) +
+                     " bytes do not fit the call's workspace of " +
+                     std::to_string(workspace->bytes) + " bytes (" +
+                     std::to_string(workspace->used) +
+                     " used): the artifact's workspace size is wrong");
+        return nullptr;
+      }
+      workspace->used = offset + bytes;
+      return reinterpret_cast<void *>(workspace->base + offset);
+    }
     CUdeviceptr pointer = 0;
     CUresult result = call.driver.memAllocAsync(&pointer, bytes,
                                                 static_cast<CUstream>(stream));
@@ -366,6 +381,8 @@ void *mgpuMemAlloc(uint64_t bytes, void *stream, int8_t hostShared) noexcept {
 
 void mgpuMemFree(void *pointer, void *stream) noexcept {
   releasing([&](ScopedHostCall &call) {
+    if (call.workspace && call.workspace->contains(devicePointer(pointer)))
+      return; // the workspace outlives the call
     if (pointer)
       succeeded(call,
                 call.driver.memFreeAsync(devicePointer(pointer),

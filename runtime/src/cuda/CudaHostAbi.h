@@ -26,6 +26,18 @@ struct TimedLaunch {
   unsigned sharedBytes = 0;
 };
 
+/// Device scratch of one call: the host code's allocations are carved out of
+/// it in order (WINNOW_WORKSPACE_ALIGNMENT-aligned) instead of allocated,
+/// and their frees do nothing.
+struct CallWorkspace {
+  CUdeviceptr base = 0;
+  size_t bytes = 0;
+  size_t used = 0;
+  bool contains(CUdeviceptr pointer) const {
+    return pointer >= base && pointer < base + bytes;
+  }
+};
+
 /// Publishes one call to the mgpu* functions of this thread. Nested scopes
 /// restore the outer one. The first error of the call is kept; every mgpu*
 /// call after it does nothing.
@@ -48,6 +60,9 @@ public:
   CUstream stream;
   /// Set for a timed call: every launch appends itself with its events.
   std::vector<TimedLaunch> *timedLaunches = nullptr;
+  /// Where the call's scratch comes from; null: stream-ordered allocations
+  /// (an artifact whose workspace size is unknown).
+  CallWorkspace *workspace = nullptr;
 
 private:
   winnow_status firstError = WINNOW_OK;

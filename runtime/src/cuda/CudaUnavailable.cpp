@@ -46,7 +46,8 @@ winnow_status callCudaWithHostTensors(winnow_executable_s &, size_t,
 }
 winnow_status callCudaWithDeviceTensors(winnow_executable_s &, size_t,
                                         const winnow_tensor *, size_t,
-                                        winnow_tensor *, size_t, void *) {
+                                        winnow_tensor *, size_t, void *,
+                                        const CallerWorkspace *) {
   return unavailable();
 }
 winnow_status cudaFlushL2(CudaDevice &, void *) { return unavailable(); }

@@ -149,7 +149,8 @@ bool isDeviceRange(CUdeviceptr pointer, size_t bytes) {
 CUresult allocate(CUdeviceptr *pointer, size_t bytes) {
   if (!pointer || bytes == 0)
     return CUDA_ERROR_INVALID_VALUE;
-  void *memory = std::malloc(bytes);
+  // The driver's allocations are at least 256-byte aligned.
+  void *memory = std::aligned_alloc(256, (bytes + 255) / 256 * 256);
   if (!memory)
     return CUDA_ERROR_OUT_OF_MEMORY;
   State &s = state();

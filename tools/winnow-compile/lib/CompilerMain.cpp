@@ -341,6 +341,8 @@ LogicalResult compileCuda(ModuleOp module, const DriverOptions &options,
     return stop = printModule(module), success();
   if (failed(runPipeline(module, buildCudaToGpuPipeline)))
     return failure();
+  std::vector<int64_t> workspaceBytes =
+      computeWorkspaceBytes(module, entryPoints);
   if (!options.kernelReport.empty()) {
     FailureOr<KernelReport> report = analyzeKernels(module, *device);
     if (failed(report))
@@ -392,7 +394,8 @@ LogicalResult compileCuda(ModuleOp module, const DriverOptions &options,
     return success();
   contents.cudaBinaries.push_back({resolveTriple(cuda->host), options.cpu,
                                    std::move(*shared), info.cubinArchitectures,
-                                   info.ptxArchitecture, info.kernels});
+                                   info.ptxArchitecture, info.kernels,
+                                   std::move(workspaceBytes)});
   return success();
 }
 

@@ -24,6 +24,8 @@ struct CudaBinaryBlob {
   std::vector<std::string> cubinArchitectures;
   std::string ptxArchitecture;
   std::vector<std::string> kernels;
+  /// Per function: workspace bytes, or -1 when unbounded.
+  std::vector<int64_t> workspaceBytes;
 };
 
 struct ArtifactContents {

@@ -73,6 +73,19 @@ mlir::LogicalResult bundleKernels(mlir::ModuleOp module,
                                   const CudaTargetOptions &options,
                                   CudaKernelInfo &info);
 
+/// The alignment of every allocation the host code takes from a call's
+/// workspace (runtime/include/winnow/runtime/winnow_runtime.h).
+inline constexpr int64_t kWorkspaceAlignment = 256;
+
+/// Per entry point (in `entryPoints` order), at the `gpu` phase: the device
+/// scratch bytes one call allocates — the sum of its `gpu.alloc`s, each
+/// rounded up to kWorkspaceAlignment — or -1 when that is not bounded at
+/// compile time (an allocation in a loop or of a size only known at run
+/// time). The runtime serves these allocations from a workspace.
+std::vector<int64_t>
+computeWorkspaceBytes(mlir::ModuleOp module,
+                      llvm::ArrayRef<FunctionSignature> entryPoints);
+
 /// Translates the host code to LLVM IR: the packed entry points of
 /// CpuCodegen, plus the table, version and load/unload functions of the
 /// CUDA host ABI in place of direct `mgpu*` calls and global constructors.

@@ -179,6 +179,10 @@ typedef struct winnow_target_info_s {
   const char *ptx_architecture; /* "sm_90" when PTX is embedded, else "" */
   size_t num_kernels;
   const char *const *kernels; /* every kernel the host code launches */
+  /* One per function (winnow_module_info.num_functions entries): the device
+   * scratch bytes of one call (winnow_function_workspace_size), -1 when
+   * unknown; all 0 for other kinds. */
+  const int64_t *workspace_bytes;
 } winnow_target_info;
 
 WINNOW_API winnow_status winnow_module_get_target(const winnow_module *module,
@@ -369,8 +373,17 @@ WINNOW_API winnow_status winnow_call_by_index(winnow_executable *executable,
  * allocation, copy and kernel is enqueued on it and the function returns
  * without waiting, so the outputs are ready when the stream reaches this
  * point. Nothing synchronises the host and nothing is read back, so the call
- * can be captured in a CUDA graph (cuStreamBeginCapture on `stream`;
- * scratch memory then becomes graph memory nodes). Errors the driver reports
+ * can be captured in a CUDA graph (cuStreamBeginCapture on `stream`).
+ * Scratch memory comes from a workspace the executable keeps for each
+ * stream it was called on (allocated once, at the first call on that
+ * stream, and sized for the executable's largest function): calls on one
+ * stream take turns enqueuing, so they never share scratch that is still in
+ * use, and a call allocates nothing. A graph captured from such a call
+ * refers to the stream's workspace, so replay it on that stream, or give
+ * the call a workspace of its own with winnow_call_device_with_workspace.
+ * (An artifact without workspace sizes, from before they existed, allocates
+ * scratch stream-ordered instead; in a capture that becomes graph memory
+ * nodes.) Errors the driver reports
  * while enqueuing are returned; a fault while the kernels run shows up at
  * the caller's next synchronisation, and the outputs are then unspecified.
  * On a CPU executable `stream` must be NULL and the call is synchronous. */
@@ -384,6 +397,29 @@ WINNOW_API winnow_status winnow_call_device_by_index(
     winnow_executable *executable, size_t function_index,
     const winnow_tensor *inputs, size_t num_inputs, winnow_tensor *outputs,
     size_t num_outputs, void *stream);
+
+/* Device scratch for callers that own their memory (serving engines, CUDA
+ * graphs): the bytes one call of the function takes from a workspace, and a
+ * call that takes them from the caller's. 0 on a CPU executable and for a
+ * function without scratch. FAILED_PRECONDITION when the artifact predates
+ * workspace sizes or the compiler could not bound the function's scratch
+ * (its allocations are then stream-ordered). */
+#define WINNOW_WORKSPACE_ALIGNMENT 256
+WINNOW_API winnow_status
+winnow_function_workspace_size(const winnow_executable *executable,
+                               size_t function_index, size_t *out_bytes);
+
+/* winnow_call_device with the call's scratch taken from `workspace`: device
+ * memory of at least winnow_function_workspace_size bytes, aligned to
+ * WINNOW_WORKSPACE_ALIGNMENT (NULL when the size is 0). The workspace is the
+ * caller's: two calls whose work may overlap on the GPU (on different
+ * streams, or graph replays on different streams) need different
+ * workspaces; calls on one stream may share one. Nothing is allocated. CUDA
+ * executables only. */
+WINNOW_API winnow_status winnow_call_device_with_workspace(
+    winnow_executable *executable, size_t function_index,
+    const winnow_tensor *inputs, size_t num_inputs, winnow_tensor *outputs,
+    size_t num_outputs, void *stream, void *workspace, size_t workspace_bytes);
 
 /*===----------------------------------------------------------------------===*
  * CUDA graphs and per-launch timing (CUDA executables only; both are
@@ -399,9 +435,10 @@ typedef struct winnow_graph_s winnow_graph;
  * is recorded on a private stream in thread-local capture mode); each
  * winnow_graph_launch then does what winnow_call_device would, on the same
  * pointers, whose memory must stay valid and unmoved while the graph
- * exists. The call's scratch memory becomes graph memory (allocated and
- * freed inside each replay). A failed capture leaves nothing behind. The
- * graph retains the executable. */
+ * exists. The call's scratch is a workspace the graph owns (allocated at
+ * capture, freed with the graph), so replays of one graph must not overlap:
+ * launch them on one stream, or capture one graph per stream. A failed
+ * capture leaves nothing behind. The graph retains the executable. */
 WINNOW_API winnow_status winnow_graph_capture(winnow_executable *executable,
                                               size_t function_index,
                                               const winnow_tensor *inputs,
