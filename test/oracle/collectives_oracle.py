@@ -33,8 +33,10 @@ RESULTS = [
     "warp_argmax_index", "warp_add_i32", "block_add_f32", "block_max_f32",
     "block_argmax_value", "block_argmax_index", "block_max_i32",
     "scan_flags_prefix", "scan_flags_total", "scan_prefix", "scan_total",
-    "histogram",
+    "histogram", "radix_threshold", "radix_above",
 ]
+# Keys per block for the radix select.
+KEYS = 300
 BLOCK_SIZES = [64, 80, 33, 7, 1, 256]
 
 
@@ -147,7 +149,25 @@ def oracle(n, inputs):
                 counts[bin_] += 1
         expected["histogram"] += [counts[t] if t < BINS else -7
                                   for t in range(n)]
+        threshold, above = radix_select(
+            inputs["keys"][block * KEYS:(block + 1) * KEYS],
+            int(inputs["key_count"][block]), int(inputs["key_k"][block]))
+        expected["radix_threshold"] += [threshold] * n
+        expected["radix_above"] += [above] * n
     return expected
+
+
+def radix_select(keys, count, k):
+    """The k'-th largest of keys[:count] as unsigned 32-bit integers and the
+    number of keys above it; k' = 0 gives (0xFFFFFFFF, 0)."""
+    row = [int(v) & 0xFFFFFFFF for v in keys[:count]]
+    wanted = min(k, count)
+    if wanted == 0:
+        return -1, 0
+    threshold = sorted(row, reverse=True)[wanted - 1]
+    above = sum(1 for v in row if v > threshold)
+    signed = threshold - (1 << 32) if threshold >= 1 << 31 else threshold
+    return signed, above
 
 
 # --------------------------------------------------------------------------
@@ -165,7 +185,20 @@ def make_inputs(n, seed):
     x[:n] += rng.standard_normal(n).astype(np.float32) * (rng.random(n) < 0.5)
     nan_at = n + rng.integers(0, n, max(1, n // 8))
     x[nan_at] = np.nan
+    # Radix select keys: shared high digits and ties, the full unsigned
+    # range (keys with the top bit set sort above the others).
+    bases = rng.integers(0, 1 << 32, 6, dtype=np.uint64)
+    keys = bases[rng.integers(0, len(bases), GRID * KEYS)]
+    keys ^= rng.integers(0, 4, GRID * KEYS).astype(np.uint64) << \
+        rng.choice([0, 8, 16, 24], GRID * KEYS).astype(np.uint64)
+    key_count = np.array([KEYS - int(rng.integers(0, 40)),
+                          int(rng.integers(0, 12))], dtype=np.int32)
+    key_k = np.array([int(rng.integers(1, key_count[0] + 1)),
+                      int(rng.integers(0, 16))], dtype=np.int32)
     return {
+        "keys": keys.astype(np.uint32).view(np.int32),
+        "key_count": key_count,
+        "key_k": key_k,
         "x": x.astype(np.float32),
         "y": rng.integers(-50, 50, total).astype(np.int32),
         "idx": np.arange(total, dtype=np.int32),
@@ -182,16 +215,22 @@ def dense(values):
 def program(n, inputs):
     total = GRID * n
     globals_ = []
-    for name in ("x", "y", "idx", "flags", "bins", "valid"):
+    for name in ("x", "y", "idx", "flags", "bins", "valid", "keys",
+                 "key_count", "key_k"):
         data = inputs[name].view(np.int32) if name == "x" else inputs[name]
         globals_.append(
-            f'  memref.global "private" constant @{name} : memref<{total}xi32>'
-            f" = {dense(data)}")
+            f'  memref.global "private" constant @{name} : '
+            f"memref<{len(data)}xi32> = {dense(data)}")
     t = f"memref<{total}xi32>"
     out = f"memref<{len(RESULTS)}x{total}xi32>"
     loads = "\n".join(
         f"    %{name} = memref.get_global @{name} : {t}"
         for name in ("x", "y", "idx", "flags", "bins", "valid"))
+    kt = f"memref<{GRID * KEYS}xi32>"
+    gt = f"memref<{GRID}xi32>"
+    loads += (f"\n    %keys = memref.get_global @keys : {kt}"
+              f"\n    %key_count = memref.get_global @key_count : {gt}"
+              f"\n    %key_k = memref.get_global @key_k : {gt}")
     stores = []
     results = {
         "warp_add_f32": "%wa_b", "warp_max_f32": "%wmax_b",
@@ -202,6 +241,7 @@ def program(n, inputs):
         "block_max_i32": "%bmi32", "scan_flags_prefix": "%sfp",
         "scan_flags_total": "%sft", "scan_prefix": "%sp",
         "scan_total": "%st", "histogram": "%h",
+        "radix_threshold": "%rt", "radix_above": "%ra32",
     }
     for row, name in enumerate(RESULTS):
         stores.append(f"      %r{row} = arith.constant {row} : index\n"
@@ -216,6 +256,7 @@ def program(n, inputs):
     %c1 = arith.constant 1 : index
     %grid = arith.constant {GRID} : index
     %n = arith.constant {n} : index
+    %nkeys = arith.constant {KEYS} : index
 {loads}
     %out = memref.alloc() : {out}
     gpu.launch blocks(%bx, %by, %bz) in (%gx = %grid, %gy = %c1, %gz = %c1)
@@ -261,6 +302,14 @@ def program(n, inputs):
         %none = arith.constant -7 : i32
         scf.yield %none : i32
       }}
+      %keys_at = arith.muli %bx, %nkeys : index
+      %row = memref.subview %keys[%keys_at] [{KEYS}] [1] : {kt} to memref<{KEYS}xi32, strided<[1], offset: ?>>
+      %kc = memref.load %key_count[%bx] : {gt}
+      %kk = memref.load %key_k[%bx] : {gt}
+      %kci = arith.index_cast %kc : i32 to index
+      %kki = arith.index_cast %kk : i32 to index
+      %rt, %ra = collective.block_radix_select %kki of %row[%kci] : memref<{KEYS}xi32, strided<[1], offset: ?>>
+      %ra32 = arith.index_cast %ra : index to i32
 {stores}
       gpu.terminator
     }}

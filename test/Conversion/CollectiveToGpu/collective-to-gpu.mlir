@@ -116,7 +116,42 @@ func.func @scan_and_histogram(%flag: i32, %bin: index, %valid: i1, %out: memref<
   return
 }
 
+// The radix select: k' = min(k, count), nothing to do for k' = 0; else four
+// digit passes (shifts 24, 16, 8, 0), each a cleared workgroup histogram,
+// atomic counts of the keys matching the digits so far, and warp 0's search
+// of the bins (a lane scan by index shuffles).
+// CHECK-LABEL: func.func @radix_select
+// CHECK: %[[WANTED:.*]] = arith.minui %arg2, %arg1 : index
+// CHECK: %[[NONE:.*]] = arith.cmpi eq, %[[WANTED]], %c0 : index
+// CHECK: scf.if %[[NONE]] -> (i32, index)
+// CHECK: scf.yield %c-1_i32, %c0
+// CHECK: arith.shrui %{{.*}}, %c24_i32
+// CHECK: memref.atomic_rmw addi
+// CHECK: gpu.shuffle idx
+// CHECK: arith.shrui %{{.*}}, %c16_i32
+// CHECK: arith.shrui %{{.*}}, %c8_i32
+// CHECK-NOT: arith.shrui
+// CHECK: return
+// REF-LABEL: func.func @radix_select
+// REF-NOT: memref.atomic_rmw
+// REF: memref.alloca() : memref<256xi32>
+func.func @radix_select(%keys: memref<4096xi32>, %n: index, %k: index, %out: memref<2xi32>) {
+  %c1 = arith.constant 1 : index
+  %c256 = arith.constant 256 : index
+  gpu.launch blocks(%bx, %by, %bz) in (%gx = %c1, %gy = %c1, %gz = %c1)
+             threads(%tx, %ty, %tz) in (%sx = %c256, %sy = %c1, %sz = %c1) {
+    %t, %a = collective.block_radix_select %k of %keys[%n] : memref<4096xi32>
+    %a32 = arith.index_cast %a : index to i32
+    %c0 = arith.constant 0 : index
+    memref.store %t, %out[%c0] : memref<2xi32>
+    memref.store %a32, %out[%c1] : memref<2xi32>
+    gpu.terminator
+  }
+  return
+}
+
 // PTX-DAG: .shared .align 4 .b8 __wg_block_argmax_kernel_0[128];
+// PTX-DAG: .shared .align 4 .b8 __wg_radix_select_kernel_0[1024];
 // PTX-DAG: .shared .align 4 .b8 __wg_scan_and_histogram_kernel_0[64];
 // PTX-DAG: shfl.sync.bfly.b32
 // PTX-DAG: shfl.sync.down.b32

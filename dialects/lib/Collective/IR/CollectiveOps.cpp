@@ -43,6 +43,7 @@ LogicalResult BlockReduceOp::verify() { return verifyInKernel(*this); }
 LogicalResult WarpArgMaxOp::verify() { return verifyInKernel(*this); }
 LogicalResult BlockArgMaxOp::verify() { return verifyInKernel(*this); }
 LogicalResult BlockExclusiveScanOp::verify() { return verifyInKernel(*this); }
+LogicalResult BlockRadixSelectOp::verify() { return verifyInKernel(*this); }
 
 LogicalResult BlockHistogramOp::verify() {
   auto type = cast<MemRefType>(getHistogram().getType());

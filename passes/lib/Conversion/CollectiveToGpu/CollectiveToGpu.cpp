@@ -608,6 +608,276 @@ struct HistogramLowering : CollectivePattern<collective::BlockHistogramOp> {
   }
 };
 
+/// Adds `body(i)` for i = from, from + step, ... < to.
+void forRange(ImplicitLocOpBuilder &b, Value from, Value to, Value step,
+              llvm::function_ref<void(Value)> body) {
+  auto loop = scf::ForOp::create(b, from, to, step);
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPoint(loop.getBody()->getTerminator());
+  body(loop.getInductionVar());
+}
+
+/// One digit pass of the radix select over `keys[0, count)`: the histogram
+/// of the digit at `shift` of the keys matching `prefix` under `mask` is in
+/// `hist` (256 bins); returns (digit, count above it) found by walking the
+/// bins from the top until `remaining` keys are reached. Serial form.
+std::pair<Value, Value> findDigitSerially(ImplicitLocOpBuilder &b, Value hist,
+                                          Value remaining) {
+  Value zero32 = i32(b, 0);
+  Value bins = arith::ConstantIndexOp::create(b, 256);
+  Value zero = arith::ConstantIndexOp::create(b, 0);
+  Value one = arith::ConstantIndexOp::create(b, 1);
+  // (running count above, digit, count above the digit)
+  auto walk = scf::ForOp::create(b, zero, bins, one,
+                                 ValueRange{zero32, zero32, zero32});
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(walk.getBody());
+  Value bin = arith::SubIOp::create(b, arith::ConstantIndexOp::create(b, 255),
+                                    walk.getInductionVar());
+  Value running = walk.getRegionIterArg(0);
+  Value h = memref::LoadOp::create(b, hist, ValueRange{bin});
+  Value next = arith::AddIOp::create(b, running, h);
+  Value reaches = arith::AndIOp::create(
+      b,
+      arith::CmpIOp::create(b, arith::CmpIPredicate::slt, running, remaining),
+      arith::CmpIOp::create(b, arith::CmpIPredicate::sge, next, remaining));
+  Value bin32 = arith::IndexCastOp::create(b, b.getI32Type(), bin);
+  scf::YieldOp::create(
+      b, ValueRange{next,
+                    arith::SelectOp::create(b, reaches, bin32,
+                                            walk.getRegionIterArg(1)),
+                    arith::SelectOp::create(b, reaches, running,
+                                            walk.getRegionIterArg(2))});
+  b.setInsertionPointAfter(walk);
+  return {walk.getResult(1), walk.getResult(2)};
+}
+
+struct RadixSelectLowering : CollectivePattern<collective::BlockRadixSelectOp> {
+  using CollectivePattern::CollectivePattern;
+  static constexpr int64_t kDigitBits = 8;
+  static constexpr int64_t kBins = 256;
+
+  LogicalResult matchAndRewrite(collective::BlockRadixSelectOp op,
+                                PatternRewriter &rewriter) const override {
+    ImplicitLocOpBuilder b(op.getLoc(), rewriter);
+    ThreadPlace place = threadPlace(b, op);
+    Value zero = arith::ConstantIndexOp::create(b, 0);
+    Value one = arith::ConstantIndexOp::create(b, 1);
+    Value wanted = arith::MinUIOp::create(b, op.getK(), op.getCount());
+    Value none =
+        arith::CmpIOp::create(b, arith::CmpIPredicate::eq, wanted, zero);
+    auto branch =
+        scf::IfOp::create(b, TypeRange{b.getI32Type(), b.getIndexType()}, none,
+                          /*withElseRegion=*/true);
+    {
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(branch.thenBlock());
+      scf::YieldOp::create(b, ValueRange{i32(b, -1), zero});
+      b.setInsertionPointToStart(branch.elseBlock());
+      Value remaining = arith::IndexCastOp::create(b, b.getI32Type(), wanted);
+      std::pair<Value, Value> result =
+          form == CollectiveForm::Shuffle
+              ? selectByBlock(b, rewriter, op, place, remaining)
+              : selectByThreadZero(b, rewriter, op, place, remaining);
+      scf::YieldOp::create(
+          b, ValueRange{result.first, arith::IndexCastOp::create(
+                                          b, b.getIndexType(), result.second)});
+    }
+    rewriter.replaceOp(op, branch.getResults());
+    return success();
+  }
+
+  /// The digit of `key` at `shift` if its higher digits match `prefix`.
+  static std::pair<Value, Value> digitOf(ImplicitLocOpBuilder &b, Value key,
+                                         int64_t shift, Value prefix,
+                                         Value mask) {
+    Value matches =
+        arith::CmpIOp::create(b, arith::CmpIPredicate::eq,
+                              arith::AndIOp::create(b, key, mask), prefix);
+    Value digit = arith::AndIOp::create(
+        b, arith::ShRUIOp::create(b, key, i32(b, shift)), i32(b, kBins - 1));
+    return {matches, arith::IndexCastOp::create(b, b.getIndexType(), digit)};
+  }
+
+  /// Every thread counts its strided share of the keys into a workgroup
+  /// histogram; warp 0 finds the digit, its lanes scanning chunks of bins.
+  std::pair<Value, Value> selectByBlock(ImplicitLocOpBuilder &b,
+                                        RewriterBase &rewriter, Operation *op,
+                                        const ThreadPlace &place,
+                                        Value remaining) const {
+    auto select = cast<collective::BlockRadixSelectOp>(op);
+    Value hist = workgroupBuffer(rewriter, op, kBins, b.getI32Type());
+    Value found = workgroupBuffer(rewriter, op, 2, b.getI32Type());
+    Value zero = arith::ConstantIndexOp::create(b, 0);
+    Value one = arith::ConstantIndexOp::create(b, 1);
+    Value bins = arith::ConstantIndexOp::create(b, kBins);
+    Value zero32 = i32(b, 0);
+    Value prefix = zero32, mask = zero32, above = zero32;
+    for (int64_t pass = 0; pass < 32 / kDigitBits; ++pass) {
+      int64_t shift = 32 - kDigitBits * (pass + 1);
+      forRange(b, place.thread, bins, place.numThreads, [&](Value bin) {
+        memref::StoreOp::create(b, zero32, hist, ValueRange{bin});
+      });
+      gpu::BarrierOp::create(b);
+      forRange(
+          b, place.thread, select.getCount(), place.numThreads, [&](Value i) {
+            Value key =
+                memref::LoadOp::create(b, select.getKeys(), ValueRange{i});
+            auto [matches, digit] = digitOf(b, key, shift, prefix, mask);
+            auto add = scf::IfOp::create(b, matches, false);
+            OpBuilder::InsertionGuard guard(b);
+            b.setInsertionPoint(add.thenBlock()->getTerminator());
+            memref::AtomicRMWOp::create(b, arith::AtomicRMWKind::addi,
+                                        i32(b, 1), hist, ValueRange{digit});
+          });
+      gpu::BarrierOp::create(b);
+      Value firstWarp =
+          arith::CmpIOp::create(b, arith::CmpIPredicate::eq, place.warp, zero);
+      auto search = scf::IfOp::create(b, firstWarp, false);
+      {
+        OpBuilder::InsertionGuard guard(b);
+        b.setInsertionPoint(search.thenBlock()->getTerminator());
+        // Lane l takes bins 255 - l*C down to 255 - (l+1)*C + 1.
+        Value lanes =
+            arith::IndexCastOp::create(b, b.getIndexType(), place.warpLanes);
+        Value chunk = arith::CeilDivUIOp::create(b, bins, lanes);
+        Value top = arith::SubIOp::create(
+            b, arith::ConstantIndexOp::create(b, kBins - 1),
+            arith::MulIOp::create(b, place.lane, chunk));
+        auto binAt = [&](Value j) {
+          // Past bin 0 (top < j) reads as an empty bin.
+          Value inside =
+              arith::CmpIOp::create(b, arith::CmpIPredicate::sge, top, j);
+          Value bin = arith::SelectOp::create(
+              b, inside, arith::SubIOp::create(b, top, j), zero);
+          return std::make_pair(inside, bin);
+        };
+        auto sum = scf::ForOp::create(b, zero, chunk, one, ValueRange{zero32});
+        {
+          OpBuilder::InsertionGuard inner(b);
+          b.setInsertionPointToStart(sum.getBody());
+          auto [inside, bin] = binAt(sum.getInductionVar());
+          Value h = memref::LoadOp::create(b, hist, ValueRange{bin});
+          scf::YieldOp::create(
+              b, arith::AddIOp::create(
+                     b, sum.getRegionIterArg(0),
+                     arith::SelectOp::create(b, inside, h, zero32))
+                     .getResult());
+        }
+        Value mine = sum.getResult(0);
+        Value inclusive = mine;
+        for (int64_t step : llvm::reverse(kLaneSteps)) {
+          Value from = arith::MaxSIOp::create(
+              b, arith::SubIOp::create(b, place.lane32, i32(b, step)), zero32);
+          Value other =
+              gpu::ShuffleOp::create(b, inclusive, from, place.warpLanes,
+                                     gpu::ShuffleMode::IDX)
+                  .getShuffleResult();
+          Value has = arith::CmpIOp::create(b, arith::CmpIPredicate::sge,
+                                            place.lane32, i32(b, step));
+          inclusive = arith::AddIOp::create(
+              b, inclusive, arith::SelectOp::create(b, has, other, zero32));
+        }
+        Value before = arith::SubIOp::create(b, inclusive, mine);
+        auto walk = scf::ForOp::create(b, zero, chunk, one, ValueRange{before});
+        {
+          OpBuilder::InsertionGuard inner(b);
+          b.setInsertionPointToStart(walk.getBody());
+          auto [inside, bin] = binAt(walk.getInductionVar());
+          Value running = walk.getRegionIterArg(0);
+          Value h = arith::SelectOp::create(
+              b, inside, memref::LoadOp::create(b, hist, ValueRange{bin}),
+              zero32);
+          Value next = arith::AddIOp::create(b, running, h);
+          Value reaches = arith::AndIOp::create(
+              b, inside,
+              arith::AndIOp::create(
+                  b,
+                  arith::CmpIOp::create(b, arith::CmpIPredicate::slt, running,
+                                        remaining),
+                  arith::CmpIOp::create(b, arith::CmpIPredicate::sge, next,
+                                        remaining)));
+          auto write = scf::IfOp::create(b, reaches, false);
+          {
+            OpBuilder::InsertionGuard innermost(b);
+            b.setInsertionPoint(write.thenBlock()->getTerminator());
+            memref::StoreOp::create(
+                b, arith::IndexCastOp::create(b, b.getI32Type(), bin), found,
+                ValueRange{zero});
+            memref::StoreOp::create(b, running, found, ValueRange{one});
+          }
+          scf::YieldOp::create(b, next);
+        }
+      }
+      gpu::BarrierOp::create(b);
+      Value digit = memref::LoadOp::create(b, found, ValueRange{zero});
+      Value countAbove = memref::LoadOp::create(b, found, ValueRange{one});
+      prefix = arith::OrIOp::create(
+          b, prefix, arith::ShLIOp::create(b, digit, i32(b, shift)));
+      mask = arith::OrIOp::create(b, mask, i32(b, (kBins - 1) << shift));
+      remaining = arith::SubIOp::create(b, remaining, countAbove);
+      above = arith::AddIOp::create(b, above, countAbove);
+    }
+    // The next execution writes `found` only after two barriers, which
+    // every thread reaches after its reads above: no trailing barrier.
+    return {prefix, above};
+  }
+
+  /// Thread 0 runs the same passes alone with a private histogram.
+  std::pair<Value, Value> selectByThreadZero(ImplicitLocOpBuilder &b,
+                                             RewriterBase &rewriter,
+                                             Operation *op,
+                                             const ThreadPlace &place,
+                                             Value remaining) const {
+    auto select = cast<collective::BlockRadixSelectOp>(op);
+    Value result = workgroupBuffer(rewriter, op, 2, b.getI32Type());
+    Value zero = arith::ConstantIndexOp::create(b, 0);
+    Value one = arith::ConstantIndexOp::create(b, 1);
+    Value bins = arith::ConstantIndexOp::create(b, kBins);
+    Value first =
+        arith::CmpIOp::create(b, arith::CmpIPredicate::eq, place.thread, zero);
+    auto leader = scf::IfOp::create(b, first, false);
+    {
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPoint(leader.thenBlock()->getTerminator());
+      Value hist =
+          memref::AllocaOp::create(b, MemRefType::get({kBins}, b.getI32Type()));
+      Value zero32 = i32(b, 0);
+      Value prefix = zero32, mask = zero32, above = zero32;
+      for (int64_t pass = 0; pass < 32 / kDigitBits; ++pass) {
+        int64_t shift = 32 - kDigitBits * (pass + 1);
+        forRange(b, zero, bins, one, [&](Value bin) {
+          memref::StoreOp::create(b, zero32, hist, ValueRange{bin});
+        });
+        forRange(b, zero, select.getCount(), one, [&](Value i) {
+          Value key =
+              memref::LoadOp::create(b, select.getKeys(), ValueRange{i});
+          auto [matches, digit] = digitOf(b, key, shift, prefix, mask);
+          auto add = scf::IfOp::create(b, matches, false);
+          OpBuilder::InsertionGuard inner(b);
+          b.setInsertionPoint(add.thenBlock()->getTerminator());
+          Value old = memref::LoadOp::create(b, hist, ValueRange{digit});
+          memref::StoreOp::create(b, arith::AddIOp::create(b, old, i32(b, 1)),
+                                  hist, ValueRange{digit});
+        });
+        auto [digit, countAbove] = findDigitSerially(b, hist, remaining);
+        prefix = arith::OrIOp::create(
+            b, prefix, arith::ShLIOp::create(b, digit, i32(b, shift)));
+        mask = arith::OrIOp::create(b, mask, i32(b, (kBins - 1) << shift));
+        remaining = arith::SubIOp::create(b, remaining, countAbove);
+        above = arith::AddIOp::create(b, above, countAbove);
+      }
+      memref::StoreOp::create(b, prefix, result, ValueRange{zero});
+      memref::StoreOp::create(b, above, result, ValueRange{one});
+    }
+    gpu::BarrierOp::create(b);
+    Value threshold = memref::LoadOp::create(b, result, ValueRange{zero});
+    Value above = memref::LoadOp::create(b, result, ValueRange{one});
+    gpu::BarrierOp::create(b);
+    return {threshold, above};
+  }
+};
+
 struct CollectiveToGpuPass : impl::CollectiveToGpuBase<CollectiveToGpuPass> {
   using Base::Base;
   void runOnOperation() override {
@@ -644,7 +914,7 @@ void populateCollectiveToGpuPatterns(RewritePatternSet &patterns,
                ReduceLowering<collective::BlockReduceOp, true>,
                ArgMaxLowering<collective::WarpArgMaxOp, false>,
                ArgMaxLowering<collective::BlockArgMaxOp, true>, ScanLowering,
-               HistogramLowering>(context, form);
+               HistogramLowering, RadixSelectLowering>(context, form);
 }
 
 } // namespace winnow

@@ -182,4 +182,37 @@ def Collective_BlockHistogramOp : Collective_Op<"block_histogram"> {
   let hasVerifier = 1;
 }
 
+def Collective_BlockRadixSelectOp : Collective_Op<"block_radix_select"> {
+  let summary = "The k-th largest key of a row, by block radix select";
+  let description = [{
+    `keys[0, count)` are order-preserving 32-bit keys compared as unsigned
+    integers (a score maps to one so that larger keys are better, e.g.
+    `tok.select`'s key of a float). With `k' = min(k, count)`, every thread
+    gets `threshold`, the k'-th largest key, and `above`, the number of keys
+    strictly greater than it (`above < k'`). The k' selected keys are then
+    every key greater than `threshold` and the first `k' - above` keys equal
+    to it in index order, which is `tok.select`'s tie rule (ties to the
+    lower index). `k' = 0` gives `threshold = 0xFFFFFFFF` and `above = 0`.
+    `keys`, `count` and `k` must be the same on every thread of the block.
+
+    The block finds the key one 8-bit digit at a time, most significant
+    first (4 passes): a workgroup histogram of the digits of the keys that
+    match the digits found so far (`atom.shared.add`), then warp 0 finds the
+    bin in which the running count from the top reaches k' (a scan of the
+    bins across its lanes). The result is exact and does not depend on the
+    block size; the `reference` form has thread 0 run the same passes.
+
+    ```mlir
+    %threshold, %above = collective.block_radix_select %k of %keys[%n]
+        : memref<4096xi32>
+    ```
+  }];
+  let arguments = (ins MemRefRankOf<[I32], [1]>:$keys, Index:$count,
+                       Index:$k);
+  let results = (outs I32:$threshold, Index:$above);
+  let assemblyFormat =
+      "$k `of` $keys `[` $count `]` attr-dict `:` type($keys)";
+  let hasVerifier = 1;
+}
+
 #endif // WINNOW_DIALECT_COLLECTIVE_IR_COLLECTIVEOPS_TD
