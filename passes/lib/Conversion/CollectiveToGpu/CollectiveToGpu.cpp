@@ -662,7 +662,6 @@ struct RadixSelectLowering : CollectivePattern<collective::BlockRadixSelectOp> {
     ImplicitLocOpBuilder b(op.getLoc(), rewriter);
     ThreadPlace place = threadPlace(b, op);
     Value zero = arith::ConstantIndexOp::create(b, 0);
-    Value one = arith::ConstantIndexOp::create(b, 1);
     Value wanted = arith::MinUIOp::create(b, op.getK(), op.getCount());
     Value none =
         arith::CmpIOp::create(b, arith::CmpIPredicate::eq, wanted, zero);
