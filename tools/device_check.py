@@ -39,6 +39,7 @@ import numpy as np
 EXIT_OK, EXIT_MISMATCH, EXIT_NO_GPU, EXIT_BUNDLE = 0, 1, 2, 3
 
 BUNDLE_MANIFEST = "bundle.json"
+COLLECTIVES_DIR = "collectives"
 BUNDLE_FORMAT = 1
 
 # Floating-point results must satisfy |cuda - cpu| <= atol + rtol * |cpu|.
@@ -730,6 +731,19 @@ def run_suite(args, bundle, work, log):
         report["functions"].append(entry)
         log("%s  %-48s %s" % (entry["status"], label, line))
 
+    # The collective micro-kernels (docs/collectives.md), when the bundle
+    # has them and no --only narrowed the run to recipes.
+    collectives = bundle.path(COLLECTIVES_DIR)
+    if os.path.isdir(collectives) and not args.only:
+        sys.path.insert(0, bundle.root)
+        import device_check_collectives
+        ordinal = int(args.device.split(":")[1]) if ":" in args.device else 0
+        report["collectives"] = device_check_collectives.run_cases(
+            collectives, ordinal, log)
+        for entry in report["collectives"]:
+            passed += entry["status"] == "PASS"
+            failed += entry["status"] != "PASS"
+
     report["status"] = "pass" if failed == 0 else "fail"
     report["summary"] = {"passed": passed, "failed": failed}
     report["total_seconds"] = round(time.monotonic() - started, 2)
@@ -909,6 +923,21 @@ def prepare_bundle(args, repo, compiler, runner, bundle_root, examples):
     here = os.path.dirname(os.path.abspath(__file__))
     shutil.copy2(os.path.abspath(__file__), os.path.join(bundle_root, "device_check.py"))
     shutil.copy2(os.path.join(here, "device-check.sh"), os.path.join(bundle_root, "device-check.sh"))
+    shutil.copy2(os.path.join(here, "device_check_collectives.py"),
+                 os.path.join(bundle_root, "device_check_collectives.py"))
+
+    # The collective micro-kernels: PTX, launches, inputs and the oracle's
+    # results, written by the oracle itself (test/oracle/collectives_oracle.py).
+    winnow_opt = os.path.join(args.build_dir, "bin", "winnow-opt")
+    emitted = subprocess.run(
+        [sys.executable, os.path.join(repo, "test", "oracle", "collectives_oracle.py"),
+         "--winnow-opt", winnow_opt, "--emit-dir", os.path.join(bundle_root, COLLECTIVES_DIR)],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True)
+    print(emitted.stdout.strip(), flush=True)
+    if emitted.returncode != 0:
+        print("device-check: error: the collective micro-kernels failed to build",
+              file=sys.stderr)
+        return EXIT_BUNDLE
 
     # Size budget: leave the largest inputs out; `run` regenerates them from
     # the same seed and checks their sha256.
@@ -1122,10 +1151,40 @@ class InputTests(unittest.TestCase):
         self.assertTrue(((values["seed"] >= 0) & (values["seed"] < 2**31)).all())
 
 
+class CollectiveTests(unittest.TestCase):
+    """The comparison and kernel ABI of the collective micro-kernels."""
+
+    def setUp(self):
+        sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+        import device_check_collectives
+        self.module = device_check_collectives
+        self.case = {"grid": [2, 1, 1], "block": [2, 1, 1],
+                     "results": ["sum", "index"],
+                     "expected": {"sum": [0x3F800000, None, 7, -1],
+                                  "index": [0, 1, 2, 3]}}
+
+    def test_bit_identical_and_any_nan_pass(self):
+        nan = int(np.array([np.nan], dtype=np.float32).view(np.int32)[0])
+        got = np.array([0x3F800000, nan | 5, 7, -1, 0, 1, 2, 3], dtype=np.int32)
+        self.assertEqual(self.module.compare(self.case, got), [])
+
+    def test_a_wrong_bit_or_a_number_for_nan_fails(self):
+        got = np.array([0x3F800001, 0, 7, -1, 0, 1, 3, 3], dtype=np.int32)
+        mismatches = self.module.compare(self.case, got)
+        self.assertEqual(len(mismatches), 3)
+        self.assertIn("sum[0]: expected 1065353216, got 1065353217", mismatches[0])
+        self.assertIn("sum[1]: expected NaN", mismatches[1])
+        self.assertIn("index[2]: expected 2, got 3", mismatches[2])
+
+    def test_memref_parameters(self):
+        params = self.module.memref_parameters(4096, 10)
+        self.assertEqual([p.value for p in params], [4096, 4096, 0, 10, 1])
+
+
 def command_self_test(args):
     suite = unittest.TestSuite()
     loader = unittest.TestLoader()
-    for case in (ComparisonTests, InputTests):
+    for case in (ComparisonTests, InputTests, CollectiveTests):
         suite.addTests(loader.loadTestsFromTestCase(case))
     result = unittest.TextTestRunner(verbosity=2 if args.verbose else 1).run(suite)
     return EXIT_OK if result.wasSuccessful() else EXIT_MISMATCH

@@ -12,11 +12,14 @@ workgroup memory) and `mlir-runner`, and every result is compared bit for bit
 with the oracle below, which follows the op descriptions (the reduction tree
 of CollectiveOps.td), not the lowering.
 
-`--emit-dir DIR` also writes each case's program and inputs, for the device
-check to run the same kernels on a GPU.
+`--emit-dir DIR` instead writes each case for the device check
+(tools/device-check.sh): the kernel's sm_90 PTX, its launch, inputs and the
+oracle's expected results, so the GPU machine runs the same kernels without
+MLIR.
 """
 
 import argparse
+import json
 import os
 import re
 import subprocess
@@ -212,26 +215,28 @@ def dense(values):
     return "dense<[" + ", ".join(str(int(v)) for v in values) + "]>"
 
 
-def program(n, inputs):
+INPUTS = ("x", "y", "idx", "flags", "bins", "valid", "keys", "key_count",
+          "key_k")
+
+
+def input_lengths(n):
     total = GRID * n
-    globals_ = []
-    for name in ("x", "y", "idx", "flags", "bins", "valid", "keys",
-                 "key_count", "key_k"):
-        data = inputs[name].view(np.int32) if name == "x" else inputs[name]
-        globals_.append(
-            f'  memref.global "private" constant @{name} : '
-            f"memref<{len(data)}xi32> = {dense(data)}")
+    return {"x": total, "y": total, "idx": total, "flags": total,
+            "bins": total, "valid": total, "keys": GRID * KEYS,
+            "key_count": GRID, "key_k": GRID}
+
+
+def kernel_function(n):
+    """func.func @collectives(inputs..., out) holding the launch: every
+    argument a 1-D i32 buffer, the results row by row in `out`."""
+    total = GRID * n
+    lengths = input_lengths(n)
+    out = f"memref<{len(RESULTS) * total}xi32>"
+    params = ", ".join(f"%{name}: memref<{lengths[name]}xi32>"
+                       for name in INPUTS)
     t = f"memref<{total}xi32>"
-    out = f"memref<{len(RESULTS)}x{total}xi32>"
-    loads = "\n".join(
-        f"    %{name} = memref.get_global @{name} : {t}"
-        for name in ("x", "y", "idx", "flags", "bins", "valid"))
     kt = f"memref<{GRID * KEYS}xi32>"
     gt = f"memref<{GRID}xi32>"
-    loads += (f"\n    %keys = memref.get_global @keys : {kt}"
-              f"\n    %key_count = memref.get_global @key_count : {gt}"
-              f"\n    %key_k = memref.get_global @key_k : {gt}")
-    stores = []
     results = {
         "warp_add_f32": "%wa_b", "warp_max_f32": "%wmax_b",
         "warp_min_f32": "%wmin_b", "warp_argmax_value": "%wam_b",
@@ -243,22 +248,17 @@ def program(n, inputs):
         "scan_total": "%st", "histogram": "%h",
         "radix_threshold": "%rt", "radix_above": "%ra32",
     }
-    for row, name in enumerate(RESULTS):
-        stores.append(f"      %r{row} = arith.constant {row} : index\n"
-                      f"      memref.store {results[name]}, %out[%r{row}, %g]"
-                      f" : {out}")
-    stores = "\n".join(stores)
+    stores = "\n".join(
+        f"      %r{row} = arith.constant {row * total} : index\n"
+        f"      %at{row} = arith.addi %r{row}, %g : index\n"
+        f"      memref.store {results[name]}, %out[%at{row}] : {out}"
+        for row, name in enumerate(RESULTS))
     wg = "#gpu.address_space<workgroup>"
-    return f"""module {{
-{chr(10).join(globals_)}
-  func.func private @printMemrefI32(memref<*xi32>)
-  func.func @main() {{
+    return f"""  func.func @collectives({params}, %out: {out}) {{
     %c1 = arith.constant 1 : index
     %grid = arith.constant {GRID} : index
     %n = arith.constant {n} : index
     %nkeys = arith.constant {KEYS} : index
-{loads}
-    %out = memref.alloc() : {out}
     gpu.launch blocks(%bx, %by, %bz) in (%gx = %grid, %gy = %c1, %gz = %c1)
                threads(%tx, %ty, %tz) in (%sx = %n, %sy = %c1, %sz = %c1)
                workgroup(%hist : memref<{BINS}xi32, {wg}>) {{
@@ -313,6 +313,37 @@ def program(n, inputs):
 {stores}
       gpu.terminator
     }}
+    return
+  }}
+"""
+
+
+def input_data(inputs, name):
+    return inputs[name].view(np.int32) if name == "x" else inputs[name]
+
+
+def program(n, inputs):
+    """The emulator's program: the inputs as constants, @collectives, and a
+    main that calls it and prints the results."""
+    lengths = input_lengths(n)
+    globals_ = "\n".join(
+        f'  memref.global "private" constant @{name} : '
+        f"memref<{lengths[name]}xi32> = {dense(input_data(inputs, name))}"
+        for name in INPUTS)
+    loads = "\n".join(
+        f"    %{name} = memref.get_global @{name} : memref<{lengths[name]}xi32>"
+        for name in INPUTS)
+    out = f"memref<{len(RESULTS) * GRID * n}xi32>"
+    args = ", ".join(f"%{name}" for name in INPUTS)
+    types = ", ".join(f"memref<{lengths[name]}xi32>" for name in INPUTS)
+    return f"""module {{
+{globals_}
+  func.func private @printMemrefI32(memref<*xi32>)
+{kernel_function(n)}
+  func.func @main() {{
+{loads}
+    %out = memref.alloc() : {out}
+    call @collectives({args}, %out) : ({types}, {out}) -> ()
     %u = memref.cast %out : {out} to memref<*xi32>
     call @printMemrefI32(%u) : (memref<*xi32>) -> ()
     return
@@ -352,15 +383,106 @@ def run_case(args, text, form, workdir, tag):
     return [int(v) for v in re.findall(r"-?\d+", data)]
 
 
+# The cuda target's kernel pipeline after the collectives are lowered.
+DEVICE_PIPELINE = (
+    "builtin.module(collective-to-gpu,canonicalize,"
+    "gpu-launch-sink-index-computations,gpu-kernel-outlining,"
+    "winnow-cuda-to-nvvm,gpu-module-to-binary{format=isa})")
+PTX_ARCHITECTURE = "sm_90"
+
+
+def extract_ptx(text):
+    """Every PTX object of a gpu.binary, unescaped."""
+    objects = []
+    for match in re.finditer(r'assembly\s*=\s*"((?:[^"\\]|\\.)*)"', text):
+        raw, out, i = match.group(1), bytearray(), 0
+        while i < len(raw):
+            if raw[i] == "\\" and raw[i + 1] in '\\"':
+                out.append(ord(raw[i + 1]))
+                i += 2
+            elif raw[i] == "\\":
+                out.append(int(raw[i + 1:i + 3], 16))
+                i += 3
+            else:
+                out += raw[i].encode()
+                i += 1
+        objects.append(out.decode())
+    return objects
+
+
+def emit_device_cases(args):
+    """One case per block size for the device check: the kernel's PTX, its
+    launch and parameters, the inputs and the oracle's expected results, so
+    that the GPU machine needs neither MLIR nor this oracle."""
+    os.makedirs(args.emit_dir, exist_ok=True)
+    cases = []
+    for n in BLOCK_SIZES:
+        inputs = make_inputs(n, args.seed + n)
+        source = "module {\n" + kernel_function(n) + "}\n"
+        compiled = subprocess.run(
+            [args.winnow_opt, "-", f"--pass-pipeline={DEVICE_PIPELINE}"],
+            input=source, capture_output=True, text=True)
+        if compiled.returncode != 0:
+            raise RuntimeError(f"winnow-opt failed for n = {n}:\n"
+                               f"{compiled.stderr}")
+        ptx = [text for text in extract_ptx(compiled.stdout)
+               if f".target {PTX_ARCHITECTURE}" in text]
+        if len(ptx) != 1:
+            raise RuntimeError(f"expected one {PTX_ARCHITECTURE} PTX object "
+                               f"for n = {n}, got {len(ptx)}")
+        entry = re.search(r"\.entry\s+(\w+)\s*\(([^)]*)\)", ptx[0])
+        params = entry.group(2).count(".param")
+        # Every argument is a 1-D memref: allocated and aligned pointers,
+        # offset, size, stride (MLIR's default kernel ABI).
+        arguments = list(INPUTS) + ["out"]
+        if params != 5 * len(arguments):
+            raise RuntimeError(f"kernel {entry.group(1)} takes {params} "
+                               f"parameters, expected {5 * len(arguments)}")
+        name = f"collectives-n{n}"
+        with open(os.path.join(args.emit_dir, name + ".ptx"), "w") as f:
+            f.write(ptx[0])
+        expected = oracle(n, inputs)
+        case = {
+            "name": name, "ptx": name + ".ptx", "kernel": entry.group(1),
+            "grid": [GRID, 1, 1], "block": [n, 1, 1],
+            "arguments": [{"name": a, "length": input_lengths(n)[a]
+                           if a != "out" else len(RESULTS) * GRID * n}
+                          for a in arguments],
+            "inputs": {a: [int(v) for v in input_data(inputs, a)]
+                       for a in INPUTS},
+            "results": RESULTS,
+            # Floats as their bits, NaN as null (any NaN matches).
+            "expected": {r: [None if isinstance(v, (float, np.floating))
+                             and np.isnan(v) else
+                             bits(v) if isinstance(v, (float, np.floating))
+                             else int(v) for v in expected[r]]
+                         for r in RESULTS},
+        }
+        with open(os.path.join(args.emit_dir, name + ".json"), "w") as f:
+            json.dump(case, f)
+        cases.append(name)
+    print(f"emitted {len(cases)} collective cases for {PTX_ARCHITECTURE} "
+          f"into {args.emit_dir}")
+    return 0
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--winnow-opt", required=True)
-    parser.add_argument("--mlir-runner", required=True)
-    parser.add_argument("--mlir-lib-dir", required=True)
-    parser.add_argument("--workdir", required=True)
+    parser.add_argument("--mlir-runner")
+    parser.add_argument("--mlir-lib-dir")
+    parser.add_argument("--workdir")
     parser.add_argument("--forms", default="shuffle,reference")
     parser.add_argument("--seed", type=int, default=12)
+    parser.add_argument("--emit-dir",
+                        help="write the device check's cases here instead "
+                             "of running on the emulator")
     args = parser.parse_args()
+    if args.emit_dir:
+        return emit_device_cases(args)
+    if not (args.mlir_runner and args.mlir_lib_dir and args.workdir):
+        parser.error("--mlir-runner, --mlir-lib-dir and --workdir are needed "
+                     "to run on the emulator")
     os.makedirs(args.workdir, exist_ok=True)
     passed = failed = 0
     for n in BLOCK_SIZES:
