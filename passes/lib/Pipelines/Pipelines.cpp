@@ -57,6 +57,7 @@ constexpr const char *kCudaToGpu = "tok-offload-to-gpu,"
                                    "gpu-launch-sink-index-computations,"
                                    "gpu-kernel-outlining,"
                                    "tok-merge-gpu-modules,"
+                                   "gpu.module(tok-align-workgroup-buffers),"
                                    "func.func(gpu-async-region),"
                                    "canonicalize,cse";
 

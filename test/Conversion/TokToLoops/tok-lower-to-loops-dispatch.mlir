@@ -18,19 +18,20 @@
 // CHECK-NOT: tok.
 // CHECK: return
 
-// On the GPU the row loop is one block per row: an arena holds each block's
-// row buffers, inner loops are strided over the threads, phases are
-// separated by barriers.
+// On the GPU the row loop is one block per row: an arena in the block's
+// shared memory (a workgroup attribution, seen through a generic pointer)
+// holds its row buffers, inner loops are strided over the threads, phases
+// are separated by barriers. No device memory is allocated.
 // GPU-LABEL: func.func @fused
-// GPU: %[[ARENA:.*]] = gpu.alloc (%{{.*}}) : memref<?xi8>
-// GPU: gpu.launch blocks(%[[BX:[^,]*]], %{{.*}}, %{{.*}}) in (%{{.*}} = %c2{{.*}}, %{{.*}}) threads(%[[TX:[^,]*]], %{{.*}}, %{{.*}}) in (%[[BD:[^ ]*]] = %c256
-// GPU: %[[BASE:.*]] = arith.muli %[[BX]], %{{.*}} : index
-// GPU: memref.view %[[ARENA]][%{{.*}}][] : memref<?xi8> to memref<1x16xf32>
+// GPU-NOT: gpu.alloc
+// GPU: gpu.launch blocks(%{{.*}}, %{{.*}}, %{{.*}}) in (%{{.*}} = %c2{{.*}}, %{{.*}}) threads(%[[TX:[^,]*]], %{{.*}}, %{{.*}}) in (%[[BD:[^ ]*]] = %c256{{.*}}) workgroup(%[[SHARED:.*]] : memref<112xi8, #gpu.address_space<workgroup>>)
+// GPU: %[[ARENA:.*]] = memref.memory_space_cast %[[SHARED]] : memref<112xi8, #gpu.address_space<workgroup>> to memref<112xi8>
+// GPU: memref.view %[[ARENA]][%{{.*}}][] : memref<112xi8> to memref<1x16xf32>
 // GPU: scf.for %{{.*}} = %[[TX]] to %{{.*}} step %[[BD]] {
 // GPU: } {tok.thread_phase}
 // GPU-NEXT: gpu.barrier
 // GPU: } {tok.block_phases}
-// GPU: gpu.dealloc %[[ARENA]]
+// GPU-NOT: gpu.dealloc
 
 // The emulation runs each block's phases one after the other, every thread
 // of a phase before the next phase.

@@ -17,19 +17,19 @@
 // launch beats two under the cuda cost model), and tok-offload-to-gpu maps
 // the fused row loop to one thread block per row: the select's phases
 // (rank, placement, padding, count) and the gather are spread over the
-// block's threads with barriers between them; the kept flags live in a
-// per-block slice of one device arena. Everything waits on async tokens,
-// nothing on the host.
+// block's threads with barriers between them; the kept flags live in the
+// block's shared memory (a 16-byte aligned workgroup buffer). Everything
+// waits on async tokens, nothing on the host.
 // GPU-LABEL: func.func @prune
 // GPU: %[[T0:.*]] = gpu.wait async
-// GPU: %[[ARENA:.*]], %[[TA:.*]] = gpu.alloc async [%[[T0]]] (%{{.*}}) : memref<?xi8>
-// GPU: %[[T1:.*]] = gpu.launch_func async [%[[TA]]] @prune_kernel::@prune_kernel blocks in (%c2, %c1, %c1) threads in (%c256,
+// GPU-NOT: gpu.alloc
+// GPU: %[[T1:.*]] = gpu.launch_func async [%[[T0]]] @prune_kernel::@prune_kernel blocks in (%c2, %c1, %c1) threads in (%c256,
 // GPU-NOT: gpu.launch_func
-// GPU: %[[T2:.*]] = gpu.dealloc async [%[[T1]]] %[[ARENA]]
-// GPU: gpu.wait [%[[T2]]]
+// GPU: gpu.wait [%[[T1]]]
 // GPU: gpu.module @prune_kernel
-// GPU: gpu.func @prune_kernel({{.*}}) kernel
-// GPU: memref.view {{.*}} : memref<?xi8> to memref<1x64xi8>
+// GPU: gpu.func @prune_kernel({{.*}}) workgroup(%[[SHARED:.*]] : memref<64xi8, #gpu.address_space<workgroup>> {llvm.align = 16 : i64}) kernel
+// GPU: %[[ARENA:.*]] = memref.memory_space_cast %[[SHARED]]
+// GPU: memref.view %[[ARENA]]{{.*}} : memref<64xi8> to memref<1x64xi8>
 // GPU: scf.for {{.*}} {
 // GPU: } {tok.thread_phase}
 // GPU-NEXT: gpu.barrier

@@ -80,4 +80,25 @@ def TokMergeGpuModules : Pass<"tok-merge-gpu-modules", "::mlir::ModuleOp"> {
   let dependentDialects = ["::mlir::gpu::GPUDialect"];
 }
 
+def TokAlignWorkgroupBuffers
+    : Pass<"tok-align-workgroup-buffers", "::mlir::gpu::GPUModuleOp"> {
+  let summary = "Align every workgroup buffer of a kernel to 16 bytes";
+  let description = [{
+    Sets `llvm.align = 16` on each workgroup attribution of every
+    `gpu.func` that has no alignment yet. Without it a buffer is only as
+    aligned as its element type: an `i8` arena carved into f32 and bf16 row
+    buffers at 16-byte offsets (`tok-offload-to-gpu`) would be placed at
+    any byte (`.shared .align 1`), and 16-byte vector accesses into it need
+    16. `gpu.launch` cannot carry the attribute, so it is added once the
+    kernels are outlined.
+
+    ```mlir
+    gpu.func @k() workgroup(%arena : memref<1024xi8, #gpu.address_space<workgroup>>) kernel
+    // becomes
+    gpu.func @k() workgroup(%arena : memref<1024xi8, #gpu.address_space<workgroup>> {llvm.align = 16 : i64}) kernel
+    ```
+  }];
+  let dependentDialects = ["::mlir::gpu::GPUDialect"];
+}
+
 #endif // WINNOW_TRANSFORMS_PASSES_TD

@@ -120,6 +120,10 @@ LogicalResult emulateBlockPhases(gpu::LaunchOp launch) {
   EmulationFrame frame = emitFrame(launch, /*overThreads=*/false);
   OpBuilder &inner = frame.body;
   Location loc = launch.getLoc();
+  // The row-buffer arena in shared memory: one buffer per block.
+  for (BlockArgument attribution : launch.getWorkgroupAttributions())
+    frame.mapping.map(attribution,
+                      allocWorkgroupBuffer(inner, loc, attribution.getType()));
   Value blockDim = launch.getBlockSizeOperandValues().x;
   gpu::KernelDim3 threadIds = launch.getThreadIds();
   for (Operation &op : launch.getBody().front().without_terminator()) {
@@ -137,7 +141,9 @@ LogicalResult emulateBlockPhases(gpu::LaunchOp launch) {
     inner.clone(op, frame.mapping);
   }
   frame.finish(loc);
+  Operation *emulated = frame.body.getBlock()->getParentOp();
   launch.erase();
+  stripWorkgroupSpace(emulated);
   return success();
 }
 
@@ -149,8 +155,7 @@ LogicalResult emulateLaunch(gpu::LaunchOp launch) {
                               "single-block launch without private "
                               "attributions");
   canonicaliseThreadIdentity(launch);
-  if (launch->hasAttr(kBlockPhasesAttrName) &&
-      launch.getWorkgroupAttributions().empty())
+  if (launch->hasAttr(kBlockPhasesAttrName))
     return emulateBlockPhases(launch);
   if (needsSimtEmulation(launch))
     return emulateSimtLaunch(launch);

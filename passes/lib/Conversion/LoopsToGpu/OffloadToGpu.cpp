@@ -36,6 +36,10 @@ using namespace mlir;
 namespace winnow {
 namespace {
 
+/// The static shared memory of one block on sm_80/sm_90 (48 KiB; more needs
+/// dynamic shared memory and an opt-in per kernel).
+constexpr int64_t kMaxSharedArenaBytes = 48 * 1024;
+
 /// Ops that stay on the host: descriptor arithmetic and constants.
 bool staysOnHost(Operation *op) {
   return op->getNumRegions() == 0 && isMemoryEffectFree(op);
@@ -463,7 +467,8 @@ private:
   /// memory runs on thread 0 and hands its results to the others through
   /// memory, read-only code runs on every thread; a barrier separates the
   /// phases. Row buffers (kRowBufferAttrName) and scratch used across
-  /// phases get one slice per block of a device arena; scratch of a single
+  /// phases live in an arena in the block's shared memory (a slice per
+  /// block of a device buffer when it exceeds 48 KiB); scratch of a single
   /// inner loop stays private to each thread. Returns
   /// false, leaving the loop alone, when the body has something this
   /// mapping does not cover (the caller then uses one thread per row).
@@ -551,18 +556,25 @@ private:
     ImplicitLocOpBuilder b(loop.getLoc(), loop);
     Value rows = loop.getUpperBound()[0];
     Value one = arith::ConstantIndexOp::create(b, 1);
-    Value arenaRow = arith::ConstantIndexOp::create(b, arenaBytes);
-    Value arenaSize = b.createOrFold<arith::MulIOp>(
-        b.createOrFold<arith::MaxSIOp>(rows, one), arenaRow);
-    auto arenaType = MemRefType::get({ShapedType::kDynamic}, b.getI8Type());
-    Value arena = memref::AllocOp::create(b, arenaType, ValueRange{arenaSize})
-                      .getResult();
     Value grid = b.createOrFold<arith::MaxSIOp>(rows, one);
     Value blockDim = arith::ConstantIndexOp::create(b, blockSize);
+    // The arena lives in the block's shared memory when it fits the static
+    // shared memory of a block; else each block gets a slice of a device
+    // buffer.
+    bool shared = arenaBytes <= kMaxSharedArenaBytes;
+    Value arena, arenaRow;
+    if (!shared) {
+      arenaRow = arith::ConstantIndexOp::create(b, arenaBytes);
+      Value arenaSize = b.createOrFold<arith::MulIOp>(grid, arenaRow);
+      auto arenaType = MemRefType::get({ShapedType::kDynamic}, b.getI8Type());
+      arena = memref::AllocOp::create(b, arenaType, ValueRange{arenaSize})
+                  .getResult();
+    }
     auto launch = gpu::LaunchOp::create(b, grid, one, one, blockDim, one, one);
     launch->setAttr(kBlockPhasesAttrName, b.getUnitAttr());
     b.setInsertionPointAfter(launch);
-    memref::DeallocOp::create(b, arena);
+    if (!shared)
+      memref::DeallocOp::create(b, arena);
 
     Location loc = loop.getLoc();
     OpBuilder inner = OpBuilder::atBlockBegin(&launch.getBody().front());
@@ -570,7 +582,25 @@ private:
     Value tid = launch.getThreadIds().x;
     Value row = launch.getBlockIds().x;
     mapping.map(loop.getInductionVars()[0], row);
-    Value rowBase = arith::MulIOp::create(inner, loc, row, arenaRow);
+    Value rowBase;
+    if (shared) {
+      // A workgroup attribution, 16-byte aligned (its offsets are), seen
+      // through a generic pointer so the row buffers keep their types; the
+      // NVPTX backend infers the shared address space back from the cast
+      // (ld/st.shared).
+      auto space = gpu::AddressSpaceAttr::get(b.getContext(),
+                                              gpu::AddressSpace::Workgroup);
+      auto sharedType = MemRefType::get({arenaBytes}, b.getI8Type(),
+                                        MemRefLayoutAttrInterface(), space);
+      BlockArgument attribution =
+          launch.addWorkgroupAttribution(sharedType, loc);
+      arena = memref::MemorySpaceCastOp::create(
+          inner, loc, MemRefType::get({arenaBytes}, b.getI8Type()),
+          attribution);
+      rowBase = arith::ConstantIndexOp::create(inner, loc, 0);
+    } else {
+      rowBase = arith::MulIOp::create(inner, loc, row, arenaRow);
+    }
     auto view = [&](int64_t offset, MemRefType type) -> Value {
       Value at = arith::AddIOp::create(
           inner, loc, rowBase, arith::ConstantIndexOp::create(inner, loc, offset));

@@ -211,14 +211,11 @@ LogicalResult SimtEmulator::run() {
 
   // Workgroup memory: one buffer per block.
   for (BlockArgument attribution : launch.getWorkgroupAttributions()) {
-    auto type = cast<MemRefType>(withoutWorkgroupSpace(attribution.getType()));
-    if (!type.hasStaticShape())
+    if (!cast<MemRefType>(attribution.getType()).hasStaticShape())
       return launch.emitOpError(
           "cannot be emulated: a workgroup attribution of dynamic shape");
-    auto buffer =
-        memref::AllocaOp::create(allocB, loc, type, ValueRange{},
-                                 allocB.getI64IntegerAttr(kBufferAlignment));
-    uniform.map(attribution, buffer.getResult());
+    uniform.map(attribution,
+                allocWorkgroupBuffer(allocB, loc, attribution.getType()));
   }
 
   Block &body = launch.getBody().front();
@@ -226,15 +223,7 @@ LogicalResult SimtEmulator::run() {
     return failure();
   memref::AllocaScopeReturnOp::create(b, loc);
 
-  // Workgroup-space types left on the cloned views become plain memrefs.
-  blocks.walk([](Operation *op) {
-    for (Value result : op->getResults())
-      result.setType(withoutWorkgroupSpace(result.getType()));
-    for (Region &region : op->getRegions())
-      for (Block &nested : region)
-        for (BlockArgument arg : nested.getArguments())
-          arg.setType(withoutWorkgroupSpace(arg.getType()));
-  });
+  stripWorkgroupSpace(blocks);
   launch.erase();
   return success();
 }
@@ -774,6 +763,32 @@ LogicalResult SimtEmulator::emitIf(scf::IfOp branch) {
 /// NVVM lane registers) in terms of the launch's own ids, so the phases only
 /// have to map those.
 } // namespace
+
+Value allocWorkgroupBuffer(OpBuilder &b, Location loc, Type attributionType) {
+  auto type = cast<MemRefType>(withoutWorkgroupSpace(attributionType));
+  return memref::AllocaOp::create(b, loc, type, ValueRange{},
+                                  b.getI64IntegerAttr(kBufferAlignment));
+}
+
+void stripWorkgroupSpace(Operation *root) {
+  SmallVector<memref::MemorySpaceCastOp> casts;
+  root->walk([&](Operation *op) {
+    for (Value result : op->getResults())
+      result.setType(withoutWorkgroupSpace(result.getType()));
+    for (Region &region : op->getRegions())
+      for (Block &nested : region)
+        for (BlockArgument arg : nested.getArguments())
+          arg.setType(withoutWorkgroupSpace(arg.getType()));
+    if (auto cast = dyn_cast<memref::MemorySpaceCastOp>(op))
+      casts.push_back(cast);
+  });
+  // A cast from workgroup memory to the generic space is now the identity.
+  for (memref::MemorySpaceCastOp cast : casts)
+    if (cast.getSource().getType() == cast.getType()) {
+      cast.getResult().replaceAllUsesWith(cast.getSource());
+      cast.erase();
+    }
+}
 
 void canonicaliseThreadIdentity(gpu::LaunchOp launch) {
   gpu::KernelDim3 threadIds = launch.getThreadIds();

@@ -29,6 +29,16 @@ bool needsSimtEmulation(mlir::gpu::LaunchOp launch);
 /// thread identity an emulation has to provide.
 void canonicaliseThreadIdentity(mlir::gpu::LaunchOp launch);
 
+/// A CPU buffer standing for a workgroup attribution of `attributionType`
+/// (static shape; the workgroup address space dropped), 64-byte aligned.
+mlir::Value allocWorkgroupBuffer(mlir::OpBuilder &b, mlir::Location loc,
+                                 mlir::Type attributionType);
+
+/// Drops the workgroup address space from every memref type under `root`
+/// (the CPU has one address space) and the memory-space casts that become
+/// identities.
+void stripWorkgroupSpace(mlir::Operation *root);
+
 /// Replaces `launch` by a parallel loop over its blocks whose body runs the
 /// block's threads phase by phase: every op between two synchronising ops
 /// runs for each thread in turn (per-thread values that cross a phase live
