@@ -149,9 +149,64 @@ Value LoopEmitter::indexOf(Value flag) {
       b, b.getIndexType(), arith::ExtUIOp::create(b, b.getI64Type(), flag));
 }
 
-arith::FastMathFlagsAttr reassocFastMath(MLIRContext *context) {
-  return arith::FastMathFlagsAttr::get(
-      context, arith::FastMathFlags::reassoc | arith::FastMathFlags::contract);
+SmallVector<Value>
+LoopEmitter::orderedSums(Value lb, Value ub, unsigned numSums,
+                         llvm::function_ref<SmallVector<Value>(Value)> terms) {
+  Value zero = f32(0.0);
+  Value lanes = index(kSumLanes);
+  Value span =
+      arith::MaxSIOp::create(b, arith::SubIOp::create(b, ub, lb), index(0));
+  Value whole =
+      arith::SubIOp::create(b, span, arith::RemUIOp::create(b, span, lanes));
+  // Full rounds: lane l takes lb + i + l.
+  SmallVector<Value> init(numSums * kSumLanes, zero);
+  Value numRounds = arith::DivUIOp::create(b, whole, lanes);
+  ValueRange rounds =
+      forLoop(index(0), numRounds, init,
+              [&](Value round, ValueRange acc) -> SmallVector<Value> {
+                SmallVector<Value> next(acc.begin(), acc.end());
+                Value base = arith::AddIOp::create(
+                    b, lb, arith::MulIOp::create(b, round, lanes));
+                for (int64_t l = 0; l < kSumLanes; ++l) {
+                  SmallVector<Value> t =
+                      terms(arith::AddIOp::create(b, base, index(l)));
+                  for (unsigned s = 0; s < numSums; ++s)
+                    next[s * kSumLanes + l] =
+                        arith::AddFOp::create(b, next[s * kSumLanes + l], t[s]);
+                }
+                return next;
+              });
+  // The tail, fewer than 8 elements: element whole + l belongs to lane l
+  // (unrolled, so its bound is visibly small).
+  SmallVector<Value> tail(rounds.begin(), rounds.end());
+  for (int64_t l = 0; l + 1 < kSumLanes; ++l) {
+    Value i = arith::AddIOp::create(b, whole, index(l));
+    Value inside = arith::CmpIOp::create(b, arith::CmpIPredicate::slt, i, span);
+    SmallVector<Type> types(numSums, b.getF32Type());
+    auto guarded = scf::IfOp::create(b, types, inside, /*withElse=*/true);
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(guarded.thenBlock());
+    SmallVector<Value> t = terms(arith::AddIOp::create(b, lb, i));
+    SmallVector<Value> added, kept;
+    for (unsigned s = 0; s < numSums; ++s) {
+      added.push_back(arith::AddFOp::create(b, tail[s * kSumLanes + l], t[s]));
+      kept.push_back(tail[s * kSumLanes + l]);
+    }
+    scf::YieldOp::create(b, added);
+    b.setInsertionPointToStart(guarded.elseBlock());
+    scf::YieldOp::create(b, kept);
+    b.setInsertionPointAfter(guarded);
+    for (unsigned s = 0; s < numSums; ++s)
+      tail[s * kSumLanes + l] = guarded.getResult(s);
+  }
+  SmallVector<Value> sums;
+  for (unsigned s = 0; s < numSums; ++s) {
+    Value total = zero;
+    for (int64_t l = 0; l < kSumLanes; ++l)
+      total = arith::AddFOp::create(b, total, tail[s * kSumLanes + l]);
+    sums.push_back(total);
+  }
+  return sums;
 }
 
 int64_t vectorWidth(Type element, int64_t inner) {

@@ -53,6 +53,19 @@ public:
   /// `if (cond) body()`.
   void ifThen(mlir::Value cond, llvm::function_ref<void()> body);
 
+  /// The lanes of orderedSums.
+  static constexpr int64_t kSumLanes = 8;
+  /// `numSums` sums over i in [lb, ub) of `terms(i)` (one value per sum), in
+  /// an order that depends only on the trip count, the same on every target
+  /// and for any batch: lane l adds the terms of i = lb + l, lb + l + 8, ...
+  /// in order, then the lanes are added in order (starting from +0.0).
+  /// The eight independent accumulators let the CPU vectorise and the GPU
+  /// overlap loads; no fast-math flag lets a backend reorder or contract
+  /// them.
+  llvm::SmallVector<mlir::Value> orderedSums(
+      mlir::Value lb, mlir::Value ub, unsigned numSums,
+      llvm::function_ref<llvm::SmallVector<mlir::Value>(mlir::Value)> terms);
+
   /// `clamp(value, lo, hi)` on index values.
   mlir::Value clampIndex(mlir::Value value, mlir::Value lo, mlir::Value hi);
   /// An i32 loaded from a `[B]` buffer, as an index clamped to [0, hi].
@@ -144,10 +157,6 @@ int64_t vectorWidth(mlir::Type element, int64_t inner);
 /// An i1: whether `buffer`'s first element sits on a 16-byte boundary (its
 /// base pointer plus its offset, which is dynamic for row views).
 mlir::Value isAligned16(LoopEmitter &e, mlir::Value buffer);
-
-/// reassoc + contract: lets LLVM vectorise fp32 dot products and reductions;
-/// the order is still fixed by the compiled code, so results reproduce.
-mlir::arith::FastMathFlagsAttr reassocFastMath(mlir::MLIRContext *context);
 
 } // namespace winnow
 

@@ -16,25 +16,29 @@ namespace winnow {
 namespace {
 constexpr const char *kTokCleanup = "canonicalize,cse";
 
+// exp and log are expanded into Winnow's own arithmetic last, on every
+// target, so the CPU and the GPU compute the same bits (decisions that read
+// a softmax sum or an entropy do not depend on libm vs libdevice).
 // Chains of tok ops (and their elementwise neighbours) are fused into
 // tok.dispatch regions first, with the target's cost model; the loop
 // lowering turns each into one loop over batch rows. Elementwise arith/math
 // left outside (a log-size bias) goes through linalg so it bufferizes and
 // becomes loops too.
-#define WINNOW_LOOPS_PIPELINE(TOK_TO_LOOPS, LINALG_TO_LOOPS)                    \
+#define WINNOW_LOOPS_PIPELINE(TOK_TO_LOOPS, LINALG_TO_LOOPS)                   \
   TOK_TO_LOOPS ","                                                             \
-  "func.func(convert-elementwise-to-linalg),"                                  \
-  "one-shot-bufferize{bufferize-function-boundaries=true "                     \
-  "function-boundary-type-conversion=identity-layout-map},"                    \
-  "func.func(tok-copy-repeated-results),"                                      \
-  "buffer-results-to-out-params{hoist-static-allocs=true "                     \
-  "modify-public-functions=true},"                                             \
-  "canonicalize,"                                                              \
-  "func.func(buffer-loop-hoisting),"                                           \
-  "buffer-deallocation-pipeline,"                                              \
-  "tok-expand-strided-copies,"                                                 \
-  "func.func(" LINALG_TO_LOOPS "),"                                            \
-  "canonicalize,cse"
+               "func.func(convert-elementwise-to-linalg),"                     \
+               "one-shot-bufferize{bufferize-function-boundaries=true "        \
+               "function-boundary-type-conversion=identity-layout-map},"       \
+               "func.func(tok-copy-repeated-results),"                         \
+               "buffer-results-to-out-params{hoist-static-allocs=true "        \
+               "modify-public-functions=true},"                                \
+               "canonicalize,"                                                 \
+               "func.func(buffer-loop-hoisting),"                              \
+               "buffer-deallocation-pipeline,"                                 \
+               "tok-expand-strided-copies,"                                    \
+               "func.func(" LINALG_TO_LOOPS "),"                               \
+               "func.func(tok-portable-exp-log),"                              \
+               "canonicalize,cse"
 
 constexpr const char *kCpuLoops =
     WINNOW_LOOPS_PIPELINE("tok-lower-to-loops", "convert-linalg-to-loops");

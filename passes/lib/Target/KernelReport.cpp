@@ -193,6 +193,8 @@ struct Steps {
 /// An L1 line: a thread walking a row element by element misses once per
 /// line.
 constexpr double kLineBytes = 128;
+/// The largest per-iteration stride (in elements) still taken as a row walk.
+constexpr int64_t kMaxWalkStride = 16;
 
 /// A buffer whose accesses add up to this many times its size is taken as
 /// cache-resident.
@@ -538,35 +540,83 @@ private:
       return steps.shared = 1, steps;
     if (buffer.space != Space::Global)
       return std::nullopt;
-    double miss = walksRow(op) ? std::min(1.0, access->bytes / kLineBytes) : 1;
+    std::optional<int64_t> stride = rowStride(op);
+    double miss =
+        stride ? std::min(1.0, access->bytes * static_cast<double>(*stride) /
+                                   kLineBytes)
+               : 1;
     (cachedRoots.contains(buffer.root) ? steps.cached : steps.global) = miss;
     steps.l1 = 1 - miss;
     return steps;
   }
 
-  static bool walksRow(Operation *op) {
+  /// Elements the innermost index of a load advances per iteration of its
+  /// loop (a step-1 loop), when it is a row walk: the induction variable
+  /// times a small constant plus loop-invariant or constant terms (an
+  /// unrolled walk, `base + 8 * i + l`, takes 8 elements per iteration in
+  /// 8 loads that share the lines). nullopt otherwise.
+  static std::optional<int64_t> rowStride(Operation *op) {
     auto loop = op->getParentOfType<scf::ForOp>();
     if (!loop || !matchPattern(loop.getStep(), m_One()))
-      return false;
+      return std::nullopt;
     ValueRange indices;
     if (auto load = dyn_cast<memref::LoadOp>(op))
       indices = load.getIndices();
     else if (auto load = dyn_cast<vector::LoadOp>(op))
       indices = load.getIndices();
     if (indices.empty())
-      return false;
-    Value last = indices.back();
-    Value iv = loop.getInductionVar();
-    if (last == iv)
-      return true;
-    auto add = last.getDefiningOp<arith::AddIOp>();
-    if (!add)
-      return false;
-    auto invariant = [&](Value v) {
-      return !loop.getBodyRegion().isAncestor(v.getParentRegion());
+      return std::nullopt;
+    std::optional<int64_t> stride = strideIn(indices.back(), loop, /*depth=*/0);
+    if (!stride || *stride < 1 || *stride > kMaxWalkStride)
+      return std::nullopt;
+    return stride;
+  }
+
+  /// The coefficient of `loop`'s induction variable in `value` (add, sub
+  /// and multiplication by constants of it and of loop-invariant values).
+  static std::optional<int64_t> strideIn(Value value, scf::ForOp loop,
+                                         int depth) {
+    if (value == loop.getInductionVar())
+      return 1;
+    if (!loop.getBodyRegion().isAncestor(value.getParentRegion()))
+      return 0;
+    if (depth > 8)
+      return std::nullopt;
+    Operation *def = value.getDefiningOp();
+    if (!def)
+      return std::nullopt;
+    if (matchPattern(value, m_Constant()))
+      return 0;
+    auto both = [&](Value lhs,
+                    Value rhs) -> std::optional<std::pair<int64_t, int64_t>> {
+      std::optional<int64_t> l = strideIn(lhs, loop, depth + 1);
+      std::optional<int64_t> r = strideIn(rhs, loop, depth + 1);
+      if (!l || !r)
+        return std::nullopt;
+      return std::make_pair(*l, *r);
     };
-    return (add.getLhs() == iv && invariant(add.getRhs())) ||
-           (add.getRhs() == iv && invariant(add.getLhs()));
+    if (auto add = dyn_cast<arith::AddIOp>(def)) {
+      auto s = both(add.getLhs(), add.getRhs());
+      return s ? std::optional<int64_t>(s->first + s->second) : std::nullopt;
+    }
+    if (auto sub = dyn_cast<arith::SubIOp>(def)) {
+      auto s = both(sub.getLhs(), sub.getRhs());
+      return s ? std::optional<int64_t>(s->first - s->second) : std::nullopt;
+    }
+    if (auto mul = dyn_cast<arith::MulIOp>(def)) {
+      APInt factor;
+      if (matchPattern(mul.getRhs(), m_ConstantInt(&factor))) {
+        std::optional<int64_t> s = strideIn(mul.getLhs(), loop, depth + 1);
+        return s ? std::optional<int64_t>(*s * factor.getSExtValue())
+                 : std::nullopt;
+      }
+      if (matchPattern(mul.getLhs(), m_ConstantInt(&factor))) {
+        std::optional<int64_t> s = strideIn(mul.getRhs(), loop, depth + 1);
+        return s ? std::optional<int64_t>(*s * factor.getSExtValue())
+                 : std::nullopt;
+      }
+    }
+    return std::nullopt;
   }
 
   BlockSteps blockSteps(Block &block) {

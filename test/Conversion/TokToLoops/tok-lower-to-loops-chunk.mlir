@@ -42,7 +42,7 @@
 // CHECK: arith.maxsi
 // CHECK: arith.minsi
 // CHECK: %[[PREV:.*]] = arith.subi %[[T]]
-// CHECK: scf.for {{.*}} iter_args({{.*}}) -> (f32, f32, f32)
+// CHECK: scf.for {{.*}} iter_args({{.*}}) -> ({{(f32, ){23}f32}})
 // CHECK-DAG: memref.load %[[QB]][%[[B]], %[[PREV]], %{{.*}}] : memref<2x8x4xbf16>
 // CHECK-DAG: memref.load %[[KB]][%[[B]], %[[T]], %{{.*}}] : memref<2x8x4xbf16>
 // CHECK: arith.extf %{{.*}} : bf16 to f32

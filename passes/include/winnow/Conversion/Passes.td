@@ -25,8 +25,8 @@ def TokLowerToLoops : Pass<"tok-lower-to-loops", "::mlir::ModuleOp"> {
     outputs:
 
     * `tok.attn_score`: two parallel phases: per (b, h, q) the softmax
-      statistics (max logit, sum of exponentials; fp32 dot products,
-      reassociable so LLVM vectorises them), then per (b, key) the sum of its
+      statistics (max logit, sum of exponentials; fp32 dot products and sums
+      in `orderedSums`' fixed lane order), then per (b, key) the sum of its
       probabilities over the query rows; no probability row is stored;
     * `tok.select`: a count of the candidates, an exact radix select of the
       K-th largest order-preserving key (4 passes of 8 bits with a 256-bin

@@ -101,4 +101,34 @@ def TokAlignWorkgroupBuffers
   let dependentDialects = ["::mlir::gpu::GPUDialect"];
 }
 
+def TokPortableExpLog : Pass<"tok-portable-exp-log"> {
+  let summary = "Expand f32 math.exp and math.log into Winnow's own arithmetic";
+  let description = [{
+    Replaces every f32 `math.exp` and `math.log` by a fixed sequence of IEEE
+    additions, multiplications, divisions and bit operations (range
+    reduction by ln 2, a degree-7 polynomial for exp, an atanh series for
+    log; at most 2 ulp from the correctly rounded result), so that both
+    targets compute the same bits: the CPU would otherwise call libm's
+    `expf`/`logf` and the GPU libdevice's `__nv_expf`/`__nv_logf`, which
+    differ in the last bits, and a softmax sum, a log-sum-exp or an entropy
+    that feeds a decision (an acceptance test, a kept token) could then
+    decide differently on the two targets. No operation in the sequence can
+    be contracted into an FMA by either backend (no fast-math flags), and
+    it vectorises on the CPU where a libm call does not.
+
+    Special values: exp(NaN) = NaN, exp(+inf) = +inf, exp(x) = 0 below
+    about -103.97 and +inf above about 88.72; log(NaN or x < 0) = NaN,
+    log(±0) = -inf, log(+inf) = +inf, subnormal x exact to the same bound.
+
+    ```mlir
+    %e = math.exp %x : f32
+    // becomes (abridged)
+    %t = arith.mulf %x, %log2e : f32
+    %n = arith.subf (arith.addf %t, %magic), %magic : f32   // round to nearest
+    ...                                                      // r, polynomial, 2^n
+    ```
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect"];
+}
+
 #endif // WINNOW_TRANSFORMS_PASSES_TD

@@ -106,7 +106,6 @@ void lowerBoundary(tok::BoundaryOp op, ImplicitLocOpBuilder &b,
   Value lengths = op.getLengths() ? e.toBuffer(op.getLengths()) : Value();
   Value probs = e.allocFor(op.getProbs());
   Value bounds = e.allocFor(op.getBoundaries());
-  auto fastmath = reassocFastMath(b.getContext());
 
   // Every token is independent: one iteration per (row, token).
   e.parallelFor({batch, tokens}, [&](ValueRange iv) {
@@ -126,19 +125,15 @@ void lowerBoundary(tok::BoundaryOp op, ImplicitLocOpBuilder &b,
         scf::YieldOp::create(b, e.f32(1.0));
         b.setInsertionPointToStart(ifFirst.elseBlock());
         Value prev = arith::SubIOp::create(b, t, e.index(1));
-        ValueRange sums = e.forLoop(
-            e.index(0), e.index(features),
-            ValueRange{e.f32(0.0), e.f32(0.0), e.f32(0.0)},
-            [&](Value d, ValueRange acc) -> SmallVector<Value> {
+        SmallVector<Value> sums = e.orderedSums(
+            e.index(0), e.index(features), 3,
+            [&](Value d) -> SmallVector<Value> {
               Value q = e.widenToF32(memref::LoadOp::create(b, queries,
                                                         ValueRange{row, prev, d}));
               Value k = e.widenToF32(memref::LoadOp::create(b, keys, ValueRange{row, t, d}));
-              auto fma = [&](Value x, Value y, Value into) -> Value {
-                return arith::AddFOp::create(
-                    b, into, arith::MulFOp::create(b, x, y, fastmath),
-                    fastmath);
-              };
-              return {fma(q, k, acc[0]), fma(q, q, acc[1]), fma(k, k, acc[2])};
+              return {arith::MulFOp::create(b, q, k),
+                      arith::MulFOp::create(b, q, q),
+                      arith::MulFOp::create(b, k, k)};
             });
         // F.normalize semantics: x / max(||x||, 1e-12).
         auto norm = [&](Value squared) -> Value {

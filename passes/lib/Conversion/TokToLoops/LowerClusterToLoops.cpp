@@ -39,27 +39,24 @@ class PairwiseRows {
 public:
   PairwiseRows(ImplicitLocOpBuilder &b, LoopEmitter &e, Value input,
                int64_t features)
-      : b(b), e(e), input(input), features(features),
-        fastmath(reassocFastMath(b.getContext())) {}
+      : b(b), e(e), input(input), features(features) {}
 
   Value load(Value row, Value i, Value d) {
     return e.widenToF32(memref::LoadOp::create(b, input, ValueRange{row, i, d}));
   }
 
-  /// sum_d f(x_i[d], x_j[d]) in fp32 (reassociable, so it vectorises).
+  /// sum_d f(x_i[d], x_j[d]) in fp32, in orderedSums' lane order.
   Value reduce(Value row, Value i, Value j,
                llvm::function_ref<Value(Value, Value)> term) {
-    return e.forLoop(e.index(0), e.index(features), ValueRange{e.f32(0.0)},
-                     [&](Value d, ValueRange acc) -> SmallVector<Value> {
-                       return {arith::AddFOp::create(
-                           b, acc[0], term(load(row, i, d), load(row, j, d)),
-                           fastmath)};
-                     })[0];
+    return e.orderedSums(e.index(0), e.index(features), 1,
+                         [&](Value d) -> SmallVector<Value> {
+                           return {term(load(row, i, d), load(row, j, d))};
+                         })[0];
   }
 
   Value dot(Value row, Value i, Value j) {
     return reduce(row, i, j, [&](Value x, Value y) -> Value {
-      return arith::MulFOp::create(b, x, y, fastmath);
+      return arith::MulFOp::create(b, x, y);
     });
   }
 
@@ -67,7 +64,7 @@ public:
   Value scaledSquaredDistance(Value row, Value i, Value j) {
     Value sum = reduce(row, i, j, [&](Value x, Value y) -> Value {
       Value diff = arith::SubFOp::create(b, x, y);
-      return arith::MulFOp::create(b, diff, diff, fastmath);
+      return arith::MulFOp::create(b, diff, diff);
     });
     return arith::DivFOp::create(b, sum,
                                  e.f32(static_cast<double>(features)));
@@ -88,7 +85,6 @@ private:
   LoopEmitter &e;
   Value input;
   int64_t features;
-  arith::FastMathFlagsAttr fastmath;
 };
 
 //===----------------------------------------------------------------------===//
@@ -107,20 +103,15 @@ void lowerRowCosine(tok::RowCosineOp op, ImplicitLocOpBuilder &b,
   Value rhs = viewAs(b, e.toBuffer(op.getRhs()), {1, rows, features});
   Value outBuffer = e.allocFor(op.getSimilarity());
   Value out = viewAs(b, outBuffer, {rows});
-  auto fastmath = reassocFastMath(b.getContext());
   Value zero = e.index(0);
   e.forLoop(e.index(0), e.index(rows), [&](Value r) {
-    ValueRange sums = e.forLoop(
-        e.index(0), e.index(features),
-        ValueRange{e.f32(0.0), e.f32(0.0), e.f32(0.0)},
-        [&](Value d, ValueRange acc) -> SmallVector<Value> {
+    SmallVector<Value> sums = e.orderedSums(
+        e.index(0), e.index(features), 3, [&](Value d) -> SmallVector<Value> {
           Value x = e.widenToF32(memref::LoadOp::create(b, lhs, ValueRange{zero, r, d}));
           Value y = e.widenToF32(memref::LoadOp::create(b, rhs, ValueRange{zero, r, d}));
-          auto fma = [&](Value p, Value q, Value into) -> Value {
-            return arith::AddFOp::create(
-                b, into, arith::MulFOp::create(b, p, q, fastmath), fastmath);
-          };
-          return {fma(x, y, acc[0]), fma(x, x, acc[1]), fma(y, y, acc[2])};
+          return {arith::MulFOp::create(b, x, y),
+                  arith::MulFOp::create(b, x, x),
+                  arith::MulFOp::create(b, y, y)};
         });
     auto norm = [&](Value squared) -> Value {
       return arith::MaximumFOp::create(b, math::SqrtOp::create(b, squared),

@@ -40,17 +40,14 @@ void lowerKCenter(tok::KCenterOp op, ImplicitLocOpBuilder &b,
   Value minDist = memref::AllocaOp::create(b, MemRefType::get({tokens}, f32));
   Value chosen =
       memref::AllocaOp::create(b, MemRefType::get({tokens}, b.getI1Type()));
-  auto fastmath = reassocFastMath(b.getContext());
   auto load = [&](Value row, Value i, Value d) -> Value {
     return e.widenToF32(memref::LoadOp::create(b, input, ValueRange{row, i, d}));
   };
   auto dot = [&](Value row, Value i, Value j) -> Value {
-    return e.forLoop(e.index(0), e.index(features), ValueRange{e.f32(0.0)},
-                     [&](Value d, ValueRange acc) -> SmallVector<Value> {
-                       Value p = arith::MulFOp::create(b, load(row, i, d),
-                                                       load(row, j, d), fastmath);
-                       return {arith::AddFOp::create(b, acc[0], p, fastmath)};
-                     })[0];
+    return e.orderedSums(
+        e.index(0), e.index(features), 1, [&](Value d) -> SmallVector<Value> {
+          return {arith::MulFOp::create(b, load(row, i, d), load(row, j, d))};
+        })[0];
   };
 
   e.parallelFor(batch, [&](Value row) {
@@ -169,12 +166,10 @@ void lowerDartSelect(tok::DartSelectOp op, ImplicitLocOpBuilder &b,
   Value invNorm = memref::AllocaOp::create(b, MemRefType::get({tokens}, f32));
   Value sim = memref::AllocaOp::create(b, MemRefType::get({tokens}, f32));
   Value mark = memref::AllocaOp::create(b, MemRefType::get({tokens}, i32));
-  auto fastmath = reassocFastMath(b.getContext());
   auto sumOver = [&](int64_t n, llvm::function_ref<Value(Value)> term) {
-    return e.forLoop(e.index(0), e.index(n), ValueRange{e.f32(0.0)},
-                     [&](Value d, ValueRange acc) -> SmallVector<Value> {
-                       return {arith::AddFOp::create(b, acc[0], term(d), fastmath)};
-                     })[0];
+    return e.orderedSums(
+        e.index(0), e.index(n), 1,
+        [&](Value d) -> SmallVector<Value> { return {term(d)}; })[0];
   };
   auto markIs = [&](Value t, DartMark m) -> Value {
     return arith::CmpIOp::create(b, arith::CmpIPredicate::eq,
@@ -233,7 +228,7 @@ void lowerDartSelect(tok::DartSelectOp op, ImplicitLocOpBuilder &b,
           l1, ValueRange{t});
       Value sq = sumOver(hiddenDim, [&](Value d) -> Value {
         Value x = e.widenToF32(memref::LoadOp::create(b, hidden, ValueRange{row, t, d}));
-        return arith::MulFOp::create(b, x, x, fastmath);
+        return arith::MulFOp::create(b, x, x);
       });
       Value norm = arith::MaximumFOp::create(b, math::SqrtOp::create(b, sq),
                                              e.f32(1e-12));
@@ -265,7 +260,7 @@ void lowerDartSelect(tok::DartSelectOp op, ImplicitLocOpBuilder &b,
         Value dot = sumOver(hiddenDim, [&](Value d) -> Value {
           Value x = e.widenToF32(memref::LoadOp::create(b, hidden, ValueRange{row, j, d}));
           Value y = e.widenToF32(memref::LoadOp::create(b, hidden, ValueRange{row, pivot, d}));
-          return arith::MulFOp::create(b, x, y, fastmath);
+          return arith::MulFOp::create(b, x, y);
         });
         Value cosine = arith::MulFOp::create(
             b, dot,

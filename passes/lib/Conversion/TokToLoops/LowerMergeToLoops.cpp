@@ -84,7 +84,6 @@ void lowerBipartitePlan(tok::BipartitePlanOp op, ImplicitLocOpBuilder &b,
       return {row, i};
     return {i};
   };
-  auto fastmath = reassocFastMath(b.getContext());
   int64_t firstDst = distillToken ? 1 : 0;
   // The token of the a-th A token and of the b-th B token.
   auto tokenOfA = [&](Value a) -> Value {
@@ -103,18 +102,16 @@ void lowerBipartitePlan(tok::BipartitePlanOp op, ImplicitLocOpBuilder &b,
   // on the CPU they run in order inside the row loop (scratch on the
   // stack).
   auto normPhase = [&](Value row, Value i) {
-      Value sq = e.forLoop(e.index(0), e.index(features), ValueRange{e.f32(0.0)},
-                           [&](Value d, ValueRange acc) -> SmallVector<Value> {
-                             Value x = e.widenToF32(memref::LoadOp::create(
-                                                    b, metric, ValueRange{row, i, d}));
-                             return {arith::AddFOp::create(
-                                 b, acc[0], arith::MulFOp::create(b, x, x, fastmath),
-                                 fastmath)};
-                           })[0];
-      Value norm = arith::MaximumFOp::create(b, math::SqrtOp::create(b, sq),
-                                             e.f32(1e-12));
-      memref::StoreOp::create(b, arith::DivFOp::create(b, e.f32(1.0), norm),
-                              invNorm, at(row, i));
+    Value sq = e.orderedSums(
+        e.index(0), e.index(features), 1, [&](Value d) -> SmallVector<Value> {
+          Value x = e.widenToF32(
+              memref::LoadOp::create(b, metric, ValueRange{row, i, d}));
+          return {arith::MulFOp::create(b, x, x)};
+        })[0];
+    Value norm =
+        arith::MaximumFOp::create(b, math::SqrtOp::create(b, sq), e.f32(1e-12));
+    memref::StoreOp::create(b, arith::DivFOp::create(b, e.f32(1.0), norm),
+                            invNorm, at(row, i));
   };
   auto bestPhase = [&](Value row, Value a) {
       Value tokA = tokenOfA(a);
@@ -123,16 +120,14 @@ void lowerBipartitePlan(tok::BipartitePlanOp op, ImplicitLocOpBuilder &b,
           ValueRange{e.f32(-INFINITY), e.index(firstDst)},
           [&](Value bi, ValueRange s) -> SmallVector<Value> {
             Value tokB = tokenOfB(bi);
-            Value dot = e.forLoop(
-                e.index(0), e.index(features), ValueRange{e.f32(0.0)},
-                [&](Value d, ValueRange acc) -> SmallVector<Value> {
+            Value dot = e.orderedSums(
+                e.index(0), e.index(features), 1,
+                [&](Value d) -> SmallVector<Value> {
                   Value x = e.widenToF32(memref::LoadOp::create(
                                          b, metric, ValueRange{row, tokA, d}));
                   Value y = e.widenToF32(memref::LoadOp::create(
                                          b, metric, ValueRange{row, tokB, d}));
-                  return {arith::AddFOp::create(
-                      b, acc[0], arith::MulFOp::create(b, x, y, fastmath),
-                      fastmath)};
+                  return {arith::MulFOp::create(b, x, y)};
                 })[0];
             Value sim = arith::MulFOp::create(
                 b, dot,

@@ -349,22 +349,18 @@ void lowerAttnScore(tok::AttnScoreOp op, ImplicitLocOpBuilder &b,
       op.getQueryPositions() ? e.toBuffer(op.getQueryPositions()) : Value();
   Value scores = e.allocFor(op.getScores());
 
-  // Reassociation lets LLVM vectorise the dot products and reductions; the
-  // order is still fixed by the compiled code, so results are reproducible.
-  auto fastmath = reassocFastMath(b.getContext());
-
+  // Sums in the fixed lane order of orderedSums (the same bits on every
+  // target, so the selection that reads the scores is the same too).
   // The scaled logit of key j for query row (b, h, q).
   auto logitAt = [&](Value bi, Value h, Value q, Value j) {
     Value kvHead = arith::DivUIOp::create(b, h, e.index(groupSize));
-    Value dot = e.forLoop(
-        e.index(0), e.index(headDim), ValueRange{e.f32(0.0)},
-        [&](Value d, ValueRange acc) -> SmallVector<Value> {
+    Value dot = e.orderedSums(
+        e.index(0), e.index(headDim), 1, [&](Value d) -> SmallVector<Value> {
           Value qv = e.widenToF32(
               memref::LoadOp::create(b, queries, ValueRange{bi, h, q, d}));
           Value kv = e.widenToF32(
               memref::LoadOp::create(b, keys, ValueRange{bi, kvHead, j, d}));
-          Value prod = arith::MulFOp::create(b, qv, kv, fastmath);
-          return {arith::AddFOp::create(b, acc[0], prod, fastmath)};
+          return {arith::MulFOp::create(b, qv, kv)};
         })[0];
     return arith::MulFOp::create(b, dot, e.f32(scale)).getResult();
   };
@@ -395,12 +391,10 @@ void lowerAttnScore(tok::AttnScoreOp op, ImplicitLocOpBuilder &b,
             return {arith::MaximumFOp::create(b, state[0],
                                               logitAt(bi, h, q, j))};
           })[0];
-      Value sum = e.forLoop(
-          e.index(0), limit, ValueRange{e.f32(0.0)},
-          [&](Value j, ValueRange acc) -> SmallVector<Value> {
-            Value p = math::ExpOp::create(
-                b, arith::SubFOp::create(b, logitAt(bi, h, q, j), maxLogit));
-            return {arith::AddFOp::create(b, acc[0], p, fastmath)};
+      Value sum = e.orderedSums(
+          e.index(0), limit, 1, [&](Value j) -> SmallVector<Value> {
+            return {math::ExpOp::create(
+                b, arith::SubFOp::create(b, logitAt(bi, h, q, j), maxLogit))};
           })[0];
       memref::StoreOp::create(b, maxLogit, stats,
                               ValueRange{bi, h, q, e.index(0)});

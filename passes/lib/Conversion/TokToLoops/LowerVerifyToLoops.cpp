@@ -103,14 +103,46 @@ protected:
           Value x = arith::DivFOp::create(b, logitAt(i, v), temp);
           return {arith::MaximumFOp::create(b, s[0], x)};
         })[0];
-    Value sum = e.forLoop(
-        e.index(0), e.index(vocab), ValueRange{f32(0.0)},
-        [&](Value v, ValueRange s) -> SmallVector<Value> {
-          Value x = arith::DivFOp::create(b, logitAt(i, v), temp);
-          Value p = math::ExpOp::create(b, arith::SubFOp::create(b, x, maxScaled));
-          return {arith::AddFOp::create(b, s[0], p)};
-        })[0];
+    Value sum = laneSum([&](Value v) -> Value {
+      Value x = arith::DivFOp::create(b, logitAt(i, v), temp);
+      return math::ExpOp::create(b, arith::SubFOp::create(b, x, maxScaled));
+    });
     return arith::AddFOp::create(b, maxScaled, math::LogOp::create(b, sum));
+  }
+
+  /// Sum of `term(v)` over the vocabulary in the split-vocabulary order of
+  /// the GPU form (tableSum): lane c = v mod L accumulates its terms in
+  /// increasing v, then the lanes are added in order. Walking v in order
+  /// and keeping the L partials in a private array gives those exact
+  /// additions, so the two targets compute the same bits (an acceptance
+  /// decision cannot depend on the target or the batch).
+  Value laneSum(llvm::function_ref<Value(Value)> term) {
+    int64_t L = lanes();
+    assert(lanePartials && "allocLanePartials before the request loop");
+    Value partial = lanePartials;
+    e.forLoop(e.index(0), e.index(L), [&](Value lane) {
+      memref::StoreOp::create(b, f32(0.0), partial, ValueRange{lane});
+    });
+    e.forLoop(e.index(0), e.index(vocab), [&](Value v) {
+      Value lane = arith::RemUIOp::create(b, v, e.index(L));
+      Value sum = memref::LoadOp::create(b, partial, ValueRange{lane});
+      memref::StoreOp::create(b, arith::AddFOp::create(b, sum, term(v)),
+                              partial, ValueRange{lane});
+    });
+    Value total = e.forLoop(
+        e.index(0), e.index(L), ValueRange{f32(0.0)},
+        [&](Value lane, ValueRange s) -> SmallVector<Value> {
+          return {arith::AddFOp::create(
+              b, s[0], memref::LoadOp::create(b, partial, ValueRange{lane}))};
+        })[0];
+    return total;
+  }
+
+  /// The scratch of laneSum: created before the loops over requests (the
+  /// lowering contract's scratch rule), written before it is read.
+  void allocLanePartials() {
+    lanePartials =
+        memref::AllocaOp::create(b, MemRefType::get({lanes()}, b.getF32Type()));
   }
 
   /// p_v of row `i`, given its log-sum-exp.
@@ -140,18 +172,10 @@ protected:
             math::ExpOp::create(b, arith::NegFOp::create(b, entropy))));
   }
 
-  /// H(p) = -sum p log(p + 1e-5) of row `i`, one streaming pass.
+  /// H(p) = -sum p log(p + 1e-5) of row `i`, one streaming pass in the
+  /// split-vocabulary order (laneSum).
   Value entropyOf(Value i, Value lse) {
-    return e.forLoop(
-        e.index(0), e.index(vocab), ValueRange{f32(0.0)},
-        [&](Value v, ValueRange s) -> SmallVector<Value> {
-          Value p = probAt(i, v, lse);
-          Value term = arith::MulFOp::create(
-              b, p,
-              math::LogOp::create(b, arith::AddFOp::create(b, p,
-                                                           f32(kEntropyOffset))));
-          return {arith::SubFOp::create(b, s[0], term)};
-        })[0];
+    return laneSum([&](Value v) { return entropyTerm(i, v, lse); });
   }
 
   /// The negated entropy term of p_v (summed into H(p)).
@@ -356,6 +380,8 @@ protected:
   // Row tables computed up front by split-vocabulary kernels (GPU form);
   // null when each row is streamed by its request.
   Value argmaxTable, lseTable, entropyTable, raceTable;
+  // laneSum's per-lane partial sums (the per-request form).
+  Value lanePartials;
   // Per-request values, valid while lowering one request.
   Value req, temp;
   std::array<Value, 2> seedWords, offsetWords;
@@ -390,6 +416,8 @@ public:
     if (splitVocab)
       buildRowTables(batch, rows, mode != tok::VerifyMode::greedy,
                      mode == tok::VerifyMode::typical);
+    else if (mode != tok::VerifyMode::greedy)
+      allocLanePartials();
     e.parallelFor(batch, [&](Value row) { lowerRequest(row); });
 
     e.replaceWithBuffer(op.getTokens(), tokens);
@@ -620,6 +648,8 @@ public:
 
     if (splitVocab)
       buildRowTables(batch, nodes, typical || sampling, typical);
+    else if (typical || sampling)
+      allocLanePartials();
     e.parallelFor(batch, [&](Value row) {
       req = row;
       loadTemperature();

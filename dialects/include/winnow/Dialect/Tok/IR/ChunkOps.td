@@ -88,6 +88,9 @@ def Tok_SegmentReduceOp : Tok_Op<"segment_reduce", [Pure, Tok_RowLocalOpInterfac
     The capacity `C` must be at least `L` (every token can start a
     segment); the verifier rejects a smaller one.
 
+    **Order of sums**: a segment's tokens are added in token order (then
+    divided for `mean`), on every target.
+
     ```mlir
     %words, %n = tok.segment_reduce %bytes, %spaces lengths %len
         {reduction = #tok.segment_reduction<mean>}

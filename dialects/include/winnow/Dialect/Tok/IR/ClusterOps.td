@@ -25,6 +25,9 @@ def Tok_RowCosineOp : Tok_Op<"row_cosine", [Pure]> {
     With the frames of a video as `lhs = x[:, t]` and `rhs = x[:, t+1]` this
     is DyCoke's and HoliTom's per-position temporal similarity.
 
+    **Order of sums**: norms and dot products add over the feature axis in
+    order, on every target.
+
     ```mlir
     %sim = tok.row_cosine %frames_a, %frames_b
         : (tensor<1x16x196x3584xbf16>, tensor<1x16x196x3584xbf16>) -> tensor<1x16x196xf32>

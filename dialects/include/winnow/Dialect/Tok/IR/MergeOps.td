@@ -62,6 +62,9 @@ def Tok_BipartitePlanOp : Tok_Op<"bipartite_plan", [Pure, Tok_RowLocalOpInterfac
     The capacity of merged tensors downstream is `N - r'` for a fixed `r`
     and `N` for a threshold; the plan itself is `[B, N]`.
 
+    **Order of sums**: norms and dot products add over the feature axis in
+    order, on every target; the matching itself (maxima, ranks) is exact.
+
     ```mlir
     %parent, %n = tok.bipartite_plan %keys {r = 16, class_token}
         : (tensor<256x197x64xf16>) -> (tensor<256x197xi32>, tensor<256xi32>)
@@ -119,6 +122,9 @@ def Tok_ScatterMergeOp : Tok_Op<"scatter_merge",
 
     Un-merging (ToMe-SD's `unmerge`) is a gather through the same plan:
     `tok.compact %parent, %all gather(%merged)` with `%all` = N.
+
+    **Order of sums**: each output row adds its sources in token order, on
+    every target.
 
     ```mlir
     %x2, %size2 = tok.scatter_merge %parent, %n gather(%x) sizes %size

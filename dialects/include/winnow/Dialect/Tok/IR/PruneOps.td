@@ -53,6 +53,13 @@ def Tok_AttnScoreOp : Tok_Op<"attn_score",
     sequence.
 
     Example (FastV on LLaVA-1.5: last query row, 32 heads, 576 image keys):
+    **Order of sums** (the same on every target and for any batch): each
+    dot product adds over `d` in order; each query row's softmax statistics
+    (maximum, then the sum of exponentials) run over the keys in order; a
+    key's score adds its probabilities over heads, then query rows, in
+    order. exp and log are Winnow's own (`tok-portable-exp-log`), so the
+    CPU and the GPU compute the same bits.
+
     ```mlir
     %s = tok.attn_score %q, %k lengths %len
         : (tensor<4x32x1x128xbf16>, tensor<4x32x576x128xbf16>, tensor<4xi32>)

@@ -32,6 +32,10 @@ def Tok_Dialect : Dialect {
       index lists come out ascending.
     * **Precision**: scores and softmax statistics are fp32; activations keep
       their element type.
+    * **Determinism**: results are the same on every target and for any
+      batch composition: every float reduction runs in an order fixed by
+      the op's extents (each op's "Order of sums"), and `exp`/`log` are
+      Winnow's own arithmetic, not the platform's math library.
     * **Positions** travel with tokens: they are gathered, never recomputed.
     * **Attributes**: an op accepts only the attributes it defines; any
       other (a misspelling like `reducton`) is an error that suggests the

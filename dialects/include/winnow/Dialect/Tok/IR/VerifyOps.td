@@ -71,6 +71,14 @@ def Tok_SpecVerifyOp : Tok_Op<"spec_verify",
     in f64 and rounded to f32 (so it is always > 0), with `n = v`,
     `stream = 1`.
 
+    **Order of sums** (the same on every target and for any batch): a row's
+    sum of exponentials (for the log-sum-exp) and its entropy are split
+    into 256 lane partials, lane `c` adding `v = c, c + 256, ...` in order
+    (vocabularies of fewer than 256 entries: one lane per entry), then the
+    lanes in order; maxima, argmaxes and races are exact. exp and log are
+    Winnow's own (`tok-portable-exp-log`). So an acceptance decision never
+    depends on the target or on the other requests of the batch.
+
     ```mlir
     %tok, %acc, %emit = tok.spec_verify %logits, %drafts, %nd
         draft_probs %q temperature %t seed %seed offset %off
@@ -164,6 +172,10 @@ def Tok_TreeVerifyOp : Tok_Op<"tree_verify",
     passes (a leaf included), the walk emits `race(r)` and stops. The
     emitted tokens are the walked nodes' tokens then that sample; the
     accepted nodes are the walked nodes.
+
+    **Order of sums**: as `tok.spec_verify` (256 lane partials in order,
+    Winnow's own exp and log), so the accepted path is the same on every
+    target and for any batch.
 
     ```mlir
     %tok, %nodes, %acc, %emit = tok.tree_verify %logits, %tree, %parents, %n

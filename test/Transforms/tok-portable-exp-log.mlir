@@ -1,0 +1,34 @@
+// RUN: winnow-opt %s --split-input-file --tok-portable-exp-log | FileCheck %s
+// RUN: winnow-opt %S/Inputs/portable-exp-log-accuracy.mlir --pass-pipeline='builtin.module(func.func(tok-portable-exp-log),convert-vector-to-scf,convert-scf-to-cf,convert-vector-to-llvm,convert-math-to-llvm,convert-arith-to-llvm,convert-index-to-llvm,convert-cf-to-llvm,convert-func-to-llvm,reconcile-unrealized-casts)' | mlir-runner -e main --entry-point-result=void --shared-libs=%mlir_lib_dir/libmlir_c_runner_utils.so | FileCheck %s --check-prefix=ACC
+
+// f32 exp and log become arithmetic only: no math op, no libm or libdevice
+// call is left; f64 is left alone.
+// CHECK-LABEL: func.func @exp_log
+// CHECK-NOT: math.exp %{{.*}} : f32
+// CHECK-NOT: math.log %{{.*}} : f32
+// CHECK: arith.fptosi
+// CHECK: math.exp %{{.*}} : f64
+// CHECK: return
+func.func @exp_log(%x: f32, %y: f64) -> (f32, f32, f64) {
+  %e = math.exp %x : f32
+  %l = math.log %x : f32
+  %d = math.exp %y : f64
+  return %e, %l, %d : f32, f32, f64
+}
+
+// At most 2 ulp from the correctly rounded result (f64 libm rounded to f32)
+// over the whole range, and the special values.
+// ACC-LABEL: exp max ulp
+// ACC-NEXT: {{^[0-2]$}}
+// ACC-LABEL: log max ulp
+// ACC-NEXT: {{^[0-2]$}}
+// ACC-LABEL: specials
+// ACC-NEXT: nan
+// ACC-NEXT: inf
+// ACC-NEXT: 0
+// ACC-NEXT: 1
+// ACC-NEXT: 0
+// ACC-NEXT: -inf
+// ACC-NEXT: nan
+// ACC-NEXT: inf
+// ACC-NEXT: -inf

@@ -1,0 +1,170 @@
+#!/usr/bin/env python3
+"""Batch invariance and target invariance of the ops whose GPU form splits a
+reduction.
+
+The same eight requests run as one batch of 8, as batches of 3 and 1 (each
+request alone), on the CPU target and through the GPU mapping emulated on
+the CPU (`--emulate-cuda-on-cpu`, the cuda target's own loops, launches and
+split-vocabulary tables). Every result of every request must be
+bit-identical across all of them: a request's accepted tokens, kept indices
+and scores may not depend on which other requests share its batch nor on
+the target. Cases:
+
+* spec_verify typical (entropy and log-sum-exp sums; Philox noise),
+* spec_verify rejection (log-sum-exp, exponential race, residual race),
+* attn_score + select (softmax sums per query, per-key sums, top-k ties),
+  at a vocabulary and key count that are not multiples of 256.
+
+Inputs are random logits with near ties (quantised values), so a sum that
+differed in its last bit would flip decisions somewhere in the corpus.
+"""
+
+import argparse
+import os
+import subprocess
+import sys
+
+import numpy as np
+
+REQUESTS = 8
+BATCHES = ((0, 8), (0, 3), (3, 6), (5, 6))  # [first, last) request of each run
+
+
+def verify_program(name, batch, rows, vocab, mode):
+    drafts = rows - 1
+    extra = ("{mode = #tok.verify_mode<typical>, typical_epsilon = 0.09 : f64, "
+             "typical_alpha = 0.3 : f64}" if mode == "typical"
+             else "{mode = #tok.verify_mode<rejection>}")
+    q = ("draft_probs %q " if mode == "rejection" else "")
+    q_arg = (f"%q: tensor<{batch}x{drafts}x{vocab}xf32>, "
+             if mode == "rejection" else "")
+    q_type = (f"tensor<{batch}x{drafts}x{vocab}xf32>, "
+              if mode == "rejection" else "")
+    return f"""func.func @{name}(%logits: tensor<{batch}x{rows}x{vocab}xf32>,
+    %drafts: tensor<{batch}x{drafts}xi32>, %n: tensor<{batch}xi32>, {q_arg}
+    %t: tensor<{batch}xf32>, %seed: tensor<{batch}xi64>, %offset: tensor<{batch}xi64>)
+    -> (tensor<{batch}x{rows}xi32>, tensor<{batch}xi32>, tensor<{batch}xi32>) {{
+  %tokens, %a, %e = tok.spec_verify %logits, %drafts, %n {q}temperature %t seed %seed offset %offset
+      {extra}
+      : (tensor<{batch}x{rows}x{vocab}xf32>, tensor<{batch}x{drafts}xi32>, tensor<{batch}xi32>, {q_type}
+         tensor<{batch}xf32>, tensor<{batch}xi64>, tensor<{batch}xi64>)
+      -> (tensor<{batch}x{rows}xi32>, tensor<{batch}xi32>, tensor<{batch}xi32>)
+  return %tokens, %a, %e : tensor<{batch}x{rows}xi32>, tensor<{batch}xi32>, tensor<{batch}xi32>
+}}
+"""
+
+
+def prune_program(name, batch, heads, keys, dim, keep):
+    return f"""func.func @{name}(%q: tensor<{batch}x{heads}x2x{dim}xf32>,
+    %k: tensor<{batch}x{heads}x{keys}x{dim}xf32>)
+    -> (tensor<{batch}x{keys}xf32>, tensor<{batch}x{keep}xi32>, tensor<{batch}xi32>) {{
+  %s = tok.attn_score %q, %k
+      : (tensor<{batch}x{heads}x2x{dim}xf32>, tensor<{batch}x{heads}x{keys}x{dim}xf32>)
+      -> tensor<{batch}x{keys}xf32>
+  %idx, %count = tok.select #tok.top_k<{keep}> of %s
+      : (tensor<{batch}x{keys}xf32>) -> (tensor<{batch}x{keep}xi32>, tensor<{batch}xi32>)
+  return %s, %idx, %count : tensor<{batch}x{keys}xf32>, tensor<{batch}x{keep}xi32>, tensor<{batch}xi32>
+}}
+"""
+
+
+def quantised(rng, shape, step):
+    """Values on a coarse grid: many exact ties and near ties."""
+    return (np.round(rng.standard_normal(shape) * 2 / step) * step).astype(np.float32)
+
+
+def make_cases(rng):
+    cases = []
+    rows, vocab = 4, 1000
+    for mode in ("typical", "rejection"):
+        inputs = {
+            "logits": quantised(rng, (REQUESTS, rows, vocab), 0.25),
+            "drafts": rng.integers(0, vocab, (REQUESTS, rows - 1)).astype(np.int32),
+            "n": rng.integers(0, rows, REQUESTS).astype(np.int32),
+            "t": rng.choice([0.7, 1.0, 1.3], REQUESTS).astype(np.float32),
+            "seed": rng.integers(0, 2**31, REQUESTS).astype(np.int64),
+            "offset": rng.integers(0, 1000, REQUESTS).astype(np.int64),
+        }
+        # Drafts that the target likes, so acceptance is decided by the sums.
+        for r in range(REQUESTS):
+            for i in range(rows - 1):
+                inputs["logits"][r, i, inputs["drafts"][r, i]] += 3.0
+        order = ["logits", "drafts", "n", "t", "seed", "offset"]
+        if mode == "rejection":
+            q = rng.random((REQUESTS, rows - 1, vocab)).astype(np.float32)
+            inputs["q"] = q / q.sum(axis=-1, keepdims=True)
+            order = ["logits", "drafts", "n", "q", "t", "seed", "offset"]
+        cases.append({
+            "name": "verify_" + mode, "inputs": inputs, "order": order,
+            "results": ["tokens", "num_accepted", "num_emitted"],
+            "program": lambda name, b, mode=mode: verify_program(
+                name, b, rows, vocab, mode)})
+    heads, keys, dim, keep = 4, 300, 16, 37
+    cases.append({
+        "name": "attn_select",
+        "inputs": {"q": quantised(rng, (REQUESTS, heads, 2, dim), 0.5),
+                   "k": quantised(rng, (REQUESTS, heads, keys, dim), 0.5)},
+        "order": ["q", "k"], "results": ["scores", "kept", "count"],
+        "program": lambda name, b: prune_program(name, b, heads, keys, dim, keep)})
+    return cases
+
+
+def run(args, case, first, last, flavour, workdir):
+    batch = last - first
+    tag = "%s.b%d-%d.%s" % (case["name"], first, last, flavour)
+    source = os.path.join(workdir, tag + ".mlir")
+    artifact = os.path.join(workdir, tag + ".wnn")
+    with open(source, "w") as handle:
+        handle.write(case["program"]("f", batch))
+    flags = ["--emulate-cuda-on-cpu"] if flavour == "gpu-emulated" else []
+    subprocess.run([args.compile, source, "-o", artifact] + flags, check=True,
+                   capture_output=True, text=True)
+    command = [args.run, artifact, "--function=f",
+               "--output-dir=" + os.path.join(workdir, tag)]
+    for name in case["order"]:
+        path = os.path.join(workdir, "%s.%s.npy" % (tag, name))
+        np.save(path, case["inputs"][name][first:last])
+        command.append("--input=@" + path)
+    subprocess.run(command, check=True, capture_output=True, text=True)
+    outputs = sorted(f for f in os.listdir(os.path.join(workdir, tag))
+                     if f.endswith(".npy"))
+    return [np.load(os.path.join(workdir, tag, f)) for f in outputs]
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--compile", required=True)
+    parser.add_argument("--run", required=True)
+    parser.add_argument("--workdir", required=True)
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args()
+    os.makedirs(args.workdir, exist_ok=True)
+    rng = np.random.default_rng(args.seed)
+    passed = failed = 0
+    for case in make_cases(rng):
+        reference = run(args, case, 0, REQUESTS, "cpu", args.workdir)
+        for first, last in BATCHES:
+            for flavour in ("cpu", "gpu-emulated"):
+                if (first, last, flavour) == (0, REQUESTS, "cpu"):
+                    continue
+                got = run(args, case, first, last, flavour, args.workdir)
+                label = "%s requests %d..%d (%s)" % (case["name"], first,
+                                                     last - 1, flavour)
+                same = all(np.array_equal(r[first:last].view(np.uint8),
+                                          g.view(np.uint8))
+                           for r, g in zip(reference, got))
+                if same:
+                    passed += 1
+                    print("PASS " + label + ": bit-identical to the batch of 8 on the CPU")
+                else:
+                    failed += 1
+                    diffs = [i for i, (r, g) in enumerate(zip(reference, got))
+                             if not np.array_equal(r[first:last].view(np.uint8),
+                                                   g.view(np.uint8))]
+                    print("FAIL " + label + ": results %s differ" % diffs)
+    print("%d passed, %d failed" % (passed, failed))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
