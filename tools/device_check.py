@@ -40,6 +40,7 @@ EXIT_OK, EXIT_MISMATCH, EXIT_NO_GPU, EXIT_BUNDLE = 0, 1, 2, 3
 
 BUNDLE_MANIFEST = "bundle.json"
 COLLECTIVES_DIR = "collectives"
+DETERMINISM_DIR = "determinism"
 BUNDLE_FORMAT = 1
 
 # Floating-point results must satisfy |cuda - cpu| <= atol + rtol * |cpu|.
@@ -732,15 +733,30 @@ def run_suite(args, bundle, work, log):
         log("%s  %-48s %s" % (entry["status"], label, line))
 
     # The collective micro-kernels (docs/collectives.md), when the bundle
-    # has them and no --only narrowed the run to recipes.
+    # has them, the device is a GPU and no --only narrowed the run to
+    # recipes.
     collectives = bundle.path(COLLECTIVES_DIR)
-    if os.path.isdir(collectives) and not args.only:
+    if os.path.isdir(collectives) and not args.only and args.device.startswith("cuda"):
         sys.path.insert(0, bundle.root)
         import device_check_collectives
         ordinal = int(args.device.split(":")[1]) if ":" in args.device else 0
         report["collectives"] = device_check_collectives.run_cases(
             collectives, ordinal, log)
         for entry in report["collectives"]:
+            passed += entry["status"] == "PASS"
+            failed += entry["status"] != "PASS"
+
+    # Batch invariance on the GPU: each request's results in batches of 8, 3
+    # and 1 against the CPU's batch of 8, bit for bit.
+    determinism = bundle.path(DETERMINISM_DIR)
+    if os.path.isdir(determinism) and not args.only:
+        sys.path.insert(0, bundle.root)
+        import determinism_check
+        os.makedirs(os.path.join(work, DETERMINISM_DIR), exist_ok=True)
+        report["determinism"] = determinism_check.run_on_device(
+            determinism, bundle.path("bin", "winnow-run"), args.device,
+            os.path.join(work, DETERMINISM_DIR), log, env=bundle.environment())
+        for entry in report["determinism"]:
             passed += entry["status"] == "PASS"
             failed += entry["status"] != "PASS"
 
@@ -936,6 +952,20 @@ def prepare_bundle(args, repo, compiler, runner, bundle_root, examples):
     print(emitted.stdout.strip(), flush=True)
     if emitted.returncode != 0:
         print("device-check: error: the collective micro-kernels failed to build",
+              file=sys.stderr)
+        return EXIT_BUNDLE
+
+    # Batch invariance: the same requests in batches of 8, 3 and 1, compiled
+    # for cpu,cuda by test/oracle/determinism_check.py, which also runs them.
+    determinism = os.path.join(repo, "test", "oracle", "determinism_check.py")
+    shutil.copy2(determinism, os.path.join(bundle_root, "determinism_check.py"))
+    emitted = subprocess.run(
+        [sys.executable, determinism, "--compile", compiler,
+         "--emit-dir", os.path.join(bundle_root, DETERMINISM_DIR)],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True)
+    print(emitted.stdout.strip(), flush=True)
+    if emitted.returncode != 0:
+        print("device-check: error: the batch-invariance runs failed to build",
               file=sys.stderr)
         return EXIT_BUNDLE
 

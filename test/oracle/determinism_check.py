@@ -15,11 +15,17 @@ the target. Cases:
 * attn_score + select (softmax sums per query, per-key sums, top-k ties),
   at a vocabulary and key count that are not multiples of 256.
 
-Inputs are random logits with near ties (quantised values), so a sum that
-differed in its last bit would flip decisions somewhere in the corpus.
+Inputs are random logits and keys on a coarse grid (many exact ties and
+near ties). A last-bit difference that flips no decision is not visible
+here; tok-lower-to-loops-verify.mlir pins the verifiers' sum order.
+
+`--emit-dir DIR` compiles the same runs for cpu,cuda into DIR for the
+device check (tools/device-check.sh), which runs them on the GPU with
+run_on_device and compares every request with the CPU's batch of 8.
 """
 
 import argparse
+import json
 import os
 import subprocess
 import sys
@@ -109,35 +115,115 @@ def make_cases(rng):
     return cases
 
 
-def run(args, case, first, last, flavour, workdir):
-    batch = last - first
-    tag = "%s.b%d-%d.%s" % (case["name"], first, last, flavour)
+def compile_case(compiler, case, first, last, flags, workdir, tag):
     source = os.path.join(workdir, tag + ".mlir")
     artifact = os.path.join(workdir, tag + ".wnn")
     with open(source, "w") as handle:
-        handle.write(case["program"]("f", batch))
-    flags = ["--emulate-cuda-on-cpu"] if flavour == "gpu-emulated" else []
-    subprocess.run([args.compile, source, "-o", artifact] + flags, check=True,
+        handle.write(case["program"]("f", last - first))
+    subprocess.run([compiler, source, "-o", artifact] + flags, check=True,
                    capture_output=True, text=True)
-    command = [args.run, artifact, "--function=f",
-               "--output-dir=" + os.path.join(workdir, tag)]
+    inputs = []
     for name in case["order"]:
         path = os.path.join(workdir, "%s.%s.npy" % (tag, name))
         np.save(path, case["inputs"][name][first:last])
-        command.append("--input=@" + path)
-    subprocess.run(command, check=True, capture_output=True, text=True)
-    outputs = sorted(f for f in os.listdir(os.path.join(workdir, tag))
-                     if f.endswith(".npy"))
-    return [np.load(os.path.join(workdir, tag, f)) for f in outputs]
+        inputs.append(path)
+    return artifact, inputs
+
+
+def run_artifact(runner, artifact, inputs, out_dir, device="cpu", env=None):
+    command = [runner, artifact, "--function=f", "--device=" + device,
+               "--output-dir=" + out_dir] + ["--input=@" + p for p in inputs]
+    subprocess.run(command, check=True, capture_output=True, text=True, env=env)
+    outputs = sorted(f for f in os.listdir(out_dir) if f.endswith(".npy"))
+    return [np.load(os.path.join(out_dir, f)) for f in outputs]
+
+
+def run(args, case, first, last, flavour, workdir):
+    tag = "%s.b%d-%d.%s" % (case["name"], first, last, flavour)
+    flags = ["--emulate-cuda-on-cpu"] if flavour == "gpu-emulated" else []
+    artifact, inputs = compile_case(args.compile, case, first, last, flags,
+                                    workdir, tag)
+    return run_artifact(args.run, artifact, inputs, os.path.join(workdir, tag))
+
+
+def same_rows(reference, got, first, last):
+    """Indices of the results whose rows [first, last) differ in any bit."""
+    return [i for i, (r, g) in enumerate(zip(reference, got))
+            if not np.array_equal(r[first:last].view(np.uint8), g.view(np.uint8))]
+
+
+def emit(args):
+    """The device check's batch-invariance cases: every case and batch split
+    compiled for cpu,cuda with its inputs, and a manifest; the GPU machine
+    runs them with run_on_device (no compiler needed)."""
+    os.makedirs(args.emit_dir, exist_ok=True)
+    rng = np.random.default_rng(args.seed)
+    manifest = []
+    for case in make_cases(rng):
+        for first, last in BATCHES:
+            tag = "%s.b%d-%d" % (case["name"], first, last)
+            artifact, inputs = compile_case(args.compile, case, first, last,
+                                            ["--target=cpu,cuda"],
+                                            args.emit_dir, tag)
+            manifest.append({"case": case["name"], "first": first, "last": last,
+                             "artifact": os.path.basename(artifact),
+                             "inputs": [os.path.basename(p) for p in inputs]})
+            os.remove(os.path.join(args.emit_dir, tag + ".mlir"))
+    with open(os.path.join(args.emit_dir, "cases.json"), "w") as handle:
+        json.dump(manifest, handle, indent=1)
+    print("emitted %d batch-invariance runs into %s" % (len(manifest), args.emit_dir))
+    return 0
+
+
+def run_on_device(directory, runner, device, workdir, log, env=None):
+    """Every run of `directory` on `device`, each request's results compared
+    bit for bit with the batch of 8 on the CPU. Returns report entries."""
+    with open(os.path.join(directory, "cases.json")) as handle:
+        manifest = json.load(handle)
+    entries, references = [], {}
+    for run_spec in manifest:
+        path = lambda name: os.path.join(directory, name)
+        inputs = [path(p) for p in run_spec["inputs"]]
+        label = "%s requests %d..%d" % (run_spec["case"], run_spec["first"],
+                                        run_spec["last"] - 1)
+        try:
+            if (run_spec["first"], run_spec["last"]) == (0, REQUESTS):
+                references[run_spec["case"]] = run_artifact(
+                    runner, path(run_spec["artifact"]), inputs,
+                    os.path.join(workdir, run_spec["artifact"] + ".cpu"),
+                    "cpu", env)
+            got = run_artifact(runner, path(run_spec["artifact"]), inputs,
+                               os.path.join(workdir, run_spec["artifact"] + ".gpu"),
+                               device, env)
+            diffs = same_rows(references[run_spec["case"]], got,
+                              run_spec["first"], run_spec["last"])
+            entry = {"run": label, "status": "FAIL" if diffs else "PASS",
+                     "differing_results": diffs}
+        except (subprocess.CalledProcessError, KeyError, OSError) as error:
+            detail = getattr(error, "stderr", "") or str(error)
+            entry = {"run": label, "status": "FAIL", "error": detail.strip()[-500:]}
+        entries.append(entry)
+        log("%s  determinism/%-34s %s" % (
+            entry["status"], label, entry.get("error") or (
+                "results %s differ from the CPU's batch of 8" % entry["differing_results"]
+                if entry["differing_results"] else
+                "bit-identical to the CPU's batch of 8")))
+    return entries
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--compile", required=True)
-    parser.add_argument("--run", required=True)
-    parser.add_argument("--workdir", required=True)
+    parser.add_argument("--run")
+    parser.add_argument("--workdir")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--emit-dir", help="write the device check's runs "
+                        "(compiled for cpu,cuda) here instead of checking")
     args = parser.parse_args()
+    if args.emit_dir:
+        return emit(args)
+    if not (args.run and args.workdir):
+        parser.error("--run and --workdir are needed to check")
     os.makedirs(args.workdir, exist_ok=True)
     rng = np.random.default_rng(args.seed)
     passed = failed = 0
@@ -150,17 +236,12 @@ def main():
                 got = run(args, case, first, last, flavour, args.workdir)
                 label = "%s requests %d..%d (%s)" % (case["name"], first,
                                                      last - 1, flavour)
-                same = all(np.array_equal(r[first:last].view(np.uint8),
-                                          g.view(np.uint8))
-                           for r, g in zip(reference, got))
-                if same:
+                diffs = same_rows(reference, got, first, last)
+                if not diffs:
                     passed += 1
                     print("PASS " + label + ": bit-identical to the batch of 8 on the CPU")
                 else:
                     failed += 1
-                    diffs = [i for i, (r, g) in enumerate(zip(reference, got))
-                             if not np.array_equal(r[first:last].view(np.uint8),
-                                                   g.view(np.uint8))]
                     print("FAIL " + label + ": results %s differ" % diffs)
     print("%d passed, %d failed" % (passed, failed))
     return 1 if failed else 0
