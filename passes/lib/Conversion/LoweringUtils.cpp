@@ -2,6 +2,7 @@
 
 #include "LoweringUtils.h"
 
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/Matchers.h"
 
 using namespace mlir;
@@ -217,6 +218,50 @@ int64_t vectorWidth(Type element, int64_t inner) {
     return 0;
   int64_t width = 128 / bits;
   return width > 1 && inner % width == 0 ? width : 0;
+}
+
+namespace {
+/// `at` with its innermost index advanced by `k`.
+SmallVector<Value> shifted(ImplicitLocOpBuilder &b, ValueRange at, Value k) {
+  SmallVector<Value> indices(at.begin(), at.end());
+  indices.back() = arith::AddIOp::create(b, indices.back(), k);
+  return indices;
+}
+} // namespace
+
+void copyChunk(LoopEmitter &e, Value src, ValueRange srcAt, Value out,
+               ValueRange outAt, int64_t width, Value aligned) {
+  ImplicitLocOpBuilder &b = e.builder();
+  auto vectorType = VectorType::get(
+      {width}, cast<MemRefType>(src.getType()).getElementType());
+  auto ifAligned = scf::IfOp::create(b, aligned, /*withElseRegion=*/true);
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPoint(ifAligned.thenBlock()->getTerminator());
+  Value v = vector::LoadOp::create(b, vectorType, src, srcAt,
+                                   /*nontemporal=*/false, llvm::MaybeAlign(16));
+  vector::StoreOp::create(b, v, out, outAt, /*nontemporal=*/false,
+                          llvm::MaybeAlign(16));
+  b.setInsertionPoint(ifAligned.elseBlock()->getTerminator());
+  e.forLoop(e.index(0), e.index(width), [&](Value k) {
+    Value value = memref::LoadOp::create(b, src, shifted(b, srcAt, k));
+    memref::StoreOp::create(b, value, out, shifted(b, outAt, k));
+  });
+}
+
+void fillChunk(LoopEmitter &e, Value out, ValueRange outAt, int64_t width,
+               Value value, Value aligned) {
+  ImplicitLocOpBuilder &b = e.builder();
+  auto vectorType = VectorType::get({width}, value.getType());
+  auto ifAligned = scf::IfOp::create(b, aligned, /*withElseRegion=*/true);
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPoint(ifAligned.thenBlock()->getTerminator());
+  vector::StoreOp::create(b, vector::BroadcastOp::create(b, vectorType, value),
+                          out, outAt, /*nontemporal=*/false,
+                          llvm::MaybeAlign(16));
+  b.setInsertionPoint(ifAligned.elseBlock()->getTerminator());
+  e.forLoop(e.index(0), e.index(width), [&](Value k) {
+    memref::StoreOp::create(b, value, out, shifted(b, outAt, k));
+  });
 }
 
 Value isAligned16(LoopEmitter &e, Value buffer) {

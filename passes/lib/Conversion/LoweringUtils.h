@@ -158,6 +158,19 @@ int64_t vectorWidth(mlir::Type element, int64_t inner);
 /// base pointer plus its offset, which is dynamic for row views).
 mlir::Value isAligned16(LoopEmitter &e, mlir::Value buffer);
 
+/// One chunk of `width` elements (a 16-byte vector, vectorWidth) of a row:
+/// the innermost index of `srcAt`/`outAt` is the chunk's first element.
+/// When `aligned` holds at run time (isAligned16 of both buffers, with rows
+/// a whole number of chunks) the copy is one vector load and store with
+/// 16-byte alignment (ld/st.global.v4.b32 on the GPU), else `width` scalar
+/// accesses: the same result either way.
+void copyChunk(LoopEmitter &e, mlir::Value src, mlir::ValueRange srcAt,
+               mlir::Value out, mlir::ValueRange outAt, int64_t width,
+               mlir::Value aligned);
+/// The same for writing `value` into every element of the chunk.
+void fillChunk(LoopEmitter &e, mlir::Value out, mlir::ValueRange outAt,
+               int64_t width, mlir::Value value, mlir::Value aligned);
+
 } // namespace winnow
 
 #endif // WINNOW_PASSES_LIB_LOWERINGUTILS_H

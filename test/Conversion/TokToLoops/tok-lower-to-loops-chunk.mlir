@@ -238,3 +238,22 @@ func.func @expand_copy(%z: tensor<2x12x4xf16>, %b: tensor<2x8xi1>) -> tensor<2x8
   %o = tok.expand %z, %b : (tensor<2x12x4xf16>, tensor<2x8xi1>) -> tensor<2x8x4xf16>
   return %o : tensor<2x8x4xf16>
 }
+
+// -----
+
+// The GPU form of a plain expand (no residual) copies one 16-byte chunk per
+// iteration (8 bf16) when the features are whole chunks and both buffers
+// are aligned (checked at run time; else the same chunk element by
+// element); padding rows get a zero vector.
+// PAR-LABEL: func.func @expand_vectors
+// PAR: scf.parallel (%{{.*}}, %{{.*}}) = (%c0, %c0) to (%c2, %c8)
+// PAR: scf.parallel (%{{.*}}, %{{.*}}, %[[CHUNK:.*]]) = (%c0, %c0, %c0) to (%c2, %c8, %c2)
+// PAR: arith.muli %[[CHUNK]], %c8 : index
+// PAR: vector.load %{{.*}} {alignment = 16 : i64} : memref<2x3x16xbf16>, vector<8xbf16>
+// PAR: vector.store %{{.*}} {alignment = 16 : i64} : memref<2x8x16xbf16>, vector<8xbf16>
+// PAR: vector.broadcast
+// PAR: vector.store
+func.func @expand_vectors(%z: tensor<2x3x16xbf16>, %b: tensor<2x8xi1>) -> tensor<2x8x16xbf16> {
+  %x = tok.expand %z, %b : (tensor<2x3x16xbf16>, tensor<2x8xi1>) -> tensor<2x8x16xbf16>
+  return %x : tensor<2x8x16xbf16>
+}

@@ -508,13 +508,36 @@ void lowerExpand(tok::ExpandOp op, ImplicitLocOpBuilder &b,
       memref::StoreOp::create(b, arith::SubIOp::create(b, opened, e.index(1)),
                               segments, ValueRange{row, t});
     });
-    e.parallelFor({batch, tokens, features}, [&](ValueRange iv) {
-      Value row = iv[0], t = iv[1], d = iv[2];
-      Value len = e.rowLength(lengths, row, tokens);
-      Value segment = memref::LoadOp::create(b, segments, ValueRange{row, t});
-      writeRow(row, t, segment, segmentInRange(isValid(t, len), segment),
-               [&](llvm::function_ref<void(Value)> body) { body(d); });
-    });
+    // Without a residual every output element is a copy: one 16-byte
+    // chunk per iteration when the features are a whole number of them
+    // (run-time alignment check, scalar otherwise).
+    int64_t width = residual ? 0 : vectorWidth(outElement, features);
+    if (width > 0) {
+      Value aligned = arith::AndIOp::create(b, isAligned16(e, input),
+                                            isAligned16(e, output));
+      e.parallelFor({batch, tokens, features / width}, [&](ValueRange iv) {
+        Value row = iv[0], t = iv[1];
+        Value d = arith::MulIOp::create(b, iv[2], e.index(width));
+        Value len = e.rowLength(lengths, row, tokens);
+        Value segment = memref::LoadOp::create(b, segments, ValueRange{row, t});
+        auto ifIn = scf::IfOp::create(
+            b, segmentInRange(isValid(t, len), segment), /*withElse=*/true);
+        OpBuilder::InsertionGuard guard(b);
+        b.setInsertionPoint(ifIn.thenBlock()->getTerminator());
+        copyChunk(e, input, ValueRange{row, segment, d}, output,
+                  ValueRange{row, t, d}, width, aligned);
+        b.setInsertionPoint(ifIn.elseBlock()->getTerminator());
+        fillChunk(e, output, ValueRange{row, t, d}, width, zero, aligned);
+      });
+    } else {
+      e.parallelFor({batch, tokens, features}, [&](ValueRange iv) {
+        Value row = iv[0], t = iv[1], d = iv[2];
+        Value len = e.rowLength(lengths, row, tokens);
+        Value segment = memref::LoadOp::create(b, segments, ValueRange{row, t});
+        writeRow(row, t, segment, segmentInRange(isValid(t, len), segment),
+                 [&](llvm::function_ref<void(Value)> body) { body(d); });
+      });
+    }
   } else {
     e.parallelFor(batch, [&](Value row) {
       Value len = e.rowLength(lengths, row, tokens);

@@ -552,10 +552,8 @@ void lowerCompact(tok::CompactOp op, ImplicitLocOpBuilder &b,
     // misaligned buffer (a caller's sub-view) takes the scalar path.
     int64_t width = vectorWidth(srcType.getElementType(), inner);
     if (perElement && width > 0) {
-      auto vectorType = VectorType::get({width}, srcType.getElementType());
       Value aligned =
           arith::AndIOp::create(b, isAligned16(e, src), isAligned16(e, out));
-      Value padVector = vector::BroadcastOp::create(b, vectorType, pad);
       e.parallelFor({outer, batch, capacity, inner / width},
                     [&](ValueRange iv) {
         Value j = iv[2];
@@ -575,30 +573,9 @@ void lowerCompact(tok::CompactOp op, ImplicitLocOpBuilder &b,
             arith::MulIOp::create(
                 b, arith::AddIOp::create(b, row.srcPlane, i), innerSize),
             x);
-        auto ifAligned = scf::IfOp::create(b, aligned, /*withElse=*/true);
-        b.setInsertionPoint(ifAligned.thenBlock()->getTerminator());
-        Value v = vector::LoadOp::create(b, vectorType, src, ValueRange{srcAt},
-                                         /*nontemporal=*/false,
-                                         llvm::MaybeAlign(16));
-        vector::StoreOp::create(b, v, out, ValueRange{outAt},
-                                /*nontemporal=*/false, llvm::MaybeAlign(16));
-        b.setInsertionPoint(ifAligned.elseBlock()->getTerminator());
-        e.forLoop(e.index(0), e.index(width), [&](Value k) {
-          Value value = memref::LoadOp::create(
-              b, src, ValueRange{arith::AddIOp::create(b, srcAt, k)});
-          memref::StoreOp::create(
-              b, value, out, ValueRange{arith::AddIOp::create(b, outAt, k)});
-        });
+        copyChunk(e, src, srcAt, out, outAt, width, aligned);
         b.setInsertionPoint(ifValid.elseBlock()->getTerminator());
-        auto ifPadAligned = scf::IfOp::create(b, aligned, /*withElse=*/true);
-        b.setInsertionPoint(ifPadAligned.thenBlock()->getTerminator());
-        vector::StoreOp::create(b, padVector, out, ValueRange{outAt},
-                                /*nontemporal=*/false, llvm::MaybeAlign(16));
-        b.setInsertionPoint(ifPadAligned.elseBlock()->getTerminator());
-        e.forLoop(e.index(0), e.index(width), [&](Value k) {
-          memref::StoreOp::create(
-              b, pad, out, ValueRange{arith::AddIOp::create(b, outAt, k)});
-        });
+        fillChunk(e, out, outAt, width, pad, aligned);
       });
     } else if (perElement) {
       // One iteration per output element, the element axis innermost: on the
