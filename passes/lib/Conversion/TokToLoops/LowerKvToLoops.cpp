@@ -224,11 +224,8 @@ void lowerKvGather(tok::KvGatherOp op, ImplicitLocOpBuilder &b,
     for (Gather &g : gathers) {
       int64_t width = vectorWidth(g.element, g.inner);
       if (width > 0) {
-        auto vectorType = VectorType::get({width}, g.element);
         Value aligned = arith::AndIOp::create(b, isAligned16(e, g.in),
                                               isAligned16(e, g.out));
-        Value zeroVector = arith::ConstantOp::create(
-            b, DenseElementsAttr::get(vectorType, b.getZeroAttr(g.element)));
         Value zero = arith::ConstantOp::create(b, b.getZeroAttr(g.element));
         e.parallelFor({batch, heads, capacity, g.inner / width},
                       [&](ValueRange iv) {
@@ -238,36 +235,14 @@ void lowerKvGather(tok::KvGatherOp op, ImplicitLocOpBuilder &b,
           Value ok = gathersRow(j, liveCount(row, h), slot, g.tokens);
           Value t = arith::IndexCastOp::create(
               b, b.getIndexType(), arith::MaxSIOp::create(b, slot, e.i32(0)));
-          // Out-of-range rows are never read: zeros come from a constant.
+          // Out-of-range rows are never read: they are filled with zeros.
           auto ifOk = scf::IfOp::create(b, ok, /*withElseRegion=*/true);
           OpBuilder::InsertionGuard guard(b);
           b.setInsertionPoint(ifOk.thenBlock()->getTerminator());
-          auto ifAligned = scf::IfOp::create(b, aligned, true);
-          b.setInsertionPoint(ifAligned.thenBlock()->getTerminator());
-          Value v = vector::LoadOp::create(b, vectorType, g.in,
-                                           ValueRange{row, h, t, x},
-                                           /*nontemporal=*/false,
-                                           llvm::MaybeAlign(16));
-          vector::StoreOp::create(b, v, g.out, ValueRange{row, h, j, x},
-                                  /*nontemporal=*/false, llvm::MaybeAlign(16));
-          b.setInsertionPoint(ifAligned.elseBlock()->getTerminator());
-          e.forLoop(e.index(0), e.index(width), [&](Value k) {
-            Value at = arith::AddIOp::create(b, x, k);
-            memref::StoreOp::create(
-                b, memref::LoadOp::create(b, g.in, ValueRange{row, h, t, at}),
-                g.out, ValueRange{row, h, j, at});
-          });
+          copyChunk(e, g.in, ValueRange{row, h, t, x}, g.out,
+                    ValueRange{row, h, j, x}, width, aligned);
           b.setInsertionPoint(ifOk.elseBlock()->getTerminator());
-          auto ifPadAligned = scf::IfOp::create(b, aligned, true);
-          b.setInsertionPoint(ifPadAligned.thenBlock()->getTerminator());
-          vector::StoreOp::create(b, zeroVector, g.out, ValueRange{row, h, j, x},
-                                  /*nontemporal=*/false, llvm::MaybeAlign(16));
-          b.setInsertionPoint(ifPadAligned.elseBlock()->getTerminator());
-          e.forLoop(e.index(0), e.index(width), [&](Value k) {
-            memref::StoreOp::create(b, zero, g.out,
-                                    ValueRange{row, h, j,
-                                               arith::AddIOp::create(b, x, k)});
-          });
+          fillChunk(e, g.out, ValueRange{row, h, j, x}, width, zero, aligned);
         });
         continue;
       }
