@@ -413,10 +413,12 @@ public:
     accepted = e.allocFor(op.getNumAccepted());
     emitted = e.allocFor(op.getNumEmitted());
 
-    if (splitVocab)
+    if (splitVocab) {
       buildRowTables(batch, rows, mode != tok::VerifyMode::greedy,
                      mode == tok::VerifyMode::typical);
-    else if (mode != tok::VerifyMode::greedy)
+      if (mode == tok::VerifyMode::rejection && rows > 1)
+        buildResidualTables();
+    } else if (mode != tok::VerifyMode::greedy)
       allocLanePartials();
     e.parallelFor(batch, [&](Value row) { lowerRequest(row); });
 
@@ -432,20 +434,76 @@ private:
     return emitUniformFromWord(b, philoxWord(i, kUniformStream));
   }
 
+  /// The draft of row `i` of the current request: the token, whether it is
+  /// a vocabulary entry, and its index (0 when it is not).
+  struct Draft {
+    Value token, valid, index;
+  };
+  Draft draftAt(Value i) {
+    Value draft = memref::LoadOp::create(b, drafts, ValueRange{req, i});
+    Value valid = arith::AndIOp::create(
+        b, cmpi(arith::CmpIPredicate::sge, draft, e.i32(0)),
+        cmpi(arith::CmpIPredicate::slt, draft, e.i32(vocab)));
+    Value index = arith::IndexCastOp::create(
+        b, b.getIndexType(),
+        arith::SelectOp::create(b, valid, draft, e.i32(0)));
+    return {draft, valid, index};
+  }
+
+  /// The residual of draft row `i` at `v`: max(p - q, 0), or for a one-hot
+  /// draft p with the draft's entry masked (never mutated).
+  Value residualAt(Value i, Value v, Value lse, Value draftIndex,
+                   Value validDraft) {
+    Value p = probAt(i, v, lse);
+    if (draftProbs) {
+      Value q = memref::LoadOp::create(b, draftProbs, ValueRange{req, i, v});
+      return arith::MaximumFOp::create(b, arith::SubFOp::create(b, p, q),
+                                       f32(0.0));
+    }
+    Value isDraft = arith::AndIOp::create(
+        b, validDraft, cmpi(arith::CmpIPredicate::eq, v, draftIndex));
+    return arith::SelectOp::create(b, isDraft, f32(0.0), p);
+  }
+
+  /// GPU form: for every draft row, the largest residual (> 0 iff the
+  /// residual is not identically zero: NaN never counts) and the race over
+  /// it, from split-vocabulary tables, so a rejection no longer streams
+  /// its row in one thread. Exact, as the per-request scans are.
+  void buildResidualTables() {
+    auto residual = [&](Value i, Value v) -> Value {
+      Value lse = memref::LoadOp::create(b, lseTable, ValueRange{req, i});
+      Draft draft = draftAt(i);
+      return residualAt(i, v, lse, draft.index, draft.valid);
+    };
+    residualMaxTable = tableArgmax(batch, rows - 1, residual).second;
+    residualRaceTable =
+        tableArgmax(batch, rows - 1, [&](Value i, Value v) {
+          return arith::DivFOp::create(b, residual(i, v), exponentialAt(v))
+              .getResult();
+        }).first;
+  }
+
   /// The correction token after rejecting `draft` at row `i`: the race over
   /// the residual, or over p when the residual is identically zero.
   Value recoveredToken(Value i, Value lse, Value draftIndex, Value validDraft) {
+    if (residualRaceTable) {
+      Value largest =
+          memref::LoadOp::create(b, residualMaxTable, ValueRange{req, i});
+      auto ifOp =
+          scf::IfOp::create(b, b.getIndexType(),
+                            cmpf(arith::CmpFPredicate::OGT, largest, f32(0.0)),
+                            /*withElseRegion=*/true);
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(ifOp.thenBlock());
+      scf::YieldOp::create(
+          b, memref::LoadOp::create(b, residualRaceTable, ValueRange{req, i})
+                 .getResult());
+      b.setInsertionPointToStart(ifOp.elseBlock());
+      scf::YieldOp::create(b, raceOverProbs(i, lse));
+      return ifOp.getResult(0);
+    }
     auto residualAt = [&](Value v) -> Value {
-      Value p = probAt(i, v, lse);
-      if (draftProbs) {
-        Value q = memref::LoadOp::create(b, draftProbs, ValueRange{req, i, v});
-        return arith::MaximumFOp::create(b, arith::SubFOp::create(b, p, q),
-                                         f32(0.0));
-      }
-      // One-hot draft: p with the draft's entry masked (never mutated).
-      Value isDraft = arith::AndIOp::create(
-          b, validDraft, cmpi(arith::CmpIPredicate::eq, v, draftIndex));
-      return arith::SelectOp::create(b, isDraft, f32(0.0), p);
+      return this->residualAt(i, v, lse, draftIndex, validDraft);
     };
     Value anyPositive = e.forLoop(
         e.index(0), e.index(vocab), ValueRange{i1(false)},
@@ -477,13 +535,9 @@ private:
   /// Verifies row `i`: stores the emitted token at slot `i` and returns
   /// whether the draft was accepted.
   Value verifyRow(Value i) {
-    Value draft = memref::LoadOp::create(b, drafts, ValueRange{req, i});
-    Value validDraft = arith::AndIOp::create(
-        b, cmpi(arith::CmpIPredicate::sge, draft, e.i32(0)),
-        cmpi(arith::CmpIPredicate::slt, draft, e.i32(vocab)));
-    Value draftIndex = arith::IndexCastOp::create(
-        b, b.getIndexType(),
-        arith::SelectOp::create(b, validDraft, draft, e.i32(0)));
+    Draft draftRow = draftAt(i);
+    Value draft = draftRow.token, validDraft = draftRow.valid,
+          draftIndex = draftRow.index;
 
     auto ifGreedy = scf::IfOp::create(b, b.getI1Type(), greedy, true);
     OpBuilder::InsertionGuard guard(b);
@@ -600,6 +654,9 @@ private:
   tok::VerifyMode mode = tok::VerifyMode::rejection;
   Value drafts, numDraft, draftProbs, isGreedy, tokens, accepted, emitted;
   Value greedy; // per request
+  // GPU form, rejection: per draft row, the largest residual and the race
+  // over it (buildResidualTables).
+  Value residualMaxTable, residualRaceTable;
 };
 
 class TreeVerifyLowering : VocabRowOps {
