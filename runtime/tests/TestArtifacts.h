@@ -51,7 +51,7 @@ struct TargetDef {
   std::string ptxArchitecture = "sm_90";
   std::vector<std::string> kernels = {"add_kernel", "fault_kernel"};
   /// Per function; empty: the field is absent (an older artifact).
-  std::vector<int64_t> workspaceBytes;
+  std::vector<int64_t> workspaceBytes = {};
 };
 
 enum class DigestKind {

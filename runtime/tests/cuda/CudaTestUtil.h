@@ -59,15 +59,16 @@ protected:
   }
 };
 
-/// add_one of cudaTestArtifact bound on cuda:0, with two 64-byte device
-/// buffers: `dx` holding 1..6 as f32, `dy` zeroed. Freed after the test.
+/// add_one of cudaTestArtifact (or the artifact() of a subclass) bound on
+/// cuda:0, with two 64-byte device buffers: `dx` holding 1..6 as f32, `dy`
+/// zeroed. Freed after the test.
 class BoundAddOneTest : public CudaTest {
 protected:
+  virtual ArtifactDef artifact() { return cudaTestArtifact(hostObject()); }
   void SetUp() override {
     CudaTest::SetUp();
     device = createCuda();
-    ASSERT_WINNOW_OK(
-        bindOn(device.get(), cudaTestArtifact(hostObject()), executable));
+    ASSERT_WINNOW_OK(bindOn(device.get(), artifact(), executable));
     ASSERT_WINNOW_OK(winnow_device_allocate(device.get(), kBufferBytes, &dx));
     ASSERT_WINNOW_OK(winnow_device_allocate(device.get(), kBufferBytes, &dy));
     float x[6] = {1, 2, 3, 4, 5, 6};

@@ -18,28 +18,17 @@ namespace {
 using namespace winnow::testing;
 
 /// add_one of cudaWorkspaceTestArtifact on cuda:0; x = 1..6 on the device.
-class WorkspaceCall : public CudaTest {
+class WorkspaceCall : public BoundAddOneTest {
 protected:
+  ArtifactDef artifact() override {
+    return cudaWorkspaceTestArtifact(hostObject());
+  }
   void SetUp() override {
-    CudaTest::SetUp();
-    device = createCuda();
-    ASSERT_WINNOW_OK(bindOn(
-        device.get(), cudaWorkspaceTestArtifact(hostObject()), executable));
-    ASSERT_WINNOW_OK(winnow_device_allocate(device.get(), 64, &dx));
-    ASSERT_WINNOW_OK(winnow_device_allocate(device.get(), 64, &dy));
-    float x[6] = {1, 2, 3, 4, 5, 6};
-    ASSERT_WINNOW_OK(winnow_device_copy(device.get(), dx, x, sizeof(x)));
+    BoundAddOneTest::SetUp();
     input = tensor(WINNOW_DTYPE_F32, shape, dx, 24);
     output = tensor(WINNOW_DTYPE_F32, shape, dy, 24);
     fillIn = tensor(WINNOW_DTYPE_I32, fillShape, dx, 16);
     fillOut = tensor(WINNOW_DTYPE_I32, fillShape, dy, 16);
-  }
-  void TearDown() override {
-    EXPECT_WINNOW_OK(winnow_device_free(device.get(), dx));
-    EXPECT_WINNOW_OK(winnow_device_free(device.get(), dy));
-    executable.reset();
-    device.reset();
-    CudaTest::TearDown();
   }
   float resultAt(int i) {
     float y[6] = {};
@@ -47,9 +36,6 @@ protected:
     return y[i];
   }
 
-  DevicePtr device;
-  ExecutablePtr executable;
-  void *dx = nullptr, *dy = nullptr;
   std::vector<int64_t> shape = {2, 3};
   std::vector<int64_t> fillShape = {4};
   winnow_tensor input{}, output{}, fillIn{}, fillOut{};

@@ -219,6 +219,28 @@ Lanes shuffleWarpTree(ImplicitLocOpBuilder &b, const ThreadPlace &place,
   return values;
 }
 
+/// Inclusive prefix sum of an i32 over the lanes of a warp (Kogge-Stone:
+/// lane l adds lane l - d for d = 1, 2, 4, 8, 16). Index shuffles from
+/// max(l - d, 0), not `shuffle up`, whose clamp MLIR encodes for whole
+/// warps only; so partial warps scan correctly too.
+Value warpInclusiveSum(ImplicitLocOpBuilder &b, const ThreadPlace &place,
+                       Value value) {
+  Value zero32 = i32(b, 0);
+  Value inclusive = value;
+  for (int64_t step : llvm::reverse(kLaneSteps)) {
+    Value from = arith::MaxSIOp::create(
+        b, arith::SubIOp::create(b, place.lane32, i32(b, step)), zero32);
+    Value other = gpu::ShuffleOp::create(b, inclusive, from, place.warpLanes,
+                                         gpu::ShuffleMode::IDX)
+                      .getShuffleResult();
+    Value has = arith::CmpIOp::create(b, arith::CmpIPredicate::sge,
+                                      place.lane32, i32(b, step));
+    inclusive = arith::AddIOp::create(
+        b, inclusive, arith::SelectOp::create(b, has, other, zero32));
+  }
+  return inclusive;
+}
+
 bool hasFullWarps(const ThreadPlace &place) {
   return place.staticThreads && *place.staticThreads % kWarpSize == 0;
 }
@@ -495,19 +517,7 @@ struct ScanLowering : CollectivePattern<collective::BlockExclusiveScanOp> {
           math::CtPopOp::create(b, arith::AndIOp::create(b, ballot, below));
       warpTotal = math::CtPopOp::create(b, ballot);
     } else {
-      Value inclusive = value;
-      for (int64_t step : llvm::reverse(kLaneSteps)) {
-        Value from = arith::MaxSIOp::create(
-            b, arith::SubIOp::create(b, place.lane32, i32(b, step)), zero32);
-        Value other =
-            gpu::ShuffleOp::create(b, inclusive, from, place.warpLanes,
-                                   gpu::ShuffleMode::IDX)
-                .getShuffleResult();
-        Value has = arith::CmpIOp::create(b, arith::CmpIPredicate::sge,
-                                          place.lane32, i32(b, step));
-        inclusive = arith::AddIOp::create(
-            b, inclusive, arith::SelectOp::create(b, has, other, zero32));
-      }
+      Value inclusive = warpInclusiveSum(b, place, value);
       inWarp = arith::SubIOp::create(b, inclusive, value);
       warpTotal = gpu::ShuffleOp::create(
                       b, inclusive,
@@ -764,19 +774,7 @@ struct RadixSelectLowering : CollectivePattern<collective::BlockRadixSelectOp> {
                      .getResult());
         }
         Value mine = sum.getResult(0);
-        Value inclusive = mine;
-        for (int64_t step : llvm::reverse(kLaneSteps)) {
-          Value from = arith::MaxSIOp::create(
-              b, arith::SubIOp::create(b, place.lane32, i32(b, step)), zero32);
-          Value other =
-              gpu::ShuffleOp::create(b, inclusive, from, place.warpLanes,
-                                     gpu::ShuffleMode::IDX)
-                  .getShuffleResult();
-          Value has = arith::CmpIOp::create(b, arith::CmpIPredicate::sge,
-                                            place.lane32, i32(b, step));
-          inclusive = arith::AddIOp::create(
-              b, inclusive, arith::SelectOp::create(b, has, other, zero32));
-        }
+        Value inclusive = warpInclusiveSum(b, place, mine);
         Value before = arith::SubIOp::create(b, inclusive, mine);
         auto walk = scf::ForOp::create(b, zero, chunk, one, ValueRange{before});
         {

@@ -69,7 +69,7 @@ def Collective_ReductionKindAttr
 
 def Collective_ReducedType : AnyTypeOf<[F32, I32]>;
 
-class Collective_ReduceOp<string mnemonic, string scope>
+class Collective_ReduceOp<string mnemonic>
     : Collective_Op<mnemonic, [AllTypesMatch<["value", "result"]>]> {
   let arguments = (ins Collective_ReductionKindAttr:$kind,
                        Collective_ReducedType:$value);
@@ -78,7 +78,7 @@ class Collective_ReduceOp<string mnemonic, string scope>
   let hasVerifier = 1;
 }
 
-def Collective_WarpReduceOp : Collective_ReduceOp<"warp_reduce", "warp"> {
+def Collective_WarpReduceOp : Collective_ReduceOp<"warp_reduce"> {
   let summary = "Reduce a value over the lanes of a warp";
   let description = [{
     Every lane of the warp gets the combination of the warp's lane values:
@@ -91,7 +91,7 @@ def Collective_WarpReduceOp : Collective_ReduceOp<"warp_reduce", "warp"> {
   }];
 }
 
-def Collective_BlockReduceOp : Collective_ReduceOp<"block_reduce", "block"> {
+def Collective_BlockReduceOp : Collective_ReduceOp<"block_reduce"> {
   let summary = "Reduce a value over the threads of a block";
   let description = [{
     Every thread of the block gets the combination of all threads' values
