@@ -123,11 +123,20 @@ protected:
     e.forLoop(e.index(0), e.index(L), [&](Value lane) {
       memref::StoreOp::create(b, f32(0.0), partial, ValueRange{lane});
     });
-    e.forLoop(e.index(0), e.index(vocab), [&](Value v) {
-      Value lane = arith::RemUIOp::create(b, v, e.index(L));
-      Value sum = memref::LoadOp::create(b, partial, ValueRange{lane});
-      memref::StoreOp::create(b, arith::AddFOp::create(b, sum, term(v)),
-                              partial, ValueRange{lane});
+    // Rounds of L consecutive entries, lane c taking entry base + c: the
+    // inner loop walks the row and the partials contiguously (it
+    // vectorises), with the last round cut at the vocabulary's end.
+    int64_t rounds = (vocab + L - 1) / L;
+    e.forLoop(e.index(0), e.index(rounds), [&](Value round) {
+      Value base = arith::MulIOp::create(b, round, e.index(L));
+      Value width = arith::MinUIOp::create(
+          b, e.index(L), arith::SubIOp::create(b, e.index(vocab), base));
+      e.forLoop(e.index(0), width, [&](Value lane) {
+        Value v = arith::AddIOp::create(b, base, lane);
+        Value sum = memref::LoadOp::create(b, partial, ValueRange{lane});
+        memref::StoreOp::create(b, arith::AddFOp::create(b, sum, term(v)),
+                                partial, ValueRange{lane});
+      });
     });
     Value total = e.forLoop(
         e.index(0), e.index(L), ValueRange{f32(0.0)},
