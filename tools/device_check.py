@@ -878,6 +878,18 @@ def snapshot_tool(tool, directory, attempts=10):
             time.sleep(3)
 
 
+def emit_stage(command, directory, what):
+    """Runs a Python script that writes a stage of the bundle into
+    `directory` (its --emit-dir); prints its output, reports a failure."""
+    emitted = subprocess.run([sys.executable] + command + ["--emit-dir", directory],
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                             universal_newlines=True)
+    print(emitted.stdout.strip(), flush=True)
+    if emitted.returncode != 0:
+        print("device-check: error: %s failed to build" % what, file=sys.stderr)
+    return emitted.returncode == 0
+
+
 def prepare_bundle(args, repo, compiler, runner, bundle_root, examples):
     # A fresh bundle: stale artifacts or inputs from an older prepare would be
     # compared as if they were current.
@@ -945,28 +957,19 @@ def prepare_bundle(args, repo, compiler, runner, bundle_root, examples):
     # The collective micro-kernels: PTX, launches, inputs and the oracle's
     # results, written by the oracle itself (test/oracle/collectives_oracle.py).
     winnow_opt = os.path.join(args.build_dir, "bin", "winnow-opt")
-    emitted = subprocess.run(
-        [sys.executable, os.path.join(repo, "test", "oracle", "collectives_oracle.py"),
-         "--winnow-opt", winnow_opt, "--emit-dir", os.path.join(bundle_root, COLLECTIVES_DIR)],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True)
-    print(emitted.stdout.strip(), flush=True)
-    if emitted.returncode != 0:
-        print("device-check: error: the collective micro-kernels failed to build",
-              file=sys.stderr)
+    if not emit_stage([os.path.join(repo, "test", "oracle", "collectives_oracle.py"),
+                       "--winnow-opt", winnow_opt],
+                      os.path.join(bundle_root, COLLECTIVES_DIR),
+                      "the collective micro-kernels"):
         return EXIT_BUNDLE
 
     # Batch invariance: the same requests in batches of 8, 3 and 1, compiled
     # for cpu,cuda by test/oracle/determinism_check.py, which also runs them.
     determinism = os.path.join(repo, "test", "oracle", "determinism_check.py")
     shutil.copy2(determinism, os.path.join(bundle_root, "determinism_check.py"))
-    emitted = subprocess.run(
-        [sys.executable, determinism, "--compile", compiler,
-         "--emit-dir", os.path.join(bundle_root, DETERMINISM_DIR)],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True)
-    print(emitted.stdout.strip(), flush=True)
-    if emitted.returncode != 0:
-        print("device-check: error: the batch-invariance runs failed to build",
-              file=sys.stderr)
+    if not emit_stage([determinism, "--compile", compiler],
+                      os.path.join(bundle_root, DETERMINISM_DIR),
+                      "the batch-invariance runs"):
         return EXIT_BUNDLE
 
     # Size budget: leave the largest inputs out; `run` regenerates them from

@@ -10,8 +10,7 @@
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/Interfaces/LoopLikeInterface.h"
 #include "mlir/Dialect/LLVMIR/NVVMDialect.h"
-#include "mlir/Dialect/Utils/StaticValueUtils.h"
-#include "mlir/Interfaces/LoopLikeInterface.h"
+#include "winnow/Dialect/Tok/IR/TokUtils.h"
 #include "llvm/ADT/StringMap.h"
 #include "llvm/IR/Constants.h"
 #include "llvm/IR/IRBuilder.h"
@@ -341,20 +340,16 @@ LogicalResult bundleKernels(ModuleOp module, const CudaTargetOptions &options,
 }
 
 namespace {
-/// Bytes of one element of a device buffer (i1 is stored as a byte).
-std::optional<int64_t> storedElementBytes(Type type) {
-  if (type.isIndex())
-    return 8;
-  if (type.isIntOrFloat())
-    return std::max<int64_t>(1, (type.getIntOrFloatBitWidth() + 7) / 8);
-  if (auto vector = dyn_cast<VectorType>(type)) {
-    std::optional<int64_t> element =
-        storedElementBytes(vector.getElementType());
-    if (!element || vector.isScalable())
-      return std::nullopt;
-    return *element * vector.getNumElements();
-  }
-  return std::nullopt;
+/// Bytes of one element of a device buffer, as the rest of the compiler
+/// sizes buffers (tok::elementBytes; a vector is its elements); 0 when
+/// unknown.
+int64_t storedElementBytes(Type type) {
+  if (auto vector = dyn_cast<VectorType>(type))
+    return vector.isScalable()
+               ? 0
+               : vector.getNumElements() *
+                     tok::elementBytes(vector.getElementType());
+  return tok::elementBytes(type);
 }
 
 int64_t functionWorkspaceBytes(func::FuncOp function) {
@@ -364,10 +359,9 @@ int64_t functionWorkspaceBytes(func::FuncOp function) {
     if (alloc->getParentOfType<LoopLikeOpInterface>())
       return WalkResult::interrupt();
     MemRefType type = alloc.getMemref().getType();
-    std::optional<int64_t> element = storedElementBytes(type.getElementType());
-    if (!element)
+    int64_t bytes = storedElementBytes(type.getElementType());
+    if (bytes == 0)
       return WalkResult::interrupt();
-    int64_t bytes = *element;
     auto dynamicSizes = alloc.getDynamicSizes().begin();
     for (int64_t extent : type.getShape()) {
       if (ShapedType::isDynamic(extent)) {

@@ -50,12 +50,12 @@ bool containsSynchronisingOp(Operation *op) {
       .wasInterrupted();
 }
 
+/// The GPU dialect's workgroup space, or NVVM's number for it (3).
 bool isWorkgroupSpace(Attribute space) {
-  if (auto gpuSpace = dyn_cast_or_null<gpu::AddressSpaceAttr>(space))
-    return gpuSpace.getValue() == gpu::AddressSpace::Workgroup;
-  if (auto number = dyn_cast_or_null<IntegerAttr>(space))
-    return number.getInt() == 3;
-  return false;
+  if (gpu::GPUDialect::isWorkgroupMemoryAddressSpace(space))
+    return true;
+  auto number = dyn_cast_or_null<IntegerAttr>(space);
+  return number && number.getInt() == 3;
 }
 
 /// The same memref type in the CPU's one address space.

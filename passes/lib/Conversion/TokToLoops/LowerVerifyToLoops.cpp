@@ -495,39 +495,37 @@ private:
   /// The correction token after rejecting `draft` at row `i`: the race over
   /// the residual, or over p when the residual is identically zero.
   Value recoveredToken(Value i, Value lse, Value draftIndex, Value validDraft) {
+    // Whether the residual has a positive entry (NaN never counts), and the
+    // race over it: from the tables, or streamed over the row.
+    Value anyPositive;
     if (residualRaceTable) {
       Value largest =
           memref::LoadOp::create(b, residualMaxTable, ValueRange{req, i});
-      auto ifOp =
-          scf::IfOp::create(b, b.getIndexType(),
-                            cmpf(arith::CmpFPredicate::OGT, largest, f32(0.0)),
-                            /*withElseRegion=*/true);
-      OpBuilder::InsertionGuard guard(b);
-      b.setInsertionPointToStart(ifOp.thenBlock());
-      scf::YieldOp::create(
-          b, memref::LoadOp::create(b, residualRaceTable, ValueRange{req, i})
-                 .getResult());
-      b.setInsertionPointToStart(ifOp.elseBlock());
-      scf::YieldOp::create(b, raceOverProbs(i, lse));
-      return ifOp.getResult(0);
+      anyPositive = cmpf(arith::CmpFPredicate::OGT, largest, f32(0.0));
+    } else {
+      anyPositive =
+          e.forLoop(e.index(0), e.index(vocab), ValueRange{i1(false)},
+                    [&](Value v, ValueRange s) -> SmallVector<Value> {
+                      Value positive = cmpf(
+                          arith::CmpFPredicate::OGT,
+                          residualAt(i, v, lse, draftIndex, validDraft),
+                          f32(0.0));
+                      return {arith::OrIOp::create(b, s[0], positive)};
+                    })[0];
     }
-    auto residualAt = [&](Value v) -> Value {
-      return this->residualAt(i, v, lse, draftIndex, validDraft);
-    };
-    Value anyPositive = e.forLoop(
-        e.index(0), e.index(vocab), ValueRange{i1(false)},
-        [&](Value v, ValueRange s) -> SmallVector<Value> {
-          Value positive =
-              cmpf(arith::CmpFPredicate::OGT, residualAt(v), f32(0.0));
-          return {arith::OrIOp::create(b, s[0], positive)};
-        })[0];
     auto ifOp = scf::IfOp::create(b, b.getIndexType(), anyPositive, true);
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(ifOp.thenBlock());
-    scf::YieldOp::create(b, argmaxOver([&](Value v) {
-                           return arith::DivFOp::create(b, residualAt(v),
-                                                        exponentialAt(v));
-                         }));
+    Value race =
+        residualRaceTable
+            ? Value(memref::LoadOp::create(b, residualRaceTable,
+                                           ValueRange{req, i}))
+            : argmaxOver([&](Value v) {
+                return arith::DivFOp::create(
+                    b, residualAt(i, v, lse, draftIndex, validDraft),
+                    exponentialAt(v));
+              });
+    scf::YieldOp::create(b, race);
     b.setInsertionPointToStart(ifOp.elseBlock());
     scf::YieldOp::create(b, raceOverProbs(i, lse));
     return ifOp.getResult(0);
