@@ -582,4 +582,32 @@ TEST(ArtifactValidation, BadCudaTargets) {
   EXPECT_WINNOW_OK(load(def));
 }
 
+TEST(ArtifactValidation, WorkspaceSizes) {
+  // One per function, each -1 (unknown) or a byte count up to 2^40.
+  ArtifactDef def = cudaDef();
+  def.targets[0].workspaceBytes = {256, 256};
+  EXPECT_WINNOW_ERROR(load(def), WINNOW_STATUS_INVALID_ARGUMENT,
+                      "lists 2 workspace sizes for 5 functions");
+  def.targets[0].workspaceBytes = {256, -2, 0, -1, 0};
+  EXPECT_WINNOW_ERROR(load(def), WINNOW_STATUS_INVALID_ARGUMENT,
+                      "workspace size -2 of function 'add_two_big_smem' "
+                      "(expected -1 or 0..1099511627776)");
+  def.targets[0].workspaceBytes = {int64_t(1) << 41, 0, 0, 0, 0};
+  EXPECT_WINNOW_ERROR(load(def), WINNOW_STATUS_INVALID_ARGUMENT,
+                      "workspace size 2199023255552 of function 'add_one'");
+  def.targets[0].workspaceBytes = {256, 256, 256, -1, 0};
+  ModulePtr module;
+  ASSERT_WINNOW_OK(load(buildArtifact(def), module));
+  winnow_target_info target;
+  ASSERT_WINNOW_OK(winnow_module_get_target(module.get(), 0, &target));
+  ASSERT_NE(target.workspace_bytes, nullptr);
+  EXPECT_EQ(target.workspace_bytes[0], 256);
+  EXPECT_EQ(target.workspace_bytes[3], -1);
+  // Absent (an artifact from before workspace sizes): all unknown.
+  ASSERT_WINNOW_OK(load(buildArtifact(cudaDef()), module));
+  ASSERT_WINNOW_OK(winnow_module_get_target(module.get(), 0, &target));
+  for (int f = 0; f < 5; ++f)
+    EXPECT_EQ(target.workspace_bytes[f], -1);
+}
+
 } // namespace
