@@ -506,6 +506,10 @@ def build_corpus(rng, nrand):
         make_kv_select(m, "sel_sep_nothing_else", 2, 1, 10, {}, scores=False, seps=True),
         # radix-select stress: long cache, large heavy budget
         make_kv_select(m, "sel_long_histogram", 2, 3, 3000, dict(sinks=4, window=64, heavy=900)),
+        # rows past the GPU form's shared-memory keys (8192 slots): a device
+        # buffer of keys, with and without whole 16-byte vectors of them
+        make_kv_select(m, "sel_keys_in_device_memory", 1, 2, 9216, dict(sinks=4, window=100, heavy=700)),
+        make_kv_select(m, "sel_keys_in_device_memory_odd", 1, 1, 8203, dict(window=9, heavy=2051)),
     ]
     for p in sel:
         add_select_cases(p, rng, nrand)

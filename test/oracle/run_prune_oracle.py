@@ -640,6 +640,8 @@ def build_corpus(rng, n_random):
         ("as_f16_gqa4_qpos_sum", 2, 4, 1, 3, 12, 8, "f16", True, False, True, 0.3, "sum"),
         ("as_bf16_lse_qpos_nolen", 1, 2, 2, 2, 10, 8, "bf16", False, True, True, None, None),
         ("as_bf16_d128", 2, 4, 4, 1, 64, 128, "bf16", True, False, False, None, None),
+        # more query rows (H * Q = 144) than the GPU form sums per chunk (128)
+        ("as_bf16_144_rows_qpos", 1, 16, 4, 9, 40, 8, "bf16", True, False, True, None, None),
     ]
     for nm, B, H, Hkv, Q, N, d, dt, ln, lse, qp, scale, red in attn_cfgs:
         # f16 score programs get their own module, so that an f16-only

@@ -74,6 +74,39 @@ void LoopEmitter::ifThen(Value cond, llvm::function_ref<void()> body) {
   body();
 }
 
+void LoopEmitter::blockLaunch(
+    Value blocks, int64_t threads, ArrayRef<MemRefType> workgroup,
+    llvm::function_ref<void(Value, Value, ValueRange)> body) {
+  Value one = index(1);
+  auto launch =
+      gpu::LaunchOp::create(b, blocks, one, one, index(threads), one, one);
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(&launch.getBody().front());
+  gpu::TerminatorOp::create(b);
+  b.setInsertionPointToStart(&launch.getBody().front());
+  // Allocas in the workgroup space until tok-offload-to-gpu makes them
+  // attributions: bufferization's deallocation pass rejects a launch whose
+  // body has memref arguments.
+  SmallVector<Value> buffers;
+  for (MemRefType type : workgroup)
+    buffers.push_back(memref::AllocaOp::create(b, type));
+  body(launch.getBlockIds().x, launch.getThreadIds().x, buffers);
+}
+
+ValueRange LoopEmitter::blockStrided(
+    Value lb, Value ub, Value thread, int64_t threads, ValueRange init,
+    llvm::function_ref<SmallVector<Value>(Value, ValueRange)> body) {
+  auto loop = scf::ForOp::create(
+      b, arith::AddIOp::create(b, lb, thread), ub, index(threads), init,
+      [&](OpBuilder &nested, Location loc, Value iv, ValueRange state) {
+        OpBuilder::InsertionGuard guard(b);
+        b.setInsertionPoint(nested.getInsertionBlock(),
+                            nested.getInsertionPoint());
+        scf::YieldOp::create(b, body(iv, state));
+      });
+  return loop.getResults();
+}
+
 Value OpLowering::toBuffer(Value tensor) {
   // Inside a dispatch every tensor is a view of a row buffer: use it.
   if (context.row)

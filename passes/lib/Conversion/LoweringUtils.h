@@ -10,6 +10,7 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/ImplicitLocOpBuilder.h"
@@ -52,6 +53,28 @@ public:
                    llvm::function_ref<void(mlir::ValueRange)> body);
   /// `if (cond) body()`.
   void ifThen(mlir::Value cond, llvm::function_ref<void()> body);
+
+  /// A cooperative GPU launch that a GPU form builds itself (never inside a
+  /// tok.dispatch row): `blocks` blocks of `threads` threads running
+  /// `body(block, thread)` in SPMD style, so the body may use `collective`
+  /// ops and barriers (every thread of a block must reach each one).
+  /// `workgroup` lists shared-memory buffers (workgroup address space) the
+  /// body gets as its third argument. tok-offload-to-gpu keeps it as one
+  /// launch; the CPU target never sees one.
+  void blockLaunch(
+      mlir::Value blocks, int64_t threads,
+      llvm::ArrayRef<mlir::MemRefType> workgroup,
+      llvm::function_ref<void(mlir::Value, mlir::Value, mlir::ValueRange)>
+          body);
+  /// Inside a blockLaunch: `for (i = lb + thread; i < ub; i += threads)`,
+  /// consecutive threads on consecutive iterations (coalesced). Returns the
+  /// state like forLoop.
+  mlir::ValueRange blockStrided(
+      mlir::Value lb, mlir::Value ub, mlir::Value thread, int64_t threads,
+      mlir::ValueRange init,
+      llvm::function_ref<llvm::SmallVector<mlir::Value>(mlir::Value,
+                                                        mlir::ValueRange)>
+          body);
 
   /// The lanes of orderedSums.
   static constexpr int64_t kSumLanes = 8;

@@ -57,6 +57,7 @@ constexpr const char *kCudaLoops =
 // outlined, so trip counts and strides are immediates in the kernel (LLVM
 // can unroll and fold them) instead of kernel parameters.
 constexpr const char *kCudaToGpu = "tok-offload-to-gpu,"
+                                   "collective-to-gpu{form=shuffle},"
                                    "canonicalize,"
                                    "gpu-launch-sink-index-computations,"
                                    "gpu-kernel-outlining,"
@@ -141,7 +142,8 @@ void buildCudaEmulationLoopsPipeline(OpPassManager &pm,
                                      const LoopsPipelineOptions &options) {
   addFusion(pm, options, "cuda");
   addPipeline(pm, kCudaLoops);
-  addPipeline(pm, "tok-offload-to-gpu,tok-emulate-gpu-launches,canonicalize,cse");
+  addPipeline(pm, "tok-offload-to-gpu,collective-to-gpu{form=shuffle},"
+                  "tok-emulate-gpu-launches,canonicalize,cse");
 }
 void buildCudaToGpuPipeline(OpPassManager &pm) { addPipeline(pm, kCudaToGpu); }
 

@@ -118,18 +118,21 @@ func.func @scan_and_histogram(%flag: i32, %bin: index, %valid: i1, %out: memref<
 
 // The radix select: k' = min(k, count), nothing to do for k' = 0; else four
 // digit passes (shifts 24, 16, 8, 0), each a cleared workgroup histogram,
-// atomic counts of the keys matching the digits so far, and warp 0's search
-// of the bins (a lane scan by index shuffles).
+// atomic counts of the keys matching the digits so far (8 keys per thread
+// and iteration, loaded before any is counted), and warp 0's search of the
+// bins (a lane scan by index shuffles).
 // CHECK-LABEL: func.func @radix_select
 // CHECK: %[[WANTED:.*]] = arith.minui %arg2, %arg1 : index
 // CHECK: %[[NONE:.*]] = arith.cmpi eq, %[[WANTED]], %c0 : index
 // CHECK: scf.if %[[NONE]] -> (i32, index)
 // CHECK: scf.yield %c-1_i32, %c0
-// CHECK: arith.shrui %{{.*}}, %c24_i32
+// CHECK-COUNT-8: memref.load %arg0
+// CHECK-NOT: memref.atomic_rmw
+// CHECK-COUNT-8: arith.shrui %{{.*}}, %c24_i32
 // CHECK: memref.atomic_rmw addi
 // CHECK: gpu.shuffle idx
-// CHECK: arith.shrui %{{.*}}, %c16_i32
-// CHECK: arith.shrui %{{.*}}, %c8_i32
+// CHECK-COUNT-8: arith.shrui %{{.*}}, %c16_i32
+// CHECK-COUNT-8: arith.shrui %{{.*}}, %c8_i32
 // CHECK-NOT: arith.shrui
 // CHECK: return
 // REF-LABEL: func.func @radix_select
@@ -145,6 +148,25 @@ func.func @radix_select(%keys: memref<4096xi32>, %n: index, %k: index, %out: mem
     %c0 = arith.constant 0 : index
     memref.store %t, %out[%c0] : memref<2xi32>
     memref.store %a32, %out[%c1] : memref<2xi32>
+    gpu.terminator
+  }
+  return
+}
+
+// A barrier is gpu.barrier in both forms.
+// CHECK-LABEL: func.func @barrier
+// CHECK: gpu.barrier
+// CHECK-NOT: collective.
+// REF-LABEL: func.func @barrier
+// REF: gpu.barrier
+func.func @barrier(%out: memref<64xf32>) {
+  %c1 = arith.constant 1 : index
+  %c64 = arith.constant 64 : index
+  gpu.launch blocks(%bx, %by, %bz) in (%gx = %c1, %gy = %c1, %gz = %c1)
+             threads(%tx, %ty, %tz) in (%sx = %c64, %sy = %c1, %sz = %c1) {
+    %z = arith.constant 0.0 : f32
+    memref.store %z, %out[%tx] : memref<64xf32>
+    collective.block_barrier
     gpu.terminator
   }
   return

@@ -33,3 +33,24 @@ func.func @branches(%c: i1, %out: memref<1xf32>) {
 ^b:
   return
 }
+
+// -----
+
+// A prebuilt launch that uses a value device code computed outside it (a
+// count loaded from device memory) cannot be separated from that code, and
+// a launch cannot be nested in another.
+func.func @launch_uses_device_value(%count: memref<1xindex>, %out: memref<64xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c64 = arith.constant 64 : index
+  %n = memref.load %count[%c0] : memref<1xindex>
+  // expected-error @below {{cannot be offloaded: it shares device values with the code around it, which would have to run inside it}}
+  gpu.launch blocks(%bx, %by, %bz) in (%gx = %c1, %gy = %c1, %gz = %c1)
+             threads(%tx, %ty, %tz) in (%sx = %c64, %sy = %c1, %sz = %c1) {
+    %f = arith.index_cast %n : index to i32
+    %v = arith.sitofp %f : i32 to f32
+    memref.store %v, %out[%tx] : memref<64xf32>
+    gpu.terminator
+  }
+  return
+}

@@ -178,3 +178,47 @@ func.func @unread_row_buffer(%in: memref<1x64xf32>) {
   }
   return
 }
+
+// -----
+
+// A launch a GPU form built itself (a cooperative block kernel) stays one
+// launch: its workgroup-space allocas become workgroup attributions, the
+// scratch it uses gets a private copy, the code around it its own launches.
+// CHECK-LABEL: func.func @prebuilt_launch
+// CHECK: gpu.launch blocks({{.*}}) in (%{{.*}} = %c4, %{{.*}} = %c1, %{{.*}} = %c1) threads({{.*}}) in (%{{.*}} = %c64, %{{.*}} = %c1, %{{.*}} = %c1)
+// CHECK-SAME: workgroup(%[[SHARED:.*]] : memref<64xf32, #gpu.address_space<workgroup>>)
+// CHECK: %[[SCRATCH:.*]] = memref.alloca() : memref<2xf32>
+// CHECK: memref.store %{{.*}}, %[[SHARED]]
+// CHECK: gpu.barrier
+// CHECK: memref.store %{{.*}}, %[[SCRATCH]]
+// CHECK: gpu.terminator
+// CHECK: gpu.launch
+// CHECK-NOT: gpu.launch
+// CHECK: return
+func.func @prebuilt_launch(%in: memref<4x64xf32>, %out: memref<4x64xf32>, %other: memref<4xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c4 = arith.constant 4 : index
+  %c63 = arith.constant 63 : index
+  %c64 = arith.constant 64 : index
+  %scratch = memref.alloca() : memref<2xf32>
+  gpu.launch blocks(%bx, %by, %bz) in (%gx = %c4, %gy = %c1, %gz = %c1)
+             threads(%tx, %ty, %tz) in (%sx = %c64, %sy = %c1, %sz = %c1) {
+    %shared = memref.alloca() : memref<64xf32, #gpu.address_space<workgroup>>
+    %v = memref.load %in[%bx, %tx] : memref<4x64xf32>
+    memref.store %v, %shared[%tx] : memref<64xf32, #gpu.address_space<workgroup>>
+    gpu.barrier
+    %mirror = arith.subi %c63, %tx : index
+    %w = memref.load %shared[%mirror] : memref<64xf32, #gpu.address_space<workgroup>>
+    memref.store %w, %scratch[%c0] : memref<2xf32>
+    %x = memref.load %scratch[%c0] : memref<2xf32>
+    memref.store %x, %out[%bx, %tx] : memref<4x64xf32>
+    gpu.terminator
+  }
+  scf.parallel (%i) = (%c0) to (%c4) step (%c1) {
+    %z = arith.constant 0.0 : f32
+    memref.store %z, %other[%i] : memref<4xf32>
+    scf.reduce
+  }
+  return
+}

@@ -1,14 +1,6 @@
 // RUN: winnow-opt %s --split-input-file --tok-lower-to-loops --cse | FileCheck %s
 // RUN: winnow-opt %s --split-input-file --pass-pipeline="builtin.module(tok-lower-to-loops{intra-row-parallel=true},cse)" | FileCheck %s --check-prefix=PAR
 
-// intra-row-parallel (the cuda target): kv_gather copies one element per
-// iteration of a [B, H, C, inner] parallel loop per cache, then writes the
-// positions per (row, head, slot).
-// PAR-LABEL: func.func @gather
-// PAR: scf.parallel (%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}) =
-// PAR: scf.if %{{.*}} -> (
-// PAR: scf.parallel (%{{.*}}, %{{.*}}, %{{.*}}) =
-// PAR: arith.select
 
 // tok.kv_select with heavy hitters: per (batch row, head) the threshold of
 // the `heavy` best candidates is found by a radix select over the
@@ -17,6 +9,16 @@
 // one final pass writes the kept slots (sinks, window, or above the
 // threshold / at it with the lowest slots), pads with -1 and stores the
 // count. Only the 256-bin histogram is allocated as scratch.
+// The GPU form (intra-row-parallel): one block of 256 threads per (row,
+// head) keeps the forced slots and the heavy hitters (BlockTopK.h); the keys
+// of a 16-slot row live in shared memory.
+// PAR-LABEL: func.func @select_heavy
+// PAR: gpu.launch blocks({{.*}}) in (%{{.*}} = %c6, %{{.*}} = %c1, %{{.*}} = %c1) threads({{.*}}) in (%{{.*}} = %c256,
+// PAR: %[[KEYS:.*]] = memref.alloca() : memref<16xi32, #gpu.address_space<workgroup>>
+// PAR: collective.block_reduce add
+// PAR: collective.block_radix_select %{{.*}} of %[[KEYS]]
+// PAR-COUNT-2: collective.block_exclusive_scan
+// PAR: arith.constant -1 : i32
 // CHECK-LABEL: func.func @select_heavy
 // CHECK-SAME: (%[[L:.*]]: tensor<2xi32>, %[[S:.*]]: tensor<2x3x16xf32>)
 // CHECK-DAG: %[[LB:.*]] = bufferization.to_buffer %[[L]] read_only : tensor<2xi32> to memref<2xi32>
@@ -58,6 +60,13 @@ func.func @select_heavy(%len: tensor<2xi32>, %s: tensor<2x3x16xf32>) -> (tensor<
 // Without scores (SepLLM: separators, sinks, window) there is no histogram
 // and no scratch: one pass per (row, head) ORs sinks, window and the
 // separator bit of valid slots, then pads with -1.
+// Separators without heavy hitters: the same block form, with no ranking.
+// PAR-LABEL: func.func @select_separators
+// PAR: gpu.launch
+// PAR-NOT: collective.block_radix_select
+// PAR: collective.block_exclusive_scan
+// PAR-NOT: collective.block_exclusive_scan
+// PAR: return
 // CHECK-LABEL: func.func @select_separators
 // CHECK-SAME: (%[[L:.*]]: tensor<2xi32>, %[[SEP:.*]]: tensor<2x16xi1>)
 // CHECK-DAG: %[[SB:.*]] = bufferization.to_buffer %[[SEP]] read_only : tensor<2x16xi1> to memref<2x16xi1>
@@ -86,6 +95,17 @@ func.func @select_separators(%len: tensor<2xi32>, %sep: tensor<2x16xi1>) -> (ten
 
 // Scores without heavy hitters (StreamingLLM): the scores are never read
 // and no histogram is built.
+// On the GPU the two kept ranges are in closed form, one thread per output
+// slot: j < sinkEnd keeps j, the next ones the recent slots from
+// max(windowStart, sinkEnd), the rest -1; slot 0's thread writes the count.
+// PAR-LABEL: func.func @select_streaming
+// PAR-NOT: gpu.launch
+// PAR-NOT: memref<2x4x32xf32>
+// PAR: scf.parallel (%{{.*}}, %{{.*}}, %[[J:.*]]) = (%c0, %c0, %c0) to (%c2, %c4, %c6)
+// PAR: arith.cmpi slt, %[[J]], %{{.*}} : index
+// PAR: memref.store %{{.*}} : memref<2x4x6xi32>
+// PAR: arith.cmpi eq, %[[J]], %c0 : index
+// PAR: memref.store %{{.*}} : memref<2x4xi32>
 // CHECK-LABEL: func.func @select_streaming
 // CHECK-NOT: memref.alloca
 // CHECK-NOT: memref<2x4x32xf32>
@@ -105,6 +125,14 @@ func.func @select_streaming(%len: tensor<2xi32>, %s: tensor<2x4x32xf32>) -> (ten
 // of each flattened cache (one memcpy); slots no run covers are copied or
 // zero-filled row by row; elements keep their type (bf16 stays bf16);
 // positions are j (reindexed) or -1.
+// intra-row-parallel (the cuda target): kv_gather copies one element per
+// iteration of a [B, H, C, inner] parallel loop per cache, then writes the
+// positions per (row, head, slot).
+// PAR-LABEL: func.func @gather
+// PAR: scf.parallel (%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}) =
+// PAR: scf.if %{{.*}} -> (
+// PAR: scf.parallel (%{{.*}}, %{{.*}}, %{{.*}}) =
+// PAR: arith.select
 // CHECK-LABEL: func.func @gather
 // CHECK-SAME: (%[[SL:.*]]: tensor<2x3x5xi32>, %[[N:.*]]: tensor<2x3xi32>, %[[K:.*]]: tensor<2x3x10x4xbf16>, %[[A:.*]]: tensor<2x3x10xf32>)
 // CHECK-DAG: %[[SLB:.*]] = bufferization.to_buffer %[[SL]] read_only

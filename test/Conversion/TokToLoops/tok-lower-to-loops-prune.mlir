@@ -1,26 +1,29 @@
 // RUN: winnow-opt %s --split-input-file --tok-lower-to-loops --cse | FileCheck %s
 // RUN: winnow-opt %s --split-input-file --pass-pipeline="builtin.module(tok-lower-to-loops{intra-row-parallel=true},cse)" | FileCheck %s --check-prefix=PSEL
 
-// intra-row-parallel (the cuda target): a kept flag per token from its rank
-// among the candidates (keys compared unsigned, ties by lower index), then
-// each kept index placed by counting the kept flags before it; padding and
-// counts in their own parallel loops; no radix histogram.
+// intra-row-parallel (the cuda target), outside a tok.dispatch: one block of
+// 256 threads per row (BlockTopK.h). The keys of the row go to shared memory
+// (0 for tokens that are not candidates), a block reduction counts the
+// candidates, a block radix select finds the k-th key, and a tile of 8
+// tokens per thread is ranked (ties) and placed by two block scans; the
+// padding follows. A threshold needs no ranking: one scan places the kept.
 // PSEL-LABEL: func.func @select_top_k
-// PSEL-NOT: memref<256xi32>
-// PSEL: %[[FLAGS:.*]] = memref.alloc() : memref<2x8xi8>
-// PSEL: scf.parallel (%{{.*}}, %[[I:[a-z0-9]+]]) =
-// PSEL: scf.for %[[J:[a-z0-9]+]] =
-// PSEL: arith.cmpi ugt
-// PSEL: arith.cmpi slt, %[[J]], %[[I]]
-// PSEL: memref.store %{{.*}}, %[[FLAGS]]
-// PSEL: scf.parallel
-// PSEL: memref.load %[[FLAGS]]
-// PSEL: scf.parallel
+// PSEL: gpu.launch blocks({{.*}}) in (%{{.*}} = %c2, %{{.*}} = %c1, %{{.*}} = %c1) threads({{.*}}) in (%{{.*}} = %c256,
+// PSEL: %[[KEYS:.*]] = memref.alloca() : memref<8xi32, #gpu.address_space<workgroup>>
+// PSEL-COUNT-8: memref.store %{{.*}}, %[[KEYS]]
+// PSEL: %[[N:.*]] = collective.block_reduce add %{{.*}} : i32
+// PSEL: %[[T:.*]], %{{.*}} = collective.block_radix_select %{{.*}} of %[[KEYS]]
+// PSEL: memref.load %[[KEYS]]
+// PSEL: arith.cmpi ugt, %{{.*}}, %[[T]] : i32
+// PSEL: collective.block_exclusive_scan
+// PSEL: collective.block_exclusive_scan
 // PSEL: arith.constant -1 : i32
-// PSEL: scf.parallel
 // PSEL-LABEL: func.func @select_threshold
-// PSEL-NOT: scf.for
+// PSEL-NOT: collective.block_radix_select
 // PSEL: arith.cmpi uge
+// PSEL: collective.block_exclusive_scan
+// PSEL-NOT: collective.block_exclusive_scan
+// PSEL: return
 
 // The select becomes: one pass counting candidates, four radix passes over a
 // 256-bin histogram on the stack, one ascending emission pass, a padding loop.
@@ -78,6 +81,36 @@ func.func @select_keep_ratio(%s: tensor<1x8xf32>) -> (tensor<1x4xi32>, tensor<1x
 // per key summing its probabilities; fp32 dot products and sums in eight
 // interleaved partials (a fixed order, no fast-math flags); no probability
 // row is stored.
+// The GPU form: a block per query row keeps the row's logits in shared
+// memory, reduces their maximum, turns them into exponentials in place and
+// adds those in the same lane order (lane l on thread l, then the lanes on
+// thread 0); then a block per tile of keys (8 here: few rows) writes the
+// terms of its (query row, key) pairs to shared memory and each key's
+// thread adds them in order. No [B, H, Q, N] buffer.
+// PSEL-LABEL: func.func @attn_score
+// PSEL-NOT: memref<2x4x1x16xf32>
+// PSEL: %[[STATS:.*]] = memref.alloc() : memref<2x4x1x2xf32>
+// PSEL: gpu.launch blocks({{.*}}) in (%{{.*}} = %c8, %{{.*}} = %c1, %{{.*}} = %c1) threads({{.*}}) in (%{{.*}} = %c256,
+// PSEL: %[[LOGITS:.*]] = memref.alloca() : memref<16xf32, #gpu.address_space<workgroup>>
+// PSEL: %[[LANES:.*]] = memref.alloca() : memref<8xf32, #gpu.address_space<workgroup>>
+// PSEL: memref.store %{{.*}}, %[[LOGITS]]
+// PSEL: collective.block_reduce max
+// PSEL: math.exp
+// PSEL: collective.block_barrier
+// PSEL: memref.load %[[LOGITS]]
+// PSEL: memref.store %{{.*}}, %[[LANES]]
+// PSEL: collective.block_barrier
+// PSEL: memref.load %[[LANES]]
+// PSEL: memref.store %{{.*}}, %[[STATS]]
+// PSEL: gpu.launch blocks({{.*}}) in (%{{.*}} = %c4, %{{.*}} = %c1, %{{.*}} = %c1) threads({{.*}}) in (%{{.*}} = %c256,
+// PSEL: %[[TERMS:.*]] = memref.alloca() : memref<32xf32, #gpu.address_space<workgroup>>
+// PSEL: memref.load %[[STATS]]
+// PSEL: memref.store %{{.*}}, %[[TERMS]]
+// PSEL: collective.block_barrier
+// PSEL: memref.load %[[TERMS]]
+// PSEL: collective.block_barrier
+// PSEL-NOT: memref<2x4x1x16xf32>
+// PSEL: return
 // CHECK-LABEL: func.func @attn_score
 // CHECK-NOT: fastmath
 // CHECK-DAG: %[[OUT:.*]] = memref.alloc() {alignment = 64 : i64} : memref<2x16xf32>
@@ -105,6 +138,12 @@ func.func @attn_score(%q: tensor<2x4x1x8xbf16>, %k: tensor<2x2x16x8xbf16>, %len:
 // -----
 
 // With the FlashAttention lse there is no max/sum pass: p = exp(s - lse).
+// On the GPU with an lse, only the per-key kernel.
+// PSEL-LABEL: func.func @attn_score_lse
+// PSEL-COUNT-1: gpu.launch
+// PSEL-NOT: gpu.launch
+// PSEL-NOT: collective.block_reduce
+// PSEL: return
 // CHECK-LABEL: func.func @attn_score_lse
 // CHECK-SAME: %[[LSE:[a-z0-9]+]]: tensor<1x2x1xf32>
 // CHECK: %[[LSEB:.*]] = bufferization.to_buffer %[[LSE]] read_only

@@ -8,7 +8,19 @@
 // PAR-LABEL: func.func @greedy
 // PAR: memref.alloc() : memref<2x5x256xf32>
 // PAR: scf.parallel (%{{.*}}, %{{.*}}, %[[LANE:[a-z0-9]+]]) =
-// PAR: scf.for %{{.*}} = %[[LANE]] to %c1000 step %c256
+// PAR: scf.for %[[TRIP:[a-z0-9]+]] = %c0 to %c1 step %c1 iter_args(%[[BEST:[a-z0-9]+]] =
+// PAR: arith.muli %[[TRIP]], %c2048 : index
+// PAR: %[[AT0:.*]] = arith.minui %{{.*}}, %c999 : index
+// PAR: %[[X0:.*]] = memref.load %{{.*}}[%{{.*}}, %{{.*}}, %[[AT0]]]
+// PAR: %[[F0:.*]] = arith.extf %[[X0]]
+// PAR: %[[AT1:.*]] = arith.minui %{{.*}}, %c999 : index
+// PAR: %[[X1:.*]] = memref.load %{{.*}}[%{{.*}}, %{{.*}}, %[[AT1]]]
+// PAR: %[[F1:.*]] = arith.extf %[[X1]]
+// PAR-COUNT-6: arith.minui %{{.*}}, %c999 : index
+// PAR-NOT: arith.cmpf
+// PAR: arith.cmpf ogt, %[[F0]], %[[BEST]] : f32
+// PAR-NOT: arith.cmpf ogt, %[[F0]]
+// PAR: arith.cmpf ogt, %[[F1]], %{{.*}} : f32
 // PAR: %[[ARGMAX:.*]] = memref.alloc() : memref<2x5xindex>
 // PAR-NOT: math.exp
 // PAR: memref.load %[[ARGMAX]]

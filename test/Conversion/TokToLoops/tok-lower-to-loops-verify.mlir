@@ -4,13 +4,27 @@
 
 // intra-row-parallel (the cuda target): the row statistics come from
 // split-vocabulary tables computed before the per-request loop: lane partials
-// over [B, rows, 256] (lane c reads v = c, c + 256, ...), combined per row in
-// lane order; greedy needs only the argmax table.
+// over [B, rows, 256] (lane c reads v = c, c + 256, ..., 8 entries per trip
+// of a loop of constant trip count, their values computed before they are
+// folded in order; entries past V read entry V - 1 and are dropped),
+// combined per row in lane order; greedy needs only the argmax table.
 // PAR-LABEL: func.func @greedy
 // PAR: memref.alloc() : memref<2x4x256xf32>
 // PAR: memref.alloc() : memref<2x4x256xindex>
 // PAR: scf.parallel (%{{.*}}, %{{.*}}, %[[LANE:[a-z0-9]+]]) =
-// PAR: scf.for %{{.*}} = %[[LANE]] to %c1000 step %c256
+// PAR: scf.for %[[TRIP:[a-z0-9]+]] = %c0 to %c1 step %c1 iter_args(%[[BEST:[a-z0-9]+]] =
+// PAR: arith.muli %[[TRIP]], %c2048 : index
+// PAR: %[[AT0:.*]] = arith.minui %{{.*}}, %c999 : index
+// PAR: %[[X0:.*]] = memref.load %{{.*}}[%{{.*}}, %{{.*}}, %[[AT0]]]
+// PAR: %[[F0:.*]] = arith.extf %[[X0]]
+// PAR: %[[AT1:.*]] = arith.minui %{{.*}}, %c999 : index
+// PAR: %[[X1:.*]] = memref.load %{{.*}}[%{{.*}}, %{{.*}}, %[[AT1]]]
+// PAR: %[[F1:.*]] = arith.extf %[[X1]]
+// PAR-COUNT-6: arith.minui %{{.*}}, %c999 : index
+// PAR-NOT: arith.cmpf
+// PAR: arith.cmpf ogt, %[[F0]], %[[BEST]] : f32
+// PAR-NOT: arith.cmpf ogt, %[[F0]]
+// PAR: arith.cmpf ogt, %[[F1]], %{{.*}} : f32
 // PAR: %[[ARGMAX:.*]] = memref.alloc() : memref<2x4xindex>
 // PAR: scf.parallel (%{{.*}}, %{{.*}}) =
 // PAR: arith.cmpi ult

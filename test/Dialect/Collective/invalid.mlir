@@ -32,3 +32,11 @@ func.func @reduce_f16(%x: f16) {
   }
   return
 }
+
+// -----
+
+func.func @barrier_outside_kernel() {
+  // expected-error @below {{must be inside a gpu.launch or gpu.func: it is executed by the threads of a block}}
+  collective.block_barrier
+  return
+}

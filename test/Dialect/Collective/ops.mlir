@@ -10,6 +10,7 @@
 // CHECK: collective.block_exclusive_scan %{{.*}} : i32
 // CHECK: collective.block_histogram %{{.*}} if %{{.*}} into %{{.*}} : index, memref<16xi32, #gpu.address_space<workgroup>>
 // CHECK: collective.block_radix_select %{{.*}} of %{{.*}}[%{{.*}}] : memref<512xi32>
+// CHECK: collective.block_barrier
 func.func @all_ops(%x: f32, %i: i32, %bin: index, %valid: i1, %keys: memref<512xi32>) {
   %c1 = arith.constant 1 : index
   %c64 = arith.constant 64 : index
@@ -24,6 +25,7 @@ func.func @all_ops(%x: f32, %i: i32, %bin: index, %valid: i1, %keys: memref<512x
     %q, %u = collective.block_exclusive_scan %i : i32
     collective.block_histogram %bin if %valid into %h : index, memref<16xi32, #gpu.address_space<workgroup>>
     %threshold, %above = collective.block_radix_select %bin of %keys[%c64] : memref<512xi32>
+    collective.block_barrier
     gpu.terminator
   }
   return

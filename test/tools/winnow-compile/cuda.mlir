@@ -35,9 +35,10 @@
 // GPU-NEXT: gpu.barrier
 // GPU-NOT: gpu.module
 
-// Without fusion: the select's own phases, then the gather, five launches.
+// Without fusion: the select's block per row (it uses shared memory and
+// barriers, not the dispatch's block phases), then the gather: two launches.
 // UNFUSED-LABEL: func.func @prune
-// UNFUSED-COUNT-5: gpu.launch_func
+// UNFUSED-COUNT-2: gpu.launch_func
 // UNFUSED-NOT: gpu.launch_func
 // UNFUSED-NOT: tok.block_phases
 

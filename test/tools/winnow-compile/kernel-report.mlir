@@ -24,14 +24,17 @@
 // CHECK: "kernel": "copy_kernel::copy_kernel",
 // CHECK-NEXT: "source": "{{.*}}kernel-report.mlir:{{[0-9]+}}:{{[0-9]+}}"
 // CHECK: "name": "copy"
-// The rank-based select: each of a row's 64 tokens scans the row's 64
-// scores (a loop of static trip count, unrolled by 4): it walks the row
-// (one L1 miss per 128-byte line), and the scores are read far more often
-// than their size (L2).
+// The select: one block of 256 threads per row. A thread's 8 score loads
+// go out together (one step; threads past the 64 tokens read a valid one,
+// so the scores are read more often than their size: L2), then the radix
+// select's digit passes and the block scans run in shared memory.
 // CHECK: "chain": {
 // CHECK-NEXT: "dram": 0,
-// CHECK-NEXT: "l1": 15.5,
-// CHECK-NEXT: "l2": 1.5,
+// CHECK-NEXT: "l1": 0,
+// CHECK-NEXT: "l2": 1,
+// CHECK-NEXT: "shared": 39.1
+// CHECK: "grid": [
+// CHECK-NEXT: 2,
 // CHECK: "kernel": "copy_kernel::prune_kernel",
 // CHECK: "name": "prune"
 // CHECK: "model": "docs/cuda.md#performance-model"

@@ -44,6 +44,7 @@ LogicalResult WarpArgMaxOp::verify() { return verifyInKernel(*this); }
 LogicalResult BlockArgMaxOp::verify() { return verifyInKernel(*this); }
 LogicalResult BlockExclusiveScanOp::verify() { return verifyInKernel(*this); }
 LogicalResult BlockRadixSelectOp::verify() { return verifyInKernel(*this); }
+LogicalResult BlockBarrierOp::verify() { return verifyInKernel(*this); }
 
 LogicalResult BlockHistogramOp::verify() {
   auto type = cast<MemRefType>(getHistogram().getType());

@@ -72,13 +72,16 @@ def TokLowerToLoops : Pass<"tok-lower-to-loops", "::mlir::ModuleOp"> {
   let options = [
     Option<"intraRowParallel", "intra-row-parallel", "bool", /*default=*/"false",
            "Add the GPU forms (populate*ToGpuLoopsPatterns): loops over "
-           "tokens, features or elements inside rows, e.g. tok.select by "
-           "rank, ema_scan per feature, expand and kv_gather per element">,
+           "tokens, features or elements inside rows, e.g. ema_scan per "
+           "feature, expand and kv_gather per element, and cooperative "
+           "gpu.launch blocks with collectives (tok.select, tok.kv_select "
+           "and tok.attn_score outside tok.dispatch rows)">,
   ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect", "::mlir::bufferization::BufferizationDialect",
     "::mlir::math::MathDialect", "::mlir::memref::MemRefDialect",
-    "::mlir::scf::SCFDialect", "::mlir::vector::VectorDialect"
+    "::mlir::scf::SCFDialect", "::mlir::vector::VectorDialect",
+    "::mlir::gpu::GPUDialect", "::winnow::collective::CollectiveDialect"
   ];
 }
 
@@ -97,6 +100,14 @@ def TokOffloadToGpu : Pass<"tok-offload-to-gpu", "::mlir::ModuleOp"> {
     lowerings' rule): each launch gets private copies. A store, inside a
     parallel loop, into a buffer shared by all iterations at a position that
     does not depend on the iteration is an error (GPU threads would race).
+
+    A top-level `gpu.launch` a GPU form built itself (a cooperative block
+    kernel with collectives, outside `tok.dispatch` rows) stays one launch:
+    the scratch it uses gets a private copy and its allocas in the
+    workgroup address space become workgroup attributions (bufferization's
+    deallocation rejects a launch body with memref arguments, so the loop
+    lowering cannot add them). Such a launch sharing a device value with
+    the code around it is an error.
 
     ```mlir
     scf.parallel (%b, %j) = (%c0, %c0) to (%c4, %c144) step (%c1, %c1) {...}

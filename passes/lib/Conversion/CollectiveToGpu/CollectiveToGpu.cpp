@@ -666,6 +666,7 @@ struct RadixSelectLowering : CollectivePattern<collective::BlockRadixSelectOp> {
   using CollectivePattern::CollectivePattern;
   static constexpr int64_t kDigitBits = 8;
   static constexpr int64_t kBins = 256;
+  static constexpr int64_t kKeysInFlight = 8;
 
   LogicalResult matchAndRewrite(collective::BlockRadixSelectOp op,
                                 PatternRewriter &rewriter) const override {
@@ -728,17 +729,37 @@ struct RadixSelectLowering : CollectivePattern<collective::BlockRadixSelectOp> {
         memref::StoreOp::create(b, zero32, hist, ValueRange{bin});
       });
       gpu::BarrierOp::create(b);
-      forRange(
-          b, place.thread, select.getCount(), place.numThreads, [&](Value i) {
-            Value key =
-                memref::LoadOp::create(b, select.getKeys(), ValueRange{i});
-            auto [matches, digit] = digitOf(b, key, shift, prefix, mask);
-            auto add = scf::IfOp::create(b, matches, false);
-            OpBuilder::InsertionGuard guard(b);
-            b.setInsertionPoint(add.thenBlock()->getTerminator());
-            memref::AtomicRMWOp::create(b, arith::AtomicRMWKind::addi,
-                                        i32(b, 1), hist, ValueRange{digit});
-          });
+      // kKeysInFlight keys per thread and iteration, their loads issued
+      // together (a key past the end reads the last one and is not
+      // counted).
+      Value count = select.getCount();
+      Value last = arith::SubIOp::create(b, count, one);
+      Value stride = arith::MulIOp::create(
+          b, place.numThreads,
+          arith::ConstantIndexOp::create(b, kKeysInFlight));
+      forRange(b, place.thread, count, stride, [&](Value first) {
+        SmallVector<std::pair<Value, Value>> loaded;
+        for (int64_t u = 0; u < kKeysInFlight; ++u) {
+          Value i = arith::AddIOp::create(
+              b, first,
+              arith::MulIOp::create(b, place.numThreads,
+                                    arith::ConstantIndexOp::create(b, u)));
+          Value inside =
+              arith::CmpIOp::create(b, arith::CmpIPredicate::ult, i, count);
+          Value at = arith::MinUIOp::create(b, i, last);
+          loaded.push_back({inside, memref::LoadOp::create(b, select.getKeys(),
+                                                           ValueRange{at})});
+        }
+        for (auto [inside, key] : loaded) {
+          auto [matches, digit] = digitOf(b, key, shift, prefix, mask);
+          auto add = scf::IfOp::create(
+              b, arith::AndIOp::create(b, inside, matches), false);
+          OpBuilder::InsertionGuard guard(b);
+          b.setInsertionPoint(add.thenBlock()->getTerminator());
+          memref::AtomicRMWOp::create(b, arith::AtomicRMWKind::addi, i32(b, 1),
+                                      hist, ValueRange{digit});
+        }
+      });
       gpu::BarrierOp::create(b);
       Value firstWarp =
           arith::CmpIOp::create(b, arith::CmpIPredicate::eq, place.warp, zero);
@@ -747,9 +768,17 @@ struct RadixSelectLowering : CollectivePattern<collective::BlockRadixSelectOp> {
         OpBuilder::InsertionGuard guard(b);
         b.setInsertionPoint(search.thenBlock()->getTerminator());
         // Lane l takes bins 255 - l*C down to 255 - (l+1)*C + 1.
-        Value lanes =
-            arith::IndexCastOp::create(b, b.getIndexType(), place.warpLanes);
-        Value chunk = arith::CeilDivUIOp::create(b, bins, lanes);
+        // With a static block the chunk is a constant (the loops below
+        // unroll); warp 0 has min(32, threads) lanes.
+        Value chunk =
+            place.staticThreads
+                ? Value(arith::ConstantIndexOp::create(
+                      b, llvm::divideCeil(
+                             kBins, std::min(kWarpSize, *place.staticThreads))))
+                : Value(arith::CeilDivUIOp::create(
+                      b, bins,
+                      arith::IndexCastOp::create(b, b.getIndexType(),
+                                                 place.warpLanes)));
         Value top = arith::SubIOp::create(
             b, arith::ConstantIndexOp::create(b, kBins - 1),
             arith::MulIOp::create(b, place.lane, chunk));
@@ -875,6 +904,16 @@ struct RadixSelectLowering : CollectivePattern<collective::BlockRadixSelectOp> {
   }
 };
 
+/// A barrier in both forms.
+struct BarrierLowering : CollectivePattern<collective::BlockBarrierOp> {
+  using CollectivePattern::CollectivePattern;
+  LogicalResult matchAndRewrite(collective::BlockBarrierOp op,
+                                PatternRewriter &rewriter) const override {
+    rewriter.replaceOpWithNewOp<gpu::BarrierOp>(op);
+    return success();
+  }
+};
+
 struct CollectiveToGpuPass : impl::CollectiveToGpuBase<CollectiveToGpuPass> {
   using Base::Base;
   void runOnOperation() override {
@@ -911,7 +950,8 @@ void populateCollectiveToGpuPatterns(RewritePatternSet &patterns,
                ReduceLowering<collective::BlockReduceOp, true>,
                ArgMaxLowering<collective::WarpArgMaxOp, false>,
                ArgMaxLowering<collective::BlockArgMaxOp, true>, ScanLowering,
-               HistogramLowering, RadixSelectLowering>(context, form);
+               HistogramLowering, RadixSelectLowering, BarrierLowering>(context,
+                                                                        form);
 }
 
 } // namespace winnow

@@ -120,6 +120,25 @@ public:
       // Buffers freed inside the segment are freed after its launch.
       for (Operation *dealloc : deallocs)
         dealloc->moveAfter(work.back());
+      // A launch a GPU form built itself (LoopEmitter::blockLaunch) stays
+      // as it is, with private copies of the scratch it uses.
+      if (work.size() == 1)
+        if (auto launch = dyn_cast<gpu::LaunchOp>(work.front())) {
+          OpBuilder inner = OpBuilder::atBlockBegin(&launch.getBody().front());
+          IRMapping mapping;
+          privatizeScratch({launch.getOperation()}, inner, mapping);
+          for (auto [original, copy] : mapping.getValueMap())
+            original.replaceUsesWithIf(copy, [&](OpOperand &use) {
+              return launch->isProperAncestor(use.getOwner());
+            });
+          workgroupAllocasToAttributions(launch);
+          return success();
+        }
+      for (Operation *op : work)
+        if (isa<gpu::LaunchOp>(op))
+          return op->emitOpError(
+              "cannot be offloaded: it shares device values with the code "
+              "around it, which would have to run inside it");
       // A lone parallel loop gets the parallel mapping; one with reductions
       // (none of the lowerings make them) runs in a single thread.
       if (work.size() == 1)
@@ -137,11 +156,12 @@ public:
     unsigned reach = 0; // furthest use of a device value defined so far
     for (auto [i, op] : llvm::enumerate(ops)) {
       bool boundary = reach < i;
-      // A parallel loop is worth its own launch: cut around it if allowed.
-      if (boundary && (isa<scf::ParallelOp>(op) ||
-                       llvm::any_of(segment, [](Operation *o) {
-                         return isa<scf::ParallelOp>(o);
-                       }))) {
+      // A parallel loop (or a launch already built) is worth its own
+      // launch: cut around it if allowed.
+      auto ownsLaunch = [](Operation *o) {
+        return isa<scf::ParallelOp, gpu::LaunchOp>(o);
+      };
+      if (boundary && (ownsLaunch(op) || llvm::any_of(segment, ownsLaunch))) {
         if (failed(flush()))
           return failure();
       }
@@ -289,6 +309,22 @@ private:
       });
       if (used)
         mapping.map(alloca.getResult(), b.clone(*alloca)->getResult(0));
+    }
+  }
+
+  /// The shared memory of a launch a GPU form built: allocas in the
+  /// workgroup address space at the top of its body (LoopEmitter::
+  /// blockLaunch) become workgroup attributions.
+  static void workgroupAllocasToAttributions(gpu::LaunchOp launch) {
+    for (Operation &op : llvm::make_early_inc_range(launch.getBody().front())) {
+      auto alloca = dyn_cast<memref::AllocaOp>(op);
+      if (!alloca || !gpu::GPUDialect::isWorkgroupMemoryAddressSpace(
+                         alloca.getType().getMemorySpace()))
+        continue;
+      BlockArgument buffer =
+          launch.addWorkgroupAttribution(alloca.getType(), alloca.getLoc());
+      alloca.replaceAllUsesWith(buffer);
+      alloca.erase();
     }
   }
 

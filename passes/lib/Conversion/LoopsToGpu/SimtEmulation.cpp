@@ -184,10 +184,18 @@ LogicalResult SimtEmulator::run() {
                                         ValueRange{grid.x, grid.y, grid.z},
                                         ValueRange{one, one, one});
   b.setInsertionPoint(blocks.getBody()->getTerminator());
-  auto scope = memref::AllocaScopeOp::create(b, loc, TypeRange{});
-  Block *scopeBody = new Block();
-  scope.getBodyRegion().push_back(scopeBody);
-  b.setInsertionPointToStart(scopeBody);
+  // A grid of one block gets no scope: canonicalisation folds the loop into
+  // the function, where a scope followed by more code (a deallocation)
+  // could not be inlined and convert-scf-to-cf would split its one block.
+  bool oneBlock =
+      llvm::all_of(ValueRange{grid.x, grid.y, grid.z},
+                   [](Value size) { return isConstantIntValue(size, 1); });
+  if (!oneBlock) {
+    auto scope = memref::AllocaScopeOp::create(b, loc, TypeRange{});
+    Block *scopeBody = new Block();
+    scope.getBodyRegion().push_back(scopeBody);
+    b.setInsertionPointToStart(scopeBody);
+  }
 
   gpu::KernelDim3 blockIds = launch.getBlockIds();
   gpu::KernelDim3 gridArgs = launch.getGridSize();
@@ -221,7 +229,8 @@ LogicalResult SimtEmulator::run() {
   Block &body = launch.getBody().front();
   if (failed(emitOps(body.begin(), body.getTerminator()->getIterator())))
     return failure();
-  memref::AllocaScopeReturnOp::create(b, loc);
+  if (!oneBlock)
+    memref::AllocaScopeReturnOp::create(b, loc);
 
   stripWorkgroupSpace(blocks);
   launch.erase();

@@ -9,10 +9,12 @@
 #include "LoweringUtils.h"
 #include "TokOpLowering.h"
 
-#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "BlockTopK.h"
 #include "RadixSelect.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
 
 #include "mlir/Dialect/Math/IR/Math.h"
+#include "winnow/Dialect/Collective/IR/CollectiveOps.h"
 #include "winnow/Dialect/Tok/IR/TokOps.h"
 
 using namespace mlir;
@@ -137,6 +139,144 @@ void lowerKvSelect(tok::KvSelectOp op, ImplicitLocOpBuilder &b,
           ValueRange{row, h});
     });
   });
+  e.replace(op.getSlots(), e.toTensor(slots, slotsType));
+  e.replaceWithBuffer(op.getCount(), counts);
+}
+
+/// kv_select's GPU form. Without heavy hitters or separators the kept slots
+/// are two ranges in closed form, [0, sinkEnd) and [max(windowStart, sinkEnd),
+/// len): one thread per output slot. Otherwise one block per (row, head)
+/// keeps the forced slots and the heavy hitters (BlockTopK.h). Inside a
+/// tok.dispatch the CPU form runs per row.
+void lowerKvSelectGpu(tok::KvSelectOp op, ImplicitLocOpBuilder &b,
+                      LoweringContext &context) {
+  if (context.row)
+    return lowerKvSelect(op, b, context);
+  OpLowering e(b, context);
+  auto slotsType = op.getSlots().getType();
+  int64_t batch = slotsType.getDimSize(0), heads = slotsType.getDimSize(1);
+  int64_t capacity = slotsType.getDimSize(2);
+  int64_t tokens =
+      op.getScores()
+          ? cast<RankedTensorType>(op.getScores().getType()).getDimSize(2)
+      : op.getSeparators()
+          ? cast<RankedTensorType>(op.getSeparators().getType()).getDimSize(1)
+          : op.getCacheSizeAttr().getInt();
+  int64_t heavy = std::min(op.getHeavyAttr().getInt(), tokens);
+  int64_t sinks = std::min(op.getSinksAttr().getInt(), tokens);
+  int64_t window = std::min(op.getWindowAttr().getInt(), tokens);
+
+  Value lengths = e.toBuffer(op.getLengths());
+  Value scores =
+      heavy > 0 && op.getScores() ? e.toBuffer(op.getScores()) : Value();
+  Value separators =
+      op.getSeparators() ? e.toBuffer(op.getSeparators()) : Value();
+  Value slots = e.allocFor(op.getSlots());
+  Value counts = e.allocFor(op.getCount());
+  // The valid length of `row` and where its sinks end and window starts.
+  struct Ranges {
+    Value len, sinkEnd, windowStart;
+  };
+  auto ranges = [&](Value row) {
+    Value len = e.loadClampedCount(lengths, row, e.index(tokens));
+    Value sinkEnd = arith::MinSIOp::create(b, e.index(sinks), len);
+    Value windowStart = arith::MaxSIOp::create(
+        b, arith::SubIOp::create(b, len, e.index(window)), e.index(0));
+    return Ranges{len, sinkEnd, windowStart};
+  };
+  auto toI32 = [&](Value index) -> Value {
+    return arith::IndexCastOp::create(b, b.getI32Type(), index);
+  };
+  auto cmp = [&](arith::CmpIPredicate predicate, Value x, Value y) -> Value {
+    return arith::CmpIOp::create(b, predicate, x, y);
+  };
+
+  if (heavy == 0 && !separators) {
+    e.parallelFor({batch, heads, capacity}, [&](ValueRange iv) {
+      Value row = iv[0], h = iv[1], j = iv[2];
+      Ranges r = ranges(row);
+      Value recentStart = arith::MaxSIOp::create(b, r.windowStart, r.sinkEnd);
+      Value count = arith::AddIOp::create(
+          b, r.sinkEnd, arith::SubIOp::create(b, r.len, recentStart));
+      Value recent = arith::AddIOp::create(
+          b, recentStart, arith::SubIOp::create(b, j, r.sinkEnd));
+      Value slot = arith::SelectOp::create(
+          b, cmp(arith::CmpIPredicate::slt, j, r.sinkEnd), j,
+          arith::SelectOp::create(b, cmp(arith::CmpIPredicate::slt, j, count),
+                                  recent, e.index(-1)));
+      memref::StoreOp::create(b, toI32(slot), slots, ValueRange{row, h, j});
+      e.ifThen(cmp(arith::CmpIPredicate::eq, j, e.index(0)), [&] {
+        memref::StoreOp::create(b, toI32(count), counts, ValueRange{row, h});
+      });
+    });
+    e.replace(op.getSlots(), e.toTensor(slots, slotsType));
+    e.replaceWithBuffer(op.getCount(), counts);
+    return;
+  }
+
+  int64_t rows = std::max<int64_t>(batch * heads, 1);
+  std::optional<TopKKeyStorage> keyStorage;
+  if (heavy > 0)
+    keyStorage = TopKKeyStorage::create(e, rows, tokens);
+  e.blockLaunch(
+      e.index(rows), kTopKThreads,
+      keyStorage ? ArrayRef<MemRefType>(keyStorage->workgroup)
+                 : ArrayRef<MemRefType>(),
+      [&](Value block, Value tid, ValueRange buffers) {
+        Value row = arith::DivUIOp::create(b, block, e.index(heads));
+        Value h = arith::RemUIOp::create(b, block, e.index(heads));
+        Ranges r = ranges(row);
+        auto forced = [&](Value t) -> Value {
+          Value keep = arith::OrIOp::create(
+              b, cmp(arith::CmpIPredicate::slt, t, r.sinkEnd),
+              cmp(arith::CmpIPredicate::sge, t, r.windowStart));
+          if (separators)
+            keep = arith::OrIOp::create(
+                b, keep,
+                memref::LoadOp::create(b, separators, ValueRange{row, t}));
+          return keep;
+        };
+        auto candidate = [&](Value t) { return e.notI1(forced(t)); };
+        auto key = [&](Value t) {
+          return emitOrderKey(
+              b, memref::LoadOp::create(b, scores, ValueRange{row, h, t}),
+              tok::NanPolicy::as_neg_inf);
+        };
+        auto budget = [&](Value candidates) -> Value {
+          return arith::MinSIOp::create(b, e.i32(heavy), candidates);
+        };
+        auto noKey = [&](Value) { return e.i32(0); };
+        auto emit = [&](Value slot, Value t) {
+          memref::StoreOp::create(b, toI32(t), slots, ValueRange{row, h, slot});
+        };
+        TopKRow topK;
+        topK.len = r.len;
+        topK.forced = forced;
+        topK.candidate = candidate;
+        if (heavy > 0) {
+          topK.keys = keyStorage->rowOf(e, block, buffers);
+          topK.key = key;
+          topK.budget = budget;
+        } else {
+          // Nothing beyond the forced slots: no candidate passes.
+          topK.key = noKey;
+          topK.threshold = e.i32(-1);
+        }
+        topK.emit = emit;
+        Value count = emitBlockTopK(e, tid, topK);
+        e.blockStrided(
+            e.index(0), e.index(capacity), tid, kTopKThreads, ValueRange{},
+            [&](Value j, ValueRange) -> SmallVector<Value> {
+              e.ifThen(cmp(arith::CmpIPredicate::sge, j, count), [&] {
+                memref::StoreOp::create(b, e.i32(-1), slots,
+                                        ValueRange{row, h, j});
+              });
+              return {};
+            });
+        e.ifThen(cmp(arith::CmpIPredicate::eq, tid, e.index(0)), [&] {
+          memref::StoreOp::create(b, toI32(count), counts, ValueRange{row, h});
+        });
+      });
   e.replace(op.getSlots(), e.toTensor(slots, slotsType));
   e.replaceWithBuffer(op.getCount(), counts);
 }
@@ -408,6 +548,15 @@ void lowerKvGather(tok::KvGatherOp op, ImplicitLocOpBuilder &b,
 /// The ops of this family that have a CPU and a GPU form, in one of them.
 void addKvForms(RewritePatternSet &patterns, const LoweringOptions &options,
                 DispatchRow *row, bool gpuForm) {
+  addTokLoweringForm<tok::KvSelectOp>(patterns, options, row, gpuForm,
+                                      [](tok::KvSelectOp op,
+                                         ImplicitLocOpBuilder &b,
+                                         LoweringContext &context, bool gpu) {
+                                        if (gpu)
+                                          lowerKvSelectGpu(op, b, context);
+                                        else
+                                          lowerKvSelect(op, b, context);
+                                      });
   addTokLoweringForm<tok::KvGatherOp>(patterns, options, row, gpuForm,
                                       lowerKvGather);
 }
@@ -417,7 +566,6 @@ void addKvForms(RewritePatternSet &patterns, const LoweringOptions &options,
 void populateKvToLoopsPatterns(RewritePatternSet &patterns,
                                const LoweringOptions &options,
                                DispatchRow *row) {
-  addTokLowering<tok::KvSelectOp>(patterns, options, row, lowerKvSelect);
   addKvForms(patterns, options, row, /*gpuForm=*/false);
 }
 

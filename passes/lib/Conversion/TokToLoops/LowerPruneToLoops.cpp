@@ -7,12 +7,14 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "BlockTopK.h"
 #include "LoweringUtils.h"
 #include "RadixSelect.h"
 #include "TokOpLowering.h"
 
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "winnow/Dialect/Collective/IR/CollectiveOps.h"
 #include "winnow/Dialect/Tok/IR/TokOps.h"
 
 using namespace mlir;
@@ -30,7 +32,8 @@ public:
   /// token) instead of one radix select per row.
   SelectLowering(tok::SelectOp op, ImplicitLocOpBuilder &b,
                  LoweringContext &context, bool parallel)
-      : op(op), b(b), e(b, context), parallel(parallel) {}
+      : op(op), b(b), e(b, context), parallel(parallel),
+        inDispatch(context.row != nullptr) {}
 
   void lower() {
     auto scoresType = op.getScores().getType();
@@ -49,7 +52,9 @@ public:
     auto [start, end] = op.getSpanBounds();
     spanStart = e.index(start);
     spanEnd = e.index(end);
-    if (parallel) {
+    if (parallel && !inDispatch) {
+      lowerBlockPerRow();
+    } else if (parallel) {
       lowerTokenParallel();
     } else {
       if (!isa<tok::ThresholdAttr>(op.getBudget()))
@@ -260,6 +265,63 @@ private:
     return ifValid.getResult(0);
   }
 
+  /// tok.select on the GPU outside a tok.dispatch: one block per row
+  /// (BlockTopK.h); tokens that are valid but not candidates are forced.
+  void lowerBlockPerRow() {
+    std::optional<TopKKeyStorage> keyStorage;
+    bool ranked = !isa<tok::ThresholdAttr>(op.getBudget());
+    if (ranked)
+      keyStorage =
+          TopKKeyStorage::create(e, std::max<int64_t>(batch, 1), tokens);
+    e.blockLaunch(
+        e.index(std::max<int64_t>(batch, 1)), kTopKThreads,
+        keyStorage ? ArrayRef<MemRefType>(keyStorage->workgroup)
+                   : ArrayRef<MemRefType>(),
+        [&](Value row, Value tid, ValueRange buffers) {
+          auto candidate = [&](Value i) { return isCandidate(row, i); };
+          auto forced = [&](Value i) { return e.notI1(isCandidate(row, i)); };
+          auto key = [&](Value i) { return keyAt(row, i); };
+          auto budget = [&](Value n) { return budgetCount(n); };
+          auto emit = [&](Value slot, Value i) {
+            memref::StoreOp::create(b, toI32(i), indices,
+                                    ValueRange{row, slot});
+          };
+          TopKRow topK;
+          topK.len = e.rowLength(lengths, row, tokens);
+          topK.forced = forced;
+          topK.candidate = candidate;
+          topK.key = key;
+          topK.emit = emit;
+          if (ranked) {
+            topK.keys = keyStorage->rowOf(e, row, buffers);
+            topK.budget = budget;
+          } else {
+            auto t = cast<tok::ThresholdAttr>(op.getBudget());
+            float tau = static_cast<float>(tok::toDouble(t.getTau()));
+            topK.threshold = e.i32(static_cast<int32_t>(orderKey(tau, policy)));
+            topK.inclusive = t.getComparison() == tok::Comparison::ge;
+          }
+          Value count = emitBlockTopK(e, tid, topK);
+          e.blockStrided(
+              e.index(0), e.index(capacity), tid, kTopKThreads, ValueRange{},
+              [&](Value j, ValueRange) -> SmallVector<Value> {
+                e.ifThen(arith::CmpIOp::create(b, arith::CmpIPredicate::sge, j,
+                                               count),
+                         [&] {
+                           memref::StoreOp::create(b, e.i32(-1), indices,
+                                                   ValueRange{row, j});
+                         });
+                return {};
+              });
+          e.ifThen(arith::CmpIOp::create(b, arith::CmpIPredicate::eq, tid,
+                                         e.index(0)),
+                   [&] {
+                     memref::StoreOp::create(b, toI32(count), counts,
+                                             ValueRange{row});
+                   });
+        });
+  }
+
   /// tok.select as two token-parallel loops (for the GPU): a kept flag per
   /// token, then each kept index placed by counting the kept tokens before
   /// it; the count and the padding per output slot. O(N) work per token, no
@@ -318,6 +380,7 @@ private:
   ImplicitLocOpBuilder &b;
   OpLowering e;
   bool parallel = false;
+  bool inDispatch = false;
   int64_t batch = 0, tokens = 0, capacity = 0;
   tok::NanPolicy policy = tok::NanPolicy::as_neg_inf;
   Value scores, lengths, protect, indices, counts, histogram;
@@ -328,8 +391,229 @@ private:
 // tok.attn_score
 //===----------------------------------------------------------------------===//
 
+/// Rows of logits (or keys) up to this size live in shared memory.
+constexpr int64_t kSharedScoreBytes = 32 * 1024;
+
+/// attn_score's GPU form (outside a tok.dispatch, N <= 8192): the same sums
+/// in the same order as the CPU form, from two block kernels, with no
+/// attention-sized buffer.
+///  1. Without an LSE, one block per query row (b, h, q): a thread per key
+///     (strided) computes its logit into shared memory; a block reduction
+///     gives the maximum (exact in any order); the exponentials are added
+///     in orderedSums' order (lane l on thread l, then the 8 lanes on
+///     thread 0). The statistics go to a [B, H, Q, 2] buffer.
+///  2. One block per (b, tile of 8 to 32 keys): the threads compute the terms
+///     p(h, q, j) of up to 128 query rows at a time into shared memory (a
+///     dot product each, as the CPU recomputes them), then thread j of the
+///     tile adds its key's terms over (h, q) in order.
+void lowerAttnScoreBlocks(
+    tok::AttnScoreOp op, OpLowering &e,
+    llvm::function_ref<Value(Value, Value, Value, Value)> logitAt,
+    llvm::function_ref<Value(Value, Value, Value)> keyLimit, Value lengths,
+    Value lse, Value scores, float norm) {
+  ImplicitLocOpBuilder &b = e.builder();
+  auto qType = op.getQueries().getType();
+  int64_t batch = qType.getDimSize(0), heads = qType.getDimSize(1);
+  int64_t rows = qType.getDimSize(2);
+  int64_t tokens = op.getKeys().getType().getDimSize(2);
+  constexpr int64_t kThreads = 256, kRowChunk = 128;
+  constexpr int64_t kLanes = LoopEmitter::kSumLanes;
+  // Tiles of 32 keys, smaller (down to 8) while that leaves fewer than two
+  // blocks per SM of an H100/H200 (132).
+  int64_t kKeyTile = 32;
+  while (kKeyTile > 8 && batch * llvm::divideCeil(tokens, kKeyTile) < 2 * 132)
+    kKeyTile /= 2;
+  auto workgroup = [&](ArrayRef<int64_t> shape) {
+    return MemRefType::get(shape, b.getF32Type(), MemRefLayoutAttrInterface(),
+                           gpu::AddressSpaceAttr::get(
+                               b.getContext(), gpu::AddressSpace::Workgroup));
+  };
+  auto cmp = [&](arith::CmpIPredicate predicate, Value x, Value y) -> Value {
+    return arith::CmpIOp::create(b, predicate, x, y);
+  };
+  auto onThreadZero = [&](Value tid, llvm::function_ref<void()> body) {
+    e.ifThen(cmp(arith::CmpIPredicate::eq, tid, e.index(0)), body);
+  };
+
+  Value stats;
+  if (!lse) {
+    stats = memref::AllocOp::create(
+        b, MemRefType::get({batch, heads, rows, 2}, b.getF32Type()));
+    e.blockLaunch(
+        e.index(std::max<int64_t>(batch * heads * rows, 1)), kThreads,
+        {workgroup({tokens}), workgroup({kLanes})},
+        [&](Value block, Value tid, ValueRange shared) {
+          Value logits = shared.front();
+          Value bi = arith::DivUIOp::create(b, block, e.index(heads * rows));
+          Value h = arith::RemUIOp::create(
+              b, arith::DivUIOp::create(b, block, e.index(rows)),
+              e.index(heads));
+          Value q = arith::RemUIOp::create(b, block, e.index(rows));
+          Value limit = keyLimit(bi, q, e.rowLength(lengths, bi, tokens));
+          Value localMax = e.blockStrided(
+              e.index(0), limit, tid, kThreads, ValueRange{e.f32(-INFINITY)},
+              [&](Value j, ValueRange state) -> SmallVector<Value> {
+                Value logit = logitAt(bi, h, q, j);
+                memref::StoreOp::create(b, logit, logits, ValueRange{j});
+                return {arith::MaximumFOp::create(b, state[0], logit)};
+              })[0];
+          // The reduction's barriers also publish the logits. The
+          // exponentials replace them in place (every thread its own),
+          // then lane l of orderedSums (keys l, l + 8, ...) is added by
+          // thread l and thread 0 adds the 8 lanes in order: the CPU's
+          // order, with the exps spread over the block.
+          Value maxLogit = collective::BlockReduceOp::create(
+              b, b.getF32Type(), collective::ReductionKind::max, localMax);
+          e.blockStrided(e.index(0), limit, tid, kThreads, ValueRange{},
+                         [&](Value j, ValueRange) -> SmallVector<Value> {
+                           Value logit =
+                               memref::LoadOp::create(b, logits, ValueRange{j});
+                           memref::StoreOp::create(
+                               b,
+                               math::ExpOp::create(b, arith::SubFOp::create(
+                                                          b, logit, maxLogit)),
+                               logits, ValueRange{j});
+                           return {};
+                         });
+          collective::BlockBarrierOp::create(b);
+          Value laneSums = shared[1];
+          e.ifThen(cmp(arith::CmpIPredicate::ult, tid, e.index(kLanes)), [&] {
+            auto lane = scf::ForOp::create(b, tid, limit, e.index(kLanes),
+                                           ValueRange{e.f32(0.0)});
+            {
+              OpBuilder::InsertionGuard guard(b);
+              b.setInsertionPointToStart(lane.getBody());
+              scf::YieldOp::create(
+                  b, ValueRange{arith::AddFOp::create(
+                         b, lane.getRegionIterArg(0),
+                         memref::LoadOp::create(
+                             b, logits, ValueRange{lane.getInductionVar()}))});
+            }
+            memref::StoreOp::create(b, lane.getResult(0), laneSums,
+                                    ValueRange{tid});
+          });
+          collective::BlockBarrierOp::create(b);
+          onThreadZero(tid, [&] {
+            Value sum = e.f32(0.0);
+            for (int64_t l = 0; l < kLanes; ++l)
+              sum = arith::AddFOp::create(
+                  b, sum,
+                  memref::LoadOp::create(b, laneSums, ValueRange{e.index(l)}));
+            memref::StoreOp::create(b, maxLogit, stats,
+                                    ValueRange{bi, h, q, e.index(0)});
+            memref::StoreOp::create(b, sum, stats,
+                                    ValueRange{bi, h, q, e.index(1)});
+          });
+        });
+  }
+
+  int64_t queryRows = heads * rows;
+  int64_t chunk = std::min(queryRows, kRowChunk);
+  int64_t tiles = llvm::divideCeil(tokens, kKeyTile);
+  e.blockLaunch(
+      e.index(std::max<int64_t>(batch * tiles, 1)), kThreads,
+      {workgroup({chunk * kKeyTile})},
+      [&](Value block, Value tid, ValueRange shared) {
+        Value terms = shared.front();
+        Value bi = arith::DivUIOp::create(b, block, e.index(tiles));
+        Value firstKey = arith::MulIOp::create(
+            b, arith::RemUIOp::create(b, block, e.index(tiles)),
+            e.index(kKeyTile));
+        Value len = e.rowLength(lengths, bi, tokens);
+        Value myKey = arith::AddIOp::create(b, firstKey, tid);
+        auto chunks = scf::ForOp::create(
+            b, e.index(0), e.index(queryRows), e.index(chunk),
+            ValueRange{e.f32(0.0)},
+            [&](OpBuilder &nested, Location, Value first, ValueRange acc) {
+              OpBuilder::InsertionGuard guard(b);
+              b.setInsertionPoint(nested.getInsertionBlock(),
+                                  nested.getInsertionPoint());
+              // Every (query row, key) term of the chunk; -0.0 (which adds
+              // nothing to any sum) where the key is not valid.
+              e.blockStrided(
+                  e.index(0), e.index(chunk * kKeyTile), tid, kThreads,
+                  ValueRange{},
+                  [&](Value item, ValueRange) -> SmallVector<Value> {
+                    Value r = arith::AddIOp::create(
+                        b, first,
+                        arith::DivUIOp::create(b, item, e.index(kKeyTile)));
+                    Value j = arith::AddIOp::create(
+                        b, firstKey,
+                        arith::RemUIOp::create(b, item, e.index(kKeyTile)));
+                    Value h = arith::DivUIOp::create(b, r, e.index(rows));
+                    Value q = arith::RemUIOp::create(b, r, e.index(rows));
+                    Value valid = arith::AndIOp::create(
+                        b,
+                        cmp(arith::CmpIPredicate::slt, r, e.index(queryRows)),
+                        cmp(arith::CmpIPredicate::slt, j,
+                            keyLimit(bi, q, len)));
+                    auto ifValid = scf::IfOp::create(
+                        b, TypeRange{b.getF32Type()}, valid, /*withElse=*/true);
+                    {
+                      OpBuilder::InsertionGuard inner(b);
+                      b.setInsertionPointToStart(ifValid.thenBlock());
+                      Value logit = logitAt(bi, h, q, j);
+                      Value term;
+                      if (lse) {
+                        Value rowLse = memref::LoadOp::create(
+                            b, lse, ValueRange{bi, h, q});
+                        Value p = math::ExpOp::create(
+                            b, arith::SubFOp::create(b, logit, rowLse));
+                        term = arith::MulFOp::create(b, p, e.f32(norm));
+                      } else {
+                        Value maxLogit = memref::LoadOp::create(
+                            b, stats, ValueRange{bi, h, q, e.index(0)});
+                        Value sum = memref::LoadOp::create(
+                            b, stats, ValueRange{bi, h, q, e.index(1)});
+                        Value p = math::ExpOp::create(
+                            b, arith::SubFOp::create(b, logit, maxLogit));
+                        Value weight =
+                            arith::DivFOp::create(b, e.f32(norm), sum);
+                        term = arith::MulFOp::create(b, p, weight);
+                      }
+                      scf::YieldOp::create(b, ValueRange{term});
+                      b.setInsertionPointToStart(ifValid.elseBlock());
+                      scf::YieldOp::create(b, ValueRange{e.f32(-0.0)});
+                    }
+                    memref::StoreOp::create(b, ifValid.getResult(0), terms,
+                                            ValueRange{item});
+                    return {};
+                  });
+              collective::BlockBarrierOp::create(b);
+              // Thread j of the tile adds its key's terms in (h, q) order.
+              Value inChunk = arith::MinSIOp::create(
+                  b, e.index(chunk),
+                  arith::SubIOp::create(b, e.index(queryRows), first));
+              Value mine =
+                  arith::MinUIOp::create(b, tid, e.index(kKeyTile - 1));
+              Value sum = e.forLoop(
+                  e.index(0), inChunk, ValueRange{acc[0]},
+                  [&](Value r, ValueRange s) -> SmallVector<Value> {
+                    Value at = arith::AddIOp::create(
+                        b, arith::MulIOp::create(b, r, e.index(kKeyTile)),
+                        mine);
+                    return {arith::AddFOp::create(
+                        b, s[0],
+                        memref::LoadOp::create(b, terms, ValueRange{at}))};
+                  })[0];
+              collective::BlockBarrierOp::create(b);
+              scf::YieldOp::create(b, ValueRange{sum});
+            });
+        Value owns = arith::AndIOp::create(
+            b, cmp(arith::CmpIPredicate::ult, tid, e.index(kKeyTile)),
+            cmp(arith::CmpIPredicate::ult, myKey, e.index(tokens)));
+        e.ifThen(owns, [&] {
+          memref::StoreOp::create(b, chunks.getResult(0), scores,
+                                  ValueRange{bi, myKey});
+        });
+      });
+}
+
+/// Two phases: the softmax statistics per query row, then each key's score,
+/// one query row, then one key, per iteration (the logits recomputed); or
+/// the GPU's block kernels (lowerAttnScoreBlocks).
 void lowerAttnScore(tok::AttnScoreOp op, ImplicitLocOpBuilder &b,
-                    LoweringContext &context) {
+                    LoweringContext &context, bool gpuForm) {
   OpLowering e(b, context);
   auto qType = op.getQueries().getType();
   auto kType = op.getKeys().getType();
@@ -374,6 +658,14 @@ void lowerAttnScore(tok::AttnScoreOp op, ImplicitLocOpBuilder &b,
     Value seen = arith::AddIOp::create(b, posIndex, e.index(1));
     return e.clampIndex(seen, e.index(0), len);
   };
+
+  // The GPU form outside a tok.dispatch, for rows of keys that fit shared
+  // memory: no attention-sized buffer ([B, H, Q, N]) is ever allocated.
+  if (gpuForm && !context.row && tokens * 4 <= kSharedScoreBytes) {
+    lowerAttnScoreBlocks(op, e, logitAt, keyLimit, lengths, lse, scores, norm);
+    e.replaceWithBuffer(op.getScores(), scores);
+    return;
+  }
 
   // Phase 1, one iteration per query row: the softmax statistics (max
   // logit, sum of exponentials) over its valid keys. With a given LSE the
@@ -654,6 +946,8 @@ void addPruneForms(RewritePatternSet &patterns, const LoweringOptions &options,
                    DispatchRow *row, bool gpuForm) {
   addTokLoweringForm<tok::SelectOp>(patterns, options, row, gpuForm,
                                     lowerSelect);
+  addTokLoweringForm<tok::AttnScoreOp>(patterns, options, row, gpuForm,
+                                       lowerAttnScore);
   addTokLoweringForm<tok::CompactOp>(patterns, options, row, gpuForm,
                                      lowerCompact);
 }
@@ -663,7 +957,6 @@ void addPruneForms(RewritePatternSet &patterns, const LoweringOptions &options,
 void populatePruneToLoopsPatterns(RewritePatternSet &patterns,
                                   const LoweringOptions &options,
                                   DispatchRow *row) {
-  addTokLowering<tok::AttnScoreOp>(patterns, options, row, lowerAttnScore);
   addPruneForms(patterns, options, row, /*gpuForm=*/false);
 }
 

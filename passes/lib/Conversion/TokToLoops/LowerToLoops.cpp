@@ -10,14 +10,16 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/Transforms/DialectConversion.h"
-#include "winnow/Dialect/Tok/IR/TokOps.h"
 #include "winnow/Conversion/Passes.h"
+#include "winnow/Dialect/Collective/IR/CollectiveOps.h"
+#include "winnow/Dialect/Tok/IR/TokOps.h"
 
 namespace winnow {
 #define GEN_PASS_DEF_TOKLOWERTOLOOPS
@@ -83,8 +85,18 @@ struct TokLowerToLoopsPass
     // conversion runs without rollback: a failing pattern fails the pass.
     ConversionConfig config;
     config.allowPatternRollback = false;
+    // A pattern that fails after building IR reports an error on its op;
+    // without rollback another pattern may still lower the op, so the
+    // error alone must fail the pass (it is passed on to be printed).
+    bool reportedError = false;
+    ScopedDiagnosticHandler errors(&getContext(), [&](Diagnostic &diag) {
+      if (diag.getSeverity() == DiagnosticSeverity::Error)
+        reportedError = true;
+      return failure();
+    });
     if (failed(applyPartialConversion(getOperation(), target,
-                                      std::move(patterns), config)))
+                                      std::move(patterns), config)) ||
+        reportedError)
       signalPassFailure();
   }
 };

@@ -207,6 +207,45 @@ protected:
 
   int64_t lanes() const { return std::min<int64_t>(kLanes, vocab); }
 
+  /// Entries a lane computes together per trip of laneWalk.
+  static constexpr int64_t kInFlight = 8;
+
+  /// Lane `lane`'s walk of a vocabulary row: `state = step(v, value(v),
+  /// state)` for v = lane, lane + L, ... < vocab, in that order. Each trip
+  /// takes kInFlight consecutive entries of the lane and computes their
+  /// values first (independent, so their loads are in flight together), then
+  /// steps through them in order: the same steps as one entry at a time.
+  /// The trip count is a constant (LLVM unrolls it further).
+  ValueRange laneWalk(
+      Value lane, ValueRange init, llvm::function_ref<Value(Value)> value,
+      llvm::function_ref<SmallVector<Value>(Value, Value, ValueRange)> step) {
+    int64_t L = lanes();
+    int64_t trips = llvm::divideCeil(llvm::divideCeil(vocab, L), kInFlight);
+    return e.forLoop(
+        e.index(0), e.index(trips), init,
+        [&](Value trip, ValueRange state) -> SmallVector<Value> {
+          Value base = arith::AddIOp::create(
+              b, lane, arith::MulIOp::create(b, trip, e.index(L * kInFlight)));
+          SmallVector<Value> entries, inside, values;
+          for (int64_t u = 0; u < kInFlight; ++u) {
+            Value v = arith::AddIOp::create(b, base, e.index(u * L));
+            entries.push_back(v);
+            inside.push_back(
+                cmpi(arith::CmpIPredicate::ult, v, e.index(vocab)));
+            // Past the row, a valid entry is computed and not used.
+            values.push_back(
+                value(arith::MinUIOp::create(b, v, e.index(vocab - 1))));
+          }
+          SmallVector<Value> current(state.begin(), state.end());
+          for (int64_t u = 0; u < kInFlight; ++u) {
+            SmallVector<Value> next = step(entries[u], values[u], current);
+            for (auto [c, n] : llvm::zip(current, next))
+              c = arith::SelectOp::create(b, inside[u], n, c);
+          }
+          return current;
+        });
+  }
+
   /// For every (request, row): the first index of the largest `value` (NaN
   /// never wins; 0 when nothing beats -inf) and that value. Lane partials
   /// in parallel, then an ordered combine per row: identical to the
@@ -224,22 +263,16 @@ protected:
       req = iv[0];
       Value i = iv[1], lane = iv[2];
       enterRequest();
-      auto loop = scf::ForOp::create(b, lane, e.index(vocab), e.index(L),
-                                     ValueRange{f32(-INFINITY), e.index(vocab)});
-      {
-        OpBuilder::InsertionGuard guard(b);
-        b.setInsertionPointToStart(loop.getBody());
-        Value v = loop.getInductionVar();
-        Value x = value(i, v);
-        Value better = cmpf(arith::CmpFPredicate::OGT, x, loop.getRegionIterArgs()[0]);
-        scf::YieldOp::create(
-            b, ValueRange{arith::SelectOp::create(b, better, x,
-                                                  loop.getRegionIterArgs()[0]),
-                          arith::SelectOp::create(b, better, v,
-                                                  loop.getRegionIterArgs()[1])});
-      }
-      memref::StoreOp::create(b, loop.getResult(0), bestValue, iv);
-      memref::StoreOp::create(b, loop.getResult(1), bestIndex, iv);
+      ValueRange best = laneWalk(
+          lane, ValueRange{f32(-INFINITY), e.index(vocab)},
+          [&](Value v) { return value(i, v); },
+          [&](Value v, Value x, ValueRange s) -> SmallVector<Value> {
+            Value better = cmpf(arith::CmpFPredicate::OGT, x, s[0]);
+            return {arith::SelectOp::create(b, better, x, s[0]),
+                    arith::SelectOp::create(b, better, v, s[1])};
+          });
+      memref::StoreOp::create(b, best[0], bestValue, iv);
+      memref::StoreOp::create(b, best[1], bestIndex, iv);
     });
     Value argmax = memref::AllocOp::create(
         b, MemRefType::get({batch, rows}, indexType));
@@ -281,17 +314,12 @@ protected:
       req = iv[0];
       Value i = iv[1], lane = iv[2];
       enterRequest();
-      auto loop = scf::ForOp::create(b, lane, e.index(vocab), e.index(L),
-                                     ValueRange{f32(0.0)});
-      {
-        OpBuilder::InsertionGuard guard(b);
-        b.setInsertionPointToStart(loop.getBody());
-        scf::YieldOp::create(
-            b, ValueRange{arith::AddFOp::create(
-                   b, loop.getRegionIterArgs()[0],
-                   term(i, loop.getInductionVar()))});
-      }
-      memref::StoreOp::create(b, loop.getResult(0), partial, iv);
+      Value laneTotal = laneWalk(
+          lane, ValueRange{f32(0.0)}, [&](Value v) { return term(i, v); },
+          [&](Value, Value t, ValueRange s) -> SmallVector<Value> {
+            return {arith::AddFOp::create(b, s[0], t)};
+          })[0];
+      memref::StoreOp::create(b, laneTotal, partial, iv);
     });
     Value sum = memref::AllocOp::create(
         b, MemRefType::get({batch, rows}, b.getF32Type()));

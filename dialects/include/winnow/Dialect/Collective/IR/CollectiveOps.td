@@ -52,8 +52,18 @@ def Collective_Dialect : Dialect {
   }];
 }
 
+// Effects. A warp op touches no memory the program sees: it may be CSE'd
+// or erased when unused, but never speculated (it is not Speculatable), so
+// it is not hoisted out of the control flow every lane reaches it under.
+// A block op orders memory between the block's threads like a barrier
+// (stores before it are visible to every thread after it): it reads and
+// writes memory, so nothing is moved across it.
 class Collective_Op<string mnemonic, list<Trait> traits = []>
-    : Op<Collective_Dialect, mnemonic, traits>;
+    : Op<Collective_Dialect, mnemonic,
+         !listconcat(traits,
+                     !if(!eq(!substr(mnemonic, 0, 5), "warp_"),
+                         [NoMemoryEffect],
+                         [MemoryEffects<[MemRead, MemWrite]>]))>;
 
 def Collective_ReductionKind : I32EnumAttr<"ReductionKind",
     "how lane values combine", [
@@ -179,6 +189,23 @@ def Collective_BlockHistogramOp : Collective_Op<"block_histogram"> {
                        MemRefRankOf<[I32], [1]>:$histogram);
   let assemblyFormat =
       "$bin `if` $valid `into` $histogram attr-dict `:` type($bin) `,` type($histogram)";
+  let hasVerifier = 1;
+}
+
+def Collective_BlockBarrierOp : Collective_Op<"block_barrier"> {
+  let summary = "Wait for every thread of the block; order their memory";
+  let description = [{
+    `gpu.barrier` with its effect declared: stores any thread of the block
+    made before it are visible to every thread after it. Kernels built
+    before bufferization's passes run (a GPU form's own `gpu.launch`) use
+    it, because those passes reject an op whose effects they do not know;
+    both forms lower it to `gpu.barrier` (`bar.sync 0`).
+
+    ```mlir
+    collective.block_barrier
+    ```
+  }];
+  let assemblyFormat = "attr-dict";
   let hasVerifier = 1;
 }
 

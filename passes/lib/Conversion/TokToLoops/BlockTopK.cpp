@@ -1,0 +1,214 @@
+//===- BlockTopK.cpp - One thread block selects the best of a row ---------===//
+
+#include "BlockTopK.h"
+
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "winnow/Dialect/Collective/IR/CollectiveOps.h"
+
+using namespace mlir;
+
+namespace winnow {
+namespace {
+/// Consecutive tokens per thread in a tile of the emitting pass, and the
+/// tile (2048 tokens).
+constexpr int64_t kItems = 8;
+constexpr int64_t kTile = kTopKThreads * kItems;
+/// Rows of keys up to this size live in shared memory.
+constexpr int64_t kSharedKeyBytes = 32 * 1024;
+
+/// `for (start = 0; start < len; start += kTile)` with `state`.
+ValueRange
+forTiles(LoopEmitter &e, Value len, ValueRange init,
+         llvm::function_ref<SmallVector<Value>(Value, ValueRange)> body) {
+  ImplicitLocOpBuilder &b = e.builder();
+  return scf::ForOp::create(
+             b, e.index(0), len, e.index(kTile), init,
+             [&](OpBuilder &nested, Location, Value start, ValueRange state) {
+               OpBuilder::InsertionGuard guard(b);
+               b.setInsertionPoint(nested.getInsertionBlock(),
+                                   nested.getInsertionPoint());
+               scf::YieldOp::create(b, body(start, state));
+             })
+      .getResults();
+}
+} // namespace
+
+TopKKeyStorage TopKKeyStorage::create(LoopEmitter &e, int64_t rows,
+                                      int64_t tokens) {
+  ImplicitLocOpBuilder &b = e.builder();
+  TopKKeyStorage storage;
+  storage.tokens = tokens;
+  if (tokens * 4 <= kSharedKeyBytes) {
+    storage.workgroup.push_back(
+        MemRefType::get({tokens}, b.getI32Type(), MemRefLayoutAttrInterface(),
+                        gpu::AddressSpaceAttr::get(
+                            b.getContext(), gpu::AddressSpace::Workgroup)));
+    return storage;
+  }
+  // Freed by bufferization's deallocation after its last use.
+  storage.global = memref::AllocOp::create(
+      b, MemRefType::get({rows * tokens}, b.getI32Type()),
+      b.getI64IntegerAttr(64));
+  return storage;
+}
+
+Value TopKKeyStorage::rowOf(LoopEmitter &e, Value block,
+                            ValueRange buffers) const {
+  if (!global)
+    return buffers.front();
+  ImplicitLocOpBuilder &b = e.builder();
+  Value offset = arith::MulIOp::create(b, block, e.index(tokens));
+  return memref::SubViewOp::create(
+      b, global, ArrayRef<OpFoldResult>{offset},
+      ArrayRef<OpFoldResult>{b.getIndexAttr(tokens)},
+      ArrayRef<OpFoldResult>{b.getIndexAttr(1)});
+}
+
+Value emitBlockTopK(LoopEmitter &e, Value tid, const TopKRow &row) {
+  ImplicitLocOpBuilder &b = e.builder();
+  auto cmp = [&](arith::CmpIPredicate predicate, Value x, Value y) -> Value {
+    return arith::CmpIOp::create(b, predicate, x, y);
+  };
+  auto toI32 = [&](Value flag) -> Value {
+    return arith::ExtUIOp::create(b, b.getI32Type(), flag);
+  };
+  Value len = row.len;
+  bool ranked = static_cast<bool>(row.budget);
+
+  // 1. The keys (0 for tokens that are not candidates: below every real
+  //    key, RadixSelect.h) and the number of candidates; 8 tokens per
+  //    thread strided by the block, so the loads coalesce and a thread's 8
+  //    are in flight together.
+  Value threshold = row.threshold, ties = e.i32(0);
+  if (ranked) {
+    Value mine = forTiles(
+        e, len, ValueRange{e.i32(0)},
+        [&](Value start, ValueRange acc) -> SmallVector<Value> {
+          Value count = acc[0];
+          for (int64_t i = 0; i < kItems; ++i) {
+            Value t =
+                arith::AddIOp::create(b, arith::AddIOp::create(b, start, tid),
+                                      e.index(i * kTopKThreads));
+            Value in = cmp(arith::CmpIPredicate::slt, t, len);
+            // Loads of tokens past the row read a valid one.
+            Value safe = arith::SelectOp::create(b, in, t, start);
+            Value isCandidate = row.candidate(safe);
+            Value key = row.key(safe);
+            e.ifThen(in, [&] {
+              memref::StoreOp::create(
+                  b, arith::SelectOp::create(b, isCandidate, key, e.i32(0)),
+                  row.keys, ValueRange{t});
+            });
+            count = arith::AddIOp::create(
+                b, count, toI32(arith::AndIOp::create(b, in, isCandidate)));
+          }
+          return {count};
+        })[0];
+    Value candidates = collective::BlockReduceOp::create(
+        b, b.getI32Type(), collective::ReductionKind::add, mine);
+    Value k =
+        arith::IndexCastOp::create(b, b.getIndexType(), row.budget(candidates));
+    // 2. The k-th largest key and how many keys are above it.
+    auto select = collective::BlockRadixSelectOp::create(
+        b, b.getI32Type(), b.getIndexType(), row.keys, len, k);
+    threshold = select.getThreshold();
+    ties = arith::IndexCastOp::create(
+        b, b.getI32Type(), arith::SubIOp::create(b, k, select.getAbove()));
+  }
+
+  // 3. Tiles of 8 consecutive tokens per thread: every candidate above the
+  //    threshold and the first `ties` equal to it (a block scan of the
+  //    threads' tie counts ranks them), then a block scan of the kept
+  //    counts places each kept token. State: tokens emitted, ties seen.
+  int64_t tokens =
+      ranked ? cast<MemRefType>(row.keys.getType()).getDimSize(0) : 0;
+  // 16-byte loads of a thread's keys from a device buffer (the LLVM
+  // lowering that runs before the kernels' own does not take vector
+  // accesses to shared memory; scalar ones are cheap there).
+  bool vectorKeys = ranked && tokens % kItems == 0 &&
+                    !gpu::GPUDialect::isWorkgroupMemoryAddressSpace(
+                        cast<MemRefType>(row.keys.getType()).getMemorySpace());
+  ValueRange emitted = forTiles(
+      e, len, ValueRange{e.index(0), e.i32(0)},
+      [&](Value start, ValueRange state) -> SmallVector<Value> {
+        Value first = arith::AddIOp::create(
+            b, start, arith::MulIOp::create(b, tid, e.index(kItems)));
+        SmallVector<Value> keyOf;
+        if (vectorKeys) {
+          // Past the row the keys are not used: any aligned vector will do.
+          Value at = arith::MinSIOp::create(b, first, e.index(tokens - kItems));
+          for (int64_t v = 0; v < kItems; v += 4) {
+            Value vec = vector::LoadOp::create(
+                b, VectorType::get({4}, b.getI32Type()), row.keys,
+                ValueRange{arith::AddIOp::create(b, at, e.index(v))},
+                /*nontemporal=*/false, llvm::MaybeAlign(16));
+            for (int64_t l = 0; l < 4; ++l)
+              keyOf.push_back(vector::ExtractOp::create(b, vec, l));
+          }
+        }
+        SmallVector<Value> forced, above, tie;
+        Value myTies = e.i32(0);
+        for (int64_t i = 0; i < kItems; ++i) {
+          Value t = arith::AddIOp::create(b, first, e.index(i));
+          Value in = cmp(arith::CmpIPredicate::slt, t, len);
+          Value safe = arith::SelectOp::create(b, in, t, start);
+          forced.push_back(arith::AndIOp::create(b, in, row.forced(safe)));
+          Value candidate = arith::AndIOp::create(b, in, row.candidate(safe));
+          Value key =
+              !ranked ? row.key(safe)
+              : vectorKeys
+                  ? keyOf[i]
+                  : memref::LoadOp::create(b, row.keys, safe).getResult();
+          above.push_back(arith::AndIOp::create(
+              b, candidate,
+              cmp(row.inclusive && !ranked ? arith::CmpIPredicate::uge
+                                           : arith::CmpIPredicate::ugt,
+                  key, threshold)));
+          if (!ranked)
+            continue;
+          tie.push_back(arith::AndIOp::create(
+              b, candidate, cmp(arith::CmpIPredicate::eq, key, threshold)));
+          myTies = arith::AddIOp::create(b, myTies, toI32(tie.back()));
+        }
+        Value tieRank, tiesSeen = e.i32(0);
+        if (ranked) {
+          auto scan = collective::BlockExclusiveScanOp::create(
+              b, b.getI32Type(), b.getI32Type(), myTies, /*flags=*/false);
+          tieRank = arith::AddIOp::create(b, state[1], scan.getPrefix());
+          tiesSeen = scan.getTotal();
+        }
+        SmallVector<Value> keep;
+        Value myKeep = e.i32(0);
+        for (int64_t i = 0; i < kItems; ++i) {
+          Value kept = arith::OrIOp::create(b, forced[i], above[i]);
+          if (ranked) {
+            kept = arith::OrIOp::create(
+                b, kept,
+                arith::AndIOp::create(
+                    b, tie[i], cmp(arith::CmpIPredicate::slt, tieRank, ties)));
+            tieRank = arith::AddIOp::create(b, tieRank, toI32(tie[i]));
+          }
+          keep.push_back(kept);
+          myKeep = arith::AddIOp::create(b, myKeep, toI32(kept));
+        }
+        auto placed = collective::BlockExclusiveScanOp::create(
+            b, b.getI32Type(), b.getI32Type(), myKeep, /*flags=*/false);
+        Value slot =
+            arith::AddIOp::create(b, state[0],
+                                  arith::IndexCastOp::create(
+                                      b, b.getIndexType(), placed.getPrefix()));
+        for (int64_t i = 0; i < kItems; ++i) {
+          Value t = arith::AddIOp::create(b, first, e.index(i));
+          e.ifThen(keep[i], [&] { row.emit(slot, t); });
+          slot = arith::AddIOp::create(b, slot, e.indexOf(keep[i]));
+        }
+        return {
+            arith::AddIOp::create(b, state[0],
+                                  arith::IndexCastOp::create(
+                                      b, b.getIndexType(), placed.getTotal())),
+            arith::AddIOp::create(b, state[1], tiesSeen)};
+      });
+  return emitted[0];
+}
+
+} // namespace winnow
