@@ -669,7 +669,11 @@ def build_corpus(rng, n_random):
     # ---- dechunk: ema_scan -> expand streamed ----------------------------------
     for nm, B, C, L, D, dt, eps in (("dechunk_f32", 3, 6, 11, 4, "f32", None),
                                     ("dechunk_bf16", 2, 5, 16, 8, "bf16", None),
-                                    ("dechunk_f16", 3, 4, 9, 6, "f16", 0.0)):
+                                    ("dechunk_f16", 3, 4, 9, 6, "f16", 0.0),
+                                    # past one GPU tile of segment starts
+                                    # (2048 tokens) and one trip of EMA
+                                    # chunks (32)
+                                    ("dechunk_bf16_long", 1, 400, 2100, 8, "bf16", None)):
         p = make_dechunk("dechunk_f16" if dt == "f16" else "dechunk", nm, B, C,
                          L, D, dt, eps)
         for r in range(R + 2):

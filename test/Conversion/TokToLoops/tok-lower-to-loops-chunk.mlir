@@ -15,13 +15,22 @@
 // PAR: scf.parallel (%{{.*}}, %{{.*}}, %{{.*}}) =
 // PAR: memref.load %[[FIRST]]
 // PAR: arith.divf
+// The GPU form of ema_scan: one walk per (row, feature) over the live
+// chunks, 32 per trip with their loads issued before the steps, the rest of
+// the chunks zeroed; expand's segments come from a block scan per row.
 // PAR-LABEL: func.func @ema_scan
 // PAR: scf.parallel (%{{.*}}, %[[D:[a-z0-9]+]]) =
+// PAR: %[[TRIPS:.*]] = arith.ceildivui %{{.*}}, %c32 : index
+// PAR: scf.for %[[TRIP:[a-z0-9]+]] = %c0 to %[[TRIPS]] step %c1 iter_args(
+// PAR: arith.muli %[[TRIP]], %c32 : index
+// PAR-COUNT-32: memref.load %{{.*}} : memref<2x8x4xbf16>
+// PAR: memref.store %{{.*}}, %{{.*}}[%{{.*}}, %{{.*}}, %[[D]]] : memref<2x8x4xf32>
 // PAR: scf.for %[[J:[a-z0-9]+]] =
-// PAR: memref.store %{{.*}}, %{{.*}}[%{{.*}}, %[[J]], %[[D]]] : memref<2x8x4xf32>
+// PAR: memref.store %cst{{.*}}, %{{.*}}[%{{.*}}, %[[J]], %[[D]]] : memref<2x8x4xf32>
 // PAR-LABEL: func.func @expand_residual
-// PAR: %[[SEG:.*]] = memref.alloc() : memref<{{[0-9]+}}x{{[0-9]+}}xindex>
-// PAR: scf.parallel (%{{.*}}, %{{.*}}) =
+// PAR: %[[SEG:.*]] = memref.alloc() : memref<{{[0-9]+}}x{{[0-9]+}}xi32>
+// PAR: gpu.launch
+// PAR: collective.block_exclusive_scan
 // PAR: memref.store %{{.*}}, %[[SEG]]
 // PAR: scf.parallel (%{{.*}}, %{{.*}}, %{{.*}}) =
 // PAR: memref.load %[[SEG]]
@@ -246,7 +255,7 @@ func.func @expand_copy(%z: tensor<2x12x4xf16>, %b: tensor<2x8xi1>) -> tensor<2x8
 // are aligned (checked at run time; else the same chunk element by
 // element); padding rows get a zero vector.
 // PAR-LABEL: func.func @expand_vectors
-// PAR: scf.parallel (%{{.*}}, %{{.*}}) = (%c0, %c0) to (%c2, %c8)
+// PAR: gpu.launch
 // PAR: scf.parallel (%{{.*}}, %{{.*}}, %[[CHUNK:.*]]) = (%c0, %c0, %c0) to (%c2, %c8, %c2)
 // PAR: arith.muli %[[CHUNK]], %c8 : index
 // PAR: vector.load %{{.*}} {alignment = 16 : i64} : memref<2x3x16xbf16>, vector<8xbf16>

@@ -1,6 +1,6 @@
 // RUN: winnow-opt %s --tok-lower-to-loops | FileCheck %s --enable-var-scope
 // RUN: winnow-opt %s --winnow-cuda-to-loops --tok-offload-to-gpu | FileCheck %s --check-prefix=GPU --enable-var-scope
-// RUN: winnow-opt %s --winnow-cuda-to-loops --tok-offload-to-gpu --tok-emulate-gpu-launches | FileCheck %s --check-prefix=EMU --enable-var-scope
+// RUN: winnow-opt %s --winnow-cuda-to-loops --tok-offload-to-gpu --collective-to-gpu --tok-emulate-gpu-launches | FileCheck %s --check-prefix=EMU --enable-var-scope
 
 // A tok.dispatch is one parallel loop over its rows: the ops run on row
 // views, the score row lives in scratch hoisted before the loop, and the
@@ -85,6 +85,27 @@ func.func @elementwise(%s: tensor<2x16xf32>) -> (tensor<2x4xi32>, tensor<2xi32>)
 // CHECK: } {tok.dispatch_rows}
 // CHECK-NOT: memref<2x6x4xf32>
 // CHECK: return
+// On the GPU (intra-row parallel) a region that is exactly this pair is
+// lowered over the whole batch instead, with the parallelism a row does not
+// have: each token's segment from a block scan per row, the EMA of the live
+// chunks per (row, feature) into a [B, C, D] table, then one thread per
+// output element.
+// GPU-LABEL: func.func @dechunk
+// GPU-NOT: tok.block_phases
+// GPU: %[[SEG:.*]] = gpu.alloc () : memref<2x9xi32>
+// GPU: gpu.launch blocks({{.*}}) in (%{{.*}} = %c2, %{{.*}} = %c1, %{{.*}} = %c1) threads({{.*}}) in (%{{.*}} = %c256,
+// GPU: collective.block_exclusive_scan
+// GPU: memref.store %{{.*}}, %[[SEG]]
+// GPU: %[[TABLE:.*]] = gpu.alloc () : memref<2x6x4xf32>
+// GPU: gpu.launch
+// GPU: memref.store %{{.*}}, %[[TABLE]]
+// GPU: gpu.launch
+// GPU: memref.load %[[SEG]]
+// GPU: memref.load %[[TABLE]]
+// GPU: gpu.dealloc %[[SEG]]
+// GPU: gpu.dealloc %[[TABLE]]
+// GPU-NOT: tok.block_phases
+// GPU: return
 func.func @dechunk(%z: tensor<2x6x4xbf16>, %g: tensor<2x6xf32>, %n: tensor<2xi32>,
                    %b: tensor<2x9xi1>, %h: tensor<2x9x4xbf16>) -> tensor<2x9x4xbf16> {
   %out = tok.dispatch rows 2 scratch 0 saved 384 launches 1 -> (tensor<2x9x4xbf16>) {

@@ -122,9 +122,41 @@ private:
 
 } // namespace
 
+/// A dispatch that is exactly a streamed pair yielding the consumer's
+/// result, on a target with many threads (intra-row-parallel): the pair is
+/// lowered over the whole batch, since its GPU sweep has parallelism beyond
+/// the rows (lowerEmaExpand). Returns false, changing nothing, when `op` is
+/// not such a dispatch.
+static FailureOr<bool> lowerWholeStreamedPair(tok::DispatchOp op,
+                                              PatternRewriter &rewriter,
+                                              const LoweringOptions &options) {
+  if (!options.intraRowParallel)
+    return false;
+  SmallVector<Operation *> ops;
+  for (Operation &inner : op.getBody().front().without_terminator())
+    ops.push_back(&inner);
+  if (ops.size() != 2 || op.getNumResults() != 1 || !ops[0]->hasOneUse() ||
+      *ops[0]->user_begin() != ops[1] || ops[1]->getNumResults() != 1 ||
+      !isStreamedPair(ops[0], ops[1]) ||
+      op.getYield().getValues().front() != ops[1]->getResult(0))
+    return false;
+  rewriter.setInsertionPoint(op);
+  IRMapping mapping;
+  Operation *producer = rewriter.clone(*ops[0], mapping);
+  Operation *consumer = rewriter.clone(*ops[1], mapping);
+  rewriter.replaceOp(op, consumer->getResults());
+  LoweringContext context(options, nullptr);
+  return failed(lowerStreamedPair(producer, consumer, rewriter, context))
+             ? FailureOr<bool>(failure())
+             : FailureOr<bool>(true);
+}
+
 LogicalResult
 DispatchLowering::matchAndRewrite(tok::DispatchOp op,
                                   PatternRewriter &rewriter) const {
+  FailureOr<bool> whole = lowerWholeStreamedPair(op, rewriter, options);
+  if (failed(whole) || *whole)
+    return failure(failed(whole));
   ImplicitLocOpBuilder b(op.getLoc(), rewriter);
   b.setInsertionPoint(op);
   LoweringContext outer(options, nullptr);

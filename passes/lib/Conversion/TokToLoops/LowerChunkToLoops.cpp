@@ -10,6 +10,7 @@
 #include "TokOpLowering.h"
 
 #include "mlir/Dialect/Math/IR/Math.h"
+#include "winnow/Dialect/Collective/IR/CollectiveOps.h"
 #include "winnow/Dialect/Tok/IR/TokOps.h"
 
 using namespace mlir;
@@ -89,6 +90,128 @@ Value emaChunk(ImplicitLocOpBuilder &b, LoopEmitter &e, Value input,
   b.setInsertionPointToStart(ifLive.elseBlock());
   scf::YieldOp::create(b, ValueRange{e.f32(0.0)});
   return ifLive.getResult(0);
+}
+
+/// Each token's segment index (the segment starts up to and including it,
+/// minus one) into a [B, L] i32 buffer, on the GPU: one block per row,
+/// tiles of 2048 tokens with 8 consecutive per thread, the starts before a
+/// thread's from a block scan. Tokens past the row's length open nothing.
+Value emitSegmentIndices(OpLowering &e, Value boundaries, Value lengths,
+                         int64_t batch, int64_t tokens) {
+  ImplicitLocOpBuilder &b = e.builder();
+  Value segments = memref::AllocOp::create(
+      b, MemRefType::get({batch, tokens}, b.getI32Type()));
+  constexpr int64_t kThreads = 256, kItems = 8;
+  e.blockLaunch(
+      e.index(std::max<int64_t>(batch, 1)), kThreads, {},
+      [&](Value row, Value tid, ValueRange) {
+        Value len = e.rowLength(lengths, row, tokens);
+        scf::ForOp::create(
+            b, e.index(0), e.index(tokens), e.index(kThreads * kItems),
+            ValueRange{e.i32(0)},
+            [&](OpBuilder &nested, Location, Value start, ValueRange state) {
+              OpBuilder::InsertionGuard guard(b);
+              b.setInsertionPoint(nested.getInsertionBlock(),
+                                  nested.getInsertionPoint());
+              Value first = arith::AddIOp::create(
+                  b, start, arith::MulIOp::create(b, tid, e.index(kItems)));
+              SmallVector<Value> starts;
+              Value mine = e.i32(0);
+              for (int64_t i = 0; i < kItems; ++i) {
+                Value t = arith::AddIOp::create(b, first, e.index(i));
+                Value inRow = arith::CmpIOp::create(
+                    b, arith::CmpIPredicate::slt, t, e.index(tokens));
+                Value safe = arith::SelectOp::create(b, inRow, t, start);
+                Value opens = arith::AndIOp::create(
+                    b,
+                    arith::AndIOp::create(
+                        b, inRow,
+                        arith::CmpIOp::create(b, arith::CmpIPredicate::slt, t,
+                                              len)),
+                    startsSegment(b, e, boundaries, row, safe));
+                starts.push_back(opens);
+                mine = arith::AddIOp::create(
+                    b, mine, arith::ExtUIOp::create(b, b.getI32Type(), opens));
+              }
+              auto scan = collective::BlockExclusiveScanOp::create(
+                  b, b.getI32Type(), b.getI32Type(), mine, /*flags=*/false);
+              Value opened =
+                  arith::AddIOp::create(b, state[0], scan.getPrefix());
+              for (int64_t i = 0; i < kItems; ++i) {
+                Value t = arith::AddIOp::create(b, first, e.index(i));
+                opened = arith::AddIOp::create(
+                    b, opened,
+                    arith::ExtUIOp::create(b, b.getI32Type(), starts[i]));
+                e.ifThen(arith::CmpIOp::create(b, arith::CmpIPredicate::slt, t,
+                                               e.index(tokens)),
+                         [&] {
+                           memref::StoreOp::create(
+                               b, arith::SubIOp::create(b, opened, e.i32(1)),
+                               segments, ValueRange{row, t});
+                         });
+              }
+              scf::YieldOp::create(b, ValueRange{arith::AddIOp::create(
+                                          b, state[0], scan.getTotal())});
+            });
+      });
+  return segments;
+}
+
+/// ema_scan's live chunks into `table` ([B, C, D] fp32; chunks past the
+/// count are zeroed with `zeroPastCount`, else not written), one thread per
+/// (row, feature) walking the chunks in order: kInFlight chunks per trip, their
+/// loads issued first, then the steps in order — emaChunk's arithmetic on the
+/// same values, so the same bits as one chunk at a time.
+void emitEmaTable(OpLowering &e, Value input, Value gates, Value counts,
+                  double epsilon, Value table, bool zeroPastCount) {
+  ImplicitLocOpBuilder &b = e.builder();
+  auto type = cast<MemRefType>(table.getType());
+  int64_t batch = type.getDimSize(0), chunks = type.getDimSize(1);
+  int64_t features = type.getDimSize(2);
+  constexpr int64_t kInFlight = 32;
+  e.parallelFor({batch, features}, [&](ValueRange iv) {
+    Value row = iv[0], d = iv[1];
+    Value n = e.loadClampedCount(counts, row, e.index(chunks));
+    Value trips = arith::CeilDivUIOp::create(b, n, e.index(kInFlight));
+    Value last = arith::SubIOp::create(b, n, e.index(1));
+    e.forLoop(
+        e.index(0), trips, ValueRange{e.f32(0.0)},
+        [&](Value trip, ValueRange s) -> SmallVector<Value> {
+          Value base = arith::MulIOp::create(b, trip, e.index(kInFlight));
+          SmallVector<Value> live, gate, z;
+          for (int64_t u = 0; u < kInFlight; ++u) {
+            Value j = arith::AddIOp::create(b, base, e.index(u));
+            live.push_back(
+                arith::CmpIOp::create(b, arith::CmpIPredicate::slt, j, n));
+            // Past the count: chunk n - 1's values, not used.
+            Value at = arith::MinUIOp::create(b, j, last);
+            gate.push_back(emaGate(b, e, gates, row, at, epsilon));
+            z.push_back(e.widenToF32(
+                memref::LoadOp::create(b, input, ValueRange{row, at, d})));
+          }
+          // out[-1] = 0 enters the first step like emaChunk's select.
+          Value prev = s[0];
+          for (int64_t u = 0; u < kInFlight; ++u) {
+            Value keep = arith::SubFOp::create(b, e.f32(1.0), gate[u]);
+            Value next = arith::AddFOp::create(
+                b, arith::MulFOp::create(b, gate[u], z[u]),
+                arith::MulFOp::create(b, keep, prev));
+            e.ifThen(live[u], [&] {
+              memref::StoreOp::create(
+                  b, next, table,
+                  ValueRange{row, arith::AddIOp::create(b, base, e.index(u)),
+                             d});
+            });
+            prev = arith::SelectOp::create(b, live[u], next, prev);
+          }
+          return {prev};
+        });
+    // ema_scan's own output is 0 past the count.
+    if (zeroPastCount)
+      e.forLoop(n, e.index(chunks), [&](Value j) {
+        memref::StoreOp::create(b, e.f32(0.0), table, ValueRange{row, j, d});
+      });
+  });
 }
 
 //===----------------------------------------------------------------------===//
@@ -420,7 +543,12 @@ void lowerEmaScan(tok::EmaScanOp op, ImplicitLocOpBuilder &b,
     return emaGate(b, e, gates, row, j, epsilon);
   };
 
-  if (perFeature) {
+  if (perFeature && !context.row) {
+    // One sequential scan per (row, feature), 32 chunks' loads in flight
+    // per step of the walk (emitEmaTable).
+    emitEmaTable(e, input, gates, counts, epsilon, output,
+                 /*zeroPastCount=*/true);
+  } else if (perFeature) {
     // One sequential scan per (row, feature): consecutive threads take
     // consecutive features, so every step's loads and stores coalesce.
     e.parallelFor({batch, features}, [&](ValueRange iv) {
@@ -498,16 +626,33 @@ void lowerExpand(tok::ExpandOp op, ImplicitLocOpBuilder &b,
     // Each token's segment is the number of segment starts up to it (one
     // O(t) count per token into a [B, L] buffer), then one iteration per
     // output element, features innermost (coalesced).
-    Value segments = memref::AllocOp::create(
-        b, MemRefType::get({batch, tokens}, b.getIndexType()));
-    e.parallelFor({batch, tokens}, [&](ValueRange iv) {
-      Value row = iv[0], t = iv[1];
-      Value len = e.rowLength(lengths, row, tokens);
-      Value opened = countSegmentStarts(
-          b, e, boundaries, row, arith::AddIOp::create(b, t, e.index(1)), len);
-      memref::StoreOp::create(b, arith::SubIOp::create(b, opened, e.index(1)),
-                              segments, ValueRange{row, t});
-    });
+    // Outside a tok.dispatch the segments come from a block scan per row
+    // (emitSegmentIndices) instead.
+    Value segments;
+    if (!context.row) {
+      segments = emitSegmentIndices(e, boundaries, lengths, batch, tokens);
+    } else {
+      segments = memref::AllocOp::create(
+          b, MemRefType::get({batch, tokens}, b.getI32Type()));
+      e.parallelFor({batch, tokens}, [&](ValueRange iv) {
+        Value row = iv[0], t = iv[1];
+        Value len = e.rowLength(lengths, row, tokens);
+        Value opened =
+            countSegmentStarts(b, e, boundaries, row,
+                               arith::AddIOp::create(b, t, e.index(1)), len);
+        memref::StoreOp::create(
+            b,
+            arith::IndexCastOp::create(
+                b, b.getI32Type(),
+                arith::SubIOp::create(b, opened, e.index(1))),
+            segments, ValueRange{row, t});
+      });
+    }
+    auto segmentOf = [&](Value row, Value t) -> Value {
+      return arith::IndexCastOp::create(
+          b, b.getIndexType(),
+          memref::LoadOp::create(b, segments, ValueRange{row, t}));
+    };
     // Without a residual every output element is a copy: one 16-byte
     // chunk per iteration when the features are a whole number of them
     // (run-time alignment check, scalar otherwise).
@@ -519,7 +664,7 @@ void lowerExpand(tok::ExpandOp op, ImplicitLocOpBuilder &b,
         Value row = iv[0], t = iv[1];
         Value d = arith::MulIOp::create(b, iv[2], e.index(width));
         Value len = e.rowLength(lengths, row, tokens);
-        Value segment = memref::LoadOp::create(b, segments, ValueRange{row, t});
+        Value segment = segmentOf(row, t);
         auto ifIn = scf::IfOp::create(
             b, segmentInRange(isValid(t, len), segment), /*withElse=*/true);
         OpBuilder::InsertionGuard guard(b);
@@ -533,7 +678,7 @@ void lowerExpand(tok::ExpandOp op, ImplicitLocOpBuilder &b,
       e.parallelFor({batch, tokens, features}, [&](ValueRange iv) {
         Value row = iv[0], t = iv[1], d = iv[2];
         Value len = e.rowLength(lengths, row, tokens);
-        Value segment = memref::LoadOp::create(b, segments, ValueRange{row, t});
+        Value segment = segmentOf(row, t);
         writeRow(row, t, segment, segmentInRange(isValid(t, len), segment),
                  [&](llvm::function_ref<void(Value)> body) { body(d); });
       });
@@ -614,7 +759,58 @@ void lowerEmaExpand(tok::EmaScanOp ema, tok::ExpandOp expand,
                               e.index(chunks)));
   };
 
-  if (perFeature) {
+  if (perFeature && !context.row) {
+    // The GPU outside a tok.dispatch, in three kernels that each expose
+    // the parallelism there is; only the EMA itself is sequential (over
+    // chunks, per (row, feature)).
+    //  1. Each token's segment (emitSegmentIndices).
+    Value segments = emitSegmentIndices(e, boundaries, lengths, batch, tokens);
+    //  2. The EMA of the live chunks into a [B, C, D] fp32 table
+    //     (emitEmaTable).
+    Value table = memref::AllocOp::create(
+        b, MemRefType::get({batch, chunks, features}, b.getF32Type()));
+    emitEmaTable(e, input, gates, counts, epsilon, table,
+                 /*zeroPastCount=*/false);
+    //  3. Every output element: its token's segment value (0 past the live
+    //     chunks, as ema_scan's output) plus the residual; features
+    //     innermost (coalesced).
+    e.parallelFor({batch, tokens, features}, [&](ValueRange iv) {
+      Value row = iv[0], t = iv[1], d = iv[2];
+      Value len = e.rowLength(lengths, row, tokens);
+      Value n = e.loadClampedCount(counts, row, e.index(chunks));
+      Value segment = arith::IndexCastOp::create(
+          b, b.getIndexType(),
+          memref::LoadOp::create(b, segments, ValueRange{row, t}));
+      Value valid = arith::CmpIOp::create(b, arith::CmpIPredicate::slt, t, len);
+      Value inRange = arith::AndIOp::create(
+          b, valid,
+          arith::CmpIOp::create(b, arith::CmpIPredicate::slt, segment,
+                                e.index(chunks)));
+      auto ifIn = scf::IfOp::create(b, TypeRange{outElement}, inRange, true);
+      {
+        OpBuilder::InsertionGuard guard(b);
+        b.setInsertionPointToStart(ifIn.thenBlock());
+        Value isLive =
+            arith::CmpIOp::create(b, arith::CmpIPredicate::slt, segment, n);
+        auto ifLive =
+            scf::IfOp::create(b, TypeRange{b.getF32Type()}, isLive, true);
+        {
+          OpBuilder::InsertionGuard inner(b);
+          b.setInsertionPointToStart(ifLive.thenBlock());
+          scf::YieldOp::create(b, ValueRange{memref::LoadOp::create(
+                                      b, table, ValueRange{row, segment, d})});
+          b.setInsertionPointToStart(ifLive.elseBlock());
+          scf::YieldOp::create(b, ValueRange{e.f32(0.0)});
+        }
+        scf::YieldOp::create(
+            b, ValueRange{outputValue(row, t, d, ifLive.getResult(0))});
+        b.setInsertionPointToStart(ifIn.elseBlock());
+        scf::YieldOp::create(b, ValueRange{zero});
+      }
+      memref::StoreOp::create(b, ifIn.getResult(0), output,
+                              ValueRange{row, t, d});
+    });
+  } else if (perFeature) {
     e.parallelFor({batch, features}, [&](ValueRange iv) {
       Value row = iv[0], d = iv[1];
       Value n = e.loadClampedCount(counts, row, e.index(chunks));
