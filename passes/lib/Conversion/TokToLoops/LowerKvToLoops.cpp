@@ -26,18 +26,22 @@ namespace {
 // tok.kv_select
 //===----------------------------------------------------------------------===//
 
+/// T, the cache's slots: from the scores, the separators or cache_size.
+int64_t cacheTokens(tok::KvSelectOp op) {
+  if (op.getScores())
+    return cast<RankedTensorType>(op.getScores().getType()).getDimSize(2);
+  if (op.getSeparators())
+    return cast<RankedTensorType>(op.getSeparators().getType()).getDimSize(1);
+  return op.getCacheSizeAttr().getInt();
+}
+
 void lowerKvSelect(tok::KvSelectOp op, ImplicitLocOpBuilder &b,
                    LoweringContext &context) {
   OpLowering e(b, context);
   auto slotsType = op.getSlots().getType();
   int64_t batch = slotsType.getDimSize(0), heads = slotsType.getDimSize(1);
   int64_t capacity = slotsType.getDimSize(2);
-  int64_t tokens =
-      op.getScores()
-          ? cast<RankedTensorType>(op.getScores().getType()).getDimSize(2)
-      : op.getSeparators()
-          ? cast<RankedTensorType>(op.getSeparators().getType()).getDimSize(1)
-          : op.getCacheSizeAttr().getInt();
+  int64_t tokens = cacheTokens(op);
   int64_t heavy = std::min(op.getHeavyAttr().getInt(), tokens);
 
   Value lengths = e.toBuffer(op.getLengths());
@@ -156,12 +160,7 @@ void lowerKvSelectGpu(tok::KvSelectOp op, ImplicitLocOpBuilder &b,
   auto slotsType = op.getSlots().getType();
   int64_t batch = slotsType.getDimSize(0), heads = slotsType.getDimSize(1);
   int64_t capacity = slotsType.getDimSize(2);
-  int64_t tokens =
-      op.getScores()
-          ? cast<RankedTensorType>(op.getScores().getType()).getDimSize(2)
-      : op.getSeparators()
-          ? cast<RankedTensorType>(op.getSeparators().getType()).getDimSize(1)
-          : op.getCacheSizeAttr().getInt();
+  int64_t tokens = cacheTokens(op);
   int64_t heavy = std::min(op.getHeavyAttr().getInt(), tokens);
   int64_t sinks = std::min(op.getSinksAttr().getInt(), tokens);
   int64_t window = std::min(op.getWindowAttr().getInt(), tokens);

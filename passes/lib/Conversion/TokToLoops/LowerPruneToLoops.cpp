@@ -394,6 +394,28 @@ private:
 /// Rows of logits (or keys) up to this size live in shared memory.
 constexpr int64_t kSharedScoreBytes = 32 * 1024;
 
+/// A key's term of attn_score's per-key sum: its probability in query row
+/// (b, h, q) times the reduction's weight, from the row's LSE or its
+/// statistics (max, sum of exponentials). Both forms use it, so they
+/// compute the same bits.
+Value probabilityTerm(OpLowering &e, Value logit, Value lse, Value stats,
+                      Value bi, Value h, Value q, float norm) {
+  ImplicitLocOpBuilder &b = e.builder();
+  if (lse) {
+    Value rowLse = memref::LoadOp::create(b, lse, ValueRange{bi, h, q});
+    Value p = math::ExpOp::create(b, arith::SubFOp::create(b, logit, rowLse));
+    return arith::MulFOp::create(b, p, e.f32(norm));
+  }
+  Value maxLogit =
+      memref::LoadOp::create(b, stats, ValueRange{bi, h, q, e.index(0)});
+  Value sum =
+      memref::LoadOp::create(b, stats, ValueRange{bi, h, q, e.index(1)});
+  Value p = math::ExpOp::create(b, arith::SubFOp::create(b, logit, maxLogit));
+  // sum >= 1 whenever a key is valid (the max gives exp(0)).
+  Value weight = arith::DivFOp::create(b, e.f32(norm), sum);
+  return arith::MulFOp::create(b, p, weight);
+}
+
 /// attn_score's GPU form (outside a tok.dispatch, N <= 8192): the same sums
 /// in the same order as the CPU form, from two block kernels, with no
 /// attention-sized buffer.
@@ -552,25 +574,8 @@ void lowerAttnScoreBlocks(
                     {
                       OpBuilder::InsertionGuard inner(b);
                       b.setInsertionPointToStart(ifValid.thenBlock());
-                      Value logit = logitAt(bi, h, q, j);
-                      Value term;
-                      if (lse) {
-                        Value rowLse = memref::LoadOp::create(
-                            b, lse, ValueRange{bi, h, q});
-                        Value p = math::ExpOp::create(
-                            b, arith::SubFOp::create(b, logit, rowLse));
-                        term = arith::MulFOp::create(b, p, e.f32(norm));
-                      } else {
-                        Value maxLogit = memref::LoadOp::create(
-                            b, stats, ValueRange{bi, h, q, e.index(0)});
-                        Value sum = memref::LoadOp::create(
-                            b, stats, ValueRange{bi, h, q, e.index(1)});
-                        Value p = math::ExpOp::create(
-                            b, arith::SubFOp::create(b, logit, maxLogit));
-                        Value weight =
-                            arith::DivFOp::create(b, e.f32(norm), sum);
-                        term = arith::MulFOp::create(b, p, weight);
-                      }
+                      Value term = probabilityTerm(e, logitAt(bi, h, q, j), lse,
+                                                   stats, bi, h, q, norm);
                       scf::YieldOp::create(b, ValueRange{term});
                       b.setInsertionPointToStart(ifValid.elseBlock());
                       scf::YieldOp::create(b, ValueRange{e.f32(-0.0)});
@@ -712,24 +717,8 @@ void lowerAttnScore(tok::AttnScoreOp op, ImplicitLocOpBuilder &b,
                 OpBuilder::InsertionGuard guard(b);
                 b.setInsertionPointToStart(ifValid.thenBlock());
                 Value logit = logitAt(bi, h, q, j);
-                Value add;
-                if (lse) {
-                  Value rowLse =
-                      memref::LoadOp::create(b, lse, ValueRange{bi, h, q});
-                  Value p = math::ExpOp::create(
-                      b, arith::SubFOp::create(b, logit, rowLse));
-                  add = arith::MulFOp::create(b, p, e.f32(norm));
-                } else {
-                  Value maxLogit = memref::LoadOp::create(
-                      b, stats, ValueRange{bi, h, q, e.index(0)});
-                  Value sum = memref::LoadOp::create(
-                      b, stats, ValueRange{bi, h, q, e.index(1)});
-                  Value p = math::ExpOp::create(
-                      b, arith::SubFOp::create(b, logit, maxLogit));
-                  // sum >= 1 whenever a key is valid (the max gives exp(0)).
-                  Value weight = arith::DivFOp::create(b, e.f32(norm), sum);
-                  add = arith::MulFOp::create(b, p, weight);
-                }
+                Value add =
+                    probabilityTerm(e, logit, lse, stats, bi, h, q, norm);
                 scf::YieldOp::create(
                     b, ValueRange{arith::AddFOp::create(b, acc[0], add)});
                 b.setInsertionPointToStart(ifValid.elseBlock());
