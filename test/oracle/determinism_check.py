@@ -13,7 +13,8 @@ the target. Cases:
 * spec_verify typical (entropy and log-sum-exp sums; Philox noise),
 * spec_verify rejection (log-sum-exp, exponential race, residual race),
 * attn_score + select (softmax sums per query, per-key sums, top-k ties),
-  at a vocabulary and key count that are not multiples of 256.
+  at a vocabulary and key count that are not multiples of 256,
+* scatter_merge (members summed in token order, magnitudes far apart).
 
 Inputs are random logits and keys on a coarse grid (many exact ties and
 near ties). A last-bit difference that flips no decision is not visible
@@ -74,6 +75,18 @@ def prune_program(name, batch, heads, keys, dim, keep):
 """
 
 
+def merge_program(name, batch, tokens, rows, dim):
+    return f"""func.func @{name}(%p: tensor<{batch}x{tokens}xi32>,
+    %n: tensor<{batch}xi32>, %x: tensor<{batch}x{tokens}x{dim}xf32>)
+    -> (tensor<{batch}x{rows}x{dim}xf32>, tensor<{batch}x{rows}xf32>) {{
+  %m, %s = tok.scatter_merge %p, %n gather(%x) {{reduction = #tok.merge_reduction<sum>}}
+      : (tensor<{batch}x{tokens}xi32>, tensor<{batch}xi32>, tensor<{batch}x{tokens}x{dim}xf32>)
+      -> (tensor<{batch}x{rows}x{dim}xf32>, tensor<{batch}x{rows}xf32>)
+  return %m, %s : tensor<{batch}x{rows}x{dim}xf32>, tensor<{batch}x{rows}xf32>
+}}
+"""
+
+
 def quantised(rng, shape, step):
     """Values on a coarse grid: many exact ties and near ties."""
     return (np.round(rng.standard_normal(shape) * 2 / step) * step).astype(np.float32)
@@ -105,6 +118,21 @@ def make_cases(rng):
             "results": ["tokens", "num_accepted", "num_emitted"],
             "program": lambda name, b, mode=mode: verify_program(
                 name, b, rows, vocab, mode)})
+    # scatter_merge sums members in ascending token order: values of very
+    # different magnitudes and rows of up to 12 members make any other order
+    # visible in the bits.
+    members, outputs, width = 12, 5, 8
+    cases.append({
+        "name": "scatter_merge",
+        "inputs": {"p": rng.integers(-1, outputs + 1, (REQUESTS, members)).astype(np.int32),
+                   "n": rng.integers(0, outputs + 1, REQUESTS).astype(np.int32),
+                   "x": (rng.standard_normal((REQUESTS, members, width))
+                         * 10.0 ** rng.integers(-4, 5, (REQUESTS, members, width))
+                         ).astype(np.float32)},
+        "order": ["p", "n", "x"], "results": ["merged", "sizes"],
+        "program": lambda name, b: merge_program(name, b, members, outputs, width)})
+    cases[-1]["inputs"]["p"][0] = 2  # one row with every token a member
+    cases[-1]["inputs"]["n"][0] = outputs
     heads, keys, dim, keep = 4, 300, 16, 37
     cases.append({
         "name": "attn_select",

@@ -360,7 +360,68 @@ private:
                            std::numeric_limits<int64_t>::max()));
   }
 
+  /// The load a loop bound is read from, through index casts and clamps
+  /// by constants; null when it is not one.
+  static memref::LoadOp boundLoad(Value value) {
+    for (int depth = 0; depth < 8; ++depth) {
+      Operation *def = value.getDefiningOp();
+      if (!def)
+        return nullptr;
+      if (auto load = dyn_cast<memref::LoadOp>(def))
+        return load;
+      if (isa<arith::IndexCastOp, arith::IndexCastUIOp>(def)) {
+        value = def->getOperand(0);
+        continue;
+      }
+      if (isa<arith::MinSIOp, arith::MaxSIOp, arith::MinUIOp, arith::MaxUIOp>(
+              def)) {
+        bool lhsConstant = matchPattern(def->getOperand(0), m_Constant());
+        value = def->getOperand(lhsConstant ? 1 : 0);
+        continue;
+      }
+      return nullptr;
+    }
+    return nullptr;
+  }
+
+  /// A loop over one segment of offsets in CSR form (lb = offsets[..., j],
+  /// ub = offsets[..., j + 1], both loads of one buffer whose last extent
+  /// is S + 1 for S segments, e.g. scatter_merge's members of an output
+  /// row): the busiest thread's trips depend on the data, so the model
+  /// takes the average segment, the offsets' range over S.
+  std::optional<double> segmentTrips(scf::ForOp loop) {
+    memref::LoadOp lo = boundLoad(loop.getLowerBound());
+    memref::LoadOp hi = boundLoad(loop.getUpperBound());
+    if (!lo || !hi || lo.getMemref() != hi.getMemref() ||
+        !matchPattern(loop.getStep(), m_One()))
+      return std::nullopt;
+    auto type = cast<MemRefType>(lo.getMemref().getType());
+    int64_t rank = type.getRank();
+    if (rank == 0 || type.isDynamicDim(rank - 1) ||
+        type.getDimSize(rank - 1) < 2)
+      return std::nullopt;
+    for (int64_t d = 0; d + 1 < rank; ++d)
+      if (lo.getIndices()[d] != hi.getIndices()[d])
+        return std::nullopt;
+    auto next = hi.getIndices().back().getDefiningOp<arith::AddIOp>();
+    Value j = lo.getIndices().back();
+    if (!next ||
+        !((next.getLhs() == j && matchPattern(next.getRhs(), m_One())) ||
+          (next.getRhs() == j && matchPattern(next.getLhs(), m_One()))))
+      return std::nullopt;
+    Interval range = this->range(loop.getUpperBound());
+    if (!range.known || range.hi < 0)
+      return std::nullopt;
+    double segments = static_cast<double>(type.getDimSize(rank - 1) - 1);
+    return std::max(1.0, std::ceil(static_cast<double>(range.hi) / segments));
+  }
+
   double trips(scf::ForOp loop) {
+    if (std::optional<double> n = segmentTrips(loop)) {
+      note(loop, "a CSR segment's length depends on the data; counted as "
+                 "the average segment");
+      return *n;
+    }
     if (std::optional<int64_t> n = maxTrips(loop))
       return static_cast<double>(*n);
     note(loop, "a loop bound is not bounded statically; counted once");

@@ -160,6 +160,33 @@ func.func @plan_threshold(%m: tensor<2x9x4xf16>) -> (tensor<2x9xi32>, tensor<2xi
 // [C, D] scratch and w into an fp32 [C] scratch in ascending token order;
 // each output row is divided by its weight sum, rounded once to bf16, and
 // written (single-member rows copy the input row); merged sizes are written.
+// The GPU form inverts the parent map once per row, one block per row in
+// shared memory: each token's output row, each output row's member count
+// (its thread counts), the offsets first[j] by a block scan, and every
+// member at its row's offset plus its rank among the earlier tokens of the
+// same row (ascending token order, no atomics). Then each (row, output row,
+// element) walks only its own members, accumulating in the same order.
+// PAR-LABEL: func.func @merge_weighted
+// PAR-DAG: %[[FIRST:.*]] = memref.alloc() : memref<2x7xi32>
+// PAR-DAG: %[[MEMBER:.*]] = memref.alloc() : memref<2x9xi32>
+// PAR: gpu.launch blocks({{.*}}) in (%{{.*}} = %c2, %{{.*}} = %c1, %{{.*}} = %c1) threads({{.*}}) in (%{{.*}} = %c256,
+// PAR: %[[PARENTS:.*]] = memref.alloca() : memref<9xi32, #gpu.address_space<workgroup>>
+// PAR: %[[COUNTS:.*]] = memref.alloca() : memref<6xi32, #gpu.address_space<workgroup>>
+// PAR: %[[OFFSETS:.*]] = memref.alloca() : memref<7xi32, #gpu.address_space<workgroup>>
+// PAR: memref.store %{{.*}}, %[[PARENTS]]
+// PAR: collective.block_barrier
+// PAR: memref.store %{{.*}}, %[[COUNTS]]
+// PAR: collective.block_barrier
+// PAR: collective.block_exclusive_scan
+// PAR: memref.store %{{.*}}, %[[FIRST]]
+// PAR: collective.block_barrier
+// PAR: memref.store %{{.*}}, %[[MEMBER]]
+// PAR: scf.parallel (%[[R:.*]], %[[J:.*]]) =
+// PAR: %[[BEGIN:.*]] = memref.load %[[FIRST]][%[[R]], %[[J]]]
+// PAR: %[[NEXT:.*]] = arith.addi %[[J]], %c1
+// PAR: memref.load %[[FIRST]][%[[R]], %[[NEXT]]]
+// PAR: scf.for %[[K:.*]] = %{{.*}} to %{{.*}} step %c1 iter_args(
+// PAR: memref.load %[[MEMBER]][%[[R]], %[[K]]]
 // CHECK-LABEL: func.func @merge_weighted
 // CHECK-SAME: (%[[PA:.*]]: tensor<2x9xi32>, %[[CNT:.*]]: tensor<2xi32>, %[[X:.*]]: tensor<2x9x3xbf16>, %[[S:.*]]: tensor<2x9xf32>)
 // CHECK-DAG: %[[PB:.*]] = bufferization.to_buffer %[[PA]] read_only : tensor<2x9xi32> to memref<2x9xi32>

@@ -37,6 +37,11 @@
 // CHECK-NEXT: 2,
 // CHECK: "kernel": "copy_kernel::prune_kernel",
 // CHECK: "name": "prune"
+// scatter_merge walks each output row's members (a CSR segment of the
+// inverted parent map): the trips depend on the data, so the model counts
+// the average segment and says so.
+// CHECK: a CSR segment's length depends on the data; counted as the average segment
+// CHECK: "name": "merge"
 // CHECK: "model": "docs/cuda.md#performance-model"
 // H100: "copy_bandwidth_gbps": 3350
 // H100: "name": "H100"
@@ -51,4 +56,9 @@ func.func @copy(%x: tensor<2x64x32xbf16>) -> tensor<2x64x32xbf16> {
 func.func @prune(%s: tensor<2x64xf32>) -> (tensor<2x16xi32>, tensor<2xi32>) {
   %i, %n = tok.select #tok.top_k<16> of %s : (tensor<2x64xf32>) -> (tensor<2x16xi32>, tensor<2xi32>)
   return %i, %n : tensor<2x16xi32>, tensor<2xi32>
+}
+
+func.func @merge(%p: tensor<2x9xi32>, %n: tensor<2xi32>, %x: tensor<2x9x64xf32>) -> (tensor<2x6x64xf32>, tensor<2x6xf32>) {
+  %m, %s = tok.scatter_merge %p, %n gather(%x) : (tensor<2x9xi32>, tensor<2xi32>, tensor<2x9x64xf32>) -> (tensor<2x6x64xf32>, tensor<2x6xf32>)
+  return %m, %s : tensor<2x6x64xf32>, tensor<2x6xf32>
 }

@@ -11,6 +11,7 @@
 #include "TokOpLowering.h"
 
 #include "mlir/Dialect/Math/IR/Math.h"
+#include "winnow/Dialect/Collective/IR/CollectiveOps.h"
 #include "winnow/Dialect/Tok/IR/TokOps.h"
 
 using namespace mlir;
@@ -246,6 +247,207 @@ void lowerBipartitePlan(tok::BipartitePlanOp op, ImplicitLocOpBuilder &b,
 // tok.scatter_merge
 //===----------------------------------------------------------------------===//
 
+/// Shared memory a block may use to invert a parent map.
+constexpr int64_t kSharedMapBytes = 32 * 1024;
+
+/// Token i's output row under `parent` (as an index, 0 when out of range)
+/// and whether it is one of the first n (i32).
+std::pair<Value, Value> parentTarget(OpLowering &e, Value parent, Value row,
+                                     Value i, Value n32) {
+  ImplicitLocOpBuilder &b = e.builder();
+  Value target = memref::LoadOp::create(b, parent, ValueRange{row, i});
+  Value inRange = arith::AndIOp::create(
+      b, arith::CmpIOp::create(b, arith::CmpIPredicate::sge, target, e.i32(0)),
+      arith::CmpIOp::create(b, arith::CmpIPredicate::slt, target, n32));
+  Value j = arith::IndexCastOp::create(
+      b, b.getIndexType(), arith::MaxSIOp::create(b, target, e.i32(0)));
+  return {inRange, j};
+}
+
+/// The parent map inverted, one thread per row (a stable counting sort):
+/// `first[row, j]` is where output row j's members start in `member[row]`,
+/// in ascending token order; `first[row, C]` is their total.
+void invertParentsSerially(OpLowering &e, Value parent, Value counts,
+                           Value first, Value member) {
+  ImplicitLocOpBuilder &b = e.builder();
+  Type i32 = b.getI32Type();
+  auto firstType = cast<MemRefType>(first.getType());
+  int64_t batch = firstType.getDimSize(0);
+  int64_t capacity = firstType.getDimSize(1) - 1;
+  int64_t tokens = cast<MemRefType>(parent.getType()).getDimSize(1);
+  Value cursor =
+      memref::AllocOp::create(b, MemRefType::get({batch, capacity}, i32));
+  e.parallelFor(batch, [&](Value row) {
+    Value n = e.loadClampedCount(counts, row, e.index(capacity));
+    Value n32 = arith::IndexCastOp::create(b, i32, n);
+    // Token i's output row, and whether it is one of the first n.
+    auto targetOf = [&](Value i) {
+      return parentTarget(e, parent, row, i, n32);
+    };
+    e.forLoop(e.index(0), e.index(capacity), [&](Value j) {
+      memref::StoreOp::create(b, e.i32(0), cursor, ValueRange{row, j});
+    });
+    e.forLoop(e.index(0), e.index(tokens), [&](Value i) {
+      std::pair<Value, Value> target = targetOf(i);
+      Value j = target.second;
+      e.ifThen(target.first, [&] {
+        Value c = memref::LoadOp::create(b, cursor, ValueRange{row, j});
+        memref::StoreOp::create(b, arith::AddIOp::create(b, c, e.i32(1)),
+                                cursor, ValueRange{row, j});
+      });
+    });
+    // first[j] = the members of the output rows before j; the cursors
+    // start there.
+    Value total = e.forLoop(
+        e.index(0), e.index(capacity), ValueRange{e.i32(0)},
+        [&](Value j, ValueRange s) -> SmallVector<Value> {
+          Value c = memref::LoadOp::create(b, cursor, ValueRange{row, j});
+          memref::StoreOp::create(b, s[0], first, ValueRange{row, j});
+          memref::StoreOp::create(b, s[0], cursor, ValueRange{row, j});
+          return {arith::AddIOp::create(b, s[0], c)};
+        })[0];
+    memref::StoreOp::create(b, total, first,
+                            ValueRange{row, e.index(capacity)});
+    e.forLoop(e.index(0), e.index(tokens), [&](Value i) {
+      std::pair<Value, Value> target = targetOf(i);
+      Value j = target.second;
+      e.ifThen(target.first, [&] {
+        Value at = memref::LoadOp::create(b, cursor, ValueRange{row, j});
+        memref::StoreOp::create(
+            b, arith::IndexCastOp::create(b, i32, i), member,
+            ValueRange{row,
+                       arith::IndexCastOp::create(b, b.getIndexType(), at)});
+        memref::StoreOp::create(b, arith::AddIOp::create(b, at, e.i32(1)),
+                                cursor, ValueRange{row, j});
+      });
+    });
+  });
+}
+
+/// The same map built by one block per row (the row's parents, counts and
+/// offsets in shared memory): each output row's thread counts its members,
+/// a block scan of the counts gives the offsets, and each token's thread
+/// counts the tokens before it with the same parent (its rank: the stable
+/// order). No atomics, so the result does not depend on timing.
+void invertParentsByBlocks(OpLowering &e, Value parent, Value counts,
+                           Value first, Value member) {
+  ImplicitLocOpBuilder &b = e.builder();
+  Type i32 = b.getI32Type();
+  auto firstType = cast<MemRefType>(first.getType());
+  int64_t batch = firstType.getDimSize(0);
+  int64_t capacity = firstType.getDimSize(1) - 1;
+  int64_t tokens = cast<MemRefType>(parent.getType()).getDimSize(1);
+  constexpr int64_t kThreads = 256;
+  auto shared = [&](int64_t size) {
+    return MemRefType::get({std::max<int64_t>(size, 1)}, i32,
+                           MemRefLayoutAttrInterface(),
+                           gpu::AddressSpaceAttr::get(
+                               b.getContext(), gpu::AddressSpace::Workgroup));
+  };
+  auto cmp = [&](arith::CmpIPredicate predicate, Value x, Value y) -> Value {
+    return arith::CmpIOp::create(b, predicate, x, y);
+  };
+  auto strided = [&](int64_t extent, Value tid,
+                     llvm::function_ref<void(Value)> body) {
+    e.blockStrided(e.index(0), e.index(extent), tid, kThreads, ValueRange{},
+                   [&](Value i, ValueRange) -> SmallVector<Value> {
+                     body(i);
+                     return {};
+                   });
+  };
+  e.blockLaunch(
+      e.index(std::max<int64_t>(batch, 1)), kThreads,
+      {shared(tokens), shared(capacity), shared(capacity + 1)},
+      [&](Value row, Value tid, ValueRange buffers) {
+        Value rowParent = buffers[0], rowCount = buffers[1],
+              rowFirst = buffers[2];
+        Value n = e.loadClampedCount(counts, row, e.index(capacity));
+        Value n32 = arith::IndexCastOp::create(b, i32, n);
+        // Each token's output row, -1 when it has none.
+        strided(tokens, tid, [&](Value i) {
+          std::pair<Value, Value> target = parentTarget(e, parent, row, i, n32);
+          memref::StoreOp::create(
+              b,
+              arith::SelectOp::create(
+                  b, target.first,
+                  arith::IndexCastOp::create(b, i32, target.second), e.i32(-1)),
+              rowParent, ValueRange{i});
+        });
+        collective::BlockBarrierOp::create(b);
+        auto countBefore = [&](Value end, Value target) {
+          return e.forLoop(
+              e.index(0), end, ValueRange{e.i32(0)},
+              [&](Value t, ValueRange acc) -> SmallVector<Value> {
+                Value p = memref::LoadOp::create(b, rowParent, ValueRange{t});
+                return {arith::AddIOp::create(
+                    b, acc[0],
+                    arith::ExtUIOp::create(
+                        b, i32, cmp(arith::CmpIPredicate::eq, p, target)))};
+              })[0];
+        };
+        strided(capacity, tid, [&](Value j) {
+          memref::StoreOp::create(
+              b,
+              countBefore(e.index(tokens),
+                          arith::IndexCastOp::create(b, i32, j)),
+              rowCount, ValueRange{j});
+        });
+        collective::BlockBarrierOp::create(b);
+        // Offsets: tiles of 256 output rows, a block scan each.
+        Value total =
+            scf::ForOp::create(
+                b, e.index(0), e.index(capacity), e.index(kThreads),
+                ValueRange{e.i32(0)},
+                [&](OpBuilder &nested, Location, Value start, ValueRange acc) {
+                  OpBuilder::InsertionGuard guard(b);
+                  b.setInsertionPoint(nested.getInsertionBlock(),
+                                      nested.getInsertionPoint());
+                  Value j = arith::AddIOp::create(b, start, tid);
+                  Value inside =
+                      cmp(arith::CmpIPredicate::slt, j, e.index(capacity));
+                  Value safe = arith::SelectOp::create(b, inside, j, start);
+                  Value c = arith::SelectOp::create(
+                      b, inside,
+                      memref::LoadOp::create(b, rowCount, ValueRange{safe}),
+                      e.i32(0));
+                  auto scan = collective::BlockExclusiveScanOp::create(
+                      b, i32, i32, c, /*flags=*/false);
+                  Value offset =
+                      arith::AddIOp::create(b, acc[0], scan.getPrefix());
+                  e.ifThen(inside, [&] {
+                    memref::StoreOp::create(b, offset, rowFirst, ValueRange{j});
+                    memref::StoreOp::create(b, offset, first,
+                                            ValueRange{row, j});
+                  });
+                  scf::YieldOp::create(b, ValueRange{arith::AddIOp::create(
+                                              b, acc[0], scan.getTotal())});
+                })
+                .getResult(0);
+        e.ifThen(cmp(arith::CmpIPredicate::eq, tid, e.index(0)), [&] {
+          memref::StoreOp::create(b, total, first,
+                                  ValueRange{row, e.index(capacity)});
+        });
+        collective::BlockBarrierOp::create(b);
+        // Each member at its row's offset plus its rank among the tokens
+        // before it with the same output row.
+        strided(tokens, tid, [&](Value i) {
+          Value p = memref::LoadOp::create(b, rowParent, ValueRange{i});
+          e.ifThen(cmp(arith::CmpIPredicate::sge, p, e.i32(0)), [&] {
+            Value at = arith::AddIOp::create(
+                b,
+                memref::LoadOp::create(b, rowFirst,
+                                       ValueRange{arith::IndexCastOp::create(
+                                           b, b.getIndexType(), p)}),
+                countBefore(i, p));
+            memref::StoreOp::create(
+                b, arith::IndexCastOp::create(b, i32, i), member,
+                ValueRange{
+                    row, arith::IndexCastOp::create(b, b.getIndexType(), at)});
+          });
+        });
+      });
+}
+
 void lowerScatterMerge(tok::ScatterMergeOp op, ImplicitLocOpBuilder &b,
                        LoweringContext &context, bool perElement) {
   OpLowering e(b, context);
@@ -329,27 +531,41 @@ void lowerScatterMerge(tok::ScatterMergeOp op, ImplicitLocOpBuilder &b,
   Value init = kind == tok::MergeReduction::amax ? e.f32(-INFINITY) : e.f32(0.0);
 
   if (perElement) {
-    // One iteration per (row, output row, element): scans the row's parent
-    // map in ascending token order, accumulating its members in a register
-    // (the same order as the per-row form, so the same bits). No shared
-    // accumulator, so rows and elements run concurrently.
+    // The parent map inverted once per row (a stable counting sort, one
+    // thread per row): the members of output row j are member[first[j] ..
+    // first[j + 1]), in ascending token order. Then one iteration per (row,
+    // output row, element) walks its own members only, accumulating in a
+    // register in that order — the per-row form's order, so the same bits.
+    // No shared accumulator, so rows and elements run concurrently.
+    Value first =
+        memref::AllocOp::create(b, MemRefType::get({batch, capacity + 1}, i32));
+    Value member = memref::AllocOp::create(
+        b, MemRefType::get({batch, std::max<int64_t>(tokens, 1)}, i32));
+    // Outside a tok.dispatch, with rows that fit shared memory: one block
+    // per row builds the map in parallel; otherwise one thread per row.
+    int64_t sharedInts = tokens + 2 * capacity + 1;
+    if (!context.row && sharedInts * 4 <= kSharedMapBytes)
+      invertParentsByBlocks(e, parent, counts, first, member);
+    else
+      invertParentsSerially(e, parent, counts, first, member);
     auto scan = [&](Value row, Value j, Value n, SourceBuffers *s, Value x) {
       SmallVector<Value> init4 = {init, e.i32(0), e.f32(0.0), e.i32(0)};
+      // An offset as an index in [0, tokens] (what the buffer holds).
+      auto offsetAt = [&](Value at) -> Value {
+        return e.clampIndex(
+            arith::IndexCastOp::create(
+                b, b.getIndexType(),
+                memref::LoadOp::create(b, first, ValueRange{row, at})),
+            e.index(0), e.index(tokens));
+      };
+      // Output rows past the count have no members (their parents are
+      // skipped above).
+      Value begin = offsetAt(j);
+      Value end = offsetAt(arith::AddIOp::create(b, j, e.index(1)));
       return e.forLoop(
-          e.index(0), e.index(tokens), init4,
-          [&](Value i, ValueRange st) -> SmallVector<Value> {
-            Value target = memref::LoadOp::create(b, parent, ValueRange{row, i});
-            Value match = arith::AndIOp::create(
-                b,
-                arith::CmpIOp::create(
-                    b, arith::CmpIPredicate::eq, target,
-                    arith::IndexCastOp::create(b, i32, j)),
-                arith::CmpIOp::create(b, arith::CmpIPredicate::slt, target,
-                                      arith::IndexCastOp::create(b, i32, n)));
-            auto ifMatch = scf::IfOp::create(
-                b, TypeRange{f32, i32, f32, i32}, match, true);
-            OpBuilder::InsertionGuard guard(b);
-            b.setInsertionPointToStart(ifMatch.thenBlock());
+          begin, end, init4, [&](Value k, ValueRange st) -> SmallVector<Value> {
+            Value token = memref::LoadOp::create(b, member, ValueRange{row, k});
+            Value i = arith::IndexCastOp::create(b, b.getIndexType(), token);
             Value w = sizes ? Value(memref::LoadOp::create(b, sizes,
                                                            ValueRange{row, i}))
                             : e.f32(1.0);
@@ -359,13 +575,8 @@ void lowerScatterMerge(tok::ScatterMergeOp op, ImplicitLocOpBuilder &b,
                   memref::LoadOp::create(b, s->in, ValueRange{row, i, x}));
               acc = accumulate(b, kind, acc, w, v);
             }
-            scf::YieldOp::create(
-                b, ValueRange{acc, arith::AddIOp::create(b, st[1], e.i32(1)),
-                              arith::AddFOp::create(b, st[2], w),
-                              arith::IndexCastOp::create(b, i32, i)});
-            b.setInsertionPointToStart(ifMatch.elseBlock());
-            scf::YieldOp::create(b, st);
-            return SmallVector<Value>(ifMatch.getResults());
+            return {acc, arith::AddIOp::create(b, st[1], e.i32(1)),
+                    arith::AddFOp::create(b, st[2], w), token};
           });
     };
     e.parallelFor({batch, capacity}, [&](ValueRange iv) {
