@@ -165,7 +165,8 @@ def CollectiveToGpu : Pass<"collective-to-gpu"> {
   let summary = "Lower warp and block collectives to GPU code";
   let description = [{
     Replaces every `collective` op (warp and block reductions, argmax,
-    exclusive scan, histogram) inside `gpu.launch` and `gpu.func` bodies by
+    exclusive scan, histogram, radix select, barrier) inside `gpu.launch`
+    and `gpu.func` bodies by
     GPU dialect code, in one of two forms that give the same bits:
 
     * `form=shuffle` (the CUDA target): `gpu.shuffle` trees, a ballot and
