@@ -3,17 +3,21 @@
 // RUN: winnow-opt %s --split-input-file --pass-pipeline="builtin.module(tok-lower-to-loops{intra-row-parallel=true},cse)" | FileCheck %s --check-prefix=PAR
 
 // intra-row-parallel (the cuda target): bipartite_plan's heavy phases run
-// as their own parallel loops over every row, with scratch in [B, ...]
-// buffers: inverse norms per token, the running (max, argmax) per A token,
-// the rank per A token; then the per-row assignment.
+// over every row, with scratch in [B, ...] buffers: inverse norms per token
+// (a parallel loop), the best match of each A token (one warp per A token:
+// lane l walks B tokens l, l + 32, ... keeping the first strictly greater
+// similarity, and a warp argmax with ties to the lower index combines the
+// lanes), the rank per A token; then the per-row assignment.
 // PAR-LABEL: func.func @plan
 // PAR-NOT: memref.alloca
 // PAR: %[[INV:.*]] = memref.alloc() : memref<{{[0-9]+}}x{{[0-9]+}}xf32>
 // PAR: scf.parallel (%{{.*}}, %{{.*}}) =
 // PAR: math.sqrt
 // PAR: memref.store %{{.*}}, %[[INV]]
-// PAR: scf.parallel (%{{.*}}, %{{.*}}) =
+// PAR: gpu.launch blocks({{.*}}) in (%{{.*}} = %c2, %{{.*}} = %c1, %{{.*}} = %c1) threads({{.*}}) in (%{{.*}} = %c256,
+// PAR: scf.for %{{.*}} = %{{.*}} to %c4 step %c32 iter_args(
 // PAR: arith.cmpf ogt
+// PAR: collective.warp_argmax
 // PAR: scf.parallel (%{{.*}}, %{{.*}}) =
 // PAR: arith.cmpi ugt
 // PAR: scf.parallel (%{{.*}}) =

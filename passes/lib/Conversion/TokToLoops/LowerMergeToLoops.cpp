@@ -114,43 +114,62 @@ void lowerBipartitePlan(tok::BipartitePlanOp op, ImplicitLocOpBuilder &b,
     memref::StoreOp::create(b, arith::DivFOp::create(b, e.f32(1.0), norm),
                             invNorm, at(row, i));
   };
+  // S[a, b] for A token `tokA` and the bi-th B token.
+  auto similarity = [&](Value row, Value tokA, Value bi) -> Value {
+    Value tokB = tokenOfB(bi);
+    Value dot = e.orderedSums(
+        e.index(0), e.index(features), 1, [&](Value d) -> SmallVector<Value> {
+          Value x = e.widenToF32(
+              memref::LoadOp::create(b, metric, ValueRange{row, tokA, d}));
+          Value y = e.widenToF32(
+              memref::LoadOp::create(b, metric, ValueRange{row, tokB, d}));
+          return {arith::MulFOp::create(b, x, y)};
+        })[0];
+    return arith::MulFOp::create(
+        b, dot,
+        arith::MulFOp::create(
+            b, memref::LoadOp::create(b, invNorm, at(row, tokA)),
+            memref::LoadOp::create(b, invNorm, at(row, tokB))));
+  };
+  // The running best (value, B index) over bi = from, from + step, ...:
+  // only a strictly greater similarity replaces it (NaN never does).
+  auto runningBest = [&](Value row, Value tokA, Value from, int64_t step,
+                         Value init) {
+    return scf::ForOp::create(
+               b, from, e.index(numB), e.index(step),
+               ValueRange{e.f32(-INFINITY), init},
+               [&](OpBuilder &nested, Location, Value bi, ValueRange s) {
+                 OpBuilder::InsertionGuard guard(b);
+                 b.setInsertionPoint(nested.getInsertionBlock(),
+                                     nested.getInsertionPoint());
+                 Value sim = similarity(row, tokA, bi);
+                 Value better = arith::CmpFOp::create(
+                     b, arith::CmpFPredicate::OGT, sim, s[0]);
+                 scf::YieldOp::create(
+                     b,
+                     ValueRange{arith::SelectOp::create(b, better, sim, s[0]),
+                                arith::SelectOp::create(b, better, bi, s[1])});
+               })
+        .getResults();
+  };
+  // A token a's best as its rank key (the class token last) and its match.
+  auto storeBest = [&](Value row, Value a, Value bestValue, Value bestIndex) {
+    Value key = emitOrderKey(b, bestValue, tok::NanPolicy::as_neg_inf);
+    if (classToken) {
+      // Key 0 is below every float's key (-inf and NaN included), so the
+      // class token always ranks last and is never a source.
+      Value isClass =
+          arith::CmpIOp::create(b, arith::CmpIPredicate::eq, a, e.index(0));
+      key = arith::SelectOp::create(b, isClass, e.i32(0), key);
+    }
+    memref::StoreOp::create(b, key, bestKey, at(row, a));
+    memref::StoreOp::create(b, arith::IndexCastOp::create(b, i32, bestIndex),
+                            bestDst, at(row, a));
+  };
   auto bestPhase = [&](Value row, Value a) {
-      Value tokA = tokenOfA(a);
-      ValueRange best = e.forLoop(
-          e.index(firstDst), e.index(numB),
-          ValueRange{e.f32(-INFINITY), e.index(firstDst)},
-          [&](Value bi, ValueRange s) -> SmallVector<Value> {
-            Value tokB = tokenOfB(bi);
-            Value dot = e.orderedSums(
-                e.index(0), e.index(features), 1,
-                [&](Value d) -> SmallVector<Value> {
-                  Value x = e.widenToF32(memref::LoadOp::create(
-                                         b, metric, ValueRange{row, tokA, d}));
-                  Value y = e.widenToF32(memref::LoadOp::create(
-                                         b, metric, ValueRange{row, tokB, d}));
-                  return {arith::MulFOp::create(b, x, y)};
-                })[0];
-            Value sim = arith::MulFOp::create(
-                b, dot,
-                arith::MulFOp::create(
-                    b, memref::LoadOp::create(b, invNorm, at(row, tokA)),
-                    memref::LoadOp::create(b, invNorm, at(row, tokB))));
-            Value better =
-                arith::CmpFOp::create(b, arith::CmpFPredicate::OGT, sim, s[0]);
-            return {arith::SelectOp::create(b, better, sim, s[0]),
-                    arith::SelectOp::create(b, better, bi, s[1])};
-          });
-      Value key = emitOrderKey(b, best[0], tok::NanPolicy::as_neg_inf);
-      if (classToken) {
-        // Key 0 is below every float's key (-inf and NaN included), so the
-        // class token always ranks last and is never a source.
-        Value isClass =
-            arith::CmpIOp::create(b, arith::CmpIPredicate::eq, a, e.index(0));
-        key = arith::SelectOp::create(b, isClass, e.i32(0), key);
-      }
-      memref::StoreOp::create(b, key, bestKey, at(row, a));
-      memref::StoreOp::create(b, arith::IndexCastOp::create(b, i32, best[1]),
-                              bestDst, at(row, a));
+    ValueRange best =
+        runningBest(row, tokenOfA(a), e.index(firstDst), 1, e.index(firstDst));
+    storeBest(row, a, best[0], best[1]);
   };
   auto rankPhase = [&](Value row, Value a) {
       Value key = memref::LoadOp::create(b, bestKey, at(row, a));
@@ -174,8 +193,53 @@ void lowerBipartitePlan(tok::BipartitePlanOp op, ImplicitLocOpBuilder &b,
   if (splitPhases) {
     e.parallelFor({batch, tokens},
                   [&](ValueRange iv) { normPhase(iv[0], iv[1]); });
-    e.parallelFor({batch, numA},
-                  [&](ValueRange iv) { bestPhase(iv[0], iv[1]); });
+    if (!context.row) {
+      // One warp per A token: lane l takes the B tokens firstDst + l,
+      // firstDst + l + 32, ... in order, and a warp argmax (the larger
+      // value, ties to the lower index) combines the lanes: the first
+      // maximal B token, as the sequential scan finds it. A lane without a
+      // better similarity than -inf offers (-inf, firstDst), which is the
+      // sequential scan's answer when no lane has one.
+      constexpr int64_t kThreads = 256, kWarp = 32;
+      int64_t perBlock = kThreads / kWarp;
+      int64_t blocksPerRow =
+          std::max<int64_t>(llvm::divideCeil(numA, perBlock), 1);
+      e.blockLaunch(
+          e.index(std::max<int64_t>(batch, 1) * blocksPerRow), kThreads, {},
+          [&](Value block, Value tid, ValueRange) {
+            Value row = arith::DivUIOp::create(b, block, e.index(blocksPerRow));
+            Value a = arith::AddIOp::create(
+                b,
+                arith::MulIOp::create(
+                    b, arith::RemUIOp::create(b, block, e.index(blocksPerRow)),
+                    e.index(perBlock)),
+                arith::DivUIOp::create(b, tid, e.index(kWarp)));
+            Value lane = arith::RemUIOp::create(b, tid, e.index(kWarp));
+            Value isA = arith::CmpIOp::create(b, arith::CmpIPredicate::ult, a,
+                                              e.index(numA));
+            Value safeA = arith::MinUIOp::create(
+                b, a, e.index(std::max<int64_t>(numA - 1, 0)));
+            ValueRange mine =
+                runningBest(row, tokenOfA(safeA),
+                            arith::AddIOp::create(b, e.index(firstDst), lane),
+                            kWarp, e.index(firstDst));
+            auto best = collective::WarpArgMaxOp::create(
+                b, b.getF32Type(), i32, mine[0],
+                arith::IndexCastOp::create(b, i32, mine[1]));
+            e.ifThen(arith::AndIOp::create(
+                         b, isA,
+                         arith::CmpIOp::create(b, arith::CmpIPredicate::eq,
+                                               lane, e.index(0))),
+                     [&] {
+                       storeBest(row, safeA, best.getMax(),
+                                 arith::IndexCastOp::create(b, b.getIndexType(),
+                                                            best.getArgmax()));
+                     });
+          });
+    } else {
+      e.parallelFor({batch, numA},
+                    [&](ValueRange iv) { bestPhase(iv[0], iv[1]); });
+    }
     e.parallelFor({batch, numA},
                   [&](ValueRange iv) { rankPhase(iv[0], iv[1]); });
   }
