@@ -33,10 +33,15 @@ void LoopEmitter::forLoop(Value lb, Value ub,
 ValueRange LoopEmitter::forLoop(
     Value lb, Value ub, ValueRange init,
     llvm::function_ref<SmallVector<Value>(Value, ValueRange)> body) {
+  return forLoop(lb, ub, index(1), init, body);
+}
+
+ValueRange LoopEmitter::forLoop(
+    Value lb, Value ub, Value step, ValueRange init,
+    llvm::function_ref<SmallVector<Value>(Value, ValueRange)> body) {
   auto loop = scf::ForOp::create(
-      b, lb, ub, index(1), init,
+      b, lb, ub, step, init,
       [&](OpBuilder &nested, Location loc, Value iv, ValueRange state) {
-        ImplicitLocOpBuilder inner(loc, nested);
         // Route the body through the caller's builder so helpers keep working.
         OpBuilder::InsertionGuard guard(b);
         b.setInsertionPoint(nested.getInsertionBlock(),
@@ -96,15 +101,8 @@ void LoopEmitter::blockLaunch(
 ValueRange LoopEmitter::blockStrided(
     Value lb, Value ub, Value thread, int64_t threads, ValueRange init,
     llvm::function_ref<SmallVector<Value>(Value, ValueRange)> body) {
-  auto loop = scf::ForOp::create(
-      b, arith::AddIOp::create(b, lb, thread), ub, index(threads), init,
-      [&](OpBuilder &nested, Location loc, Value iv, ValueRange state) {
-        OpBuilder::InsertionGuard guard(b);
-        b.setInsertionPoint(nested.getInsertionBlock(),
-                            nested.getInsertionPoint());
-        scf::YieldOp::create(b, body(iv, state));
-      });
-  return loop.getResults();
+  return forLoop(arith::AddIOp::create(b, lb, thread), ub, index(threads), init,
+                 body);
 }
 
 Value OpLowering::toBuffer(Value tensor) {
@@ -146,6 +144,10 @@ void OpLowering::replace(Value result, Value replacement) {
 
 void OpLowering::replaceWithBuffer(Value result, Value buffer) {
   replace(result, toTensor(buffer, result.getType()));
+}
+
+Value LoopEmitter::cmpi(arith::CmpIPredicate predicate, Value x, Value y) {
+  return arith::CmpIOp::create(b, predicate, x, y);
 }
 
 Value LoopEmitter::clampIndex(Value value, Value lo, Value hi) {

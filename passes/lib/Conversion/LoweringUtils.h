@@ -42,6 +42,13 @@ public:
           llvm::function_ref<llvm::SmallVector<mlir::Value>(
               mlir::Value, mlir::ValueRange)>
               body);
+  /// The same with `i += step`.
+  mlir::ValueRange
+  forLoop(mlir::Value lb, mlir::Value ub, mlir::Value step,
+          mlir::ValueRange init,
+          llvm::function_ref<llvm::SmallVector<mlir::Value>(mlir::Value,
+                                                            mlir::ValueRange)>
+              body);
   /// `for (i = 0; i < extent; ++i) body(i)` with iterations that are
   /// independent: an `scf.parallel`. The CPU runs it as a loop; the GPU
   /// offload maps its iterations onto threads. The body may use scratch
@@ -89,6 +96,9 @@ public:
       mlir::Value lb, mlir::Value ub, unsigned numSums,
       llvm::function_ref<llvm::SmallVector<mlir::Value>(mlir::Value)> terms);
 
+  /// `x predicate y` on integers or indices (`arith.cmpi`).
+  mlir::Value cmpi(mlir::arith::CmpIPredicate predicate, mlir::Value x,
+                   mlir::Value y);
   /// `clamp(value, lo, hi)` on index values.
   mlir::Value clampIndex(mlir::Value value, mlir::Value lo, mlir::Value hi);
   /// An i32 loaded from a `[B]` buffer, as an index clamped to [0, hi].

@@ -178,10 +178,10 @@ func.func @segment_max_sum(%x: tensor<1x8x3xf32>, %b: tensor<1x8xi1>) -> (tensor
 // CHECK: arith.minimumf
 // CHECK: scf.for %[[D:[a-z0-9]+]] =
 // CHECK: %[[V:.*]] = scf.if %{{.*}} -> (f32) {
-// CHECK: arith.subf
 // CHECK: memref.load %[[ZB]][%[[B]], %[[J]], %[[D]]] : memref<2x8x4xbf16>
 // CHECK: arith.extf %{{.*}} : bf16 to f32
 // CHECK: memref.load %[[OUT]][%[[B]], %{{.*}}, %[[D]]] : memref<2x8x4xf32>
+// CHECK: arith.subf
 // CHECK: arith.mulf
 // CHECK: arith.mulf
 // CHECK: arith.addf

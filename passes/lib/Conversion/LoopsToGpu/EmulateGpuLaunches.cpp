@@ -58,14 +58,6 @@ struct EmulationFrame {
   }
 };
 
-/// Whether the loop bounds multiply to exactly one iteration.
-bool isSingleIteration(ArrayRef<Value> upperBounds) {
-  return llvm::all_of(upperBounds, [](Value bound) {
-    std::optional<int64_t> value = getConstantIntValue(bound);
-    return value && *value == 1;
-  });
-}
-
 EmulationFrame emitFrame(gpu::LaunchOp launch, bool overThreads) {
   ImplicitLocOpBuilder b(launch.getLoc(), launch);
   Value zero = arith::ConstantIndexOp::create(b, 0);
@@ -84,10 +76,8 @@ EmulationFrame emitFrame(gpu::LaunchOp launch, bool overThreads) {
   if (isSingleIteration(upper)) {
     frame.body.setInsertionPoint(loop.getBody()->getTerminator());
   } else {
-    frame.scope = memref::AllocaScopeOp::create(b, TypeRange{});
-    Block *scopeBody = new Block();
-    frame.scope.getBodyRegion().push_back(scopeBody);
-    frame.body.setInsertionPointToStart(scopeBody);
+    frame.body.setInsertionPoint(loop.getBody()->getTerminator());
+    frame.scope = openAllocaScope(frame.body, launch.getLoc());
   }
   SmallVector<Value> ivs(loop.getInductionVars());
   gpu::KernelDim3 blockIds = launch.getBlockIds();

@@ -184,18 +184,10 @@ LogicalResult SimtEmulator::run() {
                                         ValueRange{grid.x, grid.y, grid.z},
                                         ValueRange{one, one, one});
   b.setInsertionPoint(blocks.getBody()->getTerminator());
-  // A grid of one block gets no scope: canonicalisation folds the loop into
-  // the function, where a scope followed by more code (a deallocation)
-  // could not be inlined and convert-scf-to-cf would split its one block.
-  bool oneBlock =
-      llvm::all_of(ValueRange{grid.x, grid.y, grid.z},
-                   [](Value size) { return isConstantIntValue(size, 1); });
-  if (!oneBlock) {
-    auto scope = memref::AllocaScopeOp::create(b, loc, TypeRange{});
-    Block *scopeBody = new Block();
-    scope.getBodyRegion().push_back(scopeBody);
-    b.setInsertionPointToStart(scopeBody);
-  }
+  // A grid of one block gets no scope (isSingleIteration).
+  bool oneBlock = isSingleIteration({grid.x, grid.y, grid.z});
+  if (!oneBlock)
+    openAllocaScope(b, loc);
 
   gpu::KernelDim3 blockIds = launch.getBlockIds();
   gpu::KernelDim3 gridArgs = launch.getGridSize();
@@ -329,10 +321,7 @@ void SimtEmulator::forEachActiveThread(
   // Each thread's own scratch (memref.alloca) is released when its turn
   // ends, so a phase in a long loop does not grow the stack.
   OpBuilder pb = OpBuilder::atBlockBegin(threads.getBody());
-  auto scope = memref::AllocaScopeOp::create(pb, loc, TypeRange{});
-  Block *scopeBody = new Block();
-  scope.getBodyRegion().push_back(scopeBody);
-  pb.setInsertionPointToStart(scopeBody);
+  openAllocaScope(pb, loc);
   pb.setInsertionPoint(memref::AllocaScopeReturnOp::create(pb, loc));
   Value thread = threads.getInductionVar();
   if (!activeMasks.empty()) {
@@ -772,6 +761,21 @@ LogicalResult SimtEmulator::emitIf(scf::IfOp branch) {
 /// NVVM lane registers) in terms of the launch's own ids, so the phases only
 /// have to map those.
 } // namespace
+
+bool isSingleIteration(ArrayRef<Value> upperBounds) {
+  return llvm::all_of(upperBounds, [](Value bound) {
+    std::optional<int64_t> value = getConstantIntValue(bound);
+    return value && *value == 1;
+  });
+}
+
+memref::AllocaScopeOp openAllocaScope(OpBuilder &b, Location loc) {
+  auto scope = memref::AllocaScopeOp::create(b, loc, TypeRange{});
+  Block *body = new Block();
+  scope.getBodyRegion().push_back(body);
+  b.setInsertionPointToStart(body);
+  return scope;
+}
 
 Value allocWorkgroupBuffer(OpBuilder &b, Location loc, Type attributionType) {
   auto type = cast<MemRefType>(withoutWorkgroupSpace(attributionType));

@@ -11,6 +11,7 @@
 #define WINNOW_CONVERSION_LOOPSTOGPU_SIMTEMULATION_H
 
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Support/LLVM.h"
 
 namespace winnow {
@@ -28,6 +29,17 @@ bool needsSimtEmulation(mlir::gpu::LaunchOp launch);
 /// `launch` in terms of the launch's own id and size arguments, the only
 /// thread identity an emulation has to provide.
 void canonicaliseThreadIdentity(mlir::gpu::LaunchOp launch);
+
+/// Whether loop bounds (a grid, a block) multiply to exactly one iteration.
+/// A CPU frame of one iteration gets no alloca scope: canonicalisation folds
+/// its loop into the function, where a scope followed by more code could
+/// not be inlined and convert-scf-to-cf would split its one block.
+bool isSingleIteration(llvm::ArrayRef<mlir::Value> upperBounds);
+
+/// An empty alloca scope at `b`'s insertion point (its body has no
+/// terminator yet); `b` moves to the start of its body.
+mlir::memref::AllocaScopeOp openAllocaScope(mlir::OpBuilder &b,
+                                            mlir::Location loc);
 
 /// A CPU buffer standing for a workgroup attribution of `attributionType`
 /// (static shape; the workgroup address space dropped), 64-byte aligned.

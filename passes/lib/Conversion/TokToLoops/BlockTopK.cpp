@@ -20,16 +20,7 @@ constexpr int64_t kSharedKeyBytes = 32 * 1024;
 ValueRange
 forTiles(LoopEmitter &e, Value len, ValueRange init,
          llvm::function_ref<SmallVector<Value>(Value, ValueRange)> body) {
-  ImplicitLocOpBuilder &b = e.builder();
-  return scf::ForOp::create(
-             b, e.index(0), len, e.index(kTile), init,
-             [&](OpBuilder &nested, Location, Value start, ValueRange state) {
-               OpBuilder::InsertionGuard guard(b);
-               b.setInsertionPoint(nested.getInsertionBlock(),
-                                   nested.getInsertionPoint());
-               scf::YieldOp::create(b, body(start, state));
-             })
-      .getResults();
+  return e.forLoop(e.index(0), len, e.index(kTile), init, body);
 }
 } // namespace
 
@@ -66,9 +57,6 @@ Value TopKKeyStorage::rowOf(LoopEmitter &e, Value block,
 
 Value emitBlockTopK(LoopEmitter &e, Value tid, const TopKRow &row) {
   ImplicitLocOpBuilder &b = e.builder();
-  auto cmp = [&](arith::CmpIPredicate predicate, Value x, Value y) -> Value {
-    return arith::CmpIOp::create(b, predicate, x, y);
-  };
   auto toI32 = [&](Value flag) -> Value {
     return arith::ExtUIOp::create(b, b.getI32Type(), flag);
   };
@@ -89,7 +77,7 @@ Value emitBlockTopK(LoopEmitter &e, Value tid, const TopKRow &row) {
             Value t =
                 arith::AddIOp::create(b, arith::AddIOp::create(b, start, tid),
                                       e.index(i * kTopKThreads));
-            Value in = cmp(arith::CmpIPredicate::slt, t, len);
+            Value in = e.cmpi(arith::CmpIPredicate::slt, t, len);
             // Loads of tokens past the row read a valid one.
             Value safe = arith::SelectOp::create(b, in, t, start);
             Value isCandidate = row.candidate(safe);
@@ -150,7 +138,7 @@ Value emitBlockTopK(LoopEmitter &e, Value tid, const TopKRow &row) {
         Value myTies = e.i32(0);
         for (int64_t i = 0; i < kItems; ++i) {
           Value t = arith::AddIOp::create(b, first, e.index(i));
-          Value in = cmp(arith::CmpIPredicate::slt, t, len);
+          Value in = e.cmpi(arith::CmpIPredicate::slt, t, len);
           Value safe = arith::SelectOp::create(b, in, t, start);
           forced.push_back(arith::AndIOp::create(b, in, row.forced(safe)));
           Value candidate = arith::AndIOp::create(b, in, row.candidate(safe));
@@ -161,13 +149,13 @@ Value emitBlockTopK(LoopEmitter &e, Value tid, const TopKRow &row) {
                   : memref::LoadOp::create(b, row.keys, safe).getResult();
           above.push_back(arith::AndIOp::create(
               b, candidate,
-              cmp(row.inclusive && !ranked ? arith::CmpIPredicate::uge
-                                           : arith::CmpIPredicate::ugt,
-                  key, threshold)));
+              e.cmpi(row.inclusive && !ranked ? arith::CmpIPredicate::uge
+                                              : arith::CmpIPredicate::ugt,
+                     key, threshold)));
           if (!ranked)
             continue;
           tie.push_back(arith::AndIOp::create(
-              b, candidate, cmp(arith::CmpIPredicate::eq, key, threshold)));
+              b, candidate, e.cmpi(arith::CmpIPredicate::eq, key, threshold)));
           myTies = arith::AddIOp::create(b, myTies, toI32(tie.back()));
         }
         Value tieRank, tiesSeen = e.i32(0);
@@ -185,7 +173,8 @@ Value emitBlockTopK(LoopEmitter &e, Value tid, const TopKRow &row) {
             kept = arith::OrIOp::create(
                 b, kept,
                 arith::AndIOp::create(
-                    b, tie[i], cmp(arith::CmpIPredicate::slt, tieRank, ties)));
+                    b, tie[i],
+                    e.cmpi(arith::CmpIPredicate::slt, tieRank, ties)));
             tieRank = arith::AddIOp::create(b, tieRank, toI32(tie[i]));
           }
           keep.push_back(kept);

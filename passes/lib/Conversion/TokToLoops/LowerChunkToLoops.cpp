@@ -68,6 +68,15 @@ Value emaGate(ImplicitLocOpBuilder &b, LoopEmitter &e, Value gates, Value row,
       .getResult();
 }
 
+/// One EMA step in fp32: g z + (1 - g) prev, in this order (every form of
+/// ema_scan computes it here, so they agree bit for bit).
+Value emaStep(ImplicitLocOpBuilder &b, LoopEmitter &e, Value gate, Value z,
+              Value prev) {
+  Value keep = arith::SubFOp::create(b, e.f32(1.0), gate);
+  return arith::AddFOp::create(b, arith::MulFOp::create(b, gate, z),
+                               arith::MulFOp::create(b, keep, prev));
+}
+
 /// ema_scan's value of chunk j, feature d: g z_j + (1 - g) prev in fp32,
 /// prev = 0 for the first chunk, and 0 past the live count n. `previous`
 /// yields chunk j - 1's value; it is only evaluated for live chunks.
@@ -78,15 +87,12 @@ Value emaChunk(ImplicitLocOpBuilder &b, LoopEmitter &e, Value input,
   auto ifLive = scf::IfOp::create(b, TypeRange{b.getF32Type()}, live, true);
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPointToStart(ifLive.thenBlock());
-  Value keep = arith::SubFOp::create(b, e.f32(1.0), gate);
   Value isFirst =
       arith::CmpIOp::create(b, arith::CmpIPredicate::eq, j, e.index(0));
   Value z =
       e.widenToF32(memref::LoadOp::create(b, input, ValueRange{row, j, d}));
   Value prev = arith::SelectOp::create(b, isFirst, e.f32(0.0), previous(isFirst));
-  Value next = arith::AddFOp::create(b, arith::MulFOp::create(b, gate, z),
-                                     arith::MulFOp::create(b, keep, prev));
-  scf::YieldOp::create(b, ValueRange{next});
+  scf::YieldOp::create(b, ValueRange{emaStep(b, e, gate, z, prev)});
   b.setInsertionPointToStart(ifLive.elseBlock());
   scf::YieldOp::create(b, ValueRange{e.f32(0.0)});
   return ifLive.getResult(0);
@@ -106,13 +112,10 @@ Value emitSegmentIndices(OpLowering &e, Value boundaries, Value lengths,
       e.index(std::max<int64_t>(batch, 1)), kThreads, {},
       [&](Value row, Value tid, ValueRange) {
         Value len = e.rowLength(lengths, row, tokens);
-        scf::ForOp::create(
-            b, e.index(0), e.index(tokens), e.index(kThreads * kItems),
+        e.forLoop(
+            e.index(0), e.index(tokens), e.index(kThreads * kItems),
             ValueRange{e.i32(0)},
-            [&](OpBuilder &nested, Location, Value start, ValueRange state) {
-              OpBuilder::InsertionGuard guard(b);
-              b.setInsertionPoint(nested.getInsertionBlock(),
-                                  nested.getInsertionPoint());
+            [&](Value start, ValueRange state) -> SmallVector<Value> {
               Value first = arith::AddIOp::create(
                   b, start, arith::MulIOp::create(b, tid, e.index(kItems)));
               SmallVector<Value> starts;
@@ -150,8 +153,7 @@ Value emitSegmentIndices(OpLowering &e, Value boundaries, Value lengths,
                                segments, ValueRange{row, t});
                          });
               }
-              scf::YieldOp::create(b, ValueRange{arith::AddIOp::create(
-                                          b, state[0], scan.getTotal())});
+              return {arith::AddIOp::create(b, state[0], scan.getTotal())};
             });
       });
   return segments;
@@ -160,7 +162,7 @@ Value emitSegmentIndices(OpLowering &e, Value boundaries, Value lengths,
 /// ema_scan's live chunks into `table` ([B, C, D] fp32; chunks past the
 /// count are zeroed with `zeroPastCount`, else not written), one thread per
 /// (row, feature) walking the chunks in order: kInFlight chunks per trip, their
-/// loads issued first, then the steps in order — emaChunk's arithmetic on the
+/// loads issued first, then the steps in order — emaStep on the
 /// same values, so the same bits as one chunk at a time.
 void emitEmaTable(OpLowering &e, Value input, Value gates, Value counts,
                   double epsilon, Value table, bool zeroPastCount) {
@@ -192,10 +194,7 @@ void emitEmaTable(OpLowering &e, Value input, Value gates, Value counts,
           // out[-1] = 0 enters the first step like emaChunk's select.
           Value prev = s[0];
           for (int64_t u = 0; u < kInFlight; ++u) {
-            Value keep = arith::SubFOp::create(b, e.f32(1.0), gate[u]);
-            Value next = arith::AddFOp::create(
-                b, arith::MulFOp::create(b, gate[u], z[u]),
-                arith::MulFOp::create(b, keep, prev));
+            Value next = emaStep(b, e, gate[u], z[u], prev);
             e.ifThen(live[u], [&] {
               memref::StoreOp::create(
                   b, next, table,
@@ -739,7 +738,7 @@ void lowerEmaExpand(tok::EmaScanOp ema, tok::ExpandOp expand,
   Value zero = arith::ConstantOp::create(b, b.getZeroAttr(outElement));
 
   // ema_scan's value of chunk j from the previous chunk's value.
-  auto emaStep = [&](Value row, Value j, Value d, Value n, Value prevValue) {
+  auto chunkValue = [&](Value row, Value j, Value d, Value n, Value prevValue) {
     return emaChunk(b, e, input, row, j, d,
                     emaGate(b, e, gates, row, j, epsilon), n,
                     [&](Value) { return prevValue; });
@@ -829,7 +828,7 @@ void lowerEmaExpand(tok::EmaScanOp ema, tok::ExpandOp expand,
               OpBuilder::InsertionGuard guard(b);
               b.setInsertionPointToStart(ifNew.thenBlock());
               scf::YieldOp::create(
-                  b, ValueRange{emaStep(row, step.segment, d, n, s[1])});
+                  b, ValueRange{chunkValue(row, step.segment, d, n, s[1])});
               b.setInsertionPointToStart(ifNew.elseBlock());
               scf::YieldOp::create(b, ValueRange{s[1]});
             }
@@ -863,8 +862,9 @@ void lowerEmaExpand(tok::EmaScanOp ema, tok::ExpandOp expand,
             e.ifThen(arith::AndIOp::create(b, step.starts, inRange), [&] {
               e.forLoop(e.index(0), e.index(features), [&](Value d) {
                 Value prev = memref::LoadOp::create(b, running, ValueRange{d});
-                memref::StoreOp::create(b, emaStep(row, step.segment, d, n, prev),
-                                        running, ValueRange{d});
+                memref::StoreOp::create(
+                    b, chunkValue(row, step.segment, d, n, prev), running,
+                    ValueRange{d});
               });
             });
             auto ifIn = scf::IfOp::create(b, inRange, true);

@@ -26,23 +26,66 @@ namespace {
 // tok.kv_select
 //===----------------------------------------------------------------------===//
 
-/// T, the cache's slots: from the scores, the separators or cache_size.
-int64_t cacheTokens(tok::KvSelectOp op) {
-  if (op.getScores())
-    return cast<RankedTensorType>(op.getScores().getType()).getDimSize(2);
-  if (op.getSeparators())
-    return cast<RankedTensorType>(op.getSeparators().getType()).getDimSize(1);
-  return op.getCacheSizeAttr().getInt();
-}
+/// kv_select's extents, T (from the scores, the separators or cache_size)
+/// and the budgets, clamped to T first so huge attributes cannot overflow
+/// the index math.
+struct KvSelectShape {
+  int64_t batch, heads, capacity, tokens, heavy, sinks, window;
+
+  explicit KvSelectShape(tok::KvSelectOp op) {
+    auto slotsType = op.getSlots().getType();
+    batch = slotsType.getDimSize(0);
+    heads = slotsType.getDimSize(1);
+    capacity = slotsType.getDimSize(2);
+    tokens =
+        op.getScores()
+            ? cast<RankedTensorType>(op.getScores().getType()).getDimSize(2)
+        : op.getSeparators()
+            ? cast<RankedTensorType>(op.getSeparators().getType()).getDimSize(1)
+            : op.getCacheSizeAttr().getInt();
+    heavy = std::min(op.getHeavyAttr().getInt(), tokens);
+    sinks = std::min(op.getSinksAttr().getInt(), tokens);
+    window = std::min(op.getWindowAttr().getInt(), tokens);
+  }
+};
+
+/// One batch row of kv_select: its valid length, where its sinks end and
+/// its window starts, and which slots are kept whatever the scores say.
+struct KvSelectRow {
+  Value row, len, sinkEnd, windowStart;
+  Value separators; // null without them
+
+  KvSelectRow(LoopEmitter &e, const KvSelectShape &shape, Value lengths,
+              Value separators, Value row)
+      : row(row), separators(separators) {
+    ImplicitLocOpBuilder &b = e.builder();
+    len = e.loadClampedCount(lengths, row, e.index(shape.tokens));
+    sinkEnd = arith::MinSIOp::create(b, e.index(shape.sinks), len);
+    windowStart = arith::MaxSIOp::create(
+        b, arith::SubIOp::create(b, len, e.index(shape.window)), e.index(0));
+  }
+
+  /// Whether slot t is forced: a sink, in the window or a separator (t < len
+  /// is the caller's).
+  Value forced(LoopEmitter &e, Value t) const {
+    ImplicitLocOpBuilder &b = e.builder();
+    Value keep = arith::OrIOp::create(
+        b, arith::CmpIOp::create(b, arith::CmpIPredicate::slt, t, sinkEnd),
+        arith::CmpIOp::create(b, arith::CmpIPredicate::sge, t, windowStart));
+    if (separators)
+      keep = arith::OrIOp::create(
+          b, keep, memref::LoadOp::create(b, separators, ValueRange{row, t}));
+    return keep;
+  }
+};
 
 void lowerKvSelect(tok::KvSelectOp op, ImplicitLocOpBuilder &b,
                    LoweringContext &context) {
   OpLowering e(b, context);
   auto slotsType = op.getSlots().getType();
-  int64_t batch = slotsType.getDimSize(0), heads = slotsType.getDimSize(1);
-  int64_t capacity = slotsType.getDimSize(2);
-  int64_t tokens = cacheTokens(op);
-  int64_t heavy = std::min(op.getHeavyAttr().getInt(), tokens);
+  KvSelectShape shape(op);
+  int64_t heads = shape.heads, capacity = shape.capacity;
+  int64_t heavy = shape.heavy;
 
   Value lengths = e.toBuffer(op.getLengths());
   Value scores = op.getScores() ? e.toBuffer(op.getScores()) : Value();
@@ -51,24 +94,10 @@ void lowerKvSelect(tok::KvSelectOp op, ImplicitLocOpBuilder &b,
   Value counts = e.allocFor(op.getCount());
   Value histogram = heavy > 0 ? allocRadixHistogram(b) : Value();
 
-  e.parallelFor(batch, [&](Value row) {
-    Value len = e.loadClampedCount(lengths, row, e.index(tokens));
-    // Clamped to T first, so huge attributes cannot overflow the index math.
-    int64_t sinks = std::min(op.getSinksAttr().getInt(), tokens);
-    int64_t window = std::min(op.getWindowAttr().getInt(), tokens);
-    Value sinkEnd = arith::MinSIOp::create(b, e.index(sinks), len);
-    Value windowStart = arith::MaxSIOp::create(
-        b, arith::SubIOp::create(b, len, e.index(window)), e.index(0));
-    // Slots kept whatever the scores say (t < len is the caller's).
-    auto forced = [&](Value t) -> Value {
-      Value keep = arith::OrIOp::create(
-          b, arith::CmpIOp::create(b, arith::CmpIPredicate::slt, t, sinkEnd),
-          arith::CmpIOp::create(b, arith::CmpIPredicate::sge, t, windowStart));
-      if (separators)
-        keep = arith::OrIOp::create(
-            b, keep, memref::LoadOp::create(b, separators, ValueRange{row, t}));
-      return keep;
-    };
+  e.parallelFor(shape.batch, [&](Value row) {
+    KvSelectRow r(e, shape, lengths, separators, row);
+    Value len = r.len;
+    auto forced = [&](Value t) { return r.forced(e, t); };
     e.forLoop(e.index(0), e.index(heads), [&](Value h) {
       auto keyAt = [&](Value t) -> Value {
         return emitOrderKey(
@@ -158,12 +187,10 @@ void lowerKvSelectGpu(tok::KvSelectOp op, ImplicitLocOpBuilder &b,
     return lowerKvSelect(op, b, context);
   OpLowering e(b, context);
   auto slotsType = op.getSlots().getType();
-  int64_t batch = slotsType.getDimSize(0), heads = slotsType.getDimSize(1);
-  int64_t capacity = slotsType.getDimSize(2);
-  int64_t tokens = cacheTokens(op);
-  int64_t heavy = std::min(op.getHeavyAttr().getInt(), tokens);
-  int64_t sinks = std::min(op.getSinksAttr().getInt(), tokens);
-  int64_t window = std::min(op.getWindowAttr().getInt(), tokens);
+  KvSelectShape shape(op);
+  int64_t batch = shape.batch, heads = shape.heads;
+  int64_t capacity = shape.capacity, tokens = shape.tokens;
+  int64_t heavy = shape.heavy;
 
   Value lengths = e.toBuffer(op.getLengths());
   Value scores =
@@ -172,39 +199,26 @@ void lowerKvSelectGpu(tok::KvSelectOp op, ImplicitLocOpBuilder &b,
       op.getSeparators() ? e.toBuffer(op.getSeparators()) : Value();
   Value slots = e.allocFor(op.getSlots());
   Value counts = e.allocFor(op.getCount());
-  // The valid length of `row` and where its sinks end and window starts.
-  struct Ranges {
-    Value len, sinkEnd, windowStart;
-  };
-  auto ranges = [&](Value row) {
-    Value len = e.loadClampedCount(lengths, row, e.index(tokens));
-    Value sinkEnd = arith::MinSIOp::create(b, e.index(sinks), len);
-    Value windowStart = arith::MaxSIOp::create(
-        b, arith::SubIOp::create(b, len, e.index(window)), e.index(0));
-    return Ranges{len, sinkEnd, windowStart};
-  };
   auto toI32 = [&](Value index) -> Value {
     return arith::IndexCastOp::create(b, b.getI32Type(), index);
-  };
-  auto cmp = [&](arith::CmpIPredicate predicate, Value x, Value y) -> Value {
-    return arith::CmpIOp::create(b, predicate, x, y);
   };
 
   if (heavy == 0 && !separators) {
     e.parallelFor({batch, heads, capacity}, [&](ValueRange iv) {
       Value row = iv[0], h = iv[1], j = iv[2];
-      Ranges r = ranges(row);
+      KvSelectRow r(e, shape, lengths, separators, row);
       Value recentStart = arith::MaxSIOp::create(b, r.windowStart, r.sinkEnd);
       Value count = arith::AddIOp::create(
           b, r.sinkEnd, arith::SubIOp::create(b, r.len, recentStart));
       Value recent = arith::AddIOp::create(
           b, recentStart, arith::SubIOp::create(b, j, r.sinkEnd));
       Value slot = arith::SelectOp::create(
-          b, cmp(arith::CmpIPredicate::slt, j, r.sinkEnd), j,
-          arith::SelectOp::create(b, cmp(arith::CmpIPredicate::slt, j, count),
+          b, e.cmpi(arith::CmpIPredicate::slt, j, r.sinkEnd), j,
+          arith::SelectOp::create(b,
+                                  e.cmpi(arith::CmpIPredicate::slt, j, count),
                                   recent, e.index(-1)));
       memref::StoreOp::create(b, toI32(slot), slots, ValueRange{row, h, j});
-      e.ifThen(cmp(arith::CmpIPredicate::eq, j, e.index(0)), [&] {
+      e.ifThen(e.cmpi(arith::CmpIPredicate::eq, j, e.index(0)), [&] {
         memref::StoreOp::create(b, toI32(count), counts, ValueRange{row, h});
       });
     });
@@ -224,17 +238,8 @@ void lowerKvSelectGpu(tok::KvSelectOp op, ImplicitLocOpBuilder &b,
       [&](Value block, Value tid, ValueRange buffers) {
         Value row = arith::DivUIOp::create(b, block, e.index(heads));
         Value h = arith::RemUIOp::create(b, block, e.index(heads));
-        Ranges r = ranges(row);
-        auto forced = [&](Value t) -> Value {
-          Value keep = arith::OrIOp::create(
-              b, cmp(arith::CmpIPredicate::slt, t, r.sinkEnd),
-              cmp(arith::CmpIPredicate::sge, t, r.windowStart));
-          if (separators)
-            keep = arith::OrIOp::create(
-                b, keep,
-                memref::LoadOp::create(b, separators, ValueRange{row, t}));
-          return keep;
-        };
+        KvSelectRow r(e, shape, lengths, separators, row);
+        auto forced = [&](Value t) { return r.forced(e, t); };
         auto candidate = [&](Value t) { return e.notI1(forced(t)); };
         auto key = [&](Value t) {
           return emitOrderKey(
@@ -266,13 +271,13 @@ void lowerKvSelectGpu(tok::KvSelectOp op, ImplicitLocOpBuilder &b,
         e.blockStrided(
             e.index(0), e.index(capacity), tid, kTopKThreads, ValueRange{},
             [&](Value j, ValueRange) -> SmallVector<Value> {
-              e.ifThen(cmp(arith::CmpIPredicate::sge, j, count), [&] {
+              e.ifThen(e.cmpi(arith::CmpIPredicate::sge, j, count), [&] {
                 memref::StoreOp::create(b, e.i32(-1), slots,
                                         ValueRange{row, h, j});
               });
               return {};
             });
-        e.ifThen(cmp(arith::CmpIPredicate::eq, tid, e.index(0)), [&] {
+        e.ifThen(e.cmpi(arith::CmpIPredicate::eq, tid, e.index(0)), [&] {
           memref::StoreOp::create(b, toI32(count), counts, ValueRange{row, h});
         });
       });

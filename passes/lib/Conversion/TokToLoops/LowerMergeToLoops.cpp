@@ -135,22 +135,15 @@ void lowerBipartitePlan(tok::BipartitePlanOp op, ImplicitLocOpBuilder &b,
   // only a strictly greater similarity replaces it (NaN never does).
   auto runningBest = [&](Value row, Value tokA, Value from, int64_t step,
                          Value init) {
-    return scf::ForOp::create(
-               b, from, e.index(numB), e.index(step),
-               ValueRange{e.f32(-INFINITY), init},
-               [&](OpBuilder &nested, Location, Value bi, ValueRange s) {
-                 OpBuilder::InsertionGuard guard(b);
-                 b.setInsertionPoint(nested.getInsertionBlock(),
-                                     nested.getInsertionPoint());
-                 Value sim = similarity(row, tokA, bi);
-                 Value better = arith::CmpFOp::create(
-                     b, arith::CmpFPredicate::OGT, sim, s[0]);
-                 scf::YieldOp::create(
-                     b,
-                     ValueRange{arith::SelectOp::create(b, better, sim, s[0]),
-                                arith::SelectOp::create(b, better, bi, s[1])});
-               })
-        .getResults();
+    return e.forLoop(
+        from, e.index(numB), e.index(step), ValueRange{e.f32(-INFINITY), init},
+        [&](Value bi, ValueRange s) -> SmallVector<Value> {
+          Value sim = similarity(row, tokA, bi);
+          Value better =
+              arith::CmpFOp::create(b, arith::CmpFPredicate::OGT, sim, s[0]);
+          return {arith::SelectOp::create(b, better, sim, s[0]),
+                  arith::SelectOp::create(b, better, bi, s[1])};
+        });
   };
   // A token a's best as its rank key (the class token last) and its match.
   auto storeBest = [&](Value row, Value a, Value bestValue, Value bestIndex) {
@@ -314,8 +307,8 @@ void lowerBipartitePlan(tok::BipartitePlanOp op, ImplicitLocOpBuilder &b,
 /// Shared memory a block may use to invert a parent map.
 constexpr int64_t kSharedMapBytes = 32 * 1024;
 
-/// Token i's output row under `parent` (as an index, 0 when out of range)
-/// and whether it is one of the first n (i32).
+/// Whether token i's parent is one of the first n output rows (n32, i32),
+/// and that row as an index (0 when it is not).
 std::pair<Value, Value> parentTarget(OpLowering &e, Value parent, Value row,
                                      Value i, Value n32) {
   ImplicitLocOpBuilder &b = e.builder();
@@ -328,17 +321,25 @@ std::pair<Value, Value> parentTarget(OpLowering &e, Value parent, Value row,
   return {inRange, j};
 }
 
-/// The parent map inverted, one thread per row (a stable counting sort):
-/// `first[row, j]` is where output row j's members start in `member[row]`,
-/// in ascending token order; `first[row, C]` is their total.
-void invertParentsSerially(OpLowering &e, Value parent, Value counts,
-                           Value first, Value member) {
+/// scatter_merge's parent map inverted: `first[row, j]` is where output row
+/// j's members start in `member[row]`, in ascending token order, and
+/// `first[row, C]` is their total; tokens whose parent is not one of the
+/// first counts[row] rows are no members.
+struct ParentInversion {
+  OpLowering &e;
+  Value parent, counts; // [B, N], [B] i32
+  Value first, member;  // [B, C + 1], [B, N] i32
+  int64_t batch, capacity, tokens;
+
+  /// One thread per row (a stable counting sort).
+  void serially();
+  /// One block per row in shared memory.
+  void byBlocks();
+};
+
+void ParentInversion::serially() {
   ImplicitLocOpBuilder &b = e.builder();
   Type i32 = b.getI32Type();
-  auto firstType = cast<MemRefType>(first.getType());
-  int64_t batch = firstType.getDimSize(0);
-  int64_t capacity = firstType.getDimSize(1) - 1;
-  int64_t tokens = cast<MemRefType>(parent.getType()).getDimSize(1);
   Value cursor =
       memref::AllocOp::create(b, MemRefType::get({batch, capacity}, i32));
   e.parallelFor(batch, [&](Value row) {
@@ -388,28 +389,20 @@ void invertParentsSerially(OpLowering &e, Value parent, Value counts,
   });
 }
 
-/// The same map built by one block per row (the row's parents, counts and
-/// offsets in shared memory): each output row's thread counts its members,
-/// a block scan of the counts gives the offsets, and each token's thread
-/// counts the tokens before it with the same parent (its rank: the stable
-/// order). No atomics, so the result does not depend on timing.
-void invertParentsByBlocks(OpLowering &e, Value parent, Value counts,
-                           Value first, Value member) {
+/// The row's parents, member counts and offsets live in shared memory: each
+/// output row's thread counts its members, a block scan of the counts gives
+/// the offsets, and each token's thread counts the tokens before it with
+/// the same parent (its rank: the stable order). No atomics, so the result
+/// does not depend on timing.
+void ParentInversion::byBlocks() {
   ImplicitLocOpBuilder &b = e.builder();
   Type i32 = b.getI32Type();
-  auto firstType = cast<MemRefType>(first.getType());
-  int64_t batch = firstType.getDimSize(0);
-  int64_t capacity = firstType.getDimSize(1) - 1;
-  int64_t tokens = cast<MemRefType>(parent.getType()).getDimSize(1);
   constexpr int64_t kThreads = 256;
   auto shared = [&](int64_t size) {
     return MemRefType::get({std::max<int64_t>(size, 1)}, i32,
                            MemRefLayoutAttrInterface(),
                            gpu::AddressSpaceAttr::get(
                                b.getContext(), gpu::AddressSpace::Workgroup));
-  };
-  auto cmp = [&](arith::CmpIPredicate predicate, Value x, Value y) -> Value {
-    return arith::CmpIOp::create(b, predicate, x, y);
   };
   auto strided = [&](int64_t extent, Value tid,
                      llvm::function_ref<void(Value)> body) {
@@ -446,7 +439,7 @@ void invertParentsByBlocks(OpLowering &e, Value parent, Value counts,
                 return {arith::AddIOp::create(
                     b, acc[0],
                     arith::ExtUIOp::create(
-                        b, i32, cmp(arith::CmpIPredicate::eq, p, target)))};
+                        b, i32, e.cmpi(arith::CmpIPredicate::eq, p, target)))};
               })[0];
         };
         strided(capacity, tid, [&](Value j) {
@@ -459,16 +452,13 @@ void invertParentsByBlocks(OpLowering &e, Value parent, Value counts,
         collective::BlockBarrierOp::create(b);
         // Offsets: tiles of 256 output rows, a block scan each.
         Value total =
-            scf::ForOp::create(
-                b, e.index(0), e.index(capacity), e.index(kThreads),
+            e.forLoop(
+                e.index(0), e.index(capacity), e.index(kThreads),
                 ValueRange{e.i32(0)},
-                [&](OpBuilder &nested, Location, Value start, ValueRange acc) {
-                  OpBuilder::InsertionGuard guard(b);
-                  b.setInsertionPoint(nested.getInsertionBlock(),
-                                      nested.getInsertionPoint());
+                [&](Value start, ValueRange acc) -> SmallVector<Value> {
                   Value j = arith::AddIOp::create(b, start, tid);
                   Value inside =
-                      cmp(arith::CmpIPredicate::slt, j, e.index(capacity));
+                      e.cmpi(arith::CmpIPredicate::slt, j, e.index(capacity));
                   Value safe = arith::SelectOp::create(b, inside, j, start);
                   Value c = arith::SelectOp::create(
                       b, inside,
@@ -483,11 +473,9 @@ void invertParentsByBlocks(OpLowering &e, Value parent, Value counts,
                     memref::StoreOp::create(b, offset, first,
                                             ValueRange{row, j});
                   });
-                  scf::YieldOp::create(b, ValueRange{arith::AddIOp::create(
-                                              b, acc[0], scan.getTotal())});
-                })
-                .getResult(0);
-        e.ifThen(cmp(arith::CmpIPredicate::eq, tid, e.index(0)), [&] {
+                  return {arith::AddIOp::create(b, acc[0], scan.getTotal())};
+                })[0];
+        e.ifThen(e.cmpi(arith::CmpIPredicate::eq, tid, e.index(0)), [&] {
           memref::StoreOp::create(b, total, first,
                                   ValueRange{row, e.index(capacity)});
         });
@@ -496,7 +484,7 @@ void invertParentsByBlocks(OpLowering &e, Value parent, Value counts,
         // before it with the same output row.
         strided(tokens, tid, [&](Value i) {
           Value p = memref::LoadOp::create(b, rowParent, ValueRange{i});
-          e.ifThen(cmp(arith::CmpIPredicate::sge, p, e.i32(0)), [&] {
+          e.ifThen(e.cmpi(arith::CmpIPredicate::sge, p, e.i32(0)), [&] {
             Value at = arith::AddIOp::create(
                 b,
                 memref::LoadOp::create(b, rowFirst,
@@ -608,10 +596,12 @@ void lowerScatterMerge(tok::ScatterMergeOp op, ImplicitLocOpBuilder &b,
     // Outside a tok.dispatch, with rows that fit shared memory: one block
     // per row builds the map in parallel; otherwise one thread per row.
     int64_t sharedInts = tokens + 2 * capacity + 1;
+    ParentInversion inversion{e,      parent, counts,   first,
+                              member, batch,  capacity, tokens};
     if (!context.row && sharedInts * 4 <= kSharedMapBytes)
-      invertParentsByBlocks(e, parent, counts, first, member);
+      inversion.byBlocks();
     else
-      invertParentsSerially(e, parent, counts, first, member);
+      inversion.serially();
     auto scan = [&](Value row, Value j, Value n, SourceBuffers *s, Value x) {
       SmallVector<Value> init4 = {init, e.i32(0), e.f32(0.0), e.i32(0)};
       // An offset as an index in [0, tokens] (what the buffer holds).

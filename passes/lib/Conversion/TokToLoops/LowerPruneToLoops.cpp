@@ -450,11 +450,8 @@ void lowerAttnScoreBlocks(
                            gpu::AddressSpaceAttr::get(
                                b.getContext(), gpu::AddressSpace::Workgroup));
   };
-  auto cmp = [&](arith::CmpIPredicate predicate, Value x, Value y) -> Value {
-    return arith::CmpIOp::create(b, predicate, x, y);
-  };
   auto onThreadZero = [&](Value tid, llvm::function_ref<void()> body) {
-    e.ifThen(cmp(arith::CmpIPredicate::eq, tid, e.index(0)), body);
+    e.ifThen(e.cmpi(arith::CmpIPredicate::eq, tid, e.index(0)), body);
   };
 
   Value stats;
@@ -499,21 +496,17 @@ void lowerAttnScoreBlocks(
                          });
           collective::BlockBarrierOp::create(b);
           Value laneSums = shared[1];
-          e.ifThen(cmp(arith::CmpIPredicate::ult, tid, e.index(kLanes)), [&] {
-            auto lane = scf::ForOp::create(b, tid, limit, e.index(kLanes),
-                                           ValueRange{e.f32(0.0)});
-            {
-              OpBuilder::InsertionGuard guard(b);
-              b.setInsertionPointToStart(lane.getBody());
-              scf::YieldOp::create(
-                  b, ValueRange{arith::AddFOp::create(
-                         b, lane.getRegionIterArg(0),
-                         memref::LoadOp::create(
-                             b, logits, ValueRange{lane.getInductionVar()}))});
-            }
-            memref::StoreOp::create(b, lane.getResult(0), laneSums,
-                                    ValueRange{tid});
-          });
+          e.ifThen(
+              e.cmpi(arith::CmpIPredicate::ult, tid, e.index(kLanes)), [&] {
+                Value lane = e.forLoop(
+                    tid, limit, e.index(kLanes), ValueRange{e.f32(0.0)},
+                    [&](Value j, ValueRange acc) -> SmallVector<Value> {
+                      return {arith::AddFOp::create(
+                          b, acc[0],
+                          memref::LoadOp::create(b, logits, ValueRange{j}))};
+                    })[0];
+                memref::StoreOp::create(b, lane, laneSums, ValueRange{tid});
+              });
           collective::BlockBarrierOp::create(b);
           onThreadZero(tid, [&] {
             Value sum = e.f32(0.0);
@@ -543,13 +536,10 @@ void lowerAttnScoreBlocks(
             e.index(kKeyTile));
         Value len = e.rowLength(lengths, bi, tokens);
         Value myKey = arith::AddIOp::create(b, firstKey, tid);
-        auto chunks = scf::ForOp::create(
-            b, e.index(0), e.index(queryRows), e.index(chunk),
+        Value keyScore = e.forLoop(
+            e.index(0), e.index(queryRows), e.index(chunk),
             ValueRange{e.f32(0.0)},
-            [&](OpBuilder &nested, Location, Value first, ValueRange acc) {
-              OpBuilder::InsertionGuard guard(b);
-              b.setInsertionPoint(nested.getInsertionBlock(),
-                                  nested.getInsertionPoint());
+            [&](Value first, ValueRange acc) -> SmallVector<Value> {
               // Every (query row, key) term of the chunk; -0.0 (which adds
               // nothing to any sum) where the key is not valid.
               e.blockStrided(
@@ -564,11 +554,12 @@ void lowerAttnScoreBlocks(
                         arith::RemUIOp::create(b, item, e.index(kKeyTile)));
                     Value h = arith::DivUIOp::create(b, r, e.index(rows));
                     Value q = arith::RemUIOp::create(b, r, e.index(rows));
-                    Value valid = arith::AndIOp::create(
-                        b,
-                        cmp(arith::CmpIPredicate::slt, r, e.index(queryRows)),
-                        cmp(arith::CmpIPredicate::slt, j,
-                            keyLimit(bi, q, len)));
+                    Value valid =
+                        arith::AndIOp::create(b,
+                                              e.cmpi(arith::CmpIPredicate::slt,
+                                                     r, e.index(queryRows)),
+                                              e.cmpi(arith::CmpIPredicate::slt,
+                                                     j, keyLimit(bi, q, len)));
                     auto ifValid = scf::IfOp::create(
                         b, TypeRange{b.getF32Type()}, valid, /*withElse=*/true);
                     {
@@ -602,14 +593,13 @@ void lowerAttnScoreBlocks(
                         memref::LoadOp::create(b, terms, ValueRange{at}))};
                   })[0];
               collective::BlockBarrierOp::create(b);
-              scf::YieldOp::create(b, ValueRange{sum});
-            });
+              return {sum};
+            })[0];
         Value owns = arith::AndIOp::create(
-            b, cmp(arith::CmpIPredicate::ult, tid, e.index(kKeyTile)),
-            cmp(arith::CmpIPredicate::ult, myKey, e.index(tokens)));
+            b, e.cmpi(arith::CmpIPredicate::ult, tid, e.index(kKeyTile)),
+            e.cmpi(arith::CmpIPredicate::ult, myKey, e.index(tokens)));
         e.ifThen(owns, [&] {
-          memref::StoreOp::create(b, chunks.getResult(0), scores,
-                                  ValueRange{bi, myKey});
+          memref::StoreOp::create(b, keyScore, scores, ValueRange{bi, myKey});
         });
       });
 }
