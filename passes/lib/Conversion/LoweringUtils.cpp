@@ -185,9 +185,10 @@ Value LoopEmitter::indexOf(Value flag) {
       b, b.getIndexType(), arith::ExtUIOp::create(b, b.getI64Type(), flag));
 }
 
-SmallVector<Value>
-LoopEmitter::orderedSums(Value lb, Value ub, unsigned numSums,
-                         llvm::function_ref<SmallVector<Value>(Value)> terms) {
+SmallVector<Value> LoopEmitter::orderedSums(
+    Value lb, Value ub, unsigned numSums,
+    llvm::function_ref<SmallVector<Value>(Value)> terms,
+    llvm::function_ref<SmallVector<Value>(Value)> roundTerms) {
   Value zero = f32(0.0);
   Value lanes = index(kSumLanes);
   Value span =
@@ -203,13 +204,18 @@ LoopEmitter::orderedSums(Value lb, Value ub, unsigned numSums,
                 SmallVector<Value> next(acc.begin(), acc.end());
                 Value base = arith::AddIOp::create(
                     b, lb, arith::MulIOp::create(b, round, lanes));
-                for (int64_t l = 0; l < kSumLanes; ++l) {
-                  SmallVector<Value> t =
-                      terms(arith::AddIOp::create(b, base, index(l)));
+                SmallVector<Value> roundValues;
+                if (roundTerms)
+                  roundValues = roundTerms(base);
+                else
+                  for (int64_t l = 0; l < kSumLanes; ++l)
+                    llvm::append_range(roundValues, terms(arith::AddIOp::create(
+                                                        b, base, index(l))));
+                for (int64_t l = 0; l < kSumLanes; ++l)
                   for (unsigned s = 0; s < numSums; ++s)
                     next[s * kSumLanes + l] =
-                        arith::AddFOp::create(b, next[s * kSumLanes + l], t[s]);
-                }
+                        arith::AddFOp::create(b, next[s * kSumLanes + l],
+                                              roundValues[l * numSums + s]);
                 return next;
               });
   // The tail, fewer than 8 elements: element whole + l belongs to lane l
@@ -297,6 +303,22 @@ void fillChunk(LoopEmitter &e, Value out, ValueRange outAt, int64_t width,
   e.forLoop(e.index(0), e.index(width), [&](Value k) {
     memref::StoreOp::create(b, value, out, shifted(b, outAt, k));
   });
+}
+
+SmallVector<Value> loadVectorRun(LoopEmitter &e, Value buffer, ValueRange at,
+                                 int64_t count, int64_t width) {
+  ImplicitLocOpBuilder &b = e.builder();
+  auto vectorType = VectorType::get(
+      {width}, cast<MemRefType>(buffer.getType()).getElementType());
+  SmallVector<Value> values;
+  for (int64_t v = 0; v < count / width; ++v) {
+    Value vec = vector::LoadOp::create(
+        b, vectorType, buffer, shifted(b, at, e.index(v * width)),
+        /*nontemporal=*/false, llvm::MaybeAlign(16));
+    for (int64_t l = 0; l < width; ++l)
+      values.push_back(vector::ExtractOp::create(b, vec, l));
+  }
+  return values;
 }
 
 Value isAligned16(LoopEmitter &e, Value buffer) {

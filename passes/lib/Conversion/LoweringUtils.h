@@ -92,9 +92,14 @@ public:
   /// The eight independent accumulators let the CPU vectorise and the GPU
   /// overlap loads; no fast-math flag lets a backend reorder or contract
   /// them.
+  /// `roundTerms`, when given, makes the terms of a whole round at once
+  /// (lane-major: element l * numSums + s is terms(base + l)[s]), so that
+  /// their loads can be vectors; the tail still uses `terms`.
   llvm::SmallVector<mlir::Value> orderedSums(
       mlir::Value lb, mlir::Value ub, unsigned numSums,
-      llvm::function_ref<llvm::SmallVector<mlir::Value>(mlir::Value)> terms);
+      llvm::function_ref<llvm::SmallVector<mlir::Value>(mlir::Value)> terms,
+      llvm::function_ref<llvm::SmallVector<mlir::Value>(mlir::Value)>
+          roundTerms = {});
 
   /// `x predicate y` on integers or indices (`arith.cmpi`).
   mlir::Value cmpi(mlir::arith::CmpIPredicate predicate, mlir::Value x,
@@ -187,6 +192,13 @@ using tok::splatValue;
 /// The number of `element`s in a 16-byte vector when rows of `inner`
 /// elements are a whole number of such vectors, else 0.
 int64_t vectorWidth(mlir::Type element, int64_t inner);
+/// `count` consecutive elements of `buffer` from `at` (its innermost index
+/// advanced), loaded as 16-byte vectors of `width` (vectorWidth) elements:
+/// the caller guarantees alignment (isAligned16, rows of whole vectors, `at`
+/// a multiple of `width`) and that `width` divides `count`.
+llvm::SmallVector<mlir::Value> loadVectorRun(LoopEmitter &e, mlir::Value buffer,
+                                             mlir::ValueRange at, int64_t count,
+                                             int64_t width);
 /// An i1: whether `buffer`'s first element sits on a 16-byte boundary (its
 /// base pointer plus its offset, which is dynamic for row views).
 mlir::Value isAligned16(LoopEmitter &e, mlir::Value buffer);

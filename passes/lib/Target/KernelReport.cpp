@@ -601,9 +601,14 @@ private:
       return steps.shared = 1, steps;
     if (buffer.space != Space::Global)
       return std::nullopt;
+    // A walk advances `stride` elements per iteration, whatever the width
+    // of one access (eight scalar loads or one 16-byte vector take a line
+    // in as many iterations).
     std::optional<int64_t> stride = rowStride(op);
+    int64_t elementSize = elementBytes(
+        cast<MemRefType>(access->memref.getType()).getElementType());
     double miss =
-        stride ? std::min(1.0, access->bytes * static_cast<double>(*stride) /
+        stride ? std::min(1.0, elementSize * static_cast<double>(*stride) /
                                    kLineBytes)
                : 1;
     (cachedRoots.contains(buffer.root) ? steps.cached : steps.global) = miss;

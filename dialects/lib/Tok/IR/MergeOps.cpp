@@ -36,6 +36,10 @@ int64_t BipartitePlanOp::getMaxOutputRows() {
   return getThreshold() ? tokens : tokens - getEffectiveR();
 }
 
+// Outside a dispatch each A token's scan over B is one warp's; inside a
+// dispatch row it would be one thread's, a serial loop over the row.
+bool BipartitePlanOp::fusesOnGpu() { return false; }
+
 LogicalResult BipartitePlanOp::verify() {
   auto metric = getMetric().getType();
   if (metric.getRank() != 3)

@@ -28,10 +28,12 @@ namespace {
 /// The batch extent of a fusible op (a row-local tok op, or an elementwise
 /// op without broadcasting), or nullopt. Every tensor it takes and makes
 /// must lead with that extent, so a row of every result depends only on the
-/// same row of the operands.
-std::optional<int64_t> fusibleRows(Operation *op) {
+/// same row of the operands. On the GPU, ops whose own kernels spread a row
+/// wider than a dispatch row would stay out (RowLocalOpInterface::fusesOnGpu).
+std::optional<int64_t> fusibleRows(Operation *op, bool cuda) {
   auto rowLocal = dyn_cast<tok::RowLocalOpInterface>(op);
-  bool isTok = rowLocal && rowLocal.isRowLocal();
+  bool isTok =
+      rowLocal && rowLocal.isRowLocal() && (!cuda || rowLocal.fusesOnGpu());
   bool isElementwise = !rowLocal && op->hasTrait<OpTrait::Elementwise>() &&
                        op->getNumRegions() == 0 && op->getNumResults() > 0;
   if (!isTok && !isElementwise)
@@ -253,7 +255,7 @@ struct TokFormDispatchRegionsPass
         current.reset();
       };
       for (Operation &op : *block) {
-        std::optional<int64_t> rows = fusibleRows(&op);
+        std::optional<int64_t> rows = fusibleRows(&op, model.cuda);
         if (!rows) {
           // Ops that touch no group value (constants) do not break a run.
           if (current && op.getNumRegions() == 0 && isMemoryEffectFree(&op) &&

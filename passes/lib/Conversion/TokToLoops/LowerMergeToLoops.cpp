@@ -11,6 +11,7 @@
 #include "TokOpLowering.h"
 
 #include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "winnow/Dialect/Collective/IR/CollectiveOps.h"
 #include "winnow/Dialect/Tok/IR/TokOps.h"
 
@@ -102,13 +103,55 @@ void lowerBipartitePlan(tok::BipartitePlanOp op, ImplicitLocOpBuilder &b,
   // its own parallel loop over every row (scratch in [B, ...] buffers);
   // on the CPU they run in order inside the row loop (scratch on the
   // stack).
+  // A sum over the feature axis (orderedSums). When rows are whole 16-byte
+  // vectors and the metric is 16-byte aligned at run time, a round of
+  // eight features is loaded as vectors (`roundTerms` of the rounds'
+  // elements); the same terms in the same order either way.
+  int64_t vectorLanes = vectorWidth(type.getElementType(), features);
+  bool vectorRounds =
+      vectorLanes > 0 && LoopEmitter::kSumLanes % vectorLanes == 0;
+  auto featureSum =
+      [&](llvm::function_ref<SmallVector<Value>(Value)> terms,
+          llvm::function_ref<SmallVector<Value>(ArrayRef<Value>)> fromRound,
+          ArrayRef<Value> tokensRead, Value row) -> Value {
+    if (!vectorRounds)
+      return e.orderedSums(e.index(0), e.index(features), 1, terms)[0];
+    auto roundTerms = [&](Value base) -> SmallVector<Value> {
+      SmallVector<Value> loaded;
+      for (Value token : tokensRead)
+        llvm::append_range(
+            loaded, loadVectorRun(e, metric, ValueRange{row, token, base},
+                                  LoopEmitter::kSumLanes, vectorLanes));
+      return fromRound(loaded);
+    };
+    auto ifAligned =
+        scf::IfOp::create(b, TypeRange{f32}, isAligned16(e, metric), true);
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(ifAligned.thenBlock());
+    scf::YieldOp::create(
+        b, e.orderedSums(e.index(0), e.index(features), 1, terms, roundTerms));
+    b.setInsertionPointToStart(ifAligned.elseBlock());
+    scf::YieldOp::create(
+        b, e.orderedSums(e.index(0), e.index(features), 1, terms));
+    b.setInsertionPointAfter(ifAligned);
+    return ifAligned.getResult(0);
+  };
   auto normPhase = [&](Value row, Value i) {
-    Value sq = e.orderedSums(
-        e.index(0), e.index(features), 1, [&](Value d) -> SmallVector<Value> {
+    Value sq = featureSum(
+        [&](Value d) -> SmallVector<Value> {
           Value x = e.widenToF32(
               memref::LoadOp::create(b, metric, ValueRange{row, i, d}));
           return {arith::MulFOp::create(b, x, x)};
-        })[0];
+        },
+        [&](ArrayRef<Value> xs) {
+          SmallVector<Value> squares;
+          for (Value x : xs) {
+            Value wide = e.widenToF32(x);
+            squares.push_back(arith::MulFOp::create(b, wide, wide));
+          }
+          return squares;
+        },
+        {i}, row);
     Value norm =
         arith::MaximumFOp::create(b, math::SqrtOp::create(b, sq), e.f32(1e-12));
     memref::StoreOp::create(b, arith::DivFOp::create(b, e.f32(1.0), norm),
@@ -117,14 +160,24 @@ void lowerBipartitePlan(tok::BipartitePlanOp op, ImplicitLocOpBuilder &b,
   // S[a, b] for A token `tokA` and the bi-th B token.
   auto similarity = [&](Value row, Value tokA, Value bi) -> Value {
     Value tokB = tokenOfB(bi);
-    Value dot = e.orderedSums(
-        e.index(0), e.index(features), 1, [&](Value d) -> SmallVector<Value> {
+    Value dot = featureSum(
+        [&](Value d) -> SmallVector<Value> {
           Value x = e.widenToF32(
               memref::LoadOp::create(b, metric, ValueRange{row, tokA, d}));
           Value y = e.widenToF32(
               memref::LoadOp::create(b, metric, ValueRange{row, tokB, d}));
           return {arith::MulFOp::create(b, x, y)};
-        })[0];
+        },
+        [&](ArrayRef<Value> xy) {
+          // xy: the round's elements of tokA, then those of tokB.
+          SmallVector<Value> products;
+          for (int64_t l = 0; l < LoopEmitter::kSumLanes; ++l)
+            products.push_back(arith::MulFOp::create(
+                b, e.widenToF32(xy[l]),
+                e.widenToF32(xy[LoopEmitter::kSumLanes + l])));
+          return products;
+        },
+        {tokA, tokB}, row);
     return arith::MulFOp::create(
         b, dot,
         arith::MulFOp::create(
@@ -236,66 +289,112 @@ void lowerBipartitePlan(tok::BipartitePlanOp op, ImplicitLocOpBuilder &b,
     e.parallelFor({batch, numA},
                   [&](ValueRange iv) { rankPhase(iv[0], iv[1]); });
   }
-  e.parallelFor(batch, [&](Value row) {
-    if (!splitPhases) {
+  // Sources are a prefix of the rank order: the first r', or every best
+  // above the threshold.
+  auto numSourcesOf = [&](Value row) -> Value {
+    if (!threshold)
+      return e.i32(effectiveR);
+    uint32_t tauKey =
+        orderKey(static_cast<float>(*threshold), tok::NanPolicy::as_neg_inf);
+    return e.forLoop(
+        e.index(0), e.index(numA), ValueRange{e.i32(0)},
+        [&](Value a, ValueRange s) -> SmallVector<Value> {
+          Value key = memref::LoadOp::create(b, bestKey, at(row, a));
+          Value above =
+              arith::CmpIOp::create(b, arith::CmpIPredicate::ugt, key,
+                                    e.i32(static_cast<int32_t>(tauKey)));
+          return {arith::AddIOp::create(b, s[0],
+                                        arith::ExtUIOp::create(b, i32, above))};
+        })[0];
+  };
+  // Output slots: unmerged A first (rank order, or index order with a
+  // class token), then every B token in order. A source goes to its
+  // destination's slot; `unmergedSlot` is where A token a goes otherwise.
+  auto placeA = [&](Value row, Value a, Value numSources, Value unmergedSlot) {
+    Value numUnmerged = arith::SubIOp::create(b, e.i32(numA), numSources);
+    Value r = memref::LoadOp::create(b, rank, at(row, a));
+    Value isSource =
+        arith::CmpIOp::create(b, arith::CmpIPredicate::slt, r, numSources);
+    if (!unmergedSlot)
+      unmergedSlot = arith::SubIOp::create(b, r, numSources);
+    Value dst = memref::LoadOp::create(b, bestDst, at(row, a));
+    Value mergedSlot = arith::AddIOp::create(b, numUnmerged, dst);
+    memref::StoreOp::create(
+        b, arith::SelectOp::create(b, isSource, mergedSlot, unmergedSlot),
+        parent, ValueRange{row, tokenOfA(a)});
+    return isSource;
+  };
+  auto placeB = [&](Value row, Value bi, Value numSources) {
+    Value numUnmerged = arith::SubIOp::create(b, e.i32(numA), numSources);
+    memref::StoreOp::create(
+        b,
+        arith::AddIOp::create(b, numUnmerged,
+                              arith::IndexCastOp::create(b, i32, bi)),
+        parent, ValueRange{row, tokenOfB(bi)});
+  };
+  auto storeCount = [&](Value row, Value numSources) {
+    memref::StoreOp::create(
+        b, arith::SubIOp::create(b, e.i32(numA + numB), numSources), counts,
+        ValueRange{row});
+  };
+  if (splitPhases) {
+    // Every slot from the ranks alone, one thread per token. With a class token
+    // an unmerged A token's slot is the number of unmerged A tokens before it,
+    // counted over the row like its rank.
+    e.parallelFor({batch, tokens}, [&](ValueRange iv) {
+      Value row = iv[0], token = iv[1];
+      Value numSources = numSourcesOf(row);
+      Value group = arith::DivUIOp::create(b, token, e.index(stride));
+      Value within = arith::RemUIOp::create(b, token, e.index(stride));
+      Value isB = arith::CmpIOp::create(b, arith::CmpIPredicate::eq, within,
+                                        e.index(stride - 1));
+      auto ifB = scf::IfOp::create(b, isB, /*withElse=*/true);
+      {
+        OpBuilder::InsertionGuard guard(b);
+        b.setInsertionPoint(ifB.thenBlock()->getTerminator());
+        placeB(row, group, numSources);
+        b.setInsertionPoint(ifB.elseBlock()->getTerminator());
+        Value a = arith::AddIOp::create(
+            b, arith::MulIOp::create(b, group, e.index(stride - 1)), within);
+        Value unmergedSlot;
+        if (classToken)
+          unmergedSlot =
+              e.forLoop(e.index(0), a, ValueRange{e.i32(0)},
+                        [&](Value other, ValueRange s) -> SmallVector<Value> {
+                          Value stays = arith::CmpIOp::create(
+                              b, arith::CmpIPredicate::sge,
+                              memref::LoadOp::create(b, rank, at(row, other)),
+                              numSources);
+                          return {arith::AddIOp::create(
+                              b, s[0], arith::ExtUIOp::create(b, i32, stays))};
+                        })[0];
+        placeA(row, a, numSources, unmergedSlot);
+      }
+    });
+    e.parallelFor(batch,
+                  [&](Value row) { storeCount(row, numSourcesOf(row)); });
+  } else {
+    e.parallelFor(batch, [&](Value row) {
       e.forLoop(e.index(0), e.index(tokens),
                 [&](Value i) { normPhase(row, i); });
       e.forLoop(e.index(0), e.index(numA),
                 [&](Value a) { bestPhase(row, a); });
       e.forLoop(e.index(0), e.index(numA),
                 [&](Value a) { rankPhase(row, a); });
-    }
-    // Sources are a prefix of the rank order: the first r', or every best
-    // above the threshold.
-    Value numSources;
-    if (threshold) {
-      uint32_t tauKey = orderKey(static_cast<float>(*threshold),
-                                 tok::NanPolicy::as_neg_inf);
-      numSources = e.forLoop(
-          e.index(0), e.index(numA), ValueRange{e.i32(0)},
-          [&](Value a, ValueRange s) -> SmallVector<Value> {
-            Value key = memref::LoadOp::create(b, bestKey, at(row, a));
-            Value above = arith::CmpIOp::create(
-                b, arith::CmpIPredicate::ugt, key,
-                e.i32(static_cast<int32_t>(tauKey)));
-            return {arith::AddIOp::create(b, s[0],
-                                          arith::ExtUIOp::create(b, i32, above))};
-          })[0];
-    } else {
-      numSources = e.i32(effectiveR);
-    }
-    Value numUnmerged = arith::SubIOp::create(b, e.i32(numA), numSources);
-    // Output slots: unmerged A first (rank order, or index order with a
-    // class token), then every B token in order.
-    e.forLoop(e.index(0), e.index(numA), ValueRange{e.i32(0)},
-              [&](Value a, ValueRange s) -> SmallVector<Value> {
-                Value tokA = tokenOfA(a);
-                Value r = memref::LoadOp::create(b, rank, at(row, a));
-                Value isSource = arith::CmpIOp::create(
-                    b, arith::CmpIPredicate::slt, r, numSources);
-                Value unmergedSlot =
-                    classToken ? s[0] : arith::SubIOp::create(b, r, numSources);
-                Value dst = memref::LoadOp::create(b, bestDst, at(row, a));
-                Value mergedSlot = arith::AddIOp::create(b, numUnmerged, dst);
-                memref::StoreOp::create(
-                    b, arith::SelectOp::create(b, isSource, mergedSlot, unmergedSlot),
-                    parent, ValueRange{row, tokA});
-                Value stays = arith::ExtUIOp::create(
-                    b, i32,
-                    e.notI1(isSource));
-                return {arith::AddIOp::create(b, s[0], stays)};
-              });
-    e.forLoop(e.index(0), e.index(numB), [&](Value bi) {
-      Value tokB = tokenOfB(bi);
-      memref::StoreOp::create(
-          b,
-          arith::AddIOp::create(b, numUnmerged,
-                                arith::IndexCastOp::create(b, i32, bi)),
-          parent, ValueRange{row, tokB});
+      Value numSources = numSourcesOf(row);
+      e.forLoop(e.index(0), e.index(numA), ValueRange{e.i32(0)},
+                [&](Value a, ValueRange s) -> SmallVector<Value> {
+                  Value isSource =
+                      placeA(row, a, numSources, classToken ? s[0] : Value());
+                  Value stays =
+                      arith::ExtUIOp::create(b, i32, e.notI1(isSource));
+                  return {arith::AddIOp::create(b, s[0], stays)};
+                });
+      e.forLoop(e.index(0), e.index(numB),
+                [&](Value bi) { placeB(row, bi, numSources); });
+      storeCount(row, numSources);
     });
-    memref::StoreOp::create(b, arith::AddIOp::create(b, numUnmerged, e.i32(numB)),
-                            counts, ValueRange{row});
-  });
+  }
   e.replaceWithBuffer(op.getParent(), parent);
   e.replaceWithBuffer(op.getCount(), counts);
 }
@@ -554,11 +653,12 @@ void lowerScatterMerge(tok::ScatterMergeOp op, ImplicitLocOpBuilder &b,
          inner, type.getElementType()});
   }
 
-  // The merged value of output row j from its accumulator (fp32), member
-  // count, weight sum and last member: the mean/weighted mean divides once;
-  // a single member is copied bit-exactly; empty rows and padding are zero.
-  auto finish = [&](SourceBuffers &s, Value row, Value j, Value x, Value live,
-                    Value acc, Value members, Value wsum, Value last) {
+  // The merged value of an output row's element from its accumulator
+  // (fp32), member count, weight sum and its last member's element `copy`:
+  // the mean/weighted mean divides once; a single member is copied
+  // bit-exactly; empty rows and padding (`live` false) are zero.
+  auto finish = [&](SourceBuffers &s, Value live, Value acc, Value members,
+                    Value wsum, Value copy) -> Value {
     Value single =
         arith::CmpIOp::create(b, arith::CmpIPredicate::eq, members, e.i32(1));
     Value empty =
@@ -575,10 +675,8 @@ void lowerScatterMerge(tok::ScatterMergeOp op, ImplicitLocOpBuilder &b,
     reduced = e.narrowFromF32(reduced, s.element);
     reduced = arith::SelectOp::create(
         b, arith::OrIOp::create(b, empty, zeroDivisor), zero, reduced);
-    Value copy = memref::LoadOp::create(b, s.in, ValueRange{row, last, x});
     Value value = arith::SelectOp::create(b, single, copy, reduced);
-    memref::StoreOp::create(b, arith::SelectOp::create(b, live, value, zero),
-                            s.out, ValueRange{row, j, x});
+    return arith::SelectOp::create(b, live, value, zero);
   };
   Value init = kind == tok::MergeReduction::amax ? e.f32(-INFINITY) : e.f32(0.0);
 
@@ -602,8 +700,15 @@ void lowerScatterMerge(tok::ScatterMergeOp op, ImplicitLocOpBuilder &b,
       inversion.byBlocks();
     else
       inversion.serially();
-    auto scan = [&](Value row, Value j, Value n, SourceBuffers *s, Value x) {
-      SmallVector<Value> init4 = {init, e.i32(0), e.f32(0.0), e.i32(0)};
+    // Elements x0 .. x0 + width - 1 of `s` (none without a source) folded
+    // over output row j's members: width accumulators, then the member
+    // count, weight sum and last member. `chunk` loads the elements of one
+    // token.
+    using ChunkLoader = llvm::function_ref<SmallVector<Value>(Value, Value)>;
+    auto scan = [&](Value row, Value j, SourceBuffers *s, int64_t width,
+                    ChunkLoader chunk) {
+      SmallVector<Value> state(width, init);
+      state.append({e.i32(0), e.f32(0.0), e.i32(0)});
       // An offset as an index in [0, tokens] (what the buffer holds).
       auto offsetAt = [&](Value at) -> Value {
         return e.clampIndex(
@@ -617,39 +722,98 @@ void lowerScatterMerge(tok::ScatterMergeOp op, ImplicitLocOpBuilder &b,
       Value begin = offsetAt(j);
       Value end = offsetAt(arith::AddIOp::create(b, j, e.index(1)));
       return e.forLoop(
-          begin, end, init4, [&](Value k, ValueRange st) -> SmallVector<Value> {
+          begin, end, state, [&](Value k, ValueRange st) -> SmallVector<Value> {
             Value token = memref::LoadOp::create(b, member, ValueRange{row, k});
             Value i = arith::IndexCastOp::create(b, b.getIndexType(), token);
             Value w = sizes ? Value(memref::LoadOp::create(b, sizes,
                                                            ValueRange{row, i}))
                             : e.f32(1.0);
-            Value acc = st[0];
+            SmallVector<Value> next;
             if (s) {
-              Value v = e.widenToF32(
-                  memref::LoadOp::create(b, s->in, ValueRange{row, i, x}));
-              acc = accumulate(b, kind, acc, w, v);
+              SmallVector<Value> values = chunk(row, i);
+              for (int64_t l = 0; l < width; ++l)
+                next.push_back(
+                    accumulate(b, kind, st[l], w, e.widenToF32(values[l])));
             }
-            return {acc, arith::AddIOp::create(b, st[1], e.i32(1)),
-                    arith::AddFOp::create(b, st[2], w), token};
+            next.append({arith::AddIOp::create(b, st[width], e.i32(1)),
+                         arith::AddFOp::create(b, st[width + 1], w), token});
+            return next;
           });
     };
     e.parallelFor({batch, capacity}, [&](ValueRange iv) {
       Value row = iv[0], j = iv[1];
       Value n = e.loadClampedCount(counts, row, e.index(capacity));
       Value live = arith::CmpIOp::create(b, arith::CmpIPredicate::slt, j, n);
-      ValueRange st = scan(row, j, n, nullptr, Value());
+      ValueRange st = scan(row, j, nullptr, 0, {});
       memref::StoreOp::create(
-          b, arith::SelectOp::create(b, live, st[2], e.f32(0.0)), mergedSizes,
+          b, arith::SelectOp::create(b, live, st[1], e.f32(0.0)), mergedSizes,
           ValueRange{row, j});
     });
     for (SourceBuffers &s : buffers) {
-      e.parallelFor({batch, capacity, s.inner}, [&](ValueRange iv) {
-        Value row = iv[0], j = iv[1], x = iv[2];
+      // Each iteration makes `width` consecutive elements of an output row:
+      // a 16-byte vector (8 bf16) per member when rows are whole vectors
+      // and both buffers are 16-byte aligned at run time, else `width`
+      // scalar accesses; one element per iteration when rows are not whole
+      // vectors. Every element is still folded alone, in member order.
+      int64_t vectorLanes = vectorWidth(s.element, s.inner);
+      int64_t width = std::max<int64_t>(vectorLanes, 1);
+      Value aligned = vectorLanes
+                          ? arith::AndIOp::create(b, isAligned16(e, s.in),
+                                                  isAligned16(e, s.out))
+                          : Value();
+      e.parallelFor({batch, capacity, s.inner / width}, [&](ValueRange iv) {
+        Value row = iv[0], j = iv[1];
+        Value x0 = arith::MulIOp::create(b, iv[2], e.index(width));
         Value n = e.loadClampedCount(counts, row, e.index(capacity));
         Value live = arith::CmpIOp::create(b, arith::CmpIPredicate::slt, j, n);
-        ValueRange st = scan(row, j, n, &s, x);
-        finish(s, row, j, x, live, st[0], st[1], st[2],
-               arith::IndexCastOp::create(b, b.getIndexType(), st[3]));
+        auto emitChunk = [&](bool vectorAccess) {
+          auto element = [&](int64_t l) -> Value {
+            return arith::AddIOp::create(b, x0, e.index(l));
+          };
+          auto load = [&](Value r, Value i) -> SmallVector<Value> {
+            SmallVector<Value> values;
+            if (vectorAccess) {
+              Value v = vector::LoadOp::create(
+                  b, VectorType::get({width}, s.element), s.in,
+                  ValueRange{r, i, x0}, /*nontemporal=*/false,
+                  llvm::MaybeAlign(16));
+              for (int64_t l = 0; l < width; ++l)
+                values.push_back(vector::ExtractOp::create(b, v, l));
+            } else {
+              for (int64_t l = 0; l < width; ++l)
+                values.push_back(memref::LoadOp::create(
+                    b, s.in, ValueRange{r, i, element(l)}));
+            }
+            return values;
+          };
+          ValueRange st = scan(row, j, &s, width, load);
+          Value last =
+              arith::IndexCastOp::create(b, b.getIndexType(), st[width + 2]);
+          SmallVector<Value> copies = load(row, last);
+          SmallVector<Value> out;
+          for (int64_t l = 0; l < width; ++l)
+            out.push_back(
+                finish(s, live, st[l], st[width], st[width + 1], copies[l]));
+          if (vectorAccess) {
+            Value v = vector::FromElementsOp::create(
+                b, VectorType::get({width}, s.element), out);
+            vector::StoreOp::create(b, v, s.out, ValueRange{row, j, x0},
+                                    /*nontemporal=*/false,
+                                    llvm::MaybeAlign(16));
+            return;
+          }
+          for (int64_t l = 0; l < width; ++l)
+            memref::StoreOp::create(b, out[l], s.out,
+                                    ValueRange{row, j, element(l)});
+        };
+        if (!vectorLanes)
+          return emitChunk(false);
+        auto ifAligned = scf::IfOp::create(b, aligned, /*withElse=*/true);
+        OpBuilder::InsertionGuard guard(b);
+        b.setInsertionPoint(ifAligned.thenBlock()->getTerminator());
+        emitChunk(true);
+        b.setInsertionPoint(ifAligned.elseBlock()->getTerminator());
+        emitChunk(false);
       });
     }
     for (auto [merged, s] : llvm::zip(op.getMerged(), buffers))
@@ -715,7 +879,10 @@ void lowerScatterMerge(tok::ScatterMergeOp op, ImplicitLocOpBuilder &b,
       for (SourceBuffers &s : buffers) {
         e.forLoop(e.index(0), e.index(s.inner), [&](Value x) {
           Value acc = memref::LoadOp::create(b, s.acc, ValueRange{j, x});
-          finish(s, row, j, x, live, acc, members, wsum, last);
+          Value copy =
+              memref::LoadOp::create(b, s.in, ValueRange{row, last, x});
+          memref::StoreOp::create(b, finish(s, live, acc, members, wsum, copy),
+                                  s.out, ValueRange{row, j, x});
         });
       }
     });

@@ -92,3 +92,22 @@ func.func @dechunk(%z: tensor<2x8192x64xbf16>, %g: tensor<2x8192xf32>, %n: tenso
   %o = tok.expand %zbar, %b residual %h : (tensor<2x8192x64xf32>, tensor<2x8192xi1>, tensor<2x8192x64xbf16>) -> tensor<2x8192x64xbf16>
   return %o : tensor<2x8192x64xbf16>
 }
+
+// ToMe at ViT-B scale: on the CPU the plan and the merge share each row; on
+// the GPU the plan stays out of a dispatch (fusesOnGpu is false: its own
+// kernel gives every A token a warp, a dispatch row one thread), so the
+// merge is alone and nothing fuses, although 256 rows would fill the SMs.
+// CHECK-LABEL: func.func @tome_plan_and_merge
+// CPU: tok.dispatch rows 256 scratch 792 saved 405504 launches 1
+// CPU-NEXT: tok.bipartite_plan
+// CPU-NEXT: tok.scatter_merge
+// CUDA-NOT: tok.dispatch
+// CUDA: tok.bipartite_plan
+// CUDA-NEXT: tok.scatter_merge
+// CHECK: return
+func.func @tome_plan_and_merge(%metric: tensor<256x197x64xbf16>, %x: tensor<256x197x768xbf16>)
+    -> (tensor<256x181x768xbf16>, tensor<256x181xf32>) {
+  %parent, %count = tok.bipartite_plan %metric {r = 16} : (tensor<256x197x64xbf16>) -> (tensor<256x197xi32>, tensor<256xi32>)
+  %merged, %sizes = tok.scatter_merge %parent, %count gather(%x) {reduction = #tok.merge_reduction<mean>} : (tensor<256x197xi32>, tensor<256xi32>, tensor<256x197x768xbf16>) -> (tensor<256x181x768xbf16>, tensor<256x181xf32>)
+  return %merged, %sizes : tensor<256x181x768xbf16>, tensor<256x181xf32>
+}

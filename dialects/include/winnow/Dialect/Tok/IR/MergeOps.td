@@ -20,7 +20,8 @@ include "mlir/IR/CommonTypeConstraints.td"
 // tok.bipartite_plan
 //===----------------------------------------------------------------------===//
 
-def Tok_BipartitePlanOp : Tok_Op<"bipartite_plan", [Pure, Tok_RowLocalOpInterface]> {
+def Tok_BipartitePlanOp : Tok_Op<"bipartite_plan",
+    [Pure, DeclareOpInterfaceMethods<Tok_RowLocalOpInterface, ["fusesOnGpu"]>]> {
   let summary = "ToMe bipartite soft matching: which token merges where";
   let description = [{
     Computes ToMe's merge plan from `metric : [B, N, Cm]` (ToMe uses the
@@ -63,7 +64,9 @@ def Tok_BipartitePlanOp : Tok_Op<"bipartite_plan", [Pure, Tok_RowLocalOpInterfac
     and `N` for a threshold; the plan itself is `[B, N]`.
 
     **Order of sums**: norms and dot products add over the feature axis in
-    order, on every target; the matching itself (maxima, ranks) is exact.
+    eight interleaved lanes (lane l takes features l, l + 8, ... in order),
+    then the lanes in order, on every target (docs/lowering.md); the
+    matching itself (maxima, ranks) is exact.
 
     ```mlir
     %parent, %n = tok.bipartite_plan %keys {r = 16, class_token}

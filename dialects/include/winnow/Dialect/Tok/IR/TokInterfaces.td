@@ -36,6 +36,14 @@ def Tok_RowLocalOpInterface : OpInterface<"RowLocalOpInterface"> {
         inside a dispatch.
       }], "bool", "canStreamInto", (ins "::mlir::Operation *":$consumer), "",
       "return false;">,
+    InterfaceMethod<[{
+        Whether this op may join a `tok.dispatch` on the GPU. A dispatch runs
+        each row on one thread block whose threads share the row's parallel
+        loops; an op whose own GPU form spreads one row's work much wider
+        (a warp per token of a quadratic loop) says false, so the fusion
+        model, which weighs bytes and launches only, never trades that form
+        for the per-row one.
+      }], "bool", "fusesOnGpu", (ins), "", "return true;">,
   ];
 }
 
