@@ -222,3 +222,32 @@ func.func @prebuilt_launch(%in: memref<4x64xf32>, %out: memref<4x64xf32>, %other
   }
   return
 }
+
+// -----
+
+// A prebuilt launch whose results were dead (canonicalisation dropped its
+// stores) only synchronises: it is dropped, the rest stays.
+// CHECK-LABEL: func.func @barrier_only_launch
+// CHECK: gpu.launch
+// CHECK-NEXT: memref.load
+// CHECK-NEXT: collective.block_barrier
+// CHECK: memref.store
+// CHECK-NOT: gpu.launch
+// CHECK: return
+func.func @barrier_only_launch(%in: memref<4xf32>, %out: memref<4xf32>) {
+  %c1 = arith.constant 1 : index
+  %c4 = arith.constant 4 : index
+  gpu.launch blocks(%bx, %by, %bz) in (%gx = %c4, %gy = %c1, %gz = %c1)
+             threads(%tx, %ty, %tz) in (%sx = %c4, %sy = %c1, %sz = %c1) {
+    collective.block_barrier
+    gpu.terminator
+  }
+  gpu.launch blocks(%bx, %by, %bz) in (%gx = %c4, %gy = %c1, %gz = %c1)
+             threads(%tx, %ty, %tz) in (%sx = %c4, %sy = %c1, %sz = %c1) {
+    %v = memref.load %in[%bx] : memref<4xf32>
+    collective.block_barrier
+    memref.store %v, %out[%bx] : memref<4xf32>
+    gpu.terminator
+  }
+  return
+}

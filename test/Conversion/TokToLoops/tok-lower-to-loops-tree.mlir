@@ -6,10 +6,12 @@
 // from split-vocabulary tables built before the per-request walk (greedy:
 // the argmax table only; typical: also LSE, entropy and race tables).
 // PAR-LABEL: func.func @greedy
-// PAR: memref.alloc() : memref<2x5x256xf32>
-// PAR: scf.parallel (%{{.*}}, %{{.*}}, %[[LANE:[a-z0-9]+]]) =
-// PAR: scf.for %[[TRIP:[a-z0-9]+]] = %c0 to %c1 step %c1 iter_args(%[[BEST:[a-z0-9]+]] =
-// PAR: arith.muli %[[TRIP]], %c2048 : index
+// PAR: %[[ARGMAX:.*]] = memref.alloc() : memref<2x5xindex>
+// PAR: gpu.launch blocks(%{{.*}}, %{{.*}}, %{{.*}}) in (%{{.*}} = %c10, %{{.*}} = %c1, %{{.*}} = %c1) threads(%[[LANE:[a-z0-9]+]], %{{.*}}, %{{.*}}) in (%{{.*}} = %c256,
+// PAR: memref.alloca() : memref<256xf32, #gpu.address_space<workgroup>>
+// PAR: scf.for %[[TRIP:[a-z0-9]+]] = %c0{{.*}} to %c1 step %c1 iter_args(%[[BEST:[a-z0-9]+]] =
+// PAR: %[[BASE:.*]] = arith.muli %[[TRIP]], %c2048 : index
+// PAR: arith.addi %[[LANE]], %[[BASE]] : index
 // PAR: %[[AT0:.*]] = arith.minui %{{.*}}, %c999 : index
 // PAR: %[[X0:.*]] = memref.load %{{.*}}[%{{.*}}, %{{.*}}, %[[AT0]]]
 // PAR: %[[F0:.*]] = arith.extf %[[X0]]
@@ -21,7 +23,9 @@
 // PAR: arith.cmpf ogt, %[[F0]], %[[BEST]] : f32
 // PAR-NOT: arith.cmpf ogt, %[[F0]]
 // PAR: arith.cmpf ogt, %[[F1]], %{{.*}} : f32
-// PAR: %[[ARGMAX:.*]] = memref.alloc() : memref<2x5xindex>
+// PAR: collective.block_barrier
+// PAR: memref.store %{{.*}}, %[[ARGMAX]]
+// PAR: gpu.terminator
 // PAR-NOT: math.exp
 // PAR: memref.load %[[ARGMAX]]
 // PAR-LABEL: func.func @typical_philox

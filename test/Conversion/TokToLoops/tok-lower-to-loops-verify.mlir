@@ -3,17 +3,20 @@
 // RUN: winnow-opt %s --split-input-file --pass-pipeline="builtin.module(tok-lower-to-loops{intra-row-parallel=true},cse)" | FileCheck %s --check-prefix=PAR
 
 // intra-row-parallel (the cuda target): the row statistics come from
-// split-vocabulary tables computed before the per-request loop: lane partials
-// over [B, rows, 256] (lane c reads v = c, c + 256, ..., 8 entries per trip
-// of a loop of constant trip count, their values computed before they are
-// folded in order; entries past V read entry V - 1 and are dropped),
-// combined per row in lane order; greedy needs only the argmax table.
+// split-vocabulary tables computed before the per-request loop: one block per
+// (request, row), lane c (thread c of 256) reads v = c, c + 256, ..., 8
+// entries per trip of a loop of constant trip count, their values computed
+// before they are folded in order (entries past V read entry V - 1 and are
+// dropped); the lanes' partials go to shared memory and thread 0 combines
+// them in lane order after a barrier; greedy needs only the argmax table.
 // PAR-LABEL: func.func @greedy
-// PAR: memref.alloc() : memref<2x4x256xf32>
-// PAR: memref.alloc() : memref<2x4x256xindex>
-// PAR: scf.parallel (%{{.*}}, %{{.*}}, %[[LANE:[a-z0-9]+]]) =
-// PAR: scf.for %[[TRIP:[a-z0-9]+]] = %c0 to %c1 step %c1 iter_args(%[[BEST:[a-z0-9]+]] =
-// PAR: arith.muli %[[TRIP]], %c2048 : index
+// PAR: %[[ARGMAX:.*]] = memref.alloc() : memref<2x4xindex>
+// PAR: gpu.launch blocks(%[[BLOCK:[a-z0-9]+]], %{{.*}}, %{{.*}}) in (%{{.*}} = %c8, %{{.*}} = %c1, %{{.*}} = %c1) threads(%[[LANE:[a-z0-9]+]], %{{.*}}, %{{.*}}) in (%{{.*}} = %c256,
+// PAR: %[[VALUES:.*]] = memref.alloca() : memref<256xf32, #gpu.address_space<workgroup>>
+// PAR: %[[INDICES:.*]] = memref.alloca() : memref<256xindex, #gpu.address_space<workgroup>>
+// PAR: scf.for %[[TRIP:[a-z0-9]+]] = %c0{{.*}} to %c1 step %c1 iter_args(%[[BEST:[a-z0-9]+]] =
+// PAR: %[[BASE:.*]] = arith.muli %[[TRIP]], %c2048 : index
+// PAR: arith.addi %[[LANE]], %[[BASE]] : index
 // PAR: %[[AT0:.*]] = arith.minui %{{.*}}, %c999 : index
 // PAR: %[[X0:.*]] = memref.load %{{.*}}[%{{.*}}, %{{.*}}, %[[AT0]]]
 // PAR: %[[F0:.*]] = arith.extf %[[X0]]
@@ -25,16 +28,57 @@
 // PAR: arith.cmpf ogt, %[[F0]], %[[BEST]] : f32
 // PAR-NOT: arith.cmpf ogt, %[[F0]]
 // PAR: arith.cmpf ogt, %[[F1]], %{{.*}} : f32
-// PAR: %[[ARGMAX:.*]] = memref.alloc() : memref<2x4xindex>
-// PAR: scf.parallel (%{{.*}}, %{{.*}}) =
+// PAR: memref.store %{{.*}}, %[[VALUES]][%[[LANE]]]
+// PAR: memref.store %{{.*}}, %[[INDICES]][%[[LANE]]]
+// PAR-NEXT: collective.block_barrier
+// PAR-NEXT: %[[FIRST:.*]] = arith.cmpi eq, %[[LANE]], %c0
+// PAR-NEXT: scf.if %[[FIRST]] {
+// PAR-NEXT: scf.for %[[L:[a-z0-9]+]] = %c0{{.*}} to %c256 step %c1
+// PAR-NEXT: memref.load %[[VALUES]][%[[L]]]
+// PAR-NEXT: memref.load %[[INDICES]][%[[L]]]
 // PAR: arith.cmpi ult
 // PAR: memref.store %{{.*}}, %[[ARGMAX]]
+// PAR: gpu.terminator
 // PAR-NOT: math.exp
 // PAR: scf.parallel (%{{.*}}) =
 // PAR: memref.load %[[ARGMAX]]
+// Rejection: tables for the argmax, the scaled maximum and the sum of
+// exponentials only (no race or residual table); the accept walk records
+// the one row that needs a race (kind 1: after a rejection, the residual;
+// kind 2: the bonus row, p) and writes no token there; then the race runs
+// over vocabulary slices for those rows (one slice of V = 1000 here) and a
+// thread per request folds the slices and writes the token.
+// PAR-LABEL: func.func @rejection_explicit
+// PAR-COUNT-3: gpu.launch blocks
+// PAR-NOT: gpu.launch
+// PAR: %[[ROW:.*]] = memref.alloc() : memref<2xindex>
+// PAR: %[[KIND:.*]] = memref.alloc() : memref<2xi32>
+// PAR: scf.parallel (%[[REQ:.*]]) =
+// PAR: memref.store %c0_i32, %[[KIND]][%[[REQ]]]
+// PAR: memref.store %{{.*}}, %[[ROW]][%[[REQ]]]
+// PAR-NEXT: %[[RESIDUAL:.*]] = arith.constant 1 : i32
+// PAR-NEXT: memref.store %[[RESIDUAL]], %[[KIND]][%[[REQ]]]
+// PAR: memref.store %{{.*}}, %[[ROW]][%[[REQ]]]
+// PAR-NEXT: %[[BONUS:.*]] = arith.constant 2 : i32
+// PAR-NEXT: memref.store %[[BONUS]], %[[KIND]][%[[REQ]]]
+// PAR: %[[SLICE_MAX:.*]] = memref.alloc() : memref<2x1xf32>
+// PAR: gpu.launch blocks({{.*}}) in (%{{.*}} = %c2, %{{.*}} = %c1, %{{.*}} = %c1) threads({{.*}}) in (%{{.*}} = %c256,
+// PAR: memref.load %[[KIND]]
+// PAR: collective.block_barrier
+// PAR: memref.store %{{.*}}, %[[SLICE_MAX]]
+// PAR: scf.parallel (%[[R:.*]]) =
+// PAR: memref.load %[[KIND]][%[[R]]]
+// PAR: memref.load %[[SLICE_MAX]]
+// PAR: memref.load %[[ROW]][%[[R]]]
+// PAR: memref.store
+
+// Typical: the argmax, the scaled maximum and the sum of exponentials (a
+// block launch each), the LSE per row, then the entropy's launch.
 // PAR-LABEL: func.func @typical
-// PAR-COUNT-4: scf.parallel (%{{.*}}, %{{.*}}, %{{.*}}) =
+// PAR-COUNT-3: gpu.launch blocks
+// PAR: scf.parallel (%{{.*}}, %{{.*}}) =
 // PAR: math.log
+// PAR: gpu.launch blocks
 
 // Structure of the tok.spec_verify lowering, per mode: no tok op is left;
 // the three results are the only heap buffers ([B, K+1] tokens, [B] counts),

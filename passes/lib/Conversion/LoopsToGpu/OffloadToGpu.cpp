@@ -23,6 +23,7 @@
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "mlir/Interfaces/ViewLikeInterface.h"
 #include "winnow/Conversion/Passes.h"
+#include "winnow/Dialect/Collective/IR/CollectiveOps.h"
 
 #include "llvm/ADT/SetVector.h"
 
@@ -124,6 +125,12 @@ public:
       // as it is, with private copies of the scratch it uses.
       if (work.size() == 1)
         if (auto launch = dyn_cast<gpu::LaunchOp>(work.front())) {
+          // Its results may have been dead (a row table no request reads):
+          // what is left synchronises threads and writes nothing.
+          if (onlySynchronizes(launch)) {
+            launch->erase();
+            return success();
+          }
           OpBuilder inner = OpBuilder::atBlockBegin(&launch.getBody().front());
           IRMapping mapping;
           privatizeScratch({launch.getOperation()}, inner, mapping);
@@ -315,6 +322,28 @@ private:
   /// The shared memory of a launch a GPU form built: allocas in the
   /// workgroup address space at the top of its body (LoopEmitter::
   /// blockLaunch) become workgroup attributions.
+  /// Whether the only effects in `launch` are barriers (its stores were
+  /// dead and are gone): then it computes nothing anyone sees.
+  static bool onlySynchronizes(gpu::LaunchOp launch) {
+    WalkResult result = launch.getBody().walk([&](Operation *op) {
+      if (isa<gpu::BarrierOp, collective::BlockBarrierOp>(op))
+        return WalkResult::advance();
+      auto effects = dyn_cast<MemoryEffectOpInterface>(op);
+      if (!effects) {
+        if (op->hasTrait<OpTrait::HasRecursiveMemoryEffects>() ||
+            op->hasTrait<OpTrait::IsTerminator>())
+          return WalkResult::advance();
+        return WalkResult::interrupt(); // unknown effects
+      }
+      if (effects.hasEffect<MemoryEffects::Write>() ||
+          effects.hasEffect<MemoryEffects::Allocate>() ||
+          effects.hasEffect<MemoryEffects::Free>())
+        return WalkResult::interrupt();
+      return WalkResult::advance();
+    });
+    return !result.wasInterrupted();
+  }
+
   static void workgroupAllocasToAttributions(gpu::LaunchOp launch) {
     for (Operation &op : llvm::make_early_inc_range(launch.getBody().front())) {
       auto alloca = dyn_cast<memref::AllocaOp>(op);

@@ -13,7 +13,9 @@
 #include "Philox.h"
 #include "TokOpLowering.h"
 
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/Math/IR/Math.h"
+#include "winnow/Dialect/Collective/IR/CollectiveOps.h"
 #include "winnow/Dialect/Tok/IR/TokOps.h"
 
 using namespace mlir;
@@ -246,6 +248,41 @@ protected:
         });
   }
 
+  /// Shared memory of one table block: a value per lane.
+  MemRefType laneBuffer(Type element) {
+    return MemRefType::get({lanes()}, element, MemRefLayoutAttrInterface(),
+                           gpu::AddressSpaceAttr::get(
+                               b.getContext(), gpu::AddressSpace::Workgroup));
+  }
+
+  /// One block per (request, row) of `rows`, a thread per lane: `walk`
+  /// returns the lane's partials, which go to shared memory (one buffer per
+  /// element of `partials`), and after a barrier thread 0 runs `fold` over
+  /// them (the combine in lane order, no launch and no round trip through
+  /// device memory between the two).
+  void tableBlocks(int64_t batch, int64_t rows, ArrayRef<Type> partials,
+                   llvm::function_ref<SmallVector<Value>(Value, Value)> walk,
+                   llvm::function_ref<void(ValueRange, ValueRange)> fold) {
+    if (batch * rows == 0)
+      return;
+    SmallVector<MemRefType> shared;
+    for (Type type : partials)
+      shared.push_back(laneBuffer(type));
+    e.blockLaunch(
+        e.index(batch * rows), lanes(), shared,
+        [&](Value block, Value lane, ValueRange buffers) {
+          req = arith::DivUIOp::create(b, block, e.index(rows));
+          Value i = arith::RemUIOp::create(b, block, e.index(rows));
+          enterRequest();
+          for (auto [value, buffer] : llvm::zip(walk(i, lane), buffers))
+            memref::StoreOp::create(b, value, buffer, ValueRange{lane});
+          collective::BlockBarrierOp::create(b);
+          e.ifThen(cmpi(arith::CmpIPredicate::eq, lane, e.index(0)), [&] {
+            fold(ValueRange{req, i}, buffers);
+          });
+        });
+  }
+
   /// For every (request, row): the first index of the largest `value` (NaN
   /// never wins; 0 when nothing beats -inf) and that value. Lane partials
   /// in parallel, then an ordered combine per row: identical to the
@@ -253,52 +290,46 @@ protected:
   std::pair<Value, Value>
   tableArgmax(int64_t batch, int64_t rows,
               llvm::function_ref<Value(Value, Value)> value) {
-    int64_t L = lanes();
     Type f32Type = b.getF32Type(), indexType = b.getIndexType();
-    Value bestValue = memref::AllocOp::create(
-        b, MemRefType::get({batch, rows, L}, f32Type));
-    Value bestIndex = memref::AllocOp::create(
-        b, MemRefType::get({batch, rows, L}, indexType));
-    e.parallelFor({batch, rows, L}, [&](ValueRange iv) {
-      req = iv[0];
-      Value i = iv[1], lane = iv[2];
-      enterRequest();
-      ValueRange best = laneWalk(
-          lane, ValueRange{f32(-INFINITY), e.index(vocab)},
-          [&](Value v) { return value(i, v); },
-          [&](Value v, Value x, ValueRange s) -> SmallVector<Value> {
-            Value better = cmpf(arith::CmpFPredicate::OGT, x, s[0]);
-            return {arith::SelectOp::create(b, better, x, s[0]),
-                    arith::SelectOp::create(b, better, v, s[1])};
-          });
-      memref::StoreOp::create(b, best[0], bestValue, iv);
-      memref::StoreOp::create(b, best[1], bestIndex, iv);
-    });
     Value argmax = memref::AllocOp::create(
         b, MemRefType::get({batch, rows}, indexType));
     Value max = memref::AllocOp::create(
         b, MemRefType::get({batch, rows}, f32Type));
-    e.parallelFor({batch, rows}, [&](ValueRange iv) {
-      Value r = iv[0], i = iv[1];
-      ValueRange best = e.forLoop(
-          e.index(0), e.index(L), ValueRange{f32(-INFINITY), e.index(0)},
-          [&](Value lane, ValueRange s) -> SmallVector<Value> {
-            Value x = memref::LoadOp::create(b, bestValue, ValueRange{r, i, lane});
-            Value v = memref::LoadOp::create(b, bestIndex, ValueRange{r, i, lane});
-            // A larger value, or the same (finite-or-+inf) value earlier.
-            Value tie = arith::AndIOp::create(
-                b, cmpf(arith::CmpFPredicate::OEQ, x, s[0]),
-                arith::AndIOp::create(
-                    b, cmpf(arith::CmpFPredicate::OGT, x, f32(-INFINITY)),
-                    cmpi(arith::CmpIPredicate::ult, v, s[1])));
-            Value take = arith::OrIOp::create(
-                b, cmpf(arith::CmpFPredicate::OGT, x, s[0]), tie);
-            return {arith::SelectOp::create(b, take, x, s[0]),
-                    arith::SelectOp::create(b, take, v, s[1])};
-          });
-      memref::StoreOp::create(b, best[1], argmax, iv);
-      memref::StoreOp::create(b, best[0], max, iv);
-    });
+    tableBlocks(
+        batch, rows, {f32Type, indexType},
+        [&](Value i, Value lane) -> SmallVector<Value> {
+          ValueRange best = laneWalk(
+              lane, ValueRange{f32(-INFINITY), e.index(vocab)},
+              [&](Value v) { return value(i, v); },
+              [&](Value v, Value x, ValueRange s) -> SmallVector<Value> {
+                Value better = cmpf(arith::CmpFPredicate::OGT, x, s[0]);
+                return {arith::SelectOp::create(b, better, x, s[0]),
+                        arith::SelectOp::create(b, better, v, s[1])};
+              });
+          return {best[0], best[1]};
+        },
+        [&](ValueRange at, ValueRange partial) {
+          ValueRange best = e.forLoop(
+              e.index(0), e.index(lanes()),
+              ValueRange{f32(-INFINITY), e.index(0)},
+              [&](Value lane, ValueRange s) -> SmallVector<Value> {
+                Value x = memref::LoadOp::create(b, partial[0], lane);
+                Value v = memref::LoadOp::create(b, partial[1], lane);
+                // A larger value, or the same (finite-or-+inf) value
+                // earlier.
+                Value tie = arith::AndIOp::create(
+                    b, cmpf(arith::CmpFPredicate::OEQ, x, s[0]),
+                    arith::AndIOp::create(
+                        b, cmpf(arith::CmpFPredicate::OGT, x, f32(-INFINITY)),
+                        cmpi(arith::CmpIPredicate::ult, v, s[1])));
+                Value take = arith::OrIOp::create(
+                    b, cmpf(arith::CmpFPredicate::OGT, x, s[0]), tie);
+                return {arith::SelectOp::create(b, take, x, s[0]),
+                        arith::SelectOp::create(b, take, v, s[1])};
+              });
+          memref::StoreOp::create(b, best[1], argmax, at);
+          memref::StoreOp::create(b, best[0], max, at);
+        });
     return {argmax, max};
   }
 
@@ -307,41 +338,34 @@ protected:
   /// not the sequential order of the per-row form).
   Value tableSum(int64_t batch, int64_t rows,
                  llvm::function_ref<Value(Value, Value)> term) {
-    int64_t L = lanes();
-    Value partial = memref::AllocOp::create(
-        b, MemRefType::get({batch, rows, L}, b.getF32Type()));
-    e.parallelFor({batch, rows, L}, [&](ValueRange iv) {
-      req = iv[0];
-      Value i = iv[1], lane = iv[2];
-      enterRequest();
-      Value laneTotal = laneWalk(
-          lane, ValueRange{f32(0.0)}, [&](Value v) { return term(i, v); },
-          [&](Value, Value t, ValueRange s) -> SmallVector<Value> {
-            return {arith::AddFOp::create(b, s[0], t)};
-          })[0];
-      memref::StoreOp::create(b, laneTotal, partial, iv);
-    });
     Value sum = memref::AllocOp::create(
         b, MemRefType::get({batch, rows}, b.getF32Type()));
-    e.parallelFor({batch, rows}, [&](ValueRange iv) {
-      Value total = e.forLoop(
-          e.index(0), e.index(L), ValueRange{f32(0.0)},
-          [&](Value lane, ValueRange s) -> SmallVector<Value> {
-            return {arith::AddFOp::create(
-                b, s[0],
-                memref::LoadOp::create(b, partial,
-                                       ValueRange{iv[0], iv[1], lane}))};
-          })[0];
-      memref::StoreOp::create(b, total, sum, iv);
-    });
+    tableBlocks(
+        batch, rows, {b.getF32Type()},
+        [&](Value i, Value lane) -> SmallVector<Value> {
+          return {laneWalk(
+              lane, ValueRange{f32(0.0)}, [&](Value v) { return term(i, v); },
+              [&](Value, Value t, ValueRange s) -> SmallVector<Value> {
+                return {arith::AddFOp::create(b, s[0], t)};
+              })[0]};
+        },
+        [&](ValueRange at, ValueRange partial) {
+          Value total = e.forLoop(
+              e.index(0), e.index(lanes()), ValueRange{f32(0.0)},
+              [&](Value lane, ValueRange s) -> SmallVector<Value> {
+                return {arith::AddFOp::create(
+                    b, s[0], memref::LoadOp::create(b, partial[0], lane))};
+              })[0];
+          memref::StoreOp::create(b, total, sum, at);
+        });
     return sum;
   }
 
   /// Every row statistic the requests read, computed up front by
   /// split-vocabulary kernels: B x rows x 256 threads stream the logits once
   /// per statistic instead of one thread per request streaming its rows.
-  void buildRowTables(int64_t batch, int64_t rows, bool sampling,
-                      bool entropy) {
+  void buildRowTables(int64_t batch, int64_t rows, bool sampling, bool entropy,
+                      bool race = true) {
     argmaxTable = tableArgmax(batch, rows, [&](Value i, Value v) {
                     return logitAt(i, v);
                   }).first;
@@ -374,6 +398,8 @@ protected:
       entropyTable = tableSum(batch, rows, [&](Value i, Value v) {
         return entropyTerm(i, v, lseOf(i));
       });
+    if (!race)
+      return;
     raceTable = tableArgmax(batch, rows, [&](Value i, Value v) {
                   return arith::DivFOp::create(b, probAt(i, v, lseOf(i)),
                                                exponentialAt(v))
@@ -450,14 +476,26 @@ public:
     accepted = e.allocFor(op.getNumAccepted());
     emitted = e.allocFor(op.getNumEmitted());
 
+    // GPU form, sampling modes: a request needs an exponential race at one
+    // row at most (its first rejected draft, or the bonus row), known only
+    // after its accept walk. The walk records that row, and split-vocabulary
+    // kernels then run the race for those rows alone (resolveRaces) instead
+    // of tables of every row's race up front.
+    deferRaces = splitVocab && mode != tok::VerifyMode::greedy;
     if (splitVocab) {
       buildRowTables(batch, rows, mode != tok::VerifyMode::greedy,
-                     mode == tok::VerifyMode::typical);
-      if (mode == tok::VerifyMode::rejection && rows > 1)
-        buildResidualTables();
+                     mode == tok::VerifyMode::typical, /*race=*/!deferRaces);
     } else if (mode != tok::VerifyMode::greedy)
       allocLanePartials();
+    if (deferRaces) {
+      pendingRow = memref::AllocOp::create(
+          b, MemRefType::get({batch}, b.getIndexType()));
+      pendingKind =
+          memref::AllocOp::create(b, MemRefType::get({batch}, b.getI32Type()));
+    }
     e.parallelFor(batch, [&](Value row) { lowerRequest(row); });
+    if (deferRaces)
+      resolveRaces();
 
     e.replaceWithBuffer(op.getTokens(), tokens);
     e.replaceWithBuffer(op.getNumAccepted(), accepted);
@@ -491,7 +529,11 @@ private:
   /// draft p with the draft's entry masked (never mutated).
   Value residualAt(Value i, Value v, Value lse, Value draftIndex,
                    Value validDraft) {
-    Value p = probAt(i, v, lse);
+    return residualFrom(probAt(i, v, lse), i, v, draftIndex, validDraft);
+  }
+  /// The same from p at `v`.
+  Value residualFrom(Value p, Value i, Value v, Value draftIndex,
+                     Value validDraft) {
     if (draftProbs) {
       Value q = memref::LoadOp::create(b, draftProbs, ValueRange{req, i, v});
       return arith::MaximumFOp::create(b, arith::SubFOp::create(b, p, q),
@@ -610,12 +652,17 @@ private:
       b.setInsertionPoint(ifAccept.thenBlock()->getTerminator());
       memref::StoreOp::create(b, draft, tokens, ValueRange{req, i});
       b.setInsertionPoint(ifAccept.elseBlock()->getTerminator());
-      Value token = mode == tok::VerifyMode::rejection
-                        ? recoveredToken(i, lse, draftIndex, validDraft)
-                        : raceOverProbs(i, lse);
-      memref::StoreOp::create(
-          b, arith::IndexCastOp::create(b, b.getI32Type(), token), tokens,
-          ValueRange{req, i});
+      if (deferRaces) {
+        recordRace(i, mode == tok::VerifyMode::rejection ? kResidualRace
+                                                         : kProbRace);
+      } else {
+        Value token = mode == tok::VerifyMode::rejection
+                          ? recoveredToken(i, lse, draftIndex, validDraft)
+                          : raceOverProbs(i, lse);
+        memref::StoreOp::create(
+            b, arith::IndexCastOp::create(b, b.getI32Type(), token), tokens,
+            ValueRange{req, i});
+      }
       b.setInsertionPointAfter(ifAccept);
       scf::YieldOp::create(b, accept);
     }
@@ -624,6 +671,17 @@ private:
 
   /// The bonus token when every draft passed: argmax (greedy) or race(p).
   void emitBonus(Value i) {
+    if (deferRaces) {
+      auto ifGreedy = scf::IfOp::create(b, greedy, /*withElse=*/true);
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPoint(ifGreedy.thenBlock()->getTerminator());
+      memref::StoreOp::create(
+          b, arith::IndexCastOp::create(b, b.getI32Type(), rowArgmax(i)),
+          tokens, ValueRange{req, i});
+      b.setInsertionPoint(ifGreedy.elseBlock()->getTerminator());
+      recordRace(i, kProbRace);
+      return;
+    }
     auto ifGreedy = scf::IfOp::create(b, b.getIndexType(), greedy, true);
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(ifGreedy.thenBlock());
@@ -651,6 +709,8 @@ private:
     if (isGreedy)
       greedy = arith::OrIOp::create(
           b, greedy, memref::LoadOp::create(b, isGreedy, ValueRange{req}));
+    if (deferRaces)
+      memref::StoreOp::create(b, e.i32(kNoRace), pendingKind, ValueRange{req});
 
     // State: drafts accepted so far, and whether a draft was rejected.
     ValueRange state = e.forLoop(
@@ -683,8 +743,187 @@ private:
         ValueRange{req});
   }
 
+  /// What a request's deferred race is over (pendingKind).
+  enum RaceKind : int32_t { kNoRace = 0, kResidualRace = 1, kProbRace = 2 };
+
+  void recordRace(Value i, RaceKind kind) {
+    memref::StoreOp::create(b, i, pendingRow, ValueRange{req});
+    memref::StoreOp::create(b, e.i32(kind), pendingKind, ValueRange{req});
+  }
+
+  /// The deferred races: the vocabulary in slices of a block each per
+  /// request with a pending race (other blocks return at once); each lane
+  /// computes p, the exponential and (after a rejection) the residual of
+  /// its entries once, keeping the largest residual and both races, thread
+  /// 0 folds the lanes, and one thread per request folds the slices and
+  /// writes the token: the race over the residual when it has a positive
+  /// entry, else over p. Argmaxes and maxima are exact, so any partition
+  /// gives the sequential scan's answer (recoveredToken, raceOverProbs).
+  void resolveRaces() {
+    constexpr int64_t kThreads = 256;
+    constexpr int64_t kEntriesPerSlice = kThreads * 16;
+    int64_t slices = std::max<int64_t>(
+        1, std::min<int64_t>(64, llvm::divideCeil(vocab, kEntriesPerSlice)));
+    int64_t sliceSize = llvm::divideCeil(vocab, slices);
+    Type f32Type = b.getF32Type(), indexType = b.getIndexType();
+    bool residuals = mode == tok::VerifyMode::rejection && rows > 1;
+    // Per (request, slice): the largest residual, then (value, index) of
+    // the residual race and of the race over p.
+    auto sliceBuffer = [&](Type type) -> Value {
+      return memref::AllocOp::create(b, MemRefType::get({batch, slices}, type));
+    };
+    Value sliceMax = sliceBuffer(f32Type);
+    Value sliceRes = sliceBuffer(f32Type), sliceResAt = sliceBuffer(indexType);
+    Value sliceP = sliceBuffer(f32Type), slicePAt = sliceBuffer(indexType);
+    SmallVector<Value> sliceBuffers = {sliceMax, sliceRes, sliceResAt, sliceP,
+                                       slicePAt};
+    auto shared = [&](Type type) {
+      return MemRefType::get({kThreads}, type, MemRefLayoutAttrInterface(),
+                             gpu::AddressSpaceAttr::get(
+                                 b.getContext(), gpu::AddressSpace::Workgroup));
+    };
+    // The larger value, or the same (finite-or-+inf) value at a lower
+    // index: the first maximum, NaN never wins.
+    auto better = [&](Value x, Value v, Value bestX, Value bestV) {
+      Value tie = arith::AndIOp::create(
+          b, cmpf(arith::CmpFPredicate::OEQ, x, bestX),
+          arith::AndIOp::create(
+              b, cmpf(arith::CmpFPredicate::OGT, x, f32(-INFINITY)),
+              cmpi(arith::CmpIPredicate::ult, v, bestV)));
+      return arith::OrIOp::create(b, cmpf(arith::CmpFPredicate::OGT, x, bestX),
+                                  tie);
+    };
+    // Folds (max, resX, resV, pX, pV) states in order.
+    auto fold = [&](ValueRange s, Value max, Value resX, Value resV, Value pX,
+                    Value pV) -> SmallVector<Value> {
+      Value takeRes = better(resX, resV, s[1], s[2]);
+      Value takeP = better(pX, pV, s[3], s[4]);
+      return {arith::SelectOp::create(
+                  b, cmpf(arith::CmpFPredicate::OGT, max, s[0]), max, s[0]),
+              arith::SelectOp::create(b, takeRes, resX, s[1]),
+              arith::SelectOp::create(b, takeRes, resV, s[2]),
+              arith::SelectOp::create(b, takeP, pX, s[3]),
+              arith::SelectOp::create(b, takeP, pV, s[4])};
+    };
+    SmallVector<Value> none = {f32(-INFINITY), f32(-INFINITY), e.index(0),
+                               f32(-INFINITY), e.index(0)};
+    e.blockLaunch(
+        e.index(batch * slices), kThreads,
+        {shared(f32Type), shared(f32Type), shared(indexType), shared(f32Type),
+         shared(indexType)},
+        [&](Value block, Value tid, ValueRange lanes) {
+          req = arith::DivUIOp::create(b, block, e.index(slices));
+          Value slice = arith::RemUIOp::create(b, block, e.index(slices));
+          Value kind = memref::LoadOp::create(b, pendingKind, ValueRange{req});
+          // The same for every thread of the block.
+          e.ifThen(cmpi(arith::CmpIPredicate::ne, kind, e.i32(kNoRace)), [&] {
+            enterRequest();
+            Value i = memref::LoadOp::create(b, pendingRow, ValueRange{req});
+            Value lse = memref::LoadOp::create(b, lseTable, ValueRange{req, i});
+            Value isResidual =
+                cmpi(arith::CmpIPredicate::eq, kind, e.i32(kResidualRace));
+            Draft draft;
+            if (residuals) // a residual race is at a draft row (i < K)
+              draft = draftAt(arith::MinUIOp::create(b, i, e.index(rows - 2)));
+            // Thread t takes entries begin + t, begin + t + 256, ... of the
+            // slice, kInFlight of them per trip of a constant-count loop
+            // (their loads first), folded in order.
+            Value begin = arith::MulIOp::create(b, slice, e.index(sliceSize));
+            Value end = arith::MinUIOp::create(
+                b, arith::AddIOp::create(b, begin, e.index(sliceSize)),
+                e.index(vocab));
+            int64_t trips = llvm::divideCeil(
+                llvm::divideCeil(sliceSize, kThreads), kInFlight);
+            ValueRange mine = e.forLoop(
+                e.index(0), e.index(trips), none,
+                [&](Value trip, ValueRange s) -> SmallVector<Value> {
+                  Value first = arith::AddIOp::create(
+                      b,
+                      arith::AddIOp::create(
+                          b, begin,
+                          arith::MulIOp::create(b, trip,
+                                                e.index(kThreads * kInFlight))),
+                      tid);
+                  SmallVector<Value> entries, inside;
+                  SmallVector<SmallVector<Value>> terms;
+                  for (int64_t u = 0; u < kInFlight; ++u) {
+                    Value v =
+                        arith::AddIOp::create(b, first, e.index(u * kThreads));
+                    entries.push_back(v);
+                    inside.push_back(cmpi(arith::CmpIPredicate::ult, v, end));
+                    // Past the slice, a valid entry is computed and not used.
+                    Value at = arith::MinUIOp::create(b, v, e.index(vocab - 1));
+                    Value p = probAt(i, at, lse);
+                    Value exponential = exponentialAt(at);
+                    Value pX = arith::DivFOp::create(b, p, exponential);
+                    Value max = f32(-INFINITY), resX = f32(-INFINITY);
+                    if (residuals) {
+                      Value r =
+                          residualFrom(p, i, at, draft.index, draft.valid);
+                      max = arith::SelectOp::create(b, isResidual, r, max);
+                      resX = arith::SelectOp::create(
+                          b, isResidual,
+                          arith::DivFOp::create(b, r, exponential), resX);
+                    }
+                    terms.push_back({max, resX, pX});
+                  }
+                  SmallVector<Value> current(s.begin(), s.end());
+                  for (int64_t u = 0; u < kInFlight; ++u) {
+                    SmallVector<Value> next =
+                        fold(current, terms[u][0], terms[u][1], entries[u],
+                             terms[u][2], entries[u]);
+                    for (auto [c, n] : llvm::zip(current, next))
+                      c = arith::SelectOp::create(b, inside[u], n, c);
+                  }
+                  return current;
+                });
+            for (auto [value, buffer] : llvm::zip(mine, lanes))
+              memref::StoreOp::create(b, value, buffer, ValueRange{tid});
+            collective::BlockBarrierOp::create(b);
+            e.ifThen(cmpi(arith::CmpIPredicate::eq, tid, e.index(0)), [&] {
+              ValueRange total = e.forLoop(
+                  e.index(0), e.index(kThreads), none,
+                  [&](Value lane, ValueRange s) -> SmallVector<Value> {
+                    SmallVector<Value> at;
+                    for (Value buffer : lanes)
+                      at.push_back(
+                          memref::LoadOp::create(b, buffer, ValueRange{lane}));
+                    return fold(s, at[0], at[1], at[2], at[3], at[4]);
+                  });
+              Value where[] = {req, slice};
+              for (auto [value, buffer] : llvm::zip(total, sliceBuffers))
+                memref::StoreOp::create(b, value, buffer, where);
+            });
+          });
+        });
+    e.parallelFor(batch, [&](Value r) {
+      Value kind = memref::LoadOp::create(b, pendingKind, ValueRange{r});
+      e.ifThen(cmpi(arith::CmpIPredicate::ne, kind, e.i32(kNoRace)), [&] {
+        ValueRange total =
+            e.forLoop(e.index(0), e.index(slices), none,
+                      [&](Value slice, ValueRange s) -> SmallVector<Value> {
+                        SmallVector<Value> at;
+                        for (Value buffer : sliceBuffers)
+                          at.push_back(memref::LoadOp::create(
+                              b, buffer, ValueRange{r, slice}));
+                        return fold(s, at[0], at[1], at[2], at[3], at[4]);
+                      });
+        Value useResidual = arith::AndIOp::create(
+            b, cmpi(arith::CmpIPredicate::eq, kind, e.i32(kResidualRace)),
+            cmpf(arith::CmpFPredicate::OGT, total[0], f32(0.0)));
+        Value token =
+            arith::SelectOp::create(b, useResidual, total[2], total[4]);
+        Value i = memref::LoadOp::create(b, pendingRow, ValueRange{r});
+        memref::StoreOp::create(
+            b, arith::IndexCastOp::create(b, b.getI32Type(), token), tokens,
+            ValueRange{r, i});
+      });
+    });
+  }
+
   tok::SpecVerifyOp op;
-  bool splitVocab = false;
+  bool splitVocab = false, deferRaces = false;
+  Value pendingRow, pendingKind; // per request, with deferRaces
   int64_t batch = 0, rows = 0;
   tok::VerifyMode mode = tok::VerifyMode::rejection;
   Value drafts, numDraft, draftProbs, isGreedy, tokens, accepted, emitted;
