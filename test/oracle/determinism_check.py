@@ -87,6 +87,23 @@ def merge_program(name, batch, tokens, rows, dim):
 """
 
 
+def diversity_program(name, batch, tokens, dim, k, keep):
+    """k_center, dart_select and density_peaks on the same rows (their ties)."""
+    return f"""func.func @{name}(%x: tensor<{batch}x{tokens}x{dim}xf32>)
+    -> (tensor<{batch}x{k}xi32>, tensor<{batch}xi32>, tensor<{batch}x{tokens}xi32>, tensor<{batch}xi32>,
+        tensor<{batch}x{tokens}xi32>, tensor<{batch}xi32>) {{
+  %c, %cn = tok.k_center %x {{k = {k}}}
+      : (tensor<{batch}x{tokens}x{dim}xf32>) -> (tensor<{batch}x{k}xi32>, tensor<{batch}xi32>)
+  %d, %dn = tok.dart_select %x, %x {{span = array<i64: 2, {tokens - 3}>, image_pivots = 3, text_pivots = 1, keep = {keep}}}
+      : (tensor<{batch}x{tokens}x{dim}xf32>, tensor<{batch}x{tokens}x{dim}xf32>) -> (tensor<{batch}x{tokens}xi32>, tensor<{batch}xi32>)
+  %p, %pn = tok.density_peaks %x {{clusters = 16 : i64, k = 5 : i64}}
+      : (tensor<{batch}x{tokens}x{dim}xf32>) -> (tensor<{batch}x{tokens}xi32>, tensor<{batch}xi32>)
+  return %c, %cn, %d, %dn, %p, %pn : tensor<{batch}x{k}xi32>, tensor<{batch}xi32>, tensor<{batch}x{tokens}xi32>, tensor<{batch}xi32>,
+      tensor<{batch}x{tokens}xi32>, tensor<{batch}xi32>
+}}
+"""
+
+
 def quantised(rng, shape, step):
     """Values on a coarse grid: many exact ties and near ties."""
     return (np.round(rng.standard_normal(shape) * 2 / step) * step).astype(np.float32)
@@ -140,6 +157,18 @@ def make_cases(rng):
                    "k": quantised(rng, (REQUESTS, heads, keys, dim), 0.5)},
         "order": ["q", "k"], "results": ["scores", "kept", "count"],
         "program": lambda name, b: prune_program(name, b, heads, keys, dim, keep)})
+    # k_center's farthest point and DART's pivots and least similar tokens
+    # are argmaxes over the row: rows drawn from a palette of 24 vectors
+    # repeat, so equal distances and similarities are everywhere and the
+    # tie rule (lower index) decides.
+    points, width = 2500, 8  # several tokens per thread of a 1024-thread block
+    palette = quantised(rng, (24, width), 1.0)
+    cases.append({
+        "name": "diversity",
+        "inputs": {"x": palette[rng.integers(0, 24, (REQUESTS, points))]},
+        "order": ["x"], "results": ["centers", "centers_count", "dart", "dart_count", "clusters",
+                    "clusters_count"],
+        "program": lambda name, b: diversity_program(name, b, points, width, 40, 60)})
     return cases
 
 

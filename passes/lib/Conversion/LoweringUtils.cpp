@@ -321,6 +321,68 @@ SmallVector<Value> loadVectorRun(LoopEmitter &e, Value buffer, ValueRange at,
   return values;
 }
 
+SmallVector<Value>
+orderedRowSums(LoopEmitter &e, ArrayRef<RowRef> rows, int64_t extent,
+               unsigned numSums,
+               llvm::function_ref<SmallVector<Value>(ArrayRef<Value>)> terms) {
+  ImplicitLocOpBuilder &b = e.builder();
+  auto elementAt = [&](const RowRef &row, Value d) -> Value {
+    SmallVector<Value> at(row.prefix.begin(), row.prefix.end());
+    at.push_back(d);
+    return memref::LoadOp::create(b, row.buffer, at);
+  };
+  auto scalarTerms = [&](Value d) -> SmallVector<Value> {
+    SmallVector<Value> elements;
+    for (const RowRef &row : rows)
+      elements.push_back(elementAt(row, d));
+    return terms(elements);
+  };
+  Type element =
+      cast<MemRefType>(rows.front().buffer.getType()).getElementType();
+  int64_t width = vectorWidth(element, extent);
+  bool vectorRounds =
+      width > 0 && LoopEmitter::kSumLanes % width == 0 &&
+      llvm::all_of(rows, [&](const RowRef &row) {
+        return cast<MemRefType>(row.buffer.getType()).getElementType() ==
+               element;
+      });
+  if (!vectorRounds)
+    return e.orderedSums(e.index(0), e.index(extent), numSums, scalarTerms);
+  auto roundTerms = [&](Value base) -> SmallVector<Value> {
+    SmallVector<SmallVector<Value>> loaded;
+    for (const RowRef &row : rows) {
+      SmallVector<Value> at(row.prefix.begin(), row.prefix.end());
+      at.push_back(base);
+      loaded.push_back(
+          loadVectorRun(e, row.buffer, at, LoopEmitter::kSumLanes, width));
+    }
+    SmallVector<Value> round;
+    for (int64_t l = 0; l < LoopEmitter::kSumLanes; ++l) {
+      SmallVector<Value> elements;
+      for (const SmallVector<Value> &values : loaded)
+        elements.push_back(values[l]);
+      llvm::append_range(round, terms(elements));
+    }
+    return round;
+  };
+  Value aligned;
+  for (const RowRef &row : rows) {
+    Value check = isAligned16(e, row.buffer);
+    aligned = aligned ? arith::AndIOp::create(b, aligned, check) : check;
+  }
+  SmallVector<Type> types(numSums, b.getF32Type());
+  auto ifAligned = scf::IfOp::create(b, types, aligned, /*withElse=*/true);
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(ifAligned.thenBlock());
+  scf::YieldOp::create(b, e.orderedSums(e.index(0), e.index(extent), numSums,
+                                        scalarTerms, roundTerms));
+  b.setInsertionPointToStart(ifAligned.elseBlock());
+  scf::YieldOp::create(
+      b, e.orderedSums(e.index(0), e.index(extent), numSums, scalarTerms));
+  b.setInsertionPointAfter(ifAligned);
+  return SmallVector<Value>(ifAligned.getResults());
+}
+
 Value isAligned16(LoopEmitter &e, Value buffer) {
   ImplicitLocOpBuilder &b = e.builder();
   int64_t bytes =

@@ -199,6 +199,24 @@ int64_t vectorWidth(mlir::Type element, int64_t inner);
 llvm::SmallVector<mlir::Value> loadVectorRun(LoopEmitter &e, mlir::Value buffer,
                                              mlir::ValueRange at, int64_t count,
                                              int64_t width);
+/// One row of a buffer for orderedRowSums: element d is
+/// buffer[prefix..., d].
+struct RowRef {
+  mlir::Value buffer;
+  llvm::SmallVector<mlir::Value> prefix;
+};
+/// `numSums` sums over d in [0, extent) of `terms(elements)`, elements[r]
+/// being element d of rows[r] (as stored, not widened), in orderedSums'
+/// order. When the rows are whole 16-byte vectors (vectorWidth) of one
+/// element type, a round of eight elements of each row is loaded as
+/// vectors if every buffer is 16-byte aligned at run time, else element by
+/// element: the same terms in the same order either way.
+llvm::SmallVector<mlir::Value>
+orderedRowSums(LoopEmitter &e, llvm::ArrayRef<RowRef> rows, int64_t extent,
+               unsigned numSums,
+               llvm::function_ref<
+                   llvm::SmallVector<mlir::Value>(llvm::ArrayRef<mlir::Value>)>
+                   terms);
 /// An i1: whether `buffer`'s first element sits on a 16-byte boundary (its
 /// base pointer plus its offset, which is dynamic for row views).
 mlir::Value isAligned16(LoopEmitter &e, mlir::Value buffer);

@@ -69,16 +69,17 @@ func.func @single_thread(%out: memref<8xi32>) {
 // RUN: winnow-opt %s --tok-emulate-gpu-launches --canonicalize --cse | FileCheck %s --check-prefix=SIMT
 
 // Threads that cooperate run lane by lane: a parallel loop over the grid
-// only; per block, the workgroup buffer and one register file per value that
-// crosses a synchronising op; each phase a loop over the block's threads.
+// only; per block, the workgroup buffer (on the stack) and one register file
+// per value that crosses a synchronising op (on the heap, freed when the
+// block ends); each phase a loop over the block's threads.
 // The shuffle phase reads the partner lane's register (lane xor 1, PTX's
 // clamp), or NaN for a lane that does not exist.
 // SIMT-LABEL: func.func @simt
 // SIMT-DAG: %[[NAN:.*]] = arith.constant 0x7FC00000 : f32
 // SIMT: scf.parallel (%[[BX:.*]]) = (%{{.*}}) to (%{{.*}}) step
 // SIMT-DAG: %[[SHARED:.*]] = memref.alloca() {alignment = 64 : i64} : memref<32xf32>
-// SIMT-DAG: %[[V:.*]] = memref.alloca() {alignment = 64 : i64} : memref<32xf32>
-// SIMT-DAG: %[[O:.*]] = memref.alloca() {alignment = 64 : i64} : memref<32xf32>
+// SIMT-DAG: %[[V:.*]] = memref.alloc() {alignment = 64 : i64} : memref<32xf32>
+// SIMT-DAG: %[[O:.*]] = memref.alloc() {alignment = 64 : i64} : memref<32xf32>
 // SIMT: scf.for %[[T1:.*]] = %{{.*}} to %{{.*}} step
 // SIMT: %[[LOADED:.*]] = memref.load %arg0
 // SIMT: memref.store %[[LOADED]], %[[V]][%[[T1]]]
@@ -94,6 +95,8 @@ func.func @single_thread(%out: memref<8xi32>) {
 // SIMT: scf.for
 // SIMT: memref.load %[[SHARED]]
 // SIMT: memref.store %{{.*}}, %arg1
+// SIMT-DAG: memref.dealloc %[[V]]
+// SIMT-DAG: memref.dealloc %[[O]]
 func.func @simt(%in: memref<64xf32>, %out: memref<64xf32>) {
   %c1 = arith.constant 1 : index
   %c2 = arith.constant 2 : index

@@ -1,4 +1,25 @@
 // RUN: winnow-opt %s --split-input-file --tok-lower-to-loops --cse | FileCheck %s
+// RUN: winnow-opt %s --split-input-file --pass-pipeline="builtin.module(tok-lower-to-loops{intra-row-parallel=true},cse)" | FileCheck %s --check-prefix=GPU
+
+// The GPU form: one block of 1024 threads per row running the same steps in
+// the same order; the per-token state in [B, L] device buffers; each pick a
+// strided scan plus collective.block_argmax; the pivots listed by block
+// scans so the sweeps loop over them only; the kept tokens placed by block
+// scans.
+// GPU-LABEL: func.func @dart
+// GPU-DAG: memref.alloc() : memref<2x700xf32>
+// GPU-DAG: memref.alloc() : memref<2x700xi32>
+// GPU-DAG: %[[PIVOTS:.*]] = memref.alloc() : memref<2x8xi32>
+// GPU-NOT: 700x700
+// GPU: gpu.launch blocks(%{{.*}}, %{{.*}}, %{{.*}}) in (%{{.*}} = %c2, %{{.*}} = %c1, %{{.*}} = %c1) threads(%{{.*}}, %{{.*}}, %{{.*}}) in (%{{.*}} = %c1024,
+// GPU: collective.block_barrier
+// GPU: collective.block_argmax
+// GPU: collective.block_exclusive_scan
+// GPU: memref.store %{{.*}}, %[[PIVOTS]]
+// GPU: memref.load %[[PIVOTS]]
+// GPU: collective.block_argmax
+// GPU: collective.block_exclusive_scan
+// GPU: gpu.terminator
 
 // tok.dart_select keeps O(L) scratch only: the key L1 norms, the inverse
 // hidden norms (floored at 1e-12) and the similarities to the current pivot
@@ -8,8 +29,9 @@
 // ties to the lower index) over the image span, then over the text tokens.
 // Sweep: image pivots by index, then text pivots by index; per pivot the
 // similarities to the pool are recomputed (NaN ranked as +inf: taken last)
-// and the M = 128 / 8 = 16 smallest taken by repeated argmin (strict `olt`:
-// ties to the lower index). The kept tokens are written ascending, -1 padded.
+// and the M = 128 / 8 = 16 smallest taken by repeated argmax of the negated
+// similarity (exact; strict `ogt`: ties to the lower index). The kept tokens
+// are written ascending, -1 padded.
 // CHECK-LABEL: func.func @dart
 // CHECK-SAME: (%[[K:.*]]: tensor<2x700x64xbf16>, %[[H:.*]]: tensor<2x700x32xf16>, %[[L:.*]]: tensor<2xi32>)
 // CHECK-DAG: %[[KB:.*]] = bufferization.to_buffer %[[K]] read_only
@@ -54,8 +76,9 @@
 // CHECK: arith.constant 0x7F800000 : f32
 // CHECK: memref.store %{{.*}}, %[[SIM]]
 // CHECK: arith.constant 16 : index
-// CHECK: memref.load %[[SIM]]
-// CHECK: arith.cmpf olt
+// CHECK: %[[S:.*]] = memref.load %[[SIM]]
+// CHECK: %[[NEG:.*]] = arith.negf %[[S]]
+// CHECK: arith.cmpf ogt, %[[NEG]]
 // CHECK: memref.store %{{.*}}, %[[STATE]]
 // Ascending compaction of the kept tokens, -1 padding, count.
 // CHECK: memref.store %{{.*}}, %[[IDX]][%[[B]], %{{.*}}] : memref<2x256xi32>

@@ -168,6 +168,7 @@ private:
   OpBuilder allocB; // start of the block's scope: register files
   IRMapping uniform;
   llvm::DenseMap<Value, Value> registers;
+  SmallVector<Value> heapBuffers; // register files and masks, freed at the end
   SmallVector<Value> activeMasks; // memref<?xi1>; none: every thread
   Value numThreads, blockX, blockXY;
 };
@@ -221,6 +222,8 @@ LogicalResult SimtEmulator::run() {
   Block &body = launch.getBody().front();
   if (failed(emitOps(body.begin(), body.getTerminator()->getIterator())))
     return failure();
+  for (Value buffer : heapBuffers)
+    memref::DeallocOp::create(b, loc, buffer);
   if (!oneBlock)
     memref::AllocaScopeReturnOp::create(b, loc);
 
@@ -251,10 +254,15 @@ LogicalResult SimtEmulator::emitOps(Block::iterator begin,
 }
 
 Value SimtEmulator::allocBuffer(Type elementType) {
+  // On the heap, freed when the block ends: a block of 1024 threads with
+  // many values live across barriers would not fit a worker thread's stack.
   auto type = MemRefType::get({ShapedType::kDynamic},
                               withoutWorkgroupSpace(elementType));
-  return memref::AllocaOp::create(allocB, loc, type, ValueRange{numThreads},
-                                  allocB.getI64IntegerAttr(kBufferAlignment));
+  Value buffer =
+      memref::AllocOp::create(allocB, loc, type, ValueRange{numThreads},
+                              allocB.getI64IntegerAttr(kBufferAlignment));
+  heapBuffers.push_back(buffer);
+  return buffer;
 }
 
 FailureOr<Value> SimtEmulator::registerOf(Value original) {

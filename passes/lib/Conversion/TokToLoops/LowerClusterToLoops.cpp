@@ -41,17 +41,14 @@ public:
                int64_t features)
       : b(b), e(e), input(input), features(features) {}
 
-  Value load(Value row, Value i, Value d) {
-    return e.widenToF32(memref::LoadOp::create(b, input, ValueRange{row, i, d}));
-  }
-
   /// sum_d f(x_i[d], x_j[d]) in fp32, in orderedSums' lane order.
   Value reduce(Value row, Value i, Value j,
                llvm::function_ref<Value(Value, Value)> term) {
-    return e.orderedSums(e.index(0), e.index(features), 1,
-                         [&](Value d) -> SmallVector<Value> {
-                           return {term(load(row, i, d), load(row, j, d))};
-                         })[0];
+    return orderedRowSums(e, {{input, {row, i}}, {input, {row, j}}}, features,
+                          1, [&](ArrayRef<Value> xy) -> SmallVector<Value> {
+                            return {
+                                term(e.widenToF32(xy[0]), e.widenToF32(xy[1]))};
+                          })[0];
   }
 
   Value dot(Value row, Value i, Value j) {
@@ -104,11 +101,13 @@ void lowerRowCosine(tok::RowCosineOp op, ImplicitLocOpBuilder &b,
   Value outBuffer = e.allocFor(op.getSimilarity());
   Value out = viewAs(b, outBuffer, {rows});
   Value zero = e.index(0);
-  e.forLoop(e.index(0), e.index(rows), [&](Value r) {
-    SmallVector<Value> sums = e.orderedSums(
-        e.index(0), e.index(features), 3, [&](Value d) -> SmallVector<Value> {
-          Value x = e.widenToF32(memref::LoadOp::create(b, lhs, ValueRange{zero, r, d}));
-          Value y = e.widenToF32(memref::LoadOp::create(b, rhs, ValueRange{zero, r, d}));
+  // One row per iteration (parallel: one thread per row on the GPU).
+  e.parallelFor(rows, [&](Value r) {
+    SmallVector<Value> sums = orderedRowSums(
+        e, {{lhs, {zero, r}}, {rhs, {zero, r}}}, features, 3,
+        [&](ArrayRef<Value> xy) -> SmallVector<Value> {
+          Value x = e.widenToF32(xy[0]);
+          Value y = e.widenToF32(xy[1]);
           return {arith::MulFOp::create(b, x, y),
                   arith::MulFOp::create(b, x, x),
                   arith::MulFOp::create(b, y, y)};
@@ -128,8 +127,11 @@ void lowerRowCosine(tok::RowCosineOp op, ImplicitLocOpBuilder &b,
 // tok.density_peaks
 //===----------------------------------------------------------------------===//
 
+/// `splitPhases` (the GPU form): each phase is its own loop over every
+/// (row, token), with the per-row scratch in [B, N] buffers, instead of the
+/// CPU's phases in order inside one loop over rows. Same steps per token.
 void lowerDensityPeaks(tok::DensityPeaksOp op, ImplicitLocOpBuilder &b,
-                       LoweringContext &context) {
+                       LoweringContext &context, bool splitPhases) {
   OpLowering e(b, context);
   auto type = op.getInput().getType();
   int64_t batch = type.getDimSize(0), tokens = type.getDimSize(1);
@@ -141,149 +143,253 @@ void lowerDensityPeaks(tok::DensityPeaksOp op, ImplicitLocOpBuilder &b,
   Value lengths = op.getLengths() ? e.toBuffer(op.getLengths()) : Value();
   Value parent = e.allocFor(op.getParent());
   Value counts = e.allocFor(op.getCount());
-  Value rho = memref::AllocaOp::create(b, MemRefType::get({tokens}, f32));
-  Value scoreKey = memref::AllocaOp::create(b, MemRefType::get({tokens}, i32));
-  Value cluster = memref::AllocaOp::create(b, MemRefType::get({tokens}, i32));
-  Value centerOf =
-      memref::AllocaOp::create(b, MemRefType::get({std::max<int64_t>(clusters, 1)}, i32));
-  Value nearest = memref::AllocaOp::create(b, MemRefType::get({std::max<int64_t>(k, 1)}, f32));
+  auto scratch = [&](int64_t size, Type type) -> Value {
+    size = std::max<int64_t>(size, 1);
+    if (splitPhases)
+      return memref::AllocOp::create(b, MemRefType::get({batch, size}, type));
+    return memref::AllocaOp::create(b, MemRefType::get({size}, type));
+  };
+  Value rho = scratch(tokens, f32);
+  Value scoreKey = scratch(tokens, i32);
+  Value cluster = scratch(tokens, i32);
+  Value centerOf = scratch(clusters, i32);
+  auto at = [&](Value row, Value i) -> SmallVector<Value> {
+    if (splitPhases)
+      return {row, i};
+    return {i};
+  };
+  auto newNearest = [&] {
+    return memref::AllocaOp::create(
+        b, MemRefType::get({std::max<int64_t>(k, 1)}, f32));
+  };
   PairwiseRows pairs(b, e, input, features);
-
-  e.parallelFor(batch, [&](Value row) {
+  struct RowBounds {
+    Value len, kk, numClusters;
+  };
+  auto boundsOf = [&](Value row) {
     Value len = e.rowLength(lengths, row, tokens);
-    Value kk = arith::MinSIOp::create(b, e.index(k), len);
-    Value numClusters = arith::MinSIOp::create(b, e.index(clusters), len);
-    // Density: the mean of the k smallest scaled squared distances (self
-    // included), kept sorted by insertion; a later equal distance does not
-    // displace an earlier one, so ties go to the lower index.
-    e.forLoop(e.index(0), len, [&](Value i) {
-      e.forLoop(e.index(0), e.index(std::max<int64_t>(k, 1)), [&](Value s) {
-        memref::StoreOp::create(b, e.f32(INFINITY), nearest, ValueRange{s});
+    return RowBounds{len, arith::MinSIOp::create(b, e.index(k), len),
+                     arith::MinSIOp::create(b, e.index(clusters), len)};
+  };
+
+  // Density: the mean of the k smallest scaled squared distances (self
+  // included), kept sorted by insertion; a later equal distance does not
+  // displace an earlier one, so ties go to the lower index.
+  auto densityPhase = [&](Value row, RowBounds r, Value i, Value nearest) {
+    Value len = r.len, kk = r.kk;
+    e.forLoop(e.index(0), e.index(std::max<int64_t>(k, 1)), [&](Value s) {
+      memref::StoreOp::create(b, e.f32(INFINITY), nearest, ValueRange{s});
+    });
+    e.forLoop(e.index(0), len, [&](Value j) {
+      Value d2 = pairs.scaledSquaredDistance(row, i, j);
+      // Shift larger entries right from the end; place d2 where it fits.
+      e.forLoop(
+          e.index(0), kk, ValueRange{d2},
+          [&](Value step, ValueRange s) -> SmallVector<Value> {
+            Value slot = arith::SubIOp::create(
+                b, arith::SubIOp::create(b, kk, e.index(1)), step);
+            Value current =
+                memref::LoadOp::create(b, nearest, ValueRange{slot});
+            Value prev = arith::SelectOp::create(
+                b,
+                arith::CmpIOp::create(b, arith::CmpIPredicate::eq, slot,
+                                      e.index(0)),
+                e.f32(-INFINITY),
+                memref::LoadOp::create(
+                    b, nearest,
+                    ValueRange{arith::MaxSIOp::create(
+                        b, arith::SubIOp::create(b, slot, e.index(1)),
+                        e.index(0))}));
+            // Slot takes d2 if prev <= d2 < current; takes prev if d2 < prev.
+            Value fits = arith::AndIOp::create(
+                b,
+                arith::CmpFOp::create(b, arith::CmpFPredicate::OLT, d2,
+                                      current),
+                arith::CmpFOp::create(b, arith::CmpFPredicate::OGE, d2, prev));
+            Value shift =
+                arith::CmpFOp::create(b, arith::CmpFPredicate::OLT, d2, prev);
+            Value next = arith::SelectOp::create(
+                b, fits, d2, arith::SelectOp::create(b, shift, prev, current));
+            memref::StoreOp::create(b, next, nearest, ValueRange{slot});
+            return {s[0]};
+          });
+    });
+    Value sum = e.forLoop(
+        e.index(0), kk, ValueRange{e.f32(0.0)},
+        [&](Value s, ValueRange acc) -> SmallVector<Value> {
+          return {arith::AddFOp::create(
+              b, acc[0], memref::LoadOp::create(b, nearest, ValueRange{s}))};
+        })[0];
+    Value mean = arith::DivFOp::create(
+        b, sum,
+        arith::UIToFPOp::create(b, f32,
+                                arith::IndexCastOp::create(b, i32, kk)));
+    memref::StoreOp::create(
+        b, math::ExpOp::create(b, arith::NegFOp::create(b, mean)), rho,
+        at(row, i));
+  };
+  // Distance to the nearest denser token (or the farthest, for the peak),
+  // and the center score rho * delta as an order key.
+  auto deltaPhase = [&](Value row, RowBounds r, Value i) {
+    Value rhoI = memref::LoadOp::create(b, rho, at(row, i));
+    ValueRange d = e.forLoop(
+        e.index(0), r.len, ValueRange{e.f32(INFINITY), e.f32(-INFINITY)},
+        [&](Value j, ValueRange s) -> SmallVector<Value> {
+          Value rhoJ = memref::LoadOp::create(b, rho, at(row, j));
+          Value denser = arith::OrIOp::create(
+              b,
+              arith::CmpFOp::create(b, arith::CmpFPredicate::OGT, rhoJ, rhoI),
+              arith::AndIOp::create(
+                  b,
+                  arith::CmpFOp::create(b, arith::CmpFPredicate::OEQ, rhoJ,
+                                        rhoI),
+                  arith::CmpIOp::create(b, arith::CmpIPredicate::slt, j, i)));
+          Value dist =
+              math::SqrtOp::create(b, pairs.scaledSquaredDistance(row, i, j));
+          Value nearer = arith::SelectOp::create(
+              b, denser, arith::MinimumFOp::create(b, s[0], dist), s[0]);
+          return {nearer, arith::MaximumFOp::create(b, s[1], dist)};
+        });
+    Value isPeak = arith::CmpFOp::create(b, arith::CmpFPredicate::OEQ, d[0],
+                                         e.f32(INFINITY));
+    Value delta = arith::SelectOp::create(b, isPeak, d[1], d[0]);
+    Value score = arith::MulFOp::create(b, rhoI, delta);
+    memref::StoreOp::create(b,
+                            emitOrderKey(b, score, tok::NanPolicy::as_neg_inf),
+                            scoreKey, at(row, i));
+  };
+  // Center rank: #{j : key_j > key_i, or equal and j < i}.
+  auto rankOf = [&](Value row, RowBounds r, Value i) -> Value {
+    Value key = memref::LoadOp::create(b, scoreKey, at(row, i));
+    return e.forLoop(
+        e.index(0), r.len, ValueRange{e.index(0)},
+        [&](Value j, ValueRange s) -> SmallVector<Value> {
+          Value other = memref::LoadOp::create(b, scoreKey, at(row, j));
+          Value before = arith::OrIOp::create(
+              b,
+              arith::CmpIOp::create(b, arith::CmpIPredicate::ugt, other, key),
+              arith::AndIOp::create(
+                  b,
+                  arith::CmpIOp::create(b, arith::CmpIPredicate::eq, other,
+                                        key),
+                  arith::CmpIOp::create(b, arith::CmpIPredicate::slt, j, i)));
+          return {arith::AddIOp::create(b, s[0], e.indexOf(before))};
+        })[0];
+  };
+  // Every valid token's cluster: its own when it is a center, else its
+  // nearest center's (ties to the lower cluster; NaN distances never win);
+  // -1 past the row's length.
+  auto assignPhase = [&](Value row, RowBounds r, Value i) {
+    Value valid = arith::CmpIOp::create(b, arith::CmpIPredicate::slt, i, r.len);
+    auto ifValid = scf::IfOp::create(b, i32, valid, true);
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(ifValid.thenBlock());
+    Value own = memref::LoadOp::create(b, cluster, at(row, i));
+    Value isCenter =
+        arith::CmpIOp::create(b, arith::CmpIPredicate::sge, own, e.i32(0));
+    auto ifCenter = scf::IfOp::create(b, i32, isCenter, true);
+    b.setInsertionPointToStart(ifCenter.thenBlock());
+    scf::YieldOp::create(b, own);
+    b.setInsertionPointToStart(ifCenter.elseBlock());
+    ValueRange best = e.forLoop(
+        e.index(0), r.numClusters, ValueRange{e.f32(INFINITY), e.i32(0)},
+        [&](Value c, ValueRange s) -> SmallVector<Value> {
+          Value center = arith::IndexCastOp::create(
+              b, b.getIndexType(),
+              memref::LoadOp::create(b, centerOf, at(row, c)));
+          Value d2 = pairs.scaledSquaredDistance(row, i, center);
+          Value better =
+              arith::CmpFOp::create(b, arith::CmpFPredicate::OLT, d2, s[0]);
+          return {arith::SelectOp::create(b, better, d2, s[0]),
+                  arith::SelectOp::create(
+                      b, better, arith::IndexCastOp::create(b, i32, c), s[1])};
+        });
+    scf::YieldOp::create(b, best[1]);
+    b.setInsertionPointAfter(ifCenter);
+    scf::YieldOp::create(b, ifCenter.getResult(0));
+    b.setInsertionPointToStart(ifValid.elseBlock());
+    scf::YieldOp::create(b, e.i32(-1));
+    b.setInsertionPointAfter(ifValid);
+    memref::StoreOp::create(b, ifValid.getResult(0), parent,
+                            ValueRange{row, i});
+  };
+  auto storeCount = [&](Value row, RowBounds r) {
+    memref::StoreOp::create(b,
+                            arith::IndexCastOp::create(b, i32, r.numClusters),
+                            counts, ValueRange{row});
+  };
+
+  if (splitPhases) {
+    // One loop per phase over every (row, token) of the batch.
+    auto phase = [&](int64_t extent,
+                     llvm::function_ref<void(Value, RowBounds, Value)> body) {
+      e.parallelFor({batch, extent}, [&](ValueRange iv) {
+        body(iv[0], boundsOf(iv[0]), iv[1]);
       });
-      e.forLoop(e.index(0), len, [&](Value j) {
-        Value d2 = pairs.scaledSquaredDistance(row, i, j);
-        // Shift larger entries right from the end; place d2 where it fits.
-        e.forLoop(e.index(0), kk, ValueRange{d2}, [&](Value step, ValueRange s)
-                      -> SmallVector<Value> {
-          Value slot = arith::SubIOp::create(
-              b, arith::SubIOp::create(b, kk, e.index(1)), step);
-          Value current = memref::LoadOp::create(b, nearest, ValueRange{slot});
-          Value prev = arith::SelectOp::create(
-              b, arith::CmpIOp::create(b, arith::CmpIPredicate::eq, slot, e.index(0)),
-              e.f32(-INFINITY),
-              memref::LoadOp::create(
-                  b, nearest,
-                  ValueRange{arith::MaxSIOp::create(
-                      b, arith::SubIOp::create(b, slot, e.index(1)), e.index(0))}));
-          // Slot takes d2 if prev <= d2 < current; takes prev if d2 < prev.
-          Value fits = arith::AndIOp::create(
-              b, arith::CmpFOp::create(b, arith::CmpFPredicate::OLT, d2, current),
-              arith::CmpFOp::create(b, arith::CmpFPredicate::OGE, d2, prev));
-          Value shift = arith::CmpFOp::create(b, arith::CmpFPredicate::OLT, d2, prev);
-          Value next = arith::SelectOp::create(
-              b, fits, d2, arith::SelectOp::create(b, shift, prev, current));
-          memref::StoreOp::create(b, next, nearest, ValueRange{slot});
-          return {s[0]};
+    };
+    phase(tokens, [&](Value row, RowBounds r, Value i) {
+      e.ifThen(e.cmpi(arith::CmpIPredicate::slt, i, r.len),
+               [&] { densityPhase(row, r, i, newNearest()); });
+    });
+    phase(tokens, [&](Value row, RowBounds r, Value i) {
+      e.ifThen(e.cmpi(arith::CmpIPredicate::slt, i, r.len),
+               [&] { deltaPhase(row, r, i); });
+    });
+    // Each token's cluster from its rank; each center slot finds the token
+    // of its rank (every slot is written by its own iteration).
+    phase(tokens, [&](Value row, RowBounds r, Value i) {
+      e.ifThen(e.cmpi(arith::CmpIPredicate::slt, i, r.len), [&] {
+        Value rank = rankOf(row, r, i);
+        Value isCenter = e.cmpi(arith::CmpIPredicate::slt, rank, r.numClusters);
+        memref::StoreOp::create(
+            b,
+            arith::SelectOp::create(b, isCenter,
+                                    arith::IndexCastOp::create(b, i32, rank),
+                                    e.i32(-1)),
+            cluster, at(row, i));
+      });
+    });
+    phase(std::max<int64_t>(clusters, 1), [&](Value row, RowBounds r, Value c) {
+      e.ifThen(e.cmpi(arith::CmpIPredicate::slt, c, r.numClusters), [&] {
+        Value token = e.forLoop(
+            e.index(0), r.len, ValueRange{e.i32(0)},
+            [&](Value i, ValueRange s) -> SmallVector<Value> {
+              Value mine =
+                  e.cmpi(arith::CmpIPredicate::eq,
+                         memref::LoadOp::create(b, cluster, at(row, i)),
+                         arith::IndexCastOp::create(b, i32, c));
+              return {arith::SelectOp::create(
+                  b, mine, arith::IndexCastOp::create(b, i32, i), s[0])};
+            })[0];
+        memref::StoreOp::create(b, token, centerOf, at(row, c));
+      });
+    });
+    phase(tokens, assignPhase);
+    e.parallelFor(batch, [&](Value row) { storeCount(row, boundsOf(row)); });
+  } else {
+    Value nearest = newNearest();
+    e.parallelFor(batch, [&](Value row) {
+      RowBounds r = boundsOf(row);
+      e.forLoop(e.index(0), r.len,
+                [&](Value i) { densityPhase(row, r, i, nearest); });
+      e.forLoop(e.index(0), r.len, [&](Value i) {
+        deltaPhase(row, r, i);
+        memref::StoreOp::create(b, e.i32(-1), cluster, at(row, i));
+      });
+      e.forLoop(e.index(0), r.len, [&](Value i) {
+        Value rank = rankOf(row, r, i);
+        e.ifThen(e.cmpi(arith::CmpIPredicate::slt, rank, r.numClusters), [&] {
+          memref::StoreOp::create(b, arith::IndexCastOp::create(b, i32, i),
+                                  centerOf, at(row, rank));
+          memref::StoreOp::create(b, arith::IndexCastOp::create(b, i32, rank),
+                                  cluster, at(row, i));
         });
       });
-      Value sum = e.forLoop(e.index(0), kk, ValueRange{e.f32(0.0)},
-                            [&](Value s, ValueRange acc) -> SmallVector<Value> {
-                              return {arith::AddFOp::create(
-                                  b, acc[0],
-                                  memref::LoadOp::create(b, nearest, ValueRange{s}))};
-                            })[0];
-      Value mean = arith::DivFOp::create(
-          b, sum,
-          arith::UIToFPOp::create(b, f32, arith::IndexCastOp::create(b, i32, kk)));
-      memref::StoreOp::create(b, math::ExpOp::create(b, arith::NegFOp::create(b, mean)),
-                              rho, ValueRange{i});
+      e.forLoop(e.index(0), e.index(tokens),
+                [&](Value i) { assignPhase(row, r, i); });
+      storeCount(row, r);
     });
-    // Distance to the nearest denser token (or the farthest, for the peak),
-    // and the center score rho * delta as an order key.
-    e.forLoop(e.index(0), len, [&](Value i) {
-      Value rhoI = memref::LoadOp::create(b, rho, ValueRange{i});
-      ValueRange d = e.forLoop(
-          e.index(0), len, ValueRange{e.f32(INFINITY), e.f32(-INFINITY)},
-          [&](Value j, ValueRange s) -> SmallVector<Value> {
-            Value rhoJ = memref::LoadOp::create(b, rho, ValueRange{j});
-            Value denser = arith::OrIOp::create(
-                b, arith::CmpFOp::create(b, arith::CmpFPredicate::OGT, rhoJ, rhoI),
-                arith::AndIOp::create(
-                    b, arith::CmpFOp::create(b, arith::CmpFPredicate::OEQ, rhoJ, rhoI),
-                    arith::CmpIOp::create(b, arith::CmpIPredicate::slt, j, i)));
-            Value dist = math::SqrtOp::create(b, pairs.scaledSquaredDistance(row, i, j));
-            Value nearer = arith::SelectOp::create(
-                b, denser, arith::MinimumFOp::create(b, s[0], dist), s[0]);
-            return {nearer, arith::MaximumFOp::create(b, s[1], dist)};
-          });
-      Value isPeak = arith::CmpFOp::create(b, arith::CmpFPredicate::OEQ, d[0],
-                                           e.f32(INFINITY));
-      Value delta = arith::SelectOp::create(b, isPeak, d[1], d[0]);
-      Value score = arith::MulFOp::create(b, rhoI, delta);
-      memref::StoreOp::create(b, emitOrderKey(b, score, tok::NanPolicy::as_neg_inf),
-                              scoreKey, ValueRange{i});
-      memref::StoreOp::create(b, e.i32(-1), cluster, ValueRange{i});
-    });
-    // Center rank: #{j : key_j > key_i, or equal and j < i}.
-    e.forLoop(e.index(0), len, [&](Value i) {
-      Value key = memref::LoadOp::create(b, scoreKey, ValueRange{i});
-      Value rank = e.forLoop(
-          e.index(0), len, ValueRange{e.index(0)},
-          [&](Value j, ValueRange s) -> SmallVector<Value> {
-            Value other = memref::LoadOp::create(b, scoreKey, ValueRange{j});
-            Value before = arith::OrIOp::create(
-                b, arith::CmpIOp::create(b, arith::CmpIPredicate::ugt, other, key),
-                arith::AndIOp::create(
-                    b, arith::CmpIOp::create(b, arith::CmpIPredicate::eq, other, key),
-                    arith::CmpIOp::create(b, arith::CmpIPredicate::slt, j, i)));
-            return {arith::AddIOp::create(
-                b, s[0],
-                e.indexOf(before))};
-          })[0];
-      Value isCenter =
-          arith::CmpIOp::create(b, arith::CmpIPredicate::slt, rank, numClusters);
-      e.ifThen(isCenter, [&] {
-        memref::StoreOp::create(b, arith::IndexCastOp::create(b, i32, i), centerOf,
-                                ValueRange{rank});
-        memref::StoreOp::create(b, arith::IndexCastOp::create(b, i32, rank),
-                                cluster, ValueRange{i});
-      });
-    });
-    // Every other valid token joins its nearest center (ties to the lower
-    // cluster; NaN distances never win).
-    e.forLoop(e.index(0), e.index(tokens), [&](Value i) {
-      Value valid = arith::CmpIOp::create(b, arith::CmpIPredicate::slt, i, len);
-      auto ifValid = scf::IfOp::create(b, i32, valid, true);
-      OpBuilder::InsertionGuard guard(b);
-      b.setInsertionPointToStart(ifValid.thenBlock());
-      Value own = memref::LoadOp::create(b, cluster, ValueRange{i});
-      Value isCenter = arith::CmpIOp::create(b, arith::CmpIPredicate::sge, own, e.i32(0));
-      auto ifCenter = scf::IfOp::create(b, i32, isCenter, true);
-      b.setInsertionPointToStart(ifCenter.thenBlock());
-      scf::YieldOp::create(b, own);
-      b.setInsertionPointToStart(ifCenter.elseBlock());
-      ValueRange best = e.forLoop(
-          e.index(0), numClusters, ValueRange{e.f32(INFINITY), e.i32(0)},
-          [&](Value c, ValueRange s) -> SmallVector<Value> {
-            Value center = arith::IndexCastOp::create(
-                b, b.getIndexType(), memref::LoadOp::create(b, centerOf, ValueRange{c}));
-            Value d2 = pairs.scaledSquaredDistance(row, i, center);
-            Value better = arith::CmpFOp::create(b, arith::CmpFPredicate::OLT, d2, s[0]);
-            return {arith::SelectOp::create(b, better, d2, s[0]),
-                    arith::SelectOp::create(b, better,
-                                            arith::IndexCastOp::create(b, i32, c), s[1])};
-          });
-      scf::YieldOp::create(b, best[1]);
-      b.setInsertionPointAfter(ifCenter);
-      scf::YieldOp::create(b, ifCenter.getResult(0));
-      b.setInsertionPointToStart(ifValid.elseBlock());
-      scf::YieldOp::create(b, e.i32(-1));
-      b.setInsertionPointAfter(ifValid);
-      memref::StoreOp::create(b, ifValid.getResult(0), parent, ValueRange{row, i});
-    });
-    memref::StoreOp::create(b, arith::IndexCastOp::create(b, i32, numClusters), counts,
-                            ValueRange{row});
-  });
+  }
   e.replaceWithBuffer(op.getParent(), parent);
   e.replaceWithBuffer(op.getCount(), counts);
 }
@@ -389,10 +495,17 @@ void populateClusterToLoopsPatterns(RewritePatternSet &patterns,
                                     const LoweringOptions &options,
                                     DispatchRow *row) {
   addTokLowering<tok::RowCosineOp>(patterns, options, row, lowerRowCosine);
-  addTokLowering<tok::DensityPeaksOp>(patterns, options, row,
-                                      lowerDensityPeaks);
+  addTokLoweringForm<tok::DensityPeaksOp>(patterns, options, row,
+                                          /*gpuForm=*/false, lowerDensityPeaks);
   addTokLowering<tok::SimilarityComponentsOp>(patterns, options, row,
                                               lowerSimilarityComponents);
+}
+
+void populateClusterToGpuLoopsPatterns(RewritePatternSet &patterns,
+                                       const LoweringOptions &options,
+                                       DispatchRow *row) {
+  addTokLoweringForm<tok::DensityPeaksOp>(patterns, options, row,
+                                          /*gpuForm=*/true, lowerDensityPeaks);
 }
 
 } // namespace winnow

@@ -11,6 +11,7 @@
 
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "winnow/Dialect/Collective/IR/CollectiveOps.h"
 #include "winnow/Dialect/Tok/IR/TokOps.h"
 
 using namespace mlir;
@@ -19,11 +20,243 @@ namespace winnow {
 namespace {
 
 //===----------------------------------------------------------------------===//
+// Block-per-row helpers of the GPU forms
+//===----------------------------------------------------------------------===//
+
+/// The GPU forms run one block per batch row: the greedy steps stay in
+/// order (every thread takes every step), and each step's loop over the
+/// row's tokens is strided over the block's threads, with barriers between
+/// steps. Per-token state lives in [B, N] device buffers.
+constexpr int64_t kRowThreads = 1024;
+
+/// The first token t of [lb, ub) with the largest `value(t)` among those
+/// `eligible(t)`, or -1 when none is: what the sequential scan (take when
+/// eligible and nothing is taken yet or the value is strictly larger)
+/// finds. Each thread scans its tokens in order, then collective.block_argmax
+/// (the larger value, ties to the lower index, NaN lowest) combines them;
+/// `value` must not be NaN (map it first, as the sequential scan does).
+Value blockPick(LoopEmitter &e, Value tid, Value lb, Value ub,
+                llvm::function_ref<Value(Value)> eligible,
+                llvm::function_ref<Value(Value)> value) {
+  ImplicitLocOpBuilder &b = e.builder();
+  Type f32 = b.getF32Type(), i32 = b.getI32Type();
+  Value none = e.i32(std::numeric_limits<int32_t>::max());
+  ValueRange mine = e.blockStrided(
+      lb, ub, tid, kRowThreads, ValueRange{e.f32(NAN), none},
+      [&](Value t, ValueRange s) -> SmallVector<Value> {
+        Value x = value(t);
+        Value take = arith::AndIOp::create(
+            b, eligible(t),
+            arith::OrIOp::create(
+                b, e.cmpi(arith::CmpIPredicate::eq, s[1], none),
+                arith::CmpFOp::create(b, arith::CmpFPredicate::OGT, x, s[0])));
+        return {arith::SelectOp::create(b, take, x, s[0]),
+                arith::SelectOp::create(
+                    b, take, arith::IndexCastOp::create(b, i32, t), s[1])};
+      });
+  auto best = collective::BlockArgMaxOp::create(b, f32, i32, mine[0], mine[1]);
+  Value found = e.cmpi(arith::CmpIPredicate::ne, best.getArgmax(), none);
+  return arith::SelectOp::create(
+      b, found,
+      arith::IndexCastOp::create(b, b.getIndexType(), best.getArgmax()),
+      e.index(-1));
+}
+
+/// Writes every t of [lb, ub) with `keep(t)` to out[row, first + ...] in
+/// token order (a block scan per tile of kRowThreads tokens); returns
+/// first + their number (an i32, on every thread).
+Value blockAppend(LoopEmitter &e, Value tid, Value row, Value lb, Value ub,
+                  llvm::function_ref<Value(Value)> keep, Value out,
+                  Value first) {
+  ImplicitLocOpBuilder &b = e.builder();
+  Type i32 = b.getI32Type();
+  Value len = ub;
+  return e.forLoop(
+      lb, ub, e.index(kRowThreads), ValueRange{first},
+      [&](Value start, ValueRange acc) -> SmallVector<Value> {
+        Value t = arith::AddIOp::create(b, start, tid);
+        Value inside = e.cmpi(arith::CmpIPredicate::slt, t, len);
+        Value kept = arith::AndIOp::create(
+            b, inside, keep(arith::SelectOp::create(b, inside, t, start)));
+        auto scan = collective::BlockExclusiveScanOp::create(
+            b, i32, i32, arith::ExtUIOp::create(b, i32, kept), /*flags=*/true);
+        e.ifThen(kept, [&] {
+          Value at = arith::AddIOp::create(b, acc[0], scan.getPrefix());
+          memref::StoreOp::create(
+              b, arith::IndexCastOp::create(b, i32, t), out,
+              ValueRange{row,
+                         arith::IndexCastOp::create(b, b.getIndexType(), at)});
+        });
+        return {arith::AddIOp::create(b, acc[0], scan.getTotal())};
+      })[0];
+}
+
+/// Writes every t of [0, len) with `keep(t)` to out[row, ...] in token order,
+/// -1 after them up to `capacity`; returns their number (on every thread).
+Value blockCompact(LoopEmitter &e, Value tid, Value row, Value len,
+                   llvm::function_ref<Value(Value)> keep, Value out,
+                   int64_t capacity) {
+  ImplicitLocOpBuilder &b = e.builder();
+  Value count = blockAppend(e, tid, row, e.index(0), len, keep, out, e.i32(0));
+  // (count <= capacity; the clamp shows the bound.)
+  e.blockStrided(
+      e.clampIndex(arith::IndexCastOp::create(b, b.getIndexType(), count),
+                   e.index(0), e.index(capacity)),
+      e.index(capacity), tid, kRowThreads, ValueRange{},
+      [&](Value j, ValueRange) -> SmallVector<Value> {
+        memref::StoreOp::create(b, e.i32(-1), out, ValueRange{row, j});
+        return {};
+      });
+  return count;
+}
+
+/// Runs `body` on every t of [lb, ub), strided over the block's threads.
+void blockFor(LoopEmitter &e, Value tid, Value lb, Value ub,
+              llvm::function_ref<void(Value)> body) {
+  e.blockStrided(lb, ub, tid, kRowThreads, ValueRange{},
+                 [&](Value t, ValueRange) -> SmallVector<Value> {
+                   body(t);
+                   return {};
+                 });
+}
+
+/// Runs `body` on thread 0 of the block.
+void onFirstThread(LoopEmitter &e, Value tid, llvm::function_ref<void()> body) {
+  e.ifThen(e.cmpi(arith::CmpIPredicate::eq, tid, e.index(0)), body);
+}
+
+//===----------------------------------------------------------------------===//
 // tok.k_center
 //===----------------------------------------------------------------------===//
 
+/// The formulas both k_center forms share.
+struct KCenterMath {
+  LoopEmitter &e;
+  Value input;
+  int64_t features;
+
+  Value dot(Value row, Value i, Value j) {
+    ImplicitLocOpBuilder &b = e.builder();
+    return orderedRowSums(e, {{input, {row, i}}, {input, {row, j}}}, features,
+                          1, [&](ArrayRef<Value> xy) -> SmallVector<Value> {
+                            return {arith::MulFOp::create(
+                                b, e.widenToF32(xy[0]), e.widenToF32(xy[1]))};
+                          })[0];
+  }
+  /// 1 / max(||x_i||, 1e-12).
+  Value inverseNorm(Value row, Value i) {
+    ImplicitLocOpBuilder &b = e.builder();
+    Value norm = arith::MaximumFOp::create(
+        b, math::SqrtOp::create(b, dot(row, i, i)), e.f32(1e-12));
+    return arith::DivFOp::create(b, e.f32(1.0), norm);
+  }
+  /// 1 - cos(x_j, x_s) from the two inverse norms.
+  Value distance(Value row, Value j, Value s, Value invJ, Value invS) {
+    ImplicitLocOpBuilder &b = e.builder();
+    Value cosine = arith::MulFOp::create(b, dot(row, j, s),
+                                         arith::MulFOp::create(b, invJ, invS));
+    return arith::SubFOp::create(b, e.f32(1.0), cosine);
+  }
+  /// A running distance as the pick ranks it: NaN below every number.
+  Value rankable(Value d) {
+    ImplicitLocOpBuilder &b = e.builder();
+    Value isNan = arith::CmpFOp::create(b, arith::CmpFPredicate::UNO, d, d);
+    return arith::SelectOp::create(b, isNan, e.f32(-INFINITY), d);
+  }
+  /// The first token: first[row] clamped to the row, or 0.
+  Value seed(Value first, Value row, Value len) {
+    ImplicitLocOpBuilder &b = e.builder();
+    if (!first)
+      return e.index(0);
+    return e.clampIndex(arith::IndexCastOp::create(
+                            b, b.getIndexType(),
+                            memref::LoadOp::create(b, first, ValueRange{row})),
+                        e.index(0), arith::SubIOp::create(b, len, e.index(1)));
+  }
+};
+
+/// GPU form: one block per row (kRowThreads). Each greedy step is the same
+/// as the sequential one: the running minimum is updated strided over the
+/// tokens, and the next center is blockPick's first unchosen token with the
+/// largest running distance.
+void lowerKCenterBlocks(tok::KCenterOp op, LoopEmitter &e, KCenterMath &math,
+                        Value first, Value lengths, Value indices,
+                        Value counts) {
+  ImplicitLocOpBuilder &b = e.builder();
+  auto type = op.getInput().getType();
+  int64_t batch = type.getDimSize(0), tokens = type.getDimSize(1);
+  int64_t capacity = op.getIndices().getType().getDimSize(1);
+  int64_t k = std::clamp<int64_t>(op.getK(), 0, tokens);
+  Type f32 = b.getF32Type(), i32 = b.getI32Type();
+  if (batch == 0)
+    return;
+  auto perToken = [&](Type type) -> Value {
+    return memref::AllocOp::create(
+        b, MemRefType::get({batch, std::max<int64_t>(tokens, 1)}, type));
+  };
+  Value invNorm = perToken(f32), minDist = perToken(f32);
+  Value chosen = perToken(i32);
+  e.blockLaunch(
+      e.index(batch), kRowThreads, {}, [&](Value row, Value tid, ValueRange) {
+        Value len = e.rowLength(lengths, row, tokens);
+        Value target = arith::MinSIOp::create(b, e.index(k), len);
+        blockFor(e, tid, e.index(0), len, [&](Value i) {
+          memref::StoreOp::create(b, math.inverseNorm(row, i), invNorm,
+                                  ValueRange{row, i});
+          memref::StoreOp::create(b, e.f32(INFINITY), minDist,
+                                  ValueRange{row, i});
+          memref::StoreOp::create(b, e.i32(0), chosen, ValueRange{row, i});
+        });
+        collective::BlockBarrierOp::create(b);
+        auto choose = [&](Value s) {
+          onFirstThread(e, tid, [&] {
+            memref::StoreOp::create(b, e.i32(1), chosen, ValueRange{row, s});
+          });
+          Value invS = memref::LoadOp::create(b, invNorm, ValueRange{row, s});
+          blockFor(e, tid, e.index(0), len, [&](Value j) {
+            Value dist = math.distance(
+                row, j, s,
+                memref::LoadOp::create(b, invNorm, ValueRange{row, j}), invS);
+            Value old = memref::LoadOp::create(b, minDist, ValueRange{row, j});
+            memref::StoreOp::create(b, arith::MinimumFOp::create(b, old, dist),
+                                    minDist, ValueRange{row, j});
+          });
+          collective::BlockBarrierOp::create(b);
+        };
+        e.ifThen(e.cmpi(arith::CmpIPredicate::sgt, target, e.index(0)), [&] {
+          choose(math.seed(first, row, len));
+          e.forLoop(e.index(1), target, [&](Value) {
+            choose(blockPick(
+                e, tid, e.index(0), len,
+                [&](Value j) {
+                  return e.cmpi(
+                      arith::CmpIPredicate::eq,
+                      memref::LoadOp::create(b, chosen, ValueRange{row, j}),
+                      e.i32(0));
+                },
+                [&](Value j) {
+                  return math.rankable(
+                      memref::LoadOp::create(b, minDist, ValueRange{row, j}));
+                }));
+          });
+        });
+        Value count = blockCompact(
+            e, tid, row, len,
+            [&](Value j) {
+              return e.cmpi(
+                  arith::CmpIPredicate::ne,
+                  memref::LoadOp::create(b, chosen, ValueRange{row, j}),
+                  e.i32(0));
+            },
+            indices, capacity);
+        onFirstThread(e, tid, [&] {
+          memref::StoreOp::create(b, count, counts, ValueRange{row});
+        });
+      });
+}
+
 void lowerKCenter(tok::KCenterOp op, ImplicitLocOpBuilder &b,
-                  LoweringContext &context) {
+                  LoweringContext &context, bool gpuForm) {
   OpLowering e(b, context);
   auto type = op.getInput().getType();
   int64_t batch = type.getDimSize(0), tokens = type.getDimSize(1);
@@ -36,28 +269,24 @@ void lowerKCenter(tok::KCenterOp op, ImplicitLocOpBuilder &b,
   Value first = op.getFirst() ? e.toBuffer(op.getFirst()) : Value();
   Value indices = e.allocFor(op.getIndices());
   Value counts = e.allocFor(op.getCount());
+  KCenterMath math{e, input, features};
+  if (gpuForm) {
+    lowerKCenterBlocks(op, e, math, first, lengths, indices, counts);
+    e.replaceWithBuffer(op.getIndices(), indices);
+    e.replaceWithBuffer(op.getCount(), counts);
+    return;
+  }
   Value invNorm = memref::AllocaOp::create(b, MemRefType::get({tokens}, f32));
   Value minDist = memref::AllocaOp::create(b, MemRefType::get({tokens}, f32));
   Value chosen =
       memref::AllocaOp::create(b, MemRefType::get({tokens}, b.getI1Type()));
-  auto load = [&](Value row, Value i, Value d) -> Value {
-    return e.widenToF32(memref::LoadOp::create(b, input, ValueRange{row, i, d}));
-  };
-  auto dot = [&](Value row, Value i, Value j) -> Value {
-    return e.orderedSums(
-        e.index(0), e.index(features), 1, [&](Value d) -> SmallVector<Value> {
-          return {arith::MulFOp::create(b, load(row, i, d), load(row, j, d))};
-        })[0];
-  };
 
   e.parallelFor(batch, [&](Value row) {
     Value len = e.rowLength(lengths, row, tokens);
     Value target = arith::MinSIOp::create(b, e.index(k), len);
     e.forLoop(e.index(0), e.index(tokens), [&](Value i) {
-      Value norm = arith::MaximumFOp::create(
-          b, math::SqrtOp::create(b, dot(row, i, i)), e.f32(1e-12));
-      memref::StoreOp::create(b, arith::DivFOp::create(b, e.f32(1.0), norm),
-                              invNorm, ValueRange{i});
+      memref::StoreOp::create(b, math.inverseNorm(row, i), invNorm,
+                              ValueRange{i});
       memref::StoreOp::create(b, e.f32(INFINITY), minDist, ValueRange{i});
       memref::StoreOp::create(
           b, arith::ConstantIntOp::create(b, b.getI1Type(), 0), chosen,
@@ -68,13 +297,10 @@ void lowerKCenter(tok::KCenterOp op, ImplicitLocOpBuilder &b,
       memref::StoreOp::create(
           b, arith::ConstantIntOp::create(b, b.getI1Type(), 1), chosen,
           ValueRange{s});
+      Value invS = memref::LoadOp::create(b, invNorm, ValueRange{s});
       e.forLoop(e.index(0), len, [&](Value j) {
-        Value cosine = arith::MulFOp::create(
-            b, dot(row, j, s),
-            arith::MulFOp::create(
-                b, memref::LoadOp::create(b, invNorm, ValueRange{j}),
-                memref::LoadOp::create(b, invNorm, ValueRange{s})));
-        Value dist = arith::SubFOp::create(b, e.f32(1.0), cosine);
+        Value dist = math.distance(
+            row, j, s, memref::LoadOp::create(b, invNorm, ValueRange{j}), invS);
         Value old = memref::LoadOp::create(b, minDist, ValueRange{j});
         memref::StoreOp::create(b, arith::MinimumFOp::create(b, old, dist),
                                 minDist, ValueRange{j});
@@ -83,24 +309,15 @@ void lowerKCenter(tok::KCenterOp op, ImplicitLocOpBuilder &b,
     Value nonEmpty =
         arith::CmpIOp::create(b, arith::CmpIPredicate::sgt, target, e.index(0));
     e.ifThen(nonEmpty, [&] {
-      Value seed = first ? e.clampIndex(
-                               arith::IndexCastOp::create(
-                                   b, b.getIndexType(),
-                                   memref::LoadOp::create(b, first, ValueRange{row})),
-                               e.index(0),
-                               arith::SubIOp::create(b, len, e.index(1)))
-                         : e.index(0);
-      choose(seed);
+      choose(math.seed(first, row, len));
       e.forLoop(e.index(1), target, [&](Value) {
         // First unchosen token with the largest running distance; NaN ranks
         // below every number, so the first unchosen token is the fallback.
         ValueRange best = e.forLoop(
             e.index(0), len, ValueRange{e.f32(-INFINITY), e.index(-1)},
             [&](Value j, ValueRange s) -> SmallVector<Value> {
-              Value d = memref::LoadOp::create(b, minDist, ValueRange{j});
-              Value isNan =
-                  arith::CmpFOp::create(b, arith::CmpFPredicate::UNO, d, d);
-              d = arith::SelectOp::create(b, isNan, e.f32(-INFINITY), d);
+              Value d = math.rankable(
+                  memref::LoadOp::create(b, minDist, ValueRange{j}));
               Value free = e.notI1(memref::LoadOp::create(b, chosen, ValueRange{j}));
               Value none = arith::CmpIOp::create(b, arith::CmpIPredicate::slt,
                                                  s[1], e.index(0));
@@ -145,7 +362,7 @@ void lowerKCenter(tok::KCenterOp op, ImplicitLocOpBuilder &b,
 enum DartMark : int32_t { kFree = 0, kImagePivot = 1, kTextPivot = 2, kTaken = 3 };
 
 void lowerDartSelect(tok::DartSelectOp op, ImplicitLocOpBuilder &b,
-                     LoweringContext &context) {
+                     LoweringContext &context, bool gpuForm) {
   OpLowering e(b, context);
   auto keysType = op.getKeys().getType();
   auto hiddenType = op.getHidden().getType();
@@ -162,78 +379,126 @@ void lowerDartSelect(tok::DartSelectOp op, ImplicitLocOpBuilder &b,
   Value lengths = op.getLengths() ? e.toBuffer(op.getLengths()) : Value();
   Value indices = e.allocFor(op.getIndices());
   Value counts = e.allocFor(op.getCount());
-  Value l1 = memref::AllocaOp::create(b, MemRefType::get({tokens}, f32));
-  Value invNorm = memref::AllocaOp::create(b, MemRefType::get({tokens}, f32));
-  Value sim = memref::AllocaOp::create(b, MemRefType::get({tokens}, f32));
-  Value mark = memref::AllocaOp::create(b, MemRefType::get({tokens}, i32));
-  auto sumOver = [&](int64_t n, llvm::function_ref<Value(Value)> term) {
-    return e.orderedSums(
-        e.index(0), e.index(n), 1,
-        [&](Value d) -> SmallVector<Value> { return {term(d)}; })[0];
+  auto done = [&] {
+    e.replaceWithBuffer(op.getIndices(), indices);
+    e.replaceWithBuffer(op.getCount(), counts);
   };
-  auto markIs = [&](Value t, DartMark m) -> Value {
-    return arith::CmpIOp::create(b, arith::CmpIPredicate::eq,
-                                 memref::LoadOp::create(b, mark, ValueRange{t}),
-                                 e.i32(m));
+  if (batch == 0)
+    return done();
+  // Per-token state: on the stack of the row's thread (CPU), or [B, N]
+  // device buffers shared by the row's block (GPU form).
+  auto perToken = [&](Type type) -> Value {
+    int64_t n = std::max<int64_t>(tokens, 1);
+    if (gpuForm)
+      return memref::AllocOp::create(b, MemRefType::get({batch, n}, type));
+    return memref::AllocaOp::create(b, MemRefType::get({n}, type));
   };
-  auto setMark = [&](Value t, DartMark m) {
-    memref::StoreOp::create(b, e.i32(m), mark, ValueRange{t});
-  };
-  // The first index with the best `value` among `eligible` tokens of
-  // [lb, ub): `better(x, best)` compares; -1 when none is eligible.
-  auto pick = [&](Value lb, Value ub, llvm::function_ref<Value(Value)> eligible,
-                  llvm::function_ref<Value(Value)> value,
-                  llvm::function_ref<Value(Value, Value)> better) -> Value {
-    return e.forLoop(lb, ub, ValueRange{e.f32(0.0), e.index(-1)},
-                     [&](Value t, ValueRange s) -> SmallVector<Value> {
-                       Value x = value(t);
-                       Value none = arith::CmpIOp::create(
-                           b, arith::CmpIPredicate::slt, s[1], e.index(0));
-                       Value take = arith::AndIOp::create(
-                           b, eligible(t),
-                           arith::OrIOp::create(b, none, better(x, s[0])));
-                       return {arith::SelectOp::create(b, take, x, s[0]),
-                               arith::SelectOp::create(b, take, t, s[1])};
-                     })[1];
-  };
-  auto greater = [&](Value x, Value best) -> Value {
-    return arith::CmpFOp::create(b, arith::CmpFPredicate::OGT, x, best);
-  };
-  auto less = [&](Value x, Value best) -> Value {
-    return arith::CmpFOp::create(b, arith::CmpFPredicate::OLT, x, best);
-  };
+  Value l1 = perToken(f32), invNorm = perToken(f32), sim = perToken(f32);
+  Value mark = perToken(i32);
+  // GPU form: each row's pivots in sweep order.
+  Value pivotList =
+      gpuForm
+          ? Value(memref::AllocOp::create(
+                b, MemRefType::get(
+                       {batch, std::max<int64_t>(imagePivots + textPivots, 1)},
+                       i32)))
+          : Value();
   auto nanTo = [&](Value x, double v) -> Value {
     Value isNan = arith::CmpFOp::create(b, arith::CmpFPredicate::UNO, x, x);
     return arith::SelectOp::create(b, isNan, e.f32(v), x);
   };
-
   ArrayRef<int64_t> span = op.getSpan();
-  e.parallelFor(batch, [&](Value row) {
+
+  // The DART sweep of one row. The CPU runs each step's loop in order; the
+  // GPU form runs the same steps in the same order on every thread of the
+  // row's block, each step's loop over tokens strided over the threads,
+  // single writes on thread 0, a barrier after each step, and the picks
+  // by blockPick (the sequential scan's answer).
+  auto sweepRow = [&](Value row, Value tid) {
+    auto at = [&](Value t) -> SmallVector<Value> {
+      if (gpuForm)
+        return {row, t};
+      return {t};
+    };
+    auto barrier = [&] {
+      if (gpuForm)
+        collective::BlockBarrierOp::create(b);
+    };
+    // A step over [lb, ub): every token once.
+    auto each = [&](Value lb, Value ub, llvm::function_ref<void(Value)> body) {
+      if (gpuForm)
+        blockFor(e, tid, lb, ub, body);
+      else
+        e.forLoop(lb, ub, body);
+      barrier();
+    };
+    // A write made once per row.
+    auto once = [&](llvm::function_ref<void()> body) {
+      if (gpuForm)
+        onFirstThread(e, tid, body);
+      else
+        body();
+      barrier();
+    };
+    auto markIs = [&](Value t, DartMark m) -> Value {
+      return e.cmpi(arith::CmpIPredicate::eq,
+                    memref::LoadOp::create(b, mark, at(t)), e.i32(m));
+    };
+    auto setMark = [&](Value t, DartMark m) {
+      memref::StoreOp::create(b, e.i32(m), mark, at(t));
+    };
+    // The first eligible token of [lb, ub) with the largest value, -1 when
+    // none is eligible (values are never NaN here).
+    auto pick = [&](Value lb, Value ub,
+                    llvm::function_ref<Value(Value)> eligible,
+                    llvm::function_ref<Value(Value)> value) -> Value {
+      if (gpuForm)
+        return blockPick(e, tid, lb, ub, eligible, value);
+      return e.forLoop(lb, ub, ValueRange{e.f32(0.0), e.index(-1)},
+                       [&](Value t, ValueRange s) -> SmallVector<Value> {
+                         Value x = value(t);
+                         Value none = e.cmpi(arith::CmpIPredicate::slt, s[1],
+                                             e.index(0));
+                         Value take = arith::AndIOp::create(
+                             b, eligible(t),
+                             arith::OrIOp::create(
+                                 b, none,
+                                 arith::CmpFOp::create(
+                                     b, arith::CmpFPredicate::OGT, x, s[0])));
+                         return {arith::SelectOp::create(b, take, x, s[0]),
+                                 arith::SelectOp::create(b, take, t, s[1])};
+                       })[1];
+    };
+    auto found = [&](Value t) {
+      return e.cmpi(arith::CmpIPredicate::sge, t, e.index(0));
+    };
+
     Value len = e.rowLength(lengths, row, tokens);
     Value spanStart = arith::MinSIOp::create(b, e.index(span[0]), len);
     Value spanEnd = arith::MinSIOp::create(b, e.index(span[1]), len);
     auto inSpan = [&](Value t) -> Value {
       return arith::AndIOp::create(
-          b, arith::CmpIOp::create(b, arith::CmpIPredicate::sge, t, spanStart),
-          arith::CmpIOp::create(b, arith::CmpIPredicate::slt, t, spanEnd));
+          b, e.cmpi(arith::CmpIPredicate::sge, t, spanStart),
+          e.cmpi(arith::CmpIPredicate::slt, t, spanEnd));
     };
-    e.forLoop(e.index(0), len, [&](Value t) {
+    each(e.index(0), len, [&](Value t) {
       setMark(t, kFree);
       memref::StoreOp::create(
           b,
-          sumOver(keyDim, [&](Value d) -> Value {
-            return math::AbsFOp::create(
-                b, e.widenToF32(memref::LoadOp::create(b, keys, ValueRange{row, t, d})));
-          }),
-          l1, ValueRange{t});
-      Value sq = sumOver(hiddenDim, [&](Value d) -> Value {
-        Value x = e.widenToF32(memref::LoadOp::create(b, hidden, ValueRange{row, t, d}));
-        return arith::MulFOp::create(b, x, x);
-      });
+          orderedRowSums(e, {{keys, {row, t}}}, keyDim, 1,
+                         [&](ArrayRef<Value> x) -> SmallVector<Value> {
+                           return {math::AbsFOp::create(b, e.widenToF32(x[0]))};
+                         })[0],
+          l1, at(t));
+      Value sq = orderedRowSums(e, {{hidden, {row, t}}}, hiddenDim, 1,
+                                [&](ArrayRef<Value> x) -> SmallVector<Value> {
+                                  Value wide = e.widenToF32(x[0]);
+                                  return {arith::MulFOp::create(b, wide, wide)};
+                                })[0];
       Value norm = arith::MaximumFOp::create(b, math::SqrtOp::create(b, sq),
                                              e.f32(1e-12));
       memref::StoreOp::create(b, arith::DivFOp::create(b, e.f32(1.0), norm),
-                              invNorm, ValueRange{t});
+                              invNorm, at(t));
     });
     // Pivots: the largest key L1 norms (NaN ranks lowest), image then text.
     auto choosePivots = [&](int64_t count, bool image, DartMark m) {
@@ -245,67 +510,103 @@ void lowerDartSelect(tok::DartSelectOp op, ImplicitLocOpBuilder &b,
               return arith::AndIOp::create(b, region, markIs(t, kFree));
             },
             [&](Value t) {
-              return nanTo(memref::LoadOp::create(b, l1, ValueRange{t}), -INFINITY);
-            },
-            greater);
-        e.ifThen(arith::CmpIOp::create(b, arith::CmpIPredicate::sge, best, e.index(0)),
-                 [&] { setMark(best, m); });
+              return nanTo(memref::LoadOp::create(b, l1, at(t)), -INFINITY);
+            });
+        once([&] { e.ifThen(found(best), [&] { setMark(best, m); }); });
       });
     };
     choosePivots(imagePivots, /*image=*/true, kImagePivot);
     choosePivots(textPivots, /*image=*/false, kTextPivot);
-    // One pivot's sweep: take the `perPivot` least similar pool tokens.
+    // One pivot's sweep: take the `perPivot` least similar pool tokens
+    // (the largest negated similarity; NaN counts as the most similar).
     auto sweep = [&](Value pivot) {
-      e.forLoop(spanStart, spanEnd, [&](Value j) {
-        Value dot = sumOver(hiddenDim, [&](Value d) -> Value {
-          Value x = e.widenToF32(memref::LoadOp::create(b, hidden, ValueRange{row, j, d}));
-          Value y = e.widenToF32(memref::LoadOp::create(b, hidden, ValueRange{row, pivot, d}));
-          return arith::MulFOp::create(b, x, y);
-        });
+      Value invPivot = memref::LoadOp::create(b, invNorm, at(pivot));
+      each(spanStart, spanEnd, [&](Value j) {
+        Value dot = orderedRowSums(
+            e, {{hidden, {row, j}}, {hidden, {row, pivot}}}, hiddenDim, 1,
+            [&](ArrayRef<Value> xy) -> SmallVector<Value> {
+              return {arith::MulFOp::create(b, e.widenToF32(xy[0]),
+                                            e.widenToF32(xy[1]))};
+            })[0];
         Value cosine = arith::MulFOp::create(
             b, dot,
-            arith::MulFOp::create(b, memref::LoadOp::create(b, invNorm, ValueRange{j}),
-                                  memref::LoadOp::create(b, invNorm, ValueRange{pivot})));
-        memref::StoreOp::create(b, nanTo(cosine, INFINITY), sim, ValueRange{j});
+            arith::MulFOp::create(b, memref::LoadOp::create(b, invNorm, at(j)),
+                                  invPivot));
+        memref::StoreOp::create(b, nanTo(cosine, INFINITY), sim, at(j));
       });
       e.forLoop(e.index(0), e.index(perPivot), [&](Value) {
         Value least = pick(
             spanStart, spanEnd, [&](Value t) { return markIs(t, kFree); },
-            [&](Value t) { return memref::LoadOp::create(b, sim, ValueRange{t}); },
-            less);
-        e.ifThen(arith::CmpIOp::create(b, arith::CmpIPredicate::sge, least, e.index(0)),
-                 [&] { setMark(least, kTaken); });
+            [&](Value t) {
+              return arith::NegFOp::create(
+                  b, memref::LoadOp::create(b, sim, at(t)));
+            });
+        once([&] { e.ifThen(found(least), [&] { setMark(least, kTaken); }); });
       });
     };
-    e.forLoop(spanStart, spanEnd, [&](Value t) {
-      e.ifThen(markIs(t, kImagePivot), [&] { sweep(t); });
-    });
-    e.forLoop(e.index(0), len, [&](Value t) {
-      e.ifThen(markIs(t, kTextPivot), [&] { sweep(t); });
-    });
+    // Sweeps: image pivots in token order, then text pivots in token order.
+    if (gpuForm) {
+      // The pivots listed first (marks of pivots no longer change), so the
+      // block loops over them only.
+      Value numPivots = blockAppend(
+          e, tid, row, spanStart, spanEnd,
+          [&](Value t) { return markIs(t, kImagePivot); }, pivotList, e.i32(0));
+      numPivots = blockAppend(
+          e, tid, row, e.index(0), len,
+          [&](Value t) { return markIs(t, kTextPivot); }, pivotList, numPivots);
+      barrier();
+      Value bound = e.clampIndex(
+          arith::IndexCastOp::create(b, b.getIndexType(), numPivots),
+          e.index(0), e.index(imagePivots + textPivots));
+      e.forLoop(e.index(0), bound, [&](Value i) {
+        sweep(arith::IndexCastOp::create(
+            b, b.getIndexType(),
+            memref::LoadOp::create(b, pivotList, ValueRange{row, i})));
+      });
+    } else {
+      e.forLoop(spanStart, spanEnd, [&](Value t) {
+        e.ifThen(markIs(t, kImagePivot), [&] { sweep(t); });
+      });
+      e.forLoop(e.index(0), len, [&](Value t) {
+        e.ifThen(markIs(t, kTextPivot), [&] { sweep(t); });
+      });
+    }
     // Text passes through; image tokens are kept when pivots or taken.
+    auto kept = [&](Value t) -> Value {
+      return arith::OrIOp::create(
+          b, e.notI1(inSpan(t)),
+          arith::OrIOp::create(b, markIs(t, kImagePivot), markIs(t, kTaken)));
+    };
+    if (gpuForm) {
+      Value count = blockCompact(e, tid, row, len, kept, indices, capacity);
+      onFirstThread(e, tid, [&] {
+        memref::StoreOp::create(b, count, counts, ValueRange{row});
+      });
+      return;
+    }
     Value count = e.forLoop(
         e.index(0), len, ValueRange{e.index(0)},
         [&](Value t, ValueRange s) -> SmallVector<Value> {
-          Value kept = arith::OrIOp::create(
-              b, e.notI1(inSpan(t)),
-              arith::OrIOp::create(b, markIs(t, kImagePivot), markIs(t, kTaken)));
-          e.ifThen(kept, [&] {
-            memref::StoreOp::create(b, arith::IndexCastOp::create(b, i32, t), indices,
-                                    ValueRange{row, s[0]});
+          Value keep = kept(t);
+          e.ifThen(keep, [&] {
+            memref::StoreOp::create(b, arith::IndexCastOp::create(b, i32, t),
+                                    indices, ValueRange{row, s[0]});
           });
-          return {arith::AddIOp::create(
-              b, s[0],
-              e.indexOf(kept))};
+          return {arith::AddIOp::create(b, s[0], e.indexOf(keep))};
         })[0];
     e.forLoop(count, e.index(capacity), [&](Value j) {
       memref::StoreOp::create(b, e.i32(-1), indices, ValueRange{row, j});
     });
-    memref::StoreOp::create(b, arith::IndexCastOp::create(b, i32, count), counts,
-                            ValueRange{row});
-  });
-  e.replaceWithBuffer(op.getIndices(), indices);
-  e.replaceWithBuffer(op.getCount(), counts);
+    memref::StoreOp::create(b, arith::IndexCastOp::create(b, i32, count),
+                            counts, ValueRange{row});
+  };
+  if (gpuForm)
+    e.blockLaunch(
+        e.index(batch), kRowThreads, {},
+        [&](Value row, Value tid, ValueRange) { sweepRow(row, tid); });
+  else
+    e.parallelFor(batch, [&](Value row) { sweepRow(row, Value()); });
+  done();
 }
 
 } // namespace
@@ -313,8 +614,19 @@ void lowerDartSelect(tok::DartSelectOp op, ImplicitLocOpBuilder &b,
 void populateDiversityToLoopsPatterns(RewritePatternSet &patterns,
                                       const LoweringOptions &options,
                                       DispatchRow *row) {
-  addTokLowering<tok::KCenterOp>(patterns, options, row, lowerKCenter);
-  addTokLowering<tok::DartSelectOp>(patterns, options, row, lowerDartSelect);
+  addTokLoweringForm<tok::KCenterOp>(patterns, options, row,
+                                     /*gpuForm=*/false, lowerKCenter);
+  addTokLoweringForm<tok::DartSelectOp>(patterns, options, row,
+                                        /*gpuForm=*/false, lowerDartSelect);
+}
+
+void populateDiversityToGpuLoopsPatterns(RewritePatternSet &patterns,
+                                         const LoweringOptions &options,
+                                         DispatchRow *row) {
+  addTokLoweringForm<tok::KCenterOp>(patterns, options, row,
+                                     /*gpuForm=*/true, lowerKCenter);
+  addTokLoweringForm<tok::DartSelectOp>(patterns, options, row,
+                                        /*gpuForm=*/true, lowerDartSelect);
 }
 
 } // namespace winnow

@@ -103,55 +103,14 @@ void lowerBipartitePlan(tok::BipartitePlanOp op, ImplicitLocOpBuilder &b,
   // its own parallel loop over every row (scratch in [B, ...] buffers);
   // on the CPU they run in order inside the row loop (scratch on the
   // stack).
-  // A sum over the feature axis (orderedSums). When rows are whole 16-byte
-  // vectors and the metric is 16-byte aligned at run time, a round of
-  // eight features is loaded as vectors (`roundTerms` of the rounds'
-  // elements); the same terms in the same order either way.
-  int64_t vectorLanes = vectorWidth(type.getElementType(), features);
-  bool vectorRounds =
-      vectorLanes > 0 && LoopEmitter::kSumLanes % vectorLanes == 0;
-  auto featureSum =
-      [&](llvm::function_ref<SmallVector<Value>(Value)> terms,
-          llvm::function_ref<SmallVector<Value>(ArrayRef<Value>)> fromRound,
-          ArrayRef<Value> tokensRead, Value row) -> Value {
-    if (!vectorRounds)
-      return e.orderedSums(e.index(0), e.index(features), 1, terms)[0];
-    auto roundTerms = [&](Value base) -> SmallVector<Value> {
-      SmallVector<Value> loaded;
-      for (Value token : tokensRead)
-        llvm::append_range(
-            loaded, loadVectorRun(e, metric, ValueRange{row, token, base},
-                                  LoopEmitter::kSumLanes, vectorLanes));
-      return fromRound(loaded);
-    };
-    auto ifAligned =
-        scf::IfOp::create(b, TypeRange{f32}, isAligned16(e, metric), true);
-    OpBuilder::InsertionGuard guard(b);
-    b.setInsertionPointToStart(ifAligned.thenBlock());
-    scf::YieldOp::create(
-        b, e.orderedSums(e.index(0), e.index(features), 1, terms, roundTerms));
-    b.setInsertionPointToStart(ifAligned.elseBlock());
-    scf::YieldOp::create(
-        b, e.orderedSums(e.index(0), e.index(features), 1, terms));
-    b.setInsertionPointAfter(ifAligned);
-    return ifAligned.getResult(0);
-  };
+  // Norms and dot products over the feature axis (orderedRowSums: 16-byte
+  // rounds when the metric is aligned).
   auto normPhase = [&](Value row, Value i) {
-    Value sq = featureSum(
-        [&](Value d) -> SmallVector<Value> {
-          Value x = e.widenToF32(
-              memref::LoadOp::create(b, metric, ValueRange{row, i, d}));
-          return {arith::MulFOp::create(b, x, x)};
-        },
-        [&](ArrayRef<Value> xs) {
-          SmallVector<Value> squares;
-          for (Value x : xs) {
-            Value wide = e.widenToF32(x);
-            squares.push_back(arith::MulFOp::create(b, wide, wide));
-          }
-          return squares;
-        },
-        {i}, row);
+    Value sq = orderedRowSums(e, {{metric, {row, i}}}, features, 1,
+                              [&](ArrayRef<Value> x) -> SmallVector<Value> {
+                                Value wide = e.widenToF32(x[0]);
+                                return {arith::MulFOp::create(b, wide, wide)};
+                              })[0];
     Value norm =
         arith::MaximumFOp::create(b, math::SqrtOp::create(b, sq), e.f32(1e-12));
     memref::StoreOp::create(b, arith::DivFOp::create(b, e.f32(1.0), norm),
@@ -160,24 +119,12 @@ void lowerBipartitePlan(tok::BipartitePlanOp op, ImplicitLocOpBuilder &b,
   // S[a, b] for A token `tokA` and the bi-th B token.
   auto similarity = [&](Value row, Value tokA, Value bi) -> Value {
     Value tokB = tokenOfB(bi);
-    Value dot = featureSum(
-        [&](Value d) -> SmallVector<Value> {
-          Value x = e.widenToF32(
-              memref::LoadOp::create(b, metric, ValueRange{row, tokA, d}));
-          Value y = e.widenToF32(
-              memref::LoadOp::create(b, metric, ValueRange{row, tokB, d}));
-          return {arith::MulFOp::create(b, x, y)};
-        },
-        [&](ArrayRef<Value> xy) {
-          // xy: the round's elements of tokA, then those of tokB.
-          SmallVector<Value> products;
-          for (int64_t l = 0; l < LoopEmitter::kSumLanes; ++l)
-            products.push_back(arith::MulFOp::create(
-                b, e.widenToF32(xy[l]),
-                e.widenToF32(xy[LoopEmitter::kSumLanes + l])));
-          return products;
-        },
-        {tokA, tokB}, row);
+    Value dot = orderedRowSums(
+        e, {{metric, {row, tokA}}, {metric, {row, tokB}}}, features, 1,
+        [&](ArrayRef<Value> xy) -> SmallVector<Value> {
+          return {arith::MulFOp::create(b, e.widenToF32(xy[0]),
+                                        e.widenToF32(xy[1]))};
+        })[0];
     return arith::MulFOp::create(
         b, dot,
         arith::MulFOp::create(

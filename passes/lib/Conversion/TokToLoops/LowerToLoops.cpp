@@ -62,6 +62,8 @@ void populateTokToLoopsPatterns(RewritePatternSet &patterns,
     populateVerifyToGpuLoopsPatterns(patterns, options, row);
     populateMergeToGpuLoopsPatterns(patterns, options, row);
     populateKvToGpuLoopsPatterns(patterns, options, row);
+    populateDiversityToGpuLoopsPatterns(patterns, options, row);
+    populateClusterToGpuLoopsPatterns(patterns, options, row);
   }
   if (!row)
     populateDispatchToLoopsPatterns(patterns, options);

@@ -140,6 +140,12 @@ void populateMergeToGpuLoopsPatterns(mlir::RewritePatternSet &patterns,
 void populateKvToGpuLoopsPatterns(mlir::RewritePatternSet &patterns,
                                   const LoweringOptions &options,
                                   DispatchRow *row);
+void populateDiversityToGpuLoopsPatterns(mlir::RewritePatternSet &patterns,
+                                         const LoweringOptions &options,
+                                         DispatchRow *row);
+void populateClusterToGpuLoopsPatterns(mlir::RewritePatternSet &patterns,
+                                       const LoweringOptions &options,
+                                       DispatchRow *row);
 void populateDispatchToLoopsPatterns(mlir::RewritePatternSet &patterns,
                                      const LoweringOptions &options);
 
