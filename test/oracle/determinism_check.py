@@ -88,9 +88,11 @@ def merge_program(name, batch, tokens, rows, dim):
 
 
 def diversity_program(name, batch, tokens, dim, k, keep):
-    """k_center, dart_select and density_peaks on the same rows (their ties)."""
+    """k_center, dart_select, density_peaks and similarity_components on the
+    same rows (their ties, the components' numbering)."""
     return f"""func.func @{name}(%x: tensor<{batch}x{tokens}x{dim}xf32>)
     -> (tensor<{batch}x{k}xi32>, tensor<{batch}xi32>, tensor<{batch}x{tokens}xi32>, tensor<{batch}xi32>,
+        tensor<{batch}x{tokens}xi32>, tensor<{batch}xi32>,
         tensor<{batch}x{tokens}xi32>, tensor<{batch}xi32>) {{
   %c, %cn = tok.k_center %x {{k = {k}}}
       : (tensor<{batch}x{tokens}x{dim}xf32>) -> (tensor<{batch}x{k}xi32>, tensor<{batch}xi32>)
@@ -98,8 +100,10 @@ def diversity_program(name, batch, tokens, dim, k, keep):
       : (tensor<{batch}x{tokens}x{dim}xf32>, tensor<{batch}x{tokens}x{dim}xf32>) -> (tensor<{batch}x{tokens}xi32>, tensor<{batch}xi32>)
   %p, %pn = tok.density_peaks %x {{clusters = 16 : i64, k = 5 : i64}}
       : (tensor<{batch}x{tokens}x{dim}xf32>) -> (tensor<{batch}x{tokens}xi32>, tensor<{batch}xi32>)
-  return %c, %cn, %d, %dn, %p, %pn : tensor<{batch}x{k}xi32>, tensor<{batch}xi32>, tensor<{batch}x{tokens}xi32>, tensor<{batch}xi32>,
-      tensor<{batch}x{tokens}xi32>, tensor<{batch}xi32>
+  %g, %gn = tok.similarity_components %x {{threshold = 0.9 : f64}}
+      : (tensor<{batch}x{tokens}x{dim}xf32>) -> (tensor<{batch}x{tokens}xi32>, tensor<{batch}xi32>)
+  return %c, %cn, %d, %dn, %p, %pn, %g, %gn : tensor<{batch}x{k}xi32>, tensor<{batch}xi32>, tensor<{batch}x{tokens}xi32>, tensor<{batch}xi32>,
+      tensor<{batch}x{tokens}xi32>, tensor<{batch}xi32>, tensor<{batch}x{tokens}xi32>, tensor<{batch}xi32>
 }}
 """
 
@@ -167,7 +171,7 @@ def make_cases(rng):
         "name": "diversity",
         "inputs": {"x": palette[rng.integers(0, 24, (REQUESTS, points))]},
         "order": ["x"], "results": ["centers", "centers_count", "dart", "dart_count", "clusters",
-                    "clusters_count"],
+                    "clusters_count", "components", "components_count"],
         "program": lambda name, b: diversity_program(name, b, points, width, 40, 60)})
     return cases
 

@@ -7,9 +7,11 @@
 
 #include "LoweringUtils.h"
 #include "RadixSelect.h"
+#include "RowBlock.h"
 #include "TokOpLowering.h"
 
 #include "mlir/Dialect/Math/IR/Math.h"
+#include "winnow/Dialect/Collective/IR/CollectiveOps.h"
 #include "winnow/Dialect/Tok/IR/TokOps.h"
 
 using namespace mlir;
@@ -67,14 +69,27 @@ public:
                                  e.f32(static_cast<double>(features)));
   }
 
+  /// 1 / max(||x_i||, 1e-12).
+  Value inverseNorm(Value row, Value i) {
+    Value norm = arith::MaximumFOp::create(
+        b, math::SqrtOp::create(b, dot(row, i, i)), e.f32(1e-12));
+    return arith::DivFOp::create(b, e.f32(1.0), norm);
+  }
+
   /// 1 / max(||x_i||, 1e-12) into `invNorm[i]` for every i < n.
   void fillInverseNorms(Value row, Value n, Value invNorm) {
     e.forLoop(e.index(0), n, [&](Value i) {
-      Value norm = arith::MaximumFOp::create(
-          b, math::SqrtOp::create(b, dot(row, i, i)), e.f32(1e-12));
-      memref::StoreOp::create(b, arith::DivFOp::create(b, e.f32(1.0), norm),
-                              invNorm, ValueRange{i});
+      memref::StoreOp::create(b, inverseNorm(row, i), invNorm, ValueRange{i});
     });
+  }
+
+  /// Whether tokens i < j are joined: cos(x_i, x_j) > threshold (NaN never).
+  Value joined(Value row, Value i, Value j, Value invI, Value invJ,
+               float threshold) {
+    Value cosine = arith::MulFOp::create(b, dot(row, i, j),
+                                         arith::MulFOp::create(b, invI, invJ));
+    return arith::CmpFOp::create(b, arith::CmpFPredicate::OGT, cosine,
+                                 e.f32(threshold));
   }
 
 private:
@@ -422,9 +437,206 @@ Value emitFindRoot(ImplicitLocOpBuilder &b, Value forest, Value x) {
   return loop.getResult(0);
 }
 
+/// GPU form of similarity_components: one block per row. The edges go to a
+/// bitmap ([B, N, N/32] words, each token's word strided over the threads),
+/// then every token's label (initially itself) takes the smallest label
+/// among its neighbours, all tokens at once from the previous labels, until
+/// nothing changes: the labels end as each component's lowest index, which
+/// is what the union-find's roots are. Components are numbered in the order
+/// of their roots by block scans. The same partition and numbering as the
+/// CPU's, whatever the order of the steps.
+void lowerSimilarityComponentsBlocks(tok::SimilarityComponentsOp op,
+                                     LoopEmitter &e, PairwiseRows &pairs,
+                                     Value lengths, Value parent,
+                                     Value counts) {
+  ImplicitLocOpBuilder &b = e.builder();
+  auto type = op.getInput().getType();
+  int64_t batch = type.getDimSize(0), tokens = type.getDimSize(1);
+  float threshold = static_cast<float>(op.getThreshold().convertToDouble());
+  Type i32 = b.getI32Type(), f32 = b.getF32Type();
+  if (batch == 0)
+    return;
+  int64_t n = std::max<int64_t>(tokens, 1);
+  int64_t words = llvm::divideCeil(n, 32);
+  auto perToken = [&](Type type) -> Value {
+    return memref::AllocOp::create(b, MemRefType::get({batch, n}, type));
+  };
+  Value invNorm = perToken(f32), label = perToken(i32), next = perToken(i32);
+  Value number = perToken(i32);
+  Value edges =
+      memref::AllocOp::create(b, MemRefType::get({batch, n, words}, i32));
+  e.blockLaunch(
+      e.index(batch), kRowThreads, {}, [&](Value row, Value tid, ValueRange) {
+        Value len = e.rowLength(lengths, row, tokens);
+        auto barrier = [&] { collective::BlockBarrierOp::create(b); };
+        blockFor(e, tid, e.index(0), len, [&](Value i) {
+          memref::StoreOp::create(b, pairs.inverseNorm(row, i), invNorm,
+                                  ValueRange{row, i});
+          memref::StoreOp::create(b, arith::IndexCastOp::create(b, i32, i),
+                                  label, ValueRange{row, i});
+        });
+        barrier();
+        // Word w of token i: bit l for token 32 w + l. The test of a pair
+        // is the CPU's, lower index first.
+        Value rowWords = arith::MulIOp::create(b, len, e.index(words));
+        blockFor(e, tid, e.index(0), rowWords, [&](Value p) {
+          Value i = arith::DivUIOp::create(b, p, e.index(words));
+          Value w = arith::RemUIOp::create(b, p, e.index(words));
+          Value invI = memref::LoadOp::create(b, invNorm, ValueRange{row, i});
+          Value bits = e.forLoop(
+              e.index(0), e.index(32), ValueRange{e.i32(0)},
+              [&](Value l, ValueRange s) -> SmallVector<Value> {
+                Value j = arith::AddIOp::create(
+                    b, arith::MulIOp::create(b, w, e.index(32)), l);
+                Value other = arith::AndIOp::create(
+                    b, e.cmpi(arith::CmpIPredicate::slt, j, len),
+                    e.cmpi(arith::CmpIPredicate::ne, j, i));
+                auto ifOther = scf::IfOp::create(b, i32, other, true);
+                OpBuilder::InsertionGuard guard(b);
+                b.setInsertionPointToStart(ifOther.thenBlock());
+                Value lo = arith::MinUIOp::create(b, i, j);
+                Value hi = arith::MaxUIOp::create(b, i, j);
+                Value invJ =
+                    memref::LoadOp::create(b, invNorm, ValueRange{row, j});
+                Value invLo = arith::SelectOp::create(
+                    b, e.cmpi(arith::CmpIPredicate::ult, i, j), invI, invJ);
+                Value invHi = arith::SelectOp::create(
+                    b, e.cmpi(arith::CmpIPredicate::ult, i, j), invJ, invI);
+                Value edge = pairs.joined(row, lo, hi, invLo, invHi, threshold);
+                scf::YieldOp::create(
+                    b, ValueRange{arith::ShLIOp::create(
+                           b, arith::ExtUIOp::create(b, i32, edge),
+                           arith::IndexCastOp::create(b, i32, l))});
+                b.setInsertionPointToStart(ifOther.elseBlock());
+                scf::YieldOp::create(b, ValueRange{e.i32(0)});
+                b.setInsertionPointAfter(ifOther);
+                return {arith::OrIOp::create(b, s[0], ifOther.getResult(0))};
+              })[0];
+          memref::StoreOp::create(b, bits, edges, ValueRange{row, i, w});
+        });
+        barrier();
+        // Rounds of propagation while a label changes (at most len - 1).
+        e.forLoop(
+            e.index(0), len, ValueRange{e.i32(1)},
+            [&](Value, ValueRange s) -> SmallVector<Value> {
+              Value active = e.cmpi(arith::CmpIPredicate::ne, s[0], e.i32(0));
+              auto ifActive = scf::IfOp::create(b, i32, active, true);
+              OpBuilder::InsertionGuard guard(b);
+              b.setInsertionPointToStart(ifActive.thenBlock());
+              Value changed = e.blockStrided(
+                  e.index(0), len, tid, kRowThreads, ValueRange{e.i32(0)},
+                  [&](Value i, ValueRange c) -> SmallVector<Value> {
+                    Value own =
+                        memref::LoadOp::create(b, label, ValueRange{row, i});
+                    Value smallest = e.forLoop(
+                        e.index(0), e.index(words), ValueRange{own},
+                        [&](Value w, ValueRange m) -> SmallVector<Value> {
+                          Value bits = memref::LoadOp::create(
+                              b, edges, ValueRange{row, i, w});
+                          return {e.forLoop(
+                              e.index(0), e.index(32), ValueRange{m[0]},
+                              [&](Value l,
+                                  ValueRange mm) -> SmallVector<Value> {
+                                Value set =
+                                    e.cmpi(arith::CmpIPredicate::ne,
+                                           arith::AndIOp::create(
+                                               b,
+                                               arith::ShRUIOp::create(
+                                                   b, bits,
+                                                   arith::IndexCastOp::create(
+                                                       b, i32, l)),
+                                               e.i32(1)),
+                                           e.i32(0));
+                                Value j = arith::MinUIOp::create(
+                                    b,
+                                    arith::AddIOp::create(
+                                        b,
+                                        arith::MulIOp::create(b, w,
+                                                              e.index(32)),
+                                        l),
+                                    e.index(n - 1));
+                                Value theirs = memref::LoadOp::create(
+                                    b, label, ValueRange{row, j});
+                                Value lower = arith::AndIOp::create(
+                                    b, set,
+                                    e.cmpi(arith::CmpIPredicate::slt, theirs,
+                                           mm[0]));
+                                return {arith::SelectOp::create(b, lower,
+                                                                theirs, mm[0])};
+                              })[0]};
+                        })[0];
+                    memref::StoreOp::create(b, smallest, next,
+                                            ValueRange{row, i});
+                    return {arith::OrIOp::create(
+                        b, c[0],
+                        arith::ExtUIOp::create(
+                            b, i32,
+                            e.cmpi(arith::CmpIPredicate::ne, smallest, own)))};
+                  })[0];
+              Value any = collective::BlockReduceOp::create(
+                  b, i32, collective::ReductionKind::max, changed);
+              blockFor(e, tid, e.index(0), len, [&](Value i) {
+                memref::StoreOp::create(
+                    b, memref::LoadOp::create(b, next, ValueRange{row, i}),
+                    label, ValueRange{row, i});
+              });
+              barrier();
+              scf::YieldOp::create(b, any);
+              b.setInsertionPointToStart(ifActive.elseBlock());
+              scf::YieldOp::create(b, s[0]);
+              b.setInsertionPointAfter(ifActive);
+              return {ifActive.getResult(0)};
+            });
+        // Roots (label == own index) numbered in index order.
+        auto isRoot = [&](Value i) {
+          return e.cmpi(arith::CmpIPredicate::eq,
+                        memref::LoadOp::create(b, label, ValueRange{row, i}),
+                        arith::IndexCastOp::create(b, i32, i));
+        };
+        Value components = e.forLoop(
+            e.index(0), len, e.index(kRowThreads), ValueRange{e.i32(0)},
+            [&](Value start, ValueRange acc) -> SmallVector<Value> {
+              Value t = arith::AddIOp::create(b, start, tid);
+              Value inside = e.cmpi(arith::CmpIPredicate::slt, t, len);
+              Value root = arith::AndIOp::create(
+                  b, inside,
+                  isRoot(arith::SelectOp::create(b, inside, t, start)));
+              auto scan = collective::BlockExclusiveScanOp::create(
+                  b, i32, i32, arith::ExtUIOp::create(b, i32, root),
+                  /*flags=*/true);
+              e.ifThen(root, [&] {
+                memref::StoreOp::create(
+                    b, arith::AddIOp::create(b, acc[0], scan.getPrefix()),
+                    number, ValueRange{row, t});
+              });
+              return {arith::AddIOp::create(b, acc[0], scan.getTotal())};
+            })[0];
+        barrier();
+        blockFor(e, tid, e.index(0), e.index(tokens), [&](Value i) {
+          Value valid = e.cmpi(arith::CmpIPredicate::slt, i, len);
+          auto ifValid = scf::IfOp::create(b, i32, valid, true);
+          OpBuilder::InsertionGuard guard(b);
+          b.setInsertionPointToStart(ifValid.thenBlock());
+          Value root = arith::IndexCastOp::create(
+              b, b.getIndexType(),
+              memref::LoadOp::create(b, label, ValueRange{row, i}));
+          scf::YieldOp::create(b, ValueRange{memref::LoadOp::create(
+                                      b, number, ValueRange{row, root})});
+          b.setInsertionPointToStart(ifValid.elseBlock());
+          scf::YieldOp::create(b, ValueRange{e.i32(-1)});
+          b.setInsertionPointAfter(ifValid);
+          memref::StoreOp::create(b, ifValid.getResult(0), parent,
+                                  ValueRange{row, i});
+        });
+        onFirstThread(e, tid, [&] {
+          memref::StoreOp::create(b, components, counts, ValueRange{row});
+        });
+      });
+}
+
 void lowerSimilarityComponents(tok::SimilarityComponentsOp op,
                                ImplicitLocOpBuilder &b,
-                               LoweringContext &context) {
+                               LoweringContext &context, bool gpuForm) {
   OpLowering e(b, context);
   auto type = op.getInput().getType();
   int64_t batch = type.getDimSize(0), tokens = type.getDimSize(1);
@@ -435,6 +647,13 @@ void lowerSimilarityComponents(tok::SimilarityComponentsOp op,
   Value lengths = op.getLengths() ? e.toBuffer(op.getLengths()) : Value();
   Value parent = e.allocFor(op.getParent());
   Value counts = e.allocFor(op.getCount());
+  if (gpuForm) {
+    PairwiseRows pairs(b, e, input, features);
+    lowerSimilarityComponentsBlocks(op, e, pairs, lengths, parent, counts);
+    e.replaceWithBuffer(op.getParent(), parent);
+    e.replaceWithBuffer(op.getCount(), counts);
+    return;
+  }
   Value forest = memref::AllocaOp::create(b, MemRefType::get({tokens}, i32));
   Value label = memref::AllocaOp::create(b, MemRefType::get({tokens}, i32));
   Value invNorm = memref::AllocaOp::create(b, MemRefType::get({tokens}, b.getF32Type()));
@@ -451,12 +670,9 @@ void lowerSimilarityComponents(tok::SimilarityComponentsOp op,
     // is its component's lowest index.
     e.forLoop(e.index(0), len, [&](Value i) {
       e.forLoop(arith::AddIOp::create(b, i, e.index(1)), len, [&](Value j) {
-        Value cosine = arith::MulFOp::create(
-            b, pairs.dot(row, i, j),
-            arith::MulFOp::create(b, memref::LoadOp::create(b, invNorm, ValueRange{i}),
-                                  memref::LoadOp::create(b, invNorm, ValueRange{j})));
-        Value edge = arith::CmpFOp::create(b, arith::CmpFPredicate::OGT, cosine,
-                                           e.f32(threshold));
+        Value edge = pairs.joined(
+            row, i, j, memref::LoadOp::create(b, invNorm, ValueRange{i}),
+            memref::LoadOp::create(b, invNorm, ValueRange{j}), threshold);
         e.ifThen(edge, [&] {
           Value ri = emitFindRoot(b, forest, i);
           Value rj = emitFindRoot(b, forest, j);
@@ -497,8 +713,8 @@ void populateClusterToLoopsPatterns(RewritePatternSet &patterns,
   addTokLowering<tok::RowCosineOp>(patterns, options, row, lowerRowCosine);
   addTokLoweringForm<tok::DensityPeaksOp>(patterns, options, row,
                                           /*gpuForm=*/false, lowerDensityPeaks);
-  addTokLowering<tok::SimilarityComponentsOp>(patterns, options, row,
-                                              lowerSimilarityComponents);
+  addTokLoweringForm<tok::SimilarityComponentsOp>(
+      patterns, options, row, /*gpuForm=*/false, lowerSimilarityComponents);
 }
 
 void populateClusterToGpuLoopsPatterns(RewritePatternSet &patterns,
@@ -506,6 +722,8 @@ void populateClusterToGpuLoopsPatterns(RewritePatternSet &patterns,
                                        DispatchRow *row) {
   addTokLoweringForm<tok::DensityPeaksOp>(patterns, options, row,
                                           /*gpuForm=*/true, lowerDensityPeaks);
+  addTokLoweringForm<tok::SimilarityComponentsOp>(
+      patterns, options, row, /*gpuForm=*/true, lowerSimilarityComponents);
 }
 
 } // namespace winnow

@@ -7,6 +7,7 @@
 
 #include "LoweringUtils.h"
 #include "RadixSelect.h"
+#include "RowBlock.h"
 #include "TokOpLowering.h"
 
 #include "mlir/Dialect/Math/IR/Math.h"
@@ -18,112 +19,6 @@ using namespace mlir;
 
 namespace winnow {
 namespace {
-
-//===----------------------------------------------------------------------===//
-// Block-per-row helpers of the GPU forms
-//===----------------------------------------------------------------------===//
-
-/// The GPU forms run one block per batch row: the greedy steps stay in
-/// order (every thread takes every step), and each step's loop over the
-/// row's tokens is strided over the block's threads, with barriers between
-/// steps. Per-token state lives in [B, N] device buffers.
-constexpr int64_t kRowThreads = 1024;
-
-/// The first token t of [lb, ub) with the largest `value(t)` among those
-/// `eligible(t)`, or -1 when none is: what the sequential scan (take when
-/// eligible and nothing is taken yet or the value is strictly larger)
-/// finds. Each thread scans its tokens in order, then collective.block_argmax
-/// (the larger value, ties to the lower index, NaN lowest) combines them;
-/// `value` must not be NaN (map it first, as the sequential scan does).
-Value blockPick(LoopEmitter &e, Value tid, Value lb, Value ub,
-                llvm::function_ref<Value(Value)> eligible,
-                llvm::function_ref<Value(Value)> value) {
-  ImplicitLocOpBuilder &b = e.builder();
-  Type f32 = b.getF32Type(), i32 = b.getI32Type();
-  Value none = e.i32(std::numeric_limits<int32_t>::max());
-  ValueRange mine = e.blockStrided(
-      lb, ub, tid, kRowThreads, ValueRange{e.f32(NAN), none},
-      [&](Value t, ValueRange s) -> SmallVector<Value> {
-        Value x = value(t);
-        Value take = arith::AndIOp::create(
-            b, eligible(t),
-            arith::OrIOp::create(
-                b, e.cmpi(arith::CmpIPredicate::eq, s[1], none),
-                arith::CmpFOp::create(b, arith::CmpFPredicate::OGT, x, s[0])));
-        return {arith::SelectOp::create(b, take, x, s[0]),
-                arith::SelectOp::create(
-                    b, take, arith::IndexCastOp::create(b, i32, t), s[1])};
-      });
-  auto best = collective::BlockArgMaxOp::create(b, f32, i32, mine[0], mine[1]);
-  Value found = e.cmpi(arith::CmpIPredicate::ne, best.getArgmax(), none);
-  return arith::SelectOp::create(
-      b, found,
-      arith::IndexCastOp::create(b, b.getIndexType(), best.getArgmax()),
-      e.index(-1));
-}
-
-/// Writes every t of [lb, ub) with `keep(t)` to out[row, first + ...] in
-/// token order (a block scan per tile of kRowThreads tokens); returns
-/// first + their number (an i32, on every thread).
-Value blockAppend(LoopEmitter &e, Value tid, Value row, Value lb, Value ub,
-                  llvm::function_ref<Value(Value)> keep, Value out,
-                  Value first) {
-  ImplicitLocOpBuilder &b = e.builder();
-  Type i32 = b.getI32Type();
-  Value len = ub;
-  return e.forLoop(
-      lb, ub, e.index(kRowThreads), ValueRange{first},
-      [&](Value start, ValueRange acc) -> SmallVector<Value> {
-        Value t = arith::AddIOp::create(b, start, tid);
-        Value inside = e.cmpi(arith::CmpIPredicate::slt, t, len);
-        Value kept = arith::AndIOp::create(
-            b, inside, keep(arith::SelectOp::create(b, inside, t, start)));
-        auto scan = collective::BlockExclusiveScanOp::create(
-            b, i32, i32, arith::ExtUIOp::create(b, i32, kept), /*flags=*/true);
-        e.ifThen(kept, [&] {
-          Value at = arith::AddIOp::create(b, acc[0], scan.getPrefix());
-          memref::StoreOp::create(
-              b, arith::IndexCastOp::create(b, i32, t), out,
-              ValueRange{row,
-                         arith::IndexCastOp::create(b, b.getIndexType(), at)});
-        });
-        return {arith::AddIOp::create(b, acc[0], scan.getTotal())};
-      })[0];
-}
-
-/// Writes every t of [0, len) with `keep(t)` to out[row, ...] in token order,
-/// -1 after them up to `capacity`; returns their number (on every thread).
-Value blockCompact(LoopEmitter &e, Value tid, Value row, Value len,
-                   llvm::function_ref<Value(Value)> keep, Value out,
-                   int64_t capacity) {
-  ImplicitLocOpBuilder &b = e.builder();
-  Value count = blockAppend(e, tid, row, e.index(0), len, keep, out, e.i32(0));
-  // (count <= capacity; the clamp shows the bound.)
-  e.blockStrided(
-      e.clampIndex(arith::IndexCastOp::create(b, b.getIndexType(), count),
-                   e.index(0), e.index(capacity)),
-      e.index(capacity), tid, kRowThreads, ValueRange{},
-      [&](Value j, ValueRange) -> SmallVector<Value> {
-        memref::StoreOp::create(b, e.i32(-1), out, ValueRange{row, j});
-        return {};
-      });
-  return count;
-}
-
-/// Runs `body` on every t of [lb, ub), strided over the block's threads.
-void blockFor(LoopEmitter &e, Value tid, Value lb, Value ub,
-              llvm::function_ref<void(Value)> body) {
-  e.blockStrided(lb, ub, tid, kRowThreads, ValueRange{},
-                 [&](Value t, ValueRange) -> SmallVector<Value> {
-                   body(t);
-                   return {};
-                 });
-}
-
-/// Runs `body` on thread 0 of the block.
-void onFirstThread(LoopEmitter &e, Value tid, llvm::function_ref<void()> body) {
-  e.ifThen(e.cmpi(arith::CmpIPredicate::eq, tid, e.index(0)), body);
-}
 
 //===----------------------------------------------------------------------===//
 // tok.k_center
