@@ -321,6 +321,14 @@ SmallVector<Value> loadVectorRun(LoopEmitter &e, Value buffer, ValueRange at,
   return values;
 }
 
+Value RowScratch::alloc(int64_t size, Type type) {
+  ImplicitLocOpBuilder &b = e.builder();
+  size = std::max<int64_t>(size, 1);
+  if (wholeBatch)
+    return memref::AllocOp::create(b, MemRefType::get({batch, size}, type));
+  return memref::AllocaOp::create(b, MemRefType::get({size}, type));
+}
+
 SmallVector<Value>
 orderedRowSums(LoopEmitter &e, ArrayRef<RowRef> rows, int64_t extent,
                unsigned numSums,

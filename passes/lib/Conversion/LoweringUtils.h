@@ -199,6 +199,25 @@ int64_t vectorWidth(mlir::Type element, int64_t inner);
 llvm::SmallVector<mlir::Value> loadVectorRun(LoopEmitter &e, mlir::Value buffer,
                                              mlir::ValueRange at, int64_t count,
                                              int64_t width);
+/// Per-row scratch of a lowering whose phases run either in order inside
+/// one loop over rows (the CPU: a buffer on the row's stack, element i) or
+/// as separate loops over the whole batch (GPU forms: a [B, size] device
+/// buffer, element (row, i)).
+struct RowScratch {
+  LoopEmitter &e;
+  int64_t batch;
+  bool wholeBatch;
+
+  /// A buffer of `size` elements (at least one) per row.
+  mlir::Value alloc(int64_t size, mlir::Type type);
+  /// Where element `i` of `row` is.
+  llvm::SmallVector<mlir::Value> at(mlir::Value row, mlir::Value i) const {
+    if (wholeBatch)
+      return {row, i};
+    return {i};
+  }
+};
+
 /// One row of a buffer for orderedRowSums: element d is
 /// buffer[prefix..., d].
 struct RowRef {

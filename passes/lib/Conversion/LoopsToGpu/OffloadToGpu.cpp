@@ -325,23 +325,12 @@ private:
   /// Whether the only effects in `launch` are barriers (its stores were
   /// dead and are gone): then it computes nothing anyone sees.
   static bool onlySynchronizes(gpu::LaunchOp launch) {
-    WalkResult result = launch.getBody().walk([&](Operation *op) {
-      if (isa<gpu::BarrierOp, collective::BlockBarrierOp>(op))
-        return WalkResult::advance();
-      auto effects = dyn_cast<MemoryEffectOpInterface>(op);
-      if (!effects) {
-        if (op->hasTrait<OpTrait::HasRecursiveMemoryEffects>() ||
-            op->hasTrait<OpTrait::IsTerminator>())
-          return WalkResult::advance();
-        return WalkResult::interrupt(); // unknown effects
-      }
-      if (effects.hasEffect<MemoryEffects::Write>() ||
-          effects.hasEffect<MemoryEffects::Allocate>() ||
-          effects.hasEffect<MemoryEffects::Free>())
-        return WalkResult::interrupt();
-      return WalkResult::advance();
+    auto isBarrier = [](Operation *op) {
+      return isa<gpu::BarrierOp, collective::BlockBarrierOp>(op);
+    };
+    return llvm::all_of(launch.getBody().front(), [&](Operation &op) {
+      return writesNothing(&op, isBarrier);
     });
-    return !result.wasInterrupted();
   }
 
   static void workgroupAllocasToAttributions(gpu::LaunchOp launch) {
@@ -506,9 +495,13 @@ private:
   }
 
   /// Whether `op` (and everything nested) only reads memory: all threads
-  /// of a block may run it redundantly.
-  static bool writesNothing(Operation *op) {
-    WalkResult result = op->walk([](Operation *nested) {
+  /// of a block may run it redundantly. Ops that `ignore` accepts do not
+  /// count.
+  static bool writesNothing(Operation *op,
+                            llvm::function_ref<bool(Operation *)> ignore = {}) {
+    WalkResult result = op->walk([&](Operation *nested) {
+      if (ignore && ignore(nested))
+        return WalkResult::advance();
       auto effects = dyn_cast<MemoryEffectOpInterface>(nested);
       if (!effects) {
         // Loops and ifs: their nested ops are visited on their own.

@@ -158,21 +158,12 @@ void lowerDensityPeaks(tok::DensityPeaksOp op, ImplicitLocOpBuilder &b,
   Value lengths = op.getLengths() ? e.toBuffer(op.getLengths()) : Value();
   Value parent = e.allocFor(op.getParent());
   Value counts = e.allocFor(op.getCount());
-  auto scratch = [&](int64_t size, Type type) -> Value {
-    size = std::max<int64_t>(size, 1);
-    if (splitPhases)
-      return memref::AllocOp::create(b, MemRefType::get({batch, size}, type));
-    return memref::AllocaOp::create(b, MemRefType::get({size}, type));
-  };
-  Value rho = scratch(tokens, f32);
-  Value scoreKey = scratch(tokens, i32);
-  Value cluster = scratch(tokens, i32);
-  Value centerOf = scratch(clusters, i32);
-  auto at = [&](Value row, Value i) -> SmallVector<Value> {
-    if (splitPhases)
-      return {row, i};
-    return {i};
-  };
+  RowScratch scratch{e, batch, splitPhases};
+  Value rho = scratch.alloc(tokens, f32);
+  Value scoreKey = scratch.alloc(tokens, i32);
+  Value cluster = scratch.alloc(tokens, i32);
+  Value centerOf = scratch.alloc(clusters, i32);
+  auto at = [&](Value row, Value i) { return scratch.at(row, i); };
   auto newNearest = [&] {
     return memref::AllocaOp::create(
         b, MemRefType::get({std::max<int64_t>(k, 1)}, f32));

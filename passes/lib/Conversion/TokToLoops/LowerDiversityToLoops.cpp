@@ -282,14 +282,9 @@ void lowerDartSelect(tok::DartSelectOp op, ImplicitLocOpBuilder &b,
     return done();
   // Per-token state: on the stack of the row's thread (CPU), or [B, N]
   // device buffers shared by the row's block (GPU form).
-  auto perToken = [&](Type type) -> Value {
-    int64_t n = std::max<int64_t>(tokens, 1);
-    if (gpuForm)
-      return memref::AllocOp::create(b, MemRefType::get({batch, n}, type));
-    return memref::AllocaOp::create(b, MemRefType::get({n}, type));
-  };
-  Value l1 = perToken(f32), invNorm = perToken(f32), sim = perToken(f32);
-  Value mark = perToken(i32);
+  RowScratch scratch{e, batch, gpuForm};
+  Value l1 = scratch.alloc(tokens, f32), invNorm = scratch.alloc(tokens, f32);
+  Value sim = scratch.alloc(tokens, f32), mark = scratch.alloc(tokens, i32);
   // GPU form: each row's pivots in sweep order.
   Value pivotList =
       gpuForm
@@ -310,11 +305,7 @@ void lowerDartSelect(tok::DartSelectOp op, ImplicitLocOpBuilder &b,
   // single writes on thread 0, a barrier after each step, and the picks
   // by blockPick (the sequential scan's answer).
   auto sweepRow = [&](Value row, Value tid) {
-    auto at = [&](Value t) -> SmallVector<Value> {
-      if (gpuForm)
-        return {row, t};
-      return {t};
-    };
+    auto at = [&](Value t) { return scratch.at(row, t); };
     auto barrier = [&] {
       if (gpuForm)
         collective::BlockBarrierOp::create(b);

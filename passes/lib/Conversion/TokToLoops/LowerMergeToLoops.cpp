@@ -71,21 +71,12 @@ void lowerBipartitePlan(tok::BipartitePlanOp op, ImplicitLocOpBuilder &b,
 
   // Per-row scratch: inverse norms of every token, best key and destination
   // of every A token, and each A token's rank.
-  auto scratch = [&](int64_t size, Type type) -> Value {
-    if (splitPhases)
-      return memref::AllocOp::create(b, MemRefType::get({batch, size}, type));
-    return memref::AllocaOp::create(b, MemRefType::get({size}, type));
-  };
-  Value invNorm = scratch(tokens, f32);
-  Value bestKey = scratch(numA, i32);
-  Value bestDst = scratch(numA, i32);
-  Value rank = scratch(numA, i32);
-  // Scratch element i of `row`.
-  auto at = [&](Value row, Value i) -> SmallVector<Value> {
-    if (splitPhases)
-      return {row, i};
-    return {i};
-  };
+  RowScratch scratch{e, batch, splitPhases};
+  Value invNorm = scratch.alloc(tokens, f32);
+  Value bestKey = scratch.alloc(numA, i32);
+  Value bestDst = scratch.alloc(numA, i32);
+  Value rank = scratch.alloc(numA, i32);
+  auto at = [&](Value row, Value i) { return scratch.at(row, i); };
   int64_t firstDst = distillToken ? 1 : 0;
   // The token of the a-th A token and of the b-th B token.
   auto tokenOfA = [&](Value a) -> Value {
