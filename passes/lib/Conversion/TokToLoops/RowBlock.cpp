@@ -42,12 +42,11 @@ Value blockAppend(LoopEmitter &e, Value tid, Value row, Value lb, Value ub,
                   Value first) {
   ImplicitLocOpBuilder &b = e.builder();
   Type i32 = b.getI32Type();
-  Value len = ub;
   return e.forLoop(
       lb, ub, e.index(kRowThreads), ValueRange{first},
       [&](Value start, ValueRange acc) -> SmallVector<Value> {
         Value t = arith::AddIOp::create(b, start, tid);
-        Value inside = e.cmpi(arith::CmpIPredicate::slt, t, len);
+        Value inside = e.cmpi(arith::CmpIPredicate::slt, t, ub);
         Value kept = arith::AndIOp::create(
             b, inside, keep(arith::SelectOp::create(b, inside, t, start)));
         auto scan = collective::BlockExclusiveScanOp::create(

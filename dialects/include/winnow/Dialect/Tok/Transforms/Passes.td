@@ -27,7 +27,9 @@ def TokFormDispatchRegions
     `scatter_merge`, `kv_select`, `kv_gather`), and elementwise ops on
     tensors of one shape (operands may be splat constants). The clustering
     ops view their buffers by reinterpretation and need whole-batch
-    buffers; the verify ops are one op per request already.
+    buffers; the verify ops are one op per request already. On `cuda`, an
+    op whose `fusesOnGpu` is false (`bipartite_plan`: its own kernel gives
+    every A token a warp, a dispatch row one thread) stays out.
 
     Cost model (docs/fusion.md). A value produced in the group and used
     only inside it becomes per-row scratch: its bytes are never written to
