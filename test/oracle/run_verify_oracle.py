@@ -330,6 +330,29 @@ def build_corpus(rng, R):
         p.add("random%d(temperature, is_greedy ignored)" % r, inp)
     progs.append(p)
 
+    # A long vocabulary with few rows: the GPU form cuts its argmax tables
+    # into vocabulary slices (exact whatever the partition). Integer logits
+    # tie across slices; the lowest id must win, and a draft at a later tied
+    # id is a mismatch.
+    B, K, V = 1, 2, 40000
+    p = make_verify("verify_greedy", "g_f32_long_vocab", B, K, V, "f32", "greedy",
+                    noise=None)
+    m = p.meta
+    for r in range(R + 1):
+        inp = random_inputs(rng, m, num_draft=np.full(B, K, np.int32))
+        inp["logits"] = rng.integers(-3, 4, size=(B, K + 1, V)).astype(F32)
+        tied = np.nonzero(inp["logits"][0, 0] == inp["logits"][0, 0].max())[0]
+        inp["drafts"][0, 0] = tied[0] if r % 2 == 0 else tied[-1]
+        inp["drafts"][0, 1] = np.argmax(inp["logits"][0, 1])
+        p.add("long_vocab_ties%d" % r, inp, exact=True)
+    progs.append(p)
+    p = make_verify("verify_rejection", "r_q_explicit_long_vocab", B, K, V, "f32",
+                    "rejection", q=True, temp=True, noise="explicit")
+    m = p.meta
+    for r in range(R + 1):
+        p.add("random%d" % r, random_inputs(rng, m))
+    progs.append(p)
+
     # ---- rejection, draft_probs, explicit noise, temperature, is_greedy ---------
     B, K, V = 8, 4, 13
     p = make_verify("verify_rejection", "r_q_explicit_f32", B, K, V, "f32", "rejection",

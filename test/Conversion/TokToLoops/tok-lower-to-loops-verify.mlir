@@ -295,3 +295,32 @@ func.func @typical_explicit(%l: tensor<1x3x1000xbf16>, %d: tensor<1x2xi32>, %n: 
       -> (tensor<1x3xi32>, tensor<1xi32>, tensor<1xi32>)
   return %t, %a, %e : tensor<1x3xi32>, tensor<1xi32>, tensor<1xi32>
 }
+
+// -----
+
+// Few rows of a long vocabulary: the argmax table is cut into vocabulary
+// slices (3 rows x 2 slices of 20000 entries: 6 blocks), each slice's lane
+// walk starting at its first entry and stopping at its end, then one
+// iteration per row folds the slices in order (exact: the first maximum).
+// ALLOC-LABEL: func.func @greedy_long_vocab
+// CHECK-LABEL: func.func @greedy_long_vocab
+// PAR-LABEL: func.func @greedy_long_vocab
+// PAR: %[[ARGMAX:.*]] = memref.alloc() : memref<1x3xindex>
+// PAR: %[[SLICES:.*]] = memref.alloc() : memref<1x3x2xindex>
+// PAR: gpu.launch blocks(%[[BLOCK:[a-z0-9]+]], %{{.*}}, %{{.*}}) in (%{{.*}} = %c6, %{{.*}} = %c1, %{{.*}} = %c1) threads(%[[LANE:[a-z0-9]+]],
+// PAR: %[[SLICE:.*]] = arith.remui %[[BLOCK]], %c2 : index
+// PAR: %[[FIRST:.*]] = arith.muli %[[SLICE]], %c20000 : index
+// PAR: arith.addi %[[FIRST]], %[[LANE]] : index
+// PAR: memref.store %{{.*}}, %[[SLICES]][%{{.*}}, %{{.*}}, %[[SLICE]]]
+// PAR: gpu.terminator
+// PAR: scf.parallel
+// PAR: scf.for %{{.*}} = %c0{{.*}} to %c2 step %c1
+// PAR: memref.load %[[SLICES]]
+// PAR: memref.store %{{.*}}, %[[ARGMAX]]
+func.func @greedy_long_vocab(%l: tensor<1x3x40000xbf16>, %d: tensor<1x2xi32>, %n: tensor<1xi32>)
+    -> (tensor<1x3xi32>, tensor<1xi32>, tensor<1xi32>) {
+  %t, %a, %e = tok.spec_verify %l, %d, %n {mode = #tok.verify_mode<greedy>}
+      : (tensor<1x3x40000xbf16>, tensor<1x2xi32>, tensor<1xi32>)
+      -> (tensor<1x3xi32>, tensor<1xi32>, tensor<1xi32>)
+  return %t, %a, %e : tensor<1x3xi32>, tensor<1xi32>, tensor<1xi32>
+}

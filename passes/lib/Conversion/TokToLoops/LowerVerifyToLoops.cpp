@@ -212,28 +212,40 @@ protected:
   /// Entries a lane computes together per trip of laneWalk.
   static constexpr int64_t kInFlight = 8;
 
+  /// A part of the vocabulary: entries [first, end), at most `size`.
+  struct Slice {
+    Value first, end;
+    int64_t size;
+  };
+
   /// Lane `lane`'s walk of a vocabulary row: `state = step(v, value(v),
   /// state)` for v = lane, lane + L, ... < vocab, in that order. Each trip
   /// takes kInFlight consecutive entries of the lane and computes their
   /// values first (independent, so their loads are in flight together), then
   /// steps through them in order: the same steps as one entry at a time.
   /// The trip count is a constant (LLVM unrolls it further).
+  /// With `slice` (first entry, end, and a static bound on its size) the
+  /// walk covers that slice only: v = first + lane, first + lane + L, ...
   ValueRange laneWalk(
       Value lane, ValueRange init, llvm::function_ref<Value(Value)> value,
-      llvm::function_ref<SmallVector<Value>(Value, Value, ValueRange)> step) {
+      llvm::function_ref<SmallVector<Value>(Value, Value, ValueRange)> step,
+      std::optional<Slice> slice = std::nullopt) {
     int64_t L = lanes();
-    int64_t trips = llvm::divideCeil(llvm::divideCeil(vocab, L), kInFlight);
+    int64_t span = slice ? slice->size : vocab;
+    Value end = slice ? slice->end : e.index(vocab);
+    Value start =
+        slice ? Value(arith::AddIOp::create(b, slice->first, lane)) : lane;
+    int64_t trips = llvm::divideCeil(llvm::divideCeil(span, L), kInFlight);
     return e.forLoop(
         e.index(0), e.index(trips), init,
         [&](Value trip, ValueRange state) -> SmallVector<Value> {
           Value base = arith::AddIOp::create(
-              b, lane, arith::MulIOp::create(b, trip, e.index(L * kInFlight)));
+              b, start, arith::MulIOp::create(b, trip, e.index(L * kInFlight)));
           SmallVector<Value> entries, inside, values;
           for (int64_t u = 0; u < kInFlight; ++u) {
             Value v = arith::AddIOp::create(b, base, e.index(u * L));
             entries.push_back(v);
-            inside.push_back(
-                cmpi(arith::CmpIPredicate::ult, v, e.index(vocab)));
+            inside.push_back(cmpi(arith::CmpIPredicate::ult, v, end));
             // Past the row, a valid entry is computed and not used.
             values.push_back(
                 value(arith::MinUIOp::create(b, v, e.index(vocab - 1))));
@@ -260,28 +272,52 @@ protected:
   /// element of `partials`), and after a barrier thread 0 runs `fold` over
   /// them (the combine in lane order, no launch and no round trip through
   /// device memory between the two).
-  void tableBlocks(int64_t batch, int64_t rows, ArrayRef<Type> partials,
-                   llvm::function_ref<SmallVector<Value>(Value, Value)> walk,
-                   llvm::function_ref<void(ValueRange, ValueRange)> fold) {
+  /// With `slices` > 1 each row is cut into that many slices of the
+  /// vocabulary, a block each: `walk` gets the slice too, and `fold` the
+  /// position (request, row, slice).
+  void tableBlocks(
+      int64_t batch, int64_t rows, ArrayRef<Type> partials,
+      llvm::function_ref<SmallVector<Value>(Value, Value, std::optional<Slice>)>
+          walk,
+      llvm::function_ref<void(ValueRange, ValueRange)> fold,
+      int64_t slices = 1) {
     if (batch * rows == 0)
       return;
     SmallVector<MemRefType> shared;
     for (Type type : partials)
       shared.push_back(laneBuffer(type));
+    int64_t sliceSize = llvm::divideCeil(vocab, slices);
     e.blockLaunch(
-        e.index(batch * rows), lanes(), shared,
+        e.index(batch * rows * slices), lanes(), shared,
         [&](Value block, Value lane, ValueRange buffers) {
-          req = arith::DivUIOp::create(b, block, e.index(rows));
-          Value i = arith::RemUIOp::create(b, block, e.index(rows));
+          Value rowBlock = arith::DivUIOp::create(b, block, e.index(slices));
+          req = arith::DivUIOp::create(b, rowBlock, e.index(rows));
+          Value i = arith::RemUIOp::create(b, rowBlock, e.index(rows));
+          SmallVector<Value> at = {req, i};
+          std::optional<Slice> slice;
+          if (slices > 1) {
+            Value s = arith::RemUIOp::create(b, block, e.index(slices));
+            Value first = arith::MulIOp::create(b, s, e.index(sliceSize));
+            slice = Slice{
+                first,
+                arith::MinUIOp::create(
+                    b, arith::AddIOp::create(b, first, e.index(sliceSize)),
+                    e.index(vocab)),
+                sliceSize};
+            at.push_back(s);
+          }
           enterRequest();
-          for (auto [value, buffer] : llvm::zip(walk(i, lane), buffers))
+          for (auto [value, buffer] : llvm::zip(walk(i, lane, slice), buffers))
             memref::StoreOp::create(b, value, buffer, ValueRange{lane});
           collective::BlockBarrierOp::create(b);
-          e.ifThen(cmpi(arith::CmpIPredicate::eq, lane, e.index(0)), [&] {
-            fold(ValueRange{req, i}, buffers);
-          });
+          e.ifThen(cmpi(arith::CmpIPredicate::eq, lane, e.index(0)),
+                   [&] { fold(at, buffers); });
         });
   }
+
+  /// Blocks a table should fill the GPU with: two per SM of a 132-SM H100
+  /// or H200, the cards Winnow targets.
+  static constexpr int64_t kTableBlocks = 264;
 
   /// For every (request, row): the first index of the largest `value` (NaN
   /// never wins; 0 when nothing beats -inf) and that value. Lane partials
@@ -295,9 +331,46 @@ protected:
         b, MemRefType::get({batch, rows}, indexType));
     Value max = memref::AllocOp::create(
         b, MemRefType::get({batch, rows}, f32Type));
+    // An argmax is exact whatever the partition: a small batch of long rows
+    // is cut into vocabulary slices (at least 8 trips of every lane each)
+    // so the table fills the GPU, and their results are folded per row.
+    int64_t slices = std::max<int64_t>(
+        1,
+        std::min<int64_t>(
+            llvm::divideCeil(kTableBlocks, std::max<int64_t>(batch * rows, 1)),
+            vocab / (lanes() * kInFlight * 8)));
+    Value sliceMax = max, sliceArgmax = argmax;
+    if (slices > 1) {
+      sliceMax = memref::AllocOp::create(
+          b, MemRefType::get({batch, rows, slices}, f32Type));
+      sliceArgmax = memref::AllocOp::create(
+          b, MemRefType::get({batch, rows, slices}, indexType));
+    }
+    // A larger value, or the same (finite-or-+inf) value earlier: the
+    // first maximum, whatever the order the partials come in.
+    auto fold = [&](Value x, Value v, ValueRange s) -> SmallVector<Value> {
+      Value tie = arith::AndIOp::create(
+          b, cmpf(arith::CmpFPredicate::OEQ, x, s[0]),
+          arith::AndIOp::create(
+              b, cmpf(arith::CmpFPredicate::OGT, x, f32(-INFINITY)),
+              cmpi(arith::CmpIPredicate::ult, v, s[1])));
+      Value take = arith::OrIOp::create(
+          b, cmpf(arith::CmpFPredicate::OGT, x, s[0]), tie);
+      return {arith::SelectOp::create(b, take, x, s[0]),
+              arith::SelectOp::create(b, take, v, s[1])};
+    };
+    auto foldAll = [&](int64_t n, llvm::function_ref<Value(Value)> xAt,
+                       llvm::function_ref<Value(Value)> vAt) {
+      return e.forLoop(e.index(0), e.index(n),
+                       ValueRange{f32(-INFINITY), e.index(0)},
+                       [&](Value k, ValueRange s) -> SmallVector<Value> {
+                         return fold(xAt(k), vAt(k), s);
+                       });
+    };
     tableBlocks(
         batch, rows, {f32Type, indexType},
-        [&](Value i, Value lane) -> SmallVector<Value> {
+        [&](Value i, Value lane,
+            std::optional<Slice> slice) -> SmallVector<Value> {
           ValueRange best = laneWalk(
               lane, ValueRange{f32(-INFINITY), e.index(vocab)},
               [&](Value v) { return value(i, v); },
@@ -305,31 +378,37 @@ protected:
                 Value better = cmpf(arith::CmpFPredicate::OGT, x, s[0]);
                 return {arith::SelectOp::create(b, better, x, s[0]),
                         arith::SelectOp::create(b, better, v, s[1])};
-              });
+              },
+              slice);
           return {best[0], best[1]};
         },
         [&](ValueRange at, ValueRange partial) {
-          ValueRange best = e.forLoop(
-              e.index(0), e.index(lanes()),
-              ValueRange{f32(-INFINITY), e.index(0)},
-              [&](Value lane, ValueRange s) -> SmallVector<Value> {
-                Value x = memref::LoadOp::create(b, partial[0], lane);
-                Value v = memref::LoadOp::create(b, partial[1], lane);
-                // A larger value, or the same (finite-or-+inf) value
-                // earlier.
-                Value tie = arith::AndIOp::create(
-                    b, cmpf(arith::CmpFPredicate::OEQ, x, s[0]),
-                    arith::AndIOp::create(
-                        b, cmpf(arith::CmpFPredicate::OGT, x, f32(-INFINITY)),
-                        cmpi(arith::CmpIPredicate::ult, v, s[1])));
-                Value take = arith::OrIOp::create(
-                    b, cmpf(arith::CmpFPredicate::OGT, x, s[0]), tie);
-                return {arith::SelectOp::create(b, take, x, s[0]),
-                        arith::SelectOp::create(b, take, v, s[1])};
+          ValueRange best = foldAll(
+              lanes(),
+              [&](Value lane) -> Value {
+                return memref::LoadOp::create(b, partial[0], lane);
+              },
+              [&](Value lane) -> Value {
+                return memref::LoadOp::create(b, partial[1], lane);
               });
-          memref::StoreOp::create(b, best[1], argmax, at);
-          memref::StoreOp::create(b, best[0], max, at);
-        });
+          memref::StoreOp::create(b, best[1], sliceArgmax, at);
+          memref::StoreOp::create(b, best[0], sliceMax, at);
+        },
+        slices);
+    if (slices > 1)
+      e.parallelFor({batch, rows}, [&](ValueRange iv) {
+        auto at = [&](Value k) { return SmallVector<Value>{iv[0], iv[1], k}; };
+        ValueRange best = foldAll(
+            slices,
+            [&](Value k) -> Value {
+              return memref::LoadOp::create(b, sliceMax, at(k));
+            },
+            [&](Value k) -> Value {
+              return memref::LoadOp::create(b, sliceArgmax, at(k));
+            });
+        memref::StoreOp::create(b, best[1], argmax, iv);
+        memref::StoreOp::create(b, best[0], max, iv);
+      });
     return {argmax, max};
   }
 
@@ -342,7 +421,7 @@ protected:
         b, MemRefType::get({batch, rows}, b.getF32Type()));
     tableBlocks(
         batch, rows, {b.getF32Type()},
-        [&](Value i, Value lane) -> SmallVector<Value> {
+        [&](Value i, Value lane, std::optional<Slice>) -> SmallVector<Value> {
           return {laneWalk(
               lane, ValueRange{f32(0.0)}, [&](Value v) { return term(i, v); },
               [&](Value, Value t, ValueRange s) -> SmallVector<Value> {
