@@ -2,6 +2,8 @@
 
 #include "LoweringUtils.h"
 
+#include "mlir/Dialect/Math/IR/Math.h"
+
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/Matchers.h"
 
@@ -389,6 +391,28 @@ orderedRowSums(LoopEmitter &e, ArrayRef<RowRef> rows, int64_t extent,
       b, e.orderedSums(e.index(0), e.index(extent), numSums, scalarTerms));
   b.setInsertionPointAfter(ifAligned);
   return SmallVector<Value>(ifAligned.getResults());
+}
+
+Value orderedRowDot(LoopEmitter &e, const RowRef &x, const RowRef &y,
+                    int64_t extent) {
+  ImplicitLocOpBuilder &b = e.builder();
+  return orderedRowSums(e, {x, y}, extent, 1,
+                        [&](ArrayRef<Value> xy) -> SmallVector<Value> {
+                          return {arith::MulFOp::create(b, e.widenToF32(xy[0]),
+                                                        e.widenToF32(xy[1]))};
+                        })[0];
+}
+
+Value inverseNorm(LoopEmitter &e, const RowRef &x, int64_t extent) {
+  ImplicitLocOpBuilder &b = e.builder();
+  Value squares = orderedRowSums(
+      e, {x}, extent, 1, [&](ArrayRef<Value> v) -> SmallVector<Value> {
+        Value wide = e.widenToF32(v[0]);
+        return {arith::MulFOp::create(b, wide, wide)};
+      })[0];
+  Value norm = arith::MaximumFOp::create(b, math::SqrtOp::create(b, squares),
+                                         e.f32(1e-12));
+  return arith::DivFOp::create(b, e.f32(1.0), norm);
 }
 
 Value isAligned16(LoopEmitter &e, Value buffer) {

@@ -236,6 +236,13 @@ orderedRowSums(LoopEmitter &e, llvm::ArrayRef<RowRef> rows, int64_t extent,
                llvm::function_ref<
                    llvm::SmallVector<mlir::Value>(llvm::ArrayRef<mlir::Value>)>
                    terms);
+/// The dot product of rows `x` and `y` (each element widened to f32), in
+/// orderedRowSums' order.
+mlir::Value orderedRowDot(LoopEmitter &e, const RowRef &x, const RowRef &y,
+                          int64_t extent);
+/// 1 / max(||x||, 1e-12) of row `x`, its squares summed in orderedRowSums'
+/// order: the inverse norm every similarity in Winnow uses.
+mlir::Value inverseNorm(LoopEmitter &e, const RowRef &x, int64_t extent);
 /// An i1: whether `buffer`'s first element sits on a 16-byte boundary (its
 /// base pointer plus its offset, which is dynamic for row views).
 mlir::Value isAligned16(LoopEmitter &e, mlir::Value buffer);

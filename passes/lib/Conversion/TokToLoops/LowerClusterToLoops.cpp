@@ -54,9 +54,7 @@ public:
   }
 
   Value dot(Value row, Value i, Value j) {
-    return reduce(row, i, j, [&](Value x, Value y) -> Value {
-      return arith::MulFOp::create(b, x, y);
-    });
+    return orderedRowDot(e, {input, {row, i}}, {input, {row, j}}, features);
   }
 
   /// ||x_i - x_j||^2 / C.
@@ -71,9 +69,7 @@ public:
 
   /// 1 / max(||x_i||, 1e-12).
   Value inverseNorm(Value row, Value i) {
-    Value norm = arith::MaximumFOp::create(
-        b, math::SqrtOp::create(b, dot(row, i, i)), e.f32(1e-12));
-    return arith::DivFOp::create(b, e.f32(1.0), norm);
+    return winnow::inverseNorm(e, {input, {row, i}}, features);
   }
 
   /// 1 / max(||x_i||, 1e-12) into `invNorm[i]` for every i < n.
@@ -271,14 +267,7 @@ void lowerDensityPeaks(tok::DensityPeaksOp op, ImplicitLocOpBuilder &b,
         e.index(0), r.len, ValueRange{e.index(0)},
         [&](Value j, ValueRange s) -> SmallVector<Value> {
           Value other = memref::LoadOp::create(b, scoreKey, at(row, j));
-          Value before = arith::OrIOp::create(
-              b,
-              arith::CmpIOp::create(b, arith::CmpIPredicate::ugt, other, key),
-              arith::AndIOp::create(
-                  b,
-                  arith::CmpIOp::create(b, arith::CmpIPredicate::eq, other,
-                                        key),
-                  arith::CmpIOp::create(b, arith::CmpIPredicate::slt, j, i)));
+          Value before = emitRanksBefore(b, other, key, j, i);
           return {arith::AddIOp::create(b, s[0], e.indexOf(before))};
         })[0];
   };
@@ -584,24 +573,10 @@ void lowerSimilarityComponentsBlocks(tok::SimilarityComponentsOp op,
                         memref::LoadOp::create(b, label, ValueRange{row, i}),
                         arith::IndexCastOp::create(b, i32, i));
         };
-        Value components = e.forLoop(
-            e.index(0), len, e.index(kRowThreads), ValueRange{e.i32(0)},
-            [&](Value start, ValueRange acc) -> SmallVector<Value> {
-              Value t = arith::AddIOp::create(b, start, tid);
-              Value inside = e.cmpi(arith::CmpIPredicate::slt, t, len);
-              Value root = arith::AndIOp::create(
-                  b, inside,
-                  isRoot(arith::SelectOp::create(b, inside, t, start)));
-              auto scan = collective::BlockExclusiveScanOp::create(
-                  b, i32, i32, arith::ExtUIOp::create(b, i32, root),
-                  /*flags=*/true);
-              e.ifThen(root, [&] {
-                memref::StoreOp::create(
-                    b, arith::AddIOp::create(b, acc[0], scan.getPrefix()),
-                    number, ValueRange{row, t});
-              });
-              return {arith::AddIOp::create(b, acc[0], scan.getTotal())};
-            })[0];
+        Value components = blockEnumerate(
+            e, tid, e.index(0), len, isRoot, e.i32(0), [&](Value t, Value n) {
+              memref::StoreOp::create(b, n, number, ValueRange{row, t});
+            });
         barrier();
         blockFor(e, tid, e.index(0), e.index(tokens), [&](Value i) {
           Value valid = e.cmpi(arith::CmpIPredicate::slt, i, len);

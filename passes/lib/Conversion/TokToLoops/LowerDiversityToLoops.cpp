@@ -31,19 +31,11 @@ struct KCenterMath {
   int64_t features;
 
   Value dot(Value row, Value i, Value j) {
-    ImplicitLocOpBuilder &b = e.builder();
-    return orderedRowSums(e, {{input, {row, i}}, {input, {row, j}}}, features,
-                          1, [&](ArrayRef<Value> xy) -> SmallVector<Value> {
-                            return {arith::MulFOp::create(
-                                b, e.widenToF32(xy[0]), e.widenToF32(xy[1]))};
-                          })[0];
+    return orderedRowDot(e, {input, {row, i}}, {input, {row, j}}, features);
   }
   /// 1 / max(||x_i||, 1e-12).
   Value inverseNorm(Value row, Value i) {
-    ImplicitLocOpBuilder &b = e.builder();
-    Value norm = arith::MaximumFOp::create(
-        b, math::SqrtOp::create(b, dot(row, i, i)), e.f32(1e-12));
-    return arith::DivFOp::create(b, e.f32(1.0), norm);
+    return winnow::inverseNorm(e, {input, {row, i}}, features);
   }
   /// 1 - cos(x_j, x_s) from the two inverse norms.
   Value distance(Value row, Value j, Value s, Value invJ, Value invS) {
@@ -376,14 +368,7 @@ void lowerDartSelect(tok::DartSelectOp op, ImplicitLocOpBuilder &b,
                            return {math::AbsFOp::create(b, e.widenToF32(x[0]))};
                          })[0],
           l1, at(t));
-      Value sq = orderedRowSums(e, {{hidden, {row, t}}}, hiddenDim, 1,
-                                [&](ArrayRef<Value> x) -> SmallVector<Value> {
-                                  Value wide = e.widenToF32(x[0]);
-                                  return {arith::MulFOp::create(b, wide, wide)};
-                                })[0];
-      Value norm = arith::MaximumFOp::create(b, math::SqrtOp::create(b, sq),
-                                             e.f32(1e-12));
-      memref::StoreOp::create(b, arith::DivFOp::create(b, e.f32(1.0), norm),
+      memref::StoreOp::create(b, inverseNorm(e, {hidden, {row, t}}, hiddenDim),
                               invNorm, at(t));
     });
     // Pivots: the largest key L1 norms (NaN ranks lowest), image then text.
@@ -408,12 +393,8 @@ void lowerDartSelect(tok::DartSelectOp op, ImplicitLocOpBuilder &b,
     auto sweep = [&](Value pivot) {
       Value invPivot = memref::LoadOp::create(b, invNorm, at(pivot));
       each(spanStart, spanEnd, [&](Value j) {
-        Value dot = orderedRowSums(
-            e, {{hidden, {row, j}}, {hidden, {row, pivot}}}, hiddenDim, 1,
-            [&](ArrayRef<Value> xy) -> SmallVector<Value> {
-              return {arith::MulFOp::create(b, e.widenToF32(xy[0]),
-                                            e.widenToF32(xy[1]))};
-            })[0];
+        Value dot = orderedRowDot(e, {hidden, {row, j}}, {hidden, {row, pivot}},
+                                  hiddenDim);
         Value cosine = arith::MulFOp::create(
             b, dot,
             arith::MulFOp::create(b, memref::LoadOp::create(b, invNorm, at(j)),

@@ -97,25 +97,14 @@ void lowerBipartitePlan(tok::BipartitePlanOp op, ImplicitLocOpBuilder &b,
   // Norms and dot products over the feature axis (orderedRowSums: 16-byte
   // rounds when the metric is aligned).
   auto normPhase = [&](Value row, Value i) {
-    Value sq = orderedRowSums(e, {{metric, {row, i}}}, features, 1,
-                              [&](ArrayRef<Value> x) -> SmallVector<Value> {
-                                Value wide = e.widenToF32(x[0]);
-                                return {arith::MulFOp::create(b, wide, wide)};
-                              })[0];
-    Value norm =
-        arith::MaximumFOp::create(b, math::SqrtOp::create(b, sq), e.f32(1e-12));
-    memref::StoreOp::create(b, arith::DivFOp::create(b, e.f32(1.0), norm),
+    memref::StoreOp::create(b, inverseNorm(e, {metric, {row, i}}, features),
                             invNorm, at(row, i));
   };
   // S[a, b] for A token `tokA` and the bi-th B token.
   auto similarity = [&](Value row, Value tokA, Value bi) -> Value {
     Value tokB = tokenOfB(bi);
-    Value dot = orderedRowSums(
-        e, {{metric, {row, tokA}}, {metric, {row, tokB}}}, features, 1,
-        [&](ArrayRef<Value> xy) -> SmallVector<Value> {
-          return {arith::MulFOp::create(b, e.widenToF32(xy[0]),
-                                        e.widenToF32(xy[1]))};
-        })[0];
+    Value dot = orderedRowDot(e, {metric, {row, tokA}}, {metric, {row, tokB}},
+                              features);
     return arith::MulFOp::create(
         b, dot,
         arith::MulFOp::create(
@@ -161,14 +150,7 @@ void lowerBipartitePlan(tok::BipartitePlanOp op, ImplicitLocOpBuilder &b,
           e.index(0), e.index(numA), ValueRange{e.i32(0)},
           [&](Value other, ValueRange s) -> SmallVector<Value> {
             Value otherKey = memref::LoadOp::create(b, bestKey, at(row, other));
-            Value before = arith::OrIOp::create(
-                b,
-                arith::CmpIOp::create(b, arith::CmpIPredicate::ugt, otherKey, key),
-                arith::AndIOp::create(
-                    b,
-                    arith::CmpIOp::create(b, arith::CmpIPredicate::eq, otherKey,
-                                          key),
-                    arith::CmpIOp::create(b, arith::CmpIPredicate::slt, other, a)));
+            Value before = emitRanksBefore(b, otherKey, key, other, a);
             return {arith::AddIOp::create(b, s[0],
                                           arith::ExtUIOp::create(b, i32, before))};
           })[0];

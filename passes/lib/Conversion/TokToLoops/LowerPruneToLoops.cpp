@@ -237,14 +237,9 @@ private:
           spanStart, candEnd, ValueRange{e.i32(0), e.i32(0)},
           [&](Value j, ValueRange state) -> SmallVector<Value> {
             Value other = keyAt(row, j);
-            Value greater =
-                arith::CmpIOp::create(b, arith::CmpIPredicate::ugt, other, key);
-            Value tieBefore = arith::AndIOp::create(
-                b, arith::CmpIOp::create(b, arith::CmpIPredicate::eq, other, key),
-                arith::CmpIOp::create(b, arith::CmpIPredicate::slt, j, i));
+            Value ranksBefore = emitRanksBefore(b, other, key, j, i);
             Value isCand = isCandidate(row, j);
-            Value before = arith::AndIOp::create(
-                b, isCand, arith::OrIOp::create(b, greater, tieBefore));
+            Value before = arith::AndIOp::create(b, isCand, ranksBefore);
             return {arith::AddIOp::create(
                         b, state[0],
                         arith::ExtUIOp::create(b, b.getI32Type(), isCand)),

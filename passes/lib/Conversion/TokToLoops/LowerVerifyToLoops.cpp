@@ -260,6 +260,20 @@ protected:
         });
   }
 
+  /// Whether a partial argmax (x, v) replaces the best so far (bestX,
+  /// bestV): a larger value, or the same finite-or-+inf value at a lower
+  /// index. The first maximum whatever order the partials come in; NaN
+  /// never wins.
+  Value replacesBest(Value x, Value v, Value bestX, Value bestV) {
+    Value tie = arith::AndIOp::create(
+        b, cmpf(arith::CmpFPredicate::OEQ, x, bestX),
+        arith::AndIOp::create(
+            b, cmpf(arith::CmpFPredicate::OGT, x, f32(-INFINITY)),
+            cmpi(arith::CmpIPredicate::ult, v, bestV)));
+    return arith::OrIOp::create(b, cmpf(arith::CmpFPredicate::OGT, x, bestX),
+                                tie);
+  }
+
   /// Shared memory of one table block: a value per lane.
   MemRefType laneBuffer(Type element) {
     return MemRefType::get({lanes()}, element, MemRefLayoutAttrInterface(),
@@ -346,16 +360,8 @@ protected:
       sliceArgmax = memref::AllocOp::create(
           b, MemRefType::get({batch, rows, slices}, indexType));
     }
-    // A larger value, or the same (finite-or-+inf) value earlier: the
-    // first maximum, whatever the order the partials come in.
     auto fold = [&](Value x, Value v, ValueRange s) -> SmallVector<Value> {
-      Value tie = arith::AndIOp::create(
-          b, cmpf(arith::CmpFPredicate::OEQ, x, s[0]),
-          arith::AndIOp::create(
-              b, cmpf(arith::CmpFPredicate::OGT, x, f32(-INFINITY)),
-              cmpi(arith::CmpIPredicate::ult, v, s[1])));
-      Value take = arith::OrIOp::create(
-          b, cmpf(arith::CmpFPredicate::OGT, x, s[0]), tie);
+      Value take = replacesBest(x, v, s[0], s[1]);
       return {arith::SelectOp::create(b, take, x, s[0]),
               arith::SelectOp::create(b, take, v, s[1])};
     };
@@ -861,22 +867,11 @@ private:
                              gpu::AddressSpaceAttr::get(
                                  b.getContext(), gpu::AddressSpace::Workgroup));
     };
-    // The larger value, or the same (finite-or-+inf) value at a lower
-    // index: the first maximum, NaN never wins.
-    auto better = [&](Value x, Value v, Value bestX, Value bestV) {
-      Value tie = arith::AndIOp::create(
-          b, cmpf(arith::CmpFPredicate::OEQ, x, bestX),
-          arith::AndIOp::create(
-              b, cmpf(arith::CmpFPredicate::OGT, x, f32(-INFINITY)),
-              cmpi(arith::CmpIPredicate::ult, v, bestV)));
-      return arith::OrIOp::create(b, cmpf(arith::CmpFPredicate::OGT, x, bestX),
-                                  tie);
-    };
     // Folds (max, resX, resV, pX, pV) states in order.
     auto fold = [&](ValueRange s, Value max, Value resX, Value resV, Value pX,
                     Value pV) -> SmallVector<Value> {
-      Value takeRes = better(resX, resV, s[1], s[2]);
-      Value takeP = better(pX, pV, s[3], s[4]);
+      Value takeRes = replacesBest(resX, resV, s[1], s[2]);
+      Value takeP = replacesBest(pX, pV, s[3], s[4]);
       return {arith::SelectOp::create(
                   b, cmpf(arith::CmpFPredicate::OGT, max, s[0]), max, s[0]),
               arith::SelectOp::create(b, takeRes, resX, s[1]),

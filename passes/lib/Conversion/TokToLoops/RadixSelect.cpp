@@ -15,6 +15,16 @@ constexpr uint32_t kNegInfBits = 0xff800000u;
 constexpr uint32_t kPosInfBits = 0x7f800000u;
 } // namespace
 
+Value emitRanksBefore(ImplicitLocOpBuilder &b, Value otherKey, Value key,
+                      Value j, Value i) {
+  Value greater =
+      arith::CmpIOp::create(b, arith::CmpIPredicate::ugt, otherKey, key);
+  Value tieBefore = arith::AndIOp::create(
+      b, arith::CmpIOp::create(b, arith::CmpIPredicate::eq, otherKey, key),
+      arith::CmpIOp::create(b, arith::CmpIPredicate::slt, j, i));
+  return arith::OrIOp::create(b, greater, tieBefore);
+}
+
 Value emitOrderKey(ImplicitLocOpBuilder &b, Value score,
                    tok::NanPolicy policy) {
   LoopEmitter e(b);

@@ -28,6 +28,11 @@ mlir::Value emitOrderKey(mlir::ImplicitLocOpBuilder &b, mlir::Value score,
 /// The same key for a compile-time score.
 uint32_t orderKey(float score, tok::NanPolicy policy);
 
+/// Whether entry `j` (key `otherKey`) ranks before entry `i` (key `key`) in
+/// the ranking order: the larger key first, ties to the lower index.
+mlir::Value emitRanksBefore(mlir::ImplicitLocOpBuilder &b, mlir::Value otherKey,
+                            mlir::Value key, mlir::Value j, mlir::Value i);
+
 /// A `memref<256xi32>` histogram on the stack, allocated once per op.
 mlir::Value allocRadixHistogram(mlir::ImplicitLocOpBuilder &b);
 

@@ -37,9 +37,9 @@ Value blockPick(LoopEmitter &e, Value tid, Value lb, Value ub,
       e.index(-1));
 }
 
-Value blockAppend(LoopEmitter &e, Value tid, Value row, Value lb, Value ub,
-                  llvm::function_ref<Value(Value)> keep, Value out,
-                  Value first) {
+Value blockEnumerate(LoopEmitter &e, Value tid, Value lb, Value ub,
+                     llvm::function_ref<Value(Value)> keep, Value first,
+                     llvm::function_ref<void(Value, Value)> place) {
   ImplicitLocOpBuilder &b = e.builder();
   Type i32 = b.getI32Type();
   return e.forLoop(
@@ -52,14 +52,21 @@ Value blockAppend(LoopEmitter &e, Value tid, Value row, Value lb, Value ub,
         auto scan = collective::BlockExclusiveScanOp::create(
             b, i32, i32, arith::ExtUIOp::create(b, i32, kept), /*flags=*/true);
         e.ifThen(kept, [&] {
-          Value at = arith::AddIOp::create(b, acc[0], scan.getPrefix());
-          memref::StoreOp::create(
-              b, arith::IndexCastOp::create(b, i32, t), out,
-              ValueRange{row,
-                         arith::IndexCastOp::create(b, b.getIndexType(), at)});
+          place(t, arith::AddIOp::create(b, acc[0], scan.getPrefix()));
         });
         return {arith::AddIOp::create(b, acc[0], scan.getTotal())};
       })[0];
+}
+
+Value blockAppend(LoopEmitter &e, Value tid, Value row, Value lb, Value ub,
+                  llvm::function_ref<Value(Value)> keep, Value out,
+                  Value first) {
+  ImplicitLocOpBuilder &b = e.builder();
+  return blockEnumerate(e, tid, lb, ub, keep, first, [&](Value t, Value at) {
+    memref::StoreOp::create(
+        b, arith::IndexCastOp::create(b, b.getI32Type(), t), out,
+        ValueRange{row, arith::IndexCastOp::create(b, b.getIndexType(), at)});
+  });
 }
 
 Value blockCompact(LoopEmitter &e, Value tid, Value row, Value len,

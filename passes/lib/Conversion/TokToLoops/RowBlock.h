@@ -31,6 +31,16 @@ mlir::Value blockPick(LoopEmitter &e, mlir::Value tid, mlir::Value lb,
                       llvm::function_ref<mlir::Value(mlir::Value)> eligible,
                       llvm::function_ref<mlir::Value(mlir::Value)> value);
 
+/// Numbers the t of [lb, ub) with `keep(t)` in token order from `first` (an
+/// i32; a block scan per tile of kRowThreads tokens), calling
+/// `place(t, number)` on the thread of each; returns first + their count
+/// (on every thread).
+mlir::Value
+blockEnumerate(LoopEmitter &e, mlir::Value tid, mlir::Value lb, mlir::Value ub,
+               llvm::function_ref<mlir::Value(mlir::Value)> keep,
+               mlir::Value first,
+               llvm::function_ref<void(mlir::Value, mlir::Value)> place);
+
 /// Writes every t of [lb, ub) with `keep(t)` to out[row, first + ...] in
 /// token order (a block scan per tile of kRowThreads tokens); returns
 /// first + their number (an i32, on every thread).
