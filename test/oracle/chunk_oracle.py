@@ -11,6 +11,7 @@ plain loop-over-rows code that visibly matches the written semantics.
   segment_reduce(x, boundaries, lengths, reduction, capacity)
       -> (out [B, C, D] float64, count [B] int32, acc_bound [B, C] float64)
   ema_scan(x, gates, count, epsilon) -> [B, C, D] float64
+  ema_scan_fp32(x, gates, count, epsilon, scan_block) -> the op's fp32 bits
   expand(x, boundaries, lengths, residual, residual_dtype) -> [B, L, D] float32 values
       (already rounded to the result's element type)
 
@@ -206,6 +207,41 @@ def ema_scan(x, gates, count, epsilon=1e-4):
     return out
 
 
+def ema_scan_fp32(x, gates, count, epsilon=1e-4, scan_block=64):
+    """tok.ema_scan's fp32 evaluation order, bit for bit (float32 NumPy ops,
+    each rounded once, products before sums, no fused multiply-add):
+
+    L_j = P z_j + (1 - P) L_{j-1} and Q_j = (1 - P) Q_{j-1}, restarted
+    (L = 0, Q = 1) at every block of `scan_block` chunks; zbar_j = L_j in
+    the first block, Q_j zbar_{sS-1} + L_j in block s >= 1.
+    """
+    f32 = np.float32
+    x = np.asarray(x, dtype=f32)
+    g = np.asarray(gates, dtype=f32)
+    B, C, D = x.shape
+    lo, hi = f32(epsilon), f32(1.0 - epsilon)
+    out = np.zeros((B, C, D), dtype=f32)
+    with np.errstate(over="ignore", invalid="ignore"):
+        for b in range(B):
+            n = min(max(int(count[b]), 0), C)
+            local = np.zeros((D,), dtype=f32)
+            decay = f32(1.0)
+            carry = np.zeros((D,), dtype=f32)
+            zbar = np.zeros((D,), dtype=f32)
+            for j in range(n):
+                P = np.minimum(np.maximum(g[b, j], lo), hi)  # NaN stays NaN
+                keep = f32(1.0) - P
+                if j % scan_block == 0:
+                    local = np.zeros((D,), dtype=f32)
+                    decay = f32(1.0)
+                    carry = zbar
+                local = P * x[b, j] + keep * local
+                decay = keep * decay
+                zbar = local if j < scan_block else decay * carry + local
+                out[b, j] = zbar
+    return out
+
+
 # ---------------------------------------------------------------------------
 # tok.expand
 # ---------------------------------------------------------------------------
@@ -280,6 +316,15 @@ def _self_test():
     e = ema_scan(z, np.array([[0.3, np.nan, 0.2]]), [2], 0.0)
     assert e[0, 0, 0] == 0.3 and np.isnan(e[0, 1, 0]) and e[0, 2, 0] == 0
     assert not ema_scan(z, np.array([[0.3, 0.1, 0.2]]), [-4]).any()
+    # ema fp32 order: a block of the whole row is the plain fp32 walk; with
+    # blocks of 2, chunk 2 joins chunk 1's value: Q_2 zbar_1 + L_2 exactly
+    zs = np.array([[[3.0], [5.0], [7.0]]], dtype=np.float32)
+    gs = np.array([[1.0, 0.25, 0.5]], dtype=np.float32)
+    f = ema_scan_fp32(zs, gs, [3], 0.0, scan_block=3)
+    assert f[0, :, 0].tolist() == [3.0, 3.5, 5.25], f
+    f2 = ema_scan_fp32(zs, gs, [3], 0.0, scan_block=2)
+    assert f2[0, 2, 0] == 0.5 * f2[0, 1, 0] + 0.5 * 7 and f2[0, 1, 0] == f[0, 1, 0]
+    assert np.isnan(ema_scan_fp32(zs, np.array([[0.3, np.nan, 0.2]]), [3], 0.0, 2)[0, 2, 0])
     # expand
     xs = np.array([[[10.0], [20.0]]], dtype=np.float32)
     o = expand(xs, br[None], [5])

@@ -14,7 +14,8 @@ the target. Cases:
 * spec_verify rejection (log-sum-exp, exponential race, residual race),
 * attn_score + select (softmax sums per query, per-key sums, top-k ties),
   at a vocabulary and key count that are not multiples of 256,
-* scatter_merge (members summed in token order, magnitudes far apart).
+* scatter_merge (members summed in token order, magnitudes far apart),
+* ema_scan alone and streamed into expand (the blocks' fp32 join).
 
 Inputs are random logits and keys on a coarse grid (many exact ties and
 near ties). A last-bit difference that flips no decision is not visible
@@ -108,6 +109,27 @@ def diversity_program(name, batch, tokens, dim, k, keep):
 """
 
 
+def ema_program(name, batch, chunks, tokens, dim, block):
+    """ema_scan's blocked fp32 order, alone and streamed into expand (another
+    epsilon, so that the two scans stay two)."""
+    return f"""func.func @{name}(%z: tensor<{batch}x{chunks}x{dim}xf32>,
+    %g: tensor<{batch}x{chunks}xf32>, %n: tensor<{batch}xi32>,
+    %b: tensor<{batch}x{tokens}xi1>, %h: tensor<{batch}x{tokens}x{dim}xf32>)
+    -> (tensor<{batch}x{chunks}x{dim}xf32>, tensor<{batch}x{tokens}x{dim}xf32>) {{
+  %zbar = tok.ema_scan %z, %g, %n {{scan_block = {block} : i64}}
+      : (tensor<{batch}x{chunks}x{dim}xf32>, tensor<{batch}x{chunks}xf32>, tensor<{batch}xi32>)
+      -> tensor<{batch}x{chunks}x{dim}xf32>
+  %again = tok.ema_scan %z, %g, %n {{scan_block = {block} : i64, epsilon = 0.01 : f64}}
+      : (tensor<{batch}x{chunks}x{dim}xf32>, tensor<{batch}x{chunks}xf32>, tensor<{batch}xi32>)
+      -> tensor<{batch}x{chunks}x{dim}xf32>
+  %out = tok.expand %again, %b residual %h
+      : (tensor<{batch}x{chunks}x{dim}xf32>, tensor<{batch}x{tokens}xi1>, tensor<{batch}x{tokens}x{dim}xf32>)
+      -> tensor<{batch}x{tokens}x{dim}xf32>
+  return %zbar, %out : tensor<{batch}x{chunks}x{dim}xf32>, tensor<{batch}x{tokens}x{dim}xf32>
+}}
+"""
+
+
 def quantised(rng, shape, step):
     """Values on a coarse grid: many exact ties and near ties."""
     return (np.round(rng.standard_normal(shape) * 2 / step) * step).astype(np.float32)
@@ -151,7 +173,7 @@ def make_cases(rng):
                          * 10.0 ** rng.integers(-4, 5, (REQUESTS, members, width))
                          ).astype(np.float32)},
         "order": ["p", "n", "x"], "results": ["merged", "sizes"],
-        "program": lambda name, b: merge_program(name, b, members, outputs, width)})
+        "program": lambda name, b, w=width: merge_program(name, b, members, outputs, w)})
     cases[-1]["inputs"]["p"][0] = 2  # one row with every token a member
     cases[-1]["inputs"]["n"][0] = outputs
     heads, keys, dim, keep = 4, 300, 16, 37
@@ -173,6 +195,23 @@ def make_cases(rng):
         "order": ["x"], "results": ["centers", "centers_count", "dart", "dart_count", "clusters",
                     "clusters_count", "components", "components_count"],
         "program": lambda name, b: diversity_program(name, b, points, width, 40, 60)})
+    # ema_scan's blocks (8 chunks) are joined by Q * carry + L: any other
+    # order or partition changes the last bits of values this spread out.
+    chunks, tokens, features = 45, 120, 6
+    bounds = rng.random((REQUESTS, tokens)) < 0.4
+    cases.append({
+        "name": "ema_dechunk",
+        "inputs": {"z": (rng.standard_normal((REQUESTS, chunks, features))
+                         * 10.0 ** rng.integers(-3, 4, (REQUESTS, chunks, features))
+                         ).astype(np.float32),
+                   "g": rng.uniform(0.05, 1.0, (REQUESTS, chunks)).astype(np.float32),
+                   "n": rng.integers(0, chunks + 3, REQUESTS).astype(np.int32),
+                   "b": bounds,
+                   "h": rng.standard_normal((REQUESTS, tokens, features)).astype(np.float32)},
+        "order": ["z", "g", "n", "b", "h"], "results": ["zbar", "out"],
+        "program": lambda name, b, c=chunks, t=tokens, f=features: ema_program(
+            name, b, c, t, f, 8)})
+    cases[-1]["inputs"]["n"][0] = chunks  # one row with every chunk live
     return cases
 
 

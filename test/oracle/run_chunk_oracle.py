@@ -13,7 +13,10 @@ the CPU and compares with the independent NumPy reference in chunk_oracle.py:
   * segment_reduce: counts and `first` exactly (bits); `max` exactly (as
     values, NaN == NaN); `mean`/`sum` within the fp32 accumulation bound plus
     one ulp of the element type (the float64 reference rounded to it);
-  * ema_scan (fp32 result) within rtol 1e-5 / atol 1e-6, NaN where expected;
+  * ema_scan (fp32 result) within rtol 1e-5 / atol 1e-6 of the float64
+    recurrence, NaN where expected, and bit for bit the op's fp32 order
+    (chunk_oracle.ema_scan_fp32, blocks of `scan_block`; any NaN matches);
+    the streamed dechunk pair likewise, through expand;
   * expand bit-exactly (a copy, or one fp32 addition rounded once to the
     residual's element type);
   * in H-Net pipelines (boundary -> segment_reduce -> select -> compact ->
@@ -75,11 +78,16 @@ def segment_op(out, cnt, a, x, b, lengths=None, reduction=None):
     return text + _sig(t, ops, [out, cnt])
 
 
-def ema_op(out, a, x, gates, count, epsilon=None):
+def ema_op(out, a, x, gates, count, epsilon=None, scan_block=None):
     t = a.types()
     text = "%%%s = tok.ema_scan %%%s, %%%s, %%%s" % (out, x, gates, count)
+    attrs = []
     if epsilon is not None:
-        text += " {epsilon = %s : f64}" % fmt_f64(epsilon)
+        attrs.append("epsilon = %s : f64" % fmt_f64(epsilon))
+    if scan_block is not None:
+        attrs.append("scan_block = %d : i64" % scan_block)
+    if attrs:
+        text += " {" + ", ".join(attrs) + "}"
     return text + _sig(t, [x, gates, count], [out])
 
 
@@ -243,16 +251,36 @@ def make_segment(module, name, B, L, D, C, dt, reduction, lengths=True, explicit
     return p
 
 
-def make_ema(module, name, B, C, D, dt, epsilon=None):
+def check_same_floats(what, exp, got, dt):
+    """Bit-exact, except that any NaN matches any NaN (payloads are not
+    part of the semantics)."""
+    exp = np.asarray(exp, dtype=np.float32)
+    got = np.asarray(as_values(got, dt), dtype=np.float32)
+    if exp.shape != got.shape:
+        return (what, False, "shape: expected %s, got %s" % (exp.shape, got.shape))
+    en, gn = np.isnan(exp), np.isnan(got)
+    same = (en & gn) | (exp.view(np.uint32) == got.view(np.uint32))
+    if same.all():
+        return (what + " [bit-exact]", True, "")
+    pos = tuple(np.argwhere(~same)[0])
+    return (what, False, "%d values differ in bits; first at %s: expected %.9g, got %.9g" % (
+        int((~same).sum()), _fmt_pos(pos), exp[pos], got[pos]))
+
+
+def make_ema(module, name, B, C, D, dt, epsilon=None, scan_block=None):
     args = [("z", (B, C, D), dt), ("gates", (B, C), "f32"), ("count", (B,), "i32")]
     results = [("zbar", (B, C, D), "f32")]
     tt = _Types(args, results)
-    body = [ema_op("zbar", tt, "z", "gates", "count", epsilon)]
+    body = [ema_op("zbar", tt, "z", "gates", "count", epsilon, scan_block)]
     eps = 1e-4 if epsilon is None else epsilon
+    block = 64 if scan_block is None else scan_block
 
     def check(inp, out):
         ref = orc.ema_scan(inp["z"], inp["gates"], inp["count"], eps)
-        return [check_close_nan("ema_scan (eps %g)" % eps, ref, out["zbar"], EMA_RTOL, EMA_ATOL)]
+        order = orc.ema_scan_fp32(as_values(inp["z"], dt), inp["gates"], inp["count"], eps, block)
+        return [check_close_nan("ema_scan (eps %g)" % eps, ref, out["zbar"], EMA_RTOL, EMA_ATOL),
+                check_same_floats("ema_scan fp32 order (scan_block %d)" % block, order,
+                                  out["zbar"], "f32")]
 
     p = Program(module, name, args, results, body, check)
     p.meta = dict(B=B, C=C, D=D, dt=dt)
@@ -281,7 +309,7 @@ def make_expand(module, name, B, C, L, D, dt, res_dt=None, lengths=True):
     return p
 
 
-def make_dechunk(module, name, B, C, L, D, dt, epsilon=None):
+def make_dechunk(module, name, B, C, L, D, dt, epsilon=None, scan_block=None):
     """ema_scan -> expand with residual, the EMA result not returned: the
     compiler streams the pair (the [B, C, D] EMA tensor is never stored).
     Judged against expand(ema_scan(...)) of the oracles: within the EMA's
@@ -291,19 +319,24 @@ def make_dechunk(module, name, B, C, L, D, dt, epsilon=None):
     results = [("out", (B, L, D), dt)]
     tt = _Types(args, results + [("zbar", (B, C, D), "f32")])
     body = [
-        ema_op("zbar", tt, "z", "gates", "n", epsilon),
+        ema_op("zbar", tt, "z", "gates", "n", epsilon, scan_block),
         expand_op("out", tt, "zbar", "b", "lengths", "h"),
     ]
     eps = 1e-4 if epsilon is None else epsilon
+    block = 64 if scan_block is None else scan_block
     rounding = {"f32": 1e-5, "bf16": 2.0 ** -7, "f16": 2.0 ** -10}[dt]
 
     def check(inp, out):
         zbar = orc.ema_scan(as_values(inp["z"], dt), inp["gates"], inp["n"], eps)
         ref = orc.expand(zbar, inp["b"].astype(bool), inp["lengths"], inp["h"], dt)
         atol = EMA_RTOL * (float(np.nanmax(np.abs(zbar), initial=0.0)) + 1.0)
+        order = orc.ema_scan_fp32(as_values(inp["z"], dt), inp["gates"], inp["n"], eps, block)
+        exact = orc.expand(order, inp["b"].astype(bool), inp["lengths"], inp["h"], dt)
         return [check_close_nan("out = expand(ema_scan(z)) + h, streamed",
                                 ref, as_values(out["out"], dt),
-                                rounding + EMA_RTOL, atol)]
+                                rounding + EMA_RTOL, atol),
+                check_same_floats("streamed, fp32 order (scan_block %d)" % block, exact,
+                                  out["out"], dt)]
 
     p = Program(module, name, args, results, body, check)
     p.meta = dict(B=B, C=C, L=L, D=D, dt=dt)
@@ -592,9 +625,16 @@ def build_corpus(rng, n_random):
         ("ema_bf16_eps0", 4, 7, 5, "bf16", 0.0),
         ("ema_f16_eps_quarter", 4, 6, 3, "f16", 0.25),
         ("ema_f32_eps_1em7_C33", 3, 33, 8, "f32", 1e-7),
+        # blocks of the fp32 order: partial last block, one chunk per block,
+        # a block past the capacity, and many blocks
+        ("ema_f32_C33_block4", 3, 33, 8, "f32", (None, 4)),
+        ("ema_bf16_C9_block1", 3, 9, 5, "bf16", (0.0, 1)),
+        ("ema_f32_C6_block7", 3, 6, 3, "f32", (None, 7)),
+        ("ema_bf16_C200_block64", 3, 200, 6, "bf16", (None, None)),
     ]
     for nm, B, C, D, dt, eps in ema_cfgs:
-        p = make_ema("ema_f16" if dt == "f16" else "ema", nm, B, C, D, dt, eps)
+        eps, block = eps if isinstance(eps, tuple) else (eps, None)
+        p = make_ema("ema_f16" if dt == "f16" else "ema", nm, B, C, D, dt, eps, block)
 
         def einp(gates, count, B=B, C=C, D=D, dt=dt):
             return {"z": random_activations(rng, (B, C, D), dt),
@@ -673,9 +713,11 @@ def build_corpus(rng, n_random):
                                     # past one GPU tile of segment starts
                                     # (2048 tokens) and one trip of EMA
                                     # chunks (32)
-                                    ("dechunk_bf16_long", 1, 400, 2100, 8, "bf16", None)):
+                                    ("dechunk_bf16_long", 1, 400, 2100, 8, "bf16", None),
+                                    ("dechunk_f32_block3", 3, 20, 40, 4, "f32", (None, 3))):
+        eps, block = eps if isinstance(eps, tuple) else (eps, None)
         p = make_dechunk("dechunk_f16" if dt == "f16" else "dechunk", nm, B, C,
-                         L, D, dt, eps)
+                         L, D, dt, eps, block)
         for r in range(R + 2):
             p.add("random%d" % r, dict(
                 z=random_activations(rng, (B, C, D), dt),

@@ -2,7 +2,7 @@
 // RUN: winnow-opt %s --split-input-file --pass-pipeline="builtin.module(tok-lower-to-loops{intra-row-parallel=true},cse)" | FileCheck %s --check-prefix=PAR
 
 // intra-row-parallel (the cuda target): segment_reduce per (row, segment,
-// feature); ema_scan scans per (row, feature);
+// feature); ema_scan scans its blocks in parallel;
 // expand counts each token's segment into a [B, L] buffer, then copies one
 // element per iteration (features innermost).
 // segment_reduce finds each segment's first token by counting the starts
@@ -15,18 +15,43 @@
 // PAR: scf.parallel (%{{.*}}, %{{.*}}, %{{.*}}) =
 // PAR: memref.load %[[FIRST]]
 // PAR: arith.divf
-// The GPU form of ema_scan: one walk per (row, feature) over the live
-// chunks, 32 per trip with their loads issued before the steps, the rest of
-// the chunks zeroed; expand's segments come from a block scan per row.
+// The GPU form of ema_scan, parallel over its blocks (scan_block = 4): a
+// launch with a thread per (row, block, feature) walking the block's live
+// chunks, their loads issued first, storing L (and Q from the first thread);
+// then one thread per (row, feature) joins the blocks in order into the
+// carries (slot 0 is 0); then every element is joined in place, 0 past the
+// count. expand's segments come from a block scan per row.
 // PAR-LABEL: func.func @ema_scan
-// PAR: scf.parallel (%{{.*}}, %[[D:[a-z0-9]+]]) =
-// PAR: %[[TRIPS:.*]] = arith.ceildivui %{{.*}}, %c32 : index
-// PAR: scf.for %[[TRIP:[a-z0-9]+]] = %c0 to %[[TRIPS]] step %c1 iter_args(
-// PAR: arith.muli %[[TRIP]], %c32 : index
-// PAR-COUNT-32: memref.load %{{.*}} : memref<2x8x4xbf16>
-// PAR: memref.store %{{.*}}, %{{.*}}[%{{.*}}, %{{.*}}, %[[D]]] : memref<2x8x4xf32>
-// PAR: scf.for %[[J:[a-z0-9]+]] =
-// PAR: memref.store %cst{{.*}}, %{{.*}}[%{{.*}}, %[[J]], %[[D]]] : memref<2x8x4xf32>
+// PAR-DAG: %[[OUT:.*]] = memref.alloc() {alignment = 64 : i64} : memref<2x8x4xf32>
+// PAR-DAG: %[[DECAY:.*]] = memref.alloc() : memref<2x8xf32>
+// PAR-DAG: %[[CARRIES:.*]] = memref.alloc() : memref<2x2x4xf32>
+// PAR: gpu.launch blocks({{.*}}) in ({{.*}} = %c4, {{.*}}) threads({{.*}}) in ({{.*}} = %c32,
+// PAR: %[[STORESQ:.*]] = arith.cmpi eq, %[[FEATURE:.*]], %c0
+// PAR: scf.for
+// PAR-COUNT-4: memref.load %{{.*}} : memref<2x8x4xbf16>
+// PAR: scf.if
+// PAR: memref.store %{{.*}}, %[[OUT]][%{{.*}}, %{{.*}}, %[[FEATURE]]] : memref<2x8x4xf32>
+// PAR: scf.if %[[STORESQ]] {
+// PAR-NEXT: memref.store %{{.*}}, %[[DECAY]]
+// PAR: gpu.terminator
+// PAR: scf.parallel (%[[CB:[a-z0-9]+]], %[[CD:[a-z0-9]+]]) =
+// PAR: memref.store %{{.*}}, %[[CARRIES]][%[[CB]], %c0, %[[CD]]]
+// PAR: scf.for
+// PAR: memref.load %[[DECAY]]
+// PAR: memref.load %[[OUT]]
+// PAR: arith.mulf
+// PAR: arith.addf
+// PAR: memref.store %{{.*}}, %[[CARRIES]][%[[CB]], %{{.*}}, %[[CD]]]
+// PAR: scf.parallel (%[[B:[a-z0-9]+]], %[[J:[a-z0-9]+]], %[[D:[a-z0-9]+]]) =
+// PAR: %[[S:.*]] = arith.divui %[[J]], %c4
+// PAR: %[[FIRSTBLOCK:.*]] = arith.cmpi ult, %[[J]], %c4
+// PAR: %[[Q:.*]] = memref.load %[[DECAY]][%[[B]], %[[J]]]
+// PAR: %[[C:.*]] = memref.load %[[CARRIES]][%[[B]], %[[S]], %[[D]]]
+// PAR: %[[L:.*]] = memref.load %[[OUT]][%[[B]], %[[J]], %[[D]]]
+// PAR: %[[QC:.*]] = arith.mulf %[[Q]], %[[C]]
+// PAR: %[[JOINED:.*]] = arith.addf %[[QC]], %[[L]]
+// PAR: arith.select %[[FIRSTBLOCK]], %[[L]], %[[JOINED]]
+// PAR: memref.store %{{.*}}, %[[OUT]][%[[B]], %[[J]], %[[D]]]
 // PAR-LABEL: func.func @expand_residual
 // PAR: %[[SEG:.*]] = memref.alloc() : memref<{{[0-9]+}}x{{[0-9]+}}xi32>
 // PAR: gpu.launch
@@ -161,37 +186,58 @@ func.func @segment_max_sum(%x: tensor<1x8x3xf32>, %b: tensor<1x8xi1>) -> (tensor
 
 // ema_scan: an f32 [B, C, D] result, written for every chunk (zbar below the
 // clamped count, 0 after); the gate is clamped to [eps, 1 - eps] (here
-// eps = 0.25) and zbar_{j-1} is read back from the result itself.
+// eps = 0.25). The fp32 order of blocks of scan_block = 4 chunks: Q (the
+// row's decay since the block opened) once per chunk, then per feature
+// L = g z + (1 - g) L (L restarts at 0 when the block opens), the carry
+// (zbar_{j-1}, read back from the result, when the block opens) and zbar =
+// L in the first block, else Q * carry + L.
 // CHECK-LABEL: func.func @ema_scan
 // CHECK-SAME: (%[[Z:.*]]: tensor<2x8x4xbf16>, %[[G:.*]]: tensor<2x8xf32>, %[[N:.*]]: tensor<2xi32>)
 // CHECK-DAG: %[[ZB:.*]] = bufferization.to_buffer %[[Z]] read_only
 // CHECK-DAG: %[[GB:.*]] = bufferization.to_buffer %[[G]] read_only
 // CHECK-DAG: %[[NB:.*]] = bufferization.to_buffer %[[N]] read_only
 // CHECK-DAG: %[[OUT:.*]] = memref.alloc() {alignment = 64 : i64} : memref<2x8x4xf32>
+// CHECK-DAG: %[[LOCAL:.*]] = memref.alloca() : memref<4xf32>
+// CHECK-DAG: %[[CARRY:.*]] = memref.alloca() : memref<4xf32>
 // CHECK: scf.parallel (%[[B:.*]]) =
 // CHECK: memref.load %[[NB]][%[[B]]]
 // CHECK: arith.maxsi
-// CHECK: arith.minsi
-// CHECK: scf.for %[[J:[a-z0-9]+]] =
+// CHECK: %[[COUNT:.*]] = arith.minsi
+// CHECK: scf.for %[[J:[a-z0-9]+]] = %{{.*}} to %[[COUNT]] step %{{.*}} iter_args(%[[QIN:.*]] = %[[ONE:.*]]) -> (f32)
 // CHECK: memref.load %[[GB]][%[[B]], %[[J]]] : memref<2x8xf32>
 // CHECK: arith.maximumf
-// CHECK: arith.minimumf
+// CHECK: %[[GATE:.*]] = arith.minimumf
+// CHECK: %[[OFFSET:.*]] = arith.remui %[[J]], %[[C4:.*]] : index
+// CHECK: %[[OPENS:.*]] = arith.cmpi eq, %[[OFFSET]]
+// CHECK: %[[FIRST:.*]] = arith.cmpi ult, %[[J]], %[[C4]] : index
+// CHECK: %[[QPREV:.*]] = arith.select %[[OPENS]], %[[ONE]], %[[QIN]] : f32
+// CHECK: %[[KEEP:.*]] = arith.subf %[[ONE]], %[[GATE]] : f32
+// CHECK: %[[Q:.*]] = arith.mulf %[[KEEP]], %[[QPREV]] : f32
 // CHECK: scf.for %[[D:[a-z0-9]+]] =
-// CHECK: %[[V:.*]] = scf.if %{{.*}} -> (f32) {
 // CHECK: memref.load %[[ZB]][%[[B]], %[[J]], %[[D]]] : memref<2x8x4xbf16>
-// CHECK: arith.extf %{{.*}} : bf16 to f32
-// CHECK: memref.load %[[OUT]][%[[B]], %{{.*}}, %[[D]]] : memref<2x8x4xf32>
-// CHECK: arith.subf
-// CHECK: arith.mulf
-// CHECK: arith.mulf
-// CHECK: arith.addf
-// CHECK: } else {
+// CHECK: %[[Z32:.*]] = arith.extf %{{.*}} : bf16 to f32
+// CHECK: %[[LIN:.*]] = memref.load %[[LOCAL]][%[[D]]]
+// CHECK: %[[LPREV:.*]] = arith.select %[[OPENS]], %{{.*}}, %[[LIN]] : f32
+// CHECK: %[[GZ:.*]] = arith.mulf %[[GATE]], %[[Z32]] : f32
+// CHECK: %[[KL:.*]] = arith.mulf %[[KEEP]], %[[LPREV]] : f32
+// CHECK: %[[L:.*]] = arith.addf %[[GZ]], %[[KL]] : f32
+// CHECK: %[[BEFORE:.*]] = memref.load %[[OUT]][%[[B]], %{{.*}}, %[[D]]] : memref<2x8x4xf32>
+// CHECK: %[[CIN:.*]] = memref.load %[[CARRY]][%[[D]]]
+// CHECK: %[[C:.*]] = arith.select %[[OPENS]], %[[BEFORE]], %[[CIN]] : f32
+// CHECK: memref.store %[[L]], %[[LOCAL]][%[[D]]]
+// CHECK: memref.store %[[C]], %[[CARRY]][%[[D]]]
+// CHECK: %[[QC:.*]] = arith.mulf %[[Q]], %[[C]] : f32
+// CHECK: %[[JOINED:.*]] = arith.addf %[[QC]], %[[L]] : f32
+// CHECK: %[[V:.*]] = arith.select %[[FIRST]], %[[L]], %[[JOINED]] : f32
 // CHECK: memref.store %[[V]], %[[OUT]][%[[B]], %[[J]], %[[D]]] : memref<2x8x4xf32>
+// CHECK: scf.yield %[[Q]] : f32
+// CHECK: scf.for %[[PAST:[a-z0-9]+]] = %[[COUNT]] to
+// CHECK: memref.store %{{.*}}, %[[OUT]][%[[B]], %[[PAST]], %{{.*}}] : memref<2x8x4xf32>
 // CHECK: %[[T:.*]] = bufferization.to_tensor %[[OUT]] restrict writable : memref<2x8x4xf32> to tensor<2x8x4xf32>
 // CHECK: return %[[T]]
 // CHECK-NOT: tok.
 func.func @ema_scan(%z: tensor<2x8x4xbf16>, %g: tensor<2x8xf32>, %n: tensor<2xi32>) -> tensor<2x8x4xf32> {
-  %o = tok.ema_scan %z, %g, %n {epsilon = 0.25 : f64} : (tensor<2x8x4xbf16>, tensor<2x8xf32>, tensor<2xi32>) -> tensor<2x8x4xf32>
+  %o = tok.ema_scan %z, %g, %n {epsilon = 0.25 : f64, scan_block = 4 : i64} : (tensor<2x8x4xbf16>, tensor<2x8xf32>, tensor<2xi32>) -> tensor<2x8x4xf32>
   return %o : tensor<2x8x4xf32>
 }
 

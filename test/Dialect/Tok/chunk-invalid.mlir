@@ -259,6 +259,22 @@ func.func @ema_epsilon_nan(%z: tensor<2x8x4xf32>, %g: tensor<2x8xf32>, %n: tenso
 
 // -----
 
+func.func @ema_scan_block_zero(%z: tensor<2x8x4xf32>, %g: tensor<2x8xf32>, %n: tensor<2xi32>) -> tensor<2x8x4xf32> {
+  // expected-error @+1 {{expected scan_block >= 1, got 0}}
+  %e = tok.ema_scan %z, %g, %n {scan_block = 0 : i64} : (tensor<2x8x4xf32>, tensor<2x8xf32>, tensor<2xi32>) -> tensor<2x8x4xf32>
+  return %e : tensor<2x8x4xf32>
+}
+
+// -----
+
+func.func @ema_scan_block_negative(%z: tensor<2x8x4xf32>, %g: tensor<2x8xf32>, %n: tensor<2xi32>) -> tensor<2x8x4xf32> {
+  // expected-error @+1 {{expected scan_block >= 1, got -4}}
+  %e = tok.ema_scan %z, %g, %n {scan_block = -4 : i64} : (tensor<2x8x4xf32>, tensor<2x8xf32>, tensor<2xi32>) -> tensor<2x8x4xf32>
+  return %e : tensor<2x8x4xf32>
+}
+
+// -----
+
 func.func @ema_epsilon_f32_attr(%z: tensor<2x8x4xf32>, %g: tensor<2x8xf32>, %n: tensor<2xi32>) -> tensor<2x8x4xf32> {
   // expected-error @+1 {{attribute 'epsilon' failed to satisfy constraint: 64-bit float attribute}}
   %e = tok.ema_scan %z, %g, %n {epsilon = 0.25 : f32} : (tensor<2x8x4xf32>, tensor<2x8xf32>, tensor<2xi32>) -> tensor<2x8x4xf32>

@@ -63,21 +63,26 @@ func.func @segment_reduce_f16(%x: tensor<1x5x3xf16>, %b: tensor<1x5xi1>) -> tens
   return %o : tensor<1x5x3xf16>
 }
 
-// The default epsilon (1e-4) is elided; any other value is printed as f64.
+// The defaults (epsilon 1e-4, scan_block 64) are elided; any other epsilon
+// is printed as f64.
 // CHECK-LABEL: func.func @ema_scan
 // CHECK-SAME: (%[[Z:.*]]: tensor<2x8x4xbf16>, %[[G:.*]]: tensor<2x8xf32>, %[[N:.*]]: tensor<2xi32>)
 // CHECK: %[[E0:.*]] = tok.ema_scan %[[Z]], %[[G]], %[[N]] : (tensor<2x8x4xbf16>, tensor<2x8xf32>, tensor<2xi32>) -> tensor<2x8x4xf32>
 // CHECK: %[[E1:.*]] = tok.ema_scan %[[Z]], %[[G]], %[[N]] : (tensor<2x8x4xbf16>, tensor<2x8xf32>, tensor<2xi32>) -> tensor<2x8x4xf32>
 // CHECK: %[[E2:.*]] = tok.ema_scan %[[Z]], %[[G]], %[[N]] {epsilon = 0.000000e+00 : f64}
 // CHECK: %[[E3:.*]] = tok.ema_scan %[[Z]], %[[G]], %[[N]] {epsilon = 2.500000e-01 : f64}
-// CHECK: return %[[E0]], %[[E1]], %[[E2]], %[[E3]]
+// CHECK: %[[E4:.*]] = tok.ema_scan %[[Z]], %[[G]], %[[N]] : (
+// CHECK: %[[E5:.*]] = tok.ema_scan %[[Z]], %[[G]], %[[N]] {scan_block = 3 : i64}
+// CHECK: return %[[E0]], %[[E1]], %[[E2]], %[[E3]], %[[E4]], %[[E5]]
 func.func @ema_scan(%z: tensor<2x8x4xbf16>, %g: tensor<2x8xf32>, %n: tensor<2xi32>)
-    -> (tensor<2x8x4xf32>, tensor<2x8x4xf32>, tensor<2x8x4xf32>, tensor<2x8x4xf32>) {
+    -> (tensor<2x8x4xf32>, tensor<2x8x4xf32>, tensor<2x8x4xf32>, tensor<2x8x4xf32>, tensor<2x8x4xf32>, tensor<2x8x4xf32>) {
   %e0 = tok.ema_scan %z, %g, %n : (tensor<2x8x4xbf16>, tensor<2x8xf32>, tensor<2xi32>) -> tensor<2x8x4xf32>
   %e1 = tok.ema_scan %z, %g, %n {epsilon = 1.0e-4 : f64} : (tensor<2x8x4xbf16>, tensor<2x8xf32>, tensor<2xi32>) -> tensor<2x8x4xf32>
   %e2 = tok.ema_scan %z, %g, %n {epsilon = 0.0 : f64} : (tensor<2x8x4xbf16>, tensor<2x8xf32>, tensor<2xi32>) -> tensor<2x8x4xf32>
   %e3 = tok.ema_scan %z, %g, %n {epsilon = 0.25 : f64} : (tensor<2x8x4xbf16>, tensor<2x8xf32>, tensor<2xi32>) -> tensor<2x8x4xf32>
-  return %e0, %e1, %e2, %e3 : tensor<2x8x4xf32>, tensor<2x8x4xf32>, tensor<2x8x4xf32>, tensor<2x8x4xf32>
+  %e4 = tok.ema_scan %z, %g, %n {scan_block = 64 : i64} : (tensor<2x8x4xbf16>, tensor<2x8xf32>, tensor<2xi32>) -> tensor<2x8x4xf32>
+  %e5 = tok.ema_scan %z, %g, %n {scan_block = 3 : i64} : (tensor<2x8x4xbf16>, tensor<2x8xf32>, tensor<2xi32>) -> tensor<2x8x4xf32>
+  return %e0, %e1, %e2, %e3, %e4, %e5 : tensor<2x8x4xf32>, tensor<2x8x4xf32>, tensor<2x8x4xf32>, tensor<2x8x4xf32>, tensor<2x8x4xf32>, tensor<2x8x4xf32>
 }
 
 // CHECK-LABEL: func.func @ema_scan_f16_f32

@@ -65,6 +65,8 @@ LogicalResult EmaScanOp::verify() {
   double epsilon = getEpsilon().convertToDouble();
   if (!(epsilon >= 0.0 && epsilon < 0.5))
     return emitOpError() << "expected epsilon in [0, 0.5), got " << epsilon;
+  if (int64_t block = getScanBlockAttr().getInt(); block < 1)
+    return emitOpError() << "expected scan_block >= 1, got " << block;
   return success();
 }
 

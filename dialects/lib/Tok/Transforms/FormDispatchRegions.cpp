@@ -141,9 +141,19 @@ public:
     return bytes;
   }
 
+  /// Whether the group is exactly a streamed pair (EMA into expand): a GPU
+  /// lowers such a dispatch over the whole batch with kernels of its own,
+  /// not one block per row (lowerWholeStreamedPair in DispatchLowering).
+  bool isStreamedPairOnly() const {
+    return ops.size() == 2 && ops[0]->getNumResults() == 1 &&
+           isStreamed(ops[0]->getResult(0));
+  }
+
   /// Modelled time of the group as one kernel, in microseconds.
   double fusedUs(const CostModel &model) const {
-    double share = std::min(1.0, double(rows) / double(model.smCount));
+    double share = isStreamedPairOnly()
+                       ? 1.0
+                       : std::min(1.0, double(rows) / double(model.smCount));
     return model.launchUs + fusedBytes() / (model.hbmBytesPerUs * share);
   }
   /// Modelled time of the ops as separate grid-wide kernels.

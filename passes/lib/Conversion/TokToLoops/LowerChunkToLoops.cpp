@@ -77,25 +77,243 @@ Value emaStep(ImplicitLocOpBuilder &b, LoopEmitter &e, Value gate, Value z,
                                arith::MulFOp::create(b, keep, prev));
 }
 
-/// ema_scan's value of chunk j, feature d: g z_j + (1 - g) prev in fp32,
-/// prev = 0 for the first chunk, and 0 past the live count n. `previous`
-/// yields chunk j - 1's value; it is only evaluated for live chunks.
-Value emaChunk(ImplicitLocOpBuilder &b, LoopEmitter &e, Value input,
-               Value row, Value j, Value d, Value gate, Value n,
-               llvm::function_ref<Value(Value isFirst)> previous) {
-  Value live = arith::CmpIOp::create(b, arith::CmpIPredicate::slt, j, n);
-  auto ifLive = scf::IfOp::create(b, TypeRange{b.getF32Type()}, live, true);
-  OpBuilder::InsertionGuard guard(b);
-  b.setInsertionPointToStart(ifLive.thenBlock());
-  Value isFirst =
-      arith::CmpIOp::create(b, arith::CmpIPredicate::eq, j, e.index(0));
-  Value z =
-      e.widenToF32(memref::LoadOp::create(b, input, ValueRange{row, j, d}));
-  Value prev = arith::SelectOp::create(b, isFirst, e.f32(0.0), previous(isFirst));
-  scf::YieldOp::create(b, ValueRange{emaStep(b, e, gate, z, prev)});
-  b.setInsertionPointToStart(ifLive.elseBlock());
-  scf::YieldOp::create(b, ValueRange{e.f32(0.0)});
-  return ifLive.getResult(0);
+/// Q_j = (1 - g) Q_{j-1}: ema_scan's decay since its block's first chunk.
+Value emaDecay(ImplicitLocOpBuilder &b, LoopEmitter &e, Value gate,
+               Value prevDecay) {
+  return arith::MulFOp::create(b, arith::SubFOp::create(b, e.f32(1.0), gate),
+                               prevDecay);
+}
+
+/// zbar_j from its block's parts: L_j in the first block, else
+/// Q_j * carry + L_j, carry being zbar at the end of the previous block.
+Value emaJoin(ImplicitLocOpBuilder &b, Value inFirstBlock, Value decay,
+              Value carry, Value local) {
+  Value joined =
+      arith::AddFOp::create(b, arith::MulFOp::create(b, decay, carry), local);
+  return arith::SelectOp::create(b, inFirstBlock, local, joined);
+}
+
+/// Where chunk j lies in ema_scan's blocks of `block` chunks.
+struct EmaBlockPosition {
+  Value opens;   // j is a block's first chunk
+  Value inFirst; // j < block
+};
+EmaBlockPosition emaBlockPosition(ImplicitLocOpBuilder &b, LoopEmitter &e,
+                                  Value j, int64_t block) {
+  Value offset = arith::RemUIOp::create(b, j, e.index(block));
+  return {e.cmpi(arith::CmpIPredicate::eq, offset, e.index(0)),
+          e.cmpi(arith::CmpIPredicate::ult, j, e.index(block))};
+}
+
+/// What one (row, feature) carries along a chunk-by-chunk walk of ema_scan's
+/// blocked order: L, Q, the previous block's last zbar and zbar itself, all
+/// of the chunk before.
+struct EmaWalk {
+  Value local, decay, carry, zbar;
+
+  static EmaWalk start(LoopEmitter &e) {
+    return {e.f32(0.0), e.f32(1.0), e.f32(0.0), e.f32(0.0)};
+  }
+  static EmaWalk from(ValueRange v) { return {v[0], v[1], v[2], v[3]}; }
+  SmallVector<Value> values() const { return {local, decay, carry, zbar}; }
+};
+
+/// Chunk j's walk state from chunk j - 1's (the walk starts at chunk 0).
+EmaWalk emaWalkStep(ImplicitLocOpBuilder &b, LoopEmitter &e, Value gate,
+                    Value z, Value j, int64_t block, const EmaWalk &prev) {
+  EmaBlockPosition at = emaBlockPosition(b, e, j, block);
+  Value local =
+      emaStep(b, e, gate, z,
+              arith::SelectOp::create(b, at.opens, e.f32(0.0), prev.local));
+  Value decay = emaDecay(
+      b, e, gate, arith::SelectOp::create(b, at.opens, e.f32(1.0), prev.decay));
+  Value carry = arith::SelectOp::create(b, at.opens, prev.zbar, prev.carry);
+  return {local, decay, carry, emaJoin(b, at.inFirst, decay, carry, local)};
+}
+
+/// Chunk j of ema_scan's blocked order for every feature of a row at once,
+/// for the CPU's feature-inner loops: `decay` is Q_j (the row's, made once
+/// per chunk), `localRow` and `carryRow` are [D] f32 scratch holding L and
+/// the carry of chunk j - 1, `previous(d)` reads zbar_{j-1} and
+/// `store(d, zbar_j)` writes the result.
+void emaChunkAcrossFeatures(
+    ImplicitLocOpBuilder &b, LoopEmitter &e, Value input, Value row, Value j,
+    int64_t features, Value gate, EmaBlockPosition at, Value decay,
+    Value localRow, Value carryRow, llvm::function_ref<Value(Value d)> previous,
+    llvm::function_ref<void(Value d, Value zbar)> store) {
+  e.forLoop(e.index(0), e.index(features), [&](Value d) {
+    Value z =
+        e.widenToF32(memref::LoadOp::create(b, input, ValueRange{row, j, d}));
+    Value local =
+        emaStep(b, e, gate, z,
+                arith::SelectOp::create(
+                    b, at.opens, e.f32(0.0),
+                    memref::LoadOp::create(b, localRow, ValueRange{d})));
+    Value carry = arith::SelectOp::create(
+        b, at.opens, previous(d),
+        memref::LoadOp::create(b, carryRow, ValueRange{d}));
+    memref::StoreOp::create(b, local, localRow, ValueRange{d});
+    memref::StoreOp::create(b, carry, carryRow, ValueRange{d});
+    store(d, emaJoin(b, at.inFirst, decay, carry, local));
+  });
+}
+
+/// The steps [lb, ub) of a sequential walk, in order, with `inFlight`
+/// steps' loads in flight: each trip issues the loads of its steps first
+/// (`load(i)`; a step past ub - 1 loads step ub - 1's operands, unused),
+/// then runs the steps in order (`step(i, operands, state)` returns the new
+/// state and may store). The same steps on the same values as a plain loop.
+SmallVector<Value> walkInFlight(
+    LoopEmitter &e, Value lb, Value ub, int64_t inFlight, ValueRange init,
+    llvm::function_ref<SmallVector<Value>(Value)> load,
+    llvm::function_ref<SmallVector<Value>(Value, ValueRange, ValueRange)>
+        step) {
+  ImplicitLocOpBuilder &b = e.builder();
+  Value count =
+      arith::SelectOp::create(b, e.cmpi(arith::CmpIPredicate::sgt, ub, lb),
+                              arith::SubIOp::create(b, ub, lb), e.index(0));
+  Value trips = arith::CeilDivUIOp::create(b, count, e.index(inFlight));
+  Value last = arith::SubIOp::create(b, ub, e.index(1));
+  SmallVector<Type> stateTypes(init.getTypes());
+  ValueRange result = e.forLoop(
+      e.index(0), trips, init,
+      [&](Value trip, ValueRange state) -> SmallVector<Value> {
+        Value base = arith::AddIOp::create(
+            b, lb, arith::MulIOp::create(b, trip, e.index(inFlight)));
+        SmallVector<Value> at;
+        SmallVector<SmallVector<Value>> operands;
+        for (int64_t u = 0; u < inFlight; ++u) {
+          at.push_back(arith::AddIOp::create(b, base, e.index(u)));
+          operands.push_back(load(arith::MinUIOp::create(b, at.back(), last)));
+        }
+        SmallVector<Value> current(state);
+        for (int64_t u = 0; u < inFlight; ++u) {
+          auto ifLive = scf::IfOp::create(
+              b, stateTypes, e.cmpi(arith::CmpIPredicate::slt, at[u], ub),
+              true);
+          OpBuilder::InsertionGuard guard(b);
+          b.setInsertionPointToStart(ifLive.thenBlock());
+          scf::YieldOp::create(b, step(at[u], operands[u], current));
+          b.setInsertionPointToStart(ifLive.elseBlock());
+          scf::YieldOp::create(b, current);
+          current.assign(ifLive.getResults().begin(),
+                         ifLive.getResults().end());
+        }
+        return current;
+      });
+  return SmallVector<Value>(result);
+}
+
+/// ema_scan's blocked order on the GPU, parallel over blocks: `local`
+/// ([B, C, D] f32) and `decay` ([B, C] f32) hold L and Q of every live
+/// chunk, `carries` ([B, ceil(C / block), D] f32) zbar at the end of each
+/// block s - 1 in slot s (slot 0 is 0).
+struct EmaBlocks {
+  Value local, decay, carries;
+  int64_t block;
+
+  /// zbar of live chunk j (index), feature d.
+  Value value(ImplicitLocOpBuilder &b, LoopEmitter &e, Value row, Value j,
+              Value d) const {
+    Value s = arith::DivUIOp::create(b, j, e.index(block));
+    return emaJoin(b, e.cmpi(arith::CmpIPredicate::ult, j, e.index(block)),
+                   memref::LoadOp::create(b, decay, ValueRange{row, j}),
+                   memref::LoadOp::create(b, carries, ValueRange{row, s, d}),
+                   memref::LoadOp::create(b, local, ValueRange{row, j, d}));
+  }
+};
+
+/// Two launches: L and Q of every block, one thread per (row, block,
+/// feature) walking its block's live chunks 32 loads ahead; then the carries,
+/// one thread per (row, feature) joining the blocks in order (32 blocks'
+/// loads ahead).
+/// `local` is the [B, C, D] f32 buffer L goes to (chunks past the count are
+/// not written).
+EmaBlocks emitEmaBlocks(OpLowering &e, Value input, Value gates, Value counts,
+                        double epsilon, int64_t block, Value local) {
+  ImplicitLocOpBuilder &b = e.builder();
+  auto type = cast<MemRefType>(local.getType());
+  int64_t batch = type.getDimSize(0), chunks = type.getDimSize(1);
+  int64_t features = type.getDimSize(2);
+  int64_t numBlocks = llvm::divideCeil(chunks, block);
+  constexpr int64_t kInFlight = 32;
+  EmaBlocks blocks{
+      local,
+      memref::AllocOp::create(b,
+                              MemRefType::get({batch, chunks}, b.getF32Type())),
+      memref::AllocOp::create(
+          b, MemRefType::get({batch, numBlocks, features}, b.getF32Type())),
+      block};
+  // A GPU block per (row, block of chunks, up to 256 features): its first
+  // thread also stores Q, which every thread computes alike.
+  int64_t kThreads = std::min<int64_t>(256, llvm::alignTo(features, 32));
+  int64_t tiles = llvm::divideCeil(features, kThreads);
+  e.blockLaunch(
+      e.index(std::max<int64_t>(batch * numBlocks * tiles, 1)), kThreads, {},
+      [&](Value id, Value tid, ValueRange) {
+        Value row = arith::DivUIOp::create(b, id, e.index(numBlocks * tiles));
+        Value s = arith::RemUIOp::create(
+            b, arith::DivUIOp::create(b, id, e.index(tiles)),
+            e.index(numBlocks));
+        Value tile = arith::RemUIOp::create(b, id, e.index(tiles));
+        Value d = arith::AddIOp::create(
+            b, arith::MulIOp::create(b, tile, e.index(kThreads)), tid);
+        Value n = e.loadClampedCount(counts, row, e.index(chunks));
+        Value first = arith::MulIOp::create(b, s, e.index(block));
+        Value works = arith::AndIOp::create(
+            b, e.cmpi(arith::CmpIPredicate::ult, first, n),
+            e.cmpi(arith::CmpIPredicate::ult, d, e.index(features)));
+        Value storesDecay = e.cmpi(arith::CmpIPredicate::eq, d, e.index(0));
+        e.ifThen(works, [&] {
+          Value end = arith::MinUIOp::create(
+              b, arith::AddIOp::create(b, first, e.index(block)), n);
+          walkInFlight(
+              e, first, end, std::min(kInFlight, block),
+              ValueRange{e.f32(0.0), e.f32(1.0)},
+              [&](Value j) -> SmallVector<Value> {
+                return {emaGate(b, e, gates, row, j, epsilon),
+                        e.widenToF32(memref::LoadOp::create(
+                            b, input, ValueRange{row, j, d}))};
+              },
+              [&](Value j, ValueRange in,
+                  ValueRange state) -> SmallVector<Value> {
+                Value l = emaStep(b, e, in[0], in[1], state[0]);
+                Value q = emaDecay(b, e, in[0], state[1]);
+                memref::StoreOp::create(b, l, local, ValueRange{row, j, d});
+                e.ifThen(storesDecay, [&] {
+                  memref::StoreOp::create(b, q, blocks.decay,
+                                          ValueRange{row, j});
+                });
+                return {l, q};
+              });
+        });
+      });
+  e.parallelFor({batch, features}, [&](ValueRange iv) {
+    Value row = iv[0], d = iv[1];
+    Value n = e.loadClampedCount(counts, row, e.index(chunks));
+    Value live = arith::CeilDivUIOp::create(b, n, e.index(block));
+    memref::StoreOp::create(b, e.f32(0.0), blocks.carries,
+                            ValueRange{row, e.index(0), d});
+    // Slot s: zbar of chunk sS - 1, the last of block s - 1.
+    walkInFlight(
+        e, e.index(1), live, std::min(kInFlight, numBlocks),
+        ValueRange{e.f32(0.0)},
+        [&](Value s) -> SmallVector<Value> {
+          Value j = arith::SubIOp::create(
+              b, arith::MulIOp::create(b, s, e.index(block)), e.index(1));
+          return {memref::LoadOp::create(b, blocks.decay, ValueRange{row, j}),
+                  memref::LoadOp::create(b, local, ValueRange{row, j, d})};
+        },
+        [&](Value s, ValueRange in, ValueRange state) -> SmallVector<Value> {
+          Value zbar =
+              emaJoin(b, e.cmpi(arith::CmpIPredicate::eq, s, e.index(1)), in[0],
+                      state[0], in[1]);
+          memref::StoreOp::create(b, zbar, blocks.carries,
+                                  ValueRange{row, s, d});
+          return {zbar};
+        });
+  });
+  return blocks;
 }
 
 /// Each token's segment index (the segment starts up to and including it,
@@ -157,60 +375,6 @@ Value emitSegmentIndices(OpLowering &e, Value boundaries, Value lengths,
             });
       });
   return segments;
-}
-
-/// ema_scan's live chunks into `table` ([B, C, D] fp32; chunks past the
-/// count are zeroed with `zeroPastCount`, else not written), one thread per
-/// (row, feature) walking the chunks in order: kInFlight chunks per trip, their
-/// loads issued first, then the steps in order — emaStep on the
-/// same values, so the same bits as one chunk at a time.
-void emitEmaTable(OpLowering &e, Value input, Value gates, Value counts,
-                  double epsilon, Value table, bool zeroPastCount) {
-  ImplicitLocOpBuilder &b = e.builder();
-  auto type = cast<MemRefType>(table.getType());
-  int64_t batch = type.getDimSize(0), chunks = type.getDimSize(1);
-  int64_t features = type.getDimSize(2);
-  constexpr int64_t kInFlight = 32;
-  e.parallelFor({batch, features}, [&](ValueRange iv) {
-    Value row = iv[0], d = iv[1];
-    Value n = e.loadClampedCount(counts, row, e.index(chunks));
-    Value trips = arith::CeilDivUIOp::create(b, n, e.index(kInFlight));
-    Value last = arith::SubIOp::create(b, n, e.index(1));
-    e.forLoop(
-        e.index(0), trips, ValueRange{e.f32(0.0)},
-        [&](Value trip, ValueRange s) -> SmallVector<Value> {
-          Value base = arith::MulIOp::create(b, trip, e.index(kInFlight));
-          SmallVector<Value> live, gate, z;
-          for (int64_t u = 0; u < kInFlight; ++u) {
-            Value j = arith::AddIOp::create(b, base, e.index(u));
-            live.push_back(
-                arith::CmpIOp::create(b, arith::CmpIPredicate::slt, j, n));
-            // Past the count: chunk n - 1's values, not used.
-            Value at = arith::MinUIOp::create(b, j, last);
-            gate.push_back(emaGate(b, e, gates, row, at, epsilon));
-            z.push_back(e.widenToF32(
-                memref::LoadOp::create(b, input, ValueRange{row, at, d})));
-          }
-          // out[-1] = 0 enters the first step like emaChunk's select.
-          Value prev = s[0];
-          for (int64_t u = 0; u < kInFlight; ++u) {
-            Value next = emaStep(b, e, gate[u], z[u], prev);
-            e.ifThen(live[u], [&] {
-              memref::StoreOp::create(
-                  b, next, table,
-                  ValueRange{row, arith::AddIOp::create(b, base, e.index(u)),
-                             d});
-            });
-            prev = arith::SelectOp::create(b, live[u], next, prev);
-          }
-          return {prev};
-        });
-    // ema_scan's own output is 0 past the count.
-    if (zeroPastCount)
-      e.forLoop(n, e.index(chunks), [&](Value j) {
-        memref::StoreOp::create(b, e.f32(0.0), table, ValueRange{row, j, d});
-      });
-  });
 }
 
 //===----------------------------------------------------------------------===//
@@ -523,47 +687,95 @@ void lowerEmaScan(tok::EmaScanOp op, ImplicitLocOpBuilder &b,
   int64_t batch = type.getDimSize(0), chunks = type.getDimSize(1);
   int64_t features = type.getDimSize(2);
   double epsilon = op.getEpsilon().convertToDouble();
+  int64_t block = op.getScanBlockAttr().getInt();
   Value input = e.toBuffer(op.getInput());
   Value gates = e.toBuffer(op.getGates());
   Value counts = e.toBuffer(op.getCount());
   Value output = e.allocFor(op.getOutput());
-
-  // out[j] = g_j z_j + (1 - g_j) out[j-1], out[-1] = 0; zero past the count.
-  auto step = [&](Value row, Value j, Value d, Value gate, Value n) {
-    Value value = emaChunk(b, e, input, row, j, d, gate, n, [&](Value isFirst) {
-      Value prevIndex = arith::SelectOp::create(
-          b, isFirst, e.index(0), arith::SubIOp::create(b, j, e.index(1)));
-      return memref::LoadOp::create(b, output, ValueRange{row, prevIndex, d})
-          .getResult();
+  auto zeroPastCount = [&](Value row, Value n, Value d) {
+    e.forLoop(n, e.index(chunks), [&](Value j) {
+      memref::StoreOp::create(b, e.f32(0.0), output, ValueRange{row, j, d});
     });
-    memref::StoreOp::create(b, value, output, ValueRange{row, j, d});
-  };
-  auto clampedGate = [&](Value row, Value j) {
-    return emaGate(b, e, gates, row, j, epsilon);
   };
 
   if (perFeature && !context.row) {
-    // One sequential scan per (row, feature), 32 chunks' loads in flight
-    // per step of the walk (emitEmaTable).
-    emitEmaTable(e, input, gates, counts, epsilon, output,
-                 /*zeroPastCount=*/true);
+    // Parallel over blocks (emitEmaBlocks, L into the output), then every
+    // element joined in place: zbar, or 0 past the count.
+    EmaBlocks blocks =
+        emitEmaBlocks(e, input, gates, counts, epsilon, block, output);
+    e.parallelFor({batch, chunks, features}, [&](ValueRange iv) {
+      Value row = iv[0], j = iv[1], d = iv[2];
+      Value n = e.loadClampedCount(counts, row, e.index(chunks));
+      auto ifLive =
+          scf::IfOp::create(b, TypeRange{b.getF32Type()},
+                            e.cmpi(arith::CmpIPredicate::ult, j, n), true);
+      {
+        OpBuilder::InsertionGuard guard(b);
+        b.setInsertionPointToStart(ifLive.thenBlock());
+        scf::YieldOp::create(b, ValueRange{blocks.value(b, e, row, j, d)});
+        b.setInsertionPointToStart(ifLive.elseBlock());
+        scf::YieldOp::create(b, ValueRange{e.f32(0.0)});
+      }
+      memref::StoreOp::create(b, ifLive.getResult(0), output,
+                              ValueRange{row, j, d});
+    });
   } else if (perFeature) {
-    // One sequential scan per (row, feature): consecutive threads take
-    // consecutive features, so every step's loads and stores coalesce.
+    // One walk per (row, feature) inside a dispatch row: consecutive threads
+    // take consecutive features, so every step's loads and stores coalesce.
     e.parallelFor({batch, features}, [&](ValueRange iv) {
       Value row = iv[0], d = iv[1];
       Value n = e.loadClampedCount(counts, row, e.index(chunks));
-      e.forLoop(e.index(0), e.index(chunks), [&](Value j) {
-        step(row, j, d, clampedGate(row, j), n);
-      });
+      e.forLoop(e.index(0), n, EmaWalk::start(e).values(),
+                [&](Value j, ValueRange state) -> SmallVector<Value> {
+                  Value z = e.widenToF32(
+                      memref::LoadOp::create(b, input, ValueRange{row, j, d}));
+                  EmaWalk walk =
+                      emaWalkStep(b, e, emaGate(b, e, gates, row, j, epsilon),
+                                  z, j, block, EmaWalk::from(state));
+                  memref::StoreOp::create(b, walk.zbar, output,
+                                          ValueRange{row, j, d});
+                  return walk.values();
+                });
+      zeroPastCount(row, n, d);
     });
   } else {
+    // Chunks in order, features innermost; L and the carry of each feature
+    // in scratch rows, zbar_{j-1} read back from the output.
+    auto scratchType = MemRefType::get({features}, b.getF32Type());
+    Value localRow = memref::AllocaOp::create(b, scratchType);
+    Value carryRow = memref::AllocaOp::create(b, scratchType);
     e.parallelFor(batch, [&](Value row) {
       Value n = e.loadClampedCount(counts, row, e.index(chunks));
-      e.forLoop(e.index(0), e.index(chunks), [&](Value j) {
-        Value gate = clampedGate(row, j);
-        e.forLoop(e.index(0), e.index(features),
-                  [&](Value d) { step(row, j, d, gate, n); });
+      e.forLoop(e.index(0), n, ValueRange{e.f32(1.0)},
+                [&](Value j, ValueRange state) -> SmallVector<Value> {
+                  Value gate = emaGate(b, e, gates, row, j, epsilon);
+                  EmaBlockPosition at = emaBlockPosition(b, e, j, block);
+                  Value decay =
+                      emaDecay(b, e, gate,
+                               arith::SelectOp::create(b, at.opens, e.f32(1.0),
+                                                       state[0]));
+                  // Chunk 0 opens the first block: its previous value is
+                  // unused.
+                  Value before = arith::SubIOp::create(
+                      b, arith::MaxUIOp::create(b, j, e.index(1)), e.index(1));
+                  emaChunkAcrossFeatures(
+                      b, e, input, row, j, features, gate, at, decay, localRow,
+                      carryRow,
+                      [&](Value d) {
+                        return memref::LoadOp::create(
+                                   b, output, ValueRange{row, before, d})
+                            .getResult();
+                      },
+                      [&](Value d, Value zbar) {
+                        memref::StoreOp::create(b, zbar, output,
+                                                ValueRange{row, j, d});
+                      });
+                  return {decay};
+                });
+      e.forLoop(n, e.index(chunks), [&](Value j) {
+        e.forLoop(e.index(0), e.index(features), [&](Value d) {
+          memref::StoreOp::create(b, e.f32(0.0), output, ValueRange{row, j, d});
+        });
       });
     });
   }
@@ -707,14 +919,16 @@ void lowerExpand(tok::ExpandOp op, ImplicitLocOpBuilder &b,
 // tok.ema_scan -> tok.expand, streamed
 //===----------------------------------------------------------------------===//
 
-/// The dechunk pair in one sweep over the tokens of each row: when a token
-/// opens segment j, the EMA of chunk j is computed from the running value of
-/// chunk j - 1 (segments open in order), and every token writes its
-/// segment's value plus its residual. The [B, C, D] fp32 EMA tensor is never
-/// stored. The arithmetic is the two lowerings' own, in the same order, so
-/// results are bit-identical to the unfused pair. On a GPU each (row,
-/// feature) is one thread; on a CPU the running values of a row are a
-/// [D] fp32 scratch row and features are the inner loop.
+/// The dechunk pair. On a CPU and inside a GPU dispatch row, one sweep over
+/// the tokens of each row: when a token opens segment j, the EMA of chunk j
+/// is the next step of the walk over ema_scan's blocked order (segments open
+/// in order), and every token writes its segment's value plus its
+/// residual; the [B, C, D] fp32 EMA tensor is never stored. A GPU launch of
+/// its own scans the blocks in parallel instead (a table of L). The
+/// arithmetic is the two lowerings' own, in the same order, so results are
+/// bit-identical to the unfused pair. On a GPU each (row, feature) is one
+/// thread; on a CPU L, the carry and zbar of a row are [D] fp32 scratch
+/// rows and features are the inner loop.
 void lowerEmaExpand(tok::EmaScanOp ema, tok::ExpandOp expand,
                     ImplicitLocOpBuilder &b, LoweringContext &context) {
   OpLowering e(b, context);
@@ -725,6 +939,7 @@ void lowerEmaExpand(tok::EmaScanOp ema, tok::ExpandOp expand,
   int64_t batch = zType.getDimSize(0), chunks = zType.getDimSize(1);
   int64_t features = zType.getDimSize(2), tokens = outType.getDimSize(1);
   double epsilon = ema.getEpsilon().convertToDouble();
+  int64_t block = ema.getScanBlockAttr().getInt();
   Type outElement = outType.getElementType();
   Value input = e.toBuffer(ema.getInput());
   Value gates = e.toBuffer(ema.getGates());
@@ -737,12 +952,6 @@ void lowerEmaExpand(tok::EmaScanOp ema, tok::ExpandOp expand,
   Value output = e.allocFor(expand.getOutput());
   Value zero = arith::ConstantOp::create(b, b.getZeroAttr(outElement));
 
-  // ema_scan's value of chunk j from the previous chunk's value.
-  auto chunkValue = [&](Value row, Value j, Value d, Value n, Value prevValue) {
-    return emaChunk(b, e, input, row, j, d,
-                    emaGate(b, e, gates, row, j, epsilon), n,
-                    [&](Value) { return prevValue; });
-  };
   // expand's value of token t from its segment's value.
   auto outputValue = [&](Value row, Value t, Value d, Value segmentValue) {
     if (!residual)
@@ -759,18 +968,17 @@ void lowerEmaExpand(tok::EmaScanOp ema, tok::ExpandOp expand,
   };
 
   if (perFeature && !context.row) {
-    // The GPU outside a tok.dispatch, in three kernels that each expose
-    // the parallelism there is; only the EMA itself is sequential (over
-    // chunks, per (row, feature)).
+    // The GPU outside a tok.dispatch, in four kernels that each expose
+    // the parallelism there is.
     //  1. Each token's segment (emitSegmentIndices).
     Value segments = emitSegmentIndices(e, boundaries, lengths, batch, tokens);
-    //  2. The EMA of the live chunks into a [B, C, D] fp32 table
-    //     (emitEmaTable).
-    Value table = memref::AllocOp::create(
-        b, MemRefType::get({batch, chunks, features}, b.getF32Type()));
-    emitEmaTable(e, input, gates, counts, epsilon, table,
-                 /*zeroPastCount=*/false);
-    //  3. Every output element: its token's segment value (0 past the live
+    //  2-3. L and Q of the live chunks, parallel over blocks, then the
+    //     carries (emitEmaBlocks).
+    EmaBlocks blocks = emitEmaBlocks(
+        e, input, gates, counts, epsilon, block,
+        memref::AllocOp::create(
+            b, MemRefType::get({batch, chunks, features}, b.getF32Type())));
+    //  4. Every output element: its token's segment value (0 past the live
     //     chunks, as ema_scan's output) plus the residual; features
     //     innermost (coalesced).
     e.parallelFor({batch, tokens, features}, [&](ValueRange iv) {
@@ -796,8 +1004,8 @@ void lowerEmaExpand(tok::EmaScanOp ema, tok::ExpandOp expand,
         {
           OpBuilder::InsertionGuard inner(b);
           b.setInsertionPointToStart(ifLive.thenBlock());
-          scf::YieldOp::create(b, ValueRange{memref::LoadOp::create(
-                                      b, table, ValueRange{row, segment, d})});
+          scf::YieldOp::create(b,
+                               ValueRange{blocks.value(b, e, row, segment, d)});
           b.setInsertionPointToStart(ifLive.elseBlock());
           scf::YieldOp::create(b, ValueRange{e.f32(0.0)});
         }
@@ -814,59 +1022,114 @@ void lowerEmaExpand(tok::EmaScanOp ema, tok::ExpandOp expand,
       Value row = iv[0], d = iv[1];
       Value n = e.loadClampedCount(counts, row, e.index(chunks));
       Value len = e.rowLength(lengths, row, tokens);
-      // State: segments opened, the value of the open segment.
+      // State: segments opened, then the EMA walk; its zbar is the open
+      // segment's value (0 past the live chunks, where the walk stops).
+      SmallVector<Value> init = {e.index(0)};
+      llvm::append_range(init, EmaWalk::start(e).values());
       e.forLoop(
-          e.index(0), e.index(tokens), ValueRange{e.index(0), e.f32(0.0)},
+          e.index(0), e.index(tokens), init,
           [&](Value t, ValueRange s) -> SmallVector<Value> {
             SegmentStep step = segmentStep(b, e, boundaries, row, t, len, s[0]);
             Value inRange = segmentInRange(step);
-            // A new segment inside the chunk capacity: its EMA value.
+            EmaWalk walk = EmaWalk::from(s.drop_front());
+            SmallVector<Type> walkTypes(4, b.getF32Type());
+            // A new segment inside the chunk capacity: the walk's next step.
             Value advance = arith::AndIOp::create(b, step.starts, inRange);
-            auto ifNew = scf::IfOp::create(b, TypeRange{b.getF32Type()},
-                                           advance, true);
+            auto ifNew = scf::IfOp::create(b, walkTypes, advance, true);
             {
               OpBuilder::InsertionGuard guard(b);
               b.setInsertionPointToStart(ifNew.thenBlock());
-              scf::YieldOp::create(
-                  b, ValueRange{chunkValue(row, step.segment, d, n, s[1])});
+              Value j = step.segment;
+              auto ifLive = scf::IfOp::create(
+                  b, walkTypes, e.cmpi(arith::CmpIPredicate::ult, j, n), true);
+              {
+                OpBuilder::InsertionGuard inner(b);
+                b.setInsertionPointToStart(ifLive.thenBlock());
+                Value z = e.widenToF32(
+                    memref::LoadOp::create(b, input, ValueRange{row, j, d}));
+                scf::YieldOp::create(
+                    b, emaWalkStep(b, e, emaGate(b, e, gates, row, j, epsilon),
+                                   z, j, block, walk)
+                           .values());
+                b.setInsertionPointToStart(ifLive.elseBlock());
+                scf::YieldOp::create(b, ValueRange{walk.local, walk.decay,
+                                                   walk.carry, e.f32(0.0)});
+              }
+              scf::YieldOp::create(b, ifLive.getResults());
               b.setInsertionPointToStart(ifNew.elseBlock());
-              scf::YieldOp::create(b, ValueRange{s[1]});
+              scf::YieldOp::create(b, walk.values());
             }
-            Value value = ifNew.getResult(0);
+            walk = EmaWalk::from(ifNew.getResults());
             auto ifIn = scf::IfOp::create(b, TypeRange{outElement}, inRange,
                                           true);
             {
               OpBuilder::InsertionGuard guard(b);
               b.setInsertionPointToStart(ifIn.thenBlock());
-              scf::YieldOp::create(b,
-                                   ValueRange{outputValue(row, t, d, value)});
+              scf::YieldOp::create(
+                  b, ValueRange{outputValue(row, t, d, walk.zbar)});
               b.setInsertionPointToStart(ifIn.elseBlock());
               scf::YieldOp::create(b, ValueRange{zero});
             }
             memref::StoreOp::create(b, ifIn.getResult(0), output,
                                     ValueRange{row, t, d});
-            return {step.opened, value};
+            SmallVector<Value> next = {step.opened};
+            llvm::append_range(next, walk.values());
+            return next;
           });
     });
   } else {
-    Value running = memref::AllocaOp::create(
-        b, MemRefType::get({features}, b.getF32Type()));
+    // zbar of the open segment, L and the carry, per feature.
+    auto scratchType = MemRefType::get({features}, b.getF32Type());
+    Value running = memref::AllocaOp::create(b, scratchType);
+    Value localRow = memref::AllocaOp::create(b, scratchType);
+    Value carryRow = memref::AllocaOp::create(b, scratchType);
     e.parallelFor(batch, [&](Value row) {
       Value n = e.loadClampedCount(counts, row, e.index(chunks));
       Value len = e.rowLength(lengths, row, tokens);
+      // State: segments opened, Q of the open segment's chunk.
       e.forLoop(
-          e.index(0), e.index(tokens), ValueRange{e.index(0)},
+          e.index(0), e.index(tokens), ValueRange{e.index(0), e.f32(1.0)},
           [&](Value t, ValueRange s) -> SmallVector<Value> {
             SegmentStep step = segmentStep(b, e, boundaries, row, t, len, s[0]);
             Value inRange = segmentInRange(step);
-            e.ifThen(arith::AndIOp::create(b, step.starts, inRange), [&] {
-              e.forLoop(e.index(0), e.index(features), [&](Value d) {
-                Value prev = memref::LoadOp::create(b, running, ValueRange{d});
-                memref::StoreOp::create(
-                    b, chunkValue(row, step.segment, d, n, prev), running,
-                    ValueRange{d});
-              });
-            });
+            Value j = step.segment;
+            Value live = arith::AndIOp::create(
+                b, arith::AndIOp::create(b, step.starts, inRange),
+                e.cmpi(arith::CmpIPredicate::ult, j, n));
+            auto ifLive =
+                scf::IfOp::create(b, TypeRange{b.getF32Type()}, live, true);
+            {
+              OpBuilder::InsertionGuard guard(b);
+              b.setInsertionPointToStart(ifLive.thenBlock());
+              Value gate = emaGate(b, e, gates, row, j, epsilon);
+              EmaBlockPosition at = emaBlockPosition(b, e, j, block);
+              Value decay = emaDecay(
+                  b, e, gate,
+                  arith::SelectOp::create(b, at.opens, e.f32(1.0), s[1]));
+              emaChunkAcrossFeatures(
+                  b, e, input, row, j, features, gate, at, decay, localRow,
+                  carryRow,
+                  [&](Value d) {
+                    return memref::LoadOp::create(b, running, ValueRange{d})
+                        .getResult();
+                  },
+                  [&](Value d, Value zbar) {
+                    memref::StoreOp::create(b, zbar, running, ValueRange{d});
+                  });
+              scf::YieldOp::create(b, ValueRange{decay});
+              b.setInsertionPointToStart(ifLive.elseBlock());
+              scf::YieldOp::create(b, ValueRange{s[1]});
+            }
+            // A segment past the live chunks (and every later one) is 0.
+            e.ifThen(arith::AndIOp::create(
+                         b, arith::AndIOp::create(b, step.starts, inRange),
+                         e.notI1(e.cmpi(arith::CmpIPredicate::ult, j, n))),
+                     [&] {
+                       e.forLoop(e.index(0), e.index(features), [&](Value d) {
+                         memref::StoreOp::create(b, e.f32(0.0), running,
+                                                 ValueRange{d});
+                       });
+                     });
             auto ifIn = scf::IfOp::create(b, inRange, true);
             {
               OpBuilder::InsertionGuard guard(b);
@@ -881,7 +1144,7 @@ void lowerEmaExpand(tok::EmaScanOp ema, tok::ExpandOp expand,
                 memref::StoreOp::create(b, zero, output, ValueRange{row, t, d});
               });
             }
-            return {step.opened};
+            return {step.opened, ifLive.getResult(0)};
           });
     });
   }

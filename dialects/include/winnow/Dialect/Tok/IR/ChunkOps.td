@@ -135,6 +135,26 @@ def Tok_EmaScanOp : Tok_Op<"ema_scan", [Pure,
     because `p_0 = 1`, the first chunk comes out scaled by `1 - epsilon`.
     A NaN gate propagates into every later chunk of its row.
 
+    The fp32 evaluation order is part of the op, fixed by the static
+    `scan_block` (S, default 64) so that every target and every batch
+    composition gives the same bits. The chunks are taken in blocks of S;
+    inside a block the recurrence restarts from 0 and the decay is
+    multiplied up, and each block is joined to the previous block's last
+    value in one step:
+
+    ```
+    L_j    = P_j * input[b, j] + (1 - P_j) * L_{j-1}   (L = 0 before a block)
+    Q_j    = (1 - P_j) * Q_{j-1}                       (Q = 1 before a block)
+    zbar_j = L_j                              in the first block (j < S)
+           = Q_j * zbar_{sS-1} + L_j          in block s >= 1 (sS <= j < sS+S)
+    ```
+    Every operation rounds to fp32 in the order written (products first, no
+    fused multiply-add). In real arithmetic this is the recurrence above; in
+    fp32 the last bits differ from a chunk-by-chunk walk, which is what
+    `scan_block >= C` computes. With blocks a GPU scans the S chunks of
+    every block in parallel and joins the blocks in `ceil(n_b / S)` steps
+    (Mamba-2's chunked scan, which H-Net's reference uses, is the same idea).
+
     ```mlir
     %zbar = tok.ema_scan %z, %p, %n
         : (tensor<8x8192x1024xbf16>, tensor<8x8192xf32>, tensor<8xi32>)
@@ -143,7 +163,8 @@ def Tok_EmaScanOp : Tok_Op<"ema_scan", [Pure,
   }];
   let arguments = (ins Tok_ChunkActivation:$input, Tok_F32Tensor:$gates,
                        Tok_I32Tensor:$count,
-                       Tok_Default<F64Attr, "1.0e-4", "1.0e-4">:$epsilon);
+                       Tok_Default<F64Attr, "1.0e-4", "1.0e-4">:$epsilon,
+                       Tok_Default<I64Attr, "64", "64">:$scan_block);
   let results = (outs Tok_F32Tensor:$output);
   let assemblyFormat = [{
     $input `,` $gates `,` $count attr-dict
