@@ -15,7 +15,8 @@ the target. Cases:
 * attn_score + select (softmax sums per query, per-key sums, top-k ties),
   at a vocabulary and key count that are not multiples of 256,
 * scatter_merge (members summed in token order, magnitudes far apart),
-* ema_scan alone and streamed into expand (the blocks' fp32 join).
+* ema_scan alone and streamed into expand (the blocks' fp32 join),
+* boundary (three ordered sums per token, eight threads each on the GPU).
 
 Inputs are random logits and keys on a coarse grid (many exact ties and
 near ties). A last-bit difference that flips no decision is not visible
@@ -130,6 +131,19 @@ def ema_program(name, batch, chunks, tokens, dim, block):
 """
 
 
+def boundary_program(name, batch, tokens, dim):
+    """tok.boundary's three ordered sums per token."""
+    return f"""func.func @{name}(%q: tensor<{batch}x{tokens}x{dim}xf32>,
+    %k: tensor<{batch}x{tokens}x{dim}xf32>, %len: tensor<{batch}xi32>)
+    -> (tensor<{batch}x{tokens}xf32>, tensor<{batch}x{tokens}xi1>) {{
+  %p, %b = tok.boundary %q, %k lengths %len
+      : (tensor<{batch}x{tokens}x{dim}xf32>, tensor<{batch}x{tokens}x{dim}xf32>, tensor<{batch}xi32>)
+      -> (tensor<{batch}x{tokens}xf32>, tensor<{batch}x{tokens}xi1>)
+  return %p, %b : tensor<{batch}x{tokens}xf32>, tensor<{batch}x{tokens}xi1>
+}}
+"""
+
+
 def quantised(rng, shape, step):
     """Values on a coarse grid: many exact ties and near ties."""
     return (np.round(rng.standard_normal(shape) * 2 / step) * step).astype(np.float32)
@@ -212,6 +226,17 @@ def make_cases(rng):
         "program": lambda name, b, c=chunks, t=tokens, f=features: ema_program(
             name, b, c, t, f, 8)})
     cases[-1]["inputs"]["n"][0] = chunks  # one row with every chunk live
+    # boundary's dot products and norms: 8 lanes over 37 features (a tail),
+    # magnitudes far apart, so another order shows in p's last bits.
+    tokens, features = 50, 37
+    spread = 10.0 ** rng.integers(-3, 4, (REQUESTS, tokens, features))
+    cases.append({
+        "name": "boundary",
+        "inputs": {"q": (rng.standard_normal((REQUESTS, tokens, features)) * spread).astype(np.float32),
+                   "k": (rng.standard_normal((REQUESTS, tokens, features)) * spread).astype(np.float32),
+                   "len": rng.integers(0, tokens + 2, REQUESTS).astype(np.int32)},
+        "order": ["q", "k", "len"], "results": ["p", "boundaries"],
+        "program": lambda name, b, t=tokens, f=features: boundary_program(name, b, t, f)})
     return cases
 
 

@@ -617,13 +617,15 @@ private:
   }
 
   /// Elements the innermost index of a load advances per iteration of its
-  /// loop (a step-1 loop), when it is a row walk: the induction variable
-  /// times a small constant plus loop-invariant or constant terms (an
-  /// unrolled walk, `base + 8 * i + l`, takes 8 elements per iteration in
-  /// 8 loads that share the lines). nullopt otherwise.
+  /// loop (of constant step), when it is a row walk: the induction variable
+  /// times a small constant plus loop-invariant or constant terms, times
+  /// the step (an unrolled walk, `base + 8 * i + l`, takes 8 elements per
+  /// iteration in 8 loads that share the lines; so does one lane of eight
+  /// stepping by 8). nullopt otherwise.
   static std::optional<int64_t> rowStride(Operation *op) {
     auto loop = op->getParentOfType<scf::ForOp>();
-    if (!loop || !matchPattern(loop.getStep(), m_One()))
+    APInt step;
+    if (!loop || !matchPattern(loop.getStep(), m_ConstantInt(&step)))
       return std::nullopt;
     ValueRange indices;
     if (auto load = dyn_cast<memref::LoadOp>(op))
@@ -633,9 +635,12 @@ private:
     if (indices.empty())
       return std::nullopt;
     std::optional<int64_t> stride = strideIn(indices.back(), loop, /*depth=*/0);
-    if (!stride || *stride < 1 || *stride > kMaxWalkStride)
+    if (!stride)
       return std::nullopt;
-    return stride;
+    int64_t elements = *stride * step.getSExtValue();
+    if (elements < 1 || elements > kMaxWalkStride)
+      return std::nullopt;
+    return elements;
   }
 
   /// The coefficient of `loop`'s induction variable in `value` (add, sub

@@ -5,6 +5,25 @@
 // feature); ema_scan scans its blocks in parallel;
 // expand counts each token's segment into a [B, L] buffer, then copies one
 // element per iteration (features innermost).
+// PAR-LABEL: func.func @boundary
+// The GPU form of tok.boundary: eight threads per token, one lane of the
+// ordered sums each (stepping by 8), the lanes' sums through shared memory
+// and added in lane order by every thread of the group; the group's first
+// thread stores p and the mask.
+// PAR: gpu.launch blocks({{.*}}) in ({{.*}} = %c1, {{.*}}) threads(%[[TID:[a-z0-9]+]], {{.*}}) in ({{.*}} = %c256,
+// PAR: %[[LANES:.*]] = memref.alloca() : memref<256x3xf32, #gpu.address_space<workgroup>>
+// PAR: %[[LANE:.*]] = arith.remui %[[TID]], %c8 : index
+// PAR: %[[GROUP:.*]] = arith.subi %[[TID]], %[[LANE]] : index
+// PAR: scf.for %{{.*}} = %{{.*}} to %{{.*}} step %c8 iter_args({{.*}}) -> (f32, f32, f32)
+// PAR: memref.store %{{.*}}, %[[LANES]][%[[TID]], %c0]
+// PAR: collective.block_barrier
+// PAR-COUNT-8: memref.load %[[LANES]]
+// PAR: collective.block_barrier
+// PAR: scf.if
+// PAR: math.sqrt
+// PAR: memref.store
+// PAR: memref.store
+// PAR: gpu.terminator
 // segment_reduce finds each segment's first token by counting the starts
 // before it, then reduces one (row, segment, feature) per iteration.
 // PAR-LABEL: func.func @segment_mean
@@ -75,6 +94,7 @@
 // CHECK: memref.load %[[LB]][%[[B]]]
 // CHECK: arith.maxsi
 // CHECK: arith.minsi
+// CHECK: scf.if %{{.*}} -> (f32) {
 // CHECK: %[[PREV:.*]] = arith.subi %[[T]]
 // CHECK: scf.for {{.*}} iter_args({{.*}}) -> ({{(f32, ){23}f32}})
 // CHECK-DAG: memref.load %[[QB]][%[[B]], %[[PREV]], %{{.*}}] : memref<2x8x4xbf16>

@@ -6,6 +6,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "LaneGroupSums.h"
 #include "LoweringUtils.h"
 #include "TokOpLowering.h"
 
@@ -381,8 +382,25 @@ Value emitSegmentIndices(OpLowering &e, Value boundaries, Value lengths,
 // tok.boundary
 //===----------------------------------------------------------------------===//
 
+/// H-Net's routing probability from <q[t-1], k[t]>, ||q[t-1]||^2 and
+/// ||k[t]||^2: (1 - cos) / 2 clamped to [0, 1], F.normalize's floor of
+/// 1e-12 on each norm.
+Value routingProbability(ImplicitLocOpBuilder &b, LoopEmitter &e,
+                         ArrayRef<Value> sums) {
+  auto norm = [&](Value squared) -> Value {
+    return arith::MaximumFOp::create(b, math::SqrtOp::create(b, squared),
+                                     e.f32(1e-12));
+  };
+  Value cosine = arith::DivFOp::create(
+      b, sums[0], arith::MulFOp::create(b, norm(sums[1]), norm(sums[2])));
+  Value p = arith::MulFOp::create(
+      b, arith::SubFOp::create(b, e.f32(1.0), cosine), e.f32(0.5));
+  return arith::MinimumFOp::create(
+      b, arith::MaximumFOp::create(b, p, e.f32(0.0)), e.f32(1.0));
+}
+
 void lowerBoundary(tok::BoundaryOp op, ImplicitLocOpBuilder &b,
-                   LoweringContext &context) {
+                   LoweringContext &context, bool laneGroups) {
   OpLowering e(b, context);
   auto type = op.getQueries().getType();
   int64_t batch = type.getDimSize(0), tokens = type.getDimSize(1);
@@ -392,59 +410,90 @@ void lowerBoundary(tok::BoundaryOp op, ImplicitLocOpBuilder &b,
   Value lengths = op.getLengths() ? e.toBuffer(op.getLengths()) : Value();
   Value probs = e.allocFor(op.getProbs());
   Value bounds = e.allocFor(op.getBoundaries());
+  // The three sums of token t > 0 (prev = t - 1), the terms of element d.
+  auto terms = [&](Value row, Value t, Value prev,
+                   Value d) -> SmallVector<Value> {
+    Value q = e.widenToF32(
+        memref::LoadOp::create(b, queries, ValueRange{row, prev, d}));
+    Value k =
+        e.widenToF32(memref::LoadOp::create(b, keys, ValueRange{row, t, d}));
+    return {arith::MulFOp::create(b, q, k), arith::MulFOp::create(b, q, q),
+            arith::MulFOp::create(b, k, k)};
+  };
+  // Padding: p = 0; first token: p = 1; else the routing formula.
+  auto store = [&](Value row, Value t, Value valid, Value isFirst,
+                   Value routed) {
+    Value p = arith::SelectOp::create(
+        b, valid, arith::SelectOp::create(b, isFirst, e.f32(1.0), routed),
+        e.f32(0.0));
+    Value isBoundary = arith::AndIOp::create(
+        b, valid,
+        arith::CmpFOp::create(b, arith::CmpFPredicate::OGT, p, e.f32(0.5)));
+    memref::StoreOp::create(b, p, probs, ValueRange{row, t});
+    memref::StoreOp::create(b, isBoundary, bounds, ValueRange{row, t});
+  };
+
+  if (laneGroups && !context.row) {
+    // The GPU: eight threads per token, one lane of orderedSums each
+    // (laneGroupSums), so that batch 1 has eight times the threads to share
+    // the bandwidth; the group's first thread stores.
+    constexpr int64_t kThreads = 256, kTokensPerBlock = kThreads / kLaneGroup;
+    int64_t all = batch * tokens;
+    e.blockLaunch(
+        e.index(std::max<int64_t>(llvm::divideCeil(all, kTokensPerBlock), 1)),
+        kThreads, {laneGroupScratchType(b.getContext(), kThreads, 3)},
+        [&](Value block, Value tid, ValueRange scratch) {
+          Value g = arith::AddIOp::create(
+              b, arith::MulIOp::create(b, block, e.index(kTokensPerBlock)),
+              arith::DivUIOp::create(b, tid, e.index(kLaneGroup)));
+          Value inGrid = e.cmpi(arith::CmpIPredicate::ult, g, e.index(all));
+          // Threads past the grid take the last token (and store nothing).
+          Value at = arith::MinUIOp::create(b, g, e.index(all - 1));
+          Value row = arith::DivUIOp::create(b, at, e.index(tokens));
+          Value t = arith::RemUIOp::create(b, at, e.index(tokens));
+          Value len = e.rowLength(lengths, row, tokens);
+          Value valid = e.cmpi(arith::CmpIPredicate::ult, t, len);
+          Value isFirst = e.cmpi(arith::CmpIPredicate::eq, t, e.index(0));
+          Value routes = arith::AndIOp::create(b, valid, e.notI1(isFirst));
+          Value end =
+              arith::SelectOp::create(b, routes, e.index(features), e.index(0));
+          Value prev = arith::SubIOp::create(b, t, e.index(1));
+          SmallVector<Value> sums =
+              laneGroupSums(e, tid, scratch[0], e.index(0), end, 3,
+                            [&](Value d) { return terms(row, t, prev, d); });
+          Value leads = e.cmpi(
+              arith::CmpIPredicate::eq,
+              arith::RemUIOp::create(b, tid, e.index(kLaneGroup)), e.index(0));
+          e.ifThen(arith::AndIOp::create(b, inGrid, leads), [&] {
+            store(row, t, valid, isFirst, routingProbability(b, e, sums));
+          });
+        });
+    e.replaceWithBuffer(op.getProbs(), probs);
+    e.replaceWithBuffer(op.getBoundaries(), bounds);
+    return;
+  }
 
   // Every token is independent: one iteration per (row, token).
   e.parallelFor({batch, tokens}, [&](ValueRange iv) {
     Value row = iv[0], t = iv[1];
     Value len = e.rowLength(lengths, row, tokens);
+    Value valid = arith::CmpIOp::create(b, arith::CmpIPredicate::slt, t, len);
+    Value isFirst =
+        arith::CmpIOp::create(b, arith::CmpIPredicate::eq, t, e.index(0));
+    auto ifRouted = scf::IfOp::create(
+        b, f32Type(b), arith::AndIOp::create(b, valid, e.notI1(isFirst)), true);
     {
-      Value valid = arith::CmpIOp::create(b, arith::CmpIPredicate::slt, t, len);
-      Value isFirst =
-          arith::CmpIOp::create(b, arith::CmpIPredicate::eq, t, e.index(0));
-      // Padding: p = 0; first token: p = 1; else the routing formula.
-      auto ifValid = scf::IfOp::create(b, f32Type(b), valid, true);
-      {
-        OpBuilder::InsertionGuard guard(b);
-        b.setInsertionPointToStart(ifValid.thenBlock());
-        auto ifFirst = scf::IfOp::create(b, f32Type(b), isFirst, true);
-        b.setInsertionPointToStart(ifFirst.thenBlock());
-        scf::YieldOp::create(b, e.f32(1.0));
-        b.setInsertionPointToStart(ifFirst.elseBlock());
-        Value prev = arith::SubIOp::create(b, t, e.index(1));
-        SmallVector<Value> sums = e.orderedSums(
-            e.index(0), e.index(features), 3,
-            [&](Value d) -> SmallVector<Value> {
-              Value q = e.widenToF32(memref::LoadOp::create(b, queries,
-                                                        ValueRange{row, prev, d}));
-              Value k = e.widenToF32(memref::LoadOp::create(b, keys, ValueRange{row, t, d}));
-              return {arith::MulFOp::create(b, q, k),
-                      arith::MulFOp::create(b, q, q),
-                      arith::MulFOp::create(b, k, k)};
-            });
-        // F.normalize semantics: x / max(||x||, 1e-12).
-        auto norm = [&](Value squared) -> Value {
-          return arith::MaximumFOp::create(
-              b, math::SqrtOp::create(b, squared), e.f32(1e-12));
-        };
-        Value cosine = arith::DivFOp::create(
-            b, sums[0], arith::MulFOp::create(b, norm(sums[1]), norm(sums[2])));
-        Value p = arith::MulFOp::create(
-            b, arith::SubFOp::create(b, e.f32(1.0), cosine), e.f32(0.5));
-        p = arith::MinimumFOp::create(
-            b, arith::MaximumFOp::create(b, p, e.f32(0.0)), e.f32(1.0));
-        scf::YieldOp::create(b, p);
-        b.setInsertionPointAfter(ifFirst);
-        scf::YieldOp::create(b, ifFirst.getResult(0));
-        b.setInsertionPointToStart(ifValid.elseBlock());
-        scf::YieldOp::create(b, e.f32(0.0));
-      }
-      Value p = ifValid.getResult(0);
-      Value isBoundary = arith::AndIOp::create(
-          b, valid,
-          arith::CmpFOp::create(b, arith::CmpFPredicate::OGT, p, e.f32(0.5)));
-      memref::StoreOp::create(b, p, probs, ValueRange{row, t});
-      memref::StoreOp::create(b, isBoundary, bounds, ValueRange{row, t});
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(ifRouted.thenBlock());
+      Value prev = arith::SubIOp::create(b, t, e.index(1));
+      SmallVector<Value> sums =
+          e.orderedSums(e.index(0), e.index(features), 3,
+                        [&](Value d) { return terms(row, t, prev, d); });
+      scf::YieldOp::create(b, routingProbability(b, e, sums));
+      b.setInsertionPointToStart(ifRouted.elseBlock());
+      scf::YieldOp::create(b, e.f32(0.0));
     }
+    store(row, t, valid, isFirst, ifRouted.getResult(0));
   });
   e.replaceWithBuffer(op.getProbs(), probs);
   e.replaceWithBuffer(op.getBoundaries(), bounds);
@@ -1154,6 +1203,8 @@ void lowerEmaExpand(tok::EmaScanOp ema, tok::ExpandOp expand,
 /// The ops of this family that have a CPU and a GPU form, in one of them.
 void addChunkForms(RewritePatternSet &patterns, const LoweringOptions &options,
                    DispatchRow *row, bool gpuForm) {
+  addTokLoweringForm<tok::BoundaryOp>(patterns, options, row, gpuForm,
+                                      lowerBoundary);
   addTokLoweringForm<tok::SegmentReduceOp>(patterns, options, row, gpuForm,
                                            lowerSegmentReduce);
   addTokLoweringForm<tok::EmaScanOp>(patterns, options, row, gpuForm,
@@ -1185,7 +1236,6 @@ LogicalResult lowerStreamedPair(Operation *producer, Operation *consumer,
 void populateChunkToLoopsPatterns(RewritePatternSet &patterns,
                                   const LoweringOptions &options,
                                   DispatchRow *row) {
-  addTokLowering<tok::BoundaryOp>(patterns, options, row, lowerBoundary);
   addChunkForms(patterns, options, row, /*gpuForm=*/false);
 }
 
