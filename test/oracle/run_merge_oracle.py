@@ -540,6 +540,9 @@ def build_corpus(rng, n_random):
         ("thr_f16_N9_0.5", 4, 9, 4, "f16", dict(threshold=0.5)),
         ("plan_f16_N197_r16_cls_dist", 2, 197, 64, "f16",
          dict(r=16, class_token=True, distill_token=True)),
+        # enough A tokens (64 x 65) that the GPU form gives each a warp,
+        # not a block
+        ("plan_f32_B64_N130_r8_cls_warps", 64, 130, 8, "f32", dict(r=8, class_token=True)),
     ]
     def add_plans(cfgs, cases=PLAN_CASES):
         for nm, B, N, Cm, dt, kw in cfgs:

@@ -410,6 +410,11 @@ Value inverseNorm(LoopEmitter &e, const RowRef &x, int64_t extent) {
         Value wide = e.widenToF32(v[0]);
         return {arith::MulFOp::create(b, wide, wide)};
       })[0];
+  return inverseNormOfSquares(e, squares);
+}
+
+Value inverseNormOfSquares(LoopEmitter &e, Value squares) {
+  ImplicitLocOpBuilder &b = e.builder();
   Value norm = arith::MaximumFOp::create(b, math::SqrtOp::create(b, squares),
                                          e.f32(1e-12));
   return arith::DivFOp::create(b, e.f32(1.0), norm);

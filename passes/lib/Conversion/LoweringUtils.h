@@ -243,6 +243,8 @@ mlir::Value orderedRowDot(LoopEmitter &e, const RowRef &x, const RowRef &y,
 /// 1 / max(||x||, 1e-12) of row `x`, its squares summed in orderedRowSums'
 /// order: the inverse norm every similarity in Winnow uses.
 mlir::Value inverseNorm(LoopEmitter &e, const RowRef &x, int64_t extent);
+/// 1 / max(sqrt(squares), 1e-12): inverseNorm from its sum of squares.
+mlir::Value inverseNormOfSquares(LoopEmitter &e, mlir::Value squares);
 /// An i1: whether `buffer`'s first element sits on a 16-byte boundary (its
 /// base pointer plus its offset, which is dynamic for row views).
 mlir::Value isAligned16(LoopEmitter &e, mlir::Value buffer);

@@ -4,23 +4,31 @@
 
 // intra-row-parallel (the cuda target): bipartite_plan's heavy phases run
 // over every row, with scratch in [B, ...] buffers: inverse norms per token
-// (a parallel loop), the best match of each A token (one warp per A token:
-// lane l walks B tokens l, l + 32, ... keeping the first strictly greater
-// similarity, and a warp argmax with ties to the lower index combines the
-// lanes), the rank per A token; then the per-row assignment.
+// (eight threads per token, one lane of the ordered sum of squares each, the
+// lanes meeting in shared memory), the best match of each A token, the rank
+// per A token; then the per-row assignment. The best match: a block of 256
+// threads per A token when the batch's A tokens are too few to fill the GPU
+// with warps (here), else a warp (@plan_many_a_tokens); lane l walks B
+// tokens l, l + lanes, ... keeping the first strictly greater similarity, and
+// a block or warp argmax with ties to the lower index combines the lanes.
 // PAR-LABEL: func.func @plan
-// PAR-NOT: memref.alloca
-// PAR: %[[INV:.*]] = memref.alloc() : memref<{{[0-9]+}}x{{[0-9]+}}xf32>
-// PAR: scf.parallel (%{{.*}}, %{{.*}}) =
+// PAR: %[[INV:.*]] = memref.alloc() : memref<2x9xf32>
+// PAR: gpu.launch blocks({{.*}}) in (%{{.*}} = %c1, {{.*}}) threads({{.*}}) in (%{{.*}} = %c256,
+// PAR: memref.alloca() : memref<256x1xf32, #gpu.address_space<workgroup>>
+// PAR: collective.block_barrier
 // PAR: math.sqrt
 // PAR: memref.store %{{.*}}, %[[INV]]
-// PAR: gpu.launch blocks({{.*}}) in (%{{.*}} = %c2, %{{.*}} = %c1, %{{.*}} = %c1) threads({{.*}}) in (%{{.*}} = %c256,
-// PAR: scf.for %{{.*}} = %{{.*}} to %c4 step %c32 iter_args(
+// PAR: gpu.launch blocks({{.*}}) in (%{{.*}} = %c10, %{{.*}} = %c1, %{{.*}} = %c1) threads({{.*}}) in (%{{.*}} = %c256,
+// PAR: scf.for %{{.*}} = %{{.*}} to %c4 step %c256 iter_args(
 // PAR: arith.cmpf ogt
-// PAR: collective.warp_argmax
+// PAR: collective.block_argmax
 // PAR: scf.parallel (%{{.*}}, %{{.*}}) =
 // PAR: arith.cmpi ugt
 // PAR: scf.parallel (%{{.*}}) =
+// PAR-LABEL: func.func @plan_many_a_tokens
+// PAR: gpu.launch blocks({{.*}}) in (%{{.*}} = %c576, %{{.*}} = %c1, %{{.*}} = %c1) threads({{.*}}) in (%{{.*}} = %c256,
+// PAR: scf.for %{{.*}} = %{{.*}} to %c65{{(_[0-9]+)?}} step %c32 iter_args(
+// PAR: collective.warp_argmax
 
 // The merging family lowered to loops (MergeOps.td).
 //
@@ -65,6 +73,11 @@
 func.func @plan(%m: tensor<2x9x4xbf16>) -> (tensor<2x9xi32>, tensor<2xi32>) {
   %p, %n = tok.bipartite_plan %m {r = 3, class_token} : (tensor<2x9x4xbf16>) -> (tensor<2x9xi32>, tensor<2xi32>)
   return %p, %n : tensor<2x9xi32>, tensor<2xi32>
+}
+
+func.func @plan_many_a_tokens(%m: tensor<64x130x8xbf16>) -> (tensor<64x130xi32>, tensor<64xi32>) {
+  %p, %n = tok.bipartite_plan %m {r = 8} : (tensor<64x130x8xbf16>) -> (tensor<64x130xi32>, tensor<64xi32>)
+  return %p, %n : tensor<64x130xi32>, tensor<64xi32>
 }
 
 // -----

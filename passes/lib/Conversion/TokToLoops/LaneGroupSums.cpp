@@ -18,23 +18,53 @@ MemRefType laneGroupScratchType(MLIRContext *context, int64_t threads,
 }
 
 SmallVector<Value>
-laneGroupSums(LoopEmitter &e, Value tid, Value scratch, Value lb, Value ub,
-              unsigned numSums,
+laneGroupSums(LoopEmitter &e, Value tid, Value scratch, Value active,
+              int64_t count, unsigned numSums,
               llvm::function_ref<SmallVector<Value>(Value)> terms) {
   ImplicitLocOpBuilder &b = e.builder();
-  Value lanes = e.index(kLaneGroup);
-  Value lane = arith::RemUIOp::create(b, tid, lanes);
+  Value lane = arith::RemUIOp::create(b, tid, e.index(kLaneGroup));
   Value groupFirst = arith::SubIOp::create(b, tid, lane);
-  // Lane l of orderedSums: the rounds' element l, then the tail's.
-  SmallVector<Value> init(numSums, e.f32(0.0));
-  ValueRange mine =
-      e.forLoop(arith::AddIOp::create(b, lb, lane), ub, lanes, init,
-                [&](Value i, ValueRange acc) -> SmallVector<Value> {
-                  SmallVector<Value> t = terms(i), next;
-                  for (unsigned s = 0; s < numSums; ++s)
-                    next.push_back(arith::AddFOp::create(b, acc[s], t[s]));
-                  return next;
-                });
+  SmallVector<Type> types(numSums, b.getF32Type());
+  SmallVector<Value> zeros(numSums, e.f32(0.0));
+  auto addTerms = [&](ValueRange acc, Value i) {
+    SmallVector<Value> t = terms(i), next;
+    for (unsigned s = 0; s < numSums; ++s)
+      next.push_back(arith::AddFOp::create(b, acc[s], t[s]));
+    return next;
+  };
+  // Lane l of orderedSums: element l of every round, then of the tail.
+  auto ifActive = scf::IfOp::create(b, types, active, /*withElse=*/true);
+  {
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(ifActive.thenBlock());
+    int64_t rounds = count / kLaneGroup, tail = count % kLaneGroup;
+    ValueRange acc = e.forLoop(
+        e.index(0), e.index(rounds), zeros,
+        [&](Value r, ValueRange acc) -> SmallVector<Value> {
+          return addTerms(
+              acc,
+              arith::AddIOp::create(
+                  b, arith::MulIOp::create(b, r, e.index(kLaneGroup)), lane));
+        });
+    SmallVector<Value> mine(acc);
+    if (tail) {
+      auto ifTail = scf::IfOp::create(
+          b, types, e.cmpi(arith::CmpIPredicate::ult, lane, e.index(tail)),
+          /*withElse=*/true);
+      b.setInsertionPointToStart(ifTail.thenBlock());
+      scf::YieldOp::create(
+          b, addTerms(mine, arith::AddIOp::create(
+                                b, e.index(rounds * kLaneGroup), lane)));
+      b.setInsertionPointToStart(ifTail.elseBlock());
+      scf::YieldOp::create(b, mine);
+      b.setInsertionPointAfter(ifTail);
+      mine.assign(ifTail.getResults().begin(), ifTail.getResults().end());
+    }
+    scf::YieldOp::create(b, mine);
+    b.setInsertionPointToStart(ifActive.elseBlock());
+    scf::YieldOp::create(b, zeros);
+  }
+  ValueRange mine = ifActive.getResults();
   for (unsigned s = 0; s < numSums; ++s)
     memref::StoreOp::create(b, mine[s], scratch, ValueRange{tid, e.index(s)});
   collective::BlockBarrierOp::create(b);

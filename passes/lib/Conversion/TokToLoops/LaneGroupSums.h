@@ -24,17 +24,17 @@ constexpr int64_t kLaneGroup = LoopEmitter::kSumLanes;
 mlir::MemRefType laneGroupScratchType(mlir::MLIRContext *context,
                                       int64_t threads, unsigned numSums);
 
-/// orderedSums over [lb, ub) with its lanes on the kLaneGroup consecutive
+/// orderedSums over [0, count) with its lanes on the kLaneGroup consecutive
 /// threads of a group (thread `tid` is lane tid % 8 of group tid / 8): each
-/// thread adds terms(lb + lane), terms(lb + lane + 8), ... in order from
-/// +0.0, the lane sums meet in `scratch` (laneGroupScratchType), and every
-/// thread of the group adds its group's eight in lane order from +0.0.
-/// The group's threads pass the same range. Every thread of the block must
-/// call it (it has barriers); a thread with nothing to sum passes an empty
-/// range.
+/// thread adds terms(lane), terms(lane + 8), ... in order from +0.0 (a
+/// constant trip count: the rounds, then the tail), the lane sums meet in
+/// `scratch` (laneGroupScratchType), and every thread of the group adds its
+/// group's eight in lane order from +0.0. A group that is not `active`
+/// (the same for its eight threads) sums nothing and gets zeros. Every
+/// thread of the block must call it (it has barriers).
 llvm::SmallVector<mlir::Value> laneGroupSums(
-    LoopEmitter &e, mlir::Value tid, mlir::Value scratch, mlir::Value lb,
-    mlir::Value ub, unsigned numSums,
+    LoopEmitter &e, mlir::Value tid, mlir::Value scratch, mlir::Value active,
+    int64_t count, unsigned numSums,
     llvm::function_ref<llvm::SmallVector<mlir::Value>(mlir::Value)> terms);
 
 } // namespace winnow

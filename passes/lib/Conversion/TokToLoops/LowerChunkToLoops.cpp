@@ -455,11 +455,9 @@ void lowerBoundary(tok::BoundaryOp op, ImplicitLocOpBuilder &b,
           Value valid = e.cmpi(arith::CmpIPredicate::ult, t, len);
           Value isFirst = e.cmpi(arith::CmpIPredicate::eq, t, e.index(0));
           Value routes = arith::AndIOp::create(b, valid, e.notI1(isFirst));
-          Value end =
-              arith::SelectOp::create(b, routes, e.index(features), e.index(0));
           Value prev = arith::SubIOp::create(b, t, e.index(1));
           SmallVector<Value> sums =
-              laneGroupSums(e, tid, scratch[0], e.index(0), end, 3,
+              laneGroupSums(e, tid, scratch[0], routes, features, 3,
                             [&](Value d) { return terms(row, t, prev, d); });
           Value leads = e.cmpi(
               arith::CmpIPredicate::eq,

@@ -6,6 +6,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "LaneGroupSums.h"
 #include "LoweringUtils.h"
 #include "RadixSelect.h"
 #include "TokOpLowering.h"
@@ -156,18 +157,55 @@ void lowerBipartitePlan(tok::BipartitePlanOp op, ImplicitLocOpBuilder &b,
           })[0];
       memref::StoreOp::create(b, r, rank, at(row, a));
   };
-  if (splitPhases) {
+  if (splitPhases && !context.row) {
+    // The norms: eight threads per token, one lane of the ordered sum of
+    // squares each (laneGroupSums), so that a batch of one image has the
+    // threads to use the bandwidth.
+    constexpr int64_t kThreads = 256;
+    int64_t perBlock = kThreads / kLaneGroup, all = batch * tokens;
+    e.blockLaunch(
+        e.index(std::max<int64_t>(llvm::divideCeil(all, perBlock), 1)),
+        kThreads, {laneGroupScratchType(b.getContext(), kThreads, 1)},
+        [&](Value block, Value tid, ValueRange lanes) {
+          Value g = arith::AddIOp::create(
+              b, arith::MulIOp::create(b, block, e.index(perBlock)),
+              arith::DivUIOp::create(b, tid, e.index(kLaneGroup)));
+          Value inGrid = e.cmpi(arith::CmpIPredicate::ult, g, e.index(all));
+          Value token = arith::MinUIOp::create(b, g, e.index(all - 1));
+          Value row = arith::DivUIOp::create(b, token, e.index(tokens));
+          Value i = arith::RemUIOp::create(b, token, e.index(tokens));
+          Value squares =
+              laneGroupSums(e, tid, lanes[0], inGrid, features, 1,
+                            [&](Value d) -> SmallVector<Value> {
+                              Value x = e.widenToF32(memref::LoadOp::create(
+                                  b, metric, ValueRange{row, i, d}));
+                              return {arith::MulFOp::create(b, x, x)};
+                            })[0];
+          Value leads = e.cmpi(
+              arith::CmpIPredicate::eq,
+              arith::RemUIOp::create(b, tid, e.index(kLaneGroup)), e.index(0));
+          e.ifThen(arith::AndIOp::create(b, inGrid, leads), [&] {
+            memref::StoreOp::create(b, inverseNormOfSquares(e, squares),
+                                    invNorm, at(row, i));
+          });
+        });
+  } else if (splitPhases) {
     e.parallelFor({batch, tokens},
                   [&](ValueRange iv) { normPhase(iv[0], iv[1]); });
+  }
+  if (splitPhases) {
     if (!context.row) {
-      // One warp per A token: lane l takes the B tokens firstDst + l,
-      // firstDst + l + 32, ... in order, and a warp argmax (the larger
-      // value, ties to the lower index) combines the lanes: the first
-      // maximal B token, as the sequential scan finds it. A lane without a
-      // better similarity than -inf offers (-inf, firstDst), which is the
-      // sequential scan's answer when no lane has one.
-      constexpr int64_t kThreads = 256, kWarp = 32;
-      int64_t perBlock = kThreads / kWarp;
+      // A warp per A token, or a block of eight warps when the A tokens of
+      // the batch are too few to fill the GPU with warps: lane l takes the
+      // B tokens firstDst + l, firstDst + l + lanes, ... in order, and an
+      // argmax over the warp or block (the larger value, ties to the lower
+      // index) combines the lanes: the first maximal B token, as the
+      // sequential scan finds it. A lane without a better similarity than
+      // -inf offers (-inf, firstDst), which is the sequential scan's answer
+      // when no lane has one.
+      constexpr int64_t kThreads = 256, kWarp = 32, kFillingWarps = 4096;
+      int64_t lanesPerA = batch * numA >= kFillingWarps ? kWarp : kThreads;
+      int64_t perBlock = kThreads / lanesPerA;
       int64_t blocksPerRow =
           std::max<int64_t>(llvm::divideCeil(numA, perBlock), 1);
       e.blockLaunch(
@@ -179,8 +217,8 @@ void lowerBipartitePlan(tok::BipartitePlanOp op, ImplicitLocOpBuilder &b,
                 arith::MulIOp::create(
                     b, arith::RemUIOp::create(b, block, e.index(blocksPerRow)),
                     e.index(perBlock)),
-                arith::DivUIOp::create(b, tid, e.index(kWarp)));
-            Value lane = arith::RemUIOp::create(b, tid, e.index(kWarp));
+                arith::DivUIOp::create(b, tid, e.index(lanesPerA)));
+            Value lane = arith::RemUIOp::create(b, tid, e.index(lanesPerA));
             Value isA = arith::CmpIOp::create(b, arith::CmpIPredicate::ult, a,
                                               e.index(numA));
             Value safeA = arith::MinUIOp::create(
@@ -188,18 +226,24 @@ void lowerBipartitePlan(tok::BipartitePlanOp op, ImplicitLocOpBuilder &b,
             ValueRange mine =
                 runningBest(row, tokenOfA(safeA),
                             arith::AddIOp::create(b, e.index(firstDst), lane),
-                            kWarp, e.index(firstDst));
-            auto best = collective::WarpArgMaxOp::create(
-                b, b.getF32Type(), i32, mine[0],
-                arith::IndexCastOp::create(b, i32, mine[1]));
+                            lanesPerA, e.index(firstDst));
+            Value mineIndex = arith::IndexCastOp::create(b, i32, mine[1]);
+            Operation *best =
+                lanesPerA == kWarp
+                    ? collective::WarpArgMaxOp::create(b, b.getF32Type(), i32,
+                                                       mine[0], mineIndex)
+                          .getOperation()
+                    : collective::BlockArgMaxOp::create(b, b.getF32Type(), i32,
+                                                        mine[0], mineIndex)
+                          .getOperation();
             e.ifThen(arith::AndIOp::create(
                          b, isA,
                          arith::CmpIOp::create(b, arith::CmpIPredicate::eq,
                                                lane, e.index(0))),
                      [&] {
-                       storeBest(row, safeA, best.getMax(),
-                                 arith::IndexCastOp::create(b, b.getIndexType(),
-                                                            best.getArgmax()));
+                       storeBest(row, safeA, best->getResult(0),
+                                 arith::IndexCastOp::create(
+                                     b, b.getIndexType(), best->getResult(1)));
                      });
           });
     } else {
