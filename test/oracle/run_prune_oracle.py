@@ -529,6 +529,14 @@ def build_corpus(rng, n_random):
         for r in range(R):
             p.add("random%d" % r, {"scores": random_scores(rng, B, N), "lengths": random_lengths(rng, B, N)})
         progs.append(p)
+    # Rows longer than four tiles of 256 threads: the GPU form selects them
+    # with 1024 threads; scores on a coarse grid (ties at the threshold).
+    p = make_select("select_topk", "topk2250_long_rows", 2, 9000, ("top_k", 2250))
+    for r in range(max(R, 1)):
+        p.add("quantised%d" % r, {"scores": np.round(rng.standard_normal((2, 9000)) * 4)
+                                  .astype(np.float32),
+                                  "lengths": [9000, int(rng.integers(8193, 9000))]})
+    progs.append(p)
     p = make_select("select_topk", "topk3_nolengths", 3, 9, ("top_k", 3), lengths=False)
     p.add("ties", {"scores": np.array([[1, 2, 2, 2, 0, 2, 1, 1, 2], [0] * 9,
                                        [-1, -2, -3, -4, -5, -6, -7, -8, -9]], np.float32)})

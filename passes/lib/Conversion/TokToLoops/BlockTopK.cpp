@@ -9,20 +9,22 @@ using namespace mlir;
 
 namespace winnow {
 namespace {
-/// Consecutive tokens per thread in a tile of the emitting pass, and the
-/// tile (2048 tokens).
+/// Tokens per thread in a tile of a pass (a tile is 8 times the threads).
 constexpr int64_t kItems = 8;
-constexpr int64_t kTile = kTopKThreads * kItems;
 /// Rows of keys up to this size live in shared memory.
 constexpr int64_t kSharedKeyBytes = 32 * 1024;
 
-/// `for (start = 0; start < len; start += kTile)` with `state`.
+/// `for (start = 0; start < len; start += threads * kItems)` with `state`.
 ValueRange
-forTiles(LoopEmitter &e, Value len, ValueRange init,
+forTiles(LoopEmitter &e, int64_t threads, Value len, ValueRange init,
          llvm::function_ref<SmallVector<Value>(Value, ValueRange)> body) {
-  return e.forLoop(e.index(0), len, e.index(kTile), init, body);
+  return e.forLoop(e.index(0), len, e.index(threads * kItems), init, body);
 }
 } // namespace
+
+int64_t topKThreadsFor(int64_t tokens) {
+  return tokens > 4 * kTopKThreads * kItems ? 1024 : kTopKThreads;
+}
 
 TopKKeyStorage TopKKeyStorage::create(LoopEmitter &e, int64_t rows,
                                       int64_t tokens) {
@@ -70,13 +72,13 @@ Value emitBlockTopK(LoopEmitter &e, Value tid, const TopKRow &row) {
   Value threshold = row.threshold, ties = e.i32(0);
   if (ranked) {
     Value mine = forTiles(
-        e, len, ValueRange{e.i32(0)},
+        e, row.threads, len, ValueRange{e.i32(0)},
         [&](Value start, ValueRange acc) -> SmallVector<Value> {
           Value count = acc[0];
           for (int64_t i = 0; i < kItems; ++i) {
             Value t =
                 arith::AddIOp::create(b, arith::AddIOp::create(b, start, tid),
-                                      e.index(i * kTopKThreads));
+                                      e.index(i * row.threads));
             Value in = e.cmpi(arith::CmpIPredicate::slt, t, len);
             // Loads of tokens past the row read a valid one.
             Value safe = arith::SelectOp::create(b, in, t, start);
@@ -117,7 +119,7 @@ Value emitBlockTopK(LoopEmitter &e, Value tid, const TopKRow &row) {
                     !gpu::GPUDialect::isWorkgroupMemoryAddressSpace(
                         cast<MemRefType>(row.keys.getType()).getMemorySpace());
   ValueRange emitted = forTiles(
-      e, len, ValueRange{e.index(0), e.i32(0)},
+      e, row.threads, len, ValueRange{e.index(0), e.i32(0)},
       [&](Value start, ValueRange state) -> SmallVector<Value> {
         Value first = arith::AddIOp::create(
             b, start, arith::MulIOp::create(b, tid, e.index(kItems)));

@@ -53,9 +53,16 @@ struct TopKRow {
   bool inclusive = false;
   /// Stores kept token t (index) at output slot `slot` (index).
   llvm::function_ref<void(mlir::Value slot, mlir::Value t)> emit;
+  /// The threads of the launch (topKThreadsFor).
+  int64_t threads = kTopKThreads;
 };
 
-/// Inside a blockLaunch of kTopKThreads threads: keys and the candidate
+/// The threads of a selecting block for rows of `tokens`: kTopKThreads, or
+/// 1024 for rows of more than four tiles, whose passes over the row are
+/// then four times shorter.
+int64_t topKThreadsFor(int64_t tokens);
+
+/// Inside a blockLaunch of `row.threads` threads: keys and the candidate
 /// count (a block reduction), the budget's threshold key and ties
 /// (collective.block_radix_select), then tiles of 8 tokens per thread whose
 /// tie ranks and output slots come from block scans. Returns the number of

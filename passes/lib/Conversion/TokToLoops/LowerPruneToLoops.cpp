@@ -268,8 +268,9 @@ private:
     if (ranked)
       keyStorage =
           TopKKeyStorage::create(e, std::max<int64_t>(batch, 1), tokens);
+    int64_t threads = topKThreadsFor(tokens);
     e.blockLaunch(
-        e.index(std::max<int64_t>(batch, 1)), kTopKThreads,
+        e.index(std::max<int64_t>(batch, 1)), threads,
         keyStorage ? ArrayRef<MemRefType>(keyStorage->workgroup)
                    : ArrayRef<MemRefType>(),
         [&](Value row, Value tid, ValueRange buffers) {
@@ -282,6 +283,7 @@ private:
                                     ValueRange{row, slot});
           };
           TopKRow topK;
+          topK.threads = threads;
           topK.len = e.rowLength(lengths, row, tokens);
           topK.forced = forced;
           topK.candidate = candidate;
@@ -298,7 +300,7 @@ private:
           }
           Value count = emitBlockTopK(e, tid, topK);
           e.blockStrided(
-              e.index(0), e.index(capacity), tid, kTopKThreads, ValueRange{},
+              e.index(0), e.index(capacity), tid, threads, ValueRange{},
               [&](Value j, ValueRange) -> SmallVector<Value> {
                 e.ifThen(arith::CmpIOp::create(b, arith::CmpIPredicate::sge, j,
                                                count),
