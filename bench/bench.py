@@ -36,6 +36,8 @@ import numpy as np  # noqa: E402
 import cases as case_defs  # noqa: E402
 
 SCRIPTS = ["bench.py", "cases.py", "measure.py", "report.py"]
+# The NumPy references some cases check against (cases.oracle).
+ORACLES = ["verify_oracle.py", "tree_oracle.py"]
 REPO = os.path.dirname(HERE)
 
 
@@ -155,6 +157,8 @@ def prepare(args):
     libraries = bundle_runtime(args.winnow_run, bundle)
     for script in SCRIPTS:
         shutil.copy2(os.path.join(HERE, script), os.path.join(bundle, script))
+    for script in ORACLES:
+        shutil.copy2(os.path.join(REPO, "test", "oracle", script), os.path.join(bundle, script))
     manifest = dict(created=datetime.datetime.now().isoformat(timespec="seconds"), git=git_description(),
                     compiler=os.path.abspath(args.compiler), compiler_sha256=sha256(args.compiler),
                     targets=args.targets, compile_flags=args.compile_flag,

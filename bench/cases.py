@@ -568,6 +568,159 @@ class VerifyRejection:
         return B * (K + 1) * V * 2 + 2 * B * V * 4 + B * K * (4 + 4 + 4) + B * (K + 1) * 4 + 3 * B * 4
 
 
+def oracle(name):
+    """An independent NumPy reference of test/oracle (bench.py prepare copies
+    them into the bundle beside this file)."""
+    import importlib
+    import os
+    import sys
+    here = os.path.dirname(os.path.abspath(__file__))
+    for folder in (here, os.path.join(os.path.dirname(here), "test", "oracle")):
+        if os.path.exists(os.path.join(folder, name + ".py")) and folder not in sys.path:
+            sys.path.insert(0, folder)
+    return importlib.import_module(name)
+
+
+TYPICAL_EPSILON, TYPICAL_ALPHA = 0.09, 0.3  # Medusa's posterior threshold and alpha
+
+
+class VerifyTypical:
+    """Chain verification, Medusa's typical acceptance; the next token sampled from p (Philox noise)."""
+    family = "verify"
+
+    def inputs(p):
+        B, K, V = p["B"], p["K"], p["V"]
+        return [("logits", (B, K + 1, V), "bf16"), ("drafts", (B, K), "i32"), ("num_draft", (B,), "i32"),
+                ("temperature", (B,), "f32"), ("seed", (B,), "i64"), ("offset", (B,), "i64")]
+
+    outputs = verify_outputs
+
+    def body(p):
+        args = ", ".join(tensor_type(s, t) for _, s, t in VerifyTypical.inputs(p))
+        res = ", ".join(tensor_type(s, t) for _, s, t in verify_outputs(p))
+        return f"""
+  %tokens, %num_accepted, %num_emitted = tok.spec_verify %logits, %drafts, %num_draft temperature %temperature seed %seed offset %offset {{mode = #tok.verify_mode<typical>, typical_epsilon = {TYPICAL_EPSILON} : f64, typical_alpha = {TYPICAL_ALPHA} : f64}} : ({args}) -> ({res})"""
+
+    def generate(p, rng):
+        B, K, V = p["B"], p["K"], p["V"]
+        logits = normal_bf16(rng, (B, K + 1, V))
+        values = bf16_bits_to_f32(logits)
+        # Confident rows for the drafts (typical acceptance takes likely
+        # tokens), one random draft per request from where it stops.
+        drafts = values.argmax(-1)[:, :K].astype(np.int32)
+        for b in range(B):
+            for k in range(K):
+                values[b, k, drafts[b, k]] += 12.0
+        miss = rng.integers(0, K + 1, B)
+        for b in range(B):
+            if miss[b] < K:
+                drafts[b, miss[b]] = rng.integers(0, V)
+        return {"logits": to_bf16_bits(values), "drafts": drafts, "num_draft": np.full(B, K, np.int32),
+                "temperature": rng.choice([0.7, 1.0], B).astype(np.float32),
+                "seed": rng.integers(0, 2 ** 62, B, dtype=np.int64),
+                "offset": rng.integers(0, 1 << 20, B, dtype=np.int64)}
+
+    def eager(p):
+        def typical_verify(logits, drafts, num_draft, temperature, seed, offset):
+            # Medusa's evaluate_posterior (typical) on a chain: p at T,
+            # threshold min(epsilon, alpha exp(-H)), the accepted prefix,
+            # then the next token sampled from p at the first rejected row.
+            K = drafts.shape[1]
+            prob = (logits.float() / temperature[:, None, None]).softmax(-1)
+            entropy = -(prob[:, :K] * torch.log(prob[:, :K] + 1e-5)).sum(-1)
+            threshold = torch.minimum(torch.full_like(entropy, TYPICAL_EPSILON),
+                                      TYPICAL_ALPHA * torch.exp(-entropy))
+            pd = prob[:, :K].gather(2, drafts.long()[..., None]).squeeze(-1)
+            n_acc = (pd > threshold).int().cumprod(1).sum(1)
+            rows = torch.arange(drafts.shape[0], device=logits.device)
+            return n_acc, torch.multinomial(prob[rows, n_acc], 1).squeeze(1)
+        return typical_verify
+
+    def check(p, x, w, e):
+        vo = oracle("verify_oracle")
+        want = vo.spec_verify(bf16_bits_to_f32(x["logits"]), x["drafts"], x["num_draft"],
+                              temperature=x["temperature"], seed=x["seed"], offset=x["offset"],
+                              mode="typical", typical_epsilon=TYPICAL_EPSILON, typical_alpha=TYPICAL_ALPHA)
+        sure = ~want.ambiguous  # a decision within rounding of its threshold is not judged
+        return first_failure([
+            (sure.any(), "every request ambiguous"),
+            (np.array_equal(w["num_accepted"][sure], want.num_accepted[sure]), "num_accepted"),
+            (np.array_equal(w["num_emitted"][sure], want.num_emitted[sure]), "num_emitted"),
+            (np.array_equal(w["tokens"][sure], want.tokens[sure]), "tokens")])
+
+    def roofline_bytes(p):
+        B, K, V = p["B"], p["K"], p["V"]
+        return B * (K + 1) * V * 2 + B * K * 4 + B * (4 + 4 + 8 + 8) + B * (K + 1) * 4 + 2 * B * 4
+
+
+class TreeVerifyGreedy:
+    """Tree verification (Medusa / EAGLE), greedy: the deepest path whose tokens are their parents' argmax."""
+    family = "verify"
+
+    def inputs(p):
+        B, T, V = p["B"], p["T"], p["V"]
+        return [("logits", (B, T, V), "bf16"), ("tree_tokens", (B, T), "i32"), ("parents", (B, T), "i32"),
+                ("num_nodes", (B,), "i32")]
+
+    def outputs(p):
+        B, T = p["B"], p["T"]
+        return [("tokens", (B, T), "i32"), ("accept_nodes", (B, T), "i32"),
+                ("num_accepted", (B,), "i32"), ("num_emitted", (B,), "i32")]
+
+    def body(p):
+        args = ", ".join(tensor_type(s, t) for _, s, t in TreeVerifyGreedy.inputs(p))
+        res = ", ".join(tensor_type(s, t) for _, s, t in TreeVerifyGreedy.outputs(p))
+        return f"""
+  %tokens, %accept_nodes, %num_accepted, %num_emitted = tok.tree_verify %logits, %tree_tokens, %parents, %num_nodes {{mode = #tok.verify_mode<greedy>}} : ({args}) -> ({res})"""
+
+    def generate(p, rng):
+        B, T, V = p["B"], p["T"], p["V"]
+        logits = normal_bf16(rng, (B, T, V))
+        am = bf16_bits_to_f32(logits).argmax(-1)
+        # A Medusa-like tree: each node hangs below one of the 8 nodes before
+        # it; half the nodes carry their parent's argmax (accepted).
+        parents = np.zeros((B, T), np.int32)
+        tokens = rng.integers(0, V, (B, T)).astype(np.int32)
+        for b in range(B):
+            for i in range(1, T):
+                parents[b, i] = rng.integers(max(0, i - 8), i)
+                if rng.random() < 0.5:
+                    tokens[b, i] = am[b, parents[b, i]]
+        return {"logits": logits, "tree_tokens": tokens, "parents": parents,
+                "num_nodes": np.full(B, T, np.int32)}
+
+    def eager(p):
+        def tree_greedy(logits, tree_tokens, parents, num_nodes):
+            # Vectorised over the tree: each node's accepted depth from its
+            # parent's, one tree level per step, then the deepest node.
+            am = logits.argmax(-1)
+            ok = tree_tokens.long() == am.gather(1, parents.long())
+            ok[:, 0] = True
+            depth = torch.zeros_like(tree_tokens, dtype=torch.long)
+            for _ in range(tree_tokens.shape[1].bit_length() + 8):
+                depth = torch.where(ok, depth.gather(1, parents.long()) + 1, torch.zeros_like(depth))
+                depth[:, 0] = 0
+            best = depth.argmax(1)
+            return best, am.gather(1, best[:, None]).squeeze(1)
+        return tree_greedy
+
+    def check(p, x, w, e):
+        to = oracle("tree_oracle")
+        want = to.tree_verify(bf16_bits_to_f32(x["logits"]), x["tree_tokens"], x["parents"], x["num_nodes"],
+                              mode="greedy")
+        sure = ~want.ambiguous
+        return first_failure([
+            (sure.any(), "every request ambiguous"),
+            (np.array_equal(w["num_accepted"][sure], want.num_accepted[sure]), "num_accepted"),
+            (np.array_equal(w["num_emitted"][sure], want.num_emitted[sure]), "num_emitted"),
+            (np.array_equal(w["accept_nodes"][sure], want.accept_nodes[sure]), "accept_nodes"),
+            (np.array_equal(w["tokens"][sure], want.tokens[sure]), "tokens")])
+
+    def roofline_bytes(p):
+        B, T, V = p["B"], p["T"], p["V"]
+        return B * T * V * 2 + 3 * B * T * 4 + B * 4 + 2 * B * T * 4 + 2 * B * 4
+
+
 # ----------------------------------------------------------------- KV cache
 
 class KvH2O:
@@ -686,6 +839,7 @@ KINDS = {
     "prune_scores": PruneScores, "prune_fastv": PruneFastV, "tome": TomeMerge,
     "hnet_chunk": HNetChunk, "hnet_dechunk": HNetDechunk,
     "verify_greedy": VerifyGreedy, "verify_rejection": VerifyRejection,
+    "verify_typical": VerifyTypical, "tree_verify_greedy": TreeVerifyGreedy,
     "kv_h2o": KvH2O, "kv_streaming": KvStreaming,
 }
 
@@ -726,6 +880,8 @@ MATRIX = [
     ("verify.rejection.b1.k4.v32000", "verify_rejection", dict(B=1, K=4, V=32000), True),
     ("verify.rejection.b8.k4.v128256", "verify_rejection", dict(B=8, K=4, V=128256), False),
     ("verify.rejection.b64.k8.v151936", "verify_rejection", dict(B=64, K=8, V=151936), False),
+    ("verify.typical.b8.k4.v32000", "verify_typical", dict(B=8, K=4, V=32000), False),
+    ("verify.tree.greedy.b4.t64.v32000", "tree_verify_greedy", dict(B=4, T=64, V=32000), False),
     ("kv.h2o.b1.t8192", "kv_h2o", dict(B=1, T=8192, **H2O), True),
     ("kv.h2o.b8.t4096", "kv_h2o", dict(B=8, T=4096, **H2O), False),
     ("kv.streaming.b1.t8192", "kv_streaming", dict(B=1, T=8192, **STREAM), True),

@@ -1203,7 +1203,10 @@ private:
                   arith::SelectOp::create(b, take, i, s[2])};
         });
     Value leaf = best[2];
-    Value score = asIndex(load(prefix, leaf));
+    // A path's accepted prefix is below the node count by construction; the
+    // clamp says so to the loop below (and to the kernel model).
+    Value score = e.clampIndex(asIndex(load(prefix, leaf)), e.index(0),
+                               e.index(std::max<int64_t>(nodes - 1, 0)));
     Value last = asIndex(load(endNode, leaf));
 
     // Walk from the last accepted node up to the root, filling depth slots.
