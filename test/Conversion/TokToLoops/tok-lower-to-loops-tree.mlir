@@ -27,7 +27,23 @@
 // PAR: memref.store %{{.*}}, %[[ARGMAX]]
 // PAR: gpu.terminator
 // PAR-NOT: math.exp
+// Then a block per request (2), a thread per node (32 for T = 5): the tree's
+// state in shared memory, each node's argmax read in parallel, the nodes
+// visited level by level (a loop carrying whether the last level had any
+// node), the best leaf by block reductions (the longest accepted prefix,
+// then the first such leaf), the path written by the first thread.
+// PAR: gpu.launch blocks({{.*}}) in (%{{.*}} = %c2, {{.*}}) threads(%[[TID:[a-z0-9]+]], {{.*}}) in (%{{.*}} = %c32,
+// PAR: memref.alloca() : memref<5xi1, #gpu.address_space<workgroup>>
 // PAR: memref.load %[[ARGMAX]]
+// PAR: %[[FIRST:.*]] = arith.cmpi eq, %[[TID]], %c0
+// PAR: collective.block_barrier
+// PAR: scf.for {{.*}} iter_args({{.*}}) -> (i1)
+// PAR: collective.block_reduce max
+// PAR: collective.block_barrier
+// PAR: collective.block_reduce max
+// PAR: collective.block_reduce min
+// PAR: scf.if %[[FIRST]]
+// PAR: gpu.terminator
 // PAR-LABEL: func.func @typical_philox
 // PAR: math.log
 // PAR: scf.parallel
@@ -83,10 +99,10 @@
 // CHECK: memref.load %[[TB]][%[[B]], %{{.*}}] : memref<2x5xi32>
 // CHECK: memref.store %{{.*}}, %[[NODES]][%[[B]], %{{.*}}] : memref<2x7xi32>
 // CHECK: memref.store %{{.*}}, %[[TOK]][%[[B]], %{{.*}}] : memref<2x7xi32>
-// CHECK: memref.store %c-1_i32, %[[TOK]][%[[B]], %{{.*}}] : memref<2x7xi32>
-// CHECK: memref.store %c-1_i32, %[[NODES]][%[[B]], %{{.*}}] : memref<2x7xi32>
 // CHECK: memref.store %{{.*}}, %[[ACC]][%[[B]]] : memref<2xi32>
 // CHECK: memref.store %{{.*}}, %[[EMIT]][%[[B]]] : memref<2xi32>
+// CHECK: memref.store %c-1_i32, %[[TOK]][%[[B]], %{{.*}}] : memref<2x7xi32>
+// CHECK: memref.store %c-1_i32, %[[NODES]][%[[B]], %{{.*}}] : memref<2x7xi32>
 // CHECK-NOT: math.exp
 // CHECK-DAG: %[[R0:.*]] = bufferization.to_tensor %[[TOK]] restrict writable : memref<2x7xi32> to tensor<2x7xi32>
 // CHECK-DAG: %[[R1:.*]] = bufferization.to_tensor %[[NODES]] restrict writable : memref<2x7xi32> to tensor<2x7xi32>

@@ -1013,7 +1013,8 @@ public:
   /// many threads first, instead of each request streaming its rows.
   TreeVerifyLowering(tok::TreeVerifyOp op, ImplicitLocOpBuilder &b,
                      LoweringContext &context, bool splitVocab)
-      : VocabRowOps(b, context), op(op), splitVocab(splitVocab) {}
+      : VocabRowOps(b, context), op(op), splitVocab(splitVocab),
+        inDispatch(context.row != nullptr) {}
 
   void lower() {
     auto type = op.getLogits().getType();
@@ -1038,6 +1039,18 @@ public:
     auto scratch = [&](Type t) {
       return memref::AllocaOp::create(b, MemRefType::get({nodes}, t));
     };
+    if (splitVocab)
+      buildRowTables(batch, nodes, typical || sampling, typical);
+    else if (typical || sampling)
+      allocLanePartials();
+    if (splitVocab && !sampling && !inDispatch && nodes <= 1024) {
+      lowerRequestsByBlocks(batch);
+      e.replaceWithBuffer(op.getTokens(), tokens);
+      e.replaceWithBuffer(op.getAcceptNodes(), acceptNodes);
+      e.replaceWithBuffer(op.getNumAccepted(), accepted);
+      e.replaceWithBuffer(op.getNumEmitted(), emitted);
+      return;
+    }
     Type boolType = b.getI1Type(), intType = b.getI32Type();
     Type floatType = b.getF32Type();
     inTree = scratch(boolType);
@@ -1050,11 +1063,6 @@ public:
     rowBest = scratch(intType);
     rowLseBuf = scratch(floatType);
     rowThreshold = scratch(floatType);
-
-    if (splitVocab)
-      buildRowTables(batch, nodes, typical || sampling, typical);
-    else if (typical || sampling)
-      allocLanePartials();
     e.parallelFor(batch, [&](Value row) {
       req = row;
       loadTemperature();
@@ -1110,13 +1118,15 @@ private:
           rowThreshold, i);
   }
 
-  void lowerRequest(Value row) {
-    loadPhiloxKey();
-    Value n = e.clampIndex(
-        asIndex(memref::LoadOp::create(b, numNodes, ValueRange{req})), e.index(1),
-        e.index(nodes));
+  /// Request `req`'s valid node count: clamp(num_nodes, 1, T).
+  Value nodeCount() {
+    return e.clampIndex(
+        asIndex(memref::LoadOp::create(b, numNodes, ValueRange{req})),
+        e.index(1), e.index(nodes));
+  }
 
-    // The root.
+  /// The root's state.
+  void initRoot() {
     Value zero = e.index(0);
     store(i1(true), inTree, zero);
     store(i1(true), okNode, zero);
@@ -1124,61 +1134,89 @@ private:
     store(e.i32(0), prefix, zero);
     store(e.i32(0), endNode, zero);
     store(f32(0.0), logSum, zero);
+  }
+
+  /// Node i's parent when it is a valid one (0 <= parent < i), else 0, and
+  /// whether it was.
+  std::pair<Value, Value> parentOf(Value i) {
+    Value parent = parentAt(i);
+    Value parentOk = arith::AndIOp::create(
+        b, cmpi(arith::CmpIPredicate::sge, parent, e.i32(0)),
+        cmpi(arith::CmpIPredicate::slt, parent, asI32(i)));
+    return {asIndex(arith::SelectOp::create(b, parentOk, parent, e.i32(0))),
+            parentOk};
+  }
+
+  /// Node i >= 1 from its parent's state (the parent is final): membership
+  /// and, for a member, its depth, whether its path is accepted so far, the
+  /// accepted prefix, its end node and the summed log p.
+  void visitNode(Value i) {
+    auto [p, parentOk] = parentOf(i);
+    Value member = arith::AndIOp::create(b, parentOk, load(inTree, p));
+    store(member, inTree, i);
+    auto ifMember = scf::IfOp::create(b, member, false);
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPoint(ifMember.thenBlock()->getTerminator());
+    store(i1(true), hasChild, p);
+    Value d = arith::AddIOp::create(b, load(depth, p), e.i32(1));
+    store(d, depth, i);
+    Value token = tokenOf(i);
+    Value validToken = arith::AndIOp::create(
+        b, cmpi(arith::CmpIPredicate::sge, token, e.i32(0)),
+        cmpi(arith::CmpIPredicate::slt, token, e.i32(vocab)));
+    Value match, logP = f32(0.0);
+    auto greedyMatch = [&]() -> Value {
+      return arith::AndIOp::create(
+          b, validToken,
+          cmpi(arith::CmpIPredicate::eq, token, load(rowBest, p)));
+    };
+    if (!typical) {
+      match = greedyMatch();
+    } else {
+      auto ifGreedy = scf::IfOp::create(
+          b, TypeRange{b.getI1Type(), b.getF32Type()}, greedyReq, true);
+      OpBuilder::InsertionGuard inner(b);
+      b.setInsertionPointToStart(ifGreedy.thenBlock());
+      scf::YieldOp::create(b, ValueRange{greedyMatch(), f32(0.0)});
+      b.setInsertionPointToStart(ifGreedy.elseBlock());
+      Value tokenIndex =
+          asIndex(arith::SelectOp::create(b, validToken, token, e.i32(0)));
+      Value px = probAt(p, tokenIndex, load(rowLseBuf, p));
+      Value passes = arith::AndIOp::create(
+          b, validToken,
+          cmpf(arith::CmpFPredicate::OGT, px, load(rowThreshold, p)));
+      scf::YieldOp::create(b, ValueRange{passes, math::LogOp::create(b, px)});
+      b.setInsertionPointAfter(ifGreedy);
+      match = ifGreedy.getResult(0);
+      logP = ifGreedy.getResult(1);
+    }
+    Value ok = arith::AndIOp::create(b, load(okNode, p), match);
+    store(ok, okNode, i);
+    store(arith::SelectOp::create(b, ok, d, load(prefix, p)), prefix, i);
+    store(arith::SelectOp::create(b, ok, asI32(i), load(endNode, p)), endNode,
+          i);
+    store(arith::SelectOp::create(
+              b, ok, arith::AddFOp::create(b, load(logSum, p), logP),
+              load(logSum, p)),
+          logSum, i);
+  }
+
+  /// Whether node i (< n) is a leaf of the tree.
+  Value isLeaf(Value i) {
+    return arith::AndIOp::create(b, load(inTree, i), notV(load(hasChild, i)));
+  }
+
+  void lowerRequest(Value row) {
+    loadPhiloxKey();
+    Value n = nodeCount();
+    initRoot();
     e.forLoop(e.index(0), e.index(nodes), [&](Value i) { store(i1(false), hasChild, i); });
-    computeRowStats(zero);
+    computeRowStats(e.index(0));
 
     // Nodes in index order: a parent always precedes its children.
     e.forLoop(e.index(1), n, [&](Value i) {
-      Value parent = memref::LoadOp::create(b, parents, ValueRange{req, i});
-      Value parentOk = arith::AndIOp::create(
-          b, cmpi(arith::CmpIPredicate::sge, parent, e.i32(0)),
-          cmpi(arith::CmpIPredicate::slt, parent, asI32(i)));
-      Value p = asIndex(arith::SelectOp::create(b, parentOk, parent, e.i32(0)));
-      Value member = arith::AndIOp::create(b, parentOk, load(inTree, p));
-      store(member, inTree, i);
-      auto ifMember = scf::IfOp::create(b, member, false);
-      OpBuilder::InsertionGuard guard(b);
-      b.setInsertionPoint(ifMember.thenBlock()->getTerminator());
-      store(i1(true), hasChild, p);
-      Value d = arith::AddIOp::create(b, load(depth, p), e.i32(1));
-      store(d, depth, i);
-      Value token = memref::LoadOp::create(b, treeTokens, ValueRange{req, i});
-      Value validToken = arith::AndIOp::create(
-          b, cmpi(arith::CmpIPredicate::sge, token, e.i32(0)),
-          cmpi(arith::CmpIPredicate::slt, token, e.i32(vocab)));
-      Value match, logP = f32(0.0);
-      auto greedyMatch = [&]() -> Value {
-        return arith::AndIOp::create(
-            b, validToken, cmpi(arith::CmpIPredicate::eq, token, load(rowBest, p)));
-      };
-      if (!typical) {
-        match = greedyMatch();
-      } else {
-        auto ifGreedy = scf::IfOp::create(
-            b, TypeRange{b.getI1Type(), b.getF32Type()}, greedyReq, true);
-        OpBuilder::InsertionGuard inner(b);
-        b.setInsertionPointToStart(ifGreedy.thenBlock());
-        scf::YieldOp::create(b, ValueRange{greedyMatch(), f32(0.0)});
-        b.setInsertionPointToStart(ifGreedy.elseBlock());
-        Value tokenIndex =
-            asIndex(arith::SelectOp::create(b, validToken, token, e.i32(0)));
-        Value px = probAt(p, tokenIndex, load(rowLseBuf, p));
-        Value passes = arith::AndIOp::create(
-            b, validToken,
-            cmpf(arith::CmpFPredicate::OGT, px, load(rowThreshold, p)));
-        scf::YieldOp::create(b, ValueRange{passes, math::LogOp::create(b, px)});
-        b.setInsertionPointAfter(ifGreedy);
-        match = ifGreedy.getResult(0);
-        logP = ifGreedy.getResult(1);
-      }
-      Value ok = arith::AndIOp::create(b, load(okNode, p), match);
-      store(ok, okNode, i);
-      store(arith::SelectOp::create(b, ok, d, load(prefix, p)), prefix, i);
-      store(arith::SelectOp::create(b, ok, asI32(i), load(endNode, p)), endNode, i);
-      store(arith::SelectOp::create(b, ok, arith::AddFOp::create(b, load(logSum, p), logP),
-                                    load(logSum, p)),
-            logSum, i);
-      computeRowStats(i);
+      visitNode(i);
+      e.ifThen(load(inTree, i), [&] { computeRowStats(i); });
     });
 
     // The best leaf: longest accepted prefix, then (typical) the larger
@@ -1186,8 +1224,7 @@ private:
     ValueRange best = e.forLoop(
         e.index(0), n, ValueRange{e.i32(-1), f32(-INFINITY), e.index(0)},
         [&](Value i, ValueRange s) -> SmallVector<Value> {
-          Value leaf = arith::AndIOp::create(b, load(inTree, i),
-                                             notV(load(hasChild, i)));
+          Value leaf = isLeaf(i);
           Value score = load(prefix, i);
           Value sum = load(logSum, i);
           Value longer = cmpi(arith::CmpIPredicate::sgt, score, s[0]);
@@ -1202,14 +1239,24 @@ private:
                   arith::SelectOp::create(b, take, sum, s[1]),
                   arith::SelectOp::create(b, take, i, s[2])};
         });
-    Value leaf = best[2];
-    // A path's accepted prefix is below the node count by construction; the
-    // clamp says so to the loop below (and to the kernel model).
-    Value score = e.clampIndex(asIndex(load(prefix, leaf)), e.index(0),
-                               e.index(std::max<int64_t>(nodes - 1, 0)));
-    Value last = asIndex(load(endNode, leaf));
+    emitPath(best[2]);
+    fillPastPath(prefixOfLeaf(best[2]), e.index(0), 1);
+  }
 
-    // Walk from the last accepted node up to the root, filling depth slots.
+  /// The accepted depth of `leaf`'s path (below the node count by
+  /// construction; the clamp says so to the loops that use it, and to the
+  /// kernel model).
+  Value prefixOfLeaf(Value leaf) {
+    return e.clampIndex(asIndex(load(prefix, leaf)), e.index(0),
+                        e.index(std::max<int64_t>(nodes - 1, 0)));
+  }
+
+  /// The results of request `req` from its best leaf: the accepted nodes
+  /// and tokens (walking up from the path's last accepted node), the next
+  /// token and the counts.
+  void emitPath(Value leaf) {
+    Value score = prefixOfLeaf(leaf);
+    Value last = asIndex(load(endNode, leaf));
     e.forLoop(e.index(0), arith::AddIOp::create(b, score, e.index(1)),
               ValueRange{last}, [&](Value step, ValueRange s) -> SmallVector<Value> {
                 Value d = arith::SubIOp::create(b, score, step);
@@ -1220,12 +1267,11 @@ private:
                     cmpi(arith::CmpIPredicate::sgt, d, e.index(0));
                 e.ifThen(below, [&] {
                   memref::StoreOp::create(
-                      b, memref::LoadOp::create(b, treeTokens, ValueRange{req, node}),
-                      tokens, ValueRange{req, arith::SubIOp::create(b, d, e.index(1))});
+                      b, tokenOf(node), tokens,
+                      ValueRange{req, arith::SubIOp::create(b, d, e.index(1))});
                 });
-                Value parent = memref::LoadOp::create(b, parents, ValueRange{req, node});
                 Value up = asIndex(arith::SelectOp::create(
-                    b, below, parent, e.i32(0)));
+                    b, below, parentAt(node), e.i32(0)));
                 return {up};
               });
     // The next token, from the last accepted node's row.
@@ -1242,12 +1288,193 @@ private:
     }
     memref::StoreOp::create(b, asI32(next), tokens, ValueRange{req, score});
     Value numEmitted = arith::AddIOp::create(b, score, e.index(1));
-    e.forLoop(numEmitted, e.index(capacity), [&](Value j) {
-      memref::StoreOp::create(b, e.i32(-1), tokens, ValueRange{req, j});
-      memref::StoreOp::create(b, e.i32(-1), acceptNodes, ValueRange{req, j});
-    });
     memref::StoreOp::create(b, asI32(score), accepted, ValueRange{req});
     memref::StoreOp::create(b, asI32(numEmitted), emitted, ValueRange{req});
+  }
+
+  /// -1 in the tokens and accepted nodes past a path of `score` accepted
+  /// nodes, slots first, first + step, ...
+  void fillPastPath(Value score, Value first, int64_t step) {
+    Value numEmitted = arith::AddIOp::create(b, score, e.index(1));
+    e.forLoop(
+        arith::AddIOp::create(b, numEmitted, first), e.index(capacity),
+        e.index(step), ValueRange{},
+        [&](Value j, ValueRange) -> SmallVector<Value> {
+          memref::StoreOp::create(b, e.i32(-1), tokens, ValueRange{req, j});
+          memref::StoreOp::create(b, e.i32(-1), acceptNodes,
+                                  ValueRange{req, j});
+          return {};
+        });
+  }
+
+  /// Greedy and typical trees on the GPU: a block per request, a thread
+  /// per node. The tree's state lives in shared memory; the nodes' row
+  /// statistics are read in parallel, then the nodes are visited level by
+  /// level (a node once its parent is final: the same steps on the same
+  /// values as the walk in index order), the best leaf comes from block
+  /// reductions with the walk's preference (longest accepted prefix, then,
+  /// typical, the first larger log-p sum, then the lower index), and the
+  /// first thread writes the path from the shared copies of the parents
+  /// and tokens.
+  void lowerRequestsByBlocks(int64_t batch) {
+    int64_t threads = std::min<int64_t>(1024, llvm::alignTo(nodes, 32));
+    auto shared = [&](Type type) {
+      return MemRefType::get({nodes}, type, MemRefLayoutAttrInterface(),
+                             gpu::AddressSpaceAttr::get(
+                                 b.getContext(), gpu::AddressSpace::Workgroup));
+    };
+    Type boolType = b.getI1Type(), intType = b.getI32Type();
+    Type floatType = b.getF32Type();
+    SmallVector<MemRefType> buffers = {
+        shared(boolType),  shared(boolType), shared(boolType),
+        shared(intType),   shared(intType),  shared(intType),
+        shared(floatType), shared(intType),  shared(floatType),
+        shared(floatType), shared(boolType), shared(boolType),
+        shared(intType),   shared(intType)};
+    e.blockLaunch(
+        e.index(std::max<int64_t>(batch, 1)), threads, buffers,
+        [&](Value row, Value tid, ValueRange state) {
+          inTree = state[0], hasChild = state[1], okNode = state[2];
+          depth = state[3], prefix = state[4], endNode = state[5];
+          logSum = state[6], rowBest = state[7], rowLseBuf = state[8];
+          rowThreshold = state[9];
+          Value done = state[10], ready = state[11];
+          req = row;
+          loadTemperature();
+          greedyReq = notV(cmpf(arith::CmpFPredicate::OGT, temp, f32(0.0)));
+          loadPhiloxKey();
+          Value n = nodeCount();
+          auto everyNode = [&](Value lb, llvm::function_ref<void(Value)> body) {
+            e.blockStrided(lb, n, tid, threads, ValueRange{},
+                           [&](Value i, ValueRange) -> SmallVector<Value> {
+                             body(i);
+                             return {};
+                           });
+          };
+          // The tree's parents and tokens, each node's row statistics.
+          everyNode(e.index(0), [&](Value i) {
+            store(memref::LoadOp::create(b, parents, ValueRange{req, i}),
+                  state[12], i);
+            store(memref::LoadOp::create(b, treeTokens, ValueRange{req, i}),
+                  state[13], i);
+            store(i1(false), hasChild, i);
+            store(cmpi(arith::CmpIPredicate::eq, i, e.index(0)), done, i);
+            computeRowStats(i);
+          });
+          treeParents = state[12];
+          treeTokenRow = state[13];
+          e.ifThen(cmpi(arith::CmpIPredicate::eq, tid, e.index(0)),
+                   [&] { initRoot(); });
+          collective::BlockBarrierOp::create(b);
+          // Level by level: the nodes whose parent is final (decided
+          // before any of them is written), then those nodes; at most one
+          // level per node, stopping at the first level with none (a flag
+          // every thread holds alike, so the barriers stay uniform).
+          e.forLoop(
+              e.index(0), n, ValueRange{i1(true)},
+              [&](Value, ValueRange more) -> SmallVector<Value> {
+                auto ifMore = scf::IfOp::create(b, TypeRange{boolType}, more[0],
+                                                /*withElse=*/true);
+                OpBuilder::InsertionGuard guard(b);
+                b.setInsertionPointToStart(ifMore.thenBlock());
+                Value mine = e.blockStrided(
+                    e.index(1), n, tid, threads, ValueRange{e.i32(0)},
+                    [&](Value i, ValueRange acc) -> SmallVector<Value> {
+                      Value isReady =
+                          arith::AndIOp::create(b, notV(load(done, i)),
+                                                load(done, parentOf(i).first));
+                      store(isReady, ready, i);
+                      return {arith::OrIOp::create(
+                          b, acc[0],
+                          arith::ExtUIOp::create(b, intType, isReady))};
+                    })[0];
+                Value any =
+                    cmpi(arith::CmpIPredicate::ne,
+                         collective::BlockReduceOp::create(
+                             b, intType, collective::ReductionKind::max, mine)
+                             .getResult(),
+                         e.i32(0));
+                everyNode(e.index(1), [&](Value i) {
+                  e.ifThen(load(ready, i), [&] {
+                    visitNode(i);
+                    store(i1(true), done, i);
+                  });
+                });
+                collective::BlockBarrierOp::create(b);
+                scf::YieldOp::create(b, ValueRange{any});
+                b.setInsertionPointToStart(ifMore.elseBlock());
+                scf::YieldOp::create(b, ValueRange{i1(false)});
+                return {ifMore.getResult(0)};
+              });
+          // The best leaf.
+          Value mineScore = e.i32(-1), mineFirst = e.i32(nodes);
+          ValueRange mine = e.blockStrided(
+              e.index(0), n, tid, threads, ValueRange{mineScore},
+              [&](Value i, ValueRange acc) -> SmallVector<Value> {
+                return {arith::SelectOp::create(
+                    b, isLeaf(i),
+                    arith::MaxSIOp::create(b, acc[0], load(prefix, i)),
+                    acc[0])};
+              });
+          Value bestScore =
+              collective::BlockReduceOp::create(
+                  b, intType, collective::ReductionKind::max, mine[0])
+                  .getResult();
+          auto candidate = [&](Value i) {
+            return arith::AndIOp::create(
+                b, isLeaf(i),
+                cmpi(arith::CmpIPredicate::eq, load(prefix, i), bestScore));
+          };
+          // The first candidate, which the walk takes first.
+          ValueRange first = e.blockStrided(
+              e.index(0), n, tid, threads, ValueRange{mineFirst},
+              [&](Value i, ValueRange acc) -> SmallVector<Value> {
+                return {arith::SelectOp::create(
+                    b, candidate(i),
+                    arith::MinSIOp::create(b, acc[0], asI32(i)), acc[0])};
+              });
+          Value leaf =
+              asIndex(collective::BlockReduceOp::create(
+                          b, intType, collective::ReductionKind::min, first[0])
+                          .getResult());
+          if (typical) {
+            // Then a strictly larger sum replaces it: the first largest
+            // (a NaN sum never replaces, nor is replaced when it is first).
+            ValueRange mineBest = e.blockStrided(
+                e.index(0), n, tid, threads, ValueRange{f32(NAN), e.i32(nodes)},
+                [&](Value i, ValueRange acc) -> SmallVector<Value> {
+                  Value sum = load(logSum, i);
+                  Value better = arith::AndIOp::create(
+                      b, candidate(i),
+                      arith::OrIOp::create(
+                          b, cmpf(arith::CmpFPredicate::OGT, sum, acc[0]),
+                          cmpf(arith::CmpFPredicate::UNO, acc[0], acc[0])));
+                  better = arith::AndIOp::create(
+                      b, better, cmpf(arith::CmpFPredicate::ORD, sum, sum));
+                  return {arith::SelectOp::create(b, better, sum, acc[0]),
+                          arith::SelectOp::create(b, better, asI32(i), acc[1])};
+                });
+            auto bestSum = collective::BlockArgMaxOp::create(
+                b, floatType, intType, mineBest[0], mineBest[1]);
+            Value firstIsNan = cmpf(arith::CmpFPredicate::UNO,
+                                    load(logSum, leaf), load(logSum, leaf));
+            leaf = arith::SelectOp::create(b, firstIsNan, leaf,
+                                           asIndex(bestSum.getArgmax()));
+          }
+          e.ifThen(cmpi(arith::CmpIPredicate::eq, tid, e.index(0)),
+                   [&] { emitPath(leaf); });
+          fillPastPath(prefixOfLeaf(leaf), tid, threads);
+          treeParents = Value();
+          treeTokenRow = Value();
+        });
+  }
+
+  /// Node i's parent and token: from the block's shared copies of the
+  /// request's tree in lowerRequestsByBlocks, else from the operands.
+  Value parentAt(Value i) {
+    if (treeParents)
+      return load(treeParents, i);
+    return memref::LoadOp::create(b, parents, ValueRange{req, i});
   }
 
   /// Whether node `c` (< n) is a child of `node`: an in-range parent chain
@@ -1259,6 +1486,8 @@ private:
   }
 
   Value tokenOf(Value c) {
+    if (treeTokenRow)
+      return load(treeTokenRow, c);
     return memref::LoadOp::create(b, treeTokens, ValueRange{req, c});
   }
 
@@ -1392,7 +1621,9 @@ private:
       emitted;
   Value inTree, hasChild, okNode, depth, prefix, endNode, logSum, rowBest,
       rowLseBuf, rowThreshold;
-  bool splitVocab = false;
+  // lowerRequestsByBlocks: the request's parents and tokens in shared memory.
+  Value treeParents, treeTokenRow;
+  bool splitVocab = false, inDispatch = false;
 };
 
 void lowerSpecVerify(tok::SpecVerifyOp op, ImplicitLocOpBuilder &b,
