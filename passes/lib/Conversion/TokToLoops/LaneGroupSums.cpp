@@ -85,4 +85,29 @@ laneGroupSums(LoopEmitter &e, Value tid, Value scratch, Value active,
   return sums;
 }
 
+void laneGroupLaunch(
+    LoopEmitter &e, int64_t batch, int64_t tokens, unsigned numSums,
+    llvm::function_ref<void(Value, Value, const LaneGroup &)> body) {
+  ImplicitLocOpBuilder &b = e.builder();
+  constexpr int64_t kThreads = 256, kTokensPerBlock = kThreads / kLaneGroup;
+  int64_t all = batch * tokens;
+  e.blockLaunch(
+      e.index(std::max<int64_t>(llvm::divideCeil(all, kTokensPerBlock), 1)),
+      kThreads, {laneGroupScratchType(b.getContext(), kThreads, numSums)},
+      [&](Value block, Value tid, ValueRange scratch) {
+        Value g = arith::AddIOp::create(
+            b, arith::MulIOp::create(b, block, e.index(kTokensPerBlock)),
+            arith::DivUIOp::create(b, tid, e.index(kLaneGroup)));
+        Value token = arith::MinUIOp::create(
+            b, g, e.index(std::max<int64_t>(all - 1, 0)));
+        LaneGroup group{
+            tid, scratch[0], e.cmpi(arith::CmpIPredicate::ult, g, e.index(all)),
+            e.cmpi(arith::CmpIPredicate::eq,
+                   arith::RemUIOp::create(b, tid, e.index(kLaneGroup)),
+                   e.index(0))};
+        body(arith::DivUIOp::create(b, token, e.index(tokens)),
+             arith::RemUIOp::create(b, token, e.index(tokens)), group);
+      });
+}
+
 } // namespace winnow

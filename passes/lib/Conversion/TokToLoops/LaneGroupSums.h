@@ -37,6 +37,22 @@ llvm::SmallVector<mlir::Value> laneGroupSums(
     int64_t count, unsigned numSums,
     llvm::function_ref<llvm::SmallVector<mlir::Value>(mlir::Value)> terms);
 
+/// A thread's place in laneGroupLaunch.
+struct LaneGroup {
+  mlir::Value tid;     // the thread in its block
+  mlir::Value scratch; // laneGroupSums' shared buffer
+  mlir::Value inGrid;  // the group's token is one of the grid's
+  mlir::Value leads;   // the thread is its group's first (it stores)
+};
+
+/// A launch of lane groups over the row-major [batch, tokens] tokens: 32
+/// tokens per block of 256 threads, eight threads each, `body(row, token,
+/// group)` run by every thread (threads past the grid take the last token,
+/// `inGrid` false), with the scratch of laneGroupSums for `numSums` sums.
+void laneGroupLaunch(
+    LoopEmitter &e, int64_t batch, int64_t tokens, unsigned numSums,
+    llvm::function_ref<void(mlir::Value, mlir::Value, const LaneGroup &)> body);
+
 } // namespace winnow
 
 #endif // WINNOW_PASSES_LIB_LANEGROUPSUMS_H

@@ -437,32 +437,17 @@ void lowerBoundary(tok::BoundaryOp op, ImplicitLocOpBuilder &b,
     // The GPU: eight threads per token, one lane of orderedSums each
     // (laneGroupSums), so that batch 1 has eight times the threads to share
     // the bandwidth; the group's first thread stores.
-    constexpr int64_t kThreads = 256, kTokensPerBlock = kThreads / kLaneGroup;
-    int64_t all = batch * tokens;
-    e.blockLaunch(
-        e.index(std::max<int64_t>(llvm::divideCeil(all, kTokensPerBlock), 1)),
-        kThreads, {laneGroupScratchType(b.getContext(), kThreads, 3)},
-        [&](Value block, Value tid, ValueRange scratch) {
-          Value g = arith::AddIOp::create(
-              b, arith::MulIOp::create(b, block, e.index(kTokensPerBlock)),
-              arith::DivUIOp::create(b, tid, e.index(kLaneGroup)));
-          Value inGrid = e.cmpi(arith::CmpIPredicate::ult, g, e.index(all));
-          // Threads past the grid take the last token (and store nothing).
-          Value at = arith::MinUIOp::create(b, g, e.index(all - 1));
-          Value row = arith::DivUIOp::create(b, at, e.index(tokens));
-          Value t = arith::RemUIOp::create(b, at, e.index(tokens));
+    laneGroupLaunch(
+        e, batch, tokens, 3, [&](Value row, Value t, const LaneGroup &group) {
           Value len = e.rowLength(lengths, row, tokens);
           Value valid = e.cmpi(arith::CmpIPredicate::ult, t, len);
           Value isFirst = e.cmpi(arith::CmpIPredicate::eq, t, e.index(0));
           Value routes = arith::AndIOp::create(b, valid, e.notI1(isFirst));
           Value prev = arith::SubIOp::create(b, t, e.index(1));
           SmallVector<Value> sums =
-              laneGroupSums(e, tid, scratch[0], routes, features, 3,
+              laneGroupSums(e, group.tid, group.scratch, routes, features, 3,
                             [&](Value d) { return terms(row, t, prev, d); });
-          Value leads = e.cmpi(
-              arith::CmpIPredicate::eq,
-              arith::RemUIOp::create(b, tid, e.index(kLaneGroup)), e.index(0));
-          e.ifThen(arith::AndIOp::create(b, inGrid, leads), [&] {
+          e.ifThen(arith::AndIOp::create(b, group.inGrid, group.leads), [&] {
             store(row, t, valid, isFirst, routingProbability(b, e, sums));
           });
         });

@@ -496,13 +496,8 @@ void lowerSimilarityComponentsBlocks(tok::SimilarityComponentsOp op,
         });
         barrier();
         // Rounds of propagation while a label changes (at most len - 1).
-        e.forLoop(
-            e.index(0), len, ValueRange{e.i32(1)},
-            [&](Value, ValueRange s) -> SmallVector<Value> {
-              Value active = e.cmpi(arith::CmpIPredicate::ne, s[0], e.i32(0));
-              auto ifActive = scf::IfOp::create(b, i32, active, true);
-              OpBuilder::InsertionGuard guard(b);
-              b.setInsertionPointToStart(ifActive.thenBlock());
+        blockRounds(
+            e, len, [&]() -> Value {
               Value changed = e.blockStrided(
                   e.index(0), len, tid, kRowThreads, ValueRange{e.i32(0)},
                   [&](Value i, ValueRange c) -> SmallVector<Value> {
@@ -561,11 +556,7 @@ void lowerSimilarityComponentsBlocks(tok::SimilarityComponentsOp op,
                     label, ValueRange{row, i});
               });
               barrier();
-              scf::YieldOp::create(b, any);
-              b.setInsertionPointToStart(ifActive.elseBlock());
-              scf::YieldOp::create(b, s[0]);
-              b.setInsertionPointAfter(ifActive);
-              return {ifActive.getResult(0)};
+              return e.cmpi(arith::CmpIPredicate::ne, any, e.i32(0));
             });
         // Roots (label == own index) numbered in index order.
         auto isRoot = [&](Value i) {

@@ -161,30 +161,16 @@ void lowerBipartitePlan(tok::BipartitePlanOp op, ImplicitLocOpBuilder &b,
     // The norms: eight threads per token, one lane of the ordered sum of
     // squares each (laneGroupSums), so that a batch of one image has the
     // threads to use the bandwidth.
-    constexpr int64_t kThreads = 256;
-    int64_t perBlock = kThreads / kLaneGroup, all = batch * tokens;
-    e.blockLaunch(
-        e.index(std::max<int64_t>(llvm::divideCeil(all, perBlock), 1)),
-        kThreads, {laneGroupScratchType(b.getContext(), kThreads, 1)},
-        [&](Value block, Value tid, ValueRange lanes) {
-          Value g = arith::AddIOp::create(
-              b, arith::MulIOp::create(b, block, e.index(perBlock)),
-              arith::DivUIOp::create(b, tid, e.index(kLaneGroup)));
-          Value inGrid = e.cmpi(arith::CmpIPredicate::ult, g, e.index(all));
-          Value token = arith::MinUIOp::create(b, g, e.index(all - 1));
-          Value row = arith::DivUIOp::create(b, token, e.index(tokens));
-          Value i = arith::RemUIOp::create(b, token, e.index(tokens));
+    laneGroupLaunch(
+        e, batch, tokens, 1, [&](Value row, Value i, const LaneGroup &group) {
           Value squares =
-              laneGroupSums(e, tid, lanes[0], inGrid, features, 1,
-                            [&](Value d) -> SmallVector<Value> {
+              laneGroupSums(e, group.tid, group.scratch, group.inGrid, features,
+                            1, [&](Value d) -> SmallVector<Value> {
                               Value x = e.widenToF32(memref::LoadOp::create(
                                   b, metric, ValueRange{row, i, d}));
                               return {arith::MulFOp::create(b, x, x)};
                             })[0];
-          Value leads = e.cmpi(
-              arith::CmpIPredicate::eq,
-              arith::RemUIOp::create(b, tid, e.index(kLaneGroup)), e.index(0));
-          e.ifThen(arith::AndIOp::create(b, inGrid, leads), [&] {
+          e.ifThen(arith::AndIOp::create(b, group.inGrid, group.leads), [&] {
             memref::StoreOp::create(b, inverseNormOfSquares(e, squares),
                                     invNorm, at(row, i));
           });

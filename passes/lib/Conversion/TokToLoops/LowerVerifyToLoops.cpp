@@ -11,6 +11,7 @@
 
 #include "LoweringUtils.h"
 #include "Philox.h"
+#include "RowBlock.h"
 #include "TokOpLowering.h"
 
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
@@ -1366,46 +1367,30 @@ private:
           e.ifThen(cmpi(arith::CmpIPredicate::eq, tid, e.index(0)),
                    [&] { initRoot(); });
           collective::BlockBarrierOp::create(b);
-          // Level by level: the nodes whose parent is final (decided
-          // before any of them is written), then those nodes; at most one
-          // level per node, stopping at the first level with none (a flag
-          // every thread holds alike, so the barriers stay uniform).
-          e.forLoop(
-              e.index(0), n, ValueRange{i1(true)},
-              [&](Value, ValueRange more) -> SmallVector<Value> {
-                auto ifMore = scf::IfOp::create(b, TypeRange{boolType}, more[0],
-                                                /*withElse=*/true);
-                OpBuilder::InsertionGuard guard(b);
-                b.setInsertionPointToStart(ifMore.thenBlock());
-                Value mine = e.blockStrided(
-                    e.index(1), n, tid, threads, ValueRange{e.i32(0)},
-                    [&](Value i, ValueRange acc) -> SmallVector<Value> {
-                      Value isReady =
-                          arith::AndIOp::create(b, notV(load(done, i)),
-                                                load(done, parentOf(i).first));
-                      store(isReady, ready, i);
-                      return {arith::OrIOp::create(
-                          b, acc[0],
-                          arith::ExtUIOp::create(b, intType, isReady))};
-                    })[0];
-                Value any =
-                    cmpi(arith::CmpIPredicate::ne,
-                         collective::BlockReduceOp::create(
-                             b, intType, collective::ReductionKind::max, mine)
-                             .getResult(),
-                         e.i32(0));
-                everyNode(e.index(1), [&](Value i) {
-                  e.ifThen(load(ready, i), [&] {
-                    visitNode(i);
-                    store(i1(true), done, i);
-                  });
-                });
-                collective::BlockBarrierOp::create(b);
-                scf::YieldOp::create(b, ValueRange{any});
-                b.setInsertionPointToStart(ifMore.elseBlock());
-                scf::YieldOp::create(b, ValueRange{i1(false)});
-                return {ifMore.getResult(0)};
+          // Level by level (blockRounds, at most one level per node): the
+          // nodes whose parent is final (decided before any of them is
+          // written), then those nodes, until a level has none.
+          blockRounds(e, n, [&]() -> Value {
+            Value mine = e.blockStrided(
+                e.index(1), n, tid, threads, ValueRange{e.i32(0)},
+                [&](Value i, ValueRange acc) -> SmallVector<Value> {
+                  Value isReady = arith::AndIOp::create(
+                      b, notV(load(done, i)), load(done, parentOf(i).first));
+                  store(isReady, ready, i);
+                  return {arith::OrIOp::create(
+                      b, acc[0], arith::ExtUIOp::create(b, intType, isReady))};
+                })[0];
+            Value any = collective::BlockReduceOp::create(
+                b, intType, collective::ReductionKind::max, mine);
+            everyNode(e.index(1), [&](Value i) {
+              e.ifThen(load(ready, i), [&] {
+                visitNode(i);
+                store(i1(true), done, i);
               });
+            });
+            collective::BlockBarrierOp::create(b);
+            return cmpi(arith::CmpIPredicate::ne, any, e.i32(0));
+          });
           // The best leaf.
           Value mineScore = e.i32(-1), mineFirst = e.i32(nodes);
           ValueRange mine = e.blockStrided(

@@ -95,6 +95,24 @@ void blockFor(LoopEmitter &e, Value tid, Value lb, Value ub,
                  });
 }
 
+void blockRounds(LoopEmitter &e, Value maxRounds,
+                 llvm::function_ref<Value()> round) {
+  ImplicitLocOpBuilder &b = e.builder();
+  Value yes = arith::ConstantIntOp::create(b, b.getI1Type(), 1);
+  Value no = arith::ConstantIntOp::create(b, b.getI1Type(), 0);
+  e.forLoop(e.index(0), maxRounds, ValueRange{yes},
+            [&](Value, ValueRange more) -> SmallVector<Value> {
+              auto ifMore = scf::IfOp::create(b, TypeRange{b.getI1Type()},
+                                              more[0], /*withElse=*/true);
+              OpBuilder::InsertionGuard guard(b);
+              b.setInsertionPointToStart(ifMore.thenBlock());
+              scf::YieldOp::create(b, ValueRange{round()});
+              b.setInsertionPointToStart(ifMore.elseBlock());
+              scf::YieldOp::create(b, ValueRange{no});
+              return {ifMore.getResult(0)};
+            });
+}
+
 void onFirstThread(LoopEmitter &e, Value tid, llvm::function_ref<void()> body) {
   e.ifThen(e.cmpi(arith::CmpIPredicate::eq, tid, e.index(0)), body);
 }

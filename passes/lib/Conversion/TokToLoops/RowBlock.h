@@ -60,6 +60,14 @@ mlir::Value blockCompact(LoopEmitter &e, mlir::Value tid, mlir::Value row,
 void blockFor(LoopEmitter &e, mlir::Value tid, mlir::Value lb, mlir::Value ub,
               llvm::function_ref<void(mlir::Value)> body);
 
+/// Rounds of `round()` while the last one returns true (an i1 every thread
+/// of the block holds alike, e.g. from a block reduction), at most
+/// `maxRounds`: an scf.for carrying the flag with each round under an
+/// scf.if on it, so the barriers inside stay uniform (and the SIMT
+/// emulator, which takes no scf.while around a barrier, runs it).
+void blockRounds(LoopEmitter &e, mlir::Value maxRounds,
+                 llvm::function_ref<mlir::Value()> round);
+
 /// Runs `body` on thread 0 of the block.
 void onFirstThread(LoopEmitter &e, mlir::Value tid,
                    llvm::function_ref<void()> body);
