@@ -28,23 +28,28 @@
 // PAR: gpu.terminator
 // PAR-NOT: math.exp
 // Then a block per request (2), a thread per node (32 for T = 5): the tree's
-// state in shared memory, each node's argmax read in parallel, the nodes
-// visited level by level (a loop carrying whether the last level had any
-// node), the best leaf by block reductions (the longest accepted prefix,
-// then the first such leaf), the path written by the first thread.
+// state in shared memory, each node's argmax read in parallel, every node's
+// path summary by pointer jumping (4 rounds for 5 nodes, each a read, a
+// barrier, a write, a barrier; the rounds' ancestors kept, 5 x 5), the best
+// leaf by block reductions (the longest accepted prefix, then the first
+// such leaf), the path written by the nodes on it (climbing from its end by
+// the kept ancestors), the next token by the first thread.
 // PAR: gpu.launch blocks({{.*}}) in (%{{.*}} = %c2, {{.*}}) threads(%[[TID:[a-z0-9]+]], {{.*}}) in (%{{.*}} = %c32,
 // PAR: memref.alloca() : memref<5xi1, #gpu.address_space<workgroup>>
+// PAR: %[[JUMPS:.*]] = memref.alloca() : memref<25xi32, #gpu.address_space<workgroup>>
 // PAR: memref.load %[[ARGMAX]]
-// PAR: %[[FIRST:.*]] = arith.cmpi eq, %[[TID]], %c0
 // PAR: collective.block_barrier
-// PAR: scf.for {{.*}} iter_args({{.*}}) -> (i1)
-// PAR: collective.block_reduce max
-// PAR: collective.block_barrier
+// PAR-NOT: scf.for {{.*}} -> (i1)
+// PAR-COUNT-9: collective.block_barrier
 // PAR: collective.block_reduce max
 // PAR: collective.block_reduce min
-// PAR: scf.if %[[FIRST]]
+// PAR: memref.load %[[JUMPS]]
 // PAR: gpu.terminator
 // PAR-LABEL: func.func @typical_philox
+// Typical trees visit the nodes level by level (the log-p sums keep the
+// walk's order): a loop carrying whether the last level had a node.
+// PAR: scf.for {{.*}} iter_args({{.*}}) -> (i1)
+// PAR: collective.block_reduce max
 // PAR: math.log
 // PAR: scf.parallel
 

@@ -1332,6 +1332,13 @@ private:
         shared(floatType), shared(intType),  shared(floatType),
         shared(floatType), shared(boolType), shared(boolType),
         shared(intType),   shared(intType)};
+    // Greedy: the 2^k-th ancestor of every node, k = 0 .. jumps.
+    int64_t jumps = llvm::Log2_64_Ceil(std::max<int64_t>(nodes, 2)) + 1;
+    if (!typical)
+      buffers.push_back(MemRefType::get(
+          {(jumps + 1) * nodes}, intType, MemRefLayoutAttrInterface(),
+          gpu::AddressSpaceAttr::get(b.getContext(),
+                                     gpu::AddressSpace::Workgroup)));
     e.blockLaunch(
         e.index(std::max<int64_t>(batch, 1)), threads, buffers,
         [&](Value row, Value tid, ValueRange state) {
@@ -1367,30 +1374,34 @@ private:
           e.ifThen(cmpi(arith::CmpIPredicate::eq, tid, e.index(0)),
                    [&] { initRoot(); });
           collective::BlockBarrierOp::create(b);
+          if (!typical)
+            jumpGreedyTree(tid, n, state[14], jumps);
           // Level by level (blockRounds, at most one level per node): the
           // nodes whose parent is final (decided before any of them is
           // written), then those nodes, until a level has none.
-          blockRounds(e, n, [&]() -> Value {
-            Value mine = e.blockStrided(
-                e.index(1), n, tid, threads, ValueRange{e.i32(0)},
-                [&](Value i, ValueRange acc) -> SmallVector<Value> {
-                  Value isReady = arith::AndIOp::create(
-                      b, notV(load(done, i)), load(done, parentOf(i).first));
-                  store(isReady, ready, i);
-                  return {arith::OrIOp::create(
-                      b, acc[0], arith::ExtUIOp::create(b, intType, isReady))};
-                })[0];
-            Value any = collective::BlockReduceOp::create(
-                b, intType, collective::ReductionKind::max, mine);
-            everyNode(e.index(1), [&](Value i) {
-              e.ifThen(load(ready, i), [&] {
-                visitNode(i);
-                store(i1(true), done, i);
+          if (typical)
+            blockRounds(e, n, [&]() -> Value {
+              Value mine = e.blockStrided(
+                  e.index(1), n, tid, threads, ValueRange{e.i32(0)},
+                  [&](Value i, ValueRange acc) -> SmallVector<Value> {
+                    Value isReady = arith::AndIOp::create(
+                        b, notV(load(done, i)), load(done, parentOf(i).first));
+                    store(isReady, ready, i);
+                    return {arith::OrIOp::create(
+                        b, acc[0],
+                        arith::ExtUIOp::create(b, intType, isReady))};
+                  })[0];
+              Value any = collective::BlockReduceOp::create(
+                  b, intType, collective::ReductionKind::max, mine);
+              everyNode(e.index(1), [&](Value i) {
+                e.ifThen(load(ready, i), [&] {
+                  visitNode(i);
+                  store(i1(true), done, i);
+                });
               });
+              collective::BlockBarrierOp::create(b);
+              return cmpi(arith::CmpIPredicate::ne, any, e.i32(0));
             });
-            collective::BlockBarrierOp::create(b);
-            return cmpi(arith::CmpIPredicate::ne, any, e.i32(0));
-          });
           // The best leaf.
           Value mineScore = e.i32(-1), mineFirst = e.i32(nodes);
           ValueRange mine = e.blockStrided(
@@ -1446,12 +1457,150 @@ private:
             leaf = arith::SelectOp::create(b, firstIsNan, leaf,
                                            asIndex(bestSum.getArgmax()));
           }
-          e.ifThen(cmpi(arith::CmpIPredicate::eq, tid, e.index(0)),
-                   [&] { emitPath(leaf); });
+          if (typical)
+            e.ifThen(cmpi(arith::CmpIPredicate::eq, tid, e.index(0)),
+                     [&] { emitPath(leaf); });
+          else
+            emitPathByNodes(tid, n, leaf, state[14], jumps);
           fillPastPath(prefixOfLeaf(leaf), tid, threads);
           treeParents = Value();
           treeTokenRow = Value();
         });
+  }
+
+  /// A greedy tree's node states by pointer jumping (a thread per node,
+  /// `jumps` rounds): every node keeps the summary of the path segment from
+  /// its current ancestor (exclusive) down to itself, with the nodes' own
+  /// tests (a greedy test reads only the parent's argmax, known up front):
+  /// its length (the depth), whether every test passed, how many leading
+  /// ones did and the last of them (the accepted prefix and its end node),
+  /// and whether every parent link was valid (membership). A summary joins
+  /// the one above it and the ancestor doubles, until the root; `jumpsBuf`
+  /// keeps each round's ancestors. Integers and flags only: the walk's
+  /// states, exactly.
+  void jumpGreedyTree(Value tid, Value n, Value jumpsBuf, int64_t jumps) {
+    Value active = cmpi(arith::CmpIPredicate::ult, tid, n);
+    Value i =
+        arith::MinUIOp::create(b, tid, arith::SubIOp::create(b, n, e.index(1)));
+    Value isRoot = cmpi(arith::CmpIPredicate::eq, i, e.index(0));
+    auto [p, parentOk] = parentOf(i);
+    Value token = tokenOf(i);
+    Value match = arith::AndIOp::create(
+        b,
+        arith::AndIOp::create(
+            b, cmpi(arith::CmpIPredicate::sge, token, e.i32(0)),
+            cmpi(arith::CmpIPredicate::slt, token, e.i32(vocab))),
+        cmpi(arith::CmpIPredicate::eq, token, load(rowBest, p)));
+    Value passes = arith::AndIOp::create(b, notV(isRoot), match);
+    auto select = [&](Value c, Value x, Value y) {
+      return arith::SelectOp::create(b, c, x, y).getResult();
+    };
+    // Summary: ancestor, length, all passed, leading passes, the last
+    // leading node (or -1), all links valid; the root's is empty.
+    Value anc = select(isRoot, e.i32(-1), asI32(p));
+    Value len = select(isRoot, e.i32(0), e.i32(1));
+    Value all = arith::OrIOp::create(b, isRoot, match);
+    Value leading = select(passes, e.i32(1), e.i32(0));
+    Value last = select(passes, asI32(i), e.i32(-1));
+    Value member = arith::OrIOp::create(b, isRoot, parentOk);
+    auto jumpAt = [&](int64_t level, Value node) {
+      return arith::AddIOp::create(b, e.index(level * nodes), node);
+    };
+    auto publish = [&](int64_t level) {
+      e.ifThen(active, [&] {
+        store(anc, jumpsBuf, jumpAt(level, i));
+        store(len, depth, i);
+        store(all, okNode, i);
+        store(leading, prefix, i);
+        store(last, endNode, i);
+        store(member, inTree, i);
+      });
+      collective::BlockBarrierOp::create(b);
+    };
+    publish(0);
+    for (int64_t level = 0; level < jumps; ++level) {
+      Value above = cmpi(arith::CmpIPredicate::sge, anc, e.i32(0));
+      Value a = asIndex(arith::MaxSIOp::create(b, anc, e.i32(0)));
+      Value upLen = load(depth, a), upAll = load(okNode, a);
+      Value upLeading = load(prefix, a), upLast = load(endNode, a);
+      Value upMember = load(inTree, a);
+      Value upAnc = load(jumpsBuf, jumpAt(level, a));
+      Value joinedLeading =
+          select(upAll, arith::AddIOp::create(b, upLen, leading), upLeading);
+      Value joinedLast =
+          select(upAll,
+                 select(cmpi(arith::CmpIPredicate::sgt, leading, e.i32(0)),
+                        last, upLast),
+                 upLast);
+      len = select(above, arith::AddIOp::create(b, upLen, len), len);
+      leading = select(above, joinedLeading, leading);
+      last = select(above, joinedLast, last);
+      all = select(above, arith::AndIOp::create(b, upAll, all), all);
+      member =
+          select(above, arith::AndIOp::create(b, upMember, member), member);
+      anc = select(above, upAnc, anc);
+      // Everyone has read the summaries above before any is replaced.
+      collective::BlockBarrierOp::create(b);
+      publish(level + 1);
+    }
+    // The accepted prefix ends at the root when no test passed; a member
+    // marks its parent as having a child.
+    e.ifThen(active, [&] {
+      store(select(cmpi(arith::CmpIPredicate::sgt, leading, e.i32(0)), last,
+                   e.i32(0)),
+            endNode, i);
+      e.ifThen(arith::AndIOp::create(b, member, notV(isRoot)),
+               [&] { store(i1(true), hasChild, p); });
+    });
+    collective::BlockBarrierOp::create(b);
+  }
+
+  /// A greedy tree's path, a thread per node: a member at depth d is on it
+  /// when climbing score - d levels from the path's end node (by the
+  /// rounds' ancestors) reaches it; it writes its slot, the first thread
+  /// the next token and the counts.
+  void emitPathByNodes(Value tid, Value n, Value leaf, Value jumpsBuf,
+                       int64_t jumps) {
+    Value score = prefixOfLeaf(leaf);
+    Value last = asIndex(load(endNode, leaf));
+    e.ifThen(cmpi(arith::CmpIPredicate::ult, tid, n), [&] {
+      Value j = tid;
+      Value d = asIndex(load(depth, j));
+      Value climbs = arith::AndIOp::create(
+          b, load(inTree, j), cmpi(arith::CmpIPredicate::ule, d, score));
+      e.ifThen(climbs, [&] {
+        Value up = arith::SubIOp::create(b, score, d);
+        Value x = last;
+        for (int64_t level = 0; level <= jumps; ++level) {
+          Value bit = cmpi(
+              arith::CmpIPredicate::ne,
+              arith::AndIOp::create(
+                  b, arith::ShRUIOp::create(b, up, e.index(level)), e.index(1)),
+              e.index(0));
+          Value next = load(
+              jumpsBuf, arith::AddIOp::create(
+                            b, e.index(level * nodes),
+                            arith::MinUIOp::create(b, x, e.index(nodes - 1))));
+          x = arith::SelectOp::create(
+              b, bit, asIndex(arith::MaxSIOp::create(b, next, e.i32(0))), x);
+        }
+        e.ifThen(cmpi(arith::CmpIPredicate::eq, x, j), [&] {
+          memref::StoreOp::create(b, asI32(j), acceptNodes, ValueRange{req, d});
+          e.ifThen(cmpi(arith::CmpIPredicate::sgt, d, e.index(0)), [&] {
+            memref::StoreOp::create(
+                b, tokenOf(j), tokens,
+                ValueRange{req, arith::SubIOp::create(b, d, e.index(1))});
+          });
+        });
+      });
+    });
+    e.ifThen(cmpi(arith::CmpIPredicate::eq, tid, e.index(0)), [&] {
+      Value numEmitted = arith::AddIOp::create(b, score, e.index(1));
+      memref::StoreOp::create(b, load(rowBest, last), tokens,
+                              ValueRange{req, score});
+      memref::StoreOp::create(b, asI32(score), accepted, ValueRange{req});
+      memref::StoreOp::create(b, asI32(numEmitted), emitted, ValueRange{req});
+    });
   }
 
   /// Node i's parent and token: from the block's shared copies of the
