@@ -6,7 +6,8 @@
 // over every row, with scratch in [B, ...] buffers: inverse norms per token
 // (eight threads per token, one lane of the ordered sum of squares each, the
 // lanes meeting in shared memory), the best match of each A token, the rank
-// per A token; then the per-row assignment. The best match: a block of 256
+// per A token and the per-row assignment (a block per row: the ranks, a
+// barrier, every token's slot and the count). The best match: a block of 256
 // threads per A token when the batch's A tokens are too few to fill the GPU
 // with warps (here), else a warp (@plan_many_a_tokens); lane l walks B
 // tokens l, l + lanes, ... keeping the first strictly greater similarity, and
@@ -22,9 +23,10 @@
 // PAR: scf.for %{{.*}} = %{{.*}} to %c4 step %c256 iter_args(
 // PAR: arith.cmpf ogt
 // PAR: collective.block_argmax
-// PAR: scf.parallel (%{{.*}}, %{{.*}}) =
+// PAR: gpu.launch blocks({{.*}}) in (%{{.*}} = %c2, %{{.*}} = %c1, %{{.*}} = %c1) threads({{.*}}) in (%{{.*}} = %c1024,
 // PAR: arith.cmpi ugt
-// PAR: scf.parallel (%{{.*}}) =
+// PAR: collective.block_barrier
+// PAR: gpu.terminator
 // PAR-LABEL: func.func @plan_many_a_tokens
 // PAR: gpu.launch blocks({{.*}}) in (%{{.*}} = %c576, %{{.*}} = %c1, %{{.*}} = %c1) threads({{.*}}) in (%{{.*}} = %c256,
 // PAR: scf.for %{{.*}} = %{{.*}} to %c65{{(_[0-9]+)?}} step %c32 iter_args(

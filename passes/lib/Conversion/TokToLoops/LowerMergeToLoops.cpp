@@ -9,6 +9,7 @@
 #include "LaneGroupSums.h"
 #include "LoweringUtils.h"
 #include "RadixSelect.h"
+#include "RowBlock.h"
 #include "TokOpLowering.h"
 
 #include "mlir/Dialect/Math/IR/Math.h"
@@ -236,8 +237,9 @@ void lowerBipartitePlan(tok::BipartitePlanOp op, ImplicitLocOpBuilder &b,
       e.parallelFor({batch, numA},
                     [&](ValueRange iv) { bestPhase(iv[0], iv[1]); });
     }
-    e.parallelFor({batch, numA},
-                  [&](ValueRange iv) { rankPhase(iv[0], iv[1]); });
+    if (context.row)
+      e.parallelFor({batch, numA},
+                    [&](ValueRange iv) { rankPhase(iv[0], iv[1]); });
   }
   // Sources are a prefix of the rank order: the first r', or every best
   // above the threshold.
@@ -287,39 +289,51 @@ void lowerBipartitePlan(tok::BipartitePlanOp op, ImplicitLocOpBuilder &b,
         b, arith::SubIOp::create(b, e.i32(numA + numB), numSources), counts,
         ValueRange{row});
   };
-  if (splitPhases) {
-    // Every slot from the ranks alone, one thread per token. With a class token
-    // an unmerged A token's slot is the number of unmerged A tokens before it,
-    // counted over the row like its rank.
+  // Every token's slot from the ranks alone. With a class token an unmerged
+  // A token's slot is the number of unmerged A tokens before it, counted
+  // over the row like its rank.
+  auto placeToken = [&](Value row, Value token, Value numSources) {
+    Value group = arith::DivUIOp::create(b, token, e.index(stride));
+    Value within = arith::RemUIOp::create(b, token, e.index(stride));
+    Value isB = arith::CmpIOp::create(b, arith::CmpIPredicate::eq, within,
+                                      e.index(stride - 1));
+    auto ifB = scf::IfOp::create(b, isB, /*withElse=*/true);
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPoint(ifB.thenBlock()->getTerminator());
+    placeB(row, group, numSources);
+    b.setInsertionPoint(ifB.elseBlock()->getTerminator());
+    Value a = arith::AddIOp::create(
+        b, arith::MulIOp::create(b, group, e.index(stride - 1)), within);
+    Value unmergedSlot;
+    if (classToken)
+      unmergedSlot = e.forLoop(
+          e.index(0), a, ValueRange{e.i32(0)},
+          [&](Value other, ValueRange s) -> SmallVector<Value> {
+            Value stays = arith::CmpIOp::create(
+                b, arith::CmpIPredicate::sge,
+                memref::LoadOp::create(b, rank, at(row, other)), numSources);
+            return {arith::AddIOp::create(
+                b, s[0], arith::ExtUIOp::create(b, i32, stays))};
+          })[0];
+    placeA(row, a, numSources, unmergedSlot);
+  };
+  if (splitPhases && !context.row) {
+    // A block per row: the ranks, then every token's slot and the count
+    // (one launch instead of three).
+    e.blockLaunch(
+        e.index(std::max<int64_t>(batch, 1)), kRowThreads, {},
+        [&](Value row, Value tid, ValueRange) {
+          blockFor(e, tid, e.index(0), e.index(numA),
+                   [&](Value a) { rankPhase(row, a); });
+          collective::BlockBarrierOp::create(b);
+          Value numSources = numSourcesOf(row);
+          blockFor(e, tid, e.index(0), e.index(tokens),
+                   [&](Value token) { placeToken(row, token, numSources); });
+          onFirstThread(e, tid, [&] { storeCount(row, numSources); });
+        });
+  } else if (splitPhases) {
     e.parallelFor({batch, tokens}, [&](ValueRange iv) {
-      Value row = iv[0], token = iv[1];
-      Value numSources = numSourcesOf(row);
-      Value group = arith::DivUIOp::create(b, token, e.index(stride));
-      Value within = arith::RemUIOp::create(b, token, e.index(stride));
-      Value isB = arith::CmpIOp::create(b, arith::CmpIPredicate::eq, within,
-                                        e.index(stride - 1));
-      auto ifB = scf::IfOp::create(b, isB, /*withElse=*/true);
-      {
-        OpBuilder::InsertionGuard guard(b);
-        b.setInsertionPoint(ifB.thenBlock()->getTerminator());
-        placeB(row, group, numSources);
-        b.setInsertionPoint(ifB.elseBlock()->getTerminator());
-        Value a = arith::AddIOp::create(
-            b, arith::MulIOp::create(b, group, e.index(stride - 1)), within);
-        Value unmergedSlot;
-        if (classToken)
-          unmergedSlot =
-              e.forLoop(e.index(0), a, ValueRange{e.i32(0)},
-                        [&](Value other, ValueRange s) -> SmallVector<Value> {
-                          Value stays = arith::CmpIOp::create(
-                              b, arith::CmpIPredicate::sge,
-                              memref::LoadOp::create(b, rank, at(row, other)),
-                              numSources);
-                          return {arith::AddIOp::create(
-                              b, s[0], arith::ExtUIOp::create(b, i32, stays))};
-                        })[0];
-        placeA(row, a, numSources, unmergedSlot);
-      }
+      placeToken(iv[0], iv[1], numSourcesOf(iv[0]));
     });
     e.parallelFor(batch,
                   [&](Value row) { storeCount(row, numSourcesOf(row)); });
