@@ -8,7 +8,8 @@
 // entries per trip of a loop of constant trip count, their values computed
 // before they are folded in order (entries past V read entry V - 1 and are
 // dropped); the lanes' partials go to shared memory and thread 0 combines
-// them in lane order after a barrier; greedy needs only the argmax table.
+// them in lane order after a barrier; greedy needs only the argmax table,
+// the sampling modes get every statistic from one launch (below).
 // PAR-LABEL: func.func @greedy
 // PAR: %[[ARGMAX:.*]] = memref.alloc() : memref<2x4xindex>
 // PAR: gpu.launch blocks(%[[BLOCK:[a-z0-9]+]], %{{.*}}, %{{.*}}) in (%{{.*}} = %c8, %{{.*}} = %c1, %{{.*}} = %c1) threads(%[[LANE:[a-z0-9]+]], %{{.*}}, %{{.*}}) in (%{{.*}} = %c256,
@@ -42,14 +43,14 @@
 // PAR-NOT: math.exp
 // PAR: scf.parallel (%{{.*}}) =
 // PAR: memref.load %[[ARGMAX]]
-// Rejection: tables for the argmax, the scaled maximum and the sum of
-// exponentials only (no race or residual table); the accept walk records
+// Rejection: the argmax, the scaled maximum and the sum of exponentials in
+// one launch (no race or residual table); the accept walk records
 // the one row that needs a race (kind 1: after a rejection, the residual;
 // kind 2: the bonus row, p) and writes no token there; then the race runs
 // over vocabulary slices for those rows (one slice of V = 1000 here) and a
 // thread per request folds the slices and writes the token.
 // PAR-LABEL: func.func @rejection_explicit
-// PAR-COUNT-3: gpu.launch blocks
+// PAR-COUNT-1: gpu.launch blocks
 // PAR-NOT: gpu.launch
 // PAR: %[[ROW:.*]] = memref.alloc() : memref<2xindex>
 // PAR: %[[KIND:.*]] = memref.alloc() : memref<2xi32>
@@ -72,13 +73,44 @@
 // PAR: memref.load %[[ROW]][%[[R]]]
 // PAR: memref.store
 
-// Typical: the argmax, the scaled maximum and the sum of exponentials (a
-// block launch each), the LSE per row, then the entropy's launch.
+// Typical: every row statistic in one launch, a block per (request, row):
+// one walk for the argmax and the scaled maximum (lane partials in shared
+// memory, folded by thread 0 in lane order), a barrier, the sum of
+// exponentials of the scaled logits less the maximum, folded in lane order
+// from 0 into the LSE (m + log sum), a barrier, the entropy sum, folded
+// likewise: each statistic in its table's order.
 // PAR-LABEL: func.func @typical
-// PAR-COUNT-3: gpu.launch blocks
-// PAR: scf.parallel (%{{.*}}, %{{.*}}) =
+// PAR: gpu.launch blocks({{.*}}) in (%{{.*}} = %c8, {{.*}}) threads(%[[LANE:[a-z0-9]+]], {{.*}}) in (%{{.*}} = %c256,
+// PAR: %[[RAW:.*]] = memref.alloca() : memref<256xf32, #gpu.address_space<workgroup>>
+// PAR: %[[RAWAT:.*]] = memref.alloca() : memref<256xindex, #gpu.address_space<workgroup>>
+// PAR: %[[SCALED:.*]] = memref.alloca() : memref<256xf32, #gpu.address_space<workgroup>>
+// PAR: %[[SCALEDAT:.*]] = memref.alloca() : memref<256xindex, #gpu.address_space<workgroup>>
+// PAR: %[[SUMS:.*]] = memref.alloca() : memref<256xf32, #gpu.address_space<workgroup>>
+// PAR: %[[ROWVALS:.*]] = memref.alloca() : memref<2xf32, #gpu.address_space<workgroup>>
+// PAR: memref.store %{{.*}}, %[[RAW]][%[[LANE]]]
+// PAR: memref.store %{{.*}}, %[[SCALEDAT]][%[[LANE]]]
+// PAR-NEXT: collective.block_barrier
+// PAR: scf.for %[[L1:[a-z0-9]+]] = %c0{{.*}} to %c256 step %c1
+// PAR-NEXT: memref.load %[[RAW]][%[[L1]]]
+// PAR: scf.for %[[L2:[a-z0-9]+]] = %c0{{.*}} to %c256 step %c1
+// PAR-NEXT: memref.load %[[SCALED]][%[[L2]]]
+// PAR: memref.store %{{.*}}, %[[ROWVALS]][%c0
+// PAR: collective.block_barrier
+// PAR: %[[M:.*]] = memref.load %[[ROWVALS]][%c0
+// PAR: arith.subf %{{.*}}, %[[M]]
+// PAR: math.exp
+// PAR: memref.store %{{.*}}, %[[SUMS]][%[[LANE]]]
+// PAR-NEXT: collective.block_barrier
+// PAR: scf.for %[[L3:[a-z0-9]+]] = %c0{{.*}} to %c256 step %c1 iter_args(%[[ACC:[a-z0-9]+]] =
+// PAR-NEXT: %[[PART:.*]] = memref.load %[[SUMS]][%[[L3]]]
+// PAR-NEXT: arith.addf %[[ACC]], %[[PART]]
+// PAR: %[[LOG:.*]] = math.log
+// PAR-NEXT: %[[LSE:.*]] = arith.addf %[[M]], %[[LOG]]
+// PAR: memref.store %[[LSE]], %[[ROWVALS]][%c1]
+// PAR: collective.block_barrier
 // PAR: math.log
-// PAR: gpu.launch blocks
+// PAR: memref.store %{{.*}}, %[[SUMS]][%[[LANE]]]
+// PAR: gpu.terminator
 
 // Structure of the tok.spec_verify lowering, per mode: no tok op is left;
 // the three results are the only heap buffers ([B, K+1] tokens, [B] counts),

@@ -419,78 +419,178 @@ protected:
     return {argmax, max};
   }
 
-  /// For every (request, row): sum over the vocabulary of `term`, as lane
-  /// partials combined in lane order (a fixed order, so results reproduce;
-  /// not the sequential order of the per-row form).
-  Value tableSum(int64_t batch, int64_t rows,
-                 llvm::function_ref<Value(Value, Value)> term) {
-    Value sum = memref::AllocOp::create(
-        b, MemRefType::get({batch, rows}, b.getF32Type()));
-    tableBlocks(
-        batch, rows, {b.getF32Type()},
-        [&](Value i, Value lane, std::optional<Slice>) -> SmallVector<Value> {
-          return {laneWalk(
-              lane, ValueRange{f32(0.0)}, [&](Value v) { return term(i, v); },
-              [&](Value, Value t, ValueRange s) -> SmallVector<Value> {
-                return {arith::AddFOp::create(b, s[0], t)};
-              })[0]};
-        },
-        [&](ValueRange at, ValueRange partial) {
-          Value total = e.forLoop(
-              e.index(0), e.index(lanes()), ValueRange{f32(0.0)},
-              [&](Value lane, ValueRange s) -> SmallVector<Value> {
-                return {arith::AddFOp::create(
-                    b, s[0], memref::LoadOp::create(b, partial[0], lane))};
-              })[0];
-          memref::StoreOp::create(b, total, sum, at);
-        });
-    return sum;
-  }
-
   /// Every row statistic the requests read, computed up front by
-  /// split-vocabulary kernels: B x rows x 256 threads stream the logits once
-  /// per statistic instead of one thread per request streaming its rows.
+  /// split-vocabulary kernels (B x rows x 256 threads) instead of one thread
+  /// per request streaming its rows: the argmax table alone for greedy
+  /// verification, every sampling statistic in one launch otherwise.
   void buildRowTables(int64_t batch, int64_t rows, bool sampling, bool entropy,
                       bool race = true) {
+    if (sampling) {
+      buildSamplingRowTables(batch, rows, entropy, race);
+      return;
+    }
     argmaxTable = tableArgmax(batch, rows, [&](Value i, Value v) {
                     return logitAt(i, v);
                   }).first;
-    if (!sampling)
-      return;
-    auto scaled = [&](Value i, Value v) {
-      return arith::DivFOp::create(b, logitAt(i, v), temp).getResult();
+  }
+
+  /// The sampling modes' row statistics in one launch: a block per
+  /// (request, row), lanes as tableArgmax and tableSum, three walks of the
+  /// row with the block's folds between them (thread 0, lane order, through
+  /// shared memory): the argmax of the logits and the maximum of the scaled
+  /// logits, then the sum of exponentials (and the log-sum-exp), then the
+  /// entropy sum and the exponential race when asked for. Every statistic
+  /// has its table's own steps and fold, so the same bits; the row is read
+  /// three times, from L2 after the first.
+  void buildSamplingRowTables(int64_t batch, int64_t rows, bool entropy,
+                              bool race) {
+    Type f32Type = b.getF32Type(), indexType = b.getIndexType();
+    auto table = [&](Type type) -> Value {
+      return memref::AllocOp::create(b, MemRefType::get({batch, rows}, type));
     };
-    Value maxScaled = tableArgmax(batch, rows, scaled).second;
-    Value sums = tableSum(batch, rows, [&](Value i, Value v) {
-      Value m = memref::LoadOp::create(b, maxScaled, ValueRange{req, i});
-      return math::ExpOp::create(b, arith::SubFOp::create(b, scaled(i, v), m))
-          .getResult();
-    });
-    lseTable = memref::AllocOp::create(
-        b, MemRefType::get({batch, rows}, b.getF32Type()));
-    e.parallelFor({batch, rows}, [&](ValueRange iv) {
-      Value m = memref::LoadOp::create(b, maxScaled, iv);
-      Value sum = memref::LoadOp::create(b, sums, iv);
-      memref::StoreOp::create(
-          b, arith::AddFOp::create(b, m, math::LogOp::create(b, sum)),
-          lseTable, iv);
-    });
-    // The tables above are read through lseTable from here on.
-    auto lseOf = [&](Value i) {
-      return memref::LoadOp::create(b, lseTable, ValueRange{req, i})
-          .getResult();
-    };
+    argmaxTable = table(indexType);
+    lseTable = table(f32Type);
     if (entropy)
-      entropyTable = tableSum(batch, rows, [&](Value i, Value v) {
-        return entropyTerm(i, v, lseOf(i));
-      });
-    if (!race)
+      entropyTable = table(f32Type);
+    if (race)
+      raceTable = table(indexType);
+    if (batch * rows == 0)
       return;
-    raceTable = tableArgmax(batch, rows, [&](Value i, Value v) {
-                  return arith::DivFOp::create(b, probAt(i, v, lseOf(i)),
+    // Lane partials: argmax (value, index), scaled maximum (value, index),
+    // a sum, the race (value, index); then the row's scaled maximum and
+    // log-sum-exp for the walks after their fold.
+    SmallVector<MemRefType> shared = {
+        laneBuffer(f32Type),   laneBuffer(indexType), laneBuffer(f32Type),
+        laneBuffer(indexType), laneBuffer(f32Type),   laneBuffer(f32Type),
+        laneBuffer(indexType)};
+    shared.push_back(
+        MemRefType::get({2}, f32Type, MemRefLayoutAttrInterface(),
+                        gpu::AddressSpaceAttr::get(
+                            b.getContext(), gpu::AddressSpace::Workgroup)));
+    auto argmaxStep = [&](Value v, Value x, Value bestX, Value bestV) {
+      Value better = cmpf(arith::CmpFPredicate::OGT, x, bestX);
+      return std::make_pair(
+          arith::SelectOp::create(b, better, x, bestX).getResult(),
+          arith::SelectOp::create(b, better, v, bestV).getResult());
+    };
+    e.blockLaunch(
+        e.index(batch * rows), lanes(), shared,
+        [&](Value block, Value lane, ValueRange buf) {
+          req = arith::DivUIOp::create(b, block, e.index(rows));
+          Value i = arith::RemUIOp::create(b, block, e.index(rows));
+          enterRequest();
+          Value first = cmpi(arith::CmpIPredicate::eq, lane, e.index(0));
+          auto put = [&](Value value, Value buffer) {
+            memref::StoreOp::create(b, value, buffer, ValueRange{lane});
+          };
+          auto lanesSum = [&](Value buffer) {
+            return e.forLoop(
+                e.index(0), e.index(lanes()), ValueRange{f32(0.0)},
+                [&](Value l, ValueRange s) -> SmallVector<Value> {
+                  return {arith::AddFOp::create(
+                      b, s[0], memref::LoadOp::create(b, buffer, l))};
+                })[0];
+          };
+          auto lanesArgmax = [&](Value xs, Value vs) {
+            return e.forLoop(e.index(0), e.index(lanes()),
+                             ValueRange{f32(-INFINITY), e.index(0)},
+                             [&](Value l, ValueRange s) -> SmallVector<Value> {
+                               Value x = memref::LoadOp::create(b, xs, l);
+                               Value v = memref::LoadOp::create(b, vs, l);
+                               Value take = replacesBest(x, v, s[0], s[1]);
+                               return {
+                                   arith::SelectOp::create(b, take, x, s[0]),
+                                   arith::SelectOp::create(b, take, v, s[1])};
+                             });
+          };
+          auto scalar = [&](int64_t k) { return e.index(k); };
+          // 1. The argmax of the logits and the maximum of the scaled ones.
+          ValueRange best = laneWalk(
+              lane,
+              ValueRange{f32(-INFINITY), e.index(vocab), f32(-INFINITY),
+                         e.index(vocab)},
+              [&](Value v) { return logitAt(i, v); },
+              [&](Value v, Value x, ValueRange s) -> SmallVector<Value> {
+                auto raw = argmaxStep(v, x, s[0], s[1]);
+                auto scaled = argmaxStep(v, arith::DivFOp::create(b, x, temp),
+                                         s[2], s[3]);
+                return {raw.first, raw.second, scaled.first, scaled.second};
+              });
+          put(best[0], buf[0]);
+          put(best[1], buf[1]);
+          put(best[2], buf[2]);
+          put(best[3], buf[3]);
+          collective::BlockBarrierOp::create(b);
+          e.ifThen(first, [&] {
+            memref::StoreOp::create(b, lanesArgmax(buf[0], buf[1])[1],
+                                    argmaxTable, ValueRange{req, i});
+            memref::StoreOp::create(b, lanesArgmax(buf[2], buf[3])[0], buf[7],
+                                    scalar(0));
+          });
+          collective::BlockBarrierOp::create(b);
+          // 2. The sum of exponentials, then the log-sum-exp.
+          Value m = memref::LoadOp::create(b, buf[7], scalar(0));
+          put(laneWalk(
+                  lane, ValueRange{f32(0.0)},
+                  [&](Value v) {
+                    return math::ExpOp::create(
+                               b, arith::SubFOp::create(
+                                      b,
+                                      arith::DivFOp::create(b, logitAt(i, v),
+                                                            temp),
+                                      m))
+                        .getResult();
+                  },
+                  [&](Value, Value t, ValueRange s) -> SmallVector<Value> {
+                    return {arith::AddFOp::create(b, s[0], t)};
+                  })[0],
+              buf[4]);
+          collective::BlockBarrierOp::create(b);
+          e.ifThen(first, [&] {
+            Value lse = arith::AddFOp::create(
+                b, m, math::LogOp::create(b, lanesSum(buf[4])));
+            memref::StoreOp::create(b, lse, lseTable, ValueRange{req, i});
+            memref::StoreOp::create(b, lse, buf[7], scalar(1));
+          });
+          collective::BlockBarrierOp::create(b);
+          if (!entropy && !race)
+            return;
+          // 3. The entropy sum and the race over p / E.
+          Value lse = memref::LoadOp::create(b, buf[7], scalar(1));
+          if (entropy) {
+            put(laneWalk(
+                    lane, ValueRange{f32(0.0)},
+                    [&](Value v) { return entropyTerm(i, v, lse); },
+                    [&](Value, Value t, ValueRange s) -> SmallVector<Value> {
+                      return {arith::AddFOp::create(b, s[0], t)};
+                    })[0],
+                buf[4]);
+          }
+          if (race) {
+            ValueRange mine = laneWalk(
+                lane, ValueRange{f32(-INFINITY), e.index(vocab)},
+                [&](Value v) {
+                  return arith::DivFOp::create(b, probAt(i, v, lse),
                                                exponentialAt(v))
                       .getResult();
-                }).first;
+                },
+                [&](Value v, Value x, ValueRange s) -> SmallVector<Value> {
+                  auto next = argmaxStep(v, x, s[0], s[1]);
+                  return {next.first, next.second};
+                });
+            put(mine[0], buf[5]);
+            put(mine[1], buf[6]);
+          }
+          collective::BlockBarrierOp::create(b);
+          e.ifThen(first, [&] {
+            if (entropy)
+              memref::StoreOp::create(b, lanesSum(buf[4]), entropyTable,
+                                      ValueRange{req, i});
+            if (race)
+              memref::StoreOp::create(b, lanesArgmax(buf[5], buf[6])[1],
+                                      raceTable, ValueRange{req, i});
+          });
+        });
   }
 
   /// Buffers of the optional temperature and noise operands both verifiers
@@ -1152,7 +1252,8 @@ private:
   /// and, for a member, its depth, whether its path is accepted so far, the
   /// accepted prefix, its end node and the summed log p.
   void visitNode(Value i) {
-    auto [p, parentOk] = parentOf(i);
+    std::pair<Value, Value> link = parentOf(i);
+    Value p = link.first, parentOk = link.second;
     Value member = arith::AndIOp::create(b, parentOk, load(inTree, p));
     store(member, inTree, i);
     auto ifMember = scf::IfOp::create(b, member, false);
@@ -1483,7 +1584,8 @@ private:
     Value i =
         arith::MinUIOp::create(b, tid, arith::SubIOp::create(b, n, e.index(1)));
     Value isRoot = cmpi(arith::CmpIPredicate::eq, i, e.index(0));
-    auto [p, parentOk] = parentOf(i);
+    std::pair<Value, Value> link = parentOf(i);
+    Value p = link.first, parentOk = link.second;
     Value token = tokenOf(i);
     Value match = arith::AndIOp::create(
         b,
