@@ -114,9 +114,9 @@ protected:
   }
 
   /// Sum of `term(v)` over the vocabulary in the split-vocabulary order of
-  /// the GPU form (tableSum): lane c = v mod L accumulates its terms in
-  /// increasing v, then the lanes are added in order. Walking v in order
-  /// and keeping the L partials in a private array gives those exact
+  /// the GPU form (buildSamplingRowTables): lane c = v mod L accumulates its
+  /// terms in increasing v, then the lanes are added in order. Walking v in
+  /// order and keeping the L partials in a private array gives those exact
   /// additions, so the two targets compute the same bits (an acceptance
   /// decision cannot depend on the target or the batch).
   Value laneSum(llvm::function_ref<Value(Value)> term) {
@@ -435,13 +435,13 @@ protected:
   }
 
   /// The sampling modes' row statistics in one launch: a block per
-  /// (request, row), lanes as tableArgmax and tableSum, three walks of the
-  /// row with the block's folds between them (thread 0, lane order, through
-  /// shared memory): the argmax of the logits and the maximum of the scaled
-  /// logits, then the sum of exponentials (and the log-sum-exp), then the
-  /// entropy sum and the exponential race when asked for. Every statistic
-  /// has its table's own steps and fold, so the same bits; the row is read
-  /// three times, from L2 after the first.
+  /// (request, row), lanes as tableArgmax (a sum: each lane from 0), three
+  /// walks of the row with the block's folds between them (thread 0, lane
+  /// order, through shared memory): the argmax of the logits and the maximum of
+  /// the scaled logits, then the sum of exponentials (and the log-sum-exp),
+  /// then the entropy sum and the exponential race when asked for. Every
+  /// statistic has its table's own steps and fold, so the same bits; the row is
+  /// read three times, from L2 after the first.
   void buildSamplingRowTables(int64_t batch, int64_t rows, bool entropy,
                               bool race) {
     Type f32Type = b.getF32Type(), indexType = b.getIndexType();
