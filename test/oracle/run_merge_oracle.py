@@ -570,6 +570,9 @@ def build_corpus(rng, n_random):
         ("sm_bf16_amax_rank4", 4, 9, 5, [((2, 2), "bf16")], "amax", False),
         ("sm_f32_sizes_only", 4, 9, 5, [], "sum", True),
         ("sm_f32_long_mean_N64", 2, 64, 8, [((16,), "f32")], "mean", False),
+        # a row of 600 tokens: the GPU inverts it with 768 threads, one per
+        # token and per output row
+        ("sm_f32_sum_N600_C300", 2, 600, 300, [((4,), "f32")], "sum", True),
         ("sm_f16_mean", 4, 9, 5, [((3,), "f16")], "mean", False),
         ("sm_f16_sum", 4, 9, 5, [((3,), "f16")], "sum", False),
         ("sm_f16_wmean_rank2_rank4", 4, 9, 5, [((), "f16"), ((2, 3), "f16")], None, True),

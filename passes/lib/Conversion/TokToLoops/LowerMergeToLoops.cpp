@@ -460,7 +460,11 @@ void ParentInversion::serially() {
 void ParentInversion::byBlocks() {
   ImplicitLocOpBuilder &b = e.builder();
   Type i32 = b.getI32Type();
-  constexpr int64_t kThreads = 256;
+  // A thread per token and per output row where the row allows (up to
+  // 1024): each one's count runs over the whole row, so a thread that took
+  // several would chain their counts.
+  const int64_t kThreads = std::clamp<int64_t>(
+      llvm::alignTo(std::max(tokens, capacity), 256), 256, 1024);
   auto shared = [&](int64_t size) {
     return MemRefType::get({std::max<int64_t>(size, 1)}, i32,
                            MemRefLayoutAttrInterface(),
