@@ -68,7 +68,10 @@ constexpr const char *kCudaToGpu = "tok-offload-to-gpu,"
 
 // Upstream's gpu-lower-to-nvvm-pipeline order: everything that is not a GPU
 // op reaches the LLVM dialect before convert-gpu-to-nvvm (which expects
-// LLVM-typed control flow in kernels), then the host's gpu ops.
+// LLVM-typed control flow in kernels), then the host's gpu ops. Vector ops
+// are the exception: convert-gpu-to-nvvm lowers the kernels' own (through
+// the dialect's ConvertToLLVM interface, with the workgroup address space
+// mapped to 3, which convert-vector-to-llvm cannot do), the host's after.
 constexpr const char *kCudaToNvvm =
     "arith-expand{include-bf16=true},"
     "convert-scf-to-cf,"
@@ -79,16 +82,15 @@ constexpr const char *kCudaToNvvm =
     "convert-arith-to-llvm,"
     "convert-index-to-llvm,"
     "convert-cf-to-llvm,"
-    "convert-vector-to-llvm,"
     "canonicalize,cse,"
     "gpu.module(convert-gpu-to-nvvm,canonicalize,cse,"
     "reconcile-unrealized-casts),"
+    "convert-vector-to-llvm,"
     "finalize-memref-to-llvm,"
     "convert-math-to-llvm,"
     "gpu-to-llvm,"
     "reconcile-unrealized-casts,"
     "canonicalize,cse";
-
 
 // bf16 <-> f32 conversions are expanded to integer ops (round to nearest
 // even) because no runtime library on the target provides __truncsfbf2;

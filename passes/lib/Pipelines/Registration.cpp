@@ -11,6 +11,7 @@
 
 #include "mlir/Conversion/MemRefToLLVM/MemRefToLLVM.h"
 #include "mlir/Conversion/Passes.h"
+#include "mlir/Conversion/VectorToLLVM/ConvertVectorToLLVM.h"
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Affine/Transforms/Passes.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -68,6 +69,8 @@ void winnow::registerWinnowDialects(DialectRegistry &registry) {
   // workgroup address space mapped to 3) only through this interface;
   // otherwise they wait for finalize-memref-to-llvm, which cannot map it.
   registerConvertMemRefToLLVMInterface(registry);
+  // The same for vector loads and stores (16-byte shared-memory accesses).
+  vector::registerConvertVectorToLLVMInterface(registry);
   // Serialising gpu.module to PTX and translating the host code need the
   // LLVM IR translations of every dialect left at that point.
   registerBuiltinDialectTranslation(registry);

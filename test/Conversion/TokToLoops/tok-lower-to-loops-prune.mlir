@@ -5,7 +5,8 @@
 // 256 threads per row (BlockTopK.h). The keys of the row go to shared memory
 // (0 for tokens that are not candidates), a block reduction counts the
 // candidates, a block radix select finds the k-th key, and a tile of 8
-// tokens per thread is ranked (ties) and placed by two block scans; the
+// tokens per thread (their keys read back as two 16-byte vectors) is
+// ranked (ties) and placed by two block scans; the
 // padding follows. A threshold needs no ranking: one scan places the kept.
 // PSEL-LABEL: func.func @select_top_k
 // PSEL: gpu.launch blocks({{.*}}) in (%{{.*}} = %c2, %{{.*}} = %c1, %{{.*}} = %c1) threads({{.*}}) in (%{{.*}} = %c256,
@@ -13,7 +14,7 @@
 // PSEL-COUNT-8: memref.store %{{.*}}, %[[KEYS]]
 // PSEL: %[[N:.*]] = collective.block_reduce add %{{.*}} : i32
 // PSEL: %[[T:.*]], %{{.*}} = collective.block_radix_select %{{.*}} of %[[KEYS]]
-// PSEL: memref.load %[[KEYS]]
+// PSEL: vector.load %[[KEYS]][%{{.*}}] {alignment = 16 : i64} : memref<8xi32, #gpu.address_space<workgroup>>, vector<4xi32>
 // PSEL: arith.cmpi ugt, %{{.*}}, %[[T]] : i32
 // PSEL: collective.block_exclusive_scan
 // PSEL: collective.block_exclusive_scan

@@ -32,7 +32,7 @@
 // CHECK-NEXT: "dram": 0,
 // CHECK-NEXT: "l1": 0,
 // CHECK-NEXT: "l2": 1,
-// CHECK-NEXT: "shared": 39.1
+// CHECK-NEXT: "shared": 39
 // CHECK: "grid": [
 // CHECK-NEXT: 2,
 // CHECK: "kernel": "copy_kernel::prune_kernel",

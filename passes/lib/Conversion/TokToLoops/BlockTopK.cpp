@@ -112,12 +112,9 @@ Value emitBlockTopK(LoopEmitter &e, Value tid, const TopKRow &row) {
   //    counts places each kept token. State: tokens emitted, ties seen.
   int64_t tokens =
       ranked ? cast<MemRefType>(row.keys.getType()).getDimSize(0) : 0;
-  // 16-byte loads of a thread's keys from a device buffer (the LLVM
-  // lowering that runs before the kernels' own does not take vector
-  // accesses to shared memory; scalar ones are cheap there).
-  bool vectorKeys = ranked && tokens % kItems == 0 &&
-                    !gpu::GPUDialect::isWorkgroupMemoryAddressSpace(
-                        cast<MemRefType>(row.keys.getType()).getMemorySpace());
+  // 16-byte loads of a thread's keys, from shared memory or a device
+  // buffer.
+  bool vectorKeys = ranked && tokens % kItems == 0;
   ValueRange emitted = forTiles(
       e, row.threads, len, ValueRange{e.index(0), e.i32(0)},
       [&](Value start, ValueRange state) -> SmallVector<Value> {
