@@ -316,6 +316,13 @@ def build_corpus(rng, R):
     inv = random_inputs(rng, m, num_draft=np.full(B, K, np.int32))
     inv["drafts"][:, 0] = [-1, V, V + 1, -100, 2 ** 31 - 1, -(2 ** 31)]
     p.add("invalid_draft_ids", inv, exact=True)
+    # Rows with nothing above -inf: the argmax is id 0, however the lanes'
+    # partials are combined (a draft of 0 matches, another does not).
+    dead = random_inputs(rng, m, num_draft=np.full(B, K, np.int32))
+    dead["logits"][:2, :, :] = -np.inf
+    dead["drafts"][0, :] = 0
+    dead["drafts"][1, :] = [0, 3, 0, 0]
+    p.add("rows_of_-inf(argmax 0)", dead, exact=True)
     for r in range(R):
         p.add("random%d" % r, random_inputs(rng, m))
     progs.append(p)

@@ -8,7 +8,6 @@
 // PAR-LABEL: func.func @greedy
 // PAR: %[[ARGMAX:.*]] = memref.alloc() : memref<2x5xindex>
 // PAR: gpu.launch blocks(%{{.*}}, %{{.*}}, %{{.*}}) in (%{{.*}} = %c10, %{{.*}} = %c1, %{{.*}} = %c1) threads(%[[LANE:[a-z0-9]+]], %{{.*}}, %{{.*}}) in (%{{.*}} = %c256,
-// PAR: memref.alloca() : memref<256xf32, #gpu.address_space<workgroup>>
 // PAR: scf.for %[[TRIP:[a-z0-9]+]] = %c0{{.*}} to %c1 step %c1 iter_args(%[[BEST:[a-z0-9]+]] =
 // PAR: %[[BASE:.*]] = arith.muli %[[TRIP]], %c2048 : index
 // PAR: arith.addi %[[LANE]], %[[BASE]] : index
@@ -23,7 +22,7 @@
 // PAR: arith.cmpf ogt, %[[F0]], %[[BEST]] : f32
 // PAR-NOT: arith.cmpf ogt, %[[F0]]
 // PAR: arith.cmpf ogt, %[[F1]], %{{.*}} : f32
-// PAR: collective.block_barrier
+// PAR: collective.block_argmax
 // PAR: memref.store %{{.*}}, %[[ARGMAX]]
 // PAR: gpu.terminator
 // PAR-NOT: math.exp

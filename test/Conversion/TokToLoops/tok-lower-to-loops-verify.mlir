@@ -7,14 +7,14 @@
 // (request, row), lane c (thread c of 256) reads v = c, c + 256, ..., 8
 // entries per trip of a loop of constant trip count, their values computed
 // before they are folded in order (entries past V read entry V - 1 and are
-// dropped); the lanes' partials go to shared memory and thread 0 combines
-// them in lane order after a barrier; greedy needs only the argmax table,
-// the sampling modes get every statistic from one launch (below).
+// dropped); an argmax combines the lanes' partials by a block argmax (the
+// larger value, ties to the lower index: the lane-order fold's answer; id 0
+// when nothing beat -inf), a sum folds them in lane order (below); greedy
+// needs only the argmax table, the sampling modes get every statistic from
+// one launch.
 // PAR-LABEL: func.func @greedy
 // PAR: %[[ARGMAX:.*]] = memref.alloc() : memref<2x4xindex>
 // PAR: gpu.launch blocks(%[[BLOCK:[a-z0-9]+]], %{{.*}}, %{{.*}}) in (%{{.*}} = %c8, %{{.*}} = %c1, %{{.*}} = %c1) threads(%[[LANE:[a-z0-9]+]], %{{.*}}, %{{.*}}) in (%{{.*}} = %c256,
-// PAR: %[[VALUES:.*]] = memref.alloca() : memref<256xf32, #gpu.address_space<workgroup>>
-// PAR: %[[INDICES:.*]] = memref.alloca() : memref<256xindex, #gpu.address_space<workgroup>>
 // PAR: scf.for %[[TRIP:[a-z0-9]+]] = %c0{{.*}} to %c1 step %c1 iter_args(%[[BEST:[a-z0-9]+]] =
 // PAR: %[[BASE:.*]] = arith.muli %[[TRIP]], %c2048 : index
 // PAR: arith.addi %[[LANE]], %[[BASE]] : index
@@ -29,16 +29,12 @@
 // PAR: arith.cmpf ogt, %[[F0]], %[[BEST]] : f32
 // PAR-NOT: arith.cmpf ogt, %[[F0]]
 // PAR: arith.cmpf ogt, %[[F1]], %{{.*}} : f32
-// PAR: memref.store %{{.*}}, %[[VALUES]][%[[LANE]]]
-// PAR: memref.store %{{.*}}, %[[INDICES]][%[[LANE]]]
-// PAR-NEXT: collective.block_barrier
-// PAR-NEXT: %[[FIRST:.*]] = arith.cmpi eq, %[[LANE]], %c0
-// PAR-NEXT: scf.if %[[FIRST]] {
-// PAR-NEXT: scf.for %[[L:[a-z0-9]+]] = %c0{{.*}} to %c256 step %c1
-// PAR-NEXT: memref.load %[[VALUES]][%[[L]]]
-// PAR-NEXT: memref.load %[[INDICES]][%[[L]]]
-// PAR: arith.cmpi ult
-// PAR: memref.store %{{.*}}, %[[ARGMAX]]
+// PAR: %[[MAX:.*]], %[[AT:.*]] = collective.block_argmax
+// PAR: %[[NONE:.*]] = arith.cmpf oeq, %[[MAX]], %{{.*}} : f32
+// PAR: %[[ID:.*]] = arith.index_cast %[[AT]] : i32 to index
+// PAR: %[[WINNER:.*]] = arith.select %[[NONE]], %{{.*}}, %[[ID]] : index
+// PAR: scf.if
+// PAR: memref.store %[[WINNER]], %[[ARGMAX]]
 // PAR: gpu.terminator
 // PAR-NOT: math.exp
 // PAR: scf.parallel (%{{.*}}) =
@@ -74,29 +70,17 @@
 // PAR: memref.store
 
 // Typical: every row statistic in one launch, a block per (request, row):
-// one walk for the argmax and the scaled maximum (lane partials in shared
-// memory, folded by thread 0 in lane order), a barrier, the sum of
-// exponentials of the scaled logits less the maximum, folded in lane order
-// from 0 into the LSE (m + log sum), a barrier, the entropy sum, folded
-// likewise: each statistic in its table's order.
+// one walk for the argmax and the scaled maximum (each combined by a block
+// argmax), the sum of exponentials of the scaled logits less the maximum,
+// folded by thread 0 in lane order from 0 into the LSE (m + log sum), a
+// barrier, the entropy sum, folded likewise: each statistic in its table's
+// order.
 // PAR-LABEL: func.func @typical
 // PAR: gpu.launch blocks({{.*}}) in (%{{.*}} = %c8, {{.*}}) threads(%[[LANE:[a-z0-9]+]], {{.*}}) in (%{{.*}} = %c256,
-// PAR: %[[RAW:.*]] = memref.alloca() : memref<256xf32, #gpu.address_space<workgroup>>
-// PAR: %[[RAWAT:.*]] = memref.alloca() : memref<256xindex, #gpu.address_space<workgroup>>
-// PAR: %[[SCALED:.*]] = memref.alloca() : memref<256xf32, #gpu.address_space<workgroup>>
-// PAR: %[[SCALEDAT:.*]] = memref.alloca() : memref<256xindex, #gpu.address_space<workgroup>>
 // PAR: %[[SUMS:.*]] = memref.alloca() : memref<256xf32, #gpu.address_space<workgroup>>
-// PAR: %[[ROWVALS:.*]] = memref.alloca() : memref<2xf32, #gpu.address_space<workgroup>>
-// PAR: memref.store %{{.*}}, %[[RAW]][%[[LANE]]]
-// PAR: memref.store %{{.*}}, %[[SCALEDAT]][%[[LANE]]]
-// PAR-NEXT: collective.block_barrier
-// PAR: scf.for %[[L1:[a-z0-9]+]] = %c0{{.*}} to %c256 step %c1
-// PAR-NEXT: memref.load %[[RAW]][%[[L1]]]
-// PAR: scf.for %[[L2:[a-z0-9]+]] = %c0{{.*}} to %c256 step %c1
-// PAR-NEXT: memref.load %[[SCALED]][%[[L2]]]
-// PAR: memref.store %{{.*}}, %[[ROWVALS]][%c0
-// PAR: collective.block_barrier
-// PAR: %[[M:.*]] = memref.load %[[ROWVALS]][%c0
+// PAR: %[[ROWVALS:.*]] = memref.alloca() : memref<1xf32, #gpu.address_space<workgroup>>
+// PAR: collective.block_argmax
+// PAR: %[[M:.*]], %{{.*}} = collective.block_argmax
 // PAR: arith.subf %{{.*}}, %[[M]]
 // PAR: math.exp
 // PAR: memref.store %{{.*}}, %[[SUMS]][%[[LANE]]]
@@ -106,7 +90,7 @@
 // PAR-NEXT: arith.addf %[[ACC]], %[[PART]]
 // PAR: %[[LOG:.*]] = math.log
 // PAR-NEXT: %[[LSE:.*]] = arith.addf %[[M]], %[[LOG]]
-// PAR: memref.store %[[LSE]], %[[ROWVALS]][%c1]
+// PAR: memref.store %[[LSE]], %[[ROWVALS]][%c0
 // PAR: collective.block_barrier
 // PAR: math.log
 // PAR: memref.store %{{.*}}, %[[SUMS]][%[[LANE]]]

@@ -282,29 +282,44 @@ protected:
                                b.getContext(), gpu::AddressSpace::Workgroup));
   }
 
+  /// The block's first maximum of its lanes' partial argmaxes (x, v): a
+  /// collective.block_argmax (the larger value, ties to the lower index,
+  /// every partial's x a number or -inf), which is what folding them in
+  /// lane order from (-inf, 0) with replacesBest gives, once a block whose
+  /// lanes all kept -inf is given index 0 as that fold does. Every thread
+  /// gets the pair.
+  std::pair<Value, Value> blockFirstMax(Value x, Value v) {
+    auto best = collective::BlockArgMaxOp::create(
+        b, b.getF32Type(), b.getI32Type(), x, asI32Index(v));
+    Value none = cmpf(arith::CmpFPredicate::OEQ, best.getMax(), f32(-INFINITY));
+    Value at =
+        arith::IndexCastOp::create(b, b.getIndexType(), best.getArgmax());
+    return {best.getMax(),
+            arith::SelectOp::create(b, none, e.index(0), at).getResult()};
+  }
+  Value asI32Index(Value v) {
+    return arith::IndexCastOp::create(b, b.getI32Type(), v);
+  }
+
   /// One block per (request, row) of `rows`, a thread per lane: `walk`
-  /// returns the lane's partials, which go to shared memory (one buffer per
-  /// element of `partials`), and after a barrier thread 0 runs `fold` over
-  /// them (the combine in lane order, no launch and no round trip through
-  /// device memory between the two).
-  /// With `slices` > 1 each row is cut into that many slices of the
-  /// vocabulary, a block each: `walk` gets the slice too, and `fold` the
-  /// position (request, row, slice).
-  void tableBlocks(
-      int64_t batch, int64_t rows, ArrayRef<Type> partials,
-      llvm::function_ref<SmallVector<Value>(Value, Value, std::optional<Slice>)>
-          walk,
-      llvm::function_ref<void(ValueRange, ValueRange)> fold,
-      int64_t slices = 1) {
+  /// returns the lane's partial argmax (value, index), blockFirstMax
+  /// combines the lanes, and thread 0 stores it with `store(at, max,
+  /// index)`. With `slices` > 1 each row is cut into that many slices of
+  /// the vocabulary, a block each: `walk` gets the slice too, and `store`
+  /// the position (request, row, slice).
+  void
+  argmaxBlocks(int64_t batch, int64_t rows,
+               llvm::function_ref<std::pair<Value, Value>(Value, Value,
+                                                          std::optional<Slice>)>
+                   walk,
+               llvm::function_ref<void(ValueRange, Value, Value)> store,
+               int64_t slices = 1) {
     if (batch * rows == 0)
       return;
-    SmallVector<MemRefType> shared;
-    for (Type type : partials)
-      shared.push_back(laneBuffer(type));
     int64_t sliceSize = llvm::divideCeil(vocab, slices);
     e.blockLaunch(
-        e.index(batch * rows * slices), lanes(), shared,
-        [&](Value block, Value lane, ValueRange buffers) {
+        e.index(batch * rows * slices), lanes(), {},
+        [&](Value block, Value lane, ValueRange) {
           Value rowBlock = arith::DivUIOp::create(b, block, e.index(slices));
           req = arith::DivUIOp::create(b, rowBlock, e.index(rows));
           Value i = arith::RemUIOp::create(b, rowBlock, e.index(rows));
@@ -322,11 +337,10 @@ protected:
             at.push_back(s);
           }
           enterRequest();
-          for (auto [value, buffer] : llvm::zip(walk(i, lane, slice), buffers))
-            memref::StoreOp::create(b, value, buffer, ValueRange{lane});
-          collective::BlockBarrierOp::create(b);
+          auto [x, v] = walk(i, lane, slice);
+          std::pair<Value, Value> best = blockFirstMax(x, v);
           e.ifThen(cmpi(arith::CmpIPredicate::eq, lane, e.index(0)),
-                   [&] { fold(at, buffers); });
+                   [&] { store(at, best.first, best.second); });
         });
   }
 
@@ -374,10 +388,10 @@ protected:
                          return fold(xAt(k), vAt(k), s);
                        });
     };
-    tableBlocks(
-        batch, rows, {f32Type, indexType},
+    argmaxBlocks(
+        batch, rows,
         [&](Value i, Value lane,
-            std::optional<Slice> slice) -> SmallVector<Value> {
+            std::optional<Slice> slice) -> std::pair<Value, Value> {
           ValueRange best = laneWalk(
               lane, ValueRange{f32(-INFINITY), e.index(vocab)},
               [&](Value v) { return value(i, v); },
@@ -389,17 +403,9 @@ protected:
               slice);
           return {best[0], best[1]};
         },
-        [&](ValueRange at, ValueRange partial) {
-          ValueRange best = foldAll(
-              lanes(),
-              [&](Value lane) -> Value {
-                return memref::LoadOp::create(b, partial[0], lane);
-              },
-              [&](Value lane) -> Value {
-                return memref::LoadOp::create(b, partial[1], lane);
-              });
-          memref::StoreOp::create(b, best[1], sliceArgmax, at);
-          memref::StoreOp::create(b, best[0], sliceMax, at);
+        [&](ValueRange at, Value bestX, Value bestV) {
+          memref::StoreOp::create(b, bestV, sliceArgmax, at);
+          memref::StoreOp::create(b, bestX, sliceMax, at);
         },
         slices);
     if (slices > 1)
@@ -456,15 +462,11 @@ protected:
       raceTable = table(indexType);
     if (batch * rows == 0)
       return;
-    // Lane partials: argmax (value, index), scaled maximum (value, index),
-    // a sum, the race (value, index); then the row's scaled maximum and
-    // log-sum-exp for the walks after their fold.
-    SmallVector<MemRefType> shared = {
-        laneBuffer(f32Type),   laneBuffer(indexType), laneBuffer(f32Type),
-        laneBuffer(indexType), laneBuffer(f32Type),   laneBuffer(f32Type),
-        laneBuffer(indexType)};
+    // The lanes' partial sums; the row's scaled maximum and log-sum-exp
+    // for the walks after them (argmaxes combine by blockFirstMax).
+    SmallVector<MemRefType> shared = {laneBuffer(f32Type)};
     shared.push_back(
-        MemRefType::get({2}, f32Type, MemRefLayoutAttrInterface(),
+        MemRefType::get({1}, f32Type, MemRefLayoutAttrInterface(),
                         gpu::AddressSpaceAttr::get(
                             b.getContext(), gpu::AddressSpace::Workgroup)));
     auto argmaxStep = [&](Value v, Value x, Value bestX, Value bestV) {
@@ -491,18 +493,6 @@ protected:
                       b, s[0], memref::LoadOp::create(b, buffer, l))};
                 })[0];
           };
-          auto lanesArgmax = [&](Value xs, Value vs) {
-            return e.forLoop(e.index(0), e.index(lanes()),
-                             ValueRange{f32(-INFINITY), e.index(0)},
-                             [&](Value l, ValueRange s) -> SmallVector<Value> {
-                               Value x = memref::LoadOp::create(b, xs, l);
-                               Value v = memref::LoadOp::create(b, vs, l);
-                               Value take = replacesBest(x, v, s[0], s[1]);
-                               return {
-                                   arith::SelectOp::create(b, take, x, s[0]),
-                                   arith::SelectOp::create(b, take, v, s[1])};
-                             });
-          };
           auto scalar = [&](int64_t k) { return e.index(k); };
           // 1. The argmax of the logits and the maximum of the scaled ones.
           ValueRange best = laneWalk(
@@ -516,20 +506,12 @@ protected:
                                          s[2], s[3]);
                 return {raw.first, raw.second, scaled.first, scaled.second};
               });
-          put(best[0], buf[0]);
-          put(best[1], buf[1]);
-          put(best[2], buf[2]);
-          put(best[3], buf[3]);
-          collective::BlockBarrierOp::create(b);
+          Value argmax = blockFirstMax(best[0], best[1]).second;
+          Value m = blockFirstMax(best[2], best[3]).first;
           e.ifThen(first, [&] {
-            memref::StoreOp::create(b, lanesArgmax(buf[0], buf[1])[1],
-                                    argmaxTable, ValueRange{req, i});
-            memref::StoreOp::create(b, lanesArgmax(buf[2], buf[3])[0], buf[7],
-                                    scalar(0));
+            memref::StoreOp::create(b, argmax, argmaxTable, ValueRange{req, i});
           });
-          collective::BlockBarrierOp::create(b);
           // 2. The sum of exponentials, then the log-sum-exp.
-          Value m = memref::LoadOp::create(b, buf[7], scalar(0));
           put(laneWalk(
                   lane, ValueRange{f32(0.0)},
                   [&](Value v) {
@@ -544,19 +526,19 @@ protected:
                   [&](Value, Value t, ValueRange s) -> SmallVector<Value> {
                     return {arith::AddFOp::create(b, s[0], t)};
                   })[0],
-              buf[4]);
+              buf[0]);
           collective::BlockBarrierOp::create(b);
           e.ifThen(first, [&] {
             Value lse = arith::AddFOp::create(
-                b, m, math::LogOp::create(b, lanesSum(buf[4])));
+                b, m, math::LogOp::create(b, lanesSum(buf[0])));
             memref::StoreOp::create(b, lse, lseTable, ValueRange{req, i});
-            memref::StoreOp::create(b, lse, buf[7], scalar(1));
+            memref::StoreOp::create(b, lse, buf[1], scalar(0));
           });
           collective::BlockBarrierOp::create(b);
           if (!entropy && !race)
             return;
           // 3. The entropy sum and the race over p / E.
-          Value lse = memref::LoadOp::create(b, buf[7], scalar(1));
+          Value lse = memref::LoadOp::create(b, buf[1], scalar(0));
           if (entropy) {
             put(laneWalk(
                     lane, ValueRange{f32(0.0)},
@@ -564,7 +546,7 @@ protected:
                     [&](Value, Value t, ValueRange s) -> SmallVector<Value> {
                       return {arith::AddFOp::create(b, s[0], t)};
                     })[0],
-                buf[4]);
+                buf[0]);
           }
           if (race) {
             ValueRange mine = laneWalk(
@@ -578,18 +560,18 @@ protected:
                   auto next = argmaxStep(v, x, s[0], s[1]);
                   return {next.first, next.second};
                 });
-            put(mine[0], buf[5]);
-            put(mine[1], buf[6]);
+            Value winner = blockFirstMax(mine[0], mine[1]).second;
+            e.ifThen(first, [&] {
+              memref::StoreOp::create(b, winner, raceTable, ValueRange{req, i});
+            });
           }
-          collective::BlockBarrierOp::create(b);
-          e.ifThen(first, [&] {
-            if (entropy)
-              memref::StoreOp::create(b, lanesSum(buf[4]), entropyTable,
+          if (entropy) {
+            collective::BlockBarrierOp::create(b);
+            e.ifThen(first, [&] {
+              memref::StoreOp::create(b, lanesSum(buf[0]), entropyTable,
                                       ValueRange{req, i});
-            if (race)
-              memref::StoreOp::create(b, lanesArgmax(buf[5], buf[6])[1],
-                                      raceTable, ValueRange{req, i});
-          });
+            });
+          }
         });
   }
 
