@@ -253,6 +253,13 @@ SmallVector<Value> LoopEmitter::orderedSums(
   return sums;
 }
 
+MemRefType workgroupMemRef(ArrayRef<int64_t> shape, Type element) {
+  return MemRefType::get(
+      shape, element, MemRefLayoutAttrInterface(),
+      gpu::AddressSpaceAttr::get(element.getContext(),
+                                 gpu::AddressSpace::Workgroup));
+}
+
 int64_t vectorWidth(Type element, int64_t inner) {
   if (!element.isIntOrFloat())
     return 0;

@@ -189,6 +189,11 @@ using tok::isStreamedPair;
 using tok::shapedBytes;
 using tok::splatValue;
 
+/// A shared-memory (workgroup address space) buffer type, for a block
+/// launch's workgroup buffers.
+mlir::MemRefType workgroupMemRef(llvm::ArrayRef<int64_t> shape,
+                                 mlir::Type element);
+
 /// The number of `element`s in a 16-byte vector when rows of `inner`
 /// elements are a whole number of such vectors, else 0.
 int64_t vectorWidth(mlir::Type element, int64_t inner);

@@ -32,10 +32,7 @@ TopKKeyStorage TopKKeyStorage::create(LoopEmitter &e, int64_t rows,
   TopKKeyStorage storage;
   storage.tokens = tokens;
   if (tokens * 4 <= kSharedKeyBytes) {
-    storage.workgroup.push_back(
-        MemRefType::get({tokens}, b.getI32Type(), MemRefLayoutAttrInterface(),
-                        gpu::AddressSpaceAttr::get(
-                            b.getContext(), gpu::AddressSpace::Workgroup)));
+    storage.workgroup.push_back(workgroupMemRef({tokens}, b.getI32Type()));
     return storage;
   }
   // Freed by bufferization's deallocation after its last use.

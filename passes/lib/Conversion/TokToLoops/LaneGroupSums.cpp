@@ -11,10 +11,8 @@ namespace winnow {
 
 MemRefType laneGroupScratchType(MLIRContext *context, int64_t threads,
                                 unsigned numSums) {
-  return MemRefType::get(
-      {threads, static_cast<int64_t>(numSums)}, Float32Type::get(context),
-      MemRefLayoutAttrInterface(),
-      gpu::AddressSpaceAttr::get(context, gpu::AddressSpace::Workgroup));
+  return workgroupMemRef({threads, static_cast<int64_t>(numSums)},
+                         Float32Type::get(context));
 }
 
 SmallVector<Value>

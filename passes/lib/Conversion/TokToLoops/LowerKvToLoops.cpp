@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "LoweringUtils.h"
+#include "RowBlock.h"
 #include "TokOpLowering.h"
 
 #include "BlockTopK.h"
@@ -277,7 +278,7 @@ void lowerKvSelectGpu(tok::KvSelectOp op, ImplicitLocOpBuilder &b,
               });
               return {};
             });
-        e.ifThen(e.cmpi(arith::CmpIPredicate::eq, tid, e.index(0)), [&] {
+        onFirstThread(e, tid, [&] {
           memref::StoreOp::create(b, toI32(count), counts, ValueRange{row, h});
         });
       });

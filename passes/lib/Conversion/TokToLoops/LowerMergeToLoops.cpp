@@ -466,10 +466,7 @@ void ParentInversion::byBlocks() {
   const int64_t kThreads = std::clamp<int64_t>(
       llvm::alignTo(std::max(tokens, capacity), 256), 256, 1024);
   auto shared = [&](int64_t size) {
-    return MemRefType::get({std::max<int64_t>(size, 1)}, i32,
-                           MemRefLayoutAttrInterface(),
-                           gpu::AddressSpaceAttr::get(
-                               b.getContext(), gpu::AddressSpace::Workgroup));
+    return workgroupMemRef({std::max<int64_t>(size, 1)}, i32);
   };
   auto strided = [&](int64_t extent, Value tid,
                      llvm::function_ref<void(Value)> body) {
@@ -542,7 +539,7 @@ void ParentInversion::byBlocks() {
                   });
                   return {arith::AddIOp::create(b, acc[0], scan.getTotal())};
                 })[0];
-        e.ifThen(e.cmpi(arith::CmpIPredicate::eq, tid, e.index(0)), [&] {
+        onFirstThread(e, tid, [&] {
           memref::StoreOp::create(b, total, first,
                                   ValueRange{row, e.index(capacity)});
         });

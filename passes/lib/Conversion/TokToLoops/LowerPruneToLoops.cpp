@@ -10,6 +10,7 @@
 #include "BlockTopK.h"
 #include "LoweringUtils.h"
 #include "RadixSelect.h"
+#include "RowBlock.h"
 #include "TokOpLowering.h"
 
 #include "mlir/Dialect/Math/IR/Math.h"
@@ -443,12 +444,7 @@ void lowerAttnScoreBlocks(
   while (kKeyTile > 8 && batch * llvm::divideCeil(tokens, kKeyTile) < 2 * 132)
     kKeyTile /= 2;
   auto workgroup = [&](ArrayRef<int64_t> shape) {
-    return MemRefType::get(shape, b.getF32Type(), MemRefLayoutAttrInterface(),
-                           gpu::AddressSpaceAttr::get(
-                               b.getContext(), gpu::AddressSpace::Workgroup));
-  };
-  auto onThreadZero = [&](Value tid, llvm::function_ref<void()> body) {
-    e.ifThen(e.cmpi(arith::CmpIPredicate::eq, tid, e.index(0)), body);
+    return workgroupMemRef(shape, b.getF32Type());
   };
 
   Value stats;
@@ -505,7 +501,7 @@ void lowerAttnScoreBlocks(
                 memref::StoreOp::create(b, lane, laneSums, ValueRange{tid});
               });
           collective::BlockBarrierOp::create(b);
-          onThreadZero(tid, [&] {
+          onFirstThread(e, tid, [&] {
             Value sum = e.f32(0.0);
             for (int64_t l = 0; l < kLanes; ++l)
               sum = arith::AddFOp::create(

@@ -76,16 +76,21 @@ protected:
     return emitExponentialFromWord(b, philoxWord(v, kExponentialStream));
   }
 
+  /// One step of a scan for the first maximum: (x, v) replaces the best so
+  /// far (s[0], s[1]) when strictly larger (NaN never does).
+  SmallVector<Value> argmaxStep(Value v, Value x, ValueRange s) {
+    Value better = cmpf(arith::CmpFPredicate::OGT, x, s[0]);
+    return {arith::SelectOp::create(b, better, x, s[0]),
+            arith::SelectOp::create(b, better, v, s[1])};
+  }
+
   /// First index of the largest `value(v)` over the vocabulary; NaN never
   /// wins, and a row with nothing larger than -inf gives 0.
   Value argmaxOver(llvm::function_ref<Value(Value)> value) {
     ValueRange best = e.forLoop(
         e.index(0), e.index(vocab), ValueRange{f32(-INFINITY), e.index(0)},
         [&](Value v, ValueRange s) -> SmallVector<Value> {
-          Value x = value(v);
-          Value better = cmpf(arith::CmpFPredicate::OGT, x, s[0]);
-          return {arith::SelectOp::create(b, better, x, s[0]),
-                  arith::SelectOp::create(b, better, v, s[1])};
+          return argmaxStep(v, value(v), s);
         });
     return best[1];
   }
@@ -277,9 +282,7 @@ protected:
 
   /// Shared memory of one table block: a value per lane.
   MemRefType laneBuffer(Type element) {
-    return MemRefType::get({lanes()}, element, MemRefLayoutAttrInterface(),
-                           gpu::AddressSpaceAttr::get(
-                               b.getContext(), gpu::AddressSpace::Workgroup));
+    return workgroupMemRef({lanes()}, element);
   }
 
   /// The block's first maximum of its lanes' partial argmaxes (x, v): a
@@ -289,15 +292,17 @@ protected:
   /// lanes all kept -inf is given index 0 as that fold does. Every thread
   /// gets the pair.
   std::pair<Value, Value> blockFirstMax(Value x, Value v) {
-    auto best = collective::BlockArgMaxOp::create(
-        b, b.getF32Type(), b.getI32Type(), x, asI32Index(v));
+    auto best = collective::BlockArgMaxOp::create(b, b.getF32Type(),
+                                                  b.getI32Type(), x, asI32(v));
     Value none = cmpf(arith::CmpFPredicate::OEQ, best.getMax(), f32(-INFINITY));
-    Value at =
-        arith::IndexCastOp::create(b, b.getIndexType(), best.getArgmax());
+    Value at = asIndex(best.getArgmax());
     return {best.getMax(),
             arith::SelectOp::create(b, none, e.index(0), at).getResult()};
   }
-  Value asI32Index(Value v) {
+  Value asIndex(Value v) {
+    return arith::IndexCastOp::create(b, b.getIndexType(), v);
+  }
+  Value asI32(Value v) {
     return arith::IndexCastOp::create(b, b.getI32Type(), v);
   }
 
@@ -339,8 +344,7 @@ protected:
           enterRequest();
           auto [x, v] = walk(i, lane, slice);
           std::pair<Value, Value> best = blockFirstMax(x, v);
-          e.ifThen(cmpi(arith::CmpIPredicate::eq, lane, e.index(0)),
-                   [&] { store(at, best.first, best.second); });
+          onFirstThread(e, lane, [&] { store(at, best.first, best.second); });
         });
   }
 
@@ -396,9 +400,7 @@ protected:
               lane, ValueRange{f32(-INFINITY), e.index(vocab)},
               [&](Value v) { return value(i, v); },
               [&](Value v, Value x, ValueRange s) -> SmallVector<Value> {
-                Value better = cmpf(arith::CmpFPredicate::OGT, x, s[0]);
-                return {arith::SelectOp::create(b, better, x, s[0]),
-                        arith::SelectOp::create(b, better, v, s[1])};
+                return argmaxStep(v, x, s);
               },
               slice);
           return {best[0], best[1]};
@@ -442,12 +444,13 @@ protected:
 
   /// The sampling modes' row statistics in one launch: a block per
   /// (request, row), lanes as tableArgmax (a sum: each lane from 0), three
-  /// walks of the row with the block's folds between them (thread 0, lane
-  /// order, through shared memory): the argmax of the logits and the maximum of
-  /// the scaled logits, then the sum of exponentials (and the log-sum-exp),
-  /// then the entropy sum and the exponential race when asked for. Every
-  /// statistic has its table's own steps and fold, so the same bits; the row is
-  /// read three times, from L2 after the first.
+  /// walks of the row with the block's combines between them (an argmax by
+  /// blockFirstMax, a sum by thread 0 in lane order through shared memory):
+  /// the argmax of the logits and the maximum of the scaled logits, then the
+  /// sum of exponentials (and the log-sum-exp), then the entropy sum and the
+  /// exponential race when asked for. Every statistic has its table's own
+  /// steps and combine, so the same bits; the row is read three times, from
+  /// L2 after the first.
   void buildSamplingRowTables(int64_t batch, int64_t rows, bool entropy,
                               bool race) {
     Type f32Type = b.getF32Type(), indexType = b.getIndexType();
@@ -464,24 +467,14 @@ protected:
       return;
     // The lanes' partial sums; the row's scaled maximum and log-sum-exp
     // for the walks after them (argmaxes combine by blockFirstMax).
-    SmallVector<MemRefType> shared = {laneBuffer(f32Type)};
-    shared.push_back(
-        MemRefType::get({1}, f32Type, MemRefLayoutAttrInterface(),
-                        gpu::AddressSpaceAttr::get(
-                            b.getContext(), gpu::AddressSpace::Workgroup)));
-    auto argmaxStep = [&](Value v, Value x, Value bestX, Value bestV) {
-      Value better = cmpf(arith::CmpFPredicate::OGT, x, bestX);
-      return std::make_pair(
-          arith::SelectOp::create(b, better, x, bestX).getResult(),
-          arith::SelectOp::create(b, better, v, bestV).getResult());
-    };
+    SmallVector<MemRefType> shared = {laneBuffer(f32Type),
+                                      workgroupMemRef({1}, f32Type)};
     e.blockLaunch(
         e.index(batch * rows), lanes(), shared,
         [&](Value block, Value lane, ValueRange buf) {
           req = arith::DivUIOp::create(b, block, e.index(rows));
           Value i = arith::RemUIOp::create(b, block, e.index(rows));
           enterRequest();
-          Value first = cmpi(arith::CmpIPredicate::eq, lane, e.index(0));
           auto put = [&](Value value, Value buffer) {
             memref::StoreOp::create(b, value, buffer, ValueRange{lane});
           };
@@ -493,7 +486,6 @@ protected:
                       b, s[0], memref::LoadOp::create(b, buffer, l))};
                 })[0];
           };
-          auto scalar = [&](int64_t k) { return e.index(k); };
           // 1. The argmax of the logits and the maximum of the scaled ones.
           ValueRange best = laneWalk(
               lane,
@@ -501,14 +493,15 @@ protected:
                          e.index(vocab)},
               [&](Value v) { return logitAt(i, v); },
               [&](Value v, Value x, ValueRange s) -> SmallVector<Value> {
-                auto raw = argmaxStep(v, x, s[0], s[1]);
-                auto scaled = argmaxStep(v, arith::DivFOp::create(b, x, temp),
-                                         s[2], s[3]);
-                return {raw.first, raw.second, scaled.first, scaled.second};
+                SmallVector<Value> next = argmaxStep(v, x, s.take_front(2));
+                llvm::append_range(
+                    next, argmaxStep(v, arith::DivFOp::create(b, x, temp),
+                                     s.drop_front(2)));
+                return next;
               });
           Value argmax = blockFirstMax(best[0], best[1]).second;
           Value m = blockFirstMax(best[2], best[3]).first;
-          e.ifThen(first, [&] {
+          onFirstThread(e, lane, [&] {
             memref::StoreOp::create(b, argmax, argmaxTable, ValueRange{req, i});
           });
           // 2. The sum of exponentials, then the log-sum-exp.
@@ -528,17 +521,17 @@ protected:
                   })[0],
               buf[0]);
           collective::BlockBarrierOp::create(b);
-          e.ifThen(first, [&] {
+          onFirstThread(e, lane, [&] {
             Value lse = arith::AddFOp::create(
                 b, m, math::LogOp::create(b, lanesSum(buf[0])));
             memref::StoreOp::create(b, lse, lseTable, ValueRange{req, i});
-            memref::StoreOp::create(b, lse, buf[1], scalar(0));
+            memref::StoreOp::create(b, lse, buf[1], e.index(0));
           });
           collective::BlockBarrierOp::create(b);
           if (!entropy && !race)
             return;
           // 3. The entropy sum and the race over p / E.
-          Value lse = memref::LoadOp::create(b, buf[1], scalar(0));
+          Value lse = memref::LoadOp::create(b, buf[1], e.index(0));
           if (entropy) {
             put(laneWalk(
                     lane, ValueRange{f32(0.0)},
@@ -557,17 +550,16 @@ protected:
                       .getResult();
                 },
                 [&](Value v, Value x, ValueRange s) -> SmallVector<Value> {
-                  auto next = argmaxStep(v, x, s[0], s[1]);
-                  return {next.first, next.second};
+                  return argmaxStep(v, x, s);
                 });
             Value winner = blockFirstMax(mine[0], mine[1]).second;
-            e.ifThen(first, [&] {
+            onFirstThread(e, lane, [&] {
               memref::StoreOp::create(b, winner, raceTable, ValueRange{req, i});
             });
           }
           if (entropy) {
             collective::BlockBarrierOp::create(b);
-            e.ifThen(first, [&] {
+            onFirstThread(e, lane, [&] {
               memref::StoreOp::create(b, lanesSum(buf[0]), entropyTable,
                                       ValueRange{req, i});
             });
@@ -945,11 +937,7 @@ private:
     Value sliceP = sliceBuffer(f32Type), slicePAt = sliceBuffer(indexType);
     SmallVector<Value> sliceBuffers = {sliceMax, sliceRes, sliceResAt, sliceP,
                                        slicePAt};
-    auto shared = [&](Type type) {
-      return MemRefType::get({kThreads}, type, MemRefLayoutAttrInterface(),
-                             gpu::AddressSpaceAttr::get(
-                                 b.getContext(), gpu::AddressSpace::Workgroup));
-    };
+    auto shared = [&](Type type) { return workgroupMemRef({kThreads}, type); };
     // Folds (max, resX, resV, pX, pV) states in order.
     auto fold = [&](ValueRange s, Value max, Value resX, Value resV, Value pX,
                     Value pV) -> SmallVector<Value> {
@@ -1037,7 +1025,7 @@ private:
             for (auto [value, buffer] : llvm::zip(mine, lanes))
               memref::StoreOp::create(b, value, buffer, ValueRange{tid});
             collective::BlockBarrierOp::create(b);
-            e.ifThen(cmpi(arith::CmpIPredicate::eq, tid, e.index(0)), [&] {
+            onFirstThread(e, tid, [&] {
               ValueRange total = e.forLoop(
                   e.index(0), e.index(kThreads), none,
                   [&](Value lane, ValueRange s) -> SmallVector<Value> {
@@ -1178,10 +1166,6 @@ private:
   void store(Value v, Value buffer, Value i) {
     memref::StoreOp::create(b, v, buffer, ValueRange{i});
   }
-  Value asIndex(Value v) {
-    return arith::IndexCastOp::create(b, b.getIndexType(), v);
-  }
-  Value asI32(Value v) { return arith::IndexCastOp::create(b, b.getI32Type(), v); }
 
   /// Statistics of node `i`'s row that its children's tests read.
   void computeRowStats(Value i) {
@@ -1245,23 +1229,16 @@ private:
     Value d = arith::AddIOp::create(b, load(depth, p), e.i32(1));
     store(d, depth, i);
     Value token = tokenOf(i);
-    Value validToken = arith::AndIOp::create(
-        b, cmpi(arith::CmpIPredicate::sge, token, e.i32(0)),
-        cmpi(arith::CmpIPredicate::slt, token, e.i32(vocab)));
+    Value validToken = isVocabToken(token);
     Value match, logP = f32(0.0);
-    auto greedyMatch = [&]() -> Value {
-      return arith::AndIOp::create(
-          b, validToken,
-          cmpi(arith::CmpIPredicate::eq, token, load(rowBest, p)));
-    };
     if (!typical) {
-      match = greedyMatch();
+      match = greedyPasses(token, p);
     } else {
       auto ifGreedy = scf::IfOp::create(
           b, TypeRange{b.getI1Type(), b.getF32Type()}, greedyReq, true);
       OpBuilder::InsertionGuard inner(b);
       b.setInsertionPointToStart(ifGreedy.thenBlock());
-      scf::YieldOp::create(b, ValueRange{greedyMatch(), f32(0.0)});
+      scf::YieldOp::create(b, ValueRange{greedyPasses(token, p), f32(0.0)});
       b.setInsertionPointToStart(ifGreedy.elseBlock());
       Value tokenIndex =
           asIndex(arith::SelectOp::create(b, validToken, token, e.i32(0)));
@@ -1283,6 +1260,21 @@ private:
               b, ok, arith::AddFOp::create(b, load(logSum, p), logP),
               load(logSum, p)),
           logSum, i);
+  }
+
+  /// Whether `token` is an id of the vocabulary.
+  Value isVocabToken(Value token) {
+    return arith::AndIOp::create(
+        b, cmpi(arith::CmpIPredicate::sge, token, e.i32(0)),
+        cmpi(arith::CmpIPredicate::slt, token, e.i32(vocab)));
+  }
+
+  /// The greedy test of a node's `token` below parent `p`: a vocabulary id
+  /// equal to the parent row's argmax.
+  Value greedyPasses(Value token, Value p) {
+    return arith::AndIOp::create(
+        b, isVocabToken(token),
+        cmpi(arith::CmpIPredicate::eq, token, load(rowBest, p)));
   }
 
   /// Whether node i (< n) is a leaf of the tree.
@@ -1402,11 +1394,7 @@ private:
   /// and tokens.
   void lowerRequestsByBlocks(int64_t batch) {
     int64_t threads = std::min<int64_t>(1024, llvm::alignTo(nodes, 32));
-    auto shared = [&](Type type) {
-      return MemRefType::get({nodes}, type, MemRefLayoutAttrInterface(),
-                             gpu::AddressSpaceAttr::get(
-                                 b.getContext(), gpu::AddressSpace::Workgroup));
-    };
+    auto shared = [&](Type type) { return workgroupMemRef({nodes}, type); };
     Type boolType = b.getI1Type(), intType = b.getI32Type();
     Type floatType = b.getF32Type();
     SmallVector<MemRefType> buffers = {
@@ -1418,10 +1406,7 @@ private:
     // Greedy: the 2^k-th ancestor of every node, k = 0 .. jumps.
     int64_t jumps = llvm::Log2_64_Ceil(std::max<int64_t>(nodes, 2)) + 1;
     if (!typical)
-      buffers.push_back(MemRefType::get(
-          {(jumps + 1) * nodes}, intType, MemRefLayoutAttrInterface(),
-          gpu::AddressSpaceAttr::get(b.getContext(),
-                                     gpu::AddressSpace::Workgroup)));
+      buffers.push_back(workgroupMemRef({(jumps + 1) * nodes}, intType));
     e.blockLaunch(
         e.index(std::max<int64_t>(batch, 1)), threads, buffers,
         [&](Value row, Value tid, ValueRange state) {
@@ -1454,8 +1439,7 @@ private:
           });
           treeParents = state[12];
           treeTokenRow = state[13];
-          e.ifThen(cmpi(arith::CmpIPredicate::eq, tid, e.index(0)),
-                   [&] { initRoot(); });
+          onFirstThread(e, tid, [&] { initRoot(); });
           collective::BlockBarrierOp::create(b);
           if (!typical)
             jumpGreedyTree(tid, n, state[14], jumps);
@@ -1541,8 +1525,7 @@ private:
                                            asIndex(bestSum.getArgmax()));
           }
           if (typical)
-            e.ifThen(cmpi(arith::CmpIPredicate::eq, tid, e.index(0)),
-                     [&] { emitPath(leaf); });
+            onFirstThread(e, tid, [&] { emitPath(leaf); });
           else
             emitPathByNodes(tid, n, leaf, state[14], jumps);
           fillPastPath(prefixOfLeaf(leaf), tid, threads);
@@ -1568,13 +1551,7 @@ private:
     Value isRoot = cmpi(arith::CmpIPredicate::eq, i, e.index(0));
     std::pair<Value, Value> link = parentOf(i);
     Value p = link.first, parentOk = link.second;
-    Value token = tokenOf(i);
-    Value match = arith::AndIOp::create(
-        b,
-        arith::AndIOp::create(
-            b, cmpi(arith::CmpIPredicate::sge, token, e.i32(0)),
-            cmpi(arith::CmpIPredicate::slt, token, e.i32(vocab))),
-        cmpi(arith::CmpIPredicate::eq, token, load(rowBest, p)));
+    Value match = greedyPasses(tokenOf(i), p);
     Value passes = arith::AndIOp::create(b, notV(isRoot), match);
     auto select = [&](Value c, Value x, Value y) {
       return arith::SelectOp::create(b, c, x, y).getResult();
@@ -1678,7 +1655,7 @@ private:
         });
       });
     });
-    e.ifThen(cmpi(arith::CmpIPredicate::eq, tid, e.index(0)), [&] {
+    onFirstThread(e, tid, [&] {
       Value numEmitted = arith::AddIOp::create(b, score, e.index(1));
       memref::StoreOp::create(b, load(rowBest, last), tokens,
                               ValueRange{req, score});
