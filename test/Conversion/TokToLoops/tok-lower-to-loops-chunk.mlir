@@ -213,9 +213,10 @@ func.func @segment_max_sum(%x: tensor<1x8x3xf32>, %b: tensor<1x8xi1>) -> (tensor
 // clamped count, 0 after); the gate is clamped to [eps, 1 - eps] (here
 // eps = 0.25). The fp32 order of blocks of scan_block = 4 chunks: Q (the
 // row's decay since the block opened) once per chunk, then per feature
-// L = g z + (1 - g) L (L restarts at 0 when the block opens), the carry
-// (zbar_{j-1}, read back from the result, when the block opens) and zbar =
-// L in the first block, else Q * carry + L.
+// L = g z + (1 - g) L (L restarts at 0 when the block opens) and zbar =
+// L in the first block, else Q * carry + L; when a block after the first
+// opens, its carry (zbar_{j-1}, read back from the result) is copied into the
+// carry row first, once per block.
 // CHECK-LABEL: func.func @ema_scan
 // CHECK-SAME: (%[[Z:.*]]: tensor<2x8x4xbf16>, %[[G:.*]]: tensor<2x8xf32>, %[[N:.*]]: tensor<2xi32>)
 // CHECK-DAG: %[[ZB:.*]] = bufferization.to_buffer %[[Z]] read_only
@@ -238,6 +239,13 @@ func.func @segment_max_sum(%x: tensor<1x8x3xf32>, %b: tensor<1x8xi1>) -> (tensor
 // CHECK: %[[QPREV:.*]] = arith.select %[[OPENS]], %[[ONE]], %[[QIN]] : f32
 // CHECK: %[[KEEP:.*]] = arith.subf %[[ONE]], %[[GATE]] : f32
 // CHECK: %[[Q:.*]] = arith.mulf %[[KEEP]], %[[QPREV]] : f32
+// CHECK: %[[BEFOREJ:.*]] = arith.subi %{{.*}}, %{{.*}} : index
+// CHECK: %[[LATER:.*]] = arith.xori %[[FIRST]]
+// CHECK: %[[REOPENS:.*]] = arith.andi %[[OPENS]], %[[LATER]] : i1
+// CHECK: scf.if %[[REOPENS]] {
+// CHECK-NEXT: scf.for %[[DC:[a-z0-9]+]] =
+// CHECK-NEXT: %[[BEFORE:.*]] = memref.load %[[OUT]][%[[B]], %[[BEFOREJ]], %[[DC]]] : memref<2x8x4xf32>
+// CHECK-NEXT: memref.store %[[BEFORE]], %[[CARRY]][%[[DC]]]
 // CHECK: scf.for %[[D:[a-z0-9]+]] =
 // CHECK: memref.load %[[ZB]][%[[B]], %[[J]], %[[D]]] : memref<2x8x4xbf16>
 // CHECK: %[[Z32:.*]] = arith.extf %{{.*}} : bf16 to f32
@@ -246,11 +254,8 @@ func.func @segment_max_sum(%x: tensor<1x8x3xf32>, %b: tensor<1x8xi1>) -> (tensor
 // CHECK: %[[GZ:.*]] = arith.mulf %[[GATE]], %[[Z32]] : f32
 // CHECK: %[[KL:.*]] = arith.mulf %[[KEEP]], %[[LPREV]] : f32
 // CHECK: %[[L:.*]] = arith.addf %[[GZ]], %[[KL]] : f32
-// CHECK: %[[BEFORE:.*]] = memref.load %[[OUT]][%[[B]], %{{.*}}, %[[D]]] : memref<2x8x4xf32>
-// CHECK: %[[CIN:.*]] = memref.load %[[CARRY]][%[[D]]]
-// CHECK: %[[C:.*]] = arith.select %[[OPENS]], %[[BEFORE]], %[[CIN]] : f32
 // CHECK: memref.store %[[L]], %[[LOCAL]][%[[D]]]
-// CHECK: memref.store %[[C]], %[[CARRY]][%[[D]]]
+// CHECK: %[[C:.*]] = memref.load %[[CARRY]][%[[D]]]
 // CHECK: %[[QC:.*]] = arith.mulf %[[Q]], %[[C]] : f32
 // CHECK: %[[JOINED:.*]] = arith.addf %[[QC]], %[[L]] : f32
 // CHECK: %[[V:.*]] = arith.select %[[FIRST]], %[[L]], %[[JOINED]] : f32

@@ -135,13 +135,19 @@ EmaWalk emaWalkStep(ImplicitLocOpBuilder &b, LoopEmitter &e, Value gate,
 /// Chunk j of ema_scan's blocked order for every feature of a row at once,
 /// for the CPU's feature-inner loops: `decay` is Q_j (the row's, made once
 /// per chunk), `localRow` and `carryRow` are [D] f32 scratch holding L and
-/// the carry of chunk j - 1, `previous(d)` reads zbar_{j-1} and
-/// `store(d, zbar_j)` writes the result.
+/// the carry of chunk j - 1, `previous(d)` reads zbar_{j-1} (when a block
+/// after the first opens) and `store(d, zbar_j)` writes the result.
 void emaChunkAcrossFeatures(
     ImplicitLocOpBuilder &b, LoopEmitter &e, Value input, Value row, Value j,
     int64_t features, Value gate, EmaBlockPosition at, Value decay,
     Value localRow, Value carryRow, llvm::function_ref<Value(Value d)> previous,
     llvm::function_ref<void(Value d, Value zbar)> store) {
+  // A block after the first opens: its carry is zbar_{j-1}, once per block.
+  e.ifThen(arith::AndIOp::create(b, at.opens, e.notI1(at.inFirst)), [&] {
+    e.forLoop(e.index(0), e.index(features), [&](Value d) {
+      memref::StoreOp::create(b, previous(d), carryRow, ValueRange{d});
+    });
+  });
   e.forLoop(e.index(0), e.index(features), [&](Value d) {
     Value z =
         e.widenToF32(memref::LoadOp::create(b, input, ValueRange{row, j, d}));
@@ -150,11 +156,8 @@ void emaChunkAcrossFeatures(
                 arith::SelectOp::create(
                     b, at.opens, e.f32(0.0),
                     memref::LoadOp::create(b, localRow, ValueRange{d})));
-    Value carry = arith::SelectOp::create(
-        b, at.opens, previous(d),
-        memref::LoadOp::create(b, carryRow, ValueRange{d}));
     memref::StoreOp::create(b, local, localRow, ValueRange{d});
-    memref::StoreOp::create(b, carry, carryRow, ValueRange{d});
+    Value carry = memref::LoadOp::create(b, carryRow, ValueRange{d});
     store(d, emaJoin(b, at.inFirst, decay, carry, local));
   });
 }
