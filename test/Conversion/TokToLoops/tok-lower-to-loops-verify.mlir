@@ -70,8 +70,9 @@
 // PAR: memref.store
 
 // Typical: every row statistic in one launch, a block per (request, row):
-// one walk for the argmax and the scaled maximum (each combined by a block
-// argmax), the sum of exponentials of the scaled logits less the maximum,
+// one walk for the argmax (combined by a block argmax; its value over T is
+// the scaled maximum), the sum of exponentials of the scaled logits less
+// the maximum,
 // folded by thread 0 in lane order from 0 into the LSE (m + log sum), a
 // barrier, the entropy sum, folded likewise: each statistic in its table's
 // order.
@@ -79,9 +80,11 @@
 // PAR: gpu.launch blocks({{.*}}) in (%{{.*}} = %c8, {{.*}}) threads(%[[LANE:[a-z0-9]+]], {{.*}}) in (%{{.*}} = %c256,
 // PAR: %[[SUMS:.*]] = memref.alloca() : memref<256xf32, #gpu.address_space<workgroup>>
 // PAR: %[[ROWVALS:.*]] = memref.alloca() : memref<1xf32, #gpu.address_space<workgroup>>
-// PAR: collective.block_argmax
-// PAR: %[[M:.*]], %{{.*}} = collective.block_argmax
-// PAR: arith.subf %{{.*}}, %[[M]]
+// PAR: %[[MAX:.*]], %{{.*}} = collective.block_argmax
+// PAR-NOT: collective.block_argmax
+// PAR: %[[M:.*]] = arith.divf %[[MAX]], %[[T:.*]] : f32
+// PAR: %[[X:.*]] = arith.divf %{{.*}}, %[[T]] : f32
+// PAR-NEXT: arith.subf %[[X]], %[[M]]
 // PAR: math.exp
 // PAR: memref.store %{{.*}}, %[[SUMS]][%[[LANE]]]
 // PAR-NEXT: collective.block_barrier

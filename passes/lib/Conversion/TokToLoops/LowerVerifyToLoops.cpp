@@ -105,12 +105,15 @@ protected:
   Value rowLse(Value i) {
     if (lseTable)
       return memref::LoadOp::create(b, lseTable, ValueRange{req, i});
-    Value maxScaled = e.forLoop(
-        e.index(0), e.index(vocab), ValueRange{f32(-INFINITY)},
-        [&](Value v, ValueRange s) -> SmallVector<Value> {
-          Value x = arith::DivFOp::create(b, logitAt(i, v), temp);
-          return {arith::MaximumFOp::create(b, s[0], x)};
-        })[0];
+    // max(x / T) = max(x) / T: division by T > 0 rounds monotonically (see
+    // buildSamplingRowTables; greedy requests never get here).
+    Value maxScaled = arith::DivFOp::create(
+        b,
+        e.forLoop(e.index(0), e.index(vocab), ValueRange{f32(-INFINITY)},
+                  [&](Value v, ValueRange s) -> SmallVector<Value> {
+                    return {arith::MaximumFOp::create(b, s[0], logitAt(i, v))};
+                  })[0],
+        temp);
     Value sum = laneSum([&](Value v) -> Value {
       Value x = arith::DivFOp::create(b, logitAt(i, v), temp);
       return math::ExpOp::create(b, arith::SubFOp::create(b, x, maxScaled));
@@ -486,21 +489,21 @@ protected:
                       b, s[0], memref::LoadOp::create(b, buffer, l))};
                 })[0];
           };
-          // 1. The argmax of the logits and the maximum of the scaled ones.
+          // 1. The argmax of the logits. Their largest value divided by T
+          //    is the largest scaled logit: a correctly rounded division by
+          //    T > 0 is monotone, so the maximum commutes with it (a NaN or
+          //    an infinity gives a NaN log-sum-exp either way, and a request
+          //    with T <= 0 or NaN is greedy and reads none of these). One
+          //    division per row instead of one per entry.
           ValueRange best = laneWalk(
-              lane,
-              ValueRange{f32(-INFINITY), e.index(vocab), f32(-INFINITY),
-                         e.index(vocab)},
+              lane, ValueRange{f32(-INFINITY), e.index(vocab)},
               [&](Value v) { return logitAt(i, v); },
               [&](Value v, Value x, ValueRange s) -> SmallVector<Value> {
-                SmallVector<Value> next = argmaxStep(v, x, s.take_front(2));
-                llvm::append_range(
-                    next, argmaxStep(v, arith::DivFOp::create(b, x, temp),
-                                     s.drop_front(2)));
-                return next;
+                return argmaxStep(v, x, s);
               });
-          Value argmax = blockFirstMax(best[0], best[1]).second;
-          Value m = blockFirstMax(best[2], best[3]).first;
+          std::pair<Value, Value> first = blockFirstMax(best[0], best[1]);
+          Value argmax = first.second;
+          Value m = arith::DivFOp::create(b, first.first, temp);
           onFirstThread(e, lane, [&] {
             memref::StoreOp::create(b, argmax, argmaxTable, ValueRange{req, i});
           });
