@@ -1,23 +1,60 @@
 // RUN: winnow-opt %s --split-input-file --tok-lower-to-loops --cse | FileCheck %s
 // RUN: winnow-opt %s --split-input-file --pass-pipeline="builtin.module(tok-lower-to-loops{intra-row-parallel=true},cse)" | FileCheck %s --check-prefix=GPU
 
-// The GPU form: one block of 1024 threads per row running the same steps in
-// the same order; the per-token state in [B, L] device buffers; each pick a
-// strided scan plus collective.block_argmax; the pivots listed by block
-// scans so the sweeps loop over them only; the kept tokens placed by block
-// scans.
+// The GPU form, four launches with the CPU form's values: (1) eight threads
+// per token (orderedSums' lanes; blocks of two warps: 1400 tokens do not
+// fill the GPU with larger ones), the key L1 norm and the hidden inverse
+// norm; (2) a block per row: the pivots by block argmax, listed by block
+// scans, and their number; (3) eight threads per (row, pair of pivot slots,
+// span token): the token's similarity to both pivots (NaN as +inf) into
+// [B, pivots, span] -- never span x span; (4) a block per row: each listed
+// pivot's sweep, a constant trip count over the slots, as one block top-k
+// of the free span tokens by negated similarity (its keys in shared memory,
+// the threshold by block_radix_select, the taken tokens listed then
+// marked), then the kept tokens placed by block scans.
 // GPU-LABEL: func.func @dart
-// GPU-DAG: memref.alloc() : memref<2x700xf32>
-// GPU-DAG: memref.alloc() : memref<2x700xi32>
+// GPU-DAG: %[[L1:.*]] = memref.alloc() : memref<2x700xf32>
+// GPU-DAG: %[[MARK:.*]] = memref.alloc() : memref<2x700xi32>
 // GPU-DAG: %[[PIVOTS:.*]] = memref.alloc() : memref<2x8xi32>
+// GPU-DAG: %[[LISTED:.*]] = memref.alloc() : memref<2xi32>
+// GPU-DAG: %[[SIM:.*]] = memref.alloc() : memref<2x8x576xf32>
+// GPU-DAG: %[[TAKEN:.*]] = memref.alloc() : memref<2x16xi32>
 // GPU-NOT: 700x700
-// GPU: gpu.launch blocks(%{{.*}}, %{{.*}}, %{{.*}}) in (%{{.*}} = %c2, %{{.*}} = %c1, %{{.*}} = %c1) threads(%{{.*}}, %{{.*}}, %{{.*}}) in (%{{.*}} = %c1024,
+// GPU-NOT: 576x576
+// GPU: gpu.launch blocks(%{{.*}}, %{{.*}}, %{{.*}}) in (%{{.*}} = %c175, %{{.*}} = %c1, %{{.*}} = %c1) threads(%{{.*}}, %{{.*}}, %{{.*}}) in (%{{.*}} = %c64,
+// GPU: math.absf
 // GPU: collective.block_barrier
+// GPU: memref.store %{{.*}}, %[[L1]]
+// GPU: math.sqrt
+// GPU: gpu.terminator
+// GPU: gpu.launch blocks(%{{.*}}, %{{.*}}, %{{.*}}) in (%{{.*}} = %c2, %{{.*}} = %c1, %{{.*}} = %c1) threads(%{{.*}}, %{{.*}}, %{{.*}}) in (%{{.*}} = %c1024,
+// GPU: memref.load %[[L1]]
 // GPU: collective.block_argmax
+// GPU: memref.store %{{.*}}, %[[MARK]]
 // GPU: collective.block_exclusive_scan
 // GPU: memref.store %{{.*}}, %[[PIVOTS]]
+// GPU: memref.store %{{.*}}, %[[LISTED]]
+// GPU: gpu.terminator
+// GPU: gpu.launch blocks(%{{.*}}, %{{.*}}, %{{.*}}) in (%{{.*}} = %c288, %{{.*}} = %c1, %{{.*}} = %c1) threads(%{{.*}}, %{{.*}}, %{{.*}}) in (%{{.*}} = %c128,
+// GPU: memref.load %[[LISTED]]
 // GPU: memref.load %[[PIVOTS]]
-// GPU: collective.block_argmax
+// GPU: memref.load %[[PIVOTS]]
+// GPU: collective.block_barrier
+// GPU: arith.cmpf uno
+// GPU: memref.store %{{.*}}, %[[SIM]]
+// GPU: arith.cmpf uno
+// GPU: memref.store %{{.*}}, %[[SIM]]
+// GPU: gpu.terminator
+// GPU: gpu.launch blocks(%{{.*}}, %{{.*}}, %{{.*}}) in (%{{.*}} = %c2, %{{.*}} = %c1, %{{.*}} = %c1) threads(%{{.*}}, %{{.*}}, %{{.*}}) in (%{{.*}} = %c1024,
+// GPU: %[[KEYS:.*]] = memref.alloca() : memref<576xi32, #gpu.address_space<workgroup>>
+// GPU: scf.for %[[SLOT:.*]] = %c0{{.*}} to %c8{{.*}} step %c1
+// GPU: %[[S:.*]] = memref.load %[[SIM]][%{{.*}}, %[[SLOT]], %{{.*}}]
+// GPU-NEXT: arith.negf %[[S]]
+// GPU: collective.block_radix_select %{{.*}} of %[[KEYS]]
+// GPU: memref.store %{{.*}}, %[[TAKEN]]
+// GPU: collective.block_barrier
+// GPU: memref.load %[[TAKEN]]
+// GPU: memref.store %{{.*}}, %[[MARK]]
 // GPU: collective.block_exclusive_scan
 // GPU: gpu.terminator
 

@@ -14,8 +14,8 @@
 // a block or warp argmax with ties to the lower index combines the lanes.
 // PAR-LABEL: func.func @plan
 // PAR: %[[INV:.*]] = memref.alloc() : memref<2x9xf32>
-// PAR: gpu.launch blocks({{.*}}) in (%{{.*}} = %c1, {{.*}}) threads({{.*}}) in (%{{.*}} = %c256,
-// PAR: memref.alloca() : memref<256x1xf32, #gpu.address_space<workgroup>>
+// PAR: gpu.launch blocks({{.*}}) in (%{{.*}} = %c3, {{.*}}) threads({{.*}}) in (%{{.*}} = %c64,
+// PAR: memref.alloca() : memref<64x1xf32, #gpu.address_space<workgroup>>
 // PAR: collective.block_barrier
 // PAR: math.sqrt
 // PAR: memref.store %{{.*}}, %[[INV]]

@@ -24,6 +24,9 @@ laneGroupSums(LoopEmitter &e, Value tid, Value scratch, Value active,
   Value groupFirst = arith::SubIOp::create(b, tid, lane);
   SmallVector<Type> types(numSums, b.getF32Type());
   SmallVector<Value> zeros(numSums, e.f32(0.0));
+  // Rounds per trip: 64 terms in flight, fewer rounds per trip when there
+  // are several sums (their terms all live in registers until added).
+  const int64_t kInFlight = std::max<int64_t>(1, 64 / std::max(numSums, 1u));
   auto addTerms = [&](ValueRange acc, Value i) {
     SmallVector<Value> t = terms(i), next;
     for (unsigned s = 0; s < numSums; ++s)
@@ -36,15 +39,37 @@ laneGroupSums(LoopEmitter &e, Value tid, Value scratch, Value active,
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(ifActive.thenBlock());
     int64_t rounds = count / kLaneGroup, tail = count % kLaneGroup;
-    ValueRange acc = e.forLoop(
-        e.index(0), e.index(rounds), zeros,
-        [&](Value r, ValueRange acc) -> SmallVector<Value> {
-          return addTerms(
-              acc,
-              arith::AddIOp::create(
-                  b, arith::MulIOp::create(b, r, e.index(kLaneGroup)), lane));
-        });
-    SmallVector<Value> mine(acc);
+    // Trips of kInFlight rounds: the terms of a trip first (independent, so
+    // their loads are in flight together), then added in order: the same
+    // additions as one round at a time. The rounds past the last whole
+    // trip follow, straight-line.
+    int64_t trips = rounds / kInFlight;
+    auto elementOf = [&](Value round) -> Value {
+      return arith::AddIOp::create(
+          b, arith::MulIOp::create(b, round, e.index(kLaneGroup)), lane);
+    };
+    auto addRounds = [&](ValueRange acc, Value firstRound, int64_t n) {
+      SmallVector<SmallVector<Value>> batch;
+      for (int64_t u = 0; u < n; ++u)
+        batch.push_back(
+            terms(elementOf(arith::AddIOp::create(b, firstRound, e.index(u)))));
+      SmallVector<Value> next(acc);
+      for (const SmallVector<Value> &t : batch)
+        for (unsigned s = 0; s < numSums; ++s)
+          next[s] = arith::AddFOp::create(b, next[s], t[s]);
+      return next;
+    };
+    SmallVector<Value> mine(zeros);
+    if (trips > 0)
+      mine = e.forLoop(e.index(0), e.index(trips), zeros,
+                       [&](Value trip, ValueRange acc) -> SmallVector<Value> {
+                         return addRounds(
+                             acc,
+                             arith::MulIOp::create(b, trip, e.index(kInFlight)),
+                             kInFlight);
+                       });
+    mine =
+        addRounds(mine, e.index(trips * kInFlight), rounds - trips * kInFlight);
     if (tail) {
       auto ifTail = scf::IfOp::create(
           b, types, e.cmpi(arith::CmpIPredicate::ult, lane, e.index(tail)),
@@ -87,14 +112,21 @@ void laneGroupLaunch(
     LoopEmitter &e, int64_t batch, int64_t tokens, unsigned numSums,
     llvm::function_ref<void(Value, Value, const LaneGroup &)> body) {
   ImplicitLocOpBuilder &b = e.builder();
-  constexpr int64_t kThreads = 256, kTokensPerBlock = kThreads / kLaneGroup;
   int64_t all = batch * tokens;
+  // Blocks of 256 threads, or smaller ones (down to two warps) when there
+  // are too few groups to give every SM two blocks: few tokens with long
+  // sums (batch 1) then spread their loads over more SMs.
+  constexpr int64_t kFillingBlocks = 264;
+  int64_t threads = 256;
+  while (threads > 64 && all * kLaneGroup < kFillingBlocks * threads)
+    threads /= 2;
+  int64_t tokensPerBlock = threads / kLaneGroup;
   e.blockLaunch(
-      e.index(std::max<int64_t>(llvm::divideCeil(all, kTokensPerBlock), 1)),
-      kThreads, {laneGroupScratchType(b.getContext(), kThreads, numSums)},
+      e.index(std::max<int64_t>(llvm::divideCeil(all, tokensPerBlock), 1)),
+      threads, {laneGroupScratchType(b.getContext(), threads, numSums)},
       [&](Value block, Value tid, ValueRange scratch) {
         Value g = arith::AddIOp::create(
-            b, arith::MulIOp::create(b, block, e.index(kTokensPerBlock)),
+            b, arith::MulIOp::create(b, block, e.index(tokensPerBlock)),
             arith::DivUIOp::create(b, tid, e.index(kLaneGroup)));
         Value token = arith::MinUIOp::create(
             b, g, e.index(std::max<int64_t>(all - 1, 0)));

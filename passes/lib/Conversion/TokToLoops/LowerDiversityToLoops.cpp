@@ -5,6 +5,8 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "BlockTopK.h"
+#include "LaneGroupSums.h"
 #include "LoweringUtils.h"
 #include "RadixSelect.h"
 #include "RowBlock.h"
@@ -248,128 +250,117 @@ void lowerKCenter(tok::KCenterOp op, ImplicitLocOpBuilder &b,
 /// Token marks of the DART sweep.
 enum DartMark : int32_t { kFree = 0, kImagePivot = 1, kTextPivot = 2, kTaken = 3 };
 
-void lowerDartSelect(tok::DartSelectOp op, ImplicitLocOpBuilder &b,
-                     LoweringContext &context, bool gpuForm) {
-  OpLowering e(b, context);
-  auto keysType = op.getKeys().getType();
-  auto hiddenType = op.getHidden().getType();
-  int64_t batch = keysType.getDimSize(0), tokens = keysType.getDimSize(1);
-  int64_t keyDim = keysType.getDimSize(2), hiddenDim = hiddenType.getDimSize(2);
-  int64_t capacity = op.getIndices().getType().getDimSize(1);
-  // More pivots than tokens pick every token: clamp the loop bounds.
-  int64_t imagePivots = std::min(op.getImagePivotsAttr().getInt(), tokens);
-  int64_t textPivots = std::min(op.getTextPivotsAttr().getInt(), tokens);
-  int64_t perPivot = std::min(op.getPerPivot(), tokens);
-  Type f32 = b.getF32Type(), i32 = b.getI32Type();
-  Value keys = e.toBuffer(op.getKeys());
-  Value hidden = e.toBuffer(op.getHidden());
-  Value lengths = op.getLengths() ? e.toBuffer(op.getLengths()) : Value();
-  Value indices = e.allocFor(op.getIndices());
-  Value counts = e.allocFor(op.getCount());
-  auto done = [&] {
-    e.replaceWithBuffer(op.getIndices(), indices);
-    e.replaceWithBuffer(op.getCount(), counts);
-  };
-  if (batch == 0)
-    return done();
-  // Per-token state: on the stack of the row's thread (CPU), or [B, N]
-  // device buffers shared by the row's block (GPU form).
-  RowScratch scratch{e, batch, gpuForm};
-  Value l1 = scratch.alloc(tokens, f32), invNorm = scratch.alloc(tokens, f32);
-  Value sim = scratch.alloc(tokens, f32), mark = scratch.alloc(tokens, i32);
-  // GPU form: each row's pivots in sweep order.
-  Value pivotList =
-      gpuForm
-          ? Value(memref::AllocOp::create(
-                b, MemRefType::get(
-                       {batch, std::max<int64_t>(imagePivots + textPivots, 1)},
-                       i32)))
-          : Value();
-  auto nanTo = [&](Value x, double v) -> Value {
-    Value isNan = arith::CmpFOp::create(b, arith::CmpFPredicate::UNO, x, x);
-    return arith::SelectOp::create(b, isNan, e.f32(v), x);
-  };
-  ArrayRef<int64_t> span = op.getSpan();
+/// What both dart_select forms share: the op's shape and attributes, the
+/// per-token formulas, and the ranking rules.
+struct DartShape {
+  int64_t batch, tokens, keyDim, hiddenDim, capacity;
+  // More pivots than tokens pick every token: the loop bounds are clamped.
+  int64_t imagePivots, textPivots, perPivot;
+  ArrayRef<int64_t> span;
 
-  // The DART sweep of one row. The CPU runs each step's loop in order; the
-  // GPU form runs the same steps in the same order on every thread of the
-  // row's block, each step's loop over tokens strided over the threads,
-  // single writes on thread 0, a barrier after each step, and the picks
-  // by blockPick (the sequential scan's answer).
-  auto sweepRow = [&](Value row, Value tid) {
-    auto at = [&](Value t) { return scratch.at(row, t); };
-    auto barrier = [&] {
-      if (gpuForm)
-        collective::BlockBarrierOp::create(b);
-    };
-    // A step over [lb, ub): every token once.
-    auto each = [&](Value lb, Value ub, llvm::function_ref<void(Value)> body) {
-      if (gpuForm)
-        blockFor(e, tid, lb, ub, body);
-      else
-        e.forLoop(lb, ub, body);
-      barrier();
-    };
-    // A write made once per row.
-    auto once = [&](llvm::function_ref<void()> body) {
-      if (gpuForm)
-        onFirstThread(e, tid, body);
-      else
-        body();
-      barrier();
-    };
+  explicit DartShape(tok::DartSelectOp op) {
+    auto keysType = op.getKeys().getType();
+    batch = keysType.getDimSize(0);
+    tokens = keysType.getDimSize(1);
+    keyDim = keysType.getDimSize(2);
+    hiddenDim = op.getHidden().getType().getDimSize(2);
+    capacity = op.getIndices().getType().getDimSize(1);
+    imagePivots = std::min(op.getImagePivotsAttr().getInt(), tokens);
+    textPivots = std::min(op.getTextPivotsAttr().getInt(), tokens);
+    perPivot = std::min(op.getPerPivot(), tokens);
+    span = op.getSpan();
+  }
+};
+
+Value nanTo(LoopEmitter &e, Value x, double v) {
+  ImplicitLocOpBuilder &b = e.builder();
+  Value isNan = arith::CmpFOp::create(b, arith::CmpFPredicate::UNO, x, x);
+  return arith::SelectOp::create(b, isNan, e.f32(v), x);
+}
+
+/// The L1 norm of a key row's term, and a hidden row's square.
+Value absTerm(LoopEmitter &e, Value x) {
+  return math::AbsFOp::create(e.builder(), e.widenToF32(x));
+}
+Value squareTerm(LoopEmitter &e, Value x) {
+  Value wide = e.widenToF32(x);
+  return arith::MulFOp::create(e.builder(), wide, wide);
+}
+/// A pool token's similarity to a pivot as the sweep ranks it: cos(x_j,
+/// x_pivot) from the dot product and the two inverse norms, NaN as +inf
+/// (the most similar, taken last).
+Value sweepSimilarity(LoopEmitter &e, Value dot, Value invJ, Value invPivot) {
+  ImplicitLocOpBuilder &b = e.builder();
+  return nanTo(
+      e,
+      arith::MulFOp::create(b, dot, arith::MulFOp::create(b, invJ, invPivot)),
+      INFINITY);
+}
+
+/// CPU form: each row's sweep on its thread, every step's loop in order,
+/// per-token state on the stack.
+void lowerDartSelectRows(const DartShape &s, LoopEmitter &e, Value keys,
+                         Value hidden, Value lengths, Value indices,
+                         Value counts) {
+  ImplicitLocOpBuilder &b = e.builder();
+  Type f32 = b.getF32Type(), i32 = b.getI32Type();
+  auto perToken = [&](Type type) -> Value {
+    return memref::AllocaOp::create(
+        b, MemRefType::get({std::max<int64_t>(s.tokens, 1)}, type));
+  };
+  Value l1 = perToken(f32), invNorm = perToken(f32);
+  Value sim = perToken(f32), mark = perToken(i32);
+  e.parallelFor(s.batch, [&](Value row) {
     auto markIs = [&](Value t, DartMark m) -> Value {
       return e.cmpi(arith::CmpIPredicate::eq,
-                    memref::LoadOp::create(b, mark, at(t)), e.i32(m));
+                    memref::LoadOp::create(b, mark, t), e.i32(m));
     };
     auto setMark = [&](Value t, DartMark m) {
-      memref::StoreOp::create(b, e.i32(m), mark, at(t));
+      memref::StoreOp::create(b, e.i32(m), mark, t);
     };
     // The first eligible token of [lb, ub) with the largest value, -1 when
     // none is eligible (values are never NaN here).
     auto pick = [&](Value lb, Value ub,
                     llvm::function_ref<Value(Value)> eligible,
                     llvm::function_ref<Value(Value)> value) -> Value {
-      if (gpuForm)
-        return blockPick(e, tid, lb, ub, eligible, value);
       return e.forLoop(lb, ub, ValueRange{e.f32(0.0), e.index(-1)},
-                       [&](Value t, ValueRange s) -> SmallVector<Value> {
+                       [&](Value t, ValueRange st) -> SmallVector<Value> {
                          Value x = value(t);
-                         Value none = e.cmpi(arith::CmpIPredicate::slt, s[1],
+                         Value none = e.cmpi(arith::CmpIPredicate::slt, st[1],
                                              e.index(0));
                          Value take = arith::AndIOp::create(
                              b, eligible(t),
                              arith::OrIOp::create(
                                  b, none,
                                  arith::CmpFOp::create(
-                                     b, arith::CmpFPredicate::OGT, x, s[0])));
-                         return {arith::SelectOp::create(b, take, x, s[0]),
-                                 arith::SelectOp::create(b, take, t, s[1])};
+                                     b, arith::CmpFPredicate::OGT, x, st[0])));
+                         return {arith::SelectOp::create(b, take, x, st[0]),
+                                 arith::SelectOp::create(b, take, t, st[1])};
                        })[1];
     };
     auto found = [&](Value t) {
       return e.cmpi(arith::CmpIPredicate::sge, t, e.index(0));
     };
 
-    Value len = e.rowLength(lengths, row, tokens);
-    Value spanStart = arith::MinSIOp::create(b, e.index(span[0]), len);
-    Value spanEnd = arith::MinSIOp::create(b, e.index(span[1]), len);
+    Value len = e.rowLength(lengths, row, s.tokens);
+    Value spanStart = arith::MinSIOp::create(b, e.index(s.span[0]), len);
+    Value spanEnd = arith::MinSIOp::create(b, e.index(s.span[1]), len);
     auto inSpan = [&](Value t) -> Value {
       return arith::AndIOp::create(
           b, e.cmpi(arith::CmpIPredicate::sge, t, spanStart),
           e.cmpi(arith::CmpIPredicate::slt, t, spanEnd));
     };
-    each(e.index(0), len, [&](Value t) {
+    e.forLoop(e.index(0), len, [&](Value t) {
       setMark(t, kFree);
       memref::StoreOp::create(
           b,
-          orderedRowSums(e, {{keys, {row, t}}}, keyDim, 1,
+          orderedRowSums(e, {{keys, {row, t}}}, s.keyDim, 1,
                          [&](ArrayRef<Value> x) -> SmallVector<Value> {
-                           return {math::AbsFOp::create(b, e.widenToF32(x[0]))};
+                           return {absTerm(e, x[0])};
                          })[0],
-          l1, at(t));
-      memref::StoreOp::create(b, inverseNorm(e, {hidden, {row, t}}, hiddenDim),
-                              invNorm, at(t));
+          l1, t);
+      memref::StoreOp::create(
+          b, inverseNorm(e, {hidden, {row, t}}, s.hiddenDim), invNorm, t);
     });
     // Pivots: the largest key L1 norms (NaN ranks lowest), image then text.
     auto choosePivots = [&](int64_t count, bool image, DartMark m) {
@@ -381,99 +372,366 @@ void lowerDartSelect(tok::DartSelectOp op, ImplicitLocOpBuilder &b,
               return arith::AndIOp::create(b, region, markIs(t, kFree));
             },
             [&](Value t) {
-              return nanTo(memref::LoadOp::create(b, l1, at(t)), -INFINITY);
+              return nanTo(e, memref::LoadOp::create(b, l1, t), -INFINITY);
             });
-        once([&] { e.ifThen(found(best), [&] { setMark(best, m); }); });
+        e.ifThen(found(best), [&] { setMark(best, m); });
       });
     };
-    choosePivots(imagePivots, /*image=*/true, kImagePivot);
-    choosePivots(textPivots, /*image=*/false, kTextPivot);
+    choosePivots(s.imagePivots, /*image=*/true, kImagePivot);
+    choosePivots(s.textPivots, /*image=*/false, kTextPivot);
     // One pivot's sweep: take the `perPivot` least similar pool tokens
     // (the largest negated similarity; NaN counts as the most similar).
     auto sweep = [&](Value pivot) {
-      Value invPivot = memref::LoadOp::create(b, invNorm, at(pivot));
-      each(spanStart, spanEnd, [&](Value j) {
+      Value invPivot = memref::LoadOp::create(b, invNorm, pivot);
+      e.forLoop(spanStart, spanEnd, [&](Value j) {
         Value dot = orderedRowDot(e, {hidden, {row, j}}, {hidden, {row, pivot}},
-                                  hiddenDim);
-        Value cosine = arith::MulFOp::create(
-            b, dot,
-            arith::MulFOp::create(b, memref::LoadOp::create(b, invNorm, at(j)),
-                                  invPivot));
-        memref::StoreOp::create(b, nanTo(cosine, INFINITY), sim, at(j));
+                                  s.hiddenDim);
+        memref::StoreOp::create(
+            b,
+            sweepSimilarity(e, dot, memref::LoadOp::create(b, invNorm, j),
+                            invPivot),
+            sim, j);
       });
-      e.forLoop(e.index(0), e.index(perPivot), [&](Value) {
+      e.forLoop(e.index(0), e.index(s.perPivot), [&](Value) {
         Value least = pick(
             spanStart, spanEnd, [&](Value t) { return markIs(t, kFree); },
             [&](Value t) {
-              return arith::NegFOp::create(
-                  b, memref::LoadOp::create(b, sim, at(t)));
+              return arith::NegFOp::create(b,
+                                           memref::LoadOp::create(b, sim, t));
             });
-        once([&] { e.ifThen(found(least), [&] { setMark(least, kTaken); }); });
+        e.ifThen(found(least), [&] { setMark(least, kTaken); });
       });
     };
     // Sweeps: image pivots in token order, then text pivots in token order.
-    if (gpuForm) {
-      // The pivots listed first (marks of pivots no longer change), so the
-      // block loops over them only.
-      Value numPivots = blockAppend(
-          e, tid, row, spanStart, spanEnd,
-          [&](Value t) { return markIs(t, kImagePivot); }, pivotList, e.i32(0));
-      numPivots = blockAppend(
-          e, tid, row, e.index(0), len,
-          [&](Value t) { return markIs(t, kTextPivot); }, pivotList, numPivots);
-      barrier();
-      Value bound = e.clampIndex(
-          arith::IndexCastOp::create(b, b.getIndexType(), numPivots),
-          e.index(0), e.index(imagePivots + textPivots));
-      e.forLoop(e.index(0), bound, [&](Value i) {
-        sweep(arith::IndexCastOp::create(
-            b, b.getIndexType(),
-            memref::LoadOp::create(b, pivotList, ValueRange{row, i})));
-      });
-    } else {
-      e.forLoop(spanStart, spanEnd, [&](Value t) {
-        e.ifThen(markIs(t, kImagePivot), [&] { sweep(t); });
-      });
-      e.forLoop(e.index(0), len, [&](Value t) {
-        e.ifThen(markIs(t, kTextPivot), [&] { sweep(t); });
-      });
-    }
+    e.forLoop(spanStart, spanEnd, [&](Value t) {
+      e.ifThen(markIs(t, kImagePivot), [&] { sweep(t); });
+    });
+    e.forLoop(e.index(0), len, [&](Value t) {
+      e.ifThen(markIs(t, kTextPivot), [&] { sweep(t); });
+    });
     // Text passes through; image tokens are kept when pivots or taken.
-    auto kept = [&](Value t) -> Value {
-      return arith::OrIOp::create(
-          b, e.notI1(inSpan(t)),
-          arith::OrIOp::create(b, markIs(t, kImagePivot), markIs(t, kTaken)));
-    };
-    if (gpuForm) {
-      Value count = blockCompact(e, tid, row, len, kept, indices, capacity);
-      onFirstThread(e, tid, [&] {
-        memref::StoreOp::create(b, count, counts, ValueRange{row});
-      });
-      return;
-    }
     Value count = e.forLoop(
         e.index(0), len, ValueRange{e.index(0)},
-        [&](Value t, ValueRange s) -> SmallVector<Value> {
-          Value keep = kept(t);
+        [&](Value t, ValueRange st) -> SmallVector<Value> {
+          Value keep = arith::OrIOp::create(
+              b, e.notI1(inSpan(t)),
+              arith::OrIOp::create(b, markIs(t, kImagePivot),
+                                   markIs(t, kTaken)));
           e.ifThen(keep, [&] {
             memref::StoreOp::create(b, arith::IndexCastOp::create(b, i32, t),
-                                    indices, ValueRange{row, s[0]});
+                                    indices, ValueRange{row, st[0]});
           });
-          return {arith::AddIOp::create(b, s[0], e.indexOf(keep))};
+          return {arith::AddIOp::create(b, st[0], e.indexOf(keep))};
         })[0];
-    e.forLoop(count, e.index(capacity), [&](Value j) {
+    e.forLoop(count, e.index(s.capacity), [&](Value j) {
       memref::StoreOp::create(b, e.i32(-1), indices, ValueRange{row, j});
     });
     memref::StoreOp::create(b, arith::IndexCastOp::create(b, i32, count),
                             counts, ValueRange{row});
+  });
+}
+
+/// GPU form, four launches with the CPU form's values:
+///  1. lane groups per token (eight threads, orderedSums' lanes): the key
+///     L1 norms and the hidden inverse norms;
+///  2. a block per row: the pivots (blockPick, the sequential scan's
+///     answer), listed in sweep order;
+///  3. lane groups per (row, pivot, span token): every pivot's similarity
+///     to every span token at once (a sweep only ranks them; which tokens
+///     are still free is decided in 4);
+///  4. a block per row: each pivot's sweep in order as one block top-k of
+///     the free span tokens by negated similarity (larger first, ties to
+///     the lower index: the perPivot sequential picks, as a set), then the
+///     kept tokens in order.
+void lowerDartSelectStages(const DartShape &s, LoopEmitter &e, Value keys,
+                           Value hidden, Value lengths, Value indices,
+                           Value counts) {
+  ImplicitLocOpBuilder &b = e.builder();
+  Type f32 = b.getF32Type(), i32 = b.getI32Type();
+  int64_t batch = s.batch, tokens = s.tokens;
+  int64_t pivots = std::max<int64_t>(s.imagePivots + s.textPivots, 1);
+  int64_t spanFirst = std::min(s.span[0], tokens);
+  int64_t width = std::max<int64_t>(std::min(s.span[1], tokens) - spanFirst, 0);
+  auto buffer = [&](ArrayRef<int64_t> shape, Type type) -> Value {
+    SmallVector<int64_t> dims = {batch};
+    for (int64_t d : shape)
+      dims.push_back(std::max<int64_t>(d, 1));
+    return memref::AllocOp::create(b, MemRefType::get(dims, type));
   };
-  if (gpuForm)
-    e.blockLaunch(
-        e.index(batch), kRowThreads, {},
-        [&](Value row, Value tid, ValueRange) { sweepRow(row, tid); });
-  else
-    e.parallelFor(batch, [&](Value row) { sweepRow(row, Value()); });
-  done();
+  Value l1 = buffer({tokens}, f32), invNorm = buffer({tokens}, f32);
+  Value mark = buffer({tokens}, i32), pivotList = buffer({pivots}, i32);
+  Value numPivots = buffer({}, i32);
+  Value sim = buffer({pivots, width}, f32);
+  Value taken = buffer({s.perPivot}, i32);
+  auto toIndex = [&](Value v) -> Value {
+    return arith::IndexCastOp::create(b, b.getIndexType(), v);
+  };
+  auto toI32 = [&](Value v) -> Value {
+    return arith::IndexCastOp::create(b, i32, v);
+  };
+
+  // 1. Per token: the key L1 norm and the hidden inverse norm.
+  if (tokens > 0)
+    laneGroupLaunch(
+        e, batch, tokens, 2, [&](Value row, Value t, const LaneGroup &group) {
+          Value active =
+              arith::AndIOp::create(b, group.inGrid,
+                                    e.cmpi(arith::CmpIPredicate::slt, t,
+                                           e.rowLength(lengths, row, tokens)));
+          auto sumOf = [&](Value input, int64_t extent,
+                           Value (*term)(LoopEmitter &, Value)) {
+            return laneGroupSums(
+                e, group.tid, group.scratch, active, extent, 1,
+                [&](Value d) -> SmallVector<Value> {
+                  return {term(e, memref::LoadOp::create(
+                                      b, input, ValueRange{row, t, d}))};
+                })[0];
+          };
+          Value keyL1, squares;
+          if (s.keyDim == s.hiddenDim) {
+            // One walk over both rows: twice the loads in flight.
+            SmallVector<Value> sums = laneGroupSums(
+                e, group.tid, group.scratch, active, s.keyDim, 2,
+                [&](Value d) -> SmallVector<Value> {
+                  return {absTerm(e, memref::LoadOp::create(
+                                         b, keys, ValueRange{row, t, d})),
+                          squareTerm(e, memref::LoadOp::create(
+                                            b, hidden, ValueRange{row, t, d}))};
+                });
+            keyL1 = sums[0];
+            squares = sums[1];
+          } else {
+            keyL1 = sumOf(keys, s.keyDim, absTerm);
+            squares = sumOf(hidden, s.hiddenDim, squareTerm);
+          }
+          e.ifThen(arith::AndIOp::create(b, active, group.leads), [&] {
+            memref::StoreOp::create(b, keyL1, l1, ValueRange{row, t});
+            memref::StoreOp::create(b, inverseNormOfSquares(e, squares),
+                                    invNorm, ValueRange{row, t});
+          });
+        });
+
+  // 2. Per row: the pivots, listed image pivots first, each kind in token
+  //    order (the sweep order).
+  e.blockLaunch(
+      e.index(batch), kRowThreads, {}, [&](Value row, Value tid, ValueRange) {
+        Value len = e.rowLength(lengths, row, tokens);
+        Value spanStart = arith::MinSIOp::create(b, e.index(s.span[0]), len);
+        Value spanEnd = arith::MinSIOp::create(b, e.index(s.span[1]), len);
+        auto inSpan = [&](Value t) -> Value {
+          return arith::AndIOp::create(
+              b, e.cmpi(arith::CmpIPredicate::sge, t, spanStart),
+              e.cmpi(arith::CmpIPredicate::slt, t, spanEnd));
+        };
+        auto markIs = [&](Value t, DartMark m) -> Value {
+          return e.cmpi(arith::CmpIPredicate::eq,
+                        memref::LoadOp::create(b, mark, ValueRange{row, t}),
+                        e.i32(m));
+        };
+        blockFor(e, tid, e.index(0), len, [&](Value t) {
+          memref::StoreOp::create(b, e.i32(kFree), mark, ValueRange{row, t});
+        });
+        collective::BlockBarrierOp::create(b);
+        auto choosePivots = [&](int64_t count, bool image, DartMark m) {
+          e.forLoop(e.index(0), e.index(count), [&](Value) {
+            Value best = blockPick(
+                e, tid, e.index(0), len,
+                [&](Value t) {
+                  Value region = image ? inSpan(t) : e.notI1(inSpan(t));
+                  return arith::AndIOp::create(b, region, markIs(t, kFree));
+                },
+                [&](Value t) {
+                  return nanTo(
+                      e, memref::LoadOp::create(b, l1, ValueRange{row, t}),
+                      -INFINITY);
+                });
+            onFirstThread(e, tid, [&] {
+              e.ifThen(e.cmpi(arith::CmpIPredicate::sge, best, e.index(0)),
+                       [&] {
+                         memref::StoreOp::create(b, e.i32(m), mark,
+                                                 ValueRange{row, best});
+                       });
+            });
+            collective::BlockBarrierOp::create(b);
+          });
+        };
+        choosePivots(s.imagePivots, /*image=*/true, kImagePivot);
+        choosePivots(s.textPivots, /*image=*/false, kTextPivot);
+        Value listed = blockAppend(
+            e, tid, row, spanStart, spanEnd,
+            [&](Value t) { return markIs(t, kImagePivot); }, pivotList,
+            e.i32(0));
+        listed = blockAppend(
+            e, tid, row, e.index(0), len,
+            [&](Value t) { return markIs(t, kTextPivot); }, pivotList, listed);
+        onFirstThread(e, tid, [&] {
+          memref::StoreOp::create(b, listed, numPivots, ValueRange{row});
+        });
+      });
+  // 3. Per (row, pair of pivot slots, span token): the token's similarity
+  //    to both pivots (its elements loaded once for the two sums).
+  constexpr int64_t kPivotsPerGroup = 2;
+  int64_t pivotGroups = llvm::divideCeil(pivots, kPivotsPerGroup);
+  if (width > 0)
+    laneGroupLaunch(
+        e, batch * pivotGroups, width, kPivotsPerGroup,
+        [&](Value rowGroup, Value j, const LaneGroup &group) {
+          Value row = arith::DivUIOp::create(b, rowGroup, e.index(pivotGroups));
+          Value firstSlot = arith::MulIOp::create(
+              b, arith::RemUIOp::create(b, rowGroup, e.index(pivotGroups)),
+              e.index(kPivotsPerGroup));
+          Value t = arith::AddIOp::create(b, j, e.index(spanFirst));
+          Value active =
+              arith::AndIOp::create(b, group.inGrid,
+                                    e.cmpi(arith::CmpIPredicate::slt, t,
+                                           e.rowLength(lengths, row, tokens)));
+          Value listed =
+              toIndex(memref::LoadOp::create(b, numPivots, ValueRange{row}));
+          // A slot past the row's pivots sums against token 0, unstored.
+          SmallVector<Value> slots, pivotAt, isListed;
+          for (int64_t q = 0; q < kPivotsPerGroup; ++q) {
+            slots.push_back(arith::AddIOp::create(b, firstSlot, e.index(q)));
+            isListed.push_back(
+                e.cmpi(arith::CmpIPredicate::slt, slots.back(), listed));
+            Value clamped =
+                arith::MinUIOp::create(b, slots.back(), e.index(pivots - 1));
+            pivotAt.push_back(arith::SelectOp::create(
+                b, isListed.back(),
+                toIndex(memref::LoadOp::create(b, pivotList,
+                                               ValueRange{row, clamped})),
+                e.index(0)));
+          }
+          SmallVector<Value> dots = laneGroupSums(
+              e, group.tid, group.scratch, active, s.hiddenDim, kPivotsPerGroup,
+              [&](Value d) -> SmallVector<Value> {
+                Value x = e.widenToF32(
+                    memref::LoadOp::create(b, hidden, ValueRange{row, t, d}));
+                SmallVector<Value> products;
+                for (Value pivot : pivotAt)
+                  products.push_back(arith::MulFOp::create(
+                      b, x,
+                      e.widenToF32(memref::LoadOp::create(
+                          b, hidden, ValueRange{row, pivot, d}))));
+                return products;
+              });
+          e.ifThen(arith::AndIOp::create(b, active, group.leads), [&] {
+            Value invJ = memref::LoadOp::create(b, invNorm, ValueRange{row, t});
+            for (int64_t q = 0; q < kPivotsPerGroup; ++q)
+              e.ifThen(isListed[q], [&] {
+                Value invPivot = memref::LoadOp::create(
+                    b, invNorm, ValueRange{row, pivotAt[q]});
+                memref::StoreOp::create(
+                    b, sweepSimilarity(e, dots[q], invJ, invPivot), sim,
+                    ValueRange{row, slots[q], j});
+              });
+          });
+        });
+
+  // 4. Per row: the sweeps in order, then the kept tokens.
+  std::optional<TopKKeyStorage> keyStorage;
+  if (width > 0)
+    keyStorage = TopKKeyStorage::create(e, batch, width);
+  e.blockLaunch(
+      e.index(batch), kRowThreads,
+      keyStorage ? ArrayRef<MemRefType>(keyStorage->workgroup)
+                 : ArrayRef<MemRefType>(),
+      [&](Value row, Value tid, ValueRange buffers) {
+        Value len = e.rowLength(lengths, row, tokens);
+        Value spanStart = arith::MinSIOp::create(b, e.index(s.span[0]), len);
+        Value spanEnd = arith::MinSIOp::create(b, e.index(s.span[1]), len);
+        auto markIs = [&](Value t, DartMark m) -> Value {
+          return e.cmpi(arith::CmpIPredicate::eq,
+                        memref::LoadOp::create(b, mark, ValueRange{row, t}),
+                        e.i32(m));
+        };
+        if (keyStorage && s.perPivot > 0) {
+          // Span tokens relative to the span's first (static: the row's
+          // span starts there or is empty).
+          Value spanLen = arith::SubIOp::create(
+              b, arith::MaxSIOp::create(b, spanEnd, spanStart), spanStart);
+          Value listed =
+              toIndex(memref::LoadOp::create(b, numPivots, ValueRange{row}));
+          Value keyRow = keyStorage->rowOf(e, row, buffers);
+          // A constant trip count (the pivot slots), each sweep under a
+          // condition the whole block shares.
+          e.forLoop(e.index(0), e.index(pivots), [&](Value p) {
+            e.ifThen(e.cmpi(arith::CmpIPredicate::slt, p, listed), [&] {
+              auto at = [&](Value j) {
+                return arith::AddIOp::create(b, j, e.index(spanFirst));
+              };
+              auto never = [&](Value) -> Value {
+                return arith::ConstantIntOp::create(b, b.getI1Type(), 0);
+              };
+              auto free = [&](Value j) { return markIs(at(j), kFree); };
+              auto key = [&](Value j) {
+                return emitOrderKey(b,
+                                    arith::NegFOp::create(
+                                        b, memref::LoadOp::create(
+                                               b, sim, ValueRange{row, p, j})),
+                                    tok::NanPolicy::as_neg_inf);
+              };
+              auto budget = [&](Value candidates) -> Value {
+                return arith::MinSIOp::create(b, e.i32(s.perPivot), candidates);
+              };
+              auto emit = [&](Value slot, Value j) {
+                memref::StoreOp::create(b, toI32(j), taken,
+                                        ValueRange{row, slot});
+              };
+              TopKRow topK;
+              topK.len = spanLen;
+              topK.keys = keyRow;
+              topK.forced = never;
+              topK.candidate = free;
+              topK.key = key;
+              topK.budget = budget;
+              topK.emit = emit;
+              topK.threads = kRowThreads;
+              Value count = emitBlockTopK(e, tid, topK);
+              collective::BlockBarrierOp::create(b);
+              blockFor(e, tid, e.index(0), count, [&](Value slot) {
+                Value j = toIndex(
+                    memref::LoadOp::create(b, taken, ValueRange{row, slot}));
+                memref::StoreOp::create(b, e.i32(kTaken), mark,
+                                        ValueRange{row, at(j)});
+              });
+              collective::BlockBarrierOp::create(b);
+            });
+          });
+        }
+        // Text passes through; image tokens are kept when pivots or taken.
+        auto kept = [&](Value t) -> Value {
+          Value inSpan = arith::AndIOp::create(
+              b, e.cmpi(arith::CmpIPredicate::sge, t, spanStart),
+              e.cmpi(arith::CmpIPredicate::slt, t, spanEnd));
+          return arith::OrIOp::create(
+              b, e.notI1(inSpan),
+              arith::OrIOp::create(b, markIs(t, kImagePivot),
+                                   markIs(t, kTaken)));
+        };
+        Value count = blockCompact(e, tid, row, len, kept, indices, s.capacity);
+        onFirstThread(e, tid, [&] {
+          memref::StoreOp::create(b, count, counts, ValueRange{row});
+        });
+      });
+}
+
+void lowerDartSelect(tok::DartSelectOp op, ImplicitLocOpBuilder &b,
+                     LoweringContext &context, bool gpuForm) {
+  OpLowering e(b, context);
+  DartShape shape(op);
+  Value keys = e.toBuffer(op.getKeys());
+  Value hidden = e.toBuffer(op.getHidden());
+  Value lengths = op.getLengths() ? e.toBuffer(op.getLengths()) : Value();
+  Value indices = e.allocFor(op.getIndices());
+  Value counts = e.allocFor(op.getCount());
+  if (shape.batch > 0) {
+    if (gpuForm)
+      lowerDartSelectStages(shape, e, keys, hidden, lengths, indices, counts);
+    else
+      lowerDartSelectRows(shape, e, keys, hidden, lengths, indices, counts);
+  }
+  e.replaceWithBuffer(op.getIndices(), indices);
+  e.replaceWithBuffer(op.getCount(), counts);
 }
 
 } // namespace
