@@ -37,7 +37,8 @@ import cases as case_defs  # noqa: E402
 
 SCRIPTS = ["bench.py", "cases.py", "measure.py", "report.py"]
 # The NumPy references some cases check against (cases.oracle).
-ORACLES = ["verify_oracle.py", "tree_oracle.py"]
+ORACLES = ["verify_oracle.py", "tree_oracle.py", "kv_oracle.py", "dart_oracle.py", "chunk_oracle.py",
+           "prune_oracle.py"]
 REPO = os.path.dirname(HERE)
 
 

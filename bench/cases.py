@@ -721,6 +721,156 @@ class TreeVerifyGreedy:
         return B * T * V * 2 + 3 * B * T * 4 + B * 4 + 2 * B * T * 4 + 2 * B * 4
 
 
+# ----------------------------------------------------------------- diversity
+
+class KCenterToDRE:
+    """ToDRE: seed = top-1 [CLS] attention, greedy k-center (cosine farthest points), gather the kept tokens."""
+    family = "cluster"
+
+    def inputs(p):
+        return [("cls_attention", (p["B"], p["N"]), "f32"), ("hidden", (p["B"], p["N"], p["D"]), "bf16")]
+
+    def outputs(p):
+        B, k, D = p["B"], p["k"], p["D"]
+        return [("indices", (B, k), "i32"), ("count", (B,), "i32"), ("kept", (B, k, D), "bf16")]
+
+    def body(p):
+        B, N, D, k = p["B"], p["N"], p["D"], p["k"]
+        i32 = lambda *shape: tensor_type(shape, "i32")
+        x = tensor_type((B, N, D), "bf16")
+        return f"""
+  %seed, %one = tok.select #tok.top_k<1> of %cls_attention : ({tensor_type((B, N), 'f32')}) -> ({i32(B, 1)}, {i32(B)})
+  %first = tensor.collapse_shape %seed [[0, 1]] : {i32(B, 1)} into {i32(B)}
+  %indices, %count = tok.k_center %hidden first %first {{k = {k}}} : ({x}, {i32(B)}) -> ({i32(B, k)}, {i32(B)})
+  %kept, %map = tok.compact %indices, %count gather(%hidden) : ({i32(B, k)}, {i32(B)}, {x}) -> ({tensor_type((B, k, D), 'bf16')}, {i32(B, N)})"""
+
+    def generate(p, rng):
+        return {"cls_attention": rng.random((p["B"], p["N"]), dtype=np.float32),
+                "hidden": normal_bf16(rng, (p["B"], p["N"], p["D"]))}
+
+    def eager(p):
+        k = p["k"]
+
+        def todre_kcenter(cls_attention, hidden):
+            # Farthest-point sampling as the reference writes it: a running
+            # minimum cosine distance per token, k - 1 argmax steps.
+            x = F.normalize(hidden.float(), dim=-1, eps=1e-12)
+            B, N, _ = x.shape
+            rows = torch.arange(B, device=x.device)
+            pick = cls_attention.argmax(1)
+            chosen = torch.zeros(B, N, dtype=torch.bool, device=x.device)
+            chosen[rows, pick] = True
+            md = 1 - torch.einsum("bnd,bd->bn", x, x[rows, pick])
+            for _ in range(k - 1):
+                pick = md.masked_fill(chosen, -float("inf")).argmax(1)
+                chosen[rows, pick] = True
+                md = torch.minimum(md, 1 - torch.einsum("bnd,bd->bn", x, x[rows, pick]))
+            idx = chosen.nonzero()[:, 1].view(B, k)
+            return torch_gather_rows(hidden, idx), idx
+        return todre_kcenter
+
+    def check(p, x, w, e):
+        ko = oracle("kv_oracle")
+        hidden = bf16_bits_to_f32(x["hidden"])
+        first = topk_lower_index(x["cls_attention"], 1)[:, 0]
+        ok, detail, _near = ko.k_center_verify(hidden, p["k"], p["k"], None, first,
+                                               w["indices"], w["count"], tol=1e-5)
+        return first_failure([
+            (ok, "indices (k_center_verify: %s)" % detail),
+            (np.array_equal(w["kept"], gather_rows(x["hidden"], w["indices"])), "kept rows (bits)")])
+
+    def roofline_bytes(p):
+        B, N, D, k = p["B"], p["N"], p["D"], p["k"]
+        return B * N * 4 + B * N * D * 2 + 2 * B * k * D * 2 + B * k * 4 + B * 4
+
+
+class DartPrune:
+    """DART: key-L1 pivots, each pivot takes the pool tokens least similar to it, gather hidden states and positions."""
+    family = "prune"
+
+    def capacity(p):
+        start, end = p["span"]
+        pivots = p["image_pivots"] + p["text_pivots"]
+        return (p["L"] - (end - start)) + min(end - start, p["image_pivots"] + p["keep"] // pivots * pivots)
+
+    def inputs(p):
+        B, L, D = p["B"], p["L"], p["D"]
+        return [("keys", (B, L, D), "bf16"), ("hidden", (B, L, D), "bf16"), ("lengths", (B,), "i32"),
+                ("positions", (B, L), "i32")]
+
+    def outputs(p):
+        B, D, C = p["B"], p["D"], DartPrune.capacity(p)
+        return [("indices", (B, C), "i32"), ("count", (B,), "i32"), ("kept", (B, C, D), "bf16"),
+                ("kept_positions", (B, C), "i32")]
+
+    def body(p):
+        B, L, D, C = p["B"], p["L"], p["D"], DartPrune.capacity(p)
+        i32 = lambda *shape: tensor_type(shape, "i32")
+        x = tensor_type((B, L, D), "bf16")
+        start, end = p["span"]
+        return f"""
+  %indices, %count = tok.dart_select %keys, %hidden lengths %lengths {{span = array<i64: {start}, {end}>, image_pivots = {p["image_pivots"]}, text_pivots = {p["text_pivots"]}, keep = {p["keep"]}}} : ({x}, {x}, {i32(B)}) -> ({i32(B, C)}, {i32(B)})
+  %kept, %kept_positions, %map = tok.compact %indices, %count gather(%hidden, %positions) : ({i32(B, C)}, {i32(B)}, {x}, {i32(B, L)}) -> ({tensor_type((B, C, D), 'bf16')}, {i32(B, C)}, {i32(B, L)})"""
+
+    def generate(p, rng):
+        B, L = p["B"], p["L"]
+        return {"keys": normal_bf16(rng, (B, L, p["D"])), "hidden": normal_bf16(rng, (B, L, p["D"])),
+                "lengths": np.full(B, L, np.int32),
+                "positions": np.tile(np.arange(L, dtype=np.int32), (B, 1))}
+
+    def eager(p):
+        start, end = p["span"]
+        ip, tp, keep = p["image_pivots"], p["text_pivots"], p["keep"]
+        M = keep // (ip + tp)
+
+        def dart(keys, hidden, lengths, positions):
+            # DART's reference on full rows: pivots by key L1 norm, then each
+            # pivot in turn takes the M remaining image tokens least similar
+            # to it (cosine of the hidden states).
+            B, L, _ = hidden.shape
+            l1 = keys.float().abs().sum(-1)
+            image = l1[:, start:end]
+            img_piv = image.topk(ip, dim=1).indices + start
+            text = torch.cat([l1[:, :start], l1[:, end:]], 1)
+            txt = text.topk(tp, dim=1).indices
+            txt_piv = torch.where(txt < start, txt, txt + (end - start))
+            x = F.normalize(hidden.float(), dim=-1, eps=1e-12)
+            rows = torch.arange(B, device=x.device)
+            kept = torch.ones(B, L, dtype=torch.bool, device=x.device)
+            kept[:, start:end] = False
+            kept[rows[:, None], img_piv] = True
+            free = ~kept  # the pool: image tokens that are not pivots
+            for pv in torch.cat([img_piv.sort(1).values, txt_piv.sort(1).values], 1).unbind(1):
+                sim = torch.einsum("bld,bd->bl", x, x[rows, pv]).masked_fill(~free, float("inf"))
+                take = sim.topk(M, dim=1, largest=False).indices
+                kept[rows[:, None], take] = True
+                free[rows[:, None], take] = False
+            idx = kept.nonzero()[:, 1].view(B, -1)
+            return torch_gather_rows(hidden, idx), positions.gather(1, idx), idx
+        return dart
+
+    def check(p, x, w, e):
+        do = oracle("dart_oracle")
+        keys, hidden = bf16_bits_to_f32(x["keys"]), bf16_bits_to_f32(x["hidden"])
+        sim_tol, l1_rtol = do.tolerances(p["D"], p["D"])
+        ok, detail, exact, resolved, _skipped = do.dart_verify(
+            keys, hidden, x["lengths"], p["span"], p["image_pivots"], p["text_pivots"], p["keep"],
+            w["indices"], w["count"], sim_tol, l1_rtol)
+        idx = np.where(w["indices"] >= 0, w["indices"], 0)
+        valid = w["indices"] >= 0
+        return first_failure([
+            (ok, "indices (dart_verify: %s)" % detail),
+            (exact + resolved > 0, "every row only checked structurally"),
+            (np.array_equal(w["kept"][valid], gather_rows(x["hidden"], idx)[valid]), "kept rows (bits)"),
+            (np.array_equal(w["kept_positions"][valid], np.take_along_axis(x["positions"], idx, 1)[valid]),
+             "kept positions")])
+
+    def roofline_bytes(p):
+        B, L, D, C = p["B"], p["L"], p["D"], DartPrune.capacity(p)
+        # keys and hidden once, the kept rows read and written, positions
+        return 2 * B * L * D * 2 + 2 * B * C * D * 2 + B * L * 4 + B * C * 4 * 3 + B * 4
+
+
 # ----------------------------------------------------------------- KV cache
 
 class KvH2O:
@@ -841,6 +991,7 @@ KINDS = {
     "verify_greedy": VerifyGreedy, "verify_rejection": VerifyRejection,
     "verify_typical": VerifyTypical, "tree_verify_greedy": TreeVerifyGreedy,
     "kv_h2o": KvH2O, "kv_streaming": KvStreaming,
+    "kcenter_todre": KCenterToDRE, "dart": DartPrune,
 }
 
 # ----------------------------------------------------------------- the matrix
@@ -855,6 +1006,8 @@ FASTV15 = dict(H=32, N=576, d=128, k=144)
 HNET = dict(L=8192, D=1024, rate=1 / 6)
 H2O = dict(H=32, d=128, sinks=4, window=512, heavy=512)
 STREAM = dict(H=32, d=128, sinks=4, window=1020)
+TODRE = dict(N=576, D=1024, k=64)
+DART15 = dict(L=700, D=4096, span=(35, 611), image_pivots=4, text_pivots=4, keep=128)
 
 MATRIX = [
     ("prune.scores.llava15.b1", "prune_scores", dict(B=1, **LLAVA15), True),
@@ -882,6 +1035,10 @@ MATRIX = [
     ("verify.rejection.b64.k8.v151936", "verify_rejection", dict(B=64, K=8, V=151936), False),
     ("verify.typical.b8.k4.v32000", "verify_typical", dict(B=8, K=4, V=32000), False),
     ("verify.tree.greedy.b4.t64.v32000", "tree_verify_greedy", dict(B=4, T=64, V=32000), False),
+    ("prune.dart.llava15.b1", "dart", dict(B=1, **DART15), False),
+    ("prune.dart.llava15.b8", "dart", dict(B=8, **DART15), False),
+    ("cluster.kcenter.todre.b1", "kcenter_todre", dict(B=1, **TODRE), True),
+    ("cluster.kcenter.todre.b8", "kcenter_todre", dict(B=8, **TODRE), False),
     ("kv.h2o.b1.t8192", "kv_h2o", dict(B=1, T=8192, **H2O), True),
     ("kv.h2o.b8.t4096", "kv_h2o", dict(B=8, T=4096, **H2O), False),
     ("kv.streaming.b1.t8192", "kv_streaming", dict(B=1, T=8192, **STREAM), True),
