@@ -137,6 +137,11 @@ std::optional<Access> accessOf(Operation *op) {
                   elementBytes(store.getValueToStore().getType()), false};
   if (auto load = dyn_cast<vector::LoadOp>(op))
     return Access{load.getBase(), elementBytes(load.getVectorType()), true};
+  // An atomic read-modify-write whose old value is used waits for it like a
+  // load; otherwise it is sent off like a store (a histogram's counts).
+  if (auto atomic = dyn_cast<memref::AtomicRMWOp>(op))
+    return Access{atomic.getMemref(), elementBytes(atomic.getType()),
+                  !atomic->use_empty()};
   if (auto store = dyn_cast<vector::StoreOp>(op))
     return Access{store.getBase(), elementBytes(store.getVectorType()), false};
   return std::nullopt;
@@ -451,7 +456,18 @@ private:
   int64_t guardedThreads(scf::IfOp branch, Region &region, int64_t threads) {
     if (&region != &branch.getThenRegion())
       return threads;
-    auto cmp = branch.getCondition().getDefiningOp<arith::CmpIOp>();
+    return threadsPassing(branch.getCondition(), threads);
+  }
+
+  /// How many of `threads` threads can find `condition` true: one per block
+  /// for `thread id == x`, the first n for `thread id < n`, the fewer of
+  /// the two sides' for a conjunction (canonicalization folds nested
+  /// conditions into one).
+  int64_t threadsPassing(Value condition, int64_t threads) {
+    if (auto both = condition.getDefiningOp<arith::AndIOp>())
+      return std::min(threadsPassing(both.getLhs(), threads),
+                      threadsPassing(both.getRhs(), threads));
+    auto cmp = condition.getDefiningOp<arith::CmpIOp>();
     if (!cmp)
       return threads;
     if (cmp.getPredicate() == arith::CmpIPredicate::eq &&

@@ -184,3 +184,40 @@ func.func @barrier(%out: memref<64xf32>) {
 // PTX-DAG: atom.shared.add.u32
 // PTX-DAG: ld.shared.b32
 // PTX-DAG: st.shared.b32
+
+// A grid arrival, the same in both forms: a barrier; thread 0 fences
+// (release, GPU scope), adds 1 to the group's counter and compares the old
+// count with blocks - 1; the last block fences (acquire) and clears the
+// counter; the flag goes through workgroup memory to every thread.
+// CHECK-LABEL: func.func @grid_arrive
+// CHECK-SAME: (%[[CNT:.*]]: memref<4xi32>, %[[OUT:.*]]: memref<4xi32>)
+// CHECK: gpu.launch blocks(%[[BX:.*]], %{{.*}}, %{{.*}}) in (%[[GX:.*]] = %c4, {{.*}} workgroup(%[[FLAG:.*]] : memref<1xi32, #gpu.address_space<workgroup>>)
+// CHECK: gpu.barrier
+// CHECK: scf.if
+// CHECK-NEXT: llvm.fence syncscope("device") release
+// CHECK-NEXT: %[[OLD:.*]] = memref.atomic_rmw addi %c1_i32, %[[CNT]][%[[BX]]]
+// CHECK: %[[LAST:.*]] = arith.cmpi eq, %[[OLD]], %{{.*}} : i32
+// CHECK: scf.if %[[LAST]]
+// CHECK-NEXT: llvm.fence syncscope("device") acquire
+// CHECK-NEXT: memref.store %c0_i32, %[[CNT]][%[[BX]]]
+// CHECK: memref.store %{{.*}}, %[[FLAG]][%c0]
+// CHECK: gpu.barrier
+// CHECK: memref.load %[[FLAG]][%c0]
+// REF-LABEL: func.func @grid_arrive
+// REF: llvm.fence syncscope("device") release
+// REF: memref.atomic_rmw addi
+// REF: llvm.fence syncscope("device") acquire
+// PTX: gpu.binary @grid_arrive_kernel {{.*}}fence.acq_rel.gpu;{{.*}}atom.global.add.u32{{.*}}fence.acq_rel.gpu;\0A\09st.global.b32 \09[%rd{{[0-9]+}}], 0;
+func.func @grid_arrive(%counters: memref<4xi32>, %out: memref<4xi32>) {
+  %c1 = arith.constant 1 : index
+  %c4 = arith.constant 4 : index
+  %c32 = arith.constant 32 : index
+  gpu.launch blocks(%bx, %by, %bz) in (%gx = %c4, %gy = %c1, %gz = %c1)
+             threads(%tx, %ty, %tz) in (%sx = %c32, %sy = %c1, %sz = %c1) {
+    %last = collective.grid_arrive %counters[%bx] of %gx : memref<4xi32>
+    %flag = arith.extui %last : i1 to i32
+    memref.store %flag, %out[%bx] : memref<4xi32>
+    gpu.terminator
+  }
+  return
+}

@@ -39,35 +39,41 @@
 // PAR-NOT: math.exp
 // PAR: scf.parallel (%{{.*}}) =
 // PAR: memref.load %[[ARGMAX]]
-// Rejection: the argmax, the scaled maximum and the sum of exponentials in
-// one launch (no race or residual table); the accept walk records
-// the one row that needs a race (kind 1: after a rejection, the residual;
-// kind 2: the bonus row, p) and writes no token there; then the race runs
-// over vocabulary slices for those rows (one slice of V = 1000 here) and a
-// thread per request folds the slices and writes the token.
+// Rejection: two launches. The statistics (argmax, scaled maximum, sum of
+// exponentials; no race or residual table) in a block per (request, row),
+// whose row-0 block also clears the request's arrival counter. Then a block
+// per (request, vocabulary slice; one slice of V = 1000 here): thread 0
+// walks the drafts (only the first slice's block writes the results) and
+// keeps the one row that needs a race in workgroup memory (kind 1: after a
+// rejection, the residual; kind 2: the bonus row, p); the block races its
+// slice, and the last block of the request to arrive folds the slices and
+// writes the token.
 // PAR-LABEL: func.func @rejection_explicit
-// PAR-COUNT-1: gpu.launch blocks
-// PAR-NOT: gpu.launch
-// PAR: %[[ROW:.*]] = memref.alloc() : memref<2xindex>
-// PAR: %[[KIND:.*]] = memref.alloc() : memref<2xi32>
-// PAR: scf.parallel (%[[REQ:.*]]) =
-// PAR: memref.store %c0_i32, %[[KIND]][%[[REQ]]]
-// PAR: memref.store %{{.*}}, %[[ROW]][%[[REQ]]]
-// PAR-NEXT: %[[RESIDUAL:.*]] = arith.constant 1 : i32
-// PAR-NEXT: memref.store %[[RESIDUAL]], %[[KIND]][%[[REQ]]]
-// PAR: memref.store %{{.*}}, %[[ROW]][%[[REQ]]]
-// PAR-NEXT: %[[BONUS:.*]] = arith.constant 2 : i32
-// PAR-NEXT: memref.store %[[BONUS]], %[[KIND]][%[[REQ]]]
+// PAR: %[[COUNTERS:.*]] = memref.alloc() : memref<2xi32>
+// PAR: gpu.launch blocks({{.*}}) in (%{{.*}} = %c8, {{.*}}) threads({{.*}}) in (%{{.*}} = %c256,
+// PAR: memref.store %c0_i32, %[[COUNTERS]][%[[REQ0:.*]]] : memref<2xi32>
+// PAR: gpu.terminator
 // PAR: %[[SLICE_MAX:.*]] = memref.alloc() : memref<2x1xf32>
 // PAR: gpu.launch blocks({{.*}}) in (%{{.*}} = %c2, %{{.*}} = %c1, %{{.*}} = %c1) threads({{.*}}) in (%{{.*}} = %c256,
-// PAR: memref.load %[[KIND]]
+// PAR: %[[ROW:.*]] = memref.alloca() : memref<1xindex, #gpu.address_space<workgroup>>
+// PAR-NEXT: %[[KIND:.*]] = memref.alloca() : memref<1xi32, #gpu.address_space<workgroup>>
+// PAR: memref.store %{{.*}}, %[[KIND]][%c0]
+// PAR: memref.store %{{.*}}, %[[ROW]][%c0]
+// PAR-NEXT: %[[RESIDUAL:.*]] = arith.constant 1 : i32
+// PAR-NEXT: memref.store %[[RESIDUAL]], %[[KIND]][%c0]
+// PAR: memref.store %{{.*}}, %[[ROW]][%c0]
+// PAR-NEXT: %[[BONUS:.*]] = arith.constant 2 : i32
+// PAR-NEXT: memref.store %[[BONUS]], %[[KIND]][%c0]
 // PAR: collective.block_barrier
+// PAR-NEXT: memref.load %[[KIND]][%c0]
 // PAR: memref.store %{{.*}}, %[[SLICE_MAX]]
-// PAR: scf.parallel (%[[R:.*]]) =
-// PAR: memref.load %[[KIND]][%[[R]]]
+// PAR: %[[LAST:.*]] = collective.grid_arrive %[[COUNTERS]][%{{.*}}] of %c1 : memref<2xi32>
+// PAR: scf.if %[[LAST]]
 // PAR: memref.load %[[SLICE_MAX]]
-// PAR: memref.load %[[ROW]][%[[R]]]
-// PAR: memref.store
+// PAR: gpu.terminator
+// PAR-NOT: gpu.launch
+// PAR-NOT: scf.parallel
+// PAR: return
 
 // Typical: every row statistic in one launch, a block per (request, row):
 // one walk for the argmax (combined by a block argmax; its value over T is

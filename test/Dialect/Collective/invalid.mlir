@@ -40,3 +40,25 @@ func.func @barrier_outside_kernel() {
   collective.block_barrier
   return
 }
+
+// -----
+
+func.func @grid_arrive_outside_kernel(%counters: memref<4xi32>, %g: index) {
+  // expected-error @below {{must be inside a gpu.launch or gpu.func: it is executed by the threads of a block}}
+  %last = collective.grid_arrive %counters[%g] of %g : memref<4xi32>
+  return
+}
+
+// -----
+
+func.func @grid_arrive_workgroup_counters() {
+  %c1 = arith.constant 1 : index
+  gpu.launch blocks(%bx, %by, %bz) in (%gx = %c1, %gy = %c1, %gz = %c1)
+             threads(%tx, %ty, %tz) in (%sx = %c1, %sy = %c1, %sz = %c1)
+             workgroup(%c : memref<4xi32, #gpu.address_space<workgroup>>) {
+    // expected-error @below {{counters must be in global memory: they are shared by the blocks of the grid}}
+    %last = collective.grid_arrive %c[%bx] of %gx : memref<4xi32, #gpu.address_space<workgroup>>
+    gpu.terminator
+  }
+  return
+}

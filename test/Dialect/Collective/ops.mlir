@@ -11,7 +11,8 @@
 // CHECK: collective.block_histogram %{{.*}} if %{{.*}} into %{{.*}} : index, memref<16xi32, #gpu.address_space<workgroup>>
 // CHECK: collective.block_radix_select %{{.*}} of %{{.*}}[%{{.*}}] : memref<512xi32>
 // CHECK: collective.block_barrier
-func.func @all_ops(%x: f32, %i: i32, %bin: index, %valid: i1, %keys: memref<512xi32>) {
+// CHECK: collective.grid_arrive %{{.*}}[%{{.*}}] of %{{.*}} : memref<8xi32>
+func.func @all_ops(%x: f32, %i: i32, %bin: index, %valid: i1, %keys: memref<512xi32>, %counters: memref<8xi32>) {
   %c1 = arith.constant 1 : index
   %c64 = arith.constant 64 : index
   gpu.launch blocks(%bx, %by, %bz) in (%gx = %c1, %gy = %c1, %gz = %c1)
@@ -26,6 +27,7 @@ func.func @all_ops(%x: f32, %i: i32, %bin: index, %valid: i1, %keys: memref<512x
     collective.block_histogram %bin if %valid into %h : index, memref<16xi32, #gpu.address_space<workgroup>>
     %threshold, %above = collective.block_radix_select %bin of %keys[%c64] : memref<512xi32>
     collective.block_barrier
+    %last = collective.grid_arrive %counters[%bx] of %gx : memref<8xi32>
     gpu.terminator
   }
   return

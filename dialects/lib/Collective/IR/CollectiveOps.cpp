@@ -46,6 +46,15 @@ LogicalResult BlockExclusiveScanOp::verify() { return verifyInKernel(*this); }
 LogicalResult BlockRadixSelectOp::verify() { return verifyInKernel(*this); }
 LogicalResult BlockBarrierOp::verify() { return verifyInKernel(*this); }
 
+LogicalResult GridArriveOp::verify() {
+  auto type = cast<MemRefType>(getCounters().getType());
+  if (gpu::GPUDialect::hasWorkgroupMemoryAddressSpace(type))
+    return emitOpError("counters must be in global memory: they are shared "
+                       "by the blocks of the grid, got ")
+           << type;
+  return verifyInKernel(*this);
+}
+
 LogicalResult BlockHistogramOp::verify() {
   auto type = cast<MemRefType>(getHistogram().getType());
   if (!gpu::GPUDialect::hasWorkgroupMemoryAddressSpace(type))

@@ -165,13 +165,16 @@ def CollectiveToGpu : Pass<"collective-to-gpu"> {
   let summary = "Lower warp and block collectives to GPU code";
   let description = [{
     Replaces every `collective` op (warp and block reductions, argmax,
-    exclusive scan, histogram, radix select, barrier) inside `gpu.launch`
+    exclusive scan, histogram, radix select, barrier, grid arrival) inside
+    `gpu.launch`
     and `gpu.func` bodies by
     GPU dialect code, in one of two forms that give the same bits:
 
     * `form=shuffle` (the CUDA target): `gpu.shuffle` trees, a ballot and
       `math.ctpop` for flag scans, workgroup memory for the per-warp values,
       `gpu.barrier`, workgroup atomics for histograms;
+    * both forms: a grid arrival is a global atomic counter between GPU-scope
+      fences (`llvm.fence syncscope("device")`);
     * `form=reference`: every thread writes its operand to workgroup memory
       and replays the same combination tree with loops; no warp-synchronous
       op at all.
@@ -197,7 +200,8 @@ def CollectiveToGpu : Pass<"collective-to-gpu"> {
   let dependentDialects = [
     "::mlir::gpu::GPUDialect", "::mlir::arith::ArithDialect",
     "::mlir::math::MathDialect", "::mlir::memref::MemRefDialect",
-    "::mlir::scf::SCFDialect", "::mlir::NVVM::NVVMDialect"
+    "::mlir::scf::SCFDialect", "::mlir::NVVM::NVVMDialect",
+    "::mlir::LLVM::LLVMDialect"
   ];
 }
 

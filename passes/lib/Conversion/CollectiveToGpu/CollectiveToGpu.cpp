@@ -914,6 +914,59 @@ struct BarrierLowering : CollectivePattern<collective::BlockBarrierOp> {
   }
 };
 
+/// The grid arrival in both forms (it is a global-memory protocol): thread
+/// 0 releases the block's stores at GPU scope, counts the block in, and the
+/// last block acquires the others' stores and clears the counter; the
+/// answer reaches every thread through workgroup memory.
+struct GridArriveLowering : CollectivePattern<collective::GridArriveOp> {
+  using CollectivePattern::CollectivePattern;
+  LogicalResult matchAndRewrite(collective::GridArriveOp op,
+                                PatternRewriter &rewriter) const override {
+    ImplicitLocOpBuilder b(op.getLoc(), rewriter);
+    ThreadPlace place = threadPlace(b, op);
+    Value flag = workgroupBuffer(rewriter, op, 1, b.getI32Type());
+    Value zero = arith::ConstantIndexOp::create(b, 0);
+    auto fence = [&](LLVM::AtomicOrdering ordering) {
+      LLVM::FenceOp::create(b, ordering, "device");
+    };
+    gpu::BarrierOp::create(b);
+    Value first =
+        arith::CmpIOp::create(b, arith::CmpIPredicate::eq, place.thread, zero);
+    auto leader = scf::IfOp::create(b, first, /*withElseRegion=*/false);
+    {
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPoint(leader.thenBlock()->getTerminator());
+      fence(LLVM::AtomicOrdering::release);
+      Value before = memref::AtomicRMWOp::create(b, arith::AtomicRMWKind::addi,
+                                                 i32(b, 1), op.getCounters(),
+                                                 ValueRange{op.getGroup()});
+      Value lastArrival = arith::IndexCastOp::create(
+          b, b.getI32Type(),
+          arith::SubIOp::create(b, op.getBlocks(),
+                                arith::ConstantIndexOp::create(b, 1)));
+      Value isLast = arith::CmpIOp::create(b, arith::CmpIPredicate::eq, before,
+                                           lastArrival);
+      auto clear = scf::IfOp::create(b, isLast, /*withElseRegion=*/false);
+      {
+        OpBuilder::InsertionGuard inner(b);
+        b.setInsertionPoint(clear.thenBlock()->getTerminator());
+        fence(LLVM::AtomicOrdering::acquire);
+        memref::StoreOp::create(b, i32(b, 0), op.getCounters(),
+                                ValueRange{op.getGroup()});
+      }
+      memref::StoreOp::create(b,
+                              arith::ExtUIOp::create(b, b.getI32Type(), isLast),
+                              flag, ValueRange{zero});
+    }
+    gpu::BarrierOp::create(b);
+    Value last = arith::CmpIOp::create(
+        b, arith::CmpIPredicate::ne,
+        memref::LoadOp::create(b, flag, ValueRange{zero}), i32(b, 0));
+    rewriter.replaceOp(op, last);
+    return success();
+  }
+};
+
 struct CollectiveToGpuPass : impl::CollectiveToGpuBase<CollectiveToGpuPass> {
   using Base::Base;
   void runOnOperation() override {
@@ -950,8 +1003,8 @@ void populateCollectiveToGpuPatterns(RewritePatternSet &patterns,
                ReduceLowering<collective::BlockReduceOp, true>,
                ArgMaxLowering<collective::WarpArgMaxOp, false>,
                ArgMaxLowering<collective::BlockArgMaxOp, true>, ScanLowering,
-               HistogramLowering, RadixSelectLowering, BarrierLowering>(context,
-                                                                        form);
+               HistogramLowering, RadixSelectLowering, BarrierLowering,
+               GridArriveLowering>(context, form);
 }
 
 } // namespace winnow

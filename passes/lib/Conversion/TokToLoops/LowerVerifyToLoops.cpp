@@ -478,6 +478,13 @@ protected:
           req = arith::DivUIOp::create(b, block, e.index(rows));
           Value i = arith::RemUIOp::create(b, block, e.index(rows));
           enterRequest();
+          if (clearedCounters)
+            onFirstThread(e, lane, [&] {
+              e.ifThen(cmpi(arith::CmpIPredicate::eq, i, e.index(0)), [&] {
+                memref::StoreOp::create(b, e.i32(0), clearedCounters,
+                                        ValueRange{req});
+              });
+            });
           auto put = [&](Value value, Value buffer) {
             memref::StoreOp::create(b, value, buffer, ValueRange{lane});
           };
@@ -608,6 +615,9 @@ protected:
   Value argmaxTable, lseTable, entropyTable, raceTable;
   // laneSum's per-lane partial sums (the per-request form).
   Value lanePartials;
+  // [B] i32 counters the sampling statistics kernel clears (the first block
+  // of each request), for a later kernel's collective.grid_arrive.
+  Value clearedCounters;
   // Per-request values, valid while lowering one request.
   Value req, temp;
   std::array<Value, 2> seedWords, offsetWords;
@@ -645,20 +655,20 @@ public:
     // kernels then run the race for those rows alone (resolveRaces) instead
     // of tables of every row's race up front.
     deferRaces = splitVocab && mode != tok::VerifyMode::greedy;
+    if (deferRaces) {
+      raceCounters =
+          memref::AllocOp::create(b, MemRefType::get({batch}, b.getI32Type()));
+      clearedCounters = raceCounters;
+    }
     if (splitVocab) {
       buildRowTables(batch, rows, mode != tok::VerifyMode::greedy,
                      mode == tok::VerifyMode::typical, /*race=*/!deferRaces);
     } else if (mode != tok::VerifyMode::greedy)
       allocLanePartials();
-    if (deferRaces) {
-      pendingRow = memref::AllocOp::create(
-          b, MemRefType::get({batch}, b.getIndexType()));
-      pendingKind =
-          memref::AllocOp::create(b, MemRefType::get({batch}, b.getI32Type()));
-    }
-    e.parallelFor(batch, [&](Value row) { lowerRequest(row); });
     if (deferRaces)
-      resolveRaces();
+      resolveRequestsAndRaces();
+    else
+      e.parallelFor(batch, [&](Value row) { lowerRequest(row); });
 
     e.replaceWithBuffer(op.getTokens(), tokens);
     e.replaceWithBuffer(op.getNumAccepted(), accepted);
@@ -785,7 +795,7 @@ private:
     {
       Value best = rowArgmax(i);
       Value bestI32 = arith::IndexCastOp::create(b, b.getI32Type(), best);
-      memref::StoreOp::create(b, bestI32, tokens, ValueRange{req, i});
+      storeResult(bestI32, tokens, {req, i});
       scf::YieldOp::create(b, cmpi(arith::CmpIPredicate::eq, bestI32, draft));
     }
     b.setInsertionPointToStart(ifGreedy.elseBlock());
@@ -813,7 +823,7 @@ private:
       }
       auto ifAccept = scf::IfOp::create(b, accept, true);
       b.setInsertionPoint(ifAccept.thenBlock()->getTerminator());
-      memref::StoreOp::create(b, draft, tokens, ValueRange{req, i});
+      storeResult(draft, tokens, {req, i});
       b.setInsertionPoint(ifAccept.elseBlock()->getTerminator());
       if (deferRaces) {
         recordRace(i, mode == tok::VerifyMode::rejection ? kResidualRace
@@ -822,9 +832,8 @@ private:
         Value token = mode == tok::VerifyMode::rejection
                           ? recoveredToken(i, lse, draftIndex, validDraft)
                           : raceOverProbs(i, lse);
-        memref::StoreOp::create(
-            b, arith::IndexCastOp::create(b, b.getI32Type(), token), tokens,
-            ValueRange{req, i});
+        storeResult(arith::IndexCastOp::create(b, b.getI32Type(), token),
+                    tokens, {req, i});
       }
       b.setInsertionPointAfter(ifAccept);
       scf::YieldOp::create(b, accept);
@@ -838,9 +847,8 @@ private:
       auto ifGreedy = scf::IfOp::create(b, greedy, /*withElse=*/true);
       OpBuilder::InsertionGuard guard(b);
       b.setInsertionPoint(ifGreedy.thenBlock()->getTerminator());
-      memref::StoreOp::create(
-          b, arith::IndexCastOp::create(b, b.getI32Type(), rowArgmax(i)),
-          tokens, ValueRange{req, i});
+      storeResult(arith::IndexCastOp::create(b, b.getI32Type(), rowArgmax(i)),
+                  tokens, {req, i});
       b.setInsertionPoint(ifGreedy.elseBlock()->getTerminator());
       recordRace(i, kProbRace);
       return;
@@ -855,9 +863,9 @@ private:
     else
       scf::YieldOp::create(b, raceOverProbs(i, rowLse(i)));
     b.setInsertionPointAfter(ifGreedy);
-    memref::StoreOp::create(
-        b, arith::IndexCastOp::create(b, b.getI32Type(), ifGreedy.getResult(0)),
-        tokens, ValueRange{req, i});
+    storeResult(
+        arith::IndexCastOp::create(b, b.getI32Type(), ifGreedy.getResult(0)),
+        tokens, {req, i});
   }
 
   void lowerRequest(Value row) {
@@ -873,7 +881,7 @@ private:
       greedy = arith::OrIOp::create(
           b, greedy, memref::LoadOp::create(b, isGreedy, ValueRange{req}));
     if (deferRaces)
-      memref::StoreOp::create(b, e.i32(kNoRace), pendingKind, ValueRange{req});
+      memref::StoreOp::create(b, e.i32(kNoRace), pendingKind, e.index(0));
 
     // State: drafts accepted so far, and whether a draft was rejected.
     ValueRange state = e.forLoop(
@@ -896,33 +904,48 @@ private:
     e.ifThen(notV(rejected), [&] { emitBonus(k); });
     Value numEmitted = arith::AddIOp::create(b, numAccepted, e.index(1));
     e.forLoop(numEmitted, e.index(rows), [&](Value j) {
-      memref::StoreOp::create(b, e.i32(-1), tokens, ValueRange{req, j});
+      storeResult(e.i32(-1), tokens, {req, j});
     });
-    memref::StoreOp::create(
-        b, arith::IndexCastOp::create(b, b.getI32Type(), numAccepted), accepted,
-        ValueRange{req});
-    memref::StoreOp::create(
-        b, arith::IndexCastOp::create(b, b.getI32Type(), numEmitted), emitted,
-        ValueRange{req});
+    storeResult(arith::IndexCastOp::create(b, b.getI32Type(), numAccepted),
+                accepted, {req});
+    storeResult(arith::IndexCastOp::create(b, b.getI32Type(), numEmitted),
+                emitted, {req});
   }
 
   /// What a request's deferred race is over (pendingKind).
   enum RaceKind : int32_t { kNoRace = 0, kResidualRace = 1, kProbRace = 2 };
 
   void recordRace(Value i, RaceKind kind) {
-    memref::StoreOp::create(b, i, pendingRow, ValueRange{req});
-    memref::StoreOp::create(b, e.i32(kind), pendingKind, ValueRange{req});
+    memref::StoreOp::create(b, i, pendingRow, e.index(0));
+    memref::StoreOp::create(b, e.i32(kind), pendingKind, e.index(0));
   }
 
-  /// The deferred races: the vocabulary in slices of a block each per
-  /// request with a pending race (other blocks return at once); each lane
-  /// computes p, the exponential and (after a rejection) the residual of
-  /// its entries once, keeping the largest residual and both races, thread
-  /// 0 folds the lanes, and one thread per request folds the slices and
-  /// writes the token: the race over the residual when it has a positive
-  /// entry, else over p. Argmaxes and maxima are exact, so any partition
-  /// gives the sequential scan's answer (recoveredToken, raceOverProbs).
-  void resolveRaces() {
+  /// A result store; in resolveRequestsAndRaces only the first block of a
+  /// request makes it (every block of the request computes the same walk).
+  void storeResult(Value value, Value buffer, ValueRange at) {
+    if (!resultGate) {
+      memref::StoreOp::create(b, value, buffer, at);
+      return;
+    }
+    e.ifThen(resultGate,
+             [&] { memref::StoreOp::create(b, value, buffer, at); });
+  }
+
+  /// GPU form of the sampling modes, one launch after the row statistics:
+  /// the vocabulary in slices of a block each per request. Thread 0 of
+  /// every block walks its request's drafts (lowerRequest, on the row
+  /// tables; the first block of the request writes the results) and keeps
+  /// the row and kind of the race it needs, if any, in workgroup memory.
+  /// Then, for a request with a race, each lane computes p, the
+  /// exponential and (after a rejection) the residual of its entries of the
+  /// slice once, keeping the largest residual and both races; thread 0
+  /// folds the lanes into the slice's partial; and the last block of the
+  /// request to arrive (collective.grid_arrive on a counter the statistics
+  /// kernel cleared) folds the slices in order and writes the token: the
+  /// race over the residual when it has a positive entry, else over p.
+  /// Argmaxes and maxima are exact, so any partition gives the sequential
+  /// scan's answer (recoveredToken, raceOverProbs).
+  void resolveRequestsAndRaces() {
     constexpr int64_t kThreads = 256;
     constexpr int64_t kEntriesPerSlice = kThreads * 16;
     int64_t slices = std::max<int64_t>(
@@ -958,15 +981,27 @@ private:
     e.blockLaunch(
         e.index(batch * slices), kThreads,
         {shared(f32Type), shared(f32Type), shared(indexType), shared(f32Type),
-         shared(indexType)},
-        [&](Value block, Value tid, ValueRange lanes) {
-          req = arith::DivUIOp::create(b, block, e.index(slices));
+         shared(indexType), workgroupMemRef({1}, indexType),
+         workgroupMemRef({1}, b.getI32Type())},
+        [&](Value block, Value tid, ValueRange buffers) {
+          ValueRange lanes = buffers.take_front(5);
+          pendingRow = buffers[5];
+          pendingKind = buffers[6];
+          Value request = arith::DivUIOp::create(b, block, e.index(slices));
           Value slice = arith::RemUIOp::create(b, block, e.index(slices));
-          Value kind = memref::LoadOp::create(b, pendingKind, ValueRange{req});
-          // The same for every thread of the block.
+          onFirstThread(e, tid, [&] {
+            resultGate = cmpi(arith::CmpIPredicate::eq, slice, e.index(0));
+            lowerRequest(request);
+            resultGate = Value();
+          });
+          collective::BlockBarrierOp::create(b);
+          req = request;
+          Value kind = memref::LoadOp::create(b, pendingKind, e.index(0));
+          // The same for every thread of the block, and every block of the
+          // request.
           e.ifThen(cmpi(arith::CmpIPredicate::ne, kind, e.i32(kNoRace)), [&] {
             enterRequest();
-            Value i = memref::LoadOp::create(b, pendingRow, ValueRange{req});
+            Value i = memref::LoadOp::create(b, pendingRow, e.index(0));
             Value lse = memref::LoadOp::create(b, lseTable, ValueRange{req, i});
             Value isResidual =
                 cmpi(arith::CmpIPredicate::eq, kind, e.i32(kResidualRace));
@@ -1042,36 +1077,40 @@ private:
               for (auto [value, buffer] : llvm::zip(total, sliceBuffers))
                 memref::StoreOp::create(b, value, buffer, where);
             });
+            // The last block of the request folds the slices in order.
+            Value last = collective::GridArriveOp::create(
+                b, b.getI1Type(), raceCounters, req, e.index(slices));
+            e.ifThen(last, [&] {
+              onFirstThread(e, tid, [&] {
+                ValueRange total = e.forLoop(
+                    e.index(0), e.index(slices), none,
+                    [&](Value k, ValueRange s) -> SmallVector<Value> {
+                      SmallVector<Value> at;
+                      for (Value buffer : sliceBuffers)
+                        at.push_back(memref::LoadOp::create(
+                            b, buffer, ValueRange{req, k}));
+                      return fold(s, at[0], at[1], at[2], at[3], at[4]);
+                    });
+                Value useResidual = arith::AndIOp::create(
+                    b, isResidual,
+                    cmpf(arith::CmpFPredicate::OGT, total[0], f32(0.0)));
+                Value token =
+                    arith::SelectOp::create(b, useResidual, total[2], total[4]);
+                memref::StoreOp::create(
+                    b, arith::IndexCastOp::create(b, b.getI32Type(), token),
+                    tokens, ValueRange{req, i});
+              });
+            });
           });
         });
-    e.parallelFor(batch, [&](Value r) {
-      Value kind = memref::LoadOp::create(b, pendingKind, ValueRange{r});
-      e.ifThen(cmpi(arith::CmpIPredicate::ne, kind, e.i32(kNoRace)), [&] {
-        ValueRange total =
-            e.forLoop(e.index(0), e.index(slices), none,
-                      [&](Value slice, ValueRange s) -> SmallVector<Value> {
-                        SmallVector<Value> at;
-                        for (Value buffer : sliceBuffers)
-                          at.push_back(memref::LoadOp::create(
-                              b, buffer, ValueRange{r, slice}));
-                        return fold(s, at[0], at[1], at[2], at[3], at[4]);
-                      });
-        Value useResidual = arith::AndIOp::create(
-            b, cmpi(arith::CmpIPredicate::eq, kind, e.i32(kResidualRace)),
-            cmpf(arith::CmpFPredicate::OGT, total[0], f32(0.0)));
-        Value token =
-            arith::SelectOp::create(b, useResidual, total[2], total[4]);
-        Value i = memref::LoadOp::create(b, pendingRow, ValueRange{r});
-        memref::StoreOp::create(
-            b, arith::IndexCastOp::create(b, b.getI32Type(), token), tokens,
-            ValueRange{r, i});
-      });
-    });
   }
 
   tok::SpecVerifyOp op;
   bool splitVocab = false, deferRaces = false;
-  Value pendingRow, pendingKind; // per request, with deferRaces
+  // With deferRaces: the walk's race (row, kind) in workgroup memory, the
+  // per-request arrival counters of the race slices, and the condition of
+  // the result stores.
+  Value pendingRow, pendingKind, raceCounters, resultGate;
   int64_t batch = 0, rows = 0;
   tok::VerifyMode mode = tok::VerifyMode::rejection;
   Value drafts, numDraft, draftProbs, isGreedy, tokens, accepted, emitted;

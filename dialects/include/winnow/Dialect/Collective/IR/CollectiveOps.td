@@ -209,6 +209,37 @@ def Collective_BlockBarrierOp : Collective_Op<"block_barrier"> {
   let hasVerifier = 1;
 }
 
+def Collective_GridArriveOp : Collective_Op<"grid_arrive"> {
+  let summary = "Whether this block is the last of its group to arrive";
+  let description = [{
+    A group of `blocks` blocks of one launch shares the i32 counter
+    `counters[group]` in global memory, which must be 0 when the launch
+    starts (an earlier kernel of the same program clears it). Every block
+    of the group arrives exactly once, with every thread; `last` is true on
+    every thread of the block that arrives last, which then sees every
+    store the group's blocks made before they arrived, and sets the counter
+    back to 0. This is how one block of a grid finishes what all of them
+    started (partials folded in a fixed order, so the result does not
+    depend on which block is last) without another launch: the CUDA
+    threadfence-reduction and CUTLASS semaphore pattern.
+
+    Both forms: a barrier; thread 0 makes the block's stores visible at GPU
+    scope (`fence.acq_rel.gpu`), adds 1 to the counter (`atom.global.add`)
+    and, when it was the last, fences again (acquire) and clears it; the
+    answer goes through workgroup memory; a barrier.
+
+    ```mlir
+    %last = collective.grid_arrive %counters[%row] of %blocks : memref<8xi32>
+    ```
+  }];
+  let arguments = (ins MemRefRankOf<[I32], [1]>:$counters, Index:$group,
+                       Index:$blocks);
+  let results = (outs I1:$last);
+  let assemblyFormat =
+      "$counters `[` $group `]` `of` $blocks attr-dict `:` type($counters)";
+  let hasVerifier = 1;
+}
+
 def Collective_BlockRadixSelectOp : Collective_Op<"block_radix_select"> {
   let summary = "The k-th largest key of a row, by block radix select";
   let description = [{
