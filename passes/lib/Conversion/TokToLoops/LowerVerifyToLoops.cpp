@@ -963,7 +963,6 @@ private:
     Value sliceP = sliceBuffer(f32Type), slicePAt = sliceBuffer(indexType);
     SmallVector<Value> sliceBuffers = {sliceMax, sliceRes, sliceResAt, sliceP,
                                        slicePAt};
-    auto shared = [&](Type type) { return workgroupMemRef({kThreads}, type); };
     // Folds (max, resX, resV, pX, pV) states in order.
     auto fold = [&](ValueRange s, Value max, Value resX, Value resV, Value pX,
                     Value pV) -> SmallVector<Value> {
@@ -980,13 +979,10 @@ private:
                                f32(-INFINITY), e.index(0)};
     e.blockLaunch(
         e.index(batch * slices), kThreads,
-        {shared(f32Type), shared(f32Type), shared(indexType), shared(f32Type),
-         shared(indexType), workgroupMemRef({1}, indexType),
-         workgroupMemRef({1}, b.getI32Type())},
+        {workgroupMemRef({1}, indexType), workgroupMemRef({1}, b.getI32Type())},
         [&](Value block, Value tid, ValueRange buffers) {
-          ValueRange lanes = buffers.take_front(5);
-          pendingRow = buffers[5];
-          pendingKind = buffers[6];
+          pendingRow = buffers[0];
+          pendingKind = buffers[1];
           Value request = arith::DivUIOp::create(b, block, e.index(slices));
           Value slice = arith::RemUIOp::create(b, block, e.index(slices));
           onFirstThread(e, tid, [&] {
@@ -1060,19 +1056,18 @@ private:
                   }
                   return current;
                 });
-            for (auto [value, buffer] : llvm::zip(mine, lanes))
-              memref::StoreOp::create(b, value, buffer, ValueRange{tid});
-            collective::BlockBarrierOp::create(b);
+            // The lanes' partials meet in block argmaxes: a maximum and the
+            // first maximum are exact in any order (no lane partial is NaN:
+            // NaN never enters a fold), so this is the lane-order fold.
+            std::pair<Value, Value> largest =
+                blockFirstMax(mine[0], e.index(0));
+            std::pair<Value, Value> residualWinner =
+                blockFirstMax(mine[1], mine[2]);
+            std::pair<Value, Value> pWinner = blockFirstMax(mine[3], mine[4]);
             onFirstThread(e, tid, [&] {
-              ValueRange total = e.forLoop(
-                  e.index(0), e.index(kThreads), none,
-                  [&](Value lane, ValueRange s) -> SmallVector<Value> {
-                    SmallVector<Value> at;
-                    for (Value buffer : lanes)
-                      at.push_back(
-                          memref::LoadOp::create(b, buffer, ValueRange{lane}));
-                    return fold(s, at[0], at[1], at[2], at[3], at[4]);
-                  });
+              Value total[] = {largest.first, residualWinner.first,
+                               residualWinner.second, pWinner.first,
+                               pWinner.second};
               Value where[] = {req, slice};
               for (auto [value, buffer] : llvm::zip(total, sliceBuffers))
                 memref::StoreOp::create(b, value, buffer, where);
