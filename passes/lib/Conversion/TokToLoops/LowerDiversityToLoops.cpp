@@ -272,6 +272,27 @@ struct DartShape {
   }
 };
 
+/// A row's valid tokens and its image span [start, end), both clamped to
+/// the row's length.
+struct DartRowSpan {
+  LoopEmitter &e;
+  Value len, start, end;
+
+  DartRowSpan(LoopEmitter &e, const DartShape &s, Value lengths, Value row)
+      : e(e) {
+    ImplicitLocOpBuilder &b = e.builder();
+    len = e.rowLength(lengths, row, s.tokens);
+    start = arith::MinSIOp::create(b, e.index(s.span[0]), len);
+    end = arith::MinSIOp::create(b, e.index(s.span[1]), len);
+  }
+  /// Whether token t is an image token.
+  Value contains(Value t) {
+    return arith::AndIOp::create(e.builder(),
+                                 e.cmpi(arith::CmpIPredicate::sge, t, start),
+                                 e.cmpi(arith::CmpIPredicate::slt, t, end));
+  }
+};
+
 Value nanTo(LoopEmitter &e, Value x, double v) {
   ImplicitLocOpBuilder &b = e.builder();
   Value isNan = arith::CmpFOp::create(b, arith::CmpFPredicate::UNO, x, x);
@@ -342,14 +363,9 @@ void lowerDartSelectRows(const DartShape &s, LoopEmitter &e, Value keys,
       return e.cmpi(arith::CmpIPredicate::sge, t, e.index(0));
     };
 
-    Value len = e.rowLength(lengths, row, s.tokens);
-    Value spanStart = arith::MinSIOp::create(b, e.index(s.span[0]), len);
-    Value spanEnd = arith::MinSIOp::create(b, e.index(s.span[1]), len);
-    auto inSpan = [&](Value t) -> Value {
-      return arith::AndIOp::create(
-          b, e.cmpi(arith::CmpIPredicate::sge, t, spanStart),
-          e.cmpi(arith::CmpIPredicate::slt, t, spanEnd));
-    };
+    DartRowSpan span(e, s, lengths, row);
+    Value len = span.len, spanStart = span.start, spanEnd = span.end;
+    auto inSpan = [&](Value t) { return span.contains(t); };
     e.forLoop(e.index(0), len, [&](Value t) {
       setMark(t, kFree);
       memref::StoreOp::create(
@@ -515,14 +531,9 @@ void lowerDartSelectStages(const DartShape &s, LoopEmitter &e, Value keys,
   //    order (the sweep order).
   e.blockLaunch(
       e.index(batch), kRowThreads, {}, [&](Value row, Value tid, ValueRange) {
-        Value len = e.rowLength(lengths, row, tokens);
-        Value spanStart = arith::MinSIOp::create(b, e.index(s.span[0]), len);
-        Value spanEnd = arith::MinSIOp::create(b, e.index(s.span[1]), len);
-        auto inSpan = [&](Value t) -> Value {
-          return arith::AndIOp::create(
-              b, e.cmpi(arith::CmpIPredicate::sge, t, spanStart),
-              e.cmpi(arith::CmpIPredicate::slt, t, spanEnd));
-        };
+        DartRowSpan span(e, s, lengths, row);
+        Value len = span.len, spanStart = span.start, spanEnd = span.end;
+        auto inSpan = [&](Value t) { return span.contains(t); };
         auto markIs = [&](Value t, DartMark m) -> Value {
           return e.cmpi(arith::CmpIPredicate::eq,
                         memref::LoadOp::create(b, mark, ValueRange{row, t}),
@@ -636,9 +647,8 @@ void lowerDartSelectStages(const DartShape &s, LoopEmitter &e, Value keys,
       keyStorage ? ArrayRef<MemRefType>(keyStorage->workgroup)
                  : ArrayRef<MemRefType>(),
       [&](Value row, Value tid, ValueRange buffers) {
-        Value len = e.rowLength(lengths, row, tokens);
-        Value spanStart = arith::MinSIOp::create(b, e.index(s.span[0]), len);
-        Value spanEnd = arith::MinSIOp::create(b, e.index(s.span[1]), len);
+        DartRowSpan span(e, s, lengths, row);
+        Value len = span.len, spanStart = span.start, spanEnd = span.end;
         auto markIs = [&](Value t, DartMark m) -> Value {
           return e.cmpi(arith::CmpIPredicate::eq,
                         memref::LoadOp::create(b, mark, ValueRange{row, t}),
@@ -700,11 +710,8 @@ void lowerDartSelectStages(const DartShape &s, LoopEmitter &e, Value keys,
         }
         // Text passes through; image tokens are kept when pivots or taken.
         auto kept = [&](Value t) -> Value {
-          Value inSpan = arith::AndIOp::create(
-              b, e.cmpi(arith::CmpIPredicate::sge, t, spanStart),
-              e.cmpi(arith::CmpIPredicate::slt, t, spanEnd));
           return arith::OrIOp::create(
-              b, e.notI1(inSpan),
+              b, e.notI1(span.contains(t)),
               arith::OrIOp::create(b, markIs(t, kImagePivot),
                                    markIs(t, kTaken)));
         };
