@@ -972,22 +972,28 @@ def prepare_bundle(args, repo, compiler, runner, bundle_root, examples):
                       "the batch-invariance runs"):
         return EXIT_BUNDLE
 
-    # Size budget: leave the largest inputs out; `run` regenerates them from
-    # the same seed and checks their sha256.
-    budget = int(args.max_bundle_mib * 1024 * 1024)
+    # Inputs: `run` regenerates them from the seed on the GPU machine and
+    # checks each against the sha256 recorded here, so by default none is
+    # carried (the bundle is the artifacts and the tools, and stays small as
+    # recipes are added). --carry-inputs-mib N carries the smallest inputs
+    # up to N MiB. The whole bundle must stay under --max-bundle-mib.
     inputs = [spec for recipe in recipes for function in recipe["functions"]
               for spec in function["inputs"]]
-    total = directory_bytes(bundle_root) + 256 * 1024  # + bundle.json
+    room = int(args.carry_inputs_mib * 1024 * 1024)
     left_out = 0
-    for spec in sorted(inputs, key=lambda s: -s["bytes"]):
-        if total <= budget:
-            break
+    for spec in sorted(inputs, key=lambda s: s["bytes"]):
+        if spec["bytes"] <= room:
+            room -= spec["bytes"]
+            spec["bundled"] = True
+            continue
         os.remove(os.path.join(bundle_root, spec["file"]))
         spec["bundled"] = False
-        total -= spec["bytes"]
         left_out += spec["bytes"]
-    for spec in inputs:
-        spec.setdefault("bundled", True)
+    total = directory_bytes(bundle_root) + 256 * 1024  # + bundle.json
+    if total > args.max_bundle_mib * 1024 * 1024:
+        print("device-check: error: the bundle is %.1f MiB, over --max-bundle-mib %g "
+              "(carry fewer inputs)" % (total / 2**20, args.max_bundle_mib), file=sys.stderr)
+        return EXIT_BUNDLE
 
     manifest = {
         "format": BUNDLE_FORMAT,
@@ -1242,9 +1248,11 @@ def main(argv=None):
     prepare.add_argument("--targets", default="cpu,cuda", help="--target of winnow-compile (default: cpu,cuda)")
     prepare.add_argument("--seed", type=int, default=20250101, help="input seed (default: 20250101)")
     prepare.add_argument("--only", help="regex: only recipes whose file name matches")
+    prepare.add_argument("--carry-inputs-mib", type=float, default=0.0,
+                         help="carry the smallest inputs up to this many MiB; run regenerates "
+                              "the others from the seed (default: 0, none carried)")
     prepare.add_argument("--max-bundle-mib", type=float, default=48.0,
-                         help="leave the largest inputs out above this size; run regenerates "
-                              "them from the seed (default: 48)")
+                         help="fail when the bundle is larger (default: 48)")
 
     run = commands.add_parser("run", help="run every function on cpu and cuda and compare (GPU machine)")
     run.add_argument("bundle", help="bundle directory written by prepare")
