@@ -651,9 +651,9 @@ public:
 
     // GPU form, sampling modes: a request needs an exponential race at one
     // row at most (its first rejected draft, or the bonus row), known only
-    // after its accept walk. The walk records that row, and split-vocabulary
-    // kernels then run the race for those rows alone (resolveRaces) instead
-    // of tables of every row's race up front.
+    // after its accept walk. The race kernel walks each request first and
+    // then races that row alone (resolveRequestsAndRaces) instead of tables
+    // of every row's race up front.
     deferRaces = splitVocab && mode != tok::VerifyMode::greedy;
     if (deferRaces) {
       raceCounters =
@@ -717,57 +717,28 @@ private:
     return arith::SelectOp::create(b, isDraft, f32(0.0), p);
   }
 
-  /// GPU form: for every draft row, the largest residual (> 0 iff the
-  /// residual is not identically zero: NaN never counts) and the race over
-  /// it, from split-vocabulary tables, so a rejection no longer streams
-  /// its row in one thread. Exact, as the per-request scans are.
-  void buildResidualTables() {
-    auto residual = [&](Value i, Value v) -> Value {
-      Value lse = memref::LoadOp::create(b, lseTable, ValueRange{req, i});
-      Draft draft = draftAt(i);
-      return residualAt(i, v, lse, draft.index, draft.valid);
-    };
-    residualMaxTable = tableArgmax(batch, rows - 1, residual).second;
-    residualRaceTable =
-        tableArgmax(batch, rows - 1, [&](Value i, Value v) {
-          return arith::DivFOp::create(b, residual(i, v), exponentialAt(v))
-              .getResult();
-        }).first;
-  }
-
   /// The correction token after rejecting `draft` at row `i`: the race over
   /// the residual, or over p when the residual is identically zero.
   Value recoveredToken(Value i, Value lse, Value draftIndex, Value validDraft) {
     // Whether the residual has a positive entry (NaN never counts), and the
-    // race over it: from the tables, or streamed over the row.
-    Value anyPositive;
-    if (residualRaceTable) {
-      Value largest =
-          memref::LoadOp::create(b, residualMaxTable, ValueRange{req, i});
-      anyPositive = cmpf(arith::CmpFPredicate::OGT, largest, f32(0.0));
-    } else {
-      anyPositive =
-          e.forLoop(e.index(0), e.index(vocab), ValueRange{i1(false)},
-                    [&](Value v, ValueRange s) -> SmallVector<Value> {
-                      Value positive = cmpf(
-                          arith::CmpFPredicate::OGT,
-                          residualAt(i, v, lse, draftIndex, validDraft),
-                          f32(0.0));
-                      return {arith::OrIOp::create(b, s[0], positive)};
-                    })[0];
-    }
+    // race over it, streamed over the row (the GPU form races the rejected
+    // row by vocabulary slices instead: resolveRequestsAndRaces).
+    Value anyPositive =
+        e.forLoop(e.index(0), e.index(vocab), ValueRange{i1(false)},
+                  [&](Value v, ValueRange s) -> SmallVector<Value> {
+                    Value positive =
+                        cmpf(arith::CmpFPredicate::OGT,
+                             residualAt(i, v, lse, draftIndex, validDraft),
+                             f32(0.0));
+                    return {arith::OrIOp::create(b, s[0], positive)};
+                  })[0];
     auto ifOp = scf::IfOp::create(b, b.getIndexType(), anyPositive, true);
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(ifOp.thenBlock());
-    Value race =
-        residualRaceTable
-            ? Value(memref::LoadOp::create(b, residualRaceTable,
-                                           ValueRange{req, i}))
-            : argmaxOver([&](Value v) {
-                return arith::DivFOp::create(
-                    b, residualAt(i, v, lse, draftIndex, validDraft),
-                    exponentialAt(v));
-              });
+    Value race = argmaxOver([&](Value v) {
+      return arith::DivFOp::create(
+          b, residualAt(i, v, lse, draftIndex, validDraft), exponentialAt(v));
+    });
     scf::YieldOp::create(b, race);
     b.setInsertionPointToStart(ifOp.elseBlock());
     scf::YieldOp::create(b, raceOverProbs(i, lse));
@@ -1110,9 +1081,6 @@ private:
   tok::VerifyMode mode = tok::VerifyMode::rejection;
   Value drafts, numDraft, draftProbs, isGreedy, tokens, accepted, emitted;
   Value greedy; // per request
-  // GPU form, rejection: per draft row, the largest residual and the race
-  // over it (buildResidualTables).
-  Value residualMaxTable, residualRaceTable;
 };
 
 class TreeVerifyLowering : VocabRowOps {
