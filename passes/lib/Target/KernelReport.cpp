@@ -163,14 +163,20 @@ int64_t flopsOf(Operation *op) {
 
 /// Ops that become no instruction of their own.
 bool isFree(Operation *op) {
+  // A 32-bit element at a constant position of a vector is one of the
+  // registers the vector already occupies (a 16-bit one shares a register
+  // with its neighbour and still takes an instruction to pick its half).
+  if (auto extract = dyn_cast<vector::ExtractOp>(op)) {
+    Type element = getElementTypeOrSelf(extract.getResult().getType());
+    return !extract.hasDynamicPosition() && element.isIntOrFloat() &&
+           element.getIntOrFloatBitWidth() == 32;
+  }
   return isa<arith::ConstantOp, scf::YieldOp, gpu::ReturnOp,
              ViewLikeOpInterface>(op) ||
          op->hasTrait<OpTrait::IsTerminator>();
 }
 
 /// Dependent-load steps of the busiest thread.
-/// (Global loads that stream from DRAM, global loads of a buffer read many
-/// times over, which the model takes as L2 hits, shared-memory loads.)
 /// (Global loads that stream from DRAM, global loads of a buffer read many
 /// times over, which the model takes as L2 hits, loads that hit the line the
 /// previous iteration fetched (L1) and shared-memory loads.)
