@@ -175,6 +175,16 @@ Value i32(ImplicitLocOpBuilder &b, int64_t value) {
   return arith::ConstantIntOp::create(b, value, 32);
 }
 
+/// `body` under `condition` (an scf.if without results); the insertion
+/// point continues after the if.
+void ifThen(ImplicitLocOpBuilder &b, Value condition,
+            llvm::function_ref<void()> body) {
+  auto branch = scf::IfOp::create(b, condition, /*withElseRegion=*/false);
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPoint(branch.thenBlock()->getTerminator());
+  body();
+}
+
 //===----------------------------------------------------------------------===//
 // Shuffle form
 //===----------------------------------------------------------------------===//
@@ -261,13 +271,10 @@ Lanes shuffleBlockTree(ImplicitLocOpBuilder &b, RewriterBase &rewriter,
   Value zero = arith::ConstantIndexOp::create(b, 0);
   Value firstLane =
       arith::CmpIOp::create(b, arith::CmpIPredicate::eq, place.lane, zero);
-  auto writePartial = scf::IfOp::create(b, firstLane, /*withElseRegion=*/false);
-  {
-    OpBuilder::InsertionGuard guard(b);
-    b.setInsertionPoint(writePartial.thenBlock()->getTerminator());
+  ifThen(b, firstLane, [&] {
     for (auto [v, buffer] : llvm::zip(warpValues, partials))
       memref::StoreOp::create(b, v, buffer, ValueRange{place.warp});
-  }
+  });
   gpu::BarrierOp::create(b);
   Value firstWarp =
       arith::CmpIOp::create(b, arith::CmpIPredicate::eq, place.warp, zero);
@@ -528,12 +535,9 @@ struct ScanLowering : CollectivePattern<collective::BlockExclusiveScanOp> {
     Value totals = workgroupBuffer(rewriter, op, kWarpSize, b.getI32Type());
     Value firstLane =
         arith::CmpIOp::create(b, arith::CmpIPredicate::eq, place.lane, zero);
-    auto write = scf::IfOp::create(b, firstLane, /*withElseRegion=*/false);
-    {
-      OpBuilder::InsertionGuard guard(b);
-      b.setInsertionPoint(write.thenBlock()->getTerminator());
+    ifThen(b, firstLane, [&] {
       memref::StoreOp::create(b, warpTotal, totals, ValueRange{place.warp});
-    }
+    });
     gpu::BarrierOp::create(b);
     // The warps before this one, and all warps; integers, so the order of
     // these additions cannot change the result.
@@ -583,11 +587,10 @@ struct HistogramLowering : CollectivePattern<collective::BlockHistogramOp> {
                                           op.getBin(), numBins);
     Value counts = arith::AndIOp::create(b, op.getValid(), inRange);
     if (form == CollectiveForm::Shuffle) {
-      auto add = scf::IfOp::create(b, counts, /*withElseRegion=*/false);
-      OpBuilder::InsertionGuard guard(b);
-      b.setInsertionPoint(add.thenBlock()->getTerminator());
-      memref::AtomicRMWOp::create(b, arith::AtomicRMWKind::addi, i32(b, 1),
-                                  histogram, ValueRange{op.getBin()});
+      ifThen(b, counts, [&] {
+        memref::AtomicRMWOp::create(b, arith::AtomicRMWKind::addi, i32(b, 1),
+                                    histogram, ValueRange{op.getBin()});
+      });
     } else {
       // Thread 0 counts every thread's bin in thread order.
       Value bin32 = arith::SelectOp::create(
@@ -932,10 +935,7 @@ struct GridArriveLowering : CollectivePattern<collective::GridArriveOp> {
     gpu::BarrierOp::create(b);
     Value first =
         arith::CmpIOp::create(b, arith::CmpIPredicate::eq, place.thread, zero);
-    auto leader = scf::IfOp::create(b, first, /*withElseRegion=*/false);
-    {
-      OpBuilder::InsertionGuard guard(b);
-      b.setInsertionPoint(leader.thenBlock()->getTerminator());
+    ifThen(b, first, [&] {
       fence(LLVM::AtomicOrdering::release);
       Value before = memref::AtomicRMWOp::create(b, arith::AtomicRMWKind::addi,
                                                  i32(b, 1), op.getCounters(),
@@ -946,18 +946,15 @@ struct GridArriveLowering : CollectivePattern<collective::GridArriveOp> {
                                 arith::ConstantIndexOp::create(b, 1)));
       Value isLast = arith::CmpIOp::create(b, arith::CmpIPredicate::eq, before,
                                            lastArrival);
-      auto clear = scf::IfOp::create(b, isLast, /*withElseRegion=*/false);
-      {
-        OpBuilder::InsertionGuard inner(b);
-        b.setInsertionPoint(clear.thenBlock()->getTerminator());
+      ifThen(b, isLast, [&] {
         fence(LLVM::AtomicOrdering::acquire);
         memref::StoreOp::create(b, i32(b, 0), op.getCounters(),
                                 ValueRange{op.getGroup()});
-      }
+      });
       memref::StoreOp::create(b,
                               arith::ExtUIOp::create(b, b.getI32Type(), isLast),
                               flag, ValueRange{zero});
-    }
+    });
     gpu::BarrierOp::create(b);
     Value last = arith::CmpIOp::create(
         b, arith::CmpIPredicate::ne,

@@ -12,6 +12,8 @@
 
 #include "LoweringUtils.h"
 
+#include <optional>
+
 namespace winnow {
 
 /// The threads of a selecting block.
@@ -32,6 +34,13 @@ struct TopKKeyStorage {
   /// launch's workgroup buffers).
   mlir::Value rowOf(LoopEmitter &e, mlir::Value block,
                     mlir::ValueRange buffers) const;
+  /// The workgroup buffers to launch with: `storage`'s, or none when a
+  /// launch ranks nothing and has no storage.
+  static llvm::ArrayRef<mlir::MemRefType>
+  workgroupOf(const std::optional<TopKKeyStorage> &storage) {
+    return storage ? llvm::ArrayRef<mlir::MemRefType>(storage->workgroup)
+                   : llvm::ArrayRef<mlir::MemRefType>();
+  }
 };
 
 /// One row, seen from a block. Every predicate is asked only for t < len.

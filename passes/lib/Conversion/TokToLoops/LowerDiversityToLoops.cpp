@@ -644,8 +644,7 @@ void lowerDartSelectStages(const DartShape &s, LoopEmitter &e, Value keys,
     keyStorage = TopKKeyStorage::create(e, batch, width);
   e.blockLaunch(
       e.index(batch), kRowThreads,
-      keyStorage ? ArrayRef<MemRefType>(keyStorage->workgroup)
-                 : ArrayRef<MemRefType>(),
+      TopKKeyStorage::workgroupOf(keyStorage),
       [&](Value row, Value tid, ValueRange buffers) {
         DartRowSpan span(e, s, lengths, row);
         Value len = span.len, spanStart = span.start, spanEnd = span.end;

@@ -234,8 +234,7 @@ void lowerKvSelectGpu(tok::KvSelectOp op, ImplicitLocOpBuilder &b,
     keyStorage = TopKKeyStorage::create(e, rows, tokens);
   e.blockLaunch(
       e.index(rows), kTopKThreads,
-      keyStorage ? ArrayRef<MemRefType>(keyStorage->workgroup)
-                 : ArrayRef<MemRefType>(),
+      TopKKeyStorage::workgroupOf(keyStorage),
       [&](Value block, Value tid, ValueRange buffers) {
         Value row = arith::DivUIOp::create(b, block, e.index(heads));
         Value h = arith::RemUIOp::create(b, block, e.index(heads));

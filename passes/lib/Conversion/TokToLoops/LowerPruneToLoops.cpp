@@ -272,8 +272,7 @@ private:
     int64_t threads = topKThreadsFor(tokens);
     e.blockLaunch(
         e.index(std::max<int64_t>(batch, 1)), threads,
-        keyStorage ? ArrayRef<MemRefType>(keyStorage->workgroup)
-                   : ArrayRef<MemRefType>(),
+        TopKKeyStorage::workgroupOf(keyStorage),
         [&](Value row, Value tid, ValueRange buffers) {
           auto candidate = [&](Value i) { return isCandidate(row, i); };
           auto forced = [&](Value i) { return e.notI1(isCandidate(row, i)); };
