@@ -909,8 +909,8 @@ private:
   /// the row and kind of the race it needs, if any, in workgroup memory.
   /// Then, for a request with a race, each lane computes p, the
   /// exponential and (after a rejection) the residual of its entries of the
-  /// slice once, keeping the largest residual and both races; thread 0
-  /// folds the lanes into the slice's partial; and the last block of the
+  /// slice once, keeping the largest residual and both races; block argmaxes
+  /// combine the lanes into the slice's partial; and the last block of the
   /// request to arrive (collective.grid_arrive on a counter the statistics
   /// kernel cleared) folds the slices in order and writes the token: the
   /// race over the residual when it has a positive entry, else over p.
