@@ -1,12 +1,15 @@
 // RUN: winnow-opt %s --split-input-file --tok-portable-exp-log | FileCheck %s
 // RUN: winnow-opt %S/Inputs/portable-exp-log-accuracy.mlir --pass-pipeline='builtin.module(func.func(tok-portable-exp-log),convert-vector-to-scf,convert-scf-to-cf,convert-vector-to-llvm,convert-math-to-llvm,convert-arith-to-llvm,convert-index-to-llvm,convert-cf-to-llvm,convert-func-to-llvm,reconcile-unrealized-casts)' | mlir-runner -e main --entry-point-result=void --shared-libs=%mlir_lib_dir/libmlir_c_runner_utils.so | FileCheck %s --check-prefix=ACC
+// RUN: winnow-opt %S/Inputs/portable-exp-nonpositive.mlir --pass-pipeline='builtin.module(func.func(tok-portable-exp-log),convert-scf-to-cf,convert-math-to-llvm,convert-arith-to-llvm,convert-index-to-llvm,convert-cf-to-llvm,convert-func-to-llvm,reconcile-unrealized-casts)' | mlir-runner -O3 -e main --entry-point-result=void --shared-libs=%mlir_lib_dir/libmlir_c_runner_utils.so,%mlir_lib_dir/libmlir_runner_utils.so | FileCheck %s --check-prefix=NONPOS
 
 // f32 exp and log become arithmetic only: no math op, no libm or libdevice
-// call is left; f64 is left alone.
+// call is left, and exp converts no float to an integer (the exponent comes
+// from the rounded value's bits); f64 is left alone.
 // CHECK-LABEL: func.func @exp_log
 // CHECK-NOT: math.exp %{{.*}} : f32
 // CHECK-NOT: math.log %{{.*}} : f32
-// CHECK: arith.fptosi
+// CHECK-NOT: arith.fptosi
+// CHECK: arith.shrsi
 // CHECK: math.exp %{{.*}} : f64
 // CHECK: return
 func.func @exp_log(%x: f32, %y: f64) -> (f32, f32, f64) {
@@ -32,3 +35,20 @@ func.func @exp_log(%x: f32, %y: f64) -> (f32, f32, f64) {
 // ACC-NEXT: nan
 // ACC-NEXT: inf
 // ACC-NEXT: -inf
+
+// -----
+
+// An exponent marked non-positive (x - max(x), say): no overflow check and
+// no NaN select; the same bits as the plain expansion for every x <= 0
+// (the NONPOS run finds no mismatch over a sweep of the negative floats).
+// NONPOS: {{^0$}}
+// CHECK-LABEL: func.func @nonpositive
+// CHECK-NOT: 88.72
+// CHECK-NOT: arith.cmpf uno
+// CHECK: arith.cmpf olt
+// CHECK-NOT: arith.cmpf
+// CHECK: return
+func.func @nonpositive(%x: f32) -> f32 {
+  %e = math.exp %x {tok.nonpositive_exponent} : f32
+  return %e : f32
+}

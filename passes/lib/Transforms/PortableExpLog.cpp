@@ -13,6 +13,7 @@
 #include "mlir/IR/ImplicitLocOpBuilder.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+#include "winnow/Conversion/Attributes.h"
 #include "winnow/Transforms/Passes.h"
 
 #include <cmath>
@@ -65,32 +66,39 @@ struct Float32 {
   }
 };
 
-Value expandExp(ImplicitLocOpBuilder &b, Value x) {
+/// `nonPositive`: x is at most 0 or NaN (kNonPositiveExpAttrName), so no
+/// overflow check, and a NaN x gives the NaN the steps make. Either way the
+/// same bits for every x <= 0.
+Value expandExp(ImplicitLocOpBuilder &b, Value x, bool nonPositive) {
   Float32 f{b};
-  // Out-of-range and NaN inputs are replaced by 0 for the computation (no
-  // conversion of NaN or inf to an integer), then patched at the end.
-  Value isNan = f.cmp(arith::CmpFPredicate::UNO, x, x);
-  Value over = f.cmp(arith::CmpFPredicate::OGT, x, f.c(kExpHigh));
+  // The steps run on x itself: out of range or NaN they give a value the
+  // selects at the end replace, and none of them is undefined there (no
+  // float is converted to an integer). Fewer steps than clamping x first,
+  // the same bits for every input.
   Value under = f.cmp(arith::CmpFPredicate::OLT, x, f.c(kExpLow));
-  Value special =
-      arith::OrIOp::create(b, isNan, arith::OrIOp::create(b, over, under));
-  Value safe = f.select(special, f.c(0.0f), x);
-  Value n = f.sub(f.add(f.mul(safe, f.c(kLog2E)), f.c(kRoundMagic)),
-                  f.c(kRoundMagic));
-  Value r = f.sub(f.sub(safe, f.mul(n, f.c(kLn2Hi))), f.mul(n, f.c(kLn2Lo)));
+  Value rounded = f.add(f.mul(x, f.c(kLog2E)), f.c(kRoundMagic));
+  Value n = f.sub(rounded, f.c(kRoundMagic));
+  Value r = f.sub(f.sub(x, f.mul(n, f.c(kLn2Hi))), f.mul(n, f.c(kLn2Lo)));
   // e^r = 1 + r + r^2/2! + ... + r^7/7!, Horner.
   Value p = f.c(1.0f / 5040.0f);
   for (float coefficient : {1.0f / 720.0f, 1.0f / 120.0f, 1.0f / 24.0f,
                             1.0f / 6.0f, 0.5f, 1.0f, 1.0f})
     p = f.add(f.mul(p, r), f.c(coefficient));
+  // n as an integer: `rounded` lies in [2^23, 2^24) for every x in range,
+  // where a float's bits are 2^23's bits plus its value minus 2^23 (an
+  // integer add instead of a float-to-integer conversion).
+  Value exponent =
+      arith::SubIOp::create(b, f.bits(rounded), f.bits(f.c(kRoundMagic)));
   // 2^n in two factors, each a normal number, for n in [-150, 128].
-  Value exponent = arith::FPToSIOp::create(b, b.getI32Type(), n);
   Value half = arith::ShRSIOp::create(b, exponent, f.i(1));
   Value rest = arith::SubIOp::create(b, exponent, half);
   Value result = f.mul(f.mul(p, f.powerOfTwo(half)), f.powerOfTwo(rest));
   result = f.select(under, f.c(0.0f), result);
+  if (nonPositive)
+    return result;
+  Value over = f.cmp(arith::CmpFPredicate::OGT, x, f.c(kExpHigh));
   result = f.select(over, f.c(INFINITY), result);
-  return f.select(isNan, x, result);
+  return f.select(f.cmp(arith::CmpFPredicate::UNO, x, x), x, result);
 }
 
 Value expandLog(ImplicitLocOpBuilder &b, Value x) {
@@ -136,7 +144,14 @@ Value expandLog(ImplicitLocOpBuilder &b, Value x) {
   return result;
 }
 
-template <typename OpTy, Value (*Expand)(ImplicitLocOpBuilder &, Value)>
+Value expandExpOp(ImplicitLocOpBuilder &b, Operation *op) {
+  return expandExp(b, op->getOperand(0), op->hasAttr(kNonPositiveExpAttrName));
+}
+Value expandLogOp(ImplicitLocOpBuilder &b, Operation *op) {
+  return expandLog(b, op->getOperand(0));
+}
+
+template <typename OpTy, Value (*Expand)(ImplicitLocOpBuilder &, Operation *)>
 struct ExpandF32 : OpRewritePattern<OpTy> {
   using OpRewritePattern<OpTy>::OpRewritePattern;
   LogicalResult matchAndRewrite(OpTy op,
@@ -144,7 +159,7 @@ struct ExpandF32 : OpRewritePattern<OpTy> {
     if (!op.getType().isF32())
       return rewriter.notifyMatchFailure(op, "only f32 is expanded");
     ImplicitLocOpBuilder b(op.getLoc(), rewriter);
-    rewriter.replaceOp(op, Expand(b, op.getOperand()));
+    rewriter.replaceOp(op, Expand(b, op));
     return success();
   }
 };
@@ -153,8 +168,8 @@ struct TokPortableExpLogPass
     : impl::TokPortableExpLogBase<TokPortableExpLogPass> {
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
-    patterns.add<ExpandF32<math::ExpOp, expandExp>,
-                 ExpandF32<math::LogOp, expandLog>>(&getContext());
+    patterns.add<ExpandF32<math::ExpOp, expandExpOp>,
+                 ExpandF32<math::LogOp, expandLogOp>>(&getContext());
     GreedyRewriteConfig config;
     config.enableFolding(false);
     if (failed(

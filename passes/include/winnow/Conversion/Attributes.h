@@ -2,7 +2,9 @@
 //
 // tok-lower-to-loops marks what it builds for a fused tok.dispatch so that
 // tok-offload-to-gpu can map it onto thread blocks; the GPU mapping marks
-// its phases for tok-emulate-gpu-launches. Unit attributes, discardable.
+// its phases for tok-emulate-gpu-launches; a lowering tells
+// tok-portable-exp-log what it knows of an exponent. Unit attributes,
+// discardable.
 //
 //===----------------------------------------------------------------------===//
 
@@ -28,6 +30,12 @@ inline constexpr llvm::StringLiteral kDispatchRowsAttrName =
 inline constexpr llvm::StringLiteral kBlockPhasesAttrName = "tok.block_phases";
 /// Marks the ops of such a launch that depend on the thread id.
 inline constexpr llvm::StringLiteral kThreadPhaseAttrName = "tok.thread_phase";
+
+/// Marks a math.exp whose operand is at most 0 or NaN (x - max(x), say):
+/// tok-portable-exp-log leaves out the overflow check, and NaN comes out as
+/// a NaN, not necessarily the operand's. Dropping the mark is always safe.
+inline constexpr llvm::StringLiteral kNonPositiveExpAttrName =
+    "tok.nonpositive_exponent";
 
 } // namespace winnow
 
