@@ -40,6 +40,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import run_prune_oracle as rpo  # noqa: E402
+import verify_bits as vb  # noqa: E402
 import verify_oracle as vo  # noqa: E402
 
 F32 = np.float32
@@ -693,7 +694,73 @@ def build_corpus(rng, R):
     for r in range(R):
         p.add("random%d" % r, random_inputs(rng, m))
     progs.append(p)
+
+    progs.append(knife_edge_program(rng))
+
+    # ---- a batch that fills the GPU -------------------------------------------------
+    # 280 requests of one vocabulary slice each: the GPU form folds every row's
+    # chunk statistics once, in a launch of its own, instead of in the race
+    # blocks (its choice below 264 blocks). V = 300: a full and a partial chunk.
+    B, K, V = 280, 2, 300
+    p = make_verify("verify_rejection", "r_q_philox_f32_b280", B, K, V, "f32", "rejection",
+                    q=True, temp=True, isg=True)
+    m = p.meta
+    for r in range(R):
+        p.add("random%d" % r, random_inputs(rng, m))
+    progs.append(p)
+    p = make_verify("verify_typical", "t_philox_bf16_b280", B, K, V, "bf16", "typical",
+                    temp=True)
+    m = p.meta
+    for r in range(R):
+        inp = random_inputs(rng, m)
+        inp["logits"] *= 2.0
+        p.add("random%d" % r, inp)
+    progs.append(p)
     return progs
+
+
+def knife_edge_program(rng):
+    """Uniforms exactly on p(x) / q(x) as the targets compute it in fp32
+    (verify_bits: Winnow's exp and log, the chunk order of the log-sum-exp):
+    even requests must accept, odd ones (the next float up) must reject. A
+    log-sum-exp one bit off on either target flips decisions (sequential
+    lane sums instead of the tree are caught). V = 9000: 36 chunks, the
+    last one partial, lanes 0-3 of the chunk fold adding two."""
+    B, K, V = 16, 1, 9000
+    p = make_verify("verify_rejection", "r_knife_edge_f32", B, K, V, "f32", "rejection",
+                    q=True, noise="explicit")
+    # One logit at 0, the rest near -12: the sum of exponentials is about
+    # 1.4, so the log-sum-exp (about 0.34) shows the last bits of the sum,
+    # and the draft is the token at 0, so that p(x) = exp(-lse) shows the
+    # last bits of the log-sum-exp (a large maximum or a logit far below
+    # would round them away).
+    drafts = rng.integers(0, V, (B, K)).astype(np.int32)
+    logits = (rng.standard_normal((B, K + 1, V)) * 2 - 12).astype(F32)
+    logits[np.arange(B), 0, drafts[:, 0]] = 0.0
+    inp = dict(logits=logits,
+               drafts=drafts, num_draft=np.full(B, K, np.int32),
+               draft_probs=rng.uniform(0.05, 1.0, (B, K, V)).astype(F32),
+               uniforms=np.zeros((B, K), F32),
+               exponentials=rng.exponential(1.0, (B, V)).astype(F32))
+    for b in range(B):
+        d = int(drafts[b, 0])
+        lse = vb.row_lse_f32(inp["logits"][b, 0])
+        ratio = F32(vb.prob_f32(inp["logits"][b, 0, d], lse) / inp["draft_probs"][b, 0, d])
+        inp["uniforms"][b, 0] = ratio if b % 2 == 0 else np.nextafter(ratio, F32(np.inf))
+    expected = np.array([1 if b % 2 == 0 else 0 for b in range(B)], np.int32)
+
+    def check(inp, out):
+        accepted = np.asarray(out["num_accepted"]).astype(np.int32)
+        first = np.asarray(out["tokens"]).astype(np.int32)[:, 0]
+        return [rpo.check_exact("num_accepted (u = p(x)/q(x) accepts, the next float rejects)",
+                                expected, accepted),
+                rpo.check_exact("accepted drafts emitted", drafts[expected == 1, 0],
+                                first[expected == 1]),
+                structure_check(inp, out)]
+
+    p.check = check
+    p.add("u_on_the_ratio", inp, bits=True)
+    return p
 
 
 # ---------------------------------------------------------------------------
@@ -797,9 +864,12 @@ def run_modules(a, modules, rn):
                 outs_by_case[case] = outs
                 decoded = {n: decode(inputs[n], dt) for n, _, dt in p.args}
                 try:
-                    checks = check_against_oracle(decoded, outs, p.meta["mode"],
-                                                  p.meta["eps"], p.meta["alpha"],
-                                                  require_exact=opts.get("exact", False))
+                    if opts.get("bits"):  # the case's own fp32 replay decides
+                        checks = p.check(decoded, outs)
+                    else:
+                        checks = check_against_oracle(
+                            decoded, outs, p.meta["mode"], p.meta["eps"],
+                            p.meta["alpha"], require_exact=opts.get("exact", False))
                 except Exception as e:  # an oracle error is a failure too
                     rn.report(label + ": oracle", False, "%s: %s" % (type(e).__name__, e))
                     continue

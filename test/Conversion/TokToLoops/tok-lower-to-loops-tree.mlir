@@ -129,9 +129,12 @@ func.func @greedy(%l: tensor<2x5x1000xbf16>, %t: tensor<2x5xi32>, %p: tensor<2x5
 // ALLOC-COUNT-2: memref.alloc() {alignment = 64 : i64} : memref<3xi32>
 // ALLOC-NOT: memref.alloc()
 // ALLOC-NOT: memref.alloca() : memref<{{([0-57-9]|6[0-9]|6x[0-9])}}
-// The lane partials of the log-sum-exp and entropy (split-vocabulary
-// order, the same additions as the GPU form), a fixed 256 floats.
-// ALLOC: memref.alloca() : memref<256xf32>
+// The scratch of the log-sum-exp and entropy sums (the chunk order, the
+// same additions as the GPU form): 32 lane sums, then each chunk's maximum
+// and sum (V = 1000: four chunks); never a V-sized buffer.
+// ALLOC: memref.alloca() : memref<32xf32>
+// ALLOC-NEXT: memref.alloca() : memref<4xf32>
+// ALLOC-NEXT: memref.alloca() : memref<4xf32>
 // ALLOC-NOT: memref.alloca() : memref<{{([0-57-9]|6[0-9]|6x[0-9])}}
 // ALLOC-NOT: memref.alloc()
 // ALLOC: return
@@ -183,9 +186,12 @@ func.func @typical_philox(%l: tensor<3x6x1000xf16>, %t: tensor<3x6xi32>, %p: ten
 // ALLOC-COUNT-2: memref.alloc() {alignment = 64 : i64} : memref<1xi32>
 // ALLOC-NOT: memref.alloc()
 // ALLOC-NOT: memref.alloca() : memref<{{([0-35-9]|4[0-9]|4x[0-9])}}
-// The lane partials of the log-sum-exp and entropy (split-vocabulary
-// order, the same additions as the GPU form), a fixed 256 floats.
-// ALLOC: memref.alloca() : memref<256xf32>
+// The scratch of the log-sum-exp and entropy sums (the chunk order, the
+// same additions as the GPU form): 32 lane sums, then each chunk's maximum
+// and sum (V = 1000: four chunks); never a V-sized buffer.
+// ALLOC: memref.alloca() : memref<32xf32>
+// ALLOC-NEXT: memref.alloca() : memref<4xf32>
+// ALLOC-NEXT: memref.alloca() : memref<4xf32>
 // ALLOC-NOT: memref.alloca() : memref<{{([0-35-9]|4[0-9]|4x[0-9])}}
 // ALLOC-NOT: memref.alloc()
 // ALLOC-NOT: 3528531795
@@ -221,9 +227,12 @@ func.func @typical_explicit(%l: tensor<1x4x1000xbf16>, %t: tensor<1x4xi32>, %p: 
 // ALLOC-COUNT-2: memref.alloc() {alignment = 64 : i64} : memref<3xi32>
 // ALLOC-NOT: memref.alloc()
 // ALLOC-NOT: memref.alloca() : memref<{{([0-57-9]|6[0-9]|6x[0-9])}}
-// The lane partials of the log-sum-exp and entropy (split-vocabulary
-// order, the same additions as the GPU form), a fixed 256 floats.
-// ALLOC: memref.alloca() : memref<256xf32>
+// The scratch of the log-sum-exp and entropy sums (the chunk order, the
+// same additions as the GPU form): 32 lane sums, then each chunk's maximum
+// and sum (V = 1000: four chunks); never a V-sized buffer.
+// ALLOC: memref.alloca() : memref<32xf32>
+// ALLOC-NEXT: memref.alloca() : memref<4xf32>
+// ALLOC-NEXT: memref.alloca() : memref<4xf32>
 // ALLOC-NOT: memref.alloca() : memref<{{([0-57-9]|6[0-9]|6x[0-9])}}
 // ALLOC-NOT: memref.alloc()
 // ALLOC: return
@@ -295,9 +304,12 @@ func.func @rejection_philox(%l: tensor<3x6x1000xbf16>, %t: tensor<3x6xi32>, %p: 
 // ALLOC-COUNT-2: memref.alloc() {alignment = 64 : i64} : memref<2xi32>
 // ALLOC-NOT: memref.alloc()
 // ALLOC-NOT: memref.alloca() : memref<{{([0-46-9]|5[0-9]|5x[0-9])}}
-// The lane partials of the log-sum-exp and entropy (split-vocabulary
-// order, the same additions as the GPU form), a fixed 256 floats.
-// ALLOC: memref.alloca() : memref<256xf32>
+// The scratch of the log-sum-exp and entropy sums (the chunk order, the
+// same additions as the GPU form): 32 lane sums, then each chunk's maximum
+// and sum (V = 1000: four chunks); never a V-sized buffer.
+// ALLOC: memref.alloca() : memref<32xf32>
+// ALLOC-NEXT: memref.alloca() : memref<4xf32>
+// ALLOC-NEXT: memref.alloca() : memref<4xf32>
 // ALLOC-NOT: memref.alloca() : memref<{{([0-46-9]|5[0-9]|5x[0-9])}}
 // ALLOC-NOT: memref.alloc()
 // ALLOC-NOT: 3528531795

@@ -39,24 +39,42 @@
 // PAR-NOT: math.exp
 // PAR: scf.parallel (%{{.*}}) =
 // PAR: memref.load %[[ARGMAX]]
-// Rejection: two launches. The statistics (argmax, scaled maximum, sum of
-// exponentials; no race or residual table) in a block per (request, row),
-// whose row-0 block also clears the request's arrival counter. Then a block
-// per (request, vocabulary slice; one slice of V = 1000 here): thread 0
-// walks the drafts (only the first slice's block writes the results) and
-// keeps the one row that needs a race in workgroup memory (kind 1: after a
-// rejection, the residual; kind 2: the bonus row, p); the block races its
-// slice, and the last block of the request to arrive folds the slices and
-// writes the token.
+// Rejection: two launches. The chunk statistics (a warp per 256-entry
+// chunk: its maximum by a warp max, its sum of exponentials scaled by that
+// maximum by the warp tree; no argmax, as no request can be greedy without
+// a temperature or is_greedy operand), whose first block of each request
+// also clears the request's arrival counter. Then a block per (request,
+// vocabulary slice; one slice of V = 1000 here): its warps fold the
+// request's rows' chunks into log-sum-exps in workgroup memory, thread 0
+// walks the drafts on them (only the first slice's block writes the
+// results) and keeps the one row that needs a race in workgroup memory
+// (kind 1: after a rejection, the residual; kind 2: the bonus row, p); the
+// block races its slice, and the last block of the request to arrive folds
+// the slices and writes the token.
 // PAR-LABEL: func.func @rejection_explicit
 // PAR: %[[COUNTERS:.*]] = memref.alloc() : memref<2xi32>
+// PAR: %[[CHUNK_MAX:.*]] = memref.alloc() : memref<2x4x4xf32>
+// PAR: %[[CHUNK_SUM:.*]] = memref.alloc() : memref<2x4x4xf32>
+// PAR-NOT: memref.alloc() : memref<2x4x4xindex>
 // PAR: gpu.launch blocks({{.*}}) in (%{{.*}} = %c8, {{.*}}) threads({{.*}}) in (%{{.*}} = %c256,
 // PAR: memref.store %c0_i32, %[[COUNTERS]][%[[REQ0:.*]]] : memref<2xi32>
+// PAR: %[[CHUNK_LARGEST:.*]] = collective.warp_reduce max
+// PAR-NOT: collective.warp_reduce min
+// PAR: math.exp
+// PAR: collective.warp_reduce add
 // PAR: gpu.terminator
 // PAR: %[[SLICE_MAX:.*]] = memref.alloc() : memref<2x1xf32>
 // PAR: gpu.launch blocks({{.*}}) in (%{{.*}} = %c2, %{{.*}} = %c1, %{{.*}} = %c1) threads({{.*}}) in (%{{.*}} = %c256,
 // PAR: %[[ROW:.*]] = memref.alloca() : memref<1xindex, #gpu.address_space<workgroup>>
 // PAR-NEXT: %[[KIND:.*]] = memref.alloca() : memref<1xi32, #gpu.address_space<workgroup>>
+// PAR-NEXT: %[[ROW_LSE:.*]] = memref.alloca() : memref<4xf32, #gpu.address_space<workgroup>>
+// PAR: memref.load %[[CHUNK_MAX]]
+// PAR: collective.warp_reduce max
+// PAR: memref.load %[[CHUNK_SUM]]
+// PAR: collective.warp_reduce add
+// PAR: math.log
+// PAR: memref.store %{{.*}}, %[[ROW_LSE]]
+// PAR: collective.block_barrier
 // PAR: memref.store %{{.*}}, %[[KIND]][%c0]
 // PAR: memref.store %{{.*}}, %[[ROW]][%c0]
 // PAR-NEXT: %[[RESIDUAL:.*]] = arith.constant 1 : i32
@@ -75,35 +93,58 @@
 // PAR-NOT: scf.parallel
 // PAR: return
 
-// Typical: every row statistic in one launch, a block per (request, row):
-// one walk for the argmax (combined by a block argmax; its value over T is
-// the scaled maximum), the sum of exponentials of the scaled logits less
-// the maximum,
-// folded by thread 0 in lane order from 0 into the LSE (m + log sum), a
-// barrier, the entropy sum, folded likewise: each statistic in its table's
-// order.
+// Typical, a batch that leaves SMs idle: the chunk statistics (as
+// rejection's); then the chunks' entropy sums, a warp per chunk, in blocks
+// whose first warp folds the row's log-sum-exp first (the largest chunk
+// maximum M, then the chunks' s_c exp(m_c - M) by the warp tree, M + log of
+// that) into shared memory; then the race kernel, whose warps fold each
+// row's log-sum-exp and entropy (the chunks' sums by the warp tree) into
+// shared tables before thread 0's walk.
 // PAR-LABEL: func.func @typical
-// PAR: gpu.launch blocks({{.*}}) in (%{{.*}} = %c8, {{.*}}) threads(%[[LANE:[a-z0-9]+]], {{.*}}) in (%{{.*}} = %c256,
-// PAR: %[[SUMS:.*]] = memref.alloca() : memref<256xf32, #gpu.address_space<workgroup>>
-// PAR: %[[ROWVALS:.*]] = memref.alloca() : memref<1xf32, #gpu.address_space<workgroup>>
-// PAR: %[[MAX:.*]], %{{.*}} = collective.block_argmax
-// PAR-NOT: collective.block_argmax
-// PAR: %[[M:.*]] = arith.divf %[[MAX]], %[[T:.*]] : f32
-// PAR: %[[X:.*]] = arith.divf %{{.*}}, %[[T]] : f32
-// PAR-NEXT: arith.subf %[[X]], %[[M]]
+// PAR: gpu.launch blocks({{.*}}) in (%{{.*}} = %c8, {{.*}}) threads({{.*}}) in (%{{.*}} = %c256,
+// PAR: collective.warp_reduce max
+// PAR: collective.warp_reduce add
+// PAR: gpu.terminator
+// PAR: %[[ENTROPIES:.*]] = memref.alloc() : memref<2x4x4xf32>
+// PAR: gpu.launch blocks({{.*}}) in (%{{.*}} = %c8, {{.*}}) threads({{.*}}) in (%{{.*}} = %c256,
+// PAR: %[[ROW_LSE:.*]] = memref.alloca() : memref<1xf32, #gpu.address_space<workgroup>>
+// PAR: %[[M:.*]] = collective.warp_reduce max
 // PAR: math.exp
-// PAR: memref.store %{{.*}}, %[[SUMS]][%[[LANE]]]
-// PAR-NEXT: collective.block_barrier
-// PAR: scf.for %[[L3:[a-z0-9]+]] = %c0{{.*}} to %c256 step %c1 iter_args(%[[ACC:[a-z0-9]+]] =
-// PAR-NEXT: %[[PART:.*]] = memref.load %[[SUMS]][%[[L3]]]
-// PAR-NEXT: arith.addf %[[ACC]], %[[PART]]
-// PAR: %[[LOG:.*]] = math.log
+// PAR: %[[TOTAL:.*]] = collective.warp_reduce add
+// PAR-NEXT: %[[LOG:.*]] = math.log %[[TOTAL]]
 // PAR-NEXT: %[[LSE:.*]] = arith.addf %[[M]], %[[LOG]]
-// PAR: memref.store %[[LSE]], %[[ROWVALS]][%c0
+// PAR: memref.store %[[LSE]], %[[ROW_LSE]][%c0
 // PAR: collective.block_barrier
 // PAR: math.log
-// PAR: memref.store %{{.*}}, %[[SUMS]][%[[LANE]]]
+// PAR: %[[CHUNK_TERM:.*]] = collective.warp_reduce add
+// PAR: memref.store %[[CHUNK_TERM]], %[[ENTROPIES]]
 // PAR: gpu.terminator
+// PAR: gpu.launch blocks({{.*}}) in (%{{.*}} = %c2, {{.*}}) threads({{.*}}) in (%{{.*}} = %c256,
+// PAR: %[[LSES:.*]] = memref.alloca() : memref<4xf32, #gpu.address_space<workgroup>>
+// PAR: %[[ENTROPY:.*]] = memref.alloca() : memref<4xf32, #gpu.address_space<workgroup>>
+// PAR: collective.warp_reduce max
+// PAR: memref.store %{{.*}}, %[[LSES]]
+// PAR: memref.load %[[ENTROPIES]]
+// PAR: %[[ROW_ENTROPY:.*]] = collective.warp_reduce add
+// PAR: memref.store %[[ROW_ENTROPY]], %[[ENTROPY]]
+// PAR: collective.block_barrier
+// PAR: memref.load %[[ENTROPY]]
+// PAR: gpu.terminator
+// PAR-NOT: gpu.launch
+
+// A batch that fills the GPU (300 requests, one vocabulary slice each)
+// folds each row once: the chunk statistics, then a block per (request,
+// row) folding them and summing the entropy, then the race kernel reading
+// the device tables.
+// PAR-LABEL: func.func @typical_large_batch
+// PAR: gpu.launch blocks({{.*}}) in (%{{.*}} = %c1200,
+// PAR: gpu.launch blocks({{.*}}) in (%{{.*}} = %c1200,
+// PAR: %[[ROW_LSE:.*]] = memref.alloca() : memref<1xf32, #gpu.address_space<workgroup>>
+// PAR: %[[CHUNK_ENTROPY:.*]] = memref.alloca() : memref<4xf32, #gpu.address_space<workgroup>>
+// PAR: gpu.launch blocks({{.*}}) in (%{{.*}} = %c300,
+// PAR-NOT: collective.warp_reduce
+// PAR: gpu.terminator
+// PAR: return
 
 // Structure of the tok.spec_verify lowering, per mode: no tok op is left;
 // the three results are the only heap buffers ([B, K+1] tokens, [B] counts),
@@ -167,10 +208,10 @@ func.func @greedy(%l: tensor<2x4x1000xbf16>, %d: tensor<2x3xi32>, %n: tensor<2xi
 // ALLOC-NOT: memref.alloc(
 // ALLOC-NOT: 3528531795
 
-// Rejection with draft_probs and explicit noise: row statistics (max, then
-// sum of exp) streamed from the logits, p(x) / q(x) >= u (oge) against the
-// given uniform, the residual max(p - q, 0) re-streamed and raced against the
-// given exponentials. No Philox.
+// Rejection with draft_probs and explicit noise: row statistics (chunk
+// maxima, then sums of exp) streamed from the logits, p(x) / q(x) >= u
+// (oge) against the given uniform, the residual max(p - q, 0) re-streamed
+// and raced against the given exponentials. No Philox.
 // CHECK-LABEL: func.func @rejection_explicit
 // CHECK-SAME: (%[[L:.*]]: tensor<2x4x1000xf32>, %[[D:.*]]: tensor<2x3xi32>, %[[N:.*]]: tensor<2xi32>, %[[Q:.*]]: tensor<2x3x1000xf32>, %[[U:.*]]: tensor<2x3xf32>, %[[E:.*]]: tensor<2x1000xf32>)
 // CHECK-NOT: 3528531795
@@ -179,12 +220,14 @@ func.func @greedy(%l: tensor<2x4x1000xbf16>, %d: tensor<2x3xi32>, %n: tensor<2xi
 // CHECK-DAG: %[[EB:.*]] = bufferization.to_buffer %[[E]] read_only
 // CHECK-DAG: %[[TOK:.*]] = memref.alloc() {alignment = 64 : i64} : memref<2x4xi32>
 // CHECK: scf.parallel (%[[B:.*]]) =
+// A draft row's q(x) and uniform are loaded before the walk decides
+// whether it reaches the row.
+// CHECK: memref.load %[[QB]]
+// CHECK: memref.load %[[UB]][%[[B]], %{{.*}}] : memref<2x3xf32>
 // CHECK: arith.maximumf
 // CHECK: math.exp
 // CHECK: math.log
-// CHECK: memref.load %[[QB]]
 // CHECK: arith.divf
-// CHECK: memref.load %[[UB]][%[[B]], %{{.*}}] : memref<2x3xf32>
 // CHECK: arith.cmpf oge
 // CHECK: memref.store %{{.*}}, %[[TOK]]
 // CHECK: memref.load %[[QB]]
@@ -258,22 +301,39 @@ func.func @rejection_philox(%l: tensor<3x5x1000xf16>, %d: tensor<3x4xi32>, %n: t
 // Typical: entropy with log(p + 1e-5) streamed over the row, the threshold
 // min(epsilon, alpha * exp(-H)) with the custom attributes, the strict
 // p(x) > threshold, and no uniform (the only noise is the exponential race,
-// here from Philox). The log-sum-exp and entropy sums use the GPU form's
-// split-vocabulary order: 256 lane partials (v mod 256) added in v order
-// (rounds of 256 consecutive entries), then the lanes in order, so both targets add the same terms in the same
-// order.
+// here from Philox). The log-sum-exp and entropy sums run in the chunk
+// order of the op description, which the GPU form's warps take: chunks of
+// 256 entries, 32 lanes of 8 consecutive entries each, the lanes meeting in
+// the warp tree (lane l takes lane l + 16, 8, 4, 2, 1), each chunk's
+// exponentials scaled by its own maximum; the chunks meet the same way.
 // CHECK-LABEL: func.func @typical
-// CHECK: %[[LANES:.*]] = memref.alloca() : memref<256xf32>
+// CHECK: %[[LANES:.*]] = memref.alloca() : memref<32xf32>
+// CHECK: %[[CHUNK_MAX:.*]] = memref.alloca() : memref<4xf32>
+// CHECK: %[[CHUNK_SUM:.*]] = memref.alloca() : memref<4xf32>
 // CHECK: scf.parallel
-// CHECK: scf.for %[[ROUND:.*]] = %c0 to %c4{{(_[0-9]+)?}} step %c1
-// CHECK: %[[BASE:.*]] = arith.muli %[[ROUND]], %c256 : index
-// CHECK: scf.for %[[LANE:.*]] = %c0 to %{{.*}} step %c1
-// CHECK: arith.addi %[[BASE]], %[[LANE]] : index
-// CHECK: %[[PARTIAL:.*]] = memref.load %[[LANES]][%[[LANE]]]
-// CHECK: %[[NEXT:.*]] = arith.addf %[[PARTIAL]], %{{.*}} : f32
-// CHECK: memref.store %[[NEXT]], %[[LANES]][%[[LANE]]]
-// CHECK: scf.for %[[L:.*]] = %c0 to %c256 step %c1 iter_args(%[[ACC:.*]] = %{{.*}}) -> (f32)
-// CHECK: memref.load %[[LANES]][%[[L]]]
+// CHECK: scf.for %[[CHUNK:.*]] = %c0 to %c4{{(_[0-9]+)?}} step %c1
+// CHECK: math.exp %{{.*}} {tok.nonpositive_exponent} : f32
+// CHECK: memref.store %{{.*}}, %[[LANES]][%{{.*}}] : memref<32xf32>
+// CHECK: scf.for %[[L:.*]] = %c0 to %c16{{(_[0-9]+)?}} step %c1
+// CHECK: %[[HIGH:.*]] = arith.addi %[[L]], %c16{{(_[0-9]+)?}} : index
+// CHECK: %[[LOW_SUM:.*]] = memref.load %[[LANES]][%[[L]]]
+// CHECK: %[[HIGH_SUM:.*]] = memref.load %[[LANES]][%[[HIGH]]]
+// CHECK: %[[BOTH:.*]] = arith.addf %[[LOW_SUM]], %[[HIGH_SUM]] : f32
+// CHECK: memref.store %[[BOTH]], %[[LANES]][%[[L]]]
+// CHECK: scf.for %{{.*}} = %c0 to %c8{{(_[0-9]+)?}} step %c1
+// CHECK: scf.for %{{.*}} = %c0 to %c4{{(_[0-9]+)?}} step %c1
+// CHECK: scf.for %{{.*}} = %c0 to %c2{{(_[0-9]+)?}} step %c1
+// CHECK: scf.for %{{.*}} = %c0 to %c1{{(_[0-9]+)?}} step %c1
+// CHECK: memref.store %{{.*}}, %[[CHUNK_MAX]][%[[CHUNK]]]
+// CHECK: memref.store %{{.*}}, %[[CHUNK_SUM]][%[[CHUNK]]]
+// The chunks: the largest maximum, then lane l adds chunks l, l + 32, ...
+// CHECK: arith.maximumf
+// CHECK: scf.for %[[LANE:.*]] = %c0 to %c32{{(_[0-9]+)?}} step %c1
+// CHECK: scf.for %[[C:.*]] = %[[LANE]] to %c4{{(_[0-9]+)?}} step %c32
+// CHECK: memref.load %[[CHUNK_MAX]][%[[C]]]
+// CHECK: memref.load %[[CHUNK_SUM]][%[[C]]]
+// CHECK: math.exp %{{.*}} {tok.nonpositive_exponent} : f32
+// CHECK: math.log
 // CHECK: scf.for
 // CHECK: arith.constant 9.99999974E-6 : f32
 // CHECK: math.log
@@ -295,6 +355,20 @@ func.func @typical(%l: tensor<2x4x1000xf16>, %d: tensor<2x3xi32>, %n: tensor<2xi
       : (tensor<2x4x1000xf16>, tensor<2x3xi32>, tensor<2xi32>, tensor<2xi64>, tensor<2xi64>)
       -> (tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>)
   return %t, %a, %e : tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @typical_large_batch
+// ALLOC-LABEL: func.func @typical_large_batch
+func.func @typical_large_batch(%l: tensor<300x4x1000xf16>, %d: tensor<300x3xi32>,
+    %n: tensor<300xi32>, %s: tensor<300xi64>, %o: tensor<300xi64>)
+    -> (tensor<300x4xi32>, tensor<300xi32>, tensor<300xi32>) {
+  %t, %a, %e = tok.spec_verify %l, %d, %n seed %s offset %o
+      {mode = #tok.verify_mode<typical>}
+      : (tensor<300x4x1000xf16>, tensor<300x3xi32>, tensor<300xi32>, tensor<300xi64>,
+         tensor<300xi64>) -> (tensor<300x4xi32>, tensor<300xi32>, tensor<300xi32>)
+  return %t, %a, %e : tensor<300x4xi32>, tensor<300xi32>, tensor<300xi32>
 }
 
 // -----

@@ -48,6 +48,14 @@ protected:
     return arith::CmpIOp::create(b, p, x, y);
   }
 
+  /// Row `i`'s entry of a row table: [B, rows] in device memory, or the
+  /// current request's [rows] in workgroup memory.
+  Value tableAt(Value table, Value i) {
+    if (cast<MemRefType>(table.getType()).getRank() == 1)
+      return memref::LoadOp::create(b, table, ValueRange{i});
+    return memref::LoadOp::create(b, table, ValueRange{req, i});
+  }
+
   /// Logit `v` of row `i` of the current request, widened to f32.
   Value logitAt(Value i, Value v) {
     return e.widenToF32(memref::LoadOp::create(b, logits, ValueRange{req, i, v}));
@@ -96,78 +104,181 @@ protected:
   }
 
   Value rowArgmax(Value i) {
+    if (neverGreedy) // the op has no greedy request: code never reached
+      return e.index(0);
     if (argmaxTable)
-      return memref::LoadOp::create(b, argmaxTable, ValueRange{req, i});
+      return tableAt(argmaxTable, i);
     return argmaxOver([&](Value v) { return logitAt(i, v); });
   }
 
-  /// log-sum-exp of `logits[row] / T` (two streaming passes).
+  //===--------------------------------------------------------------------===//
+  // The statistics' order of sums (the op description's "Order of sums")
+  //===--------------------------------------------------------------------===//
+
+  /// A row's sums run over chunks of kChunk entries; in a chunk, lane l of
+  /// kChunkLanes adds its kLaneEntries consecutive entries in order, and
+  /// the lanes meet in the warp tree of collective.warp_reduce (lane l takes
+  /// lane l + d for d = 16, 8, 4, 2, 1). The chunks' results meet the same
+  /// way: lane l adds chunks l, l + 32, ... in order, then the warp tree.
+  /// One warp per chunk on the GPU; the CPU replays the same additions.
+  static constexpr int64_t kChunkLanes = 32;
+  static constexpr int64_t kLaneEntries = 8;
+  static constexpr int64_t kChunk = kChunkLanes * kLaneEntries;
+
+  int64_t chunks() const { return llvm::divideCeil(vocab, kChunk); }
+
+  /// The warp tree over the kChunkLanes values of `lanesBuffer` (the CPU's
+  /// copy of collective.warp_reduce add): lane 0's result.
+  Value treeSum(Value lanesBuffer) {
+    for (int64_t d = kChunkLanes / 2; d >= 1; d /= 2)
+      e.forLoop(e.index(0), e.index(d), [&](Value l) {
+        Value high = arith::AddIOp::create(b, l, e.index(d));
+        memref::StoreOp::create(
+            b,
+            arith::AddFOp::create(
+                b, memref::LoadOp::create(b, lanesBuffer, ValueRange{l}),
+                memref::LoadOp::create(b, lanesBuffer, ValueRange{high})),
+            lanesBuffer, ValueRange{l});
+      });
+    return memref::LoadOp::create(b, lanesBuffer, ValueRange{e.index(0)});
+  }
+
+  /// Sum of `term(v)` over chunk `c` in the chunk order (CPU form).
+  Value chunkSum(Value c, llvm::function_ref<Value(Value)> term) {
+    Value base = arith::MulIOp::create(b, c, e.index(kChunk));
+    e.forLoop(e.index(0), e.index(kChunkLanes), [&](Value lane) {
+      Value first = arith::AddIOp::create(
+          b, base, arith::MulIOp::create(b, lane, e.index(kLaneEntries)));
+      Value end = arith::MinUIOp::create(
+          b, arith::AddIOp::create(b, first, e.index(kLaneEntries)),
+          e.index(vocab));
+      Value sum = e.forLoop(first, end, ValueRange{f32(0.0)},
+                            [&](Value v, ValueRange s) -> SmallVector<Value> {
+                              return {arith::AddFOp::create(b, s[0], term(v))};
+                            })[0];
+      memref::StoreOp::create(b, sum, laneScratch, ValueRange{lane});
+    });
+    return treeSum(laneScratch);
+  }
+
+  /// Sum over the chunks of `value(c)` in the chunk order (CPU form).
+  Value overChunks(llvm::function_ref<Value(Value)> value) {
+    e.forLoop(e.index(0), e.index(kChunkLanes), [&](Value lane) {
+      Value sum = e.forLoop(lane, e.index(chunks()), e.index(kChunkLanes),
+                            ValueRange{f32(0.0)},
+                            [&](Value c, ValueRange s) -> SmallVector<Value> {
+                              return {arith::AddFOp::create(b, s[0], value(c))};
+                            })[0];
+      memref::StoreOp::create(b, sum, laneScratch, ValueRange{lane});
+    });
+    return treeSum(laneScratch);
+  }
+
+  /// A lane's largest entry of [first, end) (NaN never wins; -inf when
+  /// none is a number above it): its first maximum. A chunk's largest is
+  /// the arith.maximumf of its lanes' (-0.0 below +0.0), which any order
+  /// of the lanes gives.
+  Value laneMax(Value first, Value end, llvm::function_ref<Value(Value)> x) {
+    return e.forLoop(first, end, ValueRange{f32(-INFINITY)},
+                     [&](Value v, ValueRange s) -> SmallVector<Value> {
+                       return {maxStep(x(v), s[0])};
+                     })[0];
+  }
+  Value maxStep(Value x, Value best) {
+    return arith::SelectOp::create(b, cmpf(arith::CmpFPredicate::OGT, x, best),
+                                   x, best);
+  }
+
+  /// A chunk's scaled maximum max(x) / T (NaN ignored: -inf when the chunk
+  /// has no number above -inf) and the shift of its exponentials (that
+  /// maximum, or 0 when it is -inf, so -inf entries give 0, not NaN).
+  std::pair<Value, Value> chunkScale(Value largest) {
+    Value m = arith::DivFOp::create(b, largest, temp);
+    Value none = cmpf(arith::CmpFPredicate::OEQ, m, f32(-INFINITY));
+    return {m, arith::SelectOp::create(b, none, f32(0.0), m)};
+  }
+
+  /// A chunk's term: exp(x / T - shift), an exponent of at most 0.
+  Value expTerm(Value x, Value shift) {
+    return expOfNonPositive(
+        arith::SubFOp::create(b, arith::DivFOp::create(b, x, temp), shift));
+  }
+
+  /// exp(x) for an x known to be at most 0 or NaN (tok-portable-exp-log
+  /// then skips its overflow check).
+  Value expOfNonPositive(Value x) {
+    auto exp = math::ExpOp::create(b, x);
+    exp->setAttr(kNonPositiveExpAttrName, b.getUnitAttr());
+    return exp;
+  }
+
+  /// Chunk c's weight in the row's sum, s_c exp(m_c - M): M is the row's
+  /// largest m_c (a NaN weight when M is -inf, as every entry is -inf or
+  /// NaN then; 0 for a chunk of -inf entries otherwise).
+  Value chunkWeight(Value m, Value sum, Value rowMax) {
+    return arith::MulFOp::create(
+        b, sum, expOfNonPositive(arith::SubFOp::create(b, m, rowMax)));
+  }
+
+  /// log-sum-exp of `logits[row] / T` in the chunk order: each chunk's
+  /// maximum and sum (CPU form; the GPU's come from buildChunkStats).
   Value rowLse(Value i) {
     if (lseTable)
-      return memref::LoadOp::create(b, lseTable, ValueRange{req, i});
-    // max(x / T) = max(x) / T: division by T > 0 rounds monotonically (see
-    // buildSamplingRowTables; greedy requests never get here).
-    Value maxScaled = arith::DivFOp::create(
-        b,
-        e.forLoop(e.index(0), e.index(vocab), ValueRange{f32(-INFINITY)},
-                  [&](Value v, ValueRange s) -> SmallVector<Value> {
-                    return {arith::MaximumFOp::create(b, s[0], logitAt(i, v))};
-                  })[0],
-        temp);
-    Value sum = laneSum([&](Value v) -> Value {
-      Value x = arith::DivFOp::create(b, logitAt(i, v), temp);
-      return math::ExpOp::create(b, arith::SubFOp::create(b, x, maxScaled));
+      return tableAt(lseTable, i);
+    assert(laneScratch && "allocChunkScratch before the request loop");
+    e.forLoop(e.index(0), e.index(chunks()), [&](Value c) {
+      Value base = arith::MulIOp::create(b, c, e.index(kChunk));
+      Value end = arith::MinUIOp::create(
+          b, arith::AddIOp::create(b, base, e.index(kChunk)), e.index(vocab));
+      Value largest = e.forLoop(
+          e.index(0), e.index(kChunkLanes), ValueRange{f32(-INFINITY)},
+          [&](Value lane, ValueRange s) -> SmallVector<Value> {
+            Value first = arith::AddIOp::create(
+                b, base, arith::MulIOp::create(b, lane, e.index(kLaneEntries)));
+            Value last = arith::MinUIOp::create(
+                b, arith::AddIOp::create(b, first, e.index(kLaneEntries)), end);
+            return {arith::MaximumFOp::create(
+                b, s[0],
+                laneMax(first, last, [&](Value v) { return logitAt(i, v); }))};
+          })[0];
+      std::pair<Value, Value> scale = chunkScale(largest);
+      Value m = scale.first, shift = scale.second;
+      Value sum =
+          chunkSum(c, [&](Value v) { return expTerm(logitAt(i, v), shift); });
+      memref::StoreOp::create(b, m, chunkMaxScratch, ValueRange{c});
+      memref::StoreOp::create(b, sum, chunkSumScratch, ValueRange{c});
     });
-    return arith::AddFOp::create(b, maxScaled, math::LogOp::create(b, sum));
-  }
-
-  /// Sum of `term(v)` over the vocabulary in the split-vocabulary order of
-  /// the GPU form (buildSamplingRowTables): lane c = v mod L accumulates its
-  /// terms in increasing v, then the lanes are added in order. Walking v in
-  /// order and keeping the L partials in a private array gives those exact
-  /// additions, so the two targets compute the same bits (an acceptance
-  /// decision cannot depend on the target or the batch).
-  Value laneSum(llvm::function_ref<Value(Value)> term) {
-    int64_t L = lanes();
-    assert(lanePartials && "allocLanePartials before the request loop");
-    Value partial = lanePartials;
-    e.forLoop(e.index(0), e.index(L), [&](Value lane) {
-      memref::StoreOp::create(b, f32(0.0), partial, ValueRange{lane});
-    });
-    // Rounds of L consecutive entries, lane c taking entry base + c: the
-    // inner loop walks the row and the partials contiguously (it
-    // vectorises), with the last round cut at the vocabulary's end.
-    int64_t rounds = (vocab + L - 1) / L;
-    e.forLoop(e.index(0), e.index(rounds), [&](Value round) {
-      Value base = arith::MulIOp::create(b, round, e.index(L));
-      Value width = arith::MinUIOp::create(
-          b, e.index(L), arith::SubIOp::create(b, e.index(vocab), base));
-      e.forLoop(e.index(0), width, [&](Value lane) {
-        Value v = arith::AddIOp::create(b, base, lane);
-        Value sum = memref::LoadOp::create(b, partial, ValueRange{lane});
-        memref::StoreOp::create(b, arith::AddFOp::create(b, sum, term(v)),
-                                partial, ValueRange{lane});
-      });
-    });
-    Value total = e.forLoop(
-        e.index(0), e.index(L), ValueRange{f32(0.0)},
-        [&](Value lane, ValueRange s) -> SmallVector<Value> {
-          return {arith::AddFOp::create(
-              b, s[0], memref::LoadOp::create(b, partial, ValueRange{lane}))};
+    Value rowMax = e.forLoop(
+        e.index(0), e.index(chunks()), ValueRange{f32(-INFINITY)},
+        [&](Value c, ValueRange s) -> SmallVector<Value> {
+          return {arith::MaximumFOp::create(
+              b, s[0], memref::LoadOp::create(b, chunkMaxScratch, c))};
         })[0];
-    return total;
+    Value total = overChunks([&](Value c) {
+      return chunkWeight(memref::LoadOp::create(b, chunkMaxScratch, c),
+                         memref::LoadOp::create(b, chunkSumScratch, c), rowMax);
+    });
+    return arith::AddFOp::create(b, rowMax, math::LogOp::create(b, total));
   }
 
-  /// The scratch of laneSum: created before the loops over requests (the
-  /// lowering contract's scratch rule), written before it is read.
-  void allocLanePartials() {
-    lanePartials =
-        memref::AllocaOp::create(b, MemRefType::get({lanes()}, b.getF32Type()));
+  /// The scratch of the CPU form's sums: created before the loops over
+  /// requests (the lowering contract's scratch rule), written before read.
+  void allocChunkScratch() {
+    Type f32Type = b.getF32Type();
+    laneScratch =
+        memref::AllocaOp::create(b, MemRefType::get({kChunkLanes}, f32Type));
+    chunkMaxScratch =
+        memref::AllocaOp::create(b, MemRefType::get({chunks()}, f32Type));
+    chunkSumScratch =
+        memref::AllocaOp::create(b, MemRefType::get({chunks()}, f32Type));
   }
 
   /// p_v of row `i`, given its log-sum-exp.
   Value probAt(Value i, Value v, Value lse) {
-    Value x = arith::DivFOp::create(b, logitAt(i, v), temp);
+    return probFromLogit(logitAt(i, v), lse);
+  }
+  Value probFromLogit(Value logit, Value lse) {
+    Value x = arith::DivFOp::create(b, logit, temp);
     return math::ExpOp::create(b, arith::SubFOp::create(b, x, lse));
   }
 
@@ -182,9 +293,7 @@ protected:
   /// Medusa's acceptance threshold of row `i`:
   /// min(epsilon, alpha * exp(-H(p))), H(p) = -sum p log(p + 1e-5).
   Value typicalThreshold(Value i, Value lse, double epsilon, double alpha) {
-    Value entropy = entropyTable
-        ? Value(memref::LoadOp::create(b, entropyTable, ValueRange{req, i}))
-        : entropyOf(i, lse);
+    Value entropy = entropyTable ? tableAt(entropyTable, i) : entropyOf(i, lse);
     return arith::MinimumFOp::create(
         b, f32(epsilon),
         arith::MulFOp::create(
@@ -192,10 +301,17 @@ protected:
             math::ExpOp::create(b, arith::NegFOp::create(b, entropy))));
   }
 
-  /// H(p) = -sum p log(p + 1e-5) of row `i`, one streaming pass in the
-  /// split-vocabulary order (laneSum).
+  /// H(p) = -sum p log(p + 1e-5) of row `i` in the chunk order (CPU
+  /// form).
   Value entropyOf(Value i, Value lse) {
-    return laneSum([&](Value v) { return entropyTerm(i, v, lse); });
+    e.forLoop(e.index(0), e.index(chunks()), [&](Value c) {
+      memref::StoreOp::create(
+          b, chunkSum(c, [&](Value v) { return entropyTerm(i, v, lse); }),
+          chunkSumScratch, ValueRange{c});
+    });
+    return overChunks([&](Value c) {
+      return memref::LoadOp::create(b, chunkSumScratch, c).getResult();
+    });
   }
 
   /// The negated entropy term of p_v (summed into H(p)).
@@ -220,11 +336,16 @@ protected:
 
   /// Entries a lane computes together per trip of laneWalk.
   static constexpr int64_t kInFlight = 8;
+  /// Blocks of the launch the walks are built in (set by its builder): a
+  /// grid of kTableBlocks or more is bound by instruction issue, a smaller
+  /// one by load latency (the kernel model's terms).
+  int64_t walkBlocks = 0;
 
-  /// A part of the vocabulary: entries [first, end), at most `size`.
+  /// A part of the vocabulary: entries [first, end), at most `size` and at
+  /// least `minSize` of them.
   struct Slice {
     Value first, end;
-    int64_t size;
+    int64_t size, minSize;
   };
 
   /// Lane `lane`'s walk of a vocabulary row: `state = step(v, value(v),
@@ -232,41 +353,93 @@ protected:
   /// takes kInFlight consecutive entries of the lane and computes their
   /// values first (independent, so their loads are in flight together), then
   /// steps through them in order: the same steps as one entry at a time.
-  /// The trip count is a constant (LLVM unrolls it further).
-  /// With `slice` (first entry, end, and a static bound on its size) the
-  /// walk covers that slice only: v = first + lane, first + lane + L, ...
-  ValueRange laneWalk(
+  /// The trip counts are constants (LLVM unrolls them further).
+  /// With `slice` (first entry, end, a static bound on its size and the
+  /// smallest size a slice has) the walk covers that slice only: v = first +
+  /// lane, first + lane + L, ...
+  SmallVector<Value> laneWalk(
       Value lane, ValueRange init, llvm::function_ref<Value(Value)> value,
       llvm::function_ref<SmallVector<Value>(Value, Value, ValueRange)> step,
       std::optional<Slice> slice = std::nullopt) {
     int64_t L = lanes();
     int64_t span = slice ? slice->size : vocab;
-    Value end = slice ? slice->end : e.index(vocab);
     Value start =
         slice ? Value(arith::AddIOp::create(b, slice->first, lane)) : lane;
-    int64_t trips = llvm::divideCeil(llvm::divideCeil(span, L), kInFlight);
-    return e.forLoop(
-        e.index(0), e.index(trips), init,
-        [&](Value trip, ValueRange state) -> SmallVector<Value> {
-          Value base = arith::AddIOp::create(
-              b, start, arith::MulIOp::create(b, trip, e.index(L * kInFlight)));
-          SmallVector<Value> entries, inside, values;
-          for (int64_t u = 0; u < kInFlight; ++u) {
-            Value v = arith::AddIOp::create(b, base, e.index(u * L));
-            entries.push_back(v);
-            inside.push_back(cmpi(arith::CmpIPredicate::ult, v, end));
-            // Past the row, a valid entry is computed and not used.
-            values.push_back(
-                value(arith::MinUIOp::create(b, v, e.index(vocab - 1))));
-          }
-          SmallVector<Value> current(state.begin(), state.end());
-          for (int64_t u = 0; u < kInFlight; ++u) {
-            SmallVector<Value> next = step(entries[u], values[u], current);
-            for (auto [c, n] : llvm::zip(current, next))
-              c = arith::SelectOp::create(b, inside[u], n, c);
-          }
-          return current;
+    return walkTrips(
+        start, slice ? slice->end : e.index(vocab), span,
+        slice ? slice->minSize : vocab, L, init,
+        [&](Value v) -> SmallVector<Value> { return {value(v)}; },
+        [&](Value v, ValueRange terms, ValueRange state) {
+          return step(v, terms[0], state);
         });
+  }
+
+  /// The trips of a walk over entries start, start + stride, ... < end,
+  /// `state = step(v, terms(v), state)` in that order (kInFlight entries
+  /// per trip, their terms first; at most `span` and at least `minSpan`
+  /// entries lie between the walk's first entry and `end`, across every
+  /// thread that walks with the same stride): the trips every thread
+  /// completes first, without a bound check, then the rest with one (an
+  /// entry past the end is computed from the vocabulary's last entry and
+  /// not used). Either way the steps of one entry at a time, in order.
+  SmallVector<Value> walkTrips(
+      Value start, Value end, int64_t span, int64_t minSpan, int64_t stride,
+      ValueRange init, llvm::function_ref<SmallVector<Value>(Value)> terms,
+      llvm::function_ref<SmallVector<Value>(Value, ValueRange, ValueRange)>
+          step) {
+    int64_t trips = llvm::divideCeil(llvm::divideCeil(span, stride), kInFlight);
+    int64_t fullTrips = std::min(trips, minSpan / (stride * kInFlight));
+    // One trip's entries, their bound checks (none when unchecked) and
+    // terms (the loads).
+    struct Trip {
+      SmallVector<Value> entries, inside;
+      SmallVector<SmallVector<Value>> values;
+    };
+    auto load = [&](Value trip, bool checked) {
+      Trip t;
+      Value base = arith::AddIOp::create(
+          b, start,
+          arith::MulIOp::create(b, trip, e.index(stride * kInFlight)));
+      for (int64_t u = 0; u < kInFlight; ++u) {
+        Value v = arith::AddIOp::create(b, base, e.index(u * stride));
+        t.entries.push_back(v);
+        if (checked) {
+          t.inside.push_back(cmpi(arith::CmpIPredicate::ult, v, end));
+          v = arith::MinUIOp::create(b, v, e.index(vocab - 1));
+        }
+        t.values.push_back(terms(v));
+      }
+      return t;
+    };
+    auto fold = [&](const Trip &t, ValueRange state) {
+      SmallVector<Value> next(state.begin(), state.end());
+      for (int64_t u = 0; u < kInFlight; ++u) {
+        SmallVector<Value> stepped = step(t.entries[u], t.values[u], next);
+        for (auto [c, n] : llvm::zip(next, stepped))
+          c = t.inside.empty()
+                  ? n
+                  : arith::SelectOp::create(b, t.inside[u], n, c).getResult();
+      }
+      return next;
+    };
+    auto loop = [&](int64_t from, int64_t to, ValueRange state,
+                    bool checked) -> SmallVector<Value> {
+      if (from == to)
+        return SmallVector<Value>(state);
+      return llvm::to_vector(e.forLoop(e.index(from), e.index(to), state,
+                                       [&](Value trip, ValueRange current) {
+                                         return fold(load(trip, checked),
+                                                     current);
+                                       }));
+    };
+    if (fullTrips == trips)
+      return loop(0, trips, init, false);
+    // The checked trips in a loop of their own save the checks of the
+    // others but cost one more load latency: only a grid that fills the GPU
+    // (issue-bound) splits.
+    if (walkBlocks < kTableBlocks)
+      return loop(0, trips, init, true);
+    return loop(fullTrips, trips, loop(0, fullTrips, init, false), true);
   }
 
   /// Whether a partial argmax (x, v) replaces the best so far (bestX,
@@ -281,11 +454,6 @@ protected:
             cmpi(arith::CmpIPredicate::ult, v, bestV)));
     return arith::OrIOp::create(b, cmpf(arith::CmpFPredicate::OGT, x, bestX),
                                 tie);
-  }
-
-  /// Shared memory of one table block: a value per lane.
-  MemRefType laneBuffer(Type element) {
-    return workgroupMemRef({lanes()}, element);
   }
 
   /// The block's first maximum of its lanes' partial argmaxes (x, v): a
@@ -325,6 +493,9 @@ protected:
     if (batch * rows == 0)
       return;
     int64_t sliceSize = llvm::divideCeil(vocab, slices);
+    int64_t lastSliceSize =
+        std::max<int64_t>(0, vocab - (slices - 1) * sliceSize);
+    walkBlocks = batch * rows * slices;
     e.blockLaunch(
         e.index(batch * rows * slices), lanes(), {},
         [&](Value block, Value lane, ValueRange) {
@@ -341,7 +512,7 @@ protected:
                 arith::MinUIOp::create(
                     b, arith::AddIOp::create(b, first, e.index(sliceSize)),
                     e.index(vocab)),
-                sliceSize};
+                sliceSize, lastSliceSize};
             at.push_back(s);
           }
           enterRequest();
@@ -399,7 +570,7 @@ protected:
         batch, rows,
         [&](Value i, Value lane,
             std::optional<Slice> slice) -> std::pair<Value, Value> {
-          ValueRange best = laneWalk(
+          SmallVector<Value> best = laneWalk(
               lane, ValueRange{f32(-INFINITY), e.index(vocab)},
               [&](Value v) { return value(i, v); },
               [&](Value v, Value x, ValueRange s) -> SmallVector<Value> {
@@ -431,13 +602,14 @@ protected:
   }
 
   /// Every row statistic the requests read, computed up front by
-  /// split-vocabulary kernels (B x rows x 256 threads) instead of one thread
-  /// per request streaming its rows: the argmax table alone for greedy
-  /// verification, every sampling statistic in one launch otherwise.
+  /// split-vocabulary kernels instead of one thread per request streaming
+  /// its rows: the argmax table alone for greedy verification, the sampling
+  /// statistics otherwise (the argmax among them only when a request can be
+  /// greedy: `argmax`).
   void buildRowTables(int64_t batch, int64_t rows, bool sampling, bool entropy,
-                      bool race = true) {
+                      bool race = true, bool argmax = true) {
     if (sampling) {
-      buildSamplingRowTables(batch, rows, entropy, race);
+      buildSamplingRowTables(batch, rows, entropy, race, argmax);
       return;
     }
     argmaxTable = tableArgmax(batch, rows, [&](Value i, Value v) {
@@ -445,22 +617,282 @@ protected:
                   }).first;
   }
 
-  /// The sampling modes' row statistics in one launch: a block per
-  /// (request, row), lanes as tableArgmax (a sum: each lane from 0), three
-  /// walks of the row with the block's combines between them (an argmax by
-  /// blockFirstMax, a sum by thread 0 in lane order through shared memory):
-  /// the argmax of the logits and the maximum of the scaled logits, then the
-  /// sum of exponentials (and the log-sum-exp), then the entropy sum and the
-  /// exponential race when asked for. Every statistic has its table's own
-  /// steps and combine, so the same bits; the row is read three times, from
-  /// L2 after the first.
+  /// Per (request, row, chunk): the chunk's scaled maximum, its sum of
+  /// exponentials and its first maximum (value, index).
+  struct ChunkTables {
+    Value max, sum, argX, argV;
+  };
+
+  /// Warps a chunk-statistics block runs (a chunk each).
+  static constexpr int64_t kChunkWarps = 8;
+
+  /// The chunk statistics of every (request, row) of the sampling modes: a
+  /// warp per chunk, kChunkWarps chunks per block, so even one request's
+  /// rows fill the GPU. A lane holds its kLaneEntries entries; the warp's
+  /// argmax gives the chunk's first maximum and so its scale, then the
+  /// lanes' sums of exponentials meet in the warp tree: the chunk order.
+  ChunkTables buildChunkStats(int64_t batch, int64_t rows, bool argmax) {
+    int64_t n = chunks(), groups = llvm::divideCeil(n, kChunkWarps);
+    Type f32Type = b.getF32Type(), indexType = b.getIndexType();
+    auto table = [&](Type type) -> Value {
+      return memref::AllocOp::create(b,
+                                     MemRefType::get({batch, rows, n}, type));
+    };
+    ChunkTables t{table(f32Type), table(f32Type), Value(), Value()};
+    if (argmax) {
+      t.argX = table(f32Type);
+      t.argV = table(indexType);
+    }
+    if (batch * rows == 0)
+      return t;
+    e.blockLaunch(
+        e.index(batch * rows * groups), kChunkWarps * kChunkLanes, {},
+        [&](Value block, Value tid, ValueRange) {
+          Value rowBlock = arith::DivUIOp::create(b, block, e.index(groups));
+          req = arith::DivUIOp::create(b, rowBlock, e.index(rows));
+          Value i = arith::RemUIOp::create(b, rowBlock, e.index(rows));
+          enterRequest();
+          Value group = arith::RemUIOp::create(b, block, e.index(groups));
+          // The first block of each request clears its arrival counter.
+          if (clearedCounters)
+            onFirstThread(e, tid, [&] {
+              e.ifThen(arith::AndIOp::create(
+                           b, cmpi(arith::CmpIPredicate::eq, i, e.index(0)),
+                           cmpi(arith::CmpIPredicate::eq, group, e.index(0))),
+                       [&] {
+                         memref::StoreOp::create(b, e.i32(0), clearedCounters,
+                                                 ValueRange{req});
+                       });
+            });
+          Value lane = arith::RemUIOp::create(b, tid, e.index(kChunkLanes));
+          Value c = arith::AddIOp::create(
+              b, arith::MulIOp::create(b, group, e.index(kChunkWarps)),
+              arith::DivUIOp::create(b, tid, e.index(kChunkLanes)));
+          // Warps past the last chunk compute the last one again and store
+          // nothing (every lane of a warp takes part in its collectives).
+          Value first = arith::AddIOp::create(
+              b,
+              arith::MulIOp::create(
+                  b, arith::MinUIOp::create(b, c, e.index(n - 1)),
+                  e.index(kChunk)),
+              arith::MulIOp::create(b, lane, e.index(kLaneEntries)));
+          SmallVector<Value> xs;
+          for (int64_t k = 0; k < kLaneEntries; ++k) {
+            Value v = arith::AddIOp::create(b, first, e.index(k));
+            if (vocab % kChunk == 0) {
+              xs.push_back(logitAt(i, v));
+              continue;
+            }
+            // Past the row: -inf, which neither wins nor adds.
+            Value x =
+                logitAt(i, arith::MinUIOp::create(b, v, e.index(vocab - 1)));
+            xs.push_back(arith::SelectOp::create(
+                b, cmpi(arith::CmpIPredicate::ult, v, e.index(vocab)), x,
+                f32(-INFINITY)));
+          }
+          Value mine = f32(-INFINITY);
+          for (Value x : xs)
+            mine = maxStep(x, mine);
+          Value largest = collective::WarpReduceOp::create(
+              b, f32Type, collective::ReductionKind::max, mine);
+          // The chunk's first maximum: the first entry equal to its largest
+          // (-0.0 equals +0.0), the warp's smallest such index.
+          Value firstMax;
+          if (argmax) {
+            Value candidate = e.i32(vocab);
+            for (int64_t k = kLaneEntries - 1; k >= 0; --k)
+              candidate = arith::SelectOp::create(
+                  b, cmpf(arith::CmpFPredicate::OEQ, xs[k], largest),
+                  asI32(arith::AddIOp::create(b, first, e.index(k))),
+                  candidate);
+            firstMax = collective::WarpReduceOp::create(
+                b, b.getI32Type(), collective::ReductionKind::min, candidate);
+          }
+          std::pair<Value, Value> scale = chunkScale(largest);
+          Value m = scale.first, shift = scale.second;
+          Value sum = f32(0.0);
+          for (Value x : xs)
+            sum = arith::AddFOp::create(b, sum, expTerm(x, shift));
+          Value total = collective::WarpReduceOp::create(
+              b, f32Type, collective::ReductionKind::add, sum);
+          Value stores = arith::AndIOp::create(
+              b, cmpi(arith::CmpIPredicate::eq, lane, e.index(0)),
+              cmpi(arith::CmpIPredicate::ult, c, e.index(n)));
+          e.ifThen(stores, [&] {
+            SmallVector<Value> at = {req, i, c};
+            memref::StoreOp::create(b, m, t.max, at);
+            memref::StoreOp::create(b, total, t.sum, at);
+            if (argmax) {
+              memref::StoreOp::create(b, largest, t.argX, at);
+              memref::StoreOp::create(b, asIndex(firstMax), t.argV, at);
+            }
+          });
+        });
+    return t;
+  }
+
+  /// Lane `lane`'s walk of a row's chunks l, l + 32, ... (`state =
+  /// step(c, state)`): a constant trip count, so the loads of several
+  /// trips are in flight together; the trips past the last chunk read it
+  /// again and leave the state alone.
+  SmallVector<Value> laneChunkWalk(
+      Value lane, ValueRange init,
+      llvm::function_ref<SmallVector<Value>(Value, ValueRange)> step) {
+    int64_t n = chunks(), trips = llvm::divideCeil(n, kChunkLanes);
+    return llvm::to_vector(e.forLoop(
+        e.index(0), e.index(trips), init,
+        [&](Value trip, ValueRange s) -> SmallVector<Value> {
+          Value c = arith::AddIOp::create(
+              b, lane, arith::MulIOp::create(b, trip, e.index(kChunkLanes)));
+          Value inside = cmpi(arith::CmpIPredicate::ult, c, e.index(n));
+          SmallVector<Value> next =
+              step(arith::MinUIOp::create(b, c, e.index(n - 1)), s);
+          for (auto [value, old] : llvm::zip(next, s))
+            value = arith::SelectOp::create(b, inside, value, old);
+          return next;
+        }));
+  }
+
+  /// The sum over a row's chunks of `value(c)` in the chunk order, by one
+  /// warp (this thread is lane `lane`): what overChunks computes.
+  Value sumChunksInWarp(Value lane, llvm::function_ref<Value(Value)> value) {
+    Value mine =
+        laneChunkWalk(lane, ValueRange{f32(0.0)},
+                      [&](Value c, ValueRange s) -> SmallVector<Value> {
+                        return {arith::AddFOp::create(b, s[0], value(c))};
+                      })[0];
+    return collective::WarpReduceOp::create(
+        b, b.getF32Type(), collective::ReductionKind::add, mine);
+  }
+
+  /// Chunk c's (c < chunks()) sum of entropy terms of row i, by one warp:
+  /// what chunkSum gives the CPU form.
+  Value chunkEntropyInWarp(Value i, Value c, Value lane, Value lse) {
+    Value first = arith::AddIOp::create(
+        b, arith::MulIOp::create(b, c, e.index(kChunk)),
+        arith::MulIOp::create(b, lane, e.index(kLaneEntries)));
+    Value sum = f32(0.0);
+    for (int64_t k = 0; k < kLaneEntries; ++k) {
+      Value v = arith::AddIOp::create(b, first, e.index(k));
+      Value term =
+          entropyTerm(i, arith::MinUIOp::create(b, v, e.index(vocab - 1)), lse);
+      // Past the row: + 0, which changes no sum.
+      sum = arith::AddFOp::create(
+          b, sum,
+          arith::SelectOp::create(
+              b, cmpi(arith::CmpIPredicate::ult, v, e.index(vocab)), term,
+              f32(0.0)));
+    }
+    return collective::WarpReduceOp::create(
+        b, b.getF32Type(), collective::ReductionKind::add, sum);
+  }
+
+  /// Every chunk's sum of entropy terms, [B, rows, chunks]: blocks as
+  /// buildChunkStats' (a warp per chunk), each folding its row's
+  /// log-sum-exp first (its first warp, into shared memory).
+  Value buildChunkEntropy(int64_t batch, int64_t rows, const ChunkTables &t) {
+    int64_t n = chunks(), groups = llvm::divideCeil(n, kChunkWarps);
+    Type f32Type = b.getF32Type();
+    Value entropies =
+        memref::AllocOp::create(b, MemRefType::get({batch, rows, n}, f32Type));
+    if (batch * rows == 0)
+      return entropies;
+    e.blockLaunch(
+        e.index(batch * rows * groups), kChunkWarps * kChunkLanes,
+        {workgroupMemRef({1}, f32Type)},
+        [&](Value block, Value tid, ValueRange buf) {
+          Value rowBlock = arith::DivUIOp::create(b, block, e.index(groups));
+          req = arith::DivUIOp::create(b, rowBlock, e.index(rows));
+          Value i = arith::RemUIOp::create(b, rowBlock, e.index(rows));
+          enterRequest();
+          Value lane = arith::RemUIOp::create(b, tid, e.index(kChunkLanes));
+          Value warp = arith::DivUIOp::create(b, tid, e.index(kChunkLanes));
+          Value firstLane = cmpi(arith::CmpIPredicate::eq, lane, e.index(0));
+          e.ifThen(cmpi(arith::CmpIPredicate::eq, warp, e.index(0)), [&] {
+            Value lse = foldRowInWarp(t, i, lane).first;
+            e.ifThen(firstLane, [&] {
+              memref::StoreOp::create(b, lse, buf[0], e.index(0));
+            });
+          });
+          collective::BlockBarrierOp::create(b);
+          Value lse = memref::LoadOp::create(b, buf[0], e.index(0));
+          Value c = arith::AddIOp::create(
+              b,
+              arith::MulIOp::create(
+                  b, arith::RemUIOp::create(b, block, e.index(groups)),
+                  e.index(kChunkWarps)),
+              warp);
+          // Warps past the last chunk compute it again and store nothing.
+          Value total = chunkEntropyInWarp(
+              i, arith::MinUIOp::create(b, c, e.index(n - 1)), lane, lse);
+          e.ifThen(
+              arith::AndIOp::create(
+                  b, firstLane, cmpi(arith::CmpIPredicate::ult, c, e.index(n))),
+              [&] {
+                memref::StoreOp::create(b, total, entropies,
+                                        ValueRange{req, i, c});
+              });
+        });
+    return entropies;
+  }
+
+  /// Row i's log-sum-exp and first argmax from its chunk statistics, by
+  /// one warp (this thread is lane `lane`): the largest chunk maximum M,
+  /// then the chunks' weights s_c exp(m_c - M) in the chunk order (lane l
+  /// adds chunks l, l + 32, ..., the warp tree adds the lanes) -- what
+  /// rowLse computes; the first maxima meet in a warp argmax (exact).
+  std::pair<Value, Value> foldRowInWarp(const ChunkTables &t, Value i,
+                                        Value lane) {
+    Type f32Type = b.getF32Type();
+    auto at = [&](Value c) { return SmallVector<Value>{req, i, c}; };
+    bool argmax = static_cast<bool>(t.argX);
+    SmallVector<Value> init = {f32(-INFINITY)};
+    if (argmax)
+      init.append({f32(-INFINITY), e.index(vocab)});
+    SmallVector<Value> mine = laneChunkWalk(
+        lane, init, [&](Value c, ValueRange s) -> SmallVector<Value> {
+          SmallVector<Value> next = {arith::MaximumFOp::create(
+              b, s[0], memref::LoadOp::create(b, t.max, at(c)))};
+          if (argmax) {
+            Value x = memref::LoadOp::create(b, t.argX, at(c));
+            Value v = memref::LoadOp::create(b, t.argV, at(c));
+            Value take = replacesBest(x, v, s[1], s[2]);
+            next.push_back(arith::SelectOp::create(b, take, x, s[1]));
+            next.push_back(arith::SelectOp::create(b, take, v, s[2]));
+          }
+          return next;
+        });
+    Value rowMax = collective::WarpReduceOp::create(
+        b, f32Type, collective::ReductionKind::max, mine[0]);
+    Value total = sumChunksInWarp(lane, [&](Value c) {
+      return chunkWeight(memref::LoadOp::create(b, t.max, at(c)),
+                         memref::LoadOp::create(b, t.sum, at(c)), rowMax);
+    });
+    Value lse = arith::AddFOp::create(b, rowMax, math::LogOp::create(b, total));
+    if (!argmax)
+      return {lse, Value()};
+    auto best = collective::WarpArgMaxOp::create(b, f32Type, b.getI32Type(),
+                                                 mine[1], asI32(mine[2]));
+    Value none = cmpf(arith::CmpFPredicate::OEQ, best.getMax(), f32(-INFINITY));
+    return {lse, arith::SelectOp::create(b, none, e.index(0),
+                                         asIndex(best.getArgmax()))};
+  }
+
+  /// The sampling modes' row statistics: the chunk statistics
+  /// (buildChunkStats), then a block per (request, row): its first warp
+  /// folds them into the argmax and the log-sum-exp, then, when asked for,
+  /// a warp per chunk sums the entropy terms (the chunk order again, the
+  /// chunks' sums through shared memory to the first warp) and the block's
+  /// lanes race p / E (an argmax, exact in any order).
   void buildSamplingRowTables(int64_t batch, int64_t rows, bool entropy,
-                              bool race) {
+                              bool race, bool argmax) {
     Type f32Type = b.getF32Type(), indexType = b.getIndexType();
     auto table = [&](Type type) -> Value {
       return memref::AllocOp::create(b, MemRefType::get({batch, rows}, type));
     };
-    argmaxTable = table(indexType);
+    if (argmax)
+      argmaxTable = table(indexType);
+    neverGreedy = !argmax;
     lseTable = table(f32Type);
     if (entropy)
       entropyTable = table(f32Type);
@@ -468,92 +900,67 @@ protected:
       raceTable = table(indexType);
     if (batch * rows == 0)
       return;
-    // The lanes' partial sums; the row's scaled maximum and log-sum-exp
-    // for the walks after them (argmaxes combine by blockFirstMax).
-    SmallVector<MemRefType> shared = {laneBuffer(f32Type),
-                                      workgroupMemRef({1}, f32Type)};
+    ChunkTables chunkTables = buildChunkStats(batch, rows, argmax);
+    int64_t n = chunks();
+    // The row's log-sum-exp; its chunks' entropy sums.
+    SmallVector<MemRefType> shared = {workgroupMemRef({1}, f32Type),
+                                      workgroupMemRef({n}, f32Type)};
+    int64_t threads = kChunkWarps * kChunkLanes;
+    walkBlocks = batch * rows;
     e.blockLaunch(
-        e.index(batch * rows), lanes(), shared,
-        [&](Value block, Value lane, ValueRange buf) {
+        e.index(batch * rows), threads, shared,
+        [&](Value block, Value tid, ValueRange buf) {
           req = arith::DivUIOp::create(b, block, e.index(rows));
           Value i = arith::RemUIOp::create(b, block, e.index(rows));
           enterRequest();
-          if (clearedCounters)
-            onFirstThread(e, lane, [&] {
-              e.ifThen(cmpi(arith::CmpIPredicate::eq, i, e.index(0)), [&] {
-                memref::StoreOp::create(b, e.i32(0), clearedCounters,
-                                        ValueRange{req});
-              });
+          Value lane = arith::RemUIOp::create(b, tid, e.index(kChunkLanes));
+          Value warp = arith::DivUIOp::create(b, tid, e.index(kChunkLanes));
+          Value firstLane = cmpi(arith::CmpIPredicate::eq, lane, e.index(0));
+          e.ifThen(cmpi(arith::CmpIPredicate::eq, warp, e.index(0)), [&] {
+            std::pair<Value, Value> folded =
+                foldRowInWarp(chunkTables, i, lane);
+            Value lse = folded.first, best = folded.second;
+            e.ifThen(firstLane, [&] {
+              if (best)
+                memref::StoreOp::create(b, best, argmaxTable,
+                                        ValueRange{req, i});
+              memref::StoreOp::create(b, lse, lseTable, ValueRange{req, i});
+              memref::StoreOp::create(b, lse, buf[0], e.index(0));
             });
-          auto put = [&](Value value, Value buffer) {
-            memref::StoreOp::create(b, value, buffer, ValueRange{lane});
-          };
-          auto lanesSum = [&](Value buffer) {
-            return e.forLoop(
-                e.index(0), e.index(lanes()), ValueRange{f32(0.0)},
-                [&](Value l, ValueRange s) -> SmallVector<Value> {
-                  return {arith::AddFOp::create(
-                      b, s[0], memref::LoadOp::create(b, buffer, l))};
-                })[0];
-          };
-          // 1. The argmax of the logits. Their largest value divided by T
-          //    is the largest scaled logit: a correctly rounded division by
-          //    T > 0 is monotone, so the maximum commutes with it (a NaN or
-          //    an infinity gives a NaN log-sum-exp either way, and a request
-          //    with T <= 0 or NaN is greedy and reads none of these). One
-          //    division per row instead of one per entry.
-          ValueRange best = laneWalk(
-              lane, ValueRange{f32(-INFINITY), e.index(vocab)},
-              [&](Value v) { return logitAt(i, v); },
-              [&](Value v, Value x, ValueRange s) -> SmallVector<Value> {
-                return argmaxStep(v, x, s);
-              });
-          std::pair<Value, Value> first = blockFirstMax(best[0], best[1]);
-          Value argmax = first.second;
-          Value m = arith::DivFOp::create(b, first.first, temp);
-          onFirstThread(e, lane, [&] {
-            memref::StoreOp::create(b, argmax, argmaxTable, ValueRange{req, i});
-          });
-          // 2. The sum of exponentials, then the log-sum-exp.
-          put(laneWalk(
-                  lane, ValueRange{f32(0.0)},
-                  [&](Value v) {
-                    return math::ExpOp::create(
-                               b, arith::SubFOp::create(
-                                      b,
-                                      arith::DivFOp::create(b, logitAt(i, v),
-                                                            temp),
-                                      m))
-                        .getResult();
-                  },
-                  [&](Value, Value t, ValueRange s) -> SmallVector<Value> {
-                    return {arith::AddFOp::create(b, s[0], t)};
-                  })[0],
-              buf[0]);
-          collective::BlockBarrierOp::create(b);
-          onFirstThread(e, lane, [&] {
-            Value lse = arith::AddFOp::create(
-                b, m, math::LogOp::create(b, lanesSum(buf[0])));
-            memref::StoreOp::create(b, lse, lseTable, ValueRange{req, i});
-            memref::StoreOp::create(b, lse, buf[1], e.index(0));
           });
           collective::BlockBarrierOp::create(b);
           if (!entropy && !race)
             return;
-          // 3. The entropy sum and the race over p / E.
-          Value lse = memref::LoadOp::create(b, buf[1], e.index(0));
+          Value lse = memref::LoadOp::create(b, buf[0], e.index(0));
           if (entropy) {
-            put(laneWalk(
-                    lane, ValueRange{f32(0.0)},
-                    [&](Value v) { return entropyTerm(i, v, lse); },
-                    [&](Value, Value t, ValueRange s) -> SmallVector<Value> {
-                      return {arith::AddFOp::create(b, s[0], t)};
-                    })[0],
-                buf[0]);
+            int64_t rounds = llvm::divideCeil(n, kChunkWarps);
+            e.forLoop(e.index(0), e.index(rounds), [&](Value round) {
+              Value c = arith::AddIOp::create(
+                  b, arith::MulIOp::create(b, round, e.index(kChunkWarps)),
+                  warp);
+              Value chunkTotal = chunkEntropyInWarp(
+                  i, arith::MinUIOp::create(b, c, e.index(n - 1)), lane, lse);
+              e.ifThen(
+                  arith::AndIOp::create(
+                      b, firstLane,
+                      cmpi(arith::CmpIPredicate::ult, c, e.index(n))),
+                  [&] { memref::StoreOp::create(b, chunkTotal, buf[1], c); });
+            });
+            collective::BlockBarrierOp::create(b);
+            e.ifThen(cmpi(arith::CmpIPredicate::eq, warp, e.index(0)), [&] {
+              Value total = sumChunksInWarp(lane, [&](Value c) -> Value {
+                return memref::LoadOp::create(b, buf[1], c);
+              });
+              e.ifThen(firstLane, [&] {
+                memref::StoreOp::create(b, total, entropyTable,
+                                        ValueRange{req, i});
+              });
+            });
           }
           if (race) {
-            ValueRange mine = laneWalk(
-                lane, ValueRange{f32(-INFINITY), e.index(vocab)},
+            // Threads past the vocabulary's lanes find no entry.
+            SmallVector<Value> mine = laneWalk(
+                tid, ValueRange{f32(-INFINITY), e.index(vocab)},
                 [&](Value v) {
                   return arith::DivFOp::create(b, probAt(i, v, lse),
                                                exponentialAt(v))
@@ -563,15 +970,8 @@ protected:
                   return argmaxStep(v, x, s);
                 });
             Value winner = blockFirstMax(mine[0], mine[1]).second;
-            onFirstThread(e, lane, [&] {
+            onFirstThread(e, tid, [&] {
               memref::StoreOp::create(b, winner, raceTable, ValueRange{req, i});
-            });
-          }
-          if (entropy) {
-            collective::BlockBarrierOp::create(b);
-            onFirstThread(e, lane, [&] {
-              memref::StoreOp::create(b, lanesSum(buf[0]), entropyTable,
-                                      ValueRange{req, i});
             });
           }
         });
@@ -613,8 +1013,11 @@ protected:
   // Row tables computed up front by split-vocabulary kernels (GPU form);
   // null when each row is streamed by its request.
   Value argmaxTable, lseTable, entropyTable, raceTable;
-  // laneSum's per-lane partial sums (the per-request form).
-  Value lanePartials;
+  // Set when the sampling tables leave out the argmax: no request is greedy.
+  bool neverGreedy = false;
+  // The CPU form's scratch for its sums: lane partials, chunk maxima and
+  // chunk sums.
+  Value laneScratch, chunkMaxScratch, chunkSumScratch;
   // [B] i32 counters the sampling statistics kernel clears (the first block
   // of each request), for a later kernel's collective.grid_arrive.
   Value clearedCounters;
@@ -661,10 +1064,29 @@ public:
       clearedCounters = raceCounters;
     }
     if (splitVocab) {
-      buildRowTables(batch, rows, mode != tok::VerifyMode::greedy,
-                     mode == tok::VerifyMode::typical, /*race=*/!deferRaces);
+      // Without a temperature operand or is_greedy no request is greedy,
+      // and no sampling request reads an argmax.
+      bool anyGreedy = mode == tok::VerifyMode::greedy || op.getTemperature() ||
+                       op.getIsGreedy();
+      // When the race kernel's grid leaves SMs idle, its blocks fold the
+      // chunk statistics themselves (each block its request's rows again):
+      // rejection then takes two launches, typical three (the chunks'
+      // entropy sums between them, which need the row's log-sum-exp). A
+      // grid that fills the GPU folds each row once, in a launch of its
+      // own.
+      if (mode != tok::VerifyMode::greedy &&
+          batch * raceSlices() < kTableBlocks) {
+        rowChunks = buildChunkStats(batch, rows, anyGreedy);
+        if (mode == tok::VerifyMode::typical)
+          rowEntropyChunks = buildChunkEntropy(batch, rows, rowChunks);
+        neverGreedy = !anyGreedy;
+      } else {
+        buildRowTables(batch, rows, mode != tok::VerifyMode::greedy,
+                       mode == tok::VerifyMode::typical, /*race=*/!deferRaces,
+                       /*argmax=*/anyGreedy);
+      }
     } else if (mode != tok::VerifyMode::greedy)
-      allocLanePartials();
+      allocChunkScratch();
     if (deferRaces)
       resolveRequestsAndRaces();
     else
@@ -696,6 +1118,26 @@ private:
         b, b.getIndexType(),
         arith::SelectOp::create(b, valid, draft, e.i32(0)));
     return {draft, valid, index};
+  }
+
+  /// What the walk reads of draft row `i`: the draft, the logit and the
+  /// draft probability at it (at entry 0 for an invalid draft), the
+  /// explicit uniform. Loaded before the walk decides whether it reaches
+  /// the row (every index is valid), so they do not wait for its decisions.
+  struct RowInputs {
+    Draft draft;
+    Value logit, q, uniform;
+  };
+  RowInputs loadRowInputs(Value i) {
+    RowInputs in;
+    in.draft = draftAt(i);
+    in.logit = logitAt(i, in.draft.index);
+    if (draftProbs)
+      in.q = memref::LoadOp::create(b, draftProbs,
+                                    ValueRange{req, i, in.draft.index});
+    if (uniforms)
+      in.uniform = memref::LoadOp::create(b, uniforms, ValueRange{req, i});
+    return in;
   }
 
   /// The residual of draft row `i` at `v`: max(p - q, 0), or for a one-hot
@@ -755,10 +1197,9 @@ private:
 
   /// Verifies row `i`: stores the emitted token at slot `i` and returns
   /// whether the draft was accepted.
-  Value verifyRow(Value i) {
-    Draft draftRow = draftAt(i);
-    Value draft = draftRow.token, validDraft = draftRow.valid,
-          draftIndex = draftRow.index;
+  Value verifyRow(Value i, const RowInputs &in) {
+    Value draft = in.draft.token, validDraft = in.draft.valid,
+          draftIndex = in.draft.index;
 
     auto ifGreedy = scf::IfOp::create(b, b.getI1Type(), greedy, true);
     OpBuilder::InsertionGuard guard(b);
@@ -774,20 +1215,20 @@ private:
       scf::YieldOp::create(b, i1(false)); // unreachable: greedy is all-greedy
     } else {
       Value lse = rowLse(i);
-      Value px = arith::SelectOp::create(b, validDraft,
-                                         probAt(i, draftIndex, lse), f32(0.0));
+      Value px = arith::SelectOp::create(
+          b, validDraft, probFromLogit(in.logit, lse), f32(0.0));
       Value accept;
       if (mode == tok::VerifyMode::rejection) {
-        Value qx = draftProbs ? Value(memref::LoadOp::create(
-                                    b, draftProbs, ValueRange{req, i, draftIndex}))
-                              : f32(1.0);
+        Value qx = draftProbs ? in.q : f32(1.0);
         qx = arith::SelectOp::create(b, validDraft, qx, f32(0.0));
         Value ratio = arith::DivFOp::create(b, px, qx);
+        Value u = uniforms ? in.uniform : uniformAt(i);
         accept = arith::AndIOp::create(
             b,
-            arith::AndIOp::create(b, cmpf(arith::CmpFPredicate::OGT, qx, f32(0.0)),
-                                  cmpf(arith::CmpFPredicate::OGT, px, f32(0.0))),
-            cmpf(arith::CmpFPredicate::OGE, ratio, uniformAt(i)));
+            arith::AndIOp::create(
+                b, cmpf(arith::CmpFPredicate::OGT, qx, f32(0.0)),
+                cmpf(arith::CmpFPredicate::OGT, px, f32(0.0))),
+            cmpf(arith::CmpFPredicate::OGE, ratio, u));
       } else {
         accept = arith::AndIOp::create(b, validDraft,
                                        typicalAccepts(i, lse, px));
@@ -854,15 +1295,20 @@ private:
     if (deferRaces)
       memref::StoreOp::create(b, e.i32(kNoRace), pendingKind, e.index(0));
 
-    // State: drafts accepted so far, and whether a draft was rejected.
+    // State: drafts accepted so far, and whether a draft was rejected. A
+    // constant trip count, every row's inputs loaded at the top of its trip
+    // (the rows past k are skipped like those after a rejection).
     ValueRange state = e.forLoop(
-        e.index(0), k, ValueRange{e.index(0), i1(false)},
+        e.index(0), e.index(maxDrafts), ValueRange{e.index(0), i1(false)},
         [&](Value i, ValueRange s) -> SmallVector<Value> {
+          RowInputs in = loadRowInputs(i);
+          Value live = arith::AndIOp::create(
+              b, notV(s[1]), cmpi(arith::CmpIPredicate::ult, i, k));
           auto ifLive = scf::IfOp::create(
-              b, TypeRange{b.getIndexType(), b.getI1Type()}, notV(s[1]), true);
+              b, TypeRange{b.getIndexType(), b.getI1Type()}, live, true);
           OpBuilder::InsertionGuard guard(b);
           b.setInsertionPointToStart(ifLive.thenBlock());
-          Value accept = verifyRow(i);
+          Value accept = verifyRow(i, in);
           Value next = arith::AddIOp::create(
               b, s[0],
               e.indexOf(accept));
@@ -916,12 +1362,21 @@ private:
   /// race over the residual when it has a positive entry, else over p.
   /// Argmaxes and maxima are exact, so any partition gives the sequential
   /// scan's answer (recoveredToken, raceOverProbs).
-  void resolveRequestsAndRaces() {
-    constexpr int64_t kThreads = 256;
-    constexpr int64_t kEntriesPerSlice = kThreads * 16;
-    int64_t slices = std::max<int64_t>(
+  static constexpr int64_t kRaceThreads = 256;
+
+  /// The vocabulary slices a request's race is cut into (a block each).
+  int64_t raceSlices() const {
+    constexpr int64_t kEntriesPerSlice = kRaceThreads * 16;
+    return std::max<int64_t>(
         1, std::min<int64_t>(64, llvm::divideCeil(vocab, kEntriesPerSlice)));
+  }
+
+  void resolveRequestsAndRaces() {
+    constexpr int64_t kThreads = kRaceThreads;
+    int64_t slices = raceSlices();
     int64_t sliceSize = llvm::divideCeil(vocab, slices);
+    int64_t lastSliceSize =
+        std::max<int64_t>(0, vocab - (slices - 1) * sliceSize);
     Type f32Type = b.getF32Type(), indexType = b.getIndexType();
     bool residuals = mode == tok::VerifyMode::rejection && rows > 1;
     // Per (request, slice): the largest residual, then (value, index) of
@@ -948,14 +1403,72 @@ private:
     };
     SmallVector<Value> none = {f32(-INFINITY), f32(-INFINITY), e.index(0),
                                f32(-INFINITY), e.index(0)};
+    // With chunk statistics (rowChunks): every block first folds its
+    // request's rows into log-sum-exp (argmax, entropy) tables in
+    // workgroup memory, a warp per row, which the walk and the race read.
+    bool foldRows = static_cast<bool>(rowChunks.max);
+    bool foldArgmax = static_cast<bool>(rowChunks.argX);
+    SmallVector<MemRefType> shared = {workgroupMemRef({1}, indexType),
+                                      workgroupMemRef({1}, b.getI32Type())};
+    if (foldRows) {
+      shared.push_back(workgroupMemRef({rows}, f32Type));
+      shared.push_back(workgroupMemRef({rows}, indexType));
+      shared.push_back(workgroupMemRef({rows}, f32Type));
+    }
+    walkBlocks = batch * slices;
     e.blockLaunch(
-        e.index(batch * slices), kThreads,
-        {workgroupMemRef({1}, indexType), workgroupMemRef({1}, b.getI32Type())},
+        e.index(batch * slices), kThreads, shared,
         [&](Value block, Value tid, ValueRange buffers) {
           pendingRow = buffers[0];
           pendingKind = buffers[1];
           Value request = arith::DivUIOp::create(b, block, e.index(slices));
           Value slice = arith::RemUIOp::create(b, block, e.index(slices));
+          if (foldRows) {
+            req = request;
+            Value lane = arith::RemUIOp::create(b, tid, e.index(kChunkLanes));
+            Value warp = arith::DivUIOp::create(b, tid, e.index(kChunkLanes));
+            int64_t warps = kThreads / kChunkLanes;
+            e.forLoop(
+                e.index(0), e.index(llvm::divideCeil(rows, warps)),
+                [&](Value round) {
+                  Value i = arith::AddIOp::create(
+                      b, arith::MulIOp::create(b, round, e.index(warps)), warp);
+                  std::pair<Value, Value> folded = foldRowInWarp(
+                      rowChunks,
+                      arith::MinUIOp::create(b, i, e.index(rows - 1)), lane);
+                  e.ifThen(
+                      arith::AndIOp::create(
+                          b, cmpi(arith::CmpIPredicate::eq, lane, e.index(0)),
+                          cmpi(arith::CmpIPredicate::ult, i, e.index(rows))),
+                      [&] {
+                        memref::StoreOp::create(b, folded.first, buffers[2], i);
+                        if (foldArgmax)
+                          memref::StoreOp::create(b, folded.second, buffers[3],
+                                                  i);
+                      });
+                  if (!rowEntropyChunks)
+                    return;
+                  Value clamped =
+                      arith::MinUIOp::create(b, i, e.index(rows - 1));
+                  Value entropy = sumChunksInWarp(lane, [&](Value c) -> Value {
+                    return memref::LoadOp::create(b, rowEntropyChunks,
+                                                  ValueRange{req, clamped, c});
+                  });
+                  e.ifThen(
+                      arith::AndIOp::create(
+                          b, cmpi(arith::CmpIPredicate::eq, lane, e.index(0)),
+                          cmpi(arith::CmpIPredicate::ult, i, e.index(rows))),
+                      [&] {
+                        memref::StoreOp::create(b, entropy, buffers[4], i);
+                      });
+                });
+            collective::BlockBarrierOp::create(b);
+            lseTable = buffers[2];
+            if (foldArgmax)
+              argmaxTable = buffers[3];
+            if (rowEntropyChunks)
+              entropyTable = buffers[4];
+          }
           onFirstThread(e, tid, [&] {
             resultGate = cmpi(arith::CmpIPredicate::eq, slice, e.index(0));
             lowerRequest(request);
@@ -969,63 +1482,38 @@ private:
           e.ifThen(cmpi(arith::CmpIPredicate::ne, kind, e.i32(kNoRace)), [&] {
             enterRequest();
             Value i = memref::LoadOp::create(b, pendingRow, e.index(0));
-            Value lse = memref::LoadOp::create(b, lseTable, ValueRange{req, i});
+            Value lse = tableAt(lseTable, i);
             Value isResidual =
                 cmpi(arith::CmpIPredicate::eq, kind, e.i32(kResidualRace));
             Draft draft;
             if (residuals) // a residual race is at a draft row (i < K)
               draft = draftAt(arith::MinUIOp::create(b, i, e.index(rows - 2)));
             // Thread t takes entries begin + t, begin + t + 256, ... of the
-            // slice, kInFlight of them per trip of a constant-count loop
-            // (their loads first), folded in order.
+            // slice, kInFlight of them per trip (their loads first), folded
+            // in order.
             Value begin = arith::MulIOp::create(b, slice, e.index(sliceSize));
             Value end = arith::MinUIOp::create(
                 b, arith::AddIOp::create(b, begin, e.index(sliceSize)),
                 e.index(vocab));
-            int64_t trips = llvm::divideCeil(
-                llvm::divideCeil(sliceSize, kThreads), kInFlight);
-            ValueRange mine = e.forLoop(
-                e.index(0), e.index(trips), none,
-                [&](Value trip, ValueRange s) -> SmallVector<Value> {
-                  Value first = arith::AddIOp::create(
-                      b,
-                      arith::AddIOp::create(
-                          b, begin,
-                          arith::MulIOp::create(b, trip,
-                                                e.index(kThreads * kInFlight))),
-                      tid);
-                  SmallVector<Value> entries, inside;
-                  SmallVector<SmallVector<Value>> terms;
-                  for (int64_t u = 0; u < kInFlight; ++u) {
-                    Value v =
-                        arith::AddIOp::create(b, first, e.index(u * kThreads));
-                    entries.push_back(v);
-                    inside.push_back(cmpi(arith::CmpIPredicate::ult, v, end));
-                    // Past the slice, a valid entry is computed and not used.
-                    Value at = arith::MinUIOp::create(b, v, e.index(vocab - 1));
-                    Value p = probAt(i, at, lse);
-                    Value exponential = exponentialAt(at);
-                    Value pX = arith::DivFOp::create(b, p, exponential);
-                    Value max = f32(-INFINITY), resX = f32(-INFINITY);
-                    if (residuals) {
-                      Value r =
-                          residualFrom(p, i, at, draft.index, draft.valid);
-                      max = arith::SelectOp::create(b, isResidual, r, max);
-                      resX = arith::SelectOp::create(
-                          b, isResidual,
-                          arith::DivFOp::create(b, r, exponential), resX);
-                    }
-                    terms.push_back({max, resX, pX});
+            SmallVector<Value> mine = walkTrips(
+                arith::AddIOp::create(b, begin, tid), end, sliceSize,
+                lastSliceSize, kThreads, none,
+                [&](Value at) -> SmallVector<Value> {
+                  Value p = probAt(i, at, lse);
+                  Value exponential = exponentialAt(at);
+                  Value pX = arith::DivFOp::create(b, p, exponential);
+                  Value max = f32(-INFINITY), resX = f32(-INFINITY);
+                  if (residuals) {
+                    Value r = residualFrom(p, i, at, draft.index, draft.valid);
+                    max = arith::SelectOp::create(b, isResidual, r, max);
+                    resX = arith::SelectOp::create(
+                        b, isResidual, arith::DivFOp::create(b, r, exponential),
+                        resX);
                   }
-                  SmallVector<Value> current(s.begin(), s.end());
-                  for (int64_t u = 0; u < kInFlight; ++u) {
-                    SmallVector<Value> next =
-                        fold(current, terms[u][0], terms[u][1], entries[u],
-                             terms[u][2], entries[u]);
-                    for (auto [c, n] : llvm::zip(current, next))
-                      c = arith::SelectOp::create(b, inside[u], n, c);
-                  }
-                  return current;
+                  return {max, resX, pX};
+                },
+                [&](Value v, ValueRange terms, ValueRange state) {
+                  return fold(state, terms[0], terms[1], v, terms[2], v);
                 });
             // The lanes' partials meet in block argmaxes: a maximum and the
             // first maximum are exact in any order (no lane partial is NaN:
@@ -1077,6 +1565,10 @@ private:
   // per-request arrival counters of the race slices, and the condition of
   // the result stores.
   Value pendingRow, pendingKind, raceCounters, resultGate;
+  // The chunk statistics (and typical's chunk entropies) the race kernel
+  // folds per row.
+  ChunkTables rowChunks;
+  Value rowEntropyChunks;
   int64_t batch = 0, rows = 0;
   tok::VerifyMode mode = tok::VerifyMode::rejection;
   Value drafts, numDraft, draftProbs, isGreedy, tokens, accepted, emitted;
@@ -1118,7 +1610,7 @@ public:
     if (splitVocab)
       buildRowTables(batch, nodes, typical || sampling, typical);
     else if (typical || sampling)
-      allocLanePartials();
+      allocChunkScratch();
     if (splitVocab && !sampling && !inDispatch && nodes <= 1024) {
       lowerRequestsByBlocks(batch);
       e.replaceWithBuffer(op.getTokens(), tokens);

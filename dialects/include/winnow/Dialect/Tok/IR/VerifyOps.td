@@ -71,13 +71,21 @@ def Tok_SpecVerifyOp : Tok_Op<"spec_verify",
     in f64 and rounded to f32 (so it is always > 0), with `n = v`,
     `stream = 1`.
 
-    **Order of sums** (the same on every target and for any batch): a row's
-    sum of exponentials (for the log-sum-exp) and its entropy are split
-    into 256 lane partials, lane `c` adding `v = c, c + 256, ...` in order
-    (vocabularies of fewer than 256 entries: one lane per entry), then the
-    lanes in order; maxima, argmaxes and races are exact. exp and log are
-    Winnow's own (`tok-portable-exp-log`). So an acceptance decision never
-    depends on the target or on the other requests of the batch.
+    **Order of sums** (the same on every target and for any batch): a row
+    is cut into chunks of 256 entries. In a chunk, lane `l` of 32 adds its
+    entries `8l, ..., 8l + 7` (those inside the row) in order from +0, and
+    the 32 lane sums meet in a fixed tree: lane `l` takes lane `l + d` for
+    `d = 16, 8, 4, 2, 1` (`collective.warp_reduce`'s). The chunks' results
+    meet the same way: lane `l` adds chunks `l, l + 32, ...` in order, then
+    the tree. The log-sum-exp scales each chunk by its own maximum:
+    `m_c = max(x) / T` over the chunk (NaN ignored), `s_c` the chunk's sum
+    of `exp(x / T - m_c)` (`- 0` when `m_c` is -inf), `M` the largest `m_c`,
+    and `lse = M + log(sum of s_c exp(m_c - M))`; a row whose entries are
+    all -inf or NaN, or that holds NaN or +inf, gets a NaN log-sum-exp. The
+    entropy adds its terms in the same order. Maxima, argmaxes and races
+    are exact. exp and log are Winnow's own (`tok-portable-exp-log`). So an
+    acceptance decision never depends on the target or on the other
+    requests of the batch, and a GPU spreads one row over many warps.
 
     ```mlir
     %tok, %acc, %emit = tok.spec_verify %logits, %drafts, %nd
@@ -173,9 +181,10 @@ def Tok_TreeVerifyOp : Tok_Op<"tree_verify",
     emitted tokens are the walked nodes' tokens then that sample; the
     accepted nodes are the walked nodes.
 
-    **Order of sums**: as `tok.spec_verify` (256 lane partials in order,
-    Winnow's own exp and log), so the accepted path is the same on every
-    target and for any batch.
+    **Order of sums**: as `tok.spec_verify` (chunks of 256 entries, each
+    scaled by its own maximum, lanes and chunks meeting in the fixed warp
+    tree; Winnow's own exp and log), so the accepted path is the same on
+    every target and for any batch.
 
     ```mlir
     %tok, %nodes, %acc, %emit = tok.tree_verify %logits, %tree, %parents, %n
