@@ -3,14 +3,19 @@
 
 FastV on LLaVA-1.5 shapes: B = 4 requests (ragged: 576, 576, 301 and 0 valid
 image tokens), 32 heads of dimension 128, 576 image tokens, hidden size 4096
-in bf16, keep 25 % (floor). Deterministic inputs (fixed seed). Checks:
+in bf16, keep 25 % (floor). Deterministic inputs (fixed seed); the row
+log-sum-exp comes from the whole causal row (35 system-prompt tokens, the
+first an attention sink of a different strength in every head, the image,
+40 text tokens). Checks:
 
   * scores (fp32) against a float64 reference: rtol 1e-4, atol 1e-6;
   * kept indices and counts exactly against the oracle's selection applied to
     the scores Winnow returned (near-equal scores may legitimately order
     differently between fp32 and float64, so the selection is judged on
     Winnow's own scores; agreement with the float64 selection is reported);
-  * kept hidden rows (bit for bit), kept positions and old_to_new exactly.
+  * kept hidden rows (bit for bit), kept positions and old_to_new exactly;
+  * that a softmax over the image tokens alone would keep other tokens (the
+    inputs tell the two readings apart).
 
 Then the same for the batch-1 function (request 0 alone, no lengths).
 Prints the counts, the first kept indices/positions per request and a
@@ -38,6 +43,7 @@ CAPACITY = 144
 LENGTHS = [576, 576, 301, 0]
 BUDGET = ("keep_ratio", 0.25, "floor")
 IMAGE_START = 35  # LLaVA-1.5: 35 system-prompt tokens precede the image
+TEXT_TOKENS = 40  # text tokens after the image, the last one querying
 RTOL, ATOL = 1e-4, 1e-6
 
 
@@ -51,15 +57,40 @@ def make_inputs(seed=0):
     salience = (rng.random((B, 1, N, 1)) ** 4 * 3.0).astype(np.float32)
     qhat = q / np.linalg.norm(q, axis=-1, keepdims=True)
     k = k + salience * qhat * np.float32(np.sqrt(D_HEAD) / 4)
+    # The rest of the causal row: the system prompt, whose first token is an
+    # attention sink of a different strength in every head (as in real
+    # LLaVA layers), and the text up to the last query row.
+    sink = np.linspace(0.0, 9.0, H, dtype=np.float32).reshape(1, H, 1, 1)
+    system = rng.standard_normal((B, H, IMAGE_START, D_HEAD)).astype(np.float32)
+    system[:, :, :1] += sink * qhat * np.float32(np.sqrt(D_HEAD) / 4)
+    text = rng.standard_normal((B, H, TEXT_TOKENS, D_HEAD)).astype(np.float32)
+    q_bits, k_bits = orc.f32_to_bf16_bits(q), orc.f32_to_bf16_bits(k)
     hidden = rng.standard_normal((B, N, D)).astype(np.float32)
     positions = np.broadcast_to(IMAGE_START + np.arange(N, dtype=np.int32), (B, N)).copy()
     return {
-        "q_last": orc.f32_to_bf16_bits(q),
-        "image_keys": orc.f32_to_bf16_bits(k),
+        "q_last": q_bits,
+        "image_keys": k_bits,
+        "row_lse": row_lse(orc.bf16_bits_to_f32(q_bits), orc.bf16_bits_to_f32(k_bits),
+                           orc.bf16_bits_to_f32(orc.f32_to_bf16_bits(system)),
+                           orc.bf16_bits_to_f32(orc.f32_to_bf16_bits(text)), LENGTHS),
         "lengths": np.asarray(LENGTHS, dtype=np.int32),
         "hidden": orc.f32_to_bf16_bits(hidden),
         "positions": positions,
     }
+
+
+def row_lse(q, image_keys, system_keys, text_keys, lengths):
+    """Each head's log-sum-exp of the scaled scores over the whole causal row
+    (system prompt, the valid image tokens, text), in float64, as the
+    attention of layer K-1 would return it: [B, H, 1] f32."""
+    out = np.zeros((B, H, 1), np.float32)
+    for b in range(B):
+        keys = np.concatenate([system_keys[b], image_keys[b][:, :lengths[b]], text_keys[b]],
+                              axis=1).astype(np.float64)  # [H, L, d]
+        s = np.einsum("hld,hd->hl", keys, q[b, :, 0].astype(np.float64)) / np.sqrt(D_HEAD)
+        m = s.max(axis=1, keepdims=True)
+        out[b, :, 0] = (m[:, 0] + np.log(np.exp(s - m).sum(axis=1))).astype(np.float32)
+    return out
 
 
 def run(cmd, what):
@@ -101,7 +132,7 @@ def check_function(args, artifact, func, inputs, arg_names, workdir, lengths):
         print("[%s] %s %s%s" % (func, "PASS" if good else "FAIL", what,
                                 ("  " + detail) if detail else ""))
 
-    ref = orc.attn_score(q, k, lengths)
+    ref = orc.attn_score(q, k, lengths, lse=inputs["row_lse"])
     got = out["scores"].astype(np.float64)
     err = np.abs(got - ref)
     bad = ~(err <= ATOL + RTOL * np.abs(ref))
@@ -123,6 +154,14 @@ def check_function(args, artifact, func, inputs, arg_names, workdir, lengths):
                     for b in range(len(fc))))
     print("[%s] info: selection on the float64 reference scores differs in %d index(es)"
           % (func, ndiff))
+    # The inputs tell FastV's reading (softmax over the whole row) from a
+    # softmax over the image tokens alone: their selections must differ.
+    ai, ac = orc.select(orc.attn_score(q, k, lengths).astype(np.float32), BUDGET, CAPACITY,
+                        lengths)
+    overlap = [len(set(ai[b, :ac[b]]) & set(fi[b, :fc[b]])) for b in range(len(fc))]
+    report("a softmax over the image tokens alone keeps other tokens",
+           any(o < c for o, c in zip(overlap, fc.tolist())),
+           "it shares %s of %s kept tokens" % (overlap, fc.tolist()))
 
     (eh, ep), emap = orc.compact(out["kept_indices"], out["kept_count"],
                                  [hidden, inputs["positions"]])
@@ -165,11 +204,13 @@ def main():
 
     inputs = make_inputs()
     ok4, out4 = check_function(args, artifact, "fastv_llava15", inputs,
-                               ["q_last", "image_keys", "lengths", "hidden", "positions"],
-                               workdir, LENGTHS)
-    inputs1 = {n: inputs[n][:1] for n in ("q_last", "image_keys", "hidden", "positions")}
+                               ["q_last", "image_keys", "row_lse", "lengths", "hidden",
+                                "positions"], workdir, LENGTHS)
+    inputs1 = {n: inputs[n][:1]
+               for n in ("q_last", "image_keys", "row_lse", "hidden", "positions")}
     ok1, out1 = check_function(args, artifact, "fastv_llava15_b1", inputs1,
-                               ["q_last", "image_keys", "hidden", "positions"], workdir, None)
+                               ["q_last", "image_keys", "row_lse", "hidden", "positions"],
+                               workdir, None)
     if ok4 and ok1:
         same = np.array_equal(out1["kept_indices"][0], out4["kept_indices"][0])
         print("info: batch-1 selection %s request 0 of the batch-4 run" %

@@ -2,8 +2,13 @@
 // N = 576 visual tokens, H = 8 heads of d = 64, R = 8 text "rater" rows,
 // hidden size C = 256, bf16, batch 1 (as in the reference).
 //
-//   relevance = tok.attn_score(rater queries, visual keys): softmax over the
-//               576 visual keys (scale 1/sqrt(d)), mean over heads and raters
+//   relevance = tok.attn_score(rater queries, visual keys, rater lse): the
+//               layer's attention of each rater row (its softmax over the
+//               whole causal row, scale 1/sqrt(d): the reference slices the
+//               layer's attention weights) at the 576 visual keys, mean over
+//               heads and raters; the rows' log-sum-exp comes from the
+//               attention kernel (docs/methods.md, "Attention scores over a
+//               span")
 //   keep      = tok.select top_k<192> of relevance  (ascending indices)
 //   pruned    = tok.select top_k<384> of -relevance (the complement: the 384
 //               least relevant tokens, ascending; exact complement unless
@@ -20,7 +25,7 @@
 //
 // @sparsevlm_recycle
 //   rater_queries [1, 8, 8, 64] bf16, visual_keys [1, 8, 576, 64] bf16,
-//   hidden [1, 576, 256] bf16
+//   rater_lse [1, 8, 8] f32, hidden [1, 576, 256] bf16
 // -> relevance [1, 576] f32, kept_indices [1, 192] i32, kept_count [1] i32,
 //    pruned_indices [1, 384] i32, pruned_count [1] i32,
 //    cluster [1, 384] i32 (cluster of each pruned token), clusters [1] i32,
@@ -32,6 +37,7 @@
 func.func @sparsevlm_recycle(
     %q: tensor<1x8x8x64xbf16> {tok.name = "rater_queries"},
     %k: tensor<1x8x576x64xbf16> {tok.name = "visual_keys"},
+    %lse: tensor<1x8x8xf32> {tok.name = "rater_lse"},
     %hidden: tensor<1x576x256xbf16> {tok.name = "hidden"})
     -> (tensor<1x576xf32> {tok.name = "relevance"},
         tensor<1x192xi32> {tok.name = "kept_indices"},
@@ -43,8 +49,9 @@ func.func @sparsevlm_recycle(
         tensor<1x32x256xbf16> {tok.name = "recycled"},
         tensor<1x32xf32> {tok.name = "cluster_sizes"},
         tensor<1x224x256xbf16> {tok.name = "tokens"}) {
-  %s = tok.attn_score %q, %k
-      : (tensor<1x8x8x64xbf16>, tensor<1x8x576x64xbf16>) -> tensor<1x576xf32>
+  %s = tok.attn_score %q, %k lse %lse
+      : (tensor<1x8x8x64xbf16>, tensor<1x8x576x64xbf16>, tensor<1x8x8xf32>)
+      -> tensor<1x576xf32>
   %keep, %nkeep = tok.select #tok.top_k<192> of %s
       : (tensor<1x576xf32>) -> (tensor<1x192xi32>, tensor<1xi32>)
   %neg = arith.negf %s : tensor<1x576xf32>

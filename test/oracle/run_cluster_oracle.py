@@ -641,7 +641,7 @@ def scissor_frames(rng, F, T, C):
 def sparsevlm_program():
     H, R, d, N, C, KEEP, DROP, M = 8, 8, 64, 576, 256, 192, 384, 32
     args = [("rater_queries", (1, H, R, d), "bf16"), ("visual_keys", (1, H, N, d), "bf16"),
-            ("hidden", (1, N, C), "bf16")]
+            ("rater_lse", (1, H, R), "f32"), ("hidden", (1, N, C), "bf16")]
     results = [("relevance", (1, N), "f32"), ("kept_indices", (1, KEEP), "i32"),
                ("kept_count", (1,), "i32"), ("pruned_indices", (1, DROP), "i32"),
                ("pruned_count", (1,), "i32"), ("cluster", (1, DROP), "i32"),
@@ -649,9 +649,17 @@ def sparsevlm_program():
                ("cluster_sizes", (1, M), "f32"), ("tokens", (1, KEEP + M, C), "bf16")]
 
     def check(inp, out):
-        ref = porc.attn_score(inp["rater_queries"], inp["visual_keys"])
-        c = [check_close("attn_score relevance (mean over heads and raters)", ref,
-                         out["relevance"])]
+        ref = porc.attn_score(inp["rater_queries"], inp["visual_keys"], lse=inp["rater_lse"])
+        c = [check_close("attn_score relevance (whole-row softmax; mean over heads and "
+                         "raters)", ref, out["relevance"])]
+        # The inputs tell SparseVLM's reading (the layer's softmax over the
+        # whole row) from a softmax over the visual keys alone.
+        alone = porc.attn_score(inp["rater_queries"], inp["visual_keys"])
+        ak, _ = porc.select(alone.astype(np.float32), ("top_k", KEEP), KEEP)
+        rk, _ = porc.select(ref.astype(np.float32), ("top_k", KEEP), KEEP)
+        shared = len(set(ak[0].tolist()) & set(rk[0].tolist()))
+        c.append(("a softmax over the visual keys alone keeps other tokens", shared < KEEP,
+                  "it shares %d of %d kept tokens" % (shared, KEEP)))
         s = np.asarray(out["relevance"], np.float32)
         ki, kn = porc.select(s, ("top_k", KEEP), KEEP)
         c.append(check_exact("select keep 192 (on Winnow's relevance)", ki, out["kept_indices"]))
@@ -682,14 +690,36 @@ def sparsevlm_program():
 
 def sparsevlm_inputs(rng):
     H, R, d, N, C = 8, 8, 64, 576, 256
+    SYSTEM, TEXT = 35, 40
     q = rng.standard_normal((1, H, R, d)).astype(np.float32)
     k = (1.5 * rng.standard_normal((1, H, N, d))).astype(np.float32)
+    # The rest of the causal row: the system prompt, whose first token is an
+    # attention sink of a different strength in every head, then the text;
+    # rater r is text token 5 r + 4 and sees the text up to itself.
+    qb = porc.bf16_bits_to_f32(porc.f32_to_bf16_bits(q)).astype(np.float64)
+    kb = porc.bf16_bits_to_f32(porc.f32_to_bf16_bits(k)).astype(np.float64)
+    system = rng.standard_normal((H, SYSTEM, d))
+    qhat = qb[0] / np.linalg.norm(qb[0], axis=-1, keepdims=True)  # [H, R, d]
+    sink = np.linspace(0.0, 9.0, H).reshape(H, 1)
+    text = rng.standard_normal((H, TEXT, d))
+    lse = np.zeros((1, H, R), np.float32)
+    for h in range(H):
+        for r in range(R):
+            sys_keys = system[h].copy()
+            sys_keys[0] += sink[h] * qhat[h, r] * np.sqrt(d) / 4
+            keys = np.concatenate([sys_keys, kb[0, h], text[h, :5 * r + 5]])
+            keys = porc.bf16_bits_to_f32(porc.f32_to_bf16_bits(
+                keys.astype(np.float32))).astype(np.float64)
+            sc = keys @ qb[0, h, r] / np.sqrt(d)
+            m = sc.max()
+            lse[0, h, r] = np.float32(m + np.log(np.exp(sc - m).sum()))
     # Hidden states: 40 "objects" of different tightness plus background.
     cent = 2.0 * rng.standard_normal((40, C))
     a = rng.integers(0, 40, size=N)
     tight = rng.uniform(0.2, 1.5, size=40)
     h = cent[a] + tight[a][:, None] * rng.standard_normal((N, C))
-    return {"rater_queries": q, "visual_keys": k, "hidden": h[None].astype(np.float32)}
+    return {"rater_queries": q, "visual_keys": k, "rater_lse": lse,
+            "hidden": h[None].astype(np.float32)}
 
 
 def build_recipes(rng):

@@ -52,7 +52,6 @@ def Tok_AttnScoreOp : Tok_Op<"attn_score",
     caller can score a span of keys while the softmax ran over the whole
     sequence.
 
-    Example (FastV on LLaVA-1.5: last query row, 32 heads, 576 image keys):
     **Order of sums** (the same on every target and for any batch): each
     dot product adds over `d` in order; each query row's softmax statistics
     (maximum, then the sum of exponentials) run over the keys in order; a
@@ -60,10 +59,14 @@ def Tok_AttnScoreOp : Tok_Op<"attn_score",
     order. exp and log are Winnow's own (`tok-portable-exp-log`), so the
     CPU and the GPU compute the same bits.
 
+    Example (FastV on LLaVA-1.5: the last query row of 32 heads scores the
+    576 image keys; its softmax ran over the whole row, whose log-sum-exp
+    the attention kernel returned):
+
     ```mlir
-    %s = tok.attn_score %q, %k lengths %len
-        : (tensor<4x32x1x128xbf16>, tensor<4x32x576x128xbf16>, tensor<4xi32>)
-        -> tensor<4x576xf32>
+    %s = tok.attn_score %q, %k lengths %len lse %lse
+        : (tensor<4x32x1x128xbf16>, tensor<4x32x576x128xbf16>, tensor<4xi32>,
+           tensor<4x32x1xf32>) -> tensor<4x576xf32>
     ```
   }];
 
