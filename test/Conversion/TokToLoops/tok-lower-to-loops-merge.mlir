@@ -180,26 +180,40 @@ func.func @plan_threshold(%m: tensor<2x9x4xf16>) -> (tensor<2x9xi32>, tensor<2xi
 // each output row is divided by its weight sum, rounded once to bf16, and
 // written (single-member rows copy the input row); merged sizes are written.
 // The GPU form inverts the parent map once per row, one block per row in
-// shared memory: each token's output row, each output row's member count
-// (its thread counts), the offsets first[j] by a block scan, and every
-// member at its row's offset plus its rank among the earlier tokens of the
-// same row (ascending token order, no atomics). Then each (row, output row,
-// element) walks only its own members, accumulating in the same order.
+// shared memory: a stable LSD radix sort of the tokens by output row (key
+// C = 6 for a token that is no member: three passes, one bit each, every
+// pass a block scan of the zero bits placing zeros then ones in token
+// order, ping-ponging between two key/token buffers), the sorted tokens
+// stored as the members, and first[j] by a binary search of the sorted
+// keys. Then each (row, output row, element) walks only its own members,
+// accumulating in the same order.
 // PAR-LABEL: func.func @merge_weighted
 // PAR-DAG: %[[FIRST:.*]] = memref.alloc() : memref<2x7xi32>
 // PAR-DAG: %[[MEMBER:.*]] = memref.alloc() : memref<2x9xi32>
 // PAR: gpu.launch blocks({{.*}}) in (%{{.*}} = %c2, %{{.*}} = %c1, %{{.*}} = %c1) threads({{.*}}) in (%{{.*}} = %c256,
-// PAR: %[[PARENTS:.*]] = memref.alloca() : memref<9xi32, #gpu.address_space<workgroup>>
-// PAR: %[[COUNTS:.*]] = memref.alloca() : memref<6xi32, #gpu.address_space<workgroup>>
-// PAR: %[[OFFSETS:.*]] = memref.alloca() : memref<7xi32, #gpu.address_space<workgroup>>
-// PAR: memref.store %{{.*}}, %[[PARENTS]]
-// PAR: collective.block_barrier
-// PAR: memref.store %{{.*}}, %[[COUNTS]]
+// PAR: %[[KEYS:.*]] = memref.alloca() : memref<9xi32, #gpu.address_space<workgroup>>
+// PAR: %[[TOKENS:.*]] = memref.alloca() : memref<9xi32, #gpu.address_space<workgroup>>
+// PAR: %[[KEYS2:.*]] = memref.alloca() : memref<9xi32, #gpu.address_space<workgroup>>
+// PAR: %[[TOKENS2:.*]] = memref.alloca() : memref<9xi32, #gpu.address_space<workgroup>>
+// PAR: memref.store %{{.*}}, %[[KEYS]]
+// PAR: memref.store %{{.*}}, %[[TOKENS]]
 // PAR: collective.block_barrier
 // PAR: collective.block_exclusive_scan
-// PAR: memref.store %{{.*}}, %[[FIRST]]
+// PAR: memref.store %{{.*}}, %[[KEYS2]]
+// PAR: memref.store %{{.*}}, %[[TOKENS2]]
 // PAR: collective.block_barrier
-// PAR: memref.store %{{.*}}, %[[MEMBER]]
+// PAR: collective.block_exclusive_scan
+// PAR: memref.store %{{.*}}, %[[KEYS]]
+// PAR: collective.block_barrier
+// PAR: collective.block_exclusive_scan
+// PAR: memref.store %{{.*}}, %[[KEYS2]]
+// PAR: collective.block_barrier
+// PAR-NOT: collective.block_exclusive_scan
+// PAR: %[[SORTED:.*]] = memref.load %[[TOKENS2]]
+// PAR: memref.store %[[SORTED]], %[[MEMBER]]
+// PAR: memref.load %[[KEYS2]]
+// PAR: memref.store %{{.*}}, %[[FIRST]]
+// PAR: gpu.terminator
 // PAR: scf.parallel (%[[R:.*]], %[[J:.*]]) =
 // PAR: %[[BEGIN:.*]] = memref.load %[[FIRST]][%[[R]], %[[J]]]
 // PAR: %[[NEXT:.*]] = arith.addi %[[J]], %c1

@@ -396,7 +396,7 @@ struct ParentInversion {
 
   /// One thread per row (a stable counting sort).
   void serially();
-  /// One block per row in shared memory.
+  /// One block per row in shared memory (a stable radix sort).
   void byBlocks();
 };
 
@@ -452,21 +452,28 @@ void ParentInversion::serially() {
   });
 }
 
-/// The row's parents, member counts and offsets live in shared memory: each
-/// output row's thread counts its members, a block scan of the counts gives
-/// the offsets, and each token's thread counts the tokens before it with
-/// the same parent (its rank: the stable order). No atomics, so the result
-/// does not depend on timing.
+/// A stable sort of the row's tokens by output row in shared memory: an
+/// LSD radix sort, one bit of the key per pass (a token that is no member
+/// has key C, after every output row). In a pass each thread takes a run of
+/// consecutive tokens; a block scan of the runs' zero bits places the zeros
+/// in order, then the ones in order, so the sort is stable. The sorted
+/// tokens are the members in output-row order, ascending within a row, and
+/// first[j] (the tokens with a key below j) is a binary search of the
+/// sorted keys. No atomics and no thread walks the row, so the result does
+/// not depend on timing and the work per thread is O(N / threads + log N)
+/// per pass.
 void ParentInversion::byBlocks() {
   ImplicitLocOpBuilder &b = e.builder();
-  Type i32 = b.getI32Type();
-  // A thread per token and per output row where the row allows (up to
-  // 1024): each one's count runs over the whole row, so a thread that took
-  // several would chain their counts.
-  const int64_t kThreads = std::clamp<int64_t>(
-      llvm::alignTo(std::max(tokens, capacity), 256), 256, 1024);
-  auto shared = [&](int64_t size) {
-    return workgroupMemRef({std::max<int64_t>(size, 1)}, i32);
+  Type i32 = b.getI32Type(), indexType = b.getIndexType();
+  const int64_t kThreads =
+      std::clamp<int64_t>(llvm::alignTo(tokens, 256), 256, 1024);
+  const int64_t items =
+      llvm::divideCeil(std::max<int64_t>(tokens, 1), kThreads);
+  const int64_t bits = llvm::Log2_64(static_cast<uint64_t>(capacity)) + 1;
+  const int64_t size = std::max<int64_t>(tokens, 1);
+  auto shared = [&] { return workgroupMemRef({size}, i32); };
+  auto toIndex = [&](Value v) {
+    return arith::IndexCastOp::create(b, indexType, v).getResult();
   };
   auto strided = [&](int64_t extent, Value tid,
                      llvm::function_ref<void(Value)> body) {
@@ -478,88 +485,106 @@ void ParentInversion::byBlocks() {
   };
   e.blockLaunch(
       e.index(std::max<int64_t>(batch, 1)), kThreads,
-      {shared(tokens), shared(capacity), shared(capacity + 1)},
+      {shared(), shared(), shared(), shared()},
       [&](Value row, Value tid, ValueRange buffers) {
-        Value rowParent = buffers[0], rowCount = buffers[1],
-              rowFirst = buffers[2];
+        Value keys[2] = {buffers[0], buffers[2]};
+        Value vals[2] = {buffers[1], buffers[3]};
         Value n = e.loadClampedCount(counts, row, e.index(capacity));
         Value n32 = arith::IndexCastOp::create(b, i32, n);
-        // Each token's output row, -1 when it has none.
         strided(tokens, tid, [&](Value i) {
           std::pair<Value, Value> target = parentTarget(e, parent, row, i, n32);
           memref::StoreOp::create(
               b,
               arith::SelectOp::create(
                   b, target.first,
-                  arith::IndexCastOp::create(b, i32, target.second), e.i32(-1)),
-              rowParent, ValueRange{i});
+                  arith::IndexCastOp::create(b, i32, target.second),
+                  e.i32(capacity)),
+              keys[0], ValueRange{i});
+          memref::StoreOp::create(b, arith::IndexCastOp::create(b, i32, i),
+                                  vals[0], ValueRange{i});
         });
         collective::BlockBarrierOp::create(b);
-        auto countBefore = [&](Value end, Value target) {
-          return e.forLoop(
-              e.index(0), end, ValueRange{e.i32(0)},
-              [&](Value t, ValueRange acc) -> SmallVector<Value> {
-                Value p = memref::LoadOp::create(b, rowParent, ValueRange{t});
-                return {arith::AddIOp::create(
-                    b, acc[0],
-                    arith::ExtUIOp::create(
-                        b, i32, e.cmpi(arith::CmpIPredicate::eq, p, target)))};
-              })[0];
-        };
-        strided(capacity, tid, [&](Value j) {
+        // This thread's run of tokens.
+        Value runStart = arith::MulIOp::create(b, tid, e.index(items));
+        for (int64_t pass = 0; pass < bits; ++pass) {
+          Value srcKeys = keys[pass % 2], srcVals = vals[pass % 2];
+          Value dstKeys = keys[1 - pass % 2], dstVals = vals[1 - pass % 2];
+          SmallVector<Value> inside, keyOf, valOf, zero;
+          Value zeros = e.i32(0);
+          for (int64_t k = 0; k < items; ++k) {
+            Value i = arith::AddIOp::create(b, runStart, e.index(k));
+            Value in = e.cmpi(arith::CmpIPredicate::ult, i, e.index(tokens));
+            Value at = arith::MinUIOp::create(b, i, e.index(size - 1));
+            Value key = memref::LoadOp::create(b, srcKeys, ValueRange{at});
+            Value isZero = arith::AndIOp::create(
+                b, in,
+                e.cmpi(arith::CmpIPredicate::eq,
+                       arith::AndIOp::create(b, key, e.i32(int64_t(1) << pass)),
+                       e.i32(0)));
+            inside.push_back(in);
+            keyOf.push_back(key);
+            valOf.push_back(memref::LoadOp::create(b, srcVals, ValueRange{at}));
+            zero.push_back(isZero);
+            zeros = arith::AddIOp::create(
+                b, zeros, arith::ExtUIOp::create(b, i32, isZero));
+          }
+          auto scan = collective::BlockExclusiveScanOp::create(
+              b, i32, i32, zeros, /*flags=*/false);
+          // Zeros go to (zeros before) and ones to (all zeros + ones
+          // before), each in token order.
+          Value zerosBefore = scan.getPrefix();
+          for (int64_t k = 0; k < items; ++k) {
+            Value i32Index = arith::IndexCastOp::create(
+                b, i32, arith::AddIOp::create(b, runStart, e.index(k)));
+            Value onesBefore = arith::SubIOp::create(b, i32Index, zerosBefore);
+            Value at = arith::SelectOp::create(
+                b, zero[k], zerosBefore,
+                arith::AddIOp::create(b, scan.getTotal(), onesBefore));
+            e.ifThen(inside[k], [&] {
+              memref::StoreOp::create(b, keyOf[k], dstKeys,
+                                      ValueRange{toIndex(at)});
+              memref::StoreOp::create(b, valOf[k], dstVals,
+                                      ValueRange{toIndex(at)});
+            });
+            zerosBefore = arith::AddIOp::create(
+                b, zerosBefore, arith::ExtUIOp::create(b, i32, zero[k]));
+          }
+          collective::BlockBarrierOp::create(b);
+        }
+        Value sortedKeys = keys[bits % 2], sortedVals = vals[bits % 2];
+        strided(tokens, tid, [&](Value p) {
           memref::StoreOp::create(
-              b,
-              countBefore(e.index(tokens),
-                          arith::IndexCastOp::create(b, i32, j)),
-              rowCount, ValueRange{j});
+              b, memref::LoadOp::create(b, sortedVals, ValueRange{p}), member,
+              ValueRange{row, p});
         });
-        collective::BlockBarrierOp::create(b);
-        // Offsets: tiles of 256 output rows, a block scan each.
-        Value total =
-            e.forLoop(
-                e.index(0), e.index(capacity), e.index(kThreads),
-                ValueRange{e.i32(0)},
-                [&](Value start, ValueRange acc) -> SmallVector<Value> {
-                  Value j = arith::AddIOp::create(b, start, tid);
-                  Value inside =
-                      e.cmpi(arith::CmpIPredicate::slt, j, e.index(capacity));
-                  Value safe = arith::SelectOp::create(b, inside, j, start);
-                  Value c = arith::SelectOp::create(
-                      b, inside,
-                      memref::LoadOp::create(b, rowCount, ValueRange{safe}),
-                      e.i32(0));
-                  auto scan = collective::BlockExclusiveScanOp::create(
-                      b, i32, i32, c, /*flags=*/false);
-                  Value offset =
-                      arith::AddIOp::create(b, acc[0], scan.getPrefix());
-                  e.ifThen(inside, [&] {
-                    memref::StoreOp::create(b, offset, rowFirst, ValueRange{j});
-                    memref::StoreOp::create(b, offset, first,
-                                            ValueRange{row, j});
-                  });
-                  return {arith::AddIOp::create(b, acc[0], scan.getTotal())};
-                })[0];
-        onFirstThread(e, tid, [&] {
-          memref::StoreOp::create(b, total, first,
-                                  ValueRange{row, e.index(capacity)});
-        });
-        collective::BlockBarrierOp::create(b);
-        // Each member at its row's offset plus its rank among the tokens
-        // before it with the same output row.
-        strided(tokens, tid, [&](Value i) {
-          Value p = memref::LoadOp::create(b, rowParent, ValueRange{i});
-          e.ifThen(e.cmpi(arith::CmpIPredicate::sge, p, e.i32(0)), [&] {
-            Value at = arith::AddIOp::create(
-                b,
-                memref::LoadOp::create(b, rowFirst,
-                                       ValueRange{arith::IndexCastOp::create(
-                                           b, b.getIndexType(), p)}),
-                countBefore(i, p));
-            memref::StoreOp::create(
-                b, arith::IndexCastOp::create(b, i32, i), member,
-                ValueRange{
-                    row, arith::IndexCastOp::create(b, b.getIndexType(), at)});
-          });
+        // first[j]: how many sorted keys are below j (j = C: every member).
+        int64_t steps = llvm::Log2_64_Ceil(static_cast<uint64_t>(size) + 1);
+        strided(capacity + 1, tid, [&](Value j) {
+          Value j32 = arith::IndexCastOp::create(b, i32, j);
+          // Binary search for the first position whose key is >= j, in
+          // [lo, hi) with a constant number of halvings.
+          ValueRange bounds = e.forLoop(
+              e.index(0), e.index(steps),
+              ValueRange{e.index(0), e.index(tokens)},
+              [&](Value, ValueRange s) -> SmallVector<Value> {
+                Value open = e.cmpi(arith::CmpIPredicate::ult, s[0], s[1]);
+                Value mid = arith::DivUIOp::create(
+                    b, arith::AddIOp::create(b, s[0], s[1]), e.index(2));
+                Value key =
+                    memref::LoadOp::create(b, sortedKeys,
+                                           ValueRange{arith::MinUIOp::create(
+                                               b, mid, e.index(size - 1))});
+                Value below = arith::AndIOp::create(
+                    b, open, e.cmpi(arith::CmpIPredicate::slt, key, j32));
+                Value above = arith::AndIOp::create(b, open, e.notI1(below));
+                return {arith::SelectOp::create(
+                            b, below, arith::AddIOp::create(b, mid, e.index(1)),
+                            s[0]),
+                        arith::SelectOp::create(b, above, mid, s[1])};
+              });
+          memref::StoreOp::create(b,
+                                  arith::IndexCastOp::create(b, i32, bounds[0]),
+                                  first, ValueRange{row, j});
         });
       });
 }
@@ -658,7 +683,7 @@ void lowerScatterMerge(tok::ScatterMergeOp op, ImplicitLocOpBuilder &b,
         b, MemRefType::get({batch, std::max<int64_t>(tokens, 1)}, i32));
     // Outside a tok.dispatch, with rows that fit shared memory: one block
     // per row builds the map in parallel; otherwise one thread per row.
-    int64_t sharedInts = tokens + 2 * capacity + 1;
+    int64_t sharedInts = 4 * std::max<int64_t>(tokens, 1);
     ParentInversion inversion{e,      parent, counts,   first,
                               member, batch,  capacity, tokens};
     if (!context.row && sharedInts * 4 <= kSharedMapBytes)
