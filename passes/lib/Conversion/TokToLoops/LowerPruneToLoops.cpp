@@ -741,6 +741,51 @@ Value flatten(ImplicitLocOpBuilder &b, Value buffer) {
   return memref::CollapseShapeOp::create(b, buffer, all);
 }
 
+/// Whether slot j of row bi holds an index in [0, tokens), and the index.
+std::pair<Value, Value> keptIndex(OpLowering &e, Value indices, Value bi,
+                                  Value j, int64_t tokens) {
+  ImplicitLocOpBuilder &b = e.builder();
+  Value idx = memref::LoadOp::create(b, indices, ValueRange{bi, j});
+  Value inRange = arith::AndIOp::create(
+      b, arith::CmpIOp::create(b, arith::CmpIPredicate::sge, idx, e.i32(0)),
+      arith::CmpIOp::create(b, arith::CmpIPredicate::slt, idx, e.i32(tokens)));
+  return {inRange, idx};
+}
+
+/// compact's old_to_new by a block per row: -1 everywhere, a barrier, then
+/// each kept slot's index gets the slot by an atomic maximum.
+void mapByBlocks(OpLowering &e, Value indices, Value counts, Value map,
+                 int64_t batch, int64_t capacity, int64_t tokens) {
+  ImplicitLocOpBuilder &b = e.builder();
+  constexpr int64_t kThreads = 256;
+  e.blockLaunch(
+      e.index(std::max<int64_t>(batch, 1)), kThreads, {},
+      [&](Value bi, Value tid, ValueRange) {
+        e.blockStrided(
+            e.index(0), e.index(tokens), tid, kThreads, ValueRange{},
+            [&](Value i, ValueRange) -> SmallVector<Value> {
+              memref::StoreOp::create(b, e.i32(-1), map, ValueRange{bi, i});
+              return {};
+            });
+        collective::BlockBarrierOp::create(b);
+        Value n = e.loadClampedCount(counts, bi, e.index(capacity));
+        e.blockStrided(
+            e.index(0), n, tid, kThreads, ValueRange{},
+            [&](Value j, ValueRange) -> SmallVector<Value> {
+              std::pair<Value, Value> kept =
+                  keptIndex(e, indices, bi, j, tokens);
+              e.ifThen(kept.first, [&] {
+                memref::AtomicRMWOp::create(
+                    b, arith::AtomicRMWKind::maxs,
+                    arith::IndexCastOp::create(b, b.getI32Type(), j), map,
+                    ValueRange{bi, arith::IndexCastOp::create(
+                                       b, b.getIndexType(), kept.second)});
+              });
+              return {};
+            });
+      });
+}
+
 void lowerCompact(tok::CompactOp op, ImplicitLocOpBuilder &b,
                   LoweringContext &context, bool perElement) {
   OpLowering e(b, context);
@@ -751,27 +796,33 @@ void lowerCompact(tok::CompactOp op, ImplicitLocOpBuilder &b,
   Value indices = e.toBuffer(op.getIndices());
   Value counts = e.toBuffer(op.getCount());
 
-  // old_to_new: -1 everywhere, then the slot of every kept in-range index.
+  // old_to_new: -1 everywhere, then the slot of every kept in-range index
+  // (a repeated index keeps its last slot).
   Value map = e.allocFor(op.getOldToNew());
-  e.parallelFor(batch, [&](Value bi) {
-    e.forLoop(e.index(0), e.index(tokens), [&](Value i) {
-      memref::StoreOp::create(b, e.i32(-1), map, ValueRange{bi, i});
-    });
-    Value n = e.loadClampedCount(counts, bi, e.index(capacity));
-    e.forLoop(e.index(0), n, [&](Value j) {
-      Value idx = memref::LoadOp::create(b, indices, ValueRange{bi, j});
-      Value inRange = arith::AndIOp::create(
-          b, arith::CmpIOp::create(b, arith::CmpIPredicate::sge, idx, e.i32(0)),
-          arith::CmpIOp::create(b, arith::CmpIPredicate::slt, idx,
-                                e.i32(tokens)));
-      e.ifThen(inRange, [&] {
-        Value i = arith::IndexCastOp::create(b, b.getIndexType(), idx);
-        memref::StoreOp::create(
-            b, arith::IndexCastOp::create(b, b.getI32Type(), j), map,
-            ValueRange{bi, i});
+  if (perElement && !context.row) {
+    // GPU form (nothing when no one reads the map: a launch is not dead
+    // code): a block per row, its threads filling the row with -1 and
+    // then writing the slots, a repeated index's largest slot by an atomic
+    // maximum (the last slot, whatever the order of the writes).
+    if (!op.getOldToNew().use_empty())
+      mapByBlocks(e, indices, counts, map, batch, capacity, tokens);
+  } else {
+    e.parallelFor(batch, [&](Value bi) {
+      e.forLoop(e.index(0), e.index(tokens), [&](Value i) {
+        memref::StoreOp::create(b, e.i32(-1), map, ValueRange{bi, i});
+      });
+      Value n = e.loadClampedCount(counts, bi, e.index(capacity));
+      e.forLoop(e.index(0), n, [&](Value j) {
+        std::pair<Value, Value> kept = keptIndex(e, indices, bi, j, tokens);
+        e.ifThen(kept.first, [&] {
+          memref::StoreOp::create(
+              b, arith::IndexCastOp::create(b, b.getI32Type(), j), map,
+              ValueRange{bi, arith::IndexCastOp::create(b, b.getIndexType(),
+                                                        kept.second)});
+        });
       });
     });
-  });
+  }
 
   SmallVector<Value> results;
   for (auto [s, source] : llvm::enumerate(op.getSources())) {
