@@ -664,10 +664,10 @@ protected:
                                                  ValueRange{req});
                        });
             });
-          Value lane = arith::RemUIOp::create(b, tid, e.index(kChunkLanes));
+          WarpSlot w = warpSlot(tid);
+          Value lane = w.lane;
           Value c = arith::AddIOp::create(
-              b, arith::MulIOp::create(b, group, e.index(kChunkWarps)),
-              arith::DivUIOp::create(b, tid, e.index(kChunkLanes)));
+              b, arith::MulIOp::create(b, group, e.index(kChunkWarps)), w.warp);
           // Warps past the last chunk compute the last one again and store
           // nothing (every lane of a warp takes part in its collectives).
           Value first = arith::AddIOp::create(
@@ -716,8 +716,7 @@ protected:
           Value total = collective::WarpReduceOp::create(
               b, f32Type, collective::ReductionKind::add, sum);
           Value stores = arith::AndIOp::create(
-              b, cmpi(arith::CmpIPredicate::eq, lane, e.index(0)),
-              cmpi(arith::CmpIPredicate::ult, c, e.index(n)));
+              b, w.firstLane, cmpi(arith::CmpIPredicate::ult, c, e.index(n)));
           e.ifThen(stores, [&] {
             SmallVector<Value> at = {req, i, c};
             memref::StoreOp::create(b, m, t.max, at);
@@ -729,6 +728,26 @@ protected:
           });
         });
     return t;
+  }
+
+  /// A thread's place among its block's warps.
+  struct WarpSlot {
+    Value lane, warp, firstLane;
+  };
+  WarpSlot warpSlot(Value tid) {
+    Value lane = arith::RemUIOp::create(b, tid, e.index(kChunkLanes));
+    return {lane, arith::DivUIOp::create(b, tid, e.index(kChunkLanes)),
+            cmpi(arith::CmpIPredicate::eq, lane, e.index(0))};
+  }
+
+  /// Row i's log-sum-exp and first argmax (foldRowInWarp) by the block's
+  /// first warp, whose lane 0 then runs `store(lse, argmax)`.
+  void foldRowByFirstWarp(const ChunkTables &t, Value i, const WarpSlot &w,
+                          llvm::function_ref<void(Value, Value)> store) {
+    e.ifThen(cmpi(arith::CmpIPredicate::eq, w.warp, e.index(0)), [&] {
+      std::pair<Value, Value> folded = foldRowInWarp(t, i, w.lane);
+      e.ifThen(w.firstLane, [&] { store(folded.first, folded.second); });
+    });
   }
 
   /// Lane `lane`'s walk of a row's chunks l, l + 32, ... (`state =
@@ -805,14 +824,10 @@ protected:
           req = arith::DivUIOp::create(b, rowBlock, e.index(rows));
           Value i = arith::RemUIOp::create(b, rowBlock, e.index(rows));
           enterRequest();
-          Value lane = arith::RemUIOp::create(b, tid, e.index(kChunkLanes));
-          Value warp = arith::DivUIOp::create(b, tid, e.index(kChunkLanes));
-          Value firstLane = cmpi(arith::CmpIPredicate::eq, lane, e.index(0));
-          e.ifThen(cmpi(arith::CmpIPredicate::eq, warp, e.index(0)), [&] {
-            Value lse = foldRowInWarp(t, i, lane).first;
-            e.ifThen(firstLane, [&] {
-              memref::StoreOp::create(b, lse, buf[0], e.index(0));
-            });
+          WarpSlot w = warpSlot(tid);
+          Value lane = w.lane, warp = w.warp, firstLane = w.firstLane;
+          foldRowByFirstWarp(t, i, w, [&](Value lse, Value) {
+            memref::StoreOp::create(b, lse, buf[0], e.index(0));
           });
           collective::BlockBarrierOp::create(b);
           Value lse = memref::LoadOp::create(b, buf[0], e.index(0));
@@ -913,20 +928,13 @@ protected:
           req = arith::DivUIOp::create(b, block, e.index(rows));
           Value i = arith::RemUIOp::create(b, block, e.index(rows));
           enterRequest();
-          Value lane = arith::RemUIOp::create(b, tid, e.index(kChunkLanes));
-          Value warp = arith::DivUIOp::create(b, tid, e.index(kChunkLanes));
-          Value firstLane = cmpi(arith::CmpIPredicate::eq, lane, e.index(0));
-          e.ifThen(cmpi(arith::CmpIPredicate::eq, warp, e.index(0)), [&] {
-            std::pair<Value, Value> folded =
-                foldRowInWarp(chunkTables, i, lane);
-            Value lse = folded.first, best = folded.second;
-            e.ifThen(firstLane, [&] {
-              if (best)
-                memref::StoreOp::create(b, best, argmaxTable,
-                                        ValueRange{req, i});
-              memref::StoreOp::create(b, lse, lseTable, ValueRange{req, i});
-              memref::StoreOp::create(b, lse, buf[0], e.index(0));
-            });
+          WarpSlot w = warpSlot(tid);
+          Value lane = w.lane, warp = w.warp, firstLane = w.firstLane;
+          foldRowByFirstWarp(chunkTables, i, w, [&](Value lse, Value best) {
+            if (best)
+              memref::StoreOp::create(b, best, argmaxTable, ValueRange{req, i});
+            memref::StoreOp::create(b, lse, lseTable, ValueRange{req, i});
+            memref::StoreOp::create(b, lse, buf[0], e.index(0));
           });
           collective::BlockBarrierOp::create(b);
           if (!entropy && !race)
@@ -1425,8 +1433,8 @@ private:
           Value slice = arith::RemUIOp::create(b, block, e.index(slices));
           if (foldRows) {
             req = request;
-            Value lane = arith::RemUIOp::create(b, tid, e.index(kChunkLanes));
-            Value warp = arith::DivUIOp::create(b, tid, e.index(kChunkLanes));
+            WarpSlot w = warpSlot(tid);
+            Value lane = w.lane, warp = w.warp;
             int64_t warps = kThreads / kChunkLanes;
             e.forLoop(
                 e.index(0), e.index(llvm::divideCeil(rows, warps)),
@@ -1438,7 +1446,7 @@ private:
                       arith::MinUIOp::create(b, i, e.index(rows - 1)), lane);
                   e.ifThen(
                       arith::AndIOp::create(
-                          b, cmpi(arith::CmpIPredicate::eq, lane, e.index(0)),
+                          b, w.firstLane,
                           cmpi(arith::CmpIPredicate::ult, i, e.index(rows))),
                       [&] {
                         memref::StoreOp::create(b, folded.first, buffers[2], i);
@@ -1456,7 +1464,7 @@ private:
                   });
                   e.ifThen(
                       arith::AndIOp::create(
-                          b, cmpi(arith::CmpIPredicate::eq, lane, e.index(0)),
+                          b, w.firstLane,
                           cmpi(arith::CmpIPredicate::ult, i, e.index(rows))),
                       [&] {
                         memref::StoreOp::create(b, entropy, buffers[4], i);
