@@ -698,6 +698,23 @@ def build_corpus(rng, R):
     progs.append(knife_edge_program(rng))
 
     # ---- a batch that fills the GPU -------------------------------------------------
+    # Grids of 264 blocks or more walk their full trips without bound checks
+    # and only the last trip with them: 70 requests x 5 rows of V = 5000 (the
+    # greedy argmax table: two full trips, one partial), 280 requests of three
+    # 3000-entry race slices (one full trip, one partial).
+    B, K, V = 70, 4, 5000
+    p = make_verify("verify_greedy", "g_bf16_b70_V5000", B, K, V, "bf16", "greedy",
+                    noise=None)
+    m = p.meta
+    for r in range(R):
+        p.add("random%d" % r, random_inputs(rng, m))
+    progs.append(p)
+    B, K, V = 280, 2, 9000
+    p = make_verify("verify_rejection", "r_onehot_philox_bf16_b280_V9000", B, K, V, "bf16",
+                    "rejection")
+    m = p.meta
+    p.add("random0", random_inputs(rng, m))
+    progs.append(p)
     # 280 requests of one vocabulary slice each: the GPU form folds every row's
     # chunk statistics once, in a launch of its own, instead of in the race
     # blocks (its choice below 264 blocks). V = 300: a full and a partial chunk.
