@@ -84,6 +84,8 @@ void LoopEmitter::ifThen(Value cond, llvm::function_ref<void()> body) {
 void LoopEmitter::blockLaunch(
     Value blocks, int64_t threads, ArrayRef<MemRefType> workgroup,
     llvm::function_ref<void(Value, Value, ValueRange)> body) {
+  if (matchPattern(blocks, m_Zero()))
+    return;
   Value one = index(1);
   auto launch =
       gpu::LaunchOp::create(b, blocks, one, one, index(threads), one, one);

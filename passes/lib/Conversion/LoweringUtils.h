@@ -67,7 +67,9 @@ public:
   /// ops and barriers (every thread of a block must reach each one).
   /// `workgroup` lists shared-memory buffers (workgroup address space) the
   /// body gets as its third argument. tok-offload-to-gpu keeps it as one
-  /// launch; the CPU target never sees one.
+  /// launch; the CPU target never sees one. A constant grid of no blocks
+  /// (a batch of zero rows) launches nothing: every block works on rows
+  /// that would not exist.
   void blockLaunch(
       mlir::Value blocks, int64_t threads,
       llvm::ArrayRef<mlir::MemRefType> workgroup,

@@ -122,8 +122,8 @@ void laneGroupLaunch(
     threads /= 2;
   int64_t tokensPerBlock = threads / kLaneGroup;
   e.blockLaunch(
-      e.index(std::max<int64_t>(llvm::divideCeil(all, tokensPerBlock), 1)),
-      threads, {laneGroupScratchType(b.getContext(), threads, numSums)},
+      e.index(llvm::divideCeil(all, tokensPerBlock)), threads,
+      {laneGroupScratchType(b.getContext(), threads, numSums)},
       [&](Value block, Value tid, ValueRange scratch) {
         Value g = arith::AddIOp::create(
             b, arith::MulIOp::create(b, block, e.index(tokensPerBlock)),

@@ -253,7 +253,7 @@ EmaBlocks emitEmaBlocks(OpLowering &e, Value input, Value gates, Value counts,
   int64_t kThreads = std::min<int64_t>(256, llvm::alignTo(features, 32));
   int64_t tiles = llvm::divideCeil(features, kThreads);
   e.blockLaunch(
-      e.index(std::max<int64_t>(batch * numBlocks * tiles, 1)), kThreads, {},
+      e.index(batch * numBlocks * tiles), kThreads, {},
       [&](Value id, Value tid, ValueRange) {
         Value row = arith::DivUIOp::create(b, id, e.index(numBlocks * tiles));
         Value s = arith::RemUIOp::create(
@@ -331,8 +331,7 @@ Value emitSegmentIndices(OpLowering &e, Value boundaries, Value lengths,
       b, MemRefType::get({batch, tokens}, b.getI32Type()));
   constexpr int64_t kThreads = 256, kItems = 8;
   e.blockLaunch(
-      e.index(std::max<int64_t>(batch, 1)), kThreads, {},
-      [&](Value row, Value tid, ValueRange) {
+      e.index(batch), kThreads, {}, [&](Value row, Value tid, ValueRange) {
         Value len = e.rowLength(lengths, row, tokens);
         e.forLoop(
             e.index(0), e.index(tokens), e.index(kThreads * kItems),

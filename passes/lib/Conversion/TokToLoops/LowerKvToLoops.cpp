@@ -228,10 +228,10 @@ void lowerKvSelectGpu(tok::KvSelectOp op, ImplicitLocOpBuilder &b,
     return;
   }
 
-  int64_t rows = std::max<int64_t>(batch * heads, 1);
+  int64_t rows = batch * heads;
   std::optional<TopKKeyStorage> keyStorage;
   if (heavy > 0)
-    keyStorage = TopKKeyStorage::create(e, rows, tokens);
+    keyStorage = TopKKeyStorage::create(e, std::max<int64_t>(rows, 1), tokens);
   e.blockLaunch(
       e.index(rows), kTopKThreads,
       TopKKeyStorage::workgroupOf(keyStorage),

@@ -196,7 +196,7 @@ void lowerBipartitePlan(tok::BipartitePlanOp op, ImplicitLocOpBuilder &b,
       int64_t blocksPerRow =
           std::max<int64_t>(llvm::divideCeil(numA, perBlock), 1);
       e.blockLaunch(
-          e.index(std::max<int64_t>(batch, 1) * blocksPerRow), kThreads, {},
+          e.index(batch * blocksPerRow), kThreads, {},
           [&](Value block, Value tid, ValueRange) {
             Value row = arith::DivUIOp::create(b, block, e.index(blocksPerRow));
             Value a = arith::AddIOp::create(
@@ -321,8 +321,7 @@ void lowerBipartitePlan(tok::BipartitePlanOp op, ImplicitLocOpBuilder &b,
     // A block per row: the ranks, then every token's slot and the count
     // (one launch instead of three).
     e.blockLaunch(
-        e.index(std::max<int64_t>(batch, 1)), kRowThreads, {},
-        [&](Value row, Value tid, ValueRange) {
+        e.index(batch), kRowThreads, {}, [&](Value row, Value tid, ValueRange) {
           blockFor(e, tid, e.index(0), e.index(numA),
                    [&](Value a) { rankPhase(row, a); });
           collective::BlockBarrierOp::create(b);
@@ -484,8 +483,7 @@ void ParentInversion::byBlocks() {
                    });
   };
   e.blockLaunch(
-      e.index(std::max<int64_t>(batch, 1)), kThreads,
-      {shared(), shared(), shared(), shared()},
+      e.index(batch), kThreads, {shared(), shared(), shared(), shared()},
       [&](Value row, Value tid, ValueRange buffers) {
         Value keys[2] = {buffers[0], buffers[2]};
         Value vals[2] = {buffers[1], buffers[3]};

@@ -271,8 +271,7 @@ private:
           TopKKeyStorage::create(e, std::max<int64_t>(batch, 1), tokens);
     int64_t threads = topKThreadsFor(tokens);
     e.blockLaunch(
-        e.index(std::max<int64_t>(batch, 1)), threads,
-        TopKKeyStorage::workgroupOf(keyStorage),
+        e.index(batch), threads, TopKKeyStorage::workgroupOf(keyStorage),
         [&](Value row, Value tid, ValueRange buffers) {
           auto candidate = [&](Value i) { return isCandidate(row, i); };
           auto forced = [&](Value i) { return e.notI1(isCandidate(row, i)); };
@@ -451,7 +450,7 @@ void lowerAttnScoreBlocks(
     stats = memref::AllocOp::create(
         b, MemRefType::get({batch, heads, rows, 2}, b.getF32Type()));
     e.blockLaunch(
-        e.index(std::max<int64_t>(batch * heads * rows, 1)), kThreads,
+        e.index(batch * heads * rows), kThreads,
         {workgroup({tokens}), workgroup({kLanes})},
         [&](Value block, Value tid, ValueRange shared) {
           Value logits = shared.front();
@@ -518,8 +517,7 @@ void lowerAttnScoreBlocks(
   int64_t chunk = std::min(queryRows, kRowChunk);
   int64_t tiles = llvm::divideCeil(tokens, kKeyTile);
   e.blockLaunch(
-      e.index(std::max<int64_t>(batch * tiles, 1)), kThreads,
-      {workgroup({chunk * kKeyTile})},
+      e.index(batch * tiles), kThreads, {workgroup({chunk * kKeyTile})},
       [&](Value block, Value tid, ValueRange shared) {
         Value terms = shared.front();
         Value bi = arith::DivUIOp::create(b, block, e.index(tiles));
@@ -759,8 +757,7 @@ void mapByBlocks(OpLowering &e, Value indices, Value counts, Value map,
   ImplicitLocOpBuilder &b = e.builder();
   constexpr int64_t kThreads = 256;
   e.blockLaunch(
-      e.index(std::max<int64_t>(batch, 1)), kThreads, {},
-      [&](Value bi, Value tid, ValueRange) {
+      e.index(batch), kThreads, {}, [&](Value bi, Value tid, ValueRange) {
         e.blockStrided(
             e.index(0), e.index(tokens), tid, kThreads, ValueRange{},
             [&](Value i, ValueRange) -> SmallVector<Value> {

@@ -1913,7 +1913,7 @@ private:
     if (!typical)
       buffers.push_back(workgroupMemRef({(jumps + 1) * nodes}, intType));
     e.blockLaunch(
-        e.index(std::max<int64_t>(batch, 1)), threads, buffers,
+        e.index(batch), threads, buffers,
         [&](Value row, Value tid, ValueRange state) {
           inTree = state[0], hasChild = state[1], okNode = state[2];
           depth = state[3], prefix = state[4], endNode = state[5];
