@@ -20,6 +20,10 @@ packages=(
   libcli11-dev
   # Oracles for the execution tests (Debian's /usr/bin/python3 sees these).
   python3-numpy python3-torch
+  # The winnow Python package: headers for its limited-API extension, its
+  # pytest suite, and the venv + pip install it documents and tests.
+  python3-dev python3-pytest python3-venv python3-pip python3-setuptools
+  python3-wheel
   # Roofline plots of the benchmark harness (bench/bench.py; optional there).
   python3-matplotlib
 )

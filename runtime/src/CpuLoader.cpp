@@ -13,8 +13,10 @@
 #include <cstring>
 #include <dlfcn.h>
 #include <elf.h>
+#include <fcntl.h>
 #include <sys/mman.h>
 #include <unistd.h>
+#include <vector>
 
 namespace winnow::runtime {
 
@@ -150,7 +152,33 @@ winnow_status dlopenFromMemory(const uint8_t *bytes, size_t size,
     }
     written += static_cast<size_t>(n);
   }
+  // glibc's dlopen first looks for an object already loaded under the same
+  // name, and a closed memfd's number is handed out again: while an earlier
+  // artifact's code stays loaded from "/proc/self/fd/N", opening a new one at
+  // N would return the old code. So the descriptor is duplicated to a number
+  // no loaded object is named after (the duplicates close with `closer`).
+  struct Duplicates {
+    std::vector<int> fds;
+    ~Duplicates() {
+      for (int duplicate : fds)
+        ::close(duplicate);
+    }
+  } duplicates;
   std::string path = "/proc/self/fd/" + std::to_string(fd);
+  for (int current = fd;;) {
+    void *existing = ::dlopen(path.c_str(), RTLD_LAZY | RTLD_NOLOAD);
+    if (!existing)
+      break;
+    ::dlclose(existing);
+    if (duplicates.fds.size() >= 4096)
+      return loadError(what, "no free descriptor name for the shared object");
+    current = ::fcntl(fd, F_DUPFD_CLOEXEC, current + 1);
+    if (current < 0)
+      return loadError(what, std::string("duplicating the memfd failed: ") +
+                                 std::strerror(errno));
+    duplicates.fds.push_back(current);
+    path = "/proc/self/fd/" + std::to_string(current);
+  }
   handle = ::dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
   if (!handle) {
     const char *error = ::dlerror();

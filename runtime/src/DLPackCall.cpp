@@ -78,12 +78,26 @@ std::string formatList(const int64_t *values, int32_t count) {
   return text + "]";
 }
 
-/// Checks what only DLPack has and fills `out` for the common checks.
+std::string argumentLabel(const FunctionSpec &function, bool isOutput,
+                          size_t index) {
+  const std::vector<TensorSpec> &specs =
+      isOutput ? function.results : function.inputs;
+  std::string label = "function '" + function.name + "' " +
+                      (isOutput ? "output " : "input ") + std::to_string(index);
+  if (index < specs.size())
+    label += " '" + specs[index].name + "'";
+  return label;
+}
+
+/// Checks what only DLPack has and fills `out` for the common checks. The
+/// argument's label is built only for a message (calls are the hot path).
 winnow_status convertTensor(const winnow_executable &executable,
-                            const std::string &label, const DLTensor *tensor,
+                            const FunctionSpec &function, bool isOutput,
+                            size_t index, const DLTensor *tensor,
                             winnow_tensor &out) {
   auto fail = [&](const std::string &detail) {
-    return makeStatus(WINNOW_STATUS_INVALID_ARGUMENT, label + ": " + detail);
+    return makeStatus(WINNOW_STATUS_INVALID_ARGUMENT,
+                      argumentLabel(function, isOutput, index) + ": " + detail);
   };
   if (!tensor)
     return fail("DLTensor pointer is null");
@@ -148,17 +162,6 @@ winnow_status convertTensor(const winnow_executable &executable,
   return WINNOW_OK;
 }
 
-std::string argumentLabel(const FunctionSpec &function, bool isOutput,
-                          size_t index) {
-  const std::vector<TensorSpec> &specs =
-      isOutput ? function.results : function.inputs;
-  std::string label = "function '" + function.name + "' " +
-                      (isOutput ? "output " : "input ") + std::to_string(index);
-  if (index < specs.size())
-    label += " '" + specs[index].name + "'";
-  return label;
-}
-
 winnow_status convertTensors(const winnow_executable &executable,
                              const FunctionSpec &function, bool isOutput,
                              const DLTensor *const *tensors, size_t count,
@@ -171,8 +174,8 @@ winnow_status convertTensors(const winnow_executable &executable,
                           " were passed");
   out.resize(count);
   for (size_t i = 0; i < count; ++i)
-    WINNOW_RETURN_IF_ERROR(convertTensor(
-        executable, argumentLabel(function, isOutput, i), tensors[i], out[i]));
+    WINNOW_RETURN_IF_ERROR(
+        convertTensor(executable, function, isOutput, i, tensors[i], out[i]));
   return WINNOW_OK;
 }
 
@@ -180,6 +183,25 @@ winnow_status convertTensors(const winnow_executable &executable,
 } // namespace winnow::runtime
 
 using namespace winnow::runtime;
+
+namespace {
+
+/// Converts both tensor lists of a call of `index` (counts first, so a wrong
+/// count is reported as such, not as a bad tensor past the signature's end).
+winnow_status convertCall(const winnow_executable &executable, size_t index,
+                          const DLTensor *const *inputs, size_t num_inputs,
+                          const DLTensor *const *outputs, size_t num_outputs,
+                          std::vector<winnow_tensor> &in,
+                          std::vector<winnow_tensor> &out) {
+  const FunctionSpec &function = executable.module->functions[index];
+  WINNOW_RETURN_IF_ERROR(
+      checkArgumentCounts(function, num_inputs, num_outputs));
+  WINNOW_RETURN_IF_ERROR(
+      convertTensors(executable, function, false, inputs, num_inputs, in));
+  return convertTensors(executable, function, true, outputs, num_outputs, out);
+}
+
+} // namespace
 
 extern "C" {
 
@@ -195,18 +217,44 @@ winnow_status winnow_call_dlpack(winnow_executable *executable,
     size_t index = 0;
     WINNOW_RETURN_IF_ERROR(
         findFunction(*executable->module, function_name, index));
-    const FunctionSpec &function = executable->module->functions[index];
-    // Counts first, so a wrong count is reported as such, not as a bad
-    // tensor past the end of the signature.
-    WINNOW_RETURN_IF_ERROR(
-        checkArgumentCounts(function, num_inputs, num_outputs));
+    return winnow_call_dlpack_by_index(executable, index, inputs, num_inputs,
+                                       outputs, num_outputs, stream);
+  });
+}
+
+winnow_status winnow_call_dlpack_by_index(winnow_executable *executable,
+                                          size_t function_index,
+                                          const DLTensor *const *inputs,
+                                          size_t num_inputs,
+                                          const DLTensor *const *outputs,
+                                          size_t num_outputs, void *stream) {
+  return guardApi([&]() -> winnow_status {
+    WINNOW_CHECK_ARG(executable);
+    WINNOW_RETURN_IF_ERROR(checkFunctionIndex(*executable, function_index));
     std::vector<winnow_tensor> in, out;
-    WINNOW_RETURN_IF_ERROR(convertTensors(*executable, function, false, inputs,
-                                          num_inputs, in));
-    WINNOW_RETURN_IF_ERROR(convertTensors(*executable, function, true, outputs,
-                                          num_outputs, out));
-    return callFunction(*executable, index, in.data(), in.size(), out.data(),
-                        out.size(), TensorMemory::Device, stream);
+    WINNOW_RETURN_IF_ERROR(convertCall(*executable, function_index, inputs,
+                                       num_inputs, outputs, num_outputs, in,
+                                       out));
+    return callFunction(*executable, function_index, in.data(), in.size(),
+                        out.data(), out.size(), TensorMemory::Device, stream);
+  });
+}
+
+winnow_status winnow_call_dlpack_with_workspace(
+    winnow_executable *executable, size_t function_index,
+    const DLTensor *const *inputs, size_t num_inputs,
+    const DLTensor *const *outputs, size_t num_outputs, void *stream,
+    void *workspace, size_t workspace_bytes) {
+  return guardApi([&]() -> winnow_status {
+    WINNOW_CHECK_ARG(executable);
+    WINNOW_RETURN_IF_ERROR(checkFunctionIndex(*executable, function_index));
+    std::vector<winnow_tensor> in, out;
+    WINNOW_RETURN_IF_ERROR(convertCall(*executable, function_index, inputs,
+                                       num_inputs, outputs, num_outputs, in,
+                                       out));
+    return winnow_call_device_with_workspace(
+        executable, function_index, in.data(), in.size(), out.data(),
+        out.size(), stream, workspace, workspace_bytes);
   });
 }
 

@@ -15,36 +15,46 @@
 namespace winnow::runtime {
 namespace {
 
-std::string argumentLabel(const FunctionSpec &function, bool isOutput,
-                          size_t index, const TensorSpec &spec) {
-  return "function '" + function.name + "' " +
-         (isOutput ? "output " : "input ") + std::to_string(index) + " '" +
-         spec.name + "'";
-}
+/// Names an argument in messages ("function 'f' input 2 'hidden'"). The
+/// text is built only when a check fails: calls are the hot path.
+struct ArgumentName {
+  const FunctionSpec &function;
+  bool isOutput;
+  size_t index;
+
+  std::string text() const {
+    const TensorSpec &spec =
+        (isOutput ? function.results : function.inputs)[index];
+    return "function '" + function.name + "' " +
+           (isOutput ? "output " : "input ") + std::to_string(index) + " '" +
+           spec.name + "'";
+  }
+};
 
 std::string dtypeText(winnow_dtype dtype) {
   const char *name = winnow_dtype_name(dtype);
   return name ? name : "<invalid dtype " + std::to_string(int(dtype)) + ">";
 }
 
-winnow_status checkTensor(const std::string &label, const TensorSpec &spec,
+winnow_status checkTensor(const ArgumentName &argument, const TensorSpec &spec,
                           const winnow_tensor &tensor) {
   auto fail = [&](const std::string &detail) {
-    return makeStatus(WINNOW_STATUS_INVALID_ARGUMENT, label + ": " + detail);
+    return makeStatus(WINNOW_STATUS_INVALID_ARGUMENT,
+                      argument.text() + ": " + detail);
   };
+  auto expectedType = [&] { return formatTensorType(spec.shape, spec.dtype); };
   if (tensor.dtype != spec.dtype)
     return fail("expected dtype " + dtypeText(spec.dtype) + ", got " +
                 dtypeText(tensor.dtype));
-  std::string expectedType = formatTensorType(spec.shape, spec.dtype);
   if (tensor.rank != spec.shape.size())
     return fail("expected rank " + std::to_string(spec.shape.size()) + " (" +
-                expectedType + "), got rank " + std::to_string(tensor.rank));
+                expectedType() + "), got rank " + std::to_string(tensor.rank));
   if (tensor.rank > 0 && !tensor.shape)
     return fail("shape is null but rank is " + std::to_string(tensor.rank));
   for (size_t d = 0; d < tensor.rank; ++d) {
     if (tensor.shape[d] != spec.shape[d])
       return fail(
-          "expected shape " + expectedType + ", got " +
+          "expected shape " + expectedType() + ", got " +
           formatTensorType(
               std::vector<int64_t>(tensor.shape, tensor.shape + tensor.rank),
               tensor.dtype) +
@@ -55,7 +65,7 @@ winnow_status checkTensor(const std::string &label, const TensorSpec &spec,
       *denseByteSize(spec.shape.data(), spec.shape.size(), spec.dtype);
   if (tensor.byte_size != expectedBytes)
     return fail("expected byte_size " + std::to_string(expectedBytes) +
-                " for " + expectedType + ", got " +
+                " for " + expectedType() + ", got " +
                 std::to_string(tensor.byte_size));
   if (tensor.byte_size > 0 && !tensor.data)
     return fail("data is null but byte_size is " +
@@ -65,13 +75,13 @@ winnow_status checkTensor(const std::string &label, const TensorSpec &spec,
 
 /// Compiled code may branch on i1 values assuming 0/1, so anything else
 /// would be undefined behaviour downstream.
-winnow_status checkBoolValues(const std::string &label,
+winnow_status checkBoolValues(const ArgumentName &argument,
                               const winnow_tensor &tensor) {
   const auto *bytes = static_cast<const uint8_t *>(tensor.data);
   for (size_t i = 0; i < tensor.byte_size; ++i) {
     if (bytes[i] > 1)
       return makeStatus(WINNOW_STATUS_INVALID_ARGUMENT,
-                        label + ": i1 values must be 0 or 1, found " +
+                        argument.text() + ": i1 values must be 0 or 1, found " +
                             std::to_string(bytes[i]) + " at element " +
                             std::to_string(i));
   }
@@ -136,28 +146,30 @@ winnow_status checkCallArguments(const FunctionSpec &function,
   WINNOW_RETURN_IF_ERROR(
       checkCount(function, true, function.results, outputs, numOutputs));
   for (size_t i = 0; i < numInputs; ++i) {
-    std::string label = argumentLabel(function, false, i, function.inputs[i]);
+    ArgumentName label{function, false, i};
     WINNOW_RETURN_IF_ERROR(checkTensor(label, function.inputs[i], inputs[i]));
     // Device memory cannot be read without a copy and a synchronisation.
     if (inputs[i].dtype == WINNOW_DTYPE_I1 && memory == TensorMemory::Host)
       WINNOW_RETURN_IF_ERROR(checkBoolValues(label, inputs[i]));
   }
   for (size_t i = 0; i < numOutputs; ++i) {
-    std::string label = argumentLabel(function, true, i, function.results[i]);
+    ArgumentName label{function, true, i};
     WINNOW_RETURN_IF_ERROR(checkTensor(label, function.results[i], outputs[i]));
     // Inputs may alias each other (they are only read); an output may not
     // alias anything, or the code would read what it is writing.
     for (size_t j = 0; j < numInputs; ++j) {
       if (overlaps(outputs[i], inputs[j]))
         return makeStatus(WINNOW_STATUS_INVALID_ARGUMENT,
-                          label + " overlaps input " + std::to_string(j) +
-                              " '" + function.inputs[j].name + "'");
+                          label.text() + " overlaps input " +
+                              std::to_string(j) + " '" +
+                              function.inputs[j].name + "'");
     }
     for (size_t j = 0; j < i; ++j) {
       if (overlaps(outputs[i], outputs[j]))
         return makeStatus(WINNOW_STATUS_INVALID_ARGUMENT,
-                          label + " overlaps output " + std::to_string(j) +
-                              " '" + function.results[j].name + "'");
+                          label.text() + " overlaps output " +
+                              std::to_string(j) + " '" +
+                              function.results[j].name + "'");
     }
   }
   return WINNOW_OK;

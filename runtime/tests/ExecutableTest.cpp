@@ -182,6 +182,28 @@ TEST(Executable, ExecutableOutlivesModuleAndDeviceHandles) {
   EXPECT_FLOAT_EQ(y[0], 1.0f);
 }
 
+// Two artifacts with different code loaded at once: the second must get its
+// own code, although its memfd gets the number the first one's had (glibc
+// matches loaded objects by name before it opens anything).
+TEST(Executable, TwoArtifactsLoadedAtOnceKeepTheirOwnCode) {
+  ExecutablePtr addOne, entries;
+  ASSERT_WINNOW_OK(bindDef(addOneArtifact(addOneSharedObject()), addOne));
+  ASSERT_WINNOW_OK(
+      bindDef(testEntriesArtifact(testEntriesSharedObject()), entries));
+  ExecutablePtr third;
+  ASSERT_WINNOW_OK(bindDef(addOneArtifact(addOneSharedObject()), third));
+  std::vector<int64_t> shape = {2, 3};
+  float x[6] = {0, 1, 2, 3, 4, 5}, y[6] = {};
+  winnow_tensor input = tensor(WINNOW_DTYPE_F32, shape, x, sizeof(x));
+  winnow_tensor output = tensor(WINNOW_DTYPE_F32, shape, y, sizeof(y));
+  for (winnow_executable *executable :
+       {addOne.get(), entries.get(), third.get()}) {
+    std::memset(y, 0, sizeof(y));
+    ASSERT_WINNOW_OK(winnow_call(executable, "add_one", &input, 1, &output, 1));
+    EXPECT_FLOAT_EQ(y[5], 6.0f);
+  }
+}
+
 TEST(Executable, TwoExecutablesOfOneModule) {
   ModulePtr module = loadDef(addOneArtifact(addOneSharedObject()));
   DevicePtr device = createCpu();

@@ -9,6 +9,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "CudaTestUtil.h"
+#include "winnow/runtime/winnow_dlpack.h"
 
 #include <atomic>
 #include <thread>
@@ -123,6 +124,53 @@ TEST_F(WorkspaceCall, WithTheCallersWorkspace) {
   ASSERT_WINNOW_OK(winnow_call_device_with_workspace(
       executable.get(), 4, &fillIn, 1, &fillOut, 1, stream, nullptr, 0));
   EXPECT_EQ(fakeCudaCallCount("cuMemAllocAsync"), 0);
+  EXPECT_WINNOW_OK(winnow_device_free(device.get(), workspace));
+}
+
+// The DLPack forms the Python package calls: by index on the stream's
+// workspace, and with a caller's workspace (PyTorch's allocator in a graph
+// capture). Both check the DLTensors first, then take the device-call path.
+TEST_F(WorkspaceCall, DLPackByIndexAndWithTheCallersWorkspace) {
+  int64_t dims[2] = {2, 3};
+  DLTensor in{}, out{};
+  in.data = dx;
+  in.device = {kDLCUDA, 0};
+  in.ndim = 2;
+  in.dtype = {kDLFloat, 32, 1};
+  in.shape = dims;
+  out = in;
+  out.data = dy;
+  const DLTensor *inputs[] = {&in};
+  const DLTensor *outputs[] = {&out};
+  void *stream = fakeCudaCreateStream();
+  ASSERT_WINNOW_OK(winnow_call_dlpack_by_index(executable.get(), 0, inputs, 1,
+                                               outputs, 1, stream));
+  EXPECT_FLOAT_EQ(resultAt(5), 7.0f);
+  EXPECT_WINNOW_ERROR(winnow_call_dlpack_by_index(executable.get(), 9, inputs,
+                                                  1, outputs, 1, stream),
+                      WINNOW_STATUS_OUT_OF_RANGE,
+                      "function index 9 is out of range");
+
+  void *workspace = nullptr;
+  ASSERT_WINNOW_OK(winnow_device_allocate(device.get(), 256, &workspace));
+  fakeCudaReset();
+  ASSERT_WINNOW_OK(winnow_call_dlpack_with_workspace(
+      executable.get(), 0, inputs, 1, outputs, 1, stream, workspace, 256));
+  EXPECT_EQ(fakeCudaCallCount("cuMemAlloc_v2"), 0);
+  EXPECT_EQ(fakeCudaCallCount("cuMemAllocAsync"), 0);
+  EXPECT_WINNOW_ERROR(
+      winnow_call_dlpack_with_workspace(executable.get(), 0, inputs, 1, outputs,
+                                        1, stream, workspace, 128),
+      WINNOW_STATUS_INVALID_ARGUMENT,
+      "workspace of 128 bytes is too small: function 'add_one' needs 256");
+  // The DLPack checks come first and name the argument.
+  in.device = {kDLCPU, 0};
+  EXPECT_WINNOW_ERROR(
+      winnow_call_dlpack_with_workspace(executable.get(), 0, inputs, 1, outputs,
+                                        1, stream, workspace, 256),
+      WINNOW_STATUS_INVALID_ARGUMENT,
+      "function 'add_one' input 0 'x': expected a kDLCUDA tensor");
+  EXPECT_EQ(fakeCudaCallCount("cuLaunchKernel"), 1);
   EXPECT_WINNOW_OK(winnow_device_free(device.get(), workspace));
 }
 

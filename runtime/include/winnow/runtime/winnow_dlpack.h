@@ -36,6 +36,22 @@ WINNOW_API winnow_status winnow_call_dlpack(winnow_executable *executable,
                                             const DLTensor *const *outputs,
                                             size_t num_outputs, void *stream);
 
+/* winnow_call_dlpack with the function chosen by index (no name lookup). */
+WINNOW_API winnow_status winnow_call_dlpack_by_index(
+    winnow_executable *executable, size_t function_index,
+    const DLTensor *const *inputs, size_t num_inputs,
+    const DLTensor *const *outputs, size_t num_outputs, void *stream);
+
+/* winnow_call_dlpack with the call's scratch taken from the caller's
+ * `workspace`, as winnow_call_device_with_workspace (CUDA executables only).
+ * This is the call for memory that a caching allocator hands out per call,
+ * such as PyTorch's inside a CUDA-graph capture. */
+WINNOW_API winnow_status winnow_call_dlpack_with_workspace(
+    winnow_executable *executable, size_t function_index,
+    const DLTensor *const *inputs, size_t num_inputs,
+    const DLTensor *const *outputs, size_t num_outputs, void *stream,
+    void *workspace, size_t workspace_bytes);
+
 #ifdef __cplusplus
 } /* extern "C" */
 #endif

@@ -1,0 +1,269 @@
+"""Loading artifacts and calling their entry points on tensors."""
+
+import inspect
+import keyword
+import os
+import re
+from collections import namedtuple
+from typing import NamedTuple, Optional, Tuple
+
+from . import _runtime
+from ._runtime import native
+
+_DTYPES_NUMPY = {"f32": "float32", "f16": "float16", "f64": "float64",
+                 "i1": "bool", "i8": "int8", "i16": "int16", "i32": "int32",
+                 "i64": "int64"}
+_DTYPES_TORCH = dict(_DTYPES_NUMPY, bf16="bfloat16")
+
+
+class TensorSpec(NamedTuple):
+    """One input or result of an entry point, from the artifact's manifest."""
+
+    name: str
+    dtype: str  # "f32", "bf16", "i32", "i1", ...
+    shape: Tuple[int, ...]
+    #: For a ragged result: the index, among the results, of its [B] count
+    #: tensor (rows past count[b] along `ragged_axis` are padding).
+    count_result: Optional[int] = None
+    ragged_axis: int = 1
+
+    def __str__(self):
+        text = f"{self.dtype}[{', '.join(map(str, self.shape))}]"
+        return text
+
+
+class Signature(NamedTuple):
+    name: str
+    inputs: Tuple[TensorSpec, ...]
+    results: Tuple[TensorSpec, ...]
+
+
+def _identifier(name, used):
+    """A Python identifier for a manifest name (argument names may be any
+    string)."""
+    text = re.sub(r"\W", "_", name) or "arg"
+    if text[0].isdigit() or keyword.iskeyword(text) or text == "out":
+        text = "_" + text
+    base, n = text, 1
+    while text in used:
+        n += 1
+        text = f"{base}_{n}"
+    used.add(text)
+    return text
+
+
+def _device_name(device):
+    text = str(device)  # also takes a torch.device
+    if text == "cuda" or text.startswith("cuda:") or text == "cpu":
+        return text
+    raise ValueError(f"device {device!r}: expected 'cpu', 'cuda' or 'cuda:N'")
+
+
+def _describe_entry(signature, device_name, targets):
+    lines = []
+    width = max([len(t.name) for t in signature.inputs + signature.results]
+                + [1])
+    lines.append("Inputs (positional, in this order):")
+    for spec in signature.inputs:
+        lines.append(f"  {spec.name.ljust(width)}  {spec}")
+    lines.append("Results:")
+    for spec in signature.results:
+        note = ""
+        if spec.count_result is not None:
+            count = signature.results[spec.count_result].name
+            note = (f"  (padded along axis {spec.ragged_axis}: entries past "
+                    f"{count}[b] are padding)")
+        lines.append(f"  {spec.name.ljust(width)}  {spec}{note}")
+    lines.append("")
+    lines.append("out=: tensors to write the results into, one per result "
+                 "in order (what CUDA graphs and serving loops need: no "
+                 "allocation per call); without it the results are "
+                 "allocated (torch tensors when PyTorch is in use, else "
+                 "NumPy arrays).")
+    lines.append(f"Runs on {device_name}; artifact targets: "
+                 f"{', '.join(t['kind'] for t in targets)}.")
+    return "\n".join(lines)
+
+
+class Module:
+    """An artifact bound to a device. Each entry point is an attribute:
+    ``module.fastv(q_last, keys, ..., out=None)``; ``help(module.fastv)``
+    shows its signature."""
+
+    def __init__(self, module_handle, device, source=None):
+        self._handle = module_handle
+        info = native.describe(module_handle)
+        self.producer = info["producer"]
+        self.source_name = info["source_name"]
+        self.targets = [
+            {"kind": kind, "triple": triple, "cubin_architectures": archs,
+             "ptx_architecture": ptx, "workspace_bytes": workspace}
+            for kind, triple, archs, ptx, workspace in info["targets"]]
+        self._device_handle = native.create_device(_device_name(device))
+        kind, name, description, ordinal = native.device_info(
+            self._device_handle)
+        self.device = name
+        self.device_kind = kind
+        self.device_description = description
+        self._ordinal = ordinal
+        self._executable = native.create_executable(module_handle,
+                                                    self._device_handle)
+        self.signatures = {}
+        self._entries = {}
+        for index, (fname, inputs, results) in enumerate(info["functions"]):
+            signature = Signature(
+                fname,
+                tuple(TensorSpec(n, d, tuple(s)) for n, d, s, _, _ in inputs),
+                tuple(TensorSpec(n, d, tuple(s),
+                                 None if count < 0 else count, axis)
+                      for n, d, s, count, axis in results))
+            self.signatures[fname] = signature
+            self._entries[fname] = self._make_entry(index, signature)
+        _runtime.torch_module()
+
+    # -- entry points -------------------------------------------------------
+
+    def _make_entry(self, index, signature):
+        executable = self._executable
+        call = native.call
+        name = signature.name
+        n_inputs = len(signature.inputs)
+        n_results = len(signature.results)
+        single = n_results == 1
+        used = set()
+        input_names = [_identifier(s.name, used) for s in signature.inputs]
+        used = set()
+        result_type = namedtuple(
+            _identifier(name, set()) + "_results",
+            [_identifier(s.name, used) for s in signature.results],
+            rename=True)
+        make_results = result_type._make
+        allocate = self._allocator(signature)
+        cuda = self.device_kind == "cuda"
+        ordinal = self._ordinal
+        workspace_bytes = (native.workspace_size(executable, index)
+                           if cuda else 0)
+        device = self.device
+
+        def check_counts(tensors, out):
+            if len(tensors) != n_inputs:
+                raise TypeError(
+                    f"{name}() takes {n_inputs} tensors "
+                    f"({', '.join(s.name for s in signature.inputs)}), "
+                    f"got {len(tensors)}")
+            if out is not None and len(out) != n_results:
+                raise TypeError(
+                    f"{name}(): out= needs {n_results} tensors "
+                    f"({', '.join(s.name for s in signature.results)}), "
+                    f"got {len(out)}")
+
+        if not cuda:
+            def entry(*tensors, out=None):
+                if single and out is not None and not isinstance(
+                        out, (tuple, list)):
+                    out = (out,)
+                check_counts(tensors, out)
+                if out is None:
+                    out = allocate(tensors)
+                call(executable, index, tensors, out)
+                return out[0] if single else make_results(out)
+        else:
+            def entry(*tensors, out=None):
+                if single and out is not None and not isinstance(
+                        out, (tuple, list)):
+                    out = (out,)
+                check_counts(tensors, out)
+                torch = _runtime.torch_module()
+                if out is None:
+                    out = allocate(tensors)
+                stream, workspace, buffer = 0, 0, None
+                if torch is not None:
+                    # The caller's current stream; the call enqueues and
+                    # returns (no host synchronisation).
+                    stream = torch.cuda.current_stream(ordinal).cuda_stream
+                    if workspace_bytes:
+                        # Scratch from PyTorch's caching allocator: reused
+                        # only in stream order, and taken from the graph's
+                        # pool inside a CUDA-graph capture.
+                        buffer = torch.empty(workspace_bytes + 256,
+                                             dtype=torch.uint8, device=device)
+                        workspace = (buffer.data_ptr() + 255) & ~255
+                call(executable, index, tensors, out, True, stream, workspace,
+                     workspace_bytes if workspace else 0)
+                return out[0] if single else make_results(out)
+
+        entry.__name__ = entry.__qualname__ = name
+        entry.__doc__ = _describe_entry(signature, self.device, self.targets)
+        parameters = [inspect.Parameter(n, inspect.Parameter.POSITIONAL_ONLY)
+                      for n in input_names]
+        parameters.append(inspect.Parameter(
+            "out", inspect.Parameter.KEYWORD_ONLY, default=None))
+        entry.__signature__ = inspect.Signature(parameters)
+        entry.signature = signature
+        return entry
+
+    def _allocator(self, signature):
+        """Allocates one call's results: torch tensors on the module's
+        device when the inputs are torch tensors (or the device is a GPU),
+        NumPy arrays otherwise."""
+        specs = signature.results
+        device = self.device
+        cuda = self.device_kind == "cuda"
+
+        def allocate(tensors):
+            torch = _runtime.torch_module()
+            if torch is not None and (cuda or any(
+                    isinstance(t, torch.Tensor) for t in tensors)):
+                return tuple(
+                    torch.empty(s.shape, dtype=getattr(torch,
+                                                       _DTYPES_TORCH[s.dtype]),
+                                device=device) for s in specs)
+            if cuda:
+                raise TypeError(
+                    f"{signature.name}(): results on {device} need PyTorch "
+                    "(import torch) or out= device tensors")
+            import numpy
+            for s in specs:
+                if s.dtype not in _DTYPES_NUMPY:
+                    raise TypeError(
+                        f"{signature.name}(): result '{s.name}' is {s.dtype}, "
+                        "which NumPy cannot hold: pass torch tensors or out= "
+                        "tensors of that type")
+            return tuple(numpy.empty(s.shape, dtype=_DTYPES_NUMPY[s.dtype])
+                         for s in specs)
+
+        return allocate
+
+    def __getattr__(self, name):
+        entries = self.__dict__.get("_entries", {})
+        if name in entries:
+            return entries[name]
+        raise AttributeError(
+            f"the artifact has no entry point '{name}' (it has: "
+            f"{', '.join(entries) or 'none'})")
+
+    def __getitem__(self, name):
+        return self.__getattr__(name)
+
+    def __dir__(self):
+        return sorted(set(super().__dir__()) | set(self._entries))
+
+    def __repr__(self):
+        return (f"<winnow.Module {self.source_name or '?'} on {self.device}: "
+                f"{', '.join(self._entries)}>")
+
+
+def load(artifact, device="cpu"):
+    """Loads an artifact (a path, its bytes, or a winnow.Artifact) and binds
+    it to a device: "cpu", "cuda" or "cuda:N"."""
+    from ._compile import Artifact
+    if isinstance(artifact, Artifact):
+        artifact = artifact.data
+    if isinstance(artifact, (bytes, bytearray, memoryview)):
+        handle = native.load_memory(bytes(artifact))
+    elif isinstance(artifact, (str, os.PathLike)):
+        handle = native.load_file(os.fspath(artifact))
+    else:
+        raise TypeError("load() takes a path, bytes or a winnow.Artifact, "
+                        f"not {type(artifact).__name__}")
+    return Module(handle, device)
