@@ -511,6 +511,24 @@ static int from_torch(PyObject *object, Argument *argument) {
   return 0;
 }
 
+/* Whether __dlpack_device__ says the object's memory is CUDA device or
+ * managed memory (DLPack kDLCUDA 2, kDLCUDAManaged 13): only those take a
+ * stream. 0 with no exception set otherwise. */
+static int dlpack_on_cuda(PyObject *object) {
+  PyObject *device = PyObject_CallMethod(object, "__dlpack_device__", NULL);
+  if (!device) {
+    PyErr_Clear(); /* no __dlpack_device__: assume device memory */
+    return 1;
+  }
+  long type = -1;
+  if (PyTuple_Check(device) && PyTuple_Size(device) >= 1)
+    type = PyLong_AsLong(PyTuple_GetItem(device, 0));
+  Py_DECREF(device);
+  if (type == -1 && PyErr_Occurred())
+    return 0;
+  return type == kDLCUDA || type == kDLCUDAManaged;
+}
+
 /* Anything with __dlpack__; the capsule is consumed (renamed
  * "used_dltensor") and its deleter runs in release_argument. */
 static int from_dlpack(PyObject *object, Argument *argument, int cuda,
@@ -521,6 +539,15 @@ static int from_dlpack(PyObject *object, Argument *argument, int cuda,
     return 4;
   }
   PyObject *capsule;
+  if (cuda && !dlpack_on_cuda(object)) {
+    /* A host array for a CUDA executable: exported without a stream, so
+     * the runtime's device check, not the producer, reports it. */
+    if (PyErr_Occurred()) {
+      Py_DECREF(method);
+      return -1;
+    }
+    cuda = 0;
+  }
   if (cuda) {
     /* The array API's stream number: 1 is CUDA's legacy default stream. */
     PyObject *kwargs =

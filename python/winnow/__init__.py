@@ -16,12 +16,13 @@ from ._errors import (CompileError, DataLossError, FailedPreconditionError,
 from ._module import Module, Signature, TensorSpec, load
 from ._compile import Artifact, compile, find_compiler
 from ._torch_library import register_torch_ops
+from . import methods
 
 __all__ = [
     "Artifact", "CompileError", "DataLossError", "FailedPreconditionError",
     "InternalError", "InvalidArgumentError", "Module", "NotFoundError",
     "OutOfMemoryError", "OutOfRangeError", "Signature", "TensorSpec",
     "UnavailableError", "UnimplementedError", "WinnowError", "compile",
-    "find_compiler", "load", "register_torch_ops",
+    "find_compiler", "load", "methods", "register_torch_ops",
 ]
 __version__ = "0.1.0"

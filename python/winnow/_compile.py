@@ -70,9 +70,17 @@ def _is_source_text(text):
     return "\n" in text or "func.func" in text or "{" in text
 
 
+# Artifacts compiled in this process, by program text and command line: a
+# program compiled again (one artifact per shape, reused across calls of a
+# model loop) is not recompiled.
+_cache = {}
+_CACHE_ENTRIES = 256
+
+
 def compile(source, target="cpu", *, name=None, output=None, fuse=True,
             cpu=None, opt_level=None, cuda_cubin=None, cuda_ptx=None,
-            emulate_cuda_on_cpu=False, extra_args=(), timeout=None):
+            emulate_cuda_on_cpu=False, extra_args=(), timeout=None,
+            cache=True):
     """Compiles a tok program into an artifact.
 
     source: the program's text, or the path of a .mlir file.
@@ -81,8 +89,10 @@ def compile(source, target="cpu", *, name=None, output=None, fuse=True,
         file's name, or "program" for text).
     output: also write the artifact there.
     fuse, cpu, opt_level, cuda_cubin, cuda_ptx, emulate_cuda_on_cpu: the
-        winnow-compile options of the same names (docs/compiler.md);
+        winnow-compile options of the same names (winnow-compile --help);
         extra_args: any other winnow-compile arguments.
+    cache: reuse the artifact when this process already compiled the same
+        text with the same options (the compiler is deterministic).
 
     Raises CompileError with the compiler's diagnostics (file:line:col) when
     the program is rejected.
@@ -127,6 +137,14 @@ def compile(source, target="cpu", *, name=None, output=None, fuse=True,
         if emulate_cuda_on_cpu:
             command.append("--emulate-cuda-on-cpu")
         command.extend(extra_args)
+        with open(path, "rb") as file:
+            key = (file.read(), display, tuple(command[4:]), find_compiler())
+        if cache and key in _cache:
+            artifact = Artifact(_cache[key], display, targets)
+            if output is not None:
+                artifact.save(output)
+                artifact.path = os.fspath(output)
+            return artifact
         done = subprocess.run(command, capture_output=True, text=True,
                               timeout=timeout)
         if done.returncode != 0:
@@ -135,6 +153,10 @@ def compile(source, target="cpu", *, name=None, output=None, fuse=True,
                                diagnostics)
         with open(out_path, "rb") as file:
             data = file.read()
+        if cache:
+            if len(_cache) >= _CACHE_ENTRIES:
+                _cache.pop(next(iter(_cache)))
+            _cache[key] = data
     artifact = Artifact(data, display, targets)
     if output is not None:
         artifact.save(output)
