@@ -290,3 +290,23 @@ def test_the_gil_is_released_during_calls(top2_artifact):
     for t in threads:
         t.join()
     assert not failures
+
+
+def test_compile_cache(monkeypatch):
+    import winnow._compile as compile_module
+    runs = []
+    real_run = compile_module.subprocess.run
+
+    def counting_run(command, **kwargs):
+        runs.append(command)
+        return real_run(command, **kwargs)
+
+    monkeypatch.setattr(compile_module.subprocess, "run", counting_run)
+    text = TOP2.replace("@top2", "@top2_cached")
+    first = winnow.compile(text)
+    second = winnow.compile(text)
+    assert len(runs) == 1 and second.data == first.data
+    # Other options, or cache=False, run the compiler again.
+    winnow.compile(text, fuse=False)
+    winnow.compile(text, cache=False)
+    assert len(runs) == 3
