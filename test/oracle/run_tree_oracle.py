@@ -4,7 +4,7 @@
 Generates tok programs (several functions per module, one compile per
 module: 3 compiles), compiles them with winnow-compile, runs every case with
 winnow-run on the CPU (the shared runner run_chunk_oracle.run_programs) and
-compares tokens, accept_nodes, num_accepted and num_emitted **exactly** with
+compares tokens, accept_nodes, num_accepted, num_emitted and best_leaf **exactly** with
 the independent NumPy reference in tree_oracle.py (which reuses
 verify_oracle.py: Philox4x32-10 checked against the Random123 known answers,
 the typical threshold, the uncertainty bands and the exponential race).
@@ -84,7 +84,8 @@ class Stats:
 
 def tree_op_text(tt, operands, mode, write_mode, eps, alpha):
     t = tt.types()
-    text = "%tokens, %accept_nodes, %num_accepted, %num_emitted = tok.tree_verify "
+    text = ("%tokens, %accept_nodes, %num_accepted, %num_emitted, %best_leaf = "
+            "tok.tree_verify ")
     text += ", ".join("%" + n for kw, n in operands if kw is None)
     text += "".join(" %s %%%s" % (kw, n) for kw, n in operands if kw is not None)
     attrs = []
@@ -96,9 +97,9 @@ def tree_op_text(tt, operands, mode, write_mode, eps, alpha):
         attrs.append("typical_alpha = %s : f64" % fmt_f64(alpha))
     if attrs:
         text += " {" + ", ".join(attrs) + "}"
-    text += " : (%s) -> (%s, %s, %s, %s)" % (
+    text += " : (%s) -> (%s, %s, %s, %s, %s)" % (
         ", ".join(t[n] for _, n in operands), t["tokens"], t["accept_nodes"],
-        t["num_accepted"], t["num_emitted"])
+        t["num_accepted"], t["num_emitted"], t["best_leaf"])
     return text
 
 
@@ -139,7 +140,8 @@ def make_tree(module, name, B, T, V, C, dt, mode, temp=False, noise=None, eps=No
         args += [("seed", (B,), "i64"), ("offset", (B,), "i64")]
         operands += [("seed", "seed"), ("offset", "offset")]
     results = [("tokens", (B, C), "i32"), ("accept_nodes", (B, C), "i32"),
-               ("num_accepted", (B,), "i32"), ("num_emitted", (B,), "i32")]
+               ("num_accepted", (B,), "i32"), ("num_emitted", (B,), "i32"),
+               ("best_leaf", (B,), "i32")]
     tt = _Types(args, results)
     body = [tree_op_text(tt, operands, mode, write_mode, eps, alpha)]
     p = TreeProgram(module, name, args, results, body, None)
@@ -223,6 +225,9 @@ def tree_checks(inp, out, meta, opts):
     checks.append(check_exact("num_emitted" + tag, r.num_emitted[keep], emi[keep]))
     checks.append(check_exact("accept_nodes" + tag, r.accept_nodes[keep], nodes[keep]))
     checks.append(check_exact("tokens" + tag, r.tokens[keep], tok[keep]))
+    if "best_leaf" in out:
+        leaf = np.asarray(out["best_leaf"]).astype(np.int32)
+        checks.append(check_exact("best_leaf" + tag, r.best_leaf[keep], leaf[keep]))
     bad = to.well_formed(inp["tree_tokens"], inp["parents"], inp["num_nodes"], meta["V"],
                          tok, nodes, acc, emi)
     checks.append(("well formed (counts, accept_nodes a root path, its tokens, ids in "

@@ -101,6 +101,10 @@ class Tree:
                 self.children[p].append(i)
         self.leaves = [i for i in range(n) if self.in_tree[i] and not self.children[i]]
 
+    def first_leaf_below(self, node):
+        """The lowest-index leaf whose root path contains `node`."""
+        return min(L for L in self.leaves if node in self.path(L))
+
     def path(self, i):
         out = []
         while i != -1:
@@ -136,8 +140,9 @@ def tree_verify(logits, tree_tokens, parents, num_nodes, capacity=None,
                 mode="greedy", typical_epsilon=0.09, typical_alpha=0.3, uniforms=None):
     """Reference tok.tree_verify. logits [B, T, V] as float32 values (bf16 /
     f16 already widened); the rest as in the op (uniforms [B, T]: rejection
-    mode with explicit noise). Returns a TreeResult (best_leaf: the walk's
-    last node in rejection mode; greedy: requests verified greedily)."""
+    mode with explicit noise). Returns a TreeResult (best_leaf: the winning
+    path's leaf; in rejection mode the first leaf below the node where the
+    walk stopped; greedy: requests verified greedily)."""
     logits = np.asarray(logits, np.float32)
     B, T, V = logits.shape
     C = T if capacity is None else int(capacity)
@@ -180,8 +185,11 @@ def tree_verify(logits, tree_tokens, parents, num_nodes, capacity=None,
                     path, nxt, leaf = _typical(logits[b], toks[b], tree, Tb, E[b], E_rel[b],
                                                E_keys[b], typical_epsilon, typical_alpha)
                 else:
-                    path, nxt, leaf = _rejection(logits[b], toks[b], tree, Tb, U[b], E[b],
+                    path, nxt, stop = _rejection(logits[b], toks[b], tree, Tb, U[b], E[b],
                                                  E_rel[b], E_keys[b])
+                    # Paths in ascending leaf order, ties to the first: the
+                    # first path through every walked node.
+                    leaf = tree.first_leaf_below(stop)
         except Ambiguous as e:
             res.ambiguous[b] = True
             res.reasons[b] = str(e)

@@ -348,3 +348,47 @@ func.func @rejection_explicit(%l: tensor<2x5x1000xf32>, %t: tensor<2x5xi32>, %p:
       -> (tensor<2x7xi32>, tensor<2x7xi32>, tensor<2xi32>, tensor<2xi32>)
   return %tok, %nodes, %a, %e : tensor<2x7xi32>, tensor<2x7xi32>, tensor<2xi32>, tensor<2xi32>
 }
+
+// -----
+
+// The optional best_leaf result: a [B] buffer, written once per request
+// with the leaf the best-leaf loop chose (greedy), and returned.
+// CHECK-LABEL: func.func @greedy_best_leaf
+// CHECK-COUNT-2: memref.alloc() {alignment = 64 : i64} : memref<2xi32>
+// CHECK-NEXT: %[[LEAF:.*]] = memref.alloc() {alignment = 64 : i64} : memref<2xi32>
+// CHECK: scf.parallel (%[[B:.*]]) =
+// CHECK: %[[BEST:.*]]:3 = scf.for {{.*}} iter_args
+// CHECK: %[[BI:.*]] = arith.index_cast %[[BEST]]#2 : index to i32
+// CHECK: memref.store %[[BI]], %[[LEAF]][%[[B]]] : memref<2xi32>
+// CHECK: %[[RL:.*]] = bufferization.to_tensor %[[LEAF]]
+// CHECK: return %[[RL]]
+func.func @greedy_best_leaf(%l: tensor<2x5x1000xbf16>, %t: tensor<2x5xi32>, %p: tensor<2x5xi32>, %n: tensor<2xi32>)
+    -> tensor<2xi32> {
+  %tok, %nodes, %a, %e, %leaf = tok.tree_verify %l, %t, %p, %n
+      : (tensor<2x5x1000xbf16>, tensor<2x5xi32>, tensor<2x5xi32>, tensor<2xi32>)
+      -> (tensor<2x7xi32>, tensor<2x7xi32>, tensor<2xi32>, tensor<2xi32>, tensor<2xi32>)
+  return %leaf : tensor<2xi32>
+}
+
+// -----
+
+// Rejection: the first leaf of the subtree where the walk stopped: the
+// subtree marked in index order from the stop node, then the first leaf.
+// CHECK-LABEL: func.func @rejection_best_leaf
+// CHECK-COUNT-2: memref.alloc() {alignment = 64 : i64} : memref<2xi32>
+// CHECK-NEXT: %[[LEAF:.*]] = memref.alloc() {alignment = 64 : i64} : memref<2xi32>
+// CHECK: scf.parallel (%[[B:.*]]) =
+// CHECK: scf.if
+// CHECK: } else {
+// CHECK: %[[WALK:.*]]:3 = scf.for
+// CHECK: %[[FIRST:.*]] = scf.for %[[I:.*]] = %[[WALK]]#0 to {{.*}} iter_args
+// CHECK: %[[FI:.*]] = arith.index_cast %[[FIRST]] : index to i32
+// CHECK: memref.store %[[FI]], %[[LEAF]][%[[B]]] : memref<2xi32>
+func.func @rejection_best_leaf(%l: tensor<2x5x1000xf32>, %t: tensor<2x5xi32>, %p: tensor<2x5xi32>, %n: tensor<2xi32>,
+    %seed: tensor<2xi64>, %off: tensor<2xi64>) -> tensor<2xi32> {
+  %tok, %nodes, %a, %e, %leaf = tok.tree_verify %l, %t, %p, %n seed %seed offset %off
+      {mode = #tok.verify_mode<rejection>}
+      : (tensor<2x5x1000xf32>, tensor<2x5xi32>, tensor<2x5xi32>, tensor<2xi32>, tensor<2xi64>, tensor<2xi64>)
+      -> (tensor<2x7xi32>, tensor<2x7xi32>, tensor<2xi32>, tensor<2xi32>, tensor<2xi32>)
+  return %leaf : tensor<2xi32>
+}

@@ -528,3 +528,19 @@ func.func @unknown_mode(%l: tensor<2x4x5xf32>, %t: tensor<2x4xi32>, %p: tensor<2
   %r0, %r1, %r2, %r3 = tok.tree_verify %l, %t, %p, %n seed %s offset %o {mode = #tok.verify_mode<sampling>} : (tensor<2x4x5xf32>, tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi64>, tensor<2xi64>) -> (tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>)
   return %r0, %r1, %r2, %r3 : tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>
 }
+
+// -----
+
+func.func @best_leaf_shape(%l: tensor<2x4x5xf32>, %t: tensor<2x4xi32>, %p: tensor<2x4xi32>, %n: tensor<2xi32>) -> tensor<2x1xi32> {
+  // expected-error @+1 {{expected best_leaf of shape 2xi32, got 2x1xi32}}
+  %r0, %r1, %r2, %r3, %r4 = tok.tree_verify %l, %t, %p, %n : (tensor<2x4x5xf32>, tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>) -> (tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>, tensor<2x1xi32>)
+  return %r4 : tensor<2x1xi32>
+}
+
+// -----
+
+func.func @best_leaf_type(%l: tensor<2x4x5xf32>, %t: tensor<2x4xi32>, %p: tensor<2x4xi32>, %n: tensor<2xi32>) -> tensor<2xi64> {
+  // expected-error @+1 {{result #4 must be statically shaped tensor of 32-bit signless integer values, but got 'tensor<2xi64>'}}
+  %r0, %r1, %r2, %r3, %r4 = tok.tree_verify %l, %t, %p, %n : (tensor<2x4x5xf32>, tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>) -> (tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>, tensor<2xi64>)
+  return %r4 : tensor<2xi64>
+}

@@ -167,3 +167,19 @@ func.func @from_generic(%l: tensor<2x3x6xf32>, %t: tensor<2x3xi32>, %p: tensor<2
       -> (tensor<2x3xi32>, tensor<2x3xi32>, tensor<2xi32>, tensor<2xi32>)
   return %r#0, %r#1, %r#2, %r#3 : tensor<2x3xi32>, tensor<2x3xi32>, tensor<2xi32>, tensor<2xi32>
 }
+
+// The optional fifth result, best_leaf [B] i32, round-trips in both forms.
+// CHECK-LABEL: func.func @with_best_leaf
+// CHECK: %[[T:.*]], %[[AN:.*]], %[[A:.*]], %[[E:.*]], %[[LEAF:.*]] = tok.tree_verify
+// CHECK-SAME: -> (tensor<2x5xi32>, tensor<2x5xi32>, tensor<2xi32>, tensor<2xi32>, tensor<2xi32>)
+// CHECK: return %[[LEAF]]
+// GENERIC-LABEL: sym_name = "with_best_leaf"
+// GENERIC: "tok.tree_verify"
+// GENERIC-SAME: -> (tensor<2x5xi32>, tensor<2x5xi32>, tensor<2xi32>, tensor<2xi32>, tensor<2xi32>)
+func.func @with_best_leaf(%l: tensor<2x5x7xf32>, %t: tensor<2x5xi32>, %p: tensor<2x5xi32>, %n: tensor<2xi32>)
+    -> tensor<2xi32> {
+  %tok, %nodes, %a, %e, %leaf = tok.tree_verify %l, %t, %p, %n
+      : (tensor<2x5x7xf32>, tensor<2x5xi32>, tensor<2x5xi32>, tensor<2xi32>)
+      -> (tensor<2x5xi32>, tensor<2x5xi32>, tensor<2xi32>, tensor<2xi32>, tensor<2xi32>)
+  return %leaf : tensor<2xi32>
+}

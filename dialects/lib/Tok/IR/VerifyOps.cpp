@@ -92,15 +92,16 @@ LogicalResult TreeVerifyOp::verify() {
   int64_t vocab = logits.getDimSize(2);
   if (nodes < 1 || vocab < 1)
     return emitOpError() << "expected at least one tree node and one token";
-  if (failed(verifyShape(*this, getTreeTokens(), "tree_tokens",
-                         {batch, nodes})) ||
+  if (failed(
+          verifyShape(*this, getTreeTokens(), "tree_tokens", {batch, nodes})) ||
       failed(verifyShape(*this, getParents(), "parents", {batch, nodes})) ||
       failed(verifyPerBatch(*this, getNumNodes(), "num_nodes", batch)) ||
       failed(verifyPerBatch(*this, getTemperature(), "temperature", batch)) ||
       failed(verifyPerBatch(*this, getSeed(), "seed", batch)) ||
       failed(verifyPerBatch(*this, getOffset(), "offset", batch)) ||
       failed(verifyPerBatch(*this, getNumAccepted(), "num_accepted", batch)) ||
-      failed(verifyPerBatch(*this, getNumEmitted(), "num_emitted", batch)))
+      failed(verifyPerBatch(*this, getNumEmitted(), "num_emitted", batch)) ||
+      failed(verifyPerBatch(*this, getBestLeaf(), "best_leaf", batch)))
     return failure();
   if (Value e = getExponentials())
     if (failed(verifyShape(*this, e, "exponentials", {batch, vocab})))

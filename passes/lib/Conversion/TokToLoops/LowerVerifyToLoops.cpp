@@ -1609,6 +1609,8 @@ public:
     acceptNodes = e.allocFor(op.getAcceptNodes());
     accepted = e.allocFor(op.getNumAccepted());
     emitted = e.allocFor(op.getNumEmitted());
+    if (op.getBestLeaf())
+      bestLeaf = e.allocFor(op.getBestLeaf());
     // Per-node scratch (T entries each): membership, children, ok, depth,
     // the path's accepted prefix and its end node, the summed log p, and
     // the row statistics each child's test needs.
@@ -1625,6 +1627,8 @@ public:
       e.replaceWithBuffer(op.getAcceptNodes(), acceptNodes);
       e.replaceWithBuffer(op.getNumAccepted(), accepted);
       e.replaceWithBuffer(op.getNumEmitted(), emitted);
+      if (bestLeaf)
+        e.replaceWithBuffer(op.getBestLeaf(), bestLeaf);
       return;
     }
     Type boolType = b.getI1Type(), intType = b.getI32Type();
@@ -1662,6 +1666,8 @@ public:
     e.replaceWithBuffer(op.getAcceptNodes(), acceptNodes);
     e.replaceWithBuffer(op.getNumAccepted(), accepted);
     e.replaceWithBuffer(op.getNumEmitted(), emitted);
+    if (bestLeaf)
+      e.replaceWithBuffer(op.getBestLeaf(), bestLeaf);
   }
 
 private:
@@ -1821,7 +1827,14 @@ private:
                   arith::SelectOp::create(b, take, i, s[2])};
         });
     emitPath(best[2]);
+    storeBestLeaf(best[2]);
     fillPastPath(prefixOfLeaf(best[2]), e.index(0), 1);
+  }
+
+  /// The optional best_leaf result of request `req`.
+  void storeBestLeaf(Value leaf) {
+    if (bestLeaf)
+      memref::StoreOp::create(b, asI32(leaf), bestLeaf, ValueRange{req});
   }
 
   /// The accepted depth of `leaf`'s path (below the node count by
@@ -2033,6 +2046,8 @@ private:
             onFirstThread(e, tid, [&] { emitPath(leaf); });
           else
             emitPathByNodes(tid, n, leaf, state[14], jumps);
+          if (bestLeaf)
+            onFirstThread(e, tid, [&] { storeBestLeaf(leaf); });
           fillPastPath(prefixOfLeaf(leaf), tid, threads);
           treeParents = Value();
           treeTokenRow = Value();
@@ -2311,6 +2326,36 @@ private:
     });
     memref::StoreOp::create(b, asI32(count), accepted, ValueRange{req});
     memref::StoreOp::create(b, asI32(numEmitted), emitted, ValueRange{req});
+    if (bestLeaf)
+      storeBestLeaf(firstLeafBelow(walk[0], n));
+  }
+
+  /// The first (lowest-index) leaf of the subtree of node `stop` (`stop`
+  /// itself when it has no child): the first path, in ascending leaf order,
+  /// through every node the walk accepted. A node after `stop` joins the
+  /// subtree when its parent is in it (parents precede their children);
+  /// `inTree` marks the subtree and `hasChild` its inner nodes.
+  Value firstLeafBelow(Value stop, Value n) {
+    e.forLoop(e.index(0), e.index(nodes), [&](Value i) {
+      store(i1(false), inTree, i);
+      store(i1(false), hasChild, i);
+    });
+    store(i1(true), inTree, stop);
+    e.forLoop(arith::AddIOp::create(b, stop, e.index(1)), n, [&](Value i) {
+      std::pair<Value, Value> link = parentOf(i);
+      Value member =
+          arith::AndIOp::create(b, link.second, load(inTree, link.first));
+      store(member, inTree, i);
+      e.ifThen(member, [&] { store(i1(true), hasChild, link.first); });
+    });
+    return e.forLoop(stop, n, ValueRange{e.index(nodes)},
+                     [&](Value i, ValueRange s) -> SmallVector<Value> {
+                       Value first =
+                           arith::AndIOp::create(b, isLeaf(i),
+                                                 cmpi(arith::CmpIPredicate::eq,
+                                                      s[0], e.index(nodes)));
+                       return {arith::SelectOp::create(b, first, i, s[0])};
+                     })[0];
   }
 
   tok::TreeVerifyOp op;
@@ -2319,6 +2364,7 @@ private:
   Value greedyReq; // per request
   Value treeTokens, parents, numNodes, tokens, acceptNodes, accepted,
       emitted;
+  Value bestLeaf; // the optional best_leaf result, else null
   Value inTree, hasChild, okNode, depth, prefix, endNode, logSum, rowBest,
       rowLseBuf, rowThreshold;
   // lowerRequestsByBlocks: the request's parents and tokens in shared memory.

@@ -163,7 +163,14 @@ def Tok_TreeVerifyOp : Tok_Op<"tree_verify",
     * `accept_nodes : [B, C] i32`: the root and the accepted nodes, in
       depth order: the KV slots to compact (`prefix_len + node`);
     * `num_accepted : [B] i32` (the best score) and `num_emitted`
-      (`num_accepted + 1`).
+      (`num_accepted + 1`);
+    * optionally `best_leaf : [B] i32`: the winning path, named by its
+      leaf node. Paths are enumerated by ascending leaf index (Medusa's
+      `best_candidate` is the rank of this leaf among the tree's leaves).
+      Greedy and typical: `best` above. Rejection: the first leaf (lowest
+      index) below the node where the walk stopped, i.e. the first path
+      that contains every walked node (the stop node itself when it is a
+      leaf).
 
     This is path semantics, as Medusa's and EAGLE's `evaluate_posterior`,
     not a first-matching-child walk: the two differ when a node has
@@ -193,6 +200,17 @@ def Tok_TreeVerifyOp : Tok_Op<"tree_verify",
            tensor<4xi32>)
         -> (tensor<4x64xi32>, tensor<4x64xi32>, tensor<4xi32>, tensor<4xi32>)
     ```
+
+    With the winning path's leaf as a fifth result:
+
+    ```mlir
+    %tok, %nodes, %acc, %emit, %leaf = tok.tree_verify %logits, %tree,
+        %parents, %n {mode = #tok.verify_mode<greedy>}
+        : (tensor<4x64x32000xbf16>, tensor<4x64xi32>, tensor<4x64xi32>,
+           tensor<4xi32>)
+        -> (tensor<4x64xi32>, tensor<4x64xi32>, tensor<4xi32>, tensor<4xi32>,
+            tensor<4xi32>)
+    ```
   }];
   let arguments = (ins
     Tok_ChunkActivation:$logits, Tok_I32Tensor:$tree_tokens,
@@ -207,7 +225,8 @@ def Tok_TreeVerifyOp : Tok_Op<"tree_verify",
     Tok_Default<F64Attr, "0.09", "0.09">:$typical_epsilon,
     Tok_Default<F64Attr, "0.3", "0.3">:$typical_alpha);
   let results = (outs Tok_I32Tensor:$tokens, Tok_I32Tensor:$accept_nodes,
-                      Tok_I32Tensor:$num_accepted, Tok_I32Tensor:$num_emitted);
+                      Tok_I32Tensor:$num_accepted, Tok_I32Tensor:$num_emitted,
+                      Optional<Tok_I32Tensor>:$best_leaf);
   let assemblyFormat = [{
     $logits `,` $tree_tokens `,` $parents `,` $num_nodes
     (`temperature` $temperature^)? (`uniforms` $uniforms^)?
