@@ -261,6 +261,15 @@ def generate_function_inputs(function, rng, id_constants=()):
                     targets = best[:, :shape[1]]
                 values = np.where(match, targets, values)
             values = values.astype(np.int32)
+        elif lname in ("byte_ids", "bytes") and dtype.startswith("i"):
+            # Raw bytes: mostly letters, with whitespace (9-13, 32) often
+            # enough that words end, and a few other bytes.
+            values = rng.randint(97, 123, size=shape)
+            pick = rng.random_sample(shape)
+            values = np.where(pick < 0.15, rng.choice([9, 10, 13, 32, 32, 32],
+                                                      size=shape), values)
+            values = np.where(pick > 0.95, rng.randint(0, 256, size=shape), values)
+            values = values.astype(np.int32)
         elif "token" in lname and "id" in lname or lname == "ids":
             values = rng.randint(0, vocab, size=shape)
             # Mix in the recipe's own constants so its comparisons hit.

@@ -204,8 +204,7 @@ def Tok_TreeVerifyOp : Tok_Op<"tree_verify",
     With the winning path's leaf as a fifth result:
 
     ```mlir
-    %tok, %nodes, %acc, %emit, %leaf = tok.tree_verify %logits, %tree,
-        %parents, %n {mode = #tok.verify_mode<greedy>}
+    %tok, %nodes, %acc, %emit, %leaf = tok.tree_verify %logits, %tree, %parents, %n
         : (tensor<4x64x32000xbf16>, tensor<4x64xi32>, tensor<4x64xi32>,
            tensor<4xi32>)
         -> (tensor<4x64xi32>, tensor<4x64xi32>, tensor<4xi32>, tensor<4xi32>,
