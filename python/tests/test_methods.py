@@ -619,8 +619,9 @@ def _greedy_tree(logits, tree_tokens, parents, num_nodes):
         path = [0] + path[::-1]
         accepted = [v for v in path if ok[v]]
         paths.append((-(len(accepted) - 1), leaf, accepted))
-    _, _, accepted = min(paths)
+    _, leaf, accepted = min(paths)
     tokens = [int(tree_tokens[v]) for v in accepted[1:]]
+    _greedy_tree.last_leaf = leaf  # the winning path's leaf (ties: lower)
     return tokens + [int(best[accepted[-1]])], accepted
 
 
@@ -660,6 +661,36 @@ def test_tree_verify_static_greedy():
         assert out.kv_slots[b].tolist() == \
             [prefix[b] + v for v in nodes] + [-1] * (10 - n - 1)
     assert max(depths) >= 2
+
+
+def test_tree_verify_best_leaf():
+    """best_leaf=True adds the winning path's leaf; ties (equal accepted
+    depth) go to the lower leaf, here checked against the NumPy reference."""
+    program = methods.tree_verify(batch=4, vocab=12, parents=TREE,
+                                  kv_slots=False, best_leaf=True,
+                                  dtype="f32")
+    assert "%leaf = tok.tree_verify" in program.text
+    module = build(program)
+    results = [s.name for s in module.signatures["eagle_tree_verify"].results]
+    assert results[-1] == "best_leaf"
+    gen = torch.Generator().manual_seed(23)
+    rng = np.random.default_rng(23)
+    logits = torch.randn((4, 10, 12), generator=gen)
+    best = logits.argmax(-1).numpy()
+    tree_tokens = rng.integers(0, 12, (4, 10)).astype(np.int32)
+    for b in range(4):
+        for i in range(1, 10):
+            if rng.random() < 0.6:
+                tree_tokens[b, i] = best[b, TREE[i]]
+    num_nodes = np.asarray([10, 10, 6, 1], dtype=np.int32)
+    out = module.eagle_tree_verify(logits, torch.from_numpy(tree_tokens),
+                                   torch.from_numpy(num_nodes))
+    leaves = []
+    for b in range(4):
+        _greedy_tree(logits[b].numpy(), tree_tokens[b], TREE, num_nodes[b])
+        leaves.append(_greedy_tree.last_leaf)
+    assert out.best_leaf.tolist() == leaves
+    assert leaves[3] == 0  # a root-only tree: the root is the leaf
 
 
 def test_tree_verify_static_typical_matches_input_parents():

@@ -1001,7 +1001,7 @@ def typical_chain(*, batch=4, k=4, vocab=32000, epsilon=0.09, alpha=0.3,
 
 def tree_verify(*, mode="greedy", batch=2, nodes=None, vocab=32000,
                 parents=None, epsilon=0.09, alpha=0.3, kv_slots=None,
-                dtype="bf16", name=None):
+                best_leaf=False, dtype="bf16", name=None):
     """Token-tree verification: greedy (EAGLE, examples/eagle_tree_verify.mlir)
     or Medusa typical acceptance (examples/medusa_tree_typical.mlir). The
     longest accepted root-to-leaf path wins (path semantics); the next token
@@ -1027,7 +1027,9 @@ def tree_verify(*, mode="greedy", batch=2, nodes=None, vocab=32000,
     then the next token), accept_nodes [B, T] i32 (the root and the accepted
     nodes, in depth order), num_accepted [B] i32, num_emitted [B] i32, and
     with kv_slots kv_slots [B, T] i32 (prefix_len[b] + accept_nodes[b, j],
-    -1 in the padding: the KV entries to copy to prefix_len + j).
+    -1 in the padding: the KV entries to copy to prefix_len + j), and with
+    best_leaf best_leaf [B] i32 (the winning path's leaf node; its rank among
+    the tree's leaves in ascending order is Medusa's best_candidate).
 
     parents: None (the recipes: the tree is an input) or a static parent
     array of T entries shared by every request (a fixed Medusa /
@@ -1055,12 +1057,15 @@ def tree_verify(*, mode="greedy", batch=2, nodes=None, vocab=32000,
                     why="Medusa's posterior_threshold, a probability")
     alpha = _real("alpha", alpha, 0.0, why="Medusa's posterior_alpha")
     kv_slots = (mode == "greedy") if kv_slots is None else bool(kv_slots)
+    best_leaf = bool(best_leaf)
     dtype = _choice("dtype", dtype, _FLOAT_TYPES)
     if name is None:
         name = "eagle_tree_verify" if mode == "greedy" else "medusa_tree_typical"
     name = _name("name", name)
     params = dict(mode=mode, batch=batch, nodes=nodes, vocab=vocab,
                   parents=parents, kv_slots=kv_slots, dtype=dtype, name=name)
+    if best_leaf:
+        params["best_leaf"] = True
     if mode == "typical":
         params.update(epsilon=epsilon, alpha=alpha)
     logits_t = _t([batch, nodes, vocab], dtype)
@@ -1092,15 +1097,19 @@ def tree_verify(*, mode="greedy", batch=2, nodes=None, vocab=32000,
         attrs = _typical_attrs(epsilon, alpha)
     operand_types = [logits_t, bt_t, bt_t, b_i32] + [
         t for ssa, t, _ in inputs if ssa in ("temperature", "seed", "offset")]
+    op_results = [bt_t, bt_t, b_i32, b_i32] + ([b_i32] if best_leaf else [])
     body.append(
-        f"%tokens, %nodes, %accepted, %emitted = tok.tree_verify %logits, "
+        f"%tokens, %nodes, %accepted, %emitted"
+        f"{', %leaf' if best_leaf else ''} = tok.tree_verify %logits, "
         f"%tree_tokens,\n"
         f"    %parents, %num_nodes{extra}\n"
         f"    {attrs}\n"
-        f"    : {_sig(operand_types, [bt_t, bt_t, b_i32, b_i32])}")
+        f"    : {_sig(operand_types, op_results)}")
     results = [("tokens", bt_t, "tokens"), ("nodes", bt_t, "accept_nodes"),
                ("accepted", b_i32, "num_accepted"),
                ("emitted", b_i32, "num_emitted")]
+    if best_leaf:
+        results.append(("leaf", b_i32, "best_leaf"))
     if kv_slots:
         if parents is None:
             body.append(f"%empty = tensor.empty() : {bt_t}")
