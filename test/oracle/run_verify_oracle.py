@@ -58,14 +58,14 @@ def fmt_f64(x):
     return "%.17e" % float(x)
 
 
-def verify_op_text(tt, operands, mode, attrs_mode, eps, alpha):
+def verify_op_text(tt, operands, mode, attrs_mode, eps, alpha, probs=False):
     """The tok.spec_verify line; operands: ordered (keyword or None, name)."""
     text = "%tokens, %num_accepted, %num_emitted = tok.spec_verify "
     parts = []
     for kw, name in operands:
         parts.append(("%s %%%s" % (kw, name)) if kw else "%" + name)
     text += ", ".join(parts[:3]) + "".join(" " + x for x in parts[3:])
-    attrs = []
+    attrs = ["target_probs"] if probs else []
     if attrs_mode:
         attrs.append("mode = #tok.verify_mode<%s>" % mode)
     if eps is not None:
@@ -87,8 +87,9 @@ class Stats:
 
 
 def make_verify(module, name, B, K, V, dt, mode, q=False, temp=False, isg=False,
-                noise="philox", eps=None, alpha=None):
-    """One func.func wrapping tok.spec_verify. noise: philox|explicit|None."""
+                noise="philox", eps=None, alpha=None, probs=False):
+    """One func.func wrapping tok.spec_verify. noise: philox|explicit|None;
+    probs: the first operand holds probabilities (target_probs)."""
     args = [("logits", (B, K + 1, V), dt), ("drafts", (B, K), "i32"),
             ("num_draft", (B,), "i32")]
     operands = [(None, "logits"), (None, "drafts"), (None, "num_draft")]
@@ -111,23 +112,23 @@ def make_verify(module, name, B, K, V, dt, mode, q=False, temp=False, isg=False,
     # The default mode is written out only for some programs (both spellings
     # must mean rejection).
     body = [verify_op_text(tt, operands, mode, mode != "rejection" or noise == "explicit",
-                           eps, alpha)]
+                           eps, alpha, probs)]
 
     def check(inp, out):
-        return check_against_oracle(inp, out, mode, eps, alpha)
+        return check_against_oracle(inp, out, mode, eps, alpha, probs=probs)
 
     p = rpo.Program(module, name, args, results, body, check)
     p.meta = dict(B=B, K=K, V=V, dt=dt, mode=mode, q=q, temp=temp, isg=isg, noise=noise,
-                  eps=eps, alpha=alpha)
+                  eps=eps, alpha=alpha, probs=probs)
     return p
 
 
-def oracle_for(inp, mode, eps=None, alpha=None):
+def oracle_for(inp, mode, eps=None, alpha=None, probs=False):
     return vo.spec_verify(
         inp["logits"], inp["drafts"], inp["num_draft"], inp.get("draft_probs"),
         inp.get("temperature"), inp.get("is_greedy"), inp.get("uniforms"),
         inp.get("exponentials"), inp.get("seed"), inp.get("offset"), mode,
-        0.09 if eps is None else eps, 0.3 if alpha is None else alpha)
+        0.09 if eps is None else eps, 0.3 if alpha is None else alpha, probs)
 
 
 def structure_check(inp, out):
@@ -155,8 +156,9 @@ def structure_check(inp, out):
             "; ".join(bad[:4]))
 
 
-def check_against_oracle(inp, out, mode, eps=None, alpha=None, require_exact=False):
-    r = oracle_for(inp, mode, eps, alpha)
+def check_against_oracle(inp, out, mode, eps=None, alpha=None, require_exact=False,
+                         probs=False):
+    r = oracle_for(inp, mode, eps, alpha, probs)
     keep = ~r.ambiguous
     nskip = int(r.ambiguous.sum())
     Stats.ambiguous += nskip
@@ -696,6 +698,7 @@ def build_corpus(rng, R):
     progs.append(p)
 
     progs.append(knife_edge_program(rng))
+    progs += given_probability_programs(rng, R)
 
     # ---- a batch that fills the GPU -------------------------------------------------
     # Grids of 264 blocks or more walk their full trips without bound checks
@@ -734,6 +737,82 @@ def build_corpus(rng, R):
         p.add("random%d" % r, inp)
     progs.append(p)
     return progs
+
+
+def as_probabilities(rng, inp):
+    """The target rows as the probabilities an engine passes: fp32 softmax
+    of the logits, some entries exactly 0 (top-k / top-p) and the rest
+    renormalised in fp32 (so rows sum to 1 only up to rounding)."""
+    p = f32_softmax(inp["logits"])
+    V = p.shape[-1]
+    cut = rng.random(p.shape) < 0.3
+    cut[..., 0] &= rng.random(cut.shape[:-1]) < 0.5  # keep some rows full
+    p = np.where(cut, 0.0, p)
+    s = p.sum(-1, keepdims=True)
+    p = np.where(s > 0, p / np.where(s > 0, s, 1.0), 1.0 / V)
+    inp["logits"] = p.astype(F32)
+    return inp
+
+
+def given_probability_programs(rng, R):
+    """tok.spec_verify {target_probs}: the first operand holds f32
+    probabilities, used as given; rejection with and without draft
+    distributions, typical, greedy requests by is_greedy; explicit and Philox
+    noise; and the knife edge u = p(x) / q(x) in fp32, exactly."""
+    progs = []
+    for name, mode, kw in [
+            ("r_probs_q_explicit", "rejection", dict(q=True, noise="explicit", isg=True)),
+            ("r_probs_onehot_philox", "rejection", dict()),
+            ("t_probs_philox", "typical", dict(isg=True)),
+            ("g_probs", "greedy", dict(noise=None))]:
+        B, K, V = 6, 3, 300
+        p = make_verify("verify_" + mode, name, B, K, V, "f32", mode, probs=True, **kw)
+        for r in range(R):
+            inp = random_inputs(rng, p.meta)
+            # Drafts sampled from the logits' softmax stay likely under p.
+            p.add("random%d" % r, as_probabilities(rng, inp))
+        progs.append(p)
+    # 280 requests: the GPU form folds rows in a launch of its own (its
+    # choice from 264 blocks on), which given probabilities must bypass too.
+    p = make_verify("verify_rejection", "r_probs_q_philox_b280", 280, 2, 300, "f32",
+                    "rejection", q=True, isg=True, probs=True)
+    p.add("random0", as_probabilities(rng, random_inputs(rng, p.meta)))
+    progs.append(p)
+    p = make_verify("verify_typical", "t_probs_philox_b280", 280, 2, 300, "f32", "typical",
+                    probs=True)
+    p.add("random0", as_probabilities(rng, random_inputs(rng, p.meta)))
+    progs.append(p)
+    progs.append(knife_edge_probs_program(rng))
+    return progs
+
+
+def knife_edge_probs_program(rng):
+    """Given probabilities make the test exact: u = fp32(p(x) / q(x)) must
+    accept and the next float up must reject, on every target."""
+    B, K, V = 8, 1, 700
+    p = make_verify("verify_rejection", "r_knife_edge_probs", B, K, V, "f32", "rejection",
+                    q=True, noise="explicit", probs=True)
+    inp = random_inputs(rng, p.meta, num_draft=np.full(B, K, np.int32))
+    inp = as_probabilities(rng, inp)
+    drafts = inp["drafts"]
+    for b in range(B):
+        d = int(drafts[b, 0]) % V
+        drafts[b, 0] = d
+        inp["logits"][b, 0, d] = F32(rng.uniform(0.01, 0.9))
+        inp["draft_probs"][b, 0, d] = F32(rng.uniform(0.02, 0.95))
+        ratio = F32(inp["logits"][b, 0, d]) / F32(inp["draft_probs"][b, 0, d])
+        inp["uniforms"][b, 0] = ratio if b % 2 == 0 else np.nextafter(ratio, F32(np.inf))
+    expected = np.array([1 if b % 2 == 0 else 0 for b in range(B)], np.int32)
+
+    def check(inp, out):
+        accepted = np.asarray(out["num_accepted"]).astype(np.int32)
+        return [rpo.check_exact("num_accepted (u = fp32 p(x)/q(x) accepts, the next float "
+                                "rejects)", expected, accepted),
+                structure_check(inp, out)]
+
+    p.check = check
+    p.add("u_on_the_ratio", inp, bits=True)
+    return p
 
 
 def knife_edge_program(rng):
@@ -886,7 +965,8 @@ def run_modules(a, modules, rn):
                     else:
                         checks = check_against_oracle(
                             decoded, outs, p.meta["mode"], p.meta["eps"],
-                            p.meta["alpha"], require_exact=opts.get("exact", False))
+                            p.meta["alpha"], require_exact=opts.get("exact", False),
+                            probs=p.meta.get("probs", False))
                 except Exception as e:  # an oracle error is a failure too
                     rn.report(label + ": oracle", False, "%s: %s" % (type(e).__name__, e))
                     continue

@@ -218,9 +218,11 @@ class Result:
 def spec_verify(logits, drafts, num_draft, draft_probs=None, temperature=None,
                 is_greedy=None, uniforms=None, exponentials=None, seed=None,
                 offset=None, mode="rejection", typical_epsilon=0.09,
-                typical_alpha=0.3):
+                typical_alpha=0.3, target_probs=False):
     """Reference tok.spec_verify. logits [B, K+1, V] as float32 values (bf16 /
-    f16 already widened); the rest as in the op. Returns a Result."""
+    f16 already widened); the rest as in the op. target_probs: `logits`
+    holds the target's probabilities, used as given (the op's attribute).
+    Returns a Result."""
     logits = np.asarray(logits, np.float32)
     B, R, V = logits.shape
     K = R - 1
@@ -251,10 +253,10 @@ def spec_verify(logits, drafts, num_draft, draft_probs=None, temperature=None,
             elif mode == "rejection":
                 q = None if draft_probs is None else np.asarray(draft_probs[b], np.float32)
                 _rejection(logits[b], drafts[b], Kb, T, q, U[b], E[b], E_rel[b],
-                           E_keys[b], out)
+                           E_keys[b], out, target_probs)
             elif mode == "typical":
                 _typical(logits[b], drafts[b], Kb, T, E[b], E_rel[b], E_keys[b],
-                         typical_epsilon, typical_alpha, out)
+                         typical_epsilon, typical_alpha, out, target_probs)
             else:
                 raise ValueError(mode)
         except Ambiguous as e:
@@ -293,14 +295,35 @@ def _row_probs(row, T):
     return z, p, tolerance(z, z.size)
 
 
+def _row(row, T, probs):
+    """(z, p, tol, bits) of a row read by a test or a race: the row's logits
+    (scaled) and probabilities with their tolerance, or, for given
+    probabilities (target_probs), log p (-inf where p = 0) and p exactly,
+    with the fp32 sum's tolerance for the entropy. `bits` identify entries
+    whose ratios an implementation computes bitwise-equal."""
+    if not probs:
+        z, p, tol = _row_probs(row, T)
+        return z, p, tol, _zbits(z)
+    row = np.asarray(row, np.float32)
+    if np.isnan(row).any():
+        raise Ambiguous("NaN probabilities in a row that is read")
+    p = row.astype(np.float64)
+    with np.errstate(divide="ignore"):
+        z = np.where(p > 0, np.log(np.maximum(p, 1e-300)), -np.inf)
+    V = row.size
+    return z, p, 4e-6 + 8.0 * math.sqrt(V) * 2.0 ** -24, \
+        np.ascontiguousarray(row).view(np.uint32)
+
+
 def _zbits(z):
     return np.ascontiguousarray(z.astype(np.float32)).view(np.uint32)
 
 
-def _race_p(z, p, tol, E, E_rel, E_keys):
-    zb = _zbits(z)
+def _race_p(z, p, tol, E, E_rel, E_keys, zb=None, exact=False):
+    zb = _zbits(z) if zb is None else zb
     keys = list(zip(zb.tolist(), E_keys.tolist()))
-    return race(p, p * (1 - tol), p * (1 + tol), E, E_rel, keys)
+    t = 0.0 if exact else tol
+    return race(p, p * (1 - t), p * (1 + t), E, E_rel, keys)
 
 
 def _p_of(p, z, x, tol):
@@ -312,11 +335,13 @@ def _p_of(p, z, x, tol):
     return px, False, px < 1e-36 or px * (1 + tol) < 2.0 ** -126
 
 
-def _rejection(lg, drafts, Kb, T, q, u, E, E_rel, E_keys, out):
+def _rejection(lg, drafts, Kb, T, q, u, E, E_rel, E_keys, out, probs=False):
     V = lg.shape[1]
     for i in range(Kb):
         x = int(drafts[i])
-        z, p, tol = _row_probs(lg[i], T)
+        z, p, tol, zb = _row(lg[i], T, probs)
+        if probs:
+            tol = 0.0  # p is read, not computed
         valid = 0 <= x < V
         qrow = None if q is None else q[i].astype(np.float64)
         passed = False
@@ -326,7 +351,7 @@ def _rejection(lg, drafts, Kb, T, q, u, E, E_rel, E_keys, out):
             if qx > 0 and not p_zero:
                 ui = float(u[i])
                 one_hot = np.count_nonzero(np.isfinite(z)) == 1 and np.isfinite(z[x])
-                if one_hot and is_power_of_two(qx):
+                if one_hot and not probs and is_power_of_two(qx):
                     ratio_ok = (1.0 / qx) >= ui  # exact in fp32 on every target
                 else:
                     ratio = px / qx
@@ -348,16 +373,20 @@ def _rejection(lg, drafts, Kb, T, q, u, E, E_rel, E_keys, out):
             w_lo, w_hi = np.maximum(w - err, 0.0), w + err
             if valid:
                 w_lo[x] = w_hi[x] = 0.0
-            keys = list(zip(_zbits(z).tolist(), E_keys.tolist()))
+            keys = list(zip(zb.tolist(), E_keys.tolist()))
         else:
             d = p - qrow
             err = p * tol
             w = np.maximum(d, 0.0)
             w_lo, w_hi = np.maximum(d - err, 0.0), np.maximum(d + err, 0.0)
             qb = np.ascontiguousarray(q[i]).view(np.uint32)
-            keys = list(zip(_zbits(z).tolist(), qb.tolist(), E_keys.tolist()))
+            keys = list(zip(zb.tolist(), qb.tolist(), E_keys.tolist()))
+            if probs:
+                # p - q in fp32: one rounding.
+                w_lo = np.maximum(d * (1 - 2.0 ** -24) - 2.0 ** -150, 0.0)
+                w_hi = np.maximum(d * (1 + 2.0 ** -24) + 2.0 ** -150, 0.0)
         if not (w_lo > 0).any():
-            fallback = _race_p(z, p, tol, E, E_rel, E_keys)
+            fallback = _race_p(z, p, tol, E, E_rel, E_keys, zb)
             U = np.nonzero(w_hi > 0)[0]
             if U.size == 0:
                 out.append(fallback)  # certainly identically zero
@@ -374,8 +403,8 @@ def _rejection(lg, drafts, Kb, T, q, u, E, E_rel, E_keys, out):
             raise Ambiguous("row %d: residual max(p - q, 0) is zero within tolerance" % i)
         out.append(race(w, w_lo, w_hi, E, E_rel, keys))
         return
-    z, p, tol = _row_probs(lg[Kb], T)
-    out.append(_race_p(z, p, tol, E, E_rel, E_keys))
+    z, p, tol, zb = _row(lg[Kb], T, probs)
+    out.append(_race_p(z, p, tol, E, E_rel, E_keys, zb, exact=probs))
 
 
 def typical_threshold(p, epsilon, alpha):
@@ -384,11 +413,11 @@ def typical_threshold(p, epsilon, alpha):
     return min(epsilon, alpha * math.exp(-H)), H
 
 
-def _typical(lg, drafts, Kb, T, E, E_rel, E_keys, eps, alpha, out):
+def _typical(lg, drafts, Kb, T, E, E_rel, E_keys, eps, alpha, out, probs=False):
     V = lg.shape[1]
     for i in range(Kb):
         x = int(drafts[i])
-        z, p, tol = _row_probs(lg[i], T)
+        z, p, tol, zb = _row(lg[i], T, probs)
         passed = False
         if 0 <= x < V:
             thr, H = typical_threshold(p, eps, alpha)
@@ -401,10 +430,10 @@ def _typical(lg, drafts, Kb, T, E, E_rel, E_keys, eps, alpha, out):
         if passed:
             out.append(x)
             continue
-        out.append(_race_p(z, p, tol, E, E_rel, E_keys))
+        out.append(_race_p(z, p, tol, E, E_rel, E_keys, zb, exact=probs))
         return
-    z, p, tol = _row_probs(lg[Kb], T)
-    out.append(_race_p(z, p, tol, E, E_rel, E_keys))
+    z, p, tol, zb = _row(lg[Kb], T, probs)
+    out.append(_race_p(z, p, tol, E, E_rel, E_keys, zb, exact=probs))
 
 
 if __name__ == "__main__":

@@ -423,3 +423,27 @@ func.func @greedy_long_vocab(%l: tensor<1x3x40000xbf16>, %d: tensor<1x2xi32>, %n
       -> (tensor<1x3xi32>, tensor<1xi32>, tensor<1xi32>)
   return %t, %a, %e : tensor<1x3xi32>, tensor<1xi32>, tensor<1xi32>
 }
+
+// -----
+
+// Given probabilities (target_probs): p(x) is the loaded value. Rejection
+// with a draft distribution and explicit noise then needs no exponential
+// at all (no softmax, no log-sum-exp): the ratio p(x) / q(x) of two loads
+// meets u, and the residual max(p - q, 0) races the exponentials.
+// CHECK-LABEL: func.func @rejection_target_probs
+// CHECK-NOT: math.exp
+// CHECK: scf.parallel
+// CHECK: %[[PX:.*]] = memref.load %{{.*}} : memref<2x4x300xf32>
+// CHECK: %[[QX:.*]] = memref.load %{{.*}} : memref<2x3x300xf32>
+// CHECK: arith.divf
+// CHECK: arith.cmpf oge
+// CHECK-NOT: math.exp
+// CHECK: return
+func.func @rejection_target_probs(%p: tensor<2x4x300xf32>, %d: tensor<2x3xi32>, %n: tensor<2xi32>,
+    %q: tensor<2x3x300xf32>, %u: tensor<2x3xf32>, %x: tensor<2x300xf32>)
+    -> (tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>) {
+  %t, %a, %e = tok.spec_verify %p, %d, %n draft_probs %q uniforms %u exponentials %x {target_probs}
+      : (tensor<2x4x300xf32>, tensor<2x3xi32>, tensor<2xi32>, tensor<2x3x300xf32>, tensor<2x3xf32>, tensor<2x300xf32>)
+      -> (tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>)
+  return %t, %a, %e : tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>
+}

@@ -427,3 +427,19 @@ func.func @unknown_mode(%l: tensor<2x4x5xf32>, %d: tensor<2x3xi32>, %n: tensor<2
   %t, %a, %e = tok.spec_verify %l, %d, %n seed %s offset %o {mode = #tok.verify_mode<sampling>} : (tensor<2x4x5xf32>, tensor<2x3xi32>, tensor<2xi32>, tensor<2xi64>, tensor<2xi64>) -> (tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>)
   return %t, %a, %e : tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>
 }
+
+// -----
+
+func.func @probs_not_f32(%l: tensor<2x4x5xbf16>, %d: tensor<2x3xi32>, %n: tensor<2xi32>, %s: tensor<2xi64>, %o: tensor<2xi64>) -> (tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>) {
+  // expected-error @+1 {{target probabilities (target_probs) must be f32, got 'bf16'}}
+  %t, %a, %e = tok.spec_verify %l, %d, %n seed %s offset %o {target_probs} : (tensor<2x4x5xbf16>, tensor<2x3xi32>, tensor<2xi32>, tensor<2xi64>, tensor<2xi64>) -> (tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>)
+  return %t, %a, %e : tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>
+}
+
+// -----
+
+func.func @probs_with_temperature(%l: tensor<2x4x5xf32>, %d: tensor<2x3xi32>, %n: tensor<2xi32>, %t0: tensor<2xf32>, %s: tensor<2xi64>, %o: tensor<2xi64>) -> (tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>) {
+  // expected-error @+1 {{target probabilities (target_probs) take no temperature: the engine applied it before computing them}}
+  %t, %a, %e = tok.spec_verify %l, %d, %n temperature %t0 seed %s offset %o {target_probs} : (tensor<2x4x5xf32>, tensor<2x3xi32>, tensor<2xi32>, tensor<2xf32>, tensor<2xi64>, tensor<2xi64>) -> (tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>)
+  return %t, %a, %e : tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>
+}

@@ -137,3 +137,17 @@ func.func @from_generic(%l: tensor<2x3x6xf32>, %d: tensor<2x2xi32>, %n: tensor<2
       -> (tensor<2x3xi32>, tensor<2xi32>, tensor<2xi32>)
   return %r#0, %r#1, %r#2 : tensor<2x3xi32>, tensor<2xi32>, tensor<2xi32>
 }
+
+// Given probabilities: the unit attribute target_probs round-trips.
+// CHECK-LABEL: func.func @target_probs
+// CHECK: tok.spec_verify %{{.*}}, %{{.*}}, %{{.*}} draft_probs %{{.*}} seed %{{.*}} offset %{{.*}} {target_probs} :
+// GENERIC-LABEL: sym_name = "target_probs"
+// GENERIC: "tok.spec_verify"
+// GENERIC-SAME: target_probs
+func.func @target_probs(%p: tensor<2x4x5xf32>, %d: tensor<2x3xi32>, %n: tensor<2xi32>, %q: tensor<2x3x5xf32>,
+    %s: tensor<2xi64>, %o: tensor<2xi64>) -> (tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>) {
+  %t, %a, %e = tok.spec_verify %p, %d, %n draft_probs %q seed %s offset %o {target_probs}
+      : (tensor<2x4x5xf32>, tensor<2x3xi32>, tensor<2xi32>, tensor<2x3x5xf32>, tensor<2xi64>, tensor<2xi64>)
+      -> (tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>)
+  return %t, %a, %e : tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>
+}

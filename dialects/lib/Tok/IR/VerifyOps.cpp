@@ -76,6 +76,16 @@ LogicalResult SpecVerifyOp::verify() {
     return emitOpError() << "typical acceptance takes no uniforms";
   if (getDraftProbs() && mode != VerifyMode::rejection)
     return emitOpError() << "draft_probs are only used by rejection sampling";
+  if (getTargetProbs()) {
+    if (!getLogits().getType().getElementType().isF32())
+      return emitOpError() << "target probabilities (target_probs) must be "
+                              "f32, got "
+                           << getLogits().getType().getElementType();
+    if (getTemperature())
+      return emitOpError()
+             << "target probabilities (target_probs) take no temperature: "
+                "the engine applied it before computing them";
+  }
   if (failed(verifyNoise(*this, mode, getSeed(), getOffset(), getUniforms(),
                          getExponentials(), getTypicalEpsilon(),
                          getTypicalAlpha())))

@@ -223,6 +223,8 @@ protected:
   /// log-sum-exp of `logits[row] / T` in the chunk order: each chunk's
   /// maximum and sum (CPU form; the GPU's come from buildChunkStats).
   Value rowLse(Value i) {
+    if (givenProbs)
+      return f32(0.0); // no probability reads it
     if (lseTable)
       return tableAt(lseTable, i);
     assert(laneScratch && "allocChunkScratch before the request loop");
@@ -278,6 +280,8 @@ protected:
     return probFromLogit(logitAt(i, v), lse);
   }
   Value probFromLogit(Value logit, Value lse) {
+    if (givenProbs)
+      return logit; // the caller's probability, used as given
     Value x = arith::DivFOp::create(b, logit, temp);
     return math::ExpOp::create(b, arith::SubFOp::create(b, x, lse));
   }
@@ -1031,6 +1035,9 @@ protected:
   Value clearedCounters;
   // Per-request values, valid while lowering one request.
   Value req, temp;
+  /// The first operand holds probabilities (spec_verify's target_probs):
+  /// p_v is read, never computed from a logit and the log-sum-exp.
+  bool givenProbs = false;
   std::array<Value, 2> seedWords, offsetWords;
 };
 
@@ -1040,7 +1047,9 @@ public:
   /// many threads first, instead of each request streaming its rows.
   SpecVerifyLowering(tok::SpecVerifyOp op, ImplicitLocOpBuilder &b,
                      LoweringContext &context, bool splitVocab)
-      : VocabRowOps(b, context), op(op), splitVocab(splitVocab) {}
+      : VocabRowOps(b, context), op(op), splitVocab(splitVocab) {
+    givenProbs = op.getTargetProbs();
+  }
 
   void lower() {
     auto type = op.getLogits().getType();

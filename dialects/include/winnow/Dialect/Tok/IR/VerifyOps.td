@@ -40,6 +40,16 @@ def Tok_SpecVerifyOp : Tok_Op<"spec_verify",
     Results: `tokens : [B, K+1] i32` padded with `-1`, `num_accepted` and
     `num_emitted` (`= num_accepted + 1`), both `[B] i32`.
 
+    With the unit attribute `target_probs`, the first operand holds the
+    target's **probabilities** (f32), as engines pass them after their own
+    temperature, top-k and top-p (FlashInfer's
+    `chain_speculative_sampling`, vLLM's rejection sampler): `p_i` below is
+    `logits[b, i]` as given, with no softmax, no log-sum-exp and no
+    exp/log round trip, so `p(x) / q(x) >= u` is decided on the caller's
+    fp32 values exactly. There is no `temperature` operand then (a request
+    is greedy by `mode` or `is_greedy`), greedy rows take the argmax of the
+    probabilities, and the probabilities are not renormalised.
+
     Per request, with `p_i = softmax(logits[b, i] / T_b)` in fp32 and
     `race(w) = argmax_v w_v / E[b, v]` (the exponential race; first index on
     ties; NaN never wins; one `E[b]` per request serves the correction, the
@@ -96,6 +106,16 @@ def Tok_SpecVerifyOp : Tok_Op<"spec_verify",
            tensor<64xi64>)
         -> (tensor<64x5xi32>, tensor<64xi32>, tensor<64xi32>)
     ```
+
+    The same verification on probabilities the engine computed:
+
+    ```mlir
+    %tok, %acc, %emit = tok.spec_verify %probs, %drafts, %nd draft_probs %q seed %seed offset %off
+        {target_probs}
+        : (tensor<64x5x128256xf32>, tensor<64x4xi32>, tensor<64xi32>,
+           tensor<64x4x128256xf32>, tensor<64xi64>, tensor<64xi64>)
+        -> (tensor<64x5xi32>, tensor<64xi32>, tensor<64xi32>)
+    ```
   }];
   let arguments = (ins
     Tok_ChunkActivation:$logits, Tok_I32Tensor:$drafts,
@@ -107,6 +127,7 @@ def Tok_SpecVerifyOp : Tok_Op<"spec_verify",
     Optional<Tok_F32Tensor>:$exponentials,
     Optional<Tok_I64Tensor>:$seed,
     Optional<Tok_I64Tensor>:$offset,
+    UnitAttr:$target_probs,
     Tok_Default<Tok_VerifyModeAttr,
                       "::winnow::tok::VerifyMode::rejection", "#tok.verify_mode<rejection>">:$mode,
     Tok_Default<F64Attr, "0.09", "0.09">:$typical_epsilon,
