@@ -277,6 +277,34 @@ def test_fastv_small(rounding):
         assert out.old_to_new[b].tolist() == expect_map
 
 
+def test_fastv_per_request_ratio():
+    """Each request's own keep ratio (tok.select's row_budget), bounded by
+    keep_ratio, which sizes the capacity."""
+    program = methods.fastv(batch=4, heads=2, head_dim=8, image_tokens=30,
+                            hidden=4, keep_ratio=0.5, dtype="f32",
+                            single_request=False, per_request_ratio=True)
+    assert "row_budget %ratios" in program.text
+    module = build(program)
+    names = [s.name for s in module.signatures["fastv_llava15"].inputs]
+    assert names[3:5] == ["lengths", "keep_ratios"]
+    gen = torch.Generator().manual_seed(11)
+    q = torch.randn((4, 2, 1, 8), generator=gen)
+    k = torch.randn((4, 2, 30, 8), generator=gen)
+    lse = torch.randn((4, 2, 1), generator=gen) + 4.0
+    lengths = torch.tensor([30, 30, 17, 30], dtype=torch.int32)
+    ratios = torch.tensor([0.5, 0.1, 0.3, 0.9])  # the last is capped at 0.5
+    hidden = torch.randn((4, 30, 4), generator=gen)
+    positions = torch.arange(30, dtype=torch.int32).repeat(4, 1)
+    out = module.fastv_llava15(q, k, lse, lengths, ratios, hidden, positions)
+    want = [math.floor(n * min(r, 0.5)) for n, r in
+            zip([30, 30, 17, 30], [0.5, float(np.float32(0.1)),
+                                   float(np.float32(0.3)), 0.9])]
+    assert out.kept_count.tolist() == want == [15, 3, 5, 15]
+    for b in range(4):
+        idx = _top(out.scores[b, :lengths[b]].tolist(), want[b])
+        assert out.kept_indices[b, :want[b]].tolist() == idx
+
+
 def test_fastervlm_small():
     program = methods.fastervlm(batch=2, heads=2, head_dim=8, patches=30,
                                 features=6, keep=7, dtype="f32")

@@ -258,7 +258,8 @@ def _sig(operands, results):
 
 def fastv(*, batch=4, heads=32, kv_heads=None, head_dim=128, image_tokens=576,
           hidden=4096, keep_ratio=0.25, rounding="floor", dtype="bf16",
-          ragged=True, single_request=True, name="fastv_llava15"):
+          ragged=True, single_request=True, per_request_ratio=False,
+          name="fastv_llava15"):
     """FastV (examples/fastv_llava15.mlir): rank the image tokens by the
     attention the last query row pays them (mean over heads, softmax over
     the whole causal row via its log-sum-exp), keep `keep_ratio` of them,
@@ -274,6 +275,9 @@ def fastv(*, batch=4, heads=32, kv_heads=None, head_dim=128, image_tokens=576,
                                         scores over the whole row
       lengths    [B]             i32    valid image tokens per row (only
                                         with ragged=True)
+      keep_ratios [B]            f32    each request's own ratio, at most
+                                        keep_ratio (only with
+                                        per_request_ratio=True)
       hidden     [B, N, D]       dtype  hidden states of the image tokens
       positions  [B, N]          i32    RoPE position ids
     Results: scores [B, N] f32, kept_indices [B, C] i32 (ascending, -1
@@ -283,6 +287,9 @@ def fastv(*, batch=4, heads=32, kv_heads=None, head_dim=128, image_tokens=576,
 
     single_request=True also defines @{name}_b1: the same program for one
     request (batch 1) without lengths, as the recipe does.
+    per_request_ratio=True adds the keep_ratios input (tok.select's
+    row_budget): keep_ratio is then the largest ratio a request may ask for,
+    which sizes C.
     Parameters: keep_ratio in (0, 1] keeping at least one token; rounding
     one of 'floor', 'ceil', 'half_even', 'half_away'; dtype 'bf16', 'f16'
     or 'f32'.
@@ -312,8 +319,10 @@ def fastv(*, batch=4, heads=32, kv_heads=None, head_dim=128, image_tokens=576,
                   keep_ratio=keep_ratio, rounding=rounding, dtype=dtype,
                   ragged=bool(ragged), single_request=bool(single_request),
                   name=name)
+    if per_request_ratio:
+        params["per_request_ratio"] = True
 
-    def function(fname, b, with_lengths):
+    def function(fname, b, with_lengths, with_ratios=False):
         q_t = _t([b, heads, 1, head_dim], dtype)
         k_t = _t([b, kv_heads, image_tokens, head_dim], dtype)
         lse_t = _t([b, heads, 1], "f32")
@@ -325,27 +334,32 @@ def fastv(*, batch=4, heads=32, kv_heads=None, head_dim=128, image_tokens=576,
         kh_t = _t([b, keep, hidden], dtype)
         inputs = [("q", q_t, "q_last"), ("k", k_t, "image_keys"),
                   ("lse", lse_t, "row_lse")]
+        ratio_t = _t([b], "f32")
         if with_lengths:
             inputs.append(("len", len_t, "lengths"))
+        if with_ratios:
+            inputs.append(("ratios", ratio_t, "keep_ratios"))
         inputs += [("hidden", h_t, "hidden"), ("pos", pos_t, "positions")]
         results = [("s", s_t, "scores"), ("idx", idx_t, "kept_indices"),
                    ("n", len_t, "kept_count"), ("h", kh_t, "kept_hidden"),
                    ("p", idx_t, "kept_positions"), ("map", pos_t, "old_to_new")]
         lengths = " lengths %len" if with_lengths else ""
         score_in = [q_t, k_t] + ([len_t] if with_lengths else []) + [lse_t]
-        select_in = [s_t] + ([len_t] if with_lengths else [])
+        select_in = ([s_t] + ([len_t] if with_lengths else [])
+                     + ([ratio_t] if with_ratios else []))
+        ratios = " row_budget %ratios" if with_ratios else ""
         body = [
             f"%s = tok.attn_score %q, %k{lengths} lse %lse\n"
             f"    : {_sig(score_in, [s_t])}",
             f"%idx, %n = tok.select #tok.keep_ratio<{_f(keep_ratio)}, "
-            f"{rounding}> of %s{lengths}\n"
+            f"{rounding}> of %s{lengths}{ratios}\n"
             f"    : {_sig(select_in, [idx_t, len_t])}",
             f"%h, %p, %map = tok.compact %idx, %n gather(%hidden, %pos)\n"
             f"    : {_sig([idx_t, len_t, h_t, pos_t], [kh_t, idx_t, pos_t])}",
         ]
         return _function(fname, inputs, results, body)
 
-    functions = [function(name, batch, bool(ragged))]
+    functions = [function(name, batch, bool(ragged), bool(per_request_ratio))]
     entries = [name]
     if single_request:
         functions.append(function(name + "_b1", 1, False))

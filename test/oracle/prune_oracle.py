@@ -168,9 +168,22 @@ def max_kept_count(n, budget, span=None, has_protect=False):
     return (n - width) + budget_count(budget, width)
 
 
+def row_budget_of(budget, own):
+    """Request b's budget under a row_budget: its own keep count (i32) or
+    ratio (f32), bounded by the attribute's (a negative or NaN ratio keeps
+    nothing)."""
+    if budget[0] == "top_k":
+        return ("top_k", min(max(int(own), 0), max(int(budget[1]), 0)))
+    assert budget[0] == "keep_ratio", budget
+    r = float(np.float32(own))
+    r = min(r, float(budget[1])) if r > 0 else 0.0
+    return ("keep_ratio", r, budget[2])
+
+
 def select(scores, budget, capacity, lengths=None, protect=None, span=None,
-           nan_policy="as_neg_inf"):
-    """Reference for tok.select. Returns (indices [B, C] int32, count [B] int32)."""
+           nan_policy="as_neg_inf", row_budget=None):
+    """Reference for tok.select. Returns (indices [B, C] int32, count [B] int32).
+    row_budget: per-request keep counts / ratios (the op's operand)."""
     scores = np.asarray(scores, dtype=np.float32)
     B, N = scores.shape
     start, end = span if span is not None else (0, N)
@@ -192,7 +205,8 @@ def select(scores, budget, capacity, lengths=None, protect=None, span=None,
                 assert budget[2] == "ge", budget
                 chosen = [i for i in cand if value[i] >= tau]
         else:
-            k = budget_count(budget, len(cand))
+            own = budget if row_budget is None else row_budget_of(budget, row_budget[b])
+            k = budget_count(own, len(cand))
             # Larger score first, ties to the lower index.
             ranked = sorted(cand, key=lambda i: (-value[i], i))
             chosen = ranked[:k]

@@ -116,11 +116,11 @@ def attn_op(res, a, q, k, lengths=None, lse=None, qpos=None, scale=None,
 
 
 def select_op(idx, cnt, a, scores, budget, lengths=None, protect=None,
-              span=None, nan_policy=None):
+              span=None, nan_policy=None, row_budget=None):
     t = a.types()
     ops = [scores]
     text = "%%%s, %%%s = tok.select %s of %%%s" % (idx, cnt, budget_text(budget), scores)
-    for kw, v in (("lengths", lengths), ("protect", protect)):
+    for kw, v in (("lengths", lengths), ("protect", protect), ("row_budget", row_budget)):
         if v is not None:
             text += " %s %%%s" % (kw, v)
             ops.append(v)
@@ -277,7 +277,7 @@ def check_close(what, ref, got, rtol=SCORE_RTOL, atol=SCORE_ATOL):
 
 
 def make_select(module, name, B, N, budget, capacity=None, lengths=True,
-                protect=False, span=None, nan_policy=None):
+                protect=False, span=None, nan_policy=None, row_budget=False):
     if capacity is None:
         capacity = orc.max_kept_count(N, budget, span, protect)
     args = [("scores", (B, N), "f32")]
@@ -285,16 +285,19 @@ def make_select(module, name, B, N, budget, capacity=None, lengths=True,
         args.append(("lengths", (B,), "i32"))
     if protect:
         args.append(("protect", (B, N), "i1"))
+    if row_budget:
+        args.append(("row_budget", (B,), "i32" if budget[0] == "top_k" else "f32"))
     results = [("indices", (B, capacity), "i32"), ("count", (B,), "i32")]
     tt = _Types(args, results)
     body = [select_op("indices", "count", tt, "scores", budget,
                       "lengths" if lengths else None,
-                      "protect" if protect else None, span, nan_policy)]
+                      "protect" if protect else None, span, nan_policy,
+                      "row_budget" if row_budget else None)]
 
     def check(inp, out):
         ei, ec = orc.select(inp["scores"], budget, capacity,
                             inp.get("lengths"), inp.get("protect"), span,
-                            nan_policy or "as_neg_inf")
+                            nan_policy or "as_neg_inf", inp.get("row_budget"))
         return [check_exact("count", ec, out["count"]),
                 check_exact("indices", ei, out["indices"])]
 
@@ -360,7 +363,8 @@ def make_compact(module, name, B, N, C, sources, token_axes=None):
 
 def make_pipeline(module, name, B, H, Hkv, Q, N, d, dt, budget, sources,
                   token_axes=None, lse=False, qpos=False, protect=False,
-                  span=None, nan_policy=None, scale=None, reduction=None):
+                  span=None, nan_policy=None, scale=None, reduction=None,
+                  row_budget=False):
     """attn_score -> select -> compact over `sources` (all with lengths)."""
     capacity = orc.max_kept_count(N, budget, span, protect)
     axes = token_axes or [1] * len(sources)
@@ -371,6 +375,8 @@ def make_pipeline(module, name, B, H, Hkv, Q, N, d, dt, budget, sources,
         args.append(("qpos", (B, Q), "i32"))
     if protect:
         args.append(("protect", (B, N), "i1"))
+    if row_budget:
+        args.append(("row_budget", (B,), "i32" if budget[0] == "top_k" else "f32"))
     args += list(sources)
     results = [("scores", (B, N), "f32"), ("indices", (B, capacity), "i32"),
                ("count", (B,), "i32")]
@@ -384,7 +390,8 @@ def make_pipeline(module, name, B, H, Hkv, Q, N, d, dt, budget, sources,
         attn_op("scores", tt, "q", "k", "lengths", "lse" if lse else None,
                 "qpos" if qpos else None, scale, reduction),
         select_op("indices", "count", tt, "scores", budget, "lengths",
-                  "protect" if protect else None, span, nan_policy),
+                  "protect" if protect else None, span, nan_policy,
+                  "row_budget" if row_budget else None),
         compact_op(["g_" + s[0] for s in sources], "old_to_new", tt, "indices", "count",
                    [s[0] for s in sources], token_axes),
     ]
@@ -396,7 +403,8 @@ def make_pipeline(module, name, B, H, Hkv, Q, N, d, dt, budget, sources,
         checks.append(check_close("scores", ref, out["scores"]))
         got_scores = np.asarray(out["scores"], dtype=np.float32)
         ei, ec = orc.select(got_scores, budget, capacity, inp["lengths"],
-                            inp.get("protect"), span, nan_policy or "as_neg_inf")
+                            inp.get("protect"), span, nan_policy or "as_neg_inf",
+                            inp.get("row_budget"))
         checks.append(check_exact("count (oracle on Winnow's scores)", ec, out["count"]))
         checks.append(check_exact("indices (oracle on Winnow's scores)", ei, out["indices"]))
         srcs = [inp[s[0]] for s in sources]
@@ -409,7 +417,7 @@ def make_pipeline(module, name, B, H, Hkv, Q, N, d, dt, budget, sources,
     p = Program(module, name, args, results, body, check)
     p.meta = dict(B=B, H=H, Hkv=Hkv, Q=Q, N=N, d=d, dt=dt, capacity=capacity,
                   sources=sources, axes=axes, lse=lse, qpos=qpos, protect=protect,
-                  span=span, scale=scale)
+                  span=span, scale=scale, row_budget=row_budget, budget=budget)
     return p
 
 
@@ -603,6 +611,39 @@ def build_corpus(rng, n_random):
     p.add("nan_rows/len{8,5,7}", {"scores": nan_rows, "lengths": [8, 5, 7]})
     progs.append(p)
 
+    # ---- select: per-request budgets (row_budget) ----------------------------
+    # Each request's own keep count or ratio, bounded by the attribute's:
+    # negative, zero, above the maximum, NaN ratios; exact halves for the
+    # ratio roundings; with lengths, a span and a protect mask.
+    N, B = 40, 8
+    counts = np.array([0, 1, 5, 12, -3, 99, 12, 7], np.int32)
+    ratios = np.array([0.5, 0.25, 0.0, -0.1, np.nan, 0.9, 0.125, 0.375], np.float32)
+    budget_lengths = [40, 40, 8, 40, 33, 40, 0, 20]
+    for nm, budget, prot, span in [
+            ("rb_topk12", ("top_k", 12), False, None),
+            ("rb_topk12_protect_span", ("top_k", 12), True, (4, 36)),
+            ("rb_ratio_half_even", ("keep_ratio", 0.5, "half_even"), False, None),
+            ("rb_ratio_ceil_span", ("keep_ratio", 0.4, "ceil"), False, (5, 29)),
+            ("rb_ratio_floor_protect", ("keep_ratio", 0.5, "floor"), True, None)]:
+        p = make_select("select_row_budget", nm, B, N, budget, protect=prot, span=span,
+                        row_budget=True)
+        own = counts if budget[0] == "top_k" else ratios
+        base = {"scores": rng.standard_normal((B, N)).astype(np.float32),
+                "lengths": budget_lengths, "row_budget": own}
+        if prot:
+            base["protect"] = rng.random((B, N)) < 0.2
+        p.add("own_budgets", base)
+        p.add("ties", dict(base, scores=(rng.integers(0, 3, (B, N)) * 0.5).astype(np.float32)))
+        for r in range(R):
+            inp = {"scores": random_scores(rng, B, N), "lengths": random_lengths(rng, B, N),
+                   "row_budget": (rng.integers(-2, 16, B).astype(np.int32)
+                                  if budget[0] == "top_k"
+                                  else rng.uniform(-0.1, 0.7, B).astype(np.float32))}
+            if prot:
+                inp["protect"] = rng.random((B, N)) < 0.2
+            p.add("random%d" % r, inp)
+        progs.append(p)
+
     # ---- select: protect and span -------------------------------------------
     N, B = 10, 4
     sc = rng.standard_normal((B, N)).astype(np.float32)
@@ -729,6 +770,14 @@ def build_corpus(rng, n_random):
         "pipeline", "pl_f32_qpos_ratio_half_even_sum", 3, 4, 4, 2, 11, 8, "f32",
         ("keep_ratio", 0.5, "half_even"), [("hidden", (3, 11, 4), "f32")], None,
         qpos=True, reduction="sum"))
+    # Per-request budgets inside the fused dispatch (one row per block).
+    pl.append(make_pipeline(
+        "pipeline", "pl_bf16_row_budget_topk", 3, 4, 4, 1, 16, 8, "bf16", ("top_k", 6),
+        [("hidden", (3, 16, 8), "bf16")], None, row_budget=True))
+    pl.append(make_pipeline(
+        "pipeline", "pl_f32_row_budget_ratio", 3, 4, 4, 1, 16, 8, "f32",
+        ("keep_ratio", 0.5, "ceil"), [("hidden", (3, 16, 4), "f32")], None, span=(2, 14),
+        row_budget=True))
     def add_pipeline_cases(p):
         m = p.meta
         B, N = m["B"], m["N"]
@@ -746,6 +795,10 @@ def build_corpus(rng, n_random):
                 pr[:, 5] = True
                 pr[0, N - 1] = True
                 inp["protect"] = pr
+            if m["row_budget"]:
+                inp["row_budget"] = (
+                    np.array([6, 2, -1, 9, 0][:B], np.int32) if m["budget"][0] == "top_k"
+                    else np.array([0.5, 0.2, np.nan, 0.75, 0.0][:B], np.float32))
             for (sn, shp, sdt), a in zip(m["sources"], m["axes"]):
                 inp[sn] = gen_source(rng, shp, sdt, N, a)
             return inp

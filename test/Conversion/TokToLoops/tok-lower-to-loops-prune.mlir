@@ -77,6 +77,45 @@ func.func @select_keep_ratio(%s: tensor<1x8xf32>) -> (tensor<1x4xi32>, tensor<1x
 
 // -----
 
+// A per-request keep count: row b's own k, clamped to [0, 6] (the
+// attribute's, which sized the capacity), then to the candidates.
+// CHECK-LABEL: func.func @select_row_budget_top_k
+// CHECK-SAME: %[[K:[a-z0-9]+]]: tensor<2xi32>
+// CHECK: %[[KB:.*]] = bufferization.to_buffer %[[K]]
+// CHECK: scf.parallel (%[[ROW:.*]]) =
+// CHECK: %[[OWN:.*]] = memref.load %[[KB]][%[[ROW]]] : memref<2xi32>
+// CHECK: %[[LOW:.*]] = arith.maxsi %[[OWN]], %c0_i32
+// CHECK: %[[HIGH:.*]] = arith.minsi %[[LOW]], %c6_i32
+// CHECK: arith.minsi %[[HIGH]], %{{.*}} : i32
+// The GPU form reads it in the row's block.
+// PSEL-LABEL: func.func @select_row_budget_top_k
+// PSEL: gpu.launch
+// PSEL: memref.load %{{.*}}[%{{.*}}] : memref<2xi32>
+// PSEL: arith.minsi %{{.*}}, %c6_i32
+func.func @select_row_budget_top_k(%s: tensor<2x8xf32>, %k: tensor<2xi32>) -> (tensor<2x6xi32>, tensor<2xi32>) {
+  %i, %n = tok.select #tok.top_k<6> of %s row_budget %k : (tensor<2x8xf32>, tensor<2xi32>) -> (tensor<2x6xi32>, tensor<2xi32>)
+  return %i, %n : tensor<2x6xi32>, tensor<2xi32>
+}
+
+// -----
+
+// A per-request keep ratio: min(r_b, 0.5) in f64, 0 for a negative or NaN
+// r_b (ogt is false for NaN), then the attribute's rounding.
+// CHECK-LABEL: func.func @select_row_budget_keep_ratio
+// CHECK: %[[OWN:.*]] = memref.load %{{.*}} : memref<2xf32>
+// CHECK: %[[WIDE:.*]] = arith.extf %[[OWN]] : f32 to f64
+// CHECK: %[[POS:.*]] = arith.cmpf ogt, %[[WIDE]], %{{.*}} : f64
+// CHECK: %[[MIN:.*]] = arith.minimumf %[[WIDE]], %{{.*}} : f64
+// CHECK: %[[R:.*]] = arith.select %[[POS]], %[[MIN]], %{{.*}} : f64
+// CHECK: arith.mulf %{{.*}}, %[[R]] : f64
+// CHECK: math.floor
+func.func @select_row_budget_keep_ratio(%s: tensor<2x8xf32>, %r: tensor<2xf32>) -> (tensor<2x4xi32>, tensor<2xi32>) {
+  %i, %n = tok.select #tok.keep_ratio<0.5, floor> of %s row_budget %r : (tensor<2x8xf32>, tensor<2xf32>) -> (tensor<2x4xi32>, tensor<2xi32>)
+  return %i, %n : tensor<2x4xi32>, tensor<2xi32>
+}
+
+// -----
+
 // attn_score in two parallel phases: softmax statistics (max, sum of
 // exponentials) per query row into a [B, H, Q, 2] buffer, then one iteration
 // per key summing its probabilities; fp32 dot products and sums in eight

@@ -319,3 +319,35 @@ func.func @compact_result_count(%i: tensor<1x2xi32>, %n: tensor<1xi32>, %h: tens
   %map = tok.compact %i, %n gather(%h) : (tensor<1x2xi32>, tensor<1xi32>, tensor<1x8x4xf32>) -> tensor<1x8xi32>
   return %map : tensor<1x8xi32>
 }
+
+// -----
+
+func.func @row_budget_threshold(%s: tensor<2x8xf32>, %t: tensor<2xf32>) -> (tensor<2x8xi32>, tensor<2xi32>) {
+  // expected-error @+1 {{a threshold budget takes no row_budget}}
+  %i, %n = tok.select #tok.threshold<0.5, gt> of %s row_budget %t : (tensor<2x8xf32>, tensor<2xf32>) -> (tensor<2x8xi32>, tensor<2xi32>)
+  return %i, %n : tensor<2x8xi32>, tensor<2xi32>
+}
+
+// -----
+
+func.func @row_budget_ratio_as_count(%s: tensor<2x8xf32>, %r: tensor<2xi32>) -> (tensor<2x4xi32>, tensor<2xi32>) {
+  // expected-error @+1 {{expected a row_budget of f32 keep ratios for a keep_ratio budget, got 'i32'}}
+  %i, %n = tok.select #tok.keep_ratio<0.5, floor> of %s row_budget %r : (tensor<2x8xf32>, tensor<2xi32>) -> (tensor<2x4xi32>, tensor<2xi32>)
+  return %i, %n : tensor<2x4xi32>, tensor<2xi32>
+}
+
+// -----
+
+func.func @row_budget_count_as_ratio(%s: tensor<2x8xf32>, %r: tensor<2xf32>) -> (tensor<2x4xi32>, tensor<2xi32>) {
+  // expected-error @+1 {{expected a row_budget of i32 keep counts for a top_k budget, got 'f32'}}
+  %i, %n = tok.select #tok.top_k<4> of %s row_budget %r : (tensor<2x8xf32>, tensor<2xf32>) -> (tensor<2x4xi32>, tensor<2xi32>)
+  return %i, %n : tensor<2x4xi32>, tensor<2xi32>
+}
+
+// -----
+
+func.func @row_budget_shape(%s: tensor<2x8xf32>, %k: tensor<3xi32>) -> (tensor<2x4xi32>, tensor<2xi32>) {
+  // expected-error @+1 {{expected row_budget of shape 2xi32, got 3xi32}}
+  %i, %n = tok.select #tok.top_k<4> of %s row_budget %k : (tensor<2x8xf32>, tensor<3xi32>) -> (tensor<2x4xi32>, tensor<2xi32>)
+  return %i, %n : tensor<2x4xi32>, tensor<2xi32>
+}

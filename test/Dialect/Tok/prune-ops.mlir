@@ -69,3 +69,16 @@ func.func @compact_map_only(%i: tensor<1x2xi32>, %n: tensor<1xi32>) -> tensor<1x
   %map = tok.compact %i, %n gather() : (tensor<1x2xi32>, tensor<1xi32>) -> tensor<1x8xi32>
   return %map : tensor<1x8xi32>
 }
+
+// Per-request budgets round-trip after lengths and protect, before span.
+// CHECK-LABEL: func.func @select_row_budget
+// CHECK: tok.select #tok.top_k<4> of %{{.*}} lengths %{{.*}} protect %{{.*}} row_budget %{{.*}} span [1, 7] :
+// CHECK: tok.select #tok.keep_ratio<5.000000e-01, floor> of %{{.*}} row_budget %{{.*}} :
+func.func @select_row_budget(%s: tensor<2x8xf32>, %len: tensor<2xi32>, %p: tensor<2x8xi1>,
+    %k: tensor<2xi32>, %r: tensor<2xf32>) -> (tensor<2x8xi32>, tensor<2x4xi32>) {
+  %i, %n = tok.select #tok.top_k<4> of %s lengths %len protect %p row_budget %k span [1, 7]
+      : (tensor<2x8xf32>, tensor<2xi32>, tensor<2x8xi1>, tensor<2xi32>) -> (tensor<2x8xi32>, tensor<2xi32>)
+  %j, %m = tok.select #tok.keep_ratio<0.5, floor> of %s row_budget %r
+      : (tensor<2x8xf32>, tensor<2xf32>) -> (tensor<2x4xi32>, tensor<2xi32>)
+  return %i, %j : tensor<2x8xi32>, tensor<2x4xi32>
+}

@@ -138,6 +138,19 @@ LogicalResult SelectOp::verify() {
   int64_t batch = scores.getDimSize(0), tokens = scores.getDimSize(1);
   if (failed(verifyPerBatch(*this, getLengths(), "lengths", batch)))
     return failure();
+  if (Value rowBudget = getRowBudget()) {
+    Type element = cast<RankedTensorType>(rowBudget.getType()).getElementType();
+    if (isa<ThresholdAttr>(getBudget()))
+      return emitOpError() << "a threshold budget takes no row_budget";
+    bool topK = isa<TopKAttr>(getBudget());
+    if (topK ? !element.isInteger(32) : !element.isF32())
+      return emitOpError() << "expected a row_budget of "
+                           << (topK ? "i32 keep counts" : "f32 keep ratios")
+                           << " for a " << (topK ? "top_k" : "keep_ratio")
+                           << " budget, got " << element;
+    if (failed(verifyShape(*this, rowBudget, "row_budget", {batch})))
+      return failure();
+  }
   if (Value protect = getProtect()) {
     auto type = cast<RankedTensorType>(protect.getType());
     if (type.getShape() != scores.getShape())

@@ -48,6 +48,8 @@ public:
       lengths = e.toBuffer(op.getLengths());
     if (op.getProtect())
       protect = e.toBuffer(op.getProtect());
+    if (op.getRowBudget())
+      rowBudget = e.toBuffer(op.getRowBudget());
     indices = e.allocFor(op.getIndices());
     counts = e.allocFor(op.getCount());
     auto [start, end] = op.getSpanBounds();
@@ -91,18 +93,36 @@ private:
     return arith::IndexCastOp::create(b, b.getI32Type(), index);
   }
 
-  /// K_b for a top-k or keep-ratio budget, as an i32 in [0, numCandidates].
-  Value budgetCount(Value numCandidates) {
+  /// K_b of `row` for a top-k or keep-ratio budget, as an i32 in
+  /// [0, numCandidates]; a row_budget bounds it by the attribute's.
+  Value budgetCount(Value row, Value numCandidates) {
     Value zero = e.i32(0);
     if (auto topK = dyn_cast<tok::TopKAttr>(op.getBudget())) {
-      int64_t k = std::clamp<int64_t>(topK.getK(), 0, tokens);
-      return arith::MinSIOp::create(b, e.i32(k), numCandidates);
+      Value k = e.i32(std::clamp<int64_t>(topK.getK(), 0, tokens));
+      if (rowBudget) {
+        Value own = memref::LoadOp::create(b, rowBudget, ValueRange{row});
+        k = arith::MinSIOp::create(b, arith::MaxSIOp::create(b, own, zero), k);
+      }
+      return arith::MinSIOp::create(b, k, numCandidates);
     }
     auto ratio = cast<tok::KeepRatioAttr>(op.getBudget());
     llvm::APFloat value(tok::toDouble(ratio.getRatio()));
+    Value r = arith::ConstantFloatOp::create(b, b.getF64Type(), value);
+    if (rowBudget) {
+      // min(r_b, r), exact in double; a negative or NaN r_b keeps nothing.
+      Value loaded = memref::LoadOp::create(b, rowBudget, ValueRange{row});
+      Value own = arith::ExtFOp::create(b, b.getF64Type(), loaded);
+      Value positive =
+          arith::CmpFOp::create(b, arith::CmpFPredicate::OGT, own,
+                                arith::ConstantFloatOp::create(
+                                    b, b.getF64Type(), llvm::APFloat(0.0)));
+      r = arith::SelectOp::create(b, positive,
+                                  arith::MinimumFOp::create(b, own, r),
+                                  arith::ConstantFloatOp::create(
+                                      b, b.getF64Type(), llvm::APFloat(0.0)));
+    }
     Value n = arith::SIToFPOp::create(b, b.getF64Type(), numCandidates);
-    Value product = arith::MulFOp::create(
-        b, n, arith::ConstantFloatOp::create(b, b.getF64Type(), value));
+    Value product = arith::MulFOp::create(b, n, r);
     Value rounded;
     switch (ratio.getRounding()) {
     case tok::Rounding::floor:
@@ -145,7 +165,7 @@ private:
                                                   isCandidate(row, i));
             return {arith::AddIOp::create(b, state[0], isCand)};
           })[0];
-      Value k = budgetCount(numCandidates);
+      Value k = budgetCount(row, numCandidates);
       Value positive =
           arith::CmpIOp::create(b, arith::CmpIPredicate::sgt, k, e.i32(0));
       // k == 0 keeps no candidate: threshold = max key, no ties taken.
@@ -248,7 +268,7 @@ private:
                         b, state[1],
                         arith::ExtUIOp::create(b, b.getI32Type(), before))};
           });
-      Value k = budgetCount(counts[0]);
+      Value k = budgetCount(row, counts[0]);
       candKept =
           arith::CmpIOp::create(b, arith::CmpIPredicate::slt, counts[1], k);
     }
@@ -276,7 +296,7 @@ private:
           auto candidate = [&](Value i) { return isCandidate(row, i); };
           auto forced = [&](Value i) { return e.notI1(isCandidate(row, i)); };
           auto key = [&](Value i) { return keyAt(row, i); };
-          auto budget = [&](Value n) { return budgetCount(n); };
+          auto budget = [&](Value n) { return budgetCount(row, n); };
           auto emit = [&](Value slot, Value i) {
             memref::StoreOp::create(b, toI32(i), indices,
                                     ValueRange{row, slot});
@@ -379,7 +399,7 @@ private:
   bool inDispatch = false;
   int64_t batch = 0, tokens = 0, capacity = 0;
   tok::NanPolicy policy = tok::NanPolicy::as_neg_inf;
-  Value scores, lengths, protect, indices, counts, histogram;
+  Value scores, lengths, protect, rowBudget, indices, counts, histogram;
   Value spanStart, spanEnd;
 };
 

@@ -124,6 +124,15 @@ def Tok_SelectOp : Tok_Op<"select", [Pure, AttrSizedOperandSegments,
     double), `#tok.threshold<tau, gt|ge>` (every candidate whose score
     compares above `tau`; the count is data dependent).
 
+    Per-request budgets: with `row_budget %b : [B]`, request `b` uses its own
+    budget, bounded by the attribute's, which stays the compile-time maximum
+    (the capacity is computed from it): for `top_k<k>` an i32 `k_b`, and
+    `K_b = clamp(k_b, 0, min(k, |cand_b|))`; for `keep_ratio<r, rounding>` an
+    f32 `r_b`, and `K_b = rounding(|cand_b| * min(r_b, r))` in IEEE double
+    (a negative or NaN `r_b` keeps no candidate). Serving engines pass each
+    request's keep count or ratio this way, with one artifact for all of
+    them. A threshold budget takes no `row_budget`.
+
     Ranking is a total order: larger score first, equal scores to the lower
     index, `-0.0 == +0.0`. `nan_policy = as_neg_inf` (default) ranks a NaN
     with `-inf` (it stays a candidate and is kept when `K_b` exceeds the
@@ -137,8 +146,8 @@ def Tok_SelectOp : Tok_Op<"select", [Pure, AttrSizedOperandSegments,
     never exceeds `C`.
 
     Syntax: `tok.select BUDGET of %scores`, then optionally `lengths %len`,
-    `protect %mask`, `span [start, end]` and `{nan_policy = ...}`, then
-    `: (operand types) -> (result types)`.
+    `protect %mask`, `row_budget %b`, `span [start, end]` and
+    `{nan_policy = ...}`, then `: (operand types) -> (result types)`.
 
     Examples (keep 25 % of 576 image tokens; keep the 64 best of the image
     tokens at positions [35, 611) of a 700-token row, the text passing
@@ -151,6 +160,13 @@ def Tok_SelectOp : Tok_Op<"select", [Pure, AttrSizedOperandSegments,
         span [35, 611] : (tensor<4x700xf32>, tensor<4xi32>)
         -> (tensor<4x700xi32>, tensor<4xi32>)
     ```
+
+    Each request with its own keep ratio, at most a half:
+    ```mlir
+    %idx3, %n3 = tok.select #tok.keep_ratio<0.5, floor> of %scores lengths %len row_budget %ratios
+        : (tensor<4x576xf32>, tensor<4xi32>, tensor<4xf32>)
+        -> (tensor<4x288xi32>, tensor<4xi32>)
+    ```
   }];
 
   let arguments = (ins
@@ -158,6 +174,7 @@ def Tok_SelectOp : Tok_Op<"select", [Pure, AttrSizedOperandSegments,
     Tok_BudgetAttr:$budget,
     Optional<Tok_I32Tensor>:$lengths,
     Optional<Tok_BoolTensor>:$protect,
+    Optional<Tok_StaticTensor>:$row_budget,
     OptionalAttr<DenseI64ArrayAttr>:$span,
     Tok_Default<Tok_NanPolicyAttr,
                       "::winnow::tok::NanPolicy::as_neg_inf", "#tok.nan_policy<as_neg_inf>">:$nan_policy);
@@ -165,7 +182,8 @@ def Tok_SelectOp : Tok_Op<"select", [Pure, AttrSizedOperandSegments,
 
   let assemblyFormat = [{
     $budget `of` $scores (`lengths` $lengths^)? (`protect` $protect^)?
-    (`span` $span^)? attr-dict `:` functional-type(operands, results)
+    (`row_budget` $row_budget^)? (`span` $span^)? attr-dict `:`
+    functional-type(operands, results)
   }];
   let hasVerifier = 1;
 
