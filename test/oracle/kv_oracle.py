@@ -71,8 +71,10 @@ def kv_select_row(length, T, sinks, window, heavy, scores_row=None, sep_row=None
 
 
 def kv_select(lengths, T, H, capacity, scores=None, separators=None, sinks=0,
-              window=0, heavy=0):
-    """Reference for tok.kv_select: (slots [B, H, C] int32, count [B, H] int32)."""
+              window=0, heavy=0, row_budget=None):
+    """Reference for tok.kv_select: (slots [B, H, C] int32, count [B, H] int32).
+    row_budget [B, 3]: each request's own (sinks, window, heavy), each
+    clamped to [0, the attribute's]."""
     lengths = np.asarray(lengths)
     B = lengths.shape[0]
     if scores is not None:
@@ -84,8 +86,11 @@ def kv_select(lengths, T, H, capacity, scores=None, separators=None, sinks=0,
     slots = np.full((B, H, capacity), -1, dtype=np.int32)
     count = np.zeros((B, H), dtype=np.int32)
     for b in range(B):
+        own = (sinks, window, heavy)
+        if row_budget is not None:
+            own = tuple(min(max(int(v), 0), most) for v, most in zip(row_budget[b], own))
         for h in range(H):
-            kept = kv_select_row(lengths[b], T, sinks, window, heavy,
+            kept = kv_select_row(lengths[b], T, *own,
                                  None if scores is None else scores[b, h],
                                  None if separators is None else separators[b])
             if len(kept) > capacity:

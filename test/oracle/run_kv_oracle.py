@@ -54,7 +54,8 @@ KC_TOL_LARGE_D = 1e-5  # near-tie margin for D = 1024 fp32 dot products
 # ---------------------------------------------------------------------------
 
 
-def kv_select_op(slots, cnt, a, lengths, scores=None, seps=None, attrs=None):
+def kv_select_op(slots, cnt, a, lengths, scores=None, seps=None, attrs=None,
+                 row_budget=None):
     t = a.types()
     ops = [lengths]
     text = "%%%s, %%%s = tok.kv_select %%%s" % (slots, cnt, lengths)
@@ -64,6 +65,9 @@ def kv_select_op(slots, cnt, a, lengths, scores=None, seps=None, attrs=None):
     if seps:
         text += " separators %" + seps
         ops.append(seps)
+    if row_budget:
+        text += " row_budget %" + row_budget
+        ops.append(row_budget)
     if attrs:
         text += " {" + ", ".join("%s = %d" % kv for kv in attrs.items()) + "}"
     return text + _sig(t, ops, [slots, cnt])
@@ -102,7 +106,7 @@ def select_checks(inp, out, T, H, C, attrs, scores="scores", seps="separators",
     sv = sep_values if sep_values is not None else inp.get(seps)
     es, ec = orc.kv_select(inp[lengths], T, H, C, inp.get(scores), sv,
                            attrs.get("sinks", 0), attrs.get("window", 0),
-                           attrs.get("heavy", 0))
+                           attrs.get("heavy", 0), inp.get("row_budget"))
     return [check_exact(prefix + "count", ec, out[count]),
             check_exact(prefix + "slots", es, out[slots])]
 
@@ -130,7 +134,8 @@ def kcenter_check(what, x, k, C, lengths, first, got_idx, got_cnt, tol):
 # ---------------------------------------------------------------------------
 
 
-def make_kv_select(module, name, B, H, T, attrs, scores=True, seps=False, capacity=None):
+def make_kv_select(module, name, B, H, T, attrs, scores=True, seps=False, capacity=None,
+                   row_budget=False):
     if capacity is None:
         capacity = orc.kv_select_min_capacity(T, attrs.get("sinks", 0), attrs.get("window", 0),
                                               attrs.get("heavy", 0), seps)
@@ -139,16 +144,20 @@ def make_kv_select(module, name, B, H, T, attrs, scores=True, seps=False, capaci
         args.append(("scores", (B, H, T), "f32"))
     if seps:
         args.append(("separators", (B, T), "i1"))
+    if row_budget:
+        args.append(("row_budget", (B, 3), "i32"))
     results = [("slots", (B, H, capacity), "i32"), ("count", (B, H), "i32")]
     tt = _Types(args, results)
     body = [kv_select_op("slots", "count", tt, "lengths", "scores" if scores else None,
-                         "separators" if seps else None, attrs)]
+                         "separators" if seps else None, attrs,
+                         "row_budget" if row_budget else None)]
 
     def check(inp, out):
         return select_checks(inp, out, T, H, capacity, attrs)
 
     p = Program(module, name, args, results, body, check)
-    p.meta = dict(B=B, H=H, T=T, C=capacity, attrs=attrs, scores=scores, seps=seps)
+    p.meta = dict(B=B, H=H, T=T, C=capacity, attrs=attrs, scores=scores, seps=seps,
+                  row_budget=row_budget)
     return p
 
 
@@ -369,6 +378,13 @@ def add_select_cases(p, rng, nrand):
             if seps is None:
                 seps = rng.random((B, T)) < 0.15
             d["separators"] = seps
+        if m.get("row_budget"):
+            # Each request's own (sinks, window, heavy): negative, zero, the
+            # maximum and above it.
+            most = [a.get("sinks", 0), a.get("window", 0), a.get("heavy", 0)]
+            d["row_budget"] = np.array(
+                [[rng.choice([-2, 0, v // 2, v, v + 5]) for v in most] for _ in range(B)],
+                np.int32)
         return d
 
     p.add("lengths_edge", inputs(lengths_edge(B, T, sinks, window)))
@@ -504,6 +520,13 @@ def build_corpus(rng, nrand):
         make_kv_select(m, "sel_sep_only_heads_equal", 4, 3, 30, dict(sinks=3, window=5),
                        scores=False, seps=True),
         make_kv_select(m, "sel_sep_nothing_else", 2, 1, 10, {}, scores=False, seps=True),
+        # per-request budgets: StreamingLLM's closed form, H2O, with separators
+        make_kv_select(m, "sel_row_budget_stream", 6, 2, 40, dict(sinks=4, window=9, cache_size=40),
+                       scores=False, row_budget=True),
+        make_kv_select(m, "sel_row_budget_h2o", 6, 3, 32, dict(sinks=2, window=5, heavy=6),
+                       row_budget=True),
+        make_kv_select(m, "sel_row_budget_sep", 5, 2, 30, dict(sinks=2, window=4, heavy=3),
+                       seps=True, row_budget=True),
         # radix-select stress: long cache, large heavy budget
         make_kv_select(m, "sel_long_histogram", 2, 3, 3000, dict(sinks=4, window=64, heavy=900)),
         # rows past the GPU form's shared-memory keys (8192 slots): a device

@@ -228,3 +228,35 @@ func.func @k_center(%x: tensor<2x576x64xbf16>, %len: tensor<2xi32>, %f: tensor<2
       : (tensor<2x576x64xbf16>, tensor<2xi32>, tensor<2xi32>) -> (tensor<2x8xi32>, tensor<2xi32>)
   return %i, %n : tensor<2x8xi32>, tensor<2xi32>
 }
+
+// -----
+
+// Per-request budgets: each row loads its (sinks, window, heavy) and clamps
+// them to [0, the attribute's]; the heavy hitters' radix select takes the
+// row's own count. The GPU's closed form (no heavy hitters) reads them per
+// output slot.
+// CHECK-LABEL: func.func @kv_select_row_budget
+// CHECK: scf.parallel (%[[ROW:.*]]) =
+// CHECK: %[[S:.*]] = memref.load %[[RB:.*]][%[[ROW]], %c0] : memref<2x3xi32>
+// CHECK: arith.minsi %{{.*}}, %c2_i32
+// CHECK: memref.load %[[RB]][%[[ROW]], %c1] : memref<2x3xi32>
+// CHECK: memref.load %[[RB]][%[[ROW]], %c2] : memref<2x3xi32>
+// CHECK: arith.minsi %{{.*}}, %c6_i32
+func.func @kv_select_row_budget(%len: tensor<2xi32>, %acc: tensor<2x4x64xf32>, %rb: tensor<2x3xi32>)
+    -> (tensor<2x4x13xi32>, tensor<2x4xi32>) {
+  %slots, %n = tok.kv_select %len scores %acc row_budget %rb {sinks = 2, window = 5, heavy = 6}
+      : (tensor<2xi32>, tensor<2x4x64xf32>, tensor<2x3xi32>) -> (tensor<2x4x13xi32>, tensor<2x4xi32>)
+  return %slots, %n : tensor<2x4x13xi32>, tensor<2x4xi32>
+}
+
+// -----
+
+// PAR-LABEL: func.func @kv_stream_row_budget
+// PAR: scf.parallel
+// PAR: memref.load %{{.*}}[%{{.*}}, %c0] : memref<3x3xi32>
+// PAR: memref.load %{{.*}}[%{{.*}}, %c1] : memref<3x3xi32>
+func.func @kv_stream_row_budget(%len: tensor<3xi32>, %rb: tensor<3x3xi32>) -> (tensor<3x2x12xi32>, tensor<3x2xi32>) {
+  %slots, %n = tok.kv_select %len row_budget %rb {sinks = 4, window = 8, cache_size = 100}
+      : (tensor<3xi32>, tensor<3x3xi32>) -> (tensor<3x2x12xi32>, tensor<3x2xi32>)
+  return %slots, %n : tensor<3x2x12xi32>, tensor<3x2xi32>
+}

@@ -419,3 +419,12 @@ func.func @kv_select_saturating_capacity(%len: tensor<1xi32>) -> tensor<1x1x2xi3
   %sl, %n = tok.kv_select %len {sinks = 4611686018427387904, window = 4611686018427387904, cache_size = 10} : (tensor<1xi32>) -> (tensor<1x1x2xi32>, tensor<1x1xi32>)
   return %sl : tensor<1x1x2xi32>
 }
+
+// -----
+
+func.func @kv_row_budget_shape(%len: tensor<2xi32>, %acc: tensor<2x4x16xf32>, %rb: tensor<2x2xi32>) -> tensor<2x4x6xi32> {
+  // expected-error @+1 {{expected row_budget of shape 2x3xi32, got 2x2xi32}}
+  %slots, %n = tok.kv_select %len scores %acc row_budget %rb {sinks = 1, window = 3, heavy = 2}
+      : (tensor<2xi32>, tensor<2x4x16xf32>, tensor<2x2xi32>) -> (tensor<2x4x6xi32>, tensor<2x4xi32>)
+  return %slots : tensor<2x4x6xi32>
+}

@@ -125,3 +125,13 @@ func.func @kv_select_cache_size(%len: tensor<2xi32>) -> tensor<2x3x8xi32> {
   %sl, %n = tok.kv_select %len {sinks = 4, window = 4, cache_size = 16} : (tensor<2xi32>) -> (tensor<2x3x8xi32>, tensor<2x3xi32>)
   return %sl : tensor<2x3x8xi32>
 }
+
+// Per-request (sinks, window, heavy) round-trip after the separators.
+// CHECK-LABEL: func.func @kv_select_row_budget
+// CHECK: tok.kv_select %{{.*}} scores %{{.*}} separators %{{.*}} row_budget %{{.*}} {heavy = 2 : i64, sinks = 1 : i64, window = 3 : i64} :
+func.func @kv_select_row_budget(%len: tensor<2xi32>, %acc: tensor<2x4x16xf32>, %sep: tensor<2x16xi1>,
+    %rb: tensor<2x3xi32>) -> tensor<2x4x16xi32> {
+  %slots, %n = tok.kv_select %len scores %acc separators %sep row_budget %rb {sinks = 1, window = 3, heavy = 2}
+      : (tensor<2xi32>, tensor<2x4x16xf32>, tensor<2x16xi1>, tensor<2x3xi32>) -> (tensor<2x4x16xi32>, tensor<2x4xi32>)
+  return %slots : tensor<2x4x16xi32>
+}

@@ -21,6 +21,9 @@ LogicalResult KvSelectOp::verify() {
   int64_t heads = slots.getDimSize(1), capacity = slots.getDimSize(2);
   if (failed(verifyShape(*this, getCount(), "count", {batch, heads})))
     return failure();
+  if (Value rowBudget = getRowBudget())
+    if (failed(verifyShape(*this, rowBudget, "row_budget", {batch, 3})))
+      return failure();
   // The accessors return the attributes as unsigned: read them signed.
   int64_t sinks = getSinksAttr().getInt(), window = getWindowAttr().getInt();
   int64_t heavy = getHeavyAttr().getInt();

@@ -51,19 +51,36 @@ struct KvSelectShape {
 };
 
 /// One batch row of kv_select: its valid length, where its sinks end and
-/// its window starts, and which slots are kept whatever the scores say.
+/// its window starts, its heavy-hitter budget, and which slots are kept
+/// whatever the scores say. With a row_budget, the row's own sinks, window
+/// and heavy, each clamped to [0, the attribute's].
 struct KvSelectRow {
-  Value row, len, sinkEnd, windowStart;
+  Value row, len, sinkEnd, windowStart, heavy;
   Value separators; // null without them
 
   KvSelectRow(LoopEmitter &e, const KvSelectShape &shape, Value lengths,
-              Value separators, Value row)
+              Value separators, Value rowBudget, Value row)
       : row(row), separators(separators) {
     ImplicitLocOpBuilder &b = e.builder();
     len = e.loadClampedCount(lengths, row, e.index(shape.tokens));
-    sinkEnd = arith::MinSIOp::create(b, e.index(shape.sinks), len);
+    Value sinks = e.index(shape.sinks), window = e.index(shape.window);
+    heavy = e.i32(shape.heavy);
+    if (rowBudget) {
+      auto own = [&](int64_t column, int64_t most) {
+        Value v = memref::LoadOp::create(b, rowBudget,
+                                         ValueRange{row, e.index(column)});
+        return arith::MinSIOp::create(b, arith::MaxSIOp::create(b, v, e.i32(0)),
+                                      e.i32(most));
+      };
+      sinks =
+          arith::IndexCastOp::create(b, b.getIndexType(), own(0, shape.sinks));
+      window =
+          arith::IndexCastOp::create(b, b.getIndexType(), own(1, shape.window));
+      heavy = own(2, shape.heavy);
+    }
+    sinkEnd = arith::MinSIOp::create(b, sinks, len);
     windowStart = arith::MaxSIOp::create(
-        b, arith::SubIOp::create(b, len, e.index(shape.window)), e.index(0));
+        b, arith::SubIOp::create(b, len, window), e.index(0));
   }
 
   /// Whether slot t is forced: a sink, in the window or a separator (t < len
@@ -91,12 +108,13 @@ void lowerKvSelect(tok::KvSelectOp op, ImplicitLocOpBuilder &b,
   Value lengths = e.toBuffer(op.getLengths());
   Value scores = op.getScores() ? e.toBuffer(op.getScores()) : Value();
   Value separators = op.getSeparators() ? e.toBuffer(op.getSeparators()) : Value();
+  Value rowBudget = op.getRowBudget() ? e.toBuffer(op.getRowBudget()) : Value();
   Value slots = e.allocFor(op.getSlots());
   Value counts = e.allocFor(op.getCount());
   Value histogram = heavy > 0 ? allocRadixHistogram(b) : Value();
 
   e.parallelFor(shape.batch, [&](Value row) {
-    KvSelectRow r(e, shape, lengths, separators, row);
+    KvSelectRow r(e, shape, lengths, separators, rowBudget, row);
     Value len = r.len;
     auto forced = [&](Value t) { return r.forced(e, t); };
     e.forLoop(e.index(0), e.index(heads), [&](Value h) {
@@ -115,7 +133,7 @@ void lowerKvSelect(tok::KvSelectOp op, ImplicitLocOpBuilder &b,
                   b, s[0],
                   arith::ExtUIOp::create(b, b.getI32Type(), e.notI1(forced(t))))};
             })[0];
-        Value k = arith::MinSIOp::create(b, e.i32(heavy), candidates);
+        Value k = arith::MinSIOp::create(b, r.heavy, candidates);
         Value positive =
             arith::CmpIOp::create(b, arith::CmpIPredicate::sgt, k, e.i32(0));
         auto ifOp = scf::IfOp::create(
@@ -198,6 +216,7 @@ void lowerKvSelectGpu(tok::KvSelectOp op, ImplicitLocOpBuilder &b,
       heavy > 0 && op.getScores() ? e.toBuffer(op.getScores()) : Value();
   Value separators =
       op.getSeparators() ? e.toBuffer(op.getSeparators()) : Value();
+  Value rowBudget = op.getRowBudget() ? e.toBuffer(op.getRowBudget()) : Value();
   Value slots = e.allocFor(op.getSlots());
   Value counts = e.allocFor(op.getCount());
   auto toI32 = [&](Value index) -> Value {
@@ -207,7 +226,7 @@ void lowerKvSelectGpu(tok::KvSelectOp op, ImplicitLocOpBuilder &b,
   if (heavy == 0 && !separators) {
     e.parallelFor({batch, heads, capacity}, [&](ValueRange iv) {
       Value row = iv[0], h = iv[1], j = iv[2];
-      KvSelectRow r(e, shape, lengths, separators, row);
+      KvSelectRow r(e, shape, lengths, separators, rowBudget, row);
       Value recentStart = arith::MaxSIOp::create(b, r.windowStart, r.sinkEnd);
       Value count = arith::AddIOp::create(
           b, r.sinkEnd, arith::SubIOp::create(b, r.len, recentStart));
@@ -238,7 +257,7 @@ void lowerKvSelectGpu(tok::KvSelectOp op, ImplicitLocOpBuilder &b,
       [&](Value block, Value tid, ValueRange buffers) {
         Value row = arith::DivUIOp::create(b, block, e.index(heads));
         Value h = arith::RemUIOp::create(b, block, e.index(heads));
-        KvSelectRow r(e, shape, lengths, separators, row);
+        KvSelectRow r(e, shape, lengths, separators, rowBudget, row);
         auto forced = [&](Value t) { return r.forced(e, t); };
         auto candidate = [&](Value t) { return e.notI1(forced(t)); };
         auto key = [&](Value t) {
@@ -247,7 +266,7 @@ void lowerKvSelectGpu(tok::KvSelectOp op, ImplicitLocOpBuilder &b,
               tok::NanPolicy::as_neg_inf);
         };
         auto budget = [&](Value candidates) -> Value {
-          return arith::MinSIOp::create(b, e.i32(heavy), candidates);
+          return arith::MinSIOp::create(b, r.heavy, candidates);
         };
         auto noKey = [&](Value) { return e.i32(0); };
         auto emit = [&](Value slot, Value t) {

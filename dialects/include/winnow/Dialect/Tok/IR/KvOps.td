@@ -45,6 +45,12 @@ def Tok_KvSelectOp : Tok_Op<"kv_select", [Pure, AttrSizedOperandSegments,
     The capacity `C` must hold `min(T, sinks + window + heavy)`, or `T`
     with separators.
 
+    Per-request budgets: with `row_budget %b : [B, 3] i32`, request `b`
+    keeps `clamp(b[b, 0], 0, sinks)` sinks, a window of
+    `clamp(b[b, 1], 0, window)` slots and `clamp(b[b, 2], 0, heavy)` heavy
+    hitters; the attributes stay the compile-time maxima that size the
+    capacity, so one artifact serves requests with different budgets.
+
     ```mlir
     %slots, %n = tok.kv_select %len scores %acc
         {sinks = 4, window = 512, heavy = 512}
@@ -55,13 +61,15 @@ def Tok_KvSelectOp : Tok_Op<"kv_select", [Pure, AttrSizedOperandSegments,
   let arguments = (ins Tok_I32Tensor:$lengths,
                        Optional<Tok_F32Tensor>:$scores,
                        Optional<Tok_BoolTensor>:$separators,
+                       Optional<Tok_I32Tensor>:$row_budget,
                        Tok_Default<I64Attr, "0", "0">:$sinks,
                        Tok_Default<I64Attr, "0", "0">:$window,
                        Tok_Default<I64Attr, "0", "0">:$heavy,
                        OptionalAttr<I64Attr>:$cache_size);
   let results = (outs Tok_I32Tensor:$slots, Tok_I32Tensor:$count);
   let assemblyFormat = [{
-    $lengths (`scores` $scores^)? (`separators` $separators^)? attr-dict
+    $lengths (`scores` $scores^)? (`separators` $separators^)?
+    (`row_budget` $row_budget^)? attr-dict
     `:` functional-type(operands, results)
   }];
   let hasVerifier = 1;
