@@ -56,6 +56,7 @@ void populateTokToLoopsPatterns(RewritePatternSet &patterns,
   populateKvToLoopsPatterns(patterns, options, row);
   populateDiversityToLoopsPatterns(patterns, options, row);
   populateClusterToLoopsPatterns(patterns, options, row);
+  populateLayoutToLoopsPatterns(patterns, options, row);
   if (options.intraRowParallel) {
     populatePruneToGpuLoopsPatterns(patterns, options, row);
     populateChunkToGpuLoopsPatterns(patterns, options, row);

@@ -114,6 +114,11 @@ void populateVerifyToLoopsPatterns(mlir::RewritePatternSet &patterns,
 void populateMergeToLoopsPatterns(mlir::RewritePatternSet &patterns,
                                   const LoweringOptions &options,
                                   DispatchRow *row);
+/// tok.unpack_ragged and tok.pack_ragged: one element-parallel form that
+/// serves the CPU and the GPU.
+void populateLayoutToLoopsPatterns(mlir::RewritePatternSet &patterns,
+                                   const LoweringOptions &options,
+                                   DispatchRow *row);
 void populateKvToLoopsPatterns(mlir::RewritePatternSet &patterns,
                                const LoweringOptions &options,
                                DispatchRow *row);

@@ -19,5 +19,6 @@ include "winnow/Dialect/Tok/IR/KvOps.td"
 include "winnow/Dialect/Tok/IR/DiversityOps.td"
 include "winnow/Dialect/Tok/IR/ClusterOps.td"
 include "winnow/Dialect/Tok/IR/DispatchOps.td"
+include "winnow/Dialect/Tok/IR/LayoutOps.td"
 
 #endif // WINNOW_DIALECT_TOK_IR_TOKOPS_TD
