@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
-"""End-to-end oracle test of the ragged layout ops (tok.unpack_ragged,
-tok.pack_ragged): generates tok programs, compiles them with winnow-compile,
-runs them with winnow-run and compares every result bit for bit with the
-NumPy reference below, written from the ops' documented semantics (offsets
-clamped into [0, T], rows past C cut, tok.compact's padding).
+"""End-to-end oracle test of the layout ops (tok.unpack_ragged,
+tok.pack_ragged, tok.tree_parents): generates tok programs, compiles them
+with winnow-compile, runs them with winnow-run and compares every result bit
+for bit with the NumPy reference below, written from the ops' documented
+semantics (offsets clamped into [0, T], rows past C cut, tok.compact's
+padding; child lists walked in node order, first parent kept, T steps).
 
 usage: run_layout_oracle.py --compile winnow-compile --run winnow-run --workdir DIR
        [--quick] [--filter S] [--compile-flag=--emulate-cuda-on-cpu]
@@ -58,9 +59,71 @@ def pack_ragged(padded, count, T, dt):
     return flat, cu
 
 
+def tree_parents(first_child, next_sibling):
+    """parents [B, T] int32 from first-child / next-sibling lists."""
+    B, T = first_child.shape
+    parents = np.full((B, T), -1, np.int32)
+    for b in range(B):
+        for i in range(T):
+            c = int(first_child[b, i])
+            for _ in range(T):
+                if not 0 <= c < T:
+                    break
+                if c != 0 and parents[b, c] == -1:
+                    parents[b, c] = i
+                c = int(next_sibling[b, c])
+    return parents
+
+
+def sibling_lists(parents):
+    """The first-child / next-sibling encoding of parent arrays (children in
+    ascending order), -1 ending each list: what SGLang builds."""
+    B, T = parents.shape
+    first = np.full((B, T), -1, np.int64)
+    nxt = np.full((B, T), -1, np.int64)
+    for b in range(B):
+        last = {}
+        for c in range(1, T):
+            p = int(parents[b, c])
+            if p < 0:
+                continue
+            if p in last:
+                nxt[b, last[p]] = c
+            else:
+                first[b, p] = c
+            last[p] = c
+    return first, nxt
+
+
 # ---------------------------------------------------------------------------
 # Programs
 # ---------------------------------------------------------------------------
+
+
+def make_tree_parents(module, name, B, T, dt_first, dt_next):
+    args = [("first_child", (B, T), dt_first), ("next_sibling", (B, T), dt_next)]
+    results = [("parents", (B, T), "i32")]
+    tt = _Types(args, results)
+    body = ["%parents = tok.tree_parents %first_child, %next_sibling"
+            + _sig(tt.types(), ["first_child", "next_sibling"], ["parents"])]
+
+    def check(inp, out):
+        want = tree_parents(inp["first_child"], inp["next_sibling"])
+        return [check_exact("parents", want, out["parents"])]
+
+    p = Program(module, name, args, results, body, check)
+    p.meta = dict(B=B, T=T)
+    return p
+
+
+def random_tree(rng, B, T):
+    """Parent arrays with parents[i] < i (the order tree_verify reads)."""
+    parents = np.full((B, T), -1, np.int32)
+    for b in range(B):
+        n = int(rng.integers(1, T + 1))
+        for i in range(1, n):
+            parents[b, i] = int(rng.integers(0, i))
+    return parents
 
 
 def make_unpack(module, name, T, B, C, rest, dt, offsets_dt):
@@ -153,6 +216,27 @@ def build_corpus(rng, nrand):
             p.add("random%d" % r, {"padded": values(rng, (B, C) + rest, dt),
                                    "count": rng.integers(-1, C + 2, B).astype(np.int32)})
         progs.append(p)
+    # tree_parents: SGLang-style lists of random trees (round trip to the
+    # parents), and malformed lists (cycles, a node under two parents, the
+    # root listed as a child, ids past T, i64 ids beyond 32 bits).
+    for name, B, T, df, dn in [("tree_i64_lists", 5, 12, "i64", "i64"),
+                               ("tree_i32_lists", 3, 33, "i32", "i32"),
+                               ("tree_mixed_lists", 2, 7, "i64", "i32")]:
+        p = make_tree_parents("tree_parents", name, B, T, df, dn)
+        for r in range(max(nrand, 2)):
+            parents = random_tree(rng, B, T)
+            first, nxt = sibling_lists(parents)
+            # The encoding of a well-formed tree decodes to that tree.
+            assert (tree_parents(first, nxt) == parents).all()
+            p.add("round_trip%d" % r, {"first_child": first.astype(NP[df]),
+                                       "next_sibling": nxt.astype(NP[dn])})
+        bad_first = rng.integers(-3, T + 4, (B, T))
+        bad_next = rng.integers(-3, T + 4, (B, T))
+        bad_next[:, 1] = 1  # a self-loop
+        bad_first[:, 0] = 1
+        p.add("malformed", {"first_child": bad_first.astype(NP[df]),
+                            "next_sibling": bad_next.astype(NP[dn])})
+        progs.append(p)
     return progs
 
 
@@ -164,6 +248,13 @@ def self_test():
     back, cu = pack_ragged(padded, lengths, 10, "i32")
     assert cu.tolist() == [0, 3, 3, 7]
     assert back.tolist() == [0, 1, 2, 3, 4, 5, 6, -1, -1, -1]
+    parents = np.array([[-1, 0, 0, 1, 1, 2]], np.int32)
+    first, nxt = sibling_lists(parents)
+    assert first.tolist() == [[1, 3, 5, -1, -1, -1]]
+    assert nxt.tolist() == [[-1, 2, -1, 4, -1, -1]]
+    assert tree_parents(first, nxt).tolist() == parents.tolist()
+    # A cycle ends; a second parent does not replace the first.
+    assert tree_parents(np.array([[1, 1]]), np.array([[0, 1]])).tolist() == [[-1, 0]]
     print("layout oracle self-test passed")
 
 

@@ -39,3 +39,22 @@ func.func @pack(%padded: tensor<3x4x2xf32>, %count: tensor<3xi32>) -> (tensor<10
   %f, %cu = tok.pack_ragged %padded, %count : (tensor<3x4x2xf32>, tensor<3xi32>) -> (tensor<10x2xf32>, tensor<4xi32>)
   return %f, %cu : tensor<10x2xf32>, tensor<4xi32>
 }
+
+// -----
+
+// tree_parents: one iteration per request: every parent -1, then each
+// node's child list walked at most T steps (i64 ids cast as given), a child
+// taking the node when it has no parent yet and is not the root.
+// CHECK-LABEL: func.func @tree_parents
+// CHECK: scf.parallel (%[[B:.*]]) =
+// CHECK: memref.store %c-1_i32
+// CHECK: scf.for %[[I:.*]] =
+// CHECK: memref.load %{{.*}}[%[[B]], %[[I]]] : memref<2x6xi64>
+// CHECK: scf.for {{.*}} iter_args
+// CHECK: arith.cmpi ne, %{{.*}}, %c0
+// CHECK: scf.if
+// CHECK: memref.store %{{.*}}, %{{.*}}[%[[B]], %{{.*}}] : memref<2x6xi32>
+func.func @tree_parents(%f: tensor<2x6xi64>, %n: tensor<2x6xi64>) -> tensor<2x6xi32> {
+  %p = tok.tree_parents %f, %n : (tensor<2x6xi64>, tensor<2x6xi64>) -> tensor<2x6xi32>
+  return %p : tensor<2x6xi32>
+}

@@ -72,3 +72,27 @@ func.func @pack_count(%t: tensor<8x5xi32>, %n: tensor<4xi32>) -> tensor<40xi32> 
   %f, %cu = tok.pack_ragged %t, %n : (tensor<8x5xi32>, tensor<4xi32>) -> (tensor<40xi32>, tensor<9xi32>)
   return %f : tensor<40xi32>
 }
+
+// -----
+
+func.func @tree_rank(%f: tensor<64xi64>, %n: tensor<64xi64>) -> tensor<64xi32> {
+  // expected-error @+1 {{expected first_child of rank 2 [B, T], got rank 1}}
+  %p = tok.tree_parents %f, %n : (tensor<64xi64>, tensor<64xi64>) -> tensor<64xi32>
+  return %p : tensor<64xi32>
+}
+
+// -----
+
+func.func @tree_sibling_shape(%f: tensor<4x64xi64>, %n: tensor<4x63xi64>) -> tensor<4x64xi32> {
+  // expected-error @+1 {{expected next_sibling of shape 4x64xi64, got 4x63xi64}}
+  %p = tok.tree_parents %f, %n : (tensor<4x64xi64>, tensor<4x63xi64>) -> tensor<4x64xi32>
+  return %p : tensor<4x64xi32>
+}
+
+// -----
+
+func.func @tree_parents_type(%f: tensor<4x64xi64>, %n: tensor<4x64xi64>) -> tensor<4x64xi64> {
+  // expected-error @+1 {{result #0 must be statically shaped tensor of 32-bit signless integer values}}
+  %p = tok.tree_parents %f, %n : (tensor<4x64xi64>, tensor<4x64xi64>) -> tensor<4x64xi64>
+  return %p : tensor<4x64xi64>
+}

@@ -20,3 +20,10 @@ func.func @pack(%t: tensor<8x5xi32>, %n: tensor<8xi32>) -> (tensor<40xi32>, tens
   %f, %cu = tok.pack_ragged %t, %n : (tensor<8x5xi32>, tensor<8xi32>) -> (tensor<40xi32>, tensor<9xi32>)
   return %f, %cu : tensor<40xi32>, tensor<9xi32>
 }
+
+// CHECK-LABEL: func.func @tree_parents
+// CHECK: tok.tree_parents %{{.*}}, %{{.*}} : (tensor<4x64xi64>, tensor<4x64xi64>) -> tensor<4x64xi32>
+func.func @tree_parents(%f: tensor<4x64xi64>, %n: tensor<4x64xi64>) -> tensor<4x64xi32> {
+  %p = tok.tree_parents %f, %n : (tensor<4x64xi64>, tensor<4x64xi64>) -> tensor<4x64xi32>
+  return %p : tensor<4x64xi32>
+}

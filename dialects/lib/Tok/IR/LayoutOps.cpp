@@ -63,3 +63,16 @@ LogicalResult PackRaggedOp::verify() {
     return failure();
   return success();
 }
+
+LogicalResult TreeParentsOp::verify() {
+  auto firstChild = getFirstChild().getType();
+  if (firstChild.getRank() != 2)
+    return emitOpError() << "expected first_child of rank 2 [B, T], got rank "
+                         << firstChild.getRank();
+  if (failed(verifyShape(*this, getNextSibling(), "next_sibling",
+                         firstChild.getShape())) ||
+      failed(
+          verifyShape(*this, getParents(), "parents", firstChild.getShape())))
+    return failure();
+  return success();
+}

@@ -1,10 +1,11 @@
-//===- LowerLayoutToLoops.cpp - tok.unpack_ragged and tok.pack_ragged -----===//
+//===- LowerLayoutToLoops.cpp - The ragged-batch and tree layout ops -----===//
 //
 // Element-parallel copies between the flattened and the padded layout of a
 // ragged batch: one iteration per element of the side being written, so
 // the same loops are the CPU form and, mapped to threads, the GPU form.
 // pack_ragged's offsets are a prefix sum over the requests, computed first
-// by one iteration (B additions).
+// by one iteration (B additions). tree_parents walks each request's child
+// lists in one iteration per request.
 //
 //===----------------------------------------------------------------------===//
 
@@ -146,6 +147,56 @@ void lowerPackRagged(tok::PackRaggedOp op, ImplicitLocOpBuilder &b,
   e.replaceWithBuffer(op.getCuSeqlens(), offsets);
 }
 
+/// One request per iteration: its T nodes' child lists walked in node
+/// order (trees are a few dozen nodes; each walk is bounded by T steps).
+void lowerTreeParents(tok::TreeParentsOp op, ImplicitLocOpBuilder &b,
+                      LoweringContext &context) {
+  OpLowering e(b, context);
+  auto type = op.getFirstChild().getType();
+  int64_t batch = type.getDimSize(0), nodes = type.getDimSize(1);
+  Value firstChild = e.toBuffer(op.getFirstChild());
+  Value nextSibling = e.toBuffer(op.getNextSibling());
+  Value parents = e.allocFor(op.getParents());
+  // A list entry as an index, and whether it names a node.
+  auto entry = [&](Value buffer, Value row,
+                   Value i) -> std::pair<Value, Value> {
+    Value raw = memref::LoadOp::create(b, buffer, ValueRange{row, i});
+    Value node = arith::IndexCastOp::create(b, b.getIndexType(), raw);
+    Value valid = arith::AndIOp::create(
+        b, e.cmpi(arith::CmpIPredicate::sge, node, e.index(0)),
+        e.cmpi(arith::CmpIPredicate::slt, node, e.index(nodes)));
+    return {arith::SelectOp::create(b, valid, node, e.index(0)), valid};
+  };
+  e.parallelFor(batch, [&](Value row) {
+    e.forLoop(e.index(0), e.index(nodes), [&](Value i) {
+      memref::StoreOp::create(b, e.i32(-1), parents, ValueRange{row, i});
+    });
+    e.forLoop(e.index(0), e.index(nodes), [&](Value i) {
+      auto [first, live] = entry(firstChild, row, i);
+      e.forLoop(e.index(0), e.index(nodes), ValueRange{first, live},
+                [&](Value, ValueRange s) -> SmallVector<Value> {
+                  Value c = s[0], alive = s[1];
+                  Value unset = e.cmpi(
+                      arith::CmpIPredicate::eq,
+                      memref::LoadOp::create(b, parents, ValueRange{row, c}),
+                      e.i32(-1));
+                  Value notRoot =
+                      e.cmpi(arith::CmpIPredicate::ne, c, e.index(0));
+                  Value take = arith::AndIOp::create(
+                      b, alive, arith::AndIOp::create(b, unset, notRoot));
+                  e.ifThen(take, [&] {
+                    memref::StoreOp::create(
+                        b, arith::IndexCastOp::create(b, b.getI32Type(), i),
+                        parents, ValueRange{row, c});
+                  });
+                  auto [next, valid] = entry(nextSibling, row, c);
+                  return {next, arith::AndIOp::create(b, alive, valid)};
+                });
+    });
+  });
+  e.replaceWithBuffer(op.getParents(), parents);
+}
+
 } // namespace
 
 void populateLayoutToLoopsPatterns(RewritePatternSet &patterns,
@@ -154,6 +205,7 @@ void populateLayoutToLoopsPatterns(RewritePatternSet &patterns,
   addTokLowering<tok::UnpackRaggedOp>(patterns, options, row,
                                       lowerUnpackRagged);
   addTokLowering<tok::PackRaggedOp>(patterns, options, row, lowerPackRagged);
+  addTokLowering<tok::TreeParentsOp>(patterns, options, row, lowerTreeParents);
 }
 
 } // namespace winnow

@@ -114,7 +114,7 @@ void populateVerifyToLoopsPatterns(mlir::RewritePatternSet &patterns,
 void populateMergeToLoopsPatterns(mlir::RewritePatternSet &patterns,
                                   const LoweringOptions &options,
                                   DispatchRow *row);
-/// tok.unpack_ragged and tok.pack_ragged: one element-parallel form that
+/// tok.unpack_ragged, tok.pack_ragged and tok.tree_parents: one form that
 /// serves the CPU and the GPU.
 void populateLayoutToLoopsPatterns(mlir::RewritePatternSet &patterns,
                                    const LoweringOptions &options,

@@ -1,9 +1,10 @@
 //===- LayoutOps.td - Ragged batch layouts ------------------*- tablegen -*-===//
 //
 // Serving engines pass ragged batches flattened, with offsets (vLLM's draft
-// tokens and pre-LLM image tokens, FlashAttention's varlen `cu_seqlens`);
-// the tok ops take them padded, `[B, C, ...]` with a count per row. These
-// ops convert between the two layouts with exact semantics.
+// tokens and pre-LLM image tokens, FlashAttention's varlen `cu_seqlens`),
+// and token trees as first-child / next-sibling lists (SGLang, MLC-LLM); the
+// tok ops take padded `[B, C, ...]` tensors with a count per row, and parent
+// arrays. These ops convert between the layouts with exact semantics.
 //
 //===----------------------------------------------------------------------===//
 
@@ -76,6 +77,42 @@ def Tok_PackRaggedOp : Tok_Op<"pack_ragged", [Pure]> {
   let results = (outs Tok_StaticTensor:$flat, Tok_I32Tensor:$cu_seqlens);
   let assemblyFormat = [{
     $padded `,` $count attr-dict `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
+def Tok_TreeParentsOp : Tok_Op<"tree_parents", [Pure]> {
+  let summary = "parent arrays from the first-child / next-sibling encoding";
+  let description = [{
+    Converts token trees from the first-child / next-sibling encoding that
+    SGLang and MLC-LLM pass (`retrive_next_token`, `retrive_next_sibling`:
+    `first_child : [B, T]` and `next_sibling : [B, T]`, i32 or i64 each, read
+    as given; -1 or any id outside `[0, T)` ends a list) into the parent
+    arrays `tok.tree_verify` takes, `parents : [B, T] i32`:
+
+    ```
+    parents[b, i] = -1 for every node, then for i = 0, 1, ..., T - 1:
+      c = first_child[b, i]
+      repeat at most T times, while 0 <= c < T:
+        if c != 0 and parents[b, c] == -1: parents[b, c] = i
+        c = next_sibling[b, c]
+    ```
+    Node 0 is the root. A node listed under two parents keeps the first
+    (lowest-index) one; cycles end after `T` steps, so malformed input
+    cannot hang. `tok.tree_verify` then keeps a node only when its parent
+    comes before it and is in the tree.
+
+    ```mlir
+    %parents = tok.tree_parents %next_token, %next_sibling
+        : (tensor<4x64xi64>, tensor<4x64xi64>) -> tensor<4x64xi32>
+    ```
+  }];
+  let arguments = (ins Tok_OffsetsTensor:$first_child,
+                       Tok_OffsetsTensor:$next_sibling);
+  let results = (outs Tok_I32Tensor:$parents);
+  let assemblyFormat = [{
+    $first_child `,` $next_sibling attr-dict `:`
+    functional-type(operands, results)
   }];
   let hasVerifier = 1;
 }
