@@ -778,6 +778,12 @@ def given_probability_programs(rng, R):
                     "rejection", q=True, isg=True, probs=True)
     p.add("random0", as_probabilities(rng, random_inputs(rng, p.meta)))
     progs.append(p)
+    # Without is_greedy no request reads a table: the GPU form computes no
+    # row statistics at all (small and large grids).
+    p = make_verify("verify_rejection", "r_probs_q_philox_b280_no_greedy", 280, 2, 300,
+                    "f32", "rejection", q=True, probs=True)
+    p.add("random0", as_probabilities(rng, random_inputs(rng, p.meta)))
+    progs.append(p)
     p = make_verify("verify_typical", "t_probs_philox_b280", 280, 2, 300, "f32", "typical",
                     probs=True)
     p.add("random0", as_probabilities(rng, random_inputs(rng, p.meta)))

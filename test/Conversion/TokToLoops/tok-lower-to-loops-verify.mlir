@@ -430,6 +430,15 @@ func.func @greedy_long_vocab(%l: tensor<1x3x40000xbf16>, %d: tensor<1x2xi32>, %n
 // with a draft distribution and explicit noise then needs no exponential
 // at all (no softmax, no log-sum-exp): the ratio p(x) / q(x) of two loads
 // meets u, and the residual max(p - q, 0) races the exponentials.
+// The GPU form computes no row statistics either (no request can be
+// greedy): the arrival counters cleared, then the walk and race kernel.
+// PAR-LABEL: func.func @rejection_target_probs
+// PAR-NOT: math.exp
+// PAR-NOT: math.log
+// PAR: memref.store %c0_i32, %{{.*}}[%{{.*}}] : memref<2xi32>
+// PAR: gpu.launch
+// PAR-NOT: math.exp
+// PAR: return
 // CHECK-LABEL: func.func @rejection_target_probs
 // CHECK-NOT: math.exp
 // CHECK: scf.parallel

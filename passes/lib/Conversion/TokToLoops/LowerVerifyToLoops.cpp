@@ -1091,8 +1091,20 @@ public:
       // entropy sums between them, which need the row's log-sum-exp). A
       // grid that fills the GPU folds each row once, in a launch of its
       // own.
-      if (mode != tok::VerifyMode::greedy &&
-          batch * raceSlices() < kTableBlocks) {
+      // Rejection on given probabilities reads p itself: no statistics at
+      // all unless a greedy request needs a row's argmax.
+      bool noStatistics =
+          givenProbs && mode == tok::VerifyMode::rejection && !anyGreedy;
+      if (noStatistics) {
+        neverGreedy = true;
+        // The arrival counters the statistics kernel would have cleared.
+        if (clearedCounters)
+          e.parallelFor(batch, [&](Value row) {
+            memref::StoreOp::create(b, e.i32(0), clearedCounters,
+                                    ValueRange{row});
+          });
+      } else if (mode != tok::VerifyMode::greedy &&
+                 batch * raceSlices() < kTableBlocks) {
         rowChunks = buildChunkStats(batch, rows, anyGreedy);
         if (mode == tok::VerifyMode::typical)
           rowEntropyChunks = buildChunkEntropy(batch, rows, rowChunks);
@@ -1499,7 +1511,7 @@ private:
           e.ifThen(cmpi(arith::CmpIPredicate::ne, kind, e.i32(kNoRace)), [&] {
             enterRequest();
             Value i = memref::LoadOp::create(b, pendingRow, e.index(0));
-            Value lse = tableAt(lseTable, i);
+            Value lse = rowLse(i);
             Value isResidual =
                 cmpi(arith::CmpIPredicate::eq, kind, e.i32(kResidualRace));
             Draft draft;
