@@ -640,6 +640,39 @@ static int convert_all(winnow_executable *executable, size_t function,
   return (int)n;
 }
 
+/* One call's tensors as DLTensors, inputs then outputs. */
+typedef struct CallArguments {
+  Argument in[MAX_ARGS], out[MAX_ARGS];
+  const DLTensor *in_pointers[MAX_ARGS], *out_pointers[MAX_ARGS];
+  int n_in, n_out;
+} CallArguments;
+
+static void release_call(CallArguments *call) {
+  for (int i = 0; i < call->n_in; ++i)
+    release_argument(&call->in[i]);
+  for (int i = 0; i < call->n_out; ++i)
+    release_argument(&call->out[i]);
+}
+
+/* Converts both sequences; on failure nothing stays held. */
+static int convert_call(winnow_executable *executable, size_t function,
+                        PyObject *inputs, PyObject *outputs, int cuda,
+                        intptr_t stream, CallArguments *call) {
+  call->n_out = 0;
+  call->n_in = convert_all(executable, function, 0, inputs, call->in,
+                           call->in_pointers, cuda, stream);
+  if (call->n_in < 0)
+    return -1;
+  call->n_out = convert_all(executable, function, 1, outputs, call->out,
+                            call->out_pointers, cuda, stream);
+  if (call->n_out < 0) {
+    call->n_out = 0;
+    release_call(call);
+    return -1;
+  }
+  return 0;
+}
+
 /* call(executable, function_index, inputs, outputs, stream, workspace,
  * workspace_bytes): runs the function on the tensors, writing the outputs.
  * `stream` is a CUstream as an int (0: the legacy default stream; must be 0
@@ -657,36 +690,24 @@ static PyObject *call(PyObject *self, PyObject *args) {
       PyCapsule_GetPointer(capsule, EXECUTABLE_CAPSULE);
   if (!executable)
     return NULL;
-  Argument in[MAX_ARGS], out[MAX_ARGS];
-  const DLTensor *in_pointers[MAX_ARGS], *out_pointers[MAX_ARGS];
-  int n_in = convert_all(executable, (size_t)function, 0, inputs, in,
-                         in_pointers, cuda, stream);
-  if (n_in < 0)
+  CallArguments a;
+  if (convert_call(executable, (size_t)function, inputs, outputs, cuda, stream,
+                   &a))
     return NULL;
-  int n_out = convert_all(executable, (size_t)function, 1, outputs, out,
-                          out_pointers, cuda, stream);
-  if (n_out < 0) {
-    for (int i = 0; i < n_in; ++i)
-      release_argument(&in[i]);
-    return NULL;
-  }
   winnow_status status;
   /* Other Python threads run while the runtime does. */
   PyThreadState *thread = PyEval_SaveThread();
   if (workspace)
     status = winnow_call_dlpack_with_workspace(
-        executable, (size_t)function, in_pointers, (size_t)n_in, out_pointers,
-        (size_t)n_out, (void *)stream, (void *)workspace,
+        executable, (size_t)function, a.in_pointers, (size_t)a.n_in,
+        a.out_pointers, (size_t)a.n_out, (void *)stream, (void *)workspace,
         (size_t)workspace_bytes);
   else
     status = winnow_call_dlpack_by_index(
-        executable, (size_t)function, in_pointers, (size_t)n_in, out_pointers,
-        (size_t)n_out, (void *)stream);
+        executable, (size_t)function, a.in_pointers, (size_t)a.n_in,
+        a.out_pointers, (size_t)a.n_out, (void *)stream);
   PyEval_RestoreThread(thread);
-  for (int i = 0; i < n_in; ++i)
-    release_argument(&in[i]);
-  for (int i = 0; i < n_out; ++i)
-    release_argument(&out[i]);
+  release_call(&a);
   if (status)
     return raise_status(status);
   Py_RETURN_NONE;
@@ -706,31 +727,18 @@ static PyObject *time_direct_call(PyObject *self, PyObject *args) {
       PyCapsule_GetPointer(capsule, EXECUTABLE_CAPSULE);
   if (!executable)
     return NULL;
-  Argument in[MAX_ARGS], out[MAX_ARGS];
-  const DLTensor *in_pointers[MAX_ARGS], *out_pointers[MAX_ARGS];
-  int n_in = convert_all(executable, (size_t)function, 0, inputs, in,
-                         in_pointers, 0, 0);
-  if (n_in < 0)
+  CallArguments a;
+  if (convert_call(executable, (size_t)function, inputs, outputs, 0, 0, &a))
     return NULL;
-  int n_out = convert_all(executable, (size_t)function, 1, outputs, out,
-                          out_pointers, 0, 0);
-  if (n_out < 0) {
-    for (int i = 0; i < n_in; ++i)
-      release_argument(&in[i]);
-    return NULL;
-  }
   winnow_status status = WINNOW_OK;
   struct timespec start, end;
   clock_gettime(CLOCK_MONOTONIC, &start);
   for (Py_ssize_t i = 0; i < iterations && !status; ++i)
     status = winnow_call_dlpack_by_index(executable, (size_t)function,
-                                         in_pointers, (size_t)n_in,
-                                         out_pointers, (size_t)n_out, NULL);
+                                         a.in_pointers, (size_t)a.n_in,
+                                         a.out_pointers, (size_t)a.n_out, NULL);
   clock_gettime(CLOCK_MONOTONIC, &end);
-  for (int i = 0; i < n_in; ++i)
-    release_argument(&in[i]);
-  for (int i = 0; i < n_out; ++i)
-    release_argument(&out[i]);
+  release_call(&a);
   if (status)
     return raise_status(status);
   double seconds = (double)(end.tv_sec - start.tv_sec) +
