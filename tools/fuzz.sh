@@ -74,6 +74,8 @@ compile="$build/bin/winnow-compile"
 "$compile" "$root/examples/tome_vit.mlir" -o "$seeds/artifact/tome.wnn"
 "$compile" "$root/examples/spec_chain_greedy.mlir" --target=cpu,cuda --cuda-cubin=none \
   -o "$seeds/artifact/spec-greedy-cpu-cuda.wnn"
+# Dynamic batches (format 2.1): symbols, bounds and dim_symbols to mutate.
+"$compile" "$root/test/e2e/Inputs/dynamic-batch.mlir" -o "$seeds/artifact/dynamic-batch.wnn"
 for target in artifact npy tok-parse tok-pipeline; do
   cp -r "$root/test/fuzz/regressions/$target/." "$seeds/$target/"
 done

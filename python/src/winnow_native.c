@@ -157,13 +157,34 @@ static PyObject *shape_tuple(size_t rank, const int64_t *shape) {
   return tuple;
 }
 
-/* (name, dtype name, shape, count_result, ragged_axis) */
+/* (name, dtype name, shape, count_result, ragged_axis, dim_symbols): shape
+ * holds -1 for a dynamic extent; dim_symbols is None when every extent is
+ * static, else a tuple of symbol indices (-1 for a static extent). */
 static PyObject *spec_tuple(const winnow_tensor_spec *spec) {
   PyObject *shape = shape_tuple(spec->rank, spec->shape);
   if (!shape)
     return NULL;
-  return Py_BuildValue("(ssNii)", spec->name, winnow_dtype_name(spec->dtype),
-                       shape, (int)spec->count_result, (int)spec->ragged_axis);
+  PyObject *dims = Py_None;
+  Py_INCREF(dims);
+  if (spec->dim_symbols) {
+    Py_DECREF(dims);
+    dims = PyTuple_New((Py_ssize_t)spec->rank);
+    for (size_t d = 0; dims && d < spec->rank; ++d) {
+      PyObject *index = PyLong_FromLong((long)spec->dim_symbols[d]);
+      if (!index) {
+        Py_CLEAR(dims);
+        break;
+      }
+      PyTuple_SetItem(dims, (Py_ssize_t)d, index);
+    }
+    if (!dims) {
+      Py_DECREF(shape);
+      return NULL;
+    }
+  }
+  return Py_BuildValue("(ssNiiN)", spec->name, winnow_dtype_name(spec->dtype),
+                       shape, (int)spec->count_result, (int)spec->ragged_axis,
+                       dims);
 }
 
 static int append_new(PyObject *list, PyObject *item) {
@@ -174,9 +195,27 @@ static int append_new(PyObject *list, PyObject *item) {
   return rc;
 }
 
+/* [(name, bound)] of a function's symbols. */
+static PyObject *symbol_list(winnow_module *module, size_t function,
+                             size_t count) {
+  PyObject *symbols = PyList_New(0);
+  for (size_t s = 0; symbols && s < count; ++s) {
+    winnow_symbol_info info;
+    winnow_status status = winnow_module_get_symbol(module, function, s, &info);
+    if (status) {
+      Py_DECREF(symbols);
+      return raise_status(status);
+    }
+    if (append_new(symbols,
+                   Py_BuildValue("(sL)", info.name, (long long)info.bound)))
+      Py_CLEAR(symbols);
+  }
+  return symbols;
+}
+
 /* {"producer", "source_name", "functions": [(name, [input specs],
- * [result specs])], "targets": [(kind, triple, [cubin archs], ptx arch,
- * [workspace bytes per function])]} */
+ * [result specs], [symbols])], "targets": [(kind, triple, [cubin archs],
+ * ptx arch, [workspace bytes per function])]} */
 static PyObject *describe(PyObject *self, PyObject *capsule) {
   winnow_module *module = PyCapsule_GetPointer(capsule, MODULE_CAPSULE);
   if (!module)
@@ -213,8 +252,14 @@ static PyObject *describe(PyObject *self, PyObject *capsule) {
         goto fail;
       }
     }
-    if (append_new(functions,
-                   Py_BuildValue("(sNN)", function.name, inputs, results)))
+    PyObject *symbols = symbol_list(module, f, function.num_symbols);
+    if (!symbols) {
+      Py_DECREF(inputs);
+      Py_DECREF(results);
+      goto fail;
+    }
+    if (append_new(functions, Py_BuildValue("(sNNN)", function.name, inputs,
+                                            results, symbols)))
       goto fail;
   }
   for (size_t t = 0; t < info.num_targets; ++t) {
@@ -336,6 +381,89 @@ static PyObject *workspace_size(PyObject *self, PyObject *args) {
     return raise_status(status);
   }
   return PyLong_FromSize_t(bytes);
+}
+
+static int read_tuple(PyObject *tuple, int64_t *out, Py_ssize_t *count);
+
+/* result_shapes(module, function_index, input_shapes) -> (result shapes):
+ * binds the function's symbols from the inputs' shapes (a sequence of int
+ * tuples) and gives each result's shape, with the runtime's checks and
+ * messages (winnow_module_bind_symbols, winnow_module_get_result_shape). */
+static PyObject *result_shapes(PyObject *self, PyObject *args) {
+  PyObject *capsule, *shapes_arg;
+  Py_ssize_t function;
+  if (!PyArg_ParseTuple(args, "OnO", &capsule, &function, &shapes_arg))
+    return NULL;
+  winnow_module *module = PyCapsule_GetPointer(capsule, MODULE_CAPSULE);
+  if (!module)
+    return NULL;
+  winnow_function_info info;
+  winnow_status status =
+      winnow_module_get_function(module, (size_t)function, &info);
+  if (status)
+    return raise_status(status);
+  PyObject *shapes = PySequence_Tuple(shapes_arg);
+  if (!shapes)
+    return NULL;
+  Py_ssize_t n = PyTuple_Size(shapes);
+  int64_t extents[MAX_ARGS][MAX_RANK];
+  winnow_tensor tensors[MAX_ARGS];
+  int64_t *values = NULL, result[MAX_RANK];
+  PyObject *out = NULL;
+  if (n > MAX_ARGS) {
+    PyErr_Format(PyExc_ValueError, "more than %d inputs", MAX_ARGS);
+    goto done;
+  }
+  for (Py_ssize_t i = 0; i < n; ++i) {
+    PyObject *shape = PyTuple_GetItem(shapes, i);
+    Py_ssize_t rank = 0;
+    int rc = PyTuple_Check(shape) ? read_tuple(shape, extents[i], &rank) : -1;
+    if (rc > 0)
+      PyErr_Format(PyExc_ValueError,
+                   "input %zd: rank above %d is not supported", i, MAX_RANK);
+    if (rc < 0 && !PyErr_Occurred())
+      PyErr_Format(PyExc_TypeError, "input %zd: expected a shape tuple", i);
+    if (rc)
+      goto done;
+    tensors[i] =
+        (winnow_tensor){WINNOW_DTYPE_F32, (size_t)rank, extents[i], NULL, 0};
+  }
+  values =
+      PyMem_Malloc((info.num_symbols ? info.num_symbols : 1) * sizeof(int64_t));
+  if (!values) {
+    PyErr_NoMemory();
+    goto done;
+  }
+  if ((status = winnow_module_bind_symbols(module, (size_t)function, tensors,
+                                           (size_t)n, values))) {
+    raise_status(status);
+    goto done;
+  }
+  out = PyTuple_New((Py_ssize_t)info.num_results);
+  for (size_t r = 0; out && r < info.num_results; ++r) {
+    winnow_tensor_spec spec;
+    status = winnow_module_get_result(module, (size_t)function, r, &spec);
+    if (!status && spec.rank > MAX_RANK)
+      PyErr_Format(PyExc_ValueError,
+                   "result %zu: rank above %d is not supported", r, MAX_RANK);
+    else if (!status)
+      status = winnow_module_get_result_shape(module, (size_t)function, r,
+                                              values, result);
+    PyObject *shape = NULL;
+    if (status)
+      raise_status(status);
+    else if (!PyErr_Occurred())
+      shape = shape_tuple(spec.rank, result);
+    if (!shape) {
+      Py_CLEAR(out);
+      break;
+    }
+    PyTuple_SetItem(out, (Py_ssize_t)r, shape);
+  }
+done:
+  PyMem_Free(values);
+  Py_DECREF(shapes);
+  return out;
 }
 
 /*===--------------------------------------------------------------------===*
@@ -757,6 +885,7 @@ static PyMethodDef methods[] = {
     {"load_file", load_file, METH_VARARGS, NULL},
     {"load_memory", load_memory, METH_VARARGS, NULL},
     {"describe", describe, METH_O, NULL},
+    {"result_shapes", result_shapes, METH_VARARGS, NULL},
     {"create_device", create_device, METH_VARARGS, NULL},
     {"device_info", device_info, METH_O, NULL},
     {"create_executable", create_executable, METH_VARARGS, NULL},

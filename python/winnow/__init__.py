@@ -13,7 +13,7 @@ from ._errors import (CompileError, DataLossError, FailedPreconditionError,
                       InternalError, InvalidArgumentError, NotFoundError,
                       OutOfMemoryError, OutOfRangeError, UnavailableError,
                       UnimplementedError, WinnowError)
-from ._module import Module, Signature, TensorSpec, load
+from ._module import Module, Signature, Symbol, TensorSpec, load
 from ._compile import Artifact, compile, find_compiler
 from ._torch_library import register_torch_ops
 from . import methods
@@ -21,7 +21,7 @@ from . import methods
 __all__ = [
     "Artifact", "CompileError", "DataLossError", "FailedPreconditionError",
     "InternalError", "InvalidArgumentError", "Module", "NotFoundError",
-    "OutOfMemoryError", "OutOfRangeError", "Signature", "TensorSpec",
+    "OutOfMemoryError", "OutOfRangeError", "Signature", "Symbol", "TensorSpec",
     "UnavailableError", "UnimplementedError", "WinnowError", "compile",
     "find_compiler", "load", "methods", "register_torch_ops",
 ]

@@ -5,7 +5,7 @@ import keyword
 import os
 import re
 from collections import namedtuple
-from typing import NamedTuple, Optional, Tuple
+from typing import NamedTuple, Optional, Tuple, Union
 
 from . import _runtime
 from ._runtime import native
@@ -21,7 +21,9 @@ class TensorSpec(NamedTuple):
 
     name: str
     dtype: str  # "f32", "bf16", "i32", "i1", ...
-    shape: Tuple[int, ...]
+    #: Extents, outermost first: an int when static, the symbol's name (a
+    #: str, e.g. "batch") when dynamic.
+    shape: Tuple[Union[int, str], ...]
     #: For a ragged result: the index, among the results, of its [B] count
     #: tensor (rows past count[b] along `ragged_axis` are padding).
     count_result: Optional[int] = None
@@ -32,10 +34,43 @@ class TensorSpec(NamedTuple):
         return text
 
 
+class Symbol(NamedTuple):
+    """A dynamic extent of an entry point (e.g. the batch): each call takes
+    its value from the first input extent that names it; every extent that
+    names it must have that value, at most `bound` (0 is allowed)."""
+
+    name: str
+    bound: int
+
+    def __str__(self):
+        return f"{self.name} <= {self.bound}"
+
+
 class Signature(NamedTuple):
     name: str
     inputs: Tuple[TensorSpec, ...]
     results: Tuple[TensorSpec, ...]
+    #: The dynamic extents the specs' shapes name; () when all are static.
+    symbols: Tuple[Symbol, ...] = ()
+
+    def bindings(self):
+        """{symbol name: (input index, dimension)}: where a call takes each
+        symbol's value from."""
+        found = {}
+        for i, spec in enumerate(self.inputs):
+            for d, extent in enumerate(spec.shape):
+                if isinstance(extent, str):
+                    found.setdefault(extent, (i, d))
+        return found
+
+
+def _spec(name, dtype, shape, dims, symbols, count=None, axis=1):
+    """A TensorSpec from the native description: dynamic extents (-1 in
+    `shape`, named by `dims`) become their symbol's name."""
+    if dims is not None:
+        shape = tuple(symbols[s].name if s >= 0 else e
+                      for e, s in zip(shape, dims))
+    return TensorSpec(name, dtype, tuple(shape), count, axis)
 
 
 def _identifier(name, used):
@@ -74,6 +109,14 @@ def _describe_entry(signature, device_name, targets):
             note = (f"  (padded along axis {spec.ragged_axis}: entries past "
                     f"{count}[b] are padding)")
         lines.append(f"  {spec.name.ljust(width)}  {spec}{note}")
+    if signature.symbols:
+        lines.append("Symbols (dynamic extents, taken from the inputs of "
+                     "each call):")
+        for symbol in signature.symbols:
+            lines.append(f"  {symbol}")
+        lines.append("  Every extent naming a symbol has its value, which "
+                     "the first input extent naming it gives (0 up to the "
+                     "bound); results take those values.")
     lines.append("")
     lines.append("out=: tensors to write the results into, one per result "
                  "in order (what CUDA graphs and serving loops need: no "
@@ -110,14 +153,20 @@ class Module:
                                                     self._device_handle)
         self.signatures = {}
         self._entries = {}
-        for index, (fname, inputs, results) in enumerate(info["functions"]):
+        self._indices = {}
+        for index, (fname, inputs, results, symbols) in enumerate(
+                info["functions"]):
+            symbols = tuple(Symbol(n, b) for n, b in symbols)
             signature = Signature(
                 fname,
-                tuple(TensorSpec(n, d, tuple(s)) for n, d, s, _, _ in inputs),
-                tuple(TensorSpec(n, d, tuple(s),
-                                 None if count < 0 else count, axis)
-                      for n, d, s, count, axis in results))
+                tuple(_spec(n, d, s, dims, symbols)
+                      for n, d, s, _, _, dims in inputs),
+                tuple(_spec(n, d, s, dims, symbols,
+                            None if count < 0 else count, axis)
+                      for n, d, s, count, axis, dims in results),
+                symbols)
             self.signatures[fname] = signature
+            self._indices[fname] = index
             self._entries[fname] = self._make_entry(index, signature)
         _runtime.torch_module()
 
@@ -138,7 +187,7 @@ class Module:
             [_identifier(s.name, used) for s in signature.results],
             rename=True)
         make_results = result_type._make
-        allocate = self._allocator(signature)
+        allocate = self._allocator(index, signature)
         cuda = self.device_kind == "cuda"
         ordinal = self._ordinal
         workspace_bytes = (native.workspace_size(executable, index)
@@ -202,22 +251,52 @@ class Module:
         entry.signature = signature
         return entry
 
-    def _allocator(self, signature):
+    def result_shapes(self, name, shapes):
+        """The shapes the results of entry point `name` have in a call on
+        inputs of the given shapes (one tuple of ints per input): the
+        manifest's, with each dynamic extent at the value the inputs bind.
+        Raises the error the call would raise for inconsistent extents or
+        extents above their bound."""
+        if name not in self._indices:
+            self.__getattr__(name)  # raises, naming the entry points
+        return native.result_shapes(self._handle, self._indices[name],
+                                    [tuple(s) for s in shapes])
+
+    def _allocator(self, index, signature):
         """Allocates one call's results: torch tensors on the module's
         device when the inputs are torch tensors (or the device is a GPU),
         NumPy arrays otherwise."""
         specs = signature.results
         device = self.device
         cuda = self.device_kind == "cuda"
+        handle = self._handle
+        static_shapes = tuple(s.shape for s in specs)
+
+        def shapes_of(tensors):
+            if not signature.symbols:
+                return static_shapes
+            # The runtime binds the symbols (and reports bad extents) before
+            # anything is allocated.
+            shapes = []
+            for i, t in enumerate(tensors):
+                shape = getattr(t, "shape", None)
+                if shape is None:
+                    raise TypeError(
+                        f"{signature.name}(): input {i} has no .shape to "
+                        "take its dynamic extents from: pass out= tensors")
+                shapes.append(tuple(shape))
+            return native.result_shapes(handle, index, shapes)
 
         def allocate(tensors):
+            shapes = shapes_of(tensors)
             torch = _runtime.torch_module()
             if torch is not None and (cuda or any(
                     isinstance(t, torch.Tensor) for t in tensors)):
                 return tuple(
-                    torch.empty(s.shape, dtype=getattr(torch,
-                                                       _DTYPES_TORCH[s.dtype]),
-                                device=device) for s in specs)
+                    torch.empty(shape, dtype=getattr(torch,
+                                                     _DTYPES_TORCH[s.dtype]),
+                                device=device)
+                    for s, shape in zip(specs, shapes))
             if cuda:
                 raise TypeError(
                     f"{signature.name}(): results on {device} need PyTorch "
@@ -229,8 +308,8 @@ class Module:
                         f"{signature.name}(): result '{s.name}' is {s.dtype}, "
                         "which NumPy cannot hold: pass torch tensors or out= "
                         "tensors of that type")
-            return tuple(numpy.empty(s.shape, dtype=_DTYPES_NUMPY[s.dtype])
-                         for s in specs)
+            return tuple(numpy.empty(shape, dtype=_DTYPES_NUMPY[s.dtype])
+                         for s, shape in zip(specs, shapes))
 
         return allocate
 

@@ -102,6 +102,30 @@ def _below_autograd(torch, op, tensors):
         del guard
 
 
+def _result_shapes(module, signature, given):
+    """The result shapes of a call on inputs of shapes `given`, for the fake
+    kernel. Concrete extents (meta tensors; torch 1.13's fake tensors) are
+    bound and checked by the runtime, as the call would; symbolic ones
+    (torch.compile's dynamic shapes) are passed through: each dynamic result
+    extent is the input extent that binds its symbol."""
+    if all(isinstance(e, int) for shape in given for e in shape):
+        return module.result_shapes(signature.name, given)
+    if len(given) != len(signature.inputs):
+        raise TypeError(f"{signature.name}() takes {len(signature.inputs)} "
+                        f"tensors, got {len(given)}")
+    values = {}
+    for name, (i, d) in signature.bindings().items():
+        spec = signature.inputs[i]
+        if len(given[i]) != len(spec.shape):
+            raise ValueError(
+                f"function '{signature.name}' input {i} '{spec.name}': "
+                f"expected rank {len(spec.shape)} ({spec}), got rank "
+                f"{len(given[i])}")
+        values[name] = given[i][d]
+    return [tuple(values[e] if isinstance(e, str) else e for e in s.shape)
+            for s in signature.results]
+
+
 def _define(torch, library, op_name, module, signature, entry):
     library.define(_schema(op_name, signature))
     qualified = f"{_NAMESPACE}::{op_name}"
@@ -129,8 +153,10 @@ def _define(torch, library, op_name, module, signature, entry):
 
     def fake(*tensors):
         device = tensors[0].device if tensors else module.device
+        result_shapes = shapes if not signature.symbols else _result_shapes(
+            module, signature, [tuple(t.shape) for t in tensors])
         results = tuple(torch.empty(shape, dtype=dtype, device=device)
-                        for shape, dtype in zip(shapes, dtypes))
+                        for shape, dtype in zip(result_shapes, dtypes))
         return results[0] if single else results
 
     device_key = "CUDA" if module.device_kind == "cuda" else "CPU"

@@ -6,9 +6,10 @@
 // FlatBuffers verifier over the whole buffer, the SHA-256 digest of the
 // whole file (any damage stops here), the manifest rules that the schema
 // cannot express (required fields, names, bounded extents and counts,
-// count_result), and finally the code of every target, read as data: each
-// entry point must be defined and its ABI descriptor must be the one the
-// manifest describes. Nothing of the code is mapped or run here.
+// symbols and the extents naming them, count_result), and finally the code of
+// every target, read as data: each entry point must be defined and its ABI
+// descriptor must be the one the manifest describes. Nothing of the code is
+// mapped or run here.
 //
 //===----------------------------------------------------------------------===//
 
@@ -102,9 +103,81 @@ winnow_status readName(const flatbuffers::String *text,
   return WINNOW_OK;
 }
 
+/// Reads a function's symbols (format 2.1): unique names, bounds >= 0.
+winnow_status
+readSymbols(const flatbuffers::Vector<flatbuffers::Offset<fb::Symbol>> *symbols,
+            const std::string &functionWhere, std::vector<SymbolSpec> &out) {
+  if (!symbols)
+    return WINNOW_OK;
+  // Each symbol must be an input extent, so far fewer fit in a function.
+  if (symbols->size() > kMaxTensorsPerFunction)
+    return invalid(functionWhere + " has " + std::to_string(symbols->size()) +
+                   " symbols (at most " +
+                   std::to_string(kMaxTensorsPerFunction) + ")");
+  out.resize(symbols->size());
+  std::set<std::string> seen;
+  for (flatbuffers::uoffset_t i = 0; i < symbols->size(); ++i) {
+    const fb::Symbol *symbol = symbols->Get(i);
+    std::string where = functionWhere + " symbol " + std::to_string(i);
+    WINNOW_RETURN_IF_ERROR(readName(symbol->name(), where, out[i].name));
+    if (!seen.insert(out[i].name).second)
+      return invalid(functionWhere + ": duplicate symbol name '" + out[i].name +
+                     "'");
+    out[i].bound = symbol->bound();
+    if (out[i].bound < 0)
+      return invalid(where + " '" + out[i].name + "': negative bound " +
+                     std::to_string(out[i].bound));
+  }
+  return WINNOW_OK;
+}
+
+/// Reads `dim_symbols` and checks the shape against it: an extent is -1
+/// exactly when it names one of `function`'s symbols. `bounded` gets the
+/// shape with every dynamic extent at its symbol's bound.
+winnow_status readDimSymbols(const fb::TensorSpec *spec,
+                             const FunctionSpec &function,
+                             const std::string &named, TensorSpec &out,
+                             std::vector<int64_t> &bounded) {
+  if (const auto *dims = spec->dim_symbols(); dims && dims->size() != 0) {
+    if (dims->size() != out.shape.size())
+      return invalid(named + ": dim_symbols has " +
+                     std::to_string(dims->size()) + " entries for rank " +
+                     std::to_string(out.shape.size()));
+    out.dimSymbols.assign(dims->begin(), dims->end());
+  }
+  bounded = out.shape;
+  for (size_t d = 0; d < out.shape.size(); ++d) {
+    int32_t symbol = out.symbolOf(d);
+    std::string dimension = "dimension " + std::to_string(d);
+    if (symbol == -1) {
+      if (out.shape[d] == -1)
+        return invalid(named + ": " + dimension +
+                       " is dynamic (-1) but dim_symbols names no symbol "
+                       "for it");
+      if (out.shape[d] < 0)
+        return invalid(named + ": negative extent " +
+                       std::to_string(out.shape[d]) + " in " + dimension);
+      continue;
+    }
+    if (symbol < 0 || static_cast<size_t>(symbol) >= function.symbols.size())
+      return invalid(named + ": dim_symbols[" + std::to_string(d) + "] is " +
+                     std::to_string(symbol) + ", out of range (function '" +
+                     function.name + "' has " +
+                     std::to_string(function.symbols.size()) + " symbols)");
+    const SymbolSpec &symbolSpec = function.symbols[symbol];
+    if (out.shape[d] != -1)
+      return invalid(named + ": " + dimension + " names the symbol '" +
+                     symbolSpec.name + "' but its extent is " +
+                     std::to_string(out.shape[d]) +
+                     " (a dynamic extent is -1)");
+    bounded[d] = symbolSpec.bound;
+  }
+  return WINNOW_OK;
+}
+
 winnow_status readTensorSpec(const fb::TensorSpec *spec,
                              const std::string &where, bool isResult,
-                             TensorSpec &out) {
+                             const FunctionSpec &function, TensorSpec &out) {
   WINNOW_RETURN_IF_ERROR(readName(spec->name(), where, out.name));
   std::string named = where + " '" + out.name + "'";
   int dtype = static_cast<int>(spec->dtype());
@@ -125,21 +198,23 @@ winnow_status readTensorSpec(const fb::TensorSpec *spec,
       reinterpret_cast<uintptr_t>(spec->shape()->data()) % alignof(int64_t))
     return corrupt(named + ": misaligned shape vector");
   out.shape.assign(spec->shape()->begin(), spec->shape()->end());
-  for (size_t d = 0; d < out.shape.size(); ++d) {
-    if (out.shape[d] < 0)
-      return invalid(named + ": negative extent " +
-                     std::to_string(out.shape[d]) + " in dimension " +
-                     std::to_string(d));
-  }
+  // Calls bind each symbol to at most its bound, so the size limits hold
+  // for every call when they hold at the bounds.
+  std::vector<int64_t> bounded;
+  WINNOW_RETURN_IF_ERROR(readDimSymbols(spec, function, named, out, bounded));
+  auto type = [&] {
+    std::string text = formatTensorType(bounded, out.dtype);
+    if (out.dimSymbols.empty())
+      return text;
+    return formatSpecType(out, function) + " (" + text + " at the bounds)";
+  };
   std::optional<uint64_t> bytes =
-      denseByteSize(out.shape.data(), out.shape.size(), out.dtype);
+      denseByteSize(bounded.data(), bounded.size(), out.dtype);
   if (!bytes)
-    return invalid(named + ": tensor size " +
-                   formatTensorType(out.shape, out.dtype) +
+    return invalid(named + ": tensor size " + type() +
                    " overflows the address space");
   if (*bytes > kMaxTensorBytes)
-    return invalid(named + ": " + formatTensorType(out.shape, out.dtype) +
-                   " is " + std::to_string(*bytes) +
+    return invalid(named + ": " + type() + " is " + std::to_string(*bytes) +
                    " bytes, above the limit of 1 TiB");
   out.countResult = spec->count_result();
   out.raggedAxis = spec->ragged_axis();
@@ -151,8 +226,8 @@ winnow_status readTensorSpec(const fb::TensorSpec *spec,
 
 winnow_status readTensorSpecs(
     const flatbuffers::Vector<flatbuffers::Offset<fb::TensorSpec>> *specs,
-    const std::string &functionWhere, bool isResult,
-    std::vector<TensorSpec> &out) {
+    const std::string &functionWhere, bool isResult, FunctionSpec &function) {
+  std::vector<TensorSpec> &out = isResult ? function.results : function.inputs;
   // An absent vector is what a builder writes for "no arguments".
   if (!specs)
     return WINNOW_OK;
@@ -165,8 +240,32 @@ winnow_status readTensorSpecs(
     std::string where =
         functionWhere + (isResult ? " result " : " input ") + std::to_string(i);
     WINNOW_RETURN_IF_ERROR(
-        readTensorSpec(specs->Get(i), where, isResult, out[i]));
+        readTensorSpec(specs->Get(i), where, isResult, function, out[i]));
   }
+  return WINNOW_OK;
+}
+
+/// Finds where a call binds each symbol: the first input extent naming it.
+/// A symbol no input names could never be bound.
+winnow_status findSymbolBindings(FunctionSpec &function) {
+  std::vector<bool> found(function.symbols.size(), false);
+  for (size_t i = 0; i < function.inputs.size(); ++i) {
+    const TensorSpec &input = function.inputs[i];
+    for (size_t d = 0; d < input.dimSymbols.size(); ++d) {
+      int32_t symbol = input.dimSymbols[d];
+      if (symbol < 0 || found[symbol])
+        continue;
+      found[symbol] = true;
+      function.symbols[symbol].bindingInput = i;
+      function.symbols[symbol].bindingDim = d;
+    }
+  }
+  for (size_t s = 0; s < function.symbols.size(); ++s)
+    if (!found[s])
+      return invalid("function '" + function.name + "' symbol " +
+                     std::to_string(s) + " '" + function.symbols[s].name +
+                     "' is the extent of no input (a call could not bind "
+                     "it)");
   return WINNOW_OK;
 }
 
@@ -191,19 +290,24 @@ winnow_status checkCountResults(const FunctionSpec &function) {
       return invalid(where +
                      ": a ragged result needs rank >= 2 (batch, "
                      "rows, ...), got " +
-                     formatTensorType(result.shape, result.dtype));
+                     formatSpecType(result, function));
     int64_t axis = result.raggedAxis;
     if (axis < 1 || static_cast<size_t>(axis) >= result.shape.size())
       return invalid(where + ": ragged_axis " + std::to_string(axis) +
                      " must be in [1, " + std::to_string(result.shape.size()) +
-                     ") for " + formatTensorType(result.shape, result.dtype));
+                     ") for " + formatSpecType(result, function));
     const TensorSpec &count = results[result.countResult];
-    std::vector<int64_t> expected = {result.shape[axis - 1]};
-    if (count.dtype != WINNOW_DTYPE_I32 || count.shape != expected)
+    // The count's one extent is the batch extent, static or the same symbol.
+    TensorSpec expected;
+    expected.dtype = WINNOW_DTYPE_I32;
+    expected.shape = {result.shape[axis - 1]};
+    if (int32_t symbol = result.symbolOf(axis - 1); symbol >= 0)
+      expected.dimSymbols = {symbol};
+    if (count.dtype != WINNOW_DTYPE_I32 || count.shape != expected.shape ||
+        count.symbolOf(0) != expected.symbolOf(0))
       return invalid(where + " must point at a " +
-                     formatTensorType(expected, WINNOW_DTYPE_I32) +
-                     " result, but '" + count.name + "' is " +
-                     formatTensorType(count.shape, count.dtype));
+                     formatSpecType(expected, function) + " result, but '" +
+                     count.name + "' is " + formatSpecType(count, function));
     if (count.countResult != -1)
       return invalid(where + " points at '" + count.name +
                      "', which is itself ragged");
@@ -359,12 +463,18 @@ winnow_status readTarget(const fb::Target *target, size_t index,
 /// The ABI descriptor the manifest says `function`'s code was compiled for.
 std::string expectedEntryAbi(const FunctionSpec &function) {
   support::EntryAbiWriter abi;
+  for (const SymbolSpec &symbol : function.symbols)
+    abi.addSymbol(symbol.name, symbol.bound);
+  auto dims = [](const TensorSpec &spec) {
+    return spec.dimSymbols.empty() ? nullptr : spec.dimSymbols.data();
+  };
   for (const TensorSpec &input : function.inputs)
     abi.addInput(winnow_dtype_name(input.dtype), input.shape.data(),
-                 input.shape.size());
+                 input.shape.size(), dims(input));
   for (const TensorSpec &result : function.results)
     abi.addResult(winnow_dtype_name(result.dtype), result.shape.data(),
-                  result.shape.size(), result.countResult, result.raggedAxis);
+                  result.shape.size(), result.countResult, result.raggedAxis,
+                  dims(result));
   return abi.str();
 }
 
@@ -507,10 +617,12 @@ winnow_status parseArtifact(const uint8_t *bytes, size_t size,
     if (!seen.insert(function.name).second)
       return invalid("duplicate function name '" + function.name + "'");
     std::string where = "function '" + function.name + "'";
+    WINNOW_RETURN_IF_ERROR(readSymbols(fn->symbols(), where, function.symbols));
     WINNOW_RETURN_IF_ERROR(
-        readTensorSpecs(fn->inputs(), where, false, function.inputs));
+        readTensorSpecs(fn->inputs(), where, false, function));
     WINNOW_RETURN_IF_ERROR(
-        readTensorSpecs(fn->results(), where, true, function.results));
+        readTensorSpecs(fn->results(), where, true, function));
+    WINNOW_RETURN_IF_ERROR(findSymbolBindings(function));
     WINNOW_RETURN_IF_ERROR(checkCountResults(function));
   }
 

@@ -2,7 +2,9 @@
 
 #include "Module.h"
 #include "Status.h"
+#include "TensorChecks.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
@@ -86,6 +88,7 @@ void fillSpec(const TensorSpec &spec, winnow_tensor_spec *out) {
   out->shape = spec.shape.empty() ? nullptr : spec.shape.data();
   out->count_result = spec.countResult;
   out->ragged_axis = spec.raggedAxis;
+  out->dim_symbols = spec.dimSymbols.empty() ? nullptr : spec.dimSymbols.data();
 }
 
 winnow_status getSpec(const winnow_module *module, size_t functionIndex,
@@ -108,7 +111,37 @@ winnow_status getSpec(const winnow_module *module, size_t functionIndex,
   return WINNOW_OK;
 }
 
+/// OUT_OF_RANGE for a result index past the function's results.
+winnow_status checkResultIndex(const FunctionSpec &function, size_t index) {
+  if (index >= function.results.size())
+    return makeStatus(WINNOW_STATUS_OUT_OF_RANGE,
+                      "result index " + std::to_string(index) +
+                          " is out of range (function '" + function.name +
+                          "' has " + std::to_string(function.results.size()) +
+                          " results)");
+  return WINNOW_OK;
+}
+
 } // namespace
+
+std::string formatSpecType(const TensorSpec &spec, const FunctionSpec &function,
+                           const int64_t *symbolValues) {
+  std::string text;
+  for (size_t d = 0; d < spec.shape.size(); ++d) {
+    int32_t symbol = spec.symbolOf(d);
+    if (symbol < 0)
+      text += std::to_string(spec.shape[d]);
+    else if (symbolValues && symbolValues[symbol] >= 0)
+      text += std::to_string(symbolValues[symbol]);
+    else if (static_cast<size_t>(symbol) < function.symbols.size())
+      text += function.symbols[symbol].name;
+    else
+      text += "?";
+    text += 'x';
+  }
+  const char *name = winnow_dtype_name(spec.dtype);
+  return text + (name ? name : "<invalid dtype>");
+}
 
 std::string describeTarget(const TargetSpec &target, size_t index) {
   std::string text = "target " + std::to_string(index);
@@ -250,6 +283,84 @@ winnow_status winnow_module_get_function(const winnow_module *module,
     out_info->name = function.name.c_str();
     out_info->num_inputs = function.inputs.size();
     out_info->num_results = function.results.size();
+    out_info->num_symbols = function.symbols.size();
+    return WINNOW_OK;
+  });
+}
+
+winnow_status winnow_module_get_symbol(const winnow_module *module,
+                                       size_t function_index,
+                                       size_t symbol_index,
+                                       winnow_symbol_info *out_info) {
+  return guardApi([&]() -> winnow_status {
+    WINNOW_CHECK_ARG(module);
+    WINNOW_CHECK_ARG(out_info);
+    WINNOW_RETURN_IF_ERROR(checkFunctionIndex(module, function_index));
+    const FunctionSpec &function = module->functions[function_index];
+    if (symbol_index >= function.symbols.size())
+      return makeStatus(WINNOW_STATUS_OUT_OF_RANGE,
+                        "symbol index " + std::to_string(symbol_index) +
+                            " is out of range (function '" + function.name +
+                            "' has " + std::to_string(function.symbols.size()) +
+                            " symbols)");
+    const SymbolSpec &symbol = function.symbols[symbol_index];
+    out_info->name = symbol.name.c_str();
+    out_info->bound = symbol.bound;
+    return WINNOW_OK;
+  });
+}
+
+winnow_status winnow_module_bind_symbols(const winnow_module *module,
+                                         size_t function_index,
+                                         const winnow_tensor *inputs,
+                                         size_t num_inputs,
+                                         int64_t *out_symbol_values) {
+  return guardApi([&]() -> winnow_status {
+    WINNOW_CHECK_ARG(module);
+    WINNOW_RETURN_IF_ERROR(checkFunctionIndex(module, function_index));
+    const FunctionSpec &function = module->functions[function_index];
+    if (!function.symbols.empty())
+      WINNOW_CHECK_ARG(out_symbol_values);
+    // Bound into a copy: out-parameters are written only on success.
+    std::vector<int64_t> values(function.symbols.size(), -1);
+    WINNOW_RETURN_IF_ERROR(
+        bindSymbols(function, inputs, num_inputs, values.data()));
+    std::copy(values.begin(), values.end(), out_symbol_values);
+    return WINNOW_OK;
+  });
+}
+
+winnow_status winnow_module_get_result_shape(const winnow_module *module,
+                                             size_t function_index,
+                                             size_t result_index,
+                                             const int64_t *symbol_values,
+                                             int64_t *out_shape) {
+  return guardApi([&]() -> winnow_status {
+    WINNOW_CHECK_ARG(module);
+    WINNOW_RETURN_IF_ERROR(checkFunctionIndex(module, function_index));
+    const FunctionSpec &function = module->functions[function_index];
+    WINNOW_RETURN_IF_ERROR(checkResultIndex(function, result_index));
+    const TensorSpec &result = function.results[result_index];
+    if (!result.shape.empty())
+      WINNOW_CHECK_ARG(out_shape);
+    if (!result.dimSymbols.empty())
+      WINNOW_CHECK_ARG(symbol_values);
+    for (size_t d = 0; d < result.dimSymbols.size(); ++d) {
+      int32_t index = result.dimSymbols[d];
+      if (index < 0)
+        continue;
+      const SymbolSpec &symbol = function.symbols[index];
+      if (symbol_values[index] < 0 || symbol_values[index] > symbol.bound)
+        return makeStatus(WINNOW_STATUS_INVALID_ARGUMENT,
+                          "function '" + function.name + "': value " +
+                              std::to_string(symbol_values[index]) + " of " +
+                              symbol.name + " is outside [0, " +
+                              std::to_string(symbol.bound) + "]");
+    }
+    for (size_t d = 0; d < result.shape.size(); ++d) {
+      int32_t index = result.symbolOf(d);
+      out_shape[d] = index < 0 ? result.shape[d] : symbol_values[index];
+    }
     return WINNOW_OK;
   });
 }

@@ -21,14 +21,35 @@ namespace winnow::runtime {
 struct TensorSpec {
   std::string name;
   winnow_dtype dtype;
+  /// -1 for a dynamic extent (one that `dimSymbols` names).
   std::vector<int64_t> shape;
+  /// Empty when every extent is static; else one entry per extent: the index
+  /// in FunctionSpec::symbols of a dynamic extent, -1 for a static one.
+  std::vector<int32_t> dimSymbols;
   int32_t countResult = -1;
   /// The padded axis of a ragged result; its batch axis is the one before.
   int32_t raggedAxis = 1;
+
+  /// The symbol of extent `d`, or -1 when it is static.
+  int32_t symbolOf(size_t d) const {
+    return dimSymbols.empty() ? -1 : dimSymbols[d];
+  }
+};
+
+/// A dynamic extent: every extent naming it has one value per call, which
+/// the call's inputs give (0 <= value <= bound).
+struct SymbolSpec {
+  std::string name;
+  int64_t bound = 0;
+  /// The first input extent that names the symbol (inputs in order, then
+  /// extents outermost first): where a call takes its value from.
+  size_t bindingInput = 0;
+  size_t bindingDim = 0;
 };
 
 struct FunctionSpec {
   std::string name;
+  std::vector<SymbolSpec> symbols;
   std::vector<TensorSpec> inputs;
   std::vector<TensorSpec> results;
 };
@@ -67,6 +88,11 @@ winnow_status parseArtifact(const uint8_t *bytes, size_t size,
                             std::string &producer, std::string &sourceName,
                             std::vector<FunctionSpec> &functions,
                             std::vector<TargetSpec> &targets);
+
+/// "batchx8xf32": formatTensorType with dynamic extents spelled by their
+/// symbol's name, or by its value when `symbolValues` is given.
+std::string formatSpecType(const TensorSpec &spec, const FunctionSpec &function,
+                           const int64_t *symbolValues = nullptr);
 
 /// Returns NOT_FOUND naming the available functions when `name` is unknown.
 winnow_status findFunction(const winnow_module_s &module, const char *name,

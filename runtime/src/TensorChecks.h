@@ -15,6 +15,13 @@ enum class TensorMemory { Host, Device };
 winnow_status checkArgumentCounts(const FunctionSpec &function,
                                   size_t numInputs, size_t numOutputs);
 
+/// Binds `function`'s symbols from the inputs' shapes into `values` (one
+/// per symbol), checking the number of inputs, their ranks and every extent
+/// as checkCallArguments does; nothing else of the tensors is read.
+winnow_status bindSymbols(const FunctionSpec &function,
+                          const winnow_tensor *inputs, size_t numInputs,
+                          int64_t *values);
+
 /// Checks every input and output of a call against `function` without
 /// writing anything, and reading only i1 input bytes (to check they are 0/1)
 /// of host tensors.

@@ -76,6 +76,13 @@ TEST(ArtifactValidation, GoodArtifactIntrospection) {
   EXPECT_EQ(spec.shape[0], 2);
   EXPECT_EQ(spec.shape[1], 4);
   EXPECT_EQ(spec.count_result, -1);
+  EXPECT_EQ(spec.dim_symbols, nullptr);
+  EXPECT_EQ(fn.num_symbols, 0u);
+  winnow_symbol_info symbol;
+  EXPECT_WINNOW_ERROR(winnow_module_get_symbol(module.get(), 1, 0, &symbol),
+                      WINNOW_STATUS_OUT_OF_RANGE,
+                      "symbol index 0 is out of range (function 'ragged' has "
+                      "0 symbols)");
   ASSERT_WINNOW_OK(winnow_module_get_result(module.get(), 1, 0, &spec));
   EXPECT_STREQ(spec.name, "indices");
   EXPECT_EQ(spec.count_result, 1);
@@ -152,8 +159,8 @@ TEST(ArtifactValidation, TruncatedAtManyLengths) {
 /// Flips bits of a good artifact `trials` times; with `reseal`, writes a
 /// correct digest after each change so the flips reach the manifest and
 /// code checks behind it. Returns how many changed files loaded.
-int flipBitsAndLoad(bool reseal, int trials) {
-  std::vector<uint8_t> original = buildArtifact(testEntriesArtifact(entriesSo()));
+int flipBitsAndLoad(bool reseal, int trials,
+                    const std::vector<uint8_t> &original) {
   std::mt19937 rng(1234);
   std::uniform_int_distribution<size_t> position(0, original.size() * 8 - 1);
   int accepted = 0;
@@ -179,25 +186,50 @@ int flipBitsAndLoad(bool reseal, int trials) {
     for (size_t f = 0; f < info.num_functions; ++f) {
       winnow_function_info fn;
       EXPECT_WINNOW_OK(winnow_module_get_function(module.get(), f, &fn));
+      for (size_t s = 0; s < fn.num_symbols; ++s) {
+        winnow_symbol_info symbol;
+        EXPECT_WINNOW_OK(winnow_module_get_symbol(module.get(), f, s, &symbol));
+        EXPECT_GE(symbol.bound, 0);
+      }
       for (size_t i = 0; i < fn.num_results; ++i) {
         winnow_tensor_spec spec;
         EXPECT_WINNOW_OK(winnow_module_get_result(module.get(), f, i, &spec));
-        for (size_t d = 0; d < spec.rank; ++d)
-          EXPECT_GE(spec.shape[d], 0);
+        for (size_t d = 0; d < spec.rank; ++d) {
+          if (spec.dim_symbols && spec.dim_symbols[d] >= 0) {
+            EXPECT_EQ(spec.shape[d], -1);
+            EXPECT_LT(static_cast<size_t>(spec.dim_symbols[d]), fn.num_symbols);
+          } else {
+            EXPECT_GE(spec.shape[d], 0);
+          }
+        }
       }
     }
   }
   return accepted;
 }
 
+const std::vector<uint8_t> &dynamicSo() {
+  static const std::vector<uint8_t> bytes =
+      readFileBytes(WINNOW_TEST_DYNAMIC_SO);
+  return bytes;
+}
+
 TEST(ArtifactValidation, RandomBitFlipsAreAllCaughtByTheDigest) {
-  EXPECT_EQ(flipBitsAndLoad(/*reseal=*/false, 5000), 0);
+  EXPECT_EQ(flipBitsAndLoad(/*reseal=*/false, 5000,
+                            buildArtifact(testEntriesArtifact(entriesSo()))),
+            0);
 }
 
 TEST(ArtifactValidation, RandomBitFlipsBehindTheDigestDoNotCrash) {
   // Flips in the code's bytes, padding and informational strings keep the
   // file loadable; everything else must give a status.
-  EXPECT_GT(flipBitsAndLoad(/*reseal=*/true, 5000), 0);
+  EXPECT_GT(flipBitsAndLoad(/*reseal=*/true, 5000,
+                            buildArtifact(testEntriesArtifact(entriesSo()))),
+            0);
+  // The same with symbols and dim_symbols in the manifest.
+  EXPECT_GT(flipBitsAndLoad(/*reseal=*/true, 5000,
+                            buildArtifact(dynamicArtifact(dynamicSo()))),
+            0);
 }
 
 TEST(ArtifactValidation, Digest) {
@@ -608,6 +640,231 @@ TEST(ArtifactValidation, WorkspaceSizes) {
   ASSERT_WINNOW_OK(winnow_module_get_target(module.get(), 0, &target));
   for (int f = 0; f < 5; ++f)
     EXPECT_EQ(target.workspace_bytes[f], -1);
+}
+
+} // namespace
+
+namespace {
+
+//===----------------------------------------------------------------------===//
+// Dynamic extents (format 2.1)
+//===----------------------------------------------------------------------===//
+
+TEST(ArtifactValidation, DynamicExtentsIntrospection) {
+  ModulePtr module;
+  ASSERT_WINNOW_OK(load(buildArtifact(dynamicArtifact(dynamicSo())), module));
+  winnow_module_info info;
+  ASSERT_WINNOW_OK(winnow_module_get_info(module.get(), &info));
+  EXPECT_EQ(info.format_major, 2u);
+  EXPECT_EQ(info.format_minor, 1u);
+  EXPECT_EQ(info.num_functions, 3u);
+
+  winnow_function_info fn;
+  ASSERT_WINNOW_OK(winnow_module_get_function(module.get(), 2, &fn));
+  EXPECT_STREQ(fn.name, "outer");
+  ASSERT_EQ(fn.num_symbols, 2u);
+  winnow_symbol_info symbol;
+  ASSERT_WINNOW_OK(winnow_module_get_symbol(module.get(), 2, 0, &symbol));
+  EXPECT_STREQ(symbol.name, "m");
+  EXPECT_EQ(symbol.bound, 3);
+  ASSERT_WINNOW_OK(winnow_module_get_symbol(module.get(), 2, 1, &symbol));
+  EXPECT_STREQ(symbol.name, "n");
+  EXPECT_EQ(symbol.bound, 5);
+  EXPECT_WINNOW_ERROR(winnow_module_get_symbol(module.get(), 2, 2, &symbol),
+                      WINNOW_STATUS_OUT_OF_RANGE,
+                      "symbol index 2 is out of range (function 'outer' has 2 "
+                      "symbols)");
+  EXPECT_WINNOW_ERROR(winnow_module_get_symbol(module.get(), 3, 0, &symbol),
+                      WINNOW_STATUS_OUT_OF_RANGE, "function index 3");
+  EXPECT_WINNOW_ERROR(winnow_module_get_symbol(module.get(), 2, 0, nullptr),
+                      WINNOW_STATUS_INVALID_ARGUMENT,
+                      "argument 'out_info' is null");
+
+  winnow_tensor_spec spec;
+  ASSERT_WINNOW_OK(winnow_module_get_result(module.get(), 2, 0, &spec));
+  EXPECT_STREQ(spec.name, "c");
+  ASSERT_EQ(spec.rank, 2u);
+  EXPECT_EQ(spec.shape[0], -1);
+  EXPECT_EQ(spec.shape[1], -1);
+  ASSERT_NE(spec.dim_symbols, nullptr);
+  EXPECT_EQ(spec.dim_symbols[0], 0);
+  EXPECT_EQ(spec.dim_symbols[1], 1);
+  ASSERT_WINNOW_OK(winnow_module_get_input(module.get(), 1, 0, &spec));
+  EXPECT_STREQ(spec.name, "scores");
+  EXPECT_EQ(spec.shape[0], -1);
+  EXPECT_EQ(spec.shape[1], 4);
+  ASSERT_NE(spec.dim_symbols, nullptr);
+  EXPECT_EQ(spec.dim_symbols[0], 0);
+  EXPECT_EQ(spec.dim_symbols[1], -1);
+  ASSERT_WINNOW_OK(winnow_module_get_result(module.get(), 1, 0, &spec));
+  EXPECT_EQ(spec.count_result, 1);
+}
+
+/// dynamicArtifact() with only the function `name`, for the corruption
+/// cases below (each keeps the code, so only the manifest is wrong).
+ArtifactDef dynamicFunction(const std::string &name) {
+  ArtifactDef def = dynamicArtifact(dynamicSo());
+  for (const FunctionDef &function : def.functions)
+    if (function.name == name) {
+      def.functions = {function};
+      return def;
+    }
+  std::abort();
+}
+
+TEST(ArtifactValidation, DimSymbolsMustMatchTheShape) {
+  ArtifactDef def = dynamicFunction("add_one_rows");
+  def.functions[0].inputs[0].dimSymbols = {0};
+  EXPECT_WINNOW_ERROR(load(def), WINNOW_STATUS_INVALID_ARGUMENT,
+                      "invalid artifact: function 'add_one_rows' input 0 "
+                      "'x': dim_symbols has 1 entries for rank 2");
+  // A dynamic extent without a symbol, with dim_symbols absent or -1 there.
+  def = dynamicFunction("add_one_rows");
+  def.functions[0].inputs[0].dimSymbols.clear();
+  EXPECT_WINNOW_ERROR(load(def), WINNOW_STATUS_INVALID_ARGUMENT,
+                      "function 'add_one_rows' input 0 'x': dimension 0 is "
+                      "dynamic (-1) but dim_symbols names no symbol for it");
+  def = dynamicFunction("add_one_rows");
+  def.functions[0].results[0].dimSymbols = {-1, -1};
+  EXPECT_WINNOW_ERROR(load(def), WINNOW_STATUS_INVALID_ARGUMENT,
+                      "function 'add_one_rows' result 0 'y': dimension 0 is "
+                      "dynamic (-1) but dim_symbols names no symbol for it");
+  // A symbol named by a static extent.
+  def = dynamicFunction("add_one_rows");
+  def.functions[0].results[0].shape = {4, 3};
+  EXPECT_WINNOW_ERROR(load(def), WINNOW_STATUS_INVALID_ARGUMENT,
+                      "function 'add_one_rows' result 0 'y': dimension 0 "
+                      "names the symbol 'batch' but its extent is 4 (a "
+                      "dynamic extent is -1)");
+  def = dynamicFunction("add_one_rows");
+  def.functions[0].inputs[0].dimSymbols = {0, 0};
+  EXPECT_WINNOW_ERROR(load(def), WINNOW_STATUS_INVALID_ARGUMENT,
+                      "input 0 'x': dimension 1 names the symbol 'batch' but "
+                      "its extent is 3");
+  // Symbol indices out of range, both ways.
+  def = dynamicFunction("add_one_rows");
+  def.functions[0].inputs[0].dimSymbols = {1, -1};
+  EXPECT_WINNOW_ERROR(load(def), WINNOW_STATUS_INVALID_ARGUMENT,
+                      "function 'add_one_rows' input 0 'x': dim_symbols[0] is "
+                      "1, out of range (function 'add_one_rows' has 1 "
+                      "symbols)");
+  def.functions[0].inputs[0].dimSymbols = {-2, -1};
+  EXPECT_WINNOW_ERROR(load(def), WINNOW_STATUS_INVALID_ARGUMENT,
+                      "dim_symbols[0] is -2, out of range");
+  // dim_symbols without any symbol.
+  def = dynamicFunction("add_one_rows");
+  def.functions[0].symbols.clear();
+  EXPECT_WINNOW_ERROR(load(def), WINNOW_STATUS_INVALID_ARGUMENT,
+                      "input 0 'x': dim_symbols[0] is 0, out of range "
+                      "(function 'add_one_rows' has 0 symbols)");
+  // Other negative extents keep their message.
+  def = dynamicFunction("add_one_rows");
+  def.functions[0].inputs[0].shape = {-1, -3};
+  EXPECT_WINNOW_ERROR(load(def), WINNOW_STATUS_INVALID_ARGUMENT,
+                      "input 0 'x': negative extent -3 in dimension 1");
+}
+
+TEST(ArtifactValidation, SymbolsAreChecked) {
+  ArtifactDef def = dynamicFunction("outer");
+  def.functions[0].symbols[0].omitName = true;
+  EXPECT_WINNOW_ERROR(load(def), WINNOW_STATUS_INVALID_ARGUMENT,
+                      "invalid artifact: function 'outer' symbol 0: missing "
+                      "name");
+  def.functions[0].symbols[0] = {"", 3};
+  EXPECT_WINNOW_ERROR(load(def), WINNOW_STATUS_INVALID_ARGUMENT,
+                      "function 'outer' symbol 0: missing name");
+  def.functions[0].symbols[0] = {std::string(1025, 'm'), 3};
+  EXPECT_WINNOW_ERROR(load(def), WINNOW_STATUS_INVALID_ARGUMENT,
+                      "function 'outer' symbol 0 name is 1025 bytes long (at "
+                      "most 1024)");
+  def.functions[0].symbols[0] = {std::string("m\0n", 3), 3};
+  EXPECT_WINNOW_ERROR(load(def), WINNOW_STATUS_INVALID_ARGUMENT,
+                      "function 'outer' symbol 0 name contains the control "
+                      "character 0x00 at byte 1");
+  def.functions[0].symbols[1] = {"m", 5};
+  def.functions[0].symbols[0] = {"m", 3};
+  EXPECT_WINNOW_ERROR(load(def), WINNOW_STATUS_INVALID_ARGUMENT,
+                      "invalid artifact: function 'outer': duplicate symbol "
+                      "name 'm'");
+  def = dynamicFunction("outer");
+  def.functions[0].symbols[1].bound = -1;
+  EXPECT_WINNOW_ERROR(load(def), WINNOW_STATUS_INVALID_ARGUMENT,
+                      "function 'outer' symbol 1 'n': negative bound -1");
+  // A bound of 0 is valid (every call is empty); the code was compiled for
+  // another bound, which the ABI descriptor catches.
+  def.functions[0].symbols[1].bound = 0;
+  EXPECT_WINNOW_ERROR(load(def), WINNOW_STATUS_INVALID_ARGUMENT,
+                      "function 'outer': the manifest describes 'winnow-abi 1 "
+                      "[m<=3, n<=0] (f32[m], f32[n]) -> (f32[m,n])', but the "
+                      "code of target 0 (cpu " +
+                          hostTriple() +
+                          ", x86-64) was compiled for 'winnow-abi 1 [m<=3, "
+                          "n<=5] (f32[m], f32[n]) -> (f32[m,n])'");
+}
+
+TEST(ArtifactValidation, EverySymbolIsAnInputExtent) {
+  // n named only by the result: no call could bind it.
+  ArtifactDef def = dynamicFunction("outer");
+  def.functions[0].inputs[1].shape = {5};
+  def.functions[0].inputs[1].dimSymbols.clear();
+  EXPECT_WINNOW_ERROR(load(def), WINNOW_STATUS_INVALID_ARGUMENT,
+                      "invalid artifact: function 'outer' symbol 1 'n' is the "
+                      "extent of no input (a call could not bind it)");
+  // A symbol nothing names.
+  def = dynamicFunction("add_one_rows");
+  def.functions[0].symbols.push_back({"unused", 7});
+  EXPECT_WINNOW_ERROR(load(def), WINNOW_STATUS_INVALID_ARGUMENT,
+                      "function 'add_one_rows' symbol 1 'unused' is the "
+                      "extent of no input");
+}
+
+TEST(ArtifactValidation, DynamicTensorsAreBoundedAtTheirBounds) {
+  ArtifactDef def = dynamicFunction("add_one_rows");
+  def.functions[0].symbols[0].bound = int64_t(1) << 40;
+  EXPECT_WINNOW_ERROR(load(def), WINNOW_STATUS_INVALID_ARGUMENT,
+                      "function 'add_one_rows' input 0 'x': batchx3xf32 "
+                      "(1099511627776x3xf32 at the bounds) is 13194139533312 "
+                      "bytes, above the limit of 1 TiB");
+  def.functions[0].symbols[0].bound = INT64_MAX;
+  EXPECT_WINNOW_ERROR(load(def), WINNOW_STATUS_INVALID_ARGUMENT,
+                      "input 0 'x': tensor size batchx3xf32 "
+                      "(9223372036854775807x3xf32 at the bounds) overflows "
+                      "the address space");
+}
+
+TEST(ArtifactValidation, DynamicCountResults) {
+  // The count of a ragged result whose batch is dynamic has that symbol.
+  ArtifactDef def = dynamicFunction("keep_first");
+  def.functions[0].results[1].shape = {4};
+  def.functions[0].results[1].dimSymbols.clear();
+  EXPECT_WINNOW_ERROR(load(def), WINNOW_STATUS_INVALID_ARGUMENT,
+                      "function 'keep_first' result 0 'indices': count_result "
+                      "1 must point at a batchxi32 result, but 'count' is "
+                      "4xi32");
+  def = dynamicFunction("keep_first");
+  def.functions[0].results[0].raggedAxis = 2;
+  EXPECT_WINNOW_ERROR(load(def), WINNOW_STATUS_INVALID_ARGUMENT,
+                      "ragged_axis 2 must be in [1, 2) for batchx4xi32");
+}
+
+TEST(ArtifactValidation, DynamicExtentsMustMatchTheCode) {
+  // The code names batch in x; a manifest with a static extent there
+  // describes another entry point.
+  ArtifactDef def = dynamicFunction("add_one_rows");
+  for (TensorDef *tensor :
+       {&def.functions[0].inputs[0], &def.functions[0].results[0]}) {
+    tensor->shape = {4, 3};
+    tensor->dimSymbols.clear();
+  }
+  def.functions[0].symbols.clear();
+  EXPECT_WINNOW_ERROR(load(def), WINNOW_STATUS_INVALID_ARGUMENT,
+                      "function 'add_one_rows': the manifest describes "
+                      "'winnow-abi 1 (f32[4,3]) -> (f32[4,3])', but");
+  def = dynamicFunction("add_one_rows");
+  def.functions[0].symbols[0].name = "rows";
+  EXPECT_WINNOW_ERROR(load(def), WINNOW_STATUS_INVALID_ARGUMENT,
+                      "describes 'winnow-abi 1 [rows<=4] (f32[rows,3]) -> "
+                      "(f32[rows,3])', but");
 }
 
 } // namespace

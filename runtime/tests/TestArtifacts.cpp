@@ -19,6 +19,7 @@ flatbuffers::Offset<fb::TensorSpec> buildSpec(flatbuffers::FlatBufferBuilder &b,
                                               const TensorDef &def) {
   auto name = def.omitName ? 0 : b.CreateString(def.name);
   auto shape = def.omitShape ? 0 : b.CreateVector(def.shape);
+  auto dimSymbols = def.dimSymbols.empty() ? 0 : b.CreateVector(def.dimSymbols);
   fb::TensorSpecBuilder spec(b);
   if (!def.omitName)
     spec.add_name(name);
@@ -28,6 +29,8 @@ flatbuffers::Offset<fb::TensorSpec> buildSpec(flatbuffers::FlatBufferBuilder &b,
       def.rawDType ? *def.rawDType : static_cast<uint8_t>(def.dtype)));
   spec.add_count_result(def.countResult);
   spec.add_ragged_axis(def.raggedAxis);
+  if (!def.dimSymbols.empty())
+    spec.add_dim_symbols(dimSymbols);
   return spec.Finish();
 }
 
@@ -52,7 +55,17 @@ std::vector<uint8_t> buildArtifact(const ArtifactDef &def) {
     auto inputs = b.CreateVector(buildSpecs(b, fn.inputs));
     auto results = b.CreateVector(buildSpecs(b, fn.results));
     auto name = fn.omitName ? 0 : b.CreateString(fn.name);
-    functions.push_back(fb::CreateFunction(b, name, inputs, results));
+    flatbuffers::Offset<flatbuffers::Vector<flatbuffers::Offset<fb::Symbol>>>
+        symbols;
+    if (!fn.symbols.empty()) {
+      std::vector<flatbuffers::Offset<fb::Symbol>> list;
+      for (const SymbolDef &symbol : fn.symbols)
+        list.push_back(fb::CreateSymbol(
+            b, symbol.omitName ? 0 : b.CreateString(symbol.name),
+            symbol.bound));
+      symbols = b.CreateVector(list);
+    }
+    functions.push_back(fb::CreateFunction(b, name, inputs, results, symbols));
   }
   std::vector<flatbuffers::Offset<fb::Target>> targets;
   for (const TargetDef &target : def.targets) {
@@ -131,6 +144,43 @@ ArtifactDef testEntriesArtifact(std::vector<uint8_t> sharedObject) {
 ArtifactDef addOneArtifact(std::vector<uint8_t> sharedObject) {
   ArtifactDef def = testEntriesArtifact(std::move(sharedObject));
   def.functions.resize(1);
+  return def;
+}
+
+TensorDef dynamicTensor(std::string name, winnow_dtype dtype,
+                        std::vector<int64_t> shape,
+                        std::vector<int32_t> dimSymbols, int32_t countResult) {
+  TensorDef def;
+  def.name = std::move(name);
+  def.dtype = dtype;
+  def.shape = std::move(shape);
+  def.dimSymbols = std::move(dimSymbols);
+  def.countResult = countResult;
+  return def;
+}
+
+ArtifactDef dynamicArtifact(std::vector<uint8_t> sharedObject) {
+  ArtifactDef def;
+  def.formatMinor = 1;
+  FunctionDef addOneRows{
+      "add_one_rows",
+      {dynamicTensor("x", WINNOW_DTYPE_F32, {-1, 3}, {0, -1})},
+      {dynamicTensor("y", WINNOW_DTYPE_F32, {-1, 3}, {0, -1})}};
+  addOneRows.symbols = {{"batch", 4}};
+  FunctionDef keepFirst{
+      "keep_first",
+      {dynamicTensor("scores", WINNOW_DTYPE_F32, {-1, 4}, {0, -1}),
+       dynamicTensor("keep", WINNOW_DTYPE_I32, {-1}, {0})},
+      {dynamicTensor("indices", WINNOW_DTYPE_I32, {-1, 4}, {0, -1}, 1),
+       dynamicTensor("count", WINNOW_DTYPE_I32, {-1}, {0})}};
+  keepFirst.symbols = {{"batch", 4}};
+  FunctionDef outer{"outer",
+                    {dynamicTensor("a", WINNOW_DTYPE_F32, {-1}, {0}),
+                     dynamicTensor("b", WINNOW_DTYPE_F32, {-1}, {1})},
+                    {dynamicTensor("c", WINNOW_DTYPE_F32, {-1, -1}, {0, 1})}};
+  outer.symbols = {{"m", 3}, {"n", 5}};
+  def.functions = {addOneRows, keepFirst, outer};
+  def.targets = {{hostTriple(), "x86-64", std::move(sharedObject)}};
   return def;
 }
 

@@ -27,6 +27,21 @@ struct TensorDef {
   bool omitShape = false;
   /// Written instead of `dtype` to test out-of-range enum values.
   std::optional<uint8_t> rawDType;
+  /// Format 2.1: per extent a symbol index or -1; not written when empty.
+  std::vector<int32_t> dimSymbols;
+};
+
+/// A tensor with dynamic extents: `shape` holds -1 where `dimSymbols` names
+/// a symbol.
+TensorDef dynamicTensor(std::string name, winnow_dtype dtype,
+                        std::vector<int64_t> shape,
+                        std::vector<int32_t> dimSymbols,
+                        int32_t countResult = -1);
+
+struct SymbolDef {
+  std::string name;
+  int64_t bound = 0;
+  bool omitName = false;
 };
 
 struct FunctionDef {
@@ -34,6 +49,8 @@ struct FunctionDef {
   std::vector<TensorDef> inputs;
   std::vector<TensorDef> results;
   bool omitName = false;
+  /// Format 2.1; the field is not written when empty.
+  std::vector<SymbolDef> symbols;
 };
 
 enum class TargetKind { Cpu, Cuda };
@@ -81,6 +98,12 @@ ArtifactDef testEntriesArtifact(std::vector<uint8_t> sharedObject);
 
 /// Only the add_one function of testEntriesArtifact.
 ArtifactDef addOneArtifact(std::vector<uint8_t> sharedObject);
+
+/// The functions of TestDynamicEntries.c (format 2.1), with one CPU target
+/// for the host holding `sharedObject`: add_one_rows [batch<=4],
+/// keep_first [batch<=4] (two inputs and a ragged result naming batch) and
+/// outer [m<=3, n<=5].
+ArtifactDef dynamicArtifact(std::vector<uint8_t> sharedObject);
 
 /// The functions of cuda/TestCudaHost.c, with one CUDA target holding
 /// `hostObject`.

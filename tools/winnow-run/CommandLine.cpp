@@ -32,6 +32,11 @@ constexpr const char *kFooter =
                                true/false) and as doubles, then converted,
                                for float dtypes; a single value fills the
                                whole tensor.
+  Dynamic extents (a function's symbols, e.g. "symbols: batch <= 64" and
+  x: batchx8xf32 in --list) take their values from the inputs: the first
+  input extent naming a symbol binds it (at most its bound, 0 allowed),
+  every other extent naming it must be equal, and the results are
+  allocated with those values (--input=3x8xf32=0 runs x with batch = 3).
 
 OUTPUTS:
   --output=@path.npy           one per result, in order; or

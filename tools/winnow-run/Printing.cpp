@@ -134,6 +134,46 @@ void printRagged(std::ostream &out, const std::string &name,
 
 } // namespace
 
+std::string formatSpecType(const winnow_module *module, size_t functionIndex,
+                           const winnow_tensor_spec &spec) {
+  std::string text;
+  for (size_t d = 0; d < spec.rank; ++d) {
+    int32_t symbol = spec.dim_symbols ? spec.dim_symbols[d] : -1;
+    if (symbol < 0) {
+      text += std::to_string(spec.shape[d]);
+    } else {
+      winnow_symbol_info info;
+      winnow_status status = winnow_module_get_symbol(
+          module, functionIndex, static_cast<size_t>(symbol), &info);
+      text += status == WINNOW_OK ? info.name : "?";
+      winnow_status_free(status);
+    }
+    text += 'x';
+  }
+  const char *name = winnow_dtype_name(spec.dtype);
+  return text + (name ? name : "?");
+}
+
+bool formatSymbols(const winnow_module *module, size_t functionIndex,
+                   std::string &text, std::string &error) {
+  winnow_function_info info;
+  winnow_status status =
+      winnow_module_get_function(module, functionIndex, &info);
+  text.clear();
+  for (size_t i = 0; status == WINNOW_OK && i < info.num_symbols; ++i) {
+    winnow_symbol_info symbol;
+    status = winnow_module_get_symbol(module, functionIndex, i, &symbol);
+    if (status == WINNOW_OK)
+      text += (i ? ", " : "") + std::string(symbol.name) +
+              " <= " + std::to_string(symbol.bound);
+  }
+  if (status == WINNOW_OK)
+    return true;
+  error = winnow_status_message(status);
+  winnow_status_free(status);
+  return false;
+}
+
 bool formatSignature(const winnow_module *module, size_t functionIndex,
                      std::string &text, std::string &error) {
   auto check = [&](winnow_status status) {
@@ -148,10 +188,8 @@ bool formatSignature(const winnow_module *module, size_t functionIndex,
     return false;
   auto formatSpec = [](const winnow_tensor_spec &spec,
                        const winnow_module *module, size_t functionIndex) {
-    std::string text =
-        std::string(spec.name) + ": " +
-        formatType(spec.dtype,
-                   std::vector<int64_t>(spec.shape, spec.shape + spec.rank));
+    std::string text = std::string(spec.name) + ": " +
+                       formatSpecType(module, functionIndex, spec);
     if (spec.count_result >= 0) {
       winnow_tensor_spec count;
       winnow_status status = winnow_module_get_result(

@@ -82,10 +82,13 @@ bool listModule(const winnow_module *module, std::ostream &out,
   }
   out << "functions:" << (info.num_functions ? "" : " none") << "\n";
   for (size_t i = 0; i < info.num_functions; ++i) {
-    std::string signature;
-    if (!formatSignature(module, i, signature, error))
+    std::string signature, symbols;
+    if (!formatSignature(module, i, signature, error) ||
+        !formatSymbols(module, i, symbols, error))
       return false;
     out << "  " << signature << "\n";
+    if (!symbols.empty())
+      out << "    symbols: " << symbols << "\n";
   }
   return true;
 }
@@ -115,17 +118,46 @@ bool selectFunction(const winnow_module *module, const std::string &name,
   return false;
 }
 
-std::vector<int64_t> shapeOf(const winnow_tensor_spec &spec) {
-  return std::vector<int64_t>(spec.shape, spec.shape + spec.rank);
-}
-
-/// "x: 2x3xf32, y: i32" for count mismatch messages.
-std::string describeSpecs(const std::vector<winnow_tensor_spec> &specs) {
+/// "x: 2x3xf32, y: batchxi32" for count mismatch messages.
+std::string describeSpecs(const winnow_module *module, size_t functionIndex,
+                          const std::vector<winnow_tensor_spec> &specs) {
   std::string text;
   for (const winnow_tensor_spec &spec : specs)
     text += (text.empty() ? "" : ", ") + std::string(spec.name) + ": " +
-            formatType(spec.dtype, shapeOf(spec));
+            formatSpecType(module, functionIndex, spec);
   return text.empty() ? "none" : text;
+}
+
+/// The shapes of the results of a call on `inputs`: the manifest's, with
+/// dynamic extents at the values the inputs bind (checked by the runtime
+/// as the call will check them, so a mismatch is reported before anything
+/// is allocated or loaded).
+bool resultShapes(const winnow_module *module, size_t functionIndex,
+                  const std::vector<winnow_tensor_spec> &resultSpecs,
+                  const std::vector<winnow_tensor> &inputs,
+                  std::vector<std::vector<int64_t>> &shapes,
+                  std::string &error) {
+  winnow_function_info function;
+  if (!succeeded(winnow_module_get_function(module, functionIndex, &function),
+                 error))
+    return false;
+  std::vector<int64_t> values(function.num_symbols);
+  if (function.num_symbols > 0 &&
+      !succeeded(winnow_module_bind_symbols(module, functionIndex,
+                                            inputs.data(), inputs.size(),
+                                            values.data()),
+                 error))
+    return false;
+  shapes.resize(resultSpecs.size());
+  for (size_t i = 0; i < resultSpecs.size(); ++i) {
+    shapes[i].resize(resultSpecs[i].rank);
+    if (!succeeded(winnow_module_get_result_shape(module, functionIndex, i,
+                                                  values.data(),
+                                                  shapes[i].data()),
+                   error))
+      return false;
+  }
+  return true;
 }
 
 /// A file name for a result: its name with path-unsafe characters replaced.
@@ -177,7 +209,8 @@ bool run(const Options &options, std::ostream &out, std::ostream &err,
   // Inputs.
   if (options.inputs.size() != inputSpecs.size()) {
     error = functionLabel + " takes " + std::to_string(inputSpecs.size()) +
-            " inputs (" + describeSpecs(inputSpecs) + "), but " +
+            " inputs (" +
+            describeSpecs(module.get(), functionIndex, inputSpecs) + "), but " +
             std::to_string(options.inputs.size()) + " --input flags were given";
     return false;
   }
@@ -188,6 +221,13 @@ bool run(const Options &options, std::ostream &out, std::ostream &err,
     if (!parseInput(options.inputs[i], inputSpecs[i], what, inputs[i], error))
       return false;
   }
+  std::vector<winnow_tensor> inputViews;
+  for (HostTensor &tensor : inputs)
+    inputViews.push_back(tensor.view());
+  std::vector<std::vector<int64_t>> shapes;
+  if (!resultShapes(module.get(), functionIndex, resultSpecs, inputViews,
+                    shapes, error))
+    return false;
 
   // Output flags, checked before running anything.
   if (!options.outputs.empty() && !options.outputDir.empty()) {
@@ -198,8 +238,9 @@ bool run(const Options &options, std::ostream &out, std::ostream &err,
   if (!options.outputs.empty()) {
     if (options.outputs.size() != resultSpecs.size()) {
       error = functionLabel + " has " + std::to_string(resultSpecs.size()) +
-              " results (" + describeSpecs(resultSpecs) + "), but " +
-              std::to_string(options.outputs.size()) +
+              " results (" +
+              describeSpecs(module.get(), functionIndex, resultSpecs) +
+              "), but " + std::to_string(options.outputs.size()) +
               " --output flags were given";
       return false;
     }
@@ -247,11 +288,9 @@ bool run(const Options &options, std::ostream &out, std::ostream &err,
       rawExecutable);
 
   std::vector<HostTensor> results;
-  for (const winnow_tensor_spec &spec : resultSpecs)
-    results.push_back(makeZeroTensor(spec.dtype, shapeOf(spec)));
-  std::vector<winnow_tensor> inputViews, resultViews;
-  for (HostTensor &tensor : inputs)
-    inputViews.push_back(tensor.view());
+  for (size_t i = 0; i < resultSpecs.size(); ++i)
+    results.push_back(makeZeroTensor(resultSpecs[i].dtype, shapes[i]));
+  std::vector<winnow_tensor> resultViews;
   for (HostTensor &tensor : results)
     resultViews.push_back(tensor.view());
   auto call = [&] {

@@ -2,6 +2,8 @@
 
 #include "LoweringUtils.h"
 
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+
 #include "mlir/Dialect/Math/IR/Math.h"
 
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
@@ -116,6 +118,19 @@ Value OpLowering::toBuffer(Value tensor) {
       return view.getBuffer();
   auto type = cast<RankedTensorType>(tensor.getType());
   auto memrefType = MemRefType::get(type.getShape(), type.getElementType());
+  // A slice of whole rows of a contiguous tensor is contiguous itself, at
+  // an offset known only at run time.
+  if (context.readsRowViews && type.hasStaticShape())
+    if (auto slice = tensor.getDefiningOp<tensor::ExtractSliceOp>();
+        slice && slice.hasUnitStride() &&
+        slice.getSourceType().getShape().drop_front() ==
+            type.getShape().drop_front()) {
+      auto strides = memrefType.getStridesAndOffset().first;
+      memrefType = MemRefType::get(type.getShape(), type.getElementType(),
+                                   StridedLayoutAttr::get(tensor.getContext(),
+                                                          ShapedType::kDynamic,
+                                                          strides));
+    }
   return bufferization::ToBufferOp::create(builder(), memrefType, tensor,
                                            /*read_only=*/true);
 }

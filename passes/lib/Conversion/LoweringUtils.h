@@ -152,6 +152,11 @@ public:
   const LoweringOptions &options;
   /// Null outside a tok.dispatch.
   DispatchRow *row;
+  /// Whether the op's lowering reads strided row views as well as whole
+  /// buffers (the ops a tok.dispatch may hold): toBuffer then views a row
+  /// slice of a tensor (a function with a dynamic batch, one row at a time)
+  /// in place instead of copying it.
+  bool readsRowViews = false;
   /// Result -> the tensor that replaces it, recorded by OpLowering::replace.
   llvm::DenseMap<mlir::Value, mlir::Value> replacements;
 };

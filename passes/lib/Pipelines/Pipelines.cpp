@@ -29,12 +29,13 @@ constexpr const char *kTokCleanup = "canonicalize,cse";
                "func.func(convert-elementwise-to-linalg),"                     \
                "one-shot-bufferize{bufferize-function-boundaries=true "        \
                "function-boundary-type-conversion=identity-layout-map},"       \
-               "func.func(tok-copy-repeated-results),"                         \
+               "func.func(tok-copy-repeated-results,scf-forall-to-for),"       \
                "buffer-results-to-out-params{hoist-static-allocs=true "        \
-               "modify-public-functions=true},"                                \
+               "hoist-dynamic-allocs=true modify-public-functions=true},"      \
                "canonicalize,"                                                 \
                "func.func(buffer-loop-hoisting),"                              \
                "buffer-deallocation-pipeline,"                                 \
+               "func.func(tok-forward-row-results),"                           \
                "tok-expand-strided-copies,"                                    \
                "func.func(" LINALG_TO_LOOPS "),"                               \
                "func.func(tok-portable-exp-log),"                              \
@@ -117,9 +118,13 @@ void addPipeline(OpPassManager &pm, const char *pipeline) {
                              pipeline);
 }
 
-/// The fusion pass for `target` when fusion is on.
+/// A function with a dynamic batch becomes a loop over rows of static ops
+/// first, then the fusion pass for `target` runs when fusion is on.
 void addFusion(OpPassManager &pm, const LoopsPipelineOptions &options,
                const char *target) {
+  addPipeline(pm, (std::string("func.func(tok-rows-of-dynamic-batch{target=") +
+                   target + "})")
+                      .c_str());
   if (options.fuse)
     addPipeline(pm, (std::string("func.func(tok-form-dispatch-regions{target=") +
                      target + "})")

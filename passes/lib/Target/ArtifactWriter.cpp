@@ -27,7 +27,7 @@ namespace fb = winnow::artifact;
 /// The artifact format this writer produces (the runtime's
 /// WINNOW_ARTIFACT_FORMAT_MAJOR must match).
 constexpr uint32_t kFormatMajor = 2;
-constexpr uint32_t kFormatMinor = 0;
+constexpr uint32_t kFormatMinor = 1; // 2.1: dynamic extents
 constexpr size_t kSha256Bytes = 32;
 
 fb::DType toSchema(ElementType type) {
@@ -60,10 +60,12 @@ writeTensors(flatbuffers::FlatBufferBuilder &builder,
   std::vector<flatbuffers::Offset<fb::TensorSpec>> specs;
   for (const TensorSignature &tensor : tensors) {
     std::vector<int64_t> shape(tensor.shape.begin(), tensor.shape.end());
-    specs.push_back(fb::CreateTensorSpecDirect(builder, tensor.name.c_str(),
-                                               toSchema(tensor.elementType),
-                                               &shape, tensor.countResult,
-                                               tensor.raggedAxis));
+    std::vector<int32_t> dimSymbols(tensor.dimSymbols.begin(),
+                                    tensor.dimSymbols.end());
+    specs.push_back(fb::CreateTensorSpecDirect(
+        builder, tensor.name.c_str(), toSchema(tensor.elementType), &shape,
+        tensor.countResult, tensor.raggedAxis,
+        dimSymbols.empty() ? nullptr : &dimSymbols));
   }
   return builder.CreateVector(specs);
 }
@@ -75,8 +77,13 @@ std::string serializeArtifact(const ArtifactContents &contents) {
   for (const FunctionSignature &function : contents.functions) {
     auto inputs = writeTensors(builder, function.inputs);
     auto results = writeTensors(builder, function.results);
+    std::vector<flatbuffers::Offset<fb::Symbol>> symbols;
+    for (const ExtentSymbol &symbol : function.symbols)
+      symbols.push_back(
+          fb::CreateSymbolDirect(builder, symbol.name.c_str(), symbol.bound));
     functions.push_back(fb::CreateFunction(
-        builder, builder.CreateString(function.name), inputs, results));
+        builder, builder.CreateString(function.name), inputs, results,
+        symbols.empty() ? 0 : builder.CreateVector(symbols)));
   }
   std::vector<flatbuffers::Offset<fb::Target>> targets;
   for (const CpuBinaryBlob &cpu : contents.cpuBinaries) {

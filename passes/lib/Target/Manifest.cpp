@@ -3,6 +3,7 @@
 #include "winnow/Target/Manifest.h"
 
 #include "winnow/Dialect/Tok/IR/TokOps.h"
+#include "winnow/Dialect/Tok/Transforms/DynamicBatch.h"
 #include "winnow/support/EntryAbi.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -53,18 +54,20 @@ LogicalResult checkName(func::FuncOp func, StringRef name, StringRef what) {
   return success();
 }
 
-FailureOr<TensorSignature> toSignature(func::FuncOp func, Type type,
-                                       StringAttr name, StringRef role,
-                                       unsigned index) {
+/// `batch` is the function's dynamic batch (symbol 0), if it has one;
+/// getDynamicBatch checked that only leading extents are dynamic then.
+FailureOr<TensorSignature>
+toSignature(func::FuncOp func, Type type, StringAttr name, StringRef role,
+            unsigned index, const std::optional<tok::DynamicBatch> &batch) {
   auto tensor = dyn_cast<RankedTensorType>(type);
   if (!tensor)
     return func.emitError() << "entry point " << role << " " << index
                             << " must be a ranked tensor, got " << type;
-  if (!tensor.hasStaticShape())
+  if (!tensor.hasStaticShape() && !batch)
     return func.emitError()
            << "entry point " << role << " " << index
-           << " must be statically shaped (dynamic extents at entry points "
-              "are not supported yet), got "
+           << " has a dynamic extent without a bound (declare it with "
+              "tok.bounds), got "
            << type;
   std::optional<ElementType> elementType =
       toElementType(tensor.getElementType());
@@ -82,7 +85,11 @@ FailureOr<TensorSignature> toSignature(func::FuncOp func, Type type,
                            .str())))
     return failure();
   signature.elementType = *elementType;
-  signature.shape.assign(tensor.getShape().begin(), tensor.getShape().end());
+  for (int64_t extent : tensor.getShape())
+    signature.shape.push_back(ShapedType::isDynamic(extent) ? -1 : extent);
+  if (!tensor.hasStaticShape())
+    for (int64_t extent : tensor.getShape())
+      signature.dimSymbols.push_back(ShapedType::isDynamic(extent) ? 0 : -1);
   return signature;
 }
 
@@ -126,12 +133,18 @@ const char *elementTypeName(ElementType type) {
 
 std::string entryAbiDescriptor(const FunctionSignature &function) {
   support::EntryAbiWriter abi;
+  for (const ExtentSymbol &symbol : function.symbols)
+    abi.addSymbol(symbol.name, symbol.bound);
+  auto dimSymbols = [](const TensorSignature &tensor) {
+    return tensor.dimSymbols.empty() ? nullptr : tensor.dimSymbols.data();
+  };
   for (const TensorSignature &input : function.inputs)
     abi.addInput(elementTypeName(input.elementType), input.shape.data(),
-                 input.shape.size());
+                 input.shape.size(), dimSymbols(input));
   for (const TensorSignature &result : function.results)
     abi.addResult(elementTypeName(result.elementType), result.shape.data(),
-                  result.shape.size(), result.countResult, result.raggedAxis);
+                  result.shape.size(), result.countResult, result.raggedAxis,
+                  dimSymbols(result));
   return abi.str();
 }
 
@@ -144,11 +157,20 @@ FailureOr<SmallVector<FunctionSignature, 1>> collectEntryPoints(ModuleOp module)
     signature.name = func.getSymName().str();
     if (failed(checkName(func, signature.name, "an entry point name")))
       return failure();
+    FailureOr<std::optional<tok::DynamicBatch>> batch =
+        tok::getDynamicBatch(func);
+    if (failed(batch))
+      return failure();
+    if (*batch) {
+      if (failed(checkName(func, (*batch)->name, "a dynamic extent's name")))
+        return failure();
+      signature.symbols.push_back({(*batch)->name, (*batch)->bound});
+    }
     FunctionType type = func.getFunctionType();
     for (auto [i, input] : llvm::enumerate(type.getInputs())) {
       auto name = func.getArgAttrOfType<StringAttr>(i, kNameAttr);
       FailureOr<TensorSignature> arg =
-          toSignature(func, input, name, "argument", i);
+          toSignature(func, input, name, "argument", i, *batch);
       if (failed(arg))
         return failure();
       signature.inputs.push_back(*arg);
@@ -156,7 +178,7 @@ FailureOr<SmallVector<FunctionSignature, 1>> collectEntryPoints(ModuleOp module)
     for (auto [i, result] : llvm::enumerate(type.getResults())) {
       auto name = func.getResultAttrOfType<StringAttr>(i, kNameAttr);
       FailureOr<TensorSignature> res =
-          toSignature(func, result, name, "result", i);
+          toSignature(func, result, name, "result", i, *batch);
       if (failed(res))
         return failure();
       signature.results.push_back(*res);

@@ -52,7 +52,7 @@ func.func @boundary_boundaries_shape(%q: tensor<2x8x4xf32>, %k: tensor<2x8x4xf32
 // -----
 
 func.func @boundary_integer_queries(%q: tensor<2x8x4xi32>, %k: tensor<2x8x4xi32>) -> tensor<2x8xi1> {
-  // expected-error @+1 {{operand #0 must be statically shaped tensor of 16-bit float or bfloat16 type or 32-bit float values}}
+  // expected-error @+1 {{operand #0 must be tensor with static extents after the batch of 16-bit float or bfloat16 type or 32-bit float values}}
   %p, %b = tok.boundary %q, %k : (tensor<2x8x4xi32>, tensor<2x8x4xi32>) -> (tensor<2x8xf32>, tensor<2x8xi1>)
   return %b : tensor<2x8xi1>
 }
@@ -60,7 +60,7 @@ func.func @boundary_integer_queries(%q: tensor<2x8x4xi32>, %k: tensor<2x8x4xi32>
 // -----
 
 func.func @boundary_f64_keys(%q: tensor<2x8x4xf32>, %k: tensor<2x8x4xf64>) -> tensor<2x8xi1> {
-  // expected-error @+1 {{operand #1 must be statically shaped tensor of 16-bit float or bfloat16 type or 32-bit float values}}
+  // expected-error @+1 {{operand #1 must be tensor with static extents after the batch of 16-bit float or bfloat16 type or 32-bit float values}}
   %p, %b = tok.boundary %q, %k : (tensor<2x8x4xf32>, tensor<2x8x4xf64>) -> (tensor<2x8xf32>, tensor<2x8xi1>)
   return %b : tensor<2x8xi1>
 }
@@ -68,7 +68,7 @@ func.func @boundary_f64_keys(%q: tensor<2x8x4xf32>, %k: tensor<2x8x4xf64>) -> te
 // -----
 
 func.func @boundary_dynamic_queries(%q: tensor<?x8x4xf32>, %k: tensor<?x8x4xf32>) -> tensor<2x8xi1> {
-  // expected-error @+1 {{operand #0 must be statically shaped tensor of 16-bit float or bfloat16 type or 32-bit float values}}
+  // expected-error @+1 {{'tok.boundary' op mixes a dynamic batch extent with the static leading extent 2 of result #0}}
   %p, %b = tok.boundary %q, %k : (tensor<?x8x4xf32>, tensor<?x8x4xf32>) -> (tensor<2x8xf32>, tensor<2x8xi1>)
   return %b : tensor<2x8xi1>
 }
@@ -76,7 +76,7 @@ func.func @boundary_dynamic_queries(%q: tensor<?x8x4xf32>, %k: tensor<?x8x4xf32>
 // -----
 
 func.func @boundary_i64_lengths(%q: tensor<2x8x4xf32>, %k: tensor<2x8x4xf32>, %len: tensor<2xi64>) -> tensor<2x8xi1> {
-  // expected-error @+1 {{operand #2 must be statically shaped tensor of 32-bit signless integer values}}
+  // expected-error @+1 {{operand #2 must be tensor with static extents after the batch of 32-bit signless integer values}}
   %p, %b = tok.boundary %q, %k lengths %len : (tensor<2x8x4xf32>, tensor<2x8x4xf32>, tensor<2xi64>) -> (tensor<2x8xf32>, tensor<2x8xi1>)
   return %b : tensor<2x8xi1>
 }
@@ -84,7 +84,7 @@ func.func @boundary_i64_lengths(%q: tensor<2x8x4xf32>, %k: tensor<2x8x4xf32>, %l
 // -----
 
 func.func @boundary_bf16_probs(%q: tensor<2x8x4xf32>, %k: tensor<2x8x4xf32>) -> tensor<2x8xi1> {
-  // expected-error @+1 {{result #0 must be statically shaped tensor of 32-bit float values}}
+  // expected-error @+1 {{result #0 must be tensor with static extents after the batch of 32-bit float values}}
   %p, %b = tok.boundary %q, %k : (tensor<2x8x4xf32>, tensor<2x8x4xf32>) -> (tensor<2x8xbf16>, tensor<2x8xi1>)
   return %b : tensor<2x8xi1>
 }
@@ -92,7 +92,7 @@ func.func @boundary_bf16_probs(%q: tensor<2x8x4xf32>, %k: tensor<2x8x4xf32>) -> 
 // -----
 
 func.func @boundary_i8_boundaries(%q: tensor<2x8x4xf32>, %k: tensor<2x8x4xf32>) -> tensor<2x8xi8> {
-  // expected-error @+1 {{result #1 must be statically shaped tensor of 1-bit signless integer values}}
+  // expected-error @+1 {{result #1 must be tensor with static extents after the batch of 1-bit signless integer values}}
   %p, %b = tok.boundary %q, %k : (tensor<2x8x4xf32>, tensor<2x8x4xf32>) -> (tensor<2x8xf32>, tensor<2x8xi8>)
   return %b : tensor<2x8xi8>
 }
@@ -172,7 +172,7 @@ func.func @segment_capacity_below_L(%x: tensor<2x8x4xf32>, %b: tensor<2x8xi1>) -
 // -----
 
 func.func @segment_f32_boundaries(%x: tensor<2x8x4xf32>, %b: tensor<2x8xf32>) -> tensor<2xi32> {
-  // expected-error @+1 {{operand #1 must be statically shaped tensor of 1-bit signless integer values}}
+  // expected-error @+1 {{operand #1 must be tensor with static extents after the batch of 1-bit signless integer values}}
   %o, %n = tok.segment_reduce %x, %b : (tensor<2x8x4xf32>, tensor<2x8xf32>) -> (tensor<2x8x4xf32>, tensor<2xi32>)
   return %n : tensor<2xi32>
 }
@@ -180,7 +180,7 @@ func.func @segment_f32_boundaries(%x: tensor<2x8x4xf32>, %b: tensor<2x8xf32>) ->
 // -----
 
 func.func @segment_integer_input(%x: tensor<2x8x4xi32>, %b: tensor<2x8xi1>) -> tensor<2xi32> {
-  // expected-error @+1 {{operand #0 must be statically shaped tensor of 16-bit float or bfloat16 type or 32-bit float values}}
+  // expected-error @+1 {{operand #0 must be tensor with static extents after the batch of 16-bit float or bfloat16 type or 32-bit float values}}
   %o, %n = tok.segment_reduce %x, %b : (tensor<2x8x4xi32>, tensor<2x8xi1>) -> (tensor<2x8x4xi32>, tensor<2xi32>)
   return %n : tensor<2xi32>
 }
@@ -188,7 +188,7 @@ func.func @segment_integer_input(%x: tensor<2x8x4xi32>, %b: tensor<2x8xi1>) -> t
 // -----
 
 func.func @segment_i64_count(%x: tensor<2x8x4xf32>, %b: tensor<2x8xi1>) -> tensor<2xi64> {
-  // expected-error @+1 {{result #1 must be statically shaped tensor of 32-bit signless integer values}}
+  // expected-error @+1 {{result #1 must be tensor with static extents after the batch of 32-bit signless integer values}}
   %o, %n = tok.segment_reduce %x, %b : (tensor<2x8x4xf32>, tensor<2x8xi1>) -> (tensor<2x8x4xf32>, tensor<2xi64>)
   return %n : tensor<2xi64>
 }
@@ -284,7 +284,7 @@ func.func @ema_epsilon_f32_attr(%z: tensor<2x8x4xf32>, %g: tensor<2x8xf32>, %n: 
 // -----
 
 func.func @ema_bf16_gates(%z: tensor<2x8x4xbf16>, %g: tensor<2x8xbf16>, %n: tensor<2xi32>) -> tensor<2x8x4xf32> {
-  // expected-error @+1 {{operand #1 must be statically shaped tensor of 32-bit float values}}
+  // expected-error @+1 {{operand #1 must be tensor with static extents after the batch of 32-bit float values}}
   %e = tok.ema_scan %z, %g, %n : (tensor<2x8x4xbf16>, tensor<2x8xbf16>, tensor<2xi32>) -> tensor<2x8x4xf32>
   return %e : tensor<2x8x4xf32>
 }
@@ -292,7 +292,7 @@ func.func @ema_bf16_gates(%z: tensor<2x8x4xbf16>, %g: tensor<2x8xbf16>, %n: tens
 // -----
 
 func.func @ema_bf16_output(%z: tensor<2x8x4xbf16>, %g: tensor<2x8xf32>, %n: tensor<2xi32>) -> tensor<2x8x4xbf16> {
-  // expected-error @+1 {{result #0 must be statically shaped tensor of 32-bit float values}}
+  // expected-error @+1 {{result #0 must be tensor with static extents after the batch of 32-bit float values}}
   %e = tok.ema_scan %z, %g, %n : (tensor<2x8x4xbf16>, tensor<2x8xf32>, tensor<2xi32>) -> tensor<2x8x4xbf16>
   return %e : tensor<2x8x4xbf16>
 }
@@ -300,7 +300,7 @@ func.func @ema_bf16_output(%z: tensor<2x8x4xbf16>, %g: tensor<2x8xf32>, %n: tens
 // -----
 
 func.func @ema_i64_count(%z: tensor<2x8x4xf32>, %g: tensor<2x8xf32>, %n: tensor<2xi64>) -> tensor<2x8x4xf32> {
-  // expected-error @+1 {{operand #2 must be statically shaped tensor of 32-bit signless integer values}}
+  // expected-error @+1 {{operand #2 must be tensor with static extents after the batch of 32-bit signless integer values}}
   %e = tok.ema_scan %z, %g, %n : (tensor<2x8x4xf32>, tensor<2x8xf32>, tensor<2xi64>) -> tensor<2x8x4xf32>
   return %e : tensor<2x8x4xf32>
 }
@@ -372,7 +372,7 @@ func.func @expand_output_not_residual_type(%z: tensor<2x5x4xf32>, %b: tensor<2x8
 // -----
 
 func.func @expand_integer_residual(%z: tensor<2x5x4xf32>, %b: tensor<2x8xi1>, %len: tensor<2xi32>, %h: tensor<2x8x4xi32>) -> tensor<2x8x4xi32> {
-  // expected-error @+1 {{operand #3 must be statically shaped tensor of 16-bit float or bfloat16 type or 32-bit float values}}
+  // expected-error @+1 {{operand #3 must be tensor with static extents after the batch of 16-bit float or bfloat16 type or 32-bit float values}}
   %o = tok.expand %z, %b lengths %len residual %h : (tensor<2x5x4xf32>, tensor<2x8xi1>, tensor<2xi32>, tensor<2x8x4xi32>) -> tensor<2x8x4xi32>
   return %o : tensor<2x8x4xi32>
 }
@@ -380,7 +380,7 @@ func.func @expand_integer_residual(%z: tensor<2x5x4xf32>, %b: tensor<2x8xi1>, %l
 // -----
 
 func.func @expand_i32_boundaries(%z: tensor<2x5x4xf32>, %b: tensor<2x8xi32>) -> tensor<2x8x4xf32> {
-  // expected-error @+1 {{operand #1 must be statically shaped tensor of 1-bit signless integer values}}
+  // expected-error @+1 {{operand #1 must be tensor with static extents after the batch of 1-bit signless integer values}}
   %o = tok.expand %z, %b : (tensor<2x5x4xf32>, tensor<2x8xi32>) -> tensor<2x8x4xf32>
   return %o : tensor<2x8x4xf32>
 }
@@ -388,7 +388,7 @@ func.func @expand_i32_boundaries(%z: tensor<2x5x4xf32>, %b: tensor<2x8xi32>) -> 
 // -----
 
 func.func @expand_f64_output(%z: tensor<2x5x4xf32>, %b: tensor<2x8xi1>) -> tensor<2x8x4xf64> {
-  // expected-error @+1 {{result #0 must be statically shaped tensor of 16-bit float or bfloat16 type or 32-bit float values}}
+  // expected-error @+1 {{result #0 must be tensor with static extents after the batch of 16-bit float or bfloat16 type or 32-bit float values}}
   %o = tok.expand %z, %b : (tensor<2x5x4xf32>, tensor<2x8xi1>) -> tensor<2x8x4xf64>
   return %o : tensor<2x8x4xf64>
 }

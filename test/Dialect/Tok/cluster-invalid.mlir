@@ -37,23 +37,23 @@ func.func @cosine_result_shape(%a: tensor<2x3x8xf32>) {
 // -----
 
 func.func @cosine_int_operands(%a: tensor<2x8xi32>) {
-  // expected-error @+1 {{'tok.row_cosine' op operand #0 must be statically shaped tensor of 16-bit float or bfloat16 type or 32-bit float values}}
+  // expected-error @+1 {{'tok.row_cosine' op operand #0 must be tensor with static extents after the batch of 16-bit float or bfloat16 type or 32-bit float values}}
   tok.row_cosine %a, %a : (tensor<2x8xi32>, tensor<2x8xi32>) -> tensor<2xf32>
   return
 }
 
 // -----
 
-func.func @cosine_dynamic(%a: tensor<?x8xf32>) {
-  // expected-error @+1 {{'tok.row_cosine' op operand #0 must be statically shaped tensor}}
-  tok.row_cosine %a, %a : (tensor<?x8xf32>, tensor<?x8xf32>) -> tensor<?xf32>
+func.func @cosine_dynamic(%a: tensor<2x?xf32>) {
+  // expected-error @+1 {{'tok.row_cosine' op operand #0 must be tensor with static extents after the batch}}
+  tok.row_cosine %a, %a : (tensor<2x?xf32>, tensor<2x?xf32>) -> tensor<2xf32>
   return
 }
 
 // -----
 
 func.func @cosine_f16_result(%a: tensor<2x8xf16>) {
-  // expected-error @+1 {{'tok.row_cosine' op result #0 must be statically shaped tensor of 32-bit float values}}
+  // expected-error @+1 {{'tok.row_cosine' op result #0 must be tensor with static extents after the batch of 32-bit float values}}
   tok.row_cosine %a, %a : (tensor<2x8xf16>, tensor<2x8xf16>) -> tensor<2xf16>
   return
 }
@@ -126,7 +126,7 @@ func.func @dpc_k_not_integer(%x: tensor<2x8x4xf32>) {
 // -----
 
 func.func @dpc_int_input(%x: tensor<2x8x4xi32>) {
-  // expected-error @+1 {{'tok.density_peaks' op operand #0 must be statically shaped tensor of 16-bit float or bfloat16 type or 32-bit float values}}
+  // expected-error @+1 {{'tok.density_peaks' op operand #0 must be tensor with static extents after the batch of 16-bit float or bfloat16 type or 32-bit float values}}
   tok.density_peaks %x {k = 1, clusters = 2} : (tensor<2x8x4xi32>) -> (tensor<2x8xi32>, tensor<2xi32>)
   return
 }
@@ -134,7 +134,7 @@ func.func @dpc_int_input(%x: tensor<2x8x4xi32>) {
 // -----
 
 func.func @dpc_i64_lengths(%x: tensor<2x8x4xf32>, %l: tensor<2xi64>) {
-  // expected-error @+1 {{'tok.density_peaks' op operand #1 must be statically shaped tensor of 32-bit signless integer values, but got 'tensor<2xi64>'}}
+  // expected-error @+1 {{'tok.density_peaks' op operand #1 must be tensor with static extents after the batch of 32-bit signless integer values, but got 'tensor<2xi64>'}}
   tok.density_peaks %x lengths %l {k = 1, clusters = 2}
       : (tensor<2x8x4xf32>, tensor<2xi64>) -> (tensor<2x8xi32>, tensor<2xi32>)
   return
@@ -143,7 +143,7 @@ func.func @dpc_i64_lengths(%x: tensor<2x8x4xf32>, %l: tensor<2xi64>) {
 // -----
 
 func.func @dpc_f32_parent(%x: tensor<2x8x4xf32>) {
-  // expected-error @+1 {{'tok.density_peaks' op result #0 must be statically shaped tensor of 32-bit signless integer values}}
+  // expected-error @+1 {{'tok.density_peaks' op result #0 must be tensor with static extents after the batch of 32-bit signless integer values}}
   tok.density_peaks %x {k = 1, clusters = 2} : (tensor<2x8x4xf32>) -> (tensor<2x8xf32>, tensor<2xi32>)
   return
 }
@@ -214,7 +214,7 @@ func.func @comp_threshold_f32(%x: tensor<2x8x4xf32>) {
 // -----
 
 func.func @comp_dynamic(%x: tensor<2x?x4xbf16>) {
-  // expected-error @+1 {{'tok.similarity_components' op operand #0 must be statically shaped tensor}}
+  // expected-error @+1 {{'tok.similarity_components' op operand #0 must be tensor with static extents after the batch}}
   tok.similarity_components %x {threshold = 0.5 : f64}
       : (tensor<2x?x4xbf16>) -> (tensor<2x8xi32>, tensor<2xi32>)
   return

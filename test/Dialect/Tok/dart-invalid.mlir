@@ -183,7 +183,7 @@ func.func @dart_capacity_empty_span(%k: tensor<2x8x4xf32>, %h: tensor<2x8x3xf32>
 // -----
 
 func.func @dart_keys_element_type(%k: tensor<2x8x4xi32>, %h: tensor<2x8x3xf32>) {
-  // expected-error @+1 {{operand #0 must be statically shaped tensor of 16-bit float or bfloat16 type or 32-bit float values}}
+  // expected-error @+1 {{operand #0 must be tensor with static extents after the batch of 16-bit float or bfloat16 type or 32-bit float values}}
   %i, %n = tok.dart_select %k, %h {span = array<i64: 2, 8>, image_pivots = 1, text_pivots = 1, keep = 2} : (tensor<2x8x4xi32>, tensor<2x8x3xf32>) -> (tensor<2x5xi32>, tensor<2xi32>)
   return
 }
@@ -191,7 +191,7 @@ func.func @dart_keys_element_type(%k: tensor<2x8x4xi32>, %h: tensor<2x8x3xf32>) 
 // -----
 
 func.func @dart_hidden_element_type(%k: tensor<2x8x4xf32>, %h: tensor<2x8x3xf64>) {
-  // expected-error @+1 {{operand #1 must be statically shaped tensor of 16-bit float or bfloat16 type or 32-bit float values}}
+  // expected-error @+1 {{operand #1 must be tensor with static extents after the batch of 16-bit float or bfloat16 type or 32-bit float values}}
   %i, %n = tok.dart_select %k, %h {span = array<i64: 2, 8>, image_pivots = 1, text_pivots = 1, keep = 2} : (tensor<2x8x4xf32>, tensor<2x8x3xf64>) -> (tensor<2x5xi32>, tensor<2xi32>)
   return
 }
@@ -199,7 +199,7 @@ func.func @dart_hidden_element_type(%k: tensor<2x8x4xf32>, %h: tensor<2x8x3xf64>
 // -----
 
 func.func @dart_keys_dynamic(%k: tensor<2x?x4xf32>, %h: tensor<2x8x3xf32>) {
-  // expected-error @+1 {{operand #0 must be statically shaped tensor of 16-bit float or bfloat16 type or 32-bit float values}}
+  // expected-error @+1 {{operand #0 must be tensor with static extents after the batch of 16-bit float or bfloat16 type or 32-bit float values}}
   %i, %n = tok.dart_select %k, %h {span = array<i64: 2, 8>, image_pivots = 1, text_pivots = 1, keep = 2} : (tensor<2x?x4xf32>, tensor<2x8x3xf32>) -> (tensor<2x5xi32>, tensor<2xi32>)
   return
 }
@@ -207,7 +207,7 @@ func.func @dart_keys_dynamic(%k: tensor<2x?x4xf32>, %h: tensor<2x8x3xf32>) {
 // -----
 
 func.func @dart_lengths_element_type(%k: tensor<2x8x4xf32>, %h: tensor<2x8x3xf32>, %len: tensor<2xi64>) {
-  // expected-error @+1 {{operand #2 must be statically shaped tensor of 32-bit signless integer values}}
+  // expected-error @+1 {{operand #2 must be tensor with static extents after the batch of 32-bit signless integer values}}
   %i, %n = tok.dart_select %k, %h lengths %len {span = array<i64: 2, 8>, image_pivots = 1, text_pivots = 1, keep = 2} : (tensor<2x8x4xf32>, tensor<2x8x3xf32>, tensor<2xi64>) -> (tensor<2x5xi32>, tensor<2xi32>)
   return
 }
@@ -215,7 +215,7 @@ func.func @dart_lengths_element_type(%k: tensor<2x8x4xf32>, %h: tensor<2x8x3xf32
 // -----
 
 func.func @dart_indices_element_type(%k: tensor<2x8x4xf32>, %h: tensor<2x8x3xf32>) {
-  // expected-error @+1 {{result #0 must be statically shaped tensor of 32-bit signless integer values}}
+  // expected-error @+1 {{result #0 must be tensor with static extents after the batch of 32-bit signless integer values}}
   %i, %n = tok.dart_select %k, %h {span = array<i64: 2, 8>, image_pivots = 1, text_pivots = 1, keep = 2} : (tensor<2x8x4xf32>, tensor<2x8x3xf32>) -> (tensor<2x5xi64>, tensor<2xi32>)
   return
 }
@@ -223,7 +223,7 @@ func.func @dart_indices_element_type(%k: tensor<2x8x4xf32>, %h: tensor<2x8x3xf32
 // -----
 
 func.func @dart_count_element_type(%k: tensor<2x8x4xf32>, %h: tensor<2x8x3xf32>) {
-  // expected-error @+1 {{result #1 must be statically shaped tensor of 32-bit signless integer values}}
+  // expected-error @+1 {{result #1 must be tensor with static extents after the batch of 32-bit signless integer values}}
   %i, %n = tok.dart_select %k, %h {span = array<i64: 2, 8>, image_pivots = 1, text_pivots = 1, keep = 2} : (tensor<2x8x4xf32>, tensor<2x8x3xf32>) -> (tensor<2x5xi32>, tensor<2xf32>)
   return
 }

@@ -140,7 +140,7 @@ func.func @kv_select_capacity_separators(%len: tensor<2xi32>, %sep: tensor<2x10x
 // -----
 
 func.func @kv_select_lengths_i64(%len: tensor<2xi64>, %s: tensor<2x3x10xf32>) {
-  // expected-error @+1 {{operand #0 must be statically shaped tensor of 32-bit signless integer values}}
+  // expected-error @+1 {{operand #0 must be tensor with static extents after the batch of 32-bit signless integer values}}
   %sl, %n = tok.kv_select %len scores %s {window = 2} : (tensor<2xi64>, tensor<2x3x10xf32>) -> (tensor<2x3x2xi32>, tensor<2x3xi32>)
   return
 }
@@ -148,7 +148,7 @@ func.func @kv_select_lengths_i64(%len: tensor<2xi64>, %s: tensor<2x3x10xf32>) {
 // -----
 
 func.func @kv_select_scores_f16(%len: tensor<2xi32>, %s: tensor<2x3x10xf16>) {
-  // expected-error @+1 {{operand #1 must be statically shaped tensor of 32-bit float values}}
+  // expected-error @+1 {{operand #1 must be tensor with static extents after the batch of 32-bit float values}}
   %sl, %n = tok.kv_select %len scores %s {window = 2} : (tensor<2xi32>, tensor<2x3x10xf16>) -> (tensor<2x3x2xi32>, tensor<2x3xi32>)
   return
 }
@@ -156,7 +156,7 @@ func.func @kv_select_scores_f16(%len: tensor<2xi32>, %s: tensor<2x3x10xf16>) {
 // -----
 
 func.func @kv_select_separators_i8(%len: tensor<2xi32>, %sep: tensor<2x10xi8>) {
-  // expected-error @+1 {{operand #1 must be statically shaped tensor of 1-bit signless integer values}}
+  // expected-error @+1 {{operand #1 must be tensor with static extents after the batch of 1-bit signless integer values}}
   %sl, %n = tok.kv_select %len separators %sep : (tensor<2xi32>, tensor<2x10xi8>) -> (tensor<2x3x10xi32>, tensor<2x3xi32>)
   return
 }
@@ -164,7 +164,7 @@ func.func @kv_select_separators_i8(%len: tensor<2xi32>, %sep: tensor<2x10xi8>) {
 // -----
 
 func.func @kv_select_dynamic_scores(%len: tensor<2xi32>, %s: tensor<2x3x?xf32>) {
-  // expected-error @+1 {{operand #1 must be statically shaped tensor of 32-bit float values}}
+  // expected-error @+1 {{operand #1 must be tensor with static extents after the batch of 32-bit float values}}
   %sl, %n = tok.kv_select %len scores %s {window = 2} : (tensor<2xi32>, tensor<2x3x?xf32>) -> (tensor<2x3x2xi32>, tensor<2x3xi32>)
   return
 }
@@ -172,7 +172,7 @@ func.func @kv_select_dynamic_scores(%len: tensor<2xi32>, %s: tensor<2x3x?xf32>) 
 // -----
 
 func.func @kv_select_slots_i64(%len: tensor<2xi32>, %s: tensor<2x3x10xf32>) {
-  // expected-error @+1 {{result #0 must be statically shaped tensor of 32-bit signless integer values}}
+  // expected-error @+1 {{result #0 must be tensor with static extents after the batch of 32-bit signless integer values}}
   %sl, %n = tok.kv_select %len scores %s {window = 2} : (tensor<2xi32>, tensor<2x3x10xf32>) -> (tensor<2x3x2xi64>, tensor<2x3xi32>)
   return
 }
@@ -180,7 +180,7 @@ func.func @kv_select_slots_i64(%len: tensor<2xi32>, %s: tensor<2x3x10xf32>) {
 // -----
 
 func.func @kv_select_count_f32(%len: tensor<2xi32>, %s: tensor<2x3x10xf32>) {
-  // expected-error @+1 {{result #1 must be statically shaped tensor of 32-bit signless integer values}}
+  // expected-error @+1 {{result #1 must be tensor with static extents after the batch of 32-bit signless integer values}}
   %sl, %n = tok.kv_select %len scores %s {window = 2} : (tensor<2xi32>, tensor<2x3x10xf32>) -> (tensor<2x3x2xi32>, tensor<2x3xf32>)
   return
 }
@@ -268,7 +268,7 @@ func.func @kv_gather_result_element_type(%sl: tensor<2x3x5xi32>, %n: tensor<2x3x
 // -----
 
 func.func @kv_gather_slots_i64(%sl: tensor<2x3x5xi64>, %n: tensor<2x3xi32>, %k: tensor<2x3x10x4xf32>) {
-  // expected-error @+1 {{operand #0 must be statically shaped tensor of 32-bit signless integer values}}
+  // expected-error @+1 {{operand #0 must be tensor with static extents after the batch of 32-bit signless integer values}}
   %k2, %p = tok.kv_gather %sl, %n gather(%k) : (tensor<2x3x5xi64>, tensor<2x3xi32>, tensor<2x3x10x4xf32>) -> (tensor<2x3x5x4xf32>, tensor<2x3x5xi32>)
   return
 }
@@ -276,7 +276,7 @@ func.func @kv_gather_slots_i64(%sl: tensor<2x3x5xi64>, %n: tensor<2x3xi32>, %k: 
 // -----
 
 func.func @kv_gather_dynamic_cache(%sl: tensor<2x3x5xi32>, %n: tensor<2x3xi32>, %k: tensor<2x3x?x4xf32>) {
-  // expected-error @+1 {{operand #2 must be variadic of statically shaped tensor of any type values}}
+  // expected-error @+1 {{operand #2 must be variadic of tensor with static extents after the batch of any type values}}
   %k2, %p = tok.kv_gather %sl, %n gather(%k) : (tensor<2x3x5xi32>, tensor<2x3xi32>, tensor<2x3x?x4xf32>) -> (tensor<2x3x5x4xf32>, tensor<2x3x5xi32>)
   return
 }
@@ -284,7 +284,7 @@ func.func @kv_gather_dynamic_cache(%sl: tensor<2x3x5xi32>, %n: tensor<2x3xi32>, 
 // -----
 
 func.func @kv_gather_positions_f32(%sl: tensor<2x3x5xi32>, %n: tensor<2x3xi32>, %k: tensor<2x3x10x4xf32>) {
-  // expected-error @+1 {{result #1 must be statically shaped tensor of 32-bit signless integer values}}
+  // expected-error @+1 {{result #1 must be tensor with static extents after the batch of 32-bit signless integer values}}
   %k2, %p = tok.kv_gather %sl, %n gather(%k) : (tensor<2x3x5xi32>, tensor<2x3xi32>, tensor<2x3x10x4xf32>) -> (tensor<2x3x5x4xf32>, tensor<2x3x5xf32>)
   return
 }
@@ -356,7 +356,7 @@ func.func @k_center_capacity_clamped_to_N(%x: tensor<2x6x2xf32>) {
 // -----
 
 func.func @k_center_input_i32(%x: tensor<2x6x2xi32>) {
-  // expected-error @+1 {{operand #0 must be statically shaped tensor of 16-bit float or bfloat16 type or 32-bit float values}}
+  // expected-error @+1 {{operand #0 must be tensor with static extents after the batch of 16-bit float or bfloat16 type or 32-bit float values}}
   %i, %n = tok.k_center %x {k = 3} : (tensor<2x6x2xi32>) -> (tensor<2x3xi32>, tensor<2xi32>)
   return
 }
@@ -364,7 +364,7 @@ func.func @k_center_input_i32(%x: tensor<2x6x2xi32>) {
 // -----
 
 func.func @k_center_first_i64(%x: tensor<2x6x2xf32>, %f: tensor<2xi64>) {
-  // expected-error @+1 {{operand #1 must be statically shaped tensor of 32-bit signless integer values}}
+  // expected-error @+1 {{operand #1 must be tensor with static extents after the batch of 32-bit signless integer values}}
   %i, %n = tok.k_center %x first %f {k = 3} : (tensor<2x6x2xf32>, tensor<2xi64>) -> (tensor<2x3xi32>, tensor<2xi32>)
   return
 }
@@ -372,7 +372,7 @@ func.func @k_center_first_i64(%x: tensor<2x6x2xf32>, %f: tensor<2xi64>) {
 // -----
 
 func.func @k_center_indices_i64(%x: tensor<2x6x2xf32>) {
-  // expected-error @+1 {{result #0 must be statically shaped tensor of 32-bit signless integer values}}
+  // expected-error @+1 {{result #0 must be tensor with static extents after the batch of 32-bit signless integer values}}
   %i, %n = tok.k_center %x {k = 3} : (tensor<2x6x2xf32>) -> (tensor<2x3xi64>, tensor<2xi32>)
   return
 }

@@ -4,7 +4,7 @@
 // ODS constraint (LayoutOps.td).
 
 func.func @offsets_type(%d: tensor<40xi32>, %cu: tensor<9xf32>) -> tensor<8x5xi32> {
-  // expected-error @+1 {{operand #1 must be statically shaped tensor of 32-bit signless integer or 64-bit signless integer values}}
+  // expected-error @+1 {{operand #1 must be tensor with static extents after the batch of 32-bit signless integer or 64-bit signless integer values}}
   %p, %n = tok.unpack_ragged %d, %cu : (tensor<40xi32>, tensor<9xf32>) -> (tensor<8x5xi32>, tensor<8xi32>)
   return %p : tensor<8x5xi32>
 }
@@ -92,7 +92,7 @@ func.func @tree_sibling_shape(%f: tensor<4x64xi64>, %n: tensor<4x63xi64>) -> ten
 // -----
 
 func.func @tree_parents_type(%f: tensor<4x64xi64>, %n: tensor<4x64xi64>) -> tensor<4x64xi64> {
-  // expected-error @+1 {{result #0 must be statically shaped tensor of 32-bit signless integer values}}
+  // expected-error @+1 {{result #0 must be tensor with static extents after the batch of 32-bit signless integer values}}
   %p = tok.tree_parents %f, %n : (tensor<4x64xi64>, tensor<4x64xi64>) -> tensor<4x64xi64>
   return %p : tensor<4x64xi64>
 }

@@ -79,7 +79,7 @@ func.func @plan_count_shape(%m: tensor<2x8x4xf32>) {
 // -----
 
 func.func @plan_integer_metric(%m: tensor<2x8x4xi32>) {
-  // expected-error @+1 {{'tok.bipartite_plan' op operand #0 must be statically shaped tensor of 16-bit float or bfloat16 type or 32-bit float values, but got 'tensor<2x8x4xi32>'}}
+  // expected-error @+1 {{'tok.bipartite_plan' op operand #0 must be tensor with static extents after the batch of 16-bit float or bfloat16 type or 32-bit float values, but got 'tensor<2x8x4xi32>'}}
   tok.bipartite_plan %m {r = 1}
       : (tensor<2x8x4xi32>) -> (tensor<2x8xi32>, tensor<2xi32>)
   return
@@ -88,7 +88,7 @@ func.func @plan_integer_metric(%m: tensor<2x8x4xi32>) {
 // -----
 
 func.func @plan_f64_metric(%m: tensor<2x8x4xf64>) {
-  // expected-error @+1 {{'tok.bipartite_plan' op operand #0 must be statically shaped tensor of 16-bit float or bfloat16 type or 32-bit float values, but got 'tensor<2x8x4xf64>'}}
+  // expected-error @+1 {{'tok.bipartite_plan' op operand #0 must be tensor with static extents after the batch of 16-bit float or bfloat16 type or 32-bit float values, but got 'tensor<2x8x4xf64>'}}
   tok.bipartite_plan %m {r = 1}
       : (tensor<2x8x4xf64>) -> (tensor<2x8xi32>, tensor<2xi32>)
   return
@@ -97,7 +97,7 @@ func.func @plan_f64_metric(%m: tensor<2x8x4xf64>) {
 // -----
 
 func.func @plan_dynamic_metric(%m: tensor<2x?x4xf32>) {
-  // expected-error @+1 {{'tok.bipartite_plan' op operand #0 must be statically shaped tensor of 16-bit float or bfloat16 type or 32-bit float values, but got 'tensor<2x?x4xf32>'}}
+  // expected-error @+1 {{'tok.bipartite_plan' op operand #0 must be tensor with static extents after the batch of 16-bit float or bfloat16 type or 32-bit float values, but got 'tensor<2x?x4xf32>'}}
   tok.bipartite_plan %m {r = 1}
       : (tensor<2x?x4xf32>) -> (tensor<2x8xi32>, tensor<2xi32>)
   return
@@ -106,7 +106,7 @@ func.func @plan_dynamic_metric(%m: tensor<2x?x4xf32>) {
 // -----
 
 func.func @plan_parent_i64(%m: tensor<2x8x4xf32>) {
-  // expected-error @+1 {{'tok.bipartite_plan' op result #0 must be statically shaped tensor of 32-bit signless integer values, but got 'tensor<2x8xi64>'}}
+  // expected-error @+1 {{'tok.bipartite_plan' op result #0 must be tensor with static extents after the batch of 32-bit signless integer values, but got 'tensor<2x8xi64>'}}
   tok.bipartite_plan %m {r = 1}
       : (tensor<2x8x4xf32>) -> (tensor<2x8xi64>, tensor<2xi32>)
   return
@@ -115,7 +115,7 @@ func.func @plan_parent_i64(%m: tensor<2x8x4xf32>) {
 // -----
 
 func.func @plan_count_f32(%m: tensor<2x8x4xf32>) {
-  // expected-error @+1 {{'tok.bipartite_plan' op result #1 must be statically shaped tensor of 32-bit signless integer values, but got 'tensor<2xf32>'}}
+  // expected-error @+1 {{'tok.bipartite_plan' op result #1 must be tensor with static extents after the batch of 32-bit signless integer values, but got 'tensor<2xf32>'}}
   tok.bipartite_plan %m {r = 1}
       : (tensor<2x8x4xf32>) -> (tensor<2x8xi32>, tensor<2xf32>)
   return
@@ -297,7 +297,7 @@ func.func @merge_sizes_result_rank_no_sources(%p: tensor<2x8xi32>, %n: tensor<2x
 // -----
 
 func.func @merge_sizes_f16(%p: tensor<2x8xi32>, %n: tensor<2xi32>, %x: tensor<2x8x3xf32>, %s: tensor<2x8xf16>) {
-  // expected-error @+1 {{'tok.scatter_merge' op operand #3 must be statically shaped tensor of 32-bit float values, but got 'tensor<2x8xf16>'}}
+  // expected-error @+1 {{'tok.scatter_merge' op operand #3 must be tensor with static extents after the batch of 32-bit float values, but got 'tensor<2x8xf16>'}}
   tok.scatter_merge %p, %n gather(%x) sizes %s
       : (tensor<2x8xi32>, tensor<2xi32>, tensor<2x8x3xf32>, tensor<2x8xf16>) -> (tensor<2x5x3xf32>, tensor<2x5xf32>)
   return
@@ -306,7 +306,7 @@ func.func @merge_sizes_f16(%p: tensor<2x8xi32>, %n: tensor<2xi32>, %x: tensor<2x
 // -----
 
 func.func @merge_integer_source(%p: tensor<2x8xi32>, %n: tensor<2xi32>, %x: tensor<2x8x3xi32>) {
-  // expected-error @+1 {{'tok.scatter_merge' op operand #2 must be variadic of statically shaped tensor of 16-bit float or bfloat16 type or 32-bit float values, but got 'tensor<2x8x3xi32>'}}
+  // expected-error @+1 {{'tok.scatter_merge' op operand #2 must be variadic of tensor with static extents after the batch of 16-bit float or bfloat16 type or 32-bit float values, but got 'tensor<2x8x3xi32>'}}
   tok.scatter_merge %p, %n gather(%x)
       : (tensor<2x8xi32>, tensor<2xi32>, tensor<2x8x3xi32>) -> (tensor<2x5x3xi32>, tensor<2x5xf32>)
   return
@@ -315,7 +315,7 @@ func.func @merge_integer_source(%p: tensor<2x8xi32>, %n: tensor<2xi32>, %x: tens
 // -----
 
 func.func @merge_parent_i64(%p: tensor<2x8xi64>, %n: tensor<2xi32>, %x: tensor<2x8x3xf32>) {
-  // expected-error @+1 {{'tok.scatter_merge' op operand #0 must be statically shaped tensor of 32-bit signless integer values, but got 'tensor<2x8xi64>'}}
+  // expected-error @+1 {{'tok.scatter_merge' op operand #0 must be tensor with static extents after the batch of 32-bit signless integer values, but got 'tensor<2x8xi64>'}}
   tok.scatter_merge %p, %n gather(%x)
       : (tensor<2x8xi64>, tensor<2xi32>, tensor<2x8x3xf32>) -> (tensor<2x5x3xf32>, tensor<2x5xf32>)
   return
@@ -324,7 +324,7 @@ func.func @merge_parent_i64(%p: tensor<2x8xi64>, %n: tensor<2xi32>, %x: tensor<2
 // -----
 
 func.func @merge_count_i64(%p: tensor<2x8xi32>, %n: tensor<2xi64>, %x: tensor<2x8x3xf32>) {
-  // expected-error @+1 {{'tok.scatter_merge' op operand #1 must be statically shaped tensor of 32-bit signless integer values, but got 'tensor<2xi64>'}}
+  // expected-error @+1 {{'tok.scatter_merge' op operand #1 must be tensor with static extents after the batch of 32-bit signless integer values, but got 'tensor<2xi64>'}}
   tok.scatter_merge %p, %n gather(%x)
       : (tensor<2x8xi32>, tensor<2xi64>, tensor<2x8x3xf32>) -> (tensor<2x5x3xf32>, tensor<2x5xf32>)
   return
@@ -333,7 +333,7 @@ func.func @merge_count_i64(%p: tensor<2x8xi32>, %n: tensor<2xi64>, %x: tensor<2x
 // -----
 
 func.func @merge_merged_sizes_bf16(%p: tensor<2x8xi32>, %n: tensor<2xi32>, %x: tensor<2x8x3xf32>) {
-  // expected-error @+1 {{'tok.scatter_merge' op result #1 must be statically shaped tensor of 32-bit float values, but got 'tensor<2x5xbf16>'}}
+  // expected-error @+1 {{'tok.scatter_merge' op result #1 must be tensor with static extents after the batch of 32-bit float values, but got 'tensor<2x5xbf16>'}}
   tok.scatter_merge %p, %n gather(%x)
       : (tensor<2x8xi32>, tensor<2xi32>, tensor<2x8x3xf32>) -> (tensor<2x5x3xf32>, tensor<2x5xbf16>)
   return
@@ -342,7 +342,7 @@ func.func @merge_merged_sizes_bf16(%p: tensor<2x8xi32>, %n: tensor<2xi32>, %x: t
 // -----
 
 func.func @merge_dynamic_source(%p: tensor<2x8xi32>, %n: tensor<2xi32>, %x: tensor<2x8x?xf32>) {
-  // expected-error @+1 {{'tok.scatter_merge' op operand #2 must be variadic of statically shaped tensor of 16-bit float or bfloat16 type or 32-bit float values, but got 'tensor<2x8x?xf32>'}}
+  // expected-error @+1 {{'tok.scatter_merge' op operand #2 must be variadic of tensor with static extents after the batch of 16-bit float or bfloat16 type or 32-bit float values, but got 'tensor<2x8x?xf32>'}}
   tok.scatter_merge %p, %n gather(%x)
       : (tensor<2x8xi32>, tensor<2xi32>, tensor<2x8x?xf32>) -> (tensor<2x5x?xf32>, tensor<2x5xf32>)
   return

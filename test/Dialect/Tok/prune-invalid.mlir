@@ -97,7 +97,7 @@ func.func @scores_shape(%q: tensor<2x4x1x8xf32>, %k: tensor<2x4x16x8xf32>) -> te
 // -----
 
 func.func @dynamic_queries(%q: tensor<?x4x1x8xf32>, %k: tensor<2x4x16x8xf32>) -> tensor<2x16xf32> {
-  // expected-error @+1 {{operand #0 must be statically shaped tensor of any type values}}
+  // expected-error @+1 {{'tok.attn_score' op mixes a dynamic batch extent with the static leading extent 2 of operand #1}}
   %s = tok.attn_score %q, %k : (tensor<?x4x1x8xf32>, tensor<2x4x16x8xf32>) -> tensor<2x16xf32>
   return %s : tensor<2x16xf32>
 }
@@ -105,7 +105,7 @@ func.func @dynamic_queries(%q: tensor<?x4x1x8xf32>, %k: tensor<2x4x16x8xf32>) ->
 // -----
 
 func.func @select_f16_scores(%s: tensor<1x8xf16>) -> tensor<1x2xi32> {
-  // expected-error @+1 {{operand #0 must be statically shaped tensor of 32-bit float values}}
+  // expected-error @+1 {{operand #0 must be tensor with static extents after the batch of 32-bit float values}}
   %i, %n = tok.select #tok.top_k<2> of %s : (tensor<1x8xf16>) -> (tensor<1x2xi32>, tensor<1xi32>)
   return %i : tensor<1x2xi32>
 }

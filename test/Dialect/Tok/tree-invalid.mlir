@@ -379,7 +379,7 @@ func.func @greedy_checks_alpha_too(%l: tensor<2x4x5xf32>, %t: tensor<2x4xi32>, %
 // -----
 
 func.func @integer_logits(%l: tensor<2x4x5xi32>, %t: tensor<2x4xi32>, %p: tensor<2x4xi32>, %n: tensor<2xi32>) -> (tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>) {
-  // expected-error @+1 {{operand #0 must be statically shaped tensor of 16-bit float or bfloat16 type or 32-bit float values, but got 'tensor<2x4x5xi32>'}}
+  // expected-error @+1 {{operand #0 must be tensor with static extents after the batch of 16-bit float or bfloat16 type or 32-bit float values, but got 'tensor<2x4x5xi32>'}}
   %r0, %r1, %r2, %r3 = tok.tree_verify %l, %t, %p, %n : (tensor<2x4x5xi32>, tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>) -> (tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>)
   return %r0, %r1, %r2, %r3 : tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>
 }
@@ -387,7 +387,7 @@ func.func @integer_logits(%l: tensor<2x4x5xi32>, %t: tensor<2x4xi32>, %p: tensor
 // -----
 
 func.func @f64_logits(%l: tensor<2x4x5xf64>, %t: tensor<2x4xi32>, %p: tensor<2x4xi32>, %n: tensor<2xi32>) -> (tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>) {
-  // expected-error @+1 {{operand #0 must be statically shaped tensor of 16-bit float or bfloat16 type or 32-bit float values, but got 'tensor<2x4x5xf64>'}}
+  // expected-error @+1 {{operand #0 must be tensor with static extents after the batch of 16-bit float or bfloat16 type or 32-bit float values, but got 'tensor<2x4x5xf64>'}}
   %r0, %r1, %r2, %r3 = tok.tree_verify %l, %t, %p, %n : (tensor<2x4x5xf64>, tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>) -> (tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>)
   return %r0, %r1, %r2, %r3 : tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>
 }
@@ -395,7 +395,7 @@ func.func @f64_logits(%l: tensor<2x4x5xf64>, %t: tensor<2x4xi32>, %p: tensor<2x4
 // -----
 
 func.func @dynamic_logits(%l: tensor<?x4x5xf32>, %t: tensor<2x4xi32>, %p: tensor<2x4xi32>, %n: tensor<2xi32>) -> (tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>) {
-  // expected-error @+1 {{operand #0 must be statically shaped tensor of 16-bit float or bfloat16 type or 32-bit float values, but got 'tensor<?x4x5xf32>'}}
+  // expected-error @+1 {{'tok.tree_verify' op mixes a dynamic batch extent with the static leading extent 2 of operand #1}}
   %r0, %r1, %r2, %r3 = tok.tree_verify %l, %t, %p, %n : (tensor<?x4x5xf32>, tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>) -> (tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>)
   return %r0, %r1, %r2, %r3 : tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>
 }
@@ -403,7 +403,7 @@ func.func @dynamic_logits(%l: tensor<?x4x5xf32>, %t: tensor<2x4xi32>, %p: tensor
 // -----
 
 func.func @i64_tree_tokens(%l: tensor<2x4x5xf32>, %t: tensor<2x4xi64>, %p: tensor<2x4xi32>, %n: tensor<2xi32>) -> (tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>) {
-  // expected-error @+1 {{operand #1 must be statically shaped tensor of 32-bit signless integer values, but got 'tensor<2x4xi64>'}}
+  // expected-error @+1 {{operand #1 must be tensor with static extents after the batch of 32-bit signless integer values, but got 'tensor<2x4xi64>'}}
   %r0, %r1, %r2, %r3 = tok.tree_verify %l, %t, %p, %n : (tensor<2x4x5xf32>, tensor<2x4xi64>, tensor<2x4xi32>, tensor<2xi32>) -> (tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>)
   return %r0, %r1, %r2, %r3 : tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>
 }
@@ -411,7 +411,7 @@ func.func @i64_tree_tokens(%l: tensor<2x4x5xf32>, %t: tensor<2x4xi64>, %p: tenso
 // -----
 
 func.func @f32_parents(%l: tensor<2x4x5xf32>, %t: tensor<2x4xi32>, %p: tensor<2x4xf32>, %n: tensor<2xi32>) -> (tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>) {
-  // expected-error @+1 {{operand #2 must be statically shaped tensor of 32-bit signless integer values, but got 'tensor<2x4xf32>'}}
+  // expected-error @+1 {{operand #2 must be tensor with static extents after the batch of 32-bit signless integer values, but got 'tensor<2x4xf32>'}}
   %r0, %r1, %r2, %r3 = tok.tree_verify %l, %t, %p, %n : (tensor<2x4x5xf32>, tensor<2x4xi32>, tensor<2x4xf32>, tensor<2xi32>) -> (tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>)
   return %r0, %r1, %r2, %r3 : tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>
 }
@@ -419,7 +419,7 @@ func.func @f32_parents(%l: tensor<2x4x5xf32>, %t: tensor<2x4xi32>, %p: tensor<2x
 // -----
 
 func.func @dynamic_parents(%l: tensor<2x4x5xf32>, %t: tensor<2x4xi32>, %p: tensor<2x?xi32>, %n: tensor<2xi32>) -> (tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>) {
-  // expected-error @+1 {{operand #2 must be statically shaped tensor of 32-bit signless integer values, but got 'tensor<2x?xi32>'}}
+  // expected-error @+1 {{operand #2 must be tensor with static extents after the batch of 32-bit signless integer values, but got 'tensor<2x?xi32>'}}
   %r0, %r1, %r2, %r3 = tok.tree_verify %l, %t, %p, %n : (tensor<2x4x5xf32>, tensor<2x4xi32>, tensor<2x?xi32>, tensor<2xi32>) -> (tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>)
   return %r0, %r1, %r2, %r3 : tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>
 }
@@ -427,7 +427,7 @@ func.func @dynamic_parents(%l: tensor<2x4x5xf32>, %t: tensor<2x4xi32>, %p: tenso
 // -----
 
 func.func @i64_num_nodes(%l: tensor<2x4x5xf32>, %t: tensor<2x4xi32>, %p: tensor<2x4xi32>, %n: tensor<2xi64>) -> (tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>) {
-  // expected-error @+1 {{operand #3 must be statically shaped tensor of 32-bit signless integer values, but got 'tensor<2xi64>'}}
+  // expected-error @+1 {{operand #3 must be tensor with static extents after the batch of 32-bit signless integer values, but got 'tensor<2xi64>'}}
   %r0, %r1, %r2, %r3 = tok.tree_verify %l, %t, %p, %n : (tensor<2x4x5xf32>, tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi64>) -> (tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>)
   return %r0, %r1, %r2, %r3 : tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>
 }
@@ -435,7 +435,7 @@ func.func @i64_num_nodes(%l: tensor<2x4x5xf32>, %t: tensor<2x4xi32>, %p: tensor<
 // -----
 
 func.func @f16_temperature(%l: tensor<2x4x5xf32>, %t: tensor<2x4xi32>, %p: tensor<2x4xi32>, %n: tensor<2xi32>, %tp: tensor<2xf16>, %x: tensor<2x5xf32>) -> (tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>) {
-  // expected-error @+1 {{operand #4 must be statically shaped tensor of 32-bit float values, but got 'tensor<2xf16>'}}
+  // expected-error @+1 {{operand #4 must be tensor with static extents after the batch of 32-bit float values, but got 'tensor<2xf16>'}}
   %r0, %r1, %r2, %r3 = tok.tree_verify %l, %t, %p, %n temperature %tp exponentials %x {mode = #tok.verify_mode<typical>} : (tensor<2x4x5xf32>, tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xf16>, tensor<2x5xf32>) -> (tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>)
   return %r0, %r1, %r2, %r3 : tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>
 }
@@ -443,7 +443,7 @@ func.func @f16_temperature(%l: tensor<2x4x5xf32>, %t: tensor<2x4xi32>, %p: tenso
 // -----
 
 func.func @bf16_exponentials(%l: tensor<2x4x5xf32>, %t: tensor<2x4xi32>, %p: tensor<2x4xi32>, %n: tensor<2xi32>, %x: tensor<2x5xbf16>) -> (tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>) {
-  // expected-error @+1 {{operand #4 must be statically shaped tensor of 32-bit float values, but got 'tensor<2x5xbf16>'}}
+  // expected-error @+1 {{operand #4 must be tensor with static extents after the batch of 32-bit float values, but got 'tensor<2x5xbf16>'}}
   %r0, %r1, %r2, %r3 = tok.tree_verify %l, %t, %p, %n exponentials %x {mode = #tok.verify_mode<typical>} : (tensor<2x4x5xf32>, tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2x5xbf16>) -> (tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>)
   return %r0, %r1, %r2, %r3 : tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>
 }
@@ -451,7 +451,7 @@ func.func @bf16_exponentials(%l: tensor<2x4x5xf32>, %t: tensor<2x4xi32>, %p: ten
 // -----
 
 func.func @f64_uniforms(%l: tensor<2x4x5xf32>, %t: tensor<2x4xi32>, %p: tensor<2x4xi32>, %n: tensor<2xi32>, %u: tensor<2x4xf64>, %x: tensor<2x5xf32>) -> (tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>) {
-  // expected-error @+1 {{operand #4 must be statically shaped tensor of 32-bit float values, but got 'tensor<2x4xf64>'}}
+  // expected-error @+1 {{operand #4 must be tensor with static extents after the batch of 32-bit float values, but got 'tensor<2x4xf64>'}}
   %r0, %r1, %r2, %r3 = tok.tree_verify %l, %t, %p, %n uniforms %u exponentials %x {mode = #tok.verify_mode<rejection>} : (tensor<2x4x5xf32>, tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2x4xf64>, tensor<2x5xf32>) -> (tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>)
   return %r0, %r1, %r2, %r3 : tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>
 }
@@ -459,7 +459,7 @@ func.func @f64_uniforms(%l: tensor<2x4x5xf32>, %t: tensor<2x4xi32>, %p: tensor<2
 // -----
 
 func.func @i32_seed(%l: tensor<2x4x5xf32>, %t: tensor<2x4xi32>, %p: tensor<2x4xi32>, %n: tensor<2xi32>, %s: tensor<2xi32>, %o: tensor<2xi64>) -> (tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>) {
-  // expected-error @+1 {{operand #4 must be statically shaped tensor of 64-bit signless integer values, but got 'tensor<2xi32>'}}
+  // expected-error @+1 {{operand #4 must be tensor with static extents after the batch of 64-bit signless integer values, but got 'tensor<2xi32>'}}
   %r0, %r1, %r2, %r3 = tok.tree_verify %l, %t, %p, %n seed %s offset %o {mode = #tok.verify_mode<typical>} : (tensor<2x4x5xf32>, tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>, tensor<2xi64>) -> (tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>)
   return %r0, %r1, %r2, %r3 : tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>
 }
@@ -467,7 +467,7 @@ func.func @i32_seed(%l: tensor<2x4x5xf32>, %t: tensor<2x4xi32>, %p: tensor<2x4xi
 // -----
 
 func.func @ui64_offset(%l: tensor<2x4x5xf32>, %t: tensor<2x4xi32>, %p: tensor<2x4xi32>, %n: tensor<2xi32>, %s: tensor<2xi64>, %o: tensor<2xui64>) -> (tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>) {
-  // expected-error @+1 {{operand #5 must be statically shaped tensor of 64-bit signless integer values, but got 'tensor<2xui64>'}}
+  // expected-error @+1 {{operand #5 must be tensor with static extents after the batch of 64-bit signless integer values, but got 'tensor<2xui64>'}}
   %r0, %r1, %r2, %r3 = tok.tree_verify %l, %t, %p, %n seed %s offset %o {mode = #tok.verify_mode<typical>} : (tensor<2x4x5xf32>, tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi64>, tensor<2xui64>) -> (tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>)
   return %r0, %r1, %r2, %r3 : tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>
 }
@@ -475,7 +475,7 @@ func.func @ui64_offset(%l: tensor<2x4x5xf32>, %t: tensor<2x4xi32>, %p: tensor<2x
 // -----
 
 func.func @i64_tokens(%l: tensor<2x4x5xf32>, %t: tensor<2x4xi32>, %p: tensor<2x4xi32>, %n: tensor<2xi32>) -> (tensor<2x4xi64>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>) {
-  // expected-error @+1 {{result #0 must be statically shaped tensor of 32-bit signless integer values, but got 'tensor<2x4xi64>'}}
+  // expected-error @+1 {{result #0 must be tensor with static extents after the batch of 32-bit signless integer values, but got 'tensor<2x4xi64>'}}
   %r0, %r1, %r2, %r3 = tok.tree_verify %l, %t, %p, %n : (tensor<2x4x5xf32>, tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>) -> (tensor<2x4xi64>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>)
   return %r0, %r1, %r2, %r3 : tensor<2x4xi64>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>
 }
@@ -483,7 +483,7 @@ func.func @i64_tokens(%l: tensor<2x4x5xf32>, %t: tensor<2x4xi32>, %p: tensor<2x4
 // -----
 
 func.func @i16_accept_nodes(%l: tensor<2x4x5xf32>, %t: tensor<2x4xi32>, %p: tensor<2x4xi32>, %n: tensor<2xi32>) -> (tensor<2x4xi32>, tensor<2x4xi16>, tensor<2xi32>, tensor<2xi32>) {
-  // expected-error @+1 {{result #1 must be statically shaped tensor of 32-bit signless integer values, but got 'tensor<2x4xi16>'}}
+  // expected-error @+1 {{result #1 must be tensor with static extents after the batch of 32-bit signless integer values, but got 'tensor<2x4xi16>'}}
   %r0, %r1, %r2, %r3 = tok.tree_verify %l, %t, %p, %n : (tensor<2x4x5xf32>, tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>) -> (tensor<2x4xi32>, tensor<2x4xi16>, tensor<2xi32>, tensor<2xi32>)
   return %r0, %r1, %r2, %r3 : tensor<2x4xi32>, tensor<2x4xi16>, tensor<2xi32>, tensor<2xi32>
 }
@@ -491,7 +491,7 @@ func.func @i16_accept_nodes(%l: tensor<2x4x5xf32>, %t: tensor<2x4xi32>, %p: tens
 // -----
 
 func.func @f32_num_accepted(%l: tensor<2x4x5xf32>, %t: tensor<2x4xi32>, %p: tensor<2x4xi32>, %n: tensor<2xi32>) -> (tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xf32>, tensor<2xi32>) {
-  // expected-error @+1 {{result #2 must be statically shaped tensor of 32-bit signless integer values, but got 'tensor<2xf32>'}}
+  // expected-error @+1 {{result #2 must be tensor with static extents after the batch of 32-bit signless integer values, but got 'tensor<2xf32>'}}
   %r0, %r1, %r2, %r3 = tok.tree_verify %l, %t, %p, %n : (tensor<2x4x5xf32>, tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>) -> (tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xf32>, tensor<2xi32>)
   return %r0, %r1, %r2, %r3 : tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xf32>, tensor<2xi32>
 }
@@ -499,7 +499,7 @@ func.func @f32_num_accepted(%l: tensor<2x4x5xf32>, %t: tensor<2x4xi32>, %p: tens
 // -----
 
 func.func @i64_num_emitted(%l: tensor<2x4x5xf32>, %t: tensor<2x4xi32>, %p: tensor<2x4xi32>, %n: tensor<2xi32>) -> (tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi64>) {
-  // expected-error @+1 {{result #3 must be statically shaped tensor of 32-bit signless integer values, but got 'tensor<2xi64>'}}
+  // expected-error @+1 {{result #3 must be tensor with static extents after the batch of 32-bit signless integer values, but got 'tensor<2xi64>'}}
   %r0, %r1, %r2, %r3 = tok.tree_verify %l, %t, %p, %n : (tensor<2x4x5xf32>, tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>) -> (tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi64>)
   return %r0, %r1, %r2, %r3 : tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi64>
 }
@@ -540,7 +540,7 @@ func.func @best_leaf_shape(%l: tensor<2x4x5xf32>, %t: tensor<2x4xi32>, %p: tenso
 // -----
 
 func.func @best_leaf_type(%l: tensor<2x4x5xf32>, %t: tensor<2x4xi32>, %p: tensor<2x4xi32>, %n: tensor<2xi32>) -> tensor<2xi64> {
-  // expected-error @+1 {{result #4 must be statically shaped tensor of 32-bit signless integer values, but got 'tensor<2xi64>'}}
+  // expected-error @+1 {{result #4 must be tensor with static extents after the batch of 32-bit signless integer values, but got 'tensor<2xi64>'}}
   %r0, %r1, %r2, %r3, %r4 = tok.tree_verify %l, %t, %p, %n : (tensor<2x4x5xf32>, tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>) -> (tensor<2x4xi32>, tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>, tensor<2xi64>)
   return %r4 : tensor<2xi64>
 }

@@ -286,7 +286,7 @@ func.func @rejection_checks_epsilon_too(%x0: tensor<2x4x5xf32>, %x1: tensor<2x3x
 // -----
 
 func.func @integer_logits(%x0: tensor<2x4x5xi32>, %x1: tensor<2x3xi32>, %x2: tensor<2xi32>, %x3: tensor<2xi64>, %x4: tensor<2xi64>) -> (tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>) {
-  // expected-error @+1 {{operand #0 must be statically shaped tensor of 16-bit float or bfloat16 type or 32-bit float values, but got 'tensor<2x4x5xi32>'}}
+  // expected-error @+1 {{operand #0 must be tensor with static extents after the batch of 16-bit float or bfloat16 type or 32-bit float values, but got 'tensor<2x4x5xi32>'}}
   %t, %a, %e = tok.spec_verify %x0, %x1, %x2 seed %x3 offset %x4 : (tensor<2x4x5xi32>, tensor<2x3xi32>, tensor<2xi32>, tensor<2xi64>, tensor<2xi64>) -> (tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>)
   return %t, %a, %e : tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>
 }
@@ -294,7 +294,7 @@ func.func @integer_logits(%x0: tensor<2x4x5xi32>, %x1: tensor<2x3xi32>, %x2: ten
 // -----
 
 func.func @f64_logits(%x0: tensor<2x4x5xf64>, %x1: tensor<2x3xi32>, %x2: tensor<2xi32>, %x3: tensor<2xi64>, %x4: tensor<2xi64>) -> (tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>) {
-  // expected-error @+1 {{operand #0 must be statically shaped tensor of 16-bit float or bfloat16 type or 32-bit float values, but got 'tensor<2x4x5xf64>'}}
+  // expected-error @+1 {{operand #0 must be tensor with static extents after the batch of 16-bit float or bfloat16 type or 32-bit float values, but got 'tensor<2x4x5xf64>'}}
   %t, %a, %e = tok.spec_verify %x0, %x1, %x2 seed %x3 offset %x4 : (tensor<2x4x5xf64>, tensor<2x3xi32>, tensor<2xi32>, tensor<2xi64>, tensor<2xi64>) -> (tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>)
   return %t, %a, %e : tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>
 }
@@ -302,7 +302,7 @@ func.func @f64_logits(%x0: tensor<2x4x5xf64>, %x1: tensor<2x3xi32>, %x2: tensor<
 // -----
 
 func.func @i64_drafts(%x0: tensor<2x4x5xf32>, %x1: tensor<2x3xi64>, %x2: tensor<2xi32>, %x3: tensor<2xi64>, %x4: tensor<2xi64>) -> (tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>) {
-  // expected-error @+1 {{operand #1 must be statically shaped tensor of 32-bit signless integer values, but got 'tensor<2x3xi64>'}}
+  // expected-error @+1 {{operand #1 must be tensor with static extents after the batch of 32-bit signless integer values, but got 'tensor<2x3xi64>'}}
   %t, %a, %e = tok.spec_verify %x0, %x1, %x2 seed %x3 offset %x4 : (tensor<2x4x5xf32>, tensor<2x3xi64>, tensor<2xi32>, tensor<2xi64>, tensor<2xi64>) -> (tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>)
   return %t, %a, %e : tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>
 }
@@ -310,7 +310,7 @@ func.func @i64_drafts(%x0: tensor<2x4x5xf32>, %x1: tensor<2x3xi64>, %x2: tensor<
 // -----
 
 func.func @i64_num_draft(%x0: tensor<2x4x5xf32>, %x1: tensor<2x3xi32>, %x2: tensor<2xi64>, %x3: tensor<2xi64>, %x4: tensor<2xi64>) -> (tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>) {
-  // expected-error @+1 {{operand #2 must be statically shaped tensor of 32-bit signless integer values, but got 'tensor<2xi64>'}}
+  // expected-error @+1 {{operand #2 must be tensor with static extents after the batch of 32-bit signless integer values, but got 'tensor<2xi64>'}}
   %t, %a, %e = tok.spec_verify %x0, %x1, %x2 seed %x3 offset %x4 : (tensor<2x4x5xf32>, tensor<2x3xi32>, tensor<2xi64>, tensor<2xi64>, tensor<2xi64>) -> (tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>)
   return %t, %a, %e : tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>
 }
@@ -318,7 +318,7 @@ func.func @i64_num_draft(%x0: tensor<2x4x5xf32>, %x1: tensor<2x3xi32>, %x2: tens
 // -----
 
 func.func @bf16_draft_probs(%x0: tensor<2x4x5xf32>, %x1: tensor<2x3xi32>, %x2: tensor<2xi32>, %x3: tensor<2x3x5xbf16>, %x4: tensor<2xi64>, %x5: tensor<2xi64>) -> (tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>) {
-  // expected-error @+1 {{operand #3 must be statically shaped tensor of 32-bit float values, but got 'tensor<2x3x5xbf16>'}}
+  // expected-error @+1 {{operand #3 must be tensor with static extents after the batch of 32-bit float values, but got 'tensor<2x3x5xbf16>'}}
   %t, %a, %e = tok.spec_verify %x0, %x1, %x2 draft_probs %x3 seed %x4 offset %x5 : (tensor<2x4x5xf32>, tensor<2x3xi32>, tensor<2xi32>, tensor<2x3x5xbf16>, tensor<2xi64>, tensor<2xi64>) -> (tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>)
   return %t, %a, %e : tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>
 }
@@ -326,7 +326,7 @@ func.func @bf16_draft_probs(%x0: tensor<2x4x5xf32>, %x1: tensor<2x3xi32>, %x2: t
 // -----
 
 func.func @f16_temperature(%x0: tensor<2x4x5xf32>, %x1: tensor<2x3xi32>, %x2: tensor<2xi32>, %x3: tensor<2xf16>, %x4: tensor<2xi64>, %x5: tensor<2xi64>) -> (tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>) {
-  // expected-error @+1 {{operand #3 must be statically shaped tensor of 32-bit float values, but got 'tensor<2xf16>'}}
+  // expected-error @+1 {{operand #3 must be tensor with static extents after the batch of 32-bit float values, but got 'tensor<2xf16>'}}
   %t, %a, %e = tok.spec_verify %x0, %x1, %x2 temperature %x3 seed %x4 offset %x5 : (tensor<2x4x5xf32>, tensor<2x3xi32>, tensor<2xi32>, tensor<2xf16>, tensor<2xi64>, tensor<2xi64>) -> (tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>)
   return %t, %a, %e : tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>
 }
@@ -334,7 +334,7 @@ func.func @f16_temperature(%x0: tensor<2x4x5xf32>, %x1: tensor<2x3xi32>, %x2: te
 // -----
 
 func.func @i8_is_greedy(%x0: tensor<2x4x5xf32>, %x1: tensor<2x3xi32>, %x2: tensor<2xi32>, %x3: tensor<2xi8>, %x4: tensor<2xi64>, %x5: tensor<2xi64>) -> (tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>) {
-  // expected-error @+1 {{operand #3 must be statically shaped tensor of 1-bit signless integer values, but got 'tensor<2xi8>'}}
+  // expected-error @+1 {{operand #3 must be tensor with static extents after the batch of 1-bit signless integer values, but got 'tensor<2xi8>'}}
   %t, %a, %e = tok.spec_verify %x0, %x1, %x2 is_greedy %x3 seed %x4 offset %x5 : (tensor<2x4x5xf32>, tensor<2x3xi32>, tensor<2xi32>, tensor<2xi8>, tensor<2xi64>, tensor<2xi64>) -> (tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>)
   return %t, %a, %e : tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>
 }
@@ -342,7 +342,7 @@ func.func @i8_is_greedy(%x0: tensor<2x4x5xf32>, %x1: tensor<2x3xi32>, %x2: tenso
 // -----
 
 func.func @f64_uniforms(%x0: tensor<2x4x5xf32>, %x1: tensor<2x3xi32>, %x2: tensor<2xi32>, %x3: tensor<2x3xf64>, %x4: tensor<2x5xf32>) -> (tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>) {
-  // expected-error @+1 {{operand #3 must be statically shaped tensor of 32-bit float values, but got 'tensor<2x3xf64>'}}
+  // expected-error @+1 {{operand #3 must be tensor with static extents after the batch of 32-bit float values, but got 'tensor<2x3xf64>'}}
   %t, %a, %e = tok.spec_verify %x0, %x1, %x2 uniforms %x3 exponentials %x4 : (tensor<2x4x5xf32>, tensor<2x3xi32>, tensor<2xi32>, tensor<2x3xf64>, tensor<2x5xf32>) -> (tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>)
   return %t, %a, %e : tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>
 }
@@ -350,7 +350,7 @@ func.func @f64_uniforms(%x0: tensor<2x4x5xf32>, %x1: tensor<2x3xi32>, %x2: tenso
 // -----
 
 func.func @bf16_exponentials(%x0: tensor<2x4x5xf32>, %x1: tensor<2x3xi32>, %x2: tensor<2xi32>, %x3: tensor<2x3xf32>, %x4: tensor<2x5xbf16>) -> (tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>) {
-  // expected-error @+1 {{operand #4 must be statically shaped tensor of 32-bit float values, but got 'tensor<2x5xbf16>'}}
+  // expected-error @+1 {{operand #4 must be tensor with static extents after the batch of 32-bit float values, but got 'tensor<2x5xbf16>'}}
   %t, %a, %e = tok.spec_verify %x0, %x1, %x2 uniforms %x3 exponentials %x4 : (tensor<2x4x5xf32>, tensor<2x3xi32>, tensor<2xi32>, tensor<2x3xf32>, tensor<2x5xbf16>) -> (tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>)
   return %t, %a, %e : tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>
 }
@@ -358,7 +358,7 @@ func.func @bf16_exponentials(%x0: tensor<2x4x5xf32>, %x1: tensor<2x3xi32>, %x2: 
 // -----
 
 func.func @i32_seed(%x0: tensor<2x4x5xf32>, %x1: tensor<2x3xi32>, %x2: tensor<2xi32>, %x3: tensor<2xi32>, %x4: tensor<2xi64>) -> (tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>) {
-  // expected-error @+1 {{operand #3 must be statically shaped tensor of 64-bit signless integer values, but got 'tensor<2xi32>'}}
+  // expected-error @+1 {{operand #3 must be tensor with static extents after the batch of 64-bit signless integer values, but got 'tensor<2xi32>'}}
   %t, %a, %e = tok.spec_verify %x0, %x1, %x2 seed %x3 offset %x4 : (tensor<2x4x5xf32>, tensor<2x3xi32>, tensor<2xi32>, tensor<2xi32>, tensor<2xi64>) -> (tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>)
   return %t, %a, %e : tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>
 }
@@ -366,7 +366,7 @@ func.func @i32_seed(%x0: tensor<2x4x5xf32>, %x1: tensor<2x3xi32>, %x2: tensor<2x
 // -----
 
 func.func @ui64_offset(%x0: tensor<2x4x5xf32>, %x1: tensor<2x3xi32>, %x2: tensor<2xi32>, %x3: tensor<2xi64>, %x4: tensor<2xui64>) -> (tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>) {
-  // expected-error @+1 {{operand #4 must be statically shaped tensor of 64-bit signless integer values, but got 'tensor<2xui64>'}}
+  // expected-error @+1 {{operand #4 must be tensor with static extents after the batch of 64-bit signless integer values, but got 'tensor<2xui64>'}}
   %t, %a, %e = tok.spec_verify %x0, %x1, %x2 seed %x3 offset %x4 : (tensor<2x4x5xf32>, tensor<2x3xi32>, tensor<2xi32>, tensor<2xi64>, tensor<2xui64>) -> (tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>)
   return %t, %a, %e : tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>
 }
@@ -374,7 +374,7 @@ func.func @ui64_offset(%x0: tensor<2x4x5xf32>, %x1: tensor<2x3xi32>, %x2: tensor
 // -----
 
 func.func @i64_tokens(%x0: tensor<2x4x5xf32>, %x1: tensor<2x3xi32>, %x2: tensor<2xi32>, %x3: tensor<2xi64>, %x4: tensor<2xi64>) -> (tensor<2x4xi64>, tensor<2xi32>, tensor<2xi32>) {
-  // expected-error @+1 {{result #0 must be statically shaped tensor of 32-bit signless integer values, but got 'tensor<2x4xi64>'}}
+  // expected-error @+1 {{result #0 must be tensor with static extents after the batch of 32-bit signless integer values, but got 'tensor<2x4xi64>'}}
   %t, %a, %e = tok.spec_verify %x0, %x1, %x2 seed %x3 offset %x4 : (tensor<2x4x5xf32>, tensor<2x3xi32>, tensor<2xi32>, tensor<2xi64>, tensor<2xi64>) -> (tensor<2x4xi64>, tensor<2xi32>, tensor<2xi32>)
   return %t, %a, %e : tensor<2x4xi64>, tensor<2xi32>, tensor<2xi32>
 }
@@ -382,7 +382,7 @@ func.func @i64_tokens(%x0: tensor<2x4x5xf32>, %x1: tensor<2x3xi32>, %x2: tensor<
 // -----
 
 func.func @f32_num_accepted(%x0: tensor<2x4x5xf32>, %x1: tensor<2x3xi32>, %x2: tensor<2xi32>, %x3: tensor<2xi64>, %x4: tensor<2xi64>) -> (tensor<2x4xi32>, tensor<2xf32>, tensor<2xi32>) {
-  // expected-error @+1 {{result #1 must be statically shaped tensor of 32-bit signless integer values, but got 'tensor<2xf32>'}}
+  // expected-error @+1 {{result #1 must be tensor with static extents after the batch of 32-bit signless integer values, but got 'tensor<2xf32>'}}
   %t, %a, %e = tok.spec_verify %x0, %x1, %x2 seed %x3 offset %x4 : (tensor<2x4x5xf32>, tensor<2x3xi32>, tensor<2xi32>, tensor<2xi64>, tensor<2xi64>) -> (tensor<2x4xi32>, tensor<2xf32>, tensor<2xi32>)
   return %t, %a, %e : tensor<2x4xi32>, tensor<2xf32>, tensor<2xi32>
 }
@@ -390,7 +390,7 @@ func.func @f32_num_accepted(%x0: tensor<2x4x5xf32>, %x1: tensor<2x3xi32>, %x2: t
 // -----
 
 func.func @i64_num_emitted(%x0: tensor<2x4x5xf32>, %x1: tensor<2x3xi32>, %x2: tensor<2xi32>, %x3: tensor<2xi64>, %x4: tensor<2xi64>) -> (tensor<2x4xi32>, tensor<2xi32>, tensor<2xi64>) {
-  // expected-error @+1 {{result #2 must be statically shaped tensor of 32-bit signless integer values, but got 'tensor<2xi64>'}}
+  // expected-error @+1 {{result #2 must be tensor with static extents after the batch of 32-bit signless integer values, but got 'tensor<2xi64>'}}
   %t, %a, %e = tok.spec_verify %x0, %x1, %x2 seed %x3 offset %x4 : (tensor<2x4x5xf32>, tensor<2x3xi32>, tensor<2xi32>, tensor<2xi64>, tensor<2xi64>) -> (tensor<2x4xi32>, tensor<2xi32>, tensor<2xi64>)
   return %t, %a, %e : tensor<2x4xi32>, tensor<2xi32>, tensor<2xi64>
 }
@@ -398,7 +398,7 @@ func.func @i64_num_emitted(%x0: tensor<2x4x5xf32>, %x1: tensor<2x3xi32>, %x2: te
 // -----
 
 func.func @dynamic_logits(%l: tensor<?x4x5xf32>, %d: tensor<2x3xi32>, %n: tensor<2xi32>, %s: tensor<2xi64>, %o: tensor<2xi64>) -> (tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>) {
-  // expected-error @+1 {{operand #0 must be statically shaped tensor of 16-bit float or bfloat16 type or 32-bit float values, but got 'tensor<?x4x5xf32>'}}
+  // expected-error @+1 {{'tok.spec_verify' op mixes a dynamic batch extent with the static leading extent 2 of operand #1}}
   %t, %a, %e = tok.spec_verify %l, %d, %n seed %s offset %o : (tensor<?x4x5xf32>, tensor<2x3xi32>, tensor<2xi32>, tensor<2xi64>, tensor<2xi64>) -> (tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>)
   return %t, %a, %e : tensor<2x4xi32>, tensor<2xi32>, tensor<2xi32>
 }

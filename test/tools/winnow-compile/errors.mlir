@@ -19,7 +19,7 @@
 // RUN: not winnow-compile %t/element.mlir --linker=/nonexistent/ld.lld -o %t/x.wnn 2>&1 | FileCheck %s --check-prefix=ELEMENT
 // RUN: not ls %t/x.wnn
 
-// DYNAMIC: dynamic.mlir:1:1: error: entry point argument 0 must be statically shaped (dynamic extents at entry points are not supported yet), got 'tensor<?x8xf32>'
+// DYNAMIC: dynamic.mlir:1:1: error: argument #0 has a dynamic extent ('tensor<?x8xf32>') but the function declares no bound: add `tok.bounds = {batch = N}`
 // NOENTRY: error: module has no entry point: expected at least one public func.func with a body
 // ELEMENT: element.mlir:1:1: error: entry point argument 0 has unsupported element type 'complex<f32>'
 // SCALAR: scalar.mlir:1:1: error: entry point argument 0 must be a ranked tensor, got 'f32'

@@ -8,6 +8,7 @@
 
 #include "winnow/Tools/CompilerMain.h"
 
+#include "winnow/Dialect/Tok/Transforms/Passes.h"
 #include "winnow/Frontend/SourceInput.h"
 #include "winnow/Pipelines/Pipelines.h"
 #include "winnow/Pipelines/Registration.h"
@@ -112,6 +113,12 @@ struct DriverOptions {
                      "the target's cost model (default: on; --fuse=false "
                      "lowers every op on its own)"),
       llvm::cl::init(true)};
+  llvm::cl::opt<int64_t> dynamicBatch{
+      llvm::cl::cat(category), "dynamic-batch",
+      llvm::cl::desc("Compile every public function for any batch from 0 to "
+                     "this bound (its leading extents become dynamic; "
+                     "docs/dynamic-shapes.md); cpu only"),
+      llvm::cl::value_desc("bound"), llvm::cl::init(-1)};
   llvm::cl::opt<bool> emulateCuda{
       llvm::cl::cat(category), "emulate-cuda-on-cpu", llvm::cl::Hidden,
       llvm::cl::desc("cpu: build the loops through the cuda target's GPU "
@@ -436,6 +443,12 @@ LogicalResult compile(const DriverOptions &options, MLIRContext &context,
   registerWinnowDialects(pipelineDialects);
   context.appendDialectRegistry(pipelineDialects);
   context.loadAllAvailableDialects();
+  if (options.dynamicBatch.getNumOccurrences() &&
+      failed(runPipeline(*module, [&](OpPassManager &pm) {
+        pm.addPass(createTokMakeBatchDynamic(
+            TokMakeBatchDynamicOptions{options.dynamicBatch}));
+      })))
+    return failure();
   if (failed(runPipeline(*module, buildTokCleanupPipeline)))
     return failure();
   if (phase == Phase::tok)

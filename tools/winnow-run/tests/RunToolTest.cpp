@@ -32,6 +32,9 @@ protected:
     ASSERT_TRUE(writeFileBytes(
         path("add_one.wnn"),
         buildArtifact(addOneArtifact(readFileBytes(WINNOW_TEST_ADD_ONE_SO)))));
+    ASSERT_TRUE(writeFileBytes(
+        path("dynamic.wnn"),
+        buildArtifact(dynamicArtifact(readFileBytes(WINNOW_TEST_DYNAMIC_SO)))));
   }
   static void TearDownTestSuite() {
     std::error_code ignored;
@@ -306,6 +309,99 @@ TEST_F(RunTool, HelpDocumentsTheOutputFormat) {
   ASSERT_EQ(run({"--help"}), 0);
   EXPECT_NE(out.find("valid_sum"), std::string::npos);
   EXPECT_NE(out.find("--raw-bf16"), std::string::npos);
+  EXPECT_NE(out.find("Dynamic extents"), std::string::npos);
+}
+
+TEST_F(RunTool, ListShowsSymbolsAndDynamicExtents) {
+  ASSERT_EQ(run({path("dynamic.wnn"), "--list"}), 0) << err;
+  std::string functions = out.substr(out.find("functions:"));
+  EXPECT_EQ(functions,
+            "functions:\n"
+            "  func @add_one_rows(x: batchx3xf32) -> (y: batchx3xf32)\n"
+            "    symbols: batch <= 4\n"
+            "  func @keep_first(scores: batchx4xf32, keep: batchxi32) -> "
+            "(indices: batchx4xi32 [count: result 1], count: batchxi32)\n"
+            "    symbols: batch <= 4\n"
+            "  func @outer(a: mxf32, b: nxf32) -> (c: mxnxf32)\n"
+            "    symbols: m <= 3, n <= 5\n");
+  EXPECT_EQ(out.substr(0, out.find('\n')), "format: 2.1");
+}
+
+TEST_F(RunTool, ResultsTakeTheValuesTheInputsBind) {
+  ASSERT_EQ(run({path("dynamic.wnn"), "--function=add_one_rows",
+                 "--input=3x3xf32=1", "--print=full"}),
+            0)
+      << err;
+  EXPECT_EQ(out, "y: 3x3xf32 =\n[[2, 2, 2],\n [2, 2, 2],\n [2, 2, 2]]\n");
+  // An empty batch.
+  ASSERT_EQ(
+      run({path("dynamic.wnn"), "--function=add_one_rows", "--input=0x3xf32="}),
+      0)
+      << err;
+  EXPECT_EQ(out, "y: 0x3xf32 sum=0.000000e+00\n");
+  ASSERT_EQ(run({path("dynamic.wnn"), "--function=keep_first",
+                 "--input=2x4xf32=0", "--input=2xi32=1,3"}),
+            0)
+      << err;
+  EXPECT_EQ(out, "indices: 2x4xi32 counts=[1, 3] valid_sum=3.000000e+00\n"
+                 "  batch 0: [0]\n"
+                 "  batch 1: [0, 1, 2]\n"
+                 "count: 2xi32 sum=4.000000e+00 values=[1, 3]\n");
+  ASSERT_EQ(run({path("dynamic.wnn"), "--function=outer", "--input=2xf32=1,2",
+                 "--input=0xf32="}),
+            0)
+      << err;
+  EXPECT_EQ(out, "c: 2x0xf32 sum=0.000000e+00\n");
+}
+
+TEST_F(RunTool, DynamicNpyInputsAndOutputs) {
+  float x[12] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11};
+  writeNpy(path("rows.npy"), "<f4", {4, 3}, x, sizeof(x));
+  ASSERT_EQ(run({path("dynamic.wnn"), "--function=add_one_rows",
+                 "--input=@" + path("rows.npy"),
+                 "--output=@" + path("rows_out.npy")}),
+            0)
+      << err;
+  NpyArray y = readNpy(path("rows_out.npy"));
+  EXPECT_EQ(y.shape, (std::vector<int64_t>{4, 3}));
+  float values[12];
+  std::memcpy(values, y.data.data(), sizeof(values));
+  EXPECT_EQ(values[11], 12.0f);
+}
+
+TEST_F(RunTool, SymbolErrorsComeBeforeTheCall) {
+  EXPECT_EQ(run({path("dynamic.wnn"), "--function=add_one_rows",
+                 "--input=5x3xf32=1"}),
+            1);
+  EXPECT_EQ(err, "winnow-run: error: function 'add_one_rows': batch is 5 in "
+                 "x, above its bound 4\n");
+  EXPECT_EQ(run({path("dynamic.wnn"), "--function=keep_first",
+                 "--input=2x4xf32=0", "--input=3xi32=1"}),
+            1);
+  EXPECT_EQ(err, "winnow-run: error: function 'keep_first': batch is 2 in "
+                 "scores but 3 in keep\n");
+  EXPECT_EQ(
+      run({path("dynamic.wnn"), "--function=keep_first", "--input=2x4xf32=0"}),
+      1);
+  EXPECT_NE(err.find("takes 2 inputs (scores: batchx4xf32, keep: batchxi32), "
+                     "but 1 --input flags"),
+            std::string::npos)
+      << err;
+  // The runtime's other checks still apply to dynamic tensors.
+  EXPECT_EQ(run({path("dynamic.wnn"), "--function=add_one_rows",
+                 "--input=2x3xi32=1"}),
+            1);
+  EXPECT_EQ(err, "winnow-run: error: function 'add_one_rows' input 0 'x': "
+                 "expected dtype f32, got i32\n");
+}
+
+TEST_F(RunTool, BenchWithDynamicExtents) {
+  ASSERT_EQ(run({path("dynamic.wnn"), "--function=add_one_rows",
+                 "--input=2x3xf32=1", "--bench=3"}),
+            0)
+      << err;
+  EXPECT_NE(out.find("bench: 3 calls"), std::string::npos) << out;
+  EXPECT_NE(out.find("y: 2x3xf32 sum=1.200000e+01"), std::string::npos) << out;
 }
 
 } // namespace

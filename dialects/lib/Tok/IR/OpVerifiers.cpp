@@ -12,7 +12,15 @@ namespace winnow::tok {
 std::string shapeString(ArrayRef<int64_t> shape) {
   std::string result;
   llvm::raw_string_ostream os(result);
-  llvm::interleave(shape, os, "x");
+  llvm::interleave(
+      shape, os,
+      [&](int64_t extent) {
+        if (ShapedType::isDynamic(extent))
+          os << "?";
+        else
+          os << extent;
+      },
+      "x");
   return result;
 }
 

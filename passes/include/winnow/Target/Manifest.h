@@ -22,7 +22,11 @@ enum class ElementType { f32, f16, bf16, f64, i1, i8, i16, i32, i64 };
 struct TensorSignature {
   std::string name;
   ElementType elementType;
+  /// -1 for a dynamic extent.
   llvm::SmallVector<int64_t> shape;
+  /// Empty when every extent is static; else per extent the index in
+  /// FunctionSignature::symbols of a dynamic extent, -1 for a static one.
+  llvm::SmallVector<int32_t> dimSymbols;
   /// For a ragged result: the index of the result holding its `[B] i32`
   /// count; -1 otherwise.
   int32_t countResult = -1;
@@ -30,8 +34,15 @@ struct TensorSignature {
   int32_t raggedAxis = 1;
 };
 
+/// A dynamic extent of an entry point (`tok.bounds` on the function).
+struct ExtentSymbol {
+  std::string name;
+  int64_t bound;
+};
+
 struct FunctionSignature {
   std::string name;
+  llvm::SmallVector<ExtentSymbol> symbols;
   llvm::SmallVector<TensorSignature> inputs;
   llvm::SmallVector<TensorSignature> results;
 };
@@ -46,7 +57,8 @@ std::string entryAbiDescriptor(const FunctionSignature &function);
 
 /// Reads the signature of every public function of `module`. Fails, with a
 /// diagnostic at the offending function, on anything the runtime cannot
-/// pass: non-tensor or dynamically shaped arguments, unsupported element
+/// pass: non-tensor arguments, dynamic extents without a bound (or other
+/// than the leading one), unsupported element
 /// types, names the artifact cannot hold (empty, over 1024 bytes, control
 /// characters), or a module without any entry point.
 mlir::FailureOr<llvm::SmallVector<FunctionSignature, 1>>

@@ -35,6 +35,41 @@ def TokCopyRepeatedResults
   let dependentDialects = ["::mlir::memref::MemRefDialect"];
 }
 
+def TokForwardRowResults
+    : Pass<"tok-forward-row-results", "::mlir::func::FuncOp"> {
+  let summary = "Write a row's results straight into the caller's buffers";
+  let description = [{
+    A function with a dynamic batch runs its program one row at a time
+    (`tok-rows-of-dynamic-batch`); after bufferization each result of a row
+    is written into a row buffer and then copied into its row of the
+    caller's out-parameter. This pass removes the copy: when the body of
+    that row loop (a top-level `scf.for` up to the leading extent of an
+    argument, whose iterations write a row's results before reading them)
+    copies a buffer of its own into a view of a function argument, every
+    access of that buffer in the body is redirected to the view, which the
+    body then writes directly.
+
+    ```mlir
+    %row = memref.alloc() : memref<1x4xi32>
+    %b = memref.dim %arg0, %c0 : memref<?x8xf32>
+    scf.for %r = %c0 to %b step %c1 {
+      ...                              // writes and reads %row
+      %out = memref.subview %arg1[%r, 0] [1, 4] [1, 1] : ...
+      memref.copy %row, %out : memref<1x4xi32> to memref<1x4xi32, strided<...>>
+    }
+    // becomes: the body writes and reads %out; no copy, no %row.
+    ```
+
+    Conservative: the copy's source must be an allocation used only in that
+    block (besides its deallocation), through loads, stores, vector
+    loads/stores, copies, metadata queries and collapses of those (another
+    view of it would keep its own type); the view must be a `memref.subview` of a function argument
+    used only by the copy, whose operands are defined outside the loop or
+    are its induction variable. Anything else is left as it is.
+  }];
+  let dependentDialects = ["::mlir::memref::MemRefDialect"];
+}
+
 def TokExpandStridedCopies
     : Pass<"tok-expand-strided-copies", "::mlir::ModuleOp"> {
   let summary = "Turn memref.copy between strided buffers into linalg.copy";

@@ -146,6 +146,7 @@ static FailureOr<bool> lowerWholeStreamedPair(tok::DispatchOp op,
   Operation *consumer = rewriter.clone(*ops[1], mapping);
   rewriter.replaceOp(op, consumer->getResults());
   LoweringContext context(options, nullptr);
+  context.readsRowViews = true; // both ops are row-local
   return failed(lowerStreamedPair(producer, consumer, rewriter, context))
              ? FailureOr<bool>(failure())
              : FailureOr<bool>(true);
@@ -160,6 +161,7 @@ DispatchLowering::matchAndRewrite(tok::DispatchOp op,
   ImplicitLocOpBuilder b(op.getLoc(), rewriter);
   b.setInsertionPoint(op);
   LoweringContext outer(options, nullptr);
+  outer.readsRowViews = true; // what a dispatch's rows read anyway
   OpLowering e(b, outer);
   auto rows = static_cast<int64_t>(op.getRows());
 

@@ -57,6 +57,11 @@ public:
     mlir::ImplicitLocOpBuilder b(op.getLoc(), rewriter);
     b.setInsertionPoint(op);
     LoweringContext context(options, row);
+    // Ops that run inside dispatches read row views; the others get
+    // identity-layout buffers.
+    if (auto rowLocal =
+            llvm::dyn_cast<tok::RowLocalOpInterface>(op.getOperation()))
+      context.readsRowViews = rowLocal.isRowLocal();
     lower(op, b, context);
     return replaceLoweredOp(op, rewriter, context);
   }

@@ -54,7 +54,8 @@ extern "C" {
 
 /* Version of the .wnn container format this runtime reads (major must match,
  * any minor is accepted). Format 2 added the whole-file SHA-256 digest and the
- * per-entry ABI descriptors that loading verifies. */
+ * per-entry ABI descriptors that loading verifies; format 2.1 adds dynamic
+ * extents (symbols with bounds, see winnow_symbol_info). */
 #define WINNOW_ARTIFACT_FORMAT_MAJOR 2
 
 /*===----------------------------------------------------------------------===*
@@ -193,6 +194,9 @@ typedef struct winnow_function_info_s {
   const char *name;
   size_t num_inputs;
   size_t num_results;
+  /* The function's dynamic extents (format 2.1; 0 when every extent is
+   * static): see winnow_module_get_symbol. */
+  size_t num_symbols;
 } winnow_function_info;
 
 WINNOW_API winnow_status
@@ -207,7 +211,9 @@ typedef struct winnow_tensor_spec_s {
   const char *name;
   winnow_dtype dtype;
   size_t rank;
-  const int64_t *shape; /* `rank` extents, all >= 0; NULL when rank is 0 */
+  /* `rank` extents: >= 0 when static, -1 when dynamic (then `dim_symbols`
+   * names its symbol); NULL when rank is 0. */
+  const int64_t *shape;
   /* For a ragged result (padded along `ragged_axis`): index among the
    * results of its `[B] i32` count tensor, where B is the extent of the axis
    * just before `ragged_axis`; -1 when not ragged (always -1 for inputs). */
@@ -215,6 +221,10 @@ typedef struct winnow_tensor_spec_s {
   /* The padded axis of a ragged result (1 for `[B, C, ...]`, 2 for M-RoPE
    * `[3, B, C]` positions); 1 when not ragged. */
   int32_t ragged_axis;
+  /* Format 2.1: `rank` entries, per extent the index of its symbol
+   * (winnow_module_get_symbol) when dynamic, -1 when static; NULL when every
+   * extent is static. */
+  const int32_t *dim_symbols;
 } winnow_tensor_spec;
 
 WINNOW_API winnow_status winnow_module_get_input(const winnow_module *module,
@@ -225,6 +235,23 @@ WINNOW_API winnow_status winnow_module_get_result(const winnow_module *module,
                                                   size_t function_index,
                                                   size_t result_index,
                                                   winnow_tensor_spec *out_spec);
+
+/* Dynamic extents (format 2.1). A function's symbols (e.g. the batch) are
+ * the extents it leaves to each call: every extent that names a symbol has
+ * the same value in one call, taken from the inputs (in input order, the
+ * first extent naming the symbol binds it), with 0 <= value <= bound; the
+ * results' dynamic extents take those values. Scratch and workspaces are
+ * sized for the bounds, so one artifact serves every value up to them. */
+typedef struct winnow_symbol_info_s {
+  const char *name; /* e.g. "batch"; unique within the function */
+  int64_t bound;    /* the largest value a call may bind; >= 0 */
+} winnow_symbol_info;
+
+/* OUT_OF_RANGE when `symbol_index` >= winnow_function_info.num_symbols. */
+WINNOW_API winnow_status winnow_module_get_symbol(const winnow_module *module,
+                                                  size_t function_index,
+                                                  size_t symbol_index,
+                                                  winnow_symbol_info *out_info);
 
 /*===----------------------------------------------------------------------===*
  * Device
@@ -342,11 +369,40 @@ typedef struct winnow_tensor_s {
   size_t byte_size;
 } winnow_tensor;
 
+/* Binds the symbols of one call from its inputs' shapes and writes their
+ * values to `out_symbol_values` (num_symbols entries; may be NULL when the
+ * function has none). Checks what result shapes depend on, with the
+ * messages of winnow_call: the number of inputs, each input's rank and
+ * every extent (static ones against the manifest; dynamic ones against
+ * their symbol's bound, INVALID_ARGUMENT "function 'f': batch is 65 in x,
+ * above its bound 64", and against the value an earlier extent bound,
+ * "function 'f': batch is 5 in x but 4 in lengths"). Only `rank` and
+ * `shape` of the tensors are read (dtype, data and byte_size are left to
+ * the call), so shape-only tensors may be passed. */
+WINNOW_API winnow_status winnow_module_bind_symbols(const winnow_module *module,
+                                                    size_t function_index,
+                                                    const winnow_tensor *inputs,
+                                                    size_t num_inputs,
+                                                    int64_t *out_symbol_values);
+
+/* The shape result `result_index` has in a call whose symbols have
+ * `symbol_values` (as winnow_module_bind_symbols gives them; may be NULL
+ * when the result has no dynamic extent): its static extents, and each dynamic
+ * one replaced by its symbol's value. Writes winnow_tensor_spec.rank extents to
+ * `out_shape` (may be NULL for rank 0). INVALID_ARGUMENT when a value is
+ * outside [0, bound]. */
+WINNOW_API winnow_status winnow_module_get_result_shape(
+    const winnow_module *module, size_t function_index, size_t result_index,
+    const int64_t *symbol_values, int64_t *out_shape);
+
 /* Calls a function with caller-allocated outputs, one per result in order.
  * Every tensor is checked against the manifest before any memory is read or
  * written: counts, dtype, rank, each extent, byte_size, non-NULL data, i1
  * inputs holding only 0/1, and outputs overlapping neither the inputs nor
- * each other. Inputs are never written. On error the outputs are untouched.
+ * each other. A function with dynamic extents first binds its symbols from
+ * the inputs (winnow_module_bind_symbols); its outputs' dynamic extents
+ * must then equal the bound values (winnow_module_get_result_shape).
+ * Inputs are never written. On error the outputs are untouched.
  * On a CUDA executable the tensors stay in host memory: the runtime copies
  * the inputs to stream-ordered device buffers, runs the function on the
  * executable's own stream, copies the results back and waits for the stream

@@ -15,9 +15,9 @@ include "winnow/Dialect/Tok/IR/TokTypes.td"
 include "mlir/Interfaces/SideEffectInterfaces.td"
 include "mlir/IR/CommonTypeConstraints.td"
 
-def Tok_OffsetsTensor : StaticShapeTensorOf<[I32, I64]>;
+def Tok_OffsetsTensor : Tok_BatchedTensorOf<[I32, I64]>;
 
-def Tok_UnpackRaggedOp : Tok_Op<"unpack_ragged", [Pure]> {
+def Tok_UnpackRaggedOp : Tok_Op<"unpack_ragged", [Pure, Tok_MixesBatchRows]> {
   let summary = "a flattened ragged batch with offsets, padded per request";
   let description = [{
     Pads a flattened ragged batch: `flat : [T, ...]` holds the requests one
@@ -49,7 +49,7 @@ def Tok_UnpackRaggedOp : Tok_Op<"unpack_ragged", [Pure]> {
   let hasVerifier = 1;
 }
 
-def Tok_PackRaggedOp : Tok_Op<"pack_ragged", [Pure]> {
+def Tok_PackRaggedOp : Tok_Op<"pack_ragged", [Pure, Tok_MixesBatchRows]> {
   let summary = "a padded ragged result, flattened with offsets";
   let description = [{
     Flattens a padded ragged tensor, the layout of the tok ops' ragged

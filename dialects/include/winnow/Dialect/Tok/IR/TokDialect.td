@@ -43,10 +43,13 @@ def Tok_Dialect : Dialect {
       uses its default. Attributes prefixed `tok.` are the project's own
       annotations and are allowed anywhere.
 
-    Every operand of a `tok` op is statically shaped in this version: the
-    static extents are what let the verifier prove that padded outputs are
-    large enough, and what lets a GPU lowering size its grid without reading
-    a count back to the host.
+    Every extent of a `tok` op's tensors is static except, possibly, the
+    leading batch extent: a function with `tok.bounds = {batch = N}` may
+    leave it dynamic (`?`) on every tensor of an op whose rows are
+    independent, and then serves every batch from 0 to N with one artifact
+    (docs/dynamic-shapes.md). The static extents are what let the verifier
+    prove that padded outputs are large enough, and what lets a GPU
+    lowering size its grid without reading a count back to the host.
   }];
   let useDefaultAttributePrinterParser = 1;
   let usePropertiesForAttributes = 1;
@@ -64,7 +67,23 @@ def Tok_KnownAttributesOnly : NativeOpTrait<"KnownAttributesOnly"> {
   let cppNamespace = "::winnow::tok";
 }
 
+// A dynamic batch extent (`?`, in a function with `tok.bounds`) is one
+// value for all of an op's tensors: an op has it on every tensor or on
+// none, and an op whose rows depend on other rows (Tok_MixesBatchRows, or a
+// RowLocalOpInterface op that is not row-local as built) takes none (yet).
+// Checked before each op's own verifier, which then compares extents as
+// written.
+def Tok_BatchExtentsAgree : NativeOpTrait<"BatchExtentsAgree"> {
+  let cppNamespace = "::winnow::tok";
+}
+// An op whose result rows are not computed from the same batch row of its
+// operands (a flattened ragged batch and its padded form).
+def Tok_MixesBatchRows : NativeOpTrait<"MixesBatchRows"> {
+  let cppNamespace = "::winnow::tok";
+}
+
 class Tok_Op<string mnemonic, list<Trait> traits = []>
-    : Op<Tok_Dialect, mnemonic, !listconcat(traits, [Tok_KnownAttributesOnly])>;
+    : Op<Tok_Dialect, mnemonic,
+         !listconcat(traits, [Tok_KnownAttributesOnly, Tok_BatchExtentsAgree])>;
 
 #endif // WINNOW_DIALECT_TOK_IR_TOKDIALECT_TD

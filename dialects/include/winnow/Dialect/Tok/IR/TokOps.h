@@ -24,6 +24,7 @@ double toDouble(llvm::APFloat value);
 
 namespace detail {
 mlir::LogicalResult verifyKnownAttributesOnly(mlir::Operation *op);
+mlir::LogicalResult verifyBatchExtentsAgree(mlir::Operation *op);
 } // namespace detail
 
 /// Every tok op: an attribute the op does not define is an error (with the
@@ -34,6 +35,22 @@ class KnownAttributesOnly
 public:
   static mlir::LogicalResult verifyTrait(mlir::Operation *op) {
     return detail::verifyKnownAttributesOnly(op);
+  }
+};
+
+/// Marks an op whose result rows mix batch rows (TokDialect.td).
+template <typename ConcreteType>
+class MixesBatchRows
+    : public mlir::OpTrait::TraitBase<ConcreteType, MixesBatchRows> {};
+
+/// Every tok op: a dynamic leading (batch) extent is on all of an op's
+/// tensors or on none; ops whose rows mix batch rows take none.
+template <typename ConcreteType>
+class BatchExtentsAgree
+    : public mlir::OpTrait::TraitBase<ConcreteType, BatchExtentsAgree> {
+public:
+  static mlir::LogicalResult verifyTrait(mlir::Operation *op) {
+    return detail::verifyBatchExtentsAgree(op);
   }
 };
 } // namespace winnow::tok

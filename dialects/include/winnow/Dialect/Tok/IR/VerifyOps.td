@@ -15,7 +15,7 @@ include "winnow/Dialect/Tok/IR/TokTypes.td"
 include "mlir/Interfaces/SideEffectInterfaces.td"
 include "mlir/IR/CommonTypeConstraints.td"
 
-def Tok_I64Tensor : StaticShapeTensorOf<[I64]>;
+def Tok_I64Tensor : Tok_BatchedTensorOf<[I64]>;
 
 def Tok_SpecVerifyOp : Tok_Op<"spec_verify",
     [Pure, AttrSizedOperandSegments, DeclareOpInterfaceMethods<Tok_RaggedResultOpInterface>]> {

@@ -9,6 +9,80 @@
 
 include "mlir/Pass/PassBase.td"
 
+def TokMakeBatchDynamic
+    : Pass<"tok-make-batch-dynamic", "::mlir::ModuleOp"> {
+  let summary = "Compile a static program for every batch up to a bound";
+  let description = [{
+    Turns each public function written for one batch size into the same
+    function with a dynamic batch (`winnow-compile --dynamic-batch=N`): the
+    leading extent of its arguments, results and tok ops becomes `?`, the
+    function gets `tok.bounds = {batch = N}`, and a splat constant with the
+    batch extent becomes a `tensor.splat` sized by the batch of argument 0.
+    A recipe written at batch 2 then serves batches 0 to N from one
+    artifact, row for row the same results.
+
+    A function qualifies when every argument and result leads with one
+    extent B; functions that already have `tok.bounds` are left alone.
+    Fails, with an error, on a function that does not qualify, on a
+    constant with the batch extent that is not a splat (its rows differ),
+    and on an op that then rejects the dynamic extent (an op that is not
+    row-local, or whose operands do not all lead with the batch).
+  }];
+  let options = [
+    Option<"bound", "bound", "int64_t", /*default=*/"0",
+           "The largest batch the functions serve">,
+  ];
+  let dependentDialects = ["::mlir::tensor::TensorDialect",
+                           "::mlir::arith::ArithDialect"];
+}
+
+def TokRowsOfDynamicBatch
+    : Pass<"tok-rows-of-dynamic-batch", "::mlir::func::FuncOp"> {
+  let summary = "Run a function with a dynamic batch one row at a time";
+  let description = [{
+    A function with a dynamic batch (`tok.bounds = {batch = N}`, leading
+    extents `?`) becomes one `scf.for` over the batch its arguments have at
+    call time: each iteration takes row `r` of every argument
+    (`tensor.extract_slice` to extent 1), runs the function's ops cloned at
+    batch extent 1, which are fully static and lower like any other
+    program, and inserts its results into row `r` of the function's results.
+    Every op of such a function is row-local (the verifiers enforce it), so
+    a row computes exactly what it computes in a static batch: the same
+    bits for any batch size or composition.
+
+    Later passes see a static program inside the loop: fusion, the loop
+    lowerings and the GPU forms need no runtime sizes. The loop's trip count
+    is the only dynamic quantity; scratch is sized per row.
+
+    ```mlir
+    func.func @f(%s: tensor<?x8xf32>) -> (tensor<?x4xi32>, tensor<?xi32>)
+        attributes {tok.bounds = {batch = 64}} {
+      %i, %n = tok.select #tok.top_k<4> of %s
+          : (tensor<?x8xf32>) -> (tensor<?x4xi32>, tensor<?xi32>)
+      return %i, %n : tensor<?x4xi32>, tensor<?xi32>
+    }
+    ```
+    becomes a loop whose body selects from a `tensor<1x8xf32>` row.
+
+    Fails, with an error, on a function whose bounds are malformed
+    (`tok.bounds` must be one `name = bound` entry), whose tensors do not
+    all lead with the dynamic extent, or with an op that cannot run row by
+    row (an op with a region, or a non-tok op other than elementwise ops on
+    tensors, reshapes and broadcasts that keep the batch as the leading
+    axis, concatenations inside rows, `tensor.splat`/`tensor.empty` sized by
+    the batch, and scalar constants), and on the `cuda` target, whose GPU
+    forms do not take a runtime batch yet (the rows would run one after
+    another on the host, each with its own launches).
+  }];
+  let options = [
+    Option<"target", "target", "std::string", /*default=*/"\"cpu\"",
+           "The target: cpu, or cuda (which refuses a dynamic batch)">,
+  ];
+  let dependentDialects = ["::mlir::scf::SCFDialect",
+                           "::mlir::tensor::TensorDialect",
+                           "::mlir::arith::ArithDialect"];
+}
+
 def TokFormDispatchRegions
     : Pass<"tok-form-dispatch-regions", "::mlir::func::FuncOp"> {
   let summary = "Group chains of tok ops into fused tok.dispatch regions";
