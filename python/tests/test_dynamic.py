@@ -377,3 +377,43 @@ def test_a_dynamic_batch_for_cuda_is_refused_at_compile_time():
                              r"supported on the cpu target only"):
         winnow.compile(_program("?", BOUND), target="cuda",
                        name="prune_dynamic_cuda", cache=False)
+
+
+def test_a_methods_program_compiled_for_every_batch_matches_its_static_form():
+    """winnow.compile(dynamic_batch=N) on a winnow.methods program written
+    at batch 2: one artifact serves batch 0, 1, 3 and 5, each row the same
+    bits as the batch-2 artifact gives it."""
+    program = winnow.methods.fastv(batch=2, heads=2, head_dim=8,
+                                   image_tokens=16, hidden=8,
+                                   keep_ratio=0.5, single_request=False)
+    static = winnow.load(program.compile())
+    dynamic = winnow.load(program.compile(dynamic_batch=5))
+    entry = getattr(dynamic, program.entries[0])
+    assert "batch" in entry.__doc__ and "<= 5" in entry.__doc__
+    rng = np.random.default_rng(7)
+    rows = 6
+    q = rng.standard_normal((rows, 2, 1, 8)).astype(np.float32)
+    k = rng.standard_normal((rows, 2, 16, 8)).astype(np.float32)
+    lse = (rng.standard_normal((rows, 2, 1)) + 3).astype(np.float32)
+    lengths = np.array([16, 9, 0, 3, 16, 1], dtype=np.int32)
+    hidden = rng.standard_normal((rows, 16, 8)).astype(np.float32)
+    positions = np.arange(rows * 16, dtype=np.int32).reshape(rows, 16)
+    to_bf16 = lambda a: torch.from_numpy(a).to(torch.bfloat16)
+    inputs = [to_bf16(q), to_bf16(k), torch.from_numpy(lse),
+              torch.from_numpy(lengths), to_bf16(hidden),
+              torch.from_numpy(positions)]
+    static_entry = getattr(static, program.entries[0])
+    reference = [static_entry(*[t[i:i + 2].contiguous() for t in inputs])
+                 for i in (0, 2, 4)]
+    for batch in (0, 1, 3, 5):
+        got = entry(*[t[:batch].contiguous() for t in inputs])
+        for r, result in enumerate(got):
+            assert result.shape[0] == batch
+            expected = torch.cat([chunk[r] for chunk in reference])[:batch]
+            assert torch.equal(result.view(torch.int16)
+                               if result.dtype == torch.bfloat16 else result,
+                               expected.view(torch.int16)
+                               if expected.dtype == torch.bfloat16
+                               else expected), (batch, r)
+    with pytest.raises(ValueError, match="dynamic_batch must be"):
+        program.compile(dynamic_batch=-1)

@@ -79,8 +79,8 @@ _CACHE_ENTRIES = 256
 
 def compile(source, target="cpu", *, name=None, output=None, fuse=True,
             cpu=None, opt_level=None, cuda_cubin=None, cuda_ptx=None,
-            emulate_cuda_on_cpu=False, extra_args=(), timeout=None,
-            cache=True):
+            emulate_cuda_on_cpu=False, dynamic_batch=None, extra_args=(),
+            timeout=None, cache=True):
     """Compiles a tok program into an artifact.
 
     source: the program's text, or the path of a .mlir file.
@@ -91,6 +91,9 @@ def compile(source, target="cpu", *, name=None, output=None, fuse=True,
     fuse, cpu, opt_level, cuda_cubin, cuda_ptx, emulate_cuda_on_cpu: the
         winnow-compile options of the same names (winnow-compile --help);
         extra_args: any other winnow-compile arguments.
+    dynamic_batch: compile every entry point for any batch from 0 to this
+        bound (winnow-compile --dynamic-batch; docs/dynamic-shapes.md): the
+        program may be written, or built by winnow.methods, at any batch.
     cache: reuse the artifact when this process already compiled the same
         text with the same options (the compiler is deterministic).
 
@@ -136,6 +139,12 @@ def compile(source, target="cpu", *, name=None, output=None, fuse=True,
             command.append(f"--cuda-ptx={cuda_ptx}")
         if emulate_cuda_on_cpu:
             command.append("--emulate-cuda-on-cpu")
+        if dynamic_batch is not None:
+            if (isinstance(dynamic_batch, bool) or
+                    not isinstance(dynamic_batch, int) or dynamic_batch < 0):
+                raise ValueError("dynamic_batch must be a non-negative int "
+                                 f"(the largest batch), got {dynamic_batch!r}")
+            command.append(f"--dynamic-batch={dynamic_batch}")
         command.extend(extra_args)
         with open(path, "rb") as file:
             key = (file.read(), display, tuple(command[4:]), find_compiler())
