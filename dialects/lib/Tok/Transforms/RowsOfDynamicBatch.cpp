@@ -104,8 +104,10 @@ LogicalResult checkRowByRow(Operation *op) {
     return success();
   return op->emitOpError()
          << "cannot run row by row in a function with a dynamic batch: "
-            "only tok ops, elementwise ops on tensors of one shape and "
-            "scalar constants can";
+            "only tok ops, elementwise ops on tensors of one shape, "
+            "reshapes and broadcasts that keep the batch leading, "
+            "concatenations inside rows, splats and empties sized by the "
+            "batch, and scalar constants can";
 }
 
 LogicalResult rewriteFunction(func::FuncOp func) {
