@@ -99,13 +99,35 @@ LogicalResult makeDynamic(func::FuncOp func, int64_t bound) {
   }
   for (BlockArgument arg : body.getArguments())
     arg.setType(dynamicRows(arg.getType(), *batch));
+  SmallVector<tensor::ExpandShapeOp> expands;
   body.walk([&](Operation *op) {
     if (isa<tensor::DimOp, tensor::SplatOp, tensor::EmptyOp, arith::ConstantOp>(
             op))
       return;
+    if (auto expand = dyn_cast<tensor::ExpandShapeOp>(op))
+      expands.push_back(expand);
     for (OpResult result : op->getResults())
       result.setType(dynamicRows(result.getType(), *batch));
   });
+  // An expand_shape spells its output extents: rebuilt, the dynamic one
+  // comes from its operand.
+  for (tensor::ExpandShapeOp expand : expands) {
+    // Only an expand that keeps the batch as its own leading axis (with
+    // unit extents at most) from a dynamic operand; any other is left for
+    // the verifier to refuse.
+    RankedTensorType result = expand.getResultType();
+    ArrayRef<int64_t> group = expand.getReassociationIndices().front();
+    if (result.hasStaticShape() || !expand.getSrcType().isDynamicDim(0) ||
+        !llvm::all_of(group.drop_front(),
+                      [&](int64_t d) { return result.getDimSize(d) == 1; }))
+      continue;
+    b.setInsertionPoint(expand);
+    auto rebuilt = tensor::ExpandShapeOp::create(
+        b, expand.getResultType(), expand.getSrc(),
+        expand.getReassociationIndices());
+    expand.getResult().replaceAllUsesWith(rebuilt.getResult());
+    expand->erase();
+  }
   SmallVector<Type> inputs, results;
   for (Type t : type.getInputs())
     inputs.push_back(dynamicRows(t, *batch));

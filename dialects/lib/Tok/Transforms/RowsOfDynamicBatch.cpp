@@ -183,6 +183,15 @@ LogicalResult rewriteFunction(func::FuncOp func) {
                             mapping.lookupOrDefault(splat.getInput())));
             continue;
           }
+          if (auto expand = dyn_cast<tensor::ExpandShapeOp>(op)) {
+            // Its output extents are spelled out: a row's are static.
+            mapping.map(expand.getResult(),
+                        tensor::ExpandShapeOp::create(
+                            nested, loc, rowType,
+                            mapping.lookupOrDefault(expand.getSrc()),
+                            expand.getReassociationIndices()));
+            continue;
+          }
           if (isa<tensor::EmptyOp>(op)) {
             mapping.map(op.getResult(0),
                         tensor::EmptyOp::create(nested, loc, rowType.getShape(),

@@ -30,3 +30,15 @@ func.func @already(%s: tensor<?x8xf32>) -> tensor<?xi32> attributes {tok.bounds 
   %i, %n = tok.select #tok.top_k<2> of %s : (tensor<?x8xf32>) -> (tensor<?x2xi32>, tensor<?xi32>)
   return %n : tensor<?xi32>
 }
+
+// An expand_shape spells its output extents: rebuilt, the batch comes from
+// its operand.
+// CHECK-LABEL: func.func @split(
+// CHECK-SAME: %[[S:.*]]: tensor<?x8xf32>) -> tensor<?x2x4xf32>
+// CHECK: %[[B:.*]] = tensor.dim %[[S]], %{{.*}} : tensor<?x8xf32>
+// CHECK: tensor.expand_shape %[[S]] {{\[\[}}0], [1, 2]] output_shape [%[[B]], 2, 4] : tensor<?x8xf32> into tensor<?x2x4xf32>
+func.func @split(%s: tensor<2x8xf32>) -> tensor<2x2x4xf32> {
+  %e = tensor.expand_shape %s [[0], [1, 2]] output_shape [2, 2, 4]
+      : tensor<2x8xf32> into tensor<2x2x4xf32>
+  return %e : tensor<2x2x4xf32>
+}

@@ -52,3 +52,16 @@ func.func @static(%s: tensor<2x8xf32>) -> tensor<2xi32> {
   %i, %n = tok.select #tok.top_k<2> of %s : (tensor<2x8xf32>) -> (tensor<2x2xi32>, tensor<2xi32>)
   return %n : tensor<2xi32>
 }
+
+// A row's expand_shape has static output extents.
+// CHECK-LABEL: func.func @split(
+// CHECK: scf.forall
+// CHECK: tensor.expand_shape %{{.*}} {{\[\[}}0], [1, 2]] output_shape [1, 2, 4] : tensor<1x8xf32> into tensor<1x2x4xf32>
+func.func @split(%s: tensor<?x8xf32>) -> tensor<?x2x4xf32>
+    attributes {tok.bounds = {batch = 4}} {
+  %c0 = arith.constant 0 : index
+  %b = tensor.dim %s, %c0 : tensor<?x8xf32>
+  %e = tensor.expand_shape %s [[0], [1, 2]] output_shape [%b, 2, 4]
+      : tensor<?x8xf32> into tensor<?x2x4xf32>
+  return %e : tensor<?x2x4xf32>
+}
