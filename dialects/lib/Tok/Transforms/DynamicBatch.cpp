@@ -71,4 +71,12 @@ FailureOr<std::optional<DynamicBatch>> getDynamicBatch(func::FuncOp func) {
       DynamicBatch{entry.getName().getValue().str(), value});
 }
 
+bool keepsBatchGroup(RankedTensorType expanded,
+                     ArrayRef<ReassociationIndices> groups) {
+  if (groups.empty() || groups.front().front() != 0)
+    return false;
+  return llvm::all_of(ArrayRef<int64_t>(groups.front()).drop_front(),
+                      [&](int64_t d) { return expanded.getDimSize(d) == 1; });
+}
+
 } // namespace winnow::tok

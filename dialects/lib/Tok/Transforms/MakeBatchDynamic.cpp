@@ -115,11 +115,10 @@ LogicalResult makeDynamic(func::FuncOp func, int64_t bound) {
     // Only an expand that keeps the batch as its own leading axis (with
     // unit extents at most) from a dynamic operand; any other is left for
     // the verifier to refuse.
-    RankedTensorType result = expand.getResultType();
-    ArrayRef<int64_t> group = expand.getReassociationIndices().front();
-    if (result.hasStaticShape() || !expand.getSrcType().isDynamicDim(0) ||
-        !llvm::all_of(group.drop_front(),
-                      [&](int64_t d) { return result.getDimSize(d) == 1; }))
+    if (expand.getResultType().hasStaticShape() ||
+        !expand.getSrcType().isDynamicDim(0) ||
+        !tok::keepsBatchGroup(expand.getResultType(),
+                              expand.getReassociationIndices()))
       continue;
     b.setInsertionPoint(expand);
     auto rebuilt = tensor::ExpandShapeOp::create(

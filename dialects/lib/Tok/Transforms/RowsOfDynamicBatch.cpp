@@ -40,17 +40,6 @@ bool hasTensor(TypeRange types) {
   return llvm::any_of(types, [](Type t) { return isa<TensorType>(t); });
 }
 
-/// Whether the reassociation group of axis 0 of `expanded` holds axis 0
-/// and unit extents only, so that row r of the reshape is row r of its
-/// operand.
-bool keepsBatchGroup(RankedTensorType expanded,
-                     ArrayRef<ReassociationIndices> groups) {
-  if (groups.empty() || groups.front().front() != 0)
-    return false;
-  return llvm::all_of(ArrayRef<int64_t>(groups.front()).drop_front(),
-                      [&](int64_t d) { return expanded.getDimSize(d) == 1; });
-}
-
 /// Whether `op` computes each row of its results from the same row of its
 /// operands, so that a clone at batch extent 1 computes one row.
 LogicalResult checkRowByRow(Operation *op) {
@@ -92,12 +81,12 @@ LogicalResult checkRowByRow(Operation *op) {
   // Reshapes that keep the batch as its own leading group (with unit
   // extents at most), and concatenations inside rows.
   if (auto collapse = dyn_cast<tensor::CollapseShapeOp>(op))
-    if (keepsBatchGroup(collapse.getSrcType(),
-                        collapse.getReassociationIndices()))
+    if (tok::keepsBatchGroup(collapse.getSrcType(),
+                             collapse.getReassociationIndices()))
       return success();
   if (auto expand = dyn_cast<tensor::ExpandShapeOp>(op))
-    if (keepsBatchGroup(expand.getResultType(),
-                        expand.getReassociationIndices()))
+    if (tok::keepsBatchGroup(expand.getResultType(),
+                             expand.getReassociationIndices()))
       return success();
   if (auto concat = dyn_cast<tensor::ConcatOp>(op);
       concat && concat.getDim() > 0)

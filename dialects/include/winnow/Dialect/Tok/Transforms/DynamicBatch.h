@@ -11,6 +11,7 @@
 #define WINNOW_DIALECT_TOK_TRANSFORMS_DYNAMICBATCH_H
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Utils/ReshapeOpsUtils.h"
 
 #include <optional>
 #include <string>
@@ -35,6 +36,12 @@ struct DynamicBatch {
 /// not lead with it (every op of such a function runs row by row).
 mlir::FailureOr<std::optional<DynamicBatch>>
 getDynamicBatch(mlir::func::FuncOp func);
+
+/// Whether a reshape between `expanded` and its collapsed form keeps the
+/// batch as its own leading axis: the reassociation group of axis 0 holds
+/// axis 0 and unit extents only, so row r of one is row r of the other.
+bool keepsBatchGroup(mlir::RankedTensorType expanded,
+                     llvm::ArrayRef<mlir::ReassociationIndices> groups);
 
 } // namespace winnow::tok
 
