@@ -177,8 +177,9 @@ def prepare(args):
 # =================================================================== run
 
 def winnow_command(ctx, case, device, input_paths, extra):
+    threads = ["--threads=%d" % ctx["winnow_threads"]] if device == "cpu" else []
     return [ctx["winnow_run"], os.path.join(ctx["bundle"], case["artifact"]), "--device=" + device,
-            "--print=none", "--raw-bf16"] + ["--input=@" + p for p in input_paths] + extra
+            "--print=none", "--raw-bf16"] + threads + ["--input=@" + p for p in input_paths] + extra
 
 
 def run_winnow(ctx, case, device, input_paths, extra, timeout_s):
@@ -478,6 +479,11 @@ def run_notes(ctx):
                      "calls) and `eager, warm L2`; each speedup divides by Winnow's time in the same condition. "
                      "`torch.compile` is cold L2, direct calls, compared with Winnow's cold-L2 direct call. "
                      "Cases whose bytes fit in L2 can beat the HBM roofline warm.")
+    else:
+        notes.append("Winnow: `winnow-run --threads=%d --bench=N`, host clock around in-process calls; its parallel "
+                     "loops (batch rows, heads, tokens) run on the runtime's thread pool, the calling thread "
+                     "included. PyTorch eager runs with the same number of threads (`torch.set_num_threads`)."
+                     % ctx["winnow_threads"])
     if not ctx["torch_compile"]:
         import torch
         notes.append("torch.compile: not run (%s)." % (

@@ -15,6 +15,13 @@ config.test_exec_root = os.path.join(config.winnow_obj_root, "test")
 
 # Captured names must not leak across CHECK-LABEL blocks.
 config.environment["FILECHECK_OPTS"] = "--enable-var-scope"
+# Every CPU call runs its parallel loops on 2 threads (whatever the machine),
+# each split into as many ranges as it has iterations: the oracle corpora
+# check the threaded runs, with the most interleaving the pool can produce
+# (docs/runtime.md, "Threads"). Either may be overridden from outside.
+for name, default in (("WINNOW_NUM_THREADS", "2"),
+                      ("WINNOW_PARALLEL_GRAIN", "1")):
+    config.environment[name] = os.environ.get(name, default)
 
 llvm_config.use_default_substitutions()
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)

@@ -359,6 +359,58 @@ static PyObject *create_executable(PyObject *self, PyObject *args) {
   return capsule;
 }
 
+/* set_num_threads(executable, n): threads per call of a CPU executable (0:
+ * the runtime's default). */
+static PyObject *set_num_threads(PyObject *self, PyObject *args) {
+  PyObject *capsule;
+  Py_ssize_t threads;
+  if (!PyArg_ParseTuple(args, "On", &capsule, &threads))
+    return NULL;
+  winnow_executable *executable =
+      PyCapsule_GetPointer(capsule, EXECUTABLE_CAPSULE);
+  if (!executable)
+    return NULL;
+  if (threads < 0) {
+    PyErr_Format(PyExc_ValueError, "threads must be 0 or more, not %zd",
+                 threads);
+    return NULL;
+  }
+  winnow_status status =
+      winnow_executable_set_num_threads(executable, (size_t)threads);
+  if (status)
+    return raise_status(status);
+  Py_RETURN_NONE;
+}
+
+/* num_threads(executable) -> the thread count its calls use. */
+static PyObject *num_threads(PyObject *self, PyObject *capsule) {
+  winnow_executable *executable =
+      PyCapsule_GetPointer(capsule, EXECUTABLE_CAPSULE);
+  if (!executable)
+    return NULL;
+  size_t threads = 0;
+  winnow_status status =
+      winnow_executable_get_num_threads(executable, &threads);
+  if (status)
+    return raise_status(status);
+  return PyLong_FromSize_t(threads);
+}
+
+/* thread_stats() -> {"pool_threads", "parallel_loops", "serial_loops",
+ * "ranges_on_pool_threads"}: the process's thread pool counters. */
+static PyObject *thread_stats(PyObject *self, PyObject *unused) {
+  winnow_thread_stats stats;
+  winnow_status status = winnow_get_thread_stats(&stats);
+  if (status)
+    return raise_status(status);
+  return Py_BuildValue("{s:n,s:K,s:K,s:K}", "pool_threads",
+                       (Py_ssize_t)stats.pool_threads, "parallel_loops",
+                       (unsigned long long)stats.parallel_loops, "serial_loops",
+                       (unsigned long long)stats.serial_loops,
+                       "ranges_on_pool_threads",
+                       (unsigned long long)stats.ranges_on_pool_threads);
+}
+
 /* The bytes of caller workspace one call takes; None when the artifact
  * cannot say (its scratch is then allocated stream-ordered per call). */
 static PyObject *workspace_size(PyObject *self, PyObject *args) {
@@ -890,6 +942,9 @@ static PyMethodDef methods[] = {
     {"device_info", device_info, METH_O, NULL},
     {"create_executable", create_executable, METH_VARARGS, NULL},
     {"workspace_size", workspace_size, METH_VARARGS, NULL},
+    {"set_num_threads", set_num_threads, METH_VARARGS, NULL},
+    {"num_threads", num_threads, METH_O, NULL},
+    {"thread_stats", thread_stats, METH_NOARGS, NULL},
     {"call", call, METH_VARARGS, NULL},
     {"time_direct_call", time_direct_call, METH_VARARGS, NULL},
     {NULL, NULL, 0, NULL}};

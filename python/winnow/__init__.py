@@ -13,7 +13,7 @@ from ._errors import (CompileError, DataLossError, FailedPreconditionError,
                       InternalError, InvalidArgumentError, NotFoundError,
                       OutOfMemoryError, OutOfRangeError, UnavailableError,
                       UnimplementedError, WinnowError)
-from ._module import Module, Signature, Symbol, TensorSpec, load
+from ._module import Module, Signature, Symbol, TensorSpec, load, thread_stats
 from ._compile import Artifact, compile, find_compiler
 from ._torch_library import register_torch_ops
 from . import methods
@@ -23,6 +23,6 @@ __all__ = [
     "InternalError", "InvalidArgumentError", "Module", "NotFoundError",
     "OutOfMemoryError", "OutOfRangeError", "Signature", "Symbol", "TensorSpec",
     "UnavailableError", "UnimplementedError", "WinnowError", "compile",
-    "find_compiler", "load", "methods", "register_torch_ops",
+    "find_compiler", "load", "methods", "register_torch_ops", "thread_stats",
 ]
 __version__ = "0.1.0"

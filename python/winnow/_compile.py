@@ -57,9 +57,9 @@ class Artifact:
             file.write(self.data)
         return path
 
-    def load(self, device="cpu"):
+    def load(self, device="cpu", threads=None):
         from ._module import load
-        return load(self.data, device)
+        return load(self.data, device, threads=threads)
 
     def __repr__(self):
         return (f"<winnow.Artifact {self.name or '?'}: "

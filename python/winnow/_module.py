@@ -133,7 +133,7 @@ class Module:
     ``module.fastv(q_last, keys, ..., out=None)``; ``help(module.fastv)``
     shows its signature."""
 
-    def __init__(self, module_handle, device, source=None):
+    def __init__(self, module_handle, device, source=None, threads=None):
         self._handle = module_handle
         info = native.describe(module_handle)
         self.producer = info["producer"]
@@ -151,6 +151,8 @@ class Module:
         self._ordinal = ordinal
         self._executable = native.create_executable(module_handle,
                                                     self._device_handle)
+        if threads is not None:
+            self.threads = threads
         self.signatures = {}
         self._entries = {}
         self._indices = {}
@@ -169,6 +171,28 @@ class Module:
             self._indices[fname] = index
             self._entries[fname] = self._make_entry(index, signature)
         _runtime.torch_module()
+
+    # -- threads ------------------------------------------------------------
+
+    @property
+    def threads(self):
+        """Threads each call on the CPU uses, the caller's included: the
+        value set, else WINNOW_NUM_THREADS, else every CPU the process may
+        run on. Every count gives the same bits. Setting it applies to later
+        calls (from any Python thread); 0 or None restores the default. The
+        runtime's one thread pool is shared by every module and caller:
+        calls from several Python threads do not add threads of their own
+        (docs/runtime.md, "Threads")."""
+        return native.num_threads(self._executable)
+
+    @threads.setter
+    def threads(self, count):
+        if count is None:
+            count = 0
+        if isinstance(count, bool) or not isinstance(count, int):
+            raise TypeError("threads must be an int or None, not "
+                            f"{type(count).__name__}")
+        native.set_num_threads(self._executable, count)
 
     # -- entry points -------------------------------------------------------
 
@@ -332,9 +356,10 @@ class Module:
                 f"{', '.join(self._entries)}>")
 
 
-def load(artifact, device="cpu"):
+def load(artifact, device="cpu", threads=None):
     """Loads an artifact (a path, its bytes, or a winnow.Artifact) and binds
-    it to a device: "cpu", "cuda" or "cuda:N"."""
+    it to a device: "cpu", "cuda" or "cuda:N". On the CPU, `threads` sets
+    the threads each call uses (Module.threads; default: every CPU)."""
     from ._compile import Artifact
     if isinstance(artifact, Artifact):
         artifact = artifact.data
@@ -345,4 +370,11 @@ def load(artifact, device="cpu"):
     else:
         raise TypeError("load() takes a path, bytes or a winnow.Artifact, "
                         f"not {type(artifact).__name__}")
-    return Module(handle, device)
+    return Module(handle, device, threads=threads)
+
+
+def thread_stats():
+    """The process's thread pool counters: pool_threads (workers started),
+    parallel_loops (loops split over several threads), serial_loops and
+    ranges_on_pool_threads (ranges of iterations the workers ran)."""
+    return native.thread_stats()

@@ -11,6 +11,7 @@
 #include "Executable.h"
 #include "Status.h"
 #include "TensorChecks.h"
+#include "ThreadPool.h"
 
 #include <vector>
 
@@ -36,6 +37,7 @@ winnow_status callFunction(winnow_executable &executable, size_t functionIndex,
                       "'" + executable.device->name +
                           "', which has no streams (pass NULL)");
   EntryArguments args(inputs, numInputs, outputs, numOutputs);
+  CallThreads threads(resolvedThreads(executable));
   executable.entries[functionIndex](args.data());
   return WINNOW_OK;
 }

@@ -10,6 +10,8 @@
 #include "Executable.h"
 #include "CpuLoader.h"
 #include "Status.h"
+#include "ThreadPool.h"
+#include "winnow/support/EntryAbi.h"
 
 #include <dlfcn.h>
 #include <memory>
@@ -58,7 +60,18 @@ winnow_status resolveEntryPoints(winnow_executable_s &executable,
                             "' for function '" + function.name + "'");
     executable.entries.push_back(reinterpret_cast<CpuEntryFn>(address));
   }
+  // Code with parallel loops exports the pointer to the thread pool; the
+  // code of an older compiler has none and runs serially.
+  ::dlerror();
+  if (void *slot =
+          ::dlsym(executable.libraryHandle, support::kParallelForSymbol))
+    *static_cast<ParallelForFn *>(slot) = &parallelFor;
   return WINNOW_OK;
+}
+
+size_t resolvedThreads(const winnow_executable_s &executable) {
+  size_t threads = executable.numThreads.load(std::memory_order_relaxed);
+  return threads ? threads : defaultThreadCount();
 }
 
 } // namespace winnow::runtime
@@ -125,6 +138,36 @@ winnow_status winnow_executable_get_module(const winnow_executable *executable,
     WINNOW_CHECK_ARG(executable);
     WINNOW_CHECK_ARG(out_module);
     *out_module = executable->module;
+    return WINNOW_OK;
+  });
+}
+
+winnow_status winnow_executable_set_num_threads(winnow_executable *executable,
+                                                size_t num_threads) {
+  return guardApi([&]() -> winnow_status {
+    WINNOW_CHECK_ARG(executable);
+    if (executable->cuda)
+      return makeStatus(WINNOW_STATUS_FAILED_PRECONDITION,
+                        "thread counts apply to CPU executables; this one "
+                        "runs on device '" +
+                            executable->device->name + "'");
+    if (num_threads > kMaxThreads)
+      return makeStatus(WINNOW_STATUS_INVALID_ARGUMENT,
+                        "num_threads is " + std::to_string(num_threads) +
+                            ", above the limit of " +
+                            std::to_string(kMaxThreads));
+    executable->numThreads.store(num_threads, std::memory_order_relaxed);
+    return WINNOW_OK;
+  });
+}
+
+winnow_status
+winnow_executable_get_num_threads(const winnow_executable *executable,
+                                  size_t *out_num_threads) {
+  return guardApi([&]() -> winnow_status {
+    WINNOW_CHECK_ARG(executable);
+    WINNOW_CHECK_ARG(out_num_threads);
+    *out_num_threads = resolvedThreads(*executable);
     return WINNOW_OK;
   });
 }

@@ -6,6 +6,7 @@
 #include "Module.h"
 #include "RefCounted.h"
 
+#include <atomic>
 #include <string>
 #include <vector>
 
@@ -29,10 +30,17 @@ struct winnow_executable_s {
   void *libraryHandle = nullptr;
   /// One entry point per module function, same order.
   std::vector<winnow::runtime::CpuEntryFn> entries;
+  /// winnow_executable_set_num_threads (0: the default).
+  std::atomic<size_t> numThreads{0};
   /// Owned; set when bound to a CUDA device.
   winnow::runtime::CudaExecutable *cuda = nullptr;
 
   ~winnow_executable_s();
 };
+
+namespace winnow::runtime {
+/// The thread count calls of `executable` run with.
+size_t resolvedThreads(const winnow_executable_s &executable);
+} // namespace winnow::runtime
 
 #endif // WINNOW_RUNTIME_SRC_EXECUTABLE_H

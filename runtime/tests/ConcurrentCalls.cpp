@@ -1,6 +1,7 @@
 //===- ConcurrentCalls.cpp - Many threads calling one loaded artifact ----===//
 //
 // Usage: winnow-concurrent-calls ARTIFACT.wnn [--threads T] [--calls N]
+//                                [--call-threads C]
 //
 // Loads and binds the artifact once on the CPU, computes every function's
 // results once on seeded inputs (floats in [-1, 1), integers in [0, 8),
@@ -11,12 +12,22 @@
 // ThreadSanitizer (tools/sanitize.sh thread) the same run checks that no
 // access races. Exit status 0 when every call succeeded identically.
 //
+// The reference results are computed on one thread; the concurrent calls
+// run with C threads each (winnow_executable_set_num_threads, default 2).
+// The callers share the runtime's one pool: it may start at most C - 1
+// workers however many callers there are, so the process never holds more
+// than its callers, the pool and this tool's own threads; a monitor thread
+// counts the process's threads (/proc/self/task) throughout and the tool
+// fails if the count ever exceeds that.
+//
 //===----------------------------------------------------------------------===//
 
 #include "TestArtifacts.h"
 #include "TestHandles.h"
 
+#include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -24,6 +35,8 @@
 #include <string>
 #include <thread>
 #include <vector>
+
+#include <dirent.h>
 
 using namespace winnow::testing;
 
@@ -99,25 +112,41 @@ bool call(winnow_executable *executable, const Call &plan,
   return status.ok();
 }
 
+/// The threads of this process, or -1.
+int processThreads() {
+  DIR *tasks = opendir("/proc/self/task");
+  if (!tasks)
+    return -1;
+  int count = 0;
+  while (dirent *entry = readdir(tasks))
+    if (entry->d_name[0] != '.')
+      ++count;
+  closedir(tasks);
+  return count;
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
   const char *path = nullptr;
-  int threads = 8, calls = 50;
+  int threads = 8, calls = 50, callThreads = 2;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     if (arg == "--threads" && i + 1 < argc)
       threads = std::atoi(argv[++i]);
     else if (arg == "--calls" && i + 1 < argc)
       calls = std::atoi(argv[++i]);
+    else if (arg == "--call-threads" && i + 1 < argc)
+      callThreads = std::atoi(argv[++i]);
     else if (arg[0] != '-' && !path)
       path = argv[i];
     else
       path = nullptr, i = argc;
   }
-  if (!path || threads < 1 || calls < 1) {
+  if (!path || threads < 1 || calls < 1 || callThreads < 1) {
     std::fprintf(stderr,
-                 "usage: %s ARTIFACT.wnn [--threads T] [--calls N]\n",
+                 "usage: %s ARTIFACT.wnn [--threads T] [--calls N] "
+                 "[--call-threads C]\n",
                  argv[0]);
     return 2;
   }
@@ -139,6 +168,11 @@ int main(int argc, char **argv) {
     return 1;
   }
   ExecutablePtr executable(rawExecutable);
+  StatusResult serial(winnow_executable_set_num_threads(executable.get(), 1));
+  if (!serial.ok()) {
+    std::fprintf(stderr, "%s\n", serial.message().c_str());
+    return 1;
+  }
 
   winnow_module_info info;
   StatusResult gotInfo(winnow_module_get_info(module.get(), &info));
@@ -175,6 +209,29 @@ int main(int argc, char **argv) {
     }
   }
 
+  StatusResult threaded(winnow_executable_set_num_threads(
+      executable.get(), static_cast<size_t>(callThreads)));
+  if (!threaded.ok()) {
+    std::fprintf(stderr, "%s\n", threaded.message().c_str());
+    return 1;
+  }
+  winnow_thread_stats before{};
+  StatusResult gotBefore(winnow_get_thread_stats(&before));
+  // The main thread, the callers, the monitor and the pool (workers live
+  // as long as the process, so ones started earlier count too).
+  int threadBound =
+      2 + threads + std::max<int>(int(before.pool_threads), callThreads - 1);
+  std::atomic<bool> running{true};
+  std::atomic<int> mostThreads{0};
+  std::thread monitor([&] {
+    while (running.load()) {
+      int now = processThreads();
+      if (now > mostThreads.load())
+        mostThreads.store(now);
+      std::this_thread::sleep_for(std::chrono::microseconds(200));
+    }
+  });
+
   std::atomic<int> failures{0};
   std::vector<std::thread> workers;
   for (int t = 0; t < threads; ++t)
@@ -190,7 +247,22 @@ int main(int argc, char **argv) {
     });
   for (std::thread &worker : workers)
     worker.join();
+  running.store(false);
+  monitor.join();
+  winnow_thread_stats after{};
+  StatusResult gotAfter(winnow_get_thread_stats(&after));
   std::printf("%d threads x %d calls of %zu functions: %d failures\n", threads,
               calls, plans.size(), failures.load());
-  return failures ? 1 : 0;
+  bool oversubscribed = mostThreads.load() > threadBound;
+  std::printf("calls of %d threads: pool of %zu, %llu loops split, %llu "
+              "ranges on pool threads; at most %d process threads (bound "
+              "%d)%s\n",
+              callThreads, after.pool_threads,
+              static_cast<unsigned long long>(after.parallel_loops -
+                                              before.parallel_loops),
+              static_cast<unsigned long long>(after.ranges_on_pool_threads -
+                                              before.ranges_on_pool_threads),
+              mostThreads.load(), threadBound,
+              oversubscribed ? ": OVERSUBSCRIBED" : "");
+  return failures || oversubscribed ? 1 : 0;
 }

@@ -184,6 +184,16 @@ ArtifactDef dynamicArtifact(std::vector<uint8_t> sharedObject) {
   return def;
 }
 
+ArtifactDef parallelArtifact(std::vector<uint8_t> sharedObject) {
+  ArtifactDef def;
+  def.functions = {
+      {"thread_ids",
+       {{"x", WINNOW_DTYPE_F32, {64}}},
+       {{"outer", WINNOW_DTYPE_I64, {64}}, {"inner", WINNOW_DTYPE_I64, {64}}}}};
+  def.targets = {{hostTriple(), "x86-64", std::move(sharedObject)}};
+  return def;
+}
+
 ArtifactDef cudaTestArtifact(std::vector<uint8_t> hostObject) {
   ArtifactDef def;
   def.functions = {

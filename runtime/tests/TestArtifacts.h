@@ -105,6 +105,10 @@ ArtifactDef addOneArtifact(std::vector<uint8_t> sharedObject);
 /// outer [m<=3, n<=5].
 ArtifactDef dynamicArtifact(std::vector<uint8_t> sharedObject);
 
+/// thread_ids of TestParallelEntries.c, which runs a parallel loop (and
+/// loops nested in it) through the runtime's thread pool pointer.
+ArtifactDef parallelArtifact(std::vector<uint8_t> sharedObject);
+
 /// The functions of cuda/TestCudaHost.c, with one CUDA target holding
 /// `hostObject`.
 ArtifactDef cudaTestArtifact(std::vector<uint8_t> hostObject);

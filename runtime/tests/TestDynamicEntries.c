@@ -3,23 +3,8 @@
  * code, it reads every extent from the memref descriptors the runtime builds
  * from the caller's tensors, so one entry serves every value of a symbol up
  * to its bound. */
+#include "TestMemrefs.h"
 #include <stdint.h>
-
-typedef struct {
-  void *allocated;
-  void *aligned;
-  int64_t offset;
-  int64_t sizes[1];
-  int64_t strides[1];
-} Memref1;
-
-typedef struct {
-  void *allocated;
-  void *aligned;
-  int64_t offset;
-  int64_t sizes[2];
-  int64_t strides[2];
-} Memref2;
 
 /* The ABI descriptors of dynamicArtifact()'s manifest, spelled by hand. */
 const char __winnow_abi_add_one_rows[] =

@@ -4,37 +4,8 @@
  * with one MLIR strided memref descriptor per input, then per result.
  * Built twice: whole, and with WINNOW_TEST_ADD_ONE_ONLY defined as the code
  * of addOneArtifact() (a manifest lists every entry point its code has). */
+#include "TestMemrefs.h"
 #include <stdint.h>
-
-typedef struct {
-  void *allocated;
-  void *aligned;
-  int64_t offset;
-} Memref0;
-
-typedef struct {
-  void *allocated;
-  void *aligned;
-  int64_t offset;
-  int64_t sizes[1];
-  int64_t strides[1];
-} Memref1;
-
-typedef struct {
-  void *allocated;
-  void *aligned;
-  int64_t offset;
-  int64_t sizes[2];
-  int64_t strides[2];
-} Memref2;
-
-typedef struct {
-  void *allocated;
-  void *aligned;
-  int64_t offset;
-  int64_t sizes[3];
-  int64_t strides[3];
-} Memref3;
 
 /* The ABI descriptors the loader compares with testEntriesArtifact()'s
  * manifest (winnow/support/EntryAbi.h), spelled out by hand. */

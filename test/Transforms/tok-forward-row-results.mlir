@@ -78,3 +78,35 @@ func.func @other_view(%in: memref<?x4xi32>, %out: memref<?x4xi32>) {
   memref.dealloc %row : memref<1x4xi32>
   return
 }
+
+// -----
+
+// The CPU pipeline's row loop is an scf.parallel: forwarded the same way.
+// Its buffer is allocated and freed in the body; the deallocation goes with
+// the buffer (freeing the view would free the caller's memory).
+// CHECK-LABEL: func.func @parallel_rows(
+// CHECK-SAME: %[[IN:.*]]: memref<?x4xi32>, %[[OUT:.*]]: memref<?x4xi32>)
+// CHECK-NOT: memref.alloc
+// CHECK: scf.parallel (%[[R:.*]]) =
+// CHECK-NEXT: %[[VIEW:.*]] = memref.subview %[[OUT]][%[[R]], 0] [1, 4] [1, 1]
+// CHECK: memref.store %{{.*}}, %[[VIEW]][%{{.*}}, %{{.*}}]
+// CHECK-NOT: memref.copy
+// CHECK-NOT: memref.dealloc
+func.func @parallel_rows(%in: memref<?x4xi32>, %out: memref<?x4xi32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c4 = arith.constant 4 : index
+  %b = memref.dim %in, %c0 : memref<?x4xi32>
+  scf.parallel (%r) = (%c0) to (%b) step (%c1) {
+    %row = memref.alloc() : memref<1x4xi32>
+    scf.for %j = %c0 to %c4 step %c1 {
+      %v = memref.load %in[%r, %j] : memref<?x4xi32>
+      memref.store %v, %row[%c0, %j] : memref<1x4xi32>
+    }
+    %view = memref.subview %out[%r, 0] [1, 4] [1, 1] : memref<?x4xi32> to memref<1x4xi32, strided<[4, 1], offset: ?>>
+    memref.copy %row, %view : memref<1x4xi32> to memref<1x4xi32, strided<[4, 1], offset: ?>>
+    memref.dealloc %row : memref<1x4xi32>
+    scf.reduce
+  }
+  return
+}

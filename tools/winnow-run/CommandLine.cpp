@@ -106,6 +106,15 @@ std::optional<int> parseCommandLine(int argc, const char *const *argv,
                  "CUDA-graph replay or direct call; cold-L2 graph replay, the "
                  "condition the performance targets use, comes first")
       ->check(CLI::Range(0, 1000000));
+  app.add_option("--threads", options.threads,
+                 "CPU device: threads each call uses, the caller's included "
+                 "(default: WINNOW_NUM_THREADS, else every CPU this process "
+                 "may run on; 1 runs serially)")
+      ->check(CLI::Range(1, 256));
+  app.add_flag("--thread-stats", options.threadStats,
+               "CPU device: after the calls, print 'threads: T per call; "
+               "pool P; loops: X parallel, Y serial; ranges on pool threads "
+               "Z' (the process's thread pool counters)");
   app.add_option("--bench-launches", options.benchLaunches,
                  "CUDA devices: time each kernel launch of N calls with CUDA "
                  "events (the L2 flushed before each call) and print every "

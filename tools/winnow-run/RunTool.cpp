@@ -174,6 +174,21 @@ std::string fileNameFor(const std::string &name) {
   return result;
 }
 
+bool printThreadStats(const winnow_executable *executable, std::ostream &out,
+                      std::string &error) {
+  size_t threads = 0;
+  winnow_thread_stats stats{};
+  if (!succeeded(winnow_executable_get_num_threads(executable, &threads),
+                 error) ||
+      !succeeded(winnow_get_thread_stats(&stats), error))
+    return false;
+  out << "threads: " << threads << " per call; pool " << stats.pool_threads
+      << "; loops: " << stats.parallel_loops << " parallel, "
+      << stats.serial_loops << " serial; ranges on pool threads "
+      << stats.ranges_on_pool_threads << "\n";
+  return true;
+}
+
 bool run(const Options &options, std::ostream &out, std::ostream &err,
          std::string &error) {
   winnow_module *rawModule = nullptr;
@@ -286,6 +301,15 @@ bool run(const Options &options, std::ostream &out, std::ostream &err,
     return false;
   std::unique_ptr<winnow_executable, ExecutableDeleter> executable(
       rawExecutable);
+  if (options.threadStats && options.device != "cpu") {
+    error = "--thread-stats is for the cpu device";
+    return false;
+  }
+  if (options.threads > 0 &&
+      !succeeded(winnow_executable_set_num_threads(
+                     executable.get(), static_cast<size_t>(options.threads)),
+                 error))
+    return false;
 
   std::vector<HostTensor> results;
   for (size_t i = 0; i < resultSpecs.size(); ++i)
@@ -308,6 +332,8 @@ bool run(const Options &options, std::ostream &out, std::ostream &err,
     return false;
   if (options.benchLaunches > 0 &&
       !runLaunchBench(target, options.benchLaunches, out, error))
+    return false;
+  if (options.threadStats && !printThreadStats(executable.get(), out, error))
     return false;
 
   for (size_t i = 0; i < results.size(); ++i) {

@@ -32,6 +32,10 @@ struct Options {
   /// When > 0 (CUDA devices): time each kernel launch of that many further
   /// calls with CUDA events and print per-launch statistics.
   int benchLaunches = 0;
+  /// CPU devices: threads per call (0: the runtime's default).
+  int threads = 0;
+  /// CPU devices: print the thread pool's counters after the calls.
+  bool threadStats = false;
 };
 
 /// Parses argv. Returns the exit code when the tool should stop right away

@@ -29,7 +29,7 @@ constexpr const char *kTokCleanup = "canonicalize,cse";
                "func.func(convert-elementwise-to-linalg),"                     \
                "one-shot-bufferize{bufferize-function-boundaries=true "        \
                "function-boundary-type-conversion=identity-layout-map},"       \
-               "func.func(tok-copy-repeated-results,scf-forall-to-for),"       \
+               "func.func(tok-copy-repeated-results,scf-forall-to-parallel),"  \
                "buffer-results-to-out-params{hoist-static-allocs=true "        \
                "hoist-dynamic-allocs=true modify-public-functions=true},"      \
                "canonicalize,"                                                 \
@@ -97,20 +97,22 @@ constexpr const char *kCudaToNvvm =
 // even) because no runtime library on the target provides __truncsfbf2;
 // f16 conversions call libgcc's __extendhfsf2 / __truncsfhf2 unless the CPU
 // has F16C.
-constexpr const char *kCpuToLLVM =
-    "tok-mark-entry-points,"
-    "arith-expand{include-bf16=true},"
-    "convert-scf-to-cf,"
-    "expand-strided-metadata,"
-    "lower-affine,"
-    "convert-vector-to-llvm,"
-    "finalize-memref-to-llvm,"
-    "convert-math-to-llvm,"
-    "convert-arith-to-llvm,"
-    "convert-index-to-llvm,"
-    "convert-func-to-llvm,"
-    "convert-cf-to-llvm,"
-    "reconcile-unrealized-casts";
+constexpr const char *kCpuToLLVM = "tok-outline-parallel-loops,"
+                                   "canonicalize,"
+                                   "tok-mark-entry-points,"
+                                   "arith-expand{include-bf16=true},"
+                                   "convert-scf-to-cf,"
+                                   "expand-strided-metadata,"
+                                   "lower-affine,"
+                                   "convert-vector-to-llvm,"
+                                   "finalize-memref-to-llvm,"
+                                   "convert-math-to-llvm,"
+                                   "convert-arith-to-llvm,"
+                                   "convert-index-to-llvm,"
+                                   "convert-func-to-llvm,"
+                                   "convert-cf-to-llvm,"
+                                   "tok-lower-parallel-launches,"
+                                   "reconcile-unrealized-casts";
 
 void addPipeline(OpPassManager &pm, const char *pipeline) {
   if (failed(parsePassPipeline(pipeline, pm)))

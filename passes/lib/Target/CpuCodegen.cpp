@@ -131,6 +131,7 @@ void addAbiDescriptor(llvm::Module &module, StringRef name,
 bool isExported(const llvm::GlobalValue &value) {
   return value.getName().starts_with(kEntryPrefix) ||
          value.getName().starts_with(kAbiPrefix) ||
+         value.getName() == support::kParallelForSymbol ||
          value.getName().starts_with("__winnow_cuda_");
 }
 
@@ -158,7 +159,12 @@ void defineBf16Truncation(llvm::Module &module) {
     return;
   bool usesBf16 = llvm::any_of(module.functions(), [](llvm::Function &f) {
     return llvm::any_of(llvm::instructions(f), [](llvm::Instruction &inst) {
-      return inst.getType()->isBFloatTy();
+      // Stored bf16 constants count too: the backend may build them with
+      // the libcall once no bf16 load is left (copies move i16).
+      return inst.getType()->getScalarType()->isBFloatTy() ||
+             llvm::any_of(inst.operands(), [](llvm::Use &operand) {
+               return operand->getType()->getScalarType()->isBFloatTy();
+             });
     });
   });
   if (!usesBf16)
@@ -181,6 +187,54 @@ void defineBf16Truncation(llvm::Module &module) {
   b.CreateRet(b.CreateBitCast(b.CreateTrunc(result, b.getInt16Ty()),
                               llvm::Type::getBFloatTy(ctx)));
   llvm::appendToCompilerUsed(module, {function});
+}
+
+/// Copies of 16-bit floats as 16-bit integers: a bf16 or f16 load whose
+/// every use stores it unchanged becomes an i16 load and i16 stores. The
+/// bits are the same; but x86 before AVX-512 has no bf16 vectors, so the
+/// vectoriser leaves bf16 copy loops (compact, kv_gather, expand move
+/// payload rows) one scalar element at a time, and i16 ones it vectorises.
+void copyHalfFloatsAsIntegers(llvm::Module &module) {
+  for (llvm::Function &function : module.functions()) {
+    SmallVector<llvm::LoadInst *> loads;
+    for (llvm::Instruction &inst : llvm::instructions(function)) {
+      auto *load = llvm::dyn_cast<llvm::LoadInst>(&inst);
+      if (!load || !load->isSimple() ||
+          !(load->getType()->isBFloatTy() || load->getType()->isHalfTy()))
+        continue;
+      bool onlyStored =
+          !load->use_empty() && llvm::all_of(load->uses(), [](llvm::Use &use) {
+            auto *store = llvm::dyn_cast<llvm::StoreInst>(use.getUser());
+            return store && store->isSimple() && use.getOperandNo() == 0;
+          });
+      if (onlyStored)
+        loads.push_back(load);
+    }
+    for (llvm::LoadInst *load : loads) {
+      llvm::IRBuilder<> b(load);
+      llvm::LoadInst *bits =
+          b.CreateAlignedLoad(b.getInt16Ty(), load->getPointerOperand(),
+                              load->getAlign(), load->getName());
+      bits->copyMetadata(*load);
+      for (llvm::User *user : llvm::make_early_inc_range(load->users())) {
+        auto *store = llvm::cast<llvm::StoreInst>(user);
+        b.SetInsertPoint(store);
+        llvm::StoreInst *copy = b.CreateAlignedStore(
+            bits, store->getPointerOperand(), store->getAlign());
+        copy->copyMetadata(*store);
+        store->eraseFromParent();
+      }
+      load->eraseFromParent();
+    }
+  }
+}
+
+/// The pool pointer is exported for the runtime to set, but the code's own
+/// accesses must not be preempted by another object's symbol of that name.
+void protectParallelForPointer(llvm::Module &module) {
+  if (llvm::GlobalVariable *pointer =
+          module.getGlobalVariable(support::kParallelForSymbol))
+    pointer->setVisibility(llvm::GlobalValue::ProtectedVisibility);
 }
 
 } // namespace
@@ -214,6 +268,8 @@ translateForCpu(ModuleOp module, llvm::LLVMContext &llvmContext,
   if (prepare && failed(prepare(*llvmModule)))
     return failure();
   internalizeAllButEntries(*llvmModule);
+  protectParallelForPointer(*llvmModule);
+  copyHalfFloatsAsIntegers(*llvmModule);
   defineBf16Truncation(*llvmModule);
 
   FailureOr<std::unique_ptr<llvm::TargetMachine>> machine =

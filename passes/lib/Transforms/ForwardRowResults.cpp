@@ -62,15 +62,23 @@ bool forward(memref::CopyOp copy) {
   if (cast<MemRefType>(source.getType()).getShape() !=
       view.getType().getShape())
     return false;
-  // Only the row loop of a dynamic batch: a top-level scf.for up to the
-  // leading extent of an argument, whose every iteration writes its row's
-  // results before reading them (the lowering contract). A loop of a
-  // lowering may carry state in a buffer from one iteration to the next.
+  // Only the row loop of a dynamic batch: a top-level scf.for or
+  // one-dimensional scf.parallel up to the leading extent of an argument,
+  // whose every iteration writes its row's results before reading them (the
+  // lowering contract). A loop of a lowering may carry state in a buffer
+  // from one iteration to the next.
   Block *body = copy->getBlock();
-  auto loop = dyn_cast_or_null<scf::ForOp>(body->getParentOp());
-  if (!loop || !isa<func::FuncOp>(loop->getParentOp()))
+  Operation *loop = body->getParentOp();
+  Value upperBound;
+  if (auto serial = dyn_cast_or_null<scf::ForOp>(loop))
+    upperBound = serial.getUpperBound();
+  else if (auto parallel = dyn_cast_or_null<scf::ParallelOp>(loop);
+           parallel && parallel.getNumLoops() == 1 &&
+           parallel.getNumResults() == 0)
+    upperBound = parallel.getUpperBound()[0];
+  if (!upperBound || !isa<func::FuncOp>(loop->getParentOp()))
     return false;
-  auto bound = loop.getUpperBound().getDefiningOp<memref::DimOp>();
+  auto bound = upperBound.getDefiningOp<memref::DimOp>();
   std::optional<int64_t> axis = bound ? bound.getConstantIndex() : std::nullopt;
   if (!bound || !axis || *axis != 0 || !isa<BlockArgument>(bound.getSource()))
     return false;
@@ -103,8 +111,11 @@ bool forward(memref::CopyOp copy) {
       collapse.getResult().replaceAllUsesWith(rebuilt.getResult());
       collapse->erase();
     }
+  // Deallocations stay with the buffer (and go with it below): the view is
+  // the caller's memory.
   source.replaceUsesWithIf(view.getResult(), [&](OpOperand &use) {
     return use.getOwner() != copy.getOperation() &&
+           !isa<memref::DeallocOp>(use.getOwner()) &&
            body->getParentOp()->isAncestor(use.getOwner());
   });
   copy->erase();

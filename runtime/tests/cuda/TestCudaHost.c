@@ -11,6 +11,7 @@
 #include "FakeCuda.h"
 #include "winnow/runtime/cuda_host_abi.h"
 
+#include "../TestMemrefs.h"
 #include <stddef.h>
 #include <stdint.h>
 
@@ -44,22 +45,6 @@ typedef void (*MemcpyFn)(void *, void *, uint64_t, void *);
 typedef void (*Memset32Fn)(void *, uint32_t, uint64_t, void *);
 
 #define SLOT(type, name) ((type)TABLE[WINNOW_CUDA_SLOT_##name])
-
-typedef struct {
-  void *allocated;
-  void *aligned;
-  int64_t offset;
-  int64_t sizes[1];
-  int64_t strides[1];
-} Memref1;
-
-typedef struct {
-  void *allocated;
-  void *aligned;
-  int64_t offset;
-  int64_t sizes[2];
-  int64_t strides[2];
-} Memref2;
 
 /* ----- kernels (run by the fake driver on the host) ----- */
 

@@ -43,8 +43,9 @@ def TokForwardRowResults
     (`tok-rows-of-dynamic-batch`); after bufferization each result of a row
     is written into a row buffer and then copied into its row of the
     caller's out-parameter. This pass removes the copy: when the body of
-    that row loop (a top-level `scf.for` up to the leading extent of an
-    argument, whose iterations write a row's results before reading them)
+    that row loop (a top-level `scf.for`, or a one-dimensional
+    `scf.parallel` as the CPU pipeline makes it, up to the leading extent of
+    an argument, whose iterations write a row's results before reading them)
     copies a buffer of its own into a view of a function argument, every
     access of that buffer in the body is redirected to the view, which the
     body then writes directly.
@@ -164,6 +165,79 @@ def TokPortableExpLog : Pass<"tok-portable-exp-log"> {
     ```
   }];
   let dependentDialects = ["::mlir::arith::ArithDialect"];
+}
+
+def TokOutlineParallelLoops
+    : Pass<"tok-outline-parallel-loops", "::mlir::ModuleOp"> {
+  let summary = "Outline outermost parallel loops into tasks for the runtime's threads";
+  let description = [{
+    The CPU target runs the iterations of an outermost `scf.parallel` (batch
+    rows, heads, tokens) on the runtime's thread pool. This pass moves the
+    loop's body into a function over a range of iterations,
+    `@<f>_par<k>(%begin, %end, captured values...)`, and replaces the loop by
+    a call to a declared launch function with the same captured values,
+    `@<f>_par<k>_launch(%iterations, %grain, ...)`, marked with
+    `tok.parallel_body = @<f>_par<k>`; `tok-lower-parallel-launches` defines
+    it once the module is in the LLVM dialect. A multi-dimensional loop is
+    linearised (its iterations are numbered row-major).
+
+    Scratch buffers the loop lowering allocated above the loop (`memref.alloca`
+    or `memref.alloc`, and views of them) that nothing outside the loop uses
+    are allocated inside the task function instead, so each task has its
+    own. Iterations must be independent, as `scf.parallel` states; a loop is
+    left as it is when it has reductions, when it writes an allocation of
+    the function that is used outside it but read by nothing after it
+    (scratch the iterations would share; a buffer the loop produces for
+    later code is written by each iteration in its own part), or when its
+    estimated work (ops times static inner trip counts, times iterations) is
+    below `min-work`. Only loops outside any other `scf.parallel` are
+    outlined; nested ones stay loops in the task. `%grain`, the fewest iterations worth a task of their
+    own, is `min-work` divided by the work of one iteration.
+
+    ```mlir
+    %s = memref.alloca() : memref<256xi32>
+    scf.parallel (%r) = (%c0) to (%c8) step (%c1) { ... %s ... %arg0 ... }
+    // becomes
+    func.call @f_par0_launch(%c8, %grain, %arg0) : (index, index, memref<...>) -> ()
+    func.func private @f_par0(%begin: index, %end: index, %a0: memref<...>) {
+      %s = memref.alloca() : memref<256xi32>
+      scf.for %r = %begin to %end step %c1 { ... }
+    }
+    ```
+  }];
+  let options = [
+    Option<"minWork", "min-work", "int64_t", /*default=*/"32768",
+           "Estimated operations below which a loop stays serial, and the "
+           "least work worth a task">,
+  ];
+  let dependentDialects = ["::mlir::func::FuncDialect",
+                           "::mlir::scf::SCFDialect",
+                           "::mlir::memref::MemRefDialect",
+                           "::mlir::arith::ArithDialect"];
+}
+
+def TokLowerParallelLaunches
+    : Pass<"tok-lower-parallel-launches", "::mlir::ModuleOp"> {
+  let summary = "Define the launch functions of outlined parallel loops";
+  let description = [{
+    Runs on the LLVM dialect after `tok-outline-parallel-loops` and
+    `convert-func-to-llvm`. Each declared launch function marked
+    `tok.parallel_body` gets a body that stores its arguments (the loop's
+    captured values, memref descriptors already expanded) into a context
+    struct on the stack and hands a task function, the context, the
+    iteration count and the grain to the runtime through the exported
+    pointer `@__winnow_parallel_for`, which the runtime sets when it loads
+    the shared object. The task function loads the fields back and calls
+    the outlined body on its range of iterations. When the pointer is null
+    (no runtime has set it) the launch runs every iteration itself.
+
+    ```c
+    void __winnow_parallel_for(void (*task)(void *ctx, int64_t begin,
+                                            int64_t end),
+                               void *ctx, int64_t iterations, int64_t grain);
+    ```
+  }];
+  let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
 }
 
 #endif // WINNOW_TRANSFORMS_PASSES_TD

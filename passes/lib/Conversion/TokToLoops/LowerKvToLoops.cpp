@@ -113,11 +113,22 @@ void lowerKvSelect(tok::KvSelectOp op, ImplicitLocOpBuilder &b,
   Value counts = e.allocFor(op.getCount());
   Value histogram = heavy > 0 ? allocRadixHistogram(b) : Value();
 
-  e.parallelFor(shape.batch, [&](Value row) {
+  // Heads are independent: one task per (row, head), so even a batch of one
+  // spreads over the CPU's threads; inside a tok.dispatch row (also the GPU's
+  // row kernels) the heads stay a loop.
+  auto forEachRowHead = [&](llvm::function_ref<void(Value, Value)> body) {
+    if (context.row)
+      return e.parallelFor(shape.batch, [&](Value row) {
+        e.forLoop(e.index(0), e.index(heads), [&](Value h) { body(row, h); });
+      });
+    e.parallelFor({shape.batch, heads},
+                  [&](ValueRange rowHead) { body(rowHead[0], rowHead[1]); });
+  };
+  forEachRowHead([&](Value row, Value h) {
     KvSelectRow r(e, shape, lengths, separators, rowBudget, row);
     Value len = r.len;
     auto forced = [&](Value t) { return r.forced(e, t); };
-    e.forLoop(e.index(0), e.index(heads), [&](Value h) {
+    {
       auto keyAt = [&](Value t) -> Value {
         return emitOrderKey(
             b, memref::LoadOp::create(b, scores, ValueRange{row, h, t}),
@@ -189,7 +200,7 @@ void lowerKvSelect(tok::KvSelectOp op, ImplicitLocOpBuilder &b,
       memref::StoreOp::create(
           b, arith::IndexCastOp::create(b, b.getI32Type(), emitted[0]), counts,
           ValueRange{row, h});
-    });
+    }
   });
   e.replace(op.getSlots(), e.toTensor(slots, slotsType));
   e.replaceWithBuffer(op.getCount(), counts);
@@ -458,8 +469,11 @@ void lowerKvGather(tok::KvGatherOp op, ImplicitLocOpBuilder &b,
       return memref::LoadOp::create(b, slots, ValueRange{row, h, j})
           .getResult();
     };
-    e.parallelFor(batch, [&](Value row) {
-      e.forLoop(e.index(0), e.index(heads), [&](Value h) {
+    // Heads are independent: one task per (row, head), so even a batch of
+    // one spreads over the CPU's threads.
+    e.parallelFor({batch, heads}, [&](ValueRange rowHead) {
+      Value row = rowHead[0], h = rowHead[1];
+      {
         Value n = liveCount(row, h);
         // State: the first slot not yet copied by a run.
         e.forLoop(e.index(0), e.index(capacity), ValueRange{e.index(0)},
@@ -560,7 +574,7 @@ void lowerKvGather(tok::KvGatherOp op, ImplicitLocOpBuilder &b,
           storePosition(row, h, j, n, slot);
           return {copiedNow};
         });
-      });
+      }
     });
   }
   for (auto [gathered, g] : llvm::zip(op.getGathered(), gathers))

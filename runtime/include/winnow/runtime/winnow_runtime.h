@@ -354,6 +354,40 @@ WINNOW_API winnow_status winnow_executable_get_target_index(
     const winnow_executable *executable, size_t *out_target_index);
 
 /*===----------------------------------------------------------------------===*
+ * Threads (CPU executables)
+ *===----------------------------------------------------------------------===*/
+
+/* A CPU executable runs the outermost parallel loops of its functions (batch
+ * rows, heads, tokens) on one pool of threads the process shares: concurrent
+ * callers queue their loops on the same workers, and the calling thread
+ * works on its own loops too, so a call never starts threads of its own.
+ * Results are bit-identical for every thread count. */
+
+/* The threads each call of `executable` uses, the caller's included: 1 runs
+ * serially, 0 (the initial value) means winnow_default_num_threads(). At
+ * most 256. May be changed between calls from any thread. FAILED_PRECONDITION
+ * for an executable that does not run on the CPU. */
+WINNOW_API winnow_status winnow_executable_set_num_threads(
+    winnow_executable *executable, size_t num_threads);
+/* The thread count calls of a CPU executable use (0 resolved). */
+WINNOW_API winnow_status winnow_executable_get_num_threads(
+    const winnow_executable *executable, size_t *out_num_threads);
+/* WINNOW_NUM_THREADS when set to a positive number, else the number of CPUs
+ * this process may run on (read once). */
+WINNOW_API size_t winnow_default_num_threads(void);
+
+/* Process-wide counters of the pool, for tests and tuning. */
+typedef struct winnow_thread_stats_s {
+  size_t pool_threads;     /* workers started so far (never more than the
+                              largest thread count asked for, minus 1) */
+  uint64_t parallel_loops; /* loops split over more than one thread */
+  uint64_t serial_loops;   /* loops run on the calling thread alone */
+  uint64_t ranges_on_pool_threads; /* ranges of iterations workers ran */
+} winnow_thread_stats;
+WINNOW_API winnow_status
+winnow_get_thread_stats(winnow_thread_stats *out_stats);
+
+/*===----------------------------------------------------------------------===*
  * Calls
  *===----------------------------------------------------------------------===*/
 

@@ -30,6 +30,11 @@ namespace winnow::support {
 
 inline constexpr char kEntrySymbolPrefix[] = "__winnow_entry_";
 inline constexpr char kEntryAbiSymbolPrefix[] = "__winnow_abi_";
+/// A pointer the CPU code exports and the runtime sets after loading it:
+/// `void (*)(void (*task)(void *, int64_t, int64_t), void *ctx,
+/// int64_t iterations, int64_t grain)`, the entry to its thread pool. Null
+/// runs parallel loops serially.
+inline constexpr char kParallelForSymbol[] = "__winnow_parallel_for";
 
 /// Builds the descriptor of one entry point: its symbols, then all inputs,
 /// then all results. `dimSymbols`, when not null, has one entry per extent:
