@@ -116,6 +116,47 @@ func.func @produced(%in: memref<8x4096xf32>, %out: memref<8xf32>) {
 
 // -----
 
+// Scratch two loops take turns with: the first writes it and the second
+// writes it again, so it is not data the first produced for later code;
+// neither loop is outlined.
+// CHECK-LABEL: func.func @reused_scratch(
+// CHECK: scf.parallel
+// CHECK: scf.parallel
+// CHECK-NOT: call
+// CHECK: memref.dealloc
+// CHECK-NEXT: return
+// CHECK-NEXT: }
+// CHECK-NEXT: }
+func.func @reused_scratch(%in: memref<8x4096xf32>, %out: memref<8x4096xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c8 = arith.constant 8 : index
+  %c4096 = arith.constant 4096 : index
+  %scratch = memref.alloc() : memref<4096xf32>
+  scf.parallel (%r) = (%c0) to (%c8) step (%c1) {
+    scf.for %j = %c0 to %c4096 step %c1 {
+      %v = memref.load %in[%r, %j] : memref<8x4096xf32>
+      memref.store %v, %scratch[%j] : memref<4096xf32>
+      %w = memref.load %scratch[%j] : memref<4096xf32>
+      memref.store %w, %out[%r, %j] : memref<8x4096xf32>
+    }
+    scf.reduce
+  }
+  scf.parallel (%r) = (%c0) to (%c8) step (%c1) {
+    scf.for %j = %c0 to %c4096 step %c1 {
+      %v = memref.load %out[%r, %j] : memref<8x4096xf32>
+      memref.store %v, %scratch[%j] : memref<4096xf32>
+      %w = memref.load %scratch[%j] : memref<4096xf32>
+      memref.store %w, %out[%r, %j] : memref<8x4096xf32>
+    }
+    scf.reduce
+  }
+  memref.dealloc %scratch : memref<4096xf32>
+  return
+}
+
+// -----
+
 // CHECK-LABEL: func.func @shared_scratch(
 // CHECK: scf.parallel
 // CHECK-NOT: call

@@ -158,21 +158,33 @@ bool mayWrite(Operation *op, Value buffer) {
   });
 }
 
-/// Whether `buffer` or a view of it is used, other than by a deallocation,
-/// after `loop` in the loop's block.
-bool usedAfter(Value buffer, scf::ParallelOp loop) {
+/// Whether the code after `loop` (in the loop's block) reads `buffer` or a
+/// view of it and never writes it: what the loop produced for later code.
+/// Scratch that a later loop writes again is not that.
+bool onlyReadAfter(Value buffer, scf::ParallelOp loop, bool &read) {
   for (Operation *user : buffer.getUsers()) {
     if (loop->isAncestor(user) || isa<memref::DeallocOp>(user))
       continue;
-    auto view = dyn_cast<ViewLikeOpInterface>(user);
-    if (view && view->getNumResults() == 1 && view.getViewSource() == buffer &&
-        usedAfter(user->getResult(0), loop))
-      return true;
     Operation *inBlock = loop->getBlock()->findAncestorOpInBlock(*user);
-    if (inBlock && loop->isBeforeInBlock(inBlock))
-      return true;
+    if (!inBlock || !loop->isBeforeInBlock(inBlock))
+      continue;
+    auto view = dyn_cast<ViewLikeOpInterface>(user);
+    if (view && view->getNumResults() == 1 && view.getViewSource() == buffer) {
+      if (!onlyReadAfter(user->getResult(0), loop, read))
+        return false;
+      continue;
+    }
+    bool writes = false;
+    user->walk([&](Operation *op) {
+      for (Value operand : op->getOperands())
+        if (operand == buffer && mayWrite(op, operand))
+          writes = true;
+    });
+    if (writes)
+      return false;
+    read = true;
   }
-  return false;
+  return true;
 }
 
 /// What an outlined loop needs from its function.
@@ -237,8 +249,9 @@ LogicalResult collectCaptures(scf::ParallelOp loop, LoopCaptures &captures) {
   }
   // A shared buffer the iterations write must be one they produce for the
   // code after the loop (each iteration its own part, as scf.parallel
-  // states); one that nothing reads afterwards is scratch the iterations
-  // would share.
+  // states): read afterwards and never written again. One that nothing
+  // reads afterwards, or that later code writes again (scratch one op's
+  // loops take turns with), the iterations would share.
   if (shared.empty())
     return success();
   WalkResult result = loop.getRegion().walk([&](Operation *op) {
@@ -246,8 +259,9 @@ LogicalResult collectCaptures(scf::ParallelOp loop, LoopCaptures &captures) {
       if (!isa<MemRefType>(operand.getType()))
         continue;
       Operation *root = rootAllocation(operand);
+      bool read = false;
       if (root && shared.contains(root) && mayWrite(op, operand) &&
-          !usedAfter(root->getResult(0), loop))
+          !(onlyReadAfter(root->getResult(0), loop, read) && read))
         return WalkResult::interrupt();
     }
     return WalkResult::advance();

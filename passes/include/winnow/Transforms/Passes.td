@@ -186,9 +186,10 @@ def TokOutlineParallelLoops
     are allocated inside the task function instead, so each task has its
     own. Iterations must be independent, as `scf.parallel` states; a loop is
     left as it is when it has reductions, when it writes an allocation of
-    the function that is used outside it but read by nothing after it
-    (scratch the iterations would share; a buffer the loop produces for
-    later code is written by each iteration in its own part), or when its
+    the function that is used outside it but is not only read after it
+    (scratch the iterations would share, or that later loops write again; a
+    buffer the loop produces for later code, which is only read afterwards,
+    is written by each iteration in its own part), or when its
     estimated work (ops times static inner trip counts, times iterations) is
     below `min-work`. Only loops outside any other `scf.parallel` are
     outlined; nested ones stay loops in the task. `%grain`, the fewest iterations worth a task of their
