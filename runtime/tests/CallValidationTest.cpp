@@ -6,20 +6,10 @@ namespace {
 
 using namespace winnow::testing;
 
-class CallValidation : public ::testing::Test {
+class CallValidation : public BoundArtifactTest {
 protected:
   void SetUp() override {
-    std::vector<uint8_t> bytes =
-        buildArtifact(testEntriesArtifact(testEntriesSharedObject()));
-    winnow_module *m = nullptr;
-    ASSERT_WINNOW_OK(winnow_module_load_memory(bytes.data(), bytes.size(), &m));
-    module.reset(m);
-    winnow_device *d = nullptr;
-    ASSERT_WINNOW_OK(winnow_device_create("cpu", &d));
-    device.reset(d);
-    winnow_executable *e = nullptr;
-    ASSERT_WINNOW_OK(winnow_executable_create(m, d, &e));
-    executable.reset(e);
+    bind(testEntriesArtifact(testEntriesSharedObject()));
   }
 
   /// Calls ragged(scores: 2x4xf32, keep: 2xi32) -> (indices: 2x4xi32,
@@ -29,9 +19,6 @@ protected:
                        numOutputs);
   }
 
-  ModulePtr module;
-  DevicePtr device;
-  ExecutablePtr executable;
 
   std::vector<int64_t> s24 = {2, 4}, s2 = {2};
   float scores[8] = {};
@@ -142,20 +129,10 @@ TEST_F(CallValidation, InputsMayAliasEachOther) {
 // Dynamic extents: symbols bound by the inputs of each call
 //===----------------------------------------------------------------------===//
 
-class DynamicCallValidation : public ::testing::Test {
+class DynamicCallValidation : public BoundArtifactTest {
 protected:
   void SetUp() override {
-    std::vector<uint8_t> bytes =
-        buildArtifact(dynamicArtifact(readFileBytes(WINNOW_TEST_DYNAMIC_SO)));
-    winnow_module *m = nullptr;
-    ASSERT_WINNOW_OK(winnow_module_load_memory(bytes.data(), bytes.size(), &m));
-    module.reset(m);
-    winnow_device *d = nullptr;
-    ASSERT_WINNOW_OK(winnow_device_create("cpu", &d));
-    device.reset(d);
-    winnow_executable *e = nullptr;
-    ASSERT_WINNOW_OK(winnow_executable_create(m, d, &e));
-    executable.reset(e);
+    bind(dynamicArtifact(readFileBytes(WINNOW_TEST_DYNAMIC_SO)));
   }
 
   static winnow_tensor f32(std::vector<int64_t> &shape,
@@ -187,9 +164,6 @@ protected:
     return winnow_call(executable.get(), "keep_first", in, 2, out, 2);
   }
 
-  ModulePtr module;
-  DevicePtr device;
-  ExecutablePtr executable;
   std::vector<int64_t> scoresShape, keepShape, indicesShape, countShape;
   std::vector<float> scores;
   std::vector<int32_t> keep, indices, count;

@@ -15,32 +15,6 @@ namespace {
 
 using namespace winnow::testing;
 
-DevicePtr createCpu() {
-  winnow_device *device = nullptr;
-  StatusResult status(winnow_device_create("cpu", &device));
-  EXPECT_TRUE(status.ok()) << status.message();
-  return DevicePtr(device);
-}
-
-ModulePtr loadDef(const ArtifactDef &def) {
-  std::vector<uint8_t> bytes = buildArtifact(def);
-  winnow_module *module = nullptr;
-  StatusResult status(
-      winnow_module_load_memory(bytes.data(), bytes.size(), &module));
-  EXPECT_TRUE(status.ok()) << status.message();
-  return ModulePtr(module);
-}
-
-winnow_status bindDef(const ArtifactDef &def, ExecutablePtr &out) {
-  ModulePtr module = loadDef(def);
-  DevicePtr device = createCpu();
-  winnow_executable *executable = nullptr;
-  winnow_status status =
-      winnow_executable_create(module.get(), device.get(), &executable);
-  out.reset(executable);
-  return status;
-}
-
 winnow_tensor tensor(winnow_dtype dtype, const std::vector<int64_t> &shape,
                      void *data, size_t byteSize) {
   return winnow_tensor{dtype, shape.size(), shape.data(), data, byteSize};

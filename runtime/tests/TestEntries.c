@@ -20,42 +20,13 @@ const char __winnow_abi_describe[] = "winnow-abi 1 (f32[2,3,4]) -> (i64[8])";
 #endif
 
 /* add_one(x: 2x3xf32) -> (y: 2x3xf32) */
-void __winnow_entry_add_one(void **args) {
-  const Memref2 *x = (const Memref2 *)args[0];
-  const Memref2 *y = (const Memref2 *)args[1];
-  const float *in = (const float *)x->aligned + x->offset;
-  float *out = (float *)y->aligned + y->offset;
-  for (int64_t i = 0; i < x->sizes[0]; ++i)
-    for (int64_t j = 0; j < x->sizes[1]; ++j)
-      out[i * y->strides[0] + j * y->strides[1]] =
-          in[i * x->strides[0] + j * x->strides[1]] + 1.0f;
-}
+void __winnow_entry_add_one(void **args) { addOneEntry(args); }
 
 #ifndef WINNOW_TEST_ADD_ONE_ONLY
 /* ragged(scores: BxNxf32, keep: Bxi32) -> (indices: BxNxi32 [count: result
  * 1], count: Bxi32): keeps the first min(max(keep,0), N) row indices of each
  * batch, pads with -1. */
-void __winnow_entry_ragged(void **args) {
-  const Memref2 *scores = (const Memref2 *)args[0];
-  const Memref1 *keep = (const Memref1 *)args[1];
-  const Memref2 *indices = (const Memref2 *)args[2];
-  const Memref1 *count = (const Memref1 *)args[3];
-  const int32_t *keepData = (const int32_t *)keep->aligned + keep->offset;
-  int32_t *out = (int32_t *)indices->aligned + indices->offset;
-  int32_t *counts = (int32_t *)count->aligned + count->offset;
-  int64_t n = scores->sizes[1];
-  for (int64_t b = 0; b < scores->sizes[0]; ++b) {
-    int64_t k = keepData[b * keep->strides[0]];
-    if (k < 0)
-      k = 0;
-    if (k > n)
-      k = n;
-    for (int64_t i = 0; i < n; ++i)
-      out[b * indices->strides[0] + i * indices->strides[1]] =
-          i < k ? (int32_t)i : -1;
-    counts[b * count->strides[0]] = (int32_t)k;
-  }
-}
+void __winnow_entry_ragged(void **args) { keepFirstEntry(args); }
 
 /* copy_bf16(x: 4xbf16) -> (y: 4xbf16) */
 void __winnow_entry_copy_bf16(void **args) {

@@ -10,6 +10,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace winnow::testing {
 
@@ -36,6 +37,53 @@ namespace winnow::testing {
         << "message: " << result_.message();                                   \
   } while (false)
 
+
+/// A CPU device; fails the test when it cannot be created.
+inline DevicePtr createCpu() {
+  winnow_device *device = nullptr;
+  StatusResult status(winnow_device_create("cpu", &device));
+  EXPECT_TRUE(status.ok()) << status.message();
+  return DevicePtr(device);
+}
+
+/// Builds `def` and loads it; fails the test when it does not load.
+inline ModulePtr loadDef(const ArtifactDef &def) {
+  std::vector<uint8_t> bytes = buildArtifact(def);
+  winnow_module *module = nullptr;
+  StatusResult status(
+      winnow_module_load_memory(bytes.data(), bytes.size(), &module));
+  EXPECT_TRUE(status.ok()) << status.message();
+  return ModulePtr(module);
+}
+
+/// Loads `def` and binds it to the CPU; returns the bind's status (the
+/// executable keeps the module and the device alive).
+inline winnow_status bindDef(const ArtifactDef &def, ExecutablePtr &out) {
+  ModulePtr module = loadDef(def);
+  DevicePtr device = createCpu();
+  winnow_executable *executable = nullptr;
+  winnow_status status =
+      winnow_executable_create(module.get(), device.get(), &executable);
+  out.reset(executable);
+  return status;
+}
+
+/// A fixture holding one artifact bound to the CPU (bind() in SetUp).
+class BoundArtifactTest : public ::testing::Test {
+protected:
+  void bind(const ArtifactDef &def) {
+    module = loadDef(def);
+    device = createCpu();
+    winnow_executable *e = nullptr;
+    ASSERT_WINNOW_OK(
+        winnow_executable_create(module.get(), device.get(), &e));
+    executable.reset(e);
+  }
+
+  ModulePtr module;
+  DevicePtr device;
+  ExecutablePtr executable;
+};
 
 /// TestEntries.c with add_one only: the code of addOneArtifact().
 inline std::vector<uint8_t> addOneSharedObject() {

@@ -20,21 +20,10 @@ namespace {
 using namespace winnow::testing;
 
 ExecutablePtr bindParallel() {
-  std::vector<uint8_t> bytes =
-      buildArtifact(parallelArtifact(readFileBytes(WINNOW_TEST_PARALLEL_SO)));
-  winnow_module *rawModule = nullptr;
-  StatusResult loaded(
-      winnow_module_load_memory(bytes.data(), bytes.size(), &rawModule));
-  EXPECT_TRUE(loaded.ok()) << loaded.message();
-  ModulePtr module(rawModule);
-  winnow_device *rawDevice = nullptr;
-  StatusResult created(winnow_device_create("cpu", &rawDevice));
-  DevicePtr device(rawDevice);
-  winnow_executable *executable = nullptr;
-  StatusResult bound(
-      winnow_executable_create(module.get(), device.get(), &executable));
-  EXPECT_TRUE(bound.ok()) << bound.message();
-  return ExecutablePtr(executable);
+  ExecutablePtr executable;
+  EXPECT_WINNOW_OK(bindDef(
+      parallelArtifact(readFileBytes(WINNOW_TEST_PARALLEL_SO)), executable));
+  return executable;
 }
 
 struct ThreadIds {

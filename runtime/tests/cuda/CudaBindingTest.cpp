@@ -65,7 +65,7 @@ TEST_F(CudaTest, MissingTableSymbol) {
 
 // Loading reads the host code as data, so a missing entry point or a host
 // object that is not ELF fails before anything is mapped.
-winnow_status loadDef(const ArtifactDef &def) {
+winnow_status loadStatus(const ArtifactDef &def) {
   std::vector<uint8_t> bytes = buildArtifact(def);
   winnow_module *raw = nullptr;
   winnow_status status =
@@ -79,13 +79,13 @@ TEST_F(CudaTest, MissingEntryPoint) {
   FunctionDef absent = def.functions[1];
   absent.name = "absent";
   def.functions.push_back(absent);
-  EXPECT_WINNOW_ERROR(loadDef(def), WINNOW_STATUS_INVALID_ARGUMENT,
+  EXPECT_WINNOW_ERROR(loadStatus(def), WINNOW_STATUS_INVALID_ARGUMENT,
                       "does not define the entry point '__winnow_entry_absent'");
 }
 
 TEST_F(CudaTest, HostObjectThatIsNotElf) {
   EXPECT_WINNOW_ERROR(
-      loadDef(cudaTestArtifact({'n', 'o', 't', ' ', 'e', 'l', 'f'})),
+      loadStatus(cudaTestArtifact({'n', 'o', 't', ' ', 'e', 'l', 'f'})),
       WINNOW_STATUS_DATA_LOSS,
       "the code of target 0 (cuda " + hostTriple() +
           ", sm_80 sm_90 + ptx sm_90) is not a readable shared object: "
