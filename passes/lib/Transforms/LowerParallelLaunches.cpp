@@ -23,8 +23,6 @@ using namespace mlir;
 namespace winnow {
 namespace {
 
-constexpr llvm::StringLiteral kParallelBodyAttr = "tok.parallel_body";
-
 struct TokLowerParallelLaunchesPass
     : impl::TokLowerParallelLaunchesBase<TokLowerParallelLaunchesPass> {
   void runOnOperation() override {

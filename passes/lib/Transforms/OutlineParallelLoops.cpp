@@ -32,7 +32,6 @@ using namespace mlir;
 namespace winnow {
 namespace {
 
-constexpr llvm::StringLiteral kParallelBodyAttr = "tok.parallel_body";
 /// Trip count assumed for an inner loop whose bounds are not constants.
 constexpr int64_t kUnknownTripCount = 16;
 
@@ -301,14 +300,15 @@ struct TokOutlineParallelLoopsPass
       });
       unsigned index = 0;
       for (scf::ParallelOp loop : loops)
-        if (shouldOutline(loop))
-          outline(loop, function, symbols, index);
+        if (std::optional<int64_t> work = iterationWork(loop))
+          outline(loop, *work, function, symbols, index);
     }
   }
 
-  bool shouldOutline(scf::ParallelOp loop) {
+  /// The estimated work of one iteration when `loop` is worth outlining.
+  std::optional<int64_t> iterationWork(scf::ParallelOp loop) {
     if (loop.getNumResults() != 0)
-      return false;
+      return std::nullopt;
     int64_t iterations = 1;
     for (auto [lb, ub, st] : llvm::zip(loop.getLowerBound(),
                                        loop.getUpperBound(), loop.getStep())) {
@@ -320,14 +320,14 @@ struct TokOutlineParallelLoopsPass
       iterations = saturatingMul(iterations, *trips);
     }
     if (iterations == 0 || iterations == 1)
-      return false;
-    if (iterations > 1 &&
-        saturatingMul(iterations, estimateWork(loop.getRegion())) < minWork)
-      return false;
-    return true;
+      return std::nullopt;
+    int64_t work = std::max<int64_t>(1, estimateWork(loop.getRegion()));
+    if (iterations > 1 && saturatingMul(iterations, work) < minWork)
+      return std::nullopt;
+    return work;
   }
 
-  void outline(scf::ParallelOp loop, func::FuncOp function,
+  void outline(scf::ParallelOp loop, int64_t work, func::FuncOp function,
                SymbolTable &symbols, unsigned &index) {
     LoopCaptures captures;
     if (failed(collectCaptures(loop, captures)))
@@ -407,7 +407,6 @@ struct TokOutlineParallelLoopsPass
          llvm::zip(loop.getLowerBound(), loop.getUpperBound(), loop.getStep()))
       iterations = arith::MulIOp::create(builder, loc, iterations,
                                          tripCount(builder, loc, lb, ub, st));
-    int64_t work = std::max<int64_t>(1, estimateWork(loop.getRegion()));
     Value grain = arith::ConstantIndexOp::create(
         builder, loc, std::max<int64_t>(1, (minWork + work - 1) / work));
     SmallVector<Value> operands = {iterations, grain};

@@ -7,6 +7,10 @@
 #include "mlir/Pass/Pass.h"
 
 namespace winnow {
+/// Marks a launch that tok-outline-parallel-loops declared and
+/// tok-lower-parallel-launches defines; names its task body.
+inline constexpr llvm::StringLiteral kParallelBodyAttr = "tok.parallel_body";
+
 #define GEN_PASS_DECL
 #include "winnow/Transforms/Passes.h.inc"
 
