@@ -306,26 +306,52 @@ func.func @rejection_philox(%l: tensor<3x5x1000xf16>, %d: tensor<3x4xi32>, %n: t
 // 256 entries, 32 lanes of 8 consecutive entries each, the lanes meeting in
 // the warp tree (lane l takes lane l + 16, 8, 4, 2, 1), each chunk's
 // exponentials scaled by its own maximum; the chunks meet the same way.
+// The lanes' maxima step through entry j of every lane before entry j + 1,
+// and the exponentials are computed in a loop of their own into a chunk of
+// scratch that the ordered sums then read (both loops vectorise). The
+// chunks are a parallel loop (threads share a request's row) with scratch
+// and chunk tables of its own; full chunks and the last partial one are
+// separate branches, so that each has constant bounds.
 // CHECK-LABEL: func.func @typical
 // CHECK: %[[LANES:.*]] = memref.alloca() : memref<32xf32>
+// CHECK: memref.alloca() : memref<256xf32>
 // CHECK: %[[CHUNK_MAX:.*]] = memref.alloca() : memref<4xf32>
 // CHECK: %[[CHUNK_SUM:.*]] = memref.alloca() : memref<4xf32>
+// CHECK: %[[CHUNK_LANES:.*]] = memref.alloca() : memref<32xf32>
+// CHECK: %[[TERMS:.*]] = memref.alloca() : memref<256xf32>
 // CHECK: scf.parallel
-// CHECK: scf.for %[[CHUNK:.*]] = %c0 to %c4{{(_[0-9]+)?}} step %c1
+// CHECK: scf.parallel (%[[CHUNK:.*]]) = (%c0) to (%c4{{(_[0-9]+)?}}) step (%c1)
+// CHECK: %[[IS_FULL:.*]] = arith.cmpi ult, %[[CHUNK]], %c3{{(_[0-9]+)?}} : index
+// CHECK: scf.if %[[IS_FULL]]
+// CHECK: scf.for %{{.*}} = %c0 to %[[ENTRIES:c8(_[0-9]+)?]] step %c1
+// CHECK-NEXT: scf.for %[[MAX_LANE:.*]] = %c0 to %[[LANE_COUNT:c32(_[0-9]+)?]] step %c1
+// CHECK: arith.cmpf ogt
+// CHECK: memref.store %{{.*}}, %[[CHUNK_LANES]][%[[MAX_LANE]]] : memref<32xf32>
+// CHECK: scf.for %[[TERM:.*]] = %c0 to %{{[0-9]+}} step %c1
+// CHECK-NOT: scf.for
 // CHECK: math.exp %{{.*}} {tok.nonpositive_exponent} : f32
-// CHECK: memref.store %{{.*}}, %[[LANES]][%{{.*}}] : memref<32xf32>
+// CHECK-NEXT: memref.store %{{.*}}, %[[TERMS]][%[[TERM]]] : memref<256xf32>
+// CHECK-NEXT: }
+// CHECK-NEXT: scf.for %{{.*}} = %c0 to %[[LANE_COUNT]] step %c1
+// CHECK: %[[LANE_SUM:.*]] = scf.for %[[ENTRY:.*]] = %{{.*}} to %{{.*}} step %c1
+// CHECK: memref.load %[[TERMS]][%[[ENTRY]]] : memref<256xf32>
+// CHECK: memref.store %[[LANE_SUM]], %[[CHUNK_LANES]][%{{.*}}] : memref<32xf32>
 // CHECK: scf.for %[[L:.*]] = %c0 to %c16{{(_[0-9]+)?}} step %c1
 // CHECK: %[[HIGH:.*]] = arith.addi %[[L]], %c16{{(_[0-9]+)?}} : index
-// CHECK: %[[LOW_SUM:.*]] = memref.load %[[LANES]][%[[L]]]
-// CHECK: %[[HIGH_SUM:.*]] = memref.load %[[LANES]][%[[HIGH]]]
+// CHECK: %[[LOW_SUM:.*]] = memref.load %[[CHUNK_LANES]][%[[L]]]
+// CHECK: %[[HIGH_SUM:.*]] = memref.load %[[CHUNK_LANES]][%[[HIGH]]]
 // CHECK: %[[BOTH:.*]] = arith.addf %[[LOW_SUM]], %[[HIGH_SUM]] : f32
-// CHECK: memref.store %[[BOTH]], %[[LANES]][%[[L]]]
+// CHECK: memref.store %[[BOTH]], %[[CHUNK_LANES]][%[[L]]]
 // CHECK: scf.for %{{.*}} = %c0 to %c8{{(_[0-9]+)?}} step %c1
 // CHECK: scf.for %{{.*}} = %c0 to %c4{{(_[0-9]+)?}} step %c1
 // CHECK: scf.for %{{.*}} = %c0 to %c2{{(_[0-9]+)?}} step %c1
 // CHECK: scf.for %{{.*}} = %c0 to %c1{{(_[0-9]+)?}} step %c1
 // CHECK: memref.store %{{.*}}, %[[CHUNK_MAX]][%[[CHUNK]]]
 // CHECK: memref.store %{{.*}}, %[[CHUNK_SUM]][%[[CHUNK]]]
+// The last chunk (entries 768 to 1000): the same steps, constant bounds.
+// CHECK: } else {
+// CHECK: memref.store %{{.*}}, %[[CHUNK_MAX]][%c3{{(_[0-9]+)?}}]
+// CHECK: memref.store %{{.*}}, %[[CHUNK_SUM]][%c3{{(_[0-9]+)?}}]
 // The chunks: the largest maximum, then lane l adds chunks l, l + 32, ...
 // CHECK: arith.maximumf
 // CHECK: scf.for %[[LANE:.*]] = %c0 to %c32{{(_[0-9]+)?}} step %c1

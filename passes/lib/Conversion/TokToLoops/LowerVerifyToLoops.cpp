@@ -36,7 +36,7 @@ constexpr float kEntropyOffset = 1e-5f;
 class VocabRowOps {
 protected:
   VocabRowOps(ImplicitLocOpBuilder &b, LoweringContext &context)
-      : b(b), e(b, context) {}
+      : b(b), e(b, context), parallelChunks(!context.intraRowParallel()) {}
 
   Value f32(double v) { return e.f32(v); }
   Value i1(bool v) { return arith::ConstantIntOp::create(b, b.getI1Type(), v); }
@@ -143,22 +143,68 @@ protected:
     return memref::LoadOp::create(b, lanesBuffer, ValueRange{e.index(0)});
   }
 
-  /// Sum of `term(v)` over chunk `c` in the chunk order (CPU form).
-  Value chunkSum(Value c, llvm::function_ref<Value(Value)> term) {
-    Value base = arith::MulIOp::create(b, c, e.index(kChunk));
+  /// The end of chunk `c` (the vocabulary's end for the last one).
+  Value chunkEnd(Value base) {
+    return arith::MinUIOp::create(
+        b, arith::AddIOp::create(b, base, e.index(kChunk)), e.index(vocab));
+  }
+
+  /// Stores `term(v)` for v in [base, end) (at most kChunk entries) at
+  /// termScratch[v - base], in a loop of its own (CPU form). The terms are
+  /// independent of each other, so LLVM's loop vectoriser computes them
+  /// (exp, log, Philox) several at a time; inside the ordered sums and
+  /// scans that read them they would be chained to the previous addition
+  /// and stay scalar. Same values, same order of use: same bits.
+  void stageTerms(Value base, Value end,
+                  llvm::function_ref<Value(Value)> term) {
+    Value count = arith::SubIOp::create(b, end, base);
+    e.forLoop(e.index(0), count, [&](Value k) {
+      memref::StoreOp::create(b, term(arith::AddIOp::create(b, base, k)),
+                              termScratch, ValueRange{k});
+    });
+  }
+
+  /// Sum of `term(v)` over the chunk [base, end) in the chunk order (CPU
+  /// form).
+  Value chunkSum(Value base, Value end, llvm::function_ref<Value(Value)> term) {
+    Value count = arith::SubIOp::create(b, end, base);
+    stageTerms(base, end, term);
     e.forLoop(e.index(0), e.index(kChunkLanes), [&](Value lane) {
-      Value first = arith::AddIOp::create(
-          b, base, arith::MulIOp::create(b, lane, e.index(kLaneEntries)));
-      Value end = arith::MinUIOp::create(
-          b, arith::AddIOp::create(b, first, e.index(kLaneEntries)),
-          e.index(vocab));
-      Value sum = e.forLoop(first, end, ValueRange{f32(0.0)},
-                            [&](Value v, ValueRange s) -> SmallVector<Value> {
-                              return {arith::AddFOp::create(b, s[0], term(v))};
-                            })[0];
+      Value first = arith::MulIOp::create(b, lane, e.index(kLaneEntries));
+      Value last = arith::MinUIOp::create(
+          b, arith::AddIOp::create(b, first, e.index(kLaneEntries)), count);
+      Value sum =
+          e.forLoop(first, last, ValueRange{f32(0.0)},
+                    [&](Value k, ValueRange s) -> SmallVector<Value> {
+                      return {arith::AddFOp::create(
+                          b, s[0], memref::LoadOp::create(b, termScratch, k))};
+                    })[0];
       memref::StoreOp::create(b, sum, laneScratch, ValueRange{lane});
     });
     return treeSum(laneScratch);
+  }
+
+  /// argmaxOver for a `value` that costs more than a load (the races):
+  /// each chunk's values are staged first, then scanned in order (CPU
+  /// form; argmaxOver where there is no term scratch).
+  Value stagedArgmaxOver(llvm::function_ref<Value(Value)> value) {
+    if (!termScratch)
+      return argmaxOver(value);
+    ValueRange best = e.forLoop(
+        e.index(0), e.index(chunks()), ValueRange{f32(-INFINITY), e.index(0)},
+        [&](Value c, ValueRange s) -> SmallVector<Value> {
+          Value base = arith::MulIOp::create(b, c, e.index(kChunk));
+          Value end = chunkEnd(base);
+          stageTerms(base, end, value);
+          return e.forLoop(
+              e.index(0), arith::SubIOp::create(b, end, base), s,
+              [&](Value k, ValueRange inner) -> SmallVector<Value> {
+                return argmaxStep(arith::AddIOp::create(b, base, k),
+                                  memref::LoadOp::create(b, termScratch, k),
+                                  inner);
+              });
+        });
+    return best[1];
   }
 
   /// Sum over the chunks of `value(c)` in the chunk order (CPU form).
@@ -174,15 +220,41 @@ protected:
     return treeSum(laneScratch);
   }
 
-  /// A lane's largest entry of [first, end) (NaN never wins; -inf when
-  /// none is a number above it): its first maximum. A chunk's largest is
-  /// the arith.maximumf of its lanes' (-0.0 below +0.0), which any order
-  /// of the lanes gives.
-  Value laneMax(Value first, Value end, llvm::function_ref<Value(Value)> x) {
-    return e.forLoop(first, end, ValueRange{f32(-INFINITY)},
-                     [&](Value v, ValueRange s) -> SmallVector<Value> {
-                       return {maxStep(x(v), s[0])};
-                     })[0];
+  /// The largest `x(v)` of the chunk [base, end) (CPU form): each lane's
+  /// first maximum of its entries in order (NaN never wins; -inf when none
+  /// is a number above it), then the arith.maximumf of the lanes' (-0.0
+  /// below +0.0), which any order of the lanes gives. The lanes step
+  /// through their entries together, entry j of every lane before entry
+  /// j + 1 of any, so that LLVM's vectoriser runs several lanes at once;
+  /// each lane still sees its own entries in order.
+  Value chunkLargest(Value base, Value end,
+                     llvm::function_ref<Value(Value)> x) {
+    Value count = arith::SubIOp::create(b, end, base);
+    Value last = arith::SubIOp::create(b, count, e.index(1));
+    e.forLoop(e.index(0), e.index(kChunkLanes), [&](Value lane) {
+      memref::StoreOp::create(b, f32(-INFINITY), laneScratch, lane);
+    });
+    e.forLoop(e.index(0), e.index(kLaneEntries), [&](Value j) {
+      e.forLoop(e.index(0), e.index(kChunkLanes), [&](Value lane) {
+        Value k = arith::AddIOp::create(
+            b, arith::MulIOp::create(b, lane, e.index(kLaneEntries)), j);
+        // Entries past the chunk's end read its last one and count as
+        // -inf, which never replaces a lane's best.
+        Value inChunk = cmpi(arith::CmpIPredicate::ult, k, count);
+        Value at = arith::AddIOp::create(
+            b, base, arith::SelectOp::create(b, inChunk, k, last));
+        Value value =
+            arith::SelectOp::create(b, inChunk, x(at), f32(-INFINITY));
+        Value best = memref::LoadOp::create(b, laneScratch, lane);
+        memref::StoreOp::create(b, maxStep(value, best), laneScratch, lane);
+      });
+    });
+    return e.forLoop(
+        e.index(0), e.index(kChunkLanes), ValueRange{f32(-INFINITY)},
+        [&](Value lane, ValueRange s) -> SmallVector<Value> {
+          return {arith::MaximumFOp::create(
+              b, s[0], memref::LoadOp::create(b, laneScratch, lane))};
+        })[0];
   }
   Value maxStep(Value x, Value best) {
     return arith::SelectOp::create(b, cmpf(arith::CmpFPredicate::OGT, x, best),
@@ -228,51 +300,100 @@ protected:
     if (lseTable)
       return tableAt(lseTable, i);
     assert(laneScratch && "allocChunkScratch before the request loop");
-    e.forLoop(e.index(0), e.index(chunks()), [&](Value c) {
-      Value base = arith::MulIOp::create(b, c, e.index(kChunk));
-      Value end = arith::MinUIOp::create(
-          b, arith::AddIOp::create(b, base, e.index(kChunk)), e.index(vocab));
-      Value largest = e.forLoop(
-          e.index(0), e.index(kChunkLanes), ValueRange{f32(-INFINITY)},
-          [&](Value lane, ValueRange s) -> SmallVector<Value> {
-            Value first = arith::AddIOp::create(
-                b, base, arith::MulIOp::create(b, lane, e.index(kLaneEntries)));
-            Value last = arith::MinUIOp::create(
-                b, arith::AddIOp::create(b, first, e.index(kLaneEntries)), end);
-            return {arith::MaximumFOp::create(
-                b, s[0],
-                laneMax(first, last, [&](Value v) { return logitAt(i, v); }))};
-          })[0];
+    Value chunkMaxima = chunkTable(), chunkSums = chunkTable();
+    forEachChunk([&](Value c, Value base, Value end) {
+      Value largest =
+          chunkLargest(base, end, [&](Value v) { return logitAt(i, v); });
       std::pair<Value, Value> scale = chunkScale(largest);
       Value m = scale.first, shift = scale.second;
-      Value sum =
-          chunkSum(c, [&](Value v) { return expTerm(logitAt(i, v), shift); });
-      memref::StoreOp::create(b, m, chunkMaxScratch, ValueRange{c});
-      memref::StoreOp::create(b, sum, chunkSumScratch, ValueRange{c});
+      Value sum = chunkSum(
+          base, end, [&](Value v) { return expTerm(logitAt(i, v), shift); });
+      memref::StoreOp::create(b, m, chunkMaxima, ValueRange{c});
+      memref::StoreOp::create(b, sum, chunkSums, ValueRange{c});
     });
-    Value rowMax = e.forLoop(
-        e.index(0), e.index(chunks()), ValueRange{f32(-INFINITY)},
-        [&](Value c, ValueRange s) -> SmallVector<Value> {
-          return {arith::MaximumFOp::create(
-              b, s[0], memref::LoadOp::create(b, chunkMaxScratch, c))};
-        })[0];
+    Value rowMax =
+        e.forLoop(e.index(0), e.index(chunks()), ValueRange{f32(-INFINITY)},
+                  [&](Value c, ValueRange s) -> SmallVector<Value> {
+                    return {arith::MaximumFOp::create(
+                        b, s[0], memref::LoadOp::create(b, chunkMaxima, c))};
+                  })[0];
     Value total = overChunks([&](Value c) {
-      return chunkWeight(memref::LoadOp::create(b, chunkMaxScratch, c),
-                         memref::LoadOp::create(b, chunkSumScratch, c), rowMax);
+      return chunkWeight(memref::LoadOp::create(b, chunkMaxima, c),
+                         memref::LoadOp::create(b, chunkSums, c), rowMax);
     });
     return arith::AddFOp::create(b, rowMax, math::LogOp::create(b, total));
   }
 
   /// The scratch of the CPU form's sums: created before the loops over
   /// requests (the lowering contract's scratch rule), written before read.
+  /// The lane partials and one chunk's terms here are the request's own;
+  /// each chunk loop has its own (forEachChunk).
   void allocChunkScratch() {
     Type f32Type = b.getF32Type();
     laneScratch =
         memref::AllocaOp::create(b, MemRefType::get({kChunkLanes}, f32Type));
-    chunkMaxScratch =
-        memref::AllocaOp::create(b, MemRefType::get({chunks()}, f32Type));
-    chunkSumScratch =
-        memref::AllocaOp::create(b, MemRefType::get({chunks()}, f32Type));
+    termScratch = memref::AllocaOp::create(
+        b, MemRefType::get({std::min(kChunk, vocab)}, f32Type));
+    scratchEnd = termScratch.getDefiningOp();
+  }
+
+  /// More f32 scratch of `size` entries (CPU form): with the rest, above
+  /// the loops over requests.
+  Value moreScratch(int64_t size) {
+    assert(scratchEnd && "allocChunkScratch before the request loop");
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointAfter(scratchEnd);
+    auto buffer =
+        memref::AllocaOp::create(b, MemRefType::get({size}, b.getF32Type()));
+    scratchEnd = buffer;
+    return buffer;
+  }
+  /// A table of one result per chunk, for one chunk loop.
+  Value chunkTable() { return moreScratch(chunks()); }
+
+  /// Runs `body(c, base, end)` for every chunk `c` = [base, end) of a row
+  /// (CPU form). A full chunk's end is base + kChunk and the last partial
+  /// one's bounds are constants, so that LLVM sees constant trip counts
+  /// (and unrolls and vectorises the lanes' loops) wherever the loop ends
+  /// up. The chunks are independent, so on the CPU target they are a
+  /// parallel loop that the runtime's threads share, and a single request
+  /// spreads over them. The loop has lane and term scratch that nothing
+  /// else uses (so tok-outline-parallel-loops gives each task its own) and
+  /// writes chunk tables of its own that only the code after it reads. In
+  /// the GPU pipeline's fallback to this form it is a sequential loop.
+  void forEachChunk(llvm::function_ref<void(Value, Value, Value)> body) {
+    int64_t fullChunks = vocab / kChunk;
+    auto chunk = [&](Value c) {
+      auto full = [&] {
+        Value base = arith::MulIOp::create(b, c, e.index(kChunk));
+        body(c, base, arith::AddIOp::create(b, base, e.index(kChunk)));
+      };
+      auto last = [&] {
+        body(e.index(fullChunks), e.index(fullChunks * kChunk), e.index(vocab));
+      };
+      if (fullChunks == chunks())
+        return full();
+      if (fullChunks == 0)
+        return last();
+      auto ifFull = scf::IfOp::create(
+          b, cmpi(arith::CmpIPredicate::ult, c, e.index(fullChunks)),
+          /*withElseRegion=*/true);
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPoint(ifFull.thenBlock()->getTerminator());
+      full();
+      b.setInsertionPoint(ifFull.elseBlock()->getTerminator());
+      last();
+    };
+    if (!parallelChunks) {
+      e.forLoop(e.index(0), e.index(chunks()), chunk);
+      return;
+    }
+    Value requestLanes = laneScratch, requestTerms = termScratch;
+    laneScratch = moreScratch(kChunkLanes);
+    termScratch = moreScratch(std::min(kChunk, vocab));
+    e.parallelFor(chunks(), chunk);
+    laneScratch = requestLanes;
+    termScratch = requestTerms;
   }
 
   /// p_v of row `i`, given its log-sum-exp.
@@ -289,7 +410,7 @@ protected:
   Value raceOverProbs(Value i, Value lse) {
     if (raceTable)
       return memref::LoadOp::create(b, raceTable, ValueRange{req, i});
-    return argmaxOver([&](Value v) {
+    return stagedArgmaxOver([&](Value v) {
       return arith::DivFOp::create(b, probAt(i, v, lse), exponentialAt(v));
     });
   }
@@ -308,13 +429,15 @@ protected:
   /// H(p) = -sum p log(p + 1e-5) of row `i` in the chunk order (CPU
   /// form).
   Value entropyOf(Value i, Value lse) {
-    e.forLoop(e.index(0), e.index(chunks()), [&](Value c) {
+    Value chunkSums = chunkTable();
+    forEachChunk([&](Value c, Value base, Value end) {
       memref::StoreOp::create(
-          b, chunkSum(c, [&](Value v) { return entropyTerm(i, v, lse); }),
-          chunkSumScratch, ValueRange{c});
+          b,
+          chunkSum(base, end, [&](Value v) { return entropyTerm(i, v, lse); }),
+          chunkSums, ValueRange{c});
     });
     return overChunks([&](Value c) {
-      return memref::LoadOp::create(b, chunkSumScratch, c).getResult();
+      return memref::LoadOp::create(b, chunkSums, c).getResult();
     });
   }
 
@@ -1027,9 +1150,12 @@ protected:
   Value argmaxTable, lseTable, entropyTable, raceTable;
   // Set when the sampling tables leave out the argmax: no request is greedy.
   bool neverGreedy = false;
-  // The CPU form's scratch for its sums: lane partials, chunk maxima and
-  // chunk sums.
-  Value laneScratch, chunkMaxScratch, chunkSumScratch;
+  // The CPU form's scratch for its sums: lane partials and one chunk's
+  // terms (stageTerms); the last of the scratch allocations (chunkTable).
+  Value laneScratch, termScratch;
+  Operation *scratchEnd = nullptr;
+  // The CPU form's chunk loops are parallel loops (forEachChunk).
+  bool parallelChunks;
   // [B] i32 counters the sampling statistics kernel clears (the first block
   // of each request), for a later kernel's collective.grid_arrive.
   Value clearedCounters;
@@ -1206,7 +1332,7 @@ private:
     auto ifOp = scf::IfOp::create(b, b.getIndexType(), anyPositive, true);
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(ifOp.thenBlock());
-    Value race = argmaxOver([&](Value v) {
+    Value race = stagedArgmaxOver([&](Value v) {
       return arith::DivFOp::create(
           b, residualAt(i, v, lse, draftIndex, validDraft), exponentialAt(v));
     });
