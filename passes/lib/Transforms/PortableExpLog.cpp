@@ -4,7 +4,8 @@
 // same bits (see the pass description). The constants are the textbook
 // ones: ln 2 split into a short high part (so n * ln2_hi is exact for the
 // exponents that occur) and the remainder, Taylor coefficients 1/k! for exp
-// on |r| <= ln(2)/2, and 2/(2k+1) for log's atanh series on |s| <= 0.1716.
+// on |r| <= ln(2)/2, and 2/(2k+1) for log's atanh series on |s| <= 0.1716
+// (four terms in f32, ten in f64).
 //
 //===----------------------------------------------------------------------===//
 
@@ -31,19 +32,30 @@ namespace {
 constexpr float kLn2Hi = 0.693145751953125f;        // 0x3F317200
 constexpr float kLn2Lo = 1.428606765330187045e-06f; // ln 2 - kLn2Hi
 constexpr float kLog2E = 1.44269504088896341f;
+// ln 2 to 32 significant bits (e * kLn2HiF64 is exact for every f64
+// exponent) and the rest.
+constexpr double kLn2HiF64 = 0x1.62e42feep-1;
+constexpr double kLn2HiF64Lo = 0x1.a39ef35793c76p-33;
 // 1.5 * 2^23: adding and subtracting it rounds |v| < 2^22 to an integer,
 // ties to even, in plain float arithmetic.
 constexpr float kRoundMagic = 12582912.0f;
 constexpr float kExpHigh = 88.72283935546875f;     // exp overflows above
 constexpr float kExpLow = -103.97208404541015625f; // exp is 0 below
 
-struct Float32 {
+/// Arithmetic in one float type (f32 or f64) and the integer type of its
+/// bits.
+struct FloatOps {
   ImplicitLocOpBuilder &b;
-  Value c(float value) {
-    return arith::ConstantOp::create(b, b.getF32FloatAttr(value));
+  FloatType type;
+  IntegerType bitsType;
+  FloatOps(ImplicitLocOpBuilder &b, FloatType type)
+      : b(b), type(type),
+        bitsType(b.getIntegerType(type.getIntOrFloatBitWidth())) {}
+  Value c(double value) {
+    return arith::ConstantOp::create(b, b.getFloatAttr(type, value));
   }
-  Value i(int32_t value) {
-    return arith::ConstantOp::create(b, b.getI32IntegerAttr(value));
+  Value i(int64_t value) {
+    return arith::ConstantOp::create(b, b.getIntegerAttr(bitsType, value));
   }
   Value add(Value x, Value y) { return arith::AddFOp::create(b, x, y); }
   Value sub(Value x, Value y) { return arith::SubFOp::create(b, x, y); }
@@ -55,14 +67,32 @@ struct Float32 {
   Value select(Value condition, Value x, Value y) {
     return arith::SelectOp::create(b, condition, x, y);
   }
-  Value bits(Value x) { return arith::BitcastOp::create(b, b.getI32Type(), x); }
-  Value fromBits(Value x) {
-    return arith::BitcastOp::create(b, b.getF32Type(), x);
-  }
-  /// 2^n for integral n in [-126, 127] (an i32).
+  Value bits(Value x) { return arith::BitcastOp::create(b, bitsType, x); }
+  Value fromBits(Value x) { return arith::BitcastOp::create(b, type, x); }
+  /// 2^n for integral n in [-126, 127] (f32 only).
   Value powerOfTwo(Value n) {
     return fromBits(
         arith::ShLIOp::create(b, arith::AddIOp::create(b, n, i(127)), i(23)));
+  }
+};
+
+/// The selects of log's special values around `result`: NaN for NaN and
+/// x < 0, -inf for ±0, +inf for +inf.
+struct LogSpecials {
+  Value isNan, negative, zero, infinite, any;
+  LogSpecials(FloatOps &f, Value x) {
+    isNan = f.cmp(arith::CmpFPredicate::UNO, x, x);
+    negative = f.cmp(arith::CmpFPredicate::OLT, x, f.c(0.0));
+    zero = f.cmp(arith::CmpFPredicate::OEQ, x, f.c(0.0));
+    infinite = f.cmp(arith::CmpFPredicate::OEQ, x, f.c(INFINITY));
+    any = arith::OrIOp::create(f.b, arith::OrIOp::create(f.b, isNan, negative),
+                               arith::OrIOp::create(f.b, zero, infinite));
+  }
+  Value apply(FloatOps &f, Value result) {
+    result = f.select(infinite, f.c(INFINITY), result);
+    result = f.select(zero, f.c(-INFINITY), result);
+    return f.select(arith::OrIOp::create(f.b, isNan, negative), f.c(NAN),
+                    result);
   }
 };
 
@@ -70,7 +100,7 @@ struct Float32 {
 /// overflow check, and a NaN x gives the NaN the steps make. Either way the
 /// same bits for every x <= 0.
 Value expandExp(ImplicitLocOpBuilder &b, Value x, bool nonPositive) {
-  Float32 f{b};
+  FloatOps f(b, b.getF32Type());
   // The steps run on x itself: out of range or NaN they give a value the
   // selects at the end replace, and none of them is undefined there (no
   // float is converted to an integer). Fewer steps than clamping x first,
@@ -102,15 +132,9 @@ Value expandExp(ImplicitLocOpBuilder &b, Value x, bool nonPositive) {
 }
 
 Value expandLog(ImplicitLocOpBuilder &b, Value x) {
-  Float32 f{b};
-  Value isNan = f.cmp(arith::CmpFPredicate::UNO, x, x);
-  Value negative = f.cmp(arith::CmpFPredicate::OLT, x, f.c(0.0f));
-  Value zero = f.cmp(arith::CmpFPredicate::OEQ, x, f.c(0.0f));
-  Value infinite = f.cmp(arith::CmpFPredicate::OEQ, x, f.c(INFINITY));
-  Value special =
-      arith::OrIOp::create(b, arith::OrIOp::create(b, isNan, negative),
-                           arith::OrIOp::create(b, zero, infinite));
-  Value safe = f.select(special, f.c(1.0f), x);
+  FloatOps f(b, b.getF32Type());
+  LogSpecials specials(f, x);
+  Value safe = f.select(specials.any, f.c(1.0f), x);
   // Subnormals: scale into the normal range first.
   Value tiny = f.cmp(arith::CmpFPredicate::OLT, safe, f.c(0x1p-126f));
   Value scaled = f.select(tiny, f.mul(safe, f.c(0x1p23f)), safe);
@@ -138,26 +162,69 @@ Value expandLog(ImplicitLocOpBuilder &b, Value x) {
   Value e = arith::SIToFPOp::create(b, b.getF32Type(), exponent);
   Value result =
       f.add(f.mul(e, f.c(kLn2Hi)), f.add(f.mul(e, f.c(kLn2Lo)), logM));
-  result = f.select(infinite, f.c(INFINITY), result);
-  result = f.select(zero, f.c(-INFINITY), result);
-  result = f.select(arith::OrIOp::create(b, isNan, negative), f.c(NAN), result);
-  return result;
+  return specials.apply(f, result);
+}
+
+/// log of an f64, within 1 ulp of glibc's (the accuracy test): the
+/// Philox exponentials' -log(u), which both targets then round to f32 (a
+/// libm and a libdevice log could round those differently). x = 2^e m with
+/// m in [sqrt(1/2), sqrt(2)), f = m - 1 (exact), s = f / (2 + f):
+/// log(m) = 2 atanh(s) = 2s + s R(s^2), R = 2/3 s^2 + 2/5 s^4 + ... (ten
+/// terms: the next is below 2^-54 of the result), and 2s = f - f^2/2 +
+/// s f^2/2, so the result adds small corrections to the exact f and to
+/// e ln2_hi (exact for every exponent: ln2_hi has 32 significant bits).
+Value expandLog64(ImplicitLocOpBuilder &b, Value x) {
+  FloatOps f(b, b.getF64Type());
+  LogSpecials specials(f, x);
+  Value safe = f.select(specials.any, f.c(1.0), x);
+  Value tiny = f.cmp(arith::CmpFPredicate::OLT, safe, f.c(0x1p-1022));
+  Value scaled = f.select(tiny, f.mul(safe, f.c(0x1p54)), safe);
+  Value bits = f.bits(scaled);
+  Value biased = arith::AndIOp::create(
+      b, arith::ShRUIOp::create(b, bits, f.i(52)), f.i(0x7FF));
+  Value exponent = arith::SubIOp::create(
+      b, biased, arith::SelectOp::create(b, tiny, f.i(1023 + 54), f.i(1023)));
+  Value m = f.fromBits(arith::OrIOp::create(
+      b, arith::AndIOp::create(b, bits, f.i(0x000FFFFFFFFFFFFF)),
+      f.i(0x3FF0000000000000)));
+  Value large = f.cmp(arith::CmpFPredicate::OGT, m, f.c(0x1.6a09e667f3bcdp+0));
+  m = f.select(large, f.mul(m, f.c(0.5)), m);
+  exponent = arith::AddIOp::create(
+      b, exponent, arith::ExtUIOp::create(b, f.bitsType, large));
+  Value fraction = f.sub(m, f.c(1.0));
+  Value s = f.div(fraction, f.add(fraction, f.c(2.0)));
+  Value z = f.mul(s, s);
+  Value series = f.c(2.0 / 21.0);
+  for (int k = 9; k >= 1; --k)
+    series = f.add(f.mul(series, z), f.c(2.0 / (2 * k + 1)));
+  Value r = f.mul(series, z);
+  Value halfSquare = f.mul(f.mul(f.c(0.5), fraction), fraction);
+  Value e = arith::SIToFPOp::create(b, f.type, exponent);
+  // e ln2_hi - ((f^2/2 - (s (f^2/2 + R) + e ln2_lo)) - f)
+  Value correction = f.sub(halfSquare, f.add(f.mul(s, f.add(halfSquare, r)),
+                                             f.mul(e, f.c(kLn2HiF64Lo))));
+  Value result = f.sub(f.mul(e, f.c(kLn2HiF64)), f.sub(correction, fraction));
+  return specials.apply(f, result);
 }
 
 Value expandExpOp(ImplicitLocOpBuilder &b, Operation *op) {
   return expandExp(b, op->getOperand(0), op->hasAttr(kNonPositiveExpAttrName));
 }
 Value expandLogOp(ImplicitLocOpBuilder &b, Operation *op) {
-  return expandLog(b, op->getOperand(0));
+  Value x = op->getOperand(0);
+  return x.getType().isF64() ? expandLog64(b, x) : expandLog(b, x);
 }
 
-template <typename OpTy, Value (*Expand)(ImplicitLocOpBuilder &, Operation *)>
-struct ExpandF32 : OpRewritePattern<OpTy> {
+/// Expands an f32 op, or with `alsoF64` an f64 one too.
+template <typename OpTy, Value (*Expand)(ImplicitLocOpBuilder &, Operation *),
+          bool alsoF64>
+struct ExpandScalar : OpRewritePattern<OpTy> {
   using OpRewritePattern<OpTy>::OpRewritePattern;
   LogicalResult matchAndRewrite(OpTy op,
                                 PatternRewriter &rewriter) const override {
-    if (!op.getType().isF32())
-      return rewriter.notifyMatchFailure(op, "only f32 is expanded");
+    Type type = op.getType();
+    if (!type.isF32() && !(alsoF64 && type.isF64()))
+      return rewriter.notifyMatchFailure(op, "not a type that is expanded");
     ImplicitLocOpBuilder b(op.getLoc(), rewriter);
     rewriter.replaceOp(op, Expand(b, op));
     return success();
@@ -168,8 +235,9 @@ struct TokPortableExpLogPass
     : impl::TokPortableExpLogBase<TokPortableExpLogPass> {
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
-    patterns.add<ExpandF32<math::ExpOp, expandExpOp>,
-                 ExpandF32<math::LogOp, expandLogOp>>(&getContext());
+    patterns.add<ExpandScalar<math::ExpOp, expandExpOp, /*alsoF64=*/false>,
+                 ExpandScalar<math::LogOp, expandLogOp, /*alsoF64=*/true>>(
+        &getContext());
     GreedyRewriteConfig config;
     config.enableFolding(false);
     if (failed(
