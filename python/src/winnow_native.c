@@ -214,8 +214,8 @@ static PyObject *symbol_list(winnow_module *module, size_t function,
 }
 
 /* {"producer", "source_name", "functions": [(name, [input specs],
- * [result specs], [symbols])], "targets": [(kind, triple, [cubin archs],
- * ptx arch, [workspace bytes per function])]} */
+ * [result specs], [symbols])], "targets": [(kind, triple, cpu, [cubin
+ * archs], ptx arch, [workspace bytes per function])]} */
 static PyObject *describe(PyObject *self, PyObject *capsule) {
   winnow_module *module = PyCapsule_GetPointer(capsule, MODULE_CAPSULE);
   if (!module)
@@ -285,7 +285,8 @@ static PyObject *describe(PyObject *self, PyObject *capsule) {
                        : target.kind == WINNOW_TARGET_KIND_CUDA ? "cuda"
                                                                 : "unknown";
     if (bad ||
-        append_new(targets, Py_BuildValue("(ssNsN)", kind, target.triple, archs,
+        append_new(targets, Py_BuildValue("(sssNsN)", kind, target.triple,
+                                          target.cpu ? target.cpu : "", archs,
                                           target.ptx_architecture
                                               ? target.ptx_architecture
                                               : "",

@@ -239,8 +239,14 @@ def test_compile_from_path_and_cuda_target(tmp_path):
     assert artifact.name == "top2.mlir"
     module = winnow.load(artifact)
     kinds = [t["kind"] for t in module.targets]
-    assert kinds == ["cpu", "cuda"]
+    # The CPU code twice (x86-64-v3 and its x86-64-v2 fallback), then CUDA.
+    assert kinds == ["cpu", "cpu", "cuda"]
+    assert [t["cpu"] for t in module.targets][:2] == ["x86-64-v3",
+                                                     "x86-64-v2"]
     assert module.source_name.endswith("top2.mlir")
+    single = winnow.load(winnow.compile(path, cpu="x86-64-v2"))
+    assert [(t["kind"], t["cpu"]) for t in single.targets] == [
+        ("cpu", "x86-64-v2")]
 
 
 def test_emulated_gpu_mapping_gives_the_same_results(top2_artifact):

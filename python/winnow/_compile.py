@@ -89,7 +89,8 @@ def compile(source, target="cpu", *, name=None, output=None, fuse=True,
         file's name, or "program" for text).
     output: also write the artifact there.
     fuse, cpu, opt_level, cuda_cubin, cuda_ptx, emulate_cuda_on_cpu: the
-        winnow-compile options of the same names (winnow-compile --help);
+        winnow-compile options of the same names (winnow-compile --help;
+        cpu may also be a list of CPU names, most preferred first);
         extra_args: any other winnow-compile arguments.
     dynamic_batch: compile every entry point for any batch from 0 to this
         bound (winnow-compile --dynamic-batch; docs/dynamic-shapes.md): the
@@ -128,7 +129,8 @@ def compile(source, target="cpu", *, name=None, output=None, fuse=True,
         if not fuse:
             command.append("--fuse=false")
         if cpu:
-            command.append(f"--cpu={cpu}")
+            cpus = [cpu] if isinstance(cpu, str) else list(cpu)
+            command.append("--cpu=" + ",".join(cpus))
         if opt_level is not None:
             command.append(f"--opt-level={int(opt_level)}")
         if cuda_cubin:

@@ -139,9 +139,10 @@ class Module:
         self.producer = info["producer"]
         self.source_name = info["source_name"]
         self.targets = [
-            {"kind": kind, "triple": triple, "cubin_architectures": archs,
-             "ptx_architecture": ptx, "workspace_bytes": workspace}
-            for kind, triple, archs, ptx, workspace in info["targets"]]
+            {"kind": kind, "triple": triple, "cpu": cpu,
+             "cubin_architectures": archs, "ptx_architecture": ptx,
+             "workspace_bytes": workspace}
+            for kind, triple, cpu, archs, ptx, workspace in info["targets"]]
         self._device_handle = native.create_device(_device_name(device))
         kind, name, description, ordinal = native.device_info(
             self._device_handle)

@@ -13,6 +13,7 @@
 #include "ThreadPool.h"
 #include "winnow/support/EntryAbi.h"
 
+#include <cstdlib>
 #include <dlfcn.h>
 #include <memory>
 
@@ -21,11 +22,21 @@ namespace {
 
 constexpr const char *kEntryPrefix = "__winnow_entry_";
 
+/// The first CPU target that runs on this host: the artifact lists them
+/// most preferred first (x86-64-v3, then x86-64-v2 by default). The
+/// environment variable WINNOW_CPU_TARGET names the one to take instead, so
+/// that a host can run (and tests can compare) a fallback variant.
 winnow_status selectCpuTarget(const winnow_module &module, size_t &index) {
-  std::string reasons;
+  const char *wanted = std::getenv("WINNOW_CPU_TARGET");
+  if (wanted && !*wanted)
+    wanted = nullptr;
+  std::string reasons, names;
   for (size_t i = 0; i < module.targets.size(); ++i) {
     const TargetSpec &target = module.targets[i];
     if (target.kind != WINNOW_TARGET_KIND_CPU)
+      continue;
+    names += (names.empty() ? "'" : ", '") + target.cpu + "'";
+    if (wanted && target.cpu != wanted)
       continue;
     std::string reason;
     if (isCpuTargetRunnable(target, reason)) {
@@ -34,11 +45,16 @@ winnow_status selectCpuTarget(const winnow_module &module, size_t &index) {
     }
     reasons += "; " + describeTarget(target, i) + ": " + reason;
   }
-  if (reasons.empty())
+  if (names.empty())
     return makeStatus(WINNOW_STATUS_FAILED_PRECONDITION,
                       "the artifact has no CPU target (it has " +
                           std::to_string(module.targets.size()) +
                           " targets), so it cannot run on device 'cpu'");
+  if (wanted && reasons.empty())
+    return makeStatus(
+        WINNOW_STATUS_FAILED_PRECONDITION,
+        std::string("WINNOW_CPU_TARGET='") + wanted +
+            "' names no CPU target of the artifact (its CPUs: " + names + ")");
   return makeStatus(WINNOW_STATUS_FAILED_PRECONDITION,
                     std::string("no CPU target of the artifact runs on this "
                                 "host (") +

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Thread invariance of the CPU target: every recipe in examples/ computes
-the same bits on 1, 2 and 3 threads.
+the same bits on 1, 2 and 3 threads, and in each of the artifact's CPU
+variants (x86-64-v3 and x86-64-v2 by default).
 
 Each recipe is compiled once; each function runs on seeded random inputs
 of its own shapes (drawn as run_dynamic_batch.py draws them) with --threads=1, then with 2 and 3 threads
@@ -10,7 +11,8 @@ produce), and with 2 threads at the compiled grains. Every result must be
 bit-identical to the single-threaded run (bf16 as raw bits). The runs with
 threads must have split loops onto pool threads (winnow-run --thread-stats:
 parallel loops and ranges run by pool threads above 0); the single-threaded
-one must split none.
+one must split none. Each CPU variant after the first that this host runs
+(WINNOW_CPU_TARGET) must give the same bits at 2 threads.
 """
 
 import argparse
@@ -25,12 +27,20 @@ from run_dynamic_batch import make_inputs, run, signatures  # noqa: E402
 
 import subprocess
 
+CPU_TARGET = re.compile(r"^\s*\[\d+\] cpu \S+ \(cpu ([^)]+)\)", re.M)
 STATS = re.compile(r"threads: (\d+) per call; pool (\d+); loops: (\d+) "
                    r"parallel, (\d+) serial; ranges on pool threads (\d+)")
 
 
+def cpu_variants(run_tool, artifact):
+    """The CPU names of the artifact's CPU targets, in their order."""
+    listing = subprocess.run([run_tool, artifact, "--list"],
+                             capture_output=True, text=True, check=True)
+    return CPU_TARGET.findall(listing.stdout)
+
+
 def call(run_tool, artifact, function, paths, count, workdir, tag, threads,
-         grain):
+         grain, cpu=None):
     command = [run_tool, artifact, "--function", function, "--print", "none",
                "--raw-bf16", f"--threads={threads}", "--thread-stats"]
     command += [f"--input=@{p}" for p in paths]
@@ -40,6 +50,9 @@ def call(run_tool, artifact, function, paths, count, workdir, tag, threads,
     env.pop("WINNOW_PARALLEL_GRAIN", None)
     if grain:
         env["WINNOW_PARALLEL_GRAIN"] = str(grain)
+    env.pop("WINNOW_CPU_TARGET", None)
+    if cpu:
+        env["WINNOW_CPU_TARGET"] = cpu
     result = subprocess.run(command, capture_output=True, text=True, env=env)
     if result.returncode != 0:
         raise RuntimeError(" ".join(command) + "\n" + result.stderr)
@@ -59,6 +72,7 @@ def main():
 
     passed = failed = 0
     split_somewhere = False
+    variants_compared = set()
     for recipe in sorted(os.listdir(args.examples)):
         if not recipe.endswith(".mlir"):
             continue
@@ -68,6 +82,7 @@ def main():
         artifact = os.path.join(workdir, name + ".wnn")
         run([args.compile, os.path.join(args.examples, recipe), "-o",
              artifact])
+        variants = cpu_variants(args.run, artifact)
         rng = np.random.default_rng(sum(map(ord, name)))
         for function, (inputs, results) in sorted(
                 signatures(args.run, artifact).items()):
@@ -98,6 +113,19 @@ def main():
                         problems.append(
                             f"{result} differs at {threads} threads"
                             f" (grain {grain or 'compiled'})")
+            for cpu in variants[1:]:
+                try:
+                    outs, _ = call(args.run, artifact, function, paths,
+                                   len(results), workdir, f"cpu{cpu}", 2,
+                                   None, cpu)
+                except RuntimeError as error:
+                    if "lacks" in str(error):
+                        continue  # this host cannot run that variant
+                    raise
+                variants_compared.add(cpu)
+                for (result, _, _), want, got in zip(results, reference, outs):
+                    if want.tobytes() != got.tobytes():
+                        problems.append(f"{result} differs on CPU {cpu}")
             label = f"{name} {function}"
             if problems:
                 failed += 1
@@ -108,6 +136,8 @@ def main():
     if not split_somewhere:
         failed += 1
         print("FAIL no run split a loop onto pool threads")
+    print("CPU variants compared: " + (", ".join(sorted(variants_compared))
+                                        or "none"))
     print(f"{passed} passed, {failed} failed")
     return 1 if failed else 0
 

@@ -32,6 +32,7 @@
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/ToolOutputFile.h"
+#include "llvm/TargetParser/Triple.h"
 
 using namespace mlir;
 
@@ -83,8 +84,11 @@ struct DriverOptions {
                        llvm::cl::aliasopt(compileTo)};
   llvm::cl::opt<std::string> cpu{
       llvm::cl::cat(category), "cpu",
-      llvm::cl::desc("CPU to generate code for: an LLVM CPU name, or native"),
-      llvm::cl::init("x86-64-v2")};
+      llvm::cl::desc("CPUs to generate code for, most preferred first: LLVM "
+                     "CPU names or native, comma-separated; the runtime runs "
+                     "the first one the host supports (default on x86-64: "
+                     "x86-64-v3,x86-64-v2)"),
+      llvm::cl::value_desc("cpu[,cpu...]")};
   llvm::cl::opt<unsigned> optLevel{
       llvm::cl::cat(category), "opt-level",
       llvm::cl::desc("LLVM optimisation level (0-3)"), llvm::cl::init(3)};
@@ -217,9 +221,39 @@ FailureOr<std::string> buildHostObject(ModuleOp module, const DriverOptions &opt
   return linkSharedObject(module.getLoc(), *object, cpuOptions);
 }
 
-CpuTargetOptions hostOptions(const DriverOptions &options) {
+/// The CPUs of --cpu, most preferred first. By default an x86-64 artifact
+/// carries AVX2 code (x86-64-v3) and, for older hosts, SSE4.2 code
+/// (x86-64-v2); both give the same bits (no fast-math flags, so LLVM
+/// contracts nothing into FMAs and reorders no reduction).
+FailureOr<SmallVector<std::string>> cpuVariants(const DriverOptions &options) {
+  if (options.cpu.empty()) {
+    llvm::Triple triple(resolveTriple(CpuTargetOptions()));
+    if (triple.getArch() == llvm::Triple::x86_64)
+      return SmallVector<std::string>{"x86-64-v3", "x86-64-v2"};
+    return SmallVector<std::string>{"generic"};
+  }
+  SmallVector<StringRef> names;
+  StringRef(options.cpu).split(names, ',');
+  SmallVector<std::string> cpus;
+  for (StringRef name : names) {
+    name = name.trim();
+    if (name.empty()) {
+      (void)driverError("--cpu='" + options.cpu + "' has an empty CPU name");
+      return failure();
+    }
+    if (llvm::is_contained(cpus, name)) {
+      (void)driverError("--cpu names '" + name + "' twice");
+      return failure();
+    }
+    cpus.push_back(name.str());
+  }
+  return cpus;
+}
+
+/// Code generation options for one CPU.
+CpuTargetOptions hostOptions(const DriverOptions &options, StringRef cpu) {
   CpuTargetOptions cpuOptions;
-  cpuOptions.cpu = options.cpu;
+  cpuOptions.cpu = cpu.str();
   cpuOptions.optLevel = options.optLevel;
   cpuOptions.linker = options.linker;
   return cpuOptions;
@@ -244,20 +278,27 @@ LogicalResult compileCpu(ModuleOp module, const DriverOptions &options,
   if (options.compileTo == Phase::llvm)
     return stop = printModule(module), success();
 
-  CpuTargetOptions cpuOptions = hostOptions(options);
-  llvm::LLVMContext llvmContext;
-  FailureOr<std::unique_ptr<llvm::Module>> llvmModule =
-      translateForCpu(module, llvmContext, entryPoints, cpuOptions);
-  if (failed(llvmModule))
+  // One shared object per CPU, in order of preference (a phase that stops
+  // earlier shows the first CPU's code).
+  FailureOr<SmallVector<std::string>> cpus = cpuVariants(options);
+  if (failed(cpus))
     return failure();
-  FailureOr<std::string> shared =
-      buildHostObject(module, options, **llvmModule, cpuOptions, stop);
-  if (failed(shared))
-    return failure();
-  if (stop)
-    return success();
-  contents.cpuBinaries.push_back(
-      {resolveTriple(cpuOptions), options.cpu, std::move(*shared)});
+  for (const std::string &cpu : *cpus) {
+    CpuTargetOptions cpuOptions = hostOptions(options, cpu);
+    llvm::LLVMContext llvmContext;
+    FailureOr<std::unique_ptr<llvm::Module>> llvmModule =
+        translateForCpu(module, llvmContext, entryPoints, cpuOptions);
+    if (failed(llvmModule))
+      return failure();
+    FailureOr<std::string> shared =
+        buildHostObject(module, options, **llvmModule, cpuOptions, stop);
+    if (failed(shared))
+      return failure();
+    if (stop)
+      return success();
+    contents.cpuBinaries.push_back(
+        {resolveTriple(cpuOptions), cpu, std::move(*shared)});
+  }
   return success();
 }
 
@@ -280,7 +321,11 @@ FailureOr<CudaTargetOptions> cudaOptions(const DriverOptions &options) {
   }
   cuda.toolkitPath = options.cudaToolkit;
   cuda.dumpKernelsDirectory = options.dumpKernels;
-  cuda.host = hostOptions(options);
+  // The host code only sequences launches: the most portable of the CPUs.
+  FailureOr<SmallVector<std::string>> cpus = cpuVariants(options);
+  if (failed(cpus))
+    return failure();
+  cuda.host = hostOptions(options, cpus->back());
   cuda.host.vectorize = false; // launch sequencing only
   return cuda;
 }
@@ -399,7 +444,7 @@ LogicalResult compileCuda(ModuleOp module, const DriverOptions &options,
     return failure();
   if (stop)
     return success();
-  contents.cudaBinaries.push_back({resolveTriple(cuda->host), options.cpu,
+  contents.cudaBinaries.push_back({resolveTriple(cuda->host), cuda->host.cpu,
                                    std::move(*shared), info.cubinArchitectures,
                                    info.ptxArchitecture, info.kernels,
                                    std::move(workspaceBytes)});
