@@ -230,12 +230,24 @@ func.func @greedy(%l: tensor<2x4x1000xbf16>, %d: tensor<2x3xi32>, %n: tensor<2xi
 // CHECK: arith.divf
 // CHECK: arith.cmpf oge
 // CHECK: memref.store %{{.*}}, %[[TOK]]
+// After a rejection one pass over each chunk stages residual / E and notes
+// whether any residual is positive; the first maximum is then scanned from
+// the staged values, and p races only when no residual was positive.
+// CHECK: %[[RACE:.*]]:3 = scf.for %{{.*}} iter_args({{.*}}) -> (f32, index, i1)
+// CHECK: %[[ANY:.*]] = scf.for %{{.*}} iter_args(%[[ANY_IN:.*]] = %{{.*}}) -> (i1)
 // CHECK: memref.load %[[QB]]
 // CHECK: arith.subf
-// CHECK: arith.maximumf
+// CHECK: %[[RESIDUAL:.*]] = arith.maximumf
 // CHECK: memref.load %[[EB]][%[[B]], %{{.*}}] : memref<2x1000xf32>
-// CHECK: arith.divf
+// CHECK: %[[RATIO:.*]] = arith.divf %[[RESIDUAL]]
+// CHECK: %[[POSITIVE:.*]] = arith.cmpf ogt, %[[RESIDUAL]]
+// CHECK: memref.store %[[RATIO]], %[[TERMS:.*]][%{{.*}}] : memref<256xf32>
+// CHECK: arith.ori %[[ANY_IN]], %[[POSITIVE]] : i1
+// CHECK: memref.load %[[TERMS]]
 // CHECK: arith.cmpf ogt
+// CHECK: scf.if %[[RACE]]#2 -> (index) {
+// CHECK-NEXT: scf.yield %[[RACE]]#1 : index
+// CHECK-NEXT: } else {
 // CHECK: memref.store %{{.*}}, %[[TOK]]
 // CHECK: return
 // CHECK-NOT: 3528531795

@@ -207,6 +207,37 @@ protected:
     return best[1];
   }
 
+  /// stagedArgmaxOver of the values of `valueAndFlag(v)`, and whether any
+  /// of its flags holds, in the same pass over the row (CPU form, with term
+  /// scratch): the first maximum's index and that flag.
+  std::pair<Value, Value> stagedArgmaxAndAny(
+      llvm::function_ref<std::pair<Value, Value>(Value)> valueAndFlag) {
+    ValueRange best = e.forLoop(
+        e.index(0), e.index(chunks()),
+        ValueRange{f32(-INFINITY), e.index(0), i1(false)},
+        [&](Value c, ValueRange s) -> SmallVector<Value> {
+          Value base = arith::MulIOp::create(b, c, e.index(kChunk));
+          Value count = arith::SubIOp::create(b, chunkEnd(base), base);
+          Value any = e.forLoop(
+              e.index(0), count, ValueRange{s[2]},
+              [&](Value k, ValueRange t) -> SmallVector<Value> {
+                auto [value, flag] =
+                    valueAndFlag(arith::AddIOp::create(b, base, k));
+                memref::StoreOp::create(b, value, termScratch, ValueRange{k});
+                return {arith::OrIOp::create(b, t[0], flag)};
+              })[0];
+          ValueRange found =
+              e.forLoop(e.index(0), count, ValueRange{s[0], s[1]},
+                        [&](Value k, ValueRange inner) -> SmallVector<Value> {
+                          return argmaxStep(
+                              arith::AddIOp::create(b, base, k),
+                              memref::LoadOp::create(b, termScratch, k), inner);
+                        });
+          return {found[0], found[1], any};
+        });
+    return {best[1], best[2]};
+  }
+
   /// Sum over the chunks of `value(c)` in the chunk order (CPU form).
   Value overChunks(llvm::function_ref<Value(Value)> value) {
     e.forLoop(e.index(0), e.index(kChunkLanes), [&](Value lane) {
@@ -1317,25 +1348,36 @@ private:
   /// The correction token after rejecting `draft` at row `i`: the race over
   /// the residual, or over p when the residual is identically zero.
   Value recoveredToken(Value i, Value lse, Value draftIndex, Value validDraft) {
-    // Whether the residual has a positive entry (NaN never counts), and the
-    // race over it, streamed over the row (the GPU form races the rejected
-    // row by vocabulary slices instead: resolveRequestsAndRaces).
-    Value anyPositive =
-        e.forLoop(e.index(0), e.index(vocab), ValueRange{i1(false)},
-                  [&](Value v, ValueRange s) -> SmallVector<Value> {
-                    Value positive =
-                        cmpf(arith::CmpFPredicate::OGT,
-                             residualAt(i, v, lse, draftIndex, validDraft),
-                             f32(0.0));
-                    return {arith::OrIOp::create(b, s[0], positive)};
-                  })[0];
+    // The race over the residual and whether it has a positive entry (NaN
+    // never counts), in one pass over the row; the race over p only when
+    // none is positive (the GPU form races the rejected row by vocabulary
+    // slices instead: resolveRequestsAndRaces).
+    Value race, anyPositive;
+    if (termScratch) {
+      std::tie(race, anyPositive) = stagedArgmaxAndAny([&](Value v) {
+        Value residual = residualAt(i, v, lse, draftIndex, validDraft);
+        return std::make_pair(
+            Value(arith::DivFOp::create(b, residual, exponentialAt(v))),
+            cmpf(arith::CmpFPredicate::OGT, residual, f32(0.0)));
+      });
+    } else {
+      anyPositive = e.forLoop(
+          e.index(0), e.index(vocab), ValueRange{i1(false)},
+          [&](Value v, ValueRange s) -> SmallVector<Value> {
+            Value positive =
+                cmpf(arith::CmpFPredicate::OGT,
+                     residualAt(i, v, lse, draftIndex, validDraft), f32(0.0));
+            return {arith::OrIOp::create(b, s[0], positive)};
+          })[0];
+    }
     auto ifOp = scf::IfOp::create(b, b.getIndexType(), anyPositive, true);
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(ifOp.thenBlock());
-    Value race = stagedArgmaxOver([&](Value v) {
-      return arith::DivFOp::create(
-          b, residualAt(i, v, lse, draftIndex, validDraft), exponentialAt(v));
-    });
+    if (!race)
+      race = argmaxOver([&](Value v) {
+        return arith::DivFOp::create(
+            b, residualAt(i, v, lse, draftIndex, validDraft), exponentialAt(v));
+      });
     scf::YieldOp::create(b, race);
     b.setInsertionPointToStart(ifOp.elseBlock());
     scf::YieldOp::create(b, raceOverProbs(i, lse));
