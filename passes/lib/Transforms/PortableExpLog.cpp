@@ -131,25 +131,39 @@ Value expandExp(ImplicitLocOpBuilder &b, Value x, bool nonPositive) {
   return f.select(f.cmp(arith::CmpFPredicate::UNO, x, x), x, result);
 }
 
+/// x = 2^e m for a positive finite x (subnormals too), m in
+/// [sqrt(1/2), sqrt(2)): e as an integer of the bits' type, and m.
+std::pair<Value, Value> splitExponent(FloatOps &f, Value x) {
+  ImplicitLocOpBuilder &b = f.b;
+  int64_t mantissaBits = f.type.getFPMantissaWidth() - 1;
+  int64_t bias = (int64_t(1) << (f.type.getWidth() - mantissaBits - 2)) - 1;
+  int64_t mantissaMask = (int64_t(1) << mantissaBits) - 1;
+  // Subnormals: scale into the normal range first.
+  Value tiny =
+      f.cmp(arith::CmpFPredicate::OLT, x, f.c(std::ldexp(1.0, 1 - bias)));
+  Value scaled =
+      f.select(tiny, f.mul(x, f.c(std::ldexp(1.0, mantissaBits))), x);
+  Value bits = f.bits(scaled);
+  Value biased = arith::AndIOp::create(
+      b, arith::ShRUIOp::create(b, bits, f.i(mantissaBits)), f.i(2 * bias + 1));
+  Value exponent = arith::SubIOp::create(
+      b, biased,
+      arith::SelectOp::create(b, tiny, f.i(bias + mantissaBits), f.i(bias)));
+  // m in [1, 2), then in [sqrt(1/2), sqrt(2)).
+  Value m = f.fromBits(
+      arith::OrIOp::create(b, arith::AndIOp::create(b, bits, f.i(mantissaMask)),
+                           f.i(bias << mantissaBits)));
+  Value large = f.cmp(arith::CmpFPredicate::OGT, m, f.c(M_SQRT2));
+  m = f.select(large, f.mul(m, f.c(0.5)), m);
+  exponent = arith::AddIOp::create(
+      b, exponent, arith::ExtUIOp::create(b, f.bitsType, large));
+  return {exponent, m};
+}
+
 Value expandLog(ImplicitLocOpBuilder &b, Value x) {
   FloatOps f(b, b.getF32Type());
   LogSpecials specials(f, x);
-  Value safe = f.select(specials.any, f.c(1.0f), x);
-  // Subnormals: scale into the normal range first.
-  Value tiny = f.cmp(arith::CmpFPredicate::OLT, safe, f.c(0x1p-126f));
-  Value scaled = f.select(tiny, f.mul(safe, f.c(0x1p23f)), safe);
-  Value bits = f.bits(scaled);
-  Value biased = arith::AndIOp::create(
-      b, arith::ShRUIOp::create(b, bits, f.i(23)), f.i(255));
-  Value exponent = arith::SubIOp::create(
-      b, biased, arith::SelectOp::create(b, tiny, f.i(127 + 23), f.i(127)));
-  // m in [1, 2), then in [sqrt(1/2), sqrt(2)).
-  Value m = f.fromBits(arith::OrIOp::create(
-      b, arith::AndIOp::create(b, bits, f.i(0x007FFFFF)), f.i(0x3F800000)));
-  Value large = f.cmp(arith::CmpFPredicate::OGT, m, f.c(1.41421356237f));
-  m = f.select(large, f.mul(m, f.c(0.5f)), m);
-  exponent = arith::AddIOp::create(
-      b, exponent, arith::ExtUIOp::create(b, b.getI32Type(), large));
+  auto [exponent, m] = splitExponent(f, f.select(specials.any, f.c(1.0f), x));
   // log(m) = 2 atanh(s), s = (m - 1) / (m + 1): 2s (1 + s^2/3 + s^4/5 + ...).
   Value fraction = f.sub(m, f.c(1.0f));
   Value s = f.div(fraction, f.add(fraction, f.c(2.0f)));
@@ -176,21 +190,7 @@ Value expandLog(ImplicitLocOpBuilder &b, Value x) {
 Value expandLog64(ImplicitLocOpBuilder &b, Value x) {
   FloatOps f(b, b.getF64Type());
   LogSpecials specials(f, x);
-  Value safe = f.select(specials.any, f.c(1.0), x);
-  Value tiny = f.cmp(arith::CmpFPredicate::OLT, safe, f.c(0x1p-1022));
-  Value scaled = f.select(tiny, f.mul(safe, f.c(0x1p54)), safe);
-  Value bits = f.bits(scaled);
-  Value biased = arith::AndIOp::create(
-      b, arith::ShRUIOp::create(b, bits, f.i(52)), f.i(0x7FF));
-  Value exponent = arith::SubIOp::create(
-      b, biased, arith::SelectOp::create(b, tiny, f.i(1023 + 54), f.i(1023)));
-  Value m = f.fromBits(arith::OrIOp::create(
-      b, arith::AndIOp::create(b, bits, f.i(0x000FFFFFFFFFFFFF)),
-      f.i(0x3FF0000000000000)));
-  Value large = f.cmp(arith::CmpFPredicate::OGT, m, f.c(0x1.6a09e667f3bcdp+0));
-  m = f.select(large, f.mul(m, f.c(0.5)), m);
-  exponent = arith::AddIOp::create(
-      b, exponent, arith::ExtUIOp::create(b, f.bitsType, large));
+  auto [exponent, m] = splitExponent(f, f.select(specials.any, f.c(1.0), x));
   Value fraction = f.sub(m, f.c(1.0));
   Value s = f.div(fraction, f.add(fraction, f.c(2.0)));
   Value z = f.mul(s, s);
