@@ -190,26 +190,14 @@ protected:
   Value stagedArgmaxOver(llvm::function_ref<Value(Value)> value) {
     if (!termScratch)
       return argmaxOver(value);
-    ValueRange best = e.forLoop(
-        e.index(0), e.index(chunks()), ValueRange{f32(-INFINITY), e.index(0)},
-        [&](Value c, ValueRange s) -> SmallVector<Value> {
-          Value base = arith::MulIOp::create(b, c, e.index(kChunk));
-          Value end = chunkEnd(base);
-          stageTerms(base, end, value);
-          return e.forLoop(
-              e.index(0), arith::SubIOp::create(b, end, base), s,
-              [&](Value k, ValueRange inner) -> SmallVector<Value> {
-                return argmaxStep(arith::AddIOp::create(b, base, k),
-                                  memref::LoadOp::create(b, termScratch, k),
-                                  inner);
-              });
-        });
-    return best[1];
+    return stagedArgmaxAndAny(
+               [&](Value v) { return std::make_pair(value(v), i1(false)); })
+        .first;
   }
 
-  /// stagedArgmaxOver of the values of `valueAndFlag(v)`, and whether any
-  /// of its flags holds, in the same pass over the row (CPU form, with term
-  /// scratch): the first maximum's index and that flag.
+  /// The first maximum of the values of `valueAndFlag(v)` and whether any
+  /// of its flags holds, in one pass over the row (CPU form, with term
+  /// scratch): each chunk's values are staged, then scanned in order.
   std::pair<Value, Value> stagedArgmaxAndAny(
       llvm::function_ref<std::pair<Value, Value>(Value)> valueAndFlag) {
     ValueRange best = e.forLoop(
