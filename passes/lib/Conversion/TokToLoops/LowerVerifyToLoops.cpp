@@ -1339,33 +1339,18 @@ private:
     // The race over the residual and whether it has a positive entry (NaN
     // never counts), in one pass over the row; the race over p only when
     // none is positive (the GPU form races the rejected row by vocabulary
-    // slices instead: resolveRequestsAndRaces).
-    Value race, anyPositive;
-    if (termScratch) {
-      std::tie(race, anyPositive) = stagedArgmaxAndAny([&](Value v) {
-        Value residual = residualAt(i, v, lse, draftIndex, validDraft);
-        return std::make_pair(
-            Value(arith::DivFOp::create(b, residual, exponentialAt(v))),
-            cmpf(arith::CmpFPredicate::OGT, residual, f32(0.0)));
-      });
-    } else {
-      anyPositive = e.forLoop(
-          e.index(0), e.index(vocab), ValueRange{i1(false)},
-          [&](Value v, ValueRange s) -> SmallVector<Value> {
-            Value positive =
-                cmpf(arith::CmpFPredicate::OGT,
-                     residualAt(i, v, lse, draftIndex, validDraft), f32(0.0));
-            return {arith::OrIOp::create(b, s[0], positive)};
-          })[0];
-    }
+    // slices instead: resolveRequestsAndRaces). Only the CPU form gets
+    // here, and it has the term scratch.
+    assert(termScratch && "allocChunkScratch before the request loop");
+    auto [race, anyPositive] = stagedArgmaxAndAny([&](Value v) {
+      Value residual = residualAt(i, v, lse, draftIndex, validDraft);
+      return std::make_pair(
+          Value(arith::DivFOp::create(b, residual, exponentialAt(v))),
+          cmpf(arith::CmpFPredicate::OGT, residual, f32(0.0)));
+    });
     auto ifOp = scf::IfOp::create(b, b.getIndexType(), anyPositive, true);
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(ifOp.thenBlock());
-    if (!race)
-      race = argmaxOver([&](Value v) {
-        return arith::DivFOp::create(
-            b, residualAt(i, v, lse, draftIndex, validDraft), exponentialAt(v));
-      });
     scf::YieldOp::create(b, race);
     b.setInsertionPointToStart(ifOp.elseBlock());
     scf::YieldOp::create(b, raceOverProbs(i, lse));
