@@ -37,14 +37,17 @@ namespace winnow::testing {
         << "message: " << result_.message();                                   \
   } while (false)
 
-
-/// A CPU device; fails the test when it cannot be created.
-inline DevicePtr createCpu() {
+/// The device `name` ("cpu", "cuda", "cuda:N"); fails the test when it
+/// cannot be created.
+inline DevicePtr createDevice(const char *name) {
   winnow_device *device = nullptr;
-  StatusResult status(winnow_device_create("cpu", &device));
+  StatusResult status(winnow_device_create(name, &device));
   EXPECT_TRUE(status.ok()) << status.message();
   return DevicePtr(device);
 }
+
+/// A CPU device; fails the test when it cannot be created.
+inline DevicePtr createCpu() { return createDevice("cpu"); }
 
 /// Builds `def` and loads it; fails the test when it does not load.
 inline ModulePtr loadDef(const ArtifactDef &def) {
@@ -56,16 +59,22 @@ inline ModulePtr loadDef(const ArtifactDef &def) {
   return ModulePtr(module);
 }
 
-/// Loads `def` and binds it to the CPU; returns the bind's status (the
+/// Loads `def` and binds it to `device`; returns the bind's status (the
 /// executable keeps the module and the device alive).
-inline winnow_status bindDef(const ArtifactDef &def, ExecutablePtr &out) {
+inline winnow_status bindOn(winnow_device *device, const ArtifactDef &def,
+                            ExecutablePtr &out) {
   ModulePtr module = loadDef(def);
-  DevicePtr device = createCpu();
   winnow_executable *executable = nullptr;
   winnow_status status =
-      winnow_executable_create(module.get(), device.get(), &executable);
+      winnow_executable_create(module.get(), device, &executable);
   out.reset(executable);
   return status;
+}
+
+/// Loads `def` and binds it to the CPU; returns the bind's status.
+inline winnow_status bindDef(const ArtifactDef &def, ExecutablePtr &out) {
+  DevicePtr device = createCpu();
+  return bindOn(device.get(), def, out);
 }
 
 /// A fixture holding one artifact bound to the CPU (bind() in SetUp).

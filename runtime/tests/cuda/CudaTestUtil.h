@@ -26,25 +26,7 @@ protected:
   }
 
   static DevicePtr createCuda(const char *name = "cuda") {
-    winnow_device *device = nullptr;
-    StatusResult status(winnow_device_create(name, &device));
-    EXPECT_TRUE(status.ok()) << status.message();
-    return DevicePtr(device);
-  }
-
-  static winnow_status bindOn(winnow_device *device, const ArtifactDef &def,
-                              ExecutablePtr &out) {
-    std::vector<uint8_t> bytes = buildArtifact(def);
-    winnow_module *raw = nullptr;
-    StatusResult loaded(
-        winnow_module_load_memory(bytes.data(), bytes.size(), &raw));
-    EXPECT_TRUE(loaded.ok()) << loaded.message();
-    ModulePtr module(raw);
-    winnow_executable *executable = nullptr;
-    winnow_status status =
-        winnow_executable_create(module.get(), device, &executable);
-    out.reset(executable);
-    return status;
+    return createDevice(name);
   }
 
   static winnow_status bind(const ArtifactDef &def, ExecutablePtr &out) {
