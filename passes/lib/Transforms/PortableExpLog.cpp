@@ -160,19 +160,30 @@ std::pair<Value, Value> splitExponent(FloatOps &f, Value x) {
   return {exponent, m};
 }
 
+/// log(m) = 2 atanh(s) for m from splitExponent: f = m - 1, s = f / (2 + f)
+/// and the series z (c_1 + z (c_2 + ...)) in z = s^2, `coefficients` from
+/// the highest power down.
+struct AtanhSeries {
+  Value fraction, s, series;
+  AtanhSeries(FloatOps &f, Value m, ArrayRef<double> coefficients) {
+    fraction = f.sub(m, f.c(1.0));
+    s = f.div(fraction, f.add(fraction, f.c(2.0)));
+    Value z = f.mul(s, s);
+    Value sum = f.c(coefficients.front());
+    for (double coefficient : coefficients.drop_front())
+      sum = f.add(f.mul(sum, z), f.c(coefficient));
+    series = f.mul(sum, z);
+  }
+};
+
 Value expandLog(ImplicitLocOpBuilder &b, Value x) {
   FloatOps f(b, b.getF32Type());
   LogSpecials specials(f, x);
   auto [exponent, m] = splitExponent(f, f.select(specials.any, f.c(1.0f), x));
-  // log(m) = 2 atanh(s), s = (m - 1) / (m + 1): 2s (1 + s^2/3 + s^4/5 + ...).
-  Value fraction = f.sub(m, f.c(1.0f));
-  Value s = f.div(fraction, f.add(fraction, f.c(2.0f)));
-  Value z = f.mul(s, s);
-  Value series = f.c(1.0f / 9.0f);
-  for (float coefficient : {1.0f / 7.0f, 1.0f / 5.0f, 1.0f / 3.0f})
-    series = f.add(f.mul(series, z), f.c(coefficient));
-  Value twoS = f.add(s, s);
-  Value logM = f.add(twoS, f.mul(twoS, f.mul(series, z)));
+  // log(m) = 2s (1 + s^2/3 + s^4/5 + ...), the f32 coefficients.
+  AtanhSeries atanh(f, m, {1.0f / 9.0f, 1.0f / 7.0f, 1.0f / 5.0f, 1.0f / 3.0f});
+  Value twoS = f.add(atanh.s, atanh.s);
+  Value logM = f.add(twoS, f.mul(twoS, atanh.series));
   Value e = arith::SIToFPOp::create(b, b.getF32Type(), exponent);
   Value result =
       f.add(f.mul(e, f.c(kLn2Hi)), f.add(f.mul(e, f.c(kLn2Lo)), logM));
@@ -191,13 +202,11 @@ Value expandLog64(ImplicitLocOpBuilder &b, Value x) {
   FloatOps f(b, b.getF64Type());
   LogSpecials specials(f, x);
   auto [exponent, m] = splitExponent(f, f.select(specials.any, f.c(1.0), x));
-  Value fraction = f.sub(m, f.c(1.0));
-  Value s = f.div(fraction, f.add(fraction, f.c(2.0)));
-  Value z = f.mul(s, s);
-  Value series = f.c(2.0 / 21.0);
-  for (int k = 9; k >= 1; --k)
-    series = f.add(f.mul(series, z), f.c(2.0 / (2 * k + 1)));
-  Value r = f.mul(series, z);
+  SmallVector<double, 10> coefficients;
+  for (int k = 10; k >= 1; --k)
+    coefficients.push_back(2.0 / (2 * k + 1));
+  AtanhSeries atanh(f, m, coefficients);
+  Value fraction = atanh.fraction, s = atanh.s, r = atanh.series;
   Value halfSquare = f.mul(f.mul(f.c(0.5), fraction), fraction);
   Value e = arith::SIToFPOp::create(b, f.type, exponent);
   // e ln2_hi - ((f^2/2 - (s (f^2/2 + R) + e ln2_lo)) - f)
