@@ -714,7 +714,10 @@ def build_corpus(rng, n_random):
                                     # (2048 tokens) and one trip of EMA
                                     # chunks (32)
                                     ("dechunk_bf16_long", 1, 400, 2100, 8, "bf16", None),
-                                    ("dechunk_f32_block3", 3, 20, 40, 4, "f32", (None, 3))):
+                                    ("dechunk_f32_block3", 3, 20, 40, 4, "f32", (None, 3)),
+                                    # a lone row the CPU sweeps in parts
+                                    # (runs of scan blocks, up to 8)
+                                    ("dechunk_f32_row_parts", 1, 40, 120, 4, "f32", (None, 3))):
         eps, block = eps if isinstance(eps, tuple) else (eps, None)
         p = make_dechunk("dechunk_f16" if dt == "f16" else "dechunk", nm, B, C,
                          L, D, dt, eps, block)
@@ -726,6 +729,19 @@ def build_corpus(rng, n_random):
                 b=random_boundaries(rng, B, L, rng.choice([0.2, 0.5, 0.8])),
                 lengths=random_lengths(rng, B, L),
                 h=random_activations(rng, (B, L, D), dt)))
+        if B == 1:
+            # Live chunks ending inside, at the end of and before a part,
+            # none, all; segments past the capacity; a short row.
+            for n, rate, length in ((0, 0.5, L), (1, 0.5, L), (3, 0.5, L),
+                                    (9, 0.3, L), (C - 1, 0.5, L), (C, 0.9, L),
+                                    (C, 0.3, L // 3), (C + 5, 1.0, L)):
+                p.add("n%d_rate%g_len%d" % (n, rate, length), dict(
+                    z=random_activations(rng, (B, C, D), dt),
+                    gates=rng.uniform(-0.2, 1.2, size=(B, C)).astype(np.float32),
+                    n=np.array([n], np.int32),
+                    b=random_boundaries(rng, B, L, rate),
+                    lengths=np.array([length], np.int32),
+                    h=random_activations(rng, (B, L, D), dt)))
         progs.append(p)
 
     # ---- pipelines: the H-Net chain ---------------------------------------------

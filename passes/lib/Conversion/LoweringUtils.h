@@ -133,6 +133,8 @@ private:
 /// extent 1 and lowered one row at a time; the results the dispatch yields
 /// are written straight into the rows of its result buffers.
 struct DispatchRow {
+  /// The dispatch's batch rows (a lowering may split a lone row's work).
+  int64_t rows = 1;
   /// Row views of the dispatch's result buffers, by the (batch-1) value
   /// that is yielded.
   llvm::DenseMap<mlir::Value, mlir::Value> destinations;

@@ -116,6 +116,30 @@ func.func @dechunk(%z: tensor<2x6x4xbf16>, %g: tensor<2x6xf32>, %n: tensor<2xi32
   return %out : tensor<2x9x4xbf16>
 }
 
+// A lone row (rows 1) is swept in parts that threads share, each a run of
+// whole scan blocks (4 blocks of 64 chunks here, so 4 parts): the token that
+// opens each block's first segment, the zbar each part starts from (walked
+// part by part over the live chunks), then the parts in parallel.
+// CHECK-LABEL: func.func @dechunk_row
+// CHECK-DAG: %[[STARTS:.*]] = memref.alloca() : memref<5xindex>
+// CHECK-DAG: %[[CARRIES:.*]] = memref.alloca() : memref<4x4xf32>
+// CHECK: scf.parallel
+// CHECK: memref.store %{{.*}}, %[[STARTS]]
+// CHECK: memref.store %{{.*}}, %[[CARRIES]]
+// CHECK: scf.parallel (%{{.*}}) = (%{{.*}}) to (%c4{{.*}})
+// CHECK: memref.load %[[STARTS]]
+// CHECK: memref.load %[[CARRIES]]
+// CHECK: } {tok.dispatch_rows}
+func.func @dechunk_row(%z: tensor<1x200x4xbf16>, %g: tensor<1x200xf32>, %n: tensor<1xi32>,
+                       %b: tensor<1x300xi1>, %h: tensor<1x300x4xbf16>) -> tensor<1x300x4xbf16> {
+  %out = tok.dispatch rows 1 scratch 0 saved 19200 launches 1 -> (tensor<1x300x4xbf16>) {
+    %zbar = tok.ema_scan %z, %g, %n : (tensor<1x200x4xbf16>, tensor<1x200xf32>, tensor<1xi32>) -> tensor<1x200x4xf32>
+    %o = tok.expand %zbar, %b residual %h : (tensor<1x200x4xf32>, tensor<1x300xi1>, tensor<1x300x4xbf16>) -> tensor<1x300x4xbf16>
+    tok.yield %o : tensor<1x300x4xbf16>
+  }
+  return %out : tensor<1x300x4xbf16>
+}
+
 // A lowering's own buffer above 64 KiB (attn_score's statistics for 32 heads
 // x 300 queries) is a heap row buffer; on the GPU it gets a slice of the
 // arena per block like the others, so the block mapping still applies.

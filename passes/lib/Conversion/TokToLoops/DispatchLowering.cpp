@@ -188,6 +188,7 @@ DispatchLowering::matchAndRewrite(tok::DispatchOp op,
 
   // The row's context, and the patterns that lower its ops with it.
   DispatchRow row;
+  row.rows = rows;
   RewritePatternSet rowPatterns(op.getContext());
   populateTokToLoopsPatterns(rowPatterns, options, &row);
 

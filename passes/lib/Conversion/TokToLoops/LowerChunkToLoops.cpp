@@ -953,6 +953,18 @@ void lowerExpand(tok::ExpandOp op, ImplicitLocOpBuilder &b,
 // tok.ema_scan -> tok.expand, streamed
 //===----------------------------------------------------------------------===//
 
+/// The parts the CPU sweeps each row of the dechunk pair in. A lone row
+/// (batch 1) splits into runs of whole scan blocks, up to 8, while their
+/// carries ([parts, D] f32) fit 32 KiB of stack; with more rows each row is
+/// one sweep and rows run in parallel (the row loop is the one that gets
+/// the threads, and the split costs a second pass over the live chunks).
+int64_t dechunkParts(int64_t rows, int64_t scanBlocks, int64_t features) {
+  if (rows != 1)
+    return 1;
+  int64_t byBytes = 32 * 1024 / (4 * std::max<int64_t>(features, 1));
+  return std::min<int64_t>({8, scanBlocks, byBytes});
+}
+
 /// The dechunk pair. On a CPU and inside a GPU dispatch row, one sweep over
 /// the tokens of each row: when a token opens segment j, the EMA of chunk j
 /// is the next step of the walk over ema_scan's blocked order (segments open
@@ -1112,64 +1124,75 @@ void lowerEmaExpand(tok::EmaScanOp ema, tok::ExpandOp expand,
           });
     });
   } else {
-    // zbar of the open segment, L and the carry, per feature.
+    // Per feature: zbar of the open segment, L and the carry (scratch).
     auto scratchType = MemRefType::get({features}, b.getF32Type());
-    Value running = memref::AllocaOp::create(b, scratchType);
-    Value localRow = memref::AllocaOp::create(b, scratchType);
-    Value carryRow = memref::AllocaOp::create(b, scratchType);
-    e.parallelFor(batch, [&](Value row) {
-      Value n = e.loadClampedCount(counts, row, e.index(chunks));
-      Value len = e.rowLength(lengths, row, tokens);
-      // State: segments opened, Q of the open segment's chunk.
+    struct Walk {
+      Value running, localRow, carryRow;
+    };
+    auto newWalk = [&] {
+      return Walk{memref::AllocaOp::create(b, scratchType),
+                  memref::AllocaOp::create(b, scratchType),
+                  memref::AllocaOp::create(b, scratchType)};
+    };
+    // Chunk j (live) after chunk j - 1 for every feature; returns Q_j.
+    auto walkChunk = [&](const Walk &w, Value row, Value j, Value prevDecay) {
+      Value gate = emaGate(b, e, gates, row, j, epsilon);
+      EmaBlockPosition at = emaBlockPosition(b, e, j, block);
+      Value decay =
+          emaDecay(b, e, gate,
+                   arith::SelectOp::create(b, at.opens, e.f32(1.0), prevDecay));
+      emaChunkAcrossFeatures(
+          b, e, input, row, j, features, gate, at, decay, w.localRow,
+          w.carryRow,
+          [&](Value d) {
+            return memref::LoadOp::create(b, w.running, ValueRange{d})
+                .getResult();
+          },
+          [&](Value d, Value zbar) {
+            memref::StoreOp::create(b, zbar, w.running, ValueRange{d});
+          });
+      return decay;
+    };
+    // Tokens [lb, ub) of `row`, `opened` segments opened before lb, `decay`
+    // Q of the open segment's chunk: each writes its segment's value (the
+    // walk's next step when it opens one) plus its residual.
+    auto sweepTokens = [&](const Walk &w, Value row, Value n, Value len,
+                           Value lb, Value ub, Value opened, Value decay) {
       e.forLoop(
-          e.index(0), e.index(tokens), ValueRange{e.index(0), e.f32(1.0)},
+          lb, ub, ValueRange{opened, decay},
           [&](Value t, ValueRange s) -> SmallVector<Value> {
             SegmentStep step = segmentStep(b, e, boundaries, row, t, len, s[0]);
             Value inRange = segmentInRange(step);
             Value j = step.segment;
+            Value opens = arith::AndIOp::create(b, step.starts, inRange);
             Value live = arith::AndIOp::create(
-                b, arith::AndIOp::create(b, step.starts, inRange),
-                e.cmpi(arith::CmpIPredicate::ult, j, n));
+                b, opens, e.cmpi(arith::CmpIPredicate::ult, j, n));
             auto ifLive =
                 scf::IfOp::create(b, TypeRange{b.getF32Type()}, live, true);
             {
               OpBuilder::InsertionGuard guard(b);
               b.setInsertionPointToStart(ifLive.thenBlock());
-              Value gate = emaGate(b, e, gates, row, j, epsilon);
-              EmaBlockPosition at = emaBlockPosition(b, e, j, block);
-              Value decay = emaDecay(
-                  b, e, gate,
-                  arith::SelectOp::create(b, at.opens, e.f32(1.0), s[1]));
-              emaChunkAcrossFeatures(
-                  b, e, input, row, j, features, gate, at, decay, localRow,
-                  carryRow,
-                  [&](Value d) {
-                    return memref::LoadOp::create(b, running, ValueRange{d})
-                        .getResult();
-                  },
-                  [&](Value d, Value zbar) {
-                    memref::StoreOp::create(b, zbar, running, ValueRange{d});
-                  });
-              scf::YieldOp::create(b, ValueRange{decay});
+              scf::YieldOp::create(b, ValueRange{walkChunk(w, row, j, s[1])});
               b.setInsertionPointToStart(ifLive.elseBlock());
               scf::YieldOp::create(b, ValueRange{s[1]});
             }
             // A segment past the live chunks (and every later one) is 0.
-            e.ifThen(arith::AndIOp::create(
-                         b, arith::AndIOp::create(b, step.starts, inRange),
-                         e.notI1(e.cmpi(arith::CmpIPredicate::ult, j, n))),
-                     [&] {
-                       e.forLoop(e.index(0), e.index(features), [&](Value d) {
-                         memref::StoreOp::create(b, e.f32(0.0), running,
-                                                 ValueRange{d});
-                       });
-                     });
+            e.ifThen(
+                arith::AndIOp::create(
+                    b, opens, e.notI1(e.cmpi(arith::CmpIPredicate::ult, j, n))),
+                [&] {
+                  e.forLoop(e.index(0), e.index(features), [&](Value d) {
+                    memref::StoreOp::create(b, e.f32(0.0), w.running,
+                                            ValueRange{d});
+                  });
+                });
             auto ifIn = scf::IfOp::create(b, inRange, true);
             {
               OpBuilder::InsertionGuard guard(b);
               b.setInsertionPoint(ifIn.thenBlock()->getTerminator());
               e.forLoop(e.index(0), e.index(features), [&](Value d) {
-                Value value = memref::LoadOp::create(b, running, ValueRange{d});
+                Value value =
+                    memref::LoadOp::create(b, w.running, ValueRange{d});
                 memref::StoreOp::create(b, outputValue(row, t, d, value),
                                         output, ValueRange{row, t, d});
               });
@@ -1180,7 +1203,118 @@ void lowerEmaExpand(tok::EmaScanOp ema, tok::ExpandOp expand,
             }
             return {step.opened, ifLive.getResult(0)};
           });
-    });
+    };
+
+    int64_t rows = context.row ? context.row->rows : batch;
+    int64_t scanBlocks = llvm::divideCeil(chunks, block);
+    int64_t parts = dechunkParts(rows, scanBlocks, features);
+    if (parts < 2) {
+      // One sequential sweep per row; rows run in parallel.
+      Walk w = newWalk();
+      e.parallelFor(batch, [&](Value row) {
+        sweepTokens(w, row, e.loadClampedCount(counts, row, e.index(chunks)),
+                    e.rowLength(lengths, row, tokens), e.index(0),
+                    e.index(tokens), e.index(0), e.f32(1.0));
+      });
+    } else {
+      // A single row's tokens in `parts` parts, each a run of whole scan
+      // blocks, that threads sweep in parallel. A part starts where its
+      // first block's first segment opens, from the zbar that ends the
+      // block before, which one sequential walk over the live chunks
+      // records first: the same operations on the same values as the
+      // single sweep, so the same bits.
+      Walk chunkWalk = newWalk();
+      Walk partWalk = newWalk();
+      // starts[s]: the token that opens block s's first segment
+      // (starts[scanBlocks]: segment `chunks`), or len if none does.
+      Value starts = memref::AllocaOp::create(
+          b, MemRefType::get({scanBlocks + 1}, b.getIndexType()));
+      // carries[p]: zbar of the chunk before part p's first block.
+      Value carries = memref::AllocaOp::create(
+          b, MemRefType::get({parts, features}, b.getF32Type()));
+      e.forLoop(e.index(0), e.index(batch), [&](Value row) {
+        Value n = e.loadClampedCount(counts, row, e.index(chunks));
+        Value len = e.rowLength(lengths, row, tokens);
+        Value liveBlocks = arith::CeilDivUIOp::create(b, n, e.index(block));
+        // Part p's first block: p * liveBlocks / parts.
+        auto firstBlock = [&](Value p) {
+          return arith::DivUIOp::create(
+              b, arith::MulIOp::create(b, p, liveBlocks), e.index(parts));
+        };
+        e.forLoop(e.index(0), e.index(scanBlocks + 1), [&](Value s) {
+          memref::StoreOp::create(b, len, starts, ValueRange{s});
+        });
+        e.forLoop(e.index(0), len, ValueRange{e.index(0)},
+                  [&](Value t, ValueRange s) -> SmallVector<Value> {
+                    SegmentStep step =
+                        segmentStep(b, e, boundaries, row, t, len, s[0]);
+                    Value j = step.segment;
+                    Value pastCapacity =
+                        e.cmpi(arith::CmpIPredicate::eq, j, e.index(chunks));
+                    Value blockFirst = arith::OrIOp::create(
+                        b,
+                        e.cmpi(arith::CmpIPredicate::eq,
+                               arith::RemUIOp::create(b, j, e.index(block)),
+                               e.index(0)),
+                        pastCapacity);
+                    Value record = arith::AndIOp::create(
+                        b, arith::AndIOp::create(b, step.starts, blockFirst),
+                        e.cmpi(arith::CmpIPredicate::ule, j, e.index(chunks)));
+                    e.ifThen(record, [&] {
+                      Value slot = arith::SelectOp::create(
+                          b, pastCapacity, e.index(scanBlocks),
+                          arith::DivUIOp::create(b, j, e.index(block)));
+                      memref::StoreOp::create(b, t, starts, ValueRange{slot});
+                    });
+                    return {step.opened};
+                  });
+        // The carries, walking the live chunks part by part.
+        e.forLoop(
+            e.index(1), e.index(parts), ValueRange{e.index(0), e.f32(1.0)},
+            [&](Value p, ValueRange s) -> SmallVector<Value> {
+              Value end = arith::MinUIOp::create(
+                  b, arith::MulIOp::create(b, firstBlock(p), e.index(block)),
+                  n);
+              Value decay =
+                  e.forLoop(s[0], end, ValueRange{s[1]},
+                            [&](Value j, ValueRange d) -> SmallVector<Value> {
+                              return {walkChunk(chunkWalk, row, j, d[0])};
+                            })[0];
+              e.forLoop(e.index(0), e.index(features), [&](Value d) {
+                memref::StoreOp::create(
+                    b,
+                    memref::LoadOp::create(b, chunkWalk.running, ValueRange{d}),
+                    carries, ValueRange{p, d});
+              });
+              Value next = arith::MaxUIOp::create(b, end, s[0]).getResult();
+              return {next, decay};
+            });
+        e.parallelFor(parts, [&](Value p) {
+          Value first = firstBlock(p);
+          Value next = firstBlock(arith::AddIOp::create(b, p, e.index(1)));
+          Value isFirst = e.cmpi(arith::CmpIPredicate::eq, p, e.index(0));
+          Value isLast =
+              e.cmpi(arith::CmpIPredicate::eq, p, e.index(parts - 1));
+          Value lb = arith::SelectOp::create(
+              b, isFirst, e.index(0),
+              memref::LoadOp::create(b, starts, ValueRange{first}));
+          Value ub = arith::SelectOp::create(
+              b, isLast, e.index(tokens),
+              memref::LoadOp::create(b, starts, ValueRange{next}));
+          Value opened = arith::MinUIOp::create(
+              b, arith::MulIOp::create(b, first, e.index(block)),
+              e.index(chunks));
+          e.ifThen(e.cmpi(arith::CmpIPredicate::ugt, first, e.index(0)), [&] {
+            e.forLoop(e.index(0), e.index(features), [&](Value d) {
+              memref::StoreOp::create(
+                  b, memref::LoadOp::create(b, carries, ValueRange{p, d}),
+                  partWalk.running, ValueRange{d});
+            });
+          });
+          sweepTokens(partWalk, row, n, len, lb, ub, opened, e.f32(1.0));
+        });
+      });
+    }
   }
   e.replace(expand.getOutput(), e.toTensor(output, outType));
 }
