@@ -5,10 +5,13 @@
 // tok.kv_select with heavy hitters: per (batch row, head) the threshold of
 // the `heavy` best candidates is found by a radix select over the
 // order-preserving bits of the fp32 scores (NaN mapped to -inf's bits, -0.0
-// to +0.0) with one 256-bin histogram on the stack (4 passes of 8 bits);
-// one final pass writes the kept slots (sinks, window, or above the
-// threshold / at it with the lowest slots), pads with -1 and stores the
-// count. Only the 256-bin histogram is allocated as scratch.
+// to +0.0) with one 256-bin histogram on the stack (4 passes of 8 bits,
+// each bin adding 0 or 1 without a branch); the first pass also writes the
+// candidates' keys to a [T] key array, and each later pass reads only the
+// keys that matched so far and compacts those that match its prefix. One
+// final pass writes the kept slots (sinks, window, or above the threshold /
+// at it with the lowest slots), pads with -1 and stores the count. Only the
+// histogram and the key array are allocated as scratch.
 // The GPU form (intra-row-parallel): one block of 256 threads per (row,
 // head) keeps the forced slots and the heavy hitters (BlockTopK.h); the keys
 // of a 16-slot row live in shared memory.
@@ -26,6 +29,7 @@
 // CHECK-DAG: %[[SLOTS:.*]] = memref.alloc() {alignment = 64 : i64} : memref<2x3x7xi32>
 // CHECK-DAG: %[[CNT:.*]] = memref.alloc() {alignment = 64 : i64} : memref<2x3xi32>
 // CHECK-DAG: %[[HIST:.*]] = memref.alloca() : memref<256xi32>
+// CHECK-DAG: %[[KEYS:.*]] = memref.alloca() : memref<16xi32>
 // CHECK-NOT: memref.alloc
 // CHECK: scf.parallel (%[[B:[^,]*]], %[[H:[^)]*]]) =
 // CHECK: memref.load %[[LB]][%[[B]]] : memref<2xi32>
@@ -39,7 +43,13 @@
 // CHECK: arith.constant 24 : i32
 // CHECK: memref.load %[[HIST]]
 // CHECK: memref.store %{{.*}}, %[[HIST]]
+// CHECK: memref.store %{{.*}}, %[[KEYS]]
+// CHECK: arith.constant 24 : i32
+// CHECK: %[[KEY2:.*]] = memref.load %[[KEYS]]
 // CHECK: arith.constant 16 : i32
+// CHECK: memref.store %{{.*}}, %[[HIST]]
+// CHECK: memref.store %[[KEY2]], %[[KEYS]]
+// CHECK: memref.load %[[KEYS]]
 // CHECK: arith.constant 8 : i32
 // CHECK: memref.store %{{.*}}, %[[SLOTS]][%[[B]], %[[H]], %{{.*}}] : memref<2x3x7xi32>
 // CHECK: arith.constant -1 : i32
@@ -122,7 +132,9 @@ func.func @select_streaming(%len: tensor<2xi32>, %s: tensor<2x4x32xf32>) -> (ten
 // slots that follow each other (scf.while), copied as one contiguous block
 // of each flattened cache (one memcpy); slots no run covers are copied or
 // zero-filled row by row; elements keep their type (bf16 stays bf16);
-// positions are j (reindexed) or -1.
+// positions are j (reindexed) or -1. Each j first prefetches the cache
+// lines of slot j + 8's rows (scattered heavy hitters defeat the hardware
+// prefetcher).
 // intra-row-parallel (the cuda target): kv_gather copies one element per
 // iteration of a [B, H, C, inner] parallel loop per cache, then writes the
 // positions per (row, head, slot).
@@ -147,6 +159,8 @@ func.func @select_streaming(%len: tensor<2xi32>, %s: tensor<2x4x32xf32>) -> (ten
 // CHECK: arith.minsi
 // CHECK: scf.for %[[J:[^ ]*]] = {{.*}} iter_args(%[[COPIED:[^ ]*]] = %{{.*}}) -> (index)
 // CHECK: %[[SLOT:.*]] = memref.load %[[SLB]][%[[B]], %[[H]], %[[J]]] : memref<2x3x5xi32>
+// CHECK: memref.prefetch %[[KIN1]][%{{.*}}], read, locality<3>, data : memref<240xbf16>
+// CHECK: memref.prefetch %{{.*}}[%{{.*}}], read, locality<3>, data : memref<60xf32>
 // CHECK: arith.cmpi sge, %[[J]], %[[COPIED]]
 // CHECK: %[[RUNEND:.*]] = scf.if %{{.*}} -> (index) {
 // CHECK: %[[END:.*]] = scf.while

@@ -23,6 +23,11 @@ using namespace mlir;
 namespace winnow {
 namespace {
 
+/// How far ahead kv_gather's CPU form prefetches source rows, in slots, and
+/// the cache line it prefetches by.
+constexpr int64_t kKvPrefetchSlots = 8;
+constexpr int64_t kCacheLineBytes = 64;
+
 //===----------------------------------------------------------------------===//
 // tok.kv_select
 //===----------------------------------------------------------------------===//
@@ -112,6 +117,10 @@ void lowerKvSelect(tok::KvSelectOp op, ImplicitLocOpBuilder &b,
   Value slots = e.allocFor(op.getSlots());
   Value counts = e.allocFor(op.getCount());
   Value histogram = heavy > 0 ? allocRadixHistogram(b) : Value();
+  // GPU row kernels also run this form; their scratch is shared memory.
+  Value radixKeys = heavy > 0 && !context.intraRowParallel()
+                        ? allocRadixKeys(b, shape.tokens)
+                        : Value();
 
   // Heads are independent: one task per (row, head), so even a batch of one
   // spreads over the CPU's threads; inside a tok.dispatch row (also the GPU's
@@ -153,7 +162,7 @@ void lowerKvSelect(tok::KvSelectOp op, ImplicitLocOpBuilder &b,
         b.setInsertionPointToStart(ifOp.thenBlock());
         auto [key, take] = emitRadixSelect(
             e, histogram, e.index(0), len, k, keyAt,
-            [&](Value t) { return e.notI1(forced(t)); });
+            [&](Value t) { return e.notI1(forced(t)); }, radixKeys);
         scf::YieldOp::create(b, ValueRange{key, take});
         b.setInsertionPointToStart(ifOp.elseBlock());
         scf::YieldOp::create(b, ValueRange{e.i32(-1), e.i32(0)});
@@ -469,6 +478,34 @@ void lowerKvGather(tok::KvGatherOp op, ImplicitLocOpBuilder &b,
       return memref::LoadOp::create(b, slots, ValueRange{row, h, j})
           .getResult();
     };
+    // Scattered slots (H2O's heavy hitters) are short rows far apart that
+    // the hardware prefetcher cannot predict: each slot's iteration asks
+    // for the cache lines of the rows kKvPrefetchSlots slots ahead.
+    auto prefetchAhead = [&](Value row, Value h, Value j) {
+      Value ahead = arith::MinUIOp::create(
+          b, arith::AddIOp::create(b, j, e.index(kKvPrefetchSlots)),
+          e.index(capacity - 1));
+      Value slot = arith::IndexCastOp::create(b, b.getIndexType(),
+                                              slotAt(row, h, ahead));
+      Value plane = arith::AddIOp::create(
+          b, arith::MulIOp::create(b, row, e.index(heads)), h);
+      for (size_t gi = 0; gi < gathers.size(); ++gi) {
+        const Gather &g = gathers[gi];
+        Value t = e.clampIndex(slot, e.index(0), e.index(g.tokens - 1));
+        Value at = arith::MulIOp::create(
+            b,
+            arith::AddIOp::create(
+                b, arith::MulIOp::create(b, plane, e.index(g.tokens)), t),
+            e.index(g.inner));
+        int64_t lineElements =
+            std::max<int64_t>(1, kCacheLineBytes / elementBytes(g.element));
+        for (int64_t x = 0; x < g.inner; x += lineElements)
+          memref::PrefetchOp::create(
+              b, flatIn[gi],
+              ValueRange{arith::AddIOp::create(b, at, e.index(x))},
+              /*isWrite=*/false, /*localityHint=*/3, /*isDataCache=*/true);
+      }
+    };
     // Heads are independent: one task per (row, head), so even a batch of
     // one spreads over the CPU's threads.
     e.parallelFor({batch, heads}, [&](ValueRange rowHead) {
@@ -480,6 +517,7 @@ void lowerKvGather(tok::KvGatherOp op, ImplicitLocOpBuilder &b,
                   [&](Value j, ValueRange state) -> SmallVector<Value> {
           Value slot = slotAt(row, h, j);
           Value copied = state[0];
+          prefetchAhead(row, h, j);
           Value fresh = arith::CmpIOp::create(b, arith::CmpIPredicate::sge, j,
                                               copied);
           Value startsRun = arith::AndIOp::create(

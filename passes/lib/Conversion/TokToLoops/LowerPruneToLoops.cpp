@@ -60,8 +60,10 @@ public:
     } else if (parallel) {
       lowerTokenParallel();
     } else {
-      if (!isa<tok::ThresholdAttr>(op.getBudget()))
+      if (!isa<tok::ThresholdAttr>(op.getBudget())) {
         histogram = allocRadixHistogram(b);
+        radixKeys = allocRadixKeys(b, tokens);
+      }
       e.parallelFor(batch, [&](Value row) { lowerRow(row); });
     }
 
@@ -179,7 +181,7 @@ private:
         auto [key, take] = emitRadixSelect(
             e, histogram, spanStart, candEnd, k,
             [&](Value i) { return keyAt(row, i); },
-            [&](Value i) { return isCandidate(row, i); });
+            [&](Value i) { return isCandidate(row, i); }, radixKeys);
         scf::YieldOp::create(b, ValueRange{key, take});
         b.setInsertionPointToStart(ifOp.elseBlock());
         scf::YieldOp::create(b, ValueRange{e.i32(-1), e.i32(0)});
@@ -400,6 +402,8 @@ private:
   int64_t batch = 0, tokens = 0, capacity = 0;
   tok::NanPolicy policy = tok::NanPolicy::as_neg_inf;
   Value scores, lengths, protect, rowBudget, indices, counts, histogram;
+  /// The CPU form's key array for the radix select (null when too large).
+  Value radixKeys;
   Value spanStart, spanEnd;
 };
 

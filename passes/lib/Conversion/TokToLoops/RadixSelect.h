@@ -36,13 +36,24 @@ mlir::Value emitRanksBefore(mlir::ImplicitLocOpBuilder &b, mlir::Value otherKey,
 /// A `memref<256xi32>` histogram on the stack, allocated once per op.
 mlir::Value allocRadixHistogram(mlir::ImplicitLocOpBuilder &b);
 
+/// A `memref<maxEntries x i32>` on the stack for emitRadixSelect's key
+/// array, or null when it would take more than 64 KiB.
+mlir::Value allocRadixKeys(mlir::ImplicitLocOpBuilder &b, int64_t maxEntries);
+
 /// Finds the K-th largest key among the candidates in [lb, ub) (`k` > 0, an
 /// i32). Returns {that key, how many candidates equal to it are kept}.
+/// With `keys` (at least ub - lb entries, from allocRadixKeys), the first
+/// pass also writes the candidates' keys there and each later pass reads
+/// only the keys that matched the prefix so far, compacting them for the
+/// next (the CPU's form: about one full pass instead of four, the same
+/// histograms); without it every pass reads every entry (for GPU threads,
+/// whose scratch is shared memory).
 std::pair<mlir::Value, mlir::Value>
 emitRadixSelect(LoopEmitter &e, mlir::Value histogram, mlir::Value lb,
                 mlir::Value ub, mlir::Value k,
                 llvm::function_ref<mlir::Value(mlir::Value)> keyAt,
-                llvm::function_ref<mlir::Value(mlir::Value)> isCandidate);
+                llvm::function_ref<mlir::Value(mlir::Value)> isCandidate,
+                mlir::Value keys = mlir::Value());
 
 } // namespace winnow
 
