@@ -97,6 +97,12 @@ public:
   /// `roundTerms`, when given, makes the terms of a whole round at once
   /// (lane-major: element l * numSums + s is terms(base + l)[s]), so that
   /// their loads can be vectors; the tail still uses `terms`.
+  /// With `sumLaneVectors` (the CPU forms) and terms made one at a time,
+  /// each sum's eight lanes are one vector<8xf32> accumulator: the same
+  /// additions lane by lane, but LLVM sees a vector to build from eight like
+  /// terms instead of 8 x numSums scalar accumulators that its SLP
+  /// vectoriser only partly packs (H-Net's boundary: 3x faster). Terms made
+  /// a round at a time keep scalar lanes (their vector loads already pack).
   llvm::SmallVector<mlir::Value> orderedSums(
       mlir::Value lb, mlir::Value ub, unsigned numSums,
       llvm::function_ref<llvm::SmallVector<mlir::Value>(mlir::Value)> terms,
@@ -124,6 +130,10 @@ public:
   /// An unsigned flag (i1, or an i8 kept flag) as the index 0 or 1, for
   /// counting with it.
   mlir::Value indexOf(mlir::Value flag);
+
+protected:
+  /// orderedSums keeps each sum's lanes in one vector (see there).
+  bool sumLaneVectors = false;
 
 private:
   mlir::ImplicitLocOpBuilder &b;
@@ -171,8 +181,9 @@ public:
 class OpLowering : public LoopEmitter {
 public:
   OpLowering(mlir::ImplicitLocOpBuilder &b, LoweringContext &context)
-      : LoopEmitter(b), context(context) {}
-
+      : LoopEmitter(b), context(context) {
+    sumLaneVectors = !context.intraRowParallel();
+  }
 
   /// A read-only buffer view of a tensor operand (inside a tok.dispatch, the
   /// row buffer the producer wrote).

@@ -103,7 +103,10 @@
 // CHECK: arith.minsi
 // CHECK: scf.if %{{.*}} -> (f32) {
 // CHECK: %[[PREV:.*]] = arith.subi %[[T]]
-// CHECK: scf.for {{.*}} iter_args({{.*}}) -> ({{(f32, ){23}f32}})
+// The three ordered sums keep their eight lanes in one vector<8xf32> each.
+// CHECK: scf.for {{.*}} iter_args({{.*}}) -> (vector<8xf32>, vector<8xf32>, vector<8xf32>)
+// CHECK: vector.from_elements
+// CHECK: arith.addf %{{.*}}, %{{.*}} : vector<8xf32>
 // CHECK-DAG: memref.load %[[QB]][%[[B]], %[[PREV]], %{{.*}}] : memref<2x8x4xbf16>
 // CHECK-DAG: memref.load %[[KB]][%[[B]], %[[T]], %{{.*}}] : memref<2x8x4xbf16>
 // CHECK: arith.extf %{{.*}} : bf16 to f32

@@ -63,7 +63,7 @@
 // NaN never wins (ordered >).
 // CHECK: arith.constant 0xFF800000 : f32
 // CHECK: scf.for {{.*}} iter_args({{.*}}) -> (f32, index)
-// CHECK: scf.for {{.*}} iter_args({{.*}}) -> ({{(f32, ){7}f32}})
+// CHECK: scf.for {{.*}} iter_args({{.*}}) -> (vector<8xf32>)
 // CHECK: arith.mulf {{.*}} : f32
 // CHECK: arith.cmpf ogt, %{{.*}}, %{{.*}} : f32
 // CHECK: arith.select

@@ -156,7 +156,7 @@ func.func @select_row_budget_keep_ratio(%s: tensor<2x8xf32>, %r: tensor<2xf32>) 
 // CHECK-DAG: %[[OUT:.*]] = memref.alloc() {alignment = 64 : i64} : memref<2x16xf32>
 // CHECK-DAG: %[[STATS:.*]] = memref.alloc() : memref<2x4x1x2xf32>
 // CHECK: scf.parallel (%{{.*}}, %{{.*}}, %{{.*}}) =
-// CHECK: scf.for {{.*}} iter_args({{.*}}) -> ({{(f32, ){7}f32}})
+// CHECK: scf.for {{.*}} iter_args({{.*}}) -> (vector<8xf32>)
 // CHECK: arith.extf %{{.*}} : bf16 to f32
 // CHECK: arith.mulf %{{.*}}, %{{.*}} : f32
 // CHECK: arith.maximumf
