@@ -1232,7 +1232,9 @@ void lowerEmaExpand(tok::EmaScanOp ema, tok::ExpandOp expand,
       // carries[p]: zbar of the chunk before part p's first block.
       Value carries = memref::AllocaOp::create(
           b, MemRefType::get({parts, features}, b.getF32Type()));
-      e.forLoop(e.index(0), e.index(batch), [&](Value row) {
+      assert(batch == 1 && "only a lone row is split into parts");
+      {
+        Value row = e.index(0);
         Value n = e.loadClampedCount(counts, row, e.index(chunks));
         Value len = e.rowLength(lengths, row, tokens);
         Value liveBlocks = arith::CeilDivUIOp::create(b, n, e.index(block));
@@ -1313,7 +1315,7 @@ void lowerEmaExpand(tok::EmaScanOp ema, tok::ExpandOp expand,
           });
           sweepTokens(partWalk, row, n, len, lb, ub, opened, e.f32(1.0));
         });
-      });
+      }
     }
   }
   e.replace(expand.getOutput(), e.toTensor(output, outType));

@@ -478,6 +478,19 @@ void lowerKvGather(tok::KvGatherOp op, ImplicitLocOpBuilder &b,
       return memref::LoadOp::create(b, slots, ValueRange{row, h, j})
           .getResult();
     };
+    // The flat offset of row `t` of (row, head) in a [B, H, rows, inner]
+    // buffer.
+    auto flatRowAt = [&](Value row, Value h, int64_t rows, Value t,
+                         int64_t inner) {
+      Value plane = arith::AddIOp::create(
+          b, arith::MulIOp::create(b, row, e.index(heads)), h);
+      return arith::MulIOp::create(
+                 b,
+                 arith::AddIOp::create(
+                     b, arith::MulIOp::create(b, plane, e.index(rows)), t),
+                 e.index(inner))
+          .getResult();
+    };
     // Scattered slots (H2O's heavy hitters) are short rows far apart that
     // the hardware prefetcher cannot predict: each slot's iteration asks
     // for the cache lines of the rows kKvPrefetchSlots slots ahead.
@@ -487,16 +500,12 @@ void lowerKvGather(tok::KvGatherOp op, ImplicitLocOpBuilder &b,
           e.index(capacity - 1));
       Value slot = arith::IndexCastOp::create(b, b.getIndexType(),
                                               slotAt(row, h, ahead));
-      Value plane = arith::AddIOp::create(
-          b, arith::MulIOp::create(b, row, e.index(heads)), h);
       for (size_t gi = 0; gi < gathers.size(); ++gi) {
         const Gather &g = gathers[gi];
+        if (g.tokens == 0)
+          continue; // an empty cache has no row to fetch
         Value t = e.clampIndex(slot, e.index(0), e.index(g.tokens - 1));
-        Value at = arith::MulIOp::create(
-            b,
-            arith::AddIOp::create(
-                b, arith::MulIOp::create(b, plane, e.index(g.tokens)), t),
-            e.index(g.inner));
+        Value at = flatRowAt(row, h, g.tokens, t, g.inner);
         int64_t lineElements =
             std::max<int64_t>(1, kCacheLineBytes / elementBytes(g.element));
         for (int64_t x = 0; x < g.inner; x += lineElements)
@@ -560,19 +569,8 @@ void lowerKvGather(tok::KvGatherOp op, ImplicitLocOpBuilder &b,
             for (size_t gi = 0; gi < gathers.size(); ++gi) {
               const Gather &g = gathers[gi];
               Value in = flatIn[gi], out = flatOut[gi];
-              Value plane = arith::AddIOp::create(
-                  b, arith::MulIOp::create(b, row, e.index(heads)), h);
-              Value inAt = arith::MulIOp::create(
-                  b,
-                  arith::AddIOp::create(
-                      b, arith::MulIOp::create(b, plane, e.index(g.tokens)),
-                      first),
-                  e.index(g.inner));
-              Value outAt = arith::MulIOp::create(
-                  b,
-                  arith::AddIOp::create(
-                      b, arith::MulIOp::create(b, plane, e.index(capacity)), j),
-                  e.index(g.inner));
+              Value inAt = flatRowAt(row, h, g.tokens, first, g.inner);
+              Value outAt = flatRowAt(row, h, capacity, j, g.inner);
               Value length = arith::MulIOp::create(
                   b, arith::SubIOp::create(b, end, j), e.index(g.inner));
               e.forLoop(e.index(0), length, [&](Value x) {
