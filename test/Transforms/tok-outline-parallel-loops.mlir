@@ -239,3 +239,47 @@ func.func @stays(%in: memref<8x4096xf32>, %out: memref<8x4096xf32>) -> f32 {
   }
   return %sum : f32
 }
+
+// -----
+
+// Per-token state the lowering marked tok.shared_scratch (k_center's
+// running minimum for a lone row): each step reads it, then its loop
+// writes its own tokens of it for the next step. Unmarked, it would be
+// scratch the iterations share (nothing after the loop reads it); marked,
+// it is passed to every task, not copied into it, and the loop is
+// outlined.
+// CHECK-LABEL: func.func @marked_shared_state(
+// CHECK-SAME: %[[IN:.*]]: memref<4096xf32>, %[[OUT:.*]]: memref<f32>)
+// CHECK: %[[STATE:.*]] = memref.alloca() {tok.shared_scratch} : memref<4096xf32>
+// CHECK: scf.for
+// CHECK: memref.load %[[STATE]]
+// CHECK: call @marked_shared_state_par0_launch(%{{.*}}, %{{.*}}, %[[IN]], %[[STATE]])
+// CHECK-LABEL: func.func private @marked_shared_state_par0(
+// CHECK-SAME: %{{.*}}: index, %{{.*}}: index, %[[TIN:.*]]: memref<4096xf32>, %[[TSTATE:.*]]: memref<4096xf32>)
+// CHECK-NOT: memref.alloca
+// CHECK: memref.load %[[TSTATE]]
+// CHECK: memref.load %[[TIN]]
+// CHECK: memref.store %{{.*}}, %[[TSTATE]]
+func.func @marked_shared_state(%in: memref<4096xf32>, %out: memref<f32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c8 = arith.constant 8 : index
+  %c512 = arith.constant 512 : index
+  %state = memref.alloca() {tok.shared_scratch} : memref<4096xf32>
+  scf.for %step = %c0 to %c8 step %c1 {
+    %v = memref.load %state[%step] : memref<4096xf32>
+    memref.store %v, %out[] : memref<f32>
+    scf.parallel (%p) = (%c0) to (%c8) step (%c1) {
+      %lo = arith.muli %p, %c512 : index
+      %hi = arith.addi %lo, %c512 : index
+      scf.for %j = %lo to %hi step %c1 {
+        %old = memref.load %state[%j] : memref<4096xf32>
+        %x = memref.load %in[%j] : memref<4096xf32>
+        %m = arith.minimumf %old, %x : f32
+        memref.store %m, %state[%j] : memref<4096xf32>
+      }
+      scf.reduce
+    }
+  }
+  return
+}

@@ -647,6 +647,17 @@ def build_corpus(rng, nrand):
                       first=True)
     add_kcenter_cases(p, rng, nrand)
     progs.append(p)
+    # Enough work per step (130 tokens x 512 features) for the CPU to split a
+    # lone row's token passes into parts (kCenterParts: 4, of uneven
+    # lengths); lengths below the part count leave parts empty.
+    p = make_k_center("k_center", "kc_bf16_parts_b1", 1, 130, 512, "bf16", 24, lengths=True,
+                      first=True)
+    add_kcenter_cases(p, rng, nrand)
+    for n in (1, 3, 67, 129):
+        p.add("len%d" % n, {"x": kc_random(rng, 1, 130, 512),
+                            "lengths": np.array([n], np.int32),
+                            "first": rng.integers(0, n, size=1).astype(np.int32)})
+    progs.append(p)
     p = make_select_gather("kv_pipelines", "h2o_select_gather_f16_b1", 1, 4, 48, 24,
                            dict(window=6, heavy=5), "f16", "original")
     mm = p.meta

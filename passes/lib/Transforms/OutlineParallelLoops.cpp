@@ -18,6 +18,7 @@
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "mlir/Interfaces/ViewLikeInterface.h"
 #include "mlir/Transforms/RegionUtils.h"
+#include "winnow/Conversion/Attributes.h"
 #include "winnow/Transforms/Passes.h"
 
 #include "llvm/ADT/SetVector.h"
@@ -222,6 +223,11 @@ LogicalResult collectCaptures(scf::ParallelOp loop, LoopCaptures &captures) {
     Operation *root =
         isa<MemRefType>(value.getType()) ? rootAllocation(value) : nullptr;
     if (!root || shared.contains(root)) {
+      captures.arguments.insert(value);
+      continue;
+    }
+    if (root->hasAttr(kSharedScratchAttrName)) {
+      // The lowering states that iterations write only their own parts.
       captures.arguments.insert(value);
       continue;
     }

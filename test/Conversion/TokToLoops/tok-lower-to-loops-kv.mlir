@@ -242,6 +242,42 @@ func.func @k_center(%x: tensor<2x576x64xbf16>, %len: tensor<2xi32>, %f: tensor<2
 
 // -----
 
+// A lone row (batch 1) with enough work per greedy step: the passes over
+// the tokens (inverse norms, then each step's distances) are split into 8
+// runs of tokens, [p * len / 8, (p + 1) * len / 8), that run in parallel
+// and share the row's per-token state (marked so that the outlining passes
+// it to every task). The pick of the next center stays one sequential scan.
+// CHECK-LABEL: func.func @k_center_parts
+// CHECK-DAG: %[[C8:.*]] = arith.constant 8 : index
+// CHECK-DAG: %[[INV:.*]] = memref.alloca() {tok.shared_scratch} : memref<256xf32>
+// CHECK-DAG: %[[MIN:.*]] = memref.alloca() {tok.shared_scratch} : memref<256xf32>
+// CHECK-DAG: %[[CHOSEN:.*]] = memref.alloca() {tok.shared_scratch} : memref<256xi1>
+// CHECK: scf.parallel (%[[P:.*]]) = (%{{.*}}) to (%[[C8]])
+// CHECK: %[[LO:.*]] = arith.divui %{{.*}}, %[[C8]] : index
+// CHECK: %[[HI:.*]] = arith.divui %{{.*}}, %[[C8]] : index
+// CHECK: scf.for %[[I:.*]] = %[[LO]] to %[[HI]]
+// CHECK: math.sqrt
+// CHECK: memref.store %{{.*}}, %[[INV]][%[[I]]]
+// CHECK: memref.store %{{.*}}, %[[MIN]][%[[I]]]
+// CHECK: memref.store %{{.*}}, %[[CHOSEN]][%[[I]]]
+// CHECK: scf.parallel (%[[Q:.*]]) = (%{{.*}}) to (%[[C8]])
+// CHECK: scf.for %[[J:.*]] = %{{.*}} to %{{.*}}
+// CHECK: arith.minimumf
+// CHECK: memref.store %{{.*}}, %[[MIN]][%[[J]]]
+// CHECK: scf.for
+// CHECK: arith.cmpf ogt
+// CHECK: scf.parallel (%{{.*}}) = (%{{.*}}) to (%[[C8]])
+// CHECK: arith.minimumf
+// PAR-LABEL: func.func @k_center_parts
+// PAR-NOT: tok.shared_scratch
+func.func @k_center_parts(%x: tensor<1x256x512xbf16>, %len: tensor<1xi32>) -> (tensor<1x8xi32>, tensor<1xi32>) {
+  %i, %n = tok.k_center %x lengths %len {k = 8}
+      : (tensor<1x256x512xbf16>, tensor<1xi32>) -> (tensor<1x8xi32>, tensor<1xi32>)
+  return %i, %n : tensor<1x8xi32>, tensor<1xi32>
+}
+
+// -----
+
 // Per-request budgets: each row loads its (sinks, window, heavy) and clamps
 // them to [0, the attribute's]; the heavy hitters' radix select takes the
 // row's own count. The GPU's closed form (no heavy hitters) reads them per

@@ -20,6 +20,13 @@ namespace winnow {
 /// a global-memory arena), unlike plain scratch allocas, which are private
 /// to each loop iteration.
 inline constexpr llvm::StringLiteral kRowBufferAttrName = "tok.row_buffer";
+/// Marks a CPU scratch allocation that the iterations of the `scf.parallel`
+/// loops using it share, each writing only its own part (a lone row's
+/// per-token state that parallel passes over the tokens update between
+/// sequential steps): tok-outline-parallel-loops passes it to the tasks
+/// instead of giving each task its own copy.
+inline constexpr llvm::StringLiteral kSharedScratchAttrName =
+    "tok.shared_scratch";
 /// Marks the `scf.parallel` over batch rows a tok.dispatch lowers to.
 inline constexpr llvm::StringLiteral kDispatchRowsAttrName =
     "tok.dispatch_rows";

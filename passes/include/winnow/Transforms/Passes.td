@@ -196,7 +196,9 @@ def TokOutlineParallelLoops
     the function that is used outside it but is not only read after it
     (scratch the iterations would share, or that later loops write again; a
     buffer the loop produces for later code, which is only read afterwards,
-    is written by each iteration in its own part), or when its
+    is written by each iteration in its own part; so is an allocation
+    marked `tok.shared_scratch`, which the lowering that made it shares
+    between the iterations of every loop that uses it), or when its
     estimated work (ops times static inner trip counts, times iterations) is
     below `min-work`. Only loops outside any other `scf.parallel` are
     outlined; nested ones stay loops in the task. `%grain`, the fewest iterations worth a task of their

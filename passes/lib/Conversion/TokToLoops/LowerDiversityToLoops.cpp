@@ -144,6 +144,20 @@ void lowerKCenterBlocks(tok::KCenterOp op, LoopEmitter &e, KCenterMath &math,
       });
 }
 
+/// The parts the CPU splits each greedy step's pass over a row's tokens
+/// into. A lone row (batch 1) has no other parallelism: its distance
+/// updates (one dot product of `features` per token) are split into up to
+/// 8 runs of tokens, when there are enough tokens for each part to be worth
+/// a task. With more rows, rows run in parallel and each row's steps are
+/// loops.
+int64_t kCenterParts(int64_t rows, int64_t tokens, int64_t features) {
+  constexpr int64_t kMaxParts = 8, kMinPartWork = 16 * 1024;
+  if (rows != 1)
+    return 1;
+  int64_t work = tokens * std::max<int64_t>(features, 1);
+  return std::clamp<int64_t>(work / kMinPartWork, 1, kMaxParts);
+}
+
 void lowerKCenter(tok::KCenterOp op, ImplicitLocOpBuilder &b,
                   LoweringContext &context, bool gpuForm) {
   OpLowering e(b, context);
@@ -165,15 +179,40 @@ void lowerKCenter(tok::KCenterOp op, ImplicitLocOpBuilder &b,
     e.replaceWithBuffer(op.getCount(), counts);
     return;
   }
-  Value invNorm = memref::AllocaOp::create(b, MemRefType::get({tokens}, f32));
-  Value minDist = memref::AllocaOp::create(b, MemRefType::get({tokens}, f32));
-  Value chosen =
-      memref::AllocaOp::create(b, MemRefType::get({tokens}, b.getI1Type()));
+  int64_t parts = context.intraRowParallel()
+                      ? 1
+                      : kCenterParts(context.row ? context.row->rows : batch,
+                                     tokens, features);
+  auto scratch = [&](Type type) {
+    auto alloca = memref::AllocaOp::create(b, MemRefType::get({tokens}, type));
+    // A lone row's parts all update the same per-token state.
+    if (parts > 1)
+      alloca->setAttr(kSharedScratchAttrName, b.getUnitAttr());
+    return alloca;
+  };
+  Value invNorm = scratch(f32), minDist = scratch(f32);
+  Value chosen = scratch(b.getI1Type());
+  // `body(j)` for every token j < len: in a loop, or over the parts in
+  // parallel (each token's update is its own, so any split gives the same
+  // values).
+  auto eachToken = [&](Value len, function_ref<void(Value)> body) {
+    if (parts < 2) {
+      e.forLoop(e.index(0), len, body);
+      return;
+    }
+    e.parallelFor(parts, [&](Value p) {
+      auto bound = [&](Value q) {
+        return arith::DivUIOp::create(b, arith::MulIOp::create(b, q, len),
+                                      e.index(parts));
+      };
+      e.forLoop(bound(p), bound(arith::AddIOp::create(b, p, e.index(1))), body);
+    });
+  };
 
   e.parallelFor(batch, [&](Value row) {
     Value len = e.rowLength(lengths, row, tokens);
     Value target = arith::MinSIOp::create(b, e.index(k), len);
-    e.forLoop(e.index(0), e.index(tokens), [&](Value i) {
+    eachToken(e.index(tokens), [&](Value i) {
       memref::StoreOp::create(b, math.inverseNorm(row, i), invNorm,
                               ValueRange{i});
       memref::StoreOp::create(b, e.f32(INFINITY), minDist, ValueRange{i});
@@ -187,7 +226,7 @@ void lowerKCenter(tok::KCenterOp op, ImplicitLocOpBuilder &b,
           b, arith::ConstantIntOp::create(b, b.getI1Type(), 1), chosen,
           ValueRange{s});
       Value invS = memref::LoadOp::create(b, invNorm, ValueRange{s});
-      e.forLoop(e.index(0), len, [&](Value j) {
+      eachToken(len, [&](Value j) {
         Value dist = math.distance(
             row, j, s, memref::LoadOp::create(b, invNorm, ValueRange{j}), invS);
         Value old = memref::LoadOp::create(b, minDist, ValueRange{j});
