@@ -136,6 +136,11 @@ func.func @greedy(%l: tensor<2x5x1000xbf16>, %t: tensor<2x5xi32>, %p: tensor<2x5
 // of its own; never a V-sized buffer.
 // ALLOC: memref.alloca() : memref<32xf32>
 // ALLOC-COUNT-15: memref.alloca() : memref<{{4|32|256}}xf32>
+// The race over p, whose chunks run in parallel: the chunks' first maxima
+// (values above, indices) and flags, and the chunk loop's term scratch.
+// ALLOC-NEXT: memref.alloca() : memref<4xindex>
+// ALLOC-NEXT: memref.alloca() : memref<4xi1>
+// ALLOC-NEXT: memref.alloca() : memref<256xf32>
 // ALLOC-NOT: memref.alloca() : memref<{{([0-57-9]|6[0-9]|6x[0-9])}}
 // ALLOC-NOT: memref.alloc()
 // ALLOC: return
@@ -194,6 +199,11 @@ func.func @typical_philox(%l: tensor<3x6x1000xf16>, %t: tensor<3x6xi32>, %p: ten
 // of its own; never a V-sized buffer.
 // ALLOC: memref.alloca() : memref<32xf32>
 // ALLOC-COUNT-15: memref.alloca() : memref<{{4|32|256}}xf32>
+// The race over p, whose chunks run in parallel: the chunks' first maxima
+// (values above, indices) and flags, and the chunk loop's term scratch.
+// ALLOC-NEXT: memref.alloca() : memref<4xindex>
+// ALLOC-NEXT: memref.alloca() : memref<4xi1>
+// ALLOC-NEXT: memref.alloca() : memref<256xf32>
 // ALLOC-NOT: memref.alloca() : memref<{{([0-35-9]|4[0-9]|4x[0-9])}}
 // ALLOC-NOT: memref.alloc()
 // ALLOC-NOT: 3528531795

@@ -230,10 +230,12 @@ func.func @greedy(%l: tensor<2x4x1000xbf16>, %d: tensor<2x3xi32>, %n: tensor<2xi
 // CHECK: arith.divf
 // CHECK: arith.cmpf oge
 // CHECK: memref.store %{{.*}}, %[[TOK]]
-// After a rejection one pass over each chunk stages residual / E and notes
-// whether any residual is positive; the first maximum is then scanned from
-// the staged values, and p races only when no residual was positive.
-// CHECK: %[[RACE:.*]]:3 = scf.for %{{.*}} iter_args({{.*}}) -> (f32, index, i1)
+// After a rejection the chunks run in parallel: each stages residual / E,
+// notes whether any residual is positive and scans its staged values for
+// its own first maximum into chunk tables; the chunks' maxima are then
+// scanned in chunk order (the same strict comparison), and p races only
+// when no residual was positive.
+// CHECK: scf.parallel (%[[C:.*]]) =
 // CHECK: %[[ANY:.*]] = scf.for %{{.*}} iter_args(%[[ANY_IN:.*]] = %{{.*}}) -> (i1)
 // CHECK: memref.load %[[QB]]
 // CHECK: arith.subf
@@ -243,8 +245,17 @@ func.func @greedy(%l: tensor<2x4x1000xbf16>, %d: tensor<2x3xi32>, %n: tensor<2xi
 // CHECK: %[[POSITIVE:.*]] = arith.cmpf ogt, %[[RESIDUAL]]
 // CHECK: memref.store %[[RATIO]], %[[TERMS:.*]][%{{.*}}] : memref<256xf32>
 // CHECK: arith.ori %[[ANY_IN]], %[[POSITIVE]] : i1
+// CHECK: %[[FOUND:.*]]:2 = scf.for
 // CHECK: memref.load %[[TERMS]]
 // CHECK: arith.cmpf ogt
+// CHECK: memref.store %[[FOUND]]#0, %[[MAXIMA:.*]][%[[C]]] : memref<4xf32>
+// CHECK: memref.store %[[FOUND]]#1, %[[FIRSTS:.*]][%[[C]]] : memref<4xindex>
+// CHECK: memref.store %[[ANY]], %[[FLAGS:.*]][%[[C]]] : memref<4xi1>
+// CHECK: %[[RACE:.*]]:3 = scf.for %[[K:.*]] = %{{.*}} iter_args({{.*}}) -> (f32, index, i1)
+// CHECK: memref.load %[[FIRSTS]][%[[K]]]
+// CHECK: memref.load %[[MAXIMA]][%[[K]]]
+// CHECK: arith.cmpf ogt
+// CHECK: memref.load %[[FLAGS]][%[[K]]]
 // CHECK: scf.if %[[RACE]]#2 -> (index) {
 // CHECK-NEXT: scf.yield %[[RACE]]#1 : index
 // CHECK-NEXT: } else {
@@ -326,8 +337,7 @@ func.func @rejection_philox(%l: tensor<3x5x1000xf16>, %d: tensor<3x4xi32>, %n: t
 // separate branches, so that each has constant bounds.
 // CHECK-LABEL: func.func @typical
 // CHECK: %[[LANES:.*]] = memref.alloca() : memref<32xf32>
-// CHECK: memref.alloca() : memref<256xf32>
-// CHECK: %[[CHUNK_MAX:.*]] = memref.alloca() : memref<4xf32>
+// CHECK-NEXT: %[[CHUNK_MAX:.*]] = memref.alloca() : memref<4xf32>
 // CHECK: %[[CHUNK_SUM:.*]] = memref.alloca() : memref<4xf32>
 // CHECK: %[[CHUNK_LANES:.*]] = memref.alloca() : memref<32xf32>
 // CHECK: %[[TERMS:.*]] = memref.alloca() : memref<256xf32>

@@ -200,6 +200,8 @@ protected:
   /// scratch): each chunk's values are staged, then scanned in order.
   std::pair<Value, Value> stagedArgmaxAndAny(
       llvm::function_ref<std::pair<Value, Value>(Value)> valueAndFlag) {
+    if (parallelChunks)
+      return chunkedArgmaxAndAny(valueAndFlag);
     ValueRange best = e.forLoop(
         e.index(0), e.index(chunks()),
         ValueRange{f32(-INFINITY), e.index(0), i1(false)},
@@ -223,6 +225,52 @@ protected:
                         });
           return {found[0], found[1], any};
         });
+    return {best[1], best[2]};
+  }
+
+  /// stagedArgmaxAndAny with the chunks in parallel (forEachChunk): each
+  /// chunk stages its values and scans them for its own first maximum
+  /// (from -inf), and whether any flag holds; then the chunks' maxima are
+  /// scanned in chunk order with the same strict comparison. A chunk's
+  /// maximum replaces the best so far exactly when the sequential scan
+  /// would have replaced it inside that chunk, and then by the chunk's
+  /// first entry of that value: the same index as one scan over the row.
+  std::pair<Value, Value> chunkedArgmaxAndAny(
+      llvm::function_ref<std::pair<Value, Value>(Value)> valueAndFlag) {
+    Value maxima = chunkTable();
+    Value firsts = moreScratch(chunks(), b.getIndexType());
+    Value anyFlags = moreScratch(chunks(), b.getI1Type());
+    forEachChunk([&](Value c, Value base, Value end) {
+      Value count = arith::SubIOp::create(b, end, base);
+      Value any = e.forLoop(
+          e.index(0), count, ValueRange{i1(false)},
+          [&](Value k, ValueRange t) -> SmallVector<Value> {
+            auto [value, flag] =
+                valueAndFlag(arith::AddIOp::create(b, base, k));
+            memref::StoreOp::create(b, value, termScratch, ValueRange{k});
+            return {arith::OrIOp::create(b, t[0], flag)};
+          })[0];
+      ValueRange found = e.forLoop(
+          e.index(0), count, ValueRange{f32(-INFINITY), e.index(0)},
+          [&](Value k, ValueRange s) -> SmallVector<Value> {
+            return argmaxStep(arith::AddIOp::create(b, base, k),
+                              memref::LoadOp::create(b, termScratch, k), s);
+          });
+      memref::StoreOp::create(b, found[0], maxima, ValueRange{c});
+      memref::StoreOp::create(b, found[1], firsts, ValueRange{c});
+      memref::StoreOp::create(b, any, anyFlags, ValueRange{c});
+    });
+    ValueRange best =
+        e.forLoop(e.index(0), e.index(chunks()),
+                  ValueRange{f32(-INFINITY), e.index(0), i1(false)},
+                  [&](Value c, ValueRange s) -> SmallVector<Value> {
+                    SmallVector<Value> next = argmaxStep(
+                        memref::LoadOp::create(b, firsts, c),
+                        memref::LoadOp::create(b, maxima, c), s.take_front(2));
+                    next.push_back(arith::OrIOp::create(
+                        b, s[2], memref::LoadOp::create(b, anyFlags, c)));
+                    return next;
+                  });
     return {best[1], best[2]};
   }
 
@@ -356,14 +404,14 @@ protected:
     scratchEnd = termScratch.getDefiningOp();
   }
 
-  /// More f32 scratch of `size` entries (CPU form): with the rest, above
-  /// the loops over requests.
-  Value moreScratch(int64_t size) {
+  /// More scratch of `size` entries of `type` (f32 by default; CPU form):
+  /// with the rest, above the loops over requests.
+  Value moreScratch(int64_t size, Type type = {}) {
     assert(scratchEnd && "allocChunkScratch before the request loop");
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointAfter(scratchEnd);
-    auto buffer =
-        memref::AllocaOp::create(b, MemRefType::get({size}, b.getF32Type()));
+    auto buffer = memref::AllocaOp::create(
+        b, MemRefType::get({size}, type ? type : b.getF32Type()));
     scratchEnd = buffer;
     return buffer;
   }
