@@ -78,7 +78,7 @@ _CACHE_ENTRIES = 256
 
 
 def compile(source, target="cpu", *, name=None, output=None, fuse=True,
-            cpu=None, opt_level=None, cuda_cubin=None, cuda_ptx=None,
+            cpu_threads=None, cpu=None, opt_level=None, cuda_cubin=None, cuda_ptx=None,
             emulate_cuda_on_cpu=False, dynamic_batch=None, extra_args=(),
             timeout=None, cache=True):
     """Compiles a tok program into an artifact.
@@ -88,8 +88,8 @@ def compile(source, target="cpu", *, name=None, output=None, fuse=True,
     name: the program's name in diagnostics and the manifest (default: the
         file's name, or "program" for text).
     output: also write the artifact there.
-    fuse, cpu, opt_level, cuda_cubin, cuda_ptx, emulate_cuda_on_cpu: the
-        winnow-compile options of the same names (winnow-compile --help;
+    fuse, cpu_threads, cpu, opt_level, cuda_cubin, cuda_ptx,
+        emulate_cuda_on_cpu: the winnow-compile options of the same names (winnow-compile --help;
         cpu may also be a list of CPU names, most preferred first);
         extra_args: any other winnow-compile arguments.
     dynamic_batch: compile every entry point for any batch from 0 to this
@@ -128,6 +128,8 @@ def compile(source, target="cpu", *, name=None, output=None, fuse=True,
                    "--target=" + ",".join(targets)]
         if not fuse:
             command.append("--fuse=false")
+        if cpu_threads is not None:
+            command.append(f"--cpu-threads={int(cpu_threads)}")
         if cpu:
             cpus = [cpu] if isinstance(cpu, str) else list(cpu)
             command.append("--cpu=" + ",".join(cpus))

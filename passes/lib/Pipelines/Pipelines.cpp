@@ -128,9 +128,11 @@ void addFusion(OpPassManager &pm, const LoopsPipelineOptions &options,
                    target + "})")
                       .c_str());
   if (options.fuse)
-    addPipeline(pm, (std::string("func.func(tok-form-dispatch-regions{target=") +
-                     target + "})")
-                        .c_str());
+    addPipeline(pm,
+                (std::string("func.func(tok-form-dispatch-regions{target=") +
+                 target + " cpu-threads=" + std::to_string(options.cpuThreads) +
+                 "})")
+                    .c_str());
 }
 } // namespace
 

@@ -140,6 +140,42 @@ func.func @dechunk_row(%z: tensor<1x200x4xbf16>, %g: tensor<1x200xf32>, %n: tens
   return %out : tensor<1x300x4xbf16>
 }
 
+// kv_select inside a dispatch: with several rows the rows are the parallel
+// loop and each row's heads a loop; a lone row has no row loop to share, so
+// its heads are the parallel loop (one task per head, as kv_gather's are).
+// CHECK-LABEL: func.func @kv_row_heads
+// CHECK: scf.parallel (%{{.*}}) = (%{{.*}}) to (%c1{{.*}})
+// CHECK: scf.parallel (%{{.*}}, %{{.*}}) = (%{{.*}}, %{{.*}}) to (%c1{{.*}}, %c4{{.*}})
+// CHECK: scf.parallel (%{{.*}}, %{{.*}}) = (%{{.*}}, %{{.*}}) to (%c1{{.*}}, %c4{{.*}})
+// CHECK: } {tok.dispatch_rows}
+// CHECK-LABEL: func.func @kv_rows_heads
+// CHECK: scf.parallel (%{{.*}}) = (%{{.*}}) to (%c2{{.*}})
+// CHECK: scf.parallel (%{{.*}}) = (%{{.*}}) to (%c1{{.*}})
+// CHECK: scf.for %{{.*}} = %{{.*}} to %c4{{.*}}
+// CHECK: } {tok.dispatch_rows}
+func.func @kv_row_heads(%len: tensor<1xi32>, %s: tensor<1x4x48xf32>, %k: tensor<1x4x48x8xbf16>)
+    -> tensor<1x4x11x8xbf16> {
+  %out = tok.dispatch rows 1 scratch 176 saved 352 launches 1 -> (tensor<1x4x11x8xbf16>) {
+    %slots, %count = tok.kv_select %len scores %s {sinks = 0, window = 6, heavy = 5}
+        : (tensor<1xi32>, tensor<1x4x48xf32>) -> (tensor<1x4x11xi32>, tensor<1x4xi32>)
+    %kept, %pos = tok.kv_gather %slots, %count gather(%k)
+        : (tensor<1x4x11xi32>, tensor<1x4xi32>, tensor<1x4x48x8xbf16>) -> (tensor<1x4x11x8xbf16>, tensor<1x4x11xi32>)
+    tok.yield %kept : tensor<1x4x11x8xbf16>
+  }
+  return %out : tensor<1x4x11x8xbf16>
+}
+func.func @kv_rows_heads(%len: tensor<2xi32>, %s: tensor<2x4x48xf32>, %k: tensor<2x4x48x8xbf16>)
+    -> tensor<2x4x11x8xbf16> {
+  %out = tok.dispatch rows 2 scratch 176 saved 704 launches 1 -> (tensor<2x4x11x8xbf16>) {
+    %slots, %count = tok.kv_select %len scores %s {sinks = 0, window = 6, heavy = 5}
+        : (tensor<2xi32>, tensor<2x4x48xf32>) -> (tensor<2x4x11xi32>, tensor<2x4xi32>)
+    %kept, %pos = tok.kv_gather %slots, %count gather(%k)
+        : (tensor<2x4x11xi32>, tensor<2x4xi32>, tensor<2x4x48x8xbf16>) -> (tensor<2x4x11x8xbf16>, tensor<2x4x11xi32>)
+    tok.yield %kept : tensor<2x4x11x8xbf16>
+  }
+  return %out : tensor<2x4x11x8xbf16>
+}
+
 // A lowering's own buffer above 64 KiB (attn_score's statistics for 32 heads
 // x 300 queries) is a heap row buffer; on the GPU it gets a slice of the
 // arena per block like the others, so the block mapping still applies.

@@ -117,6 +117,11 @@ struct DriverOptions {
                      "the target's cost model (default: on; --fuse=false "
                      "lowers every op on its own)"),
       llvm::cl::init(true)};
+  llvm::cl::opt<int64_t> cpuThreads{
+      llvm::cl::cat(category), "cpu-threads",
+      llvm::cl::desc("Threads the CPU fusion cost model assumes a call runs "
+                     "on (default: 16; docs/fusion.md)"),
+      llvm::cl::value_desc("n"), llvm::cl::init(16)};
   llvm::cl::opt<int64_t> dynamicBatch{
       llvm::cl::cat(category), "dynamic-batch",
       llvm::cl::desc("Compile every public function for any batch from 0 to "
@@ -264,6 +269,7 @@ LogicalResult compileCpu(ModuleOp module, const DriverOptions &options,
                          ArtifactContents &contents, StopOutput &stop) {
   LoopsPipelineOptions loops;
   loops.fuse = options.fuse;
+  loops.cpuThreads = options.cpuThreads;
   if (failed(runPipeline(module, [&](OpPassManager &pm) {
         if (options.emulateCuda)
           buildCudaEmulationLoopsPipeline(pm, loops);
@@ -385,6 +391,7 @@ LogicalResult compileCuda(ModuleOp module, const DriverOptions &options,
 
   LoopsPipelineOptions loops;
   loops.fuse = options.fuse;
+  loops.cpuThreads = options.cpuThreads;
   if (failed(runPipeline(module, [&](OpPassManager &pm) {
         buildCudaLoopsPipeline(pm, loops);
       })))
@@ -475,6 +482,8 @@ LogicalResult compile(const DriverOptions &options, MLIRContext &context,
   if (phase == Phase::llvm && targets.front() == "cuda")
     return driverError("--compile-to=llvm is a cpu phase; the cuda target "
                        "stops at gpu, nvvm, ptx, llvm-ir or object");
+  if (options.cpuThreads < 1)
+    return driverError("--cpu-threads must be at least 1");
   std::string outputPath =
       options.output.empty() ? defaultOutput(options) : options.output.getValue();
 

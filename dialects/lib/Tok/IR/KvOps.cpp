@@ -7,6 +7,18 @@
 using namespace mlir;
 using namespace winnow::tok;
 
+/// One task per (row, head) of a [B, H, C] slot tensor.
+static int64_t rowHeadTasks(Value slots) {
+  auto type = cast<ShapedType>(slots.getType());
+  if (!type.hasRank() || type.getRank() < 2 || !type.hasStaticShape())
+    return 1;
+  return std::max<int64_t>(1, type.getDimSize(0) * type.getDimSize(1));
+}
+
+int64_t KvSelectOp::getCpuTasks() { return rowHeadTasks(getSlots()); }
+
+int64_t KvGatherOp::getCpuTasks() { return rowHeadTasks(getSlots()); }
+
 LogicalResult KvSelectOp::verify() {
   auto lengths = getLengths().getType();
   if (lengths.getRank() != 1)

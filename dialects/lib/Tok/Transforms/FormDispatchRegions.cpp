@@ -80,7 +80,16 @@ struct CostModel {
   int64_t scratchBudget = 0;
   double hbmBytesPerUs = 0, launchUs = 0;
   int64_t smCount = 1;
+  int64_t cpuThreads = 1;
 };
+
+/// The tasks `op` shares among the CPU's threads when it runs on its own:
+/// its interface's count, or one per row for an elementwise op.
+int64_t cpuTasks(Operation *op, int64_t rows) {
+  if (auto rowLocal = dyn_cast<tok::RowLocalOpInterface>(op))
+    return rowLocal.getCpuTasks();
+  return rows;
+}
 
 /// A run of consecutive fusible ops and what fusing them would do.
 class Group {
@@ -164,6 +173,22 @@ public:
     return us;
   }
 
+  /// CPU: modelled time of the group as one dispatch, in bytes per thread
+  /// (each thread streams at the same rate): a dispatch of several rows
+  /// runs one task per row, so at most `rows` threads share its bytes.
+  double cpuFusedCost(const CostModel &model) const {
+    return double(fusedBytes()) / double(std::min(rows, model.cpuThreads));
+  }
+  /// CPU: the same for the ops on their own, each over its own tasks.
+  double cpuSeparateCost(const CostModel &model) const {
+    double cost = 0;
+    for (Operation *op : ops)
+      cost +=
+          double(streamedBytes(op)) /
+          double(std::clamp<int64_t>(cpuTasks(op, rows), 1, model.cpuThreads));
+    return cost;
+  }
+
 private:
   int64_t rows;
   SmallVector<Operation *> ops;
@@ -183,11 +208,22 @@ bool accepts(const CostModel &model, const Group &group, Operation *op) {
   grown.add(op);
   if (grown.scratchBytesPerRow() > model.scratchBudget)
     return false;
-  if (!model.cuda)
-    return true; // one pass over each row's data, in cache
-  // Compare against keeping `op` as its own kernel(s).
+  // Compare against keeping `op` as its own kernel(s) or loops.
   Group alone(group.getRows());
   alone.add(op);
+  if (!model.cuda) {
+    // One pass over each row's data, in cache, pays as long as it keeps the
+    // threads busy: with a row per thread or more, or a lone row (which has
+    // no row loop: the lowerings split its ops' own loops as they would
+    // alone). Between the two, a dispatch runs `rows` tasks where an op
+    // alone may spread wider (kv_select's heads).
+    int64_t rows = group.getRows();
+    if (rows == 1 || rows >= model.cpuThreads)
+      return true;
+    double current = group.getOps().size() > 1 ? group.cpuFusedCost(model)
+                                               : group.cpuSeparateCost(model);
+    return grown.cpuFusedCost(model) <= current + alone.cpuSeparateCost(model);
+  }
   double current = group.getOps().size() > 1 ? group.fusedUs(model)
                                               : group.separateUs(model);
   return grown.fusedUs(model) < current + alone.separateUs(model);
@@ -233,10 +269,11 @@ struct TokFormDispatchRegionsPass
           << target << "'";
       return signalPassFailure();
     }
-    if (scratchBudget < 0 || hbmGbps <= 0 || smCount < 1 || launchUs < 0) {
+    if (scratchBudget < 0 || hbmGbps <= 0 || smCount < 1 || launchUs < 0 ||
+        cpuThreads < 1) {
       getOperation().emitError(
           "tok-form-dispatch-regions: scratch-budget and launch-us must be "
-          "non-negative, hbm-gbps and sm-count positive");
+          "non-negative, hbm-gbps, sm-count and cpu-threads positive");
       return signalPassFailure();
     }
     CostModel model;
@@ -245,6 +282,7 @@ struct TokFormDispatchRegionsPass
     model.hbmBytesPerUs = hbmGbps * 1e3; // GB/s = 1e3 bytes per µs
     model.launchUs = launchUs;
     model.smCount = smCount;
+    model.cpuThreads = cpuThreads;
 
     SmallVector<Block *> blocks;
     getOperation()->walk([&](Block *block) {

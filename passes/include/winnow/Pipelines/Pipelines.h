@@ -17,6 +17,9 @@ struct LoopsPipelineOptions {
   /// Group chains of tok ops into tok.dispatch regions first
   /// (tok-form-dispatch-regions with the target's cost model).
   bool fuse = true;
+  /// The threads the CPU fusion model assumes a call runs on
+  /// (tok-form-dispatch-regions' cpu-threads).
+  int64_t cpuThreads = 16;
 };
 
 /// tok on tensors -> loops on memrefs with results as out-parameters.

@@ -123,10 +123,14 @@ void lowerKvSelect(tok::KvSelectOp op, ImplicitLocOpBuilder &b,
                         : Value();
 
   // Heads are independent: one task per (row, head), so even a batch of one
-  // spreads over the CPU's threads; inside a tok.dispatch row (also the GPU's
-  // row kernels) the heads stay a loop.
+  // spreads over the CPU's threads. Inside a tok.dispatch of several rows
+  // (and the GPU's row kernels) the heads stay a loop: the rows are the
+  // parallel loop there. A CPU dispatch of one row has no row loop, so its
+  // heads are the tasks.
+  bool headLoop =
+      context.row && (context.row->rows != 1 || context.intraRowParallel());
   auto forEachRowHead = [&](llvm::function_ref<void(Value, Value)> body) {
-    if (context.row)
+    if (headLoop)
       return e.parallelFor(shape.batch, [&](Value row) {
         e.forLoop(e.index(0), e.index(heads), [&](Value h) { body(row, h); });
       });

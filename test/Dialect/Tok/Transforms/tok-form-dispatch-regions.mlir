@@ -1,6 +1,9 @@
 // RUN: winnow-opt %s --pass-pipeline='builtin.module(func.func(tok-form-dispatch-regions{target=cpu}))' | FileCheck %s --check-prefixes=CHECK,CPU --enable-var-scope
 // RUN: winnow-opt %s --pass-pipeline='builtin.module(func.func(tok-form-dispatch-regions{target=cuda}))' | FileCheck %s --check-prefixes=CHECK,CUDA --enable-var-scope
 // RUN: winnow-opt %s --pass-pipeline='builtin.module(func.func(tok-form-dispatch-regions{target=cpu scratch-budget=16}))' | FileCheck %s --check-prefix=TIGHT --enable-var-scope
+// RUN: winnow-opt %s --pass-pipeline='builtin.module(func.func(tok-form-dispatch-regions{target=cpu cpu-threads=2}))' | FileCheck %s --check-prefix=FEW --enable-var-scope
+// RUN: not winnow-opt %s --pass-pipeline='builtin.module(func.func(tok-form-dispatch-regions{target=cpu cpu-threads=0}))' 2>&1 | FileCheck %s --check-prefix=BAD
+// BAD: tok-form-dispatch-regions: scratch-budget and launch-us must be non-negative, hbm-gbps, sm-count and cpu-threads positive
 
 // Score -> select -> compact: the scores are used only inside, so they become
 // per-row scratch with the unused old-to-new map (64 + 64 bytes a row): the
@@ -112,4 +115,42 @@ func.func @tome_plan_and_merge(%metric: tensor<256x197x64xbf16>, %x: tensor<256x
   %parent, %count = tok.bipartite_plan %metric {r = 16} : (tensor<256x197x64xbf16>) -> (tensor<256x197xi32>, tensor<256xi32>)
   %merged, %sizes = tok.scatter_merge %parent, %count gather(%x) {reduction = #tok.merge_reduction<mean>} : (tensor<256x197xi32>, tensor<256xi32>, tensor<256x197x768xbf16>) -> (tensor<256x181x768xbf16>, tensor<256x181xf32>)
   return %merged, %sizes : tensor<256x181x768xbf16>, tensor<256x181xf32>
+}
+
+// H2O's selection into its gather at batch 2 over 8 heads (the slots are
+// 2 KiB a row). Alone each op runs one CPU task per (row, head), 16; a
+// dispatch runs one per row. Assuming 16 threads (the default) the fused
+// bytes over 2 tasks cost more than the ops' bytes over 16, so they stay
+// apart; assuming 2 threads both run 2 tasks and fusing saves the slots.
+// CHECK-LABEL: func.func @kv_rows_below_threads
+// FEW-LABEL: func.func @kv_rows_below_threads
+// CPU-NOT: tok.dispatch
+// FEW: tok.dispatch rows 2 scratch
+// FEW-NEXT: tok.kv_select
+// FEW-NEXT: tok.kv_gather
+// CHECK: return
+func.func @kv_rows_below_threads(%len: tensor<2xi32>, %s: tensor<2x8x512xf32>,
+    %k: tensor<2x8x512x64xbf16>) -> tensor<2x8x64x64xbf16> {
+  %slots, %count = tok.kv_select %len scores %s {sinks = 4, window = 28, heavy = 32}
+      : (tensor<2xi32>, tensor<2x8x512xf32>) -> (tensor<2x8x64xi32>, tensor<2x8xi32>)
+  %kept, %pos = tok.kv_gather %slots, %count gather(%k)
+      : (tensor<2x8x64xi32>, tensor<2x8xi32>, tensor<2x8x512x64xbf16>) -> (tensor<2x8x64x64xbf16>, tensor<2x8x64xi32>)
+  return %kept : tensor<2x8x64x64xbf16>
+}
+
+// The same at batch 1: a lone row has no row loop, so the lowerings split
+// the ops' heads inside the dispatch as they would alone; it fuses for any
+// thread count.
+// CHECK-LABEL: func.func @kv_row_alone
+// FEW-LABEL: func.func @kv_row_alone
+// CPU: tok.dispatch rows 1 scratch
+// FEW: tok.dispatch rows 1 scratch
+// CHECK: return
+func.func @kv_row_alone(%len: tensor<1xi32>, %s: tensor<1x8x512xf32>,
+    %k: tensor<1x8x512x64xbf16>) -> tensor<1x8x64x64xbf16> {
+  %slots, %count = tok.kv_select %len scores %s {sinks = 4, window = 28, heavy = 32}
+      : (tensor<1xi32>, tensor<1x8x512xf32>) -> (tensor<1x8x64xi32>, tensor<1x8xi32>)
+  %kept, %pos = tok.kv_gather %slots, %count gather(%k)
+      : (tensor<1x8x64xi32>, tensor<1x8xi32>, tensor<1x8x512x64xbf16>) -> (tensor<1x8x64x64xbf16>, tensor<1x8x64xi32>)
+  return %kept : tensor<1x8x64x64xbf16>
 }

@@ -17,7 +17,7 @@ include "mlir/Interfaces/SideEffectInterfaces.td"
 include "mlir/IR/CommonTypeConstraints.td"
 
 def Tok_KvSelectOp : Tok_Op<"kv_select", [Pure, AttrSizedOperandSegments,
-    Tok_RowLocalOpInterface]> {
+    DeclareOpInterfaceMethods<Tok_RowLocalOpInterface, ["getCpuTasks"]>]> {
   let summary = "cache slots to keep: sinks, window, separators, heavy hitters";
   let description = [{
     Chooses, per batch row and head, the cache slots to keep from a cache
@@ -75,7 +75,8 @@ def Tok_KvSelectOp : Tok_Op<"kv_select", [Pure, AttrSizedOperandSegments,
   let hasVerifier = 1;
 }
 
-def Tok_KvGatherOp : Tok_Op<"kv_gather", [Pure, Tok_RowLocalOpInterface]> {
+def Tok_KvGatherOp : Tok_Op<"kv_gather", [Pure,
+    DeclareOpInterfaceMethods<Tok_RowLocalOpInterface, ["getCpuTasks"]>]> {
   let summary = "gather per-head cache entries with per-head slot lists";
   let description = [{
     Gathers `cache : [B, H, T, d]` tensors (keys, values; any number, any

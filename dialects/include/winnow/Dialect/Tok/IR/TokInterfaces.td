@@ -44,6 +44,20 @@ def Tok_RowLocalOpInterface : OpInterface<"RowLocalOpInterface"> {
         model, which weighs bytes and launches only, never trades that form
         for the per-row one.
       }], "bool", "fusesOnGpu", (ins), "", "return true;">,
+    InterfaceMethod<[{
+        The independent tasks this op's CPU form shares among the threads
+        when it runs on its own, outside a `tok.dispatch` (default: one per
+        batch row). A dispatch of several rows runs one task per row, so
+        the CPU fusion model weighs an op that spreads wider (kv_select and
+        kv_gather: one task per row and head) against the bytes fusing it
+        saves.
+      }], "int64_t", "getCpuTasks", (ins), "", [{
+        auto type = ::llvm::dyn_cast<::mlir::ShapedType>(
+            $_op->getResult(0).getType());
+        if (!type || !type.hasRank() || type.getRank() == 0)
+          return 1;
+        return std::max<int64_t>(1, type.getDimSize(0));
+      }]>,
   ];
 }
 

@@ -110,7 +110,13 @@ def TokFormDispatchRegions
     nor read back from device memory (`saved_bytes`). The scratch of one
     row must fit `scratch-budget` bytes (sized for a GPU's shared memory;
     today the row's slice of a global-memory arena that stays in L1/L2). On the
-    `cpu` target every edge that fits is taken (the row stays in cache). On
+    `cpu` target an edge that fits is taken (the row stays in cache) when
+    the dispatch keeps `cpu-threads` threads busy: a batch of one (the
+    lowerings split a lone row's loops), or at least a row per thread.
+    With fewer rows a dispatch runs a task per row, so the group grows only
+    while its bytes over min(rows, threads) stay at most those of its ops
+    apart, each over min(its own CPU tasks, threads) (`getCpuTasks`:
+    kv_select and kv_gather spread over rows x heads). On
     `cuda` the fused kernel runs one thread block per row, so it streams
     at `hbm-gbps * min(1, rows / sm-count)`; a group is grown only while
     `launch-us + bytes / that bandwidth` stays below the separate kernels'
@@ -141,6 +147,8 @@ def TokFormDispatchRegions
            "Streaming multiprocessors (cuda cost model)">,
     Option<"launchUs", "launch-us", "double", /*default=*/"3.7",
            "Cost of one kernel launch in microseconds (cuda cost model)">,
+    Option<"cpuThreads", "cpu-threads", "int64_t", /*default=*/"16",
+           "Threads a call is assumed to run on (cpu cost model)">,
   ];
 }
 
