@@ -207,25 +207,32 @@ protected:
         ValueRange{f32(-INFINITY), e.index(0), i1(false)},
         [&](Value c, ValueRange s) -> SmallVector<Value> {
           Value base = arith::MulIOp::create(b, c, e.index(kChunk));
-          Value count = arith::SubIOp::create(b, chunkEnd(base), base);
-          Value any = e.forLoop(
-              e.index(0), count, ValueRange{s[2]},
-              [&](Value k, ValueRange t) -> SmallVector<Value> {
-                auto [value, flag] =
-                    valueAndFlag(arith::AddIOp::create(b, base, k));
-                memref::StoreOp::create(b, value, termScratch, ValueRange{k});
-                return {arith::OrIOp::create(b, t[0], flag)};
-              })[0];
-          ValueRange found =
-              e.forLoop(e.index(0), count, ValueRange{s[0], s[1]},
-                        [&](Value k, ValueRange inner) -> SmallVector<Value> {
-                          return argmaxStep(
-                              arith::AddIOp::create(b, base, k),
-                              memref::LoadOp::create(b, termScratch, k), inner);
-                        });
-          return {found[0], found[1], any};
+          return chunkFirstMaxAndAny(base, chunkEnd(base), s, valueAndFlag);
         });
     return {best[1], best[2]};
+  }
+
+  /// One chunk [base, end) of stagedArgmaxAndAny: its values staged in term
+  /// scratch (with the OR of their flags into `state[2]`), then scanned for
+  /// the first maximum from (`state[0]`, `state[1]`). Returns the three.
+  SmallVector<Value> chunkFirstMaxAndAny(
+      Value base, Value end, ValueRange state,
+      llvm::function_ref<std::pair<Value, Value>(Value)> valueAndFlag) {
+    Value count = arith::SubIOp::create(b, end, base);
+    Value any = e.forLoop(
+        e.index(0), count, ValueRange{state[2]},
+        [&](Value k, ValueRange t) -> SmallVector<Value> {
+          auto [value, flag] = valueAndFlag(arith::AddIOp::create(b, base, k));
+          memref::StoreOp::create(b, value, termScratch, ValueRange{k});
+          return {arith::OrIOp::create(b, t[0], flag)};
+        })[0];
+    ValueRange found = e.forLoop(
+        e.index(0), count, ValueRange{state[0], state[1]},
+        [&](Value k, ValueRange inner) -> SmallVector<Value> {
+          return argmaxStep(arith::AddIOp::create(b, base, k),
+                            memref::LoadOp::create(b, termScratch, k), inner);
+        });
+    return {found[0], found[1], any};
   }
 
   /// stagedArgmaxAndAny with the chunks in parallel (forEachChunk): each
@@ -241,24 +248,12 @@ protected:
     Value firsts = moreScratch(chunks(), b.getIndexType());
     Value anyFlags = moreScratch(chunks(), b.getI1Type());
     forEachChunk([&](Value c, Value base, Value end) {
-      Value count = arith::SubIOp::create(b, end, base);
-      Value any = e.forLoop(
-          e.index(0), count, ValueRange{i1(false)},
-          [&](Value k, ValueRange t) -> SmallVector<Value> {
-            auto [value, flag] =
-                valueAndFlag(arith::AddIOp::create(b, base, k));
-            memref::StoreOp::create(b, value, termScratch, ValueRange{k});
-            return {arith::OrIOp::create(b, t[0], flag)};
-          })[0];
-      ValueRange found = e.forLoop(
-          e.index(0), count, ValueRange{f32(-INFINITY), e.index(0)},
-          [&](Value k, ValueRange s) -> SmallVector<Value> {
-            return argmaxStep(arith::AddIOp::create(b, base, k),
-                              memref::LoadOp::create(b, termScratch, k), s);
-          });
+      SmallVector<Value> found = chunkFirstMaxAndAny(
+          base, end, ValueRange{f32(-INFINITY), e.index(0), i1(false)},
+          valueAndFlag);
       memref::StoreOp::create(b, found[0], maxima, ValueRange{c});
       memref::StoreOp::create(b, found[1], firsts, ValueRange{c});
-      memref::StoreOp::create(b, any, anyFlags, ValueRange{c});
+      memref::StoreOp::create(b, found[2], anyFlags, ValueRange{c});
     });
     ValueRange best =
         e.forLoop(e.index(0), e.index(chunks()),
