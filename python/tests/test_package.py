@@ -318,5 +318,6 @@ def test_compile_cache(monkeypatch):
     assert len(runs) == 3
     winnow.compile(text, cpu_threads=2)
     assert len(runs) == 4 and "--cpu-threads=2" in runs[-1]
-    with pytest.raises(winnow.CompileError, match="--cpu-threads must be at least 1"):
+    with pytest.raises(winnow.CompileError,
+                       match="--cpu-threads must be at least 1"):
         winnow.compile(text, cpu_threads=0)

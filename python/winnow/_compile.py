@@ -78,8 +78,9 @@ _CACHE_ENTRIES = 256
 
 
 def compile(source, target="cpu", *, name=None, output=None, fuse=True,
-            cpu_threads=None, cpu=None, opt_level=None, cuda_cubin=None, cuda_ptx=None,
-            emulate_cuda_on_cpu=False, dynamic_batch=None, extra_args=(),
+            cpu_threads=None, cpu=None, opt_level=None, cuda_cubin=None,
+            cuda_ptx=None, emulate_cuda_on_cpu=False, dynamic_batch=None,
+            extra_args=(),
             timeout=None, cache=True):
     """Compiles a tok program into an artifact.
 
@@ -89,8 +90,9 @@ def compile(source, target="cpu", *, name=None, output=None, fuse=True,
         file's name, or "program" for text).
     output: also write the artifact there.
     fuse, cpu_threads, cpu, opt_level, cuda_cubin, cuda_ptx,
-        emulate_cuda_on_cpu: the winnow-compile options of the same names (winnow-compile --help;
-        cpu may also be a list of CPU names, most preferred first);
+        emulate_cuda_on_cpu: the winnow-compile options of the same names
+        (winnow-compile --help; cpu may also be a list of CPU names, most
+        preferred first);
         extra_args: any other winnow-compile arguments.
     dynamic_batch: compile every entry point for any batch from 0 to this
         bound (winnow-compile --dynamic-batch; docs/dynamic-shapes.md): the

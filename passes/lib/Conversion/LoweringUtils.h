@@ -160,6 +160,9 @@ public:
       : options(options), row(row) {}
 
   bool intraRowParallel() const { return options.intraRowParallel; }
+  /// The batch rows the op's work is shared among: the dispatch's rows
+  /// inside a tok.dispatch, else the op's own `batch`.
+  int64_t batchRows(int64_t batch) const { return row ? row->rows : batch; }
 
   const LoweringOptions &options;
   /// Null outside a tok.dispatch.

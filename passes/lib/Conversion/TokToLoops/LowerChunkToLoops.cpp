@@ -1205,7 +1205,7 @@ void lowerEmaExpand(tok::EmaScanOp ema, tok::ExpandOp expand,
           });
     };
 
-    int64_t rows = context.row ? context.row->rows : batch;
+    int64_t rows = context.batchRows(batch);
     int64_t scanBlocks = llvm::divideCeil(chunks, block);
     int64_t parts = dechunkParts(rows, scanBlocks, features);
     if (parts < 2) {

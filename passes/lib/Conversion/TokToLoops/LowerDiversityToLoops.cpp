@@ -179,10 +179,10 @@ void lowerKCenter(tok::KCenterOp op, ImplicitLocOpBuilder &b,
     e.replaceWithBuffer(op.getCount(), counts);
     return;
   }
-  int64_t parts = context.intraRowParallel()
-                      ? 1
-                      : kCenterParts(context.row ? context.row->rows : batch,
-                                     tokens, features);
+  int64_t parts =
+      context.intraRowParallel()
+          ? 1
+          : kCenterParts(context.batchRows(batch), tokens, features);
   auto scratch = [&](Type type) {
     auto alloca = memref::AllocaOp::create(b, MemRefType::get({tokens}, type));
     // A lone row's parts all update the same per-token state.
